@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian 12 packages keel's build, tests and demo need.
+# Idempotent: does nothing when every package is already present.
+# Must run as root on a fresh machine (CI, new developer box).
+set -eu
+
+PKGS="build-essential pkg-config musl-tools cmake ninja-build meson gperf
+autoconf automake autopoint libtool gettext bison flex dpkg-dev
+python3-jinja2 kconfig-frontends-nox
+libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
+libcmocka-dev valgrind clang libclang-rt-14-dev
+busybox-static crun runc umoci skopeo
+qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
+curl file ca-certificates"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps/packages.sh: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "deps/packages.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,9 @@
+/* PID 1 entry points (see init/README.md). */
+#ifndef KEEL_INIT_H
+#define KEEL_INIT_H
+
+int keel_init_main (int argc, char **argv);
+/* keelctl: the control client. */
+int keel_ctl_main (int argc, char **argv);
+
+#endif

@@ -1,0 +1,167 @@
+/* See util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void cleanup_freep (void *p)
+{
+	free (*(void **) p);
+}
+
+void cleanup_closep (int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close (*fd);
+		errno = saved;
+	}
+}
+
+static void __attribute__ ((noreturn)) oom (void)
+{
+	static const char msg[] = "keel: out of memory\n";
+	if (write (2, msg, sizeof msg - 1) < 0) {
+		/* nothing more we can do */
+	}
+	abort ();
+}
+
+char *xstrdup (const char *s)
+{
+	char *r = strdup (s ? s : "");
+	if (r == NULL)
+		oom ();
+	return r;
+}
+
+void *xmalloc0 (size_t n)
+{
+	void *r = calloc (1, n ? n : 1);
+	if (r == NULL)
+		oom ();
+	return r;
+}
+
+char *xasprintf (const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+	int n;
+
+	va_start (ap, fmt);
+	n = vasprintf (&r, fmt, ap);
+	va_end (ap);
+	if (n < 0)
+		oom ();
+	return r;
+}
+
+int read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len,
+		  struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *buf = NULL;
+	size_t size = 0, cap = 0;
+
+	fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s`", path);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - size < 4096) {
+			char *nb;
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc (buf, cap + 1);
+			if (nb == NULL)
+				return keel_error (err, ENOMEM, "read `%s`", path);
+			buf = nb;
+		}
+		n = read (fd, buf + size, cap - size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return keel_error (err, errno, "read `%s`", path);
+		if (n == 0)
+			break;
+		size += (size_t) n;
+		if (max && size > max)
+			return keel_error (err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+	}
+	buf[size] = '\0';
+	if (len)
+		*len = size;
+	*out = steal_ptr (&buf);
+	return 0;
+}
+
+int write_all (int fd, const void *buf, size_t len, struct keel_error **err)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write (fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return keel_error (err, errno, "write");
+		p += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+int write_file_at (int dirfd, const char *path, int flags, mode_t mode, const void *buf,
+		   size_t len, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	int ret;
+
+	fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC | flags, mode);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s`", path);
+	ret = write_all (fd, buf, len, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "`%s`", path);
+	ret = close (steal_fd (&fd));
+	if (ret < 0)
+		return keel_error (err, errno, "close `%s`", path);
+	return 0;
+}
+
+int mkdir_p (const char *path, mode_t mode, struct keel_error **err)
+{
+	cleanup_free char *p = xstrdup (path);
+	char *s;
+
+	for (s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir (p, mode) < 0 && errno != EEXIST)
+			return keel_error (err, errno, "mkdir `%s`", p);
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+bool parse_uint64 (const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull (s, &end, 10);
+	return errno == 0 && *end == '\0';
+}

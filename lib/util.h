@@ -1,0 +1,71 @@
+/* Small helpers every part of keel uses: scope-bound cleanup, whole-file
+ * reads and writes, and directory creation.  All fallible helpers follow the
+ * error.h convention. */
+#ifndef KEEL_UTIL_H
+#define KEEL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+void cleanup_freep (void *p);
+void cleanup_closep (int *fd);
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* Return the fd and leave -1 behind, so a cleanup_close variable can hand
+ * its descriptor to the caller. */
+static inline int steal_fd (int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+static inline void *steal_ptr (void *pp)
+{
+	void **p = (void **) pp;
+	void *r = *p;
+	*p = NULL;
+	return r;
+}
+
+/* Aborts on allocation failure: used only where running out of memory
+ * leaves no sensible way to continue (small strings during setup). */
+char *xstrdup (const char *s);
+void *xmalloc0 (size_t n);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Read a whole file (at most max bytes, 0 = no limit) into a NUL-terminated
+ * buffer; *len gets its size if len != NULL. */
+int read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len,
+		  struct keel_error **err);
+static inline int read_file (const char *path, size_t max, char **out, size_t *len,
+			     struct keel_error **err)
+{
+	return read_file_at (-100 /* AT_FDCWD */, path, max, out, len, err);
+}
+
+/* Write len bytes, retrying on EINTR and short writes. */
+int write_all (int fd, const void *buf, size_t len, struct keel_error **err);
+
+/* open(path, O_WRONLY|flags) + write_all + close. */
+int write_file_at (int dirfd, const char *path, int flags, mode_t mode, const void *buf,
+		   size_t len, struct keel_error **err);
+static inline int write_file (const char *path, const void *buf, size_t len,
+			      struct keel_error **err)
+{
+	return write_file_at (-100, path, 0, 0644, buf, len, err);
+}
+
+/* mkdir -p, with mode for every directory it creates. */
+int mkdir_p (const char *path, mode_t mode, struct keel_error **err);
+
+/* Parse a non-negative decimal integer; false when s is not one. */
+bool parse_uint64 (const char *s, unsigned long long *out);
+
+#endif

@@ -1,0 +1,92 @@
+/* The runtime library's lifecycle API (runtime.md): create, start, state,
+ * kill, delete.  Both the runc-compatible CLI (runtime/cli/) and PID 1
+ * (init/) call these in-process; nothing execs a separate runtime binary.
+ *
+ * create leaves the container's process held before execve (it blocks on
+ * the exec fifo in the state directory, as crun and runc do); start releases
+ * it.  When the caller of create is a long-lived process (PID 1, `run`), the
+ * container process is its direct child and it reaps the exit status itself.
+ */
+#ifndef KEEL_CONTAINER_H
+#define KEEL_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "runtime/spec.h"
+
+enum cgroup_manager {
+	CGROUP_MANAGER_CGROUPFS,
+	CGROUP_MANAGER_DISABLED,
+};
+
+/* Global options (runc's global flags). */
+struct keel_runtime {
+	const char *state_root; /* --root, default KEEL_DEFAULT_STATE_ROOT */
+	enum cgroup_manager cgroup_manager;
+	bool debug;
+};
+#define KEEL_DEFAULT_STATE_ROOT "/run/keel"
+
+struct keel_create_opts {
+	const char *bundle;         /* absolute path */
+	const char *pid_file;       /* --pid-file, NULL for none */
+	const char *console_socket; /* --console-socket, NULL for none */
+	bool no_pivot;              /* --no-pivot */
+	int preserve_fds;           /* --preserve-fds: fds 3..3+n-1 are passed on */
+	/* The container's stdin/stdout/stderr; -1 keeps the caller's.  PID 1
+	 * passes the write ends of its log pipes here. */
+	int stdio[3];
+	/* Where the container's cgroup goes when config.json has no
+	 * cgroupsPath (PID 1 uses "keel/containers/NAME"); NULL: "keel/ID". */
+	const char *default_cgroup_path;
+	/* Added by PID 1: extra bind mounts (the NOTIFY_SOCKET) and env. */
+	const struct spec_mount *extra_mounts;
+	size_t n_extra_mounts;
+	char *const *extra_env;
+};
+
+enum keel_status {
+	KEEL_CREATING,
+	KEEL_CREATED,
+	KEEL_RUNNING,
+	KEEL_STOPPED,
+};
+const char *keel_status_name (enum keel_status s); /* "created", ... */
+
+struct keel_state {
+	char *id;
+	char *bundle;
+	char *oci_version;
+	enum keel_status status;
+	pid_t pid; /* 0 once stopped */
+	char *created; /* RFC 3339 */
+	char *owner;
+	char *cgroup_path; /* absolute, under the unified mount; NULL without cgroups */
+	struct spec_map annotations;
+};
+void keel_state_free (struct keel_state *st);
+/* The runtime-spec state JSON (runtime.md "State"), malloc'd. */
+char *keel_state_json (const struct keel_state *st);
+
+/* Validate the id as runc does: [A-Za-z0-9_+.-]+, not "." or "..". */
+int keel_container_check_id (const char *id, struct keel_error **err);
+
+int keel_container_create (const struct keel_runtime *rt, const char *id,
+			   const struct spec *spec, const struct keel_create_opts *opts,
+			   pid_t *pid, struct keel_error **err);
+int keel_container_start (const struct keel_runtime *rt, const char *id,
+			  struct keel_error **err);
+int keel_container_state (const struct keel_runtime *rt, const char *id,
+			  struct keel_state *st, struct keel_error **err);
+int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
+			 struct keel_error **err);
+/* force: kill a running container first (SIGKILL via cgroup.kill). */
+int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
+			   struct keel_error **err);
+/* Every container id under the state root, sorted; *n gets the count. */
+int keel_container_list (const struct keel_runtime *rt, char ***ids, size_t *n,
+			 struct keel_error **err);
+
+#endif

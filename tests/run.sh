@@ -1,0 +1,78 @@
+#!/bin/sh
+# keel's test runner: runs every test program, each of which speaks TAP
+# (cmocka with CMOCKA_MESSAGE_OUTPUT=TAP, shell tests through
+# tests/lib/tap.sh), and prints one summary line CI can read:
+#   N passed, N failed, N skipped
+# A program that exits non-zero without reporting a failure counts as one
+# failure (a crash must never pass); exit 77 without output is a skip.
+#
+# usage: tests/run.sh [--build DIR] [--dev DIR] [--only unit,integration,qemu] [FILTER]
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=$top/build
+dev=$top/build/dev
+only=unit,integration,qemu
+filter=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$(cd "$2" && pwd); shift 2 ;;
+	--dev) dev=$(cd "$2" && pwd); shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	*) filter=$1; shift ;;
+	esac
+done
+
+logdir=$build/test-logs
+mkdir -p "$logdir"
+pass=0 fail=0 skip=0
+failed_list=
+
+# Run one TAP-speaking program; its output goes to the terminal and a log.
+run_one() {
+	name=$1; shift
+	case $name in *"$filter"*) ;; *) return ;; esac
+	log=$logdir/$(echo "$name" | tr '/' '_').log
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^ok ' "$log" | tr -d ' ')
+	s=$(grep -ciE '^ok [0-9]+.*# *skip' "$log" | tr -d ' ')
+	f=$(grep -c '^not ok ' "$log" | tr -d ' ')
+	p=$((p - s))
+	if [ "$rc" = 77 ] && [ "$p$f" = 00 ]; then
+		s=$((s + 1))
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "not ok - $name exited with status $rc without reporting a failure"
+		f=1
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	[ "$f" = 0 ] || failed_list="$failed_list $name"
+}
+
+want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
+
+if want unit; then
+	for t in "$dev"/tests/test_*; do
+		[ -x "$t" ] || continue
+		CMOCKA_MESSAGE_OUTPUT=TAP KEEL_TEST_DATA=$top/tests run_one "unit/$(basename "$t")" "$t"
+	done
+fi
+if want integration; then
+	for t in "$top"/tests/integration/*.sh; do
+		[ -x "$t" ] || continue
+		KEEL=$build/keel KEEL_DEV=$dev/keel run_one "integration/$(basename "$t" .sh)" "$t"
+	done
+fi
+if want qemu; then
+	for t in "$top"/tests-qemu/scenarios/*/run.sh "$top"/tests-qemu/test-*.sh; do
+		[ -x "$t" ] || continue
+		KEEL=$build/keel run_one "qemu/$(basename "$(dirname "$t")")" "$t"
+	done
+fi
+
+[ -z "$failed_list" ] || echo "failed:$failed_list (logs in $logdir)"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
