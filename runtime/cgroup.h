@@ -1,0 +1,39 @@
+/* cgroup v2 for containers: placement, resources, freeze, kill, removal.
+ *
+ * keel only drives the unified hierarchy.  On a pure v2 host (the kernel keel
+ * boots) that is /sys/fs/cgroup; on a hybrid host (v1 controllers plus
+ * /sys/fs/cgroup/unified) containers without resources still get a cgroup
+ * there, and a resource whose controller is not enabled in the unified tree
+ * is an error naming that controller.
+ */
+#ifndef KEEL_CGROUP_H
+#define KEEL_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "runtime/spec.h"
+
+/* The mount point of the unified hierarchy, or NULL when there is none. */
+const char *cgroup_unified_root (void);
+
+/* Resolve cgroupsPath (absolute, relative, or NULL -> default_rel) to an
+ * absolute directory under the unified root, create it and its parents
+ * (enabling the controllers the resources need in each parent's
+ * subtree_control), and apply res.  *abs_path gets the malloc'd path. */
+int cgroup_create (const char *cgroups_path, const char *default_rel,
+		   const struct spec_resources *res, char **abs_path, struct keel_error **err);
+int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err);
+int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
+			    struct keel_error **err);
+/* Signal every process in the cgroup (cgroup.kill for SIGKILL). */
+int cgroup_kill (const char *abs_path, int signo, struct keel_error **err);
+int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err);
+/* true when cgroup.procs (recursively) is empty */
+int cgroup_is_empty (const char *abs_path, bool *empty, struct keel_error **err);
+/* Remove the cgroup (and its empty children); fails with EBUSY while
+ * processes remain. */
+int cgroup_destroy (const char *abs_path, struct keel_error **err);
+
+#endif
