@@ -90,8 +90,9 @@ int spec_parse_hooks (struct spec_ctx *c, json_object *root, struct spec_hooks *
 int spec_parse_linux (struct spec_ctx *c, json_object *v, struct spec_linux *l);
 int spec_parse_resources (struct spec_ctx *c, json_object *v, struct spec_resources *r);
 int spec_parse_seccomp (struct spec_ctx *c, json_object *v, struct spec_seccomp *sc);
-/* Cross-field rules that need the whole config (namespaces vs hostname). */
-int spec_validate (struct spec_ctx *c, const struct spec *s);
+/* Cross-field rules that need the whole config (namespaces vs hostname);
+ * also fills the default user namespace mappings. */
+int spec_validate (struct spec_ctx *c, struct spec *s);
 
 /* Release helpers (spec-free.c). */
 void spec_strv_free (struct spec_strv *v);

@@ -320,6 +320,11 @@ struct spec_linux {
 	size_t n_uid_mappings;
 	struct spec_idmapping *gid_mappings;
 	size_t n_gid_mappings;
+	/* A new user namespace came without uidMappings/gidMappings: as crun
+	 * does, spec_load() filled in container root -> the caller's euid
+	 * (egid), or, when the caller is root, the identity map of ids 0 to
+	 * process.user.uid (gid). */
+	bool default_uid_mappings, default_gid_mappings;
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_device *devices;
 	size_t n_devices;
