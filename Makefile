@@ -183,8 +183,9 @@ asan:
 # build/keel (the binary users ship) unless KEEL= says otherwise.
 check: packages
 	$(Q)$(MAKE) --no-print-directory dev
+	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory O=build all
-	$(Q)./tests/run.sh --build build --dev build/dev
+	$(Q)./tests/check.sh
 
 check-unit: dev
 	$(Q)./tests/run.sh --build build/dev --dev build/dev --only unit
