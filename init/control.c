@@ -149,6 +149,8 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
 	     u->exited ? 0 : (int) u->pid, u->restarts);
+	if (u->policy.description)
+		put (b, "description: %s\n", u->policy.description);
 	put (b, "restart: %s\nreadiness: %s\n", policy_restart_name (u->policy.restart),
 	     policy_ready_name (u->policy.ready));
 	for (k = 0; k < node->n_deps; k++)

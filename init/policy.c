@@ -205,6 +205,8 @@ void policy_free (struct policy *p)
 	names_free (&p->wants);
 	free (p->log_file);
 	p->log_file = NULL;
+	free (p->description);
+	p->description = NULL;
 }
 
 /* ---- the parser ------------------------------------------------------ */
@@ -677,7 +679,19 @@ static int f_logs (struct ctx *c, const char *path, json_object *v, struct polic
 	return WALK (c, path, v, fields, p);
 }
 
+static int f_description (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	if (want_type (c, path, v, json_type_string, "a string") < 0)
+		return -1;
+	if (strlen (json_object_get_string (v)) > 256)
+		return fail (c, path, "longer than 256 characters");
+	free (p->description);
+	p->description = xstrdup (json_object_get_string (v));
+	return 0;
+}
+
 static const struct field top_fields[] = {
+	{ "description", f_description },
 	{ "kind", f_kind },
 	{ "requires", f_requires },
 	{ "after", f_after },

@@ -26,6 +26,7 @@ struct policy_names {
 };
 
 struct policy {
+	char *description; /* free text, shown by `keelctl status` */
 	enum policy_kind kind;
 	struct policy_names requires; /* hard: its failure blocks or stops us */
 	struct policy_names after;    /* ordering only */

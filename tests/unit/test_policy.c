@@ -42,6 +42,7 @@ static void test_full (void **state)
 {
 	static const char json[] =
 		"{\n"
+		" \"description\": \"the web server\",\n"
 		" \"kind\": \"service\",\n"
 		" \"requires\": [\"net\", \"db\"], \"after\": \"clock\", \"wants\": [],\n"
 		" \"restart\": {\"policy\": \"on-failure\", \"delay\": \"250ms\",\n"
@@ -57,6 +58,7 @@ static void test_full (void **state)
 	struct keel_error *err = NULL;
 
 	assert_int_equal (policy_parse (F, json, sizeof json - 1, &p, &err), 0);
+	assert_string_equal (p.description, "the web server");
 	assert_int_equal (p.requires.n, 2);
 	assert_string_equal (p.requires.v[1], "db");
 	assert_int_equal (p.after.n, 1);
@@ -155,12 +157,14 @@ static const struct {
 	{ "\"x\"", F ": expected a JSON object at the top, got \"x\"" },
 	/* unknown keys */
 	{ "{\"restrat\": \"always\"}",
-	  F ": restrat: unknown key (expected one of: kind, requires, after, wants, restart, "
+	  F ": restrat: unknown key (expected one of: description, kind, requires, after, wants, restart, "
 	    "readiness, start_timeout, stop, essential, logs)" },
 	{ "{\"restart\": {\"dealy\": 1}}",
 	  F ": restart.dealy: unknown key (expected one of: policy, delay, backoff, limit)" },
 	{ "{\"logs\": {\"rotate\": {\"files\": 3}}}",
 	  F ": logs.rotate.files: unknown key (expected one of: size, count)" },
+	/* description */
+	{ "{\"description\": 5}", F ": description: expected a string, got 5" },
 	/* kind */
 	{ "{\"kind\": \"daemon\"}", F ": kind: expected one of \"service\", \"oneshot\", got \"daemon\"" },
 	{ "{\"kind\": 1}", F ": kind: expected one of \"service\", \"oneshot\", got 1" },
