@@ -9,11 +9,13 @@ make_rootfs
 # setup (oneshot) <- db (service) <- web (service, requires db, after setup)
 #                                  <- check (oneshot, wants web)
 entry setup 'echo setup-ran; sleep 0.3; echo setup-done' '{"kind": "oneshot"}'
-entry db 'echo db-up; exec sleep 1000' '{"requires": ["setup"], "stop": {"timeout": "5s"}}'
+# db is PID 1 of its PID namespace and has no TERM handler: the kernel
+# drops the signal, so its stop timeout must end it with SIGKILL
+entry db 'echo db-up; exec sleep 1000' '{"requires": ["setup"], "stop": {"timeout": "1s"}}'
 entry web 'echo web-up; trap "echo web-got-term; exit 0" TERM; while :; do sleep 0.1; done' \
 	'{"requires": ["db"], "after": ["setup"]}'
 entry check 'echo check-saw-web' '{"kind": "oneshot", "wants": ["web"]}'
-entry free 'echo free-up; exec sleep 1000'
+entry free 'echo free-up; exec sleep 1000' '{"stop": {"signal": "KILL"}}'
 # broken entries
 entry badjson 'true' '{"restart": {"delay": "abc"}}'
 entry needsbad 'true' '{"requires": ["badjson"]}'
@@ -69,7 +71,9 @@ sw=$(line_of 'Stopping web') sd=$(line_of 'Stopping db') sf=$(line_of 'Stopped d
 check "reverse order: web stopped ($sw) before db ($sd)"
 grep -q 'web | web-got-term' "$T/console.log"
 check "web got its stop signal"
-like "$(cat "$T/console.log")" "Stopped db \(killed by SIGTERM\)" "db stopped by SIGTERM"
+like "$(cat "$T/console.log")" "db did not stop within 1000ms; killing it" "stop timeout reached for db"
+like "$(cat "$T/console.log")" "Stopped db \(killed by SIGKILL\)" "db killed after its stop timeout"
+like "$(cat "$T/console.log")" "Stopped free \(killed by SIGKILL\)" "stop.signal KILL honoured"
 [ -z "$(ls "$T/run")" ]
 check "runtime state cleaned up"
 show_log_on_failure
