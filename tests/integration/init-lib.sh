@@ -114,6 +114,17 @@ wait_for() {
 	return 1
 }
 
+# wait_count PATTERN N [SECONDS]: until N console lines match.
+wait_count() {
+	n=$(( ${3:-10} * 10 ))
+	while [ "$n" -gt 0 ]; do
+		[ "$(grep -cE -- "$1" "$T/console.log")" -ge "$2" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
 # Stop keel with SIGTERM and wait (30 s at most) for it to exit; its exit
 # status (through unshare) lands in $RC.
 stop_keel() {
