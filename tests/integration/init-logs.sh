@@ -16,6 +16,8 @@ entry flood 'exec yes "flooding flooding flooding flooding flooding flooding"' \
 entry quiet 'while :; do echo tick; sleep 0.2; done' '{"stop": {"signal": "KILL"}}'
 
 start_keel
+wait_for 'Startup finished' 10
+rss0=$(awk '/VmRSS/ {print $2}' /proc/"$KPID"/status)
 wait_for 'orphans \| spawned' 10
 check "orphan maker ran"
 sleep 1.5
@@ -58,8 +60,12 @@ after=$(grep -c 'quiet | tick' "$T/console.log")
 [ "$after" -gt "$before" ]
 check "the quiet container still logs during the flood ($before -> $after)"
 rss=$(awk '/VmRSS/ {print $2}' /proc/"$KPID"/status)
-[ "$rss" -lt 20000 ]
-check "PID 1 RSS stays bounded during the flood (${rss} KiB)"
+if ldd "$KEEL" 2>/dev/null | grep -q libasan; then
+	skip "PID 1 RSS bounded during the flood" "ASan's quarantine keeps freed memory"
+else
+	[ $((rss - rss0)) -lt 4096 ]
+	check "PID 1 RSS stays bounded during the flood (${rss0} -> ${rss} KiB; the ring is 1 MiB)"
+fi
 flood_bytes=$(ctl status flood | awk '/log-bytes/ {print $2}')
 [ "$flood_bytes" -gt 1000000 ]
 check "flood output was consumed ($flood_bytes bytes)"
