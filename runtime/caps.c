@@ -107,6 +107,23 @@ static int raise_ambient (const struct spec_caps *caps, int last, struct keel_er
 	return 0;
 }
 
+/* After setuid() to a non-zero uid the kernel clears the effective set
+ * (PR_SET_KEEPCAPS only keeps the permitted one), but dropping bounding
+ * capabilities needs CAP_SETPCAP in the effective set: raise every
+ * permitted capability first. */
+static int raise_permitted (struct keel_error **err)
+{
+	cap_t c = cap_get_proc ();
+	int ret = 0;
+
+	if (c == NULL)
+		return keel_error (err, errno, "caps: cap_get_proc");
+	if (cap_fill (c, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc (c) < 0)
+		ret = keel_error (err, errno, "caps: raise the permitted capabilities");
+	cap_free (c);
+	return ret;
+}
+
 int caps_apply (const struct spec_caps *caps, struct keel_error **err)
 {
 	int last, ret;
@@ -116,6 +133,9 @@ int caps_apply (const struct spec_caps *caps, struct keel_error **err)
 	if (caps == NULL || !caps->present)
 		return 0;
 	last = (int) cap_max_bits () - 1;
+	ret = raise_permitted (err);
+	if (ret < 0)
+		return ret;
 	ret = drop_bounding (caps, last, err);
 	if (ret < 0)
 		return ret;
