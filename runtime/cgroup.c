@@ -442,14 +442,6 @@ static int apply_memory (const char *dir, const struct spec_memory *m, struct ke
 {
 	int ret;
 
-	if (m->has_swappiness)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: memory.swappiness is not supported by cgroup v2");
-	if (m->disable_oom_killer)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
-	if (m->has_kernel || m->has_kernel_tcp)
-		keel_debug ("cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
 	if (m->has_swap) {
 		int64_t swap;
 		bool skip;
@@ -494,12 +486,6 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 {
 	int ret;
 
-	if (c->has_rt_runtime || c->has_rt_period)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
-				   "by cgroup v2");
-	if (c->has_idle && c->idle != 0 && c->has_shares && c->shares != 0)
-		return keel_error (err, EINVAL, "cgroup: cannot set both cpu.idle and cpu.shares");
 	if (c->has_shares && c->shares != 0) {
 		ret = cg_writef (dir, "cpu.weight", err, "%" PRIu64, shares_to_weight (c->shares));
 		if (ret < 0)
@@ -575,9 +561,6 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 	bool bfq = cg_exists (dir, "io.bfq.weight");
 	int ret;
 
-	if (b->has_leaf_weight)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
 	if (b->has_weight && b->weight != 0) {
 		if (bfq)
 			ret = cg_writef (dir, "io.bfq.weight", err, "%u", (unsigned) b->weight);
@@ -590,11 +573,6 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 	for (size_t i = 0; i < b->n_weight_device; i++) {
 		const struct spec_blkio_device *d = &b->weight_device[i];
 
-		if (d->has_leaf_weight)
-			return keel_error (err, ENOTSUP,
-					   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
-					   "supported by cgroup v2",
-					   i);
 		if (!d->has_weight)
 			continue;
 		if (bfq)
@@ -633,9 +611,6 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 		cleanup_free char *file = NULL;
 		int ret;
 
-		if (!safe_file_name (h->page_size))
-			return keel_error (err, EINVAL, "cgroup: invalid hugepage size `%s`",
-					   h->page_size);
 		file = xasprintf ("hugetlb.%s.max", h->page_size);
 		if (!cg_exists (dir, file))
 			return keel_error (err, ENOENT,
@@ -654,8 +629,6 @@ static int apply_unified (const char *dir, const struct spec_map *u, struct keel
 		const char *key = u->e[i].key;
 		int ret;
 
-		if (!safe_file_name (key))
-			return keel_error (err, EINVAL, "cgroup: invalid unified key `%s`", key);
 		if (!cg_exists (dir, key))
 			return keel_error (err, ENOENT, "cgroup: unified key `%s`: no such file in %s",
 					   key, dir);
@@ -663,6 +636,57 @@ static int apply_unified (const char *dir, const struct spec_map *u, struct keel
 		if (ret < 0)
 			return ret;
 	}
+	return 0;
+}
+
+/* Everything cgroup v2 cannot express, and every file name taken from the
+ * config, checked before any directory is made. */
+static int validate_resources (const struct spec_resources *res, struct keel_error **err)
+{
+	const struct spec_memory *m = &res->memory;
+	const struct spec_cpu *c = &res->cpu;
+	const struct spec_blkio *b = &res->blkio;
+
+	if (res->has_memory && m->has_swappiness)
+		return keel_error (err, ENOTSUP,
+				   "cgroup: memory.swappiness is not supported by cgroup v2");
+	if (res->has_memory && m->disable_oom_killer)
+		return keel_error (err, ENOTSUP,
+				   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
+	if (res->has_memory && (m->has_kernel || m->has_kernel_tcp))
+		keel_debug ("cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
+	if (res->has_cpu && (c->has_rt_runtime || c->has_rt_period))
+		return keel_error (err, ENOTSUP,
+				   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
+				   "by cgroup v2");
+	if (res->has_cpu && c->has_idle && c->idle != 0 && c->has_shares && c->shares != 0)
+		return keel_error (err, EINVAL, "cgroup: cannot set both cpu.idle and cpu.shares");
+	if (res->has_blkio && b->has_leaf_weight)
+		return keel_error (err, ENOTSUP,
+				   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
+	for (size_t i = 0; res->has_blkio && i < b->n_weight_device; i++)
+		if (b->weight_device[i].has_leaf_weight)
+			return keel_error (err, ENOTSUP,
+					   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
+					   "supported by cgroup v2",
+					   i);
+	if (res->has_network && (res->has_class_id || res->n_net_priorities > 0))
+		return keel_error (err, ENOTSUP,
+				   "cgroup: linux.resources.network (net_cls/net_prio) is not "
+				   "supported by cgroup v2");
+	if (res->rdma_unused.n > 0)
+		return keel_error (err, ENOTSUP, "cgroup: linux.resources.rdma is not supported");
+	if (res->n_devices > 0)
+		keel_debug ("cgroup: linux.resources.devices: no device cgroup program is "
+			    "loaded; the container's /dev holds only the configured devices");
+	for (size_t i = 0; i < res->n_hugepage_limits; i++)
+		if (!safe_file_name (res->hugepage_limits[i].page_size))
+			return keel_error (err, EINVAL, "cgroup: invalid hugepage size `%s`",
+					   res->hugepage_limits[i].page_size);
+	for (size_t i = 0; i < res->unified.n; i++)
+		if (!safe_file_name (res->unified.e[i].key) || strchr (res->unified.e[i].key, '.') == NULL)
+			return keel_error (err, EINVAL, "cgroup: invalid unified key `%s`",
+					   res->unified.e[i].key);
 	return 0;
 }
 
@@ -674,16 +698,9 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 
 	if (res == NULL)
 		return 0;
-	if (res->n_devices > 0)
-		keel_debug ("cgroup: linux.resources.devices is enforced by keel's /dev, not by "
-			    "a device cgroup program");
-	if (res->has_network && (res->has_class_id || res->n_net_priorities > 0))
-		return keel_error (err, ENOTSUP,
-				   "cgroup: linux.resources.network (net_cls/net_prio) is not "
-				   "supported by cgroup v2");
-	if (res->rdma_unused.n > 0)
-		return keel_error (err, ENOTSUP, "cgroup: linux.resources.rdma is not supported");
-
+	ret = validate_resources (res, err);
+	if (ret < 0)
+		return ret;
 	needed_controllers (res, &need);
 	ret = check_set_available (abs_path, &need, err);
 	ctl_set_free (&need);
@@ -782,6 +799,11 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 	ret = resolve_path (root, cgroups_path, default_rel, &path, err);
 	if (ret < 0)
 		return ret;
+	if (res != NULL) {
+		ret = validate_resources (res, err);
+		if (ret < 0)
+			return ret;
+	}
 	needed_controllers (res, &need);
 	ret = make_path (root, path, &need, &made, &n_made, err);
 	ctl_set_free (&need);
