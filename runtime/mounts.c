@@ -49,7 +49,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 {
 	cleanup_free char *p = xstrdup (dest);
 	cleanup_close int cur = -1;
-	char *s = p, *comp;
+	size_t i = 0;
 
 	/* Fast path: it usually exists. */
 	cur = sys_openat2 (rootfd, dest, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
@@ -62,16 +62,26 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 	cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
 	if (cur < 0)
 		return keel_error (err, errno, "dup");
-	while ((comp = strsep (&s, "/")) != NULL) {
+	for (;;) {
+		size_t start;
+		const char *comp;
+		char save;
 		bool last;
 		int next;
 
-		if (*comp == '\0' || strcmp (comp, ".") == 0)
-			continue;
-		while (s && *s == '/')
-			s++;
-		last = s == NULL || *s == '\0';
-		/* Resolve this prefix from the root so ".." and symlinks stay inside. */
+		while (p[i] == '/')
+			i++;
+		if (p[i] == '\0')
+			break;
+		start = i;
+		while (p[i] != '\0' && p[i] != '/')
+			i++;
+		/* p[0..i) is the prefix up to and including this component. */
+		save = p[i];
+		p[i] = '\0';
+		comp = p + start;
+		last = save == '\0' || p[i + 1 + strspn (p + i + 1, "/")] == '\0';
+		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
 		next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
 		if (next < 0 && errno == ENOENT) {
 			if (!last || dir) {
@@ -91,8 +101,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 			return keel_error (err, errno, "resolve `%s` in the rootfs", p);
 		close (cur);
 		cur = next;
-		if (s)
-			s[-1] = '/';
+		p[i] = save;
 	}
 	*fd = steal_fd (&cur);
 	return 0;

@@ -83,17 +83,23 @@ static void strv_free (struct spec_strv *v)
 	v->n = 0;
 }
 
+static void hooks_free (struct spec_hook *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free (h[i].path);
+		strv_free (&h[i].args);
+		strv_free (&h[i].env);
+	}
+	free (h);
+}
+
 void state_extra_free (struct state_extra *x)
 {
 	if (x == NULL)
 		return;
 	free (x->rootfs);
-	for (size_t i = 0; i < x->n_poststop; i++) {
-		free (x->poststop[i].path);
-		strv_free (&x->poststop[i].args);
-		strv_free (&x->poststop[i].env);
-	}
-	free (x->poststop);
+	hooks_free (x->poststart, x->n_poststart);
+	hooks_free (x->poststop, x->n_poststop);
 	memset (x, 0, sizeof *x);
 }
 
@@ -174,6 +180,8 @@ int state_write (int dirfd, const struct keel_state *st, const struct state_extr
 	if (x->rootfs)
 		put_str (o, "rootfs", x->rootfs);
 	json_object_object_add (o, "starttime", json_object_new_uint64 (x->starttime));
+	if (x->n_poststart)
+		json_object_object_add (o, "poststart", hooks_json (x->poststart, x->n_poststart));
 	if (x->n_poststop)
 		json_object_object_add (o, "poststop", hooks_json (x->poststop, x->n_poststop));
 	s = to_string (o, JSON_C_TO_STRING_PLAIN);
@@ -206,18 +214,18 @@ static void get_strv (json_object *o, const char *k, struct spec_strv *out)
 		out->v[out->n++] = xstrdup (json_object_get_string (json_object_array_get_idx (a, i)));
 }
 
-static void get_hooks (json_object *o, struct state_extra *x)
+static void get_hooks (json_object *o, const char *key, struct spec_hook **out, size_t *nout)
 {
 	json_object *a, *v;
 	size_t n;
 
-	if (!json_object_object_get_ex (o, "poststop", &a) || !json_object_is_type (a, json_type_array))
+	if (!json_object_object_get_ex (o, key, &a) || !json_object_is_type (a, json_type_array))
 		return;
 	n = json_object_array_length (a);
-	x->poststop = xmalloc0 ((n + 1) * sizeof *x->poststop);
+	*out = xmalloc0 ((n + 1) * sizeof **out);
 	for (size_t i = 0; i < n; i++) {
 		json_object *h = json_object_array_get_idx (a, i);
-		struct spec_hook *d = &x->poststop[x->n_poststop++];
+		struct spec_hook *d = &(*out)[(*nout)++];
 		d->path = get_str (h, "path");
 		get_strv (h, "args", &d->args);
 		get_strv (h, "env", &d->env);
@@ -270,7 +278,8 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 		x->rootfs = get_str (o, "rootfs");
 		if (json_object_object_get_ex (o, "starttime", &v))
 			x->starttime = json_object_get_uint64 (v);
-		get_hooks (o, x);
+		get_hooks (o, "poststart", &x->poststart, &x->n_poststart);
+		get_hooks (o, "poststop", &x->poststop, &x->n_poststop);
 	}
 	json_object_put (o);
 	if (st->id == NULL)

@@ -22,8 +22,9 @@
 struct state_extra {
 	unsigned long long starttime; /* of pid, from /proc/PID/stat: guards pid reuse */
 	char *rootfs;
-	struct spec_hook *poststop; /* delete runs these after the bundle may be gone */
-	size_t n_poststop;
+	/* start and delete run these after the bundle may be gone */
+	struct spec_hook *poststart, *poststop;
+	size_t n_poststart, n_poststop;
 };
 void state_extra_free (struct state_extra *x);
 
