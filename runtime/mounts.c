@@ -1,0 +1,358 @@
+/* See mounts.h. */
+#include "runtime/mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/cgroup.h"
+
+/* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
+ * and <linux/mount.h> clashes with glibc's header, so take it only then. */
+#ifndef MOUNT_ATTR_SIZE_VER0
+#include <linux/mount.h>
+#endif
+
+static int sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
+	return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+static int sys_open_tree (int dirfd, const char *path, unsigned flags)
+{
+	return (int) syscall (SYS_open_tree, dirfd, path, flags);
+}
+
+static int sys_move_mount (int from, const char *from_path, int to, const char *to_path,
+			   unsigned flags)
+{
+	return (int) syscall (SYS_move_mount, from, from_path, to, to_path, flags);
+}
+
+static int sys_mount_setattr (int dirfd, const char *path, unsigned flags, struct mount_attr *a)
+{
+	return (int) syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
+}
+
+#define RESOLVE_FLAGS (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
+{
+	cleanup_free char *p = xstrdup (dest);
+	cleanup_close int cur = -1;
+	size_t i = 0;
+
+	/* Fast path: it usually exists. */
+	cur = sys_openat2 (rootfd, dest, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	if (cur >= 0) {
+		*fd = steal_fd (&cur);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return keel_error (err, errno, "resolve `%s` in the rootfs", dest);
+	cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return keel_error (err, errno, "dup");
+	for (;;) {
+		size_t start;
+		const char *comp;
+		char save;
+		bool last;
+		int next;
+
+		while (p[i] == '/')
+			i++;
+		if (p[i] == '\0')
+			break;
+		start = i;
+		while (p[i] != '\0' && p[i] != '/')
+			i++;
+		/* p[0..i) is the prefix up to and including this component. */
+		save = p[i];
+		p[i] = '\0';
+		comp = p + start;
+		last = save == '\0' || p[i + 1 + strspn (p + i + 1, "/")] == '\0';
+		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
+		next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+		if (next < 0 && errno == ENOENT) {
+			if (!last || dir) {
+				if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
+					return keel_error (err, errno, "mkdir `%s` in the rootfs", p);
+			} else {
+				int f = openat (cur, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+						0644);
+				if (f < 0 && errno != EEXIST)
+					return keel_error (err, errno, "create `%s` in the rootfs", p);
+				if (f >= 0)
+					close (f);
+			}
+			next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+		}
+		if (next < 0)
+			return keel_error (err, errno, "resolve `%s` in the rootfs", p);
+		close (cur);
+		cur = next;
+		p[i] = save;
+	}
+	*fd = steal_fd (&cur);
+	return 0;
+}
+
+/* MS_* per-mount flags to mount_setattr attributes. */
+static void ms_to_attr (unsigned long set, unsigned long clr, struct mount_attr *a)
+{
+	static const struct {
+		unsigned long ms;
+		unsigned long long attr;
+	} map[] = {
+		{ MS_RDONLY, MOUNT_ATTR_RDONLY },   { MS_NOSUID, MOUNT_ATTR_NOSUID },
+		{ MS_NODEV, MOUNT_ATTR_NODEV },     { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+		{ MS_NODIRATIME, MOUNT_ATTR_NODIRATIME },
+	};
+
+	memset (a, 0, sizeof *a);
+	for (size_t i = 0; i < ARRAY_SIZE (map); i++) {
+		if (set & map[i].ms)
+			a->attr_set |= map[i].attr;
+		else if (clr & map[i].ms)
+			a->attr_clr |= map[i].attr;
+	}
+	/* Access time is one three-valued field: clearing it is how it is set. */
+	if (set & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+		a->attr_clr |= MOUNT_ATTR__ATIME;
+		if (set & MS_NOATIME)
+			a->attr_set |= MOUNT_ATTR_NOATIME;
+		else if (set & MS_STRICTATIME)
+			a->attr_set |= MOUNT_ATTR_STRICTATIME;
+		else
+			a->attr_set |= MOUNT_ATTR_RELATIME;
+	}
+}
+
+static const char *describe (const struct spec_mount *m)
+{
+	return m->type ? m->type : (m->source ? m->source : "bind");
+}
+
+/* Propagation and "rro" on the mount at fd (the new mount's root). */
+static int finish_mount (int fd, const struct spec_mount *m, struct keel_error **err)
+{
+	struct mount_attr a;
+
+	if (m->propagation & ~(unsigned long) MS_REC) {
+		memset (&a, 0, sizeof a);
+		a.propagation = m->propagation & ~(unsigned long) MS_REC;
+		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH |
+					       ((m->propagation & MS_REC) ? AT_RECURSIVE : 0),
+				       &a) < 0)
+			return keel_error (err, errno, "set propagation of `%s`", m->destination);
+	}
+	if (m->rro) {
+		memset (&a, 0, sizeof a);
+		a.attr_set = MOUNT_ATTR_RDONLY;
+		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+			return keel_error (err, errno, "make `%s` recursively read-only",
+					   m->destination);
+	}
+	return 0;
+}
+
+/* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
+ * target_fd with the mount's flags applied while it is still detached. */
+static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
+		      bool recursive, struct keel_error **err)
+{
+	cleanup_close int tree = -1;
+	struct mount_attr a;
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+
+	if (*src == '\0')
+		flags |= AT_EMPTY_PATH;
+	tree = sys_open_tree (srcdir, src, flags);
+	if (tree < 0)
+		return keel_error (err, errno, "bind `%s`", src);
+	ms_to_attr (m->flags, m->clear_flags, &a);
+	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
+		return keel_error (err, errno, "set flags of bind mount `%s`", src);
+	if (sys_move_mount (tree, "", target_fd, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return keel_error (err, errno, "attach bind mount `%s`", src);
+	return finish_mount (tree, m, err);
+}
+
+static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m,
+		       struct keel_error **err)
+{
+	cleanup_free char *src = NULL;
+	cleanup_close int target = -1;
+	struct stat st;
+	int ret;
+
+	if (m->source == NULL)
+		return keel_error (err, EINVAL, "bind mount without a source");
+	src = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", c->bundle, m->source);
+	if (stat (src, &st) < 0)
+		return keel_error (err, errno, "bind source `%s`", src);
+	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
+	if (ret < 0)
+		return ret;
+	return bind_onto (AT_FDCWD, src, target, m, m->recursive, err);
+}
+
+/* A filesystem the kernel refuses to mount here (sysfs without a network
+ * namespace of our user namespace, mqueue, cgroup2 without a cgroup
+ * namespace) is bound from the host instead, as runc and crun do. */
+static const char *fallback_source (const struct mount_ctx *c, const char *type)
+{
+	if (strcmp (type, "sysfs") == 0)
+		return "/sys";
+	if (strcmp (type, "mqueue") == 0)
+		return "/dev/mqueue";
+	if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
+		return c->cgroup_path ? c->cgroup_path : cgroup_unified_root ();
+	return NULL;
+}
+
+static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
+		     struct keel_error **err)
+{
+	cleanup_close int target = -1, top = -1;
+	const char *type = m->type, *fb;
+	char path[64];
+	unsigned long flags = m->flags & ~(unsigned long) (MS_SHARED | MS_SLAVE | MS_PRIVATE |
+							   MS_UNBINDABLE | MS_REC);
+	const char *data = m->data;
+	int ret;
+
+	/* "cgroup" in a config means the hierarchy the host has; keel drives
+	 * only cgroup v2. */
+	if (strcmp (type, "cgroup") == 0) {
+		type = "cgroup2";
+		data = NULL;
+	}
+	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
+	if (ret < 0)
+		return ret;
+	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
+	if (mount (m->source ? m->source : type, path, type, flags, data) < 0) {
+		int e = errno;
+		fb = fallback_source (c, m->type);
+		if ((e == EPERM || e == EBUSY || e == EINVAL) && fb) {
+			struct spec_mount b = *m;
+			b.flags = m->flags | MS_NOSUID | MS_NOEXEC | MS_NODEV;
+			b.propagation = 0;
+			ret = bind_onto (AT_FDCWD, fb, target, &b, true, err);
+			if (ret < 0)
+				return ret;
+		} else {
+			return keel_error (err, e, "mount `%s`", type);
+		}
+	}
+	if (m->propagation == 0 && !m->rro)
+		return 0;
+	/* The new mount's root: reopen, the old fd is the covered directory. */
+	top = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	if (top < 0)
+		return keel_error (err, errno, "reopen `%s`", m->destination);
+	return finish_mount (top, m, err);
+}
+
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
+{
+	int ret;
+
+	if (m->n_uid_mappings || m->n_gid_mappings)
+		ret = keel_error (err, ENOTSUP, "idmapped mounts are not supported");
+	else if (m->bind || m->type == NULL || strcmp (m->type, "bind") == 0)
+		ret = mount_bind (c, m, err);
+	else
+		ret = mount_fs (c, m, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "mount `%s` on `%s`", describe (m), m->destination);
+	return 0;
+}
+
+static unsigned long current_flags (const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs (path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err)
+{
+	if (recursive) {
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (sys_mount_setattr (AT_FDCWD, path, AT_RECURSIVE, &a) == 0)
+			return 0;
+	}
+	if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags (path),
+		   NULL) < 0)
+		return keel_error (err, errno, "remount `%s` read-only", path);
+	return 0;
+}
+
+int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		const char *p = paths->v[i];
+		struct stat st;
+		int r;
+
+		if (lstat (p, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return keel_error (err, errno, "linux.maskedPaths: `%s`", p);
+		}
+		if (S_ISDIR (st.st_mode))
+			r = mount ("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				   "size=0,mode=0555");
+		else
+			r = mount ("/dev/null", p, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
+	}
+	return 0;
+}
+
+int mounts_readonly_paths (const struct spec_strv *paths, struct keel_error **err)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		const char *p = paths->v[i];
+		int ret;
+
+		if (mount (p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return keel_error (err, errno, "linux.readonlyPaths: bind `%s`", p);
+		}
+		ret = mounts_remount_ro (p, true, err);
+		if (ret < 0)
+			return keel_error_wrap (err, "linux.readonlyPaths");
+	}
+	return 0;
+}

@@ -1,0 +1,217 @@
+/* See namespaces.h. */
+#include "runtime/namespaces.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static int ns_flag (enum spec_ns_kind k)
+{
+	static const int flags[NS_KIND_MAX] = {
+		[NS_PID] = CLONE_NEWPID,   [NS_NETWORK] = CLONE_NEWNET, [NS_MOUNT] = CLONE_NEWNS,
+		[NS_IPC] = CLONE_NEWIPC,   [NS_UTS] = CLONE_NEWUTS,     [NS_USER] = CLONE_NEWUSER,
+		[NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
+	};
+	return flags[k];
+}
+
+void ns_plan_close (struct ns_plan *p)
+{
+	for (int k = 0; k < NS_KIND_MAX; k++)
+		if (p->join_fd[k] >= 0) {
+			close (p->join_fd[k]);
+			p->join_fd[k] = -1;
+		}
+}
+
+int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **err)
+{
+	bool joins_other = false;
+
+	memset (p, 0, sizeof *p);
+	for (int k = 0; k < NS_KIND_MAX; k++)
+		p->join_fd[k] = -1;
+	for (size_t i = 0; i < s->linux_.n_namespaces; i++) {
+		const struct spec_namespace *ns = &s->linux_.namespaces[i];
+
+		if (ns->path && *ns->path) {
+			int fd = open (ns->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				keel_error (err, errno, "linux.namespaces[%zu]: %s namespace `%s`", i,
+					    spec_ns_name (ns->kind), ns->path);
+				ns_plan_close (p);
+				return -1;
+			}
+			if (p->join_fd[ns->kind] >= 0)
+				close (p->join_fd[ns->kind]);
+			p->join_fd[ns->kind] = fd;
+			if (ns->kind != NS_PID && ns->kind != NS_USER)
+				joins_other = true;
+			continue;
+		}
+		switch (ns->kind) {
+		case NS_CGROUP:
+			p->unshare_cgroup = true;
+			break;
+		case NS_TIME:
+			p->unshare_time = true;
+			break;
+		default:
+			p->clone_flags |= (unsigned long) ns_flag (ns->kind);
+		}
+	}
+	p->new_user = p->clone_flags & CLONE_NEWUSER;
+	p->new_pid = p->clone_flags & CLONE_NEWPID;
+	p->new_mount = p->clone_flags & CLONE_NEWNS;
+	p->new_uts = p->clone_flags & CLONE_NEWUTS;
+	/* Namespaces cloned together with a new user namespace belong to it, and
+	 * a namespace owned by the host cannot be joined from inside it. */
+	if (p->new_user && joins_other) {
+		ns_plan_close (p);
+		return keel_error (err, ENOTSUP,
+				   "linux.namespaces: joining a namespace by path together with "
+				   "a new user namespace is not supported");
+	}
+	if (p->join_fd[NS_USER] >= 0 && p->new_pid) {
+		ns_plan_close (p);
+		return keel_error (err, ENOTSUP,
+				   "linux.namespaces: joining a user namespace by path together "
+				   "with a new pid namespace is not supported");
+	}
+	/* Joining a user namespace: the new ones must be created inside it, so
+	 * the child unshares them after setns instead of clone3 creating them. */
+	if (p->join_fd[NS_USER] >= 0) {
+		p->unshare_flags = p->clone_flags;
+		p->clone_flags = 0;
+	}
+	return 0;
+}
+
+int ns_pid_enter (const struct ns_plan *p, int *saved, struct keel_error **err)
+{
+	*saved = -1;
+	if (p->join_fd[NS_PID] < 0)
+		return 0;
+	*saved = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (*saved < 0)
+		return keel_error (err, errno, "open `/proc/self/ns/pid`");
+	if (setns (p->join_fd[NS_PID], CLONE_NEWPID) < 0) {
+		int e = errno;
+		close (*saved);
+		*saved = -1;
+		return keel_error (err, e, "join pid namespace");
+	}
+	return 0;
+}
+
+int ns_pid_restore (int *saved, struct keel_error **err)
+{
+	int ret = 0;
+
+	if (*saved < 0)
+		return 0;
+	if (setns (*saved, CLONE_NEWPID) < 0)
+		ret = keel_error (err, errno, "return to our pid namespace");
+	close (*saved);
+	*saved = -1;
+	return ret;
+}
+
+static int write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
+		      struct keel_error **err)
+{
+	char path[64];
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	if (n == 0)
+		return 0;
+	buf = xmalloc0 (n * 40 + 1);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t) sprintf (buf + len, "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n",
+					 m[i].container_id, m[i].host_id, m[i].size);
+	snprintf (path, sizeof path, "/proc/%d/%s", pid, file);
+	/* The kernel takes the whole map in one write(). */
+	return write_file_at (AT_FDCWD, path, 0, 0, buf, len, err);
+}
+
+int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err)
+{
+	int ret;
+
+	if (geteuid () != 0) {
+		char path[64];
+		snprintf (path, sizeof path, "/proc/%d/setgroups", pid);
+		ret = write_file_at (AT_FDCWD, path, 0, 0, "deny", 4, err);
+		if (ret < 0 && (*err)->status != ENOENT)
+			return keel_error_wrap (err, "user namespace");
+	}
+	ret = write_map (pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "user namespace: linux.uidMappings");
+	ret = write_map (pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "user namespace: linux.gidMappings");
+	return 0;
+}
+
+int ns_join_paths (const struct ns_plan *p, struct keel_error **err)
+{
+	/* User first: the others may belong to it. */
+	static const enum spec_ns_kind order[] = { NS_USER, NS_IPC, NS_UTS, NS_NETWORK,
+						   NS_CGROUP, NS_TIME, NS_MOUNT };
+
+	for (size_t i = 0; i < ARRAY_SIZE (order); i++) {
+		enum spec_ns_kind k = order[i];
+		if (p->join_fd[k] < 0)
+			continue;
+		if (setns (p->join_fd[k], ns_flag (k)) < 0)
+			return keel_error (err, errno, "join %s namespace", spec_ns_name (k));
+	}
+	if (p->join_fd[NS_USER] >= 0) {
+		/* Become root of the joined namespace, then create the new ones in it. */
+		if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+			return keel_error (err, errno, "become root in the joined user namespace");
+		if (p->unshare_flags && unshare ((int) p->unshare_flags) < 0)
+			return keel_error (err, errno, "unshare namespaces");
+	}
+	return 0;
+}
+
+int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_error **err)
+{
+	if (p->unshare_cgroup && unshare (CLONE_NEWCGROUP) < 0)
+		return keel_error (err, errno, "unshare cgroup namespace");
+	if (p->unshare_time) {
+		const struct spec_time_offset *mo = &s->linux_.time_monotonic;
+		const struct spec_time_offset *bo = &s->linux_.time_boottime;
+		char buf[128];
+		int len = 0, ret;
+
+		if (unshare (CLONE_NEWTIME) < 0)
+			return keel_error (err, errno, "unshare time namespace");
+		if (mo->present)
+			len += snprintf (buf + len, sizeof buf - (size_t) len, "monotonic %" PRId64 " %" PRIu32 "\n",
+					 mo->secs, mo->nanosecs);
+		if (bo->present)
+			len += snprintf (buf + len, sizeof buf - (size_t) len, "boottime %" PRId64 " %" PRIu32 "\n",
+					 bo->secs, bo->nanosecs);
+		if (len > 0) {
+			ret = write_file_at (AT_FDCWD, "/proc/self/timens_offsets", 0, 0, buf,
+					     (size_t) len, err);
+			if (ret < 0)
+				return keel_error_wrap (err, "linux.timeOffsets");
+		}
+	}
+	return 0;
+}

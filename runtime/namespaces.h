@@ -1,0 +1,50 @@
+/* linux.namespaces: which namespaces the container process is cloned into,
+ * which it joins by path, and the user namespace id maps.
+ *
+ * keel creates the container process with one clone3() carrying every new
+ * namespace it can (user, pid, mount, network, ipc, uts).  Two are
+ * unshared by the child instead: cgroup (its root must be the container's
+ * cgroup, which the child is in only once clone3 placed it there) and time
+ * (offsets can only be written before a process enters the namespace; the
+ * child enters it at execve).  A pid namespace given by path is joined by
+ * the parent around the clone (setns on a pid namespace affects only
+ * children); every other path is joined by the child before anything else.
+ */
+#ifndef KEEL_NAMESPACES_H
+#define KEEL_NAMESPACES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "runtime/spec.h"
+
+struct ns_plan {
+	unsigned long clone_flags; /* CLONE_NEW* for clone3 */
+	unsigned long unshare_flags; /* joining a user ns: new ones unshared after it */
+	bool unshare_cgroup, unshare_time;
+	bool new_user, new_pid, new_mount, new_uts;
+	int join_fd[NS_KIND_MAX]; /* -1, or an fd of the namespace to join */
+};
+
+/* Work out the plan and open every namespace path (close with ns_plan_close). */
+int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **err);
+void ns_plan_close (struct ns_plan *p);
+
+/* Parent, around clone: enter the pid namespace to join (so the child is
+ * born in it) and go back to our own afterwards.  *saved gets the fd to
+ * restore; -1 when there is nothing to do. */
+int ns_pid_enter (const struct ns_plan *p, int *saved, struct keel_error **err);
+int ns_pid_restore (int *saved, struct keel_error **err);
+
+/* Parent: write the child's uid_map and gid_map (setgroups "deny" first
+ * when we lack CAP_SETGID, as the kernel then requires). */
+int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err);
+
+/* Child: setns() into every namespace given by path (user first). */
+int ns_join_paths (const struct ns_plan *p, struct keel_error **err);
+/* Child, after it is in its cgroup: unshare cgroup and time namespaces,
+ * writing linux.timeOffsets. */
+int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_error **err);
+
+#endif
