@@ -129,7 +129,7 @@ static int append_components (char **buf, const char *rel, const char *what,
 		char *n;
 
 		if (strcmp (tok, ".") == 0 || strcmp (tok, "..") == 0)
-			return keel_error (err, EINVAL, "cgroup: %s `%s`: `%s` components are not allowed",
+			return keel_error (err, 0, "cgroup: %s `%s`: `%s` components are not allowed",
 					   what, rel, tok);
 		n = xasprintf ("%s/%s", *buf, tok);
 		free (*buf);
@@ -153,7 +153,7 @@ static int own_cgroup (char **out, struct keel_error **err)
 			*out = xstrdup (line + 3);
 			return 0;
 		}
-	return keel_error (err, ENOENT, "cgroup: no unified (0::) entry in /proc/self/cgroup");
+	return keel_error (err, 0, "cgroup: no unified (0::) entry in /proc/self/cgroup");
 }
 
 static int resolve_path (const char *root, const char *cgroups_path, const char *default_rel,
@@ -178,14 +178,14 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 	}
 	if (cgroups_path == NULL) {
 		if (default_rel == NULL)
-			return keel_error (err, EINVAL, "cgroup: no cgroupsPath and no default path");
+			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
 		cgroups_path = default_rel;
 	}
 	ret = append_components (&path, cgroups_path, "cgroupsPath", err);
 	if (ret < 0)
 		return ret;
 	if (strcmp (path, root) == 0)
-		return keel_error (err, EINVAL, "cgroup: cgroupsPath `%s` names the root cgroup",
+		return keel_error (err, 0, "cgroup: cgroupsPath `%s` names the root cgroup",
 				   cgroups_path);
 	*out = steal_ptr (&path);
 	return 0;
@@ -291,7 +291,7 @@ static int check_available (const char *dir, const char *name, size_t len,
 	if (ret < 0)
 		return keel_error_wrap (err, "cgroup");
 	if (!list_has (list, name, len))
-		return keel_error (err, ENOTSUP, "cgroup: controller \"%.*s\" is not available in %s",
+		return keel_error (err, 0, "cgroup: controller \"%.*s\" is not available in %s",
 				   (int) len, name, dir);
 	return 0;
 }
@@ -420,10 +420,10 @@ static int swap_v2 (const struct spec_memory *m, int64_t *out, bool *skip, struc
 		return 0;
 	}
 	if (mem == 0 || mem == -1)
-		return keel_error (err, EINVAL,
+		return keel_error (err, 0,
 				   "cgroup: memory.swap %" PRId64 " needs a memory limit", swap);
 	if (mem < 0 || swap < mem)
-		return keel_error (err, EINVAL,
+		return keel_error (err, 0,
 				   "cgroup: memory.swap (%" PRId64 ", memory+swap) is below "
 				   "memory.limit (%" PRId64 ")",
 				   swap, mem);
@@ -613,7 +613,7 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 
 		file = xasprintf ("hugetlb.%s.max", h->page_size);
 		if (!cg_exists (dir, file))
-			return keel_error (err, ENOENT,
+			return keel_error (err, 0,
 					   "cgroup: hugepage size `%s` is not supported (no %s in %s)",
 					   h->page_size, file, dir);
 		ret = cg_writef (dir, file, err, "%" PRIu64, h->limit);
@@ -630,7 +630,7 @@ static int apply_unified (const char *dir, const struct spec_map *u, struct keel
 		int ret;
 
 		if (!cg_exists (dir, key))
-			return keel_error (err, ENOENT, "cgroup: unified key `%s`: no such file in %s",
+			return keel_error (err, 0, "cgroup: unified key `%s`: no such file in %s",
 					   key, dir);
 		ret = cg_write (dir, key, u->e[i].value, err);
 		if (ret < 0)
@@ -648,44 +648,44 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 	const struct spec_blkio *b = &res->blkio;
 
 	if (res->has_memory && m->has_swappiness)
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "cgroup: memory.swappiness is not supported by cgroup v2");
 	if (res->has_memory && m->disable_oom_killer)
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
 	if (res->has_memory && (m->has_kernel || m->has_kernel_tcp))
 		keel_debug ("cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
 	if (res->has_cpu && (c->has_rt_runtime || c->has_rt_period))
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
 				   "by cgroup v2");
 	if (res->has_cpu && c->has_idle && c->idle != 0 && c->has_shares && c->shares != 0)
-		return keel_error (err, EINVAL, "cgroup: cannot set both cpu.idle and cpu.shares");
+		return keel_error (err, 0, "cgroup: cannot set both cpu.idle and cpu.shares");
 	if (res->has_blkio && b->has_leaf_weight)
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
 	for (size_t i = 0; res->has_blkio && i < b->n_weight_device; i++)
 		if (b->weight_device[i].has_leaf_weight)
-			return keel_error (err, ENOTSUP,
+			return keel_error (err, 0,
 					   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
 					   "supported by cgroup v2",
 					   i);
 	if (res->has_network && (res->has_class_id || res->n_net_priorities > 0))
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "cgroup: linux.resources.network (net_cls/net_prio) is not "
 				   "supported by cgroup v2");
 	if (res->rdma_unused.n > 0)
-		return keel_error (err, ENOTSUP, "cgroup: linux.resources.rdma is not supported");
+		return keel_error (err, 0, "cgroup: linux.resources.rdma is not supported");
 	if (res->n_devices > 0)
 		keel_debug ("cgroup: linux.resources.devices: no device cgroup program is "
 			    "loaded; the container's /dev holds only the configured devices");
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
 		if (!safe_file_name (res->hugepage_limits[i].page_size))
-			return keel_error (err, EINVAL, "cgroup: invalid hugepage size `%s`",
+			return keel_error (err, 0, "cgroup: invalid hugepage size `%s`",
 					   res->hugepage_limits[i].page_size);
 	for (size_t i = 0; i < res->unified.n; i++)
 		if (!safe_file_name (res->unified.e[i].key) || strchr (res->unified.e[i].key, '.') == NULL)
-			return keel_error (err, EINVAL, "cgroup: invalid unified key `%s`",
+			return keel_error (err, 0, "cgroup: invalid unified key `%s`",
 					   res->unified.e[i].key);
 	return 0;
 }
@@ -795,7 +795,7 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 	int ret;
 
 	if (root == NULL)
-		return keel_error (err, ENOENT, "cgroup: no cgroup2 filesystem is mounted");
+		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
 	ret = resolve_path (root, cgroups_path, default_rel, &path, err);
 	if (ret < 0)
 		return ret;
@@ -934,7 +934,7 @@ static int read_event (int fd, const char *path, const char *key, int *value,
 			break;
 		line = nl + 1;
 	}
-	return keel_error (err, ENOENT, "cgroup: no `%s` in `%s`", key, path);
+	return keel_error (err, 0, "cgroup: no `%s` in `%s`", key, path);
 }
 
 static int64_t now_ms (void)
@@ -982,7 +982,7 @@ int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err)
 	int ret;
 
 	if (!cg_exists (abs_path, "cgroup.freeze"))
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "cgroup: `%s` has no cgroup.freeze (kernel older than 5.2?)",
 				   abs_path);
 	ret = cg_write (abs_path, "cgroup.freeze", frozen ? "1" : "0", err);

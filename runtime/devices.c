@@ -78,7 +78,7 @@ static int open_parent (int rootfd, const char *path, const char **base,
 	slash = strrchr (dir, '/');
 	*base = path + (slash ? (size_t) (slash - dir) + 1 : 0);
 	if (**base == '\0' || strcmp (*base, ".") == 0 || strcmp (*base, "..") == 0)
-		return keel_error (err, EINVAL, "devices: invalid path `%s`", path);
+		return keel_error (err, 0, "devices: invalid path `%s`", path);
 	if (slash == NULL)
 		dir[0] = '\0';
 	else
@@ -187,11 +187,11 @@ static int spec_node (const struct spec_device *d, struct dev_node *n, struct ke
 		n->type = S_IFIFO;
 		break;
 	default:
-		return keel_error (err, EINVAL, "devices: `%s`: unknown type '%c'", d->path,
+		return keel_error (err, 0, "devices: `%s`: unknown type '%c'", d->path,
 				   d->type);
 	}
 	if (d->path == NULL || strncmp (d->path, "/dev/", 5) != 0 || strstr (d->path, "/../"))
-		return keel_error (err, EINVAL, "devices: `%s` is not a path under /dev",
+		return keel_error (err, 0, "devices: `%s` is not a path under /dev",
 				   d->path ? d->path : "");
 	n->major = (unsigned) d->major;
 	n->minor = (unsigned) d->minor;

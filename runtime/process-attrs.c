@@ -110,7 +110,7 @@ int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
 {
 	if (in_userns_without_setgroups) {
 		if (u->n_additional_gids > 0)
-			return keel_error (err, EPERM,
+			return keel_error (err, 0,
 					   "process.user.additionalGids: setgroups is denied in the "
 					   "container's user namespace");
 	} else if (setgroups (u->n_additional_gids, u->additional_gids) < 0) {
@@ -178,7 +178,7 @@ static int sysctl_path (const char *key, char **out, struct keel_error **err)
 				*p = '/';
 	if (k[0] == '\0' || k[0] == '/' || strstr (k, "//") != NULL || strstr (k, "..") != NULL ||
 	    k[strlen (k) - 1] == '/')
-		return keel_error (err, EINVAL, "linux.sysctl: invalid key `%s`", key);
+		return keel_error (err, 0, "linux.sysctl: invalid key `%s`", key);
 	*out = xasprintf ("/proc/sys/%s", k);
 	return 0;
 }
@@ -207,7 +207,7 @@ static int validate_one (const char *key, const struct spec *s, struct keel_erro
 		return ret;
 	if (is_ipc_sysctl (k)) {
 		if (!has_ns (s, NS_IPC, NULL))
-			return keel_error (err, EINVAL,
+			return keel_error (err, 0,
 					   "linux.sysctl: `%s` needs an ipc namespace (it would "
 					   "change the host's)",
 					   key);
@@ -215,12 +215,12 @@ static int validate_one (const char *key, const struct spec *s, struct keel_erro
 	}
 	if (strncmp (k, "net.", 4) == 0) {
 		if (!has_ns (s, NS_NETWORK, &ns_path))
-			return keel_error (err, EINVAL,
+			return keel_error (err, 0,
 					   "linux.sysctl: `%s` needs a network namespace (it would "
 					   "change the host's)",
 					   key);
 		if (ns_path != NULL && is_host_netns (ns_path))
-			return keel_error (err, EINVAL,
+			return keel_error (err, 0,
 					   "linux.sysctl: `%s` is not allowed in the host's network "
 					   "namespace",
 					   key);
@@ -228,13 +228,13 @@ static int validate_one (const char *key, const struct spec *s, struct keel_erro
 	}
 	if (strcmp (k, "kernel.hostname") == 0 || strcmp (k, "kernel.domainname") == 0) {
 		if (!has_ns (s, NS_UTS, NULL))
-			return keel_error (err, EINVAL,
+			return keel_error (err, 0,
 					   "linux.sysctl: `%s` needs a uts namespace (it would "
 					   "change the host's)",
 					   key);
 		return 0;
 	}
-	return keel_error (err, EINVAL,
+	return keel_error (err, 0,
 			   "linux.sysctl: `%s` is not namespaced: it cannot be set for a container",
 			   key);
 }

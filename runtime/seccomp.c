@@ -72,7 +72,7 @@ static int add_arch (scmp_filter_ctx ctx, const char *spec_name, struct keel_err
 	name[i] = '\0';
 	arch = seccomp_arch_resolve_name (name);
 	if (arch == 0)
-		return keel_error (err, EINVAL, "seccomp: unknown architecture `%s`", spec_name);
+		return keel_error (err, 0, "seccomp: unknown architecture `%s`", spec_name);
 	ret = seccomp_arch_add (ctx, arch);
 	if (ret < 0 && ret != -EEXIST)
 		return keel_error (err, -ret, "seccomp: add architecture `%s`", spec_name);
@@ -97,7 +97,7 @@ static int set_flags (scmp_filter_ctx ctx, const struct spec_strv *flags, struct
 			attr = SCMP_FLTATR_CTL_WAITKILL;
 #endif
 		else
-			return keel_error (err, EINVAL, "seccomp: unsupported flag `%s`", f);
+			return keel_error (err, 0, "seccomp: unsupported flag `%s`", f);
 		ret = seccomp_attr_set (ctx, attr, 1);
 		if (ret < 0)
 			return keel_error (err, -ret, "seccomp: set flag `%s`", f);
@@ -132,7 +132,7 @@ static int add_rule (scmp_filter_ctx ctx, const char *name, uint32_t action, int
 	int ret;
 
 	if (s->n_args > ARRAY_SIZE (cmps))
-		return keel_error (err, EINVAL, "seccomp: `%s`: more than %zu argument conditions",
+		return keel_error (err, 0, "seccomp: `%s`: more than %zu argument conditions",
 				   name, ARRAY_SIZE (cmps));
 	/* libseccomp refuses two conditions on one argument in one rule; as
 	 * runc does, such a list means "any of them": one rule each. */
@@ -192,7 +192,7 @@ static int build_filter (const struct spec_seccomp *sc, bool no_new_privs, scmp_
 
 	f.ctx = seccomp_init (def);
 	if (f.ctx == NULL)
-		return keel_error (err, EINVAL, "seccomp: invalid default action %#x", def);
+		return keel_error (err, 0, "seccomp: invalid default action %#x", def);
 	/* Without no_new_privs, loading needs CAP_SYS_ADMIN; libseccomp would
 	 * otherwise set no_new_privs behind the config's back. */
 	ret = seccomp_attr_set (f.ctx, SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0);
@@ -224,7 +224,7 @@ int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int 
 	if (sc == NULL || !sc->present)
 		return 0;
 	if (seccomp_uses_notify (sc) && notify_fd == NULL)
-		return keel_error (err, ENOTSUP,
+		return keel_error (err, 0,
 				   "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
 	ret = build_filter (sc, no_new_privs, &f.ctx, err);
 	if (ret < 0)
@@ -287,7 +287,7 @@ int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t 
 	struct cmsghdr *cm;
 
 	if (sc == NULL || sc->listener_path == NULL)
-		return keel_error (err, EINVAL, "seccomp: no listenerPath to send the notify fd to");
+		return keel_error (err, 0, "seccomp: no listenerPath to send the notify fd to");
 	if (strlen (sc->listener_path) >= sizeof addr.sun_path)
 		return keel_error (err, ENAMETOOLONG, "seccomp: listenerPath `%s` is too long",
 				   sc->listener_path);
@@ -326,7 +326,7 @@ int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t 
 
 static int not_built (struct keel_error **err)
 {
-	return keel_error (err, ENOTSUP, "seccomp: keel was built without CONFIG_SECCOMP");
+	return keel_error (err, 0, "seccomp: keel was built without CONFIG_SECCOMP");
 }
 
 bool seccomp_uses_notify (const struct spec_seccomp *sc)
