@@ -35,6 +35,14 @@
 			skip_because ("needs root");                                               \
 	} while (0)
 
+/* valgrind preloads its vgpreload_*.so: some syscalls (seccomp, openat2,
+ * setrlimit(RLIMIT_NOFILE) of the hard limit) are not emulated there. */
+static inline bool under_valgrind (void)
+{
+	const char *p = getenv ("LD_PRELOAD");
+	return p != NULL && strstr (p, "vgpreload") != NULL;
+}
+
 /* A child's report: what it wrote on its pipe, and how it ended. */
 struct child_report {
 	char buf[8192];

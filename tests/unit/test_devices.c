@@ -197,7 +197,7 @@ static int userns_child (void *arg, int out)
 	char *p;
 
 	/* A private mount namespace so the bind mounts die with the child. */
-	if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		report (out, "skip: %s\n", strerror (errno));
 		return 0;
 	}
@@ -238,7 +238,7 @@ static int console_child (void *arg, int out)
 	struct stat a, b;
 	int m, s;
 
-	if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		report (out, "skip: %s\n", strerror (errno));
 		return 0;
 	}

@@ -42,17 +42,23 @@ static int rlimit_child (void *arg, int out)
 static void test_rlimits (void **state)
 {
 	struct spec_rlimit rl[] = {
-		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200 },
 		{ RLIMIT_CORE, "RLIMIT_CORE", 0, 4096 },
+		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200 },
 	};
 	struct spec_process p = { .rlimits = rl, .n_rlimits = 2 };
 	struct child_report r;
 
 	need_root ();
+	/* valgrind refuses any RLIMIT_NOFILE hard limit but its own. */
+	if (under_valgrind ())
+		p.n_rlimits = 1;
 	run_child (rlimit_child, &p, &r);
 	assert_true (child_ok (&r));
-	assert_string_equal (report_value (&r, "nofile"), "100/200");
 	assert_string_equal (report_value (&r, "core"), "0/4096");
+	if (under_valgrind ())
+		printf ("# under valgrind: RLIMIT_NOFILE not checked\n");
+	else
+		assert_string_equal (report_value (&r, "nofile"), "100/200");
 }
 
 static void test_rlimit_soft_above_hard (void **state)

@@ -56,6 +56,12 @@ static struct spec_seccomp sample (void)
 	return sc;
 }
 
+#define need_seccomp()                                                                             \
+	do {                                                                                       \
+		if (under_valgrind ())                                                             \
+			skip_because ("valgrind does not emulate seccomp()");                      \
+	} while (0)
+
 struct sc_case {
 	struct spec_seccomp sc;
 	bool nnp;
@@ -91,6 +97,8 @@ static void test_filter_rules (void **state)
 	struct sc_case c = { .sc = sample (), .nnp = true };
 	struct child_report r;
 
+	need_seccomp ();
+
 	run_child (filter_child, &c, &r);
 	assert_true (child_ok (&r));
 	assert_string_equal (report_value (&r, "getpid"), "-1/1");
@@ -106,6 +114,8 @@ static void test_without_no_new_privs (void **state)
 {
 	struct sc_case c = { .sc = sample (), .nnp = false };
 	struct child_report r;
+
+	need_seccomp ();
 
 	need_root (); /* loading without no_new_privs needs CAP_SYS_ADMIN */
 	run_child (filter_child, &c, &r);
@@ -126,6 +136,8 @@ static void test_default_errno (void **state)
 				     .syscalls = &allow_rule, .n_syscalls = 1 },
 			     .nnp = true };
 	struct child_report r;
+
+	need_seccomp ();
 
 	run_child (filter_child, &c, &r);
 	assert_true (child_ok (&r));
@@ -151,6 +163,8 @@ static void test_bad_arch_and_flag (void **state)
 	static char *bad_flag[] = { (char *) "SECCOMP_FILTER_FLAG_BOGUS", NULL };
 	struct spec_seccomp sc = sample ();
 
+	need_seccomp ();
+
 	sc.architectures.v = bad_arch;
 	sc.architectures.n = 1;
 	expect_apply_error (sc, "seccomp: unknown architecture `SCMP_ARCH_VAX`");
@@ -165,6 +179,8 @@ static void test_notify_needs_listener (void **state)
 	struct spec_seccomp sc = sample ();
 	struct spec_seccomp_syscall notify = { .names = { names_getpid, 1 },
 					       .action = SCMP_ACT_NOTIFY };
+
+	need_seccomp ();
 
 	sc.syscalls = &notify;
 	sc.n_syscalls = 1;
@@ -226,6 +242,8 @@ static void test_notify (void **state)
 	int sv[2], fd = -1;
 	pid_t pid;
 	int p[2];
+
+	need_seccomp ();
 
 	if (seccomp_api_get () < 6)
 		skip_because ("libseccomp API level %u < 6 (no notify with TSYNC)",
