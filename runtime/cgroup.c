@@ -49,7 +49,7 @@ static void unescape_mountinfo (char *s)
 	for (; *s; s++) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
 		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			*w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
 			s += 3;
 		} else {
 			*w++ = *s;
@@ -120,7 +120,7 @@ const char *cgroup_unified_root (void)
 /* Append the components of rel to buf (which ends without '/'), refusing
  * "." and "..". */
 static int append_components (char **buf, const char *rel, const char *what,
-			      struct keel_error **err)
+                              struct keel_error **err)
 {
 	cleanup_free char *copy = xstrdup (rel);
 	char *save = NULL, *tok;
@@ -129,8 +129,9 @@ static int append_components (char **buf, const char *rel, const char *what,
 		char *n;
 
 		if (strcmp (tok, ".") == 0 || strcmp (tok, "..") == 0)
-			return keel_error (err, 0, "cgroup: %s `%s`: `%s` components are not allowed",
-					   what, rel, tok);
+			return keel_error (err, 0,
+			                   "cgroup: %s `%s`: `%s` components are not allowed", what,
+			                   rel, tok);
 		n = xasprintf ("%s/%s", *buf, tok);
 		free (*buf);
 		*buf = n;
@@ -157,7 +158,7 @@ static int own_cgroup (char **out, struct keel_error **err)
 }
 
 static int resolve_path (const char *root, const char *cgroups_path, const char *default_rel,
-			 char **out, struct keel_error **err)
+                         char **out, struct keel_error **err)
 {
 	cleanup_free char *path = xstrdup (root);
 	int ret;
@@ -186,7 +187,7 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 		return ret;
 	if (strcmp (path, root) == 0)
 		return keel_error (err, 0, "cgroup: cgroupsPath `%s` names the root cgroup",
-				   cgroups_path);
+		                   cgroups_path);
 	*out = steal_ptr (&path);
 	return 0;
 }
@@ -194,7 +195,7 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 /* ---- controllers --------------------------------------------------------- */
 
 enum ctl { CTL_MEMORY, CTL_CPU, CTL_CPUSET, CTL_PIDS, CTL_IO, CTL_HUGETLB, CTL_MAX };
-static const char *const ctl_names[CTL_MAX] = { "memory", "cpu", "cpuset", "pids", "io", "hugetlb" };
+static const char *const ctl_names[CTL_MAX] = {"memory", "cpu", "cpuset", "pids", "io", "hugetlb"};
 
 /* A set of controllers the resources need: known ones as bits, plus the
  * names of the `unified` keys' controllers. */
@@ -223,8 +224,9 @@ static bool cpu_set (const struct spec_cpu *c)
 
 static bool blkio_set (const struct spec_blkio *b)
 {
-	return b->has_weight || b->has_leaf_weight || b->n_weight_device || b->n_throttle_read_bps ||
-	       b->n_throttle_write_bps || b->n_throttle_read_iops || b->n_throttle_write_iops;
+	return b->has_weight || b->has_leaf_weight || b->n_weight_device ||
+	       b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
+	       b->n_throttle_write_iops;
 }
 
 static int ctl_index (const char *name, size_t len)
@@ -255,7 +257,7 @@ static void needed_controllers (const struct spec_resources *res, struct ctl_set
 		/* cgroup.* files belong to no controller. */
 		if (dot == NULL || (dot - key == 6 && strncmp (key, "cgroup", 6) == 0))
 			continue;
-		idx = ctl_index (key, (size_t) (dot - key));
+		idx = ctl_index (key, (size_t)(dot - key));
 		if (idx >= 0)
 			s->known[idx] = true;
 		else
@@ -280,8 +282,7 @@ static bool list_has (const char *list, const char *name, size_t len)
 	return false;
 }
 
-static int check_available (const char *dir, const char *name, size_t len,
-			    struct keel_error **err)
+static int check_available (const char *dir, const char *name, size_t len, struct keel_error **err)
 {
 	cleanup_free char *file = xasprintf ("%s/cgroup.controllers", dir);
 	cleanup_free char *list = NULL;
@@ -292,14 +293,14 @@ static int check_available (const char *dir, const char *name, size_t len,
 		return keel_error_wrap (err, "cgroup");
 	if (!list_has (list, name, len))
 		return keel_error (err, 0, "cgroup: controller \"%.*s\" is not available in %s",
-				   (int) len, name, dir);
+		                   (int)len, name, dir);
 	return 0;
 }
 
 static size_t ctl_name_len (const char *key)
 {
 	const char *dot = strchr (key, '.');
-	return dot ? (size_t) (dot - key) : strlen (key);
+	return dot ? (size_t)(dot - key) : strlen (key);
 }
 
 static int check_set_available (const char *dir, const struct ctl_set *s, struct keel_error **err)
@@ -336,10 +337,10 @@ static int enable_one (const char *dir, const char *name, size_t len, struct kee
 		return keel_error_wrap (err, "cgroup");
 	if (list_has (cur, name, len))
 		return 0;
-	req = xasprintf ("+%.*s", (int) len, name);
+	req = xasprintf ("+%.*s", (int)len, name);
 	ret = write_file (file, req, strlen (req), err);
 	if (ret < 0)
-		return keel_error_wrap (err, "cgroup: enable controller \"%.*s\"", (int) len, name);
+		return keel_error_wrap (err, "cgroup: enable controller \"%.*s\"", (int)len, name);
 	return 0;
 }
 
@@ -363,8 +364,7 @@ static int enable_set (const char *dir, const struct ctl_set *s, struct keel_err
 
 /* ---- writing resource files ---------------------------------------------- */
 
-static int cg_write (const char *dir, const char *file, const char *value,
-		     struct keel_error **err)
+static int cg_write (const char *dir, const char *file, const char *value, struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
 	int ret;
@@ -376,11 +376,11 @@ static int cg_write (const char *dir, const char *file, const char *value,
 	return 0;
 }
 
-static int cg_writef (const char *dir, const char *file, struct keel_error **err,
-		      const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+static int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
+                      ...) __attribute__ ((format (printf, 4, 5)));
 
-static int cg_writef (const char *dir, const char *file, struct keel_error **err,
-		      const char *fmt, ...)
+static int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
+                      ...)
 {
 	cleanup_free char *v = NULL;
 	va_list ap;
@@ -420,13 +420,13 @@ static int swap_v2 (const struct spec_memory *m, int64_t *out, bool *skip, struc
 		return 0;
 	}
 	if (mem == 0 || mem == -1)
-		return keel_error (err, 0,
-				   "cgroup: memory.swap %" PRId64 " needs a memory limit", swap);
+		return keel_error (err, 0, "cgroup: memory.swap %" PRId64 " needs a memory limit",
+		                   swap);
 	if (mem < 0 || swap < mem)
 		return keel_error (err, 0,
-				   "cgroup: memory.swap (%" PRId64 ", memory+swap) is below "
-				   "memory.limit (%" PRId64 ")",
-				   swap, mem);
+		                   "cgroup: memory.swap (%" PRId64 ", memory+swap) is below "
+		                   "memory.limit (%" PRId64 ")",
+		                   swap, mem);
 	*out = swap - mem;
 	return 0;
 }
@@ -495,7 +495,7 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 		cleanup_free char *quota = NULL;
 
 		quota = c->has_quota && c->quota > 0 ? xasprintf ("%" PRId64, c->quota)
-						     : xstrdup ("max");
+		                                     : xstrdup ("max");
 		if (c->has_period && c->period != 0)
 			ret = cg_writef (dir, "cpu.max", err, "%s %" PRIu64, quota, c->period);
 		else
@@ -545,11 +545,11 @@ static unsigned blkio_to_io_weight (unsigned w)
 }
 
 static int write_throttle (const char *dir, const char *key, const struct spec_blkio_device *d,
-			   size_t n, struct keel_error **err)
+                           size_t n, struct keel_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		int ret = cg_writef (dir, "io.max", err, "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
-				     d[i].major, d[i].minor, key, d[i].rate);
+		                     d[i].major, d[i].minor, key, d[i].rate);
 		if (ret < 0)
 			return ret;
 	}
@@ -563,10 +563,10 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 
 	if (b->has_weight && b->weight != 0) {
 		if (bfq)
-			ret = cg_writef (dir, "io.bfq.weight", err, "%u", (unsigned) b->weight);
+			ret = cg_writef (dir, "io.bfq.weight", err, "%u", (unsigned)b->weight);
 		else
 			ret = cg_writef (dir, "io.weight", err, "%u",
-					 blkio_to_io_weight (b->weight));
+			                 blkio_to_io_weight (b->weight));
 		if (ret < 0)
 			return ret;
 	}
@@ -577,23 +577,23 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 			continue;
 		if (bfq)
 			ret = cg_writef (dir, "io.bfq.weight", err, "%" PRId64 ":%" PRId64 " %u",
-					 d->major, d->minor, (unsigned) d->weight);
+			                 d->major, d->minor, (unsigned)d->weight);
 		else
 			ret = cg_writef (dir, "io.weight", err, "%" PRId64 ":%" PRId64 " %u",
-					 d->major, d->minor, blkio_to_io_weight (d->weight));
+			                 d->major, d->minor, blkio_to_io_weight (d->weight));
 		if (ret < 0)
 			return ret;
 	}
 	ret = write_throttle (dir, "rbps", b->throttle_read_bps, b->n_throttle_read_bps, err);
 	if (ret == 0)
 		ret = write_throttle (dir, "wbps", b->throttle_write_bps, b->n_throttle_write_bps,
-				      err);
+		                      err);
 	if (ret == 0)
 		ret = write_throttle (dir, "riops", b->throttle_read_iops, b->n_throttle_read_iops,
-				      err);
+		                      err);
 	if (ret == 0)
 		ret = write_throttle (dir, "wiops", b->throttle_write_iops,
-				      b->n_throttle_write_iops, err);
+		                      b->n_throttle_write_iops, err);
 	return ret;
 }
 
@@ -604,7 +604,7 @@ static bool safe_file_name (const char *name)
 }
 
 static int apply_hugetlb (const char *dir, const struct spec_resources *res,
-			  struct keel_error **err)
+                          struct keel_error **err)
 {
 	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
 		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
@@ -613,9 +613,9 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 
 		file = xasprintf ("hugetlb.%s.max", h->page_size);
 		if (!cg_exists (dir, file))
-			return keel_error (err, 0,
-					   "cgroup: hugepage size `%s` is not supported (no %s in %s)",
-					   h->page_size, file, dir);
+			return keel_error (
+			        err, 0, "cgroup: hugepage size `%s` is not supported (no %s in %s)",
+			        h->page_size, file, dir);
 		ret = cg_writef (dir, file, err, "%" PRIu64, h->limit);
 		if (ret < 0)
 			return ret;
@@ -631,7 +631,7 @@ static int apply_unified (const char *dir, const struct spec_map *u, struct keel
 
 		if (!cg_exists (dir, key))
 			return keel_error (err, 0, "cgroup: unified key `%s`: no such file in %s",
-					   key, dir);
+			                   key, dir);
 		ret = cg_write (dir, key, u->e[i].value, err);
 		if (ret < 0)
 			return ret;
@@ -649,49 +649,51 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 
 	if (res->has_memory && m->has_swappiness)
 		return keel_error (err, 0,
-				   "cgroup: memory.swappiness is not supported by cgroup v2");
+		                   "cgroup: memory.swappiness is not supported by cgroup v2");
 	if (res->has_memory && m->disable_oom_killer)
 		return keel_error (err, 0,
-				   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
+		                   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
 	if (res->has_memory && (m->has_kernel || m->has_kernel_tcp))
-		keel_debug ("cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
+		keel_debug (
+		        "cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
 	if (res->has_cpu && (c->has_rt_runtime || c->has_rt_period))
 		return keel_error (err, 0,
-				   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
-				   "by cgroup v2");
+		                   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
+		                   "by cgroup v2");
 	if (res->has_cpu && c->has_idle && c->idle != 0 && c->has_shares && c->shares != 0)
 		return keel_error (err, 0, "cgroup: cannot set both cpu.idle and cpu.shares");
 	if (res->has_blkio && b->has_leaf_weight)
 		return keel_error (err, 0,
-				   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
+		                   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
 	for (size_t i = 0; res->has_blkio && i < b->n_weight_device; i++)
 		if (b->weight_device[i].has_leaf_weight)
 			return keel_error (err, 0,
-					   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
-					   "supported by cgroup v2",
-					   i);
+			                   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
+			                   "supported by cgroup v2",
+			                   i);
 	if (res->has_network && (res->has_class_id || res->n_net_priorities > 0))
 		return keel_error (err, 0,
-				   "cgroup: linux.resources.network (net_cls/net_prio) is not "
-				   "supported by cgroup v2");
+		                   "cgroup: linux.resources.network (net_cls/net_prio) is not "
+		                   "supported by cgroup v2");
 	if (res->rdma_unused.n > 0)
 		return keel_error (err, 0, "cgroup: linux.resources.rdma is not supported");
 	if (res->n_devices > 0)
 		keel_debug ("cgroup: linux.resources.devices: no device cgroup program is "
-			    "loaded; the container's /dev holds only the configured devices");
+		            "loaded; the container's /dev holds only the configured devices");
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
 		if (!safe_file_name (res->hugepage_limits[i].page_size))
 			return keel_error (err, 0, "cgroup: invalid hugepage size `%s`",
-					   res->hugepage_limits[i].page_size);
+			                   res->hugepage_limits[i].page_size);
 	for (size_t i = 0; i < res->unified.n; i++)
-		if (!safe_file_name (res->unified.e[i].key) || strchr (res->unified.e[i].key, '.') == NULL)
+		if (!safe_file_name (res->unified.e[i].key) ||
+		    strchr (res->unified.e[i].key, '.') == NULL)
 			return keel_error (err, 0, "cgroup: invalid unified key `%s`",
-					   res->unified.e[i].key);
+			                   res->unified.e[i].key);
 	return 0;
 }
 
 int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
-			    struct keel_error **err)
+                            struct keel_error **err)
 {
 	struct ctl_set need;
 	int ret;
@@ -721,7 +723,7 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 	}
 	if (res->has_pids) {
 		ret = write_limit (abs_path, "pids.max", res->pids_limit > 0 ? res->pids_limit : -1,
-				   err);
+		                   err);
 		if (ret < 0)
 			return ret;
 	}
@@ -751,7 +753,7 @@ static void undo_mkdirs (char **made, size_t n)
 }
 
 static int make_path (const char *root, const char *abs, const struct ctl_set *need,
-		      char ***made_out, size_t *n_made, struct keel_error **err)
+                      char ***made_out, size_t *n_made, struct keel_error **err)
 {
 	cleanup_free char *cur = xstrdup (root);
 	const char *p = abs + strlen (root);
@@ -766,13 +768,13 @@ static int make_path (const char *root, const char *abs, const struct ctl_set *n
 	*n_made = 0;
 	while (*p == '/') {
 		const char *end = strchr (p + 1, '/');
-		size_t len = end ? (size_t) (end - p) : strlen (p);
+		size_t len = end ? (size_t)(end - p) : strlen (p);
 		char *next;
 
 		ret = enable_set (cur, need, err);
 		if (ret < 0)
 			return ret;
-		next = xasprintf ("%s%.*s", cur, (int) len, p);
+		next = xasprintf ("%s%.*s", cur, (int)len, p);
 		free (cur);
 		cur = next;
 		if (mkdir (cur, 0755) == 0)
@@ -785,7 +787,7 @@ static int make_path (const char *root, const char *abs, const struct ctl_set *n
 }
 
 int cgroup_create (const char *cgroups_path, const char *default_rel,
-		   const struct spec_resources *res, char **abs_path, struct keel_error **err)
+                   const struct spec_resources *res, char **abs_path, struct keel_error **err)
 {
 	const char *root = cgroup_unified_root ();
 	cleanup_free char *path = NULL;
@@ -826,10 +828,10 @@ int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err)
 	char buf[32];
 	int ret;
 
-	snprintf (buf, sizeof buf, "%d", (int) pid);
+	snprintf (buf, sizeof buf, "%d", (int)pid);
 	ret = cg_write (abs_path, "cgroup.procs", buf, err);
 	if (ret < 0)
-		return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int) pid, abs_path);
+		return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int)pid, abs_path);
 	return 0;
 }
 
@@ -850,7 +852,7 @@ static int kill_procs_in (const char *dir, int signo, struct keel_error **err)
 
 		if (!parse_uint64 (line, &pid) || pid == 0 || pid > INT_MAX)
 			continue;
-		if (kill ((pid_t) pid, signo) < 0 && errno != ESRCH)
+		if (kill ((pid_t)pid, signo) < 0 && errno != ESRCH)
 			return keel_error (err, errno, "cgroup: kill pid %llu in `%s`", pid, dir);
 	}
 	return 0;
@@ -859,8 +861,8 @@ static int kill_procs_in (const char *dir, int signo, struct keel_error **err)
 /* Apply fn to dir and, depth-first (children before the parent when
  * children_first), to every cgroup below it. */
 static int walk_cgroups (const char *dir, bool children_first,
-			 int (*fn) (const char *dir, void *arg, struct keel_error **err), void *arg,
-			 struct keel_error **err)
+                         int (*fn) (const char *dir, void *arg, struct keel_error **err), void *arg,
+                         struct keel_error **err)
 {
 	DIR *d;
 	struct dirent *de;
@@ -897,7 +899,7 @@ static int walk_cgroups (const char *dir, bool children_first,
 
 static int kill_fn (const char *dir, void *arg, struct keel_error **err)
 {
-	return kill_procs_in (dir, *(int *) arg, err);
+	return kill_procs_in (dir, *(int *)arg, err);
 }
 
 int cgroup_kill (const char *abs_path, int signo, struct keel_error **err)
@@ -913,7 +915,7 @@ int cgroup_kill (const char *abs_path, int signo, struct keel_error **err)
 
 /* Read key's value from cgroup.events through fd (rewound first). */
 static int read_event (int fd, const char *path, const char *key, int *value,
-		       struct keel_error **err)
+                       struct keel_error **err)
 {
 	char buf[512];
 	ssize_t n;
@@ -942,13 +944,13 @@ static int64_t now_ms (void)
 	struct timespec ts;
 
 	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Wait until cgroup.events says key == want: the kernel wakes pollers of
  * cgroup.events (POLLPRI) whenever one of its values changes. */
 static int wait_event (const char *abs_path, const char *key, int want, int timeout_ms,
-		       struct keel_error **err)
+                       struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/cgroup.events", abs_path);
 	cleanup_close int fd = -1;
@@ -958,7 +960,7 @@ static int wait_event (const char *abs_path, const char *key, int want, int time
 	if (fd < 0)
 		return keel_error (err, errno, "cgroup: open `%s`", path);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+		struct pollfd pfd = {.fd = fd, .events = POLLPRI};
 		int value, ret;
 		int64_t left;
 
@@ -969,9 +971,9 @@ static int wait_event (const char *abs_path, const char *key, int want, int time
 			return 0;
 		left = deadline - now_ms ();
 		if (left <= 0)
-			return keel_error (err, ETIMEDOUT, "cgroup: `%s` did not become %s %d", path,
-					   key, want);
-		ret = poll (&pfd, 1, (int) left);
+			return keel_error (err, ETIMEDOUT, "cgroup: `%s` did not become %s %d",
+			                   path, key, want);
+		ret = poll (&pfd, 1, (int)left);
 		if (ret < 0 && errno != EINTR)
 			return keel_error (err, errno, "cgroup: poll `%s`", path);
 	}
@@ -983,8 +985,8 @@ int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err)
 
 	if (!cg_exists (abs_path, "cgroup.freeze"))
 		return keel_error (err, 0,
-				   "cgroup: `%s` has no cgroup.freeze (kernel older than 5.2?)",
-				   abs_path);
+		                   "cgroup: `%s` has no cgroup.freeze (kernel older than 5.2?)",
+		                   abs_path);
 	ret = cg_write (abs_path, "cgroup.freeze", frozen ? "1" : "0", err);
 	if (ret < 0)
 		return ret;
@@ -1025,7 +1027,7 @@ static int rmdir_fn (const char *dir, void *arg, struct keel_error **err)
 	ret = wait_event (dir, "populated", 0, 1000, err);
 	if (ret < 0)
 		return keel_error (err, EBUSY, "cgroup: cannot remove `%s`: processes remain in %s",
-				   dir, top);
+		                   dir, top);
 	if (rmdir (dir) < 0 && errno != ENOENT)
 		return keel_error (err, errno, "cgroup: rmdir `%s`", dir);
 	return 0;
@@ -1040,5 +1042,5 @@ int cgroup_destroy (const char *abs_path, struct keel_error **err)
 			return 0;
 		return keel_error (err, errno, "cgroup: stat `%s`", abs_path);
 	}
-	return walk_cgroups (abs_path, true, rmdir_fn, (void *) abs_path, err);
+	return walk_cgroups (abs_path, true, rmdir_fn, (void *)abs_path, err);
 }

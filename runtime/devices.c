@@ -28,20 +28,17 @@ struct dev_node {
 
 /* The devices runtime-spec config-linux.md "Default Devices" requires. */
 static const struct dev_node default_nodes[] = {
-	{ "/dev/null", S_IFCHR, 1, 3, 0666, 0, 0 },
-	{ "/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0 },
-	{ "/dev/full", S_IFCHR, 1, 7, 0666, 0, 0 },
-	{ "/dev/random", S_IFCHR, 1, 8, 0666, 0, 0 },
-	{ "/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0 },
-	{ "/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0 },
+        {"/dev/null", S_IFCHR, 1, 3, 0666, 0, 0},    {"/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0},
+        {"/dev/full", S_IFCHR, 1, 7, 0666, 0, 0},    {"/dev/random", S_IFCHR, 1, 8, 0666, 0, 0},
+        {"/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0}, {"/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0},
 };
 
 static const struct {
 	const char *target, *path;
 } default_links[] = {
-	{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
-	{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
-	{ "/proc/kcore", "/dev/core" },	    { "pts/ptmx", "/dev/ptmx" },
+        {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+        {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+        {"/proc/kcore", "/dev/core"},       {"pts/ptmx", "/dev/ptmx"},
 };
 
 #define MAX_SYMLINKS 40
@@ -140,8 +137,8 @@ static int open_in_root_by_hand (int rootfd, const char *path, int flags)
 static int open_in_root (int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t) flags | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	        .flags = (uint64_t)flags | O_CLOEXEC,
+	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -150,7 +147,7 @@ static int open_in_root (int rootfd, const char *path, int flags)
 	if (*path == '\0')
 		path = ".";
 	do
-		fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+		fd = (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
 	while (fd < 0 && errno == EAGAIN);
 	if (fd < 0 && errno == ENOSYS)
 		return open_in_root_by_hand (rootfd, path, flags);
@@ -161,8 +158,7 @@ static int open_in_root (int rootfd, const char *path, int flags)
  * last component, inside rootfd; *base points into path at that
  * component.  Each level is re-resolved from the root, so a symlink in the
  * image still resolves inside it. */
-static int open_parent (int rootfd, const char *path, const char **base,
-			struct keel_error **err)
+static int open_parent (int rootfd, const char *path, const char **base, struct keel_error **err)
 {
 	cleanup_free char *dir = xstrdup (path);
 	cleanup_free char *prefix = xstrdup ("");
@@ -170,7 +166,7 @@ static int open_parent (int rootfd, const char *path, const char **base,
 	char *slash, *comp, *save = NULL;
 
 	slash = strrchr (dir, '/');
-	*base = path + (slash ? (size_t) (slash - dir) + 1 : 0);
+	*base = path + (slash ? (size_t)(slash - dir) + 1 : 0);
 	if (**base == '\0' || strcmp (*base, ".") == 0 || strcmp (*base, "..") == 0)
 		return keel_error (err, 0, "devices: invalid path `%s`", path);
 	if (slash == NULL)
@@ -204,7 +200,7 @@ static int open_parent (int rootfd, const char *path, const char **base,
 /* Bind-mount src onto the (new, empty) file base in dirfd.  The target is
  * named through an O_PATH fd so the mount lands exactly there. */
 static int bind_onto (const char *src, int dirfd, const char *base, const char *what,
-		      struct keel_error **err)
+                      struct keel_error **err)
 {
 	cleanup_close int fd = -1;
 	char target[64];
@@ -220,8 +216,7 @@ static int bind_onto (const char *src, int dirfd, const char *base, const char *
 	return 0;
 }
 
-static int make_node (int rootfd, const struct dev_node *n, bool in_userns,
-		      struct keel_error **err)
+static int make_node (int rootfd, const struct dev_node *n, bool in_userns, struct keel_error **err)
 {
 	cleanup_close int dirfd = -1;
 	const char *base;
@@ -248,7 +243,7 @@ static int make_node (int rootfd, const struct dev_node *n, bool in_userns,
 		return keel_error (err, errno, "devices: chmod `%s`", n->path);
 	if (fchownat (dirfd, base, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return keel_error (err, errno, "devices: chown `%s` to %u:%u", n->path,
-				   (unsigned) n->uid, (unsigned) n->gid);
+		                   (unsigned)n->uid, (unsigned)n->gid);
 	return 0;
 }
 
@@ -281,14 +276,13 @@ static int spec_node (const struct spec_device *d, struct dev_node *n, struct ke
 		n->type = S_IFIFO;
 		break;
 	default:
-		return keel_error (err, 0, "devices: `%s`: unknown type '%c'", d->path,
-				   d->type);
+		return keel_error (err, 0, "devices: `%s`: unknown type '%c'", d->path, d->type);
 	}
 	if (d->path == NULL || strncmp (d->path, "/dev/", 5) != 0 || strstr (d->path, "/../"))
 		return keel_error (err, 0, "devices: `%s` is not a path under /dev",
-				   d->path ? d->path : "");
-	n->major = (unsigned) d->major;
-	n->minor = (unsigned) d->minor;
+		                   d->path ? d->path : "");
+	n->major = (unsigned)d->major;
+	n->minor = (unsigned)d->minor;
 	n->mode = d->has_file_mode ? d->file_mode : 0666;
 	n->uid = d->has_uid ? d->uid : 0;
 	n->gid = d->has_gid ? d->gid : 0;
@@ -304,7 +298,7 @@ static bool overridden (const struct spec *s, const char *path)
 }
 
 int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
-		    struct keel_error **err)
+                    struct keel_error **err)
 {
 	cleanup_close int rootfd = -1;
 	int ret;

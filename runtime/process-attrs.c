@@ -19,12 +19,12 @@ int process_apply_rlimits (const struct spec_process *p, struct keel_error **err
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct spec_rlimit *r = &p->rlimits[i];
-		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
+		struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard};
 
-		if (setrlimit ((__rlimit_resource_t) r->resource, &rl) < 0)
+		if (setrlimit ((__rlimit_resource_t)r->resource, &rl) < 0)
 			return keel_error (err, errno, "setrlimit %s (soft %llu, hard %llu)",
-					   r->type ? r->type : "?", (unsigned long long) r->soft,
-					   (unsigned long long) r->hard);
+			                   r->type ? r->type : "?", (unsigned long long)r->soft,
+			                   (unsigned long long)r->hard);
 	}
 	return 0;
 }
@@ -60,21 +60,21 @@ int process_apply_scheduler (const struct spec_process *p, struct keel_error **e
 {
 	const struct spec_scheduler *s = &p->scheduler;
 	struct keel_sched_attr attr = {
-		.size = sizeof attr,
-		.sched_policy = (uint32_t) s->policy,
-		.sched_flags = s->flags,
-		.sched_nice = s->nice,
-		.sched_priority = (uint32_t) s->priority,
-		.sched_runtime = s->runtime,
-		.sched_deadline = s->deadline,
-		.sched_period = s->period,
+	        .size = sizeof attr,
+	        .sched_policy = (uint32_t)s->policy,
+	        .sched_flags = s->flags,
+	        .sched_nice = s->nice,
+	        .sched_priority = (uint32_t)s->priority,
+	        .sched_runtime = s->runtime,
+	        .sched_deadline = s->deadline,
+	        .sched_period = s->period,
 	};
 
 	if (!s->present)
 		return 0;
 	if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
 		return keel_error (err, errno, "sched_setattr (policy %d, priority %d, nice %d)",
-				   s->policy, s->priority, s->nice);
+		                   s->policy, s->priority, s->nice);
 	return 0;
 }
 
@@ -91,7 +91,7 @@ int process_apply_io_priority (const struct spec_process *p, struct keel_error *
 	value = (io->class << KEEL_IOPRIO_CLASS_SHIFT) | io->priority;
 	if (syscall (SYS_ioprio_set, KEEL_IOPRIO_WHO_PROCESS, 0, value) < 0)
 		return keel_error (err, errno, "ioprio_set (class %d, priority %d)", io->class,
-				   io->priority);
+		                   io->priority);
 	return 0;
 }
 
@@ -106,23 +106,24 @@ int personality_apply (const struct spec_personality *pers, struct keel_error **
 }
 
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
-		struct keel_error **err)
+                struct keel_error **err)
 {
 	if (in_userns_without_setgroups) {
 		if (u->n_additional_gids > 0)
-			return keel_error (err, 0,
-					   "process.user.additionalGids: setgroups is denied in the "
-					   "container's user namespace");
+			return keel_error (
+			        err, 0,
+			        "process.user.additionalGids: setgroups is denied in the "
+			        "container's user namespace");
 	} else if (setgroups (u->n_additional_gids, u->additional_gids) < 0) {
 		/* Even an empty list is set: the container must not inherit the
 		 * runtime's supplementary groups. */
 		return keel_error (err, errno, "setgroups (%zu additional gids)",
-				   u->n_additional_gids);
+		                   u->n_additional_gids);
 	}
 	if (setresgid (u->gid, u->gid, u->gid) < 0)
-		return keel_error (err, errno, "setresgid %u", (unsigned) u->gid);
+		return keel_error (err, errno, "setresgid %u", (unsigned)u->gid);
 	if (setresuid (u->uid, u->uid, u->uid) < 0)
-		return keel_error (err, errno, "setresuid %u", (unsigned) u->uid);
+		return keel_error (err, errno, "setresuid %u", (unsigned)u->uid);
 	if (u->has_umask)
 		umask (u->umask);
 	return 0;
@@ -143,9 +144,9 @@ static bool has_ns (const struct spec *s, enum spec_ns_kind kind, const char **p
 
 static bool is_ipc_sysctl (const char *k)
 {
-	static const char *const names[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-					      "kernel.sem",    "kernel.shmall", "kernel.shmmax",
-					      "kernel.shmmni", "kernel.shm_rmid_forced" };
+	static const char *const names[] = {
+	        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	        "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 	for (size_t i = 0; i < ARRAY_SIZE (names); i++)
 		if (strcmp (k, names[i]) == 0)
@@ -208,35 +209,36 @@ static int validate_one (const char *key, const struct spec *s, struct keel_erro
 	if (is_ipc_sysctl (k)) {
 		if (!has_ns (s, NS_IPC, NULL))
 			return keel_error (err, 0,
-					   "linux.sysctl: `%s` needs an ipc namespace (it would "
-					   "change the host's)",
-					   key);
+			                   "linux.sysctl: `%s` needs an ipc namespace (it would "
+			                   "change the host's)",
+			                   key);
 		return 0;
 	}
 	if (strncmp (k, "net.", 4) == 0) {
 		if (!has_ns (s, NS_NETWORK, &ns_path))
 			return keel_error (err, 0,
-					   "linux.sysctl: `%s` needs a network namespace (it would "
-					   "change the host's)",
-					   key);
+			                   "linux.sysctl: `%s` needs a network namespace (it would "
+			                   "change the host's)",
+			                   key);
 		if (ns_path != NULL && is_host_netns (ns_path))
-			return keel_error (err, 0,
-					   "linux.sysctl: `%s` is not allowed in the host's network "
-					   "namespace",
-					   key);
+			return keel_error (
+			        err, 0,
+			        "linux.sysctl: `%s` is not allowed in the host's network "
+			        "namespace",
+			        key);
 		return 0;
 	}
 	if (strcmp (k, "kernel.hostname") == 0 || strcmp (k, "kernel.domainname") == 0) {
 		if (!has_ns (s, NS_UTS, NULL))
 			return keel_error (err, 0,
-					   "linux.sysctl: `%s` needs a uts namespace (it would "
-					   "change the host's)",
-					   key);
+			                   "linux.sysctl: `%s` needs a uts namespace (it would "
+			                   "change the host's)",
+			                   key);
 		return 0;
 	}
 	return keel_error (err, 0,
-			   "linux.sysctl: `%s` is not namespaced: it cannot be set for a container",
-			   key);
+	                   "linux.sysctl: `%s` is not namespaced: it cannot be set for a container",
+	                   key);
 }
 
 int sysctl_validate (const struct spec_map *m, const struct spec *s, struct keel_error **err)
@@ -264,8 +266,8 @@ int sysctl_apply (const struct spec_map *m, const struct spec *s, struct keel_er
 			return ret;
 		ret = write_file (path, v, strlen (v), err);
 		if (ret < 0)
-			return keel_error_wrap (err, "linux.sysctl: set `%s` to \"%s\"", m->e[i].key,
-						v);
+			return keel_error_wrap (err, "linux.sysctl: set `%s` to \"%s\"",
+			                        m->e[i].key, v);
 	}
 	return 0;
 }

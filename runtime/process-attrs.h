@@ -32,7 +32,7 @@ int personality_apply (const struct spec_personality *pers, struct keel_error **
  * setresgid, setresuid, and umask when u->has_umask.  The caller sets
  * PR_SET_KEEPCAPS first if capabilities must survive a non-zero uid. */
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
-		struct keel_error **err);
+                struct keel_error **err);
 
 /* Check every linux.sysctl key as runc does (only sysctls namespaced by a
  * namespace the container has: ipc for kernel.msg*, kernel.sem, kernel.shm*,

@@ -25,11 +25,11 @@ static bool cg_usable (void)
 	return geteuid () == 0 && cgroup_unified_root () != NULL;
 }
 
-#define need_cgroup()                                                                              \
-	do {                                                                                       \
-		need_root ();                                                                      \
-		if (cgroup_unified_root () == NULL)                                                \
-			skip_because ("no cgroup2 filesystem mounted");                            \
+#define need_cgroup()                                                   \
+	do {                                                            \
+		need_root ();                                           \
+		if (cgroup_unified_root () == NULL)                     \
+			skip_because ("no cgroup2 filesystem mounted"); \
 	} while (0)
 
 static int teardown (void **state)
@@ -49,7 +49,7 @@ static int setup (void **state)
 {
 	if (!cg_usable ())
 		return 0;
-	snprintf (top_rel, sizeof top_rel, "/keel-unit-%d", (int) getpid ());
+	snprintf (top_rel, sizeof top_rel, "/keel-unit-%d", (int)getpid ());
 	snprintf (top_abs, sizeof top_abs, "%s%s", cgroup_unified_root (), top_rel);
 	return 0;
 }
@@ -72,12 +72,12 @@ static bool has_controller (const char *dir, const char *name)
 	return found;
 }
 
-#define need_controller(name)                                                                      \
-	do {                                                                                       \
-		need_cgroup ();                                                                    \
-		if (!has_controller (cgroup_unified_root (), name))                                \
-			skip_because ("controller \"%s\" is not available in %s", name,            \
-				      cgroup_unified_root ());                                     \
+#define need_controller(name)                                                           \
+	do {                                                                            \
+		need_cgroup ();                                                         \
+		if (!has_controller (cgroup_unified_root (), name))                     \
+			skip_because ("controller \"%s\" is not available in %s", name, \
+			              cgroup_unified_root ());                          \
 	} while (0)
 
 static char *read_cg (const char *dir, const char *file)
@@ -110,7 +110,7 @@ static pid_t spawn_sleeper (void)
 	/* exec, so that nothing of this process (or of valgrind) is left in
 	 * the child the tests kill. */
 	if (pid == 0) {
-		execlp ("sleep", "sleep", "1000", (char *) NULL);
+		execlp ("sleep", "sleep", "1000", (char *)NULL);
 		_exit (127);
 	}
 	return pid;
@@ -118,7 +118,7 @@ static pid_t spawn_sleeper (void)
 
 static char *cgroup_of (pid_t pid)
 {
-	char *path = xasprintf ("/proc/%d/cgroup", (int) pid), *c = NULL, *line, *r = NULL;
+	char *path = xasprintf ("/proc/%d/cgroup", (int)pid), *c = NULL, *line, *r = NULL;
 
 	if (read_file (path, 0, &c, NULL, NULL) == 0)
 		for (line = strtok (c, "\n"); line; line = strtok (NULL, "\n"))
@@ -139,7 +139,7 @@ static void test_unified_root (void **state)
 	if (root == NULL)
 		skip_because ("no cgroup2 filesystem mounted");
 	assert_true (strcmp (root, "/sys/fs/cgroup") == 0 ||
-		     strcmp (root, "/sys/fs/cgroup/unified") == 0);
+	             strcmp (root, "/sys/fs/cgroup/unified") == 0);
 	assert_int_equal (stat (root, &st), 0);
 	printf ("# unified root: %s\n", root);
 }
@@ -308,7 +308,7 @@ static void test_default_path (void **state)
 
 static void test_bad_paths (void **state)
 {
-	static const char *const bad[] = { "/a/../b", "../x", "/./a", "/", "//" };
+	static const char *const bad[] = {"/a/../b", "../x", "/./a", "/", "//"};
 	struct keel_error *err = NULL;
 	char *path = NULL;
 
@@ -325,10 +325,10 @@ static void test_bad_paths (void **state)
  * directory behind. */
 static void test_missing_controller_error (void **state)
 {
-	static const char *const ctl[] = { "memory", "pids", "cpu", "io" };
+	static const char *const ctl[] = {"memory", "pids", "cpu", "io"};
 	struct keel_error *err = NULL;
 	char *path = NULL, *r, *want;
-	struct spec_resources res = { .present = true };
+	struct spec_resources res = {.present = true};
 	const char *root;
 	const char *missing = NULL;
 
@@ -339,7 +339,7 @@ static void test_missing_controller_error (void **state)
 			missing = ctl[i];
 	if (missing == NULL)
 		skip_because ("every controller is available in %s (pure v2): nothing is missing",
-			      root);
+		              root);
 	r = rel ("nomem");
 	if (strcmp (missing, "memory") == 0) {
 		res.has_memory = true;
@@ -391,7 +391,7 @@ static void destroy (char *path)
 
 static void test_pids (void **state)
 {
-	struct spec_resources res = { .present = true, .has_pids = true, .pids_limit = 42 };
+	struct spec_resources res = {.present = true, .has_pids = true, .pids_limit = 42};
 	char *p;
 
 	need_controller ("pids");
@@ -406,7 +406,7 @@ static void test_pids (void **state)
 
 static void test_memory (void **state)
 {
-	struct spec_resources res = { .present = true, .has_memory = true };
+	struct spec_resources res = {.present = true, .has_memory = true};
 	char *p, *swap;
 
 	need_controller ("memory");
@@ -428,7 +428,7 @@ static void test_memory (void **state)
 
 static void test_memory_swap_below_limit (void **state)
 {
-	struct spec_resources res = { .present = true, .has_memory = true };
+	struct spec_resources res = {.present = true, .has_memory = true};
 	struct keel_error *err = NULL;
 	char *path = NULL, *r;
 
@@ -446,7 +446,7 @@ static void test_memory_swap_below_limit (void **state)
 
 static void test_cpu (void **state)
 {
-	struct spec_resources res = { .present = true, .has_cpu = true };
+	struct spec_resources res = {.present = true, .has_cpu = true};
 	char *p;
 
 	need_controller ("cpu");
@@ -464,12 +464,12 @@ static void test_cpu (void **state)
 
 static void test_cpuset (void **state)
 {
-	struct spec_resources res = { .present = true, .has_cpu = true };
+	struct spec_resources res = {.present = true, .has_cpu = true};
 	char *p;
 
 	need_controller ("cpuset");
-	res.cpu.cpus = (char *) "0";
-	res.cpu.mems = (char *) "0";
+	res.cpu.cpus = (char *)"0";
+	res.cpu.mems = (char *)"0";
 	p = create_with ("cpuset", &res);
 	assert_file (p, "cpuset.cpus", "0");
 	assert_file (p, "cpuset.mems", "0");
@@ -478,7 +478,7 @@ static void test_cpuset (void **state)
 
 static void test_io (void **state)
 {
-	struct spec_resources res = { .present = true, .has_blkio = true };
+	struct spec_resources res = {.present = true, .has_blkio = true};
 	char *p, *v;
 
 	need_controller ("io");
@@ -496,8 +496,9 @@ static void test_io (void **state)
 
 static void test_hugetlb (void **state)
 {
-	struct spec_hugepage_limit h = { (char *) "2MB", 4194304 };
-	struct spec_resources res = { .present = true, .hugepage_limits = &h, .n_hugepage_limits = 1 };
+	struct spec_hugepage_limit h = {(char *)"2MB", 4194304};
+	struct spec_resources res = {
+	        .present = true, .hugepage_limits = &h, .n_hugepage_limits = 1};
 	char *p;
 
 	need_controller ("hugetlb");
@@ -508,9 +509,9 @@ static void test_hugetlb (void **state)
 
 static void test_unified (void **state)
 {
-	struct spec_kv kv[] = { { (char *) "cgroup.max.depth", (char *) "3" },
-				{ (char *) "cgroup.max.descendants", (char *) "7" } };
-	struct spec_resources res = { .present = true, .unified = { kv, 2 } };
+	struct spec_kv kv[] = {{(char *)"cgroup.max.depth", (char *)"3"},
+	                       {(char *)"cgroup.max.descendants", (char *)"7"}};
+	struct spec_resources res = {.present = true, .unified = {kv, 2}};
 	char *p;
 
 	need_cgroup ();
@@ -522,15 +523,15 @@ static void test_unified (void **state)
 
 static void test_unified_bad_keys (void **state)
 {
-	static const char *const bad[] = { "../cgroup.procs", "a/b", "..", "nosuch.file" };
+	static const char *const bad[] = {"../cgroup.procs", "a/b", "..", "nosuch.file"};
 	struct keel_error *err = NULL;
 	char *path = NULL, *r;
 
 	need_cgroup ();
 	r = rel ("badkey");
 	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
-		struct spec_kv kv = { (char *) bad[i], (char *) "1" };
-		struct spec_resources res = { .present = true, .unified = { &kv, 1 } };
+		struct spec_kv kv = {(char *)bad[i], (char *)"1"};
+		struct spec_resources res = {.present = true, .unified = {&kv, 1}};
 
 		assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
 		printf ("# %s -> %s\n", bad[i], err->msg);
@@ -542,8 +543,8 @@ static void test_unified_bad_keys (void **state)
 
 static void test_unified_missing_controller (void **state)
 {
-	struct spec_kv kv = { (char *) "memory.high", (char *) "1000000" };
-	struct spec_resources res = { .present = true, .unified = { &kv, 1 } };
+	struct spec_kv kv = {(char *)"memory.high", (char *)"1000000"};
+	struct spec_resources res = {.present = true, .unified = {&kv, 1}};
 	struct keel_error *err = NULL;
 	char *path = NULL, *r;
 
@@ -560,24 +561,25 @@ static void test_unified_missing_controller (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_unified_root),
-		cmocka_unit_test_setup_teardown (test_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_kill_other_signal, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_freeze_thaw, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_relative_path_under_own_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_default_path, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_bad_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_missing_controller_error, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_pids, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_memory, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_memory_swap_below_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_cpu, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_cpuset, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_io, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_hugetlb, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_unified_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_unified_missing_controller, setup, teardown),
+	        cmocka_unit_test (test_unified_root),
+	        cmocka_unit_test_setup_teardown (test_lifecycle, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_kill_other_signal, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_freeze_thaw, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_relative_path_under_own_parent, setup,
+	                                         teardown),
+	        cmocka_unit_test_setup_teardown (test_default_path, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_bad_paths, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_missing_controller_error, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_pids, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_memory, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_memory_swap_below_limit, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_cpu, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_cpuset, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_io, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_hugetlb, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_unified_bad_keys, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_unified_missing_controller, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -37,15 +37,15 @@ static int teardown (void **state)
 	return rmdir (root);
 }
 
-#define need_rootfs()                                                                              \
-	do {                                                                                       \
-		need_root ();                                                                      \
-		if (!mounted)                                                                      \
-			skip_because ("cannot mount a tmpfs here");                                \
+#define need_rootfs()                                               \
+	do {                                                        \
+		need_root ();                                       \
+		if (!mounted)                                       \
+			skip_because ("cannot mount a tmpfs here"); \
 	} while (0)
 
 static void assert_node (const char *rel, mode_t type, unsigned maj, unsigned min, mode_t mode,
-			 uid_t uid, gid_t gid)
+                         uid_t uid, gid_t gid)
 {
 	char *p = xasprintf ("%s%s", root, rel);
 	struct stat st;
@@ -78,7 +78,7 @@ static void assert_link (const char *rel, const char *target)
 static void test_defaults (void **state)
 {
 	struct keel_error *err = NULL;
-	struct spec s = { 0 };
+	struct spec s = {0};
 	mode_t old;
 
 	need_rootfs ();
@@ -112,17 +112,32 @@ static void test_defaults (void **state)
 static void test_config_devices (void **state)
 {
 	struct spec_device d[] = {
-		{ .path = (char *) "/dev/fuse", .type = 'c', .major = 10, .minor = 229,
-		  .has_file_mode = true, .file_mode = 0600, .has_uid = true, .uid = 1,
-		  .has_gid = true, .gid = 2 },
-		{ .path = (char *) "/dev/deep/er/loop7", .type = 'b', .major = 7, .minor = 7 },
-		{ .path = (char *) "/dev/myfifo", .type = 'p', .has_file_mode = true,
-		  .file_mode = 0640 },
-		/* Overrides the default /dev/null's mode and owner. */
-		{ .path = (char *) "/dev/null", .type = 'c', .major = 1, .minor = 3,
-		  .has_file_mode = true, .file_mode = 0620, .has_gid = true, .gid = 5 },
+	        {.path = (char *)"/dev/fuse",
+	         .type = 'c',
+	         .major = 10,
+	         .minor = 229,
+	         .has_file_mode = true,
+	         .file_mode = 0600,
+	         .has_uid = true,
+	         .uid = 1,
+	         .has_gid = true,
+	         .gid = 2},
+	        {.path = (char *)"/dev/deep/er/loop7", .type = 'b', .major = 7, .minor = 7},
+	        {.path = (char *)"/dev/myfifo",
+	         .type = 'p',
+	         .has_file_mode = true,
+	         .file_mode = 0640},
+	        /* Overrides the default /dev/null's mode and owner. */
+	        {.path = (char *)"/dev/null",
+	         .type = 'c',
+	         .major = 1,
+	         .minor = 3,
+	         .has_file_mode = true,
+	         .file_mode = 0620,
+	         .has_gid = true,
+	         .gid = 5},
 	};
-	struct spec s = { .linux_ = { .devices = d, .n_devices = ARRAY_SIZE (d) } };
+	struct spec s = {.linux_ = {.devices = d, .n_devices = ARRAY_SIZE (d)}};
 	struct keel_error *err = NULL;
 
 	need_rootfs ();
@@ -138,14 +153,14 @@ static void test_config_devices (void **state)
 
 static void test_rejects_bad_paths (void **state)
 {
-	static const char *const bad[] = { "/dev/../etc/evil", "/etc/evil", "relative/dev" };
+	static const char *const bad[] = {"/dev/../etc/evil", "/etc/evil", "relative/dev"};
 	struct keel_error *err = NULL;
 
 	need_rootfs ();
 	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
-		struct spec_device d = { .path = (char *) bad[i], .type = 'c', .major = 1,
-					 .minor = 3 };
-		struct spec s = { .linux_ = { .devices = &d, .n_devices = 1 } };
+		struct spec_device d = {
+		        .path = (char *)bad[i], .type = 'c', .major = 1, .minor = 3};
+		struct spec s = {.linux_ = {.devices = &d, .n_devices = 1}};
 
 		assert_true (devices_create (&s, root, false, &err) < 0);
 		printf ("# %s -> %s\n", bad[i], err->msg);
@@ -160,7 +175,7 @@ static void test_symlink_stays_inside (void **state)
 {
 	char outside[] = "/tmp/keel-devices-outside-XXXXXX";
 	struct keel_error *err = NULL;
-	struct spec s = { 0 };
+	struct spec s = {0};
 	char *link, *target, *inside, *escaped;
 
 	need_rootfs ();
@@ -192,12 +207,13 @@ static void test_symlink_stays_inside (void **state)
 static int userns_child (void *arg, int out)
 {
 	struct keel_error *err = NULL;
-	struct spec s = { 0 };
+	struct spec s = {0};
 	struct stat st;
 	char *p;
 
 	/* A private mount namespace so the bind mounts die with the child. */
-	if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (unshare (CLONE_NEWNS) < 0 ||
+	    mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		report (out, "skip: %s\n", strerror (errno));
 		return 0;
 	}
@@ -238,7 +254,8 @@ static int console_child (void *arg, int out)
 	struct stat a, b;
 	int m, s;
 
-	if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
+	if (unshare (CLONE_NEWNS) < 0 ||
+	    mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		report (out, "skip: %s\n", strerror (errno));
 		return 0;
 	}
@@ -274,12 +291,12 @@ static void test_bind_console (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown (test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_config_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_rejects_bad_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_symlink_stays_inside, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_bind_from_host, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_bind_console, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_defaults, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_config_devices, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_rejects_bad_paths, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_symlink_stays_inside, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_bind_from_host, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_bind_console, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -33,19 +33,19 @@ static int rlimit_child (void *arg, int out)
 	}
 	getrlimit (RLIMIT_NOFILE, &nofile);
 	getrlimit (RLIMIT_CORE, &core);
-	report (out, "nofile=%llu/%llu\ncore=%llu/%llu\n", (unsigned long long) nofile.rlim_cur,
-		(unsigned long long) nofile.rlim_max, (unsigned long long) core.rlim_cur,
-		(unsigned long long) core.rlim_max);
+	report (out, "nofile=%llu/%llu\ncore=%llu/%llu\n", (unsigned long long)nofile.rlim_cur,
+	        (unsigned long long)nofile.rlim_max, (unsigned long long)core.rlim_cur,
+	        (unsigned long long)core.rlim_max);
 	return 0;
 }
 
 static void test_rlimits (void **state)
 {
 	struct spec_rlimit rl[] = {
-		{ RLIMIT_CORE, "RLIMIT_CORE", 0, 4096 },
-		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200 },
+	        {RLIMIT_CORE, "RLIMIT_CORE", 0, 4096},
+	        {RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200},
 	};
-	struct spec_process p = { .rlimits = rl, .n_rlimits = 2 };
+	struct spec_process p = {.rlimits = rl, .n_rlimits = 2};
 	struct child_report r;
 
 	need_root ();
@@ -63,8 +63,8 @@ static void test_rlimits (void **state)
 
 static void test_rlimit_soft_above_hard (void **state)
 {
-	struct spec_rlimit rl[] = { { RLIMIT_NOFILE, "RLIMIT_NOFILE", 300, 200 } };
-	struct spec_process p = { .rlimits = rl, .n_rlimits = 1 };
+	struct spec_rlimit rl[] = {{RLIMIT_NOFILE, "RLIMIT_NOFILE", 300, 200}};
+	struct spec_process p = {.rlimits = rl, .n_rlimits = 1};
 	struct child_report r;
 
 	run_child (rlimit_child, &p, &r);
@@ -91,7 +91,7 @@ static int oom_child (void *arg, int out)
 
 static void test_oom_score_adj (void **state)
 {
-	struct spec_process p = { .has_oom_score_adj = true, .oom_score_adj = 500 };
+	struct spec_process p = {.has_oom_score_adj = true, .oom_score_adj = 500};
 	struct child_report r;
 
 	run_child (oom_child, &p, &r);
@@ -114,7 +114,7 @@ static int sched_child (void *arg, int out)
 
 static void test_scheduler_batch (void **state)
 {
-	struct spec_process p = { .scheduler = { .present = true, .policy = SCHED_BATCH, .nice = 7 } };
+	struct spec_process p = {.scheduler = {.present = true, .policy = SCHED_BATCH, .nice = 7}};
 	struct child_report r;
 
 	run_child (sched_child, &p, &r);
@@ -125,20 +125,23 @@ static void test_scheduler_batch (void **state)
 
 static void test_scheduler_fifo (void **state)
 {
-	struct spec_process p = { .scheduler = { .present = true, .policy = SCHED_FIFO, .priority = 10 } };
+	struct spec_process p = {
+	        .scheduler = {.present = true, .policy = SCHED_FIFO, .priority = 10}};
 	struct child_report r;
 
 	need_root ();
 	run_child (sched_child, &p, &r);
 	if (!child_ok (&r) && strstr (r.buf, "Operation not permitted"))
-		skip_because ("the kernel refuses SCHED_FIFO here (no RT bandwidth for this cgroup)");
+		skip_because (
+		        "the kernel refuses SCHED_FIFO here (no RT bandwidth for this cgroup)");
 	assert_true (child_ok (&r));
 	assert_int_equal (atoi (report_value (&r, "policy")), SCHED_FIFO);
 }
 
 static void test_scheduler_invalid (void **state)
 {
-	struct spec_process p = { .scheduler = { .present = true, .policy = SCHED_OTHER, .priority = 10 } };
+	struct spec_process p = {
+	        .scheduler = {.present = true, .policy = SCHED_OTHER, .priority = 10}};
 	struct child_report r;
 
 	run_child (sched_child, &p, &r);
@@ -160,7 +163,7 @@ static int ioprio_child (void *arg, int out)
 
 static void test_io_priority (void **state)
 {
-	struct spec_process p = { .io_priority = { .present = true, .class = 2, .priority = 5 } };
+	struct spec_process p = {.io_priority = {.present = true, .class = 2, .priority = 5}};
 	struct child_report r;
 
 	run_child (ioprio_child, &p, &r);
@@ -184,7 +187,7 @@ static int personality_child (void *arg, int out)
 
 static void test_personality_linux32 (void **state)
 {
-	struct spec_personality pers = { .present = true, .domain = PER_LINUX32 };
+	struct spec_personality pers = {.present = true, .domain = PER_LINUX32};
 	struct child_report r;
 
 	run_child (personality_child, &pers, &r);
@@ -229,10 +232,14 @@ static int user_child (void *arg, int out)
 
 static void test_user_switch (void **state)
 {
-	static gid_t extra[] = { 10, 20 };
+	static gid_t extra[] = {10, 20};
 	struct user_case c = {
-		.u = { .uid = 1234, .gid = 4321, .additional_gids = extra, .n_additional_gids = 2,
-		       .has_umask = true, .umask = 027 },
+	        .u = {.uid = 1234,
+	              .gid = 4321,
+	              .additional_gids = extra,
+	              .n_additional_gids = 2,
+	              .has_umask = true,
+	              .umask = 027},
 	};
 	struct child_report r;
 
@@ -247,7 +254,7 @@ static void test_user_switch (void **state)
 
 static void test_user_clears_groups (void **state)
 {
-	struct user_case c = { .u = { .uid = 0, .gid = 0 } };
+	struct user_case c = {.u = {.uid = 0, .gid = 0}};
 	struct child_report r;
 
 	need_root ();
@@ -258,10 +265,10 @@ static void test_user_clears_groups (void **state)
 
 static void test_user_setgroups_denied (void **state)
 {
-	static gid_t extra[] = { 10 };
+	static gid_t extra[] = {10};
 	struct user_case c = {
-		.u = { .uid = 0, .gid = 0, .additional_gids = extra, .n_additional_gids = 1 },
-		.no_setgroups = true,
+	        .u = {.uid = 0, .gid = 0, .additional_gids = extra, .n_additional_gids = 1},
+	        .no_setgroups = true,
 	};
 	struct child_report r;
 
@@ -272,13 +279,13 @@ static void test_user_setgroups_denied (void **state)
 
 /* ---- sysctl -------------------------------------------------------------- */
 
-static struct spec_namespace all_ns[] = { { NS_IPC, NULL }, { NS_NETWORK, NULL }, { NS_UTS, NULL } };
+static struct spec_namespace all_ns[] = {{NS_IPC, NULL}, {NS_NETWORK, NULL}, {NS_UTS, NULL}};
 
 static int check_key (const char *key, struct spec_namespace *ns, size_t n, char **msg)
 {
-	struct spec s = { .linux_ = { .namespaces = ns, .n_namespaces = n } };
-	struct spec_kv kv = { (char *) key, (char *) "1" };
-	struct spec_map m = { &kv, 1 };
+	struct spec s = {.linux_ = {.namespaces = ns, .n_namespaces = n}};
+	struct spec_kv kv = {(char *)key, (char *)"1"};
+	struct spec_map m = {&kv, 1};
 	struct keel_error *err = NULL;
 	int ret = sysctl_validate (&m, &s, &err);
 
@@ -324,7 +331,7 @@ static void test_sysctl_validation (void **state)
 
 static void test_sysctl_host_netns (void **state)
 {
-	struct spec_namespace ns[] = { { NS_NETWORK, (char *) "/proc/self/ns/net" } };
+	struct spec_namespace ns[] = {{NS_NETWORK, (char *)"/proc/self/ns/net"}};
 	char *msg = NULL;
 
 	assert_true (check_key ("net.ipv4.ip_forward", ns, 1, &msg) < 0);
@@ -335,13 +342,13 @@ static void test_sysctl_host_netns (void **state)
 static int sysctl_child (void *arg, int out)
 {
 	struct keel_error *err = NULL;
-	struct spec s = { .linux_ = { .namespaces = all_ns, .n_namespaces = 3 } };
+	struct spec s = {.linux_ = {.namespaces = all_ns, .n_namespaces = 3}};
 	struct spec_kv kv[] = {
-		{ (char *) "kernel.shmmni", (char *) "1234" },
-		{ (char *) "net.ipv4.ip_forward", (char *) "1" },
-		{ (char *) "kernel.hostname", (char *) "keel-sysctl" },
+	        {(char *)"kernel.shmmni", (char *)"1234"},
+	        {(char *)"net.ipv4.ip_forward", (char *)"1"},
+	        {(char *)"kernel.hostname", (char *)"keel-sysctl"},
 	};
-	struct spec_map m = { kv, 3 };
+	struct spec_map m = {kv, 3};
 	char *a = NULL, *b = NULL;
 	struct utsname u;
 
@@ -379,20 +386,20 @@ static void test_sysctl_apply (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_rlimits),
-		cmocka_unit_test (test_rlimit_soft_above_hard),
-		cmocka_unit_test (test_oom_score_adj),
-		cmocka_unit_test (test_scheduler_batch),
-		cmocka_unit_test (test_scheduler_fifo),
-		cmocka_unit_test (test_scheduler_invalid),
-		cmocka_unit_test (test_io_priority),
-		cmocka_unit_test (test_personality_linux32),
-		cmocka_unit_test (test_user_switch),
-		cmocka_unit_test (test_user_clears_groups),
-		cmocka_unit_test (test_user_setgroups_denied),
-		cmocka_unit_test (test_sysctl_validation),
-		cmocka_unit_test (test_sysctl_host_netns),
-		cmocka_unit_test (test_sysctl_apply),
+	        cmocka_unit_test (test_rlimits),
+	        cmocka_unit_test (test_rlimit_soft_above_hard),
+	        cmocka_unit_test (test_oom_score_adj),
+	        cmocka_unit_test (test_scheduler_batch),
+	        cmocka_unit_test (test_scheduler_fifo),
+	        cmocka_unit_test (test_scheduler_invalid),
+	        cmocka_unit_test (test_io_priority),
+	        cmocka_unit_test (test_personality_linux32),
+	        cmocka_unit_test (test_user_switch),
+	        cmocka_unit_test (test_user_clears_groups),
+	        cmocka_unit_test (test_user_setgroups_denied),
+	        cmocka_unit_test (test_sysctl_validation),
+	        cmocka_unit_test (test_sysctl_host_netns),
+	        cmocka_unit_test (test_sysctl_apply),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

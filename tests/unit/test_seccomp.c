@@ -22,44 +22,47 @@
 #include "tests/unit/linux-helpers.h"
 
 #ifdef CONFIG_SECCOMP
-static char *names_getpid[] = { (char *) "getpid", NULL };
-static char *names_mkdir[] = { (char *) "mkdir", (char *) "mkdirat",
-			       (char *) "no_such_syscall_keel", NULL };
-static char *names_personality[] = { (char *) "personality", NULL };
-static char *arches[] = { (char *) "SCMP_ARCH_X86_64", (char *) "SCMP_ARCH_X86",
-			  (char *) "SCMP_ARCH_X32", NULL };
-static char *flags_log[] = { (char *) "SECCOMP_FILTER_FLAG_LOG", NULL };
+static char *names_getpid[] = {(char *)"getpid", NULL};
+static char *names_mkdir[] = {(char *)"mkdir", (char *)"mkdirat", (char *)"no_such_syscall_keel",
+                              NULL};
+static char *names_personality[] = {(char *)"personality", NULL};
+static char *arches[] = {(char *)"SCMP_ARCH_X86_64", (char *)"SCMP_ARCH_X86",
+                         (char *)"SCMP_ARCH_X32", NULL};
+static char *flags_log[] = {(char *)"SECCOMP_FILTER_FLAG_LOG", NULL};
 
 static struct spec_seccomp_arg persona_arg = {
-	.index = 0, .value = 0x0008 /* PER_LINUX32 */, .op = SCMP_CMP_EQ
-};
+        .index = 0, .value = 0x0008 /* PER_LINUX32 */, .op = SCMP_CMP_EQ};
 
 static struct spec_seccomp_syscall rules[] = {
-	{ .names = { names_getpid, 1 }, .action = SCMP_ACT_ERRNO (EPERM) },
-	/* errnoRet overrides the errno folded into the action. */
-	{ .names = { names_mkdir, 3 }, .action = SCMP_ACT_ERRNO (EPERM), .has_errno_ret = true,
-	  .errno_ret = EROFS },
-	{ .names = { names_personality, 1 }, .action = SCMP_ACT_ERRNO (EPERM), .args = &persona_arg,
-	  .n_args = 1 },
+        {.names = {names_getpid, 1}, .action = SCMP_ACT_ERRNO (EPERM)},
+        /* errnoRet overrides the errno folded into the action. */
+        {.names = {names_mkdir, 3},
+         .action = SCMP_ACT_ERRNO (EPERM),
+         .has_errno_ret = true,
+         .errno_ret = EROFS},
+        {.names = {names_personality, 1},
+         .action = SCMP_ACT_ERRNO (EPERM),
+         .args = &persona_arg,
+         .n_args = 1},
 };
 
 static struct spec_seccomp sample (void)
 {
 	struct spec_seccomp sc = {
-		.present = true,
-		.default_action = SCMP_ACT_ALLOW,
-		.architectures = { arches, 3 },
-		.flags = { flags_log, 1 },
-		.syscalls = rules,
-		.n_syscalls = ARRAY_SIZE (rules),
+	        .present = true,
+	        .default_action = SCMP_ACT_ALLOW,
+	        .architectures = {arches, 3},
+	        .flags = {flags_log, 1},
+	        .syscalls = rules,
+	        .n_syscalls = ARRAY_SIZE (rules),
 	};
 	return sc;
 }
 
-#define need_seccomp()                                                                             \
-	do {                                                                                       \
-		if (under_valgrind ())                                                             \
-			skip_because ("valgrind does not emulate seccomp()");                      \
+#define need_seccomp()                                                        \
+	do {                                                                  \
+		if (under_valgrind ())                                        \
+			skip_because ("valgrind does not emulate seccomp()"); \
 	} while (0)
 
 struct sc_case {
@@ -94,7 +97,7 @@ static int filter_child (void *arg, int out)
 
 static void test_filter_rules (void **state)
 {
-	struct sc_case c = { .sc = sample (), .nnp = true };
+	struct sc_case c = {.sc = sample (), .nnp = true};
 	struct child_report r;
 
 	need_seccomp ();
@@ -112,7 +115,7 @@ static void test_filter_rules (void **state)
 
 static void test_without_no_new_privs (void **state)
 {
-	struct sc_case c = { .sc = sample (), .nnp = false };
+	struct sc_case c = {.sc = sample (), .nnp = false};
 	struct child_report r;
 
 	need_seccomp ();
@@ -126,15 +129,18 @@ static void test_without_no_new_privs (void **state)
 
 static void test_default_errno (void **state)
 {
-	static char *allow[] = { (char *) "write", (char *) "exit_group", (char *) "exit",
-				 (char *) "mkdir", (char *) "mkdirat", NULL };
-	static struct spec_seccomp_syscall allow_rule = { .names = { allow, 5 },
-							  .action = SCMP_ACT_ALLOW };
+	static char *allow[] = {(char *)"write", (char *)"exit_group", (char *)"exit",
+	                        (char *)"mkdir", (char *)"mkdirat",    NULL};
+	static struct spec_seccomp_syscall allow_rule = {.names = {allow, 5},
+	                                                 .action = SCMP_ACT_ALLOW};
 	/* Everything but the allowed list fails with the defaultErrnoRet. */
-	struct sc_case c = { .sc = { .present = true, .default_action = SCMP_ACT_ERRNO (EPERM),
-				     .has_default_errno_ret = true, .default_errno_ret = ENXIO,
-				     .syscalls = &allow_rule, .n_syscalls = 1 },
-			     .nnp = true };
+	struct sc_case c = {.sc = {.present = true,
+	                           .default_action = SCMP_ACT_ERRNO (EPERM),
+	                           .has_default_errno_ret = true,
+	                           .default_errno_ret = ENXIO,
+	                           .syscalls = &allow_rule,
+	                           .n_syscalls = 1},
+	                    .nnp = true};
 	struct child_report r;
 
 	need_seccomp ();
@@ -147,7 +153,7 @@ static void test_default_errno (void **state)
 
 static void expect_apply_error (struct spec_seccomp sc, const char *part)
 {
-	struct sc_case c = { .sc = sc, .nnp = true };
+	struct sc_case c = {.sc = sc, .nnp = true};
 	struct child_report r;
 
 	run_child (filter_child, &c, &r);
@@ -159,8 +165,8 @@ static void expect_apply_error (struct spec_seccomp sc, const char *part)
 
 static void test_bad_arch_and_flag (void **state)
 {
-	static char *bad_arch[] = { (char *) "SCMP_ARCH_VAX", NULL };
-	static char *bad_flag[] = { (char *) "SECCOMP_FILTER_FLAG_BOGUS", NULL };
+	static char *bad_arch[] = {(char *)"SCMP_ARCH_VAX", NULL};
+	static char *bad_flag[] = {(char *)"SECCOMP_FILTER_FLAG_BOGUS", NULL};
 	struct spec_seccomp sc = sample ();
 
 	need_seccomp ();
@@ -177,8 +183,8 @@ static void test_bad_arch_and_flag (void **state)
 static void test_notify_needs_listener (void **state)
 {
 	struct spec_seccomp sc = sample ();
-	struct spec_seccomp_syscall notify = { .names = { names_getpid, 1 },
-					       .action = SCMP_ACT_NOTIFY };
+	struct spec_seccomp_syscall notify = {.names = {names_getpid, 1},
+	                                      .action = SCMP_ACT_NOTIFY};
 
 	need_seccomp ();
 
@@ -190,7 +196,7 @@ static void test_notify_needs_listener (void **state)
 
 static void test_absent_is_noop (void **state)
 {
-	struct spec_seccomp sc = { .present = false };
+	struct spec_seccomp sc = {.present = false};
 	struct keel_error *err = NULL;
 	int fd = 5;
 
@@ -204,17 +210,21 @@ static void test_absent_is_noop (void **state)
 
 static int notify_child (void *arg, int out)
 {
-	int sock = *(int *) arg;
+	int sock = *(int *)arg;
 	struct keel_error *err = NULL;
-	static char *names[] = { (char *) "getppid", NULL };
-	struct spec_seccomp_syscall rule = { .names = { names, 1 }, .action = SCMP_ACT_NOTIFY };
-	struct spec_seccomp sc = { .present = true, .default_action = SCMP_ACT_ALLOW,
-				   .syscalls = &rule, .n_syscalls = 1 };
-	char cbuf[CMSG_SPACE (sizeof (int))] = { 0 };
+	static char *names[] = {(char *)"getppid", NULL};
+	struct spec_seccomp_syscall rule = {.names = {names, 1}, .action = SCMP_ACT_NOTIFY};
+	struct spec_seccomp sc = {.present = true,
+	                          .default_action = SCMP_ACT_ALLOW,
+	                          .syscalls = &rule,
+	                          .n_syscalls = 1};
+	char cbuf[CMSG_SPACE (sizeof (int))] = {0};
 	char byte = 'n';
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof cbuf };
+	struct iovec iov = {&byte, 1};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf,
+	                    .msg_controllen = sizeof cbuf};
 	struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
 	int fd;
 
@@ -247,7 +257,7 @@ static void test_notify (void **state)
 
 	if (seccomp_api_get () < 6)
 		skip_because ("libseccomp API level %u < 6 (no notify with TSYNC)",
-			      seccomp_api_get ());
+		              seccomp_api_get ());
 	assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	/* run_child would wait for the child before we could answer it: fork
 	 * by hand. */
@@ -287,12 +297,14 @@ static void test_send_notify_fd (void **state)
 	struct keel_error *err = NULL;
 	char dir[] = "/tmp/keel-seccomp-XXXXXX", path[256], buf[4096];
 	char cbuf[CMSG_SPACE (sizeof (int))];
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct iovec iov = { buf, sizeof buf - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof cbuf };
-	struct spec_seccomp sc = { .present = true, .listener_path = path,
-				   .listener_metadata = (char *) "meta \"q\"" };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct iovec iov = {buf, sizeof buf - 1};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf,
+	                    .msg_controllen = sizeof cbuf};
+	struct spec_seccomp sc = {
+	        .present = true, .listener_path = path, .listener_metadata = (char *)"meta \"q\""};
 	int lsock, conn, fds[2], got;
 	ssize_t n;
 
@@ -301,12 +313,12 @@ static void test_send_notify_fd (void **state)
 	strcpy (addr.sun_path, path);
 	lsock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true (lsock >= 0);
-	assert_int_equal (bind (lsock, (struct sockaddr *) &addr, sizeof addr), 0);
+	assert_int_equal (bind (lsock, (struct sockaddr *)&addr, sizeof addr), 0);
 	assert_int_equal (listen (lsock, 1), 0);
 	assert_int_equal (pipe2 (fds, O_CLOEXEC), 0);
 	assert_int_equal (seccomp_send_notify_fd (&sc, fds[0], 1234,
-						  "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\"}", &err),
-			  0);
+	                                          "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\"}", &err),
+	                  0);
 	conn = accept4 (lsock, NULL, NULL, SOCK_CLOEXEC);
 	assert_true (conn >= 0);
 	n = recvmsg (conn, &mh, MSG_CMSG_CLOEXEC);
@@ -336,7 +348,7 @@ static void test_send_notify_fd (void **state)
 
 static void test_not_built (void **state)
 {
-	struct spec_seccomp sc = { .present = true };
+	struct spec_seccomp sc = {.present = true};
 	struct keel_error *err = NULL;
 
 	assert_true (seccomp_apply (&sc, true, &err) < 0);
@@ -349,7 +361,7 @@ static void test_not_built (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_not_built),
+	        cmocka_unit_test (test_not_built),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
@@ -359,14 +371,14 @@ int main (void)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_filter_rules),
-		cmocka_unit_test (test_without_no_new_privs),
-		cmocka_unit_test (test_default_errno),
-		cmocka_unit_test (test_bad_arch_and_flag),
-		cmocka_unit_test (test_notify_needs_listener),
-		cmocka_unit_test (test_absent_is_noop),
-		cmocka_unit_test (test_notify),
-		cmocka_unit_test (test_send_notify_fd),
+	        cmocka_unit_test (test_filter_rules),
+	        cmocka_unit_test (test_without_no_new_privs),
+	        cmocka_unit_test (test_default_errno),
+	        cmocka_unit_test (test_bad_arch_and_flag),
+	        cmocka_unit_test (test_notify_needs_listener),
+	        cmocka_unit_test (test_absent_is_noop),
+	        cmocka_unit_test (test_notify),
+	        cmocka_unit_test (test_send_notify_fd),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

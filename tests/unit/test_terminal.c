@@ -23,10 +23,10 @@ static bool have_ptmx (void)
 	return access ("/dev/ptmx", R_OK | W_OK) == 0;
 }
 
-#define need_pty()                                                                                 \
-	do {                                                                                       \
-		if (!have_ptmx ())                                                                 \
-			skip_because ("/dev/ptmx is not usable here");                             \
+#define need_pty()                                                     \
+	do {                                                           \
+		if (!have_ptmx ())                                     \
+			skip_because ("/dev/ptmx is not usable here"); \
 	} while (0)
 
 /* Read from fd until want has arrived or a second passes. */
@@ -36,7 +36,7 @@ static void expect_read (int fd, const char *want)
 	size_t len = 0, n = strlen (want);
 
 	while (len < n) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r;
 
 		if (poll (&p, 1, 1000) <= 0)
@@ -44,7 +44,7 @@ static void expect_read (int fd, const char *want)
 		r = read (fd, buf + len, sizeof buf - 1 - len);
 		if (r <= 0)
 			break;
-		len += (size_t) r;
+		len += (size_t)r;
 	}
 	buf[len] = '\0';
 	if (strcmp (buf, want) != 0)
@@ -54,8 +54,10 @@ static void expect_read (int fd, const char *want)
 
 static void test_open_pty (void **state)
 {
-	struct spec_process p = { .terminal = true, .has_console_size = true,
-				  .console_height = 40, .console_width = 100 };
+	struct spec_process p = {.terminal = true,
+	                         .has_console_size = true,
+	                         .console_height = 40,
+	                         .console_width = 100};
 	struct keel_error *err = NULL;
 	struct winsize ws;
 	struct termios t;
@@ -93,7 +95,7 @@ static void test_send_master (void **state)
 {
 	struct keel_error *err = NULL;
 	char dir[] = "/tmp/keel-console-XXXXXX", path[256];
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int lsock, conn, m, s, got = -1;
 	struct stat a, b;
 
@@ -102,7 +104,7 @@ static void test_send_master (void **state)
 	snprintf (path, sizeof path, "%s/console.sock", dir);
 	strcpy (addr.sun_path, path);
 	lsock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal (bind (lsock, (struct sockaddr *) &addr, sizeof addr), 0);
+	assert_int_equal (bind (lsock, (struct sockaddr *)&addr, sizeof addr), 0);
 	assert_int_equal (listen (lsock, 1), 0);
 
 	assert_int_equal (terminal_open_pty (NULL, &m, &s, &err), 0);
@@ -133,7 +135,7 @@ static void test_send_master (void **state)
 
 static int slave_child (void *arg, int out)
 {
-	int slave = *(int *) arg;
+	int slave = *(int *)arg;
 	struct keel_error *err = NULL;
 
 	if (terminal_setup_slave (slave, &err) < 0) {
@@ -142,8 +144,9 @@ static int slave_child (void *arg, int out)
 	}
 	/* tcgetpgrp: the foreground group of a fresh session's controlling
 	 * tty is the session leader's (TIOCGSID is unknown to valgrind). */
-	report (out, "isatty=%d\nsid=%d\npid=%d\nctty_sid=%d\n", isatty (0) && isatty (1) && isatty (2),
-		(int) getsid (0), (int) getpid (), (int) tcgetpgrp (0));
+	report (out, "isatty=%d\nsid=%d\npid=%d\nctty_sid=%d\n",
+	        isatty (0) && isatty (1) && isatty (2), (int)getsid (0), (int)getpid (),
+	        (int)tcgetpgrp (0));
 	if (write (1, "from child\n", 11) != 11)
 		return 2;
 	return 0;
@@ -174,9 +177,9 @@ static void test_setup_slave (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_open_pty),
-		cmocka_unit_test (test_send_master),
-		cmocka_unit_test (test_setup_slave),
+	        cmocka_unit_test (test_open_pty),
+	        cmocka_unit_test (test_send_master),
+	        cmocka_unit_test (test_setup_slave),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
