@@ -129,9 +129,33 @@ static void test_without_no_new_privs (void **state)
 
 static void test_default_errno (void **state)
 {
-	static char *allow[] = {(char *)"write", (char *)"exit_group", (char *)"exit",
-	                        (char *)"mkdir", (char *)"mkdirat",    NULL};
-	static struct spec_seccomp_syscall allow_rule = {.names = {allow, 5},
+	/* What the child itself needs, the sanitizer runtimes included. */
+	static char *allow[] = {(char *)"write",
+	                        (char *)"exit_group",
+	                        (char *)"exit",
+	                        (char *)"mkdir",
+	                        (char *)"mkdirat",
+	                        (char *)"mmap",
+	                        (char *)"munmap",
+	                        (char *)"mprotect",
+	                        (char *)"brk",
+	                        (char *)"madvise",
+	                        (char *)"sigaltstack",
+	                        (char *)"rt_sigaction",
+	                        (char *)"rt_sigprocmask",
+	                        (char *)"openat",
+	                        (char *)"open",
+	                        (char *)"read",
+	                        (char *)"close",
+	                        (char *)"newfstatat",
+	                        (char *)"fstat",
+	                        (char *)"lseek",
+	                        (char *)"futex",
+	                        (char *)"getrandom",
+	                        (char *)"prctl",
+	                        (char *)"readlink",
+	                        NULL};
+	static struct spec_seccomp_syscall allow_rule = {.names = {allow, ARRAY_SIZE (allow) - 1},
 	                                                 .action = SCMP_ACT_ALLOW};
 	/* Everything but the allowed list fails with the defaultErrnoRet. */
 	struct sc_case c = {.sc = {.present = true,

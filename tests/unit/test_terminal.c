@@ -156,7 +156,7 @@ static void test_setup_slave (void **state)
 {
 	struct keel_error *err = NULL;
 	struct child_report r;
-	char pid[32];
+	char pid[1024];
 	int m, s;
 
 	need_pty ();
