@@ -34,6 +34,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/cgroup-devices.h"
 
 /* How long cgroup_freeze waits for cgroup.events to report the new state
  * before giving up (a task in an uninterruptible sleep delays freezing). */
@@ -677,9 +678,6 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 		                   "supported by cgroup v2");
 	if (res->rdma_unused.n > 0)
 		return keel_error (err, 0, "cgroup: linux.resources.rdma is not supported");
-	if (res->n_devices > 0)
-		keel_debug ("cgroup: linux.resources.devices: no device cgroup program is "
-		            "loaded; the container's /dev holds only the configured devices");
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
 		if (!safe_file_name (res->hugepage_limits[i].page_size))
 			return keel_error (err, 0, "cgroup: invalid hugepage size `%s`",
@@ -735,6 +733,11 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 	ret = apply_hugetlb (abs_path, res, err);
 	if (ret < 0)
 		return ret;
+	if (res->n_devices > 0) {
+		ret = cgroup_devices_apply (abs_path, res->devices, res->n_devices, err);
+		if (ret < 0)
+			return ret;
+	}
 	/* Last, so that explicit unified values win over converted ones. */
 	return apply_unified (abs_path, &res->unified, err);
 }

@@ -558,6 +558,75 @@ static void test_unified_missing_controller (void **state)
 	free (r);
 }
 
+/* linux.resources.devices: an eBPF device filter on the cgroup, checked by
+ * opening device nodes from a process inside it. */
+struct dev_case {
+	const char *path;
+};
+
+static int open_result (const char *dev, int flags)
+{
+	int fd = open (dev, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close (fd);
+	return 0;
+}
+
+static int devices_child (void *arg, int out)
+{
+	struct dev_case *c = arg;
+	struct keel_error *err = NULL;
+
+	if (cgroup_enter (c->path, getpid (), &err) < 0) {
+		report_error (out, &err);
+		return 1;
+	}
+	report (out, "ctl_r=%d\nnull_rw=%d\nkmsg_r=%d\nkmsg_w=%d\n",
+	        open_result ("/dev/loop-control", O_RDONLY), open_result ("/dev/null", O_RDWR),
+	        open_result ("/dev/kmsg", O_RDONLY), open_result ("/dev/kmsg", O_WRONLY));
+	return 0;
+}
+
+static void test_device_filter (void **state)
+{
+	struct spec_device_rule deny_all[] = {{false, 'a', -1, -1, (char *)"rwm"}};
+	struct spec_device_rule some[] = {
+	        {false, 'a', -1, -1, (char *)"rwm"},
+	        {true, 'c', 10, 237, (char *)"r"}, /* /dev/loop-control, read only */
+	        {true, 'c', 1, 11, (char *)"w"},   /* /dev/kmsg, write only */
+	};
+	struct spec_resources res = {.present = true, .devices = deny_all, .n_devices = 1};
+	struct keel_error *err = NULL;
+	struct child_report r;
+	struct dev_case c;
+	char *path = NULL;
+
+	need_cgroup ();
+	if (access ("/dev/loop-control", F_OK) < 0 || access ("/dev/kmsg", F_OK) < 0)
+		skip_because ("needs /dev/loop-control and /dev/kmsg on the host");
+	c.path = path = create_with ("devs", &res);
+	run_child (devices_child, &c, &r);
+	assert_true (child_ok (&r));
+	assert_int_equal (atoi (report_value (&r, "ctl_r")), EPERM);
+	assert_string_equal (report_value (&r, "null_rw"), "0"); /* a default device */
+	assert_int_equal (atoi (report_value (&r, "kmsg_r")), EPERM);
+
+	/* Replacing the filter: the old one must be gone, or /dev/loop-control stays
+	 * denied. */
+	res.devices = some;
+	res.n_devices = ARRAY_SIZE (some);
+	assert_int_equal (cgroup_apply_resources (path, &res, &err), 0);
+	run_child (devices_child, &c, &r);
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "ctl_r"), "0");
+	assert_string_equal (report_value (&r, "null_rw"), "0");
+	assert_int_equal (atoi (report_value (&r, "kmsg_r")), EPERM);
+	assert_string_equal (report_value (&r, "kmsg_w"), "0");
+	destroy (path);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +649,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_unified_bad_keys, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_unified_missing_controller, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_device_filter, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
