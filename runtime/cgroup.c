@@ -106,14 +106,15 @@ static int find_unified_root (char *out, size_t size)
 
 const char *cgroup_unified_root (void)
 {
-	/* Cached: the mount table of the runtime process does not change under
-	 * it, and every cgroup operation needs the root. */
+	/* Cached once found: every cgroup operation needs it and the runtime
+	 * process's mounts do not move under it.  Not cached while missing:
+	 * PID 1 may ask before it has mounted cgroup2. */
 	static char root[PATH_MAX];
-	static int state; /* 0 unknown, 1 found, -1 none */
+	static bool found;
 
-	if (state == 0)
-		state = find_unified_root (root, sizeof root) == 0 ? 1 : -1;
-	return state > 0 ? root : NULL;
+	if (!found)
+		found = find_unified_root (root, sizeof root) == 0;
+	return found ? root : NULL;
 }
 
 /* ---- path resolution ----------------------------------------------------- */

@@ -21,7 +21,7 @@ int process_apply_rlimits (const struct spec_process *p, struct keel_error **err
 		const struct spec_rlimit *r = &p->rlimits[i];
 		struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard};
 
-		if (setrlimit ((__rlimit_resource_t)r->resource, &rl) < 0)
+		if (setrlimit (r->resource, &rl) < 0)
 			return keel_error (err, errno, "setrlimit %s (soft %llu, hard %llu)",
 			                   r->type ? r->type : "?", (unsigned long long)r->soft,
 			                   (unsigned long long)r->hard);
