@@ -908,11 +908,21 @@ static int kill_fn (const char *dir, void *arg, struct keel_error **err)
 
 int cgroup_kill (const char *abs_path, int signo, struct keel_error **err)
 {
+	int ret, thaw;
+
 	/* cgroup.kill (5.14+) kills the whole subtree atomically, even
 	 * processes forking while we look. */
 	if (signo == SIGKILL && cg_exists (abs_path, "cgroup.kill"))
 		return cg_write (abs_path, "cgroup.kill", "1", err);
-	return walk_cgroups (abs_path, false, kill_fn, &signo, err);
+	if (signo != SIGKILL || !cg_exists (abs_path, "cgroup.freeze"))
+		return walk_cgroups (abs_path, false, kill_fn, &signo, err);
+	/* Older kernels: freeze first so that nothing forks past the walk;
+	 * the SIGKILLs are delivered on thaw. */
+	ret = cgroup_freeze (abs_path, true, err);
+	if (ret == 0)
+		ret = walk_cgroups (abs_path, false, kill_fn, &signo, err);
+	thaw = cgroup_freeze (abs_path, false, ret < 0 ? NULL : err);
+	return ret < 0 ? ret : thaw;
 }
 
 /* ---- events: frozen, populated ------------------------------------------- */
