@@ -316,6 +316,18 @@ int spec_opt_string (struct spec_ctx *c, json_object *obj, const char *key, char
 	return 1;
 }
 
+int spec_opt_string_or_null (struct spec_ctx *c, json_object *obj, const char *key, char **out)
+{
+	int ret = spec_opt_string (c, obj, key, out);
+
+	if (ret > 0 && (*out)[0] == '\0') {
+		free (*out);
+		*out = NULL;
+		return 0;
+	}
+	return ret;
+}
+
 int spec_req_string (struct spec_ctx *c, json_object *obj, const char *key, char **out)
 {
 	int ret = spec_opt_string (c, obj, key, out);

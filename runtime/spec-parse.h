@@ -59,6 +59,9 @@ int spec_strv_value (struct spec_ctx *c, json_object *v, struct spec_strv *out);
 
 /* Getters for obj.key. */
 int spec_opt_string (struct spec_ctx *c, json_object *obj, const char *key, char **out);
+/* The same, but "" counts as absent (hostname, cgroupsPath: runc treats an
+ * empty string as "not set"), so consumers only test for NULL. */
+int spec_opt_string_or_null (struct spec_ctx *c, json_object *obj, const char *key, char **out);
 int spec_req_string (struct spec_ctx *c, json_object *obj, const char *key, char **out);
 int spec_opt_bool (struct spec_ctx *c, json_object *obj, const char *key, bool *out);
 int spec_opt_int (struct spec_ctx *c, json_object *obj, const char *key, enum spec_int_kind kind,

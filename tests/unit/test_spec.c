@@ -469,6 +469,22 @@ static void test_nulls_and_unknown_fields (void **state)
 	spec_free (s);
 }
 
+/* runc treats "" as unset: consumers only have to test for NULL. */
+static void test_empty_strings_unset (void **state)
+{
+	struct spec *s = parse_ok (
+	        BASE_HEAD "},'hostname':'','domainname':'',"
+	                  "'linux':{'cgroupsPath':'','rootfsPropagation':'',"
+	                  "'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':''}}}");
+
+	assert_null (s->hostname);
+	assert_null (s->domainname);
+	assert_null (s->linux_.cgroups_path);
+	assert_int_equal (s->linux_.rootfs_propagation, 0);
+	assert_null (s->linux_.seccomp.listener_path);
+	spec_free (s);
+}
+
 static void test_messages_one_line (void **state)
 {
 	cleanup_free char *msg = parse_err (
@@ -576,6 +592,7 @@ int main (void)
 	        cmocka_unit_test (test_oci_versions),
 	        cmocka_unit_test (test_mount_options),
 	        cmocka_unit_test (test_nulls_and_unknown_fields),
+	        cmocka_unit_test (test_empty_strings_unset),
 	        cmocka_unit_test (test_messages_one_line),
 	        cmocka_unit_test (test_long_values_are_cut),
 	        cmocka_unit_test (test_numbers),
