@@ -65,10 +65,12 @@ static int helper_delete (int fd, const struct keel_runtime *rt, const char *id)
 {
 	struct keel_error *err = NULL;
 
-	if (keel_container_delete (rt, id, true, &err) < 0) {
+	/* A create that failed has already removed what it made. */
+	if (keel_container_delete (rt, id, true, &err) < 0 && err->status != ENOENT) {
 		report_error (fd, &err);
 		return 1;
 	}
+	keel_error_release (&err);
 	report (fd, 'S', NULL);
 	return 0;
 }
