@@ -25,6 +25,10 @@ void boot_misc (const struct init_opts *o);
  * with EINVAL), move the tree into a tmpfs and make that the root. */
 int switchroot_if_initramfs (struct keel_error **err);
 
+/* modules.c: load the modules listed in list (BOOT_MODULES_LIST). */
+#define BOOT_MODULES_LIST "/etc/keel/modules"
+void modules_load (const char *list);
+
 /* network.c */
 int network_loopback_up (struct keel_error **err);
 

@@ -144,6 +144,8 @@ static void boot_machine (struct init_opts *o)
 		free (warn);
 	}
 	keel_error_release (&err);
+	/* Drivers first: the containers' devices and network need them. */
+	modules_load (BOOT_MODULES_LIST);
 	if (boot_cgroups (o->cgroup_root, &err) < 0) {
 		console_status (NULL, CS_FAIL, "cgroups: %s", err->msg);
 		keel_error_release (&err);

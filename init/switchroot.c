@@ -80,9 +80,79 @@ static void copy_attrs (int ddir, const char *name, const struct stat *st)
 	utimensat (ddir, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
+/* Files with several names are copied once and linked again after
+ * (initramfs images share one busybox among many rootfs trees). */
+struct links {
+	struct {
+		ino_t ino;
+		char *path; /* relative to the new root */
+	} *v;
+	size_t n, cap;
+};
+
+static const char *links_find (const struct links *l, ino_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].ino == ino)
+			return l->v[i].path;
+	return NULL;
+}
+
+static void links_add (struct links *l, ino_t ino, const char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = realloc (l->v, l->cap * sizeof (*l->v));
+		if (l->v == NULL)
+			abort ();
+	}
+	l->v[l->n].ino = ino;
+	l->v[l->n].path = xstrdup (path);
+	l->n++;
+}
+
+static void links_free (struct links *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free (l->v[i].path);
+	free (l->v);
+}
+
+struct move_ctx {
+	int newroot;
+	dev_t rootdev;
+	struct links links;
+};
+
+static int move_file (struct move_ctx *m, int sdir, int ddir, const char *n, const char *rel,
+		      const struct stat *st, struct keel_error **err)
+{
+	const char *first = st->st_nlink > 1 ? links_find (&m->links, st->st_ino) : NULL;
+	int ret;
+
+	if (first) {
+		if (linkat (m->newroot, first, ddir, n, 0) < 0)
+			return keel_error (err, errno, "link `%s` to `%s`", rel, first);
+	} else {
+		ret = copy_file (sdir, ddir, n, st, err);
+		if (ret < 0)
+			return ret;
+		if (st->st_nlink > 1)
+			links_add (&m->links, st->st_ino, rel);
+	}
+	unlinkat (sdir, n, 0);
+	return 0;
+}
+
 /* Move the contents of sdir into ddir; entries on other file systems
- * (mount points, our new root) stay. */
-static int move_tree (int sdir, int ddir, dev_t rootdev, struct keel_error **err)
+ * (mount points, our new root) stay.  prefix: ddir relative to the new
+ * root. */
+static int move_tree (struct move_ctx *m, int sdir, int ddir, const char *prefix,
+		      struct keel_error **err)
 {
 	DIR *d;
 	struct dirent *de;
@@ -105,7 +175,8 @@ static int move_tree (int sdir, int ddir, dev_t rootdev, struct keel_error **err
 			ret = keel_error (err, errno, "stat `%s`", n);
 			break;
 		}
-		if (st.st_dev != rootdev)
+		cleanup_free char *rel = xasprintf ("%s%s%s", prefix, *prefix ? "/" : "", n);
+		if (st.st_dev != m->rootdev)
 			continue;
 		if (S_ISDIR (st.st_mode)) {
 			cleanup_close int s2 = -1, d2 = -1;
@@ -119,13 +190,11 @@ static int move_tree (int sdir, int ddir, dev_t rootdev, struct keel_error **err
 				ret = keel_error (err, errno, "open directory `%s`", n);
 				break;
 			}
-			ret = move_tree (s2, d2, rootdev, err);
+			ret = move_tree (m, s2, d2, rel, err);
 			if (ret == 0)
 				unlinkat (sdir, n, AT_REMOVEDIR); /* fails harmlessly on mount points */
 		} else if (S_ISREG (st.st_mode)) {
-			ret = copy_file (sdir, ddir, n, &st, err);
-			if (ret == 0)
-				unlinkat (sdir, n, 0);
+			ret = move_file (m, sdir, ddir, n, rel, &st, err);
 		} else if (S_ISLNK (st.st_mode)) {
 			char target[4096];
 			ssize_t l = readlinkat (sdir, n, target, sizeof target - 1);
@@ -178,7 +247,11 @@ int switchroot_if_initramfs (struct keel_error **err)
 	newroot = open (NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (oldroot < 0 || newroot < 0)
 		return keel_error (err, errno, "open the roots");
-	ret = move_tree (oldroot, newroot, st.st_dev, err);
+	{
+		struct move_ctx m = { .newroot = newroot, .rootdev = st.st_dev };
+		ret = move_tree (&m, oldroot, newroot, "", err);
+		links_free (&m.links);
+	}
 	if (ret < 0)
 		return keel_error_wrap (err, "move the initramfs into a tmpfs");
 	if (chdir (NEWROOT) < 0)
