@@ -109,4 +109,41 @@ like "$log" 'svc \| svc-term' "svc got its stop signal"
 like "$log" 'Reached the end: reboot' "file systems unmounted, reboot(2) called"
 like "$log" 'reboot: Restarting system' "the kernel rebooted"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
+
+# ---- the example containers.d: network oneshot, httpd, checker --------
+E1000=$(find "$(dirname "$VMLINUX")" -name e1000.ko 2>/dev/null | head -1)
+if [ -z "$E1000" ] || ! command -v curl >/dev/null; then
+	skip "the example containers.d answers from the host" "no e1000.ko next to $VMLINUX, or no curl"
+	done_testing
+fi
+top=$(cd "$(dirname "$0")/../.." && pwd)
+rm -rf "$I/containers.d" "$I/shared"
+cp -R "$top/containers.d" "$I/containers.d"
+"$I/containers.d/build-rootfs.sh" "$I/containers.d" >/dev/null
+mkdir -p "$I/lib/modules" "$I/etc/keel"
+cp "$E1000" "$I/lib/modules/e1000.ko"
+printf '# modules (initramfs/README.md)\n/lib/modules/e1000.ko\n' >"$I/etc/keel/modules"
+(cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
+port=$((20000 + $$ % 20000))
+: >"$T/console.log"
+qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 quiet" -nic "user,model=e1000,hostfwd=tcp:127.0.0.1:$port-:80" \
+	-serial "file:$T/console.log" -chardev pipe,id=mon,path="$T/mon" -mon chardev=mon,mode=readline \
+	-display none >"$T/qemu.log" 2>&1 &
+QPID=$!
+wait_for 'Startup finished' 120
+check "example machine booted"
+log=$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')
+like "$log" 'Loaded 1 kernel modules' "modules from /etc/keel/modules loaded"
+like "$log" 'net \| eth0 up: 10.0.2.15/24, default via 10.0.2.2' "net oneshot configured eth0"
+like "$log" 'check \| check: web answered "Hello from keel"' "checker fetched the page"
+like "$log" '1 ready, 2 done, 0 failed' "all three entries up"
+like "$(curl -s -m 10 "http://127.0.0.1:$port/")" '<h1>Hello from keel</h1>' "httpd answers from the host"
+echo "sendkey ctrl-alt-delete" >&8
+n=600
+while [ "$n" -gt 0 ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
+wait "$QPID"
+is "$?" 0 "clean reboot"
+QPID=
+if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 done_testing
