@@ -9,7 +9,7 @@
 #include "lib/error.h"
 
 #define BOOT_CGROUP_MOUNT "/sys/fs/cgroup"
-#define BOOT_CGROUP_SELF "keel/init" /* PID 1's own leaf cgroup */
+#define BOOT_CGROUP_SELF  "keel/init" /* PID 1's own leaf cgroup */
 
 /* /proc /sys /dev /dev/pts /dev/shm /run /tmp; errors are per mount and
  * reported, the boot goes on. */

@@ -55,8 +55,8 @@ static void send_signal (struct sup *s, struct unit *u, int signo, bool all)
 	keel_error_release (&err);
 	/* No state (yet, or any more): signal the process we know. */
 	if (u->pid > 0 && !u->exited && kill (u->pid, signo) < 0 && errno != ESRCH)
-		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int) u->pid,
-				strerror (errno));
+		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int)u->pid,
+		                strerror (errno));
 }
 
 int sup_unit_stop (struct sup *s, size_t i, bool manual)
@@ -201,7 +201,7 @@ static void unmount_all (struct console *con)
 		if (mount (NULL, points[i], NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 &&
 		    errno != EBUSY && errno != EINVAL)
 			console_status (con, CS_WARN, "remount `%s` read-only: %s", points[i],
-					strerror (errno));
+			                strerror (errno));
 	}
 	for (i = 0; i < n; i++)
 		free (points[i]);
