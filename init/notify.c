@@ -80,9 +80,11 @@ void notify_mount (const struct unit *u, struct spec_mount *m, char **env)
 	m->source = xstrdup (u->notify_dir);
 	m->options.v = xmalloc0 (3 * sizeof (char *));
 	m->options.v[0] = xstrdup ("bind");
-	m->options.v[1] = xstrdup ("rw");
+	/* Read-only is enough to send on a socket and keeps the container
+	 * from leaving files in keel's state directory. */
+	m->options.v[1] = xstrdup ("ro");
 	m->options.n = 2;
-	m->flags = MS_BIND;
+	m->flags = MS_BIND | MS_RDONLY;
 	m->bind = true;
 	*env = xstrdup ("NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_CONTAINER);
 }
