@@ -160,29 +160,13 @@ static void boot_machine (struct init_opts *o)
 	}
 }
 
-/* Run the emergency shell on the console and wait for it (boot mode only,
- * when nothing can be supervised). */
-static void emergency_shell (const struct init_opts *o)
+/* Boot mode when nothing can be supervised: the emergency shell, then
+ * power off. */
+static void emergency_shell (const struct init_opts *o, const char *why)
 {
-	pid_t pid;
+	pid_t pid = emergency_spawn (o, why);
 	int status;
 
-	if (o->shell == NULL || access (o->shell, X_OK) < 0) {
-		console_status (NULL, CS_FAIL, "no emergency shell (keel.shell=PATH)");
-		return;
-	}
-	console_status (NULL, CS_INFO, "Starting emergency shell %s; exit it to power off",
-	                o->shell);
-	console_drain (console_get ());
-	pid = fork ();
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset (&none);
-		sigprocmask (SIG_SETMASK, &none, NULL);
-		setsid ();
-		execl (o->shell, o->shell, (char *)NULL);
-		_exit (127);
-	}
 	while (pid > 0 && waitpid (-1, &status, 0) != pid)
 		;
 }
@@ -245,7 +229,7 @@ int keel_init_main (int argc, char **argv)
 		keel_error_release (&err);
 		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
 		if (machine)
-			emergency_shell (&opts);
+			emergency_shell (&opts, "cannot read containers.d");
 		sup_free (&sup);
 		if (!machine) {
 			console_close (&con);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init/boot.h"
 #include "init/control.h"
 #include "init/notify.h"
 #include "init/shutdown.h"
@@ -135,11 +136,19 @@ static void unit_failed (struct sup *s, size_t i)
 	u->state = U_FAILED;
 	clear_timer (u);
 	propagate (s, i);
-	if (u->policy.essential && !s->shutting_down) {
-		console_status (s->con, CS_FAIL, "%s is essential: its failure ends the boot",
-		                u->name);
-		sup_request_shutdown (s, s->opts->boot ? SD_POWEROFF : SD_EXIT, "essential failed");
+	if (u->policy.essential && !s->shutting_down && s->shell_pid <= 0) {
+		cleanup_free char *why = xasprintf ("%s is essential: its failure ends the boot",
+		                                    u->name);
 		s->exit_code = 1;
+		if (s->opts->boot && emergency_shell_path (s->opts)) {
+			/* A human may want to look before the machine goes down;
+			 * the rest keeps running meanwhile. */
+			s->shell_pid = emergency_spawn (s->opts, why);
+			if (s->shell_pid > 0)
+				return;
+		}
+		console_status (s->con, CS_FAIL, "%s", why);
+		sup_request_shutdown (s, s->opts->boot ? SD_POWEROFF : SD_EXIT, "essential failed");
 	}
 }
 
@@ -590,6 +599,11 @@ static void reap (struct sup *s)
 				known = true;
 				unit_exited (s, i, status);
 			}
+		}
+		if (!known && s->shell_pid > 0 && pid == s->shell_pid) {
+			s->shell_pid = 0;
+			sup_request_shutdown (s, SD_POWEROFF, "emergency shell exited");
+			continue;
 		}
 		if (known)
 			continue;

@@ -125,6 +125,7 @@ struct sup {
 	size_t n_clients;
 	bool all_ready_reported;
 	uint64_t start_ms;
+	pid_t shell_pid; /* emergency shell after an essential failure (boot mode) */
 };
 
 /* Read containers.d, validate everything, build the graph (entries.c). */
