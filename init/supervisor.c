@@ -236,7 +236,7 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	u->pid_known = u->exited = u->forced_failure = false;
 	u->started_ms = now;
 	restart_record_start (&u->restart, now);
-	if (u->policy.start_timeout_ms && u->policy.kind == KIND_SERVICE)
+	if (u->policy.start_timeout_ms)
 		set_timer (u, T_START_TIMEOUT, now + u->policy.start_timeout_ms);
 	else
 		clear_timer (u);
@@ -463,7 +463,7 @@ void sup_after_cleanup (struct sup *s, size_t i)
 
 /* ---- helpers (launch / delete) ----------------------------------------- */
 
-static void helper_drain (struct unit *u)
+static void helper_drain (struct sup *s, struct unit *u)
 {
 	while (u->helper_fd >= 0 && u->helper_len < LAUNCH_REPORT_MAX) {
 		ssize_t n = read (u->helper_fd, u->helper_buf + u->helper_len,
@@ -474,6 +474,10 @@ static void helper_drain (struct unit *u)
 			break;
 		u->helper_len += (size_t)n;
 	}
+	/* A report never fills the buffer; if one does, stop listening (the
+	 * rest is read when the helper is reaped) rather than spin. */
+	if (u->helper_fd >= 0 && u->helper_len == LAUNCH_REPORT_MAX)
+		sup_unwatch (s, u->helper_fd);
 }
 
 static bool orphan_take (struct sup *s, pid_t pid, int *status)
@@ -521,7 +525,7 @@ static void helper_done (struct sup *s, size_t i)
 	struct launch_report r;
 	int op = u->helper_op, status;
 
-	helper_drain (u);
+	helper_drain (s, u);
 	launch_parse (u->helper_buf, u->helper_len, &r);
 	sup_unwatch (s, u->helper_fd);
 	close (u->helper_fd);
@@ -546,7 +550,11 @@ static void helper_done (struct sup *s, size_t i)
 	}
 	if (!r.started) {
 		free (u->error);
-		u->error = xstrdup (r.error ? r.error : "the start helper failed without a report");
+		u->error = r.error ? xstrdup (r.error)
+		           : u->forced_failure
+		                   ? xasprintf ("create did not complete within %llums; killed",
+		                                (unsigned long long)u->policy.start_timeout_ms)
+		                   : xstrdup ("the start helper failed without a report");
 		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, u->error);
 		u->forced_failure = true;
 		launch_report_free (&r);
@@ -694,8 +702,9 @@ static void on_timer (struct sup *s)
 				u->state = U_WAITING; /* schedule() starts it if deps allow */
 			break;
 		case T_START_TIMEOUT:
-			console_status (s->con, CS_FAIL, "%s did not become ready within %llums",
-			                u->name, (unsigned long long)u->policy.start_timeout_ms);
+			console_status (s->con, CS_FAIL, "%s did not %s within %llums", u->name,
+			                u->policy.kind == KIND_ONESHOT ? "finish" : "become ready",
+			                (unsigned long long)u->policy.start_timeout_ms);
 			u->forced_failure = true;
 			shutdown_kill_unit (s, i);
 			break;
@@ -814,7 +823,7 @@ static void dispatch (struct sup *s, struct watch *w, uint32_t events)
 		/* The report is read when the helper is reaped; here we only keep
 		 * the pipe from filling. */
 		if (s->units[w->unit].helper_fd >= 0)
-			helper_drain (&s->units[w->unit]);
+			helper_drain (s, &s->units[w->unit]);
 		if (events & (EPOLLHUP | EPOLLERR))
 			sup_unwatch (s, s->units[w->unit].helper_fd);
 		break;

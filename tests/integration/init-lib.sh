@@ -58,9 +58,9 @@ rootfs_add_keelctl() {
 	fi
 }
 
-# entry NAME 'SHELL COMMAND' ['KEEL.JSON'] [pid-namespace: yes|no]
+# entry NAME 'SHELL COMMAND' ['KEEL.JSON'] [pid-namespace: yes|no] ['"key": value' added to config.json]
 entry() {
-	name=$1 cmd=$2 policy=${3:-} pidns=${4:-yes}
+	name=$1 cmd=$2 policy=${3:-} pidns=${4:-yes} extra=${5:-}
 	mkdir -p "$D/$name"
 	ns='{"type":"mount"},{"type":"ipc"},{"type":"uts"}'
 	[ "$pidns" = yes ] && ns="{\"type\":\"pid\"},$ns"
@@ -82,7 +82,8 @@ entry() {
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
     {"destination": "/run", "type": "tmpfs", "source": "tmpfs"}
   ],
-  "linux": {"namespaces": [$ns]}
+  "linux": {"namespaces": [$ns]}${extra:+,
+  $extra}
 }
 JSON
 	[ -n "$policy" ] && printf '%s\n' "$policy" >"$D/$name/keel.json"
