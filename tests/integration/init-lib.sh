@@ -93,7 +93,7 @@ JSON
 # Start keel init as PID 1 of a new PID (and mount) namespace.
 start_keel() {
 	unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$T/run" \
-		--state "$T/state" --cgroup-root "$CGROOT" --console "$T/console.log" "$@" \
+		--state "$T/state" --cgroup-root "$CGROOT" --console "${CONSOLE:-$T/console.log}" "$@" \
 		>"$T/stdout.log" 2>&1 &
 	UPID=$!
 	for _ in $(seq 50); do
