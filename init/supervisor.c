@@ -121,8 +121,11 @@ static void propagate (struct sup *s, size_t i)
 				free (d->error);
 				d->error = xasprintf ("requires %s, which %s", s->units[i].name,
 				                      unit_state_name (s->units[i].state));
+				d->blocked = true;
 				sup_unit_stop (s, j, false);
 				d->after_exit = AFTER_STOP;
+				if (d->state == U_STOPPED)
+					d->state = U_BLOCKED; /* had no process to stop */
 			}
 			break;
 		}
@@ -232,6 +235,7 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	sup_watch (s, u->helper_fd, EPOLLIN, &u->w_helper);
 	u->state = U_STARTING;
 	u->after_exit = AFTER_DECIDE;
+	u->blocked = false;
 	u->pid = 0;
 	u->pid_known = u->exited = u->forced_failure = false;
 	u->started_ms = now;
@@ -417,9 +421,7 @@ void sup_after_cleanup (struct sup *s, size_t i)
 	free (u->cgroup);
 	u->cgroup = NULL;
 	if (u->after_exit == AFTER_STOP || s->shutting_down) {
-		bool blocked = u->error && strncmp (u->error, "requires ", 9) == 0 &&
-		               u->state != U_STOPPED && !s->shutting_down;
-		u->state = blocked ? U_BLOCKED : U_STOPPED;
+		u->state = u->blocked && !s->shutting_down ? U_BLOCKED : U_STOPPED;
 		propagate (s, i);
 		return;
 	}
@@ -431,9 +433,9 @@ void sup_after_cleanup (struct sup *s, size_t i)
 	d = restart_decide (&u->restart, &u->policy, success, now);
 	switch (d.action) {
 	case RA_DONE:
+		/* A clean exit is not a failure: what requires it keeps running
+		 * (entries still waiting for it are blocked by schedule()). */
 		u->state = u->policy.kind == KIND_ONESHOT ? U_DONE : U_STOPPED;
-		if (u->policy.kind != KIND_ONESHOT)
-			propagate (s, i);
 		break;
 	case RA_FAILED:
 		free (u->error);

@@ -70,6 +70,7 @@ struct unit {
 	int exit_status;                 /* wait status of the last exit */
 	bool exited;                     /* the process has been reaped */
 	bool forced_failure;             /* start timeout or failed start: not a clean exit */
+	bool blocked;                    /* being stopped because a requirement failed */
 	uint64_t started_ms, ready_ms, exit_ms;
 
 	pid_t helper;

@@ -78,6 +78,7 @@ wait_for() { # PATTERN SECONDS
 
 wait_for 'Startup finished' 120
 check "booted to all containers started"
+wait_for 'svc \| rootfs on /' 30
 log=$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')
 like "$log" "keel .* starting as the machine's init \(pid 1\)" "PID 1 in boot mode"
 like "$log" "kernel command line: ignoring keel.bogus" "unknown keel.* option reported, not fatal"
@@ -91,7 +92,6 @@ printf '%s\n' "$log" | grep -q should-not-run
 [ $? != 0 ]
 check "keel.skip=skipme honoured"
 
-wait_for 'svc \| rootfs on /' 30
 sleep 1 # let svc install its TERM trap
 echo "sendkey ctrl-alt-delete" >&8
 n=600
@@ -137,7 +137,7 @@ like "$log" 'reboot: Power down' "the kernel powered off"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 
 # ---- the example containers.d: network oneshot, httpd, checker --------
-E1000=$(find "$(dirname "$VMLINUX")" -name e1000.ko 2>/dev/null | head -1)
+E1000=$(find "$(dirname "$VMLINUX")/" -name e1000.ko 2>/dev/null | head -1)
 if [ -z "$E1000" ] || ! command -v curl >/dev/null; then
 	skip "the example containers.d answers from the host" "no e1000.ko next to $VMLINUX, or no curl"
 	done_testing
