@@ -185,6 +185,7 @@ packages:
 
 deps:
 	$(Q)./deps/build.sh $(SYSROOT)
+	@echo "  DEPS    $(SYSROOT) is up to date"
 
 dev:
 	$(Q)test -f build/dev/.config || $(MAKE) --no-print-directory O=build/dev dev_defconfig

@@ -18,22 +18,28 @@ SYSROOT=$(cd "$SYSROOT" && pwd)
 WORK=${KEEL_DEPS_WORK:-$(dirname "$SYSROOT")/src}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-# Debian source package -> directory name prefix it unpacks to.
+# The Debian source packages, as `apt-get source` names them.
 SOURCES="json-c libcap2 util-linux libseccomp systemd"
 
 # ---- stamp ------------------------------------------------------------------
 
-# Everything in deps/ but the README decides what the sysroot contains.
+# What decides the sysroot's contents: this script, the shims and patches;
+# not the README, nor packages.sh (the list of host packages).
 deps_hash() {
-	(cd "$here" && find . -type f ! -name README.md | LC_ALL=C sort |
+	(cd "$here" && find . -type f ! -name README.md ! -name packages.sh | LC_ALL=C sort |
 		xargs sha256sum) | sha256sum | cut -d' ' -f1
 }
 
 # The stamp is a make comment: the Makefile includes it to order the build.
 stamp_line="# keel deps sysroot $(deps_hash)"
-if [ -f "$SYSROOT/.stamp" ] && [ "$(cat "$SYSROOT/.stamp")" = "$stamp_line" ]; then
-	exit 0
-fi
+stamp_ok() { [ -f "$SYSROOT/.stamp" ] && [ "$(cat "$SYSROOT/.stamp")" = "$stamp_line" ]; }
+stamp_ok && exit 0
+
+# One build at a time per sysroot (make in two worktrees, a test calling
+# `make deps`): wait for the other, then look at the stamp again.
+exec 9>"$SYSROOT.lock"
+flock 9
+stamp_ok && exit 0
 
 started=$(date +%s)
 step() { printf '  DEPS    %s\n' "$*"; }
@@ -86,18 +92,18 @@ rm -f "$WORK"/log/*.log
 
 # Downloads (once) every source package into WORK/dl.
 fetch_sources() {
-	_missing=
+	set --
 	for _p in $SOURCES; do
-		ls "$WORK/dl/$_p"_*.dsc >/dev/null 2>&1 || _missing="$_missing $_p"
+		ls "$WORK/dl/$_p"_*.dsc >/dev/null 2>&1 || set -- "$@" "$_p"
 	done
-	[ -n "$_missing" ] || return 0
+	[ $# -gt 0 ] || return 0
 	if ! have_deb_src; then
 		add_deb_src
 		run apt apt-get update -q
-	elif ! apt-cache showsrc $_missing >/dev/null 2>&1; then
+	elif ! apt-cache showsrc "$@" >/dev/null 2>&1; then
 		run apt apt-get update -q
 	fi
-	for _p in $_missing; do
+	for _p in "$@"; do
 		step "fetching Debian source $_p"
 		(cd "$WORK/dl" && run "fetch-$_p" apt-get source --download-only -q "$_p")
 	done
@@ -110,6 +116,7 @@ unpack() {
 	src=$WORK/build/$1
 	rm -rf "$src"
 	mkdir -p "$WORK/build"
+	# shellcheck disable=SC2012 # Debian file names; the newest version sorts last
 	_dsc=$(ls "$WORK/dl/$1"_*.dsc | tail -n 1)
 	run "$1" dpkg-source -x "$_dsc" "$src"
 	src_version=$(sed -n 's/^Version: *//p' "$_dsc" | sed 's/^[0-9]*://; s/-[^-]*$//')
@@ -138,7 +145,7 @@ WRAP
 chmod +x "$SYSROOT/bin/musl-cc"
 
 CC=$SYSROOT/bin/musl-cc
-AR=ar
+AR="ar"
 # Sections per function and object so keel's --gc-sections drops what it
 # does not call; no unwind tables (C code, no exceptions; ~10% smaller).
 CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
@@ -309,10 +316,11 @@ int main (void)
 	return 0;
 }
 EOF2
+# shellcheck disable=SC2086 # CFLAGS is a list of flags
 run link-check "$CC" $CFLAGS -isystem "$SYSROOT/include" -static -Wl,--gc-sections \
 	-o "$WORK/build/link-check" "$WORK/build/link-check.c" -L"$SYSROOT/lib" \
 	-lmount -lblkid -ludev -lseccomp -lcap -ljson-c
 run link-check "$WORK/build/link-check"
 
 printf '%s\n' "$stamp_line" >"$SYSROOT/.stamp"
-step "done in $(($(date +%s) - started)) s: $(cd "$SYSROOT/lib" && ls ./*.a | sed 's|./||' | tr '\n' ' ')"
+step "done in $(($(date +%s) - started)) s: $(cd "$SYSROOT/lib" && echo ./*.a | sed 's|\./||g')"
