@@ -310,6 +310,7 @@ static int parse_io_priority (struct spec_ctx *c, json_object *p, struct spec_io
 {
 	json_object *v, *prio;
 	size_t mark;
+	int64_t n;
 	long cls;
 	int ret;
 
@@ -323,15 +324,13 @@ static int parse_io_priority (struct spec_ctx *c, json_object *p, struct spec_io
 		return ret;
 	io->class = (int)cls;
 	prio = spec_member (v, "priority");
-	if (prio != NULL) {
-		int64_t n;
-
-		spec_push_key (c, "priority");
-		ret = spec_int_range (c, prio, 0, 7, &n);
-		if (ret < 0)
-			return ret;
-		io->priority = (int)n;
-	}
+	if (prio == NULL)
+		return spec_err_missing (c, "priority");
+	spec_push_key (c, "priority");
+	ret = spec_int_range (c, prio, 0, 7, &n);
+	if (ret < 0)
+		return ret;
+	io->priority = (int)n;
 	spec_pop (c, mark);
 	return 0;
 }
