@@ -319,12 +319,30 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	return 0;
 }
 
+/* The caller may be PID 1 with every signal blocked for its signalfd and
+ * SIGPIPE ignored: the container starts from a clean slate (execve resets
+ * handled signals itself, but not blocked or ignored ones). */
+static void reset_signals (void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+		if (sigaction (sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			sigaction (sig, &dfl, NULL);
+	}
+	sigemptyset (&none);
+	sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
 static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 {
 	struct keel_error *err = NULL;
 	char *exe = NULL, **envp = NULL;
 
 	close (c->sync[0]);
+	reset_signals ();
 	/* Die with `create` while it still waits for us. */
 	if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit (1);

@@ -92,7 +92,7 @@ static int run_one (enum spec_hook_kind kind, const struct spec_hook *h, const c
 		return keel_error (err, errno, "%s hook `%s`: wait", hooks_kind_name (kind),
 				   h->path);
 	if (timed_out)
-		return keel_error (err, ETIMEDOUT, "%s hook `%s`: killed after %d s",
+		return keel_error (err, 0, "%s hook `%s`: timed out after %d s, killed",
 				   hooks_kind_name (kind), h->path, h->timeout);
 	if (WIFSIGNALED (status))
 		return keel_error (err, 0, "%s hook `%s`: killed by signal %d",

@@ -156,11 +156,13 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 				       &a) < 0)
 			return keel_error (err, errno, "set propagation of `%s`", m->destination);
 	}
-	if (m->rro) {
+	/* "rro", "rnosuid", ...: the whole tree, submounts included. */
+	if (m->rec_attr_set || m->rec_attr_clr || m->rro) {
 		memset (&a, 0, sizeof a);
-		a.attr_set = MOUNT_ATTR_RDONLY;
+		a.attr_set = m->rec_attr_set | (m->rro ? MOUNT_ATTR_RDONLY : 0);
+		a.attr_clr = m->rec_attr_clr;
 		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
-			return keel_error (err, errno, "make `%s` recursively read-only",
+			return keel_error (err, errno, "set recursive attributes of `%s`",
 					   m->destination);
 	}
 	return 0;
@@ -257,7 +259,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 			return keel_error (err, e, "mount `%s`", type);
 		}
 	}
-	if (m->propagation == 0 && !m->rro)
+	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr)
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
 	top = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
