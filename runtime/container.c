@@ -204,6 +204,24 @@ static int setup_terminal (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
+/* Load linux.seccomp; a filter with SCMP_ACT_NOTIFY hands its listener fd
+ * to the parent, which passes it on to linux.seccomp.listenerPath. */
+static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err)
+{
+	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
+	cleanup_close int fd = -1;
+	int ret;
+
+	if (!sc->present)
+		return 0;
+	if (!seccomp_uses_notify (sc))
+		return seccomp_apply (sc, nnp, err);
+	ret = seccomp_apply_notify (sc, nnp, &fd, err);
+	if (ret == 0 && fd >= 0)
+		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
+	return ret;
+}
+
 /* The process's own attributes, in runc's order: what needs privileges
  * first, then the user switch, then capabilities. */
 static int setup_process (struct create_ctx *c, struct keel_error **err)
@@ -219,7 +237,7 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
 	 * capability step below may drop. */
 	if (!p->no_new_privileges) {
-		ret = seccomp_apply (&c->spec->linux_.seccomp, false, err);
+		ret = load_seccomp (c, false, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -302,6 +320,10 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	/* From here on the parent may exit (`keel-runtime create` does). */
 	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");
+	/* As late as create allows: the filter also covers the exec fifo
+	 * and the startContainer hooks, as with runc. */
+	if (s->process.no_new_privileges && (ret = load_seccomp (c, true, err)) < 0)
+		return ret;
 	ret = sync_send (c->sync[1], SYNC_CREATED, 0, -1, NULL, err);
 	if (ret < 0)
 		return ret;
@@ -311,12 +333,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if (ret < 0)
 		return ret;
 	close (c->fifo_dirfd);
-	ret = run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
-	if (ret < 0)
-		return ret;
-	if (s->process.no_new_privileges)
-		return seccomp_apply (&s->linux_.seccomp, true, err);
-	return 0;
+	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
 /* The caller may be PID 1 with every signal blocked for its signalfd and
@@ -535,6 +552,15 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 			if (ret < 0)
 				return ret;
 			ret = sync_send (c->sync[0], SYNC_HOOKS_DONE, 0, -1, NULL, err);
+			if (ret < 0)
+				return ret;
+			break;
+		}
+		case SYNC_SECCOMP: {
+			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
+			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
+						      err);
+			close (m.fd);
 			if (ret < 0)
 				return ret;
 			break;
