@@ -268,13 +268,32 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 	return finish_mount (top, m, err);
 }
 
+/* No type and no bind: change what is mounted there already (a remount
+ * or a propagation type, e.g. {"destination": "/", "options": ["rshared"]}). */
+static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
+			 struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	char path[64];
+
+	fd = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	if (fd < 0)
+		return keel_error (err, errno, "resolve `%s` in the rootfs", m->destination);
+	snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+	if ((m->flags & MS_REMOUNT) && mount (NULL, path, NULL, m->flags, m->data) < 0)
+		return keel_error (err, errno, "remount");
+	return finish_mount (fd, m, err);
+}
+
 int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
 {
 	int ret;
 
-	if (m->n_uid_mappings || m->n_gid_mappings)
+	if (m->n_uid_mappings || m->n_gid_mappings || m->idmap)
 		ret = keel_error (err, ENOTSUP, "idmapped mounts are not supported");
-	else if (m->bind || m->type == NULL || strcmp (m->type, "bind") == 0)
+	else if (!m->bind && m->type == NULL)
+		ret = mount_modify (c, m, err);
+	else if (m->bind || strcmp (m->type, "bind") == 0)
 		ret = mount_bind (c, m, err);
 	else
 		ret = mount_fs (c, m, err);
