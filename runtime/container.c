@@ -619,8 +619,9 @@ static void undo_create (struct create_ctx *c)
 static int create_container (struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_free char *dflt_cgroup = NULL;
-	int saved_pidns = -1, ret;
-	bool into_cgroup;
+	struct ns_saved saved;
+	bool into_cgroup = false;
+	int ret;
 
 	ret = state_dir_create (state_root (c->rt), c->id, &c->dirfd, err);
 	if (ret < 0)
@@ -646,21 +647,23 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if (c->fifo_dirfd < 0)
 		return keel_error (err, errno, "open state directory");
 	c->listen_fds = listen_fds ();
-	if ((ret = ns_pid_enter (&c->ns, &saved_pidns, err)) < 0)
-		return ret;
-	c->pid = do_clone (c, &into_cgroup);
-	if (c->pid == 0)
-		child_main (c);
-	if (c->pid < 0) {
-		ret = keel_error (err, errno, "clone the container process");
-		ns_pid_restore (&saved_pidns, NULL);
-		c->pid = 0;
-		return ret;
+	ret = ns_parent_enter (&c->ns, &saved, err);
+	if (ret == 0) {
+		c->pid = do_clone (c, &into_cgroup);
+		if (c->pid == 0)
+			child_main (c);
+		if (c->pid < 0) {
+			ret = keel_error (err, errno, "clone the container process");
+			c->pid = 0;
+		}
 	}
+	if (ns_parent_restore (&saved, ret < 0 ? NULL : err) < 0 && ret == 0)
+		ret = -1;
+	if (ret < 0)
+		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	if ((ret = ns_pid_restore (&saved_pidns, err)) < 0 ||
-	    (ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
+	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
 		return ret;
 	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
