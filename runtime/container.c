@@ -294,6 +294,9 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if (ret < 0)
 		return ret;
 	host_pid = m.status;
+	ret = exec_set_affinity (s->process.exec_cpu_affinity_initial, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.execCPUAffinity.initial");
 	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
 				   "user namespace: become root (is uid 0 in linux.uidMappings?)");
@@ -317,6 +320,9 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	*envp = exec_build_env (s->process.env.v, c->opts->extra_env, c->listen_fds);
 	if ((ret = exec_pass_fds (pass, err)) < 0)
 		return ret;
+	ret = exec_set_affinity (s->process.exec_cpu_affinity_final, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.execCPUAffinity.final");
 	/* From here on the parent may exit (`keel-runtime create` does). */
 	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");

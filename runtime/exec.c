@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -124,5 +126,40 @@ int exec_pass_fds (int n, struct keel_error **err)
 	}
 	if (syscall (SYS_close_range, 3 + n, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return keel_error (err, errno, "close_range");
+	return 0;
+}
+
+int exec_set_affinity (const char *list, struct keel_error **err)
+{
+	cpu_set_t set;
+	const char *p = list;
+
+	if (list == NULL)
+		return 0;
+	CPU_ZERO (&set);
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul (p, &end, 10), hi = lo;
+
+		if (end == p)
+			return keel_error (err, EINVAL, "cpu list `%s`", list);
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtoul (p, &end, 10);
+			if (end == p || hi < lo)
+				return keel_error (err, EINVAL, "cpu list `%s`", list);
+		}
+		if (hi >= CPU_SETSIZE)
+			return keel_error (err, EINVAL, "cpu list `%s`: cpu %lu is too large", list, hi);
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET (c, &set);
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			return keel_error (err, EINVAL, "cpu list `%s`", list);
+	}
+	if (sched_setaffinity (0, sizeof set, &set) < 0)
+		return keel_error (err, errno, "sched_setaffinity `%s`", list);
 	return 0;
 }

@@ -23,6 +23,10 @@ char **exec_build_env (char *const *env, char *const *extra, int listen_fds);
 /* Keep fds 3..3+n-1 across execve, mark every higher fd close-on-exec. */
 int exec_pass_fds (int n, struct keel_error **err);
 
+/* sched_setaffinity() to a cpu list as cpuset writes it ("0-3,7");
+ * NULL does nothing (process.execCPUAffinity). */
+int exec_set_affinity (const char *list, struct keel_error **err);
+
 /* The value of NAME in env, or NULL. */
 const char *exec_getenv (char *const *env, const char *name);
 

@@ -1,12 +1,14 @@
 /* See mounts.h. */
 #include "runtime/mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -210,6 +212,87 @@ static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m,
 	return bind_onto (AT_FDCWD, src, target, m, m->recursive, err);
 }
 
+/* crun's "tmpcopyup": what the image has under a tmpfs mount point is
+ * copied into the new tmpfs (mode, owner, files, directories, symlinks). */
+static int copy_tree (int src, int dst, const char *where, struct keel_error **err)
+{
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	d = fdopendir (src);
+	if (d == NULL) {
+		close (src);
+		return keel_error (err, errno, "tmpcopyup: read `%s`", where);
+	}
+	while (ret == 0 && (de = readdir (d)) != NULL) {
+		const char *n = de->d_name;
+		struct stat st;
+
+		if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
+			continue;
+		if (fstatat (dirfd (d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = keel_error (err, errno, "tmpcopyup: stat `%s/%s`", where, n);
+			break;
+		}
+		if (S_ISDIR (st.st_mode)) {
+			int s2, d2;
+			if (mkdirat (dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
+				ret = keel_error (err, errno, "tmpcopyup: mkdir `%s/%s`", where, n);
+				break;
+			}
+			s2 = openat (dirfd (d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			d2 = openat (dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0) {
+				ret = keel_error (err, errno, "tmpcopyup: open `%s/%s`", where, n);
+				if (s2 >= 0)
+					close (s2);
+				if (d2 >= 0)
+					close (d2);
+				break;
+			}
+			ret = copy_tree (s2, d2, where, err);
+			close (d2);
+		} else if (S_ISLNK (st.st_mode)) {
+			char target[4096];
+			ssize_t len = readlinkat (dirfd (d), n, target, sizeof target - 1);
+			if (len < 0 || (target[len] = '\0', symlinkat (target, dst, n) < 0))
+				ret = keel_error (err, errno, "tmpcopyup: symlink `%s/%s`", where, n);
+		} else if (S_ISREG (st.st_mode)) {
+			cleanup_close int in = openat (dirfd (d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int out = openat (dst, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+							st.st_mode & 07777);
+			off_t left = st.st_size;
+			while (in >= 0 && out >= 0 && left > 0) {
+				ssize_t c = sendfile (out, in, NULL, (size_t) left);
+				if (c <= 0)
+					break;
+				left -= c;
+			}
+			if (in < 0 || out < 0 || left > 0)
+				ret = keel_error (err, errno ? errno : EIO, "tmpcopyup: copy `%s/%s`",
+						  where, n);
+		} else {
+			continue; /* device nodes, fifos and sockets stay behind */
+		}
+		if (ret == 0 && fchownat (dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = keel_error (err, errno, "tmpcopyup: chown `%s/%s`", where, n);
+	}
+	closedir (d);
+	return ret;
+}
+
+static int tmpcopyup (int lower, int upper, const char *where, struct keel_error **err)
+{
+	struct stat st;
+
+	if (fstat (lower, &st) < 0)
+		return keel_error (err, errno, "tmpcopyup: stat `%s`", where);
+	if (fchmod (upper, st.st_mode & 07777) < 0 || fchown (upper, st.st_uid, st.st_gid) < 0)
+		return keel_error (err, errno, "tmpcopyup: `%s`", where);
+	return copy_tree (fcntl (lower, F_DUPFD_CLOEXEC, 3), upper, where, err);
+}
+
 /* A filesystem the kernel refuses to mount here (sysfs without a network
  * namespace of our user namespace, mqueue, cgroup2 without a cgroup
  * namespace) is bound from the host instead, as runc and crun do. */
@@ -227,7 +310,7 @@ static const char *fallback_source (const struct mount_ctx *c, const char *type)
 static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 		     struct keel_error **err)
 {
-	cleanup_close int target = -1, top = -1;
+	cleanup_close int target = -1, top = -1, lower = -1;
 	const char *type = m->type, *fb;
 	char path[64];
 	unsigned long flags = m->flags & ~(unsigned long) (MS_SHARED | MS_SLAVE | MS_PRIVATE |
@@ -245,6 +328,12 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 	if (ret < 0)
 		return ret;
 	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
+	/* The directory about to be covered, for tmpcopyup. */
+	if (m->tmpcopyup && strcmp (type, "tmpfs") == 0) {
+		lower = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lower < 0)
+			return keel_error (err, errno, "open `%s`", m->destination);
+	}
 	if (mount (m->source ? m->source : type, path, type, flags, data) < 0) {
 		int e = errno;
 		fb = fallback_source (c, m->type);
@@ -259,12 +348,15 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 			return keel_error (err, e, "mount `%s`", type);
 		}
 	}
-	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr)
+	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr && lower < 0)
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
-	top = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	top = sys_openat2 (c->rootfd, m->destination,
+			   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC, RESOLVE_FLAGS);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
+	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)
+		return ret;
 	return finish_mount (top, m, err);
 }
 
