@@ -72,6 +72,7 @@ struct create_ctx {
 	int sync[2];
 	int listen_fds;       /* LISTEN_FDS passed through, before preserve_fds */
 	pid_t pid;            /* the container process, in our pid namespace */
+	int *idmap_fds;       /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
 };
 
@@ -155,6 +156,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		.bundle = s->bundle ? s->bundle : c->opts->bundle,
 		.cgroup_path = c->cgroup_path,
 		.in_userns = c->ns.new_user || c->ns.join_fd[NS_USER] >= 0,
+		.idmap_fds = c->idmap_fds,
 	};
 	struct sync_msg m;
 	int ret;
@@ -652,6 +654,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->fifo_dirfd < 0)
 		return keel_error (err, errno, "open state directory");
+	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
+		return ret;
 	c->listen_fds = listen_fds ();
 	ret = ns_parent_enter (&c->ns, &saved, err);
 	if (ret == 0) {
@@ -712,6 +716,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id,
 		close (c.dirfd);
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
+	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
 	free (c.cgroup_path);
 	return ret;
 }

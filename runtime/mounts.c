@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
@@ -16,6 +17,7 @@
 
 #include "lib/util.h"
 #include "runtime/cgroup.h"
+#include "runtime/namespaces.h"
 
 /* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
  * and <linux/mount.h> clashes with glibc's header, so take it only then. */
@@ -173,7 +175,7 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 /* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
  * target_fd with the mount's flags applied while it is still detached. */
 static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
-		      bool recursive, struct keel_error **err)
+		      bool recursive, int idmap_fd, struct keel_error **err)
 {
 	cleanup_close int tree = -1;
 	struct mount_attr a;
@@ -187,13 +189,21 @@ static int bind_onto (int srcdir, const char *src, int target_fd, const struct s
 	ms_to_attr (m->flags, m->clear_flags, &a);
 	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
 		return keel_error (err, errno, "set flags of bind mount `%s`", src);
+	if (idmap_fd >= 0) {
+		struct mount_attr ia = { .attr_set = MOUNT_ATTR_IDMAP,
+					 .userns_fd = (uint64_t) idmap_fd };
+		if (sys_mount_setattr (tree, "", AT_EMPTY_PATH |
+						 (m->idmap_recursive ? AT_RECURSIVE : 0),
+				       &ia) < 0)
+			return keel_error (err, errno, "idmap bind mount `%s`", src);
+	}
 	if (sys_move_mount (tree, "", target_fd, "",
 			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return keel_error (err, errno, "attach bind mount `%s`", src);
 	return finish_mount (tree, m, err);
 }
 
-static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m,
+static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
 		       struct keel_error **err)
 {
 	cleanup_free char *src = NULL;
@@ -209,7 +219,7 @@ static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m,
 	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
 	if (ret < 0)
 		return ret;
-	return bind_onto (AT_FDCWD, src, target, m, m->recursive, err);
+	return bind_onto (AT_FDCWD, src, target, m, m->recursive, idmap_fd, err);
 }
 
 /* crun's "tmpcopyup": what the image has under a tmpfs mount point is
@@ -341,7 +351,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 			struct spec_mount b = *m;
 			b.flags = m->flags | MS_NOSUID | MS_NOEXEC | MS_NODEV;
 			b.propagation = 0;
-			ret = bind_onto (AT_FDCWD, fb, target, &b, true, err);
+			ret = bind_onto (AT_FDCWD, fb, target, &b, true, -1, err);
 			if (ret < 0)
 				return ret;
 		} else {
@@ -377,16 +387,18 @@ static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
 	return finish_mount (fd, m, err);
 }
 
-int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+		  struct keel_error **err)
 {
+	bool bind = m->bind || (m->type && strcmp (m->type, "bind") == 0);
 	int ret;
 
-	if (m->n_uid_mappings || m->n_gid_mappings || m->idmap)
-		ret = keel_error (err, ENOTSUP, "idmapped mounts are not supported");
+	if (m->idmap && (!bind || idmap_fd < 0))
+		ret = keel_error (err, ENOTSUP, "idmapped mounts are supported for bind mounts only");
 	else if (!m->bind && m->type == NULL)
 		ret = mount_modify (c, m, err);
-	else if (m->bind || strcmp (m->type, "bind") == 0)
-		ret = mount_bind (c, m, err);
+	else if (bind)
+		ret = mount_bind (c, m, idmap_fd, err);
 	else
 		ret = mount_fs (c, m, err);
 	if (ret < 0)
@@ -467,5 +479,50 @@ int mounts_readonly_paths (const struct spec_strv *paths, struct keel_error **er
 		if (ret < 0)
 			return keel_error_wrap (err, "linux.readonlyPaths");
 	}
+	return 0;
+}
+
+void mounts_idmaps_close (int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close (fds[i]);
+	free (fds);
+}
+
+int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err)
+{
+	int *v = NULL;
+
+	*fds = NULL;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		bool own = m->n_uid_mappings > 0;
+		int ret;
+
+		if (!m->idmap)
+			continue;
+		if (v == NULL) {
+			v = xmalloc0 (s->n_mounts * sizeof (int));
+			for (size_t j = 0; j < s->n_mounts; j++)
+				v[j] = -1;
+		}
+		if (!own && s->linux_.n_uid_mappings == 0) {
+			mounts_idmaps_close (v, s->n_mounts);
+			return keel_error (err, 0,
+					   "mounts[%zu]: idmap without uidMappings needs a user "
+					   "namespace with linux.uidMappings",
+					   i);
+		}
+		ret = ns_new_userns (own ? m->uid_mappings : s->linux_.uid_mappings,
+				     own ? m->n_uid_mappings : s->linux_.n_uid_mappings,
+				     own ? m->gid_mappings : s->linux_.gid_mappings,
+				     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &v[i], err);
+		if (ret < 0) {
+			mounts_idmaps_close (v, s->n_mounts);
+			return keel_error_wrap (err, "mounts[%zu]: idmap", i);
+		}
+	}
+	*fds = v;
 	return 0;
 }

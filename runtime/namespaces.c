@@ -7,6 +7,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -139,7 +143,7 @@ int ns_parent_restore (struct ns_saved *sv, struct keel_error **err)
 	return ret;
 }
 
-static int write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
+int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
 		      struct keel_error **err)
 {
 	char path[64];
@@ -168,10 +172,10 @@ int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err)
 		if (ret < 0 && (*err)->status != ENOENT)
 			return keel_error_wrap (err, "user namespace");
 	}
-	ret = write_map (pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
+	ret = ns_write_map (pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "user namespace: linux.uidMappings");
-	ret = write_map (pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
+	ret = ns_write_map (pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "user namespace: linux.gidMappings");
 	return 0;
@@ -217,4 +221,44 @@ int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_
 		}
 	}
 	return 0;
+}
+
+int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
+		   size_t n_gid, int *fd, struct keel_error **err)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} a = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+	char path[64];
+	int p[2], ret;
+	pid_t pid;
+
+	if (pipe2 (p, O_CLOEXEC) < 0)
+		return keel_error (err, errno, "pipe");
+	pid = (pid_t) syscall (SYS_clone3, &a, sizeof a);
+	if (pid == 0) {
+		char c;
+		/* Hold the namespace until the parent has its fd. */
+		close (p[1]);
+		(void) !read (p[0], &c, 1);
+		_exit (0);
+	}
+	close (p[0]);
+	if (pid < 0) {
+		close (p[1]);
+		return keel_error (err, errno, "clone a user namespace");
+	}
+	ret = ns_write_map (pid, "uid_map", uid, n_uid, err);
+	if (ret == 0)
+		ret = ns_write_map (pid, "gid_map", gid, n_gid, err);
+	if (ret == 0) {
+		snprintf (path, sizeof path, "/proc/%d/ns/user", pid);
+		*fd = open (path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
+			ret = keel_error (err, errno, "open `%s`", path);
+	}
+	close (p[1]);
+	while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return ret;
 }

@@ -46,6 +46,15 @@ int ns_parent_restore (struct ns_saved *sv, struct keel_error **err);
  * when we lack CAP_SETGID, as the kernel then requires). */
 int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err);
 
+/* Write one id map ("uid_map"/"gid_map") of pid. */
+int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
+		  struct keel_error **err);
+
+/* A user namespace with these mappings and no process in it (for
+ * idmapped mounts): *fd gets an fd of it. */
+int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
+		   size_t n_gid, int *fd, struct keel_error **err);
+
 /* Child: join the user namespace given by path, then unshare the new
  * namespaces inside it. */
 int ns_join_paths (const struct ns_plan *p, struct keel_error **err);

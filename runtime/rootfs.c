@@ -64,7 +64,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 			.flags = MS_NOSUID | MS_STRICTATIME,
 			.data = (char *) "mode=755,size=65536k",
 		};
-		ret = mounts_mount (c, &d, err);
+		ret = mounts_mount (c, &d, -1, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -73,12 +73,12 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		/* A read-only /dev is filled first and made read-only after. */
 		if (&s->mounts[i] == dev)
 			m.flags &= ~(unsigned long) MS_RDONLY;
-		ret = mounts_mount (c, &m, err);
+		ret = mounts_mount (c, &m, c->idmap_fds ? c->idmap_fds[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "mounts[%zu]", i);
 	}
 	for (size_t i = 0; i < n_extra; i++) {
-		ret = mounts_mount (c, &extra[i], err);
+		ret = mounts_mount (c, &extra[i], -1, err);
 		if (ret < 0)
 			return ret;
 	}
