@@ -39,19 +39,20 @@ static int drop_bounding (const struct spec_caps *caps, int last, struct keel_er
 		/* EINVAL: a capability this kernel does not have. */
 		if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			return keel_error (err, errno, "caps: drop %s from the bounding set",
-					   cap_name (cap, name, sizeof name));
+			                   cap_name (cap, name, sizeof name));
 	}
 	return 0;
 }
 
 static int set_flag (cap_t c, cap_flag_t flag, const int *list, size_t n, int last,
-		     struct keel_error **err)
+                     struct keel_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		cap_value_t v = list[i];
 
 		if (list[i] < 0 || list[i] > last) {
-			keel_debug ("caps: capability %d is unknown to this kernel, ignored", list[i]);
+			keel_debug ("caps: capability %d is unknown to this kernel, ignored",
+			            list[i]);
 			continue;
 		}
 		if (cap_set_flag (c, flag, 1, &v, CAP_SET) < 0)
@@ -72,10 +73,10 @@ static int set_sets (const struct spec_caps *caps, int last, struct keel_error *
 		ret = set_flag (c, CAP_PERMITTED, caps->permitted, caps->n_permitted, last, err);
 	if (ret == 0)
 		ret = set_flag (c, CAP_INHERITABLE, caps->inheritable, caps->n_inheritable, last,
-				err);
+		                err);
 	if (ret == 0 && cap_set_proc (c) < 0)
 		ret = keel_error (err, errno,
-				  "caps: set the effective, permitted and inheritable sets");
+		                  "caps: set the effective, permitted and inheritable sets");
 	cap_free (c);
 	return ret;
 }
@@ -97,12 +98,13 @@ static int raise_ambient (const struct spec_caps *caps, int last, struct keel_er
 		 * choice, not a failure to start. */
 		if (errno == EPERM) {
 			keel_log (KEEL_LOG_WARNING,
-				  "caps: cannot raise ambient %s: not in the permitted and "
-				  "inheritable sets",
-				  cap_name (cap, name, sizeof name));
+			          "caps: cannot raise ambient %s: not in the permitted and "
+			          "inheritable sets",
+			          cap_name (cap, name, sizeof name));
 			continue;
 		}
-		return keel_error (err, errno, "caps: raise ambient %s", cap_name (cap, name, sizeof name));
+		return keel_error (err, errno, "caps: raise ambient %s",
+		                   cap_name (cap, name, sizeof name));
 	}
 	return 0;
 }
@@ -132,7 +134,7 @@ int caps_apply (const struct spec_caps *caps, struct keel_error **err)
 	 * process.capabilities is absent. */
 	if (caps == NULL || !caps->present)
 		return 0;
-	last = (int) cap_max_bits () - 1;
+	last = (int)cap_max_bits () - 1;
 	ret = raise_permitted (err);
 	if (ret < 0)
 		return ret;

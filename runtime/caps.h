@@ -1,7 +1,9 @@
 /* Process capabilities for the container process (all five sets).
  *
  * Called in the container process after the user switch: the caller has set
- * PR_SET_KEEPCAPS before setresuid() so the permitted set survives it.
+ * PR_SET_KEEPCAPS before setresuid() so the permitted set survives it
+ * (caps_apply raises the permitted set into the effective one first, which
+ * the uid change cleared, to be allowed to drop bounding capabilities).
  */
 #ifndef KEEL_CAPS_H
 #define KEEL_CAPS_H

@@ -34,6 +34,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/cgroup-devices.h"
 
 /* How long cgroup_freeze waits for cgroup.events to report the new state
  * before giving up (a task in an uninterruptible sleep delays freezing). */
@@ -49,7 +50,7 @@ static void unescape_mountinfo (char *s)
 	for (; *s; s++) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
 		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			*w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
 			s += 3;
 		} else {
 			*w++ = *s;
@@ -105,14 +106,15 @@ static int find_unified_root (char *out, size_t size)
 
 const char *cgroup_unified_root (void)
 {
-	/* Cached: the mount table of the runtime process does not change under
-	 * it, and every cgroup operation needs the root. */
+	/* Cached once found: every cgroup operation needs it and the runtime
+	 * process's mounts do not move under it.  Not cached while missing:
+	 * PID 1 may ask before it has mounted cgroup2. */
 	static char root[PATH_MAX];
-	static int state; /* 0 unknown, 1 found, -1 none */
+	static bool found;
 
-	if (state == 0)
-		state = find_unified_root (root, sizeof root) == 0 ? 1 : -1;
-	return state > 0 ? root : NULL;
+	if (!found)
+		found = find_unified_root (root, sizeof root) == 0;
+	return found ? root : NULL;
 }
 
 /* ---- path resolution ----------------------------------------------------- */
@@ -120,7 +122,7 @@ const char *cgroup_unified_root (void)
 /* Append the components of rel to buf (which ends without '/'), refusing
  * "." and "..". */
 static int append_components (char **buf, const char *rel, const char *what,
-			      struct keel_error **err)
+                              struct keel_error **err)
 {
 	cleanup_free char *copy = xstrdup (rel);
 	char *save = NULL, *tok;
@@ -129,8 +131,9 @@ static int append_components (char **buf, const char *rel, const char *what,
 		char *n;
 
 		if (strcmp (tok, ".") == 0 || strcmp (tok, "..") == 0)
-			return keel_error (err, EINVAL, "cgroup: %s `%s`: `%s` components are not allowed",
-					   what, rel, tok);
+			return keel_error (err, 0,
+			                   "cgroup: %s `%s`: `%s` components are not allowed", what,
+			                   rel, tok);
 		n = xasprintf ("%s/%s", *buf, tok);
 		free (*buf);
 		*buf = n;
@@ -153,11 +156,11 @@ static int own_cgroup (char **out, struct keel_error **err)
 			*out = xstrdup (line + 3);
 			return 0;
 		}
-	return keel_error (err, ENOENT, "cgroup: no unified (0::) entry in /proc/self/cgroup");
+	return keel_error (err, 0, "cgroup: no unified (0::) entry in /proc/self/cgroup");
 }
 
 static int resolve_path (const char *root, const char *cgroups_path, const char *default_rel,
-			 char **out, struct keel_error **err)
+                         char **out, struct keel_error **err)
 {
 	cleanup_free char *path = xstrdup (root);
 	int ret;
@@ -178,23 +181,24 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 	}
 	if (cgroups_path == NULL) {
 		if (default_rel == NULL)
-			return keel_error (err, EINVAL, "cgroup: no cgroupsPath and no default path");
+			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
 		cgroups_path = default_rel;
 	}
 	ret = append_components (&path, cgroups_path, "cgroupsPath", err);
 	if (ret < 0)
 		return ret;
 	if (strcmp (path, root) == 0)
-		return keel_error (err, EINVAL, "cgroup: cgroupsPath `%s` names the root cgroup",
-				   cgroups_path);
+		return keel_error (err, 0, "cgroup: cgroupsPath `%s` names the root cgroup",
+		                   cgroups_path);
 	*out = steal_ptr (&path);
 	return 0;
 }
 
 /* ---- controllers --------------------------------------------------------- */
 
-enum ctl { CTL_MEMORY, CTL_CPU, CTL_CPUSET, CTL_PIDS, CTL_IO, CTL_HUGETLB, CTL_MAX };
-static const char *const ctl_names[CTL_MAX] = { "memory", "cpu", "cpuset", "pids", "io", "hugetlb" };
+enum ctl { CTL_MEMORY, CTL_CPU, CTL_CPUSET, CTL_PIDS, CTL_IO, CTL_HUGETLB, CTL_RDMA, CTL_MAX };
+static const char *const ctl_names[CTL_MAX] = {"memory", "cpu",     "cpuset", "pids",
+                                               "io",     "hugetlb", "rdma"};
 
 /* A set of controllers the resources need: known ones as bits, plus the
  * names of the `unified` keys' controllers. */
@@ -223,8 +227,9 @@ static bool cpu_set (const struct spec_cpu *c)
 
 static bool blkio_set (const struct spec_blkio *b)
 {
-	return b->has_weight || b->has_leaf_weight || b->n_weight_device || b->n_throttle_read_bps ||
-	       b->n_throttle_write_bps || b->n_throttle_read_iops || b->n_throttle_write_iops;
+	return b->has_weight || b->has_leaf_weight || b->n_weight_device ||
+	       b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
+	       b->n_throttle_write_iops;
 }
 
 static int ctl_index (const char *name, size_t len)
@@ -246,6 +251,7 @@ static void needed_controllers (const struct spec_resources *res, struct ctl_set
 	s->known[CTL_PIDS] = res->has_pids;
 	s->known[CTL_IO] = res->has_blkio && blkio_set (&res->blkio);
 	s->known[CTL_HUGETLB] = res->n_hugepage_limits > 0;
+	s->known[CTL_RDMA] = res->n_rdma > 0;
 	s->extra = xmalloc0 (sizeof (char *) * (res->unified.n + 1));
 	for (size_t i = 0; i < res->unified.n; i++) {
 		const char *key = res->unified.e[i].key;
@@ -255,7 +261,7 @@ static void needed_controllers (const struct spec_resources *res, struct ctl_set
 		/* cgroup.* files belong to no controller. */
 		if (dot == NULL || (dot - key == 6 && strncmp (key, "cgroup", 6) == 0))
 			continue;
-		idx = ctl_index (key, (size_t) (dot - key));
+		idx = ctl_index (key, (size_t)(dot - key));
 		if (idx >= 0)
 			s->known[idx] = true;
 		else
@@ -280,8 +286,7 @@ static bool list_has (const char *list, const char *name, size_t len)
 	return false;
 }
 
-static int check_available (const char *dir, const char *name, size_t len,
-			    struct keel_error **err)
+static int check_available (const char *dir, const char *name, size_t len, struct keel_error **err)
 {
 	cleanup_free char *file = xasprintf ("%s/cgroup.controllers", dir);
 	cleanup_free char *list = NULL;
@@ -291,15 +296,15 @@ static int check_available (const char *dir, const char *name, size_t len,
 	if (ret < 0)
 		return keel_error_wrap (err, "cgroup");
 	if (!list_has (list, name, len))
-		return keel_error (err, ENOTSUP, "cgroup: controller \"%.*s\" is not available in %s",
-				   (int) len, name, dir);
+		return keel_error (err, 0, "cgroup: controller \"%.*s\" is not available in %s",
+		                   (int)len, name, dir);
 	return 0;
 }
 
 static size_t ctl_name_len (const char *key)
 {
 	const char *dot = strchr (key, '.');
-	return dot ? (size_t) (dot - key) : strlen (key);
+	return dot ? (size_t)(dot - key) : strlen (key);
 }
 
 static int check_set_available (const char *dir, const struct ctl_set *s, struct keel_error **err)
@@ -336,10 +341,10 @@ static int enable_one (const char *dir, const char *name, size_t len, struct kee
 		return keel_error_wrap (err, "cgroup");
 	if (list_has (cur, name, len))
 		return 0;
-	req = xasprintf ("+%.*s", (int) len, name);
+	req = xasprintf ("+%.*s", (int)len, name);
 	ret = write_file (file, req, strlen (req), err);
 	if (ret < 0)
-		return keel_error_wrap (err, "cgroup: enable controller \"%.*s\"", (int) len, name);
+		return keel_error_wrap (err, "cgroup: enable controller \"%.*s\"", (int)len, name);
 	return 0;
 }
 
@@ -363,8 +368,7 @@ static int enable_set (const char *dir, const struct ctl_set *s, struct keel_err
 
 /* ---- writing resource files ---------------------------------------------- */
 
-static int cg_write (const char *dir, const char *file, const char *value,
-		     struct keel_error **err)
+static int cg_write (const char *dir, const char *file, const char *value, struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
 	int ret;
@@ -376,11 +380,11 @@ static int cg_write (const char *dir, const char *file, const char *value,
 	return 0;
 }
 
-static int cg_writef (const char *dir, const char *file, struct keel_error **err,
-		      const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+static int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
+                      ...) __attribute__ ((format (printf, 4, 5)));
 
-static int cg_writef (const char *dir, const char *file, struct keel_error **err,
-		      const char *fmt, ...)
+static int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
+                      ...)
 {
 	cleanup_free char *v = NULL;
 	va_list ap;
@@ -420,13 +424,13 @@ static int swap_v2 (const struct spec_memory *m, int64_t *out, bool *skip, struc
 		return 0;
 	}
 	if (mem == 0 || mem == -1)
-		return keel_error (err, EINVAL,
-				   "cgroup: memory.swap %" PRId64 " needs a memory limit", swap);
+		return keel_error (err, 0, "cgroup: memory.swap %" PRId64 " needs a memory limit",
+		                   swap);
 	if (mem < 0 || swap < mem)
-		return keel_error (err, EINVAL,
-				   "cgroup: memory.swap (%" PRId64 ", memory+swap) is below "
-				   "memory.limit (%" PRId64 ")",
-				   swap, mem);
+		return keel_error (err, 0,
+		                   "cgroup: memory.swap (%" PRId64 ", memory+swap) is below "
+		                   "memory.limit (%" PRId64 ")",
+		                   swap, mem);
 	*out = swap - mem;
 	return 0;
 }
@@ -495,7 +499,7 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 		cleanup_free char *quota = NULL;
 
 		quota = c->has_quota && c->quota > 0 ? xasprintf ("%" PRId64, c->quota)
-						     : xstrdup ("max");
+		                                     : xstrdup ("max");
 		if (c->has_period && c->period != 0)
 			ret = cg_writef (dir, "cpu.max", err, "%s %" PRIu64, quota, c->period);
 		else
@@ -545,11 +549,11 @@ static unsigned blkio_to_io_weight (unsigned w)
 }
 
 static int write_throttle (const char *dir, const char *key, const struct spec_blkio_device *d,
-			   size_t n, struct keel_error **err)
+                           size_t n, struct keel_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		int ret = cg_writef (dir, "io.max", err, "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
-				     d[i].major, d[i].minor, key, d[i].rate);
+		                     d[i].major, d[i].minor, key, d[i].rate);
 		if (ret < 0)
 			return ret;
 	}
@@ -563,10 +567,10 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 
 	if (b->has_weight && b->weight != 0) {
 		if (bfq)
-			ret = cg_writef (dir, "io.bfq.weight", err, "%u", (unsigned) b->weight);
+			ret = cg_writef (dir, "io.bfq.weight", err, "%u", (unsigned)b->weight);
 		else
 			ret = cg_writef (dir, "io.weight", err, "%u",
-					 blkio_to_io_weight (b->weight));
+			                 blkio_to_io_weight (b->weight));
 		if (ret < 0)
 			return ret;
 	}
@@ -577,23 +581,23 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 			continue;
 		if (bfq)
 			ret = cg_writef (dir, "io.bfq.weight", err, "%" PRId64 ":%" PRId64 " %u",
-					 d->major, d->minor, (unsigned) d->weight);
+			                 d->major, d->minor, (unsigned)d->weight);
 		else
 			ret = cg_writef (dir, "io.weight", err, "%" PRId64 ":%" PRId64 " %u",
-					 d->major, d->minor, blkio_to_io_weight (d->weight));
+			                 d->major, d->minor, blkio_to_io_weight (d->weight));
 		if (ret < 0)
 			return ret;
 	}
 	ret = write_throttle (dir, "rbps", b->throttle_read_bps, b->n_throttle_read_bps, err);
 	if (ret == 0)
 		ret = write_throttle (dir, "wbps", b->throttle_write_bps, b->n_throttle_write_bps,
-				      err);
+		                      err);
 	if (ret == 0)
 		ret = write_throttle (dir, "riops", b->throttle_read_iops, b->n_throttle_read_iops,
-				      err);
+		                      err);
 	if (ret == 0)
 		ret = write_throttle (dir, "wiops", b->throttle_write_iops,
-				      b->n_throttle_write_iops, err);
+		                      b->n_throttle_write_iops, err);
 	return ret;
 }
 
@@ -604,7 +608,7 @@ static bool safe_file_name (const char *name)
 }
 
 static int apply_hugetlb (const char *dir, const struct spec_resources *res,
-			  struct keel_error **err)
+                          struct keel_error **err)
 {
 	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
 		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
@@ -613,10 +617,32 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 
 		file = xasprintf ("hugetlb.%s.max", h->page_size);
 		if (!cg_exists (dir, file))
-			return keel_error (err, ENOENT,
-					   "cgroup: hugepage size `%s` is not supported (no %s in %s)",
-					   h->page_size, file, dir);
+			return keel_error (
+			        err, 0, "cgroup: hugepage size `%s` is not supported (no %s in %s)",
+			        h->page_size, file, dir);
 		ret = cg_writef (dir, file, err, "%" PRIu64, h->limit);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* rdma.max takes one "DEVICE hca_handle=N hca_object=M" line per write;
+ * a limit the config leaves out stays as it is. */
+static int apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err)
+{
+	for (size_t i = 0; i < res->n_rdma; i++) {
+		const struct spec_rdma *r = &res->rdma[i];
+		char handles[32] = "", objects[32] = "";
+		int ret;
+
+		if (!r->has_hca_handles && !r->has_hca_objects)
+			continue;
+		if (r->has_hca_handles)
+			snprintf (handles, sizeof handles, " hca_handle=%" PRIu32, r->hca_handles);
+		if (r->has_hca_objects)
+			snprintf (objects, sizeof objects, " hca_object=%" PRIu32, r->hca_objects);
+		ret = cg_writef (dir, "rdma.max", err, "%s%s%s", r->device, handles, objects);
 		if (ret < 0)
 			return ret;
 	}
@@ -630,8 +656,8 @@ static int apply_unified (const char *dir, const struct spec_map *u, struct keel
 		int ret;
 
 		if (!cg_exists (dir, key))
-			return keel_error (err, ENOENT, "cgroup: unified key `%s`: no such file in %s",
-					   key, dir);
+			return keel_error (err, 0, "cgroup: unified key `%s`: no such file in %s",
+			                   key, dir);
 		ret = cg_write (dir, key, u->e[i].value, err);
 		if (ret < 0)
 			return ret;
@@ -648,50 +674,52 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 	const struct spec_blkio *b = &res->blkio;
 
 	if (res->has_memory && m->has_swappiness)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: memory.swappiness is not supported by cgroup v2");
+		return keel_error (err, 0,
+		                   "cgroup: memory.swappiness is not supported by cgroup v2");
 	if (res->has_memory && m->disable_oom_killer)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
+		return keel_error (err, 0,
+		                   "cgroup: memory.disableOOMKiller is not supported by cgroup v2");
 	if (res->has_memory && (m->has_kernel || m->has_kernel_tcp))
-		keel_debug ("cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
+		keel_debug (
+		        "cgroup: memory.kernel/kernelTCP are deprecated and ignored on cgroup v2");
 	if (res->has_cpu && (c->has_rt_runtime || c->has_rt_period))
-		return keel_error (err, ENOTSUP,
-				   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
-				   "by cgroup v2");
+		return keel_error (err, 0,
+		                   "cgroup: cpu.realtimeRuntime/realtimePeriod are not supported "
+		                   "by cgroup v2");
 	if (res->has_cpu && c->has_idle && c->idle != 0 && c->has_shares && c->shares != 0)
-		return keel_error (err, EINVAL, "cgroup: cannot set both cpu.idle and cpu.shares");
+		return keel_error (err, 0, "cgroup: cannot set both cpu.idle and cpu.shares");
 	if (res->has_blkio && b->has_leaf_weight)
-		return keel_error (err, ENOTSUP,
-				   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
+		return keel_error (err, 0,
+		                   "cgroup: blockIO.leafWeight is not supported by cgroup v2");
 	for (size_t i = 0; res->has_blkio && i < b->n_weight_device; i++)
 		if (b->weight_device[i].has_leaf_weight)
-			return keel_error (err, ENOTSUP,
-					   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
-					   "supported by cgroup v2",
-					   i);
+			return keel_error (err, 0,
+			                   "cgroup: blockIO.weightDevice[%zu].leafWeight is not "
+			                   "supported by cgroup v2",
+			                   i);
 	if (res->has_network && (res->has_class_id || res->n_net_priorities > 0))
-		return keel_error (err, ENOTSUP,
-				   "cgroup: linux.resources.network (net_cls/net_prio) is not "
-				   "supported by cgroup v2");
-	if (res->rdma_unused.n > 0)
-		return keel_error (err, ENOTSUP, "cgroup: linux.resources.rdma is not supported");
-	if (res->n_devices > 0)
-		keel_debug ("cgroup: linux.resources.devices: no device cgroup program is "
-			    "loaded; the container's /dev holds only the configured devices");
+		return keel_error (err, 0,
+		                   "cgroup: linux.resources.network (net_cls/net_prio) is not "
+		                   "supported by cgroup v2");
+	for (size_t i = 0; i < res->n_rdma; i++)
+		if (res->rdma[i].device == NULL || res->rdma[i].device[0] == '\0' ||
+		    strpbrk (res->rdma[i].device, " \t\n=") != NULL)
+			return keel_error (err, 0, "cgroup: invalid rdma device name `%s`",
+			                   res->rdma[i].device ? res->rdma[i].device : "");
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
 		if (!safe_file_name (res->hugepage_limits[i].page_size))
-			return keel_error (err, EINVAL, "cgroup: invalid hugepage size `%s`",
-					   res->hugepage_limits[i].page_size);
+			return keel_error (err, 0, "cgroup: invalid hugepage size `%s`",
+			                   res->hugepage_limits[i].page_size);
 	for (size_t i = 0; i < res->unified.n; i++)
-		if (!safe_file_name (res->unified.e[i].key) || strchr (res->unified.e[i].key, '.') == NULL)
-			return keel_error (err, EINVAL, "cgroup: invalid unified key `%s`",
-					   res->unified.e[i].key);
+		if (!safe_file_name (res->unified.e[i].key) ||
+		    strchr (res->unified.e[i].key, '.') == NULL)
+			return keel_error (err, 0, "cgroup: invalid unified key `%s`",
+			                   res->unified.e[i].key);
 	return 0;
 }
 
 int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
-			    struct keel_error **err)
+                            struct keel_error **err)
 {
 	struct ctl_set need;
 	int ret;
@@ -721,7 +749,7 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 	}
 	if (res->has_pids) {
 		ret = write_limit (abs_path, "pids.max", res->pids_limit > 0 ? res->pids_limit : -1,
-				   err);
+		                   err);
 		if (ret < 0)
 			return ret;
 	}
@@ -731,8 +759,15 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 			return ret;
 	}
 	ret = apply_hugetlb (abs_path, res, err);
+	if (ret == 0)
+		ret = apply_rdma (abs_path, res, err);
 	if (ret < 0)
 		return ret;
+	if (res->n_devices > 0) {
+		ret = cgroup_devices_apply (abs_path, res->devices, res->n_devices, err);
+		if (ret < 0)
+			return ret;
+	}
 	/* Last, so that explicit unified values win over converted ones. */
 	return apply_unified (abs_path, &res->unified, err);
 }
@@ -751,7 +786,7 @@ static void undo_mkdirs (char **made, size_t n)
 }
 
 static int make_path (const char *root, const char *abs, const struct ctl_set *need,
-		      char ***made_out, size_t *n_made, struct keel_error **err)
+                      char ***made_out, size_t *n_made, struct keel_error **err)
 {
 	cleanup_free char *cur = xstrdup (root);
 	const char *p = abs + strlen (root);
@@ -766,13 +801,13 @@ static int make_path (const char *root, const char *abs, const struct ctl_set *n
 	*n_made = 0;
 	while (*p == '/') {
 		const char *end = strchr (p + 1, '/');
-		size_t len = end ? (size_t) (end - p) : strlen (p);
+		size_t len = end ? (size_t)(end - p) : strlen (p);
 		char *next;
 
 		ret = enable_set (cur, need, err);
 		if (ret < 0)
 			return ret;
-		next = xasprintf ("%s%.*s", cur, (int) len, p);
+		next = xasprintf ("%s%.*s", cur, (int)len, p);
 		free (cur);
 		cur = next;
 		if (mkdir (cur, 0755) == 0)
@@ -785,7 +820,7 @@ static int make_path (const char *root, const char *abs, const struct ctl_set *n
 }
 
 int cgroup_create (const char *cgroups_path, const char *default_rel,
-		   const struct spec_resources *res, char **abs_path, struct keel_error **err)
+                   const struct spec_resources *res, char **abs_path, struct keel_error **err)
 {
 	const char *root = cgroup_unified_root ();
 	cleanup_free char *path = NULL;
@@ -795,7 +830,7 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 	int ret;
 
 	if (root == NULL)
-		return keel_error (err, ENOENT, "cgroup: no cgroup2 filesystem is mounted");
+		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
 	ret = resolve_path (root, cgroups_path, default_rel, &path, err);
 	if (ret < 0)
 		return ret;
@@ -826,10 +861,10 @@ int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err)
 	char buf[32];
 	int ret;
 
-	snprintf (buf, sizeof buf, "%d", (int) pid);
+	snprintf (buf, sizeof buf, "%d", (int)pid);
 	ret = cg_write (abs_path, "cgroup.procs", buf, err);
 	if (ret < 0)
-		return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int) pid, abs_path);
+		return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int)pid, abs_path);
 	return 0;
 }
 
@@ -850,7 +885,7 @@ static int kill_procs_in (const char *dir, int signo, struct keel_error **err)
 
 		if (!parse_uint64 (line, &pid) || pid == 0 || pid > INT_MAX)
 			continue;
-		if (kill ((pid_t) pid, signo) < 0 && errno != ESRCH)
+		if (kill ((pid_t)pid, signo) < 0 && errno != ESRCH)
 			return keel_error (err, errno, "cgroup: kill pid %llu in `%s`", pid, dir);
 	}
 	return 0;
@@ -859,8 +894,8 @@ static int kill_procs_in (const char *dir, int signo, struct keel_error **err)
 /* Apply fn to dir and, depth-first (children before the parent when
  * children_first), to every cgroup below it. */
 static int walk_cgroups (const char *dir, bool children_first,
-			 int (*fn) (const char *dir, void *arg, struct keel_error **err), void *arg,
-			 struct keel_error **err)
+                         int (*fn) (const char *dir, void *arg, struct keel_error **err), void *arg,
+                         struct keel_error **err)
 {
 	DIR *d;
 	struct dirent *de;
@@ -897,23 +932,33 @@ static int walk_cgroups (const char *dir, bool children_first,
 
 static int kill_fn (const char *dir, void *arg, struct keel_error **err)
 {
-	return kill_procs_in (dir, *(int *) arg, err);
+	return kill_procs_in (dir, *(int *)arg, err);
 }
 
 int cgroup_kill (const char *abs_path, int signo, struct keel_error **err)
 {
+	int ret, thaw;
+
 	/* cgroup.kill (5.14+) kills the whole subtree atomically, even
 	 * processes forking while we look. */
 	if (signo == SIGKILL && cg_exists (abs_path, "cgroup.kill"))
 		return cg_write (abs_path, "cgroup.kill", "1", err);
-	return walk_cgroups (abs_path, false, kill_fn, &signo, err);
+	if (signo != SIGKILL || !cg_exists (abs_path, "cgroup.freeze"))
+		return walk_cgroups (abs_path, false, kill_fn, &signo, err);
+	/* Older kernels: freeze first so that nothing forks past the walk;
+	 * the SIGKILLs are delivered on thaw. */
+	ret = cgroup_freeze (abs_path, true, err);
+	if (ret == 0)
+		ret = walk_cgroups (abs_path, false, kill_fn, &signo, err);
+	thaw = cgroup_freeze (abs_path, false, ret < 0 ? NULL : err);
+	return ret < 0 ? ret : thaw;
 }
 
 /* ---- events: frozen, populated ------------------------------------------- */
 
 /* Read key's value from cgroup.events through fd (rewound first). */
 static int read_event (int fd, const char *path, const char *key, int *value,
-		       struct keel_error **err)
+                       struct keel_error **err)
 {
 	char buf[512];
 	ssize_t n;
@@ -934,7 +979,7 @@ static int read_event (int fd, const char *path, const char *key, int *value,
 			break;
 		line = nl + 1;
 	}
-	return keel_error (err, ENOENT, "cgroup: no `%s` in `%s`", key, path);
+	return keel_error (err, 0, "cgroup: no `%s` in `%s`", key, path);
 }
 
 static int64_t now_ms (void)
@@ -942,13 +987,13 @@ static int64_t now_ms (void)
 	struct timespec ts;
 
 	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Wait until cgroup.events says key == want: the kernel wakes pollers of
  * cgroup.events (POLLPRI) whenever one of its values changes. */
 static int wait_event (const char *abs_path, const char *key, int want, int timeout_ms,
-		       struct keel_error **err)
+                       struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/cgroup.events", abs_path);
 	cleanup_close int fd = -1;
@@ -958,7 +1003,7 @@ static int wait_event (const char *abs_path, const char *key, int want, int time
 	if (fd < 0)
 		return keel_error (err, errno, "cgroup: open `%s`", path);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+		struct pollfd pfd = {.fd = fd, .events = POLLPRI};
 		int value, ret;
 		int64_t left;
 
@@ -969,9 +1014,9 @@ static int wait_event (const char *abs_path, const char *key, int want, int time
 			return 0;
 		left = deadline - now_ms ();
 		if (left <= 0)
-			return keel_error (err, ETIMEDOUT, "cgroup: `%s` did not become %s %d", path,
-					   key, want);
-		ret = poll (&pfd, 1, (int) left);
+			return keel_error (err, ETIMEDOUT, "cgroup: `%s` did not become %s %d",
+			                   path, key, want);
+		ret = poll (&pfd, 1, (int)left);
 		if (ret < 0 && errno != EINTR)
 			return keel_error (err, errno, "cgroup: poll `%s`", path);
 	}
@@ -982,9 +1027,9 @@ int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err)
 	int ret;
 
 	if (!cg_exists (abs_path, "cgroup.freeze"))
-		return keel_error (err, ENOTSUP,
-				   "cgroup: `%s` has no cgroup.freeze (kernel older than 5.2?)",
-				   abs_path);
+		return keel_error (err, 0,
+		                   "cgroup: `%s` has no cgroup.freeze (kernel older than 5.2?)",
+		                   abs_path);
 	ret = cg_write (abs_path, "cgroup.freeze", frozen ? "1" : "0", err);
 	if (ret < 0)
 		return ret;
@@ -1025,7 +1070,7 @@ static int rmdir_fn (const char *dir, void *arg, struct keel_error **err)
 	ret = wait_event (dir, "populated", 0, 1000, err);
 	if (ret < 0)
 		return keel_error (err, EBUSY, "cgroup: cannot remove `%s`: processes remain in %s",
-				   dir, top);
+		                   dir, top);
 	if (rmdir (dir) < 0 && errno != ENOENT)
 		return keel_error (err, errno, "cgroup: rmdir `%s`", dir);
 	return 0;
@@ -1040,5 +1085,5 @@ int cgroup_destroy (const char *abs_path, struct keel_error **err)
 			return 0;
 		return keel_error (err, errno, "cgroup: stat `%s`", abs_path);
 	}
-	return walk_cgroups (abs_path, true, rmdir_fn, (void *) abs_path, err);
+	return walk_cgroups (abs_path, true, rmdir_fn, (void *)abs_path, err);
 }

@@ -21,7 +21,7 @@
  * with its mode, uid and gid (overriding a default device of the same
  * path). */
 int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
-		    struct keel_error **err);
+                    struct keel_error **err);
 
 /* Bind-mount the pty slave (slave_path, e.g. /dev/pts/3) on ROOTFS/dev/console,
  * creating the mount point. */

@@ -20,7 +20,7 @@
 
 /* The action class of a folded SCMP_ACT_* value (the low 16 bits carry the
  * errno of ERRNO and the message of TRACE). */
-#define ACT_CLASS(a) ((a) & 0xffff0000U)
+#define ACT_CLASS(a) ((a)&0xffff0000U)
 
 static uint32_t with_errno_ret (uint32_t action, bool has_ret, unsigned ret)
 {
@@ -68,11 +68,11 @@ static int add_arch (scmp_filter_ctx ctx, const char *spec_name, struct keel_err
 	if (strncmp (p, "SCMP_ARCH_", 10) == 0)
 		p += 10;
 	for (i = 0; p[i] && i < sizeof name - 1; i++)
-		name[i] = (char) tolower ((unsigned char) p[i]);
+		name[i] = (char)tolower ((unsigned char)p[i]);
 	name[i] = '\0';
 	arch = seccomp_arch_resolve_name (name);
 	if (arch == 0)
-		return keel_error (err, EINVAL, "seccomp: unknown architecture `%s`", spec_name);
+		return keel_error (err, 0, "seccomp: unknown architecture `%s`", spec_name);
 	ret = seccomp_arch_add (ctx, arch);
 	if (ret < 0 && ret != -EEXIST)
 		return keel_error (err, -ret, "seccomp: add architecture `%s`", spec_name);
@@ -97,7 +97,7 @@ static int set_flags (scmp_filter_ctx ctx, const struct spec_strv *flags, struct
 			attr = SCMP_FLTATR_CTL_WAITKILL;
 #endif
 		else
-			return keel_error (err, EINVAL, "seccomp: unsupported flag `%s`", f);
+			return keel_error (err, 0, "seccomp: unsupported flag `%s`", f);
 		ret = seccomp_attr_set (ctx, attr, 1);
 		if (ret < 0)
 			return keel_error (err, -ret, "seccomp: set flag `%s`", f);
@@ -117,23 +117,23 @@ static bool same_index_twice (const struct spec_seccomp_syscall *s)
 static struct scmp_arg_cmp to_cmp (const struct spec_seccomp_arg *a)
 {
 	struct scmp_arg_cmp c = {
-		.arg = a->index,
-		.op = (enum scmp_compare) a->op,
-		.datum_a = a->value,
-		.datum_b = a->value_two,
+	        .arg = a->index,
+	        .op = (enum scmp_compare)a->op,
+	        .datum_a = a->value,
+	        .datum_b = a->value_two,
 	};
 	return c;
 }
 
 static int add_rule (scmp_filter_ctx ctx, const char *name, uint32_t action, int nr,
-		     const struct spec_seccomp_syscall *s, struct keel_error **err)
+                     const struct spec_seccomp_syscall *s, struct keel_error **err)
 {
 	struct scmp_arg_cmp cmps[6];
 	int ret;
 
 	if (s->n_args > ARRAY_SIZE (cmps))
-		return keel_error (err, EINVAL, "seccomp: `%s`: more than %zu argument conditions",
-				   name, ARRAY_SIZE (cmps));
+		return keel_error (err, 0, "seccomp: `%s`: more than %zu argument conditions", name,
+		                   ARRAY_SIZE (cmps));
 	/* libseccomp refuses two conditions on one argument in one rule; as
 	 * runc does, such a list means "any of them": one rule each. */
 	if (same_index_twice (s)) {
@@ -147,14 +147,14 @@ static int add_rule (scmp_filter_ctx ctx, const char *name, uint32_t action, int
 	}
 	for (size_t i = 0; i < s->n_args; i++)
 		cmps[i] = to_cmp (&s->args[i]);
-	ret = seccomp_rule_add_array (ctx, action, nr, (unsigned) s->n_args, cmps);
+	ret = seccomp_rule_add_array (ctx, action, nr, (unsigned)s->n_args, cmps);
 	if (ret < 0)
 		return keel_error (err, -ret, "seccomp: add rule for `%s`", name);
 	return 0;
 }
 
 static int add_syscalls (scmp_filter_ctx ctx, const struct spec_seccomp *sc, uint32_t def,
-			 struct keel_error **err)
+                         struct keel_error **err)
 {
 	for (size_t i = 0; i < sc->n_syscalls; i++) {
 		const struct spec_seccomp_syscall *s = &sc->syscalls[i];
@@ -183,16 +183,16 @@ static int add_syscalls (scmp_filter_ctx ctx, const struct spec_seccomp *sc, uin
 }
 
 static int build_filter (const struct spec_seccomp *sc, bool no_new_privs, scmp_filter_ctx *out,
-			 struct keel_error **err)
+                         struct keel_error **err)
 {
-	cleanup_filter struct filter f = { NULL };
+	cleanup_filter struct filter f = {NULL};
 	uint32_t def = with_errno_ret (sc->default_action, sc->has_default_errno_ret,
-				       sc->default_errno_ret);
+	                               sc->default_errno_ret);
 	int ret;
 
 	f.ctx = seccomp_init (def);
 	if (f.ctx == NULL)
-		return keel_error (err, EINVAL, "seccomp: invalid default action %#x", def);
+		return keel_error (err, 0, "seccomp: invalid default action %#x", def);
 	/* Without no_new_privs, loading needs CAP_SYS_ADMIN; libseccomp would
 	 * otherwise set no_new_privs behind the config's back. */
 	ret = seccomp_attr_set (f.ctx, SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0);
@@ -214,9 +214,9 @@ static int build_filter (const struct spec_seccomp *sc, bool no_new_privs, scmp_
 }
 
 int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int *notify_fd,
-			  struct keel_error **err)
+                          struct keel_error **err)
 {
-	cleanup_filter struct filter f = { NULL };
+	cleanup_filter struct filter f = {NULL};
 	int ret;
 
 	if (notify_fd != NULL)
@@ -224,8 +224,8 @@ int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int 
 	if (sc == NULL || !sc->present)
 		return 0;
 	if (seccomp_uses_notify (sc) && notify_fd == NULL)
-		return keel_error (err, ENOTSUP,
-				   "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+		return keel_error (err, 0,
+		                   "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
 	ret = build_filter (sc, no_new_privs, &f.ctx, err);
 	if (ret < 0)
 		return ret;
@@ -258,15 +258,15 @@ static char *json_quote (const char *s)
 
 	*w++ = '"';
 	for (; *s; s++) {
-		unsigned char c = (unsigned char) *s;
+		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\') {
 			*w++ = '\\';
-			*w++ = (char) c;
+			*w++ = (char)c;
 		} else if (c < 0x20) {
 			w += sprintf (w, "\\u%04x", c);
 		} else {
-			*w++ = (char) c;
+			*w++ = (char)c;
 		}
 	}
 	*w++ = '"';
@@ -275,35 +275,35 @@ static char *json_quote (const char *s)
 }
 
 int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t pid,
-			    const char *state_json, struct keel_error **err)
+                            const char *state_json, struct keel_error **err)
 {
 	cleanup_close int sock = -1;
 	cleanup_free char *meta = NULL;
 	cleanup_free char *msg = NULL;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	char cbuf[CMSG_SPACE (sizeof (int))];
 	struct iovec iov;
-	struct msghdr mh = { 0 };
+	struct msghdr mh = {0};
 	struct cmsghdr *cm;
 
 	if (sc == NULL || sc->listener_path == NULL)
-		return keel_error (err, EINVAL, "seccomp: no listenerPath to send the notify fd to");
+		return keel_error (err, 0, "seccomp: no listenerPath to send the notify fd to");
 	if (strlen (sc->listener_path) >= sizeof addr.sun_path)
 		return keel_error (err, ENAMETOOLONG, "seccomp: listenerPath `%s` is too long",
-				   sc->listener_path);
+		                   sc->listener_path);
 	strcpy (addr.sun_path, sc->listener_path);
 	meta = json_quote (sc->listener_metadata ? sc->listener_metadata : "");
 	/* runtime-spec "containerProcessState". */
 	msg = xasprintf ("{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
-			 "\"metadata\":%s,\"state\":%s}",
-			 (int) pid, meta, state_json ? state_json : "{}");
+	                 "\"metadata\":%s,\"state\":%s}",
+	                 (int)pid, meta, state_json ? state_json : "{}");
 
 	sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return keel_error (err, errno, "seccomp: socket");
-	if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+	if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
 		return keel_error (err, errno, "seccomp: connect to listener `%s`",
-				   sc->listener_path);
+		                   sc->listener_path);
 	iov.iov_base = msg;
 	iov.iov_len = strlen (msg);
 	mh.msg_iov = &iov;
@@ -318,7 +318,7 @@ int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t 
 	memcpy (CMSG_DATA (cm), &notify_fd, sizeof (int));
 	if (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
 		return keel_error (err, errno, "seccomp: send the notify fd to `%s`",
-				   sc->listener_path);
+		                   sc->listener_path);
 	return 0;
 }
 
@@ -326,7 +326,7 @@ int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t 
 
 static int not_built (struct keel_error **err)
 {
-	return keel_error (err, ENOTSUP, "seccomp: keel was built without CONFIG_SECCOMP");
+	return keel_error (err, 0, "seccomp: keel was built without CONFIG_SECCOMP");
 }
 
 bool seccomp_uses_notify (const struct spec_seccomp *sc)
@@ -335,7 +335,7 @@ bool seccomp_uses_notify (const struct spec_seccomp *sc)
 }
 
 int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int *notify_fd,
-			  struct keel_error **err)
+                          struct keel_error **err)
 {
 	if (notify_fd != NULL)
 		*notify_fd = -1;
@@ -350,7 +350,7 @@ int seccomp_apply (const struct spec_seccomp *sc, bool no_new_privs, struct keel
 }
 
 int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t pid,
-			    const char *state_json, struct keel_error **err)
+                            const char *state_json, struct keel_error **err)
 {
 	return not_built (err);
 }

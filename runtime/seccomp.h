@@ -27,14 +27,14 @@ int seccomp_apply (const struct spec_seccomp *sc, bool no_new_privs, struct keel
  * process hands it to the runtime process (SCM_RIGHTS), which passes it on
  * with seccomp_send_notify_fd(). */
 int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int *notify_fd,
-			  struct keel_error **err);
+                          struct keel_error **err);
 
 /* Connect to linux.seccomp.listenerPath and send the notify fd with the
  * container state JSON (runtime-spec "containerProcessState": ociVersion,
  * fds ["seccompFd"], pid, metadata, state) in one SCM_RIGHTS message, as
  * runc and crun do.  state_json is keel_state_json() of the container. */
 int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t pid,
-			    const char *state_json, struct keel_error **err);
+                            const char *state_json, struct keel_error **err);
 
 /* true when sc uses SCMP_ACT_NOTIFY in its default action or any rule. */
 bool seccomp_uses_notify (const struct spec_seccomp *sc);

@@ -49,14 +49,14 @@ static int sane_termios (int fd, struct keel_error **err)
 
 	if (tcgetattr (fd, &t) < 0)
 		return keel_error (err, errno, "terminal: tcgetattr");
-	t.c_oflag &= ~(tcflag_t) ONLCR;
+	t.c_oflag &= ~(tcflag_t)ONLCR;
 	if (tcsetattr (fd, TCSANOW, &t) < 0)
 		return keel_error (err, errno, "terminal: tcsetattr");
 	return 0;
 }
 
 int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
-		       struct keel_error **err)
+                       struct keel_error **err)
 {
 	cleanup_close int m = -1;
 	cleanup_close int s = -1;
@@ -75,12 +75,12 @@ int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
 		return ret;
 	if (p != NULL && p->has_console_size) {
 		struct winsize ws = {
-			.ws_row = (unsigned short) p->console_height,
-			.ws_col = (unsigned short) p->console_width,
+		        .ws_row = (unsigned short)p->console_height,
+		        .ws_col = (unsigned short)p->console_width,
 		};
 		if (ioctl (m, TIOCSWINSZ, &ws) < 0)
 			return keel_error (err, errno, "terminal: set the console size %ux%u",
-					   p->console_width, p->console_height);
+			                   p->console_width, p->console_height);
 	}
 	*master = steal_fd (&m);
 	*slave = steal_fd (&s);
@@ -101,24 +101,24 @@ int terminal_slave_path (int master, char **path, struct keel_error **err)
 
 int terminal_send_master (const char *console_socket_path, int master, struct keel_error **err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	char name[64] = "/dev/ptmx";
 	char cbuf[CMSG_SPACE (sizeof (int))];
 	cleanup_close int sock = -1;
-	struct msghdr mh = { 0 };
+	struct msghdr mh = {0};
 	struct cmsghdr *cm;
 	struct iovec iov;
 
 	if (strlen (console_socket_path) >= sizeof addr.sun_path)
 		return keel_error (err, ENAMETOOLONG, "terminal: console socket path `%s` too long",
-				   console_socket_path);
+		                   console_socket_path);
 	strcpy (addr.sun_path, console_socket_path);
 	sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return keel_error (err, errno, "terminal: socket");
-	if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+	if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
 		return keel_error (err, errno, "terminal: connect to console socket `%s`",
-				   console_socket_path);
+		                   console_socket_path);
 	/* runc sends the name of the pty with the fd; receivers that read it
 	 * get the slave's path, the one useful name. */
 	if (ptsname_r (master, name, sizeof name) != 0)
@@ -137,7 +137,7 @@ int terminal_send_master (const char *console_socket_path, int master, struct ke
 	memcpy (CMSG_DATA (cm), &master, sizeof (int));
 	if (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
 		return keel_error (err, errno, "terminal: send the pty master to `%s`",
-				   console_socket_path);
+		                   console_socket_path);
 	return 0;
 }
 
@@ -145,8 +145,8 @@ int terminal_recv_fd (int sock, int *fd, struct keel_error **err)
 {
 	char buf[256];
 	char cbuf[CMSG_SPACE (sizeof (int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *cm;
 	ssize_t n;
 

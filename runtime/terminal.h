@@ -12,7 +12,7 @@
  * and set the slave's termios as runc does (no output CR/LF mangling).
  * Both fds are O_CLOEXEC. */
 int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
-		       struct keel_error **err);
+                       struct keel_error **err);
 
 /* The path of the slave of master ("/dev/pts/N"), malloc'd. */
 int terminal_slave_path (int master, char **path, struct keel_error **err);

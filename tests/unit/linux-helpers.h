@@ -20,20 +20,28 @@
 #include "lib/util.h"
 
 /* Skip the current test, printing why as a TAP comment. */
-#define skip_because(...)                                                                          \
-	do {                                                                                       \
-		printf ("# skip: ");                                                               \
-		printf (__VA_ARGS__);                                                              \
-		printf ("\n");                                                                     \
-		fflush (stdout);                                                                   \
-		skip ();                                                                           \
+#define skip_because(...)             \
+	do {                          \
+		printf ("# skip: ");  \
+		printf (__VA_ARGS__); \
+		printf ("\n");        \
+		fflush (stdout);      \
+		skip ();              \
 	} while (0)
 
-#define need_root()                                                                                \
-	do {                                                                                       \
-		if (geteuid () != 0)                                                               \
-			skip_because ("needs root");                                               \
+#define need_root()                                  \
+	do {                                         \
+		if (geteuid () != 0)                 \
+			skip_because ("needs root"); \
 	} while (0)
+
+/* valgrind preloads its vgpreload_*.so: some syscalls (seccomp, openat2,
+ * setrlimit(RLIMIT_NOFILE) of the hard limit) are not emulated there. */
+static inline bool under_valgrind (void)
+{
+	const char *p = getenv ("LD_PRELOAD");
+	return p != NULL && strstr (p, "vgpreload") != NULL;
+}
 
 /* A child's report: what it wrote on its pipe, and how it ended. */
 struct child_report {
@@ -52,7 +60,7 @@ static inline void report (int fd, const char *fmt, ...)
 	va_start (ap, fmt);
 	n = vsnprintf (line, sizeof line, fmt, ap);
 	va_end (ap);
-	if (n > 0 && write (fd, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1) < 0)
+	if (n > 0 && write (fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
 		_exit (120);
 }
 
@@ -90,7 +98,7 @@ static inline void run_child (int (*fn) (void *arg, int out), void *arg, struct 
 			continue;
 		if (n <= 0)
 			break;
-		len += (size_t) n;
+		len += (size_t)n;
 	}
 	close (p[0]);
 	r->buf[len] = '\0';

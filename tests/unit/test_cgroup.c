@@ -25,11 +25,11 @@ static bool cg_usable (void)
 	return geteuid () == 0 && cgroup_unified_root () != NULL;
 }
 
-#define need_cgroup()                                                                              \
-	do {                                                                                       \
-		need_root ();                                                                      \
-		if (cgroup_unified_root () == NULL)                                                \
-			skip_because ("no cgroup2 filesystem mounted");                            \
+#define need_cgroup()                                                   \
+	do {                                                            \
+		need_root ();                                           \
+		if (cgroup_unified_root () == NULL)                     \
+			skip_because ("no cgroup2 filesystem mounted"); \
 	} while (0)
 
 static int teardown (void **state)
@@ -49,7 +49,7 @@ static int setup (void **state)
 {
 	if (!cg_usable ())
 		return 0;
-	snprintf (top_rel, sizeof top_rel, "/keel-unit-%d", (int) getpid ());
+	snprintf (top_rel, sizeof top_rel, "/keel-unit-%d", (int)getpid ());
 	snprintf (top_abs, sizeof top_abs, "%s%s", cgroup_unified_root (), top_rel);
 	return 0;
 }
@@ -72,12 +72,12 @@ static bool has_controller (const char *dir, const char *name)
 	return found;
 }
 
-#define need_controller(name)                                                                      \
-	do {                                                                                       \
-		need_cgroup ();                                                                    \
-		if (!has_controller (cgroup_unified_root (), name))                                \
-			skip_because ("controller \"%s\" is not available in %s", name,            \
-				      cgroup_unified_root ());                                     \
+#define need_controller(name)                                                           \
+	do {                                                                            \
+		need_cgroup ();                                                         \
+		if (!has_controller (cgroup_unified_root (), name))                     \
+			skip_because ("controller \"%s\" is not available in %s", name, \
+			              cgroup_unified_root ());                          \
 	} while (0)
 
 static char *read_cg (const char *dir, const char *file)
@@ -101,22 +101,24 @@ static void assert_file (const char *dir, const char *file, const char *want)
 	free (v);
 }
 
-/* A child that waits in pause() until killed. */
+/* A child that sleeps until killed. */
 static pid_t spawn_sleeper (void)
 {
 	pid_t pid = fork ();
 
 	assert_true (pid >= 0);
+	/* exec, so that nothing of this process (or of valgrind) is left in
+	 * the child the tests kill. */
 	if (pid == 0) {
-		for (;;)
-			pause ();
+		execlp ("sleep", "sleep", "1000", (char *)NULL);
+		_exit (127);
 	}
 	return pid;
 }
 
 static char *cgroup_of (pid_t pid)
 {
-	char *path = xasprintf ("/proc/%d/cgroup", (int) pid), *c = NULL, *line, *r = NULL;
+	char *path = xasprintf ("/proc/%d/cgroup", (int)pid), *c = NULL, *line, *r = NULL;
 
 	if (read_file (path, 0, &c, NULL, NULL) == 0)
 		for (line = strtok (c, "\n"); line; line = strtok (NULL, "\n"))
@@ -137,7 +139,7 @@ static void test_unified_root (void **state)
 	if (root == NULL)
 		skip_because ("no cgroup2 filesystem mounted");
 	assert_true (strcmp (root, "/sys/fs/cgroup") == 0 ||
-		     strcmp (root, "/sys/fs/cgroup/unified") == 0);
+	             strcmp (root, "/sys/fs/cgroup/unified") == 0);
 	assert_int_equal (stat (root, &st), 0);
 	printf ("# unified root: %s\n", root);
 }
@@ -145,12 +147,13 @@ static void test_unified_root (void **state)
 static void test_lifecycle (void **state)
 {
 	struct keel_error *err = NULL;
-	char *path = NULL, *sub, *in_cg, *r = rel ("ctr");
+	char *path = NULL, *sub, *in_cg, *r;
 	pid_t a, b;
 	bool empty;
 	int status;
 
 	need_cgroup ();
+	r = rel ("ctr");
 	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
 	assert_int_equal (strncmp (path, top_abs, strlen (top_abs)), 0);
 	assert_string_equal (path + strlen (cgroup_unified_root ()), r);
@@ -195,11 +198,12 @@ static void test_lifecycle (void **state)
 static void test_kill_other_signal (void **state)
 {
 	struct keel_error *err = NULL;
-	char *path = NULL, *r = rel ("term");
+	char *path = NULL, *r;
 	pid_t a;
 	int status;
 
 	need_cgroup ();
+	r = rel ("term");
 	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
 	a = spawn_sleeper ();
 	assert_int_equal (cgroup_enter (path, a, &err), 0);
@@ -215,23 +219,24 @@ static void test_kill_other_signal (void **state)
 static void test_freeze_thaw (void **state)
 {
 	struct keel_error *err = NULL;
-	char *path = NULL, *r = rel ("frz"), *st;
+	char *path = NULL, *r, *st;
 	pid_t a;
 	int status;
 
 	need_cgroup ();
+	r = rel ("frz");
 	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
 	st = xasprintf ("%s/cgroup.freeze", path);
 	if (access (st, F_OK) < 0) {
 		free (st);
+		free (path);
+		free (r);
 		skip_because ("no cgroup.freeze (kernel < 5.2)");
 	}
 	free (st);
 	a = spawn_sleeper ();
 	assert_int_equal (cgroup_enter (path, a, &err), 0);
 	assert_int_equal (cgroup_freeze (path, true, &err), 0);
-	st = read_cg (path, "cgroup.events");
-	free (st);
 	{
 		char *ev = xasprintf ("%s/cgroup.events", path), *c = NULL;
 		assert_int_equal (read_file (ev, 0, &c, NULL, NULL), 0);
@@ -303,7 +308,7 @@ static void test_default_path (void **state)
 
 static void test_bad_paths (void **state)
 {
-	static const char *const bad[] = { "/a/../b", "../x", "/./a", "/", "//" };
+	static const char *const bad[] = {"/a/../b", "../x", "/./a", "/", "//"};
 	struct keel_error *err = NULL;
 	char *path = NULL;
 
@@ -320,10 +325,10 @@ static void test_bad_paths (void **state)
  * directory behind. */
 static void test_missing_controller_error (void **state)
 {
-	static const char *const ctl[] = { "memory", "pids", "cpu", "io" };
+	static const char *const ctl[] = {"memory", "pids", "cpu", "io"};
 	struct keel_error *err = NULL;
-	char *path = NULL, *r = rel ("nomem"), *want;
-	struct spec_resources res = { .present = true };
+	char *path = NULL, *r, *want;
+	struct spec_resources res = {.present = true};
 	const char *root;
 	const char *missing = NULL;
 
@@ -334,7 +339,8 @@ static void test_missing_controller_error (void **state)
 			missing = ctl[i];
 	if (missing == NULL)
 		skip_because ("every controller is available in %s (pure v2): nothing is missing",
-			      root);
+		              root);
+	r = rel ("nomem");
 	if (strcmp (missing, "memory") == 0) {
 		res.has_memory = true;
 		res.memory.has_limit = true;
@@ -385,7 +391,7 @@ static void destroy (char *path)
 
 static void test_pids (void **state)
 {
-	struct spec_resources res = { .present = true, .has_pids = true, .pids_limit = 42 };
+	struct spec_resources res = {.present = true, .has_pids = true, .pids_limit = 42};
 	char *p;
 
 	need_controller ("pids");
@@ -400,7 +406,7 @@ static void test_pids (void **state)
 
 static void test_memory (void **state)
 {
-	struct spec_resources res = { .present = true, .has_memory = true };
+	struct spec_resources res = {.present = true, .has_memory = true};
 	char *p, *swap;
 
 	need_controller ("memory");
@@ -422,11 +428,12 @@ static void test_memory (void **state)
 
 static void test_memory_swap_below_limit (void **state)
 {
-	struct spec_resources res = { .present = true, .has_memory = true };
+	struct spec_resources res = {.present = true, .has_memory = true};
 	struct keel_error *err = NULL;
-	char *path = NULL, *r = rel ("swap");
+	char *path = NULL, *r;
 
 	need_controller ("memory");
+	r = rel ("swap");
 	res.memory.has_limit = true;
 	res.memory.limit = 64 << 20;
 	res.memory.has_swap = true;
@@ -439,7 +446,7 @@ static void test_memory_swap_below_limit (void **state)
 
 static void test_cpu (void **state)
 {
-	struct spec_resources res = { .present = true, .has_cpu = true };
+	struct spec_resources res = {.present = true, .has_cpu = true};
 	char *p;
 
 	need_controller ("cpu");
@@ -457,12 +464,12 @@ static void test_cpu (void **state)
 
 static void test_cpuset (void **state)
 {
-	struct spec_resources res = { .present = true, .has_cpu = true };
+	struct spec_resources res = {.present = true, .has_cpu = true};
 	char *p;
 
 	need_controller ("cpuset");
-	res.cpu.cpus = (char *) "0";
-	res.cpu.mems = (char *) "0";
+	res.cpu.cpus = (char *)"0";
+	res.cpu.mems = (char *)"0";
 	p = create_with ("cpuset", &res);
 	assert_file (p, "cpuset.cpus", "0");
 	assert_file (p, "cpuset.mems", "0");
@@ -471,7 +478,7 @@ static void test_cpuset (void **state)
 
 static void test_io (void **state)
 {
-	struct spec_resources res = { .present = true, .has_blkio = true };
+	struct spec_resources res = {.present = true, .has_blkio = true};
 	char *p, *v;
 
 	need_controller ("io");
@@ -480,7 +487,7 @@ static void test_io (void **state)
 	p = create_with ("io", &res);
 	v = xasprintf ("%s/io.bfq.weight", p);
 	if (access (v, F_OK) == 0)
-		assert_non_null (strstr (read_cg (p, "io.bfq.weight"), "500"));
+		assert_file (p, "io.bfq.weight", "default 500");
 	else /* 1 + (500 - 10) * 9999 / 990 */
 		assert_file (p, "io.weight", "default 4950");
 	free (v);
@@ -489,8 +496,9 @@ static void test_io (void **state)
 
 static void test_hugetlb (void **state)
 {
-	struct spec_hugepage_limit h = { (char *) "2MB", 4194304 };
-	struct spec_resources res = { .present = true, .hugepage_limits = &h, .n_hugepage_limits = 1 };
+	struct spec_hugepage_limit h = {(char *)"2MB", 4194304};
+	struct spec_resources res = {
+	        .present = true, .hugepage_limits = &h, .n_hugepage_limits = 1};
 	char *p;
 
 	need_controller ("hugetlb");
@@ -501,9 +509,9 @@ static void test_hugetlb (void **state)
 
 static void test_unified (void **state)
 {
-	struct spec_kv kv[] = { { (char *) "cgroup.max.depth", (char *) "3" },
-				{ (char *) "cgroup.max.descendants", (char *) "7" } };
-	struct spec_resources res = { .present = true, .unified = { kv, 2 } };
+	struct spec_kv kv[] = {{(char *)"cgroup.max.depth", (char *)"3"},
+	                       {(char *)"cgroup.max.descendants", (char *)"7"}};
+	struct spec_resources res = {.present = true, .unified = {kv, 2}};
 	char *p;
 
 	need_cgroup ();
@@ -515,14 +523,15 @@ static void test_unified (void **state)
 
 static void test_unified_bad_keys (void **state)
 {
-	static const char *const bad[] = { "../cgroup.procs", "a/b", "..", "nosuch.file" };
+	static const char *const bad[] = {"../cgroup.procs", "a/b", "..", "nosuch.file"};
 	struct keel_error *err = NULL;
-	char *path = NULL, *r = rel ("badkey");
+	char *path = NULL, *r;
 
 	need_cgroup ();
+	r = rel ("badkey");
 	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
-		struct spec_kv kv = { (char *) bad[i], (char *) "1" };
-		struct spec_resources res = { .present = true, .unified = { &kv, 1 } };
+		struct spec_kv kv = {(char *)bad[i], (char *)"1"};
+		struct spec_resources res = {.present = true, .unified = {&kv, 1}};
 
 		assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
 		printf ("# %s -> %s\n", bad[i], err->msg);
@@ -534,41 +543,136 @@ static void test_unified_bad_keys (void **state)
 
 static void test_unified_missing_controller (void **state)
 {
-	struct spec_kv kv = { (char *) "memory.high", (char *) "1000000" };
-	struct spec_resources res = { .present = true, .unified = { &kv, 1 } };
+	struct spec_kv kv = {(char *)"memory.high", (char *)"1000000"};
+	struct spec_resources res = {.present = true, .unified = {&kv, 1}};
 	struct keel_error *err = NULL;
-	char *path = NULL, *r = rel ("umem");
+	char *path = NULL, *r;
 
 	need_cgroup ();
 	if (has_controller (cgroup_unified_root (), "memory"))
 		skip_because ("memory is available in %s", cgroup_unified_root ());
+	r = rel ("umem");
 	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
 	assert_non_null (strstr (err->msg, "controller \"memory\" is not available"));
 	keel_error_release (&err);
 	free (r);
 }
 
+static void test_rdma (void **state)
+{
+	struct spec_rdma dev = {(char *)"keel-no-such-hca", true, false, 10, 0};
+	struct spec_resources res = {.present = true, .rdma = &dev, .n_rdma = 1};
+	struct keel_error *err = NULL;
+	char *path = NULL, *r;
+
+	need_cgroup ();
+	r = rel ("rdma");
+	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+	printf ("# %s\n", err->msg);
+	if (has_controller (cgroup_unified_root (), "rdma"))
+		/* No such device here: the kernel refuses the line. */
+		assert_non_null (
+		        strstr (err->msg, "rdma.max to \"keel-no-such-hca hca_handle=10\""));
+	else
+		assert_non_null (strstr (err->msg, "controller \"rdma\" is not available"));
+	keel_error_release (&err);
+	assert_int_equal (access (top_abs, F_OK), -1);
+	free (r);
+}
+
+/* linux.resources.devices: an eBPF device filter on the cgroup, checked by
+ * opening device nodes from a process inside it. */
+struct dev_case {
+	const char *path;
+};
+
+static int open_result (const char *dev, int flags)
+{
+	int fd = open (dev, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close (fd);
+	return 0;
+}
+
+static int devices_child (void *arg, int out)
+{
+	struct dev_case *c = arg;
+	struct keel_error *err = NULL;
+
+	if (cgroup_enter (c->path, getpid (), &err) < 0) {
+		report_error (out, &err);
+		return 1;
+	}
+	report (out, "ctl_r=%d\nnull_rw=%d\nkmsg_r=%d\nkmsg_w=%d\n",
+	        open_result ("/dev/loop-control", O_RDONLY), open_result ("/dev/null", O_RDWR),
+	        open_result ("/dev/kmsg", O_RDONLY), open_result ("/dev/kmsg", O_WRONLY));
+	return 0;
+}
+
+static void test_device_filter (void **state)
+{
+	struct spec_device_rule deny_all[] = {{false, 'a', -1, -1, (char *)"rwm"}};
+	struct spec_device_rule some[] = {
+	        {false, 'a', -1, -1, (char *)"rwm"},
+	        {true, 'c', 10, 237, (char *)"r"}, /* /dev/loop-control, read only */
+	        {true, 'c', 1, 11, (char *)"w"},   /* /dev/kmsg, write only */
+	};
+	struct spec_resources res = {.present = true, .devices = deny_all, .n_devices = 1};
+	struct keel_error *err = NULL;
+	struct child_report r;
+	struct dev_case c;
+	char *path = NULL;
+
+	need_cgroup ();
+	if (access ("/dev/loop-control", F_OK) < 0 || access ("/dev/kmsg", F_OK) < 0)
+		skip_because ("needs /dev/loop-control and /dev/kmsg on the host");
+	c.path = path = create_with ("devs", &res);
+	run_child (devices_child, &c, &r);
+	assert_true (child_ok (&r));
+	assert_int_equal (atoi (report_value (&r, "ctl_r")), EPERM);
+	assert_string_equal (report_value (&r, "null_rw"), "0"); /* a default device */
+	assert_int_equal (atoi (report_value (&r, "kmsg_r")), EPERM);
+
+	/* Replacing the filter: the old one must be gone, or /dev/loop-control stays
+	 * denied. */
+	res.devices = some;
+	res.n_devices = ARRAY_SIZE (some);
+	assert_int_equal (cgroup_apply_resources (path, &res, &err), 0);
+	run_child (devices_child, &c, &r);
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "ctl_r"), "0");
+	assert_string_equal (report_value (&r, "null_rw"), "0");
+	assert_int_equal (atoi (report_value (&r, "kmsg_r")), EPERM);
+	assert_string_equal (report_value (&r, "kmsg_w"), "0");
+	destroy (path);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_unified_root),
-		cmocka_unit_test_setup_teardown (test_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_kill_other_signal, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_freeze_thaw, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_relative_path_under_own_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_default_path, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_bad_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_missing_controller_error, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_pids, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_memory, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_memory_swap_below_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_cpu, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_cpuset, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_io, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_hugetlb, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_unified_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_unified_missing_controller, setup, teardown),
+	        cmocka_unit_test (test_unified_root),
+	        cmocka_unit_test_setup_teardown (test_lifecycle, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_kill_other_signal, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_freeze_thaw, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_relative_path_under_own_parent, setup,
+	                                         teardown),
+	        cmocka_unit_test_setup_teardown (test_default_path, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_bad_paths, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_missing_controller_error, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_pids, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_memory, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_memory_swap_below_limit, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_cpu, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_cpuset, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_io, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_hugetlb, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_unified_bad_keys, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_unified_missing_controller, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_rdma, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_device_filter, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

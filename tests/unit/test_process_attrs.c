@@ -33,32 +33,38 @@ static int rlimit_child (void *arg, int out)
 	}
 	getrlimit (RLIMIT_NOFILE, &nofile);
 	getrlimit (RLIMIT_CORE, &core);
-	report (out, "nofile=%llu/%llu\ncore=%llu/%llu\n", (unsigned long long) nofile.rlim_cur,
-		(unsigned long long) nofile.rlim_max, (unsigned long long) core.rlim_cur,
-		(unsigned long long) core.rlim_max);
+	report (out, "nofile=%llu/%llu\ncore=%llu/%llu\n", (unsigned long long)nofile.rlim_cur,
+	        (unsigned long long)nofile.rlim_max, (unsigned long long)core.rlim_cur,
+	        (unsigned long long)core.rlim_max);
 	return 0;
 }
 
 static void test_rlimits (void **state)
 {
 	struct spec_rlimit rl[] = {
-		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200 },
-		{ RLIMIT_CORE, "RLIMIT_CORE", 0, 4096 },
+	        {RLIMIT_CORE, "RLIMIT_CORE", 0, 4096},
+	        {RLIMIT_NOFILE, "RLIMIT_NOFILE", 100, 200},
 	};
-	struct spec_process p = { .rlimits = rl, .n_rlimits = 2 };
+	struct spec_process p = {.rlimits = rl, .n_rlimits = 2};
 	struct child_report r;
 
 	need_root ();
+	/* valgrind refuses any RLIMIT_NOFILE hard limit but its own. */
+	if (under_valgrind ())
+		p.n_rlimits = 1;
 	run_child (rlimit_child, &p, &r);
 	assert_true (child_ok (&r));
-	assert_string_equal (report_value (&r, "nofile"), "100/200");
 	assert_string_equal (report_value (&r, "core"), "0/4096");
+	if (under_valgrind ())
+		printf ("# under valgrind: RLIMIT_NOFILE not checked\n");
+	else
+		assert_string_equal (report_value (&r, "nofile"), "100/200");
 }
 
 static void test_rlimit_soft_above_hard (void **state)
 {
-	struct spec_rlimit rl[] = { { RLIMIT_NOFILE, "RLIMIT_NOFILE", 300, 200 } };
-	struct spec_process p = { .rlimits = rl, .n_rlimits = 1 };
+	struct spec_rlimit rl[] = {{RLIMIT_NOFILE, "RLIMIT_NOFILE", 300, 200}};
+	struct spec_process p = {.rlimits = rl, .n_rlimits = 1};
 	struct child_report r;
 
 	run_child (rlimit_child, &p, &r);
@@ -85,7 +91,7 @@ static int oom_child (void *arg, int out)
 
 static void test_oom_score_adj (void **state)
 {
-	struct spec_process p = { .has_oom_score_adj = true, .oom_score_adj = 500 };
+	struct spec_process p = {.has_oom_score_adj = true, .oom_score_adj = 500};
 	struct child_report r;
 
 	run_child (oom_child, &p, &r);
@@ -108,7 +114,7 @@ static int sched_child (void *arg, int out)
 
 static void test_scheduler_batch (void **state)
 {
-	struct spec_process p = { .scheduler = { .present = true, .policy = SCHED_BATCH, .nice = 7 } };
+	struct spec_process p = {.scheduler = {.present = true, .policy = SCHED_BATCH, .nice = 7}};
 	struct child_report r;
 
 	run_child (sched_child, &p, &r);
@@ -119,20 +125,23 @@ static void test_scheduler_batch (void **state)
 
 static void test_scheduler_fifo (void **state)
 {
-	struct spec_process p = { .scheduler = { .present = true, .policy = SCHED_FIFO, .priority = 10 } };
+	struct spec_process p = {
+	        .scheduler = {.present = true, .policy = SCHED_FIFO, .priority = 10}};
 	struct child_report r;
 
 	need_root ();
 	run_child (sched_child, &p, &r);
 	if (!child_ok (&r) && strstr (r.buf, "Operation not permitted"))
-		skip_because ("the kernel refuses SCHED_FIFO here (no RT bandwidth for this cgroup)");
+		skip_because (
+		        "the kernel refuses SCHED_FIFO here (no RT bandwidth for this cgroup)");
 	assert_true (child_ok (&r));
 	assert_int_equal (atoi (report_value (&r, "policy")), SCHED_FIFO);
 }
 
 static void test_scheduler_invalid (void **state)
 {
-	struct spec_process p = { .scheduler = { .present = true, .policy = SCHED_OTHER, .priority = 10 } };
+	struct spec_process p = {
+	        .scheduler = {.present = true, .policy = SCHED_OTHER, .priority = 10}};
 	struct child_report r;
 
 	run_child (sched_child, &p, &r);
@@ -154,7 +163,7 @@ static int ioprio_child (void *arg, int out)
 
 static void test_io_priority (void **state)
 {
-	struct spec_process p = { .io_priority = { .present = true, .class = 2, .priority = 5 } };
+	struct spec_process p = {.io_priority = {.present = true, .class = 2, .priority = 5}};
 	struct child_report r;
 
 	run_child (ioprio_child, &p, &r);
@@ -178,7 +187,7 @@ static int personality_child (void *arg, int out)
 
 static void test_personality_linux32 (void **state)
 {
-	struct spec_personality pers = { .present = true, .domain = PER_LINUX32 };
+	struct spec_personality pers = {.present = true, .domain = PER_LINUX32};
 	struct child_report r;
 
 	run_child (personality_child, &pers, &r);
@@ -187,6 +196,38 @@ static void test_personality_linux32 (void **state)
 #ifdef __x86_64__
 	assert_string_equal (report_value (&r, "machine"), "i686");
 #endif
+}
+
+static int affinity_child (void *arg, int out)
+{
+	struct keel_error *err = NULL;
+	cpu_set_t set;
+
+	if (process_apply_cpu_affinity (arg, &err) < 0) {
+		report_error (out, &err);
+		return 1;
+	}
+	sched_getaffinity (0, sizeof set, &set);
+	report (out, "count=%d\ncpu0=%d\n", CPU_COUNT (&set), CPU_ISSET (0, &set) ? 1 : 0);
+	return 0;
+}
+
+static void test_cpu_affinity (void **state)
+{
+	static const char *const bad[] = {"", "a", "1-", "3-1", "0,,1", "0-99999"};
+	struct child_report r;
+
+	run_child (affinity_child, (void *)"0", &r);
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "count"), "1");
+	assert_string_equal (report_value (&r, "cpu0"), "1");
+	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
+		run_child (affinity_child, (void *)bad[i], &r);
+		assert_false (child_ok (&r));
+		assert_non_null (strstr (r.buf, "execCPUAffinity: invalid cpu list"));
+	}
+	run_child (affinity_child, NULL, &r);
+	assert_true (child_ok (&r));
 }
 
 /* ---- user ---------------------------------------------------------------- */
@@ -223,10 +264,14 @@ static int user_child (void *arg, int out)
 
 static void test_user_switch (void **state)
 {
-	static gid_t extra[] = { 10, 20 };
+	static gid_t extra[] = {10, 20};
 	struct user_case c = {
-		.u = { .uid = 1234, .gid = 4321, .additional_gids = extra, .n_additional_gids = 2,
-		       .has_umask = true, .umask = 027 },
+	        .u = {.uid = 1234,
+	              .gid = 4321,
+	              .additional_gids = extra,
+	              .n_additional_gids = 2,
+	              .has_umask = true,
+	              .umask = 027},
 	};
 	struct child_report r;
 
@@ -241,7 +286,7 @@ static void test_user_switch (void **state)
 
 static void test_user_clears_groups (void **state)
 {
-	struct user_case c = { .u = { .uid = 0, .gid = 0 } };
+	struct user_case c = {.u = {.uid = 0, .gid = 0}};
 	struct child_report r;
 
 	need_root ();
@@ -252,10 +297,10 @@ static void test_user_clears_groups (void **state)
 
 static void test_user_setgroups_denied (void **state)
 {
-	static gid_t extra[] = { 10 };
+	static gid_t extra[] = {10};
 	struct user_case c = {
-		.u = { .uid = 0, .gid = 0, .additional_gids = extra, .n_additional_gids = 1 },
-		.no_setgroups = true,
+	        .u = {.uid = 0, .gid = 0, .additional_gids = extra, .n_additional_gids = 1},
+	        .no_setgroups = true,
 	};
 	struct child_report r;
 
@@ -266,13 +311,13 @@ static void test_user_setgroups_denied (void **state)
 
 /* ---- sysctl -------------------------------------------------------------- */
 
-static struct spec_namespace all_ns[] = { { NS_IPC, NULL }, { NS_NETWORK, NULL }, { NS_UTS, NULL } };
+static struct spec_namespace all_ns[] = {{NS_IPC, NULL}, {NS_NETWORK, NULL}, {NS_UTS, NULL}};
 
 static int check_key (const char *key, struct spec_namespace *ns, size_t n, char **msg)
 {
-	struct spec s = { .linux_ = { .namespaces = ns, .n_namespaces = n } };
-	struct spec_kv kv = { (char *) key, (char *) "1" };
-	struct spec_map m = { &kv, 1 };
+	struct spec s = {.linux_ = {.namespaces = ns, .n_namespaces = n}};
+	struct spec_kv kv = {(char *)key, (char *)"1"};
+	struct spec_map m = {&kv, 1};
 	struct keel_error *err = NULL;
 	int ret = sysctl_validate (&m, &s, &err);
 
@@ -318,7 +363,7 @@ static void test_sysctl_validation (void **state)
 
 static void test_sysctl_host_netns (void **state)
 {
-	struct spec_namespace ns[] = { { NS_NETWORK, (char *) "/proc/self/ns/net" } };
+	struct spec_namespace ns[] = {{NS_NETWORK, (char *)"/proc/self/ns/net"}};
 	char *msg = NULL;
 
 	assert_true (check_key ("net.ipv4.ip_forward", ns, 1, &msg) < 0);
@@ -329,13 +374,13 @@ static void test_sysctl_host_netns (void **state)
 static int sysctl_child (void *arg, int out)
 {
 	struct keel_error *err = NULL;
-	struct spec s = { .linux_ = { .namespaces = all_ns, .n_namespaces = 3 } };
+	struct spec s = {.linux_ = {.namespaces = all_ns, .n_namespaces = 3}};
 	struct spec_kv kv[] = {
-		{ (char *) "kernel.shmmni", (char *) "1234" },
-		{ (char *) "net.ipv4.ip_forward", (char *) "1" },
-		{ (char *) "kernel.hostname", (char *) "keel-sysctl" },
+	        {(char *)"kernel.shmmni", (char *)"1234"},
+	        {(char *)"net.ipv4.ip_forward", (char *)"1"},
+	        {(char *)"kernel.hostname", (char *)"keel-sysctl"},
 	};
-	struct spec_map m = { kv, 3 };
+	struct spec_map m = {kv, 3};
 	char *a = NULL, *b = NULL;
 	struct utsname u;
 
@@ -373,20 +418,21 @@ static void test_sysctl_apply (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_rlimits),
-		cmocka_unit_test (test_rlimit_soft_above_hard),
-		cmocka_unit_test (test_oom_score_adj),
-		cmocka_unit_test (test_scheduler_batch),
-		cmocka_unit_test (test_scheduler_fifo),
-		cmocka_unit_test (test_scheduler_invalid),
-		cmocka_unit_test (test_io_priority),
-		cmocka_unit_test (test_personality_linux32),
-		cmocka_unit_test (test_user_switch),
-		cmocka_unit_test (test_user_clears_groups),
-		cmocka_unit_test (test_user_setgroups_denied),
-		cmocka_unit_test (test_sysctl_validation),
-		cmocka_unit_test (test_sysctl_host_netns),
-		cmocka_unit_test (test_sysctl_apply),
+	        cmocka_unit_test (test_rlimits),
+	        cmocka_unit_test (test_rlimit_soft_above_hard),
+	        cmocka_unit_test (test_oom_score_adj),
+	        cmocka_unit_test (test_scheduler_batch),
+	        cmocka_unit_test (test_scheduler_fifo),
+	        cmocka_unit_test (test_scheduler_invalid),
+	        cmocka_unit_test (test_io_priority),
+	        cmocka_unit_test (test_personality_linux32),
+	        cmocka_unit_test (test_cpu_affinity),
+	        cmocka_unit_test (test_user_switch),
+	        cmocka_unit_test (test_user_clears_groups),
+	        cmocka_unit_test (test_user_setgroups_denied),
+	        cmocka_unit_test (test_sysctl_validation),
+	        cmocka_unit_test (test_sysctl_host_netns),
+	        cmocka_unit_test (test_sysctl_apply),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
