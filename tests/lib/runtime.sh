@@ -146,12 +146,19 @@ ctr_gone() {
 	[ ! -e "$STATE/$1" ]
 	check "$1: no state directory left"
 	if [ -n "$2" ] && [ "$2" != 0 ]; then
-		! kill -0 "$2" 2>/dev/null
+		! proc_alive "$2"
 		check "$1: process $2 is gone"
 	fi
 	[ ! -d "$(ctr_cgroup_dir "$1")" ]
 	check "$1: no cgroup left under the unified hierarchy"
 	is "$(_rt_mounts_under_t | wc -l)" "$RT_MOUNTS_BEFORE" "$1: no mount left behind"
+}
+
+# True while PID runs (a zombie waiting for whoever adopted it to reap it
+# counts as gone: it runs nothing and holds nothing but its pid).
+proc_alive() {
+	[ -d "/proc/$1" ] || return 1
+	! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 # Wait (up to ~5 s) until `state ID` says STATUS.
