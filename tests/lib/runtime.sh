@@ -79,6 +79,7 @@ rt_setup() {
 	_rt_crun_ns "$@"
 	T=$(mktemp -d /tmp/keel-rt-test.XXXXXX)
 	STATE=$(mktemp -d /tmp/keel-rt-state.XXXXXX)
+	chmod 755 "$T" # a user namespace's root must reach the rootfs
 	RT_PIDS=
 	trap rt_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
