@@ -68,9 +68,11 @@ rt_cleanup() {
 	[ -n "${STATE:-}" ] && rm -rf "$STATE"
 }
 
-rt_setup() {
+# rt_setup_minimal: what rt_setup does short of the jq-edited base config,
+# for tests that must also run in a guest with only busybox (they write
+# their config.json whole).
+rt_setup_minimal() {
 	[ "$(id -u)" = 0 ] || skip_all "runtime tests need root"
-	command -v jq >/dev/null || skip_all "jq is not installed (deps/packages.sh)"
 	bundle_busybox >/dev/null || skip_all "no static busybox (busybox-static)"
 	if [ "$RT_NAME" = keel ] && [ ! -x "${RUNTIME%% *}" ]; then
 		skip_all "no keel binary at ${RUNTIME%% *} (build it first)"
@@ -85,7 +87,14 @@ rt_setup() {
 	trap 'exit 130' INT TERM HUP
 	echo "# runtime: $RUNTIME ($RT_NAME)"
 	bundle_rootfs "$T/rootfs" || skip_all "cannot build the busybox rootfs"
-	mkdir -p "$T/base" "$T/b"
+	mkdir -p "$T/b"
+	RT_MOUNTS_BEFORE=$(_rt_mounts_under_t | wc -l)
+}
+
+rt_setup() {
+	command -v jq >/dev/null || skip_all "jq is not installed (deps/packages.sh)"
+	rt_setup_minimal "$@"
+	mkdir -p "$T/base"
 	rt spec --bundle "$T/base" >/dev/null 2>"$T/spec.err" ||
 		(cd "$T/base" && rt spec >/dev/null 2>"$T/spec.err") || {
 		echo "# \`$RUNTIME spec\` failed: $(cat "$T/spec.err")"
