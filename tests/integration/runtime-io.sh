@@ -44,6 +44,23 @@ else
 	rt delete term
 	ctr_gone term ""
 
+	# run in the foreground proxies the pty to its own terminal: give it
+	# one with script(1)
+	cfg termfg
+	cfg_set '.process.terminal = true'
+	cfg_sh 'tty; echo "a\tb"'
+	if command -v script >/dev/null; then
+		script -qec "$RUNTIME --root $STATE run --bundle $B termfg" /dev/null </dev/null >"$T/out" 2>&1
+		RC=$?
+	else
+		ctr_run
+	fi
+	out=$(tr -d '\r' <"$T/out")
+	is "$RC" 0 "run of a terminal container in the foreground (pty proxied)"
+	like "$(echo "$out" | sed -n 1p)" "/dev/pts/[0-9]+$" "foreground terminal: the container has a pty"
+	is "$(echo "$out" | sed -n 2p)" "a	b" "foreground terminal: its output reaches run's stdout"
+	ctr_gone termfg ""
+
 	cfg noterm
 	rt create --bundle "$B" --console-socket "$T/none.sock" noterm </dev/null >/dev/null 2>&1
 	[ $? != 0 ] || [ "$RT_NAME" != keel ]
