@@ -46,8 +46,8 @@ int main (int argc, char **argv)
 	t1 = now_ns ();
 	code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 	printf ("%d %lld %lld %ld\n", code, t1 - t0,
-		(long long) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-			ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,
-		ru.ru_maxrss);
+	        (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	                ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,
+	        ru.ru_maxrss);
 	return 0;
 }
