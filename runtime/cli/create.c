@@ -86,7 +86,7 @@ static int listen_fds (struct cli_create_paths *paths)
 int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths *paths,
                         struct spec **spec, struct keel_create_opts *opts, struct keel_error **err)
 {
-	int ret;
+	int ret, n_listen;
 
 	ret = cli_bundle_path (a->bundle_arg, &paths->bundle, err);
 	if (ret < 0)
