@@ -70,7 +70,6 @@ struct create_ctx {
 	int cgroup_fd;        /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
 	int sync[2];
-	int listen_fds;       /* LISTEN_FDS passed through, before preserve_fds */
 	pid_t pid;            /* the container process, in our pid namespace */
 	int *idmap_fds;       /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
@@ -277,7 +276,7 @@ static int wait_for_start (int dirfd, struct keel_error **err)
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
 {
 	const struct spec *s = c->spec;
-	int pass = c->listen_fds + (c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0);
+	int pass = c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0;
 	struct sync_msg m;
 	pid_t host_pid;
 	int ret;
@@ -296,7 +295,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if (ret < 0)
 		return ret;
 	host_pid = m.status;
-	ret = exec_set_affinity (s->process.exec_cpu_affinity_initial, err);
+	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.execCPUAffinity.initial");
 	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
@@ -319,10 +318,10 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	/* Resolve now so a missing executable fails create, not start. */
 	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
 		return keel_error_wrap (err, "process.args[0]");
-	*envp = exec_build_env (s->process.env.v, c->opts->extra_env, c->listen_fds);
+	*envp = exec_build_env (s->process.env.v, c->opts->extra_env);
 	if ((ret = exec_pass_fds (pass, err)) < 0)
 		return ret;
-	ret = exec_set_affinity (s->process.exec_cpu_affinity_final, err);
+	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_final, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.execCPUAffinity.final");
 	/* From here on the parent may exit (`keel-runtime create` does). */
@@ -442,19 +441,6 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 		      host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
 		return keel_error (err, errno, "chown `" EXEC_FIFO "`");
 	return 0;
-}
-
-/* runc passes on socket-activation fds when LISTEN_FDS is meant for us. */
-static int listen_fds (void)
-{
-	const char *n = getenv ("LISTEN_FDS"), *p = getenv ("LISTEN_PID");
-	unsigned long long v, pid;
-
-	if (n == NULL || !parse_uint64 (n, &v) || v > 1024)
-		return 0;
-	if (p && (!parse_uint64 (p, &pid) || pid != (unsigned long long) getpid ()))
-		return 0;
-	return (int) v;
 }
 
 static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
@@ -656,7 +642,6 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		return keel_error (err, errno, "open state directory");
 	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
 		return ret;
-	c->listen_fds = listen_fds ();
 	ret = ns_parent_enter (&c->ns, &saved, err);
 	if (ret == 0) {
 		c->pid = do_clone (c, &into_cgroup);

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <sched.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -90,9 +88,9 @@ static void env_set (char **v, size_t *n, char *entry)
 	v[(*n)++] = entry;
 }
 
-char **exec_build_env (char *const *env, char *const *extra, int listen_fds)
+char **exec_build_env (char *const *env, char *const *extra)
 {
-	size_t total = 3, n = 0;
+	size_t total = 1, n = 0;
 	char **v;
 
 	for (char *const *e = env; e && *e; e++)
@@ -104,10 +102,6 @@ char **exec_build_env (char *const *env, char *const *extra, int listen_fds)
 		env_set (v, &n, *e);
 	for (char *const *e = extra; e && *e; e++)
 		env_set (v, &n, *e);
-	if (listen_fds > 0) {
-		env_set (v, &n, xasprintf ("LISTEN_FDS=%d", listen_fds));
-		env_set (v, &n, xstrdup ("LISTEN_PID=1"));
-	}
 	v[n] = NULL;
 	return v;
 }
@@ -129,37 +123,3 @@ int exec_pass_fds (int n, struct keel_error **err)
 	return 0;
 }
 
-int exec_set_affinity (const char *list, struct keel_error **err)
-{
-	cpu_set_t set;
-	const char *p = list;
-
-	if (list == NULL)
-		return 0;
-	CPU_ZERO (&set);
-	while (*p) {
-		char *end;
-		unsigned long lo = strtoul (p, &end, 10), hi = lo;
-
-		if (end == p)
-			return keel_error (err, EINVAL, "cpu list `%s`", list);
-		if (*end == '-') {
-			p = end + 1;
-			hi = strtoul (p, &end, 10);
-			if (end == p || hi < lo)
-				return keel_error (err, EINVAL, "cpu list `%s`", list);
-		}
-		if (hi >= CPU_SETSIZE)
-			return keel_error (err, EINVAL, "cpu list `%s`: cpu %lu is too large", list, hi);
-		for (unsigned long c = lo; c <= hi; c++)
-			CPU_SET (c, &set);
-		p = end;
-		if (*p == ',')
-			p++;
-		else if (*p != '\0')
-			return keel_error (err, EINVAL, "cpu list `%s`", list);
-	}
-	if (sched_setaffinity (0, sizeof set, &set) < 0)
-		return keel_error (err, errno, "sched_setaffinity `%s`", list);
-	return 0;
-}
