@@ -62,6 +62,16 @@ kq_image() {
 	"$KQ_MKIMAGE" -o "$out" --kernel-dir "$KQ_KDIR" $mods "$@"
 }
 
+# tests-qemu/helpers/keel-test-helper.c as a static binary at $1.
+kq_build_helper() {
+	src=$KQ_TOP/tests-qemu/helpers/keel-test-helper.c
+	if command -v musl-gcc >/dev/null; then
+		musl-gcc -static -Os -o "$1" "$src"
+	else
+		${CC:-cc} -static -Os -o "$1" "$src"
+	fi
+}
+
 kq_timeout() { # scale a timeout by KEEL_QEMU_TIMEOUT
 	echo $(( ($1 * ${KEEL_QEMU_TIMEOUT:-1} * 100 + 99) / 100 ))
 }
@@ -129,13 +139,14 @@ kq_start() {
 	cat <&"$KQ_MONOUT_FD" >"$KQ_DIR/mon.log" &
 	KQ_MONCAT=$!
 	KQ_T0=$(kq_now_ms)
-	if [ "${KEEL_QEMU_VERBOSE:-0}" = 1 ]; then
-		"${KQ_CMD[@]}" <&"$KQ_CONSOLE_FD" 2>&1 | tee "$KQ_DIR/console.log" >&2 &
-	else
-		"${KQ_CMD[@]}" <&"$KQ_CONSOLE_FD" >"$KQ_DIR/console.log" 2>&1 &
-	fi
+	# Its own session: a ctrl-c on the terminal reaches this script (which
+	# shuts the guest down cleanly), not QEMU.
+	setsid "${KQ_CMD[@]}" <&"$KQ_CONSOLE_FD" >"$KQ_DIR/console.log" 2>&1 &
 	KQ_PID=$!
 	KQ_RC=
+	if [ "${KEEL_QEMU_VERBOSE:-0}" = 1 ]; then
+		tail -n +1 -f --pid="$KQ_PID" "$KQ_DIR/console.log" | tr -d '\r' >&2 &
+	fi
 }
 
 kq_running() { [ -n "$KQ_PID" ] && kill -0 "$KQ_PID" 2>/dev/null; }
@@ -168,43 +179,64 @@ kq_wait() {
 	done
 }
 
-# An expect file: one extended regex per line, matched in order on the
-# console; `#` starts a comment line; a line `timeout N` sets the timeout
-# for the lines after it; a line `!REGEX` fails if REGEX appears anywhere
-# in the console by the end; `poweroff`/`reboot`/`sigterm` act from the
-# host (ctrl-alt-delete is a reboot for keel) and `exit` waits for QEMU.
+# An expect file (tests-qemu/README.md): one directive per line, run in
+# order; a plain line is an extended regex the next console lines must
+# match.  Prints one TAP line per check, numbered from KQ_CHECKS.
+KQ_CHECKS=0
+kq_tap() { # kq_tap OK|"not ok" DESCRIPTION
+	KQ_CHECKS=$((KQ_CHECKS + 1))
+	echo "$1 $KQ_CHECKS - $2"
+}
+
 kq_expect_file() {
 	ef=$1 tmo=60 n=0 bad=0
-	KQ_FORBID=()
+	forbid=('Kernel panic')
 	while IFS= read -r line || [ -n "$line" ]; do
 		n=$((n + 1))
+		where="${ef##*/}:$n"
 		case $line in
 		'' | '#'*) continue ;;
 		'timeout '*) tmo=${line#timeout }; continue ;;
-		'!'*) KQ_FORBID+=("${line#!}"); continue ;;
+		'!'*) forbid+=("${line#!}"); continue ;;
 		ctrl-alt-delete) kq_mon "sendkey ctrl-alt-delete"; continue ;;
-		send\ *) kq_send "${line#send }"; continue ;;
+		'monitor '*) kq_mon "${line#monitor }"; continue ;;
+		'send '*) kq_send "${line#send }"; continue ;;
+		'sleep '*) sleep "${line#sleep }"; continue ;;
+		'host '*)
+			cmd=${line#host }
+			if out=$(cd "${TESTDIR:-.}" && timeout "$(kq_timeout "$tmo")" bash -c "$cmd" 2>&1); then
+				kq_tap ok "$where host: $cmd"
+			else
+				kq_tap "not ok" "$where host: $cmd"
+				printf '%s\n' "$out" | tail -n 20 | sed 's/^/#   /'
+				bad=1
+			fi
+			continue ;;
 		exit)
 			if kq_wait_exit "$tmo"; then
-				echo "ok - $ef:$n QEMU exited ($KQ_RC)"
+				kq_tap ok "$where QEMU exited (status $KQ_RC) after $((KQ_ELAPSED / 1000)).$((KQ_ELAPSED % 1000 / 100)) s"
 			else
-				echo "not ok - $ef:$n QEMU did not exit within ${tmo}s"
+				kq_tap "not ok" "$where QEMU did not exit within ${tmo}s"
 				bad=1
+				break
 			fi
 			continue ;;
 		esac
 		if kq_wait "$line" "$tmo"; then
-			echo "ok - $ef:$n /$line/"
+			kq_tap ok "$where /$line/"
 		else
-			echo "not ok - $ef:$n /$line/"
+			kq_tap "not ok" "$where /$line/"
 			bad=1
 			break
 		fi
 	done <"$ef"
-	for re in "${KQ_FORBID[@]}"; do
-		if kq_console_from 1 | grep -qE -- "$re"; then
-			echo "not ok - console shows forbidden /$re/"
+	for re in "${forbid[@]}"; do
+		if m=$(kq_console_from 1 | grep -m1 -E -- "$re"); then
+			kq_tap "not ok" "console never shows /$re/"
+			echo "#   got: $m"
 			bad=1
+		else
+			kq_tap ok "console never shows /$re/"
 		fi
 	done
 	return $bad
