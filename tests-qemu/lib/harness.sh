@@ -204,6 +204,9 @@ kq_expect_file() {
 		'sleep '*) sleep "${line#sleep }"; continue ;;
 		'host '*)
 			cmd=${line#host }
+			# $CONSOLE: the console so far, without carriage returns.
+			kq_console_from 1 >"$KQ_DIR/console.txt"
+			export CONSOLE=$KQ_DIR/console.txt
 			if out=$(cd "${TESTDIR:-.}" && timeout "$(kq_timeout "$tmo")" bash -c "$cmd" 2>&1); then
 				kq_tap ok "$where host: $cmd"
 			else
