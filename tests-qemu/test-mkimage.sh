@@ -23,7 +23,7 @@ make_tree() { # DIR ORDER UMASK MTIME
 		mkdir -p "$1/c.d"
 		for e in $2; do
 			mkdir -p "$1/c.d/$e"
-			echo "{\"ociVersion\": \"1.0.2\", \"name\": \"$e\"}" >"$1/c.d/$e/config.json"
+			echo "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"name\": \"$e\"}" >"$1/c.d/$e/config.json"
 			echo '{"kind": "service"}' >"$1/c.d/$e/keel.json"
 		done
 		mkdir -p "$1/extra/sub"
