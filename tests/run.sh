@@ -49,7 +49,9 @@ run_one() {
 	p=$(grep -c '^ok ' "$log" | tr -d ' ')
 	s=$(grep -ciE '^ok [0-9]+.*# *skip' "$log" | tr -d ' ')
 	f=$(grep -c '^not ok ' "$log" | tr -d ' ')
-	p=$((p - s))
+	# cmocka 1.1.x reports skip() as "not ok N # SKIP name": a skip.
+	ns=$(grep -ciE '^not ok [0-9]+ *# *skip' "$log" | tr -d ' ')
+	p=$((p - s)) s=$((s + ns)) f=$((f - ns))
 	if [ "$rc" = 77 ] && [ "$p$f" = 00 ]; then
 		s=$((s + 1))
 	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
