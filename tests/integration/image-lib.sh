@@ -110,3 +110,48 @@ fixture_oci_image() {
 			digest: $md, size: $ms,
 			annotations: {"org.opencontainers.image.ref.name": $ref}}]}' >"$layout/index.json"
 }
+
+# fixture_base_layers DIR: DIR/L1.tar (a busybox root) and DIR/L2.tar
+# (gzip: whiteouts .wh.gone.txt and .wh.olddir, an opaque data/ with a new
+# file c, keep.txt replaced); DIR/cfg.json an image config using them.
+fixture_base_layers() {
+	fixture_rootfs "$1/l1"
+	mkdir -p "$1/l2/data"
+	: >"$1/l2/.wh.gone.txt"
+	: >"$1/l2/.wh.olddir"
+	: >"$1/l2/data/.wh..wh..opq"
+	echo c >"$1/l2/data/c"
+	echo keep-v2 >"$1/l2/keep.txt"
+	fixture_layer "$1/l1" "$1/L1.tar"
+	fixture_layer "$1/l2" "$1/L2.tar" gzip
+	cat >"$1/cfg.json" <<-'C'
+	{"architecture": "amd64", "os": "linux",
+	 "config": {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo hello from $FOO"],
+	  "Env": ["PATH=/bin", "FOO=bar"], "WorkingDir": "/srv", "User": "app",
+	  "Volumes": {"/var/data": {}, "/cache": {}}, "ExposedPorts": {"8080/tcp": {}, "53/udp": {}},
+	  "StopSignal": "SIGQUIT", "Labels": {"org.example.role": "test"}}}
+	C
+}
+
+# fixture_docker_archive DIR OUT TAG: a classic `docker save` tarball of the
+# layers and config fixture_base_layers made (uncompressed layer tars, the
+# config named by its digest, RepoTags TAG).
+fixture_docker_archive() {
+	a=$1/docker
+	mkdir -p "$a"
+	gzip -dc "$1/L2.tar" >"$1/L2u.tar"
+	d1=$(sha256sum <"$1/L1.tar" | cut -d' ' -f1)
+	d2=$(sha256sum <"$1/L2u.tar" | cut -d' ' -f1)
+	mkdir -p "$a/$d1" "$a/$d2"
+	cp "$1/L1.tar" "$a/$d1/layer.tar"
+	mv "$1/L2u.tar" "$a/$d2/layer.tar"
+	echo 1.0 >"$a/$d1/VERSION"
+	echo 1.0 >"$a/$d2/VERSION"
+	jq -c --arg d1 "sha256:$d1" --arg d2 "sha256:$d2" \
+		'.rootfs = {type: "layers", diff_ids: [$d1, $d2]}' "$1/cfg.json" >"$a/cfg.tmp"
+	c=$(sha256sum <"$a/cfg.tmp" | cut -d' ' -f1)
+	mv "$a/cfg.tmp" "$a/$c.json"
+	jq -n -c --arg c "$c.json" --arg t "$3" --arg l1 "$d1/layer.tar" --arg l2 "$d2/layer.tar" \
+		'[{Config: $c, RepoTags: [$t], Layers: [$l1, $l2]}]' >"$a/manifest.json"
+	tar -C "$a" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$2" .
+}

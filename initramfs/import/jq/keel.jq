@@ -27,8 +27,13 @@ def keel_config($img; $name; $readonly; $binds):
 	| .linux.namespaces = ((.linux.namespaces // []) + [{type: "cgroup"}] | unique_by(.type))
 	| .linux.maskedPaths = runc_masked_paths
 	| .linux.readonlyPaths = runc_readonly_paths
+	# umoci emits volumes in Go map order: sort them so the output is reproducible
+	# (and a parent directory is mounted before what is under it).
+	| ([$img.config.Volumes // {} | keys[]]) as $vols
+	| .mounts |= ([.[] | select(.destination as $d | $vols | index($d) | not)]
+		+ ([.[] | select(.destination as $d | $vols | index($d))] | sort_by(.destination)))
 	| .mounts |= map(if $binds[.destination] then bind(.destination; $binds[.destination]) else . end)
-	| .mounts += [$binds | to_entries[] | .key as $k | select(.key as $k | [$img.config.Volumes // {} | keys[]] | index($k) | not) | bind(.key; .value)]
+	| .mounts += [$binds | to_entries[] | .key as $k | select(.key as $k | $vols | index($k) | not) | bind(.key; .value)]
 	| .annotations = ((.annotations // {}) | with_entries(select(.value != "" and .value != "0001-01-01T00:00:00Z")));
 
 # ---- template substitution (atomic's string.Template rules) ---------------

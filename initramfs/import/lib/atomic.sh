@@ -4,7 +4,7 @@
 # (defaultValues, installedFilesTemplate, renameFiles, noContainerService),
 # service.template, tmpfiles.template and hostfs/.  This file turns those into
 # keel's entry files.  Sourced; uses $work, $jqlib and the main script's
-# variables (name, image_name, config_digest, sets, destdir, hostfs_dir).
+# variables (name, image_name, image_id, sets, destdir, hostfs_dir).
 
 atomic_present() {
 	e=$1/exports
@@ -34,7 +34,7 @@ atomic_values() {
 	uuid=$(cat /proc/sys/kernel/random/uuid)
 	jqx -n -L "$jqlib" --argjson user "$sets" --slurpfile m "$work/manifest.json" \
 		--arg name "$name" --arg destdir "$destdir" --arg image "$image_name" \
-		--arg image_id "${config_digest#*:}" --arg uuid "$uuid" \
+		--arg image_id "${image_id#*:}" --arg uuid "$uuid" \
 		'include "keel"; atomic_values($user; $m[0]; {name: $name, destdir: $destdir,
 			image: $image, image_id: $image_id, uuid: $uuid})' >"$work/values.json"
 }

@@ -43,7 +43,8 @@ docker_verify() {
 		[ "$got" = "$want" ] ||
 			die "docker archive: layer $i/$n \`$l\` is corrupt: its content hashes to $got, config rootfs.diff_ids[$((i - 1))] says $want"
 	done <"$work/dlayers"
-	config_digest=sha256:$(sha256sum <"$a/$cfg" | cut -d' ' -f1)
+	# Docker's image id: skopeo rewrites the config as an OCI one, whose digest differs.
+	docker_image_id=sha256:$(sha256sum <"$a/$cfg" | cut -d' ' -f1)
 }
 
 # A member name from manifest.json must stay inside the archive.
