@@ -91,7 +91,8 @@ atomic_policy() {
 
 # atomic_hostfs ROOTFS DEST: copy /exports/hostfs into DEST as atomic copies
 # it to the host: directories created, files never overwritten (a warning
-# instead), installedFilesTemplate files substituted, renameFiles applied.
+# instead), renameFiles applied, then installedFilesTemplate files (named
+# by their renamed path, as atomic does) substituted.
 atomic_hostfs() {
 	h=$1/exports/hostfs
 	[ -d "$h" ] || return 0
@@ -108,7 +109,7 @@ atomic_hostfs() {
 		| capture("^(?<t>[df]) (?<p>.*)$") as $e
 		| ("/" + $e.p) as $src
 		| ($src | atomic_rename($r0)) as $dst
-		| "\($e.t) \(if $tpl | index($src) then "tpl" else "copy" end) \($src | @sh) \($dst | @sh)"' \
+		| "\($e.t) \(if $tpl | index($dst) then "tpl" else "copy" end) \($src | @sh) \($dst | @sh)"' \
 		"$work/hostfs.list" >"$work/hostfs.ops"
 	mkdir -p "$2" || die "cannot create $2"
 	while read -r kind how src dst; do
