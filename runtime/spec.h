@@ -35,15 +35,15 @@ struct spec_map {
 /* ---- root, mounts ---------------------------------------------------- */
 
 struct spec_root {
-	char *path; /* as written; spec_load() also fills abs_path */
+	char *path;     /* as written; spec_load() also fills abs_path */
 	char *abs_path; /* resolved against the bundle directory */
 	bool readonly;
 };
 
 struct spec_mount {
 	char *destination;
-	char *type;   /* NULL when absent (a bind mount) */
-	char *source; /* NULL when absent */
+	char *type;               /* NULL when absent (a bind mount) */
+	char *source;             /* NULL when absent */
 	struct spec_strv options; /* as written */
 	/* Decoded from options with libmount's tables at load time: */
 	unsigned long flags;       /* MS_* to set */
@@ -51,7 +51,13 @@ struct spec_mount {
 	unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE [|MS_REC] */
 	bool bind, recursive;      /* bind / rbind */
 	bool rro;                  /* "rro": recursive read-only (mount_setattr) */
-	char *data;                /* the remaining filesystem-specific options, comma-joined */
+	/* Recursive mount_setattr(2) attributes from the r* options ("rro",
+	 * "rnosuid", "rnoexec", "rnodev", "rnoatime", "rrelatime", ...): the
+	 * MOUNT_ATTR_* bits to set and to clear (attr_set/attr_clr). */
+	uint64_t rec_attr_set, rec_attr_clr;
+	bool idmap, idmap_recursive; /* "idmap" / "ridmap" (1.2) */
+	bool tmpcopyup;              /* crun's "tmpcopyup" for tmpfs */
+	char *data;                  /* the remaining filesystem-specific options, comma-joined */
 	struct spec_idmapping *uid_mappings; /* idmapped mounts (1.1+) */
 	size_t n_uid_mappings;
 	struct spec_idmapping *gid_mappings;
@@ -124,6 +130,9 @@ struct spec_process {
 	struct spec_io_priority io_priority;
 	char *apparmor_profile; /* refused when set: keel has no LSM support */
 	char *selinux_label;    /* refused when set */
+	/* execCPUAffinity (1.2): cpu lists as in cpuset ("0-3,7"), or NULL. */
+	char *exec_cpu_affinity_initial;
+	char *exec_cpu_affinity_final;
 };
 
 /* ---- hooks ----------------------------------------------------------- */
@@ -237,6 +246,12 @@ struct spec_hugepage_limit {
 	uint64_t limit;
 };
 
+struct spec_rdma { /* linux.resources.rdma: device -> limits */
+	char *device;
+	bool has_hca_handles, has_hca_objects;
+	uint32_t hca_handles, hca_objects;
+};
+
 struct spec_net_priority {
 	char *name;
 	uint32_t priority;
@@ -257,8 +272,10 @@ struct spec_resources {
 	uint32_t class_id;
 	struct spec_net_priority *net_priorities;
 	size_t n_net_priorities;
-	struct spec_map unified; /* cgroup v2 file -> value */
-	struct spec_map rdma_unused; /* rdma is refused when non-empty (no v2 equivalent kept) */
+	struct spec_map unified;     /* cgroup v2 file -> value */
+	struct spec_map rdma_unused; /* always empty: rdma is decoded into rdma[] below */
+	struct spec_rdma *rdma;      /* cgroup v2 rdma.max, one entry per device */
+	size_t n_rdma;
 };
 
 struct spec_seccomp_arg {
@@ -283,6 +300,7 @@ struct spec_seccomp {
 	unsigned default_errno_ret;
 	struct spec_strv architectures; /* "SCMP_ARCH_X86_64" */
 	struct spec_strv flags;         /* "SECCOMP_FILTER_FLAG_LOG" */
+	unsigned flag_bits;             /* the same as SECCOMP_FILTER_FLAG_* bits */
 	char *listener_path;
 	char *listener_metadata;
 	struct spec_seccomp_syscall *syscalls;
@@ -317,6 +335,10 @@ struct spec_linux {
 	bool has_intel_rdt; /* refused: keel does not support resctrl */
 };
 
+/* The runtime-spec version keel implements (written by spec_default_json,
+ * reported by `features` and state); configs from 1.0.0 to 1.2.x load. */
+#define SPEC_OCI_VERSION "1.2.0"
+
 struct spec {
 	char *oci_version;
 	char *bundle; /* absolute bundle directory config.json was read from */
@@ -340,7 +362,7 @@ struct spec {
 int spec_load (const char *path, const char *bundle, struct spec **out, struct keel_error **err);
 /* The same from a buffer (fuzzing, tests); name is used in messages. */
 int spec_parse (const char *name, const char *json, size_t len, const char *bundle,
-		struct spec **out, struct keel_error **err);
+                struct spec **out, struct keel_error **err);
 void spec_free (struct spec *s);
 
 /* Helpers others need. */

@@ -1,0 +1,287 @@
+/* config.json top level: tokenizing, ociVersion, root, hostname,
+ * annotations, and the entry points spec_load / spec_parse. */
+#include "runtime/spec-parse.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+/* Refuse absurd files before json-c allocates for them: a real config.json
+ * is a few KiB, a big seccomp profile a few hundred. */
+#define SPEC_MAX_SIZE (16u << 20)
+
+/* "MAJOR.MINOR.PATCH[-pre][+build]" as SemVer 2.0.0 spells it: numeric
+ * parts without leading zeros. */
+static bool semver_number (const char **p, unsigned long *out)
+{
+	const char *s = *p;
+	unsigned long v = 0;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > 100000)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*p = s;
+	*out = v;
+	return true;
+}
+
+static bool semver_ident_chars (const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || *s == '-' || *s == '.' || *s == '+'))
+			return false;
+	return true;
+}
+
+static bool parse_semver (const char *s, unsigned long *major, unsigned long *minor)
+{
+	unsigned long patch;
+
+	if (!semver_number (&s, major) || *s++ != '.' || !semver_number (&s, minor) ||
+	    *s++ != '.' || !semver_number (&s, &patch))
+		return false;
+	if (*s == '\0')
+		return true;
+	if (*s != '-' && *s != '+')
+		return false;
+	return semver_ident_chars (s + 1);
+}
+
+static int parse_oci_version (struct spec_ctx *c, json_object *root, struct spec *s)
+{
+	unsigned long major, minor;
+	int ret;
+
+	ret = spec_req_string (c, root, "ociVersion", &s->oci_version);
+	if (ret < 0)
+		return ret;
+	spec_push_key (c, "ociVersion");
+	if (!parse_semver (s->oci_version, &major, &minor))
+		return spec_err (c, "%s is not a SemVer version", spec_q (c, s->oci_version));
+	if (major != 1 || minor > 2)
+		return spec_err (c, "unsupported version %s (keel supports 1.0.0 to 1.2.x)",
+		                 spec_q (c, s->oci_version));
+	spec_pop (c, 0);
+	return 0;
+}
+
+/* Lexically clean an absolute path ("//a/./b/../c" -> "/a/c"), as Go's
+ * filepath.Clean: the bundle and rootfs paths keel records and prints. */
+static char *clean_abs_path (const char *p)
+{
+	size_t n = strlen (p);
+	char *out = xmalloc0 (n + 2);
+	size_t o = 0;
+
+	while (*p) {
+		const char *seg;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		seg = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - seg);
+		if (len == 0 || (len == 1 && seg[0] == '.'))
+			continue;
+		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		out[o++] = '/';
+		memcpy (out + o, seg, len);
+		o += len;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+static int abs_bundle (struct spec_ctx *c, const char *bundle, char **out)
+{
+	cleanup_free char *cwd = NULL;
+	cleanup_free char *joined = NULL;
+
+	if (bundle != NULL && bundle[0] == '/') {
+		*out = clean_abs_path (bundle);
+		return 0;
+	}
+	cwd = getcwd (NULL, 0);
+	if (cwd == NULL)
+		return keel_error (c->err, errno, "%s: getcwd", c->name);
+	joined = xasprintf ("%s/%s", cwd, bundle ? bundle : ".");
+	*out = clean_abs_path (joined);
+	return 0;
+}
+
+static int parse_root (struct spec_ctx *c, json_object *root, struct spec *s)
+{
+	cleanup_free char *joined = NULL;
+	json_object *v;
+	size_t mark;
+	int ret;
+
+	ret = spec_enter (c, root, "root", json_type_object, &v, &mark);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return spec_err_missing (c, "root");
+	if ((ret = spec_req_string (c, v, "path", &s->root.path)) < 0 ||
+	    (ret = spec_opt_bool (c, v, "readonly", &s->root.readonly)) < 0)
+		return ret;
+	if (s->root.path[0] == '\0') {
+		spec_push_key (c, "path");
+		return spec_err (c, "must not be empty");
+	}
+	if (s->root.path[0] == '/')
+		s->root.abs_path = clean_abs_path (s->root.path);
+	else {
+		joined = xasprintf ("%s/%s", s->bundle, s->root.path);
+		s->root.abs_path = clean_abs_path (joined);
+	}
+	spec_pop (c, mark);
+	return 0;
+}
+
+/* sethostname(2) and setdomainname(2) take at most 64 bytes. */
+static int parse_name (struct spec_ctx *c, json_object *root, const char *key, char **out)
+{
+	int ret = spec_opt_string (c, root, key, out);
+
+	if (ret <= 0)
+		return ret;
+	if (strlen (*out) > 64) {
+		spec_push_key (c, key);
+		return spec_err (c, "%s is longer than 64 bytes", spec_q (c, *out));
+	}
+	return 0;
+}
+
+static int decode (struct spec_ctx *c, json_object *root, const char *bundle, struct spec *s)
+{
+	json_object *v;
+	size_t mark;
+	int ret;
+
+	if ((ret = parse_oci_version (c, root, s)) < 0 ||
+	    (ret = abs_bundle (c, bundle, &s->bundle)) < 0 || (ret = parse_root (c, root, s)) < 0 ||
+	    (ret = spec_parse_mounts (c, root, s)) < 0)
+		return ret;
+	ret = spec_enter (c, root, "process", json_type_object, &v, &mark);
+	if (ret < 0)
+		return ret;
+	if (ret > 0) {
+		s->has_process = true;
+		ret = spec_parse_process (c, v, &s->process);
+		if (ret < 0)
+			return ret;
+		spec_pop (c, mark);
+	}
+	if ((ret = parse_name (c, root, "hostname", &s->hostname)) < 0 ||
+	    (ret = parse_name (c, root, "domainname", &s->domainname)) < 0 ||
+	    (ret = spec_parse_hooks (c, root, &s->hooks)) < 0 ||
+	    (ret = spec_opt_map (c, root, "annotations", &s->annotations)) < 0)
+		return ret;
+	ret = spec_enter (c, root, "linux", json_type_object, &v, &mark);
+	if (ret < 0)
+		return ret;
+	if (ret > 0) {
+		s->has_linux = true;
+		ret = spec_parse_linux (c, v, &s->linux_);
+		if (ret < 0)
+			return ret;
+		spec_pop (c, mark);
+	}
+	return spec_validate (c, s);
+}
+
+static int tokenize (struct spec_ctx *c, const char *json, size_t len, json_object **out)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *root;
+	size_t end;
+
+	if (len > SPEC_MAX_SIZE)
+		return spec_err (c, "file is larger than %u bytes", SPEC_MAX_SIZE);
+	tok = json_tokener_new ();
+	if (tok == NULL)
+		return keel_error (c->err, ENOMEM, "%s: JSON parser", c->name);
+	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex (tok, json, (int)len);
+	jerr = json_tokener_get_error (tok);
+	end = json_tokener_get_parse_end (tok);
+	json_tokener_free (tok);
+	if (jerr == json_tokener_continue)
+		return spec_err (c, "invalid JSON: unexpected end of input");
+	if (root == NULL)
+		return spec_err (c, "invalid JSON at byte %zu: %s", end,
+		                 json_tokener_error_desc (jerr));
+	/* json-c stops after the first complete value: anything but
+	 * whitespace after it is a second value, which JSON does not allow. */
+	for (; end < len; end++) {
+		if (!strchr (" \t\r\n", json[end]) || json[end] == '\0') {
+			json_object_put (root);
+			return spec_err (
+			        c, "invalid JSON at byte %zu: data after the top-level value", end);
+		}
+	}
+	if (!json_object_is_type (root, json_type_object)) {
+		int ret = spec_err_type (c, "a JSON object", root);
+		json_object_put (root);
+		return ret;
+	}
+	*out = root;
+	return 0;
+}
+
+int spec_parse (const char *name, const char *json, size_t len, const char *bundle,
+                struct spec **out, struct keel_error **err)
+{
+	struct spec_ctx c = {.name = name ? name : "config.json", .err = err};
+	json_object *root = NULL;
+	struct spec *s;
+	int ret;
+
+	ret = tokenize (&c, json, len, &root);
+	if (ret < 0)
+		return ret;
+	s = xmalloc0 (sizeof (*s));
+	ret = decode (&c, root, bundle, s);
+	json_object_put (root);
+	if (ret < 0) {
+		spec_free (s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+int spec_load (const char *path, const char *bundle, struct spec **out, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+	const char *base = strrchr (path, '/');
+	size_t len = 0;
+	int ret;
+
+	ret = read_file (path, SPEC_MAX_SIZE + 1, &buf, &len, err);
+	if (ret < 0)
+		return ret;
+	return spec_parse (base ? base + 1 : path, buf, len, bundle, out, err);
+}

@@ -1,0 +1,124 @@
+/* Rules that tie several parts of config.json together, checked once the
+ * whole file is decoded: what only makes sense inside a namespace the
+ * container does (or does not) get. */
+#include "runtime/spec-parse.h"
+
+#include <string.h>
+
+#include "lib/util.h"
+
+/* A new namespace of this kind, not one joined by path. */
+static bool creates_ns (const struct spec *s, enum spec_ns_kind kind)
+{
+	const struct spec_namespace *ns = spec_get_namespace (s, kind);
+
+	return ns != NULL && ns->path == NULL;
+}
+
+static int check_uts (struct spec_ctx *c, const struct spec *s)
+{
+	/* config.md: "you can only set this if your bundle creates a new UTS
+	 * namespace"; otherwise it would rename the host. */
+	if (s->hostname && s->hostname[0] && !spec_has_namespace (s, NS_UTS)) {
+		spec_push_key (c, "hostname");
+		return spec_err (c, "needs a UTS namespace in linux.namespaces");
+	}
+	if (s->domainname && s->domainname[0] && !spec_has_namespace (s, NS_UTS)) {
+		spec_push_key (c, "domainname");
+		return spec_err (c, "needs a UTS namespace in linux.namespaces");
+	}
+	return 0;
+}
+
+static int check_user_ns (struct spec_ctx *c, const struct spec *s)
+{
+	const struct spec_linux *l = &s->linux_;
+	bool any_maps = l->n_uid_mappings > 0 || l->n_gid_mappings > 0;
+
+	if (creates_ns (s, NS_USER)) {
+		if (l->n_uid_mappings == 0) {
+			spec_push_key (c, "linux");
+			spec_push_key (c, "uidMappings");
+			return spec_err (c, "required when a new user namespace is created");
+		}
+		if (l->n_gid_mappings == 0) {
+			spec_push_key (c, "linux");
+			spec_push_key (c, "gidMappings");
+			return spec_err (c, "required when a new user namespace is created");
+		}
+	} else if (any_maps && !spec_has_namespace (s, NS_USER)) {
+		spec_push_key (c, "linux");
+		spec_push_key (c, l->n_uid_mappings ? "uidMappings" : "gidMappings");
+		return spec_err (c, "given, but linux.namespaces has no user namespace");
+	}
+	return 0;
+}
+
+static int check_time_ns (struct spec_ctx *c, const struct spec *s)
+{
+	const struct spec_linux *l = &s->linux_;
+
+	/* Offsets can only be written before the first process enters a new
+	 * time namespace. */
+	if ((l->time_monotonic.present || l->time_boottime.present) && !creates_ns (s, NS_TIME)) {
+		spec_push_key (c, "linux");
+		spec_push_key (c, "timeOffsets");
+		return spec_err (c, "needs a new time namespace in linux.namespaces");
+	}
+	return 0;
+}
+
+/* Which namespace a sysctl belongs to (the kernel's list, as runc and crun
+ * use it); NS_KIND_MAX for the host-global ones keel refuses to change. */
+static enum spec_ns_kind sysctl_ns (const char *key)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+	                                  "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+	                                  "kernel.shmmni", "kernel.shm_rmid_forced"};
+	char name[256];
+	size_t i;
+
+	/* "net/ipv4/ip_forward" is the same as "net.ipv4.ip_forward". */
+	for (i = 0; key[i] && i < sizeof name - 1; i++)
+		name[i] = key[i] == '/' ? '.' : key[i];
+	name[i] = '\0';
+	if (strncmp (name, "net.", 4) == 0)
+		return NS_NETWORK;
+	if (strncmp (name, "fs.mqueue.", 10) == 0)
+		return NS_IPC;
+	for (i = 0; i < ARRAY_SIZE (ipc); i++)
+		if (strcmp (name, ipc[i]) == 0)
+			return NS_IPC;
+	if (strcmp (name, "kernel.hostname") == 0 || strcmp (name, "kernel.domainname") == 0)
+		return NS_UTS;
+	return NS_KIND_MAX;
+}
+
+static int check_sysctl (struct spec_ctx *c, const struct spec *s)
+{
+	const struct spec_map *m = &s->linux_.sysctl;
+
+	for (size_t i = 0; i < m->n; i++) {
+		enum spec_ns_kind k = sysctl_ns (m->e[i].key);
+
+		if (k != NS_KIND_MAX && spec_has_namespace (s, k))
+			continue;
+		spec_push_key (c, "linux");
+		spec_push_key (c, "sysctl");
+		spec_push_key (c, m->e[i].key);
+		if (k == NS_KIND_MAX)
+			return spec_err (c, "not a namespaced sysctl: it would change the host");
+		return spec_err (c, "needs a %s namespace in linux.namespaces", spec_ns_name (k));
+	}
+	return 0;
+}
+
+int spec_validate (struct spec_ctx *c, const struct spec *s)
+{
+	int ret;
+
+	if ((ret = check_uts (c, s)) < 0 || (ret = check_user_ns (c, s)) < 0 ||
+	    (ret = check_time_ns (c, s)) < 0 || (ret = check_sysctl (c, s)) < 0)
+		return ret;
+	return 0;
+}
