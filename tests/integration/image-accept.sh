@@ -129,27 +129,44 @@ if [ $have_spec = 1 ]; then
 	is "$out" accepted "the runtime's spec_load accepts umoci's untouched config.json"
 fi
 
-# Run it for real when the runtime can.
-rt=$dev/keel
-if "$rt" runtime --help >/dev/null 2>&1 && ! "$rt" runtime --help 2>&1 | grep -q 'not built'; then
-	b=$t/run
-	mkdir "$b"
-	"$IMPORT" -q --name run "$t/img" "$b"
-	jq '.process.args = ["/bin/sh", "-c", "cat /keep.txt; ls /data; id -u; id -G; echo $FOO; pwd"]' \
-		"$b/run/config.json" >"$b/c" && mv "$b/c" "$b/run/config.json"
-	id=keel-image-accept-$$
-	out=$(cd "$b/run" && timeout 30 "$rt" runtime --root "$t/state" run "$id" 2>&1)
-	rc=$?
-	"$rt" runtime --root "$t/state" delete -f "$id" >/dev/null 2>&1
-	is "$rc" 0 "keel runtime runs the imported bundle"
-	is "$out" "keep-v2
+# Run it for real: with keel's runtime once it is built, and with runc (the
+# reference runtime, which runs as is on this host) as a cross-check.
+b=$t/run
+mkdir "$b"
+"$IMPORT" -q --name run "$t/img" "$b"
+jq '.process.args = ["/bin/sh", "-c",
+	"cat /keep.txt; ls -A /data; id -u; id -G; echo $FOO; pwd; touch /cache/w && echo cache-writable; touch /x 2>&1 || echo rootfs-read-only; hostname"]' \
+	"$b/run/config.json" >"$b/c" && mv "$b/c" "$b/run/config.json"
+want="keep-v2
 c
 1000
 1000 10 29
 bar
-/srv" "inside: layer 2's file, the opaque dir, uid, groups, env and cwd from the image"
+/srv
+cache-writable
+touch: /x: Read-only file system
+rootfs-read-only
+run"
+run_with() { # run_with NAME RUNTIME...: run the bundle, compare its output
+	n=$1
+	shift
+	id=keel-image-accept-$$-$n
+	out=$(cd "$b/run" && timeout 60 "$@" --root "$t/state-$n" run "$id" 2>&1 </dev/null)
+	rc=$?
+	"$@" --root "$t/state-$n" delete -f "$id" >/dev/null 2>&1
+	is "$rc" 0 "$n runs the imported bundle"
+	is "$out" "$want" "$n: layer 2's file, the opaque dir, uid, groups, env, cwd, a writable volume, a read-only root"
+}
+rt=$dev/keel
+if "$rt" runtime --help >/dev/null 2>&1 && ! "$rt" runtime --help 2>&1 | grep -q 'not built'; then
+	run_with keel "$rt" runtime
 else
 	skip "keel runtime runs the imported bundle" "keel runtime is not built into $rt yet"
+fi
+if command -v runc >/dev/null 2>&1; then
+	run_with runc runc
+else
+	skip "runc runs the imported bundle" "runc is not installed"
 fi
 
 done_testing

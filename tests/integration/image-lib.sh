@@ -49,11 +49,12 @@ fixture_rootfs() {
 	echo b >"$d/data/b"
 	echo x >"$d/olddir/sub/x"
 	chmod 1777 "$d/tmp"
+	chown -R 0:0 "$d"
 }
 
+# Owners are kept (numerically), so a fixture can hold a non-root directory.
 fixture_layer() {
-	tar -C "$1" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-		-cf "$2" . || return 1
+	tar -C "$1" --sort=name --mtime=@0 --numeric-owner -cf "$2" . || return 1
 	if [ "${3:-}" = gzip ]; then
 		gzip -n -9 "$2" && mv "$2.gz" "$2"
 	fi
@@ -122,6 +123,10 @@ fixture_base_layers() {
 	: >"$1/l2/data/.wh..wh..opq"
 	echo c >"$1/l2/data/c"
 	echo keep-v2 >"$1/l2/keep.txt"
+	mkdir -p "$1/l2/cache"
+	chown -R 0:0 "$1/l2"
+	chown 1000:1000 "$1/l2/cache"
+	chmod 0750 "$1/l2/cache"
 	fixture_layer "$1/l1" "$1/L1.tar"
 	fixture_layer "$1/l2" "$1/L2.tar" gzip
 	cat >"$1/cfg.json" <<-'C'

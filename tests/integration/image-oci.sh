@@ -48,7 +48,9 @@ is "$(j .root)" '{"path":"rootfs","readonly":true}' "read-only rootfs"
 is "$(j .hostname)" '"web"' "hostname is the entry name"
 is "$(j '[.linux.namespaces[].type]')" '["cgroup","ipc","mount","network","pid","uts"]' "namespaces"
 is "$(j '[.mounts[].destination]')" '["/proc","/dev","/dev/pts","/dev/shm","/dev/mqueue","/sys","/sys/fs/cgroup","/cache","/var/data"]' "default mounts then the image's volumes"
-is "$(j '.mounts[] | select(.destination == "/var/data") | [.type, .source]')" '["tmpfs","none"]' "a volume is a tmpfs"
+is "$(j '.mounts[] | select(.destination == "/var/data") | [.type, .source, .options]')" '["tmpfs","none",["rw","nosuid","nodev","noexec","relatime"]]' "a volume is a tmpfs"
+is "$(j '.mounts[] | select(.destination == "/cache") | .options')" '["rw","nosuid","nodev","noexec","relatime","mode=0750","uid=1000","gid=1000"]' \
+	"a volume's tmpfs takes the mode and owner of the image's directory"
 [ -d "$r/var/data" ] && [ -d "$r/cache" ]
 check "volume mount points exist in the read-only rootfs"
 is "$(j '.annotations["org.opencontainers.image.exposedPorts"]')" '"53/udp,8080/tcp"' "ExposedPorts noted as an annotation"
