@@ -28,7 +28,8 @@ KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
 	KCONFIG_AUTOHEADER=$(AUTOHEADER) KCONFIG_TRISTATE=$(O)/include/config/tristate.conf
 
 .DEFAULT_GOAL := all
-.PHONY: all dev asan check check-unit check-asan clean distclean deps run \
+
+.PHONY: packages all dev asan check check-unit check-asan clean distclean deps run \
 	defconfig menuconfig oldconfig olddefconfig savedefconfig bench format FORCE
 
 # ---- configuration --------------------------------------------------------
@@ -57,7 +58,7 @@ $(AUTOCONF) $(AUTOHEADER): $(CONFIG) Kconfig
 	$(Q)touch $(AUTOCONF) $(AUTOHEADER)
 
 CONFIG_GOALS := %_defconfig defconfig menuconfig oldconfig olddefconfig savedefconfig \
-	clean distclean deps dev asan check check-unit check-asan run bench format
+	clean distclean packages deps dev asan check check-unit check-asan run bench format
 ifeq ($(filter $(CONFIG_GOALS),$(MAKECMDGOALS)),)
 -include $(AUTOCONF)
 endif
@@ -162,6 +163,11 @@ $(SYSROOT)/.stamp: $(wildcard deps/*)
 
 # The config-only goals above never read auto.conf; these build variants
 # re-enter make with their own O= so each gets a complete, consistent set.
+# Debian packages the build, tests and demo need (apt-get as root; a no-op
+# when everything is installed).
+packages:
+	$(Q)./deps/packages.sh
+
 deps:
 	$(Q)./deps/build.sh $(SYSROOT)
 
@@ -175,9 +181,11 @@ asan:
 
 # Unit tests in the dev build; integration and QEMU tests use the static
 # build/keel (the binary users ship) unless KEEL= says otherwise.
-check: dev
+check: packages
+	$(Q)$(MAKE) --no-print-directory dev
+	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory O=build all
-	$(Q)./tests/run.sh --build build --dev build/dev
+	$(Q)./tests/check.sh
 
 check-unit: dev
 	$(Q)./tests/run.sh --build build/dev --dev build/dev --only unit
@@ -185,7 +193,7 @@ check-unit: dev
 check-asan: asan
 	$(Q)./tests/run.sh --build build/asan --dev build/asan --only unit,integration
 
-run:
+run: packages
 	$(Q)$(MAKE) --no-print-directory O=build all
 	$(Q)./tests-qemu/run-demo.sh --keel build/keel containers.d
 

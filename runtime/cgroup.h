@@ -21,7 +21,11 @@ const char *cgroup_unified_root (void);
 /* Resolve cgroupsPath (absolute, relative, or NULL -> default_rel) to an
  * absolute directory under the unified root, create it and its parents
  * (enabling the controllers the resources need in each parent's
- * subtree_control), and apply res.  *abs_path gets the malloc'd path. */
+ * subtree_control), and apply res.  *abs_path gets the malloc'd path.
+ * "/a/b" is under the unified root; a relative "a/b" is joined under the
+ * parent of the caller's own cgroup, as runc does; default_rel is always
+ * under the unified root (as crun's default).  ".." is refused.  On failure
+ * the directories it made are removed again. */
 int cgroup_create (const char *cgroups_path, const char *default_rel,
 		   const struct spec_resources *res, char **abs_path, struct keel_error **err);
 int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err);

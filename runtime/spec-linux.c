@@ -270,7 +270,7 @@ static bool has_dotdot (const char *p)
 
 static int parse_cgroups_path (struct spec_ctx *c, json_object *lv, struct spec_linux *l)
 {
-	int ret = spec_opt_string (c, lv, "cgroupsPath", &l->cgroups_path);
+	int ret = spec_opt_string_or_null (c, lv, "cgroupsPath", &l->cgroups_path);
 
 	if (ret <= 0)
 		return ret;

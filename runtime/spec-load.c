@@ -162,7 +162,7 @@ static int parse_root (struct spec_ctx *c, json_object *root, struct spec *s)
 /* sethostname(2) and setdomainname(2) take at most 64 bytes. */
 static int parse_name (struct spec_ctx *c, json_object *root, const char *key, char **out)
 {
-	int ret = spec_opt_string (c, root, key, out);
+	int ret = spec_opt_string_or_null (c, root, key, out);
 
 	if (ret <= 0)
 		return ret;

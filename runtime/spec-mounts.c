@@ -205,10 +205,11 @@ static int parse_mount (struct spec_ctx *c, json_object *e, struct spec_mount *m
 	if (ret < 0)
 		return ret;
 	/* runc and crun treat type "bind" as a bind mount even without the
-	 * option; a bind mount needs something to bind. */
+	 * option; a new bind mount (not a remount) needs something to bind. */
 	if (m->type && strcmp (m->type, "bind") == 0)
 		m->bind = true;
-	if (m->bind && (m->source == NULL || m->source[0] == '\0')) {
+	if (m->bind && (m->flags & MS_REMOUNT) == 0 &&
+	    (m->source == NULL || m->source[0] == '\0')) {
 		spec_push_key (c, "source");
 		return spec_err (c, "required for a bind mount");
 	}

@@ -82,10 +82,6 @@ int spec_err_type (struct spec_ctx *c, const char *what, json_object *v)
 	case json_type_string:
 		return spec_err (c, "expected %s, got string %s", what,
 		                 spec_q (c, json_object_get_string (v)));
-	case json_type_int:
-	case json_type_double:
-		return spec_err (c, "expected %s, got number %s", what,
-		                 json_object_to_json_string (v));
 	case json_type_boolean:
 		return spec_err (c, "expected %s, got %s", what,
 		                 json_object_get_boolean (v) ? "true" : "false");
@@ -203,6 +199,9 @@ int spec_int_value (struct spec_ctx *c, json_object *v, enum spec_int_kind kind,
 	int64_t i;
 	uint64_t u;
 
+	/* 1.5 or 1e3: say which number, the type alone would confuse. */
+	if (json_object_is_type (v, json_type_double))
+		return spec_err (c, "expected %s, got %s", what, json_object_to_json_string (v));
 	if (!json_object_is_type (v, json_type_int))
 		return spec_err_type (c, what, v);
 	i = json_object_get_int64 (v);
@@ -243,7 +242,8 @@ int spec_int_range (struct spec_ctx *c, json_object *v, int64_t min, int64_t max
 
 		snprintf (what, sizeof what, "an integer from %lld to %lld", (long long)min,
 		          (long long)max);
-		if (json_object_is_type (v, json_type_int))
+		if (json_object_is_type (v, json_type_int) ||
+		    json_object_is_type (v, json_type_double))
 			return spec_err (c, "expected %s, got %s", what,
 			                 json_object_to_json_string (v));
 		return spec_err_type (c, what, v);
@@ -314,6 +314,18 @@ int spec_opt_string (struct spec_ctx *c, json_object *obj, const char *key, char
 		return ret;
 	spec_pop (c, mark);
 	return 1;
+}
+
+int spec_opt_string_or_null (struct spec_ctx *c, json_object *obj, const char *key, char **out)
+{
+	int ret = spec_opt_string (c, obj, key, out);
+
+	if (ret > 0 && (*out)[0] == '\0') {
+		free (*out);
+		*out = NULL;
+		return 0;
+	}
+	return ret;
 }
 
 int spec_req_string (struct spec_ctx *c, json_object *obj, const char *key, char **out)

@@ -59,6 +59,9 @@ int spec_strv_value (struct spec_ctx *c, json_object *v, struct spec_strv *out);
 
 /* Getters for obj.key. */
 int spec_opt_string (struct spec_ctx *c, json_object *obj, const char *key, char **out);
+/* The same, but "" counts as absent (hostname, cgroupsPath: runc treats an
+ * empty string as "not set"), so consumers only test for NULL. */
+int spec_opt_string_or_null (struct spec_ctx *c, json_object *obj, const char *key, char **out);
 int spec_req_string (struct spec_ctx *c, json_object *obj, const char *key, char **out);
 int spec_opt_bool (struct spec_ctx *c, json_object *obj, const char *key, bool *out);
 int spec_opt_int (struct spec_ctx *c, json_object *obj, const char *key, enum spec_int_kind kind,
@@ -90,8 +93,9 @@ int spec_parse_hooks (struct spec_ctx *c, json_object *root, struct spec_hooks *
 int spec_parse_linux (struct spec_ctx *c, json_object *v, struct spec_linux *l);
 int spec_parse_resources (struct spec_ctx *c, json_object *v, struct spec_resources *r);
 int spec_parse_seccomp (struct spec_ctx *c, json_object *v, struct spec_seccomp *sc);
-/* Cross-field rules that need the whole config (namespaces vs hostname). */
-int spec_validate (struct spec_ctx *c, const struct spec *s);
+/* Cross-field rules that need the whole config (namespaces vs hostname);
+ * also fills the default user namespace mappings. */
+int spec_validate (struct spec_ctx *c, struct spec *s);
 
 /* Release helpers (spec-free.c). */
 void spec_strv_free (struct spec_strv *v);

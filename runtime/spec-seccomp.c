@@ -253,10 +253,9 @@ static int check_notify (struct spec_ctx *c, struct spec_seccomp *sc)
 	}
 	for (size_t i = 0; i < sc->n_syscalls; i++)
 		notify |= sc->syscalls[i].action == ACT_NOTIFY;
-	if (notify && (sc->listener_path == NULL || sc->listener_path[0] == '\0'))
+	if (notify && sc->listener_path == NULL)
 		return spec_err_missing (c, "listenerPath");
-	if (sc->listener_path && sc->listener_path[0] &&
-	    !spec_path_is_absolute (sc->listener_path)) {
+	if (sc->listener_path && !spec_path_is_absolute (sc->listener_path)) {
 		spec_push_key (c, "listenerPath");
 		return spec_err (c, "%s is not an absolute path", spec_q (c, sc->listener_path));
 	}
@@ -274,7 +273,7 @@ int spec_parse_seccomp (struct spec_ctx *c, json_object *v, struct spec_seccomp 
 	                        "seccomp architecture")) < 0 ||
 	    (ret = spec_opt_strv (c, v, "flags", &sc->flags)) < 0 ||
 	    (ret = check_names (c, "flags", &sc->flags, flag_known, "seccomp flag")) < 0 ||
-	    (ret = spec_opt_string (c, v, "listenerPath", &sc->listener_path)) < 0 ||
+	    (ret = spec_opt_string_or_null (c, v, "listenerPath", &sc->listener_path)) < 0 ||
 	    (ret = spec_opt_string (c, v, "listenerMetadata", &sc->listener_metadata)) < 0 ||
 	    (ret = parse_syscalls (c, v, sc)) < 0 || (ret = check_notify (c, sc)) < 0)
 		return ret;

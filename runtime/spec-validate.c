@@ -4,6 +4,7 @@
 #include "runtime/spec-parse.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 
@@ -30,23 +31,36 @@ static int check_uts (struct spec_ctx *c, const struct spec *s)
 	return 0;
 }
 
-static int check_user_ns (struct spec_ctx *c, const struct spec *s)
+/* crun's fallback when a new user namespace has no mapping: the caller's
+ * id becomes the container's root; for root itself, ids 0..N map to
+ * themselves so the process's own uid/gid exists inside. */
+static struct spec_idmapping *default_mapping (uint32_t host_id, uint32_t process_id)
 {
-	const struct spec_linux *l = &s->linux_;
-	bool any_maps = l->n_uid_mappings > 0 || l->n_gid_mappings > 0;
+	struct spec_idmapping *m = spec_alloc_array (1, sizeof (*m));
+
+	m->container_id = 0;
+	m->host_id = host_id;
+	m->size = host_id != 0 ? 1 : (process_id == UINT32_MAX ? UINT32_MAX : process_id + 1);
+	return m;
+}
+
+static int check_user_ns (struct spec_ctx *c, struct spec *s)
+{
+	struct spec_linux *l = &s->linux_;
 
 	if (creates_ns (s, NS_USER)) {
 		if (l->n_uid_mappings == 0) {
-			spec_push_key (c, "linux");
-			spec_push_key (c, "uidMappings");
-			return spec_err (c, "required when a new user namespace is created");
+			l->uid_mappings = default_mapping (geteuid (), s->process.user.uid);
+			l->n_uid_mappings = 1;
+			l->default_uid_mappings = true;
 		}
 		if (l->n_gid_mappings == 0) {
-			spec_push_key (c, "linux");
-			spec_push_key (c, "gidMappings");
-			return spec_err (c, "required when a new user namespace is created");
+			l->gid_mappings = default_mapping (getegid (), s->process.user.gid);
+			l->n_gid_mappings = 1;
+			l->default_gid_mappings = true;
 		}
-	} else if (any_maps && !spec_has_namespace (s, NS_USER)) {
+	} else if ((l->n_uid_mappings > 0 || l->n_gid_mappings > 0) &&
+	           !spec_has_namespace (s, NS_USER)) {
 		spec_push_key (c, "linux");
 		spec_push_key (c, l->n_uid_mappings ? "uidMappings" : "gidMappings");
 		return spec_err (c, "given, but linux.namespaces has no user namespace");
@@ -113,7 +127,7 @@ static int check_sysctl (struct spec_ctx *c, const struct spec *s)
 	return 0;
 }
 
-int spec_validate (struct spec_ctx *c, const struct spec *s)
+int spec_validate (struct spec_ctx *c, struct spec *s)
 {
 	int ret;
 

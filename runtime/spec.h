@@ -42,12 +42,13 @@ struct spec_root {
 
 struct spec_mount {
 	char *destination;
-	char *type;               /* NULL when absent (a bind mount) */
+	char *type;               /* NULL when absent; "bind" also sets bind (as runc/crun) */
 	char *source;             /* NULL when absent */
 	struct spec_strv options; /* as written */
-	/* Decoded from options with libmount's tables at load time: */
-	unsigned long flags;       /* MS_* to set */
-	unsigned long clear_flags; /* MS_* named with a "no"/"rw" form */
+	/* Decoded from options with libmount's tables at load time, later
+	 * options overriding earlier ones ("ro","rw" ends read-write): */
+	unsigned long flags;       /* MS_* to set (MS_REMOUNT too if asked) */
+	unsigned long clear_flags; /* MS_* named with a "no"/"rw" form: to clear */
 	unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE [|MS_REC] */
 	bool bind, recursive;      /* bind / rbind */
 	bool rro;                  /* "rro": recursive read-only (mount_setattr) */
@@ -57,7 +58,10 @@ struct spec_mount {
 	uint64_t rec_attr_set, rec_attr_clr;
 	bool idmap, idmap_recursive; /* "idmap" / "ridmap" (1.2) */
 	bool tmpcopyup;              /* crun's "tmpcopyup" for tmpfs */
-	char *data;                  /* the remaining filesystem-specific options, comma-joined */
+	/* The remaining filesystem-specific options, comma-joined, or NULL.
+	 * fstab-only words (defaults, nofail, _netdev, x-*, ...) are dropped;
+	 * loop/verity options are refused at load time. */
+	char *data;
 	struct spec_idmapping *uid_mappings; /* idmapped mounts (1.1+) */
 	size_t n_uid_mappings;
 	struct spec_idmapping *gid_mappings;
@@ -286,7 +290,9 @@ struct spec_seccomp_arg {
 
 struct spec_seccomp_syscall {
 	struct spec_strv names;
-	uint32_t action; /* SCMP_ACT_* value, with errno/ret folded in */
+	/* SCMP_ACT_* (= SECCOMP_RET_*) value; for ERRNO and TRACE the errno
+	 * (EPERM when errnoRet is absent) is folded in. */
+	uint32_t action;
 	bool has_errno_ret;
 	unsigned errno_ret;
 	struct spec_seccomp_arg *args;
@@ -301,7 +307,7 @@ struct spec_seccomp {
 	struct spec_strv architectures; /* "SCMP_ARCH_X86_64" */
 	struct spec_strv flags;         /* "SECCOMP_FILTER_FLAG_LOG" */
 	unsigned flag_bits;             /* the same as SECCOMP_FILTER_FLAG_* bits */
-	char *listener_path;
+	char *listener_path;            /* absolute; NULL when absent or "" */
 	char *listener_metadata;
 	struct spec_seccomp_syscall *syscalls;
 	size_t n_syscalls;
@@ -320,10 +326,15 @@ struct spec_linux {
 	size_t n_uid_mappings;
 	struct spec_idmapping *gid_mappings;
 	size_t n_gid_mappings;
+	/* A new user namespace came without uidMappings/gidMappings: as crun
+	 * does, spec_load() filled in container root -> the caller's euid
+	 * (egid), or, when the caller is root, the identity map of ids 0 to
+	 * process.user.uid (gid). */
+	bool default_uid_mappings, default_gid_mappings;
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_device *devices;
 	size_t n_devices;
-	char *cgroups_path; /* NULL: keel picks one from the container id */
+	char *cgroups_path; /* NULL (absent or ""): keel picks one from the container id */
 	struct spec_resources resources;
 	unsigned long rootfs_propagation; /* MS_* or 0 when absent */
 	struct spec_strv masked_paths;
@@ -347,8 +358,8 @@ struct spec {
 	size_t n_mounts;
 	bool has_process;
 	struct spec_process process;
-	char *hostname;
-	char *domainname;
+	char *hostname;   /* NULL when absent or "" (runc: "" means unset) */
+	char *domainname; /* likewise */
 	struct spec_hooks hooks;
 	struct spec_map annotations;
 	bool has_linux;

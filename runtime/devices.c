@@ -1,0 +1,346 @@
+/* The container's /dev; see devices.h. */
+#include "runtime/devices.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct dev_node {
+	const char *path; /* "/dev/null" */
+	mode_t type;      /* S_IFCHR, S_IFBLK, S_IFIFO */
+	unsigned major, minor;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* The devices runtime-spec config-linux.md "Default Devices" requires. */
+static const struct dev_node default_nodes[] = {
+        {"/dev/null", S_IFCHR, 1, 3, 0666, 0, 0},    {"/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0},
+        {"/dev/full", S_IFCHR, 1, 7, 0666, 0, 0},    {"/dev/random", S_IFCHR, 1, 8, 0666, 0, 0},
+        {"/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0}, {"/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0},
+};
+
+static const struct {
+	const char *target, *path;
+} default_links[] = {
+        {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+        {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+        {"/proc/kcore", "/dev/core"},       {"pts/ptmx", "/dev/ptmx"},
+};
+
+#define MAX_SYMLINKS 40
+
+/* Without openat2 (kernels before 5.6, valgrind): the same semantics by
+ * hand.  Walk one component at a time with O_NOFOLLOW, keeping the fd of
+ * every directory on a stack: ".." pops (never past rootfd), a symlink is
+ * read and its target spliced in front of the rest (absolute ones restart
+ * at rootfd).  Every step is relative to an fd already inside the root. */
+static int open_in_root_by_hand (int rootfd, const char *path, int flags)
+{
+	cleanup_free char *rest = xstrdup (path);
+	cleanup_free int *stack = NULL;
+	size_t depth = 0, cap = 0;
+	int links = 0, ret = -1, saved;
+
+	stack = xmalloc0 (sizeof (int) * (cap = 16));
+	stack[0] = rootfd;
+	for (;;) {
+		char *p = rest, *comp, *next_rest;
+		int fd, cur = stack[depth];
+		struct stat st;
+
+		p += strspn (p, "/");
+		if (*p == '\0') {
+			ret = openat (cur, ".", flags | O_CLOEXEC);
+			break;
+		}
+		comp = p;
+		p += strcspn (p, "/");
+		next_rest = xstrdup (p);
+		*p = '\0';
+		if (strcmp (comp, ".") == 0) {
+			free (rest);
+			rest = next_rest;
+			continue;
+		}
+		if (strcmp (comp, "..") == 0) {
+			if (depth > 0)
+				close (stack[depth--]);
+			free (rest);
+			rest = next_rest;
+			continue;
+		}
+		fd = openat (cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat (fd, &st) < 0) {
+			saved = errno;
+			if (fd >= 0)
+				close (fd);
+			free (next_rest);
+			errno = saved;
+			break;
+		}
+		if (S_ISLNK (st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat (fd, "", target, sizeof target - 1);
+
+			close (fd);
+			if (n < 0 || ++links > MAX_SYMLINKS) {
+				free (next_rest);
+				errno = n < 0 ? errno : ELOOP;
+				break;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				while (depth > 0)
+					close (stack[depth--]);
+			free (rest);
+			rest = xasprintf ("%s/%s", target, next_rest);
+			free (next_rest);
+			continue;
+		}
+		if (depth + 1 == cap) {
+			int *ns = realloc (stack, sizeof (int) * (cap *= 2));
+			if (ns == NULL) {
+				close (fd);
+				free (next_rest);
+				errno = ENOMEM;
+				break;
+			}
+			stack = ns;
+		}
+		stack[++depth] = fd;
+		free (rest);
+		rest = next_rest;
+	}
+	saved = errno;
+	while (depth > 0)
+		close (stack[depth--]);
+	errno = saved;
+	return ret;
+}
+
+/* openat2 with RESOLVE_IN_ROOT: ".." and absolute symlinks stop at root,
+ * so nothing resolved here leaves the rootfs. */
+static int open_in_root (int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+	        .flags = (uint64_t)flags | O_CLOEXEC,
+	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		path = ".";
+	do
+		fd = (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ENOSYS)
+		return open_in_root_by_hand (rootfd, path, flags);
+	return fd;
+}
+
+/* Open (creating as needed, mode 0755) the directory that will hold path's
+ * last component, inside rootfd; *base points into path at that
+ * component.  Each level is re-resolved from the root, so a symlink in the
+ * image still resolves inside it. */
+static int open_parent (int rootfd, const char *path, const char **base, struct keel_error **err)
+{
+	cleanup_free char *dir = xstrdup (path);
+	cleanup_free char *prefix = xstrdup ("");
+	cleanup_close int cur = -1;
+	char *slash, *comp, *save = NULL;
+
+	slash = strrchr (dir, '/');
+	*base = path + (slash ? (size_t)(slash - dir) + 1 : 0);
+	if (**base == '\0' || strcmp (*base, ".") == 0 || strcmp (*base, "..") == 0)
+		return keel_error (err, 0, "devices: invalid path `%s`", path);
+	if (slash == NULL)
+		dir[0] = '\0';
+	else
+		*slash = '\0';
+
+	cur = open_in_root (rootfd, "/", O_PATH | O_DIRECTORY);
+	if (cur < 0)
+		return keel_error (err, errno, "devices: open the rootfs");
+	for (comp = strtok_r (dir, "/", &save); comp; comp = strtok_r (NULL, "/", &save)) {
+		char *np = xasprintf ("%s/%s", prefix, comp);
+		int next;
+
+		free (prefix);
+		prefix = np;
+		next = open_in_root (rootfd, prefix, O_PATH | O_DIRECTORY);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
+				return keel_error (err, errno, "devices: mkdir `%s`", prefix);
+			next = open_in_root (rootfd, prefix, O_PATH | O_DIRECTORY);
+		}
+		if (next < 0)
+			return keel_error (err, errno, "devices: open `%s` in the rootfs", prefix);
+		close (cur);
+		cur = next;
+	}
+	return steal_fd (&cur);
+}
+
+/* Bind-mount src onto the (new, empty) file base in dirfd.  The target is
+ * named through an O_PATH fd so the mount lands exactly there. */
+static int bind_onto (const char *src, int dirfd, const char *base, const char *what,
+                      struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	char target[64];
+
+	fd = openat (dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = openat (dirfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "devices: create mount point `%s`", what);
+	snprintf (target, sizeof target, "/proc/self/fd/%d", fd);
+	if (mount (src, target, "none", MS_BIND, NULL) < 0)
+		return keel_error (err, errno, "devices: bind `%s` on `%s`", src, what);
+	return 0;
+}
+
+static int make_node (int rootfd, const struct dev_node *n, bool in_userns, struct keel_error **err)
+{
+	cleanup_close int dirfd = -1;
+	const char *base;
+	dev_t dev = makedev (n->major, n->minor);
+
+	dirfd = open_parent (rootfd, n->path, &base, err);
+	if (dirfd < 0)
+		return dirfd;
+	/* A user namespace may not mknod: use the host's node instead, as
+	 * runc does (its owner and mode are the host's). */
+	if (in_userns && n->type != S_IFIFO)
+		return bind_onto (n->path, dirfd, base, n->path, err);
+	if (mknodat (dirfd, base, n->type | (n->mode & 07777), dev) < 0) {
+		if (errno != EEXIST)
+			return keel_error (err, errno, "devices: mknod `%s`", n->path);
+		/* A linux.devices entry replaces what is there. */
+		if (unlinkat (dirfd, base, 0) < 0)
+			return keel_error (err, errno, "devices: replace `%s`", n->path);
+		if (mknodat (dirfd, base, n->type | (n->mode & 07777), dev) < 0)
+			return keel_error (err, errno, "devices: mknod `%s`", n->path);
+	}
+	/* mknod applies the umask; the config's mode is exact. */
+	if (fchmodat (dirfd, base, n->mode & 07777, 0) < 0)
+		return keel_error (err, errno, "devices: chmod `%s`", n->path);
+	if (fchownat (dirfd, base, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return keel_error (err, errno, "devices: chown `%s` to %u:%u", n->path,
+		                   (unsigned)n->uid, (unsigned)n->gid);
+	return 0;
+}
+
+static int make_link (int rootfd, const char *target, const char *path, struct keel_error **err)
+{
+	cleanup_close int dirfd = -1;
+	const char *base;
+
+	dirfd = open_parent (rootfd, path, &base, err);
+	if (dirfd < 0)
+		return dirfd;
+	if (symlinkat (target, dirfd, base) < 0 && errno != EEXIST)
+		return keel_error (err, errno, "devices: symlink `%s` -> `%s`", path, target);
+	return 0;
+}
+
+static int spec_node (const struct spec_device *d, struct dev_node *n, struct keel_error **err)
+{
+	memset (n, 0, sizeof *n);
+	n->path = d->path;
+	switch (d->type) {
+	case 'c':
+	case 'u':
+		n->type = S_IFCHR;
+		break;
+	case 'b':
+		n->type = S_IFBLK;
+		break;
+	case 'p':
+		n->type = S_IFIFO;
+		break;
+	default:
+		return keel_error (err, 0, "devices: `%s`: unknown type '%c'", d->path, d->type);
+	}
+	if (d->path == NULL || strncmp (d->path, "/dev/", 5) != 0 || strstr (d->path, "/../"))
+		return keel_error (err, 0, "devices: `%s` is not a path under /dev",
+		                   d->path ? d->path : "");
+	n->major = (unsigned)d->major;
+	n->minor = (unsigned)d->minor;
+	n->mode = d->has_file_mode ? d->file_mode : 0666;
+	n->uid = d->has_uid ? d->uid : 0;
+	n->gid = d->has_gid ? d->gid : 0;
+	return 0;
+}
+
+static bool overridden (const struct spec *s, const char *path)
+{
+	for (size_t i = 0; s && i < s->linux_.n_devices; i++)
+		if (s->linux_.devices[i].path && strcmp (s->linux_.devices[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
+                    struct keel_error **err)
+{
+	cleanup_close int rootfd = -1;
+	int ret;
+
+	rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return keel_error (err, errno, "devices: open rootfs `%s`", rootfs);
+	for (size_t i = 0; i < ARRAY_SIZE (default_nodes); i++) {
+		if (overridden (s, default_nodes[i].path))
+			continue;
+		ret = make_node (rootfd, &default_nodes[i], in_userns, err);
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE (default_links); i++) {
+		ret = make_link (rootfd, default_links[i].target, default_links[i].path, err);
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 0; s && i < s->linux_.n_devices; i++) {
+		struct dev_node n;
+
+		ret = spec_node (&s->linux_.devices[i], &n, err);
+		if (ret == 0)
+			ret = make_node (rootfd, &n, in_userns, err);
+		if (ret < 0)
+			return keel_error_wrap (err, "linux.devices[%zu]", i);
+	}
+	return 0;
+}
+
+int devices_bind_console (const char *rootfs, const char *slave_path, struct keel_error **err)
+{
+	cleanup_close int rootfd = -1;
+	cleanup_close int dirfd = -1;
+	const char *base;
+
+	rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return keel_error (err, errno, "devices: open rootfs `%s`", rootfs);
+	dirfd = open_parent (rootfd, "/dev/console", &base, err);
+	if (dirfd < 0)
+		return dirfd;
+	return bind_onto (slave_path, dirfd, base, "/dev/console", err);
+}

@@ -1,0 +1,30 @@
+/* The container's /dev: default devices and linux.devices.
+ *
+ * Called after the core mounted a tmpfs on ROOTFS/dev (unless the config
+ * mounts its own /dev), in the container's mount namespace, before
+ * pivot_root.  Every path is resolved inside rootfs (openat2 with
+ * RESOLVE_IN_ROOT), so a symlink in the image cannot make keel create a
+ * node outside it.
+ */
+#ifndef KEEL_DEVICES_H
+#define KEEL_DEVICES_H
+
+#include <stdbool.h>
+
+#include "lib/error.h"
+#include "runtime/spec.h"
+
+/* Create null, zero, full, random, urandom, tty (mknod, or a bind mount of
+ * the host's node when in_userns, where mknod is not permitted), the
+ * symlinks ptmx -> pts/ptmx, fd -> /proc/self/fd, stdin/stdout/stderr ->
+ * /proc/self/fd/0..2, core -> /proc/kcore, then every linux.devices entry
+ * with its mode, uid and gid (overriding a default device of the same
+ * path). */
+int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
+                    struct keel_error **err);
+
+/* Bind-mount the pty slave (slave_path, e.g. /dev/pts/3) on ROOTFS/dev/console,
+ * creating the mount point. */
+int devices_bind_console (const char *rootfs, const char *slave_path, struct keel_error **err);
+
+#endif

@@ -1,0 +1,182 @@
+/* process.terminal: pty pair, --console-socket, controlling tty; see
+ * terminal.h. */
+#include "runtime/terminal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO ('T', 0x41)
+#endif
+
+/* Open the slave of master: TIOCGPTPEER (4.13+) opens it through the
+ * master's own devpts instance, so no path lookup can be redirected; the
+ * ptsname path is the fallback for older kernels. */
+static int open_slave (int master, struct keel_error **err)
+{
+	cleanup_free char *path = NULL;
+	int fd, ret;
+
+	fd = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno != EINVAL && errno != ENOTTY)
+		return keel_error (err, errno, "terminal: open the pty slave (TIOCGPTPEER)");
+	ret = terminal_slave_path (master, &path, err);
+	if (ret < 0)
+		return ret;
+	fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "terminal: open `%s`", path);
+	return fd;
+}
+
+/* runc's "sane terminal": the container writes "\n" and its client gets
+ * "\n", not "\r\n" (ONLCR off); everything else stays cooked. */
+static int sane_termios (int fd, struct keel_error **err)
+{
+	struct termios t;
+
+	if (tcgetattr (fd, &t) < 0)
+		return keel_error (err, errno, "terminal: tcgetattr");
+	t.c_oflag &= ~(tcflag_t)ONLCR;
+	if (tcsetattr (fd, TCSANOW, &t) < 0)
+		return keel_error (err, errno, "terminal: tcsetattr");
+	return 0;
+}
+
+int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
+                       struct keel_error **err)
+{
+	cleanup_close int m = -1;
+	cleanup_close int s = -1;
+	int ret;
+
+	m = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return keel_error (err, errno, "terminal: open `/dev/ptmx`");
+	if (unlockpt (m) < 0)
+		return keel_error (err, errno, "terminal: unlockpt");
+	s = open_slave (m, err);
+	if (s < 0)
+		return s;
+	ret = sane_termios (s, err);
+	if (ret < 0)
+		return ret;
+	if (p != NULL && p->has_console_size) {
+		struct winsize ws = {
+		        .ws_row = (unsigned short)p->console_height,
+		        .ws_col = (unsigned short)p->console_width,
+		};
+		if (ioctl (m, TIOCSWINSZ, &ws) < 0)
+			return keel_error (err, errno, "terminal: set the console size %ux%u",
+			                   p->console_width, p->console_height);
+	}
+	*master = steal_fd (&m);
+	*slave = steal_fd (&s);
+	return 0;
+}
+
+int terminal_slave_path (int master, char **path, struct keel_error **err)
+{
+	char buf[64];
+	int ret;
+
+	ret = ptsname_r (master, buf, sizeof buf);
+	if (ret != 0)
+		return keel_error (err, ret, "terminal: ptsname");
+	*path = xstrdup (buf);
+	return 0;
+}
+
+int terminal_send_master (const char *console_socket_path, int master, struct keel_error **err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char name[64] = "/dev/ptmx";
+	char cbuf[CMSG_SPACE (sizeof (int))];
+	cleanup_close int sock = -1;
+	struct msghdr mh = {0};
+	struct cmsghdr *cm;
+	struct iovec iov;
+
+	if (strlen (console_socket_path) >= sizeof addr.sun_path)
+		return keel_error (err, ENAMETOOLONG, "terminal: console socket path `%s` too long",
+		                   console_socket_path);
+	strcpy (addr.sun_path, console_socket_path);
+	sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return keel_error (err, errno, "terminal: socket");
+	if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+		return keel_error (err, errno, "terminal: connect to console socket `%s`",
+		                   console_socket_path);
+	/* runc sends the name of the pty with the fd; receivers that read it
+	 * get the slave's path, the one useful name. */
+	if (ptsname_r (master, name, sizeof name) != 0)
+		snprintf (name, sizeof name, "/dev/ptmx");
+	iov.iov_base = name;
+	iov.iov_len = strlen (name);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	memset (cbuf, 0, sizeof cbuf);
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	cm = CMSG_FIRSTHDR (&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN (sizeof (int));
+	memcpy (CMSG_DATA (cm), &master, sizeof (int));
+	if (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
+		return keel_error (err, errno, "terminal: send the pty master to `%s`",
+		                   console_socket_path);
+	return 0;
+}
+
+int terminal_recv_fd (int sock, int *fd, struct keel_error **err)
+{
+	char buf[256];
+	char cbuf[CMSG_SPACE (sizeof (int))];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof cbuf;
+	do
+		n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return keel_error (err, errno, "terminal: recvmsg");
+	for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN (sizeof (int))) {
+			memcpy (fd, CMSG_DATA (cm), sizeof (int));
+			return 0;
+		}
+	return keel_error (err, EBADMSG, "terminal: no file descriptor in the message");
+}
+
+int terminal_setup_slave (int slave, struct keel_error **err)
+{
+	/* EPERM: already a session leader (e.g. the caller did it): fine. */
+	if (setsid () < 0 && errno != EPERM)
+		return keel_error (err, errno, "terminal: setsid");
+	if (ioctl (slave, TIOCSCTTY, 0) < 0)
+		return keel_error (err, errno, "terminal: make the pty the controlling terminal");
+	for (int i = 0; i < 3; i++)
+		if (slave != i && dup2 (slave, i) < 0)
+			return keel_error (err, errno, "terminal: dup2 the pty onto fd %d", i);
+	if (slave > 2 && close (slave) < 0)
+		return keel_error (err, errno, "terminal: close the pty slave");
+	return 0;
+}
