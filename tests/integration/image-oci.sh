@@ -99,6 +99,19 @@ fixture_oci_image "$t/img2" latest "$t/cfg2.json" "$t/L1.tar"
 "$IMPORT" -q --name u "$t/img2" "$t/cd"
 is "$(jq -c .process.user "$t/cd/u/config.json")" '{"uid":4242,"gid":29}' "numeric uid:gid taken as is"
 
+# A volume under a symlink that points out of the image: the mount point
+# is not created through it (the runtime resolves it inside the rootfs).
+mkdir -p "$t/esc/bin" "$t/escape"
+ln -s "$t/escape" "$t/esc/lnk"
+fixture_layer "$t/esc" "$t/E.tar"
+jq '.config.Volumes = {"/lnk/sub": {}} | .config.User = "0"' "$t/cfg.json" >"$t/cfge.json"
+fixture_oci_image "$t/imge" latest "$t/cfge.json" "$t/E.tar"
+"$IMPORT" -q --name esc "$t/imge" "$t/cd"
+check "an image with a volume under an escaping symlink imports"
+[ ! -e "$t/escape/sub" ]
+check "... and nothing is created outside its rootfs"
+rm -rf "$t/cd/esc"
+
 # Corruption: every kind names the blob and its role; nothing is written.
 manifest=$(jq -r '.manifests[0].digest' "$t/img/index.json")
 layer2=$(jq -r '.layers[1].digest' "$t/img/blobs/sha256/${manifest#sha256:}")
