@@ -103,12 +103,22 @@ echo '{"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh", "-c
 fixture_oci_image "$t/sys" latest "$t/scfg.json" "$t/S1.tar" "$t/S2.tar"
 "$IMPORT" -q --name sys "$t/sys" "$t/cd"
 check "system container imported"
-is "$(jq -c . "$t/cd/sys/keel.json")" '{"kind":"service","requires":["db"],"after":["db"],"restart":{"policy":"on-failure","delay":"90000ms","backoff":{"max":"90000ms"},"limit":{"burst":3,"interval":"30000ms"}},"readiness":"notify","start_timeout":"0ms","stop":{"signal":"SIGINT","timeout":"5000ms"}}' \
+is "$(jq -c . "$t/cd/sys/keel.json")" '{"description":"image sys (manifest '"$(jq -r .manifest "$t/cd/sys/import.json" | cut -c1-19)"')","kind":"service","requires":["db"],"after":["db"],"restart":{"policy":"on-failure","delay":"90000ms","backoff":{"max":"90000ms"},"limit":{"burst":3,"interval":"30000ms"}},"readiness":"notify","start_timeout":"0ms","stop":{"signal":"SIGINT","timeout":"5000ms"}}' \
 	"every unit setting keel.json can hold"
 
+# `description` (docs/containers.d.md) came to init/policy.c after the
+# version this branch may hold; without it, check the rest of the file.
+has_description=1
+grep -q '"description"' "$top/init/policy.c" 2>/dev/null || has_description=0
 for e in plain vols sys; do
 	if [ $have_policy = 1 ]; then
-		out=$("$t/check" policy "$t/cd/$e/keel.json")
+		p=$t/cd/$e/keel.json
+		if [ $has_description = 0 ]; then
+			echo "# init/policy.c predates the description key: checking $e/keel.json without it"
+			jq 'del(.description)' "$p" >"$t/$e-keel.json"
+			p=$t/$e-keel.json
+		fi
+		out=$("$t/check" policy "$p")
 		is "$out" accepted "init's policy_load accepts $e/keel.json"
 	else
 		skip "init's policy_load accepts $e/keel.json" "init/policy.h has no policy_load"

@@ -104,8 +104,8 @@ is "$(cat "$t/cd/sys/tmpfiles.conf")" "d /var/lib/sys 0750 0 0 - -
 d /run/sys/sys 0755 0 0 - -" "tmpfiles.conf is the substituted tmpfiles.template"
 
 # service.template -> keel.json.
-is "$(jq -c . "$t/cd/sys/keel.json")" '{"kind":"service","requires":["etcd"],"after":["etcd"],"wants":["metrics"],"restart":{"policy":"always","delay":"5000ms"},"readiness":"started","stop":{"timeout":"20000ms"}}' \
-	"After=/Requires=/Wants=/Restart=/RestartSec=/TimeoutStopSec= carried into keel.json"
+is "$(jq -c . "$t/cd/sys/keel.json")" '{"description":"The sys web server","kind":"service","requires":["etcd"],"after":["etcd"],"wants":["metrics"],"restart":{"policy":"always","delay":"5000ms"},"readiness":"started","stop":{"timeout":"20000ms"}}' \
+	"Description=/After=/Requires=/Wants=/Restart=/RestartSec=/TimeoutStopSec= carried into keel.json"
 
 # hostfs -> the host tree.
 is "$(cat "$t/host/etc/app/sys.conf")" "listen=9090

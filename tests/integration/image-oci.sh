@@ -58,8 +58,8 @@ is "$(j '.annotations["org.example.role"]')" '"test"' "labels become annotations
 is "$(j '.linux.maskedPaths | index("/proc/keys") != null')" true "runc's masked paths"
 
 # keel.json.
-is "$(jq -c . "$t/cd/web/keel.json")" '{"kind":"service","restart":{"policy":"on-failure"},"readiness":"started","stop":{"signal":"SIGQUIT"}}' \
-	"default policy: a service restarted on failure, StopSignal kept"
+is "$(jq -c . "$t/cd/web/keel.json")" '{"description":"image img (manifest '"$(jq -r '.manifests[0].digest' "$t/img/index.json" | cut -c1-19)"')","kind":"service","restart":{"policy":"on-failure"},"readiness":"started","stop":{"signal":"SIGQUIT"}}' \
+	"default policy: a service restarted on failure, StopSignal kept, a description for keelctl status"
 is "$(jq -r .manifest "$t/cd/web/import.json")" "$(jq -r '.manifests[0].digest' "$t/img/index.json")" "import.json records the manifest digest"
 is "$(ls -A "$t/cd")" "web" "nothing else is left in containers.d"
 

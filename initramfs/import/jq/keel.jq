@@ -106,7 +106,8 @@ def unit_policy($file):
 			($l | capture("^(?<k>[A-Za-z]+)=(?<v>.*)$")) as $kv
 			| ($kv.v | sub("^\\s+"; "")) as $v
 			| "\($file): \($kv.k)" as $what
-			| if $kv.k == "After" then addlist("after"; $kv.k; $v)
+			| if $kv.k == "Description" then .p.description = $v
+			elif $kv.k == "After" then addlist("after"; $kv.k; $v)
 			elif $kv.k == "Requires" or $kv.k == "BindsTo" then addlist("requires"; $kv.k; $v)
 			elif $kv.k == "Wants" then addlist("wants"; $kv.k; $v)
 			elif $kv.k == "Restart" then
@@ -144,7 +145,8 @@ def unit_policy($file):
 # keel's default backoff ceiling (60 s) raises the ceiling with it.
 def policy_file:
 	def ms: "\(.)ms";
-	{kind}
+	(if .description != null then {description} else {} end)
+	+ {kind}
 	+ (if (.requires | length) > 0 then {requires} else {} end)
 	+ (if (.after | length) > 0 then {after} else {} end)
 	+ (if (.wants | length) > 0 then {wants} else {} end)

@@ -81,9 +81,10 @@ atomic_policy() {
 	s=$1/rootfs/exports/service.template
 	if [ -f "$s" ]; then
 		atomic_subst "$s" "$work/unit" /exports/service.template
-		jqx -Rs -L "$jqlib" 'include "keel"; unit_policy("/exports/service.template")' "$work/unit" >"$work/policy.json"
+		jqx -Rs -L "$jqlib" --arg d "$description" \
+			'include "keel"; unit_policy("/exports/service.template") | .description //= $d' "$work/unit" >"$work/policy.json"
 	else
-		jqx -n -L "$jqlib" 'include "keel"; default_policy' >"$work/policy.json"
+		jqx -n -L "$jqlib" --arg d "$description" 'include "keel"; default_policy | .description = $d' >"$work/policy.json"
 	fi
 	jq -r '.warnings[]' "$work/policy.json" | while IFS= read -r w; do warn "$w"; done
 	jqx -L "$jqlib" 'include "keel"; policy_file' "$work/policy.json" >"$1/keel.json"
