@@ -99,6 +99,15 @@ fixture_oci_image "$t/img2" latest "$t/cfg2.json" "$t/L1.tar"
 "$IMPORT" -q --name u "$t/img2" "$t/cd"
 is "$(jq -c .process.user "$t/cd/u/config.json")" '{"uid":4242,"gid":29}' "numeric uid:gid taken as is"
 
+# Nothing to run.
+jq '.config |= del(.Entrypoint, .Cmd)' "$t/cfg.json" >"$t/cfgn.json"
+fixture_layer "$t/l1" "$t/L1.tar"
+fixture_oci_image "$t/imgn" latest "$t/cfgn.json" "$t/L1.tar"
+cn=$(jq -r .config.digest "$t/imgn/blobs/sha256/$(jq -r '.manifests[0].digest' "$t/imgn/index.json" | cut -c8-)")
+out=$("$IMPORT" -q --name n "$t/imgn" "$t/cd" 2>&1)
+is "$out" "keel-import: error: image config $cn has neither Entrypoint nor Cmd: nothing to run" \
+	"an image with nothing to run is refused (umoci would run sh)"
+
 # A volume under a symlink that points out of the image: the mount point
 # is not created through it (the runtime resolves it inside the rootfs).
 mkdir -p "$t/esc/bin" "$t/escape"
