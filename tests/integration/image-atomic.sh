@@ -83,7 +83,7 @@ echo "already here" >"$t/host/keep"
 mkdir -p "$t/host/usr/bin"
 echo "host's own" >"$t/host/usr/bin/app-ctl"
 
-out=$("$IMPORT" -q --ref sys --set PORT=9090 --set RUN_DIRECTORY=/run/sys --hostfs "$t/host" "$t/img" "$t/cd" 2>&1)
+out=$("$IMPORT" -q --name sys --ref sys --set PORT=9090 --set RUN_DIRECTORY=/run/sys --hostfs "$t/host" "$t/img" "$t/cd" 2>&1)
 check "installs a system container"
 is "$out" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers
 keel-import: warning: hostfs: /usr/bin/app-ctl already exists in $t/host: not overwritten" "warns about what it cannot carry over"

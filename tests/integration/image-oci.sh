@@ -73,9 +73,9 @@ is "$(j '.mounts[] | select(.destination == "/var/data")')" '{"destination":"/va
 is "$(j '.mounts[-1].destination')" '"/extra"' "--volume adds a bind mount elsewhere"
 "$IMPORT" -q --ref latest "$t/img" "$t/cd"
 check "--ref selects by org.opencontainers.image.ref.name"
-[ -f "$t/cd/latest/config.json" ]
-check "the entry is named after the reference"
-out=$("$IMPORT" -q --ref v2 "$t/img" "$t/cd" 2>&1)
+[ -f "$t/cd/img/config.json" ]
+check "a bare tag does not name the entry: the layout's directory does"
+out=$("$IMPORT" -q --name v2 --ref v2 "$t/img" "$t/cd" 2>&1)
 is "$out" "keel-import: error: $t/img/index.json has no image named \`v2\` (it has: latest)" "an unknown ref is refused, naming those present"
 
 # A user that the image does not have.
@@ -135,7 +135,7 @@ printf 'X' | dd of="$b" bs=1 seek=100 conv=notrunc 2>/dev/null
 out=$("$IMPORT" -q --name bad "$t/bad1" "$t/cd" 2>&1)
 like "$out" "^keel-import: error: blob $layer2 \\(layer 2/2 of manifest $manifest\\) is corrupt: its content hashes to sha256:[0-9a-f]{64}: $b\$" \
 	"a flipped byte in a layer is named precisely"
-is "$(ls -A "$t/cd" | tr '\n' ' ')" "latest u web " "a failed import leaves nothing behind"
+is "$(ls -A "$t/cd" | tr '\n' ' ')" "img u web " "a failed import leaves nothing behind"
 corrupt bad2
 echo more >>"$t/bad2/blobs/sha256/${config#sha256:}"
 out=$("$IMPORT" -q --name bad "$t/bad2" "$t/cd" 2>&1)
@@ -172,6 +172,6 @@ jq '.manifests[0].digest = "sha256:../../../etc/passwd"' "$t/img/index.json" >"$
 out=$("$IMPORT" -q --name bad "$t/bad5" "$t/cd" 2>&1)
 is "$out" "keel-import: error: manifest of image in $t/bad5: malformed digest \`sha256:../../../etc/passwd\`" \
 	"a digest is never used as a path before it is validated"
-is "$(ls -A "$t/cd" | tr '\n' ' ')" "latest u web " "failed imports leave nothing behind"
+is "$(ls -A "$t/cd" | tr '\n' ' ')" "img u web " "failed imports leave nothing behind"
 
 done_testing

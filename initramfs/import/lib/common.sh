@@ -36,7 +36,7 @@ link_or_copy() {
 valid_name() {
 	case $1 in
 	'' | .* | -*) return 1 ;;
-	*[!A-Za-z0-9_.-]*) return 1 ;;
+	*[!A-Za-z0-9_+.-]*) return 1 ;;
 	esac
 	[ ${#1} -le 64 ]
 }
