@@ -137,7 +137,7 @@ is "$(jq -c .process.args "$t/cd/plain/config.json")" '["/bin/sh"]' "--no-export
 mk() { # mk NAME: an image whose layer 2 is $t/bad/, made by the caller
 	fixture_layer "$t/l1" "$t/L1.tar"
 	fixture_layer "$t/bad" "$t/B.tar"
-	rm -rf "$t/$1"
+	rm -rf "${t:?}/$1"
 	fixture_oci_image "$t/$1" latest "$t/cfg.json" "$t/L1.tar" "$t/B.tar"
 }
 mkdir -p "$t/bad/exports"

@@ -126,7 +126,7 @@ manifest=$(jq -r '.manifests[0].digest' "$t/img/index.json")
 layer2=$(jq -r '.layers[1].digest' "$t/img/blobs/sha256/${manifest#sha256:}")
 config=$(jq -r '.config.digest' "$t/img/blobs/sha256/${manifest#sha256:}")
 corrupt() { # corrupt NAME: a copy of the layout; the caller breaks a blob
-	rm -rf "$t/$1"
+	rm -rf "${t:?}/$1"
 	cp -a "$t/img" "$t/$1"
 }
 corrupt bad1

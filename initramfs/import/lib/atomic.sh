@@ -70,7 +70,9 @@ atomic_tmpfiles() {
 	else
 		jqx -r -L "$jqlib" --slurpfile v "$work/values.json" \
 			'include "keel"; bind_dirs_tmpfiles($v[0])' "$1/config.json" >"$1/tmpfiles.conf"
-		[ -s "$1/tmpfiles.conf" ] && [ "$(cat "$1/tmpfiles.conf")" != "" ] || rm -f "$1/tmpfiles.conf"
+		if [ -z "$(cat "$1/tmpfiles.conf")" ]; then
+			rm -f "$1/tmpfiles.conf"
+		fi
 	fi
 	return 0
 }

@@ -1,4 +1,6 @@
-# keel-import: shared helpers (sourced).  POSIX sh.
+# keel-import: shared helpers (sourced).  POSIX sh plus `local`, which
+# dash, bash and busybox ash all have.
+# shellcheck disable=SC3043
 
 die() {
 	printf 'keel-import: error: %s\n' "$*" >&2

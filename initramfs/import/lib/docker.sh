@@ -4,6 +4,7 @@
 # and Docker 25+'s, which is an OCI image layout plus the same manifest.json.
 # The archive is unpacked into $work/archive and verified here; the classic
 # kind is then converted to an OCI layout with skopeo.  Sourced.
+# shellcheck disable=SC3043 # local: see common.sh
 
 # docker_pick ARCHIVE_DIR REF: index (0-based) of the chosen image in
 # manifest.json: the one whose RepoTags has REF, else the only one.

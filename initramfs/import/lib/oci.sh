@@ -2,6 +2,7 @@
 # manifest, verify every blob it reaches against its descriptor (size and
 # digest) and the layers against the config's rootfs.diff_ids, then stage a
 # minimal layout holding exactly that image for umoci.  Sourced; uses $work.
+# shellcheck disable=SC3043 # local: see common.sh
 
 MT_INDEX=application/vnd.oci.image.index.v1+json
 MT_MANIFEST=application/vnd.oci.image.manifest.v1+json
@@ -54,9 +55,9 @@ verify_blob() {
 uncompressed_digest() {
 	local dec s
 	case $2 in
-	*+gzip | *.tar.gzip | application/vnd.docker.image.rootfs.diff.tar.gzip) dec='gzip -dc' ;;
+	*+gzip | *.tar.gzip) dec='gzip -dc' ;;
 	*+zstd) dec='zstd -dcq' ;;
-	*.tar | *.tar.*) dec=cat ;;
+	*.tar) dec='cat' ;;
 	*) dec= ;;
 	esac
 	if [ -z "$dec" ]; then
@@ -64,7 +65,7 @@ uncompressed_digest() {
 		case $(od -An -tx1 -N4 "$1" | tr -d ' \n') in
 		1f8b*) dec='gzip -dc' ;;
 		28b52ffd) dec='zstd -dcq' ;;
-		*) dec=cat ;;
+		*) dec='cat' ;;
 		esac
 	fi
 	s=$($dec <"$1" | sha256sum | cut -d' ' -f1) || return 1
@@ -92,8 +93,8 @@ oci_pick_descriptor() {
 		  end' "$2"
 }
 
-# oci_resolve LAYOUT REF: sets manifest_digest, manifest_size, manifest_file,
-# config_digest, and writes $work/layers (one "digest size mediatype" a line)
+# oci_resolve LAYOUT REF: sets manifest_digest, manifest_size, config_digest,
+# config_file, and writes $work/layers (one "digest size mediatype" a line)
 # after verifying every blob of the chosen image.
 oci_resolve() {
 	layout=$1 ref=$2
@@ -123,7 +124,7 @@ oci_resolve() {
 		*) die "$where: descriptor $d has unsupported media type \`$mt\`" ;;
 		esac
 	done
-	manifest_digest=$d manifest_size=$s manifest_file=$f
+	manifest_digest=$d manifest_size=$s
 	jq -e '.schemaVersion == 2 and (.config | type) == "object" and (.layers | type) == "array"' "$f" >/dev/null 2>&1 ||
 		die "manifest $d ($where) is not an image manifest (schemaVersion 2 with config and layers)"
 	config_digest=$(jq -r .config.digest "$f")
