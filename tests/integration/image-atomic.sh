@@ -98,6 +98,8 @@ is "$(j '.process.capabilities.bounding[0,40]')" '"CAP_CHOWN"
 "CAP_CHECKPOINT_RESTORE"' "from CAP_CHOWN to CAP_CHECKPOINT_RESTORE"
 is "$(j '[.mounts[1].source, .mounts[2].source]')" '["/var/lib/sys","/run/sys/sys"]' "STATE_DIRECTORY default; RUN_DIRECTORY from --set, not the manifest"
 is "$(j .hostname)" '"sys"' "the image's own config is used, not keel's default"
+[ -d "$t/cd/sys/rootfs/var/lib/app" ] && [ -d "$t/cd/sys/rootfs/run/app" ]
+check "its mount points exist in the read-only rootfs"
 
 # tmpfiles.template -> tmpfiles.conf.
 is "$(cat "$t/cd/sys/tmpfiles.conf")" "d /var/lib/sys 0750 0 0 - -
