@@ -42,7 +42,7 @@ is "$(j .process.env)" '["PATH=/bin","FOO=bar","HOME=/home/app"]' "Env kept, HOM
 is "$(j .process.cwd)" '"/srv"' "WorkingDir -> cwd"
 is "$(j .process.user)" '{"uid":1000,"gid":1000,"additionalGids":[10,29]}' "User app -> uid/gid and groups from /etc/passwd and /etc/group"
 is "$(j .process.terminal)" false "no terminal"
-is "$(j '.process.capabilities | keys')" '["ambient","bounding","effective","permitted"]' "runc's default capability sets, no inheritable"
+is "$(j '.process.capabilities | keys')" '["bounding","effective","permitted"]' "runc's default capability sets, no inheritable (CVE-2022-29162) and so no ambient"
 is "$(j .process.capabilities.bounding)" '["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]' "runc's default capabilities"
 is "$(j .root)" '{"path":"rootfs","readonly":true}' "read-only rootfs"
 is "$(j .hostname)" '"web"' "hostname is the entry name"

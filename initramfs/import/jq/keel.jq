@@ -20,8 +20,10 @@ def keel_config($img; $name; $readonly; $binds):
 	.process.terminal = false
 	# A system container has no tty: drop the TERM umoci adds unless the image sets one.
 	| .process.env |= map(select(. != "TERM=xterm" or (($img.config.Env // []) | index("TERM=xterm"))))
-	# Inheritable capabilities are not granted by default (CVE-2022-29162, as runc 1.1.2).
-	| .process.capabilities |= del(.inheritable)
+	# No inheritable set (CVE-2022-29162, as runc 1.1.2 and docker), and so no
+	# ambient set either (the kernel only raises ambient caps that are also
+	# inheritable): a non-root user gets no capabilities, as with docker.
+	| .process.capabilities |= del(.inheritable, .ambient)
 	| .root = {path: "rootfs", readonly: $readonly}
 	| .hostname = $name
 	| .linux.namespaces = ((.linux.namespaces // []) + [{type: "cgroup"}] | unique_by(.type))
