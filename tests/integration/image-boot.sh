@@ -52,11 +52,13 @@ fixture_layer "$t/base" "$t/base.tar"
 D=$t/containers.d
 mkdir "$D"
 
-# system_image NAME CMD SERVICE_TEMPLATE: an atomic image with /exports.
+# system_image NAME CMD SERVICE_TEMPLATE [TMPFILES_TEMPLATE]: an atomic
+# image with /exports.
 system_image() {
 	rm -rf "$t/x"
 	mkdir -p "$t/x/exports"
 	printf '%b' "$3" >"$t/x/exports/service.template"
+	[ -z "${4:-}" ] || printf '%b' "$4" >"$t/x/exports/tmpfiles.template"
 	fixture_layer "$t/x" "$t/x.tar"
 	cp "$t/base.tar" "$t/b.tar"
 	jq -n --arg c "$2" '{architecture: "amd64", os: "linux",
@@ -64,8 +66,12 @@ system_image() {
 	fixture_oci_image "$t/img-$1" latest "$t/cfg.json" "$t/b.tar" "$t/x.tar"
 	"$IMPORT" -q --name "$1" "$t/img-$1" "$D" 2>"$t/import.err"
 }
-system_image db 'echo db-ready as $(id -u)' '[Unit]\nDescription=database setup\n[Service]\nType=oneshot\n'
+# Its tmpfiles.conf names a path under this test's directory: keel init
+# without boot mode works in the host's file system.
+system_image db 'echo db-ready as $(id -u)' '[Unit]\nDescription=database setup\n[Service]\nType=oneshot\n' \
+	"d $t/tmpfiles/\${NAME}-state 0750 1000 1000 - -\n"
 check "imported db (atomic oneshot)"
+is "$(cat "$D/db/tmpfiles.conf")" "d $t/tmpfiles/db-state 0750 1000 1000 - -" "db carries its tmpfiles.conf"
 # (A shell as the container's PID 1 has no default SIGTERM action: trap it.)
 system_image web 'trap "echo web-stopping; exit 0" TERM; echo web-up as $(id -u) after $(cat /proc/1/comm); sleep 1000 & wait' \
 	'[Unit]\nRequires=db.service\nAfter=db.service network.target\n[Service]\nRestart=on-failure\nRestartSec=1\n'
@@ -108,6 +114,11 @@ db=$(line_of 'db \| db-ready') web=$(line_of 'web \| web-up')
 [ -n "$db" ] && [ -n "$web" ] && [ "$db" -lt "$web" ]
 check "web started after the oneshot db finished (service.template Requires=)"
 like "$(grep -cE 'FAILED' "$t/console.log")" '^0$' "nothing failed"
+if grep -l 'tmpfiles_apply' "$top"/init/*.c 2>/dev/null | grep -qv 'init/tmpfiles.c$'; then
+	is "$(stat -c '%a %u %g' "$t/tmpfiles/db-state" 2>&1)" "750 1000 1000" "init created db's tmpfiles.conf directory before starting it"
+else
+	skip "init created db's tmpfiles.conf directory before starting it" "init does not call tmpfiles_apply (init/tmpfiles.h) yet"
+fi
 
 kill -TERM "$KPID"
 wait "$UPID"
