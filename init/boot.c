@@ -21,14 +21,14 @@ static const struct {
 	const char *data;
 	mode_t mode;
 } basics[] = {
-	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555 },
-	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555 },
-	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0755 },
-	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666,gid=5",
-	  0755 },
-	{ "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777 },
-	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0755 },
-	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777 },
+        {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
+        {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555},
+        {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0755},
+        {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666,gid=5",
+         0755},
+        {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
+        {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0755},
+        {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
 };
 
 bool boot_is_machine_init (void)
@@ -58,12 +58,12 @@ void boot_mount_basics (void)
 	for (i = 0; i < ARRAY_SIZE (basics); i++) {
 		if (mkdir (basics[i].target, basics[i].mode) < 0 && errno != EEXIST)
 			console_status (NULL, CS_WARN, "mkdir %s: %s", basics[i].target,
-					strerror (errno));
+			                strerror (errno));
 		if (mount (basics[i].src, basics[i].target, basics[i].type, basics[i].flags,
-			   basics[i].data) < 0 &&
+		           basics[i].data) < 0 &&
 		    errno != EBUSY)
 			console_status (NULL, CS_FAIL, "mount %s on %s: %s", basics[i].type,
-					basics[i].target, strerror (errno));
+			                basics[i].target, strerror (errno));
 	}
 	/* What the rest of userspace expects in /dev. */
 	if (symlink ("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
@@ -112,7 +112,7 @@ static int enable_controllers (const char *dir, struct keel_error **err)
 		struct keel_error *e = NULL;
 		if (write_file (sub, plus, strlen (plus), &e) < 0) {
 			console_status (NULL, CS_WARN, "cgroup: enable %s in %s: %s", tok, dir,
-					e->msg);
+			                e->msg);
 			keel_error_release (&e);
 		}
 	}
@@ -131,9 +131,9 @@ int boot_cgroups (const char *cgroup_root, struct keel_error **err)
 	if (mkdir (BOOT_CGROUP_MOUNT, 0755) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir %s", BOOT_CGROUP_MOUNT);
 	if (mount ("cgroup2", BOOT_CGROUP_MOUNT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		   "nsdelegate") < 0 &&
+	           "nsdelegate") < 0 &&
 	    mount ("cgroup2", BOOT_CGROUP_MOUNT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		   NULL) < 0 &&
+	           NULL) < 0 &&
 	    errno != EBUSY)
 		return keel_error (err, errno, "mount cgroup2 on %s", BOOT_CGROUP_MOUNT);
 

@@ -5,11 +5,13 @@
 #ifndef KEEL_INIT_BOOT_H
 #define KEEL_INIT_BOOT_H
 
+#include <sys/types.h>
+
 #include "init/options.h"
 #include "lib/error.h"
 
 #define BOOT_CGROUP_MOUNT "/sys/fs/cgroup"
-#define BOOT_CGROUP_SELF "keel/init" /* PID 1's own leaf cgroup */
+#define BOOT_CGROUP_SELF  "keel/init" /* PID 1's own leaf cgroup */
 
 /* /proc /sys /dev /dev/pts /dev/shm /run /tmp; errors are per mount and
  * reported, the boot goes on. */
@@ -24,6 +26,11 @@ void boot_misc (const struct init_opts *o);
 /* switchroot.c: when / is the initramfs (rootfs, where pivot_root fails
  * with EINVAL), move the tree into a tmpfs and make that the root. */
 int switchroot_if_initramfs (struct keel_error **err);
+
+/* emergency.c: the shell for a boot that cannot go on (NULL / -1 when
+ * there is none); its exit means power off. */
+const char *emergency_shell_path (const struct init_opts *o);
+pid_t emergency_spawn (const struct init_opts *o, const char *why);
 
 /* modules.c: load the modules listed in list (BOOT_MODULES_LIST). */
 #define BOOT_MODULES_LIST "/etc/keel/modules"

@@ -58,7 +58,8 @@ int init_opts_add_skip (struct init_opts *o, const char *list, struct keel_error
 
 	for (tok = strtok_r (dup, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
 		if (!policy_valid_name (tok))
-			return keel_error (err, 0, "skip: \"%s\" is not a valid container name", tok);
+			return keel_error (err, 0, "skip: \"%s\" is not a valid container name",
+			                   tok);
 		if (o->n_skip == INIT_MAX_SKIP)
 			return keel_error (err, 0, "skip: at most %d names", INIT_MAX_SKIP);
 		if (!init_opts_skipped (o, tok))
@@ -103,14 +104,14 @@ static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_e
 		if (ret < 0)
 			return keel_error_wrap (err, "keel.skip");
 	} else {
-		cleanup_free char *w = xasprintf ("keel.%s%s%s", arg, val ? "=" : "", val ? val : "");
+		cleanup_free char *w =
+		        xasprintf ("keel.%s%s%s", arg, val ? "=" : "", val ? val : "");
 		append_warn (warn, w);
 	}
 	return 0;
 }
 
-int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn,
-		   struct keel_error **err)
+int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn, struct keel_error **err)
 {
 	cleanup_free char *buf = xstrdup (cmdline);
 	char *p = buf;

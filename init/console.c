@@ -28,7 +28,7 @@ uint64_t console_now_ms (void)
 	struct timespec ts;
 
 	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int console_open (struct console *c, const char *path, struct keel_error **err)
@@ -40,16 +40,15 @@ int console_open (struct console *c, const char *path, struct keel_error **err)
 	c->fd = -1;
 	if (path) {
 		fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-			   0644);
+		           0644);
 		if (fd < 0)
 			return keel_error (err, errno, "open console `%s`", path);
 	} else {
 		/* A new open file description of our stdout: O_NONBLOCK on it
 		 * does not leak into the terminal or pipe we were started on. */
-		fd = open ("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
-						      (fstat (1, &st) == 0 && S_ISREG (st.st_mode)
-							       ? O_APPEND
-							       : 0));
+		fd = open ("/proc/self/fd/1",
+		           O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
+		                   (fstat (1, &st) == 0 && S_ISREG (st.st_mode) ? O_APPEND : 0));
 		if (fd < 0)
 			fd = fcntl (1, F_DUPFD_CLOEXEC, 3); /* no /proc yet: share it */
 		if (fd < 0)
@@ -95,8 +94,8 @@ bool console_flush (struct console *c)
 			c->q_len = 0;
 			return true;
 		}
-		memmove (c->q, c->q + n, c->q_len - (size_t) n);
-		c->q_len -= (size_t) n;
+		memmove (c->q, c->q + n, c->q_len - (size_t)n);
+		c->q_len -= (size_t)n;
 	}
 	return true;
 }
@@ -108,7 +107,7 @@ void console_drain (struct console *c)
 	if (c->q == NULL)
 		return;
 	while (!console_flush (c) && tries++ < 50) {
-		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
 		/* Bounded: a console that stays blocked for 5 s loses the rest. */
 		if (poll (&p, 1, 100) < 0 && errno != EINTR)
 			break;
@@ -137,7 +136,7 @@ static int stamp (char *buf, size_t size)
 	struct timespec ts;
 
 	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return snprintf (buf, size, "[%5lld.%06ld] ", (long long) ts.tv_sec, ts.tv_nsec / 1000);
+	return snprintf (buf, size, "[%5lld.%06ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
 }
 
 static void note_dropped (struct console *c)
@@ -148,28 +147,25 @@ static void note_dropped (struct console *c)
 	if (c->dropped == 0 || c->q_len + sizeof line > CONSOLE_QUEUE)
 		return;
 	n = stamp (line, sizeof line);
-	n += snprintf (line + n, sizeof line - (size_t) n,
-		       "keel: console too slow: %llu bytes of container output dropped\n",
-		       (unsigned long long) c->dropped);
+	n += snprintf (line + n, sizeof line - (size_t)n,
+	               "keel: console too slow: %llu bytes of container output dropped\n",
+	               (unsigned long long)c->dropped);
 	c->dropped = 0;
-	enqueue (c, line, (size_t) n, CONSOLE_QUEUE);
+	enqueue (c, line, (size_t)n, CONSOLE_QUEUE);
 }
 
 void console_status (struct console *c, enum console_status st, const char *fmt, ...)
 {
 	static const char *const tag[] = {
-		[CS_OK] = "[  \033[32mOK\033[0m  ] ",
-		[CS_FAIL] = "[\033[31mFAILED\033[0m] ",
-		[CS_INFO] = "[ INFO ] ",
-		[CS_WARN] = "[ \033[33mWARN\033[0m ] ",
-		[CS_NONE] = "",
+	        [CS_OK] = "[  \033[32mOK\033[0m  ] ",
+	        [CS_FAIL] = "[\033[31mFAILED\033[0m] ",
+	        [CS_INFO] = "[ INFO ] ",
+	        [CS_WARN] = "[ \033[33mWARN\033[0m ] ",
+	        [CS_NONE] = "",
 	};
 	static const char *const plain[] = {
-		[CS_OK] = "[  OK  ] ",
-		[CS_FAIL] = "[FAILED] ",
-		[CS_INFO] = "[ INFO ] ",
-		[CS_WARN] = "[ WARN ] ",
-		[CS_NONE] = "",
+	        [CS_OK] = "[  OK  ] ",   [CS_FAIL] = "[FAILED] ", [CS_INFO] = "[ INFO ] ",
+	        [CS_WARN] = "[ WARN ] ", [CS_NONE] = "",
 	};
 	char line[1024];
 	va_list ap;
@@ -177,19 +173,32 @@ void console_status (struct console *c, enum console_status st, const char *fmt,
 
 	if (c == NULL)
 		c = the_console;
-	if (c == NULL)
+	if (c == NULL) {
+		/* Before the console is open (early boot): straight to stderr. */
+		n = stamp (line, sizeof line);
+		n += snprintf (line + n, sizeof line - (size_t) n, "%s", plain[st]);
+		va_start (ap, fmt);
+		n += vsnprintf (line + n, sizeof line - (size_t) n, fmt, ap);
+		va_end (ap);
+		if (n >= (int) sizeof line - 1)
+			n = (int) sizeof line - 2;
+		line[n++] = '\n';
+		if (write (2, line, (size_t) n) < 0) {
+			/* no console at all: nothing else to tell */
+		}
 		return;
+	}
 	note_dropped (c);
 	n = stamp (line, sizeof line);
-	n += snprintf (line + n, sizeof line - (size_t) n, "%s",
-		       isatty (c->fd) ? tag[st] : plain[st]);
+	n += snprintf (line + n, sizeof line - (size_t)n, "%s",
+	               isatty (c->fd) ? tag[st] : plain[st]);
 	va_start (ap, fmt);
-	n += vsnprintf (line + n, sizeof line - (size_t) n, fmt, ap);
+	n += vsnprintf (line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end (ap);
-	if (n >= (int) sizeof line - 1)
-		n = (int) sizeof line - 2;
+	if (n >= (int)sizeof line - 1)
+		n = (int)sizeof line - 2;
 	line[n++] = '\n';
-	enqueue (c, line, (size_t) n, CONSOLE_QUEUE);
+	enqueue (c, line, (size_t)n, CONSOLE_QUEUE);
 }
 
 void console_container_line (struct console *c, const char *name, const char *line, size_t len)
@@ -202,13 +211,13 @@ void console_container_line (struct console *c, const char *name, const char *li
 		return;
 	note_dropped (c);
 	n = stamp (head, sizeof head);
-	n += snprintf (head + n, sizeof head - (size_t) n, "%.64s | ", name);
-	if (len > sizeof buf - (size_t) n - 1)
-		len = sizeof buf - (size_t) n - 1;
-	memcpy (buf, head, (size_t) n);
+	n += snprintf (head + n, sizeof head - (size_t)n, "%.64s | ", name);
+	if (len > sizeof buf - (size_t)n - 1)
+		len = sizeof buf - (size_t)n - 1;
+	memcpy (buf, head, (size_t)n);
 	memcpy (buf + n, line, len);
-	buf[(size_t) n + len] = '\n';
+	buf[(size_t)n + len] = '\n';
 	/* Container output only gets three quarters of the queue, so keel's
 	 * own status lines still fit while a container floods. */
-	enqueue (c, buf, (size_t) n + len + 1, CONSOLE_QUEUE / 4 * 3);
+	enqueue (c, buf, (size_t)n + len + 1, CONSOLE_QUEUE / 4 * 3);
 }

@@ -22,7 +22,7 @@
 enum console_status { CS_OK, CS_FAIL, CS_INFO, CS_WARN, CS_NONE };
 
 #define CONSOLE_QUEUE (64 * 1024)
-#define LOG_LINE_BUF 1280 /* a container line (LOG_LINE_MAX) with its prefix */
+#define LOG_LINE_BUF  1280 /* a container line (LOG_LINE_MAX) with its prefix */
 
 struct console {
 	int fd;
@@ -42,7 +42,7 @@ uint64_t console_now_ms (void);
 
 /* "[  OK  ] Started web." and friends. */
 void console_status (struct console *c, enum console_status st, const char *fmt, ...)
-	__attribute__ ((format (printf, 3, 4)));
+        __attribute__ ((format (printf, 3, 4)));
 /* One line of container output. */
 void console_container_line (struct console *c, const char *name, const char *line, size_t len);
 

@@ -16,7 +16,7 @@
 
 int control_open (struct sup *s, struct keel_error **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_free char *path = xasprintf ("%s/keel.sock", s->opts->state);
 	cleanup_close int fd = -1;
 
@@ -28,7 +28,7 @@ int control_open (struct sup *s, struct keel_error **err)
 		return keel_error (err, errno, "socket");
 	if (unlink (path) < 0 && errno != ENOENT)
 		return keel_error (err, errno, "remove stale `%s`", path);
-	if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+	if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		return keel_error (err, errno, "bind `%s`", path);
 	if (chmod (path, 0600) < 0)
 		return keel_error (err, errno, "chmod `%s`", path);
@@ -83,13 +83,14 @@ void control_accept (struct sup *s)
 		if (fd < 0)
 			return;
 		if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    (cred.uid != 0 && cred.uid != getuid ()) || s->n_clients >= CONTROL_MAX_CLIENTS) {
+		    (cred.uid != 0 && cred.uid != getuid ()) ||
+		    s->n_clients >= CONTROL_MAX_CLIENTS) {
 			close (fd);
 			continue;
 		}
 		c = xmalloc0 (sizeof (*c));
 		c->fd = fd;
-		c->w = (struct watch){ .kind = W_CLIENT, .ptr = c };
+		c->w = (struct watch){.kind = W_CLIENT, .ptr = c};
 		c->next = s->clients;
 		s->clients = c;
 		s->n_clients++;
@@ -118,11 +119,11 @@ static void put (struct buf *b, const char *fmt, ...)
 		va_end (ap);
 		if (n < 0)
 			return;
-		if (b->p && (size_t) n < room) {
-			b->len += (size_t) n;
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
 			return;
 		}
-		b->cap = b->cap * 2 + (size_t) n + 256;
+		b->cap = b->cap * 2 + (size_t)n + 256;
 		b->p = realloc (b->p, b->cap);
 		if (b->p == NULL)
 			abort ();
@@ -137,18 +138,18 @@ static void list (struct sup *s, struct buf *b)
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];
 		put (b, "%-20s %-10s %-8s %-7d %u\n", u->name, unit_state_name (u->state),
-		     policy_kind_name (u->policy.kind), u->exited ? 0 : (int) u->pid, u->restarts);
+		     policy_kind_name (u->policy.kind), u->exited ? 0 : (int)u->pid, u->restarts);
 	}
 }
 
 static void status (struct sup *s, struct unit *u, struct buf *b)
 {
-	size_t i = (size_t) (u - s->units), k;
+	size_t i = (size_t)(u - s->units), k;
 	const struct graph_node *node = &s->graph.nodes[i];
 
 	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
-	     u->exited ? 0 : (int) u->pid, u->restarts);
+	     u->exited ? 0 : (int)u->pid, u->restarts);
 	if (u->policy.description)
 		put (b, "description: %s\n", u->policy.description);
 	put (b, "restart: %s\nreadiness: %s\n", policy_restart_name (u->policy.restart),
@@ -157,7 +158,7 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		put (b, "%s: %s\n",
 		     node->deps[k].kind == DEP_REQUIRES ? "requires"
 		     : node->deps[k].kind == DEP_WANTS  ? "wants"
-							: "after",
+		                                        : "after",
 		     s->units[node->deps[k].to].name);
 	if (u->cgroup)
 		put (b, "cgroup: %s\n", u->cgroup);
@@ -165,7 +166,7 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		put (b, "status: %s\n", u->notify_status);
 	if (u->error)
 		put (b, "error: %s\n", u->error);
-	put (b, "log-bytes: %llu\n", (unsigned long long) u->log.ring.total);
+	put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);
 }
 
 static void logs (struct unit *u, const char *arg, struct buf *b)
@@ -178,7 +179,7 @@ static void logs (struct unit *u, const char *arg, struct buf *b)
 		put (b, "error: logs: BYTES must be a positive number, got \"%s\"\n", arg);
 		return;
 	}
-	t = logring_tail (&u->log.ring, (size_t) max, &n);
+	t = logring_tail (&u->log.ring, (size_t)max, &n);
 	put (b, "ok\n");
 	if (b->cap - b->len < n + 1) {
 		b->cap = b->len + n + 1;
@@ -193,7 +194,7 @@ static void logs (struct unit *u, const char *arg, struct buf *b)
 
 static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf *b)
 {
-	size_t i = (size_t) (u - s->units);
+	size_t i = (size_t)(u - s->units);
 
 	if (s->shutting_down) {
 		put (b, "error: shutting down\n");
@@ -205,7 +206,8 @@ static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf
 		return;
 	}
 	if (u->spec == NULL) {
-		put (b, "error: %s is broken: %s\n", u->name, u->error ? u->error : "invalid entry");
+		put (b, "error: %s is broken: %s\n", u->name,
+		     u->error ? u->error : "invalid entry");
 		return;
 	}
 	if (strcmp (cmd, "restart") == 0 &&
@@ -244,7 +246,7 @@ static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf
 
 char *control_handle (struct sup *s, const char *req, size_t *len)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 	char cmd[32] = "", name[160] = "", arg[32] = "", extra[2] = "";
 	int n = sscanf (req, "%31s %159s %31s %1s", cmd, name, arg, extra);
 	size_t i;
@@ -256,8 +258,10 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	} else if (strcmp (cmd, "list") == 0 && n == 1) {
 		list (s, &b);
 	} else if (strcmp (cmd, "poweroff") == 0 || strcmp (cmd, "reboot") == 0 ||
-		   strcmp (cmd, "halt") == 0) {
-		enum shutdown_action a = cmd[0] == 'p' ? SD_POWEROFF : cmd[0] == 'r' ? SD_REBOOT : SD_HALT;
+	           strcmp (cmd, "halt") == 0) {
+		enum shutdown_action a = cmd[0] == 'p'   ? SD_POWEROFF
+		                         : cmd[0] == 'r' ? SD_REBOOT
+		                                         : SD_HALT;
 		if (n != 1) {
 			put (&b, "error: %s takes no argument\n", cmd);
 		} else {
@@ -265,11 +269,11 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 			sup_request_shutdown (s, s->opts->boot ? a : SD_EXIT, "keelctl");
 		}
 	} else if (strcmp (cmd, "status") == 0 || strcmp (cmd, "logs") == 0 ||
-		   strcmp (cmd, "start") == 0 || strcmp (cmd, "stop") == 0 ||
-		   strcmp (cmd, "restart") == 0) {
+	           strcmp (cmd, "start") == 0 || strcmp (cmd, "stop") == 0 ||
+	           strcmp (cmd, "restart") == 0) {
 		if (n < 2 || !policy_valid_name (name)) {
 			put (&b, "error: %s needs a container name\n", cmd);
-		} else if ((i = sup_find (s, name)) == (size_t) -1) {
+		} else if ((i = sup_find (s, name)) == (size_t)-1) {
 			put (&b, "error: no container \"%s\"\n", name);
 		} else if (strcmp (cmd, "logs") == 0) {
 			logs (&s->units[i], n == 3 ? arg : NULL, &b);
@@ -281,8 +285,9 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 			unit_cmd (s, cmd, &s->units[i], &b);
 		}
 	} else {
-		put (&b, "error: unknown request \"%.31s\" (list, status, logs, start, stop, "
-			 "restart, poweroff, reboot, halt)\n",
+		put (&b,
+		     "error: unknown request \"%.31s\" (list, status, logs, start, stop, "
+		     "restart, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;
@@ -293,14 +298,14 @@ static void client_write (struct sup *s, struct ctl_client *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send (c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				  MSG_NOSIGNAL | MSG_DONTWAIT);
+		                  MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0)
 			break;
-		c->out_off += (size_t) n;
+		c->out_off += (size_t)n;
 	}
 	client_free (s, c);
 }
@@ -314,14 +319,15 @@ void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
 		return;
 	}
 	if (events & EPOLLIN) {
-		ssize_t n = recv (c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len, MSG_DONTWAIT);
+		ssize_t n =
+		        recv (c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
 			client_free (s, c);
 			return;
 		}
-		c->in_len += (size_t) n;
+		c->in_len += (size_t)n;
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		client_free (s, c);
 		return;
@@ -337,7 +343,7 @@ void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
 		size_t k;
 		*nl = '\0';
 		for (k = 0; c->in[k]; k++) {
-			if ((unsigned char) c->in[k] < 0x20 && c->in[k] != '\t') {
+			if ((unsigned char)c->in[k] < 0x20 && c->in[k] != '\t') {
 				c->out = xstrdup ("error: control characters in the request\n");
 				c->out_len = strlen (c->out);
 				break;

@@ -21,7 +21,7 @@
 #include "init/supervisor.h"
 
 #define CONTROL_MAX_CLIENTS 16
-#define CONTROL_REQ_MAX 256
+#define CONTROL_REQ_MAX     256
 
 struct ctl_client {
 	int fd;

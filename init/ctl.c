@@ -30,7 +30,7 @@ static void usage (FILE *out)
 
 static int request (const char *path, const char *req)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_close int fd = -1;
 	struct keel_error *err = NULL;
 	char buf[65536];
@@ -42,7 +42,7 @@ static int request (const char *path, const char *req)
 	}
 	strcpy (sa.sun_path, path);
 	fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+	if (fd < 0 || connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		fprintf (stderr, "keelctl: connect to `%s`: %s\n", path, strerror (errno));
 		return 1;
 	}
@@ -71,7 +71,7 @@ static int request (const char *path, const char *req)
 				n -= 3;
 			}
 		}
-		if (fwrite (body, 1, (size_t) n, ok ? stdout : stderr) != (size_t) n)
+		if (fwrite (body, 1, (size_t)n, ok ? stdout : stderr) != (size_t)n)
 			return 1;
 	}
 	return ok ? 0 : 1;

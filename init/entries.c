@@ -15,7 +15,7 @@
 
 static int cmp_str (const void *a, const void *b)
 {
-	return strcmp (*(char *const *) a, *(char *const *) b);
+	return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* The sorted names of the entry directories. */
@@ -37,8 +37,8 @@ static int list_entries (const char *dir, char ***out, size_t *n, struct keel_er
 		if (fstatat (dirfd (d), de->d_name, &st, 0) < 0 || !S_ISDIR (st.st_mode))
 			continue; /* README.md, build-rootfs.sh, ... */
 		if (count == MAX_ENTRIES) {
-			console_status (NULL, CS_WARN, "%s: more than %d entries; ignoring `%s`", dir,
-					MAX_ENTRIES, de->d_name);
+			console_status (NULL, CS_WARN, "%s: more than %d entries; ignoring `%s`",
+			                dir, MAX_ENTRIES, de->d_name);
 			continue;
 		}
 		names[count++] = xstrdup (de->d_name);
@@ -66,8 +66,8 @@ static void load_one (struct sup *s, struct unit *u)
 
 	if (!policy_valid_name (u->name)) {
 		mark_broken (u, xasprintf ("%s: \"%s\" is not a valid container name "
-					   "([A-Za-z0-9_+.-]+)",
-					   u->dir, u->name));
+		                           "([A-Za-z0-9_+.-]+)",
+		                           u->dir, u->name));
 		return;
 	}
 	if (policy_load (u->policy_file, &u->policy, &err) < 0) {
@@ -79,8 +79,8 @@ static void load_one (struct sup *s, struct unit *u)
 	u->has_policy = true;
 	if (access (config, F_OK) < 0) {
 		mark_broken (u, xasprintf ("%s: missing: every entry is an OCI bundle "
-					   "(config.json and its rootfs)",
-					   config));
+		                           "(config.json and its rootfs)",
+		                           config));
 		return;
 	}
 	if (spec_load (config, u->dir, &u->spec, &err) < 0) {
@@ -93,10 +93,10 @@ static void load_one (struct sup *s, struct unit *u)
 	if (u->spec->root.abs_path == NULL || stat (u->spec->root.abs_path, &st) < 0 ||
 	    !S_ISDIR (st.st_mode)) {
 		mark_broken (u, xasprintf ("%s: root.path: `%s` is not a directory%s", config,
-					   u->spec->root.abs_path ? u->spec->root.abs_path : "",
-					   errno == ENOENT ? " (missing rootfs: see "
-							     "containers.d/build-rootfs.sh)"
-							   : ""));
+		                           u->spec->root.abs_path ? u->spec->root.abs_path : "",
+		                           errno == ENOENT ? " (missing rootfs: see "
+		                                             "containers.d/build-rootfs.sh)"
+		                                           : ""));
 		return;
 	}
 	if (init_opts_skipped (s->opts, u->name))
@@ -146,14 +146,15 @@ int sup_load (struct sup *s, struct keel_error **err)
 	for (i = 0; i < n; i++) {
 		struct unit *u = &s->units[i];
 		if (s->graph.nodes[i].error != NULL && u->state != U_FAILED)
-			mark_broken (u, xasprintf ("%s: %s", u->policy_file, s->graph.nodes[i].error));
+			mark_broken (u,
+			             xasprintf ("%s: %s", u->policy_file, s->graph.nodes[i].error));
 	}
 	for (i = 0; i < n; i++) {
 		struct unit *u = &s->units[i];
 		restart_init (&u->restart, &u->policy);
 		logsink_init (&u->log, u->name, u->policy.log_ring_size, u->policy.log_console,
-			      u->policy.log_file, u->policy.log_rotate_size,
-			      u->policy.log_rotate_count);
+		              u->policy.log_file, u->policy.log_rotate_size,
+		              u->policy.log_rotate_count);
 	}
 	return 0;
 }

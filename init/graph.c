@@ -8,7 +8,7 @@
 
 #include "lib/util.h"
 
-#define NONE ((size_t) -1)
+#define NONE ((size_t)-1)
 
 static const char *kind_key (enum dep_kind k)
 {
@@ -43,7 +43,7 @@ static void set_error (struct graph_node *node, char *msg)
 }
 
 static void add_deps (struct graph *g, size_t i, const struct policy_names *names,
-		      enum dep_kind kind, graph_warn_fn warn, void *data)
+                      enum dep_kind kind, graph_warn_fn warn, void *data)
 {
 	struct graph_node *node = &g->nodes[i];
 	size_t k;
@@ -53,19 +53,19 @@ static void add_deps (struct graph *g, size_t i, const struct policy_names *name
 
 		if (to == NONE && kind == DEP_REQUIRES) {
 			set_error (node, xasprintf ("%s[%zu]: unknown container \"%s\" (no "
-						    "such entry in containers.d)",
-						    kind_key (kind), k, names->v[k]));
+			                            "such entry in containers.d)",
+			                            kind_key (kind), k, names->v[k]));
 			continue;
 		}
 		if (to == NONE) {
-			cleanup_free char *msg = xasprintf (
-				"%s[%zu]: unknown container \"%s\", ignored", kind_key (kind), k,
-				names->v[k]);
+			cleanup_free char *msg =
+			        xasprintf ("%s[%zu]: unknown container \"%s\", ignored",
+			                   kind_key (kind), k, names->v[k]);
 			if (warn)
 				warn (data, i, msg);
 			continue;
 		}
-		node->deps[node->n_deps++] = (struct graph_dep){ .to = to, .kind = kind, .index = k };
+		node->deps[node->n_deps++] = (struct graph_dep){.to = to, .kind = kind, .index = k};
 	}
 }
 
@@ -125,7 +125,7 @@ static char *describe_cycle (const struct graph *g, const size_t *comp, size_t c
 			if (comp[d->to] != c)
 				continue;
 			t = xasprintf ("%s%s%s %s %s", edges, *edges ? ", " : "", g->nodes[i].name,
-				       kind_key (d->kind), g->nodes[d->to].name);
+			               kind_key (d->kind), g->nodes[d->to].name);
 			free (edges);
 			edges = t;
 		}
@@ -138,7 +138,7 @@ static char *describe_cycle (const struct graph *g, const size_t *comp, size_t c
 
 static void find_cycles (struct graph *g)
 {
-	struct tarjan t = { .g = g };
+	struct tarjan t = {.g = g};
 	size_t *size, i, k;
 
 	t.index = xmalloc0 (g->n * sizeof (size_t));
@@ -165,8 +165,8 @@ static void find_cycles (struct graph *g)
 		if (first == NULL) /* no edge inside its component: not on a cycle */
 			continue;
 		cleanup_free char *cycle = describe_cycle (g, t.comp, t.comp[i]);
-		set_error (node, xasprintf ("%s[%zu]: dependency cycle among %s", kind_key (first->kind),
-					    first->index, cycle));
+		set_error (node, xasprintf ("%s[%zu]: dependency cycle among %s",
+		                            kind_key (first->kind), first->index, cycle));
 	}
 	free (size);
 	free (t.index);
@@ -177,7 +177,7 @@ static void find_cycles (struct graph *g)
 }
 
 void graph_build (struct graph *g, size_t n, const char *const *names,
-		  const struct policy *const *policies, graph_warn_fn warn, void *data)
+                  const struct policy *const *policies, graph_warn_fn warn, void *data)
 {
 	size_t i;
 
@@ -194,7 +194,7 @@ void graph_build (struct graph *g, size_t n, const char *const *names,
 			continue;
 		}
 		node->deps = xmalloc0 ((p->requires.n + p->wants.n + p->after.n + 1) *
-				       sizeof (*node->deps));
+		                       sizeof (*node->deps));
 		add_deps (g, i, &p->requires, DEP_REQUIRES, warn, data);
 		add_deps (g, i, &p->wants, DEP_WANTS, warn, data);
 		add_deps (g, i, &p->after, DEP_AFTER, warn, data);
@@ -216,7 +216,7 @@ void graph_free (struct graph *g)
 }
 
 enum graph_verdict graph_check (const struct graph *g, size_t i, const enum graph_state *states,
-				size_t *cause)
+                                size_t *cause)
 {
 	const struct graph_node *node = &g->nodes[i];
 	enum graph_verdict v = GV_GO;

@@ -46,7 +46,7 @@ typedef void (*graph_warn_fn) (void *data, size_t node, const char *msg);
  * entry already broken (bad JSON, missing rootfs): it is a node so that
  * whoever requires it is blocked rather than told it does not exist. */
 void graph_build (struct graph *g, size_t n, const char *const *names,
-		  const struct policy *const *policies, graph_warn_fn warn, void *data);
+                  const struct policy *const *policies, graph_warn_fn warn, void *data);
 void graph_free (struct graph *g);
 
 /* Index of name, or (size_t)-1. */
@@ -62,7 +62,7 @@ enum graph_verdict { GV_WAIT, GV_GO, GV_BLOCKED };
 
 /* *cause gets the dependency that blocks (GV_BLOCKED) or one it waits for. */
 enum graph_verdict graph_check (const struct graph *g, size_t i, const enum graph_state *states,
-				size_t *cause);
+                                size_t *cause);
 
 /* True when some entry ordered after i (any edge kind) is still alive:
  * shutdown stops i only after all of those have stopped. */

@@ -15,7 +15,7 @@
 static void report (int fd, char tag, const char *msg)
 {
 	char line[LAUNCH_REPORT_MAX];
-	size_t n = (size_t) snprintf (line, sizeof line - 1, "%c%s", tag, msg ? msg : "");
+	size_t n = (size_t)snprintf (line, sizeof line - 1, "%c%s", tag, msg ? msg : "");
 	char *nl;
 
 	if (n > sizeof line - 2)
@@ -37,7 +37,7 @@ static void report_error (int fd, struct keel_error **err)
 }
 
 static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
-			 const struct spec *spec, const struct keel_create_opts *opts)
+                         const struct spec *spec, const struct keel_create_opts *opts)
 {
 	struct keel_error *err = NULL;
 	char buf[32];
@@ -51,7 +51,7 @@ static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
 		report_error (fd, &err);
 		return 1;
 	}
-	snprintf (buf, sizeof buf, "%d", (int) pid);
+	snprintf (buf, sizeof buf, "%d", (int)pid);
 	report (fd, 'P', buf);
 	if (keel_container_start (rt, id, &err) < 0) {
 		report_error (fd, &err);
@@ -76,8 +76,8 @@ static int helper_delete (int fd, const struct keel_runtime *rt, const char *id)
 }
 
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
-		 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
-		 int *report_fd, struct keel_error **err)
+                 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
+                 int *report_fd, struct keel_error **err)
 {
 	int p[2];
 	pid_t pid;
@@ -103,7 +103,7 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
 		close (p[0]);
 		prctl (PR_SET_NAME, op == LAUNCH_START ? "keel-start" : "keel-delete", 0, 0, 0);
 		rc = op == LAUNCH_START ? helper_start (p[1], rt, id, spec, opts)
-				      : helper_delete (p[1], rt, id);
+		                        : helper_delete (p[1], rt, id);
 		_exit (rc);
 	}
 	close (p[1]);
@@ -125,7 +125,7 @@ void launch_parse (const char *buf, size_t len, struct launch_report *r)
 	while (i < len) {
 		const char *line = buf + i;
 		const char *nl = memchr (line, '\n', len - i);
-		size_t n = nl ? (size_t) (nl - line) : len - i;
+		size_t n = nl ? (size_t)(nl - line) : len - i;
 		char tmp[32];
 
 		if (n > 0 && line[0] == 'P' && n - 1 < sizeof tmp) {
@@ -133,7 +133,7 @@ void launch_parse (const char *buf, size_t len, struct launch_report *r)
 			memcpy (tmp, line + 1, n - 1);
 			tmp[n - 1] = '\0';
 			if (parse_uint64 (tmp, &v) && v > 0 && v < (1ULL << 22))
-				r->pid = (pid_t) v;
+				r->pid = (pid_t)v;
 		} else if (n > 0 && line[0] == 'S') {
 			r->started = true;
 		} else if (n > 0 && line[0] == 'E' && r->error == NULL) {

@@ -26,8 +26,8 @@ enum launch_op { LAUNCH_START, LAUNCH_DELETE };
 
 /* Fork the helper; *report_fd gets the non-blocking read end. */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
-		 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
-		 int *report_fd, struct keel_error **err);
+                 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
+                 int *report_fd, struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;    /* 0 when create did not get that far */

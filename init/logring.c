@@ -105,7 +105,7 @@ static int logfile_open (struct logfile *f, struct keel_error **err)
 		return keel_error (err, errno, "open log file `%s`", f->path);
 	if (fstat (f->fd, &st) < 0)
 		return keel_error (err, errno, "stat log file `%s`", f->path);
-	f->size = (uint64_t) st.st_size;
+	f->size = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -123,7 +123,8 @@ static int logfile_rotate (struct logfile *f, struct keel_error **err)
 		return logfile_open (f, err);
 	}
 	for (i = f->count - 1; i > 0; i--) {
-		cleanup_free char *from = i == 1 ? xstrdup (f->path) : xasprintf ("%s.%u", f->path, i - 1);
+		cleanup_free char *from =
+		        i == 1 ? xstrdup (f->path) : xasprintf ("%s.%u", f->path, i - 1);
 		cleanup_free char *to = xasprintf ("%s.%u", f->path, i);
 		if (rename (from, to) < 0 && errno != ENOENT)
 			return keel_error (err, errno, "rotate log file `%s` to `%s`", from, to);
@@ -158,8 +159,8 @@ int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_
 			return keel_error (err, e, "write log file `%s`", f->path);
 		}
 		data += n;
-		len -= (size_t) n;
-		f->size += (uint64_t) n;
+		len -= (size_t)n;
+		f->size += (uint64_t)n;
 	}
 	return 0;
 }
@@ -167,7 +168,7 @@ int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_
 /* ---- sinks ----------------------------------------------------------- */
 
 void logsink_init (struct logsink *s, const char *name, size_t ring_size, bool console,
-		   const char *file, uint64_t rotate_size, unsigned rotate_count)
+                   const char *file, uint64_t rotate_size, unsigned rotate_count)
 {
 	memset (s, 0, sizeof (*s));
 	s->name = name;
@@ -190,11 +191,11 @@ void logsink_free (struct logsink *s)
 }
 
 static void console_feed (struct logsink *s, const char *data, size_t len, log_line_fn emit,
-			  void *emit_data)
+                          void *emit_data)
 {
 	while (len > 0) {
 		const char *nl = memchr (data, '\n', len);
-		size_t take = nl ? (size_t) (nl - data) : len;
+		size_t take = nl ? (size_t)(nl - data) : len;
 		size_t room, n;
 
 		if (s->line_len == 0 && take >= LOG_LINE_MAX) {
@@ -238,7 +239,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 }
 
 int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn emit,
-		  void *emit_data, struct keel_error **err)
+                  void *emit_data, struct keel_error **err)
 {
 	int ret;
 

@@ -57,12 +57,12 @@ struct logsink {
 };
 
 void logsink_init (struct logsink *s, const char *name, size_t ring_size, bool console,
-		   const char *file, uint64_t rotate_size, unsigned rotate_count);
+                   const char *file, uint64_t rotate_size, unsigned rotate_count);
 void logsink_free (struct logsink *s);
 /* Feed bytes read from the container; file errors come back in *err (the
  * other sinks still got the data).  Returns < 0 only for the file. */
 int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn emit,
-		  void *emit_data, struct keel_error **err);
+                  void *emit_data, struct keel_error **err);
 /* The container's pipe closed: emit a pending partial line. */
 void logsink_flush (struct logsink *s, log_line_fn emit, void *emit_data);
 

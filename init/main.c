@@ -29,8 +29,10 @@ static void usage (FILE *out)
 {
 	fputs ("usage: keel init [OPTIONS]\n"
 	       "  --dir DIR          containers.d directory (default " INIT_DEFAULT_DIR ")\n"
-	       "  --root DIR         runtime state directory (default " KEEL_DEFAULT_STATE_ROOT ")\n"
-	       "  --state DIR        keel.sock and notify sockets (default " INIT_DEFAULT_STATE ")\n"
+	       "  --root DIR         runtime state directory (default " KEEL_DEFAULT_STATE_ROOT
+	       ")\n"
+	       "  --state DIR        keel.sock and notify sockets (default " INIT_DEFAULT_STATE
+	       ")\n"
 	       "  --cgroup-root PATH containers' cgroups at PATH/NAME under the unified\n"
 	       "                     hierarchy (default " INIT_DEFAULT_CGROUP_ROOT ")\n"
 	       "  --console FILE     write the boot log to FILE instead of stdout\n"
@@ -46,20 +48,20 @@ static void usage (FILE *out)
 static int parse_args (int argc, char **argv, struct init_opts *o, struct keel_error **err)
 {
 	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "state", required_argument, NULL, 's' },
-		{ "cgroup-root", required_argument, NULL, 'c' },
-		{ "console", required_argument, NULL, 'C' },
-		{ "skip", required_argument, NULL, 'k' },
-		{ "shell", required_argument, NULL, 'S' },
-		{ "hostname", required_argument, NULL, 'H' },
-		{ "boot", no_argument, NULL, 'b' },
-		{ "no-boot", no_argument, NULL, 'n' },
-		{ "debug", no_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	        {"dir", required_argument, NULL, 'd'},
+	        {"root", required_argument, NULL, 'r'},
+	        {"state", required_argument, NULL, 's'},
+	        {"cgroup-root", required_argument, NULL, 'c'},
+	        {"console", required_argument, NULL, 'C'},
+	        {"skip", required_argument, NULL, 'k'},
+	        {"shell", required_argument, NULL, 'S'},
+	        {"hostname", required_argument, NULL, 'H'},
+	        {"boot", no_argument, NULL, 'b'},
+	        {"no-boot", no_argument, NULL, 'n'},
+	        {"debug", no_argument, NULL, 'D'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -158,29 +160,13 @@ static void boot_machine (struct init_opts *o)
 	}
 }
 
-/* Run the emergency shell on the console and wait for it (boot mode only,
- * when nothing can be supervised). */
-static void emergency_shell (const struct init_opts *o)
+/* Boot mode when nothing can be supervised: the emergency shell, then
+ * power off. */
+static void emergency_shell (const struct init_opts *o, const char *why)
 {
-	pid_t pid;
+	pid_t pid = emergency_spawn (o, why);
 	int status;
 
-	if (o->shell == NULL || access (o->shell, X_OK) < 0) {
-		console_status (NULL, CS_FAIL, "no emergency shell (keel.shell=PATH)");
-		return;
-	}
-	console_status (NULL, CS_INFO, "Starting emergency shell %s; exit it to power off",
-			o->shell);
-	console_drain (console_get ());
-	pid = fork ();
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset (&none);
-		sigprocmask (SIG_SETMASK, &none, NULL);
-		setsid ();
-		execl (o->shell, o->shell, (char *) NULL);
-		_exit (127);
-	}
 	while (pid > 0 && waitpid (-1, &status, 0) != pid)
 		;
 }
@@ -229,7 +215,7 @@ int keel_init_main (int argc, char **argv)
 		keel_error_release (&err);
 	}
 	console_status (&con, CS_INFO, "keel %s starting as %s (pid %d)", KEEL_VERSION,
-			machine ? "the machine's init" : "a supervisor", (int) getpid ());
+	                machine ? "the machine's init" : "a supervisor", (int)getpid ());
 	if (machine)
 		boot_machine (&opts);
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
@@ -243,7 +229,7 @@ int keel_init_main (int argc, char **argv)
 		keel_error_release (&err);
 		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
 		if (machine)
-			emergency_shell (&opts);
+			emergency_shell (&opts, "cannot read containers.d");
 		sup_free (&sup);
 		if (!machine) {
 			console_close (&con);

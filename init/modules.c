@@ -54,6 +54,6 @@ void modules_load (const char *list)
 		close (fd);
 	}
 	if (loaded || failed)
-		console_status (NULL, failed ? CS_WARN : CS_OK, "Loaded %u kernel modules%s", loaded,
-				failed ? " (some failed, see above)" : "");
+		console_status (NULL, failed ? CS_WARN : CS_OK, "Loaded %u kernel modules%s",
+		                loaded, failed ? " (some failed, see above)" : "");
 }

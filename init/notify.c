@@ -21,7 +21,7 @@
 int notify_open (struct sup *s, size_t i, struct keel_error **err)
 {
 	struct unit *u = &s->units[i];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_close int fd = -1;
 	cleanup_free char *path = NULL;
 	int one = 1, ret;
@@ -42,7 +42,7 @@ int notify_open (struct sup *s, size_t i, struct keel_error **err)
 		return keel_error (err, errno, "notify socket");
 	if (unlink (path) < 0 && errno != ENOENT)
 		return keel_error (err, errno, "remove stale `%s`", path);
-	if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+	if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		return keel_error (err, errno, "bind `%s`", path);
 	/* Containers may run as any user; the sender check is SO_PASSCRED. */
 	if (chmod (path, 0666) < 0)
@@ -50,7 +50,7 @@ int notify_open (struct sup *s, size_t i, struct keel_error **err)
 	if (setsockopt (fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
 		return keel_error (err, errno, "SO_PASSCRED on `%s`", path);
 	u->notify_fd = steal_fd (&fd);
-	u->w_notify = (struct watch){ .kind = W_NOTIFY, .unit = i };
+	u->w_notify = (struct watch){.kind = W_NOTIFY, .unit = i};
 	return sup_watch (s, u->notify_fd, EPOLLIN, &u->w_notify);
 }
 
@@ -80,9 +80,11 @@ void notify_mount (const struct unit *u, struct spec_mount *m, char **env)
 	m->source = xstrdup (u->notify_dir);
 	m->options.v = xmalloc0 (3 * sizeof (char *));
 	m->options.v[0] = xstrdup ("bind");
-	m->options.v[1] = xstrdup ("rw");
+	/* Read-only is enough to send on a socket and keeps the container
+	 * from leaving files in keel's state directory. */
+	m->options.v[1] = xstrdup ("ro");
 	m->options.n = 2;
-	m->flags = MS_BIND;
+	m->flags = MS_BIND | MS_RDONLY;
 	m->bind = true;
 	*env = xstrdup ("NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_CONTAINER);
 }
@@ -107,7 +109,7 @@ void notify_parse (const char *msg, size_t len, bool *ready, char **status)
 	while (i < len) {
 		const char *line = msg + i;
 		const char *nl = memchr (line, '\n', len - i);
-		size_t n = nl ? (size_t) (nl - line) : len - i;
+		size_t n = nl ? (size_t)(nl - line) : len - i;
 
 		if (n == 7 && memcmp (line, "READY=1", 7) == 0)
 			*ready = true;
@@ -140,7 +142,8 @@ bool notify_pid_in_cgroup (int pid, const char *cgroup)
 			*nl = '\0';
 		if (strncmp (line, "0::", 3) == 0) {
 			const char *cg = line + 3;
-			return strncmp (cg, cgroup, clen) == 0 && (cg[clen] == '\0' || cg[clen] == '/');
+			return strncmp (cg, cgroup, clen) == 0 &&
+			       (cg[clen] == '\0' || cg[clen] == '/');
 		}
 		line = nl ? nl + 1 : NULL;
 	}
@@ -158,12 +161,12 @@ void notify_receive (struct sup *s, size_t i)
 			struct cmsghdr h;
 			char b[CMSG_SPACE (sizeof (struct ucred))];
 		} c;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
 		struct msghdr mh = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = &c,
-			.msg_controllen = sizeof c,
+		        .msg_iov = &iov,
+		        .msg_iovlen = 1,
+		        .msg_control = &c,
+		        .msg_controllen = sizeof c,
 		};
 		struct cmsghdr *cm;
 		struct ucred *cred = NULL;
@@ -177,10 +180,10 @@ void notify_receive (struct sup *s, size_t i)
 		for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm)) {
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
 			    cm->cmsg_len == CMSG_LEN (sizeof (struct ucred)))
-				cred = (struct ucred *) CMSG_DATA (cm);
+				cred = (struct ucred *)CMSG_DATA (cm);
 			else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 				/* fd passing (FDSTORE) is not supported: close them */
-				int *fds = (int *) CMSG_DATA (cm);
+				int *fds = (int *)CMSG_DATA (cm);
 				size_t nf = (cm->cmsg_len - CMSG_LEN (0)) / sizeof (int), f;
 				for (f = 0; f < nf; f++)
 					close (fds[f]);
@@ -188,12 +191,13 @@ void notify_receive (struct sup *s, size_t i)
 		}
 		if (cred == NULL || cred->pid <= 0 ||
 		    (cred->pid != u->pid && !notify_pid_in_cgroup (cred->pid, u->cgroup))) {
-			console_status (s->con, CS_WARN,
-					"%s: ignoring a notify message from pid %d outside the container",
-					u->name, cred ? cred->pid : 0);
+			console_status (
+			        s->con, CS_WARN,
+			        "%s: ignoring a notify message from pid %d outside the container",
+			        u->name, cred ? cred->pid : 0);
 			continue;
 		}
-		notify_parse (buf, (size_t) n, &ready, &u->notify_status);
+		notify_parse (buf, (size_t)n, &ready, &u->notify_status);
 		if (ready)
 			sup_unit_ready (s, i);
 	}
@@ -201,7 +205,7 @@ void notify_receive (struct sup *s, size_t i)
 
 int notify_send (const char *socket_path, const char *msg, struct keel_error **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_close int fd = -1;
 	socklen_t len;
 
@@ -212,11 +216,11 @@ int notify_send (const char *socket_path, const char *msg, struct keel_error **e
 	strcpy (sa.sun_path, socket_path);
 	if (sa.sun_path[0] == '@') /* abstract namespace, as sd_notify */
 		sa.sun_path[0] = '\0';
-	len = (socklen_t) (offsetof (struct sockaddr_un, sun_path) + strlen (socket_path));
+	len = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + strlen (socket_path));
 	fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return keel_error (err, errno, "socket");
-	if (sendto (fd, msg, strlen (msg), MSG_NOSIGNAL, (struct sockaddr *) &sa, len) < 0)
+	if (sendto (fd, msg, strlen (msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		return keel_error (err, errno, "send to `%s`", socket_path);
 	return 0;
 }

@@ -16,7 +16,7 @@
 
 #include "init/supervisor.h"
 
-#define NOTIFY_DIR_IN_CONTAINER "/run/keel-notify"
+#define NOTIFY_DIR_IN_CONTAINER    "/run/keel-notify"
 #define NOTIFY_SOCKET_IN_CONTAINER NOTIFY_DIR_IN_CONTAINER "/notify.sock"
 
 int notify_open (struct sup *s, size_t i, struct keel_error **err);

@@ -11,22 +11,22 @@
 #define INIT_MAX_SKIP 32
 
 struct init_opts {
-	bool boot;             /* mount the world, switch root, reboot at the end */
-	bool boot_forced;      /* --boot / --no-boot given explicitly */
+	bool boot;        /* mount the world, switch root, reboot at the end */
+	bool boot_forced; /* --boot / --no-boot given explicitly */
 	bool debug;
-	char *dir;             /* containers.d */
-	char *runtime_root;    /* runtime state (keel-runtime --root) */
-	char *state;           /* keel.sock, notify sockets */
-	char *cgroup_root;     /* containers go to CGROUP_ROOT/NAME (relative to the unified root) */
-	char *console;         /* NULL: stdout (the kernel's /dev/console when PID 1) */
-	char *shell;           /* emergency shell, run on the console when the boot fails */
+	char *dir;          /* containers.d */
+	char *runtime_root; /* runtime state (keel-runtime --root) */
+	char *state;        /* keel.sock, notify sockets */
+	char *cgroup_root;  /* containers go to CGROUP_ROOT/NAME (relative to the unified root) */
+	char *console;      /* NULL: stdout (the kernel's /dev/console when PID 1) */
+	char *shell;        /* emergency shell, run on the console when the boot fails */
 	char *hostname;
 	char *skip[INIT_MAX_SKIP];
 	size_t n_skip;
 };
 
-#define INIT_DEFAULT_DIR "/containers.d"
-#define INIT_DEFAULT_STATE "/run/keel"
+#define INIT_DEFAULT_DIR         "/containers.d"
+#define INIT_DEFAULT_STATE       "/run/keel"
 #define INIT_DEFAULT_CGROUP_ROOT "keel/containers"
 
 void init_opts_defaults (struct init_opts *o);
@@ -39,7 +39,6 @@ int init_opts_add_skip (struct init_opts *o, const char *list, struct keel_error
  * /proc/cmdline).  Unknown keel.* options are reported in *warn (one
  * line, malloc'd) but are not fatal: a typo on the command line must not
  * stop the boot. */
-int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn,
-		   struct keel_error **err);
+int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn, struct keel_error **err);
 
 #endif

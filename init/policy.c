@@ -23,14 +23,14 @@ static const struct {
 	const char *name;
 	int signo;
 } signals[] = {
-	{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS },   { "FPE", SIGFPE },
-	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
-	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-	{ "TTOU", SIGTTOU }, { "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
-	{ "PWR", SIGPWR },   { "SYS", SIGSYS },
+        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+        {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+        {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+        {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+        {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+        {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+        {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+        {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 int policy_parse_signal (const char *s)
@@ -41,15 +41,15 @@ int policy_parse_signal (const char *s)
 	if (s == NULL || *s == '\0')
 		return -1;
 	if (parse_uint64 (s, &n))
-		return n >= 1 && n < (unsigned long long) NSIG ? (int) n : -1;
+		return n >= 1 && n < (unsigned long long)NSIG ? (int)n : -1;
 	if (strncmp (s, "SIG", 3) == 0)
 		s += 3;
 	for (i = 0; i < ARRAY_SIZE (signals); i++)
 		if (strcmp (s, signals[i].name) == 0)
 			return signals[i].signo;
 	if (strncmp (s, "RTMIN+", 6) == 0 && parse_uint64 (s + 6, &n) &&
-	    n <= (unsigned long long) (SIGRTMAX - SIGRTMIN))
-		return SIGRTMIN + (int) n;
+	    n <= (unsigned long long)(SIGRTMAX - SIGRTMIN))
+		return SIGRTMIN + (int)n;
 	if (strcmp (s, "RTMIN") == 0)
 		return SIGRTMIN;
 	return -1;
@@ -58,15 +58,15 @@ int policy_parse_signal (const char *s)
 const char *policy_signal_name (int signo)
 {
 	static const char *const full[] = {
-		[SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
-		[SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGUSR2] = "SIGUSR2",
-		[SIGTERM] = "SIGTERM", [SIGPWR] = "SIGPWR",   [SIGSEGV] = "SIGSEGV",
-		[SIGABRT] = "SIGABRT", [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
-		[SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",   [SIGILL] = "SIGILL",
-		[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
-		[SIGWINCH] = "SIGWINCH", [SIGTRAP] = "SIGTRAP", [SIGSYS] = "SIGSYS",
+	        [SIGHUP] = "SIGHUP",     [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
+	        [SIGKILL] = "SIGKILL",   [SIGUSR1] = "SIGUSR1", [SIGUSR2] = "SIGUSR2",
+	        [SIGTERM] = "SIGTERM",   [SIGPWR] = "SIGPWR",   [SIGSEGV] = "SIGSEGV",
+	        [SIGABRT] = "SIGABRT",   [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
+	        [SIGBUS] = "SIGBUS",     [SIGFPE] = "SIGFPE",   [SIGILL] = "SIGILL",
+	        [SIGCHLD] = "SIGCHLD",   [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
+	        [SIGWINCH] = "SIGWINCH", [SIGTRAP] = "SIGTRAP", [SIGSYS] = "SIGSYS",
 	};
-	if (signo > 0 && (size_t) signo < ARRAY_SIZE (full) && full[signo])
+	if (signo > 0 && (size_t)signo < ARRAY_SIZE (full) && full[signo])
 		return full[signo];
 	return "signal";
 }
@@ -77,7 +77,7 @@ int policy_parse_duration (const char *s, uint64_t *ms)
 	char *end;
 	double v, mult;
 
-	if (s == NULL || !(isdigit ((unsigned char) *s) || *s == '.'))
+	if (s == NULL || !(isdigit ((unsigned char)*s) || *s == '.'))
 		return -1;
 	errno = 0;
 	v = strtod (s, &end);
@@ -94,9 +94,9 @@ int policy_parse_duration (const char *s, uint64_t *ms)
 	else
 		return -1;
 	v *= mult;
-	if (v > (double) MAX_DURATION_MS)
+	if (v > (double)MAX_DURATION_MS)
 		return -1;
-	*ms = (uint64_t) (v + 0.5);
+	*ms = (uint64_t)(v + 0.5);
 	return 0;
 }
 
@@ -107,17 +107,21 @@ int policy_parse_size (const char *s, uint64_t *bytes)
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {
-		{ "", 1 },	       { "B", 1 },
-		{ "K", 1024 },	       { "KiB", 1024 },
-		{ "k", 1024 },	       { "M", 1024 * 1024 },
-		{ "MiB", 1024 * 1024 }, { "G", 1024ULL * 1024 * 1024 },
-		{ "GiB", 1024ULL * 1024 * 1024 },
+	        {"", 1},
+	        {"B", 1},
+	        {"K", 1024},
+	        {"KiB", 1024},
+	        {"k", 1024},
+	        {"M", 1024 * 1024},
+	        {"MiB", 1024 * 1024},
+	        {"G", 1024ULL * 1024 * 1024},
+	        {"GiB", 1024ULL * 1024 * 1024},
 	};
 	unsigned long long n;
 	char *end;
 	size_t i;
 
-	if (s == NULL || !isdigit ((unsigned char) *s))
+	if (s == NULL || !isdigit ((unsigned char)*s))
 		return -1;
 	errno = 0;
 	n = strtoull (s, &end, 10);
@@ -228,7 +232,7 @@ static char *got (json_object *v)
 }
 
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
-	__attribute__ ((format (printf, 3, 4)));
+        __attribute__ ((format (printf, 3, 4)));
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
 {
 	cleanup_free char *what = NULL;
@@ -244,7 +248,7 @@ static int fail (struct ctx *c, const char *path, const char *fmt, ...)
 }
 
 static int want_type (struct ctx *c, const char *path, json_object *v, json_type t,
-		      const char *what)
+                      const char *what)
 {
 	cleanup_free char *g = NULL;
 
@@ -264,7 +268,7 @@ static int get_bool (struct ctx *c, const char *path, json_object *v, bool *out)
 }
 
 static int get_enum (struct ctx *c, const char *path, json_object *v, const char *const *names,
-		     size_t n, const char *choices, int *out)
+                     size_t n, const char *choices, int *out)
 {
 	cleanup_free char *g = NULL;
 	size_t i;
@@ -273,7 +277,7 @@ static int get_enum (struct ctx *c, const char *path, json_object *v, const char
 		const char *s = json_object_get_string (v);
 		for (i = 0; i < n; i++) {
 			if (strcmp (s, names[i]) == 0) {
-				*out = (int) i;
+				*out = (int)i;
 				return 0;
 			}
 		}
@@ -291,22 +295,24 @@ static int get_duration (struct ctx *c, const char *path, json_object *v, uint64
 		return 0;
 	if (json_object_is_type (v, json_type_int) || json_object_is_type (v, json_type_double)) {
 		double d = json_object_get_double (v);
-		if (isfinite (d) && d >= 0 && d * 1000 <= (double) MAX_DURATION_MS) {
-			*ms = (uint64_t) (d * 1000 + 0.5);
+		if (isfinite (d) && d >= 0 && d * 1000 <= (double)MAX_DURATION_MS) {
+			*ms = (uint64_t)(d * 1000 + 0.5);
 			return 0;
 		}
 	}
 	g = got (v);
 	if (json_object_is_type (v, json_type_string))
 		return fail (c, path,
-			     "expected a duration like \"500ms\" or a number of seconds, got %s", g);
-	return fail (c, path,
-		     "expected a duration like \"500ms\" or a number of seconds (0 to one week), got %s",
-		     g);
+		             "expected a duration like \"500ms\" or a number of seconds, got %s",
+		             g);
+	return fail (
+	        c, path,
+	        "expected a duration like \"500ms\" or a number of seconds (0 to one week), got %s",
+	        g);
 }
 
-static int get_size (struct ctx *c, const char *path, json_object *v, uint64_t min,
-		     uint64_t max, uint64_t *out)
+static int get_size (struct ctx *c, const char *path, json_object *v, uint64_t min, uint64_t max,
+                     uint64_t *out)
 {
 	cleanup_free char *g = NULL;
 	uint64_t n = 0;
@@ -315,24 +321,24 @@ static int get_size (struct ctx *c, const char *path, json_object *v, uint64_t m
 	if (json_object_is_type (v, json_type_string))
 		ok = policy_parse_size (json_object_get_string (v), &n) == 0;
 	else if (json_object_is_type (v, json_type_int) && json_object_get_int64 (v) >= 0) {
-		n = (uint64_t) json_object_get_int64 (v);
+		n = (uint64_t)json_object_get_int64 (v);
 		ok = true;
 	}
 	if (!ok) {
 		g = got (v);
 		return fail (c, path, "expected a size like \"64KiB\" or a number of bytes, got %s",
-			     g);
+		             g);
 	}
 	if (n < min || n > max)
 		return fail (c, path, "%llu bytes is out of range (%llu to %llu)",
-			     (unsigned long long) n, (unsigned long long) min,
-			     (unsigned long long) max);
+		             (unsigned long long)n, (unsigned long long)min,
+		             (unsigned long long)max);
 	*out = n;
 	return 0;
 }
 
 static int get_uint (struct ctx *c, const char *path, json_object *v, unsigned min, unsigned max,
-		     unsigned *out)
+                     unsigned *out)
 {
 	cleanup_free char *g = NULL;
 	int64_t n;
@@ -344,8 +350,8 @@ static int get_uint (struct ctx *c, const char *path, json_object *v, unsigned m
 	n = json_object_get_int64 (v);
 	if (n < min || n > max)
 		return fail (c, path, "expected an integer from %u to %u, got %lld", min, max,
-			     (long long) n);
-	*out = (unsigned) n;
+		             (long long)n);
+	*out = (unsigned)n;
 	return 0;
 }
 
@@ -358,7 +364,7 @@ static bool valid_name (const char *s)
 	if (*s == '\0' || strcmp (s, ".") == 0 || strcmp (s, "..") == 0 || strlen (s) > 128)
 		return false;
 	for (p = s; *p; p++)
-		if (!isalnum ((unsigned char) *p) && !strchr ("_+.-", *p))
+		if (!isalnum ((unsigned char)*p) && !strchr ("_+.-", *p))
 			return false;
 	return true;
 }
@@ -400,7 +406,7 @@ static int get_names (struct ctx *c, const char *key, json_object *v, struct pol
 		s = json_object_get_string (e);
 		if (!valid_name (s))
 			return fail (c, path,
-				     "\"%s\" is not a valid container name ([A-Za-z0-9_+.-]+)", s);
+			             "\"%s\" is not a valid container name ([A-Za-z0-9_+.-]+)", s);
 		for (j = 0; j < out->n; j++)
 			if (strcmp (out->v[j], s) == 0)
 				return fail (c, path, "\"%s\" is listed twice", s);
@@ -418,7 +424,7 @@ struct field {
 };
 
 static int walk (struct ctx *c, const char *prefix, json_object *obj, const struct field *fields,
-		 size_t n, struct policy *p)
+                 size_t n, struct policy *p)
 {
 	json_object_object_foreach (obj, key, val)
 	{
@@ -450,10 +456,10 @@ static int walk (struct ctx *c, const char *prefix, json_object *obj, const stru
 
 static int f_kind (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
-	static const char *const names[] = { "service", "oneshot" };
+	static const char *const names[] = {"service", "oneshot"};
 	int k, ret = get_enum (c, path, v, names, 2, "\"service\", \"oneshot\"", &k);
 	if (ret == 0)
-		p->kind = (enum policy_kind) k;
+		p->kind = (enum policy_kind)k;
 	return ret;
 }
 
@@ -477,10 +483,10 @@ static int f_wants (struct ctx *c, const char *path, json_object *v, struct poli
 
 static int restart_policy (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
-	static const char *const names[] = { "no", "on-failure", "always" };
+	static const char *const names[] = {"no", "on-failure", "always"};
 	int k, ret = get_enum (c, path, v, names, 3, "\"no\", \"on-failure\", \"always\"", &k);
 	if (ret == 0)
-		p->restart = (enum policy_restart) k;
+		p->restart = (enum policy_restart)k;
 	return ret;
 }
 
@@ -513,8 +519,8 @@ static int f_backoff_max (struct ctx *c, const char *path, json_object *v, struc
 static int f_restart_backoff (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-		{ "factor", f_backoff_factor },
-		{ "max", f_backoff_max },
+	        {"factor", f_backoff_factor},
+	        {"max", f_backoff_max},
 	};
 	if (want_type (c, path, v, json_type_object, "an object {\"factor\", \"max\"}") < 0)
 		return -1;
@@ -534,8 +540,8 @@ static int f_limit_interval (struct ctx *c, const char *path, json_object *v, st
 static int f_restart_limit (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-		{ "burst", f_limit_burst },
-		{ "interval", f_limit_interval },
+	        {"burst", f_limit_burst},
+	        {"interval", f_limit_interval},
 	};
 	if (want_type (c, path, v, json_type_object, "an object {\"burst\", \"interval\"}") < 0)
 		return -1;
@@ -545,10 +551,10 @@ static int f_restart_limit (struct ctx *c, const char *path, json_object *v, str
 static int f_restart (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-		{ "policy", restart_policy },
-		{ "delay", f_restart_delay },
-		{ "backoff", f_restart_backoff },
-		{ "limit", f_restart_limit },
+	        {"policy", restart_policy},
+	        {"delay", f_restart_delay},
+	        {"backoff", f_restart_backoff},
+	        {"limit", f_restart_limit},
 	};
 	cleanup_free char *g = NULL;
 
@@ -557,18 +563,18 @@ static int f_restart (struct ctx *c, const char *path, json_object *v, struct po
 		return restart_policy (c, path, v, p);
 	if (!json_object_is_type (v, json_type_object)) {
 		g = got (v);
-		return fail (c, path, "expected \"no\", \"on-failure\", \"always\" or an object, got %s",
-			     g);
+		return fail (c, path,
+		             "expected \"no\", \"on-failure\", \"always\" or an object, got %s", g);
 	}
 	return WALK (c, path, v, fields, p);
 }
 
 static int f_readiness (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
-	static const char *const names[] = { "started", "exited", "notify" };
+	static const char *const names[] = {"started", "exited", "notify"};
 	int k, ret = get_enum (c, path, v, names, 3, "\"started\", \"exited\", \"notify\"", &k);
 	if (ret == 0)
-		p->ready = (enum policy_ready) k;
+		p->ready = (enum policy_ready)k;
 	return ret;
 }
 
@@ -585,8 +591,8 @@ static int f_stop_signal (struct ctx *c, const char *path, json_object *v, struc
 	if (json_object_is_type (v, json_type_string))
 		s = policy_parse_signal (json_object_get_string (v));
 	else if (json_object_is_type (v, json_type_int) && json_object_get_int64 (v) > 0 &&
-		 json_object_get_int64 (v) < NSIG)
-		s = (int) json_object_get_int64 (v);
+	         json_object_get_int64 (v) < NSIG)
+		s = (int)json_object_get_int64 (v);
 	if (s > 0) {
 		p->stop_signal = s;
 		return 0;
@@ -603,8 +609,8 @@ static int f_stop_timeout (struct ctx *c, const char *path, json_object *v, stru
 static int f_stop (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-		{ "signal", f_stop_signal },
-		{ "timeout", f_stop_timeout },
+	        {"signal", f_stop_signal},
+	        {"timeout", f_stop_timeout},
 	};
 	if (want_type (c, path, v, json_type_object, "an object {\"signal\", \"timeout\"}") < 0)
 		return -1;
@@ -653,8 +659,8 @@ static int f_rotate_count (struct ctx *c, const char *path, json_object *v, stru
 static int f_log_rotate (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-		{ "size", f_rotate_size },
-		{ "count", f_rotate_count },
+	        {"size", f_rotate_size},
+	        {"count", f_rotate_count},
 	};
 	if (want_type (c, path, v, json_type_object, "an object {\"size\", \"count\"}") < 0)
 		return -1;
@@ -669,12 +675,13 @@ static int f_log_ring (struct ctx *c, const char *path, json_object *v, struct p
 static int f_logs (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-		{ "console", f_log_console },
-		{ "file", f_log_file },
-		{ "rotate", f_log_rotate },
-		{ "ring", f_log_ring },
+	        {"console", f_log_console},
+	        {"file", f_log_file},
+	        {"rotate", f_log_rotate},
+	        {"ring", f_log_ring},
 	};
-	if (want_type (c, path, v, json_type_object, "an object {\"console\", \"file\", \"rotate\", \"ring\"}") < 0)
+	if (want_type (c, path, v, json_type_object,
+	               "an object {\"console\", \"file\", \"rotate\", \"ring\"}") < 0)
 		return -1;
 	return WALK (c, path, v, fields, p);
 }
@@ -691,17 +698,17 @@ static int f_description (struct ctx *c, const char *path, json_object *v, struc
 }
 
 static const struct field top_fields[] = {
-	{ "description", f_description },
-	{ "kind", f_kind },
-	{ "requires", f_requires },
-	{ "after", f_after },
-	{ "wants", f_wants },
-	{ "restart", f_restart },
-	{ "readiness", f_readiness },
-	{ "start_timeout", f_start_timeout },
-	{ "stop", f_stop },
-	{ "essential", f_essential },
-	{ "logs", f_logs },
+        {"description", f_description},
+        {"kind", f_kind},
+        {"requires", f_requires},
+        {"after", f_after},
+        {"wants", f_wants},
+        {"restart", f_restart},
+        {"readiness", f_readiness},
+        {"start_timeout", f_start_timeout},
+        {"stop", f_stop},
+        {"essential", f_essential},
+        {"logs", f_logs},
 };
 
 /* Rules that involve more than one field. */
@@ -713,24 +720,24 @@ static int cross_check (struct ctx *c, json_object *root, struct policy *p)
 		p->ready = p->kind == KIND_ONESHOT ? READY_EXITED : READY_STARTED;
 	if (p->kind == KIND_ONESHOT && p->ready != READY_EXITED)
 		return fail (c, "readiness",
-			     "a oneshot is ready when it exits 0; \"%s\" is only for services",
-			     policy_ready_name (p->ready));
+		             "a oneshot is ready when it exits 0; \"%s\" is only for services",
+		             policy_ready_name (p->ready));
 	if (p->kind == KIND_SERVICE && p->ready == READY_EXITED)
 		return fail (c, "readiness",
-			     "\"exited\" is only for oneshots (set \"kind\": \"oneshot\")");
+		             "\"exited\" is only for oneshots (set \"kind\": \"oneshot\")");
 	if (p->kind == KIND_ONESHOT && p->restart == RESTART_ALWAYS)
 		return fail (c, "restart.policy",
-			     "\"always\" would rerun a oneshot forever; use \"on-failure\"");
+		             "\"always\" would rerun a oneshot forever; use \"on-failure\"");
 	if (p->backoff_max_ms < p->restart_delay_ms)
 		return fail (c, "restart.backoff.max",
-			     "%llums is shorter than restart.delay (%llums)",
-			     (unsigned long long) p->backoff_max_ms,
-			     (unsigned long long) p->restart_delay_ms);
+		             "%llums is shorter than restart.delay (%llums)",
+		             (unsigned long long)p->backoff_max_ms,
+		             (unsigned long long)p->restart_delay_ms);
 	if (p->start_limit_interval_ms == 0)
 		return fail (c, "restart.limit.interval", "must be longer than 0");
 	if (p->stop_timeout_ms == 0)
 		return fail (c, "stop.timeout",
-			     "must be longer than 0 (SIGKILL follows the stop signal after it)");
+		             "must be longer than 0 (SIGKILL follows the stop signal after it)");
 	return 0;
 }
 
@@ -751,9 +758,9 @@ static void line_col (const char *json, size_t off, unsigned *line, unsigned *co
 }
 
 int policy_parse (const char *file, const char *json, size_t len, struct policy *p,
-		  struct keel_error **err)
+                  struct keel_error **err)
 {
-	struct ctx c = { .file = file, .err = err };
+	struct ctx c = {.file = file, .err = err};
 	json_tokener *tok;
 	json_object *root;
 	enum json_tokener_error jerr;
@@ -767,7 +774,7 @@ int policy_parse (const char *file, const char *json, size_t len, struct policy 
 	if (tok == NULL)
 		return keel_error (err, ENOMEM, "%s", file);
 	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex (tok, json, (int) len);
+	root = json_tokener_parse_ex (tok, json, (int)len);
 	jerr = json_tokener_get_error (tok);
 	off = json_tokener_get_parse_end (tok);
 	json_tokener_free (tok);
@@ -780,21 +787,24 @@ int policy_parse (const char *file, const char *json, size_t len, struct policy 
 		json_object_put (root);
 		line_col (json, off, &line, &col);
 		return keel_error (err, 0, "%s: invalid JSON at line %u, column %u: %s", file, line,
-				   col, json_tokener_error_desc (jerr));
+		                   col, json_tokener_error_desc (jerr));
 	}
-	while (off < len && isspace ((unsigned char) json[off]))
+	while (off < len && isspace ((unsigned char)json[off]))
 		off++;
 	if (off < len) {
 		unsigned line, col;
 		json_object_put (root);
 		line_col (json, off, &line, &col);
-		return keel_error (err, 0, "%s: invalid JSON at line %u, column %u: trailing data after the object",
-				   file, line, col);
+		return keel_error (
+		        err, 0,
+		        "%s: invalid JSON at line %u, column %u: trailing data after the object",
+		        file, line, col);
 	}
 	if (!json_object_is_type (root, json_type_object)) {
 		cleanup_free char *g = got (root);
 		json_object_put (root);
-		return keel_error (err, 0, "%s: expected a JSON object at the top, got %s", file, g);
+		return keel_error (err, 0, "%s: expected a JSON object at the top, got %s", file,
+		                   g);
 	}
 	ret = WALK (&c, NULL, root, top_fields, p);
 	if (ret == 0)
@@ -820,7 +830,7 @@ int policy_load (const char *file, struct policy *p, struct keel_error **err)
 	if (ret < 0) {
 		if ((*err)->status == EFBIG)
 			return keel_error (err, 0, "%s: larger than %d bytes", file,
-					   POLICY_MAX_FILE_SIZE);
+			                   POLICY_MAX_FILE_SIZE);
 		return ret;
 	}
 	return policy_parse (file, buf, len, p, err);

@@ -36,7 +36,7 @@ struct policy {
 	uint64_t restart_delay_ms;
 	double backoff_factor; /* >= 1; 1 = constant delay */
 	uint64_t backoff_max_ms;
-	unsigned start_limit_burst;     /* starts allowed within the interval */
+	unsigned start_limit_burst; /* starts allowed within the interval */
 	uint64_t start_limit_interval_ms;
 
 	enum policy_ready ready;
@@ -54,10 +54,10 @@ struct policy {
 
 /* Limits that keep PID 1's memory bounded whatever the JSON says. */
 #define POLICY_MAX_FILE_SIZE (64 * 1024)
-#define POLICY_MAX_DEPS 64
-#define POLICY_MAX_BURST 1000
-#define POLICY_MAX_RING (16ULL * 1024 * 1024)
-#define POLICY_MIN_RING 1024ULL
+#define POLICY_MAX_DEPS      64
+#define POLICY_MAX_BURST     1000
+#define POLICY_MAX_RING      (16ULL * 1024 * 1024)
+#define POLICY_MIN_RING      1024ULL
 #define POLICY_MAX_LOG_FILES 100
 
 /* Fill p with the documented defaults (a service, no restart, ...). */
@@ -66,7 +66,7 @@ void policy_defaults (struct policy *p);
 /* Parse the JSON text of a keel.json.  `file` names it in messages. On
  * failure *err holds "FILE: PATH: problem" and p is left freed. */
 int policy_parse (const char *file, const char *json, size_t len, struct policy *p,
-		  struct keel_error **err);
+                  struct keel_error **err);
 
 /* Read FILE and parse it; a missing file yields the defaults. */
 int policy_load (const char *file, struct policy *p, struct keel_error **err);

@@ -48,20 +48,20 @@ static unsigned starts_within (const struct restart_state *s, uint64_t interval,
 
 static uint64_t backoff_delay (const struct policy *p, unsigned failures)
 {
-	double d = (double) p->restart_delay_ms;
+	double d = (double)p->restart_delay_ms;
 	unsigned i;
 
-	for (i = 0; i < failures && d < (double) p->backoff_max_ms; i++)
+	for (i = 0; i < failures && d < (double)p->backoff_max_ms; i++)
 		d *= p->backoff_factor;
-	if (d > (double) p->backoff_max_ms)
-		d = (double) p->backoff_max_ms;
-	return (uint64_t) d;
+	if (d > (double)p->backoff_max_ms)
+		d = (double)p->backoff_max_ms;
+	return (uint64_t)d;
 }
 
 struct restart_decision restart_decide (struct restart_state *s, const struct policy *p,
-					bool success, uint64_t now_ms)
+                                        bool success, uint64_t now_ms)
 {
-	struct restart_decision d = { .action = RA_DONE };
+	struct restart_decision d = {.action = RA_DONE};
 	bool want;
 
 	if (p->kind == KIND_ONESHOT && success)

@@ -27,10 +27,10 @@ struct restart_state {
 };
 
 enum restart_action {
-	RA_DONE,       /* exited as wanted (oneshot 0, or policy "no"/"on-failure" and 0) */
-	RA_FAILED,     /* failed and the policy says no restart */
-	RA_RESTART,    /* restart after delay_ms */
-	RA_GIVE_UP,    /* failed too often: start limit hit */
+	RA_DONE,    /* exited as wanted (oneshot 0, or policy "no"/"on-failure" and 0) */
+	RA_FAILED,  /* failed and the policy says no restart */
+	RA_RESTART, /* restart after delay_ms */
+	RA_GIVE_UP, /* failed too often: start limit hit */
 };
 
 struct restart_decision {
@@ -48,6 +48,6 @@ void restart_record_start (struct restart_state *s, uint64_t now_ms);
 
 /* success: the process exited with status 0. */
 struct restart_decision restart_decide (struct restart_state *s, const struct policy *p,
-					bool success, uint64_t now_ms);
+                                        bool success, uint64_t now_ms);
 
 #endif

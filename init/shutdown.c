@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "runtime/cgroup.h"
 #include "lib/util.h"
 
 #define FINAL_GRACE_MS 2000
@@ -45,18 +46,48 @@ void sup_request_shutdown (struct sup *s, enum shutdown_action a, const char *wh
 	console_status (s->con, CS_INFO, "%s: stopping all containers to %s", why, action_name (a));
 }
 
+/* Whether cg (a path in the unified hierarchy) holds PID 1 itself, at any
+ * depth: killing it would kill us. */
+static bool holds_us (const char *cg)
+{
+	cleanup_free char *buf = NULL;
+	struct keel_error *err = NULL;
+	const char *self = NULL;
+	char *line, *save = NULL;
+	size_t n = strlen (cg);
+
+	if (read_file ("/proc/self/cgroup", 16384, &buf, NULL, &err) < 0) {
+		keel_error_release (&err);
+		return true; /* cannot tell: do not risk it */
+	}
+	for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+		if (strncmp (line, "0::", 3) == 0)
+			self = line + 3;
+	if (self == NULL)
+		return true;
+	if (strcmp (cg, "/") == 0)
+		return true;
+	return strncmp (self, cg, n) == 0 && (self[n] == '\0' || self[n] == '/');
+}
+
+/* Signals go straight to the process (our child, so its pid cannot be
+ * reused before we reap it) or to its cgroup, never through the runtime's
+ * locked state: nothing here may block PID 1. */
 static void send_signal (struct sup *s, struct unit *u, int signo, bool all)
 {
+	const char *root = cgroup_unified_root ();
 	struct keel_error *err = NULL;
 
-	if (keel_container_kill (&s->rt, u->name, signo, all, &err) == 0)
-		return;
-	keel_debug ("%s: kill through the runtime failed: %s", u->name, err ? err->msg : "");
-	keel_error_release (&err);
-	/* No state (yet, or any more): signal the process we know. */
+	if (all && root && u->cgroup && !holds_us (u->cgroup)) {
+		cleanup_free char *path = xasprintf ("%s%s", root, u->cgroup);
+		if (cgroup_kill (path, signo, &err) == 0)
+			return;
+		keel_debug ("%s: %s", u->name, err ? err->msg : "cgroup kill failed");
+		keel_error_release (&err);
+	}
 	if (u->pid > 0 && !u->exited && kill (u->pid, signo) < 0 && errno != ESRCH)
 		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int) u->pid,
-				strerror (errno));
+		                strerror (errno));
 }
 
 int sup_unit_stop (struct sup *s, size_t i, bool manual)
@@ -201,7 +232,7 @@ static void unmount_all (struct console *con)
 		if (mount (NULL, points[i], NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 &&
 		    errno != EBUSY && errno != EINVAL)
 			console_status (con, CS_WARN, "remount `%s` read-only: %s", points[i],
-					strerror (errno));
+			                strerror (errno));
 	}
 	for (i = 0; i < n; i++)
 		free (points[i]);

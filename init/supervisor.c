@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init/boot.h"
 #include "init/control.h"
 #include "init/notify.h"
 #include "init/shutdown.h"
@@ -28,10 +29,12 @@
 const char *unit_state_name (enum unit_state st)
 {
 	static const char *const names[] = {
-		[U_WAITING] = "waiting",   [U_STARTING] = "starting", [U_RUNNING] = "running",
-		[U_READY] = "ready",       [U_STOPPING] = "stopping", [U_CLEANUP] = "exited",
-		[U_RESTART_WAIT] = "restarting", [U_DONE] = "done",   [U_FAILED] = "failed",
-		[U_BLOCKED] = "blocked",   [U_SKIPPED] = "skipped",   [U_STOPPED] = "stopped",
+	        [U_WAITING] = "waiting",         [U_STARTING] = "starting",
+	        [U_RUNNING] = "running",         [U_READY] = "ready",
+	        [U_STOPPING] = "stopping",       [U_CLEANUP] = "exited",
+	        [U_RESTART_WAIT] = "restarting", [U_DONE] = "done",
+	        [U_FAILED] = "failed",           [U_BLOCKED] = "blocked",
+	        [U_SKIPPED] = "skipped",         [U_STOPPED] = "stopped",
 	};
 	return names[st];
 }
@@ -43,12 +46,12 @@ size_t sup_find (const struct sup *s, const char *name)
 	for (i = 0; i < s->n_units; i++)
 		if (strcmp (s->units[i].name, name) == 0)
 			return i;
-	return (size_t) -1;
+	return (size_t)-1;
 }
 
 int sup_watch (struct sup *s, int fd, uint32_t events, struct watch *w)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		if (errno != EEXIST || epoll_ctl (s->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
@@ -109,14 +112,15 @@ static void propagate (struct sup *s, size_t i)
 		for (k = 0; k < node->n_deps; k++) {
 			if (node->deps[k].to != i || node->deps[k].kind != DEP_REQUIRES)
 				continue;
-			if (d->state == U_RUNNING || d->state == U_READY || d->state == U_STARTING ||
-			    d->state == U_RESTART_WAIT) {
+			if (d->state == U_RUNNING || d->state == U_READY ||
+			    d->state == U_STARTING || d->state == U_RESTART_WAIT) {
 				console_status (s->con, CS_FAIL,
-						"Stopping %s: it requires %s, which %s", d->name,
-						s->units[i].name, unit_state_name (s->units[i].state));
+				                "Stopping %s: it requires %s, which %s", d->name,
+				                s->units[i].name,
+				                unit_state_name (s->units[i].state));
 				free (d->error);
 				d->error = xasprintf ("requires %s, which %s", s->units[i].name,
-						      unit_state_name (s->units[i].state));
+				                      unit_state_name (s->units[i].state));
 				sup_unit_stop (s, j, false);
 				d->after_exit = AFTER_STOP;
 			}
@@ -132,11 +136,19 @@ static void unit_failed (struct sup *s, size_t i)
 	u->state = U_FAILED;
 	clear_timer (u);
 	propagate (s, i);
-	if (u->policy.essential && !s->shutting_down) {
-		console_status (s->con, CS_FAIL, "%s is essential: its failure ends the boot",
-				u->name);
-		sup_request_shutdown (s, s->opts->boot ? SD_POWEROFF : SD_EXIT, "essential failed");
+	if (u->policy.essential && !s->shutting_down && s->shell_pid <= 0) {
+		cleanup_free char *why = xasprintf ("%s is essential: its failure ends the boot",
+		                                    u->name);
 		s->exit_code = 1;
+		if (s->opts->boot && emergency_shell_path (s->opts)) {
+			/* A human may want to look before the machine goes down;
+			 * the rest keeps running meanwhile. */
+			s->shell_pid = emergency_spawn (s->opts, why);
+			if (s->shell_pid > 0)
+				return;
+		}
+		console_status (s->con, CS_FAIL, "%s", why);
+		sup_request_shutdown (s, s->opts->boot ? SD_POWEROFF : SD_EXIT, "essential failed");
 	}
 }
 
@@ -157,7 +169,7 @@ static int ensure_log_pipe (struct sup *s, struct unit *u, size_t i)
 	}
 	u->log_r = p[0];
 	u->log_w = p[1];
-	u->w_log = (struct watch){ .kind = W_LOG, .unit = i };
+	u->w_log = (struct watch){.kind = W_LOG, .unit = i};
 	return sup_watch (s, u->log_r, EPOLLIN, &u->w_log);
 }
 
@@ -165,9 +177,9 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 {
 	struct unit *u = &s->units[i];
 	struct keel_error *err = NULL;
-	struct keel_create_opts opts = { 0 };
-	struct spec_mount mount = { 0 };
-	char *env[2] = { NULL, NULL };
+	struct keel_create_opts opts = {0};
+	struct spec_mount mount = {0};
+	char *env[2] = {NULL, NULL};
 	cleanup_free char *cgroup = NULL;
 	cleanup_free char *env0 = NULL;
 	uint64_t now = console_now_ms ();
@@ -179,7 +191,7 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		restart_reset (&u->restart);
 	if (ensure_log_pipe (s, u, i) < 0) {
 		console_status (s->con, CS_FAIL, "Failed to start %s: log pipe: %s", u->name,
-				strerror (errno));
+		                strerror (errno));
 		unit_failed (s, i);
 		return -1;
 	}
@@ -203,8 +215,8 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		opts.n_extra_mounts = 1;
 		opts.extra_env = env;
 	}
-	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->helper,
-			   &u->helper_fd, &err);
+	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->helper, &u->helper_fd,
+	                   &err);
 	notify_mount_free (&mount);
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
@@ -216,7 +228,7 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	u->helper_op = H_START;
 	u->helper_buf = xmalloc0 (LAUNCH_REPORT_MAX);
 	u->helper_len = 0;
-	u->w_helper = (struct watch){ .kind = W_HELPER, .unit = i };
+	u->w_helper = (struct watch){.kind = W_HELPER, .unit = i};
 	sup_watch (s, u->helper_fd, EPOLLIN, &u->w_helper);
 	u->state = U_STARTING;
 	u->after_exit = AFTER_DECIDE;
@@ -263,9 +275,9 @@ static void schedule (struct sup *s)
 				u->state = U_BLOCKED;
 				free (u->error);
 				u->error = xasprintf ("requires %s, which %s", s->units[cause].name,
-						      unit_state_name (s->units[cause].state));
+				                      unit_state_name (s->units[cause].state));
 				console_status (s->con, CS_FAIL, "Dependency failed for %s: %s",
-						u->name, u->error);
+				                u->name, u->error);
 				changed = true;
 				break;
 			case GV_WAIT:
@@ -308,9 +320,9 @@ static void report_all_started (struct sup *s)
 	}
 	s->all_ready_reported = true;
 	console_status (s->con, failed ? CS_WARN : CS_OK,
-			"Startup finished in %llums: %zu ready, %zu done, %zu failed, %zu other",
-			(unsigned long long) console_now_ms () - (unsigned long long) s->start_ms,
-			ready, done, failed, other);
+	                "Startup finished in %llums: %zu ready, %zu done, %zu failed, %zu other",
+	                (unsigned long long)console_now_ms () - (unsigned long long)s->start_ms,
+	                ready, done, failed, other);
 }
 
 /* ---- readiness and exits ------------------------------------------------ */
@@ -327,7 +339,7 @@ void sup_unit_ready (struct sup *s, size_t i)
 		clear_timer (u);
 	if (u->policy.ready == READY_NOTIFY)
 		console_status (s->con, CS_OK, "Started %s (ready after %llums).", u->name,
-				(unsigned long long) (u->ready_ms - u->started_ms));
+		                (unsigned long long)(u->ready_ms - u->started_ms));
 	else
 		console_status (s->con, CS_OK, "Started %s.", u->name);
 }
@@ -338,7 +350,7 @@ static char *describe_status (int status)
 		return xasprintf ("exited with status %d", WEXITSTATUS (status));
 	if (WIFSIGNALED (status))
 		return xasprintf ("killed by %s%s", policy_signal_name (WTERMSIG (status)),
-				  WCOREDUMP (status) ? " (core dumped)" : "");
+		                  WCOREDUMP (status) ? " (core dumped)" : "");
 	return xasprintf ("ended (wait status %d)", status);
 }
 
@@ -349,7 +361,7 @@ static void start_cleanup (struct sup *s, size_t i)
 
 	u->state = U_CLEANUP;
 	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, &u->helper, &u->helper_fd,
-			 &err) < 0) {
+	                 &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
 		cleanup_free char *m = keel_error_string (err);
@@ -362,7 +374,7 @@ static void start_cleanup (struct sup *s, size_t i)
 	u->helper_op = H_DELETE;
 	u->helper_buf = xmalloc0 (LAUNCH_REPORT_MAX);
 	u->helper_len = 0;
-	u->w_helper = (struct watch){ .kind = W_HELPER, .unit = i };
+	u->w_helper = (struct watch){.kind = W_HELPER, .unit = i};
 	sup_watch (s, u->helper_fd, EPOLLIN, &u->w_helper);
 }
 
@@ -384,9 +396,9 @@ static void unit_exited (struct sup *s, size_t i, int status)
 		console_status (s->con, CS_OK, "Finished %s.", u->name);
 	else
 		console_status (s->con, success ? CS_INFO : CS_FAIL, "%s %s%s", u->name, how,
-				u->state == U_RUNNING && u->policy.ready == READY_NOTIFY
-					? " before it was ready"
-					: "");
+		                u->state == U_RUNNING && u->policy.ready == READY_NOTIFY
+		                        ? " before it was ready"
+		                        : "");
 	if (u->helper > 0)
 		return; /* the start helper is still finishing; it calls us back */
 	start_cleanup (s, i);
@@ -396,7 +408,7 @@ void sup_after_cleanup (struct sup *s, size_t i)
 {
 	struct unit *u = &s->units[i];
 	bool success = WIFEXITED (u->exit_status) && WEXITSTATUS (u->exit_status) == 0 &&
-		       !u->forced_failure;
+	               !u->forced_failure;
 	struct restart_decision d;
 	uint64_t now = console_now_ms ();
 
@@ -406,7 +418,7 @@ void sup_after_cleanup (struct sup *s, size_t i)
 	u->cgroup = NULL;
 	if (u->after_exit == AFTER_STOP || s->shutting_down) {
 		bool blocked = u->error && strncmp (u->error, "requires ", 9) == 0 &&
-			       u->state != U_STOPPED && !s->shutting_down;
+		               u->state != U_STOPPED && !s->shutting_down;
 		u->state = blocked ? U_BLOCKED : U_STOPPED;
 		propagate (s, i);
 		return;
@@ -427,8 +439,8 @@ void sup_after_cleanup (struct sup *s, size_t i)
 		free (u->error);
 		u->error = describe_status (u->exit_status);
 		if (u->policy.kind == KIND_ONESHOT)
-			console_status (s->con, CS_FAIL,
-					"%s failed; its dependents will not start", u->name);
+			console_status (s->con, CS_FAIL, "%s failed; its dependents will not start",
+			                u->name);
 		unit_failed (s, i);
 		break;
 	case RA_RESTART:
@@ -436,13 +448,13 @@ void sup_after_cleanup (struct sup *s, size_t i)
 		u->state = U_RESTART_WAIT;
 		set_timer (u, T_RESTART, now + d.delay_ms);
 		console_status (s->con, CS_INFO, "Restarting %s in %llums (restart %u)", u->name,
-				(unsigned long long) d.delay_ms, u->restarts);
+		                (unsigned long long)d.delay_ms, u->restarts);
 		break;
 	case RA_GIVE_UP:
 		free (u->error);
 		u->error = xasprintf ("started %u times within %llums; gave up (restart.limit)",
-				      d.starts_in_interval,
-				      (unsigned long long) u->policy.start_limit_interval_ms);
+		                      d.starts_in_interval,
+		                      (unsigned long long)u->policy.start_limit_interval_ms);
 		console_status (s->con, CS_FAIL, "%s %s", u->name, u->error);
 		unit_failed (s, i);
 		break;
@@ -455,12 +467,12 @@ static void helper_drain (struct unit *u)
 {
 	while (u->helper_fd >= 0 && u->helper_len < LAUNCH_REPORT_MAX) {
 		ssize_t n = read (u->helper_fd, u->helper_buf + u->helper_len,
-				  LAUNCH_REPORT_MAX - u->helper_len);
+		                  LAUNCH_REPORT_MAX - u->helper_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		u->helper_len += (size_t) n;
+		u->helper_len += (size_t)n;
 	}
 }
 
@@ -480,7 +492,7 @@ static bool orphan_take (struct sup *s, pid_t pid, int *status)
 
 static void read_cgroup (struct unit *u)
 {
-	cleanup_free char *path = xasprintf ("/proc/%d/cgroup", (int) u->pid);
+	cleanup_free char *path = xasprintf ("/proc/%d/cgroup", (int)u->pid);
 	cleanup_free char *buf = NULL;
 	struct keel_error *err = NULL;
 	char *line;
@@ -489,7 +501,8 @@ static void read_cgroup (struct unit *u)
 		keel_error_release (&err);
 		return;
 	}
-	for (line = buf; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+	for (line = buf; line && *line;
+	     line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
 		if (strncmp (line, "0::", 3) == 0) {
 			char *nl = strchr (line, '\n');
 			if (nl)
@@ -587,15 +600,20 @@ static void reap (struct sup *s)
 				unit_exited (s, i, status);
 			}
 		}
+		if (!known && s->shell_pid > 0 && pid == s->shell_pid) {
+			s->shell_pid = 0;
+			sup_request_shutdown (s, SD_POWEROFF, "emergency shell exited");
+			continue;
+		}
 		if (known)
 			continue;
 		/* An orphan reparented to us, or a container whose pid the helper
 		 * has not reported yet: remember the status for a while. */
-		s->orphans[s->orphan_next] = (typeof (s->orphans[0])){ pid, status };
+		s->orphans[s->orphan_next] = (typeof (s->orphans[0])){pid, status};
 		s->orphan_next = (s->orphan_next + 1) % ARRAY_SIZE (s->orphans);
 		if (s->n_orphans < ARRAY_SIZE (s->orphans))
 			s->n_orphans++;
-		keel_debug ("reaped pid %d", (int) pid);
+		keel_debug ("reaped pid %d", (int)pid);
 	}
 }
 
@@ -619,7 +637,7 @@ static void on_signal (struct sup *s)
 		case SIGUSR2:
 		case SIGPWR:
 			sup_request_shutdown (s, SD_POWEROFF,
-					      si.ssi_signo == SIGPWR ? "SIGPWR" : "SIGUSR2");
+			                      si.ssi_signo == SIGPWR ? "SIGPWR" : "SIGUSR2");
 			break;
 		case SIGUSR1:
 			sup_request_shutdown (s, SD_HALT, "SIGUSR1");
@@ -636,7 +654,7 @@ static void on_signal (struct sup *s)
 static void arm_timer (struct sup *s)
 {
 	uint64_t next = 0;
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	size_t i;
 
 	for (i = 0; i < s->n_units; i++)
@@ -648,8 +666,8 @@ static void arm_timer (struct sup *s)
 		return;
 	s->timer_armed = next;
 	if (next) {
-		its.it_value.tv_sec = (time_t) (next / 1000);
-		its.it_value.tv_nsec = (long) (next % 1000) * 1000000;
+		its.it_value.tv_sec = (time_t)(next / 1000);
+		its.it_value.tv_nsec = (long)(next % 1000) * 1000000;
 	}
 	if (timerfd_settime (s->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		console_status (s->con, CS_WARN, "keel: timerfd_settime: %s", strerror (errno));
@@ -677,13 +695,14 @@ static void on_timer (struct sup *s)
 			break;
 		case T_START_TIMEOUT:
 			console_status (s->con, CS_FAIL, "%s did not become ready within %llums",
-					u->name, (unsigned long long) u->policy.start_timeout_ms);
+			                u->name, (unsigned long long)u->policy.start_timeout_ms);
 			u->forced_failure = true;
 			shutdown_kill_unit (s, i);
 			break;
 		case T_STOP_TIMEOUT:
-			console_status (s->con, CS_WARN, "%s did not stop within %llums; killing it",
-					u->name, (unsigned long long) u->policy.stop_timeout_ms);
+			console_status (s->con, CS_WARN,
+			                "%s did not stop within %llums; killing it", u->name,
+			                (unsigned long long)u->policy.stop_timeout_ms);
 			shutdown_kill_unit (s, i);
 			break;
 		}
@@ -713,21 +732,20 @@ static void on_log (struct sup *s, size_t i)
 			continue;
 		if (n <= 0)
 			break;
-		if (logsink_feed (&u->log, buf, (size_t) n, console_line, s->con, &err) < 0) {
+		if (logsink_feed (&u->log, buf, (size_t)n, console_line, s->con, &err) < 0) {
 			cleanup_free char *m = keel_error_string (err);
 			keel_error_release (&err);
-			console_status (s->con, CS_WARN, "%s: logs: %s (keeping the console and ring)",
-					u->name, m);
+			console_status (s->con, CS_WARN,
+			                "%s: logs: %s (keeping the console and ring)", u->name, m);
 		}
-		if ((size_t) n < sizeof buf)
+		if ((size_t)n < sizeof buf)
 			break;
 	}
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-int sup_init (struct sup *s, struct init_opts *opts, struct console *con,
-	      struct keel_error **err)
+int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct keel_error **err)
 {
 	sigset_t mask;
 

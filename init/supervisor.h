@@ -125,13 +125,13 @@ struct sup {
 	size_t n_clients;
 	bool all_ready_reported;
 	uint64_t start_ms;
+	pid_t shell_pid; /* emergency shell after an essential failure (boot mode) */
 };
 
 /* Read containers.d, validate everything, build the graph (entries.c). */
 int sup_load (struct sup *s, struct keel_error **err);
 
-int sup_init (struct sup *s, struct init_opts *opts, struct console *con,
-	      struct keel_error **err);
+int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct keel_error **err);
 /* Run until shutdown completes; returns the action to take. */
 enum shutdown_action sup_run (struct sup *s);
 void sup_free (struct sup *s);

@@ -48,7 +48,7 @@ static bool root_is_rootfs (void)
 }
 
 static int copy_file (int sdir, int ddir, const char *name, const struct stat *st,
-		      struct keel_error **err)
+                      struct keel_error **err)
 {
 	cleanup_close int in = openat (sdir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	cleanup_close int out = -1;
@@ -60,7 +60,7 @@ static int copy_file (int sdir, int ddir, const char *name, const struct stat *s
 	if (out < 0)
 		return keel_error (err, errno, "create `%s`", name);
 	while (left > 0) {
-		ssize_t n = sendfile (out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t) left);
+		ssize_t n = sendfile (out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -72,7 +72,7 @@ static int copy_file (int sdir, int ddir, const char *name, const struct stat *s
 
 static void copy_attrs (int ddir, const char *name, const struct stat *st)
 {
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 
 	fchownat (ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
 	if (!S_ISLNK (st->st_mode))
@@ -86,7 +86,7 @@ struct links {
 	struct {
 		ino_t ino;
 		char *path; /* relative to the new root */
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -129,7 +129,7 @@ struct move_ctx {
 };
 
 static int move_file (struct move_ctx *m, int sdir, int ddir, const char *n, const char *rel,
-		      const struct stat *st, struct keel_error **err)
+                      const struct stat *st, struct keel_error **err)
 {
 	const char *first = st->st_nlink > 1 ? links_find (&m->links, st->st_ino) : NULL;
 	int ret;
@@ -152,7 +152,7 @@ static int move_file (struct move_ctx *m, int sdir, int ddir, const char *n, con
  * (mount points, our new root) stay.  prefix: ddir relative to the new
  * root. */
 static int move_tree (struct move_ctx *m, int sdir, int ddir, const char *prefix,
-		      struct keel_error **err)
+                      struct keel_error **err)
 {
 	DIR *d;
 	struct dirent *de;
@@ -192,7 +192,8 @@ static int move_tree (struct move_ctx *m, int sdir, int ddir, const char *prefix
 			}
 			ret = move_tree (m, s2, d2, rel, err);
 			if (ret == 0)
-				unlinkat (sdir, n, AT_REMOVEDIR); /* fails harmlessly on mount points */
+				unlinkat (sdir, n,
+				          AT_REMOVEDIR); /* fails harmlessly on mount points */
 		} else if (S_ISREG (st.st_mode)) {
 			ret = move_file (m, sdir, ddir, n, rel, &st, err);
 		} else if (S_ISLNK (st.st_mode)) {
@@ -248,7 +249,7 @@ int switchroot_if_initramfs (struct keel_error **err)
 	if (oldroot < 0 || newroot < 0)
 		return keel_error (err, errno, "open the roots");
 	{
-		struct move_ctx m = { .newroot = newroot, .rootdev = st.st_dev };
+		struct move_ctx m = {.newroot = newroot, .rootdev = st.st_dev};
 		ret = move_tree (&m, oldroot, newroot, "", err);
 		links_free (&m.links);
 	}

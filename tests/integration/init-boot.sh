@@ -110,6 +110,32 @@ like "$log" 'Reached the end: reboot' "file systems unmounted, reboot(2) called"
 like "$log" 'reboot: Restarting system' "the kernel rebooted"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 
+# ---- an essential container fails: emergency shell, then power off -----
+rm -rf "$I/containers.d"
+entry vital 'echo vital-dies; exit 1' '{"essential": true}'
+entry bystander 'trap \"exit 0\" TERM; while :; do sleep 0.1; done' '{}'
+printf '#!/shared/bin/sh\necho "rescue shell ran as $$ on $(/shared/bin/tty)"\n' >"$I/rescue"
+chmod 755 "$I/rescue"
+(cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
+: >"$T/console.log"
+qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 quiet keel.shell=/rescue" -serial "file:$T/console.log" \
+	-display none -monitor none >"$T/qemu.log" 2>&1 &
+QPID=$!
+n=1200
+while [ "$n" -gt 0 ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
+wait "$QPID"
+is "$?" 0 "essential failure: the machine powered off by itself"
+QPID=
+log=$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')
+like "$log" 'vital is essential: its failure ends the boot; starting emergency shell /rescue' \
+	"the emergency shell was started"
+like "$log" 'rescue shell ran as [0-9]+ on /dev/console' "on the console"
+like "$log" 'emergency shell exited: stopping all containers to power off' "its exit powers off"
+like "$log" 'Stopped bystander' "the other containers were stopped"
+like "$log" 'reboot: Power down' "the kernel powered off"
+if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
+
 # ---- the example containers.d: network oneshot, httpd, checker --------
 E1000=$(find "$(dirname "$VMLINUX")" -name e1000.ko 2>/dev/null | head -1)
 if [ -z "$E1000" ] || ! command -v curl >/dev/null; then
@@ -117,7 +143,7 @@ if [ -z "$E1000" ] || ! command -v curl >/dev/null; then
 	done_testing
 fi
 top=$(cd "$(dirname "$0")/../.." && pwd)
-rm -rf "$I/containers.d" "$I/shared"
+rm -rf "$I/containers.d" "$I/shared" "$I/rescue"
 cp -R "$top/containers.d" "$I/containers.d"
 "$I/containers.d/build-rootfs.sh" "$I/containers.d" >/dev/null
 mkdir -p "$I/lib/modules" "$I/etc/keel"

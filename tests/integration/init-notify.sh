@@ -7,7 +7,7 @@
 
 make_rootfs
 rootfs_add_keelctl
-entry slow 'echo "socket=$NOTIFY_SOCKET"; sleep 1; keelctl notify "STATUS=warming up"; sleep 1;
+entry slow 'echo "socket=$NOTIFY_SOCKET"; touch /run/keel-notify/x 2>/dev/null && echo dir-writable || echo dir-readonly; sleep 1; keelctl notify "STATUS=warming up"; sleep 1;
 	keelctl notify READY=1 "STATUS=serving"; exec sleep 1000' \
 	'{"readiness": "notify", "stop": {"signal": "KILL"}}'
 entry dep 'echo dep-started; exec sleep 1000' '{"requires": ["slow"], "stop": {"signal": "KILL"}}'
@@ -17,7 +17,8 @@ start_keel
 wait_for 'slow \| socket=' 10
 check "slow started"
 like "$(cat "$T/console.log")" 'slow \| socket=/run/keel-notify/notify.sock' "NOTIFY_SOCKET set in the container"
-wait_for 'slow' 1
+wait_for 'slow \| dir-' 3
+like "$(cat "$T/console.log")" 'slow \| dir-readonly' "the notify directory is read-only in the container"
 like "$(ctl status slow)" 'state: running' "not ready before READY=1"
 grep -q 'dep | dep-started' "$T/console.log"
 [ $? != 0 ]

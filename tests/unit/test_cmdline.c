@@ -20,12 +20,14 @@ static void test_cmdline (void **state)
 	char *warn = NULL;
 
 	init_opts_defaults (&o);
-	assert_int_equal (cmdline_apply (&o,
-					 "BOOT_IMAGE=/vmlinuz console=ttyS0 keel.debug "
-					 "keel.dir=/mnt/c.d keel.skip=net,web keel.shell=/bin/sh "
-					 "keel.hostname=\"box\" keel.bogus=1 keel.dir=relative -- keel.skip=x\n",
-					 &warn, &err),
-			  0);
+	assert_int_equal (
+	        cmdline_apply (
+	                &o,
+	                "BOOT_IMAGE=/vmlinuz console=ttyS0 keel.debug "
+	                "keel.dir=/mnt/c.d keel.skip=net,web keel.shell=/bin/sh "
+	                "keel.hostname=\"box\" keel.bogus=1 keel.dir=relative -- keel.skip=x\n",
+	                &warn, &err),
+	        0);
 	assert_true (o.debug);
 	assert_string_equal (o.dir, "/mnt/c.d"); /* a relative path is refused */
 	assert_string_equal (o.shell, "/bin/sh");
@@ -97,9 +99,9 @@ static void test_launch_parse (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_cmdline),
-		cmocka_unit_test (test_notify_parse),
-		cmocka_unit_test (test_launch_parse),
+	        cmocka_unit_test (test_cmdline),
+	        cmocka_unit_test (test_notify_parse),
+	        cmocka_unit_test (test_launch_parse),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

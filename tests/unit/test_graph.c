@@ -45,7 +45,7 @@ static void set_names (struct policy_names *pn, const char *list)
 
 /* add NAME with space-separated requires / wants / after lists */
 static void add (struct fixture *f, const char *name, const char *req, const char *wants,
-		 const char *after)
+                 const char *after)
 {
 	size_t i = f->n++;
 	f->names[i] = name;
@@ -75,12 +75,12 @@ static size_t pos (const size_t *order, size_t n, size_t node)
 	for (i = 0; i < n; i++)
 		if (order[i] == node)
 			return i;
-	return (size_t) -1;
+	return (size_t)-1;
 }
 
 static void test_order (void **state)
 {
-	struct fixture f = { 0 };
+	struct fixture f = {0};
 	size_t order[MAXN];
 
 	add (&f, "web", "net", NULL, "log");  /* 0 */
@@ -97,15 +97,15 @@ static void test_order (void **state)
 	assert_true (pos (order, f.n, 0) < pos (order, f.n, 1));
 	assert_true (pos (order, f.n, 0) < pos (order, f.n, 4));
 	assert_int_equal (graph_find (&f.g, "net"), 2);
-	assert_int_equal (graph_find (&f.g, "nope"), (size_t) -1);
+	assert_int_equal (graph_find (&f.g, "nope"), (size_t)-1);
 	assert_string_equal (f.warnings, "");
 	done (&f);
 }
 
 static void test_gating (void **state)
 {
-	struct fixture f = { 0 };
-	enum graph_state st[MAXN] = { 0 };
+	struct fixture f = {0};
+	enum graph_state st[MAXN] = {0};
 	size_t cause = 99;
 
 	add (&f, "web", "net", "cache", "log"); /* 0 */
@@ -137,41 +137,45 @@ static void test_gating (void **state)
 
 static void test_unknown (void **state)
 {
-	struct fixture f = { 0 };
+	struct fixture f = {0};
 
 	add (&f, "web", "net db", "cache", "clock");
 	add (&f, "net", NULL, NULL, NULL);
 	build (&f);
 	assert_true (f.g.nodes[0].broken);
-	assert_string_equal (f.g.nodes[0].error,
-			     "requires[1]: unknown container \"db\" (no such entry in containers.d)");
+	assert_string_equal (
+	        f.g.nodes[0].error,
+	        "requires[1]: unknown container \"db\" (no such entry in containers.d)");
 	assert_false (f.g.nodes[1].broken);
 	assert_string_equal (f.warnings, "0:wants[0]: unknown container \"cache\", ignored;"
-					 "0:after[0]: unknown container \"clock\", ignored;");
+	                                 "0:after[0]: unknown container \"clock\", ignored;");
 	done (&f);
 }
 
 static void test_cycles (void **state)
 {
-	struct fixture f = { 0 };
+	struct fixture f = {0};
 	size_t order[MAXN];
 
-	add (&f, "a", "b", NULL, NULL);    /* 0 */
-	add (&f, "b", NULL, NULL, "c");    /* 1 */
-	add (&f, "c", NULL, "a", NULL);    /* 2 */
-	add (&f, "d", "a", NULL, NULL);    /* 3: depends on the cycle, not in it */
+	add (&f, "a", "b", NULL, NULL);       /* 0 */
+	add (&f, "b", NULL, NULL, "c");       /* 1 */
+	add (&f, "c", NULL, "a", NULL);       /* 2 */
+	add (&f, "d", "a", NULL, NULL);       /* 3: depends on the cycle, not in it */
 	add (&f, "self", "self", NULL, NULL); /* 4 */
 	add (&f, "free", NULL, NULL, NULL);   /* 5 */
 	build (&f);
-	assert_string_equal (f.g.nodes[0].error,
-			     "requires[0]: dependency cycle among a, b, c: a requires b, b after c, c wants a");
-	assert_string_equal (f.g.nodes[1].error,
-			     "after[0]: dependency cycle among a, b, c: a requires b, b after c, c wants a");
-	assert_string_equal (f.g.nodes[2].error,
-			     "wants[0]: dependency cycle among a, b, c: a requires b, b after c, c wants a");
+	assert_string_equal (
+	        f.g.nodes[0].error,
+	        "requires[0]: dependency cycle among a, b, c: a requires b, b after c, c wants a");
+	assert_string_equal (
+	        f.g.nodes[1].error,
+	        "after[0]: dependency cycle among a, b, c: a requires b, b after c, c wants a");
+	assert_string_equal (
+	        f.g.nodes[2].error,
+	        "wants[0]: dependency cycle among a, b, c: a requires b, b after c, c wants a");
 	assert_false (f.g.nodes[3].broken); /* blocked at run time, through graph_check */
 	assert_string_equal (f.g.nodes[4].error,
-			     "requires[0]: dependency cycle among self: self requires self");
+	                     "requires[0]: dependency cycle among self: self requires self");
 	assert_false (f.g.nodes[5].broken);
 	graph_topo_order (&f.g, order);
 	/* healthy entries first, the broken ones after */
@@ -181,24 +185,25 @@ static void test_cycles (void **state)
 
 static void test_two_cycles (void **state)
 {
-	struct fixture f = { 0 };
+	struct fixture f = {0};
 
 	add (&f, "x", "y", NULL, NULL);
 	add (&f, "y", "x", NULL, NULL);
 	add (&f, "p", NULL, "q", NULL);
 	add (&f, "q", NULL, NULL, "p");
 	build (&f);
-	assert_string_equal (f.g.nodes[1].error,
-			     "requires[0]: dependency cycle among x, y: x requires y, y requires x");
+	assert_string_equal (
+	        f.g.nodes[1].error,
+	        "requires[0]: dependency cycle among x, y: x requires y, y requires x");
 	assert_string_equal (f.g.nodes[3].error,
-			     "after[0]: dependency cycle among p, q: p wants q, q after p");
+	                     "after[0]: dependency cycle among p, q: p wants q, q after p");
 	done (&f);
 }
 
 static void test_broken_entry_is_a_node (void **state)
 {
-	struct fixture f = { 0 };
-	enum graph_state st[MAXN] = { 0 };
+	struct fixture f = {0};
+	enum graph_state st[MAXN] = {0};
 	size_t cause;
 
 	add (&f, "bad", NULL, NULL, NULL);
@@ -218,8 +223,8 @@ static void test_broken_entry_is_a_node (void **state)
 
 static void test_stop_order (void **state)
 {
-	struct fixture f = { 0 };
-	bool alive[MAXN] = { true, true, true };
+	struct fixture f = {0};
+	bool alive[MAXN] = {true, true, true};
 
 	add (&f, "net", NULL, NULL, NULL);
 	add (&f, "web", "net", NULL, NULL);
@@ -239,13 +244,10 @@ static void test_stop_order (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_order),
-		cmocka_unit_test (test_gating),
-		cmocka_unit_test (test_unknown),
-		cmocka_unit_test (test_cycles),
-		cmocka_unit_test (test_two_cycles),
-		cmocka_unit_test (test_broken_entry_is_a_node),
-		cmocka_unit_test (test_stop_order),
+	        cmocka_unit_test (test_order),      cmocka_unit_test (test_gating),
+	        cmocka_unit_test (test_unknown),    cmocka_unit_test (test_cycles),
+	        cmocka_unit_test (test_two_cycles), cmocka_unit_test (test_broken_entry_is_a_node),
+	        cmocka_unit_test (test_stop_order),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

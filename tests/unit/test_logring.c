@@ -52,7 +52,7 @@ static char lines[4096];
 static void emit (void *data, const char *name, const char *line, size_t len)
 {
 	size_t l = strlen (lines);
-	snprintf (lines + l, sizeof lines - l, "%s|%.*s\n", name, (int) len, line);
+	snprintf (lines + l, sizeof lines - l, "%s|%.*s\n", name, (int)len, line);
 }
 
 static void test_console_lines (void **state)
@@ -148,10 +148,10 @@ static void test_rotation (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_ring),
-		cmocka_unit_test (test_console_lines),
-		cmocka_unit_test (test_no_console),
-		cmocka_unit_test (test_rotation),
+	        cmocka_unit_test (test_ring),
+	        cmocka_unit_test (test_console_lines),
+	        cmocka_unit_test (test_no_console),
+	        cmocka_unit_test (test_rotation),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void test_backoff (void **state)
 {
 	struct policy p = pol (RESTART_ON_FAILURE);
 	struct restart_state s;
-	static const uint64_t want[] = { 100, 200, 400, 800, 1000, 1000, 1000 };
+	static const uint64_t want[] = {100, 200, 400, 800, 1000, 1000, 1000};
 	uint64_t now = 0;
 	size_t i;
 
@@ -158,11 +158,11 @@ static void test_limit_counts_the_delay (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_policy_kinds),
-		cmocka_unit_test (test_backoff),
-		cmocka_unit_test (test_reset_after_healthy_run),
-		cmocka_unit_test (test_start_limit),
-		cmocka_unit_test (test_limit_counts_the_delay),
+	        cmocka_unit_test (test_policy_kinds),
+	        cmocka_unit_test (test_backoff),
+	        cmocka_unit_test (test_reset_after_healthy_run),
+	        cmocka_unit_test (test_start_limit),
+	        cmocka_unit_test (test_limit_counts_the_delay),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
