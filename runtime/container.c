@@ -70,8 +70,8 @@ struct create_ctx {
 	int cgroup_fd;        /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
 	int sync[2];
-	int listen_fds;       /* LISTEN_FDS passed through, before preserve_fds */
 	pid_t pid;            /* the container process, in our pid namespace */
+	int *idmap_fds;       /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
 };
 
@@ -155,6 +155,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		.bundle = s->bundle ? s->bundle : c->opts->bundle,
 		.cgroup_path = c->cgroup_path,
 		.in_userns = c->ns.new_user || c->ns.join_fd[NS_USER] >= 0,
+		.idmap_fds = c->idmap_fds,
 	};
 	struct sync_msg m;
 	int ret;
@@ -204,6 +205,24 @@ static int setup_terminal (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
+/* Load linux.seccomp; a filter with SCMP_ACT_NOTIFY hands its listener fd
+ * to the parent, which passes it on to linux.seccomp.listenerPath. */
+static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err)
+{
+	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
+	cleanup_close int fd = -1;
+	int ret;
+
+	if (!sc->present)
+		return 0;
+	if (!seccomp_uses_notify (sc))
+		return seccomp_apply (sc, nnp, err);
+	ret = seccomp_apply_notify (sc, nnp, &fd, err);
+	if (ret == 0 && fd >= 0)
+		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
+	return ret;
+}
+
 /* The process's own attributes, in runc's order: what needs privileges
  * first, then the user switch, then capabilities. */
 static int setup_process (struct create_ctx *c, struct keel_error **err)
@@ -219,7 +238,7 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
 	 * capability step below may drop. */
 	if (!p->no_new_privileges) {
-		ret = seccomp_apply (&c->spec->linux_.seccomp, false, err);
+		ret = load_seccomp (c, false, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -257,7 +276,7 @@ static int wait_for_start (int dirfd, struct keel_error **err)
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
 {
 	const struct spec *s = c->spec;
-	int pass = c->listen_fds + (c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0);
+	int pass = c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0;
 	struct sync_msg m;
 	pid_t host_pid;
 	int ret;
@@ -276,6 +295,9 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if (ret < 0)
 		return ret;
 	host_pid = m.status;
+	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.execCPUAffinity.initial");
 	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
 				   "user namespace: become root (is uid 0 in linux.uidMappings?)");
@@ -296,12 +318,19 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	/* Resolve now so a missing executable fails create, not start. */
 	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
 		return keel_error_wrap (err, "process.args[0]");
-	*envp = exec_build_env (s->process.env.v, c->opts->extra_env, c->listen_fds);
+	*envp = exec_build_env (s->process.env.v, c->opts->extra_env);
 	if ((ret = exec_pass_fds (pass, err)) < 0)
 		return ret;
+	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_final, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.execCPUAffinity.final");
 	/* From here on the parent may exit (`keel-runtime create` does). */
 	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");
+	/* As late as create allows: the filter also covers the exec fifo
+	 * and the startContainer hooks, as with runc. */
+	if (s->process.no_new_privileges && (ret = load_seccomp (c, true, err)) < 0)
+		return ret;
 	ret = sync_send (c->sync[1], SYNC_CREATED, 0, -1, NULL, err);
 	if (ret < 0)
 		return ret;
@@ -311,12 +340,24 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if (ret < 0)
 		return ret;
 	close (c->fifo_dirfd);
-	ret = run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
-	if (ret < 0)
-		return ret;
-	if (s->process.no_new_privileges)
-		return seccomp_apply (&s->linux_.seccomp, true, err);
-	return 0;
+	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
+}
+
+/* The caller may be PID 1 with every signal blocked for its signalfd and
+ * SIGPIPE ignored: the container starts from a clean slate (execve resets
+ * handled signals itself, but not blocked or ignored ones). */
+static void reset_signals (void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+		if (sigaction (sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			sigaction (sig, &dfl, NULL);
+	}
+	sigemptyset (&none);
+	sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
 static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
@@ -325,6 +366,7 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 	char *exe = NULL, **envp = NULL;
 
 	close (c->sync[0]);
+	reset_signals ();
 	/* Die with `create` while it still waits for us. */
 	if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit (1);
@@ -399,19 +441,6 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 		      host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
 		return keel_error (err, errno, "chown `" EXEC_FIFO "`");
 	return 0;
-}
-
-/* runc passes on socket-activation fds when LISTEN_FDS is meant for us. */
-static int listen_fds (void)
-{
-	const char *n = getenv ("LISTEN_FDS"), *p = getenv ("LISTEN_PID");
-	unsigned long long v, pid;
-
-	if (n == NULL || !parse_uint64 (n, &v) || v > 1024)
-		return 0;
-	if (p && (!parse_uint64 (p, &pid) || pid != (unsigned long long) getpid ()))
-		return 0;
-	return (int) v;
 }
 
 static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
@@ -521,6 +550,15 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 				return ret;
 			break;
 		}
+		case SYNC_SECCOMP: {
+			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
+			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
+						      err);
+			close (m.fd);
+			if (ret < 0)
+				return ret;
+			break;
+		}
 		case SYNC_CONSOLE:
 			if (c->opts->console_socket)
 				ret = terminal_send_master (c->opts->console_socket, m.fd, err);
@@ -575,8 +613,9 @@ static void undo_create (struct create_ctx *c)
 static int create_container (struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_free char *dflt_cgroup = NULL;
-	int saved_pidns = -1, ret;
-	bool into_cgroup;
+	struct ns_saved saved;
+	bool into_cgroup = false;
+	int ret;
 
 	ret = state_dir_create (state_root (c->rt), c->id, &c->dirfd, err);
 	if (ret < 0)
@@ -601,22 +640,25 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->fifo_dirfd < 0)
 		return keel_error (err, errno, "open state directory");
-	c->listen_fds = listen_fds ();
-	if ((ret = ns_pid_enter (&c->ns, &saved_pidns, err)) < 0)
+	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
 		return ret;
-	c->pid = do_clone (c, &into_cgroup);
-	if (c->pid == 0)
-		child_main (c);
-	if (c->pid < 0) {
-		ret = keel_error (err, errno, "clone the container process");
-		ns_pid_restore (&saved_pidns, NULL);
-		c->pid = 0;
-		return ret;
+	ret = ns_parent_enter (&c->ns, &saved, err);
+	if (ret == 0) {
+		c->pid = do_clone (c, &into_cgroup);
+		if (c->pid == 0)
+			child_main (c);
+		if (c->pid < 0) {
+			ret = keel_error (err, errno, "clone the container process");
+			c->pid = 0;
+		}
 	}
+	if (ns_parent_restore (&saved, ret < 0 ? NULL : err) < 0 && ret == 0)
+		ret = -1;
+	if (ret < 0)
+		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	if ((ret = ns_pid_restore (&saved_pidns, err)) < 0 ||
-	    (ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
+	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
 		return ret;
 	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
@@ -659,6 +701,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id,
 		close (c.dirfd);
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
+	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
 	free (c.cgroup_path);
 	return ret;
 }
@@ -782,15 +825,11 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 	unlinkat (l.dirfd, EXEC_FIFO, 0);
 	if (l.x.n_poststart) {
 		cleanup_free char *json = NULL;
-		cleanup_error struct keel_error *herr = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
 
 		l.st.status = KEEL_RUNNING;
 		json = keel_state_json (&l.st);
-		/* runtime.md: a failing poststart hook is a warning. */
-		if (hooks_run (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, &herr) < 0) {
-			keel_error_wrap (&herr, "container `%s`", id);
-			keel_log_error (&herr);
-		}
+		hooks_run_warn (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, what);
 	}
 	ret = 0;
 	return ret;
@@ -870,7 +909,6 @@ static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
 			   struct keel_error **err)
 {
-	cleanup_error struct keel_error *werr = NULL;
 	cleanup_loaded struct loaded l = { .dirfd = -1 };
 	int ret = load (rt, id, true, &l, err);
 
@@ -894,14 +932,12 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 	}
 	if (l.x.n_poststop) {
 		cleanup_free char *json = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
 
 		l.st.status = KEEL_STOPPED;
 		l.st.pid = 0;
 		json = keel_state_json (&l.st);
-		if (hooks_run (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, &werr) < 0) {
-			keel_error_wrap (&werr, "container `%s`", id);
-			keel_log_error (&werr);
-		}
+		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
 	}
 	if (l.st.cgroup_path) {
 		ret = cgroup_destroy (l.st.cgroup_path, err);

@@ -88,9 +88,9 @@ static void env_set (char **v, size_t *n, char *entry)
 	v[(*n)++] = entry;
 }
 
-char **exec_build_env (char *const *env, char *const *extra, int listen_fds)
+char **exec_build_env (char *const *env, char *const *extra)
 {
-	size_t total = 3, n = 0;
+	size_t total = 1, n = 0;
 	char **v;
 
 	for (char *const *e = env; e && *e; e++)
@@ -102,10 +102,6 @@ char **exec_build_env (char *const *env, char *const *extra, int listen_fds)
 		env_set (v, &n, *e);
 	for (char *const *e = extra; e && *e; e++)
 		env_set (v, &n, *e);
-	if (listen_fds > 0) {
-		env_set (v, &n, xasprintf ("LISTEN_FDS=%d", listen_fds));
-		env_set (v, &n, xstrdup ("LISTEN_PID=1"));
-	}
 	v[n] = NULL;
 	return v;
 }
@@ -126,3 +122,4 @@ int exec_pass_fds (int n, struct keel_error **err)
 		return keel_error (err, errno, "close_range");
 	return 0;
 }
+

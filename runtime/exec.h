@@ -14,11 +14,10 @@
  * file.  Errors as runc: `exec: "foo": executable file not found in $PATH`. */
 int exec_find (const char *file, char *const *env, char **out, struct keel_error **err);
 
-/* The process environment: env, then extra (either may be NULL), then
- * LISTEN_FDS=N and LISTEN_PID=1 when listen_fds > 0 (runc's socket
- * activation pass-through).  A later NAME= replaces an earlier one.
- * Returns a NULL-terminated malloc'd array (strings are shared or new). */
-char **exec_build_env (char *const *env, char *const *extra, int listen_fds);
+/* The process environment: env, then extra (either may be NULL; the CLI
+ * puts runc's LISTEN_FDS/LISTEN_PID there).  A later NAME= replaces an
+ * earlier one.  Returns a NULL-terminated malloc'd array of shared strings. */
+char **exec_build_env (char *const *env, char *const *extra);
 
 /* Keep fds 3..3+n-1 across execve, mark every higher fd close-on-exec. */
 int exec_pass_fds (int n, struct keel_error **err);

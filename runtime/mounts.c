@@ -1,12 +1,15 @@
 /* See mounts.h. */
 #include "runtime/mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -14,6 +17,7 @@
 
 #include "lib/util.h"
 #include "runtime/cgroup.h"
+#include "runtime/namespaces.h"
 
 /* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
  * and <linux/mount.h> clashes with glibc's header, so take it only then. */
@@ -156,11 +160,13 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 				       &a) < 0)
 			return keel_error (err, errno, "set propagation of `%s`", m->destination);
 	}
-	if (m->rro) {
+	/* "rro", "rnosuid", ...: the whole tree, submounts included. */
+	if (m->rec_attr_set || m->rec_attr_clr || m->rro) {
 		memset (&a, 0, sizeof a);
-		a.attr_set = MOUNT_ATTR_RDONLY;
+		a.attr_set = m->rec_attr_set | (m->rro ? MOUNT_ATTR_RDONLY : 0);
+		a.attr_clr = m->rec_attr_clr;
 		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
-			return keel_error (err, errno, "make `%s` recursively read-only",
+			return keel_error (err, errno, "set recursive attributes of `%s`",
 					   m->destination);
 	}
 	return 0;
@@ -169,7 +175,7 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 /* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
  * target_fd with the mount's flags applied while it is still detached. */
 static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
-		      bool recursive, struct keel_error **err)
+		      bool recursive, int idmap_fd, struct keel_error **err)
 {
 	cleanup_close int tree = -1;
 	struct mount_attr a;
@@ -183,13 +189,21 @@ static int bind_onto (int srcdir, const char *src, int target_fd, const struct s
 	ms_to_attr (m->flags, m->clear_flags, &a);
 	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
 		return keel_error (err, errno, "set flags of bind mount `%s`", src);
+	if (idmap_fd >= 0) {
+		struct mount_attr ia = { .attr_set = MOUNT_ATTR_IDMAP,
+					 .userns_fd = (uint64_t) idmap_fd };
+		if (sys_mount_setattr (tree, "", AT_EMPTY_PATH |
+						 (m->idmap_recursive ? AT_RECURSIVE : 0),
+				       &ia) < 0)
+			return keel_error (err, errno, "idmap bind mount `%s`", src);
+	}
 	if (sys_move_mount (tree, "", target_fd, "",
 			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return keel_error (err, errno, "attach bind mount `%s`", src);
 	return finish_mount (tree, m, err);
 }
 
-static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m,
+static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
 		       struct keel_error **err)
 {
 	cleanup_free char *src = NULL;
@@ -205,7 +219,88 @@ static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m,
 	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
 	if (ret < 0)
 		return ret;
-	return bind_onto (AT_FDCWD, src, target, m, m->recursive, err);
+	return bind_onto (AT_FDCWD, src, target, m, m->recursive, idmap_fd, err);
+}
+
+/* crun's "tmpcopyup": what the image has under a tmpfs mount point is
+ * copied into the new tmpfs (mode, owner, files, directories, symlinks). */
+static int copy_tree (int src, int dst, const char *where, struct keel_error **err)
+{
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	d = fdopendir (src);
+	if (d == NULL) {
+		close (src);
+		return keel_error (err, errno, "tmpcopyup: read `%s`", where);
+	}
+	while (ret == 0 && (de = readdir (d)) != NULL) {
+		const char *n = de->d_name;
+		struct stat st;
+
+		if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
+			continue;
+		if (fstatat (dirfd (d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = keel_error (err, errno, "tmpcopyup: stat `%s/%s`", where, n);
+			break;
+		}
+		if (S_ISDIR (st.st_mode)) {
+			int s2, d2;
+			if (mkdirat (dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
+				ret = keel_error (err, errno, "tmpcopyup: mkdir `%s/%s`", where, n);
+				break;
+			}
+			s2 = openat (dirfd (d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			d2 = openat (dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0) {
+				ret = keel_error (err, errno, "tmpcopyup: open `%s/%s`", where, n);
+				if (s2 >= 0)
+					close (s2);
+				if (d2 >= 0)
+					close (d2);
+				break;
+			}
+			ret = copy_tree (s2, d2, where, err);
+			close (d2);
+		} else if (S_ISLNK (st.st_mode)) {
+			char target[4096];
+			ssize_t len = readlinkat (dirfd (d), n, target, sizeof target - 1);
+			if (len < 0 || (target[len] = '\0', symlinkat (target, dst, n) < 0))
+				ret = keel_error (err, errno, "tmpcopyup: symlink `%s/%s`", where, n);
+		} else if (S_ISREG (st.st_mode)) {
+			cleanup_close int in = openat (dirfd (d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int out = openat (dst, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+							st.st_mode & 07777);
+			off_t left = st.st_size;
+			while (in >= 0 && out >= 0 && left > 0) {
+				ssize_t c = sendfile (out, in, NULL, (size_t) left);
+				if (c <= 0)
+					break;
+				left -= c;
+			}
+			if (in < 0 || out < 0 || left > 0)
+				ret = keel_error (err, errno ? errno : EIO, "tmpcopyup: copy `%s/%s`",
+						  where, n);
+		} else {
+			continue; /* device nodes, fifos and sockets stay behind */
+		}
+		if (ret == 0 && fchownat (dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = keel_error (err, errno, "tmpcopyup: chown `%s/%s`", where, n);
+	}
+	closedir (d);
+	return ret;
+}
+
+static int tmpcopyup (int lower, int upper, const char *where, struct keel_error **err)
+{
+	struct stat st;
+
+	if (fstat (lower, &st) < 0)
+		return keel_error (err, errno, "tmpcopyup: stat `%s`", where);
+	if (fchmod (upper, st.st_mode & 07777) < 0 || fchown (upper, st.st_uid, st.st_gid) < 0)
+		return keel_error (err, errno, "tmpcopyup: `%s`", where);
+	return copy_tree (fcntl (lower, F_DUPFD_CLOEXEC, 3), upper, where, err);
 }
 
 /* A filesystem the kernel refuses to mount here (sysfs without a network
@@ -225,7 +320,7 @@ static const char *fallback_source (const struct mount_ctx *c, const char *type)
 static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 		     struct keel_error **err)
 {
-	cleanup_close int target = -1, top = -1;
+	cleanup_close int target = -1, top = -1, lower = -1;
 	const char *type = m->type, *fb;
 	char path[64];
 	unsigned long flags = m->flags & ~(unsigned long) (MS_SHARED | MS_SLAVE | MS_PRIVATE |
@@ -243,6 +338,12 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 	if (ret < 0)
 		return ret;
 	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
+	/* The directory about to be covered, for tmpcopyup. */
+	if (m->tmpcopyup && strcmp (type, "tmpfs") == 0) {
+		lower = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lower < 0)
+			return keel_error (err, errno, "open `%s`", m->destination);
+	}
 	if (mount (m->source ? m->source : type, path, type, flags, data) < 0) {
 		int e = errno;
 		fb = fallback_source (c, m->type);
@@ -250,30 +351,54 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 			struct spec_mount b = *m;
 			b.flags = m->flags | MS_NOSUID | MS_NOEXEC | MS_NODEV;
 			b.propagation = 0;
-			ret = bind_onto (AT_FDCWD, fb, target, &b, true, err);
+			ret = bind_onto (AT_FDCWD, fb, target, &b, true, -1, err);
 			if (ret < 0)
 				return ret;
 		} else {
 			return keel_error (err, e, "mount `%s`", type);
 		}
 	}
-	if (m->propagation == 0 && !m->rro)
+	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr && lower < 0)
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
-	top = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	top = sys_openat2 (c->rootfd, m->destination,
+			   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC, RESOLVE_FLAGS);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
+	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)
+		return ret;
 	return finish_mount (top, m, err);
 }
 
-int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
+/* No type and no bind: change what is mounted there already (a remount
+ * or a propagation type, e.g. {"destination": "/", "options": ["rshared"]}). */
+static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
+			 struct keel_error **err)
 {
+	cleanup_close int fd = -1;
+	char path[64];
+
+	fd = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	if (fd < 0)
+		return keel_error (err, errno, "resolve `%s` in the rootfs", m->destination);
+	snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+	if ((m->flags & MS_REMOUNT) && mount (NULL, path, NULL, m->flags, m->data) < 0)
+		return keel_error (err, errno, "remount");
+	return finish_mount (fd, m, err);
+}
+
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+		  struct keel_error **err)
+{
+	bool bind = m->bind || (m->type && strcmp (m->type, "bind") == 0);
 	int ret;
 
-	if (m->n_uid_mappings || m->n_gid_mappings)
-		ret = keel_error (err, ENOTSUP, "idmapped mounts are not supported");
-	else if (m->bind || m->type == NULL || strcmp (m->type, "bind") == 0)
-		ret = mount_bind (c, m, err);
+	if (m->idmap && (!bind || idmap_fd < 0))
+		ret = keel_error (err, ENOTSUP, "idmapped mounts are supported for bind mounts only");
+	else if (!m->bind && m->type == NULL)
+		ret = mount_modify (c, m, err);
+	else if (bind)
+		ret = mount_bind (c, m, idmap_fd, err);
 	else
 		ret = mount_fs (c, m, err);
 	if (ret < 0)
@@ -354,5 +479,50 @@ int mounts_readonly_paths (const struct spec_strv *paths, struct keel_error **er
 		if (ret < 0)
 			return keel_error_wrap (err, "linux.readonlyPaths");
 	}
+	return 0;
+}
+
+void mounts_idmaps_close (int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close (fds[i]);
+	free (fds);
+}
+
+int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err)
+{
+	int *v = NULL;
+
+	*fds = NULL;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		bool own = m->n_uid_mappings > 0;
+		int ret;
+
+		if (!m->idmap)
+			continue;
+		if (v == NULL) {
+			v = xmalloc0 (s->n_mounts * sizeof (int));
+			for (size_t j = 0; j < s->n_mounts; j++)
+				v[j] = -1;
+		}
+		if (!own && s->linux_.n_uid_mappings == 0) {
+			mounts_idmaps_close (v, s->n_mounts);
+			return keel_error (err, 0,
+					   "mounts[%zu]: idmap without uidMappings needs a user "
+					   "namespace with linux.uidMappings",
+					   i);
+		}
+		ret = ns_new_userns (own ? m->uid_mappings : s->linux_.uid_mappings,
+				     own ? m->n_uid_mappings : s->linux_.n_uid_mappings,
+				     own ? m->gid_mappings : s->linux_.gid_mappings,
+				     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &v[i], err);
+		if (ret < 0) {
+			mounts_idmaps_close (v, s->n_mounts);
+			return keel_error_wrap (err, "mounts[%zu]: idmap", i);
+		}
+	}
+	*fds = v;
 	return 0;
 }

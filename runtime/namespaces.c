@@ -7,6 +7,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -36,8 +40,6 @@ void ns_plan_close (struct ns_plan *p)
 
 int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **err)
 {
-	bool joins_other = false;
-
 	memset (p, 0, sizeof *p);
 	for (int k = 0; k < NS_KIND_MAX; k++)
 		p->join_fd[k] = -1;
@@ -55,8 +57,6 @@ int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **e
 			if (p->join_fd[ns->kind] >= 0)
 				close (p->join_fd[ns->kind]);
 			p->join_fd[ns->kind] = fd;
-			if (ns->kind != NS_PID && ns->kind != NS_USER)
-				joins_other = true;
 			continue;
 		}
 		switch (ns->kind) {
@@ -74,14 +74,6 @@ int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **e
 	p->new_pid = p->clone_flags & CLONE_NEWPID;
 	p->new_mount = p->clone_flags & CLONE_NEWNS;
 	p->new_uts = p->clone_flags & CLONE_NEWUTS;
-	/* Namespaces cloned together with a new user namespace belong to it, and
-	 * a namespace owned by the host cannot be joined from inside it. */
-	if (p->new_user && joins_other) {
-		ns_plan_close (p);
-		return keel_error (err, ENOTSUP,
-				   "linux.namespaces: joining a namespace by path together with "
-				   "a new user namespace is not supported");
-	}
 	if (p->join_fd[NS_USER] >= 0 && p->new_pid) {
 		ns_plan_close (p);
 		return keel_error (err, ENOTSUP,
@@ -97,37 +89,61 @@ int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **e
 	return 0;
 }
 
-int ns_pid_enter (const struct ns_plan *p, int *saved, struct keel_error **err)
+/* Parent-side joins, in an order where each setns is allowed: the mount
+ * namespace last, since it changes our root and cwd. */
+static const enum spec_ns_kind parent_order[] = { NS_NETWORK, NS_IPC, NS_UTS, NS_CGROUP,
+						  NS_TIME,    NS_PID, NS_MOUNT };
+
+int ns_parent_enter (const struct ns_plan *p, struct ns_saved *sv, struct keel_error **err)
 {
-	*saved = -1;
-	if (p->join_fd[NS_PID] < 0)
-		return 0;
-	*saved = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (*saved < 0)
-		return keel_error (err, errno, "open `/proc/self/ns/pid`");
-	if (setns (p->join_fd[NS_PID], CLONE_NEWPID) < 0) {
-		int e = errno;
-		close (*saved);
-		*saved = -1;
-		return keel_error (err, e, "join pid namespace");
+	char path[64];
+
+	for (int k = 0; k < NS_KIND_MAX; k++)
+		sv->fd[k] = -1;
+	sv->cwd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE (parent_order); i++) {
+		enum spec_ns_kind k = parent_order[i];
+		if (p->join_fd[k] < 0)
+			continue;
+		snprintf (path, sizeof path, "/proc/self/ns/%s",
+			  k == NS_NETWORK ? "net" : k == NS_MOUNT ? "mnt" : spec_ns_name (k));
+		sv->fd[k] = open (path, O_RDONLY | O_CLOEXEC);
+		if (sv->fd[k] < 0)
+			return keel_error (err, errno, "open `%s`", path);
+		if (k == NS_MOUNT) {
+			sv->cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (sv->cwd < 0)
+				return keel_error (err, errno, "open the current directory");
+		}
+		if (setns (p->join_fd[k], ns_flag (k)) < 0)
+			return keel_error (err, errno, "join %s namespace", spec_ns_name (k));
 	}
 	return 0;
 }
 
-int ns_pid_restore (int *saved, struct keel_error **err)
+int ns_parent_restore (struct ns_saved *sv, struct keel_error **err)
 {
 	int ret = 0;
 
-	if (*saved < 0)
-		return 0;
-	if (setns (*saved, CLONE_NEWPID) < 0)
-		ret = keel_error (err, errno, "return to our pid namespace");
-	close (*saved);
-	*saved = -1;
+	for (size_t i = ARRAY_SIZE (parent_order); i-- > 0;) {
+		enum spec_ns_kind k = parent_order[i];
+		if (sv->fd[k] < 0)
+			continue;
+		if (setns (sv->fd[k], ns_flag (k)) < 0 && ret == 0)
+			ret = keel_error (err, errno, "return to our %s namespace", spec_ns_name (k));
+		close (sv->fd[k]);
+		sv->fd[k] = -1;
+	}
+	if (sv->cwd >= 0) {
+		if (fchdir (sv->cwd) < 0 && ret == 0)
+			ret = keel_error (err, errno, "return to our working directory");
+		close (sv->cwd);
+		sv->cwd = -1;
+	}
 	return ret;
 }
 
-static int write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
+int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
 		      struct keel_error **err)
 {
 	char path[64];
@@ -156,10 +172,10 @@ int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err)
 		if (ret < 0 && (*err)->status != ENOENT)
 			return keel_error_wrap (err, "user namespace");
 	}
-	ret = write_map (pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
+	ret = ns_write_map (pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "user namespace: linux.uidMappings");
-	ret = write_map (pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
+	ret = ns_write_map (pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "user namespace: linux.gidMappings");
 	return 0;
@@ -167,24 +183,15 @@ int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err)
 
 int ns_join_paths (const struct ns_plan *p, struct keel_error **err)
 {
-	/* User first: the others may belong to it. */
-	static const enum spec_ns_kind order[] = { NS_USER, NS_IPC, NS_UTS, NS_NETWORK,
-						   NS_CGROUP, NS_TIME, NS_MOUNT };
-
-	for (size_t i = 0; i < ARRAY_SIZE (order); i++) {
-		enum spec_ns_kind k = order[i];
-		if (p->join_fd[k] < 0)
-			continue;
-		if (setns (p->join_fd[k], ns_flag (k)) < 0)
-			return keel_error (err, errno, "join %s namespace", spec_ns_name (k));
-	}
-	if (p->join_fd[NS_USER] >= 0) {
-		/* Become root of the joined namespace, then create the new ones in it. */
-		if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
-			return keel_error (err, errno, "become root in the joined user namespace");
-		if (p->unshare_flags && unshare ((int) p->unshare_flags) < 0)
-			return keel_error (err, errno, "unshare namespaces");
-	}
+	if (p->join_fd[NS_USER] < 0)
+		return 0;
+	if (setns (p->join_fd[NS_USER], CLONE_NEWUSER) < 0)
+		return keel_error (err, errno, "join user namespace");
+	/* Become root of the joined namespace, then create the new ones in it. */
+	if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+		return keel_error (err, errno, "become root in the joined user namespace");
+	if (p->unshare_flags && unshare ((int) p->unshare_flags) < 0)
+		return keel_error (err, errno, "unshare namespaces");
 	return 0;
 }
 
@@ -214,4 +221,44 @@ int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_
 		}
 	}
 	return 0;
+}
+
+int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
+		   size_t n_gid, int *fd, struct keel_error **err)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} a = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+	char path[64];
+	int p[2], ret;
+	pid_t pid;
+
+	if (pipe2 (p, O_CLOEXEC) < 0)
+		return keel_error (err, errno, "pipe");
+	pid = (pid_t) syscall (SYS_clone3, &a, sizeof a);
+	if (pid == 0) {
+		char c;
+		/* Hold the namespace until the parent has its fd. */
+		close (p[1]);
+		(void) !read (p[0], &c, 1);
+		_exit (0);
+	}
+	close (p[0]);
+	if (pid < 0) {
+		close (p[1]);
+		return keel_error (err, errno, "clone a user namespace");
+	}
+	ret = ns_write_map (pid, "uid_map", uid, n_uid, err);
+	if (ret == 0)
+		ret = ns_write_map (pid, "gid_map", gid, n_gid, err);
+	if (ret == 0) {
+		snprintf (path, sizeof path, "/proc/%d/ns/user", pid);
+		*fd = open (path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
+			ret = keel_error (err, errno, "open `%s`", path);
+	}
+	close (p[1]);
+	while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return ret;
 }

@@ -6,9 +6,10 @@
  * unshared by the child instead: cgroup (its root must be the container's
  * cgroup, which the child is in only once clone3 placed it there) and time
  * (offsets can only be written before a process enters the namespace; the
- * child enters it at execve).  A pid namespace given by path is joined by
- * the parent around the clone (setns on a pid namespace affects only
- * children); every other path is joined by the child before anything else.
+ * child enters it at execve).  Namespaces given by path are joined by the
+ * parent around the clone, so the child is born in them (and setns on a pid
+ * namespace only affects children anyway); only a user namespace given by
+ * path is joined by the child, which then unshares the new ones in it.
  */
 #ifndef KEEL_NAMESPACES_H
 #define KEEL_NAMESPACES_H
@@ -31,17 +32,31 @@ struct ns_plan {
 int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **err);
 void ns_plan_close (struct ns_plan *p);
 
-/* Parent, around clone: enter the pid namespace to join (so the child is
- * born in it) and go back to our own afterwards.  *saved gets the fd to
- * restore; -1 when there is nothing to do. */
-int ns_pid_enter (const struct ns_plan *p, int *saved, struct keel_error **err);
-int ns_pid_restore (int *saved, struct keel_error **err);
+/* Parent, around clone: join every namespace given by path except user
+ * (the child is born in them: a namespace owned by the host could not be
+ * joined from inside a new user namespace) and return to ours afterwards. */
+struct ns_saved {
+	int fd[NS_KIND_MAX];
+	int cwd;
+};
+int ns_parent_enter (const struct ns_plan *p, struct ns_saved *sv, struct keel_error **err);
+int ns_parent_restore (struct ns_saved *sv, struct keel_error **err);
 
 /* Parent: write the child's uid_map and gid_map (setgroups "deny" first
  * when we lack CAP_SETGID, as the kernel then requires). */
 int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err);
 
-/* Child: setns() into every namespace given by path (user first). */
+/* Write one id map ("uid_map"/"gid_map") of pid. */
+int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
+		  struct keel_error **err);
+
+/* A user namespace with these mappings and no process in it (for
+ * idmapped mounts): *fd gets an fd of it. */
+int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
+		   size_t n_gid, int *fd, struct keel_error **err);
+
+/* Child: join the user namespace given by path, then unshare the new
+ * namespaces inside it. */
 int ns_join_paths (const struct ns_plan *p, struct keel_error **err);
 /* Child, after it is in its cgroup: unshare cgroup and time namespaces,
  * writing linux.timeOffsets. */

@@ -39,6 +39,11 @@ static bool is_dev (const char *dest)
 	return strcmp (dest, "/dev") == 0 || strcmp (dest, "/dev/") == 0;
 }
 
+static bool is_bind (const struct spec_mount *m)
+{
+	return m->bind || m->type == NULL || strcmp (m->type, "bind") == 0;
+}
+
 int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size_t n_extra,
 		      const struct mount_ctx *c, struct keel_error **err)
 {
@@ -59,25 +64,35 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 			.flags = MS_NOSUID | MS_STRICTATIME,
 			.data = (char *) "mode=755,size=65536k",
 		};
-		ret = mounts_mount (c, &d, err);
+		ret = mounts_mount (c, &d, -1, err);
 		if (ret < 0)
 			return ret;
 	}
 	for (size_t i = 0; i < s->n_mounts; i++) {
-		ret = mounts_mount (c, &s->mounts[i], err);
+		struct spec_mount m = s->mounts[i];
+		/* A read-only /dev is filled first and made read-only after. */
+		if (&s->mounts[i] == dev)
+			m.flags &= ~(unsigned long) MS_RDONLY;
+		ret = mounts_mount (c, &m, c->idmap_fds ? c->idmap_fds[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "mounts[%zu]", i);
 	}
 	for (size_t i = 0; i < n_extra; i++) {
-		ret = mounts_mount (c, &extra[i], err);
+		ret = mounts_mount (c, &extra[i], -1, err);
 		if (ret < 0)
 			return ret;
 	}
 	/* A /dev bound from the host already has its nodes. */
-	if (dev == NULL || !(dev->bind || dev->type == NULL || strcmp (dev->type, "bind") == 0)) {
+	if (dev == NULL || !is_bind (dev)) {
 		ret = devices_create (s, c->rootfs, c->in_userns, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "devices");
+	}
+	if (dev && (dev->flags & MS_RDONLY) && !is_bind (dev)) {
+		cleanup_free char *p = xasprintf ("%s/dev", c->rootfs);
+		ret = mounts_remount_ro (p, false, err);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }

@@ -40,8 +40,8 @@ int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_e
 
 int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
 		 struct keel_error **err);
-/* Read state.json; st->status is refreshed from the process (see
- * state_refresh).  ENOENT means the container is still being created. */
+/* Read state.json (status is left to state_refresh).  ENOENT means the
+ * container is still being created. */
 int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct keel_error **err);
 /* Set st->status from reality: stopped when pid is gone, a zombie, or
  * another process (start time differs); created while exec.fifo exists;

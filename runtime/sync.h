@@ -16,6 +16,7 @@ enum sync_type {
 	SYNC_HOOKS,        /* child -> parent: mounts done, run createRuntime hooks */
 	SYNC_HOOKS_DONE,   /* parent -> child */
 	SYNC_CONSOLE,      /* child -> parent: the pty master (fd attached) */
+	SYNC_SECCOMP,      /* child -> parent: the seccomp notify fd (fd attached) */
 	SYNC_PID,          /* intermediate -> parent: the container init's pid */
 	SYNC_CREATED,      /* child -> parent: held before execve */
 	SYNC_ERROR,        /* child -> parent: status + message */

@@ -106,6 +106,7 @@ bool cli_create_option (int c, const char *arg, struct cli_create_args *a, bool 
  * (freed with cli_create_paths_free), and load the config. */
 struct cli_create_paths {
 	char *bundle, *pid_file, *console_socket;
+	char *listen_env[3]; /* LISTEN_FDS=N, LISTEN_PID=1, NULL */
 };
 int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths *paths,
                         struct spec **spec, struct keel_create_opts *opts, struct keel_error **err);

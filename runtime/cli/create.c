@@ -2,6 +2,7 @@
  * process waiting for `start` (runtime.md "create").  The bundle, config
  * and path options are shared with `run`. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -46,6 +47,8 @@ void cli_create_paths_free (struct cli_create_paths *paths)
 	free (paths->bundle);
 	free (paths->pid_file);
 	free (paths->console_socket);
+	free (paths->listen_env[0]);
+	free (paths->listen_env[1]);
 	*paths = (struct cli_create_paths){0};
 }
 
@@ -63,10 +66,27 @@ int cli_check_terminal (const struct spec *spec, const struct cli_create_args *a
 	return 0;
 }
 
+/* systemd socket activation passed through as runc does: when LISTEN_PID
+ * names this process, its LISTEN_FDS fds (3..) go to the container first,
+ * the --preserve-fds ones after them, and the container sees
+ * LISTEN_FDS=N LISTEN_PID=1. */
+static int listen_fds (struct cli_create_paths *paths)
+{
+	const char *fds = getenv ("LISTEN_FDS"), *pid = getenv ("LISTEN_PID");
+	unsigned long long n, p;
+
+	if (fds == NULL || pid == NULL || !parse_uint64 (fds, &n) || !parse_uint64 (pid, &p) ||
+	    p != (unsigned long long)getpid () || n == 0 || n > 1024)
+		return 0;
+	paths->listen_env[0] = xasprintf ("LISTEN_FDS=%llu", n);
+	paths->listen_env[1] = xstrdup ("LISTEN_PID=1");
+	return (int)n;
+}
+
 int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths *paths,
                         struct spec **spec, struct keel_create_opts *opts, struct keel_error **err)
 {
-	int ret;
+	int ret, n_listen;
 
 	ret = cli_bundle_path (a->bundle_arg, &paths->bundle, err);
 	if (ret < 0)
@@ -93,6 +113,11 @@ int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths
 	        .preserve_fds = a->preserve_fds,
 	        .stdio = {-1, -1, -1},
 	};
+	n_listen = listen_fds (paths);
+	if (n_listen > 0) {
+		opts->preserve_fds += n_listen;
+		opts->extra_env = paths->listen_env;
+	}
 	return 0;
 }
 

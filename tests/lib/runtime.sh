@@ -68,9 +68,11 @@ rt_cleanup() {
 	[ -n "${STATE:-}" ] && rm -rf "$STATE"
 }
 
-rt_setup() {
+# rt_setup_minimal: what rt_setup does short of the jq-edited base config,
+# for tests that must also run in a guest with only busybox (they write
+# their config.json whole).
+rt_setup_minimal() {
 	[ "$(id -u)" = 0 ] || skip_all "runtime tests need root"
-	command -v jq >/dev/null || skip_all "jq is not installed (deps/packages.sh)"
 	bundle_busybox >/dev/null || skip_all "no static busybox (busybox-static)"
 	if [ "$RT_NAME" = keel ] && [ ! -x "${RUNTIME%% *}" ]; then
 		skip_all "no keel binary at ${RUNTIME%% *} (build it first)"
@@ -79,12 +81,20 @@ rt_setup() {
 	_rt_crun_ns "$@"
 	T=$(mktemp -d /tmp/keel-rt-test.XXXXXX)
 	STATE=$(mktemp -d /tmp/keel-rt-state.XXXXXX)
+	chmod 755 "$T" # a user namespace's root must reach the rootfs
 	RT_PIDS=
 	trap rt_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
 	echo "# runtime: $RUNTIME ($RT_NAME)"
 	bundle_rootfs "$T/rootfs" || skip_all "cannot build the busybox rootfs"
-	mkdir -p "$T/base" "$T/b"
+	mkdir -p "$T/b"
+	RT_MOUNTS_BEFORE=$(_rt_mounts_under_t | wc -l)
+}
+
+rt_setup() {
+	command -v jq >/dev/null || skip_all "jq is not installed (deps/packages.sh)"
+	rt_setup_minimal "$@"
+	mkdir -p "$T/base"
 	rt spec --bundle "$T/base" >/dev/null 2>"$T/spec.err" ||
 		(cd "$T/base" && rt spec >/dev/null 2>"$T/spec.err") || {
 		echo "# \`$RUNTIME spec\` failed: $(cat "$T/spec.err")"
@@ -146,12 +156,19 @@ ctr_gone() {
 	[ ! -e "$STATE/$1" ]
 	check "$1: no state directory left"
 	if [ -n "$2" ] && [ "$2" != 0 ]; then
-		! kill -0 "$2" 2>/dev/null
+		! proc_alive "$2"
 		check "$1: process $2 is gone"
 	fi
 	[ ! -d "$(ctr_cgroup_dir "$1")" ]
 	check "$1: no cgroup left under the unified hierarchy"
 	is "$(_rt_mounts_under_t | wc -l)" "$RT_MOUNTS_BEFORE" "$1: no mount left behind"
+}
+
+# True while PID runs (a zombie waiting for whoever adopted it to reap it
+# counts as gone: it runs nothing and holds nothing but its pid).
+proc_alive() {
+	[ -d "/proc/$1" ] || return 1
+	! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 # Wait (up to ~5 s) until `state ID` says STATUS.
