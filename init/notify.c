@@ -30,10 +30,10 @@ int notify_open (struct sup *s, size_t i, struct keel_error **err)
 	if (u->notify_fd >= 0)
 		return 0;
 	free (u->notify_dir);
-	u->notify_dir = xasprintf ("%s/notify/%s", s->opts->state, u->name);
-	/* STATE/notify is root's alone: a container reaches its own socket
+	u->notify_dir = xasprintf ("%s/.notify/%s", s->opts->state, u->name);
+	/* STATE/.notify is root's alone: a container reaches its own socket
 	 * through the bind mount, nobody else reaches any. */
-	path = xasprintf ("%s/notify", s->opts->state);
+	path = xasprintf ("%s/.notify", s->opts->state);
 	if (mkdir (path, 0700) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s`", path);
 	free (steal_ptr (&path));

@@ -176,6 +176,36 @@ static int ensure_log_pipe (struct sup *s, struct unit *u, size_t i)
 	return sup_watch (s, u->log_r, EPOLLIN, &u->w_log);
 }
 
+/* The paths of the entry's tmpfiles.conf (atomic images: bind-mount
+ * sources under /run and /var/lib), made once per boot before it first
+ * starts. */
+static int apply_tmpfiles (struct sup *s, struct unit *u)
+{
+	struct keel_error *err = NULL;
+	int rootfd, ret;
+
+	if (u->tmpfiles_applied || u->tmpfiles.n == 0)
+		return 0;
+	rootfd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		console_status (s->con, CS_FAIL, "Failed to start %s: open /: %s", u->name,
+		                strerror (errno));
+		return -1;
+	}
+	ret = tmpfiles_apply (&u->tmpfiles, rootfd, &err);
+	close (rootfd);
+	if (ret < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		free (u->error);
+		u->error = xstrdup (m ? m : "tmpfiles.conf");
+		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, u->error);
+		return -1;
+	}
+	u->tmpfiles_applied = true;
+	return 0;
+}
+
 int sup_unit_start (struct sup *s, size_t i, bool manual)
 {
 	struct unit *u = &s->units[i];
@@ -192,6 +222,10 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		return -1;
 	if (manual)
 		restart_reset (&u->restart);
+	if (apply_tmpfiles (s, u) < 0) {
+		unit_failed (s, i);
+		return -1;
+	}
 	if (ensure_log_pipe (s, u, i) < 0) {
 		console_status (s->con, CS_FAIL, "Failed to start %s: log pipe: %s", u->name,
 		                strerror (errno));
@@ -900,6 +934,7 @@ void sup_free (struct sup *s)
 		logsink_free (&u->log);
 		restart_free (&u->restart);
 		policy_free (&u->policy);
+		tmpfiles_free (&u->tmpfiles);
 		spec_free (u->spec);
 		free (u->name);
 		free (u->dir);

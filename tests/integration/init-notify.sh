@@ -30,7 +30,7 @@ grep -q 'dep | dep-started' "$T/console.log"
 check "dependent not started before READY=1"
 
 # an impostor in keel's PID namespace, outside the container's cgroup
-nsenter --target "$KPID" --pid --mount -- env NOTIFY_SOCKET="$T/state/notify/slow/notify.sock" \
+nsenter --target "$KPID" --pid --mount -- env NOTIFY_SOCKET="$T/state/.notify/slow/notify.sock" \
 	"$KEEL" ctl notify READY=1
 check "impostor message sent"
 wait_for 'slow: ignoring a notify message from pid [0-9]+ outside the container' 3
