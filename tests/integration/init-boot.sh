@@ -57,8 +57,8 @@ entry skipme 'echo should-not-run' '{}'
 (cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
 
 mkfifo "$T/mon.in" "$T/mon.out"
-qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet keel.skip=skipme keel.hostname=testbox keel.bogus" \
+qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet keel.skip=skipme keel.hostname=testbox keel.bogus" \
 	-serial "file:$T/console.log" -chardev pipe,id=mon,path="$T/mon" -mon chardev=mon,mode=readline \
 	-display none >"$T/qemu.log" 2>&1 &
 QPID=$!
@@ -118,8 +118,8 @@ printf '#!/shared/bin/sh\necho "rescue shell ran as $$ on $(/shared/bin/tty)"\n'
 chmod 755 "$I/rescue"
 (cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
 : >"$T/console.log"
-qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet keel.shell=/rescue" -serial "file:$T/console.log" \
+qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet keel.shell=/rescue" -serial "file:$T/console.log" \
 	-display none -monitor none >"$T/qemu.log" 2>&1 &
 QPID=$!
 n=1200
@@ -152,8 +152,8 @@ printf '# modules (initramfs/README.md)\n/lib/modules/e1000.ko\n' >"$I/etc/keel/
 (cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
 port=$((20000 + $$ % 20000))
 : >"$T/console.log"
-qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet" -nic "user,model=e1000,hostfwd=tcp:127.0.0.1:$port-:80" \
+qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet" -nic "user,model=e1000,hostfwd=tcp:127.0.0.1:$port-:80" \
 	-serial "file:$T/console.log" -chardev pipe,id=mon,path="$T/mon" -mon chardev=mon,mode=readline \
 	-display none >"$T/qemu.log" 2>&1 &
 QPID=$!
