@@ -140,8 +140,8 @@ static void unit_failed (struct sup *s, size_t i)
 	clear_timer (u);
 	propagate (s, i);
 	if (u->policy.essential && !s->shutting_down && s->shell_pid <= 0) {
-		cleanup_free char *why = xasprintf ("%s is essential: its failure ends the boot",
-		                                    u->name);
+		cleanup_free char *why =
+		        xasprintf ("%s is essential: its failure ends the boot", u->name);
 		s->exit_code = 1;
 		if (s->opts->boot && emergency_shell_path (s->opts)) {
 			/* A human may want to look before the machine goes down;
