@@ -256,10 +256,19 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	                   &err);
 	notify_mount_free (&mount);
 	if (ret < 0) {
+		/* Out of processes or memory for a moment: a failed start like
+		 * any other, so the restart policy decides. */
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, m);
-		unit_failed (s, i);
+		free (u->error);
+		u->error = xstrdup (m ? m : "fork");
+		restart_record_start (&u->restart, now);
+		u->after_exit = AFTER_DECIDE;
+		u->forced_failure = u->exited = true;
+		u->exit_status = 1 << 8;
+		u->helper = 0;
+		sup_after_cleanup (s, i);
 		return -1;
 	}
 	u->helper_op = H_START;

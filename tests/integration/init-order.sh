@@ -83,5 +83,7 @@ like "$(cat "$T/console.log")" "Stopped db \(killed by SIGKILL\)" "db killed aft
 like "$(cat "$T/console.log")" "Stopped free \(killed by SIGKILL\)" "stop.signal KILL honoured"
 [ -z "$(ls "$T/run")" ]
 check "runtime state cleaned up"
+[ ! -d "$CGMNT/$CGROOT" ] || [ -z "$(find "$CGMNT/$CGROOT" -mindepth 1 -type d)" ]
+check "no container cgroup left"
 show_log_on_failure
 done_testing
