@@ -173,5 +173,7 @@ while [ "$n" -gt 0 ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; n=$((n - 1));
 wait "$QPID"
 is "$?" 0 "clean reboot"
 QPID=
+like "$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')" 'Stopped web \(exited with status 0\)' \
+	"web stopped by its SIGTERM, not killed"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 done_testing
