@@ -466,7 +466,7 @@ static char *owner_name (void)
 	return xstrdup (pw ? pw->pw_name : "");
 }
 
-static int save_state (struct create_ctx *c, struct keel_error **err)
+static int save_state (struct create_ctx *c, enum keel_status status, struct keel_error **err)
 {
 	cleanup_free char *created = state_timestamp ();
 	cleanup_free char *owner = owner_name ();
@@ -474,7 +474,7 @@ static int save_state (struct create_ctx *c, struct keel_error **err)
 		.id = (char *) c->id,
 		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
 		.oci_version = c->spec->oci_version,
-		.status = KEEL_CREATED,
+		.status = status,
 		.pid = c->pid,
 		.created = created,
 		.owner = owner,
@@ -522,6 +522,13 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		ret = write_file_at (AT_FDCWD, path, 0, 0, buf, (size_t) n, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "process.oomScoreAdj");
+	}
+	/* Hooks may ask `state` about the container while it is created. */
+	if (c->spec->hooks.n[HOOK_PRESTART] || c->spec->hooks.n[HOOK_CREATE_RUNTIME] ||
+	    c->spec->hooks.n[HOOK_CREATE_CONTAINER]) {
+		ret = save_state (c, KEEL_CREATING, err);
+		if (ret < 0)
+			return ret;
 	}
 	ret = sync_send (c->sync[0], SYNC_GO, c->pid, -1, NULL, err);
 	if (ret < 0)
@@ -658,7 +665,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
+	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, KEEL_CREATED, err)) < 0)
 		return ret;
 	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
@@ -920,7 +927,7 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		return ret;
 	}
 	/* A created container is killed by delete, as runc does. */
-	if (l.st.status != KEEL_STOPPED && l.st.status != KEEL_CREATING) {
+	if (l.st.status != KEEL_STOPPED && l.st.pid > 0) {
 		ret = kill_and_wait (&l, err);
 		if (ret < 0)
 			return ret;

@@ -259,6 +259,12 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	st->cgroup_path = get_str (o, "cgroupPath");
 	if (json_object_object_get_ex (o, "pid", &v))
 		st->pid = json_object_get_int (v);
+	/* Only "creating" is kept: every other status is read from reality. */
+	if (json_object_object_get_ex (o, "status", &v) &&
+	    strcmp (json_object_get_string (v), "creating") == 0)
+		st->status = KEEL_CREATING;
+	else
+		st->status = KEEL_CREATED;
 	if (json_object_object_get_ex (o, "annotations", &v) &&
 	    json_object_is_type (v, json_type_object)) {
 		size_t n = (size_t) json_object_object_length (v), i = 0;
@@ -332,6 +338,8 @@ void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *
 		st->status = KEEL_STOPPED;
 		return;
 	}
+	if (st->status == KEEL_CREATING)
+		return;
 	if (faccessat (dirfd, EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		st->status = KEEL_CREATED;
 	else

@@ -44,7 +44,8 @@ int state_write (int dirfd, const struct keel_state *st, const struct state_extr
  * container is still being created. */
 int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct keel_error **err);
 /* Set st->status from reality: stopped when pid is gone, a zombie, or
- * another process (start time differs); created while exec.fifo exists;
+ * another process (start time differs); else creating while state.json
+ * says so (create is running hooks), created while exec.fifo exists,
  * running otherwise. */
 void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *x);
 
