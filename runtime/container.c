@@ -129,10 +129,9 @@ static int setup_stdio (const struct keel_create_opts *o, struct keel_error **er
 static int set_names (const struct create_ctx *c, struct keel_error **err)
 {
 	const struct spec *s = c->spec;
-	bool uts = c->ns.new_uts || c->ns.join_fd[NS_UTS] >= 0;
 
 	if ((s->hostname && *s->hostname) || (s->domainname && *s->domainname)) {
-		if (!uts)
+		if (!c->ns.has_uts)
 			return keel_error (err, 0,
 					   "hostname: setting it needs a UTS namespace "
 					   "(linux.namespaces has no \"uts\")");
@@ -154,7 +153,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		.rootfs = c->rootfs,
 		.bundle = s->bundle ? s->bundle : c->opts->bundle,
 		.cgroup_path = c->cgroup_path,
-		.in_userns = c->ns.new_user || c->ns.join_fd[NS_USER] >= 0,
+		.in_userns = c->ns.in_userns,
 		.idmap_fds = c->idmap_fds,
 	};
 	struct sync_msg m;
@@ -290,6 +289,16 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (c->cgroup_fd >= 0)
 		close (c->cgroup_fd);
+	if ((ret = ns_join_paths (&c->ns, err)) < 0)
+		return ret;
+	if (c->ns.fork_after_join) {
+		/* We made the new pid namespace; our child is its init. */
+		pid_t pid = fork ();
+		if (pid < 0)
+			return keel_error (err, errno, "fork into the new pid namespace");
+		if (pid > 0)
+			_exit (sync_send (c->sync[1], SYNC_PID, pid, -1, NULL, NULL) < 0);
+	}
 	/* The parent has written our id maps and placed us in the cgroup. */
 	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
 	if (ret < 0)
@@ -301,8 +310,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
 				   "user namespace: become root (is uid 0 in linux.uidMappings?)");
-	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_join_paths (&c->ns, err)) < 0 ||
-	    (ret = ns_unshare_late (&c->ns, s, err)) < 0)
+	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_unshare_late (&c->ns, s, err)) < 0)
 		return ret;
 	ns_plan_close (&c->ns);
 	if ((ret = set_names (c, err)) < 0 || (ret = setup_rootfs (c, host_pid, err)) < 0)
@@ -503,6 +511,15 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 	struct sync_msg m;
 	int ret;
 
+	if (c->ns.fork_after_join) {
+		/* The process we cloned forked the container process and exits. */
+		ret = sync_expect (c->sync[0], SYNC_PID, &m, err);
+		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (ret < 0)
+			return ret;
+		c->pid = m.status;
+	}
 	if (c->cgroup_path && !into_cgroup) {
 		ret = cgroup_enter (c->cgroup_path, c->pid, err);
 		if (ret < 0)
@@ -596,7 +613,7 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 				   c->rootfs ? c->rootfs : "");
 	if (!S_ISDIR (st.st_mode))
 		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
-	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0)
+	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0 && !(c->ns.unshare_flags & CLONE_NEWNS))
 		return keel_error (err, 0, "linux.namespaces: a mount namespace is required");
 	return 0;
 }

@@ -74,17 +74,15 @@ int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **e
 	p->new_pid = p->clone_flags & CLONE_NEWPID;
 	p->new_mount = p->clone_flags & CLONE_NEWNS;
 	p->new_uts = p->clone_flags & CLONE_NEWUTS;
-	if (p->join_fd[NS_USER] >= 0 && p->new_pid) {
-		ns_plan_close (p);
-		return keel_error (err, ENOTSUP,
-				   "linux.namespaces: joining a user namespace by path together "
-				   "with a new pid namespace is not supported");
-	}
+	p->in_userns = p->new_user || p->join_fd[NS_USER] >= 0;
+	p->has_uts = p->new_uts || p->join_fd[NS_UTS] >= 0;
 	/* Joining a user namespace: the new ones must be created inside it, so
 	 * the child unshares them after setns instead of clone3 creating them. */
 	if (p->join_fd[NS_USER] >= 0) {
 		p->unshare_flags = p->clone_flags;
 		p->clone_flags = 0;
+		/* A new pid namespace only takes the children of who made it. */
+		p->fork_after_join = p->new_pid;
 	}
 	return 0;
 }

@@ -25,6 +25,10 @@ struct ns_plan {
 	unsigned long unshare_flags; /* joining a user ns: new ones unshared after it */
 	bool unshare_cgroup, unshare_time;
 	bool new_user, new_pid, new_mount, new_uts;
+	bool in_userns, has_uts; /* new or joined */
+	/* Joining a user namespace with a new pid namespace: the child unshares
+	 * it and forks the container process, which is its first member. */
+	bool fork_after_join;
 	int join_fd[NS_KIND_MAX]; /* -1, or an fd of the namespace to join */
 };
 
@@ -56,7 +60,7 @@ int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct 
 		   size_t n_gid, int *fd, struct keel_error **err);
 
 /* Child: join the user namespace given by path, then unshare the new
- * namespaces inside it. */
+ * namespaces inside it (fork_after_join: the caller then forks). */
 int ns_join_paths (const struct ns_plan *p, struct keel_error **err);
 /* Child, after it is in its cgroup: unshare cgroup and time namespaces,
  * writing linux.timeOffsets. */
