@@ -48,8 +48,8 @@
 /* struct clone_args of <linux/sched.h>, spelled out: that header clashes
  * with <sched.h> on some libcs. */
 struct keel_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	        set_tid_size, cgroup;
 };
 
 static const char *state_root (const struct keel_runtime *rt)
@@ -64,14 +64,14 @@ struct create_ctx {
 	const struct spec *spec;
 	const struct keel_create_opts *opts;
 	const char *rootfs;
-	int dirfd;            /* the locked state directory */
-	int fifo_dirfd;       /* the same directory, unlocked, for the child */
-	char *cgroup_path;    /* NULL without cgroups */
-	int cgroup_fd;        /* for CLONE_INTO_CGROUP, or -1 */
+	int dirfd;         /* the locked state directory */
+	int fifo_dirfd;    /* the same directory, unlocked, for the child */
+	char *cgroup_path; /* NULL without cgroups */
+	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
 	int sync[2];
-	pid_t pid;            /* the container process, in our pid namespace */
-	int *idmap_fds;       /* user namespaces of idmapped mounts, or NULL */
+	pid_t pid;      /* the container process, in our pid namespace */
+	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
 };
 
@@ -79,12 +79,12 @@ struct create_ctx {
 static char *hook_state (const struct create_ctx *c, enum keel_status status, pid_t pid)
 {
 	struct keel_state st = {
-		.id = (char *) c->id,
-		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
-		.oci_version = c->spec->oci_version,
-		.status = status,
-		.pid = pid,
-		.annotations = c->spec->annotations,
+	        .id = (char *)c->id,
+	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
+	        .oci_version = c->spec->oci_version,
+	        .status = status,
+	        .pid = pid,
+	        .annotations = c->spec->annotations,
 	};
 	return keel_state_json (&st);
 }
@@ -92,7 +92,7 @@ static char *hook_state (const struct create_ctx *c, enum keel_status status, pi
 /* ---- the container process ------------------------------------------------ */
 
 static int run_child_hooks (const struct create_ctx *c, enum spec_hook_kind kind, pid_t pid,
-			    enum keel_status status, struct keel_error **err)
+                            enum keel_status status, struct keel_error **err)
 {
 	cleanup_free char *json = NULL;
 
@@ -133,8 +133,8 @@ static int set_names (const struct create_ctx *c, struct keel_error **err)
 	if ((s->hostname && *s->hostname) || (s->domainname && *s->domainname)) {
 		if (!c->ns.has_uts)
 			return keel_error (err, 0,
-					   "hostname: setting it needs a UTS namespace "
-					   "(linux.namespaces has no \"uts\")");
+			                   "hostname: setting it needs a UTS namespace "
+			                   "(linux.namespaces has no \"uts\")");
 	}
 	if (s->hostname && *s->hostname && sethostname (s->hostname, strlen (s->hostname)) < 0)
 		return keel_error (err, errno, "sethostname `%s`", s->hostname);
@@ -150,11 +150,11 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 {
 	const struct spec *s = c->spec;
 	struct mount_ctx mc = {
-		.rootfs = c->rootfs,
-		.bundle = s->bundle ? s->bundle : c->opts->bundle,
-		.cgroup_path = c->cgroup_path,
-		.in_userns = c->ns.in_userns,
-		.idmap_fds = c->idmap_fds,
+	        .rootfs = c->rootfs,
+	        .bundle = s->bundle ? s->bundle : c->opts->bundle,
+	        .cgroup_path = c->cgroup_path,
+	        .in_userns = c->ns.in_userns,
+	        .idmap_fds = c->idmap_fds,
 	};
 	struct sync_msg m;
 	int ret;
@@ -309,7 +309,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return keel_error_wrap (err, "process.execCPUAffinity.initial");
 	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
-				   "user namespace: become root (is uid 0 in linux.uidMappings?)");
+		                   "user namespace: become root (is uid 0 in linux.uidMappings?)");
 	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_unshare_late (&c->ns, s, err)) < 0)
 		return ret;
 	ns_plan_close (&c->ns);
@@ -356,7 +356,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
  * handled signals itself, but not blocked or ignored ones). */
 static void reset_signals (void)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 
 	for (int sig = 1; sig < NSIG; sig++) {
@@ -398,19 +398,19 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 {
 	struct keel_clone_args a = {
-		.flags = c->ns.clone_flags,
-		.exit_signal = SIGCHLD,
+	        .flags = c->ns.clone_flags,
+	        .exit_signal = SIGCHLD,
 	};
 	long r;
 
 	*into_cgroup = false;
 	if (c->cgroup_fd >= 0) {
 		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t) c->cgroup_fd;
+		a.cgroup = (uint64_t)c->cgroup_fd;
 		r = syscall (SYS_clone3, &a, sizeof a);
 		if (r >= 0) {
 			*into_cgroup = true;
-			return (pid_t) r;
+			return (pid_t)r;
 		}
 		/* Older kernels, or a cgroup that cannot take processes
 		 * directly: place the child by hand instead. */
@@ -422,9 +422,9 @@ static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 	}
 	r = syscall (SYS_clone3, &a, sizeof a);
 	if (r < 0 && errno == ENOSYS)
-		r = syscall (SYS_clone, (unsigned long) (c->ns.clone_flags | SIGCHLD), NULL, NULL,
-			     NULL, 0);
-	return (pid_t) r;
+		r = syscall (SYS_clone, (unsigned long)(c->ns.clone_flags | SIGCHLD), NULL, NULL,
+		             NULL, 0);
+	return (pid_t)r;
 }
 
 static uid_t host_root (const struct spec_idmapping *m, size_t n, uid_t dflt)
@@ -446,7 +446,7 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 		return keel_error (err, errno, "chmod `" EXEC_FIFO "`");
 	if (c->ns.new_user &&
 	    fchownat (c->dirfd, EXEC_FIFO, host_root (l->uid_mappings, l->n_uid_mappings, 0),
-		      host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
+	              host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
 		return keel_error (err, errno, "chown `" EXEC_FIFO "`");
 	return 0;
 }
@@ -457,7 +457,7 @@ static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
 	char buf[32];
 	int n = snprintf (buf, sizeof buf, "%d", pid), ret;
 
-	ret = write_file_at (AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t) n, err);
+	ret = write_file_at (AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t)n, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "--pid-file");
 	if (rename (tmp, path) < 0) {
@@ -479,17 +479,17 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	cleanup_free char *created = state_timestamp ();
 	cleanup_free char *owner = owner_name ();
 	struct keel_state st = {
-		.id = (char *) c->id,
-		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
-		.oci_version = c->spec->oci_version,
-		.status = status,
-		.pid = c->pid,
-		.created = created,
-		.owner = owner,
-		.cgroup_path = c->cgroup_path,
-		.annotations = c->spec->annotations,
+	        .id = (char *)c->id,
+	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
+	        .oci_version = c->spec->oci_version,
+	        .status = status,
+	        .pid = c->pid,
+	        .created = created,
+	        .owner = owner,
+	        .cgroup_path = c->cgroup_path,
+	        .annotations = c->spec->annotations,
 	};
-	struct state_extra x = { .rootfs = (char *) c->rootfs };
+	struct state_extra x = {.rootfs = (char *)c->rootfs};
 	int ret;
 
 	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
@@ -536,7 +536,7 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		char path[64], buf[16];
 		int n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
 		snprintf (path, sizeof path, "/proc/%d/oom_score_adj", c->pid);
-		ret = write_file_at (AT_FDCWD, path, 0, 0, buf, (size_t) n, err);
+		ret = write_file_at (AT_FDCWD, path, 0, 0, buf, (size_t)n, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "process.oomScoreAdj");
 	}
@@ -553,7 +553,8 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 	for (;;) {
 		ret = sync_recv (c->sync[0], &m, err);
 		if (ret < 0)
-			return keel_error (err, ECONNRESET, "the container process exited during setup");
+			return keel_error (err, ECONNRESET,
+			                   "the container process exited during setup");
 		switch (m.type) {
 		case SYNC_ERROR:
 			return keel_error (err, m.status, "%s", m.text);
@@ -563,10 +564,10 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
 			const struct spec_hooks *h = &c->spec->hooks;
 			ret = hooks_run (HOOK_PRESTART, h->h[HOOK_PRESTART], h->n[HOOK_PRESTART],
-					 json, err);
+			                 json, err);
 			if (ret == 0)
 				ret = hooks_run (HOOK_CREATE_RUNTIME, h->h[HOOK_CREATE_RUNTIME],
-						 h->n[HOOK_CREATE_RUNTIME], json, err);
+				                 h->n[HOOK_CREATE_RUNTIME], json, err);
 			if (ret < 0)
 				return ret;
 			ret = sync_send (c->sync[0], SYNC_HOOKS_DONE, 0, -1, NULL, err);
@@ -577,7 +578,7 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		case SYNC_SECCOMP: {
 			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
 			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
-						      err);
+			                              err);
 			close (m.fd);
 			if (ret < 0)
 				return ret;
@@ -587,8 +588,9 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 			if (c->opts->console_socket)
 				ret = terminal_send_master (c->opts->console_socket, m.fd, err);
 			else
-				ret = keel_error (err, 0,
-						  "process.terminal is set but no console socket was given");
+				ret = keel_error (
+				        err, 0,
+				        "process.terminal is set but no console socket was given");
 			close (m.fd);
 			if (ret < 0)
 				return ret;
@@ -610,7 +612,7 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 		return keel_error (err, 0, "process.args: the container has no process to run");
 	if (c->rootfs == NULL || stat (c->rootfs, &st) < 0)
 		return keel_error (err, c->rootfs ? errno : EINVAL, "root.path `%s`",
-				   c->rootfs ? c->rootfs : "");
+		                   c->rootfs ? c->rootfs : "");
 	if (!S_ISDIR (st.st_mode))
 		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
 	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0 && !(c->ns.unshare_flags & CLONE_NEWNS))
@@ -651,8 +653,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
 		ret = cgroup_create (c->spec->linux_.cgroups_path,
-				     dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
-				     &c->spec->linux_.resources, &c->cgroup_path, err);
+		                     dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
+		                     &c->spec->linux_.resources, &c->cgroup_path, err);
 		if (ret < 0)
 			return ret;
 		c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -682,27 +684,27 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, KEEL_CREATED, err)) < 0)
+	if ((ret = parent_side (c, into_cgroup, err)) < 0 ||
+	    (ret = save_state (c, KEEL_CREATED, err)) < 0)
 		return ret;
 	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
 	return 0;
 }
 
-int keel_container_create (const struct keel_runtime *rt, const char *id,
-			   const struct spec *spec, const struct keel_create_opts *opts,
-			   pid_t *pid, struct keel_error **err)
+int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
 {
 	struct create_ctx c = {
-		.rt = rt,
-		.id = id,
-		.spec = spec,
-		.opts = opts,
-		.rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
-		.dirfd = -1,
-		.fifo_dirfd = -1,
-		.cgroup_fd = -1,
-		.sync = { -1, -1 },
+	        .rt = rt,
+	        .id = id,
+	        .spec = spec,
+	        .opts = opts,
+	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
+	        .dirfd = -1,
+	        .fifo_dirfd = -1,
+	        .cgroup_fd = -1,
+	        .sync = {-1, -1},
 	};
 	int ret;
 
@@ -735,7 +737,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id,
 static int pidfd_open_checked (pid_t pid, unsigned long long starttime)
 {
 	unsigned long long t;
-	int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+	int fd = (int)syscall (SYS_pidfd_open, pid, 0);
 
 	if (fd < 0)
 		return -1;
@@ -751,7 +753,7 @@ static int pidfd_open_checked (pid_t pid, unsigned long long starttime)
 
 static int wait_pidfd (int pidfd, int timeout_ms)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
 	int r;
 
 	do
@@ -777,7 +779,7 @@ static void loaded_free (struct loaded *l)
 #define cleanup_loaded __attribute__ ((cleanup (loaded_free)))
 
 static int load (const struct keel_runtime *rt, const char *id, bool lock, struct loaded *l,
-		 struct keel_error **err)
+                 struct keel_error **err)
 {
 	int ret;
 
@@ -802,11 +804,10 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, struc
 	return 0;
 }
 
-int keel_container_start (const struct keel_runtime *rt, const char *id,
-			  struct keel_error **err)
+int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
 {
 	cleanup_close int fifo = -1, pidfd = -1;
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	char c;
 	int ret;
 
@@ -815,7 +816,7 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 		return ret;
 	if (l.st.status != KEEL_CREATED) {
 		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
-				  keel_status_name (l.st.status));
+		                  keel_status_name (l.st.status));
 		return ret;
 	}
 	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
@@ -827,8 +828,8 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 	/* Opening for reading released the process's open for writing; it
 	 * writes one byte, unless it died. */
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fifo, .events = POLLIN },
-				       { .fd = pidfd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
+		                      {.fd = pidfd, .events = POLLIN}};
 		ssize_t n;
 
 		if (poll (p, 2, -1) < 0) {
@@ -840,9 +841,10 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 		n = read (fifo, &c, 1);
 		if (n == 1)
 			break;
-		if ((n < 0 && errno != EAGAIN) || (p[1].revents & POLLIN) || (p[0].revents & POLLHUP)) {
+		if ((n < 0 && errno != EAGAIN) || (p[1].revents & POLLIN) ||
+		    (p[0].revents & POLLHUP)) {
 			ret = keel_error (err, 0, "container `%s`: its process exited before start",
-					  id);
+			                  id);
 			return ret;
 		}
 	}
@@ -860,9 +862,9 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 }
 
 int keel_container_state (const struct keel_runtime *rt, const char *id, struct keel_state *st,
-			  struct keel_error **err)
+                          struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, false, &l, err);
 
 	if (ret == 0) {
@@ -892,9 +894,9 @@ static int signal_init (const struct loaded *l, int signo, struct keel_error **e
 }
 
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
-			 struct keel_error **err)
+                         struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, false, &l, err);
 
 	if (ret < 0)
@@ -931,16 +933,16 @@ static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 }
 
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
-			   struct keel_error **err)
+                           struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, true, &l, err);
 
 	if (ret < 0)
 		return ret;
 	if (l.st.status == KEEL_RUNNING && !force) {
-		ret = keel_error (err, 0,
-				  "container `%s` is running: stop it first or use --force", id);
+		ret = keel_error (err, 0, "container `%s` is running: stop it first or use --force",
+		                  id);
 		return ret;
 	}
 	/* A created container is killed by delete, as runc does. */

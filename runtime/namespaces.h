@@ -21,7 +21,7 @@
 #include "runtime/spec.h"
 
 struct ns_plan {
-	unsigned long clone_flags; /* CLONE_NEW* for clone3 */
+	unsigned long clone_flags;   /* CLONE_NEW* for clone3 */
 	unsigned long unshare_flags; /* joining a user ns: new ones unshared after it */
 	bool unshare_cgroup, unshare_time;
 	bool new_user, new_pid, new_mount, new_uts;
@@ -52,12 +52,12 @@ int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err);
 
 /* Write one id map ("uid_map"/"gid_map") of pid. */
 int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
-		  struct keel_error **err);
+                  struct keel_error **err);
 
 /* A user namespace with these mappings and no process in it (for
  * idmapped mounts): *fd gets an fd of it. */
 int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
-		   size_t n_gid, int *fd, struct keel_error **err);
+                   size_t n_gid, int *fd, struct keel_error **err);
 
 /* Child: join the user namespace given by path, then unshare the new
  * namespaces inside it (fork_after_join: the caller then forks). */

@@ -16,7 +16,7 @@
 #include "runtime/spec.h"
 
 #define STATE_FILE "state.json"
-#define EXEC_FIFO "exec.fifo"
+#define EXEC_FIFO  "exec.fifo"
 
 /* What keel keeps besides the public state, for later commands. */
 struct state_extra {
@@ -34,12 +34,12 @@ int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_
 /* Open ROOT/ID ("container `ID` does not exist"), exclusively locked when
  * lock is true (waiting for a concurrent command to finish). */
 int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
-		    struct keel_error **err);
+                    struct keel_error **err);
 /* Remove everything in ROOT/ID and the directory (best effort, ENOENT ok). */
 int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_error **err);
 
 int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
-		 struct keel_error **err);
+                 struct keel_error **err);
 /* Read state.json (status is left to state_refresh).  ENOENT means the
  * container is still being created. */
 int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct keel_error **err);
@@ -51,7 +51,7 @@ void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *
 
 /* Field 22 of /proc/PID/stat, and whether the process is a zombie. */
 int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie,
-		    struct keel_error **err);
+                    struct keel_error **err);
 
 /* RFC 3339 UTC timestamp with nanoseconds, malloc'd. */
 char *state_timestamp (void);
