@@ -307,7 +307,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.execCPUAffinity.initial");
-	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+	if (c->ns.new_user && geteuid () == 0 && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
 		                   "user namespace: become root (is uid 0 in linux.uidMappings?)");
 	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_unshare_late (&c->ns, s, err)) < 0)
