@@ -50,6 +50,8 @@ is "$(rt list -q)" life "list -q: the ids"
 is "$(rt list --format json | jq -r '.[] | .id + " " + .status')" "life running" "list --format json"
 is "$(rt list -f json | jq -r '.[0].pid')" "$pid" "list -f json: pid"
 
+is "$(rt ps --format json life | jq -c .)" "[$pid]" "ps --format json: the container's pid"
+
 rt kill life KILL
 check "kill ID KILL"
 ctr_wait_status life stopped
@@ -96,6 +98,8 @@ pid=$(ctr_state killall pid)
 sleep 0.3
 children=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
 is "$(echo $children | wc -w)" 2 "kill --all: the container has two more processes"
+is "$(rt ps --format json killall | jq -c 'sort')" \
+	"$(echo "$pid $children" | tr ' ' '\n' | sort -n | jq -sc .)" "ps --format json: all three processes"
 rt kill --all killall KILL
 check "kill --all ID KILL"
 ctr_wait_status killall stopped
