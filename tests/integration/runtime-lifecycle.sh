@@ -58,6 +58,12 @@ ctr_wait_status life stopped
 check "state after the process died: stopped"
 ! proc_alive "$pid"
 check "the process is gone after kill"
+rt kill life KILL 2>/dev/null
+[ $? != 0 ]
+check "kill of a stopped container fails (runtime.md)"
+rt start life 2>/dev/null
+[ $? != 0 ]
+check "start of a stopped container fails"
 rt delete life
 check "delete a stopped container"
 ctr_gone life "$pid"
