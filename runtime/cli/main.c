@@ -135,8 +135,18 @@ static int parse_global (struct cli_global *g, int argc, char **argv, int *statu
 			}
 			break;
 		case OPT_LOG_LEVEL:
-			if (strcmp (optarg, "debug") == 0)
+			/* crun's spelling; keel logs errors and warnings always */
+			if (strcmp (optarg, "debug") == 0) {
 				g->rt.debug = true;
+			} else if (strcmp (optarg, "error") != 0 &&
+			           strcmp (optarg, "warning") != 0 &&
+			           strcmp (optarg, "info") != 0) {
+				cli_usage_error (NULL,
+				                 "--log-level: `%s` is not error, warning, info "
+				                 "or debug",
+				                 optarg);
+				return 0;
+			}
 			break;
 		case OPT_DEBUG:
 			g->rt.debug = true;
