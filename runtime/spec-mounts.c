@@ -250,3 +250,22 @@ int spec_parse_mounts (struct spec_ctx *c, json_object *root, struct spec *s)
 	spec_pop (c, mark);
 	return 0;
 }
+
+const char **spec_mount_option_names (void)
+{
+	static const char *const extra[] = {"idmap", "ridmap", "tmpcopyup"};
+	const struct libmnt_optmap *map = mnt_get_builtin_optmap (MNT_LINUX_MAP);
+	size_t n = 0, cap = ARRAY_SIZE (rec_options) + ARRAY_SIZE (extra) + 1;
+	const char **v;
+
+	for (const struct libmnt_optmap *m = map; m && m->name; m++)
+		cap++;
+	v = spec_alloc_array (cap, sizeof (*v));
+	for (const struct libmnt_optmap *m = map; m && m->name; m++)
+		v[n++] = m->name;
+	for (size_t i = 0; i < ARRAY_SIZE (rec_options); i++)
+		v[n++] = rec_options[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE (extra); i++)
+		v[n++] = extra[i];
+	return v;
+}
