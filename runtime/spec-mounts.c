@@ -162,7 +162,10 @@ int spec_parse_mount_options (struct spec_ctx *c, struct spec_mount *m)
 
 		if (opt[0] == '\0')
 			return spec_err (c, "empty mount option");
-		if (strchr (opt, ',') != NULL)
+		/* "nosuid,nodev" in one element would reach the filesystem as
+		 * data and fail there; a value may have commas of its own
+		 * (context="...:c1,c2"), so only flag-like words are refused. */
+		if (strchr (opt, ',') != NULL && strchr (opt, '=') == NULL)
 			return spec_err (c, "%s: one option per array element, no commas",
 			                 spec_q (c, opt));
 		if (rec_option (m, opt) || linux_option (m, opt)) {
