@@ -329,7 +329,8 @@ struct spec_linux {
 	/* A new user namespace came without uidMappings/gidMappings: as crun
 	 * does, spec_load() filled in container root -> the caller's euid
 	 * (egid), or, when the caller is root, the identity map of ids 0 to
-	 * process.user.uid (gid). */
+	 * process.user.uid (gid).  (crun first tries the caller's range in
+	 * /etc/subuid; keel does not read those files.) */
 	bool default_uid_mappings, default_gid_mappings;
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_device *devices;
