@@ -307,7 +307,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.execCPUAffinity.initial");
-	if (c->ns.new_user && geteuid () == 0 && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
 		                   "user namespace: become root (is uid 0 in linux.uidMappings?)");
 	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_unshare_late (&c->ns, s, err)) < 0)
@@ -444,7 +444,7 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 	/* Opened by the container process after its user switch. */
 	if (fchmodat (c->dirfd, EXEC_FIFO, 0622, 0) < 0)
 		return keel_error (err, errno, "chmod `" EXEC_FIFO "`");
-	if (c->ns.new_user &&
+	if (c->ns.new_user && geteuid () == 0 &&
 	    fchownat (c->dirfd, EXEC_FIFO, host_root (l->uid_mappings, l->n_uid_mappings, 0),
 	              host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
 		return keel_error (err, errno, "chown `" EXEC_FIFO "`");
