@@ -149,6 +149,18 @@ static const char *describe (const struct spec_mount *m)
 	return m->type ? m->type : (m->source ? m->source : "bind");
 }
 
+/* The mount(2)/open_tree(2) call itself failed: the message is then just
+ * "mount `TYPE` on `DEST`: strerror", without a repeated verb. */
+#define MOUNT_ITSELF "mount"
+
+static int mount_error (const struct spec_mount *m, struct keel_error **err)
+{
+	if (strcmp ((*err)->msg, MOUNT_ITSELF) == 0)
+		return keel_error (err, (*err)->status, "mount `%s` on `%s`", describe (m),
+		                   m->destination);
+	return keel_error_wrap (err, "mount `%s` on `%s`", describe (m), m->destination);
+}
+
 /* Propagation and "rro" on the mount at fd (the new mount's root). */
 static int finish_mount (int fd, const struct spec_mount *m, struct keel_error **err)
 {
@@ -187,7 +199,7 @@ static int bind_onto (int srcdir, const char *src, int target_fd, const struct s
 		flags |= AT_EMPTY_PATH;
 	tree = sys_open_tree (srcdir, src, flags);
 	if (tree < 0)
-		return keel_error (err, errno, "bind `%s`", src);
+		return keel_error (err, errno, MOUNT_ITSELF);
 	ms_to_attr (m->flags, m->clear_flags, &a);
 	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
 		return keel_error (err, errno, "set flags of bind mount `%s`", src);
@@ -359,7 +371,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 			if (ret < 0)
 				return ret;
 		} else {
-			return keel_error (err, e, "mount `%s`", type);
+			return keel_error (err, e, MOUNT_ITSELF);
 		}
 	}
 	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr && lower < 0)
@@ -408,7 +420,7 @@ int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idm
 	else
 		ret = mount_fs (c, m, err);
 	if (ret < 0)
-		return keel_error_wrap (err, "mount `%s` on `%s`", describe (m), m->destination);
+		return mount_error (m, err);
 	return 0;
 }
 
