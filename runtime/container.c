@@ -516,9 +516,10 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		ret = sync_expect (c->sync[0], SYNC_PID, &m, err);
 		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		/* Reaped: its pid must not be signalled by undo_create. */
+		c->pid = ret < 0 ? 0 : m.status;
 		if (ret < 0)
 			return ret;
-		c->pid = m.status;
 	}
 	if (c->cgroup_path && !into_cgroup) {
 		ret = cgroup_enter (c->cgroup_path, c->pid, err);
