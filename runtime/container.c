@@ -488,8 +488,9 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	        .owner = owner,
 	        .cgroup_path = c->cgroup_path,
 	        .annotations = c->spec->annotations,
+	        .rootfs = (char *)c->rootfs,
 	};
-	struct state_extra x = {.rootfs = (char *)c->rootfs};
+	struct state_extra x = {0};
 	int ret;
 
 	ret = proc_starttime (c->pid, &x.starttime, NULL, err);

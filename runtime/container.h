@@ -65,6 +65,7 @@ struct keel_state {
 	char *owner;
 	char *cgroup_path; /* absolute, under the unified mount; NULL without cgroups */
 	struct spec_map annotations;
+	char *rootfs; /* absolute root.path, as runc's state shows it; may be NULL */
 };
 void keel_state_free (struct keel_state *st);
 /* The runtime-spec state JSON (runtime.md "State"), malloc'd. */

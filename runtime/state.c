@@ -70,6 +70,7 @@ void keel_state_free (struct keel_state *st)
 	free (st->created);
 	free (st->owner);
 	free (st->cgroup_path);
+	free (st->rootfs);
 	map_free (&st->annotations);
 	memset (st, 0, sizeof *st);
 }
@@ -97,7 +98,6 @@ void state_extra_free (struct state_extra *x)
 {
 	if (x == NULL)
 		return;
-	free (x->rootfs);
 	hooks_free (x->poststart, x->n_poststart);
 	hooks_free (x->poststop, x->n_poststop);
 	memset (x, 0, sizeof *x);
@@ -120,6 +120,8 @@ static json_object *state_public (const struct keel_state *st)
 	json_object_object_add (o, "pid",
 	                        json_object_new_int (st->status == KEEL_STOPPED ? 0 : st->pid));
 	put_str (o, "bundle", st->bundle);
+	if (st->rootfs)
+		put_str (o, "rootfs", st->rootfs);
 	if (st->created)
 		put_str (o, "created", st->created);
 	put_str (o, "owner", st->owner ? st->owner : "");
@@ -179,8 +181,6 @@ int state_write (int dirfd, const struct keel_state *st, const struct state_extr
 	json_object_object_add (o, "pid", json_object_new_int (st->pid));
 	if (st->cgroup_path)
 		put_str (o, "cgroupPath", st->cgroup_path);
-	if (x->rootfs)
-		put_str (o, "rootfs", x->rootfs);
 	json_object_object_add (o, "starttime", json_object_new_uint64 (x->starttime));
 	if (x->n_poststart)
 		json_object_object_add (o, "poststart", hooks_json (x->poststart, x->n_poststart));
@@ -260,6 +260,7 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	st->created = get_str (o, "created");
 	st->owner = get_str (o, "owner");
 	st->cgroup_path = get_str (o, "cgroupPath");
+	st->rootfs = get_str (o, "rootfs");
 	if (json_object_object_get_ex (o, "pid", &v))
 		st->pid = json_object_get_int (v);
 	/* Only "creating" is kept: every other status is read from reality. */
@@ -284,7 +285,6 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	}
 	if (x) {
 		memset (x, 0, sizeof *x);
-		x->rootfs = get_str (o, "rootfs");
 		if (json_object_object_get_ex (o, "starttime", &v))
 			x->starttime = json_object_get_uint64 (v);
 		get_hooks (o, "poststart", &x->poststart, &x->n_poststart);

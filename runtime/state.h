@@ -21,7 +21,6 @@
 /* What keel keeps besides the public state, for later commands. */
 struct state_extra {
 	unsigned long long starttime; /* of pid, from /proc/PID/stat: guards pid reuse */
-	char *rootfs;
 	/* start and delete run these after the bundle may be gone */
 	struct spec_hook *poststart, *poststop;
 	size_t n_poststart, n_poststop;

@@ -70,9 +70,10 @@ static void test_state_roundtrip (void **state)
 	        .pid = getpid (),
 	        .created = (char *)"now",
 	        .cgroup_path = (char *)"/sys/fs/cgroup/x",
+	        .rootfs = (char *)"/b/rootfs",
 	        .annotations = {ann, 1},
 	};
-	struct state_extra x = {.rootfs = (char *)"/b/rootfs", .poststop = &hook, .n_poststop = 1};
+	struct state_extra x = {.poststop = &hook, .n_poststop = 1};
 	struct keel_state rd;
 	struct state_extra rx;
 	int fd = -1, fd2 = -1;
@@ -106,7 +107,7 @@ static void test_state_roundtrip (void **state)
 	assert_int_equal (rd.pid, getpid ());
 	assert_int_equal (rd.annotations.n, 1);
 	assert_string_equal (rd.annotations.e[0].value, "v");
-	assert_string_equal (rx.rootfs, "/b/rootfs");
+	assert_string_equal (rd.rootfs, "/b/rootfs");
 	assert_int_equal (rx.n_poststop, 1);
 	assert_string_equal (rx.poststop[0].args.v[1], "x");
 	assert_int_equal (rx.poststop[0].timeout, 3);
