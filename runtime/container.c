@@ -73,6 +73,7 @@ struct create_ctx {
 	pid_t pid;      /* the container process, in our pid namespace */
 	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
+	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -159,16 +160,21 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	struct sync_msg m;
 	int ret;
 
-	ret = rootfs_prepare (s, c->rootfs, err);
-	if (ret < 0)
-		return ret;
-	mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (mc.rootfd < 0)
-		return keel_error (err, errno, "open rootfs `%s`", c->rootfs);
-	ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc, err);
-	close (mc.rootfd);
-	if (ret < 0)
-		return ret;
+	/* A mount namespace given by path is another container's, set up
+	 * already: use it as it is (as crun does) instead of remounting it. */
+	if (c->own_mountns) {
+		ret = rootfs_prepare (s, c->rootfs, err);
+		if (ret < 0)
+			return ret;
+		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (mc.rootfd < 0)
+			return keel_error (err, errno, "open rootfs `%s`", c->rootfs);
+		ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc,
+		                        err);
+		close (mc.rootfd);
+		if (ret < 0)
+			return ret;
+	}
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
 		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
 		if (ret == 0)
@@ -177,7 +183,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 			return ret;
 	}
 	ret = run_child_hooks (c, HOOK_CREATE_CONTAINER, pid, KEEL_CREATING, err);
-	if (ret < 0)
+	if (ret < 0 || !c->own_mountns)
 		return ret;
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
 }
@@ -317,7 +323,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
 		return ret;
-	if ((ret = rootfs_finish (s, err)) < 0)
+	if (c->own_mountns && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
@@ -651,6 +657,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if ((ret = ns_plan_make (c->spec, &c->ns, err)) < 0 || (ret = check_spec (c, err)) < 0)
 		return ret;
 	c->setgroups_denied = c->ns.new_user && geteuid () != 0;
+	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS);
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
