@@ -78,6 +78,35 @@ check "a bare tag does not name the entry: the layout's directory does"
 out=$("$IMPORT" -q --name v2 --ref v2 "$t/img" "$t/cd" 2>&1)
 is "$out" "keel-import: error: $t/img/index.json has no image named \`v2\` (it has: latest)" "an unknown ref is refused, naming those present"
 
+# A multi-platform image: index.json -> an image index -> one manifest per
+# platform; this machine's (linux/amd64 here) is chosen.
+fixture_layer "$t/l1" "$t/L1.tar"
+fixture_oci_image "$t/multi" amd "$t/cfg.json" "$t/L1.tar"
+amd=$(jq -c '.manifests[0] | del(.annotations)' "$t/multi/index.json")
+jq '.config.Cmd = ["arm"]' "$t/cfg.json" >"$t/cfga.json"
+fixture_layer "$t/l1" "$t/L1.tar"
+mkdir "$t/multi-arm"
+fixture_oci_image "$t/multi-arm" arm "$t/cfga.json" "$t/L1.tar"
+cp -n "$t"/multi-arm/blobs/sha256/* "$t/multi/blobs/sha256/"
+arm=$(jq -c '.manifests[0] | del(.annotations)' "$t/multi-arm/index.json")
+jq -n -c --argjson a "$amd" --argjson r "$arm" '{schemaVersion: 2,
+	mediaType: "application/vnd.oci.image.index.v1+json",
+	manifests: [($r + {platform: {os: "linux", architecture: "arm64"}}),
+		($a + {platform: {os: "linux", architecture: "amd64"}})]}' >"$t/idx"
+set -- $(fixture_blob "$t/multi" "$t/idx")
+jq -n -c --arg d "$1" --argjson s "$2" '{schemaVersion: 2, manifests: [{
+	mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+	annotations: {"org.opencontainers.image.ref.name": "multi:1"}}]}' >"$t/multi/index.json"
+if [ "$(uname -m)" = x86_64 ]; then
+	"$IMPORT" -q "$t/multi" "$t/cd"
+	check "a nested image index is followed"
+	is "$(jq -r .manifest "$t/cd/multi/import.json")" "$(printf '%s' "$amd" | jq -r .digest)" "this machine's platform (linux/amd64) is chosen"
+	is "$(jq -c .process.args "$t/cd/multi/config.json")" '["/bin/sh","-c","echo hello from $FOO"]' "... with its own config"
+	rm -rf "$t/cd/multi"
+else
+	skip "a nested image index is followed" "the fixture's platforms are amd64 and arm64 only"
+fi
+
 # A user that the image does not have.
 jq '.config.User = "nobody:wheel"' "$t/cfg.json" >"$t/cfg2.json"
 fixture_layer "$t/l1" "$t/L1.tar"
