@@ -128,6 +128,30 @@ fixture_oci_image "$t/img2" latest "$t/cfg2.json" "$t/L1.tar"
 "$IMPORT" -q --name u "$t/img2" "$t/cd"
 is "$(jq -c .process.user "$t/cd/u/config.json")" '{"uid":4242,"gid":29}' "numeric uid:gid taken as is"
 
+# The image's /etc/passwd is looked up inside the image: an absolute
+# symlink to a host file is not followed out of it, while links within the
+# image are (here /etc -> usr/etc, /usr/etc/passwd -> /usr/lib/passwd).
+echo "evil:x:4242:4242::/:/bin/sh" >"$t/host-passwd"
+rm -rf "$t/sym"
+mkdir -p "$t/sym/etc" "$t/sym/bin"
+ln -s "$t/host-passwd" "$t/sym/etc/passwd"
+fixture_layer "$t/sym" "$t/S.tar"
+jq '.config.User = "evil" | .config.Volumes = {}' "$t/cfg.json" >"$t/cfgs.json"
+fixture_oci_image "$t/imgs" latest "$t/cfgs.json" "$t/S.tar"
+out=$("$IMPORT" -q --name s "$t/imgs" "$t/cd" 2>&1)
+is "$out" "keel-import: error: image config User \`evil\`: no user \`evil\` in the image's /etc/passwd" \
+	"an /etc/passwd symlink to a host file is not followed out of the image"
+rm -rf "$t/sym" "$t/imgs"
+mkdir -p "$t/sym/usr/etc" "$t/sym/usr/lib" "$t/sym/bin"
+ln -s usr/etc "$t/sym/etc"
+ln -s /usr/lib/passwd "$t/sym/usr/etc/passwd"
+echo "evil:x:4343:4344::/home/evil:/bin/sh" >"$t/sym/usr/lib/passwd"
+fixture_layer "$t/sym" "$t/S.tar"
+fixture_oci_image "$t/imgs" latest "$t/cfgs.json" "$t/S.tar"
+"$IMPORT" -q --name s "$t/imgs" "$t/cd"
+is "$(jq -c .process.user "$t/cd/s/config.json")" '{"uid":4343,"gid":4344}' "symlinks inside the image are followed inside it"
+rm -rf "$t/cd/s"
+
 # Nothing to run.
 jq '.config |= del(.Entrypoint, .Cmd)' "$t/cfg.json" >"$t/cfgn.json"
 fixture_layer "$t/l1" "$t/L1.tar"
