@@ -63,6 +63,15 @@ is "$(jq -c . "$t/cd/web/keel.json")" '{"description":"image img (manifest '"$(j
 is "$(jq -r .manifest "$t/cd/web/import.json")" "$(jq -r '.manifests[0].digest' "$t/img/index.json")" "import.json records the manifest digest"
 is "$(ls -A "$t/cd")" "web" "nothing else is left in containers.d"
 
+# The same layout as a tarball (skopeo's oci-archive).
+tar -C "$t/img" -cf "$t/img.tar" .
+"$IMPORT" -q --name arch "$t/img.tar" "$t/cd"
+check "a tarred OCI layout imports"
+is "$(jq -r .manifest "$t/cd/arch/import.json")" "$(jq -r '.manifests[0].digest' "$t/img/index.json")" "... the same manifest"
+"$IMPORT" -q -f --name arch --ref latest "oci-archive:$t/img.tar" "$t/cd"
+check "oci-archive: prefix and --ref"
+rm -rf "$t/cd/arch"
+
 # Options: --volume, --writable, --force, names from --ref.
 out=$("$IMPORT" -q --name web "$t/img" "$t/cd" 2>&1)
 is "$out" "keel-import: error: $t/cd/web already exists (use --force to replace it)" "an existing entry is kept without --force"

@@ -3,7 +3,8 @@
 # tars ID/layer.tar, with digests only inside the config's rootfs.diff_ids)
 # and Docker 25+'s, which is an OCI image layout plus the same manifest.json.
 # The archive is unpacked into $work/archive and verified here; the classic
-# kind is then converted to an OCI layout with skopeo.  Sourced.
+# kind is then converted to an OCI layout with skopeo.  A tarred OCI layout
+# (skopeo's oci-archive) is taken here too.  Sourced.
 # shellcheck disable=SC3043 # local: see common.sh
 
 # docker_pick ARCHIVE_DIR REF: index (0-based) of the chosen image in
@@ -84,14 +85,20 @@ file_named_digest() {
 # docker_import FILE REF: sets `layout` and `ref` to an OCI layout holding
 # the verified image.
 docker_import() {
-	[ -f "$1" ] || die "docker archive \`$1\` is not a file"
+	[ -f "$1" ] || die "archive \`$1\` is not a file"
 	mkdir "$work/archive" || die "cannot create $work/archive"
 	tar -xf "$1" -C "$work/archive" --no-same-owner 2>"$work/tar.err" ||
-		die "docker archive \`$1\` cannot be read: $(head -n1 "$work/tar.err")"
-	[ -f "$work/archive/manifest.json" ] || die "\`$1\` is not a docker archive: no manifest.json"
+		die "archive \`$1\` cannot be read: $(head -n1 "$work/tar.err")"
 	for f in manifest.json index.json oci-layout; do
 		not_a_link "$work/archive/$f" "the archive's $f"
 	done
+	if [ ! -f "$work/archive/manifest.json" ] && [ -f "$work/archive/oci-layout" ]; then
+		# An oci-archive: a tarred OCI layout, selected by --ref as a layout is.
+		layout=$work/archive
+		return 0
+	fi
+	[ -f "$work/archive/manifest.json" ] ||
+		die "\`$1\` is neither a docker archive (no manifest.json) nor an OCI archive (no oci-layout)"
 	idx=$(docker_pick "$work/archive" "$2") || exit 1
 	if [ -f "$work/archive/oci-layout" ] && [ -f "$work/archive/index.json" ]; then
 		# Docker 25+: the archive is an OCI layout; its manifest.json names the blobs.
