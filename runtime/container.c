@@ -825,15 +825,11 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 	unlinkat (l.dirfd, EXEC_FIFO, 0);
 	if (l.x.n_poststart) {
 		cleanup_free char *json = NULL;
-		cleanup_error struct keel_error *herr = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
 
 		l.st.status = KEEL_RUNNING;
 		json = keel_state_json (&l.st);
-		/* runtime.md: a failing poststart hook is a warning. */
-		if (hooks_run (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, &herr) < 0) {
-			keel_error_wrap (&herr, "container `%s`", id);
-			keel_log_error (&herr);
-		}
+		hooks_run_warn (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, what);
 	}
 	ret = 0;
 	return ret;
@@ -913,7 +909,6 @@ static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
 			   struct keel_error **err)
 {
-	cleanup_error struct keel_error *werr = NULL;
 	cleanup_loaded struct loaded l = { .dirfd = -1 };
 	int ret = load (rt, id, true, &l, err);
 
@@ -937,14 +932,12 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 	}
 	if (l.x.n_poststop) {
 		cleanup_free char *json = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
 
 		l.st.status = KEEL_STOPPED;
 		l.st.pid = 0;
 		json = keel_state_json (&l.st);
-		if (hooks_run (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, &werr) < 0) {
-			keel_error_wrap (&werr, "container `%s`", id);
-			keel_log_error (&werr);
-		}
+		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
 	}
 	if (l.st.cgroup_path) {
 		ret = cgroup_destroy (l.st.cgroup_path, err);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 
 const char *hooks_kind_name (enum spec_hook_kind kind)
@@ -115,4 +116,17 @@ int hooks_run (enum spec_hook_kind kind, const struct spec_hook *hooks, size_t n
 			return ret;
 	}
 	return 0;
+}
+
+void hooks_run_warn (enum spec_hook_kind kind, const struct spec_hook *hooks, size_t n,
+		     const char *state_json, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct keel_error *err = NULL;
+		if (run_one (kind, &hooks[i], state_json, &err) < 0) {
+			cleanup_free char *msg = keel_error_string (err);
+			keel_log (KEEL_LOG_WARNING, "%s: %s", what, msg ? msg : err->msg);
+			keel_error_release (&err);
+		}
+	}
 }

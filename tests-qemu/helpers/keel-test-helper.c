@@ -1,0 +1,124 @@
+/* keel-test-helper: what the QEMU scenarios need inside a busybox
+ * container that busybox cannot do.  Built static at test time and put in
+ * every generated rootfs as /bin/keel-test-helper.
+ *
+ *   keel-test-helper notify MESSAGE...  send MESSAGE (e.g. READY=1) to
+ *                                       $NOTIFY_SOCKET (sd_notify protocol)
+ *   keel-test-helper hog MB             allocate and touch MB MiB, 1 MiB at a
+ *                                       time, printing progress every 8 MiB
+ *   keel-test-helper forks N            fork up to N sleeping children and
+ *                                       report how many the kernel allowed
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int notify (int argc, char **argv)
+{
+	const char *path = getenv ("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char msg[4096] = "";
+	socklen_t len;
+	int fd, i;
+
+	if (path == NULL || *path == '\0') {
+		fprintf (stderr, "notify: NOTIFY_SOCKET is not set\n");
+		return 1;
+	}
+	if (strlen (path) >= sizeof (sa.sun_path)) {
+		fprintf (stderr, "notify: NOTIFY_SOCKET too long\n");
+		return 1;
+	}
+	strcpy (sa.sun_path, path);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	len = offsetof (struct sockaddr_un, sun_path) + strlen (path);
+	for (i = 0; i < argc; i++) {
+		if (strlen (msg) + strlen (argv[i]) + 2 >= sizeof (msg))
+			break;
+		if (i)
+			strcat (msg, "\n");
+		strcat (msg, argv[i]);
+	}
+	fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror ("notify: socket");
+		return 1;
+	}
+	if (sendto (fd, msg, strlen (msg), 0, (struct sockaddr *) &sa, len) < 0) {
+		fprintf (stderr, "notify: sendto %s: %s\n", path, strerror (errno));
+		return 1;
+	}
+	close (fd);
+	printf ("notify: sent \"%s\" to %s\n", msg, path);
+	return 0;
+}
+
+static int hog (long mb)
+{
+	long i;
+
+	for (i = 1; i <= mb; i++) {
+		char *p = malloc (1 << 20);
+		if (p == NULL) {
+			printf ("hog: malloc failed at %ld MiB\n", i);
+			return 1;
+		}
+		memset (p, 0x5a, 1 << 20);
+		if (i % 8 == 0) {
+			printf ("hog: %ld MiB\n", i);
+			fflush (stdout);
+		}
+	}
+	printf ("hog: got all %ld MiB\n", mb);
+	return 0;
+}
+
+static int forks (long n)
+{
+	pid_t *pids = calloc ((size_t) n, sizeof (*pids));
+	long i, made = 0;
+
+	if (pids == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork ();
+		if (pid == 0) {
+			pause ();
+			_exit (0);
+		}
+		if (pid < 0) {
+			printf ("forks: fork failed after %ld children: %s\n", i, strerror (errno));
+			break;
+		}
+		pids[made++] = pid;
+	}
+	if (made == n)
+		printf ("forks: all %ld children forked\n", n);
+	for (i = 0; i < made; i++)
+		kill (pids[i], SIGKILL);
+	for (i = 0; i < made; i++)
+		waitpid (pids[i], NULL, 0);
+	free (pids);
+	return made == n ? 0 : 3;
+}
+
+int main (int argc, char **argv)
+{
+	setvbuf (stdout, NULL, _IOLBF, 0);
+	if (argc >= 3 && strcmp (argv[1], "notify") == 0)
+		return notify (argc - 2, argv + 2);
+	if (argc == 3 && strcmp (argv[1], "hog") == 0)
+		return hog (atol (argv[2]));
+	if (argc == 3 && strcmp (argv[1], "forks") == 0)
+		return forks (atol (argv[2]));
+	fprintf (stderr, "usage: keel-test-helper notify MSG... | hog MB | forks N\n");
+	return 2;
+}
