@@ -26,7 +26,7 @@ mkdir -p "$t/test/containers.d" "$t/hostfs"
 fixture_boot_entries "$t" "$t/test/containers.d" "$t/hostfs"
 
 # The atomic hostfs tree is the image's extra files: keel-mkimage --file.
-echo "--file $t/hostfs/etc/web:/etc/web" >"$t/test/options"
+echo "--file $t/hostfs:/" >"$t/test/options"
 cat >"$t/test/expect" <<'X'
 timeout 120
 db \| db-ready as 1000$
