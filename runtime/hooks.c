@@ -33,6 +33,11 @@ static void __attribute__ ((noreturn)) hook_exec (const struct spec_hook *h, int
 
 	if (dup2 (in, 0) < 0)
 		_exit (127);
+	/* The kernel's own backstop for the timeout: the alarm survives
+	 * execve, so the hook dies of SIGALRM even where the parent cannot
+	 * get a pidfd to poll (kernels before 5.3, valgrind). */
+	if (h->has_timeout && h->timeout > 0)
+		alarm ((unsigned) h->timeout);
 	execve (h->path, h->args.n ? h->args.v : argv0, h->env.n ? h->env.v : envp0);
 	_exit (127);
 }
@@ -59,6 +64,8 @@ static int wait_hook (pid_t pid, int timeout, int *status, bool *timed_out)
 	while (waitpid (pid, status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (timeout > 0 && WIFSIGNALED (*status) && WTERMSIG (*status) == SIGALRM)
+		*timed_out = true;
 	return 0;
 }
 
