@@ -61,7 +61,7 @@ stamp_of() {
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 accel=$(kq_accel)
-smp=${KEEL_QEMU_SMP:-2}
+smp=${KEEL_QEMU_SMP:-1}
 echo "boot time under QEMU: $(qemu-system-x86_64 --version | head -n1 | sed 's/ (.*//'), accel $accel, $smp vCPU, ${KEEL_QEMU_MEM:-1024} MiB"
 echo "kernel: Debian $KQ_KVER, uncompressed vmlinux through the PVH entry; keel: $keel"
 echo "median of $runs boots each; seconds"
