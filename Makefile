@@ -91,10 +91,18 @@ CPPFLAGS += -DKEEL_UDEV_VERSION='"$(shell $(PKG_CONFIG) --modversion libudev 2>/
 endif
 
 ifeq ($(CONFIG_STATIC),y)
+# The sysroot's stamp is a makefile (one comment line): including it makes
+# make build the sysroot first and then start over, so everything below
+# that asks the sysroot (pkg-config, the compiler wrapper) sees it built.
+include $(SYSROOT)/.stamp
 CC := $(SYSROOT)/bin/musl-cc
 CPPFLAGS += -isystem $(SYSROOT)/include
 LDFLAGS += -static -L$(SYSROOT)/lib
 STRIP ?= strip
+# Static link order: every archive before the ones it uses (libmount needs
+# libblkid, libudev needs libcap).  Kconfig decides seccomp and udev.
+LIBS := -lmount -lblkid $(if $(filter y,$(CONFIG_UDEV)),-ludev) \
+	$(if $(filter y,$(CONFIG_SECCOMP)),-lseccomp) -lcap -ljson-c
 else
 CC ?= gcc
 CPPFLAGS += $(shell pkg-config --cflags json-c mount)
@@ -136,7 +144,7 @@ else
 	$(Q)cp $< $@
 endif
 	@printf '  KEEL    %s: %s bytes, %s\n' $@ "$$(stat -c %s $@)" \
-		"$$(file -b $@ | cut -d, -f1-2,5 | sed 's/ *$$//')"
+		"$$(file -b $@ | sed 's/, \(version\|interpreter\|BuildID\|for GNU\|with debug\)[^,]*//g')"
 
 # Unit tests link libkeel.a and cmocka; they run in glibc builds only.
 $(O)/tests/%: tests/unit/%.c $(O)/libkeel.a
@@ -158,8 +166,15 @@ endif
 $(O)/keel-runtime $(O)/keelctl: $(O)/keel
 	$(Q)ln -sf keel $@
 
-$(SYSROOT)/.stamp: $(wildcard deps/*) 
+# deps/build.sh compares its own hash of deps/ with the stamp and does
+# nothing when they match, so touching deps/ costs one quick check.  Its
+# headers are -isystem (not in .d files): a rebuilt sysroot rebuilds keel.
+$(SYSROOT)/.stamp: $(shell find deps -type f 2>/dev/null)
 	$(Q)./deps/build.sh $(SYSROOT)
+
+ifeq ($(CONFIG_STATIC),y)
+$(LIB_OBJS) $(MAIN_OBJ) $(O)/keel.unstripped: $(SYSROOT)/.stamp
+endif
 
 # The config-only goals above never read auto.conf; these build variants
 # re-enter make with their own O= so each gets a complete, consistent set.
@@ -170,6 +185,7 @@ packages:
 
 deps:
 	$(Q)./deps/build.sh $(SYSROOT)
+	@echo "  DEPS    $(SYSROOT) is up to date"
 
 dev:
 	$(Q)test -f build/dev/.config || $(MAKE) --no-print-directory O=build/dev dev_defconfig

@@ -1,16 +1,250 @@
-/* PLACEHOLDER until the init work lands (replaced by init/ owner). */
+/* `keel init`: PID 1.
+ *
+ * Two modes.  As the machine's init (PID 1 in the initial PID namespace,
+ * or --boot) keel leaves the initramfs, mounts the world, sets up cgroups,
+ * reads keel.* options from the kernel command line, supervises
+ * containers.d and finally powers off or reboots.  Otherwise (--no-boot,
+ * the default anywhere else: tests in `unshare --pid --fork --mount-proc`,
+ * a container) it only supervises: nothing is mounted, and SIGTERM stops
+ * every container in reverse dependency order and exits 0. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "init/boot.h"
+#include "init/console.h"
 #include "init/init.h"
+#include "init/options.h"
+#include "init/shutdown.h"
+#include "init/supervisor.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/version.h"
+
+static void usage (FILE *out)
+{
+	fputs ("usage: keel init [OPTIONS]\n"
+	       "  --dir DIR          containers.d directory (default " INIT_DEFAULT_DIR ")\n"
+	       "  --root DIR         runtime state directory (default " KEEL_DEFAULT_STATE_ROOT
+	       ")\n"
+	       "  --state DIR        keel.sock and notify sockets (default " INIT_DEFAULT_STATE
+	       ")\n"
+	       "  --cgroup-root PATH containers' cgroups at PATH/NAME under the unified\n"
+	       "                     hierarchy (default " INIT_DEFAULT_CGROUP_ROOT ")\n"
+	       "  --console FILE     write the boot log to FILE instead of stdout\n"
+	       "  --skip NAME[,NAME] do not start these entries\n"
+	       "  --shell PATH       emergency shell if the boot fails (boot mode)\n"
+	       "  --hostname NAME    (boot mode; default keel)\n"
+	       "  --boot | --no-boot act as the machine's init or only supervise\n"
+	       "                     (default: boot when PID 1 of the initial PID namespace)\n"
+	       "  --debug\n",
+	       out);
+}
+
+static int parse_args (int argc, char **argv, struct init_opts *o, struct keel_error **err)
+{
+	static const struct option longopts[] = {
+	        {"dir", required_argument, NULL, 'd'},
+	        {"root", required_argument, NULL, 'r'},
+	        {"state", required_argument, NULL, 's'},
+	        {"cgroup-root", required_argument, NULL, 'c'},
+	        {"console", required_argument, NULL, 'C'},
+	        {"skip", required_argument, NULL, 'k'},
+	        {"shell", required_argument, NULL, 'S'},
+	        {"hostname", required_argument, NULL, 'H'},
+	        {"boot", no_argument, NULL, 'b'},
+	        {"no-boot", no_argument, NULL, 'n'},
+	        {"debug", no_argument, NULL, 'D'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long (argc, argv, "", longopts, NULL)) != -1) {
+		char **slot = NULL;
+
+		switch (c) {
+		case 'd':
+			slot = &o->dir;
+			break;
+		case 'r':
+			slot = &o->runtime_root;
+			break;
+		case 's':
+			slot = &o->state;
+			break;
+		case 'c':
+			slot = &o->cgroup_root;
+			break;
+		case 'C':
+			slot = &o->console;
+			break;
+		case 'S':
+			slot = &o->shell;
+			break;
+		case 'H':
+			slot = &o->hostname;
+			break;
+		case 'k':
+			if (init_opts_add_skip (o, optarg, err) < 0)
+				return -1;
+			break;
+		case 'b':
+		case 'n':
+			o->boot = c == 'b';
+			o->boot_forced = true;
+			break;
+		case 'D':
+			o->debug = true;
+			break;
+		case 'h':
+			usage (stdout);
+			exit (0);
+		case 'V':
+			keel_print_version (stdout, "keel");
+			exit (0);
+		default:
+			usage (stderr);
+			return keel_error (err, 0, "invalid arguments");
+		}
+		if (slot) {
+			free (*slot);
+			*slot = xstrdup (optarg);
+		}
+	}
+	if (optind < argc)
+		return keel_error (err, 0, "unexpected argument `%s`", argv[optind]);
+	if (o->dir[0] != '/') {
+		/* Messages and the runtime's bundle paths want it absolute. */
+		char *abs = realpath (o->dir, NULL);
+		if (abs == NULL)
+			return keel_error (err, errno, "containers.d `%s`", o->dir);
+		free (o->dir);
+		o->dir = abs;
+	}
+	return 0;
+}
+
+/* The machine-init part of the boot; failures are reported and the boot
+ * goes on with whatever works. */
+static void boot_machine (struct init_opts *o)
+{
+	struct keel_error *err = NULL;
+	cleanup_free char *cmdline = NULL;
+	char *warn = NULL;
+
+	if (read_file ("/proc/cmdline", 65536, &cmdline, NULL, &err) == 0) {
+		cmdline_apply (o, cmdline, &warn, &err);
+		if (warn)
+			console_status (NULL, CS_WARN, "kernel command line: ignoring %s", warn);
+		free (warn);
+	}
+	keel_error_release (&err);
+	/* Drivers first: the containers' devices and network need them. */
+	modules_load (BOOT_MODULES_LIST);
+	if (boot_cgroups (o->cgroup_root, &err) < 0) {
+		console_status (NULL, CS_FAIL, "cgroups: %s", err->msg);
+		keel_error_release (&err);
+	}
+	boot_misc (o);
+	if (network_loopback_up (&err) < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		console_status (NULL, CS_WARN, "network: %s", m);
+		keel_error_release (&err);
+	}
+}
+
+/* Boot mode when nothing can be supervised: the emergency shell, then
+ * power off. */
+static void emergency_shell (const struct init_opts *o, const char *why)
+{
+	pid_t pid = emergency_spawn (o, why);
+	int status;
+
+	while (pid > 0 && waitpid (-1, &status, 0) != pid)
+		;
+}
 
 int keel_init_main (int argc, char **argv)
 {
-	fputs ("keel init: not built yet\n", stderr);
-	return 1;
-}
+	struct init_opts opts;
+	struct console con;
+	struct sup sup;
+	struct keel_error *err = NULL;
+	enum shutdown_action action = SD_POWEROFF;
+	bool machine;
+	int ret;
 
-int keel_ctl_main (int argc, char **argv)
-{
-	fputs ("keelctl: not built yet\n", stderr);
-	return 1;
+	/* Reached as `keel init ...` or as PID 1 under any name. */
+	if (argc > 1 && strcmp (argv[1], "init") == 0) {
+		argc--;
+		argv++;
+	}
+	init_opts_defaults (&opts);
+	if (parse_args (argc, argv, &opts, &err) < 0) {
+		keel_error_print (stderr, "keel init", &err);
+		if (getpid () != 1)
+			return 2;
+		/* PID 1 never exits: carry on with the defaults */
+		init_opts_free (&opts);
+		init_opts_defaults (&opts);
+	}
+	machine = opts.boot_forced ? opts.boot : boot_is_machine_init ();
+	opts.boot = machine;
+
+	if (machine) {
+		if (switchroot_if_initramfs (&err) < 0) {
+			keel_error_print (stderr, "keel init", &err);
+			/* containers will fail to pivot; still boot */
+		}
+		boot_mount_basics ();
+		boot_console_fds ();
+	}
+	keel_log_set_prog ("keel");
+	if (console_open (&con, opts.console, &err) < 0) {
+		keel_error_print (stderr, "keel init", &err);
+		if (!machine)
+			return 1;
+		console_open (&con, NULL, &err);
+		keel_error_release (&err);
+	}
+	console_status (&con, CS_INFO, "keel %s starting as %s (pid %d)", KEEL_VERSION,
+	                machine ? "the machine's init" : "a supervisor", (int)getpid ());
+	if (machine)
+		boot_machine (&opts);
+	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
+		keel_error_release (&err);
+
+	ret = sup_init (&sup, &opts, &con, &err);
+	if (ret == 0)
+		ret = sup_load (&sup, &err);
+	if (ret < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
+		if (machine)
+			emergency_shell (&opts, "cannot read containers.d");
+		sup_free (&sup);
+		if (!machine) {
+			console_close (&con);
+			init_opts_free (&opts);
+			return 1;
+		}
+	} else {
+		action = sup_run (&sup);
+		ret = sup.exit_code;
+		sup_free (&sup);
+	}
+	console_status (&con, CS_OK, "All containers stopped");
+	if (machine)
+		shutdown_finish (action, true, &con); /* never returns */
+	console_close (&con);
+	init_opts_free (&opts);
+	return ret;
 }

@@ -95,10 +95,10 @@ static int raise_ambient (const struct spec_caps *caps, int last, struct keel_er
 			continue;
 		/* As runc: an ambient capability missing from the permitted or
 		 * inheritable set cannot be raised; that is the config's
-		 * choice, not a failure to start. */
+		 * choice, not a failure to start.  Debug level, because this
+		 * stderr is the container's stderr too. */
 		if (errno == EPERM) {
-			keel_log (KEEL_LOG_WARNING,
-			          "caps: cannot raise ambient %s: not in the permitted and "
+			keel_debug ("caps: cannot raise ambient %s: not in the permitted and "
 			          "inheritable sets",
 			          cap_name (cap, name, sizeof name));
 			continue;

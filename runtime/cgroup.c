@@ -196,8 +196,9 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 
 /* ---- controllers --------------------------------------------------------- */
 
-enum ctl { CTL_MEMORY, CTL_CPU, CTL_CPUSET, CTL_PIDS, CTL_IO, CTL_HUGETLB, CTL_MAX };
-static const char *const ctl_names[CTL_MAX] = {"memory", "cpu", "cpuset", "pids", "io", "hugetlb"};
+enum ctl { CTL_MEMORY, CTL_CPU, CTL_CPUSET, CTL_PIDS, CTL_IO, CTL_HUGETLB, CTL_RDMA, CTL_MAX };
+static const char *const ctl_names[CTL_MAX] = {"memory", "cpu",     "cpuset", "pids",
+                                               "io",     "hugetlb", "rdma"};
 
 /* A set of controllers the resources need: known ones as bits, plus the
  * names of the `unified` keys' controllers. */
@@ -250,6 +251,7 @@ static void needed_controllers (const struct spec_resources *res, struct ctl_set
 	s->known[CTL_PIDS] = res->has_pids;
 	s->known[CTL_IO] = res->has_blkio && blkio_set (&res->blkio);
 	s->known[CTL_HUGETLB] = res->n_hugepage_limits > 0;
+	s->known[CTL_RDMA] = res->n_rdma > 0;
 	s->extra = xmalloc0 (sizeof (char *) * (res->unified.n + 1));
 	for (size_t i = 0; i < res->unified.n; i++) {
 		const char *key = res->unified.e[i].key;
@@ -625,6 +627,28 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 	return 0;
 }
 
+/* rdma.max takes one "DEVICE hca_handle=N hca_object=M" line per write;
+ * a limit the config leaves out stays as it is. */
+static int apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err)
+{
+	for (size_t i = 0; i < res->n_rdma; i++) {
+		const struct spec_rdma *r = &res->rdma[i];
+		char handles[32] = "", objects[32] = "";
+		int ret;
+
+		if (!r->has_hca_handles && !r->has_hca_objects)
+			continue;
+		if (r->has_hca_handles)
+			snprintf (handles, sizeof handles, " hca_handle=%" PRIu32, r->hca_handles);
+		if (r->has_hca_objects)
+			snprintf (objects, sizeof objects, " hca_object=%" PRIu32, r->hca_objects);
+		ret = cg_writef (dir, "rdma.max", err, "%s%s%s", r->device, handles, objects);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int apply_unified (const char *dir, const struct spec_map *u, struct keel_error **err)
 {
 	for (size_t i = 0; i < u->n; i++) {
@@ -677,8 +701,11 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 		return keel_error (err, 0,
 		                   "cgroup: linux.resources.network (net_cls/net_prio) is not "
 		                   "supported by cgroup v2");
-	if (res->rdma_unused.n > 0)
-		return keel_error (err, 0, "cgroup: linux.resources.rdma is not supported");
+	for (size_t i = 0; i < res->n_rdma; i++)
+		if (res->rdma[i].device == NULL || res->rdma[i].device[0] == '\0' ||
+		    strpbrk (res->rdma[i].device, " \t\n=") != NULL)
+			return keel_error (err, 0, "cgroup: invalid rdma device name `%s`",
+			                   res->rdma[i].device ? res->rdma[i].device : "");
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
 		if (!safe_file_name (res->hugepage_limits[i].page_size))
 			return keel_error (err, 0, "cgroup: invalid hugepage size `%s`",
@@ -732,6 +759,8 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 			return ret;
 	}
 	ret = apply_hugetlb (abs_path, res, err);
+	if (ret == 0)
+		ret = apply_rdma (abs_path, res, err);
 	if (ret < 0)
 		return ret;
 	if (res->n_devices > 0) {

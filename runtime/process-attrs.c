@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +94,51 @@ int process_apply_io_priority (const struct spec_process *p, struct keel_error *
 	if (syscall (SYS_ioprio_set, KEEL_IOPRIO_WHO_PROCESS, 0, value) < 0)
 		return keel_error (err, errno, "ioprio_set (class %d, priority %d)", io->class,
 		                   io->priority);
+	return 0;
+}
+
+/* Parse "0-3,7" into set; false when malformed or out of range. */
+static bool parse_cpu_list (const char *list, cpu_set_t *set)
+{
+	const char *p = list;
+
+	CPU_ZERO (set);
+	while (*p) {
+		char *end;
+		unsigned long a, b;
+
+		if (*p < '0' || *p > '9')
+			return false;
+		a = strtoul (p, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return false;
+			b = strtoul (end + 1, &end, 10);
+		}
+		if (b < a || b >= CPU_SETSIZE)
+			return false;
+		for (unsigned long c = a; c <= b; c++)
+			CPU_SET (c, set);
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			return false;
+		p = end;
+	}
+	return p != list;
+}
+
+int process_apply_cpu_affinity (const char *cpus, struct keel_error **err)
+{
+	cpu_set_t set;
+
+	if (cpus == NULL)
+		return 0;
+	if (!parse_cpu_list (cpus, &set))
+		return keel_error (err, 0, "execCPUAffinity: invalid cpu list `%s`", cpus);
+	if (sched_setaffinity (0, sizeof set, &set) < 0)
+		return keel_error (err, errno, "sched_setaffinity `%s`", cpus);
 	return 0;
 }
 

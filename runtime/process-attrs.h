@@ -24,6 +24,12 @@ int process_apply_scheduler (const struct spec_process *p, struct keel_error **e
 /* ioprio_set(IOPRIO_WHO_PROCESS, 0, ...) with process.ioPriority. */
 int process_apply_io_priority (const struct spec_process *p, struct keel_error **err);
 
+/* sched_setaffinity() of the calling process to a cpu list as in cpuset
+ * ("0-3,7"): process.execCPUAffinity (1.2) "initial" is for the process
+ * joining the container, "final" once it is in the container's cgroup.
+ * No-op when cpus is NULL. */
+int process_apply_cpu_affinity (const char *cpus, struct keel_error **err);
+
 /* personality() with linux.personality (no-op when !pers->present). */
 int personality_apply (const struct spec_personality *pers, struct keel_error **err);
 

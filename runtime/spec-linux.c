@@ -340,10 +340,24 @@ static int refuse_unsupported (struct spec_ctx *c, json_object *lv, struct spec_
 {
 	int ret;
 
+	json_object *v;
+
 	if (spec_member (lv, "intelRdt") != NULL) {
 		l->has_intel_rdt = true;
 		spec_push_key (c, "intelRdt");
 		return spec_err (c, "Intel RDT (resctrl) is not supported by keel");
+	}
+	/* Newer than 1.2 but already in configs: never ignore them silently. */
+	v = spec_member (lv, "netDevices");
+	if (v != NULL &&
+	    (!json_object_is_type (v, json_type_object) || json_object_object_length (v) > 0)) {
+		spec_push_key (c, "netDevices");
+		return spec_err (c, "moving network devices into the container is not supported "
+		                    "by keel");
+	}
+	if (spec_member (lv, "memoryPolicy") != NULL) {
+		spec_push_key (c, "memoryPolicy");
+		return spec_err (c, "NUMA memory policies are not supported by keel");
 	}
 	ret = spec_opt_string (c, lv, "mountLabel", &l->mount_label);
 	if (ret < 0)

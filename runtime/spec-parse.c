@@ -266,6 +266,8 @@ int spec_string_value (struct spec_ctx *c, json_object *v, char **out)
 	return 0;
 }
 
+/* n comes from a JSON array in a file of at most 16 MiB, so an overflow
+ * here is a bug, not an input error. */
 void *spec_alloc_array (size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size / 2)

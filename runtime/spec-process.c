@@ -131,7 +131,7 @@ static bool cap_name_ok (const char *s)
 static int parse_cap_set (struct spec_ctx *c, json_object *caps, const char *key, int **out,
                           size_t *n)
 {
-	struct spec_strv names = {0};
+	cleanup_strv struct spec_strv names = {0};
 	size_t mark;
 	int ret;
 
@@ -145,13 +145,10 @@ static int parse_cap_set (struct spec_ctx *c, json_object *caps, const char *key
 
 		if (!cap_name_ok (names.v[i]) || cap_from_name (names.v[i], &cap) < 0) {
 			spec_push_index (c, i);
-			ret = spec_err (c, "unknown capability %s", spec_q (c, names.v[i]));
-			spec_strv_free (&names);
-			return ret;
+			return spec_err (c, "unknown capability %s", spec_q (c, names.v[i]));
 		}
 		(*out)[(*n)++] = cap;
 	}
-	spec_strv_free (&names);
 	spec_pop (c, mark);
 	return 0;
 }
@@ -254,7 +251,7 @@ static int parse_name_value (struct spec_ctx *c, json_object *obj, const char *k
 
 static int parse_scheduler (struct spec_ctx *c, json_object *p, struct spec_scheduler *sc)
 {
-	struct spec_strv flags = {0};
+	cleanup_strv struct spec_strv flags = {0};
 	json_object *v, *nice;
 	size_t mark;
 	long policy;
@@ -284,10 +281,8 @@ static int parse_scheduler (struct spec_ctx *c, json_object *p, struct spec_sche
 	    (ret = spec_opt_int (c, v, "runtime", SPEC_U64, &sc->runtime, NULL)) < 0 ||
 	    (ret = spec_opt_int (c, v, "deadline", SPEC_U64, &sc->deadline, NULL)) < 0 ||
 	    (ret = spec_opt_int (c, v, "period", SPEC_U64, &sc->period, NULL)) < 0 ||
-	    (ret = spec_opt_strv (c, v, "flags", &flags)) < 0) {
-		spec_strv_free (&flags);
+	    (ret = spec_opt_strv (c, v, "flags", &flags)) < 0)
 		return ret;
-	}
 	for (size_t i = 0; i < flags.n; i++) {
 		const struct name_value *nv =
 		        lookup (sched_flags, ARRAY_SIZE (sched_flags), flags.v[i]);
@@ -295,13 +290,10 @@ static int parse_scheduler (struct spec_ctx *c, json_object *p, struct spec_sche
 		if (nv == NULL) {
 			spec_push_key (c, "flags");
 			spec_push_index (c, i);
-			ret = spec_err (c, "unknown scheduler flag %s", spec_q (c, flags.v[i]));
-			spec_strv_free (&flags);
-			return ret;
+			return spec_err (c, "unknown scheduler flag %s", spec_q (c, flags.v[i]));
 		}
 		sc->flags |= (uint64_t)nv->value;
 	}
-	spec_strv_free (&flags);
 	spec_pop (c, mark);
 	return 0;
 }
@@ -310,6 +302,7 @@ static int parse_io_priority (struct spec_ctx *c, json_object *p, struct spec_io
 {
 	json_object *v, *prio;
 	size_t mark;
+	int64_t n;
 	long cls;
 	int ret;
 
@@ -323,15 +316,13 @@ static int parse_io_priority (struct spec_ctx *c, json_object *p, struct spec_io
 		return ret;
 	io->class = (int)cls;
 	prio = spec_member (v, "priority");
-	if (prio != NULL) {
-		int64_t n;
-
-		spec_push_key (c, "priority");
-		ret = spec_int_range (c, prio, 0, 7, &n);
-		if (ret < 0)
-			return ret;
-		io->priority = (int)n;
-	}
+	if (prio == NULL)
+		return spec_err_missing (c, "priority");
+	spec_push_key (c, "priority");
+	ret = spec_int_range (c, prio, 0, 7, &n);
+	if (ret < 0)
+		return ret;
+	io->priority = (int)n;
 	spec_pop (c, mark);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * container does (or does not) get. */
 #include "runtime/spec-parse.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,11 +51,13 @@ static int check_user_ns (struct spec_ctx *c, struct spec *s)
 
 	if (creates_ns (s, NS_USER)) {
 		if (l->n_uid_mappings == 0) {
+			free (l->uid_mappings); /* an empty "uidMappings": [] */
 			l->uid_mappings = default_mapping (geteuid (), s->process.user.uid);
 			l->n_uid_mappings = 1;
 			l->default_uid_mappings = true;
 		}
 		if (l->n_gid_mappings == 0) {
+			free (l->gid_mappings);
 			l->gid_mappings = default_mapping (getegid (), s->process.user.gid);
 			l->n_gid_mappings = 1;
 			l->default_gid_mappings = true;

@@ -1,10 +1,200 @@
-/* PLACEHOLDER until the runtime CLI lands (replaced by runtime/cli owner). */
-#include <stdio.h>
+/* keel-runtime: the runc-compatible command line.  Global options come
+ * first (`keel-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS`), as for
+ * runc and crun; each command lives in its own file. */
+#include <stdlib.h>
+#include <string.h>
 
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/version.h"
 #include "runtime/cli/cli.h"
+#include "runtime/cli/command.h"
+
+static const struct cli_command commands[] = {
+        {"create", "create a container (its process waits for `start`)", cli_create},
+        {"start", "run the user process of a created container", cli_start},
+        {"state", "print the state of a container as JSON", cli_state},
+        {"kill", "send a signal to the container's process (or all, --all)", cli_kill},
+        {"delete", "delete a stopped container (--force: any)", cli_delete},
+        {"run", "create and start a container, wait for it unless -d", cli_run},
+        {"list", "list containers", cli_list},
+        {"spec", "write a default config.json", cli_spec},
+        {"features", "print the features this runtime supports as JSON", cli_features},
+};
+
+static void usage (FILE *out)
+{
+	size_t i;
+
+	fputs ("usage: " CLI_PROG " [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+	       "\n"
+	       "An OCI runtime (runtime-spec 1.2) compatible with runc and crun.\n"
+	       "\n"
+	       "commands:\n",
+	       out);
+	for (i = 0; i < ARRAY_SIZE (commands); i++)
+		fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs ("\n"
+	       "global options:\n"
+	       "      --root DIR             container state (default " KEEL_DEFAULT_STATE_ROOT
+	       ")\n"
+	       "      --log FILE             write errors and debug output to FILE\n"
+	       "      --log-format text|json the log's format (json: one object per line)\n"
+	       "      --log-level LEVEL      `debug` is --debug; others are accepted\n"
+	       "      --debug                log debug output\n"
+	       "      --cgroup-manager cgroupfs|disabled\n"
+	       "                             drive cgroup v2 directly (default) or not at all\n"
+	       "      --rootless auto|true|false  accepted for runc compatibility\n"
+	       "  -v, --version              print the version\n"
+	       "  -h, --help                 this help; `COMMAND --help` for a command's\n"
+	       "\n"
+	       "systemd cgroup management (--systemd-cgroup) is not supported.\n",
+	       out);
+}
+
+enum {
+	OPT_ROOT = 256,
+	OPT_LOG,
+	OPT_LOG_FORMAT,
+	OPT_LOG_LEVEL,
+	OPT_DEBUG,
+	OPT_SYSTEMD_CGROUP,
+	OPT_CGROUP_MANAGER,
+	OPT_ROOTLESS,
+};
+
+static const struct option global_longopts[] = {
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"debug", no_argument, NULL, OPT_DEBUG},
+        {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP},
+        {"cgroup-manager", required_argument, NULL, OPT_CGROUP_MANAGER},
+        {"rootless", required_argument, NULL, OPT_ROOTLESS},
+        {"version", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+};
+
+static int set_cgroup_manager (struct cli_global *g, const char *v)
+{
+	if (strcmp (v, "cgroupfs") == 0)
+		g->rt.cgroup_manager = CGROUP_MANAGER_CGROUPFS;
+	else if (strcmp (v, "disabled") == 0)
+		g->rt.cgroup_manager = CGROUP_MANAGER_DISABLED;
+	else if (strcmp (v, "systemd") == 0)
+		return cli_usage_error (NULL, "--cgroup-manager systemd: keel drives cgroup v2 "
+		                              "itself; use cgroupfs or disabled");
+	else
+		return cli_usage_error (NULL,
+		                        "--cgroup-manager: unknown manager `%s` "
+		                        "(cgroupfs or disabled)",
+		                        v);
+	return 0;
+}
+
+/* Parse the global options; returns the index of the command, 0 when the
+ * process should exit with *status (--help, --version, errors). */
+static int parse_global (struct cli_global *g, int argc, char **argv, int *status)
+{
+	static const char usage_text[] = "[GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n";
+	struct cli_parser p;
+	int c;
+
+	cli_parser_init (&p, NULL, usage_text, "v", global_longopts, argc, argv);
+	*status = 1;
+	while ((c = cli_next_opt (&p)) != CLI_OPT_END) {
+		switch (c) {
+		case CLI_OPT_HELP:
+			usage (stdout);
+			*status = 0;
+			return 0;
+		case CLI_OPT_ERROR:
+			return 0;
+		case 'v':
+			keel_print_version (stdout, CLI_PROG);
+			*status = 0;
+			return 0;
+		case OPT_ROOT:
+			g->rt.state_root = optarg;
+			break;
+		case OPT_LOG:
+			g->log_path = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp (optarg, "json") == 0)
+				g->log_json = true;
+			else if (strcmp (optarg, "text") == 0)
+				g->log_json = false;
+			else {
+				cli_usage_error (NULL,
+				                 "--log-format: `%s` is neither text nor json",
+				                 optarg);
+				return 0;
+			}
+			break;
+		case OPT_LOG_LEVEL:
+			if (strcmp (optarg, "debug") == 0)
+				g->rt.debug = true;
+			break;
+		case OPT_DEBUG:
+			g->rt.debug = true;
+			break;
+		case OPT_SYSTEMD_CGROUP:
+			cli_usage_error (NULL, "--systemd-cgroup: keel drives cgroup v2 itself and "
+			                       "does not talk to systemd; use --cgroup-manager "
+			                       "cgroupfs");
+			return 0;
+		case OPT_CGROUP_MANAGER:
+			if (set_cgroup_manager (g, optarg) != 0)
+				return 0;
+			break;
+		case OPT_ROOTLESS:
+			if (strcmp (optarg, "auto") != 0 && strcmp (optarg, "true") != 0 &&
+			    strcmp (optarg, "false") != 0) {
+				cli_usage_error (NULL,
+				                 "--rootless: `%s` is not auto, true or false",
+				                 optarg);
+				return 0;
+			}
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (optind >= argc) {
+		usage (stderr);
+		return 0;
+	}
+	return optind;
+}
 
 int keel_runtime_main (int argc, char **argv)
 {
-	fputs ("keel-runtime: not built yet\n", stderr);
-	return 1;
+	struct cli_global g = {
+	        .rt = {.state_root = KEEL_DEFAULT_STATE_ROOT,
+	               .cgroup_manager = CGROUP_MANAGER_CGROUPFS},
+	};
+	cleanup_error struct keel_error *err = NULL;
+	const char *name;
+	int status, first;
+	size_t i;
+
+	keel_log_set_prog (CLI_PROG);
+	first = parse_global (&g, argc, argv, &status);
+	if (first == 0)
+		return status;
+	if (keel_log_open (g.log_path, g.log_json, g.rt.debug, &err) < 0)
+		return cli_fail (&err);
+
+	name = argv[first];
+	for (i = 0; i < ARRAY_SIZE (commands); i++)
+		if (strcmp (name, commands[i].name) == 0)
+			return commands[i].run (&g, argc - first, argv + first);
+	if (strcmp (name, "ps") == 0 || strcmp (name, "exec") == 0 || strcmp (name, "pause") == 0 ||
+	    strcmp (name, "resume") == 0 || strcmp (name, "update") == 0 ||
+	    strcmp (name, "events") == 0 || strcmp (name, "checkpoint") == 0 ||
+	    strcmp (name, "restore") == 0)
+		return cli_usage_error (NULL, "command `%s` is not implemented by keel", name);
+	return cli_usage_error (NULL, "unknown command `%s`", name);
 }

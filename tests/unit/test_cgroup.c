@@ -558,6 +558,28 @@ static void test_unified_missing_controller (void **state)
 	free (r);
 }
 
+static void test_rdma (void **state)
+{
+	struct spec_rdma dev = {(char *)"keel-no-such-hca", true, false, 10, 0};
+	struct spec_resources res = {.present = true, .rdma = &dev, .n_rdma = 1};
+	struct keel_error *err = NULL;
+	char *path = NULL, *r;
+
+	need_cgroup ();
+	r = rel ("rdma");
+	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+	printf ("# %s\n", err->msg);
+	if (has_controller (cgroup_unified_root (), "rdma"))
+		/* No such device here: the kernel refuses the line. */
+		assert_non_null (
+		        strstr (err->msg, "rdma.max to \"keel-no-such-hca hca_handle=10\""));
+	else
+		assert_non_null (strstr (err->msg, "controller \"rdma\" is not available"));
+	keel_error_release (&err);
+	assert_int_equal (access (top_abs, F_OK), -1);
+	free (r);
+}
+
 /* linux.resources.devices: an eBPF device filter on the cgroup, checked by
  * opening device nodes from a process inside it. */
 struct dev_case {
@@ -649,6 +671,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_unified_bad_keys, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_unified_missing_controller, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_rdma, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_device_filter, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);

@@ -198,6 +198,38 @@ static void test_personality_linux32 (void **state)
 #endif
 }
 
+static int affinity_child (void *arg, int out)
+{
+	struct keel_error *err = NULL;
+	cpu_set_t set;
+
+	if (process_apply_cpu_affinity (arg, &err) < 0) {
+		report_error (out, &err);
+		return 1;
+	}
+	sched_getaffinity (0, sizeof set, &set);
+	report (out, "count=%d\ncpu0=%d\n", CPU_COUNT (&set), CPU_ISSET (0, &set) ? 1 : 0);
+	return 0;
+}
+
+static void test_cpu_affinity (void **state)
+{
+	static const char *const bad[] = {"", "a", "1-", "3-1", "0,,1", "0-99999"};
+	struct child_report r;
+
+	run_child (affinity_child, (void *)"0", &r);
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "count"), "1");
+	assert_string_equal (report_value (&r, "cpu0"), "1");
+	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
+		run_child (affinity_child, (void *)bad[i], &r);
+		assert_false (child_ok (&r));
+		assert_non_null (strstr (r.buf, "execCPUAffinity: invalid cpu list"));
+	}
+	run_child (affinity_child, NULL, &r);
+	assert_true (child_ok (&r));
+}
+
 /* ---- user ---------------------------------------------------------------- */
 
 struct user_case {
@@ -394,6 +426,7 @@ int main (void)
 	        cmocka_unit_test (test_scheduler_invalid),
 	        cmocka_unit_test (test_io_priority),
 	        cmocka_unit_test (test_personality_linux32),
+	        cmocka_unit_test (test_cpu_affinity),
 	        cmocka_unit_test (test_user_switch),
 	        cmocka_unit_test (test_user_clears_groups),
 	        cmocka_unit_test (test_user_setgroups_denied),

@@ -369,6 +369,23 @@ static void test_crun_rootless_default_mappings (void **state)
 	spec_free (s);
 }
 
+/* Empty mapping arrays count as none (a leak the fuzzer found here). */
+static void test_empty_mappings_default (void **state)
+{
+	struct spec *s =
+	        parse_ok (BASE_HEAD ",'user':{'uid':5,'gid':6}},'linux':{'namespaces':"
+	                            "[{'type':'user'}],'uidMappings':[],'gidMappings':[]}}");
+
+	assert_true (s->linux_.default_uid_mappings);
+	assert_int_equal (s->linux_.n_uid_mappings, 1);
+	assert_int_equal (s->linux_.uid_mappings[0].host_id, geteuid ());
+	if (geteuid () == 0)
+		assert_int_equal (s->linux_.uid_mappings[0].size, 6);
+	if (getegid () == 0)
+		assert_int_equal (s->linux_.gid_mappings[0].size, 7);
+	spec_free (s);
+}
+
 static void test_default_json (void **state)
 {
 	for (int rootless = 0; rootless <= 1; rootless++) {
@@ -588,6 +605,7 @@ int main (void)
 	        cmocka_unit_test (test_full_seccomp),
 	        cmocka_unit_test (test_runc_crun_specs),
 	        cmocka_unit_test (test_crun_rootless_default_mappings),
+	        cmocka_unit_test (test_empty_mappings_default),
 	        cmocka_unit_test (test_default_json),
 	        cmocka_unit_test (test_oci_versions),
 	        cmocka_unit_test (test_mount_options),

@@ -1,0 +1,104 @@
+#!/bin/sh
+# `run` of /bin/true in one busybox bundle with keel, crun and runc side by
+# side: the runtimes alternate, N runs each (BENCH_N, default 50), and for
+# each the median wall time, CPU time (user+sys of the runtime and all it
+# waited for) and peak RSS (ru_maxrss from wait4, measured by the tiny
+# bench/measure.c) are printed with the
+# keel/crun and keel/runc ratios.  Nothing is asserted.
+#
+# usage: bench/runtime.sh KEEL_BINARY
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+keel=$(realpath "${1:-$top/build/keel}")
+n=${BENCH_N:-50}
+
+[ "$(id -u)" = 0 ] || { echo "bench/runtime.sh: needs root"; exit 0; }
+for tool in python3 jq cc; do
+	command -v $tool >/dev/null || { echo "bench/runtime.sh: needs $tool"; exit 0; }
+done
+[ -x "$keel" ] || { echo "bench/runtime.sh: no keel binary at $keel"; exit 1; }
+
+# Debian's crun refuses a hybrid cgroup host; the usual empty
+# cgroup.controllers in a private mount namespace gets it going.  The whole
+# benchmark runs in that namespace so every runtime pays the same.
+ctl=/sys/fs/cgroup/unified/cgroup.controllers
+if [ -z "${KEEL_BENCH_NS:-}" ] && [ -f "$ctl" ]; then
+	KEEL_BENCH_NS=1 exec unshare -m --propagation private "$0" "$@"
+fi
+if [ -n "${KEEL_BENCH_NS:-}" ]; then
+	empty=$(mktemp /tmp/keel-bench-empty.XXXXXX)
+	mount --bind "$empty" "$ctl"
+	rm -f "$empty"
+fi
+
+. "$top/tests/lib/bundle.sh"
+dir=$(mktemp -d /tmp/keel-bench.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+bundle_rootfs "$dir/bundle/rootfs" || { echo "bench/runtime.sh: no static busybox"; exit 0; }
+# One config for all three: runc's default with /bin/true and no terminal.
+(cd "$dir" && runc spec 2>/dev/null || "$keel" runtime spec)
+jq '.process.terminal = false | .process.args = ["/bin/true"]' "$dir/config.json" \
+	>"$dir/bundle/config.json"
+
+# The measuring helper, static so that its own pre-exec footprint (which
+# ru_maxrss includes) is as small as a process gets.
+cc -O2 -static -o "$dir/measure" "$here/measure.c" 2>/dev/null ||
+	cc -O2 -o "$dir/measure" "$here/measure.c"
+
+runtimes="keel=$keel runtime"
+command -v crun >/dev/null && runtimes="$runtimes
+crun=crun"
+command -v runc >/dev/null && runtimes="$runtimes
+runc=runc"
+
+echo "bench/runtime: run /bin/true, $n runs per runtime, alternating ($(nproc) cpus, $(uname -r))"
+RUNTIMES=$runtimes python3 - "$dir" "$n" <<'PY'
+import os, statistics, subprocess, sys
+
+work, n = sys.argv[1], int(sys.argv[2])
+runtimes = []
+for line in os.environ["RUNTIMES"].splitlines():
+    name, cmd = line.split("=", 1)
+    runtimes.append((name, cmd.split()))
+
+def once(name, cmd, i):
+    root = os.path.join(work, "state-" + name)
+    argv = cmd + ["--root", root, "run", "--bundle", os.path.join(work, "bundle"),
+                  "bench-%s-%d" % (name, i)]
+    out = subprocess.run([os.path.join(work, "measure")] + argv, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
+    # the container's own stdout (nothing, for /bin/true) comes first
+    code, wall_ns, cpu_us, rss_kib = out.split()[-4:]
+    return (int(code), int(wall_ns) / 1e9, int(cpu_us) / 1e6, int(rss_kib))
+
+results = {name: [] for name, _ in runtimes}
+failures = {name: 0 for name, _ in runtimes}
+for name, cmd in runtimes:  # one warm-up each (page cache, first cgroup)
+    once(name, cmd, -1)
+for i in range(n):
+    for name, cmd in runtimes:
+        rc, wall, cpu, rss = once(name, cmd, i)
+        if rc != 0:
+            failures[name] += 1
+        else:
+            results[name].append((wall, cpu, rss))
+
+med = {}
+print("%-6s %12s %12s %12s %8s" % ("", "wall (ms)", "cpu (ms)", "peak RSS", "failed"))
+for name, _ in runtimes:
+    r = results[name]
+    if not r:
+        print("%-6s %12s %12s %12s %8d" % (name, "-", "-", "-", failures[name]))
+        continue
+    w = statistics.median(x[0] for x in r) * 1000
+    c = statistics.median(x[1] for x in r) * 1000
+    m = statistics.median(x[2] for x in r) / 1024
+    med[name] = (w, c, m)
+    print("%-6s %12.2f %12.2f %9.2f MiB %8d" % (name, w, c, m, failures[name]))
+for other in ("crun", "runc"):
+    if "keel" in med and other in med:
+        k, o = med["keel"], med[other]
+        print("keel/%s: wall %.2f  cpu %.2f  rss %.2f" % (other, k[0] / o[0], k[1] / o[1], k[2] / o[2]))
+PY

@@ -1,0 +1,46 @@
+/* Booting the machine as PID 1: the basic file systems, cgroup v2 and
+ * keel's hierarchy in it, shared propagation, the console fds, hostname,
+ * ctrl-alt-del, loopback (network.c) and leaving the initramfs
+ * (switchroot.c).  Nothing here runs in --no-boot mode. */
+#ifndef KEEL_INIT_BOOT_H
+#define KEEL_INIT_BOOT_H
+
+#include <sys/types.h>
+
+#include "init/options.h"
+#include "lib/error.h"
+
+#define BOOT_CGROUP_MOUNT "/sys/fs/cgroup"
+#define BOOT_CGROUP_SELF  "keel/init" /* PID 1's own leaf cgroup */
+
+/* /proc /sys /dev /dev/pts /dev/shm /run /tmp; errors are per mount and
+ * reported, the boot goes on. */
+void boot_mount_basics (void);
+/* fds 0, 1, 2 on /dev/console when the kernel could not open it for us. */
+void boot_console_fds (void);
+/* cgroup2 with nsdelegate, every controller enabled down to
+ * CGROUP_ROOT, PID 1 moved to keel/init. */
+int boot_cgroups (const char *cgroup_root, struct keel_error **err);
+void boot_misc (const struct init_opts *o);
+
+/* switchroot.c: when / is the initramfs (rootfs, where pivot_root fails
+ * with EINVAL), move the tree into a tmpfs and make that the root. */
+int switchroot_if_initramfs (struct keel_error **err);
+
+/* emergency.c: the shell for a boot that cannot go on (NULL / -1 when
+ * there is none); its exit means power off. */
+const char *emergency_shell_path (const struct init_opts *o);
+pid_t emergency_spawn (const struct init_opts *o, const char *why);
+
+/* modules.c: load the modules listed in list (BOOT_MODULES_LIST). */
+#define BOOT_MODULES_LIST "/etc/keel/modules"
+void modules_load (const char *list);
+
+/* network.c */
+int network_loopback_up (struct keel_error **err);
+
+/* Whether we run as the machine's init (not in a container or a PID
+ * namespace a test made). */
+bool boot_is_machine_init (void);
+
+#endif

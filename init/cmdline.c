@@ -1,0 +1,152 @@
+/* keel.* options on the kernel command line:
+ *   keel.debug[=0|1]        debug messages
+ *   keel.dir=PATH           the containers.d directory
+ *   keel.skip=NAME[,NAME]   do not start these entries
+ *   keel.shell=PATH         emergency shell when the boot fails
+ *   keel.hostname=NAME      hostname (default: "keel")
+ * Arguments are separated by spaces; double quotes group a value with
+ * spaces, as the kernel's own parser does. */
+#include "init/options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init/policy.h"
+#include "lib/util.h"
+
+void init_opts_defaults (struct init_opts *o)
+{
+	memset (o, 0, sizeof (*o));
+	o->dir = xstrdup (INIT_DEFAULT_DIR);
+	o->state = xstrdup (INIT_DEFAULT_STATE);
+	o->runtime_root = xstrdup (INIT_DEFAULT_STATE);
+	o->cgroup_root = xstrdup (INIT_DEFAULT_CGROUP_ROOT);
+	o->hostname = xstrdup ("keel");
+}
+
+void init_opts_free (struct init_opts *o)
+{
+	size_t i;
+
+	free (o->dir);
+	free (o->runtime_root);
+	free (o->state);
+	free (o->cgroup_root);
+	free (o->console);
+	free (o->shell);
+	free (o->hostname);
+	for (i = 0; i < o->n_skip; i++)
+		free (o->skip[i]);
+	memset (o, 0, sizeof (*o));
+}
+
+bool init_opts_skipped (const struct init_opts *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_skip; i++)
+		if (strcmp (o->skip[i], name) == 0)
+			return true;
+	return false;
+}
+
+int init_opts_add_skip (struct init_opts *o, const char *list, struct keel_error **err)
+{
+	cleanup_free char *dup = xstrdup (list);
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r (dup, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+		if (!policy_valid_name (tok))
+			return keel_error (err, 0, "skip: \"%s\" is not a valid container name",
+			                   tok);
+		if (o->n_skip == INIT_MAX_SKIP)
+			return keel_error (err, 0, "skip: at most %d names", INIT_MAX_SKIP);
+		if (!init_opts_skipped (o, tok))
+			o->skip[o->n_skip++] = xstrdup (tok);
+	}
+	return 0;
+}
+
+static void set (char **slot, const char *v)
+{
+	free (*slot);
+	*slot = xstrdup (v);
+}
+
+static void append_warn (char **warn, const char *what)
+{
+	char *t = xasprintf ("%s%s%s", *warn ? *warn : "", *warn ? ", " : "", what);
+	free (*warn);
+	*warn = t;
+}
+
+/* One "key=value" (or "key") argument. */
+static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_error **err)
+{
+	char *val = strchr (arg, '=');
+
+	if (strncmp (arg, "keel.", 5) != 0)
+		return 0; /* not ours: the kernel and others use it */
+	if (val)
+		*val++ = '\0';
+	arg += 5;
+	if (strcmp (arg, "debug") == 0) {
+		o->debug = val == NULL || strcmp (val, "0") != 0;
+	} else if (strcmp (arg, "dir") == 0 && val && val[0] == '/') {
+		set (&o->dir, val);
+	} else if (strcmp (arg, "shell") == 0 && val && val[0] == '/') {
+		set (&o->shell, val);
+	} else if (strcmp (arg, "hostname") == 0 && val && *val && strlen (val) < 64) {
+		set (&o->hostname, val);
+	} else if (strcmp (arg, "skip") == 0 && val) {
+		int ret = init_opts_add_skip (o, val, err);
+		if (ret < 0)
+			return keel_error_wrap (err, "keel.skip");
+	} else {
+		cleanup_free char *w =
+		        xasprintf ("keel.%s%s%s", arg, val ? "=" : "", val ? val : "");
+		append_warn (warn, w);
+	}
+	return 0;
+}
+
+int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn, struct keel_error **err)
+{
+	cleanup_free char *buf = xstrdup (cmdline);
+	char *p = buf;
+	int ret;
+
+	*warn = NULL;
+	while (*p) {
+		char *arg, *w;
+		bool quoted = false;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		arg = w = p;
+		for (; *p; p++) {
+			if (*p == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (!quoted && (*p == ' ' || *p == '\t' || *p == '\n'))
+				break;
+			*w++ = *p;
+		}
+		if (*p)
+			p++;
+		*w = '\0';
+		if (strcmp (arg, "--") == 0)
+			break; /* the rest is for init's argv, not options */
+		ret = apply_one (o, arg, warn, err);
+		if (ret < 0) {
+			/* A bad keel.skip must not stop the boot either. */
+			append_warn (warn, (*err)->msg);
+			keel_error_release (err);
+		}
+	}
+	return 0;
+}

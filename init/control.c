@@ -1,0 +1,357 @@
+/* PID 1's side of the control socket (see control.h). */
+#include "init/control.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+int control_open (struct sup *s, struct keel_error **err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_free char *path = xasprintf ("%s/keel.sock", s->opts->state);
+	cleanup_close int fd = -1;
+
+	if (strlen (path) >= sizeof sa.sun_path)
+		return keel_error (err, ENAMETOOLONG, "`%s`", path);
+	strcpy (sa.sun_path, path);
+	fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return keel_error (err, errno, "socket");
+	if (unlink (path) < 0 && errno != ENOENT)
+		return keel_error (err, errno, "remove stale `%s`", path);
+	if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return keel_error (err, errno, "bind `%s`", path);
+	if (chmod (path, 0600) < 0)
+		return keel_error (err, errno, "chmod `%s`", path);
+	if (listen (fd, 8) < 0)
+		return keel_error (err, errno, "listen `%s`", path);
+	s->ctlfd = steal_fd (&fd);
+	s->w_control.kind = W_CONTROL;
+	return sup_watch (s, s->ctlfd, EPOLLIN, &s->w_control);
+}
+
+static void client_free (struct sup *s, struct ctl_client *c)
+{
+	struct ctl_client **pp;
+
+	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	sup_unwatch (s, c->fd);
+	close (c->fd);
+	free (c->out);
+	free (c);
+	s->n_clients--;
+}
+
+void control_close (struct sup *s)
+{
+	cleanup_free char *path = NULL;
+
+	while (s->clients)
+		client_free (s, s->clients);
+	if (s->ctlfd >= 0) {
+		close (s->ctlfd);
+		s->ctlfd = -1;
+		path = xasprintf ("%s/keel.sock", s->opts->state);
+		unlink (path);
+	}
+}
+
+void control_accept (struct sup *s)
+{
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		struct ucred cred;
+		socklen_t len = sizeof cred;
+		struct ctl_client *c;
+		int fd = accept4 (s->ctlfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    (cred.uid != 0 && cred.uid != getuid ()) ||
+		    s->n_clients >= CONTROL_MAX_CLIENTS) {
+			close (fd);
+			continue;
+		}
+		c = xmalloc0 (sizeof (*c));
+		c->fd = fd;
+		c->w = (struct watch){.kind = W_CLIENT, .ptr = c};
+		c->next = s->clients;
+		s->clients = c;
+		s->n_clients++;
+		if (sup_watch (s, fd, EPOLLIN, &c->w) < 0)
+			client_free (s, c);
+	}
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void put (struct buf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void put (struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start (ap, fmt);
+		n = vsnprintf (b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end (ap);
+		if (n < 0)
+			return;
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap * 2 + (size_t)n + 256;
+		b->p = realloc (b->p, b->cap);
+		if (b->p == NULL)
+			abort ();
+	}
+}
+
+static void list (struct sup *s, struct buf *b)
+{
+	size_t i;
+
+	put (b, "ok\n");
+	for (i = 0; i < s->n_units; i++) {
+		struct unit *u = &s->units[i];
+		put (b, "%-20s %-10s %-8s %-7d %u\n", u->name, unit_state_name (u->state),
+		     policy_kind_name (u->policy.kind), u->exited ? 0 : (int)u->pid, u->restarts);
+	}
+}
+
+static void status (struct sup *s, struct unit *u, struct buf *b)
+{
+	size_t i = (size_t)(u - s->units), k;
+	const struct graph_node *node = &s->graph.nodes[i];
+
+	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
+	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
+	     u->exited ? 0 : (int)u->pid, u->restarts);
+	if (u->policy.description)
+		put (b, "description: %s\n", u->policy.description);
+	put (b, "restart: %s\nreadiness: %s\n", policy_restart_name (u->policy.restart),
+	     policy_ready_name (u->policy.ready));
+	for (k = 0; k < node->n_deps; k++)
+		put (b, "%s: %s\n",
+		     node->deps[k].kind == DEP_REQUIRES ? "requires"
+		     : node->deps[k].kind == DEP_WANTS  ? "wants"
+		                                        : "after",
+		     s->units[node->deps[k].to].name);
+	if (u->cgroup)
+		put (b, "cgroup: %s\n", u->cgroup);
+	if (u->notify_status)
+		put (b, "status: %s\n", u->notify_status);
+	if (u->error)
+		put (b, "error: %s\n", u->error);
+	put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);
+}
+
+static void logs (struct unit *u, const char *arg, struct buf *b)
+{
+	unsigned long long max = u->log.ring.cap;
+	size_t n;
+	char *t;
+
+	if (arg && (!parse_uint64 (arg, &max) || max == 0)) {
+		put (b, "error: logs: BYTES must be a positive number, got \"%s\"\n", arg);
+		return;
+	}
+	t = logring_tail (&u->log.ring, (size_t)max, &n);
+	put (b, "ok\n");
+	if (b->cap - b->len < n + 1) {
+		b->cap = b->len + n + 1;
+		b->p = realloc (b->p, b->cap);
+		if (b->p == NULL)
+			abort ();
+	}
+	memcpy (b->p + b->len, t, n);
+	b->len += n;
+	free (t);
+}
+
+static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf *b)
+{
+	size_t i = (size_t)(u - s->units);
+
+	if (s->shutting_down) {
+		put (b, "error: shutting down\n");
+		return;
+	}
+	if (strcmp (cmd, "stop") == 0) {
+		sup_unit_stop (s, i, true);
+		put (b, "ok\n");
+		return;
+	}
+	if (u->spec == NULL) {
+		put (b, "error: %s is broken: %s\n", u->name,
+		     u->error ? u->error : "invalid entry");
+		return;
+	}
+	if (strcmp (cmd, "restart") == 0 &&
+	    (u->state == U_RUNNING || u->state == U_READY || u->state == U_STARTING)) {
+		sup_unit_stop (s, i, true);
+		u->after_exit = AFTER_RESTART;
+		put (b, "ok\n");
+		return;
+	}
+	switch (u->state) {
+	case U_STOPPED:
+	case U_FAILED:
+	case U_DONE:
+	case U_BLOCKED:
+	case U_SKIPPED:
+	case U_RESTART_WAIT:
+		/* back to waiting: schedule() starts it once its dependencies allow */
+		u->state = U_WAITING;
+		u->deadline_ms = 0;
+		u->timer = T_NONE;
+		restart_reset (&u->restart);
+		free (u->error);
+		u->error = NULL;
+		put (b, "ok\n");
+		return;
+	case U_STOPPING:
+	case U_CLEANUP:
+		u->after_exit = AFTER_RESTART;
+		put (b, "ok\n");
+		return;
+	default:
+		put (b, "error: %s is already %s\n", u->name, unit_state_name (u->state));
+		return;
+	}
+}
+
+char *control_handle (struct sup *s, const char *req, size_t *len)
+{
+	struct buf b = {0};
+	char cmd[32] = "", name[160] = "", arg[32] = "", extra[2] = "";
+	int n = sscanf (req, "%31s %159s %31s %1s", cmd, name, arg, extra);
+	size_t i;
+
+	if (n < 1) {
+		put (&b, "error: empty request\n");
+	} else if (n == 4) {
+		put (&b, "error: too many arguments\n");
+	} else if (strcmp (cmd, "list") == 0 && n == 1) {
+		list (s, &b);
+	} else if (strcmp (cmd, "poweroff") == 0 || strcmp (cmd, "reboot") == 0 ||
+	           strcmp (cmd, "halt") == 0) {
+		enum shutdown_action a = cmd[0] == 'p'   ? SD_POWEROFF
+		                         : cmd[0] == 'r' ? SD_REBOOT
+		                                         : SD_HALT;
+		if (n != 1) {
+			put (&b, "error: %s takes no argument\n", cmd);
+		} else {
+			put (&b, "ok\n");
+			sup_request_shutdown (s, s->opts->boot ? a : SD_EXIT, "keelctl");
+		}
+	} else if (strcmp (cmd, "status") == 0 || strcmp (cmd, "logs") == 0 ||
+	           strcmp (cmd, "start") == 0 || strcmp (cmd, "stop") == 0 ||
+	           strcmp (cmd, "restart") == 0) {
+		if (n < 2 || !policy_valid_name (name)) {
+			put (&b, "error: %s needs a container name\n", cmd);
+		} else if ((i = sup_find (s, name)) == (size_t)-1) {
+			put (&b, "error: no container \"%s\"\n", name);
+		} else if (strcmp (cmd, "logs") == 0) {
+			logs (&s->units[i], n == 3 ? arg : NULL, &b);
+		} else if (n != 2) {
+			put (&b, "error: too many arguments\n");
+		} else if (strcmp (cmd, "status") == 0) {
+			status (s, &s->units[i], &b);
+		} else {
+			unit_cmd (s, cmd, &s->units[i], &b);
+		}
+	} else {
+		put (&b,
+		     "error: unknown request \"%.31s\" (list, status, logs, start, stop, "
+		     "restart, poweroff, reboot, halt)\n",
+		     cmd);
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static void client_write (struct sup *s, struct ctl_client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send (c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		                  MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		c->out_off += (size_t)n;
+	}
+	client_free (s, c);
+}
+
+void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
+{
+	char *nl;
+
+	if (c->out) {
+		client_write (s, c);
+		return;
+	}
+	if (events & EPOLLIN) {
+		ssize_t n =
+		        recv (c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			client_free (s, c);
+			return;
+		}
+		c->in_len += (size_t)n;
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
+		client_free (s, c);
+		return;
+	}
+	c->in[c->in_len] = '\0';
+	nl = memchr (c->in, '\n', c->in_len);
+	if (nl == NULL && c->in_len < sizeof c->in - 1)
+		return; /* wait for the rest of the line */
+	if (nl == NULL) {
+		c->out = xasprintf ("error: request longer than %d bytes\n", CONTROL_REQ_MAX - 1);
+		c->out_len = strlen (c->out);
+	} else {
+		size_t k;
+		*nl = '\0';
+		for (k = 0; c->in[k]; k++) {
+			if ((unsigned char)c->in[k] < 0x20 && c->in[k] != '\t') {
+				c->out = xstrdup ("error: control characters in the request\n");
+				c->out_len = strlen (c->out);
+				break;
+			}
+		}
+		if (c->out == NULL)
+			c->out = control_handle (s, c->in, &c->out_len);
+	}
+	sup_watch (s, c->fd, EPOLLOUT, &c->w);
+	client_write (s, c);
+}

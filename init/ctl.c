@@ -1,0 +1,129 @@
+/* keelctl: the client of PID 1's control socket (protocol in control.h),
+ * plus `keelctl notify`, a systemd-notify for containers (it sends its
+ * arguments to $NOTIFY_SOCKET). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "init/control.h"
+#include "init/init.h"
+#include "init/notify.h"
+#include "init/options.h"
+#include "lib/util.h"
+
+static void usage (FILE *out)
+{
+	fputs ("usage: keelctl [--socket PATH] COMMAND\n"
+	       "  list                    every container with its state\n"
+	       "  status NAME             one container in detail\n"
+	       "  logs NAME [BYTES]       the tail of its log ring\n"
+	       "  start|stop|restart NAME\n"
+	       "  poweroff|reboot|halt\n"
+	       "  notify [READY=1 ...]    send sd_notify lines to $NOTIFY_SOCKET\n"
+	       "The socket defaults to $KEEL_SOCKET or " INIT_DEFAULT_STATE "/keel.sock.\n",
+	       out);
+}
+
+static int request (const char *path, const char *req)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_close int fd = -1;
+	struct keel_error *err = NULL;
+	char buf[65536];
+	bool first = true, ok = false;
+
+	if (strlen (path) >= sizeof sa.sun_path) {
+		fprintf (stderr, "keelctl: socket path too long\n");
+		return 1;
+	}
+	strcpy (sa.sun_path, path);
+	fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect (fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf (stderr, "keelctl: connect to `%s`: %s\n", path, strerror (errno));
+		return 1;
+	}
+	if (write_all (fd, req, strlen (req), &err) < 0 || write_all (fd, "\n", 1, &err) < 0) {
+		keel_error_print (stderr, "keelctl", &err);
+		return 1;
+	}
+	for (;;) {
+		ssize_t n = read (fd, buf, sizeof buf);
+		char *body = buf;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf (stderr, "keelctl: read: %s\n", strerror (errno));
+			return 1;
+		}
+		if (n == 0)
+			break;
+		if (first) {
+			/* "ok\n" is only the status; errors go to stderr. */
+			first = false;
+			if (n >= 3 && memcmp (buf, "ok\n", 3) == 0) {
+				ok = true;
+				body += 3;
+				n -= 3;
+			}
+		}
+		if (fwrite (body, 1, (size_t)n, ok ? stdout : stderr) != (size_t)n)
+			return 1;
+	}
+	return ok ? 0 : 1;
+}
+
+int keel_ctl_main (int argc, char **argv)
+{
+	const char *sock = getenv ("KEEL_SOCKET");
+	cleanup_free char *def = NULL;
+	cleanup_free char *req = NULL;
+	int i;
+
+	if (argc > 1 && strcmp (argv[1], "ctl") == 0) {
+		argc--;
+		argv++;
+	}
+	argv++;
+	argc--;
+	if (argc >= 2 && strcmp (argv[0], "--socket") == 0) {
+		sock = argv[1];
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc < 1 || strcmp (argv[0], "--help") == 0 || strcmp (argv[0], "-h") == 0) {
+		usage (argc < 1 ? stderr : stdout);
+		return argc < 1 ? 2 : 0;
+	}
+	if (strcmp (argv[0], "notify") == 0) {
+		struct keel_error *err = NULL;
+		cleanup_free char *msg = xstrdup (argc > 1 ? "" : "READY=1");
+		for (i = 1; i < argc; i++) {
+			char *t = xasprintf ("%s%s%s", msg, i > 1 ? "\n" : "", argv[i]);
+			free (msg);
+			msg = t;
+		}
+		if (notify_send (getenv ("NOTIFY_SOCKET"), msg, &err) < 0) {
+			keel_error_print (stderr, "keelctl notify", &err);
+			return 1;
+		}
+		return 0;
+	}
+	if (sock == NULL)
+		sock = def = xstrdup (INIT_DEFAULT_STATE "/keel.sock");
+	req = xstrdup (argv[0]);
+	for (i = 1; i < argc; i++) {
+		char *t = xasprintf ("%s %s", req, argv[i]);
+		free (req);
+		req = t;
+	}
+	if (strlen (req) >= CONTROL_REQ_MAX || strchr (req, '\n')) {
+		fprintf (stderr, "keelctl: request too long\n");
+		return 2;
+	}
+	return request (sock, req);
+}

@@ -1,0 +1,42 @@
+/* Running the runtime library without blocking PID 1.
+ *
+ * keel_container_create() waits for the container's namespaces, mounts and
+ * hooks to be set up, and keel_container_delete() runs poststop hooks: both
+ * can take long.  PID 1 therefore forks a short-lived helper per operation
+ * that calls the library in-process (never an exec of a runtime binary) and
+ * reports on a pipe:
+ *   "P<pid>\n"     the container process exists (create succeeded)
+ *   "S\n"          start succeeded: the process is past its exec fifo
+ *   "E<message>\n" the operation failed (one line)
+ * The container process is the helper's child; when the helper exits it is
+ * reparented to PID 1 (or to keel as child subreaper), which reaps it.
+ */
+#ifndef KEEL_INIT_LAUNCH_H
+#define KEEL_INIT_LAUNCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "runtime/container.h"
+
+#define LAUNCH_REPORT_MAX 2048
+
+enum launch_op { LAUNCH_START, LAUNCH_DELETE };
+
+/* Fork the helper; *report_fd gets the non-blocking read end. */
+int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
+                 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
+                 int *report_fd, struct keel_error **err);
+
+struct launch_report {
+	pid_t pid;    /* 0 when create did not get that far */
+	bool started; /* start succeeded */
+	char *error;  /* malloc'd, NULL when none */
+};
+
+/* Decode what the helper wrote (buf need not be NUL-terminated). */
+void launch_parse (const char *buf, size_t len, struct launch_report *r);
+void launch_report_free (struct launch_report *r);
+
+#endif

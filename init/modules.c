@@ -1,0 +1,59 @@
+/* Kernel modules listed by the image builder in /etc/keel/modules (format
+ * in initramfs/README.md): one absolute .ko path per line, optionally
+ * followed by its parameters, already in dependency order.  Each is loaded
+ * with finit_module(2); EEXIST (built in or loaded) is success, any other
+ * failure is reported and loading goes on, so one bad module never stops
+ * the boot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init/boot.h"
+#include "init/console.h"
+#include "lib/util.h"
+
+void modules_load (const char *list)
+{
+	cleanup_free char *buf = NULL;
+	struct keel_error *err = NULL;
+	char *line, *save = NULL;
+	unsigned loaded = 0, failed = 0;
+
+	if (read_file (list, 1 << 20, &buf, NULL, &err) < 0) {
+		if (err->status != ENOENT)
+			console_status (NULL, CS_WARN, "modules: %s", err->msg);
+		keel_error_release (&err);
+		return;
+	}
+	for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+		char *path = line + strspn (line, " \t");
+		char *params;
+		int fd;
+
+		if (*path == '\0' || *path == '#')
+			continue;
+		params = path + strcspn (path, " \t");
+		if (*params) {
+			*params++ = '\0';
+			params += strspn (params, " \t");
+		}
+		fd = open (path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			console_status (NULL, CS_FAIL, "module %s: %s", path, strerror (errno));
+			failed++;
+			continue;
+		}
+		if (syscall (SYS_finit_module, fd, params, 0) < 0 && errno != EEXIST) {
+			console_status (NULL, CS_FAIL, "module %s: %s", path, strerror (errno));
+			failed++;
+		} else {
+			loaded++;
+		}
+		close (fd);
+	}
+	if (loaded || failed)
+		console_status (NULL, failed ? CS_WARN : CS_OK, "Loaded %u kernel modules%s",
+		                loaded, failed ? " (some failed, see above)" : "");
+}

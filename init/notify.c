@@ -1,0 +1,226 @@
+/* sd_notify sockets: one per container, sender checked (see notify.h). */
+#include "init/notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+#define NOTIFY_MSG_MAX 4096
+
+int notify_open (struct sup *s, size_t i, struct keel_error **err)
+{
+	struct unit *u = &s->units[i];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_close int fd = -1;
+	cleanup_free char *path = NULL;
+	int one = 1, ret;
+
+	if (u->notify_fd >= 0)
+		return 0;
+	free (u->notify_dir);
+	u->notify_dir = xasprintf ("%s/notify/%s", s->opts->state, u->name);
+	ret = mkdir_p (u->notify_dir, 0755, err);
+	if (ret < 0)
+		return ret;
+	path = xasprintf ("%s/notify.sock", u->notify_dir);
+	if (strlen (path) >= sizeof sa.sun_path)
+		return keel_error (err, ENAMETOOLONG, "notify socket `%s`", path);
+	strcpy (sa.sun_path, path);
+	fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return keel_error (err, errno, "notify socket");
+	if (unlink (path) < 0 && errno != ENOENT)
+		return keel_error (err, errno, "remove stale `%s`", path);
+	if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return keel_error (err, errno, "bind `%s`", path);
+	/* Containers may run as any user; the sender check is SO_PASSCRED. */
+	if (chmod (path, 0666) < 0)
+		return keel_error (err, errno, "chmod `%s`", path);
+	if (setsockopt (fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+		return keel_error (err, errno, "SO_PASSCRED on `%s`", path);
+	u->notify_fd = steal_fd (&fd);
+	u->w_notify = (struct watch){.kind = W_NOTIFY, .unit = i};
+	return sup_watch (s, u->notify_fd, EPOLLIN, &u->w_notify);
+}
+
+void notify_close (struct sup *s, size_t i)
+{
+	struct unit *u = &s->units[i];
+
+	if (u->notify_fd >= 0) {
+		sup_unwatch (s, u->notify_fd);
+		close (u->notify_fd);
+		u->notify_fd = -1;
+	}
+	if (u->notify_dir) {
+		cleanup_free char *path = xasprintf ("%s/notify.sock", u->notify_dir);
+		unlink (path);
+		rmdir (u->notify_dir);
+		free (u->notify_dir);
+		u->notify_dir = NULL;
+	}
+}
+
+void notify_mount (const struct unit *u, struct spec_mount *m, char **env)
+{
+	memset (m, 0, sizeof (*m));
+	m->destination = xstrdup (NOTIFY_DIR_IN_CONTAINER);
+	m->type = xstrdup ("bind");
+	m->source = xstrdup (u->notify_dir);
+	m->options.v = xmalloc0 (3 * sizeof (char *));
+	m->options.v[0] = xstrdup ("bind");
+	/* Read-only is enough to send on a socket and keeps the container
+	 * from leaving files in keel's state directory. */
+	m->options.v[1] = xstrdup ("ro");
+	m->options.n = 2;
+	m->flags = MS_BIND | MS_RDONLY;
+	m->bind = true;
+	*env = xstrdup ("NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_CONTAINER);
+}
+
+void notify_mount_free (struct spec_mount *m)
+{
+	size_t k;
+
+	free (m->destination);
+	free (m->type);
+	free (m->source);
+	for (k = 0; k < m->options.n; k++)
+		free (m->options.v[k]);
+	free (m->options.v);
+	memset (m, 0, sizeof (*m));
+}
+
+void notify_parse (const char *msg, size_t len, bool *ready, char **status)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *line = msg + i;
+		const char *nl = memchr (line, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - line) : len - i;
+
+		if (n == 7 && memcmp (line, "READY=1", 7) == 0)
+			*ready = true;
+		else if (n >= 7 && memcmp (line, "STATUS=", 7) == 0) {
+			size_t l = n - 7 > 200 ? 200 : n - 7;
+			free (*status);
+			*status = xmalloc0 (l + 1);
+			memcpy (*status, line + 7, l);
+		}
+		i += n + 1;
+	}
+}
+
+bool notify_pid_in_cgroup (int pid, const char *cgroup)
+{
+	cleanup_free char *path = xasprintf ("/proc/%d/cgroup", pid);
+	cleanup_free char *buf = NULL;
+	struct keel_error *err = NULL;
+	size_t clen;
+	char *line;
+
+	if (cgroup == NULL || read_file (path, 16384, &buf, NULL, &err) < 0) {
+		keel_error_release (&err);
+		return false;
+	}
+	clen = strlen (cgroup);
+	for (line = buf; line && *line;) {
+		char *nl = strchr (line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp (line, "0::", 3) == 0) {
+			const char *cg = line + 3;
+			return strncmp (cg, cgroup, clen) == 0 &&
+			       (cg[clen] == '\0' || cg[clen] == '/');
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+void notify_receive (struct sup *s, size_t i)
+{
+	struct unit *u = &s->units[i];
+	int k;
+
+	for (k = 0; k < 16; k++) { /* bounded per wakeup */
+		char buf[NOTIFY_MSG_MAX];
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE (sizeof (struct ucred))];
+		} c;
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+		struct msghdr mh = {
+		        .msg_iov = &iov,
+		        .msg_iovlen = 1,
+		        .msg_control = &c,
+		        .msg_controllen = sizeof c,
+		};
+		struct cmsghdr *cm;
+		struct ucred *cred = NULL;
+		bool ready = false;
+		ssize_t n = recvmsg (u->notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+			    cm->cmsg_len == CMSG_LEN (sizeof (struct ucred)))
+				cred = (struct ucred *)CMSG_DATA (cm);
+			else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+				/* fd passing (FDSTORE) is not supported: close them */
+				int *fds = (int *)CMSG_DATA (cm);
+				size_t nf = (cm->cmsg_len - CMSG_LEN (0)) / sizeof (int), f;
+				for (f = 0; f < nf; f++)
+					close (fds[f]);
+			}
+		}
+		if (cred == NULL || cred->pid <= 0 ||
+		    (cred->pid != u->pid && !notify_pid_in_cgroup (cred->pid, u->cgroup))) {
+			console_status (
+			        s->con, CS_WARN,
+			        "%s: ignoring a notify message from pid %d outside the container",
+			        u->name, cred ? cred->pid : 0);
+			continue;
+		}
+		notify_parse (buf, (size_t)n, &ready, &u->notify_status);
+		if (ready)
+			sup_unit_ready (s, i);
+	}
+}
+
+int notify_send (const char *socket_path, const char *msg, struct keel_error **err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cleanup_close int fd = -1;
+	socklen_t len;
+
+	if (socket_path == NULL || *socket_path == '\0')
+		return keel_error (err, 0, "NOTIFY_SOCKET is not set");
+	if (strlen (socket_path) >= sizeof sa.sun_path)
+		return keel_error (err, ENAMETOOLONG, "NOTIFY_SOCKET `%s`", socket_path);
+	strcpy (sa.sun_path, socket_path);
+	if (sa.sun_path[0] == '@') /* abstract namespace, as sd_notify */
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + strlen (socket_path));
+	fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return keel_error (err, errno, "socket");
+	if (sendto (fd, msg, strlen (msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		return keel_error (err, errno, "send to `%s`", socket_path);
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* PID 1's settings: from `keel init` arguments (main.c) and, when booting,
+ * from keel.* options on the kernel command line (cmdline.c). */
+#ifndef KEEL_INIT_OPTIONS_H
+#define KEEL_INIT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/error.h"
+
+#define INIT_MAX_SKIP 32
+
+struct init_opts {
+	bool boot;        /* mount the world, switch root, reboot at the end */
+	bool boot_forced; /* --boot / --no-boot given explicitly */
+	bool debug;
+	char *dir;          /* containers.d */
+	char *runtime_root; /* runtime state (keel-runtime --root) */
+	char *state;        /* keel.sock, notify sockets */
+	char *cgroup_root;  /* containers go to CGROUP_ROOT/NAME (relative to the unified root) */
+	char *console;      /* NULL: stdout (the kernel's /dev/console when PID 1) */
+	char *shell;        /* emergency shell, run on the console when the boot fails */
+	char *hostname;
+	char *skip[INIT_MAX_SKIP];
+	size_t n_skip;
+};
+
+#define INIT_DEFAULT_DIR         "/containers.d"
+#define INIT_DEFAULT_STATE       "/run/keel"
+#define INIT_DEFAULT_CGROUP_ROOT "keel/containers"
+
+void init_opts_defaults (struct init_opts *o);
+void init_opts_free (struct init_opts *o);
+bool init_opts_skipped (const struct init_opts *o, const char *name);
+/* Add comma-separated names to the skip list. */
+int init_opts_add_skip (struct init_opts *o, const char *list, struct keel_error **err);
+
+/* Apply keel.* options from a kernel command line (the text of
+ * /proc/cmdline).  Unknown keel.* options are reported in *warn (one
+ * line, malloc'd) but are not fatal: a typo on the command line must not
+ * stop the boot. */
+int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn, struct keel_error **err);
+
+#endif

@@ -1,0 +1,837 @@
+/* containers.d/NAME/keel.json: parse and validate the supervision policy.
+ *
+ * Every problem becomes exactly one message "FILE: PATH: what is wrong",
+ * where PATH is the JSON path of the offending value, so a user can fix
+ * a broken entry from the console line alone. */
+#include "init/policy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+#define MAX_DURATION_MS (7ULL * 24 * 3600 * 1000) /* one week */
+
+static const struct {
+	const char *name;
+	int signo;
+} signals[] = {
+        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+        {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+        {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+        {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+        {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+        {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+        {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+        {"PWR", SIGPWR},       {"SYS", SIGSYS},
+};
+
+int policy_parse_signal (const char *s)
+{
+	unsigned long long n;
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (parse_uint64 (s, &n))
+		return n >= 1 && n < (unsigned long long)NSIG ? (int)n : -1;
+	if (strncmp (s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < ARRAY_SIZE (signals); i++)
+		if (strcmp (s, signals[i].name) == 0)
+			return signals[i].signo;
+	if (strncmp (s, "RTMIN+", 6) == 0 && parse_uint64 (s + 6, &n) &&
+	    n <= (unsigned long long)(SIGRTMAX - SIGRTMIN))
+		return SIGRTMIN + (int)n;
+	if (strcmp (s, "RTMIN") == 0)
+		return SIGRTMIN;
+	return -1;
+}
+
+const char *policy_signal_name (int signo)
+{
+	static const char *const full[] = {
+	        [SIGHUP] = "SIGHUP",     [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
+	        [SIGKILL] = "SIGKILL",   [SIGUSR1] = "SIGUSR1", [SIGUSR2] = "SIGUSR2",
+	        [SIGTERM] = "SIGTERM",   [SIGPWR] = "SIGPWR",   [SIGSEGV] = "SIGSEGV",
+	        [SIGABRT] = "SIGABRT",   [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM",
+	        [SIGBUS] = "SIGBUS",     [SIGFPE] = "SIGFPE",   [SIGILL] = "SIGILL",
+	        [SIGCHLD] = "SIGCHLD",   [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
+	        [SIGWINCH] = "SIGWINCH", [SIGTRAP] = "SIGTRAP", [SIGSYS] = "SIGSYS",
+	};
+	if (signo > 0 && (size_t)signo < ARRAY_SIZE (full) && full[signo])
+		return full[signo];
+	return "signal";
+}
+
+/* "500ms", "1.5s", "2m", "1h" or a plain number of seconds. */
+int policy_parse_duration (const char *s, uint64_t *ms)
+{
+	char *end;
+	double v, mult;
+
+	if (s == NULL || !(isdigit ((unsigned char)*s) || *s == '.'))
+		return -1;
+	errno = 0;
+	v = strtod (s, &end);
+	if (errno != 0 || end == s || !isfinite (v) || v < 0)
+		return -1;
+	if (*end == '\0' || strcmp (end, "s") == 0)
+		mult = 1000;
+	else if (strcmp (end, "ms") == 0)
+		mult = 1;
+	else if (strcmp (end, "m") == 0 || strcmp (end, "min") == 0)
+		mult = 60 * 1000;
+	else if (strcmp (end, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return -1;
+	v *= mult;
+	if (v > (double)MAX_DURATION_MS)
+		return -1;
+	*ms = (uint64_t)(v + 0.5);
+	return 0;
+}
+
+/* "64KiB", "1MiB", "1M", "4096" (bytes). */
+int policy_parse_size (const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+	        {"", 1},
+	        {"B", 1},
+	        {"K", 1024},
+	        {"KiB", 1024},
+	        {"k", 1024},
+	        {"M", 1024 * 1024},
+	        {"MiB", 1024 * 1024},
+	        {"G", 1024ULL * 1024 * 1024},
+	        {"GiB", 1024ULL * 1024 * 1024},
+	};
+	unsigned long long n;
+	char *end;
+	size_t i;
+
+	if (s == NULL || !isdigit ((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoull (s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE (units); i++) {
+		if (strcmp (end, units[i].suffix) != 0)
+			continue;
+		if (n > UINT64_MAX / units[i].mult)
+			return -1;
+		*bytes = n * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+const char *policy_kind_name (enum policy_kind k)
+{
+	return k == KIND_ONESHOT ? "oneshot" : "service";
+}
+
+const char *policy_restart_name (enum policy_restart r)
+{
+	switch (r) {
+	case RESTART_NO:
+		return "no";
+	case RESTART_ON_FAILURE:
+		return "on-failure";
+	case RESTART_ALWAYS:
+		return "always";
+	}
+	return "?";
+}
+
+const char *policy_ready_name (enum policy_ready r)
+{
+	switch (r) {
+	case READY_STARTED:
+		return "started";
+	case READY_EXITED:
+		return "exited";
+	case READY_NOTIFY:
+		return "notify";
+	}
+	return "?";
+}
+
+void policy_defaults (struct policy *p)
+{
+	memset (p, 0, sizeof (*p));
+	p->kind = KIND_SERVICE;
+	p->restart = RESTART_NO;
+	p->restart_delay_ms = 1000; /* s6 throttles restarts to one a second */
+	p->backoff_factor = 2;
+	p->backoff_max_ms = 60 * 1000;
+	p->start_limit_burst = 5; /* systemd's StartLimitBurst / IntervalSec */
+	p->start_limit_interval_ms = 10 * 1000;
+	p->ready = READY_STARTED;
+	p->start_timeout_ms = 90 * 1000;
+	p->stop_signal = SIGTERM;
+	p->stop_timeout_ms = 10 * 1000;
+	p->log_console = true;
+	p->log_rotate_size = 1024 * 1024; /* LinuxKit's memlogd: 1 MiB x 10 */
+	p->log_rotate_count = 10;
+	p->log_ring_size = 64 * 1024;
+}
+
+static void names_free (struct policy_names *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		free (n->v[i]);
+	free (n->v);
+	n->v = NULL;
+	n->n = 0;
+}
+
+void policy_free (struct policy *p)
+{
+	if (p == NULL)
+		return;
+	names_free (&p->requires);
+	names_free (&p->after);
+	names_free (&p->wants);
+	free (p->log_file);
+	p->log_file = NULL;
+	free (p->description);
+	p->description = NULL;
+}
+
+/* ---- the parser ------------------------------------------------------ */
+
+struct ctx {
+	const char *file;
+	struct keel_error **err;
+};
+
+/* A short rendering of a JSON value for "got ..." in messages. */
+static char *got (json_object *v)
+{
+	const char *s = json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN);
+	size_t n = strlen (s);
+
+	if (n > 40)
+		return xasprintf ("%.37s...", s);
+	return xstrdup (s);
+}
+
+static int fail (struct ctx *c, const char *path, const char *fmt, ...)
+        __attribute__ ((format (printf, 3, 4)));
+static int fail (struct ctx *c, const char *path, const char *fmt, ...)
+{
+	cleanup_free char *what = NULL;
+	va_list ap;
+	int n;
+
+	va_start (ap, fmt);
+	n = vasprintf (&what, fmt, ap);
+	va_end (ap);
+	if (n < 0)
+		what = NULL;
+	return keel_error (c->err, 0, "%s: %s: %s", c->file, path, what ? what : "invalid");
+}
+
+static int want_type (struct ctx *c, const char *path, json_object *v, json_type t,
+                      const char *what)
+{
+	cleanup_free char *g = NULL;
+
+	if (json_object_is_type (v, t))
+		return 0;
+	g = got (v);
+	return fail (c, path, "expected %s, got %s", what, g);
+}
+
+static int get_bool (struct ctx *c, const char *path, json_object *v, bool *out)
+{
+	int ret = want_type (c, path, v, json_type_boolean, "true or false");
+	if (ret < 0)
+		return ret;
+	*out = json_object_get_boolean (v);
+	return 0;
+}
+
+static int get_enum (struct ctx *c, const char *path, json_object *v, const char *const *names,
+                     size_t n, const char *choices, int *out)
+{
+	cleanup_free char *g = NULL;
+	size_t i;
+
+	if (json_object_is_type (v, json_type_string)) {
+		const char *s = json_object_get_string (v);
+		for (i = 0; i < n; i++) {
+			if (strcmp (s, names[i]) == 0) {
+				*out = (int)i;
+				return 0;
+			}
+		}
+	}
+	g = got (v);
+	return fail (c, path, "expected one of %s, got %s", choices, g);
+}
+
+static int get_duration (struct ctx *c, const char *path, json_object *v, uint64_t *ms)
+{
+	cleanup_free char *g = NULL;
+
+	if (json_object_is_type (v, json_type_string) &&
+	    policy_parse_duration (json_object_get_string (v), ms) == 0)
+		return 0;
+	if (json_object_is_type (v, json_type_int) || json_object_is_type (v, json_type_double)) {
+		double d = json_object_get_double (v);
+		if (isfinite (d) && d >= 0 && d * 1000 <= (double)MAX_DURATION_MS) {
+			*ms = (uint64_t)(d * 1000 + 0.5);
+			return 0;
+		}
+	}
+	g = got (v);
+	if (json_object_is_type (v, json_type_string))
+		return fail (c, path,
+		             "expected a duration like \"500ms\" or a number of seconds, got %s",
+		             g);
+	return fail (
+	        c, path,
+	        "expected a duration like \"500ms\" or a number of seconds (0 to one week), got %s",
+	        g);
+}
+
+static int get_size (struct ctx *c, const char *path, json_object *v, uint64_t min, uint64_t max,
+                     uint64_t *out)
+{
+	cleanup_free char *g = NULL;
+	uint64_t n = 0;
+	bool ok = false;
+
+	if (json_object_is_type (v, json_type_string))
+		ok = policy_parse_size (json_object_get_string (v), &n) == 0;
+	else if (json_object_is_type (v, json_type_int) && json_object_get_int64 (v) >= 0) {
+		n = (uint64_t)json_object_get_int64 (v);
+		ok = true;
+	}
+	if (!ok) {
+		g = got (v);
+		return fail (c, path, "expected a size like \"64KiB\" or a number of bytes, got %s",
+		             g);
+	}
+	if (n < min || n > max)
+		return fail (c, path, "%llu bytes is out of range (%llu to %llu)",
+		             (unsigned long long)n, (unsigned long long)min,
+		             (unsigned long long)max);
+	*out = n;
+	return 0;
+}
+
+static int get_uint (struct ctx *c, const char *path, json_object *v, unsigned min, unsigned max,
+                     unsigned *out)
+{
+	cleanup_free char *g = NULL;
+	int64_t n;
+
+	if (!json_object_is_type (v, json_type_int)) {
+		g = got (v);
+		return fail (c, path, "expected an integer from %u to %u, got %s", min, max, g);
+	}
+	n = json_object_get_int64 (v);
+	if (n < min || n > max)
+		return fail (c, path, "expected an integer from %u to %u, got %lld", min, max,
+		             (long long)n);
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* The container-id rule of the runtime, so a dependency names something
+ * that could exist in containers.d. */
+static bool valid_name (const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || strcmp (s, ".") == 0 || strcmp (s, "..") == 0 || strlen (s) > 128)
+		return false;
+	for (p = s; *p; p++)
+		if (!isalnum ((unsigned char)*p) && !strchr ("_+.-", *p))
+			return false;
+	return true;
+}
+
+bool policy_valid_name (const char *s)
+{
+	return valid_name (s);
+}
+
+static int get_names (struct ctx *c, const char *key, json_object *v, struct policy_names *out)
+{
+	size_t i, j, n;
+
+	if (json_object_is_type (v, json_type_string)) {
+		/* A single name is accepted for convenience: "requires": "net". */
+		json_object *arr = json_object_new_array ();
+		int ret;
+		json_object_array_add (arr, json_object_get (v));
+		ret = get_names (c, key, arr, out);
+		json_object_put (arr);
+		return ret;
+	}
+	if (want_type (c, key, v, json_type_array, "an array of container names") < 0)
+		return -1;
+	n = json_object_array_length (v);
+	if (n > POLICY_MAX_DEPS)
+		return fail (c, key, "at most %d names, got %zu", POLICY_MAX_DEPS, n);
+	out->v = xmalloc0 ((n + 1) * sizeof (char *));
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx (v, i);
+		cleanup_free char *path = xasprintf ("%s[%zu]", key, i);
+		cleanup_free char *g = NULL;
+		const char *s;
+
+		if (!json_object_is_type (e, json_type_string)) {
+			g = got (e);
+			return fail (c, path, "expected a container name, got %s", g);
+		}
+		s = json_object_get_string (e);
+		if (!valid_name (s))
+			return fail (c, path,
+			             "\"%s\" is not a valid container name ([A-Za-z0-9_+.-]+)", s);
+		for (j = 0; j < out->n; j++)
+			if (strcmp (out->v[j], s) == 0)
+				return fail (c, path, "\"%s\" is listed twice", s);
+		out->v[out->n++] = xstrdup (s);
+	}
+	return 0;
+}
+
+/* Walk an object's keys, refusing unknown ones: a typo must not silently
+ * fall back to a default. */
+typedef int (*field_fn) (struct ctx *c, const char *path, json_object *v, struct policy *p);
+struct field {
+	const char *key;
+	field_fn fn;
+};
+
+static int walk (struct ctx *c, const char *prefix, json_object *obj, const struct field *fields,
+                 size_t n, struct policy *p)
+{
+	json_object_object_foreach (obj, key, val)
+	{
+		cleanup_free char *path = prefix ? xasprintf ("%s.%s", prefix, key) : xstrdup (key);
+		size_t i;
+		int ret;
+
+		for (i = 0; i < n; i++)
+			if (strcmp (key, fields[i].key) == 0)
+				break;
+		if (i == n) {
+			cleanup_free char *known = xstrdup ("");
+			size_t k;
+			for (k = 0; k < n; k++) {
+				char *t = xasprintf ("%s%s%s", known, k ? ", " : "", fields[k].key);
+				free (known);
+				known = t;
+			}
+			return fail (c, path, "unknown key (expected one of: %s)", known);
+		}
+		ret = fields[i].fn (c, path, val, p);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+#define WALK(c, prefix, obj, fields, p) walk (c, prefix, obj, fields, ARRAY_SIZE (fields), p)
+
+static int f_kind (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const char *const names[] = {"service", "oneshot"};
+	int k, ret = get_enum (c, path, v, names, 2, "\"service\", \"oneshot\"", &k);
+	if (ret == 0)
+		p->kind = (enum policy_kind)k;
+	return ret;
+}
+
+static int f_requires (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	names_free (&p->requires);
+	return get_names (c, path, v, &p->requires);
+}
+
+static int f_after (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	names_free (&p->after);
+	return get_names (c, path, v, &p->after);
+}
+
+static int f_wants (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	names_free (&p->wants);
+	return get_names (c, path, v, &p->wants);
+}
+
+static int restart_policy (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const char *const names[] = {"no", "on-failure", "always"};
+	int k, ret = get_enum (c, path, v, names, 3, "\"no\", \"on-failure\", \"always\"", &k);
+	if (ret == 0)
+		p->restart = (enum policy_restart)k;
+	return ret;
+}
+
+static int f_restart_delay (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->restart_delay_ms);
+}
+
+static int f_backoff_factor (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	cleanup_free char *g = NULL;
+	double d;
+
+	if (json_object_is_type (v, json_type_int) || json_object_is_type (v, json_type_double)) {
+		d = json_object_get_double (v);
+		if (isfinite (d) && d >= 1 && d <= 100) {
+			p->backoff_factor = d;
+			return 0;
+		}
+	}
+	g = got (v);
+	return fail (c, path, "expected a number from 1 (constant delay) to 100, got %s", g);
+}
+
+static int f_backoff_max (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->backoff_max_ms);
+}
+
+static int f_restart_backoff (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"factor", f_backoff_factor},
+	        {"max", f_backoff_max},
+	};
+	if (want_type (c, path, v, json_type_object, "an object {\"factor\", \"max\"}") < 0)
+		return -1;
+	return WALK (c, path, v, fields, p);
+}
+
+static int f_limit_burst (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_uint (c, path, v, 1, POLICY_MAX_BURST, &p->start_limit_burst);
+}
+
+static int f_limit_interval (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->start_limit_interval_ms);
+}
+
+static int f_restart_limit (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"burst", f_limit_burst},
+	        {"interval", f_limit_interval},
+	};
+	if (want_type (c, path, v, json_type_object, "an object {\"burst\", \"interval\"}") < 0)
+		return -1;
+	return WALK (c, path, v, fields, p);
+}
+
+static int f_restart (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"policy", restart_policy},
+	        {"delay", f_restart_delay},
+	        {"backoff", f_restart_backoff},
+	        {"limit", f_restart_limit},
+	};
+	cleanup_free char *g = NULL;
+
+	/* "restart": "always" is shorthand for {"policy": "always"}. */
+	if (json_object_is_type (v, json_type_string))
+		return restart_policy (c, path, v, p);
+	if (!json_object_is_type (v, json_type_object)) {
+		g = got (v);
+		return fail (c, path,
+		             "expected \"no\", \"on-failure\", \"always\" or an object, got %s", g);
+	}
+	return WALK (c, path, v, fields, p);
+}
+
+static int f_readiness (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const char *const names[] = {"started", "exited", "notify"};
+	int k, ret = get_enum (c, path, v, names, 3, "\"started\", \"exited\", \"notify\"", &k);
+	if (ret == 0)
+		p->ready = (enum policy_ready)k;
+	return ret;
+}
+
+static int f_start_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->start_timeout_ms);
+}
+
+static int f_stop_signal (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	cleanup_free char *g = NULL;
+	int s = -1;
+
+	if (json_object_is_type (v, json_type_string))
+		s = policy_parse_signal (json_object_get_string (v));
+	else if (json_object_is_type (v, json_type_int) && json_object_get_int64 (v) > 0 &&
+	         json_object_get_int64 (v) < NSIG)
+		s = (int)json_object_get_int64 (v);
+	if (s > 0) {
+		p->stop_signal = s;
+		return 0;
+	}
+	g = got (v);
+	return fail (c, path, "expected a signal like \"SIGTERM\" or its number, got %s", g);
+}
+
+static int f_stop_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->stop_timeout_ms);
+}
+
+static int f_stop (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"signal", f_stop_signal},
+	        {"timeout", f_stop_timeout},
+	};
+	if (want_type (c, path, v, json_type_object, "an object {\"signal\", \"timeout\"}") < 0)
+		return -1;
+	return WALK (c, path, v, fields, p);
+}
+
+static int f_essential (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_bool (c, path, v, &p->essential);
+}
+
+static int f_log_console (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_bool (c, path, v, &p->log_console);
+}
+
+static int f_log_file (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	const char *s;
+
+	if (json_object_is_type (v, json_type_null)) {
+		free (p->log_file);
+		p->log_file = NULL;
+		return 0;
+	}
+	if (want_type (c, path, v, json_type_string, "an absolute path or null") < 0)
+		return -1;
+	s = json_object_get_string (v);
+	if (s[0] != '/' || strlen (s) > 1024)
+		return fail (c, path, "expected an absolute path, got \"%s\"", s);
+	free (p->log_file);
+	p->log_file = xstrdup (s);
+	return 0;
+}
+
+static int f_rotate_size (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_size (c, path, v, 4096, 1ULL << 40, &p->log_rotate_size);
+}
+
+static int f_rotate_count (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_uint (c, path, v, 1, POLICY_MAX_LOG_FILES, &p->log_rotate_count);
+}
+
+static int f_log_rotate (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"size", f_rotate_size},
+	        {"count", f_rotate_count},
+	};
+	if (want_type (c, path, v, json_type_object, "an object {\"size\", \"count\"}") < 0)
+		return -1;
+	return WALK (c, path, v, fields, p);
+}
+
+static int f_log_ring (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_size (c, path, v, POLICY_MIN_RING, POLICY_MAX_RING, &p->log_ring_size);
+}
+
+static int f_logs (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"console", f_log_console},
+	        {"file", f_log_file},
+	        {"rotate", f_log_rotate},
+	        {"ring", f_log_ring},
+	};
+	if (want_type (c, path, v, json_type_object,
+	               "an object {\"console\", \"file\", \"rotate\", \"ring\"}") < 0)
+		return -1;
+	return WALK (c, path, v, fields, p);
+}
+
+static int f_description (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	if (want_type (c, path, v, json_type_string, "a string") < 0)
+		return -1;
+	if (strlen (json_object_get_string (v)) > 256)
+		return fail (c, path, "longer than 256 characters");
+	free (p->description);
+	p->description = xstrdup (json_object_get_string (v));
+	return 0;
+}
+
+static const struct field top_fields[] = {
+        {"description", f_description},
+        {"kind", f_kind},
+        {"requires", f_requires},
+        {"after", f_after},
+        {"wants", f_wants},
+        {"restart", f_restart},
+        {"readiness", f_readiness},
+        {"start_timeout", f_start_timeout},
+        {"stop", f_stop},
+        {"essential", f_essential},
+        {"logs", f_logs},
+};
+
+/* Rules that involve more than one field. */
+static int cross_check (struct ctx *c, json_object *root, struct policy *p)
+{
+	json_object *tmp;
+
+	if (!json_object_object_get_ex (root, "readiness", &tmp))
+		p->ready = p->kind == KIND_ONESHOT ? READY_EXITED : READY_STARTED;
+	if (p->kind == KIND_ONESHOT && p->ready != READY_EXITED)
+		return fail (c, "readiness",
+		             "a oneshot is ready when it exits 0; \"%s\" is only for services",
+		             policy_ready_name (p->ready));
+	if (p->kind == KIND_SERVICE && p->ready == READY_EXITED)
+		return fail (c, "readiness",
+		             "\"exited\" is only for oneshots (set \"kind\": \"oneshot\")");
+	if (p->kind == KIND_ONESHOT && p->restart == RESTART_ALWAYS)
+		return fail (c, "restart.policy",
+		             "\"always\" would rerun a oneshot forever; use \"on-failure\"");
+	if (p->backoff_max_ms < p->restart_delay_ms)
+		return fail (c, "restart.backoff.max",
+		             "%llums is shorter than restart.delay (%llums)",
+		             (unsigned long long)p->backoff_max_ms,
+		             (unsigned long long)p->restart_delay_ms);
+	if (p->start_limit_interval_ms == 0)
+		return fail (c, "restart.limit.interval", "must be longer than 0");
+	if (p->stop_timeout_ms == 0)
+		return fail (c, "stop.timeout",
+		             "must be longer than 0 (SIGKILL follows the stop signal after it)");
+	return 0;
+}
+
+static void line_col (const char *json, size_t off, unsigned *line, unsigned *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && json[i]; i++) {
+		if (json[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+int policy_parse (const char *file, const char *json, size_t len, struct policy *p,
+                  struct keel_error **err)
+{
+	struct ctx c = {.file = file, .err = err};
+	json_tokener *tok;
+	json_object *root;
+	enum json_tokener_error jerr;
+	size_t off;
+	int ret;
+
+	policy_defaults (p);
+	if (len > POLICY_MAX_FILE_SIZE)
+		return keel_error (err, 0, "%s: larger than %d bytes", file, POLICY_MAX_FILE_SIZE);
+	tok = json_tokener_new ();
+	if (tok == NULL)
+		return keel_error (err, ENOMEM, "%s", file);
+	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex (tok, json, (int)len);
+	jerr = json_tokener_get_error (tok);
+	off = json_tokener_get_parse_end (tok);
+	json_tokener_free (tok);
+	if (jerr == json_tokener_continue || (root == NULL && jerr == json_tokener_success)) {
+		json_object_put (root);
+		return keel_error (err, 0, "%s: invalid JSON: unexpected end of file", file);
+	}
+	if (root == NULL || jerr != json_tokener_success) {
+		unsigned line, col;
+		json_object_put (root);
+		line_col (json, off, &line, &col);
+		return keel_error (err, 0, "%s: invalid JSON at line %u, column %u: %s", file, line,
+		                   col, json_tokener_error_desc (jerr));
+	}
+	while (off < len && isspace ((unsigned char)json[off]))
+		off++;
+	if (off < len) {
+		unsigned line, col;
+		json_object_put (root);
+		line_col (json, off, &line, &col);
+		return keel_error (
+		        err, 0,
+		        "%s: invalid JSON at line %u, column %u: trailing data after the object",
+		        file, line, col);
+	}
+	if (!json_object_is_type (root, json_type_object)) {
+		cleanup_free char *g = got (root);
+		json_object_put (root);
+		return keel_error (err, 0, "%s: expected a JSON object at the top, got %s", file,
+		                   g);
+	}
+	ret = WALK (&c, NULL, root, top_fields, p);
+	if (ret == 0)
+		ret = cross_check (&c, root, p);
+	json_object_put (root);
+	if (ret < 0)
+		policy_free (p);
+	return ret;
+}
+
+int policy_load (const char *file, struct policy *p, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = read_file (file, POLICY_MAX_FILE_SIZE, &buf, &len, err);
+	if (ret < 0 && (*err)->status == ENOENT) {
+		keel_error_release (err);
+		policy_defaults (p);
+		return 0;
+	}
+	if (ret < 0) {
+		if ((*err)->status == EFBIG)
+			return keel_error (err, 0, "%s: larger than %d bytes", file,
+			                   POLICY_MAX_FILE_SIZE);
+		return ret;
+	}
+	return policy_parse (file, buf, len, p, err);
+}

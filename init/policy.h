@@ -1,0 +1,88 @@
+/* The supervision policy of one containers.d entry: containers.d/NAME/keel.json
+ * beside the bundle's config.json (docs/containers.d.md is the reference).
+ *
+ * policy_parse() validates every field and reports the first problem as one
+ * line naming the file and the JSON path:
+ *   containers.d/web/keel.json: restart.delay: expected a duration like
+ *   "500ms" or a number of seconds, got "abc"
+ * Durations are kept in milliseconds, sizes in bytes.
+ */
+#ifndef KEEL_INIT_POLICY_H
+#define KEEL_INIT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+enum policy_kind { KIND_SERVICE, KIND_ONESHOT };
+enum policy_restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum policy_ready { READY_STARTED, READY_EXITED, READY_NOTIFY };
+
+struct policy_names {
+	char **v;
+	size_t n;
+};
+
+struct policy {
+	char *description; /* free text, shown by `keelctl status` */
+	enum policy_kind kind;
+	struct policy_names requires; /* hard: its failure blocks or stops us */
+	struct policy_names after;    /* ordering only */
+	struct policy_names wants;    /* soft: ordering, failure ignored */
+
+	enum policy_restart restart;
+	uint64_t restart_delay_ms;
+	double backoff_factor; /* >= 1; 1 = constant delay */
+	uint64_t backoff_max_ms;
+	unsigned start_limit_burst; /* starts allowed within the interval */
+	uint64_t start_limit_interval_ms;
+
+	enum policy_ready ready;
+	uint64_t start_timeout_ms; /* 0 = wait forever */
+	int stop_signal;
+	uint64_t stop_timeout_ms;
+	bool essential; /* its failure is fatal to the boot: power off */
+
+	bool log_console;
+	char *log_file; /* NULL: no file */
+	uint64_t log_rotate_size;
+	unsigned log_rotate_count;
+	uint64_t log_ring_size;
+};
+
+/* Limits that keep PID 1's memory bounded whatever the JSON says. */
+#define POLICY_MAX_FILE_SIZE (64 * 1024)
+#define POLICY_MAX_DEPS      64
+#define POLICY_MAX_BURST     1000
+#define POLICY_MAX_RING      (16ULL * 1024 * 1024)
+#define POLICY_MIN_RING      1024ULL
+#define POLICY_MAX_LOG_FILES 100
+
+/* Fill p with the documented defaults (a service, no restart, ...). */
+void policy_defaults (struct policy *p);
+
+/* Parse the JSON text of a keel.json.  `file` names it in messages. On
+ * failure *err holds "FILE: PATH: problem" and p is left freed. */
+int policy_parse (const char *file, const char *json, size_t len, struct policy *p,
+                  struct keel_error **err);
+
+/* Read FILE and parse it; a missing file yields the defaults. */
+int policy_load (const char *file, struct policy *p, struct keel_error **err);
+
+void policy_free (struct policy *p);
+
+/* A containers.d entry name / dependency name: [A-Za-z0-9_+.-]+, not "." or "..". */
+bool policy_valid_name (const char *s);
+
+/* Helpers also used by the control socket and command line. */
+int policy_parse_duration (const char *s, uint64_t *ms);
+int policy_parse_size (const char *s, uint64_t *bytes);
+int policy_parse_signal (const char *s);
+const char *policy_signal_name (int signo);
+const char *policy_kind_name (enum policy_kind k);
+const char *policy_restart_name (enum policy_restart r);
+const char *policy_ready_name (enum policy_ready r);
+
+#endif

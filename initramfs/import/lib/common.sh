@@ -1,0 +1,44 @@
+# keel-import: shared helpers (sourced).  POSIX sh plus `local`, which
+# dash, bash and busybox ash all have.
+# shellcheck disable=SC3043
+
+die() {
+	printf 'keel-import: error: %s\n' "$*" >&2
+	exit 1
+}
+
+warn() {
+	printf 'keel-import: warning: %s\n' "$*" >&2
+}
+
+note() {
+	[ "${quiet:-0}" = 1 ] || printf 'keel-import: %s\n' "$*" >&2
+}
+
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 || die "\`$1\` is required ($2); on Debian: apt-get install $3"
+}
+
+# jqx ARGS...: jq whose own error() calls become keel-import errors, with
+# jq's "jq: error (at FILE:N):" prefix removed so the message reads as ours.
+jqx() {
+	if ! jq "$@" 2>"$work/jq.err"; then
+		msg=$(sed -e 's/^jq: error (at [^)]*): //' -e 's/^jq: error: //' "$work/jq.err")
+		die "${msg:-jq failed on $*}"
+	fi
+}
+
+# link_or_copy SRC DST: hard link when on the same filesystem (blobs are
+# only ever read), else copy.
+link_or_copy() {
+	ln "$1" "$2" 2>/dev/null || cp "$1" "$2" || die "cannot copy \`$1\` to \`$2\`"
+}
+
+# valid_name NAME: a containers.d entry name (also the container id).
+valid_name() {
+	case $1 in
+	'' | .* | -*) return 1 ;;
+	*[!A-Za-z0-9_+.-]*) return 1 ;;
+	esac
+	[ ${#1} -le 64 ]
+}

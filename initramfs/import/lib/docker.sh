@@ -1,0 +1,104 @@
+# keel-import: docker-archive tarballs (`docker save`).  Two generations
+# exist: the classic one (manifest.json naming a config HEX.json and layer
+# tars ID/layer.tar, with digests only inside the config's rootfs.diff_ids)
+# and Docker 25+'s, which is an OCI image layout plus the same manifest.json.
+# The archive is unpacked into $work/archive and verified here; the classic
+# kind is then converted to an OCI layout with skopeo.  Sourced.
+# shellcheck disable=SC3043 # local: see common.sh
+
+# docker_pick ARCHIVE_DIR REF: index (0-based) of the chosen image in
+# manifest.json: the one whose RepoTags has REF, else the only one.
+docker_pick() {
+	jqx -r --arg ref "$2" '
+		if type != "array" or length == 0 then error("manifest.json of the archive lists no images") else . end
+		| if $ref != "" then
+			([to_entries[] | select((.value.RepoTags // []) | index($ref)) | .key]
+			 | if length == 0 then error("the archive has no image tagged `\($ref)`") else .[0] end)
+		  elif length == 1 then 0
+		  else error("the archive holds \(length) images: choose one with --ref (tags: \([.[].RepoTags // [] | .[]] | join(", ")))")
+		  end' "$1/manifest.json"
+}
+
+# docker_verify ARCHIVE_DIR INDEX: the config file and each layer against
+# what the archive records (file names that are digests, and diff_ids).
+docker_verify() {
+	a=$1
+	cfg=$(jq -r --argjson i "$2" '.[$i].Config' "$a/manifest.json")
+	safe_member "$cfg"
+	[ -f "$a/$cfg" ] || die "docker archive: config \`$cfg\` named by manifest.json is missing"
+	file_named_digest "$a/$cfg" "$cfg" "config"
+	jq -e '(.rootfs.diff_ids | type) == "array"' "$a/$cfg" >/dev/null 2>&1 ||
+		die "docker archive: config \`$cfg\` has no rootfs.diff_ids array"
+	jq -r --argjson i "$2" '.[$i].Layers[]' "$a/manifest.json" >"$work/dlayers"
+	n=$(wc -l <"$work/dlayers")
+	nd=$(jq '.rootfs.diff_ids | length' "$a/$cfg")
+	[ "$n" = "$nd" ] || die "docker archive: manifest.json lists $n layers but config \`$cfg\` has $nd rootfs.diff_ids"
+	i=0
+	while read -r l; do
+		i=$((i + 1))
+		safe_member "$l"
+		[ -f "$a/$l" ] || die "docker archive: layer $i/$n \`$l\` is missing"
+		file_named_digest "$a/$l" "$l" "layer $i/$n"
+		want=$(jq -r --argjson i $((i - 1)) '.rootfs.diff_ids[$i]' "$a/$cfg")
+		got=$(uncompressed_digest "$a/$l" "") || die "docker archive: layer $i/$n \`$l\` cannot be decompressed"
+		[ "$got" = "$want" ] ||
+			die "docker archive: layer $i/$n \`$l\` is corrupt: its content hashes to $got, config rootfs.diff_ids[$((i - 1))] says $want"
+	done <"$work/dlayers"
+	# Docker's image id: skopeo rewrites the config as an OCI one, whose digest differs.
+	docker_image_id=sha256:$(sha256sum <"$a/$cfg" | cut -d' ' -f1)
+}
+
+# A member name from manifest.json must stay inside the archive.
+safe_member() {
+	case /$1/ in
+	*/../* | //*) die "docker archive: refusing member name \`$1\`" ;;
+	esac
+}
+
+# file_named_digest FILE NAME ROLE: when NAME is itself a digest (HEX.json,
+# HEX/layer.tar is not, blobs/sha256/HEX is), the content must match it.
+file_named_digest() {
+	local base hex sum
+	base=${2##*/}
+	hex=${base%.json}
+	case $2 in
+	blobs/sha256/*) ;;
+	*.json) ;;
+	*) return 0 ;;
+	esac
+	case $hex in *[!0-9a-f]*) return 0 ;; esac
+	[ ${#hex} = 64 ] || return 0
+	sum=$(sha256sum <"$1" | cut -d' ' -f1)
+	[ "$sum" = "$hex" ] || die "docker archive: $3 \`$2\` is corrupt: its content hashes to sha256:$sum"
+}
+
+# docker_import FILE REF: sets `layout` and `ref` to an OCI layout holding
+# the verified image.
+docker_import() {
+	[ -f "$1" ] || die "docker archive \`$1\` is not a file"
+	mkdir "$work/archive" || die "cannot create $work/archive"
+	tar -xf "$1" -C "$work/archive" --no-same-owner 2>"$work/tar.err" ||
+		die "docker archive \`$1\` cannot be read: $(head -n1 "$work/tar.err")"
+	[ -f "$work/archive/manifest.json" ] || die "\`$1\` is not a docker archive: no manifest.json"
+	idx=$(docker_pick "$work/archive" "$2") || exit 1
+	if [ -f "$work/archive/oci-layout" ] && [ -f "$work/archive/index.json" ]; then
+		# Docker 25+: the archive is an OCI layout; its manifest.json names the blobs.
+		layout=$work/archive
+		mref=$(jq -r --argjson i "$idx" '.[$i].RepoTags[0] // empty' "$layout/manifest.json")
+		ref=
+		if [ -n "$mref" ] && jq -e --arg r "$mref" \
+			'[.manifests[] | select(.annotations["io.containerd.image.name"] == $r or .annotations["org.opencontainers.image.ref.name"] == $r)] | length > 0' \
+			"$layout/index.json" >/dev/null 2>&1; then
+			# Name the entry in a private index so oci_resolve can select it.
+			jq --arg r "$mref" '.manifests |= map(select(.annotations["io.containerd.image.name"] == $r or .annotations["org.opencontainers.image.ref.name"] == $r) | .annotations["org.opencontainers.image.ref.name"] = "keel")' \
+				"$layout/index.json" >"$work/index.json" && mv "$work/index.json" "$layout/index.json"
+			ref=keel
+		fi
+		return 0
+	fi
+	docker_verify "$work/archive" "$idx"
+	need_tool skopeo "to convert docker archives" skopeo
+	skopeo copy -q "docker-archive:$1:@$idx" "oci:$work/converted:keel" >"$work/skopeo.err" 2>&1 ||
+		die "skopeo cannot convert \`$1\`: $(tail -n1 "$work/skopeo.err")"
+	layout=$work/converted ref=keel
+}

@@ -1,0 +1,949 @@
+/* The lifecycle (runtime.md): create, start, state, kill, delete.
+ *
+ * create makes the container process with a single clone3(): every new
+ * namespace in one call and, with CLONE_INTO_CGROUP, born in its cgroup.
+ * The process then sets itself up (init.c-like sequence in child_setup())
+ * and reports over the sync socket; any failure there travels back with its
+ * message so create fails precisely and removes everything it made.  The
+ * process ends up blocked opening ROOT/ID/exec.fifo for writing; start
+ * opens it for reading, which lets it go on to execve.
+ */
+#include "runtime/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/caps.h"
+#include "runtime/cgroup.h"
+#include "runtime/devices.h"
+#include "runtime/exec.h"
+#include "runtime/hooks.h"
+#include "runtime/mounts.h"
+#include "runtime/namespaces.h"
+#include "runtime/process-attrs.h"
+#include "runtime/rootfs.h"
+#include "runtime/seccomp.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "runtime/terminal.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* struct clone_args of <linux/sched.h>, spelled out: that header clashes
+ * with <sched.h> on some libcs. */
+struct keel_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+
+static const char *state_root (const struct keel_runtime *rt)
+{
+	return rt && rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
+}
+
+/* Everything create works with; the child gets a copy at clone time. */
+struct create_ctx {
+	const struct keel_runtime *rt;
+	const char *id;
+	const struct spec *spec;
+	const struct keel_create_opts *opts;
+	const char *rootfs;
+	int dirfd;            /* the locked state directory */
+	int fifo_dirfd;       /* the same directory, unlocked, for the child */
+	char *cgroup_path;    /* NULL without cgroups */
+	int cgroup_fd;        /* for CLONE_INTO_CGROUP, or -1 */
+	struct ns_plan ns;
+	int sync[2];
+	pid_t pid;            /* the container process, in our pid namespace */
+	int *idmap_fds;       /* user namespaces of idmapped mounts, or NULL */
+	bool setgroups_denied;
+};
+
+/* The state JSON hooks read on stdin. */
+static char *hook_state (const struct create_ctx *c, enum keel_status status, pid_t pid)
+{
+	struct keel_state st = {
+		.id = (char *) c->id,
+		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
+		.oci_version = c->spec->oci_version,
+		.status = status,
+		.pid = pid,
+		.annotations = c->spec->annotations,
+	};
+	return keel_state_json (&st);
+}
+
+/* ---- the container process ------------------------------------------------ */
+
+static int run_child_hooks (const struct create_ctx *c, enum spec_hook_kind kind, pid_t pid,
+			    enum keel_status status, struct keel_error **err)
+{
+	cleanup_free char *json = NULL;
+
+	if (c->spec->hooks.n[kind] == 0)
+		return 0;
+	json = hook_state (c, status, pid);
+	return hooks_run (kind, c->spec->hooks.h[kind], c->spec->hooks.n[kind], json, err);
+}
+
+/* Move fd above the range of fds passed to the process, so a preserved fd
+ * number is never one of ours. */
+static int move_above (int *fd, int min, struct keel_error **err)
+{
+	int nfd;
+
+	if (*fd < 0 || *fd >= min)
+		return 0;
+	nfd = fcntl (*fd, F_DUPFD_CLOEXEC, min);
+	if (nfd < 0)
+		return keel_error (err, errno, "dup");
+	close (*fd);
+	*fd = nfd;
+	return 0;
+}
+
+static int setup_stdio (const struct keel_create_opts *o, struct keel_error **err)
+{
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] >= 0 && o->stdio[i] != i && dup2 (o->stdio[i], i) < 0)
+			return keel_error (err, errno, "stdio: dup2 %d", i);
+	return 0;
+}
+
+static int set_names (const struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	bool uts = c->ns.new_uts || c->ns.join_fd[NS_UTS] >= 0;
+
+	if ((s->hostname && *s->hostname) || (s->domainname && *s->domainname)) {
+		if (!uts)
+			return keel_error (err, 0,
+					   "hostname: setting it needs a UTS namespace "
+					   "(linux.namespaces has no \"uts\")");
+	}
+	if (s->hostname && *s->hostname && sethostname (s->hostname, strlen (s->hostname)) < 0)
+		return keel_error (err, errno, "sethostname `%s`", s->hostname);
+	if (s->domainname && *s->domainname &&
+	    setdomainname (s->domainname, strlen (s->domainname)) < 0)
+		return keel_error (err, errno, "setdomainname `%s`", s->domainname);
+	return 0;
+}
+
+/* Mounts and the root: everything up to and including pivot_root, with
+ * the createRuntime (in the parent) and createContainer hooks between. */
+static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	struct mount_ctx mc = {
+		.rootfs = c->rootfs,
+		.bundle = s->bundle ? s->bundle : c->opts->bundle,
+		.cgroup_path = c->cgroup_path,
+		.in_userns = c->ns.new_user || c->ns.join_fd[NS_USER] >= 0,
+		.idmap_fds = c->idmap_fds,
+	};
+	struct sync_msg m;
+	int ret;
+
+	ret = rootfs_prepare (s, c->rootfs, err);
+	if (ret < 0)
+		return ret;
+	mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mc.rootfd < 0)
+		return keel_error (err, errno, "open rootfs `%s`", c->rootfs);
+	ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc, err);
+	close (mc.rootfd);
+	if (ret < 0)
+		return ret;
+	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
+		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
+		if (ret == 0)
+			ret = sync_expect (c->sync[1], SYNC_HOOKS_DONE, &m, err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = run_child_hooks (c, HOOK_CREATE_CONTAINER, pid, KEEL_CREATING, err);
+	if (ret < 0)
+		return ret;
+	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
+}
+
+/* process.terminal: a pty from the container's devpts, its slave as
+ * /dev/console and the process's stdio, its master to the parent. */
+static int setup_terminal (struct create_ctx *c, struct keel_error **err)
+{
+	cleanup_close int master = -1, slave = -1;
+	cleanup_free char *slave_path = NULL;
+	int ret;
+
+	ret = terminal_open_pty (&c->spec->process, &master, &slave, err);
+	if (ret == 0)
+		ret = terminal_slave_path (master, &slave_path, err);
+	if (ret == 0)
+		ret = devices_bind_console ("/", slave_path, err);
+	if (ret == 0)
+		ret = sync_send (c->sync[1], SYNC_CONSOLE, 0, master, NULL, err);
+	if (ret == 0)
+		ret = terminal_setup_slave (slave, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.terminal");
+	return 0;
+}
+
+/* Load linux.seccomp; a filter with SCMP_ACT_NOTIFY hands its listener fd
+ * to the parent, which passes it on to linux.seccomp.listenerPath. */
+static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err)
+{
+	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
+	cleanup_close int fd = -1;
+	int ret;
+
+	if (!sc->present)
+		return 0;
+	if (!seccomp_uses_notify (sc))
+		return seccomp_apply (sc, nnp, err);
+	ret = seccomp_apply_notify (sc, nnp, &fd, err);
+	if (ret == 0 && fd >= 0)
+		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
+	return ret;
+}
+
+/* The process's own attributes, in runc's order: what needs privileges
+ * first, then the user switch, then capabilities. */
+static int setup_process (struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec_process *p = &c->spec->process;
+	int ret;
+
+	if ((ret = process_apply_rlimits (p, err)) < 0 ||
+	    (ret = process_apply_scheduler (p, err)) < 0 ||
+	    (ret = process_apply_io_priority (p, err)) < 0 ||
+	    (ret = personality_apply (&c->spec->linux_.personality, err)) < 0)
+		return ret;
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+	 * capability step below may drop. */
+	if (!p->no_new_privileges) {
+		ret = load_seccomp (c, false, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
+	ret = user_apply (&p->user, c->setgroups_denied, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.user");
+	if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
+	ret = caps_apply (&p->caps, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.capabilities");
+	if (p->cwd && chdir (p->cwd) < 0)
+		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
+	if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+/* Wait for start: opening the fifo for writing blocks until start opens
+ * it for reading. */
+static int wait_for_start (int dirfd, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+
+	do
+		fd = openat (dirfd, EXEC_FIFO, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return keel_error (err, errno, "open exec fifo");
+	return write_all (fd, "0", 1, err);
+}
+
+static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int pass = c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0;
+	struct sync_msg m;
+	pid_t host_pid;
+	int ret;
+
+	/* The flock belongs to the parent's open file: start must be able to
+	 * take it while we wait on the fifo. */
+	close (c->dirfd);
+	c->dirfd = -1;
+	if ((ret = move_above (&c->sync[1], 3 + pass, err)) < 0 ||
+	    (ret = move_above (&c->fifo_dirfd, 3 + pass, err)) < 0)
+		return ret;
+	if (c->cgroup_fd >= 0)
+		close (c->cgroup_fd);
+	/* The parent has written our id maps and placed us in the cgroup. */
+	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
+	if (ret < 0)
+		return ret;
+	host_pid = m.status;
+	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.execCPUAffinity.initial");
+	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+		return keel_error (err, errno,
+				   "user namespace: become root (is uid 0 in linux.uidMappings?)");
+	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_join_paths (&c->ns, err)) < 0 ||
+	    (ret = ns_unshare_late (&c->ns, s, err)) < 0)
+		return ret;
+	ns_plan_close (&c->ns);
+	if ((ret = set_names (c, err)) < 0 || (ret = setup_rootfs (c, host_pid, err)) < 0)
+		return ret;
+	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
+		return ret;
+	if ((ret = rootfs_finish (s, err)) < 0)
+		return ret;
+	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
+		return ret;
+	if ((ret = setup_process (c, err)) < 0)
+		return ret;
+	/* Resolve now so a missing executable fails create, not start. */
+	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
+		return keel_error_wrap (err, "process.args[0]");
+	*envp = exec_build_env (s->process.env.v, c->opts->extra_env);
+	if ((ret = exec_pass_fds (pass, err)) < 0)
+		return ret;
+	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_final, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.execCPUAffinity.final");
+	/* From here on the parent may exit (`keel-runtime create` does). */
+	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");
+	/* As late as create allows: the filter also covers the exec fifo
+	 * and the startContainer hooks, as with runc. */
+	if (s->process.no_new_privileges && (ret = load_seccomp (c, true, err)) < 0)
+		return ret;
+	ret = sync_send (c->sync[1], SYNC_CREATED, 0, -1, NULL, err);
+	if (ret < 0)
+		return ret;
+	close (c->sync[1]);
+	c->sync[1] = -1;
+	ret = wait_for_start (c->fifo_dirfd, err);
+	if (ret < 0)
+		return ret;
+	close (c->fifo_dirfd);
+	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
+}
+
+/* The caller may be PID 1 with every signal blocked for its signalfd and
+ * SIGPIPE ignored: the container starts from a clean slate (execve resets
+ * handled signals itself, but not blocked or ignored ones). */
+static void reset_signals (void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+		if (sigaction (sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			sigaction (sig, &dfl, NULL);
+	}
+	sigemptyset (&none);
+	sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
+{
+	struct keel_error *err = NULL;
+	char *exe = NULL, **envp = NULL;
+
+	close (c->sync[0]);
+	reset_signals ();
+	/* Die with `create` while it still waits for us. */
+	if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit (1);
+	if (child_setup (c, &exe, &envp, &err) < 0) {
+		if (c->sync[1] >= 0) {
+			sync_send_error (c->sync[1], err);
+		} else {
+			/* After start nobody listens on the socket any more. */
+			char *msg = keel_error_string (err);
+			dprintf (2, "keel: container `%s`: %s\n", c->id, msg ? msg : err->msg);
+		}
+		_exit (1);
+	}
+	execve (exe, c->spec->process.args.v, envp);
+	dprintf (2, "keel: container `%s`: exec `%s`: %s\n", c->id, exe, strerror (errno));
+	_exit (127);
+}
+
+/* ---- create, in the runtime process ---------------------------------------- */
+
+static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
+{
+	struct keel_clone_args a = {
+		.flags = c->ns.clone_flags,
+		.exit_signal = SIGCHLD,
+	};
+	long r;
+
+	*into_cgroup = false;
+	if (c->cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t) c->cgroup_fd;
+		r = syscall (SYS_clone3, &a, sizeof a);
+		if (r >= 0) {
+			*into_cgroup = true;
+			return (pid_t) r;
+		}
+		/* Older kernels, or a cgroup that cannot take processes
+		 * directly: place the child by hand instead. */
+		if (errno != EINVAL && errno != EOPNOTSUPP && errno != E2BIG && errno != EBUSY &&
+		    errno != ENOSYS)
+			return -1;
+		a.flags &= ~CLONE_INTO_CGROUP;
+		a.cgroup = 0;
+	}
+	r = syscall (SYS_clone3, &a, sizeof a);
+	if (r < 0 && errno == ENOSYS)
+		r = syscall (SYS_clone, (unsigned long) (c->ns.clone_flags | SIGCHLD), NULL, NULL,
+			     NULL, 0);
+	return (pid_t) r;
+}
+
+static uid_t host_root (const struct spec_idmapping *m, size_t n, uid_t dflt)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0)
+			return m[i].host_id;
+	return dflt;
+}
+
+static int make_fifo (struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec_linux *l = &c->spec->linux_;
+
+	if (mkfifoat (c->dirfd, EXEC_FIFO, 0622) < 0)
+		return keel_error (err, errno, "mkfifo `" EXEC_FIFO "`");
+	/* Opened by the container process after its user switch. */
+	if (fchmodat (c->dirfd, EXEC_FIFO, 0622, 0) < 0)
+		return keel_error (err, errno, "chmod `" EXEC_FIFO "`");
+	if (c->ns.new_user &&
+	    fchownat (c->dirfd, EXEC_FIFO, host_root (l->uid_mappings, l->n_uid_mappings, 0),
+		      host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
+		return keel_error (err, errno, "chown `" EXEC_FIFO "`");
+	return 0;
+}
+
+static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
+{
+	cleanup_free char *tmp = xasprintf ("%s.tmp", path);
+	char buf[32];
+	int n = snprintf (buf, sizeof buf, "%d", pid), ret;
+
+	ret = write_file_at (AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t) n, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "--pid-file");
+	if (rename (tmp, path) < 0) {
+		int e = errno;
+		unlink (tmp);
+		return keel_error (err, e, "--pid-file: rename to `%s`", path);
+	}
+	return 0;
+}
+
+static char *owner_name (void)
+{
+	struct passwd *pw = getpwuid (geteuid ());
+	return xstrdup (pw ? pw->pw_name : "");
+}
+
+static int save_state (struct create_ctx *c, struct keel_error **err)
+{
+	cleanup_free char *created = state_timestamp ();
+	cleanup_free char *owner = owner_name ();
+	struct keel_state st = {
+		.id = (char *) c->id,
+		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
+		.oci_version = c->spec->oci_version,
+		.status = KEEL_CREATED,
+		.pid = c->pid,
+		.created = created,
+		.owner = owner,
+		.cgroup_path = c->cgroup_path,
+		.annotations = c->spec->annotations,
+	};
+	struct state_extra x = { .rootfs = (char *) c->rootfs };
+	int ret;
+
+	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
+	if (ret < 0)
+		return ret;
+	/* Borrowed: state_write only reads them. */
+	x.poststop = c->spec->hooks.h[HOOK_POSTSTOP];
+	x.n_poststop = c->spec->hooks.n[HOOK_POSTSTOP];
+	x.poststart = c->spec->hooks.h[HOOK_POSTSTART];
+	x.n_poststart = c->spec->hooks.n[HOOK_POSTSTART];
+	return state_write (c->dirfd, &st, &x, err);
+}
+
+/* After the clone: finish the child's environment from outside, then
+ * serve its requests until it reports that it is held before execve. */
+static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_error **err)
+{
+	const struct spec_process *p = &c->spec->process;
+	struct sync_msg m;
+	int ret;
+
+	if (c->cgroup_path && !into_cgroup) {
+		ret = cgroup_enter (c->cgroup_path, c->pid, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (c->ns.new_user) {
+		ret = ns_write_id_maps (c->pid, c->spec, err);
+		if (ret < 0)
+			return ret;
+	}
+	/* Written from here: lowering it needs privileges in the initial user
+	 * namespace, which the child may no longer have. */
+	if (p->has_oom_score_adj) {
+		char path[64], buf[16];
+		int n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
+		snprintf (path, sizeof path, "/proc/%d/oom_score_adj", c->pid);
+		ret = write_file_at (AT_FDCWD, path, 0, 0, buf, (size_t) n, err);
+		if (ret < 0)
+			return keel_error_wrap (err, "process.oomScoreAdj");
+	}
+	ret = sync_send (c->sync[0], SYNC_GO, c->pid, -1, NULL, err);
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = sync_recv (c->sync[0], &m, err);
+		if (ret < 0)
+			return keel_error (err, ECONNRESET, "the container process exited during setup");
+		switch (m.type) {
+		case SYNC_ERROR:
+			return keel_error (err, m.status, "%s", m.text);
+		case SYNC_CREATED:
+			return 0;
+		case SYNC_HOOKS: {
+			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
+			const struct spec_hooks *h = &c->spec->hooks;
+			ret = hooks_run (HOOK_PRESTART, h->h[HOOK_PRESTART], h->n[HOOK_PRESTART],
+					 json, err);
+			if (ret == 0)
+				ret = hooks_run (HOOK_CREATE_RUNTIME, h->h[HOOK_CREATE_RUNTIME],
+						 h->n[HOOK_CREATE_RUNTIME], json, err);
+			if (ret < 0)
+				return ret;
+			ret = sync_send (c->sync[0], SYNC_HOOKS_DONE, 0, -1, NULL, err);
+			if (ret < 0)
+				return ret;
+			break;
+		}
+		case SYNC_SECCOMP: {
+			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
+			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
+						      err);
+			close (m.fd);
+			if (ret < 0)
+				return ret;
+			break;
+		}
+		case SYNC_CONSOLE:
+			if (c->opts->console_socket)
+				ret = terminal_send_master (c->opts->console_socket, m.fd, err);
+			else
+				ret = keel_error (err, 0,
+						  "process.terminal is set but no console socket was given");
+			close (m.fd);
+			if (ret < 0)
+				return ret;
+			break;
+		default:
+			if (m.fd >= 0)
+				close (m.fd);
+			return keel_error (err, EPROTO, "sync: unexpected message %d", m.type);
+		}
+	}
+}
+
+static int check_spec (const struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	struct stat st;
+
+	if (!s->has_process || s->process.args.n == 0)
+		return keel_error (err, 0, "process.args: the container has no process to run");
+	if (c->rootfs == NULL || stat (c->rootfs, &st) < 0)
+		return keel_error (err, c->rootfs ? errno : EINVAL, "root.path `%s`",
+				   c->rootfs ? c->rootfs : "");
+	if (!S_ISDIR (st.st_mode))
+		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
+	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0)
+		return keel_error (err, 0, "linux.namespaces: a mount namespace is required");
+	return 0;
+}
+
+static void undo_create (struct create_ctx *c)
+{
+	if (c->pid > 0) {
+		kill (c->pid, SIGKILL);
+		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c->cgroup_path) {
+		cleanup_error struct keel_error *e = NULL;
+		if (cgroup_destroy (c->cgroup_path, &e) < 0)
+			keel_log_error (&e);
+	}
+	if (c->dirfd >= 0)
+		state_dir_remove (state_root (c->rt), c->id, c->dirfd, NULL);
+}
+
+static int create_container (struct create_ctx *c, struct keel_error **err)
+{
+	cleanup_free char *dflt_cgroup = NULL;
+	struct ns_saved saved;
+	bool into_cgroup = false;
+	int ret;
+
+	ret = state_dir_create (state_root (c->rt), c->id, &c->dirfd, err);
+	if (ret < 0)
+		return ret;
+	if ((ret = ns_plan_make (c->spec, &c->ns, err)) < 0 || (ret = check_spec (c, err)) < 0)
+		return ret;
+	c->setgroups_denied = c->ns.new_user && geteuid () != 0;
+	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+		if (c->opts->default_cgroup_path == NULL)
+			dflt_cgroup = xasprintf ("keel/%s", c->id);
+		ret = cgroup_create (c->spec->linux_.cgroups_path,
+				     dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
+				     &c->spec->linux_.resources, &c->cgroup_path, err);
+		if (ret < 0)
+			return ret;
+		c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c->cgroup_fd < 0)
+			return keel_error (err, errno, "open cgroup `%s`", c->cgroup_path);
+	}
+	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
+		return ret;
+	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->fifo_dirfd < 0)
+		return keel_error (err, errno, "open state directory");
+	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
+		return ret;
+	ret = ns_parent_enter (&c->ns, &saved, err);
+	if (ret == 0) {
+		c->pid = do_clone (c, &into_cgroup);
+		if (c->pid == 0)
+			child_main (c);
+		if (c->pid < 0) {
+			ret = keel_error (err, errno, "clone the container process");
+			c->pid = 0;
+		}
+	}
+	if (ns_parent_restore (&saved, ret < 0 ? NULL : err) < 0 && ret == 0)
+		ret = -1;
+	if (ret < 0)
+		return ret;
+	close (c->sync[1]);
+	c->sync[1] = -1;
+	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
+		return ret;
+	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
+		return ret;
+	return 0;
+}
+
+int keel_container_create (const struct keel_runtime *rt, const char *id,
+			   const struct spec *spec, const struct keel_create_opts *opts,
+			   pid_t *pid, struct keel_error **err)
+{
+	struct create_ctx c = {
+		.rt = rt,
+		.id = id,
+		.spec = spec,
+		.opts = opts,
+		.rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
+		.dirfd = -1,
+		.fifo_dirfd = -1,
+		.cgroup_fd = -1,
+		.sync = { -1, -1 },
+	};
+	int ret;
+
+	for (int k = 0; k < NS_KIND_MAX; k++)
+		c.ns.join_fd[k] = -1;
+	ret = keel_container_check_id (id, err);
+	if (ret == 0)
+		ret = create_container (&c, err);
+	if (ret < 0)
+		undo_create (&c);
+	else if (pid)
+		*pid = c.pid;
+	ns_plan_close (&c.ns);
+	for (int i = 0; i < 2; i++)
+		if (c.sync[i] >= 0)
+			close (c.sync[i]);
+	if (c.cgroup_fd >= 0)
+		close (c.cgroup_fd);
+	if (c.dirfd >= 0)
+		close (c.dirfd);
+	if (c.fifo_dirfd >= 0)
+		close (c.fifo_dirfd);
+	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
+	free (c.cgroup_path);
+	return ret;
+}
+
+/* ---- start, state, kill, delete ------------------------------------------- */
+
+static int pidfd_open_checked (pid_t pid, unsigned long long starttime)
+{
+	unsigned long long t;
+	int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+
+	if (fd < 0)
+		return -1;
+	/* The pidfd pins the process: if its start time matches now, it is
+	 * ours and stays ours, whatever happens to the pid number. */
+	if (proc_starttime (pid, &t, NULL, NULL) < 0 || (starttime && t != starttime)) {
+		close (fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
+
+static int wait_pidfd (int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll (&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+struct loaded {
+	int dirfd;
+	struct keel_state st;
+	struct state_extra x;
+};
+
+static void loaded_free (struct loaded *l)
+{
+	if (l->dirfd >= 0)
+		close (l->dirfd);
+	keel_state_free (&l->st);
+	state_extra_free (&l->x);
+}
+
+#define cleanup_loaded __attribute__ ((cleanup (loaded_free)))
+
+static int load (const struct keel_runtime *rt, const char *id, bool lock, struct loaded *l,
+		 struct keel_error **err)
+{
+	int ret;
+
+	memset (l, 0, sizeof *l);
+	l->dirfd = -1;
+	ret = keel_container_check_id (id, err);
+	if (ret == 0)
+		ret = state_dir_open (state_root (rt), id, lock, &l->dirfd, err);
+	if (ret < 0)
+		return ret;
+	ret = state_read (l->dirfd, &l->st, &l->x, err);
+	if (ret < 0) {
+		if ((*err)->status != ENOENT)
+			return ret;
+		/* No state.json yet: create is still running (or crashed). */
+		keel_error_release (err);
+		l->st.id = xstrdup (id);
+		l->st.status = KEEL_CREATING;
+		return 0;
+	}
+	state_refresh (l->dirfd, &l->st, &l->x);
+	return 0;
+}
+
+int keel_container_start (const struct keel_runtime *rt, const char *id,
+			  struct keel_error **err)
+{
+	cleanup_close int fifo = -1, pidfd = -1;
+	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	char c;
+	int ret;
+
+	ret = load (rt, id, true, &l, err);
+	if (ret < 0)
+		return ret;
+	if (l.st.status != KEEL_CREATED) {
+		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
+				  keel_status_name (l.st.status));
+		return ret;
+	}
+	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
+	fifo = openat (l.dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0) {
+		ret = keel_error (err, errno, "open exec fifo");
+		return ret;
+	}
+	/* Opening for reading released the process's open for writing; it
+	 * writes one byte, unless it died. */
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fifo, .events = POLLIN },
+				       { .fd = pidfd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll (p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = keel_error (err, errno, "poll exec fifo");
+			return ret;
+		}
+		n = read (fifo, &c, 1);
+		if (n == 1)
+			break;
+		if ((n < 0 && errno != EAGAIN) || (p[1].revents & POLLIN) || (p[0].revents & POLLHUP)) {
+			ret = keel_error (err, 0, "container `%s`: its process exited before start",
+					  id);
+			return ret;
+		}
+	}
+	unlinkat (l.dirfd, EXEC_FIFO, 0);
+	if (l.x.n_poststart) {
+		cleanup_free char *json = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
+
+		l.st.status = KEEL_RUNNING;
+		json = keel_state_json (&l.st);
+		hooks_run_warn (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, what);
+	}
+	ret = 0;
+	return ret;
+}
+
+int keel_container_state (const struct keel_runtime *rt, const char *id, struct keel_state *st,
+			  struct keel_error **err)
+{
+	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	int ret = load (rt, id, false, &l, err);
+
+	if (ret == 0) {
+		*st = l.st;
+		memset (&l.st, 0, sizeof l.st);
+		if (st->status == KEEL_STOPPED)
+			st->pid = 0;
+	}
+	return ret;
+}
+
+static int signal_init (const struct loaded *l, int signo, struct keel_error **err)
+{
+	cleanup_close int pidfd = pidfd_open_checked (l->st.pid, l->x.starttime);
+
+	if (pidfd < 0) {
+		if (errno == ESRCH)
+			return keel_error (err, ESRCH, "container `%s` is not running", l->st.id);
+		/* No pidfd_open (before 5.3): plain kill after the check above. */
+		if (kill (l->st.pid, signo) < 0)
+			return keel_error (err, errno, "kill %d", l->st.pid);
+		return 0;
+	}
+	if (syscall (SYS_pidfd_send_signal, pidfd, signo, NULL, 0) < 0)
+		return keel_error (err, errno, "signal %d to the container process", signo);
+	return 0;
+}
+
+int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
+			 struct keel_error **err)
+{
+	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	int ret = load (rt, id, false, &l, err);
+
+	if (ret < 0)
+		return ret;
+	if (l.st.status == KEEL_STOPPED || l.st.status == KEEL_CREATING) {
+		ret = keel_error (err, ESRCH, "container `%s` is not running", id);
+		return ret;
+	}
+	if (all && l.st.cgroup_path)
+		ret = cgroup_kill (l.st.cgroup_path, signo, err);
+	else
+		ret = signal_init (&l, signo, err);
+	return ret;
+}
+
+/* SIGKILL everything of the container and wait until its init is gone. */
+static int kill_and_wait (const struct loaded *l, struct keel_error **err)
+{
+	cleanup_close int pidfd = pidfd_open_checked (l->st.pid, l->x.starttime);
+	int ret;
+
+	if (l->st.cgroup_path) {
+		ret = cgroup_kill (l->st.cgroup_path, SIGKILL, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (pidfd < 0)
+		return 0;
+	if (!l->st.cgroup_path)
+		syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	if (wait_pidfd (pidfd, 10000) == 0)
+		return keel_error (err, ETIMEDOUT, "the container process did not die");
+	return 0;
+}
+
+int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
+			   struct keel_error **err)
+{
+	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	int ret = load (rt, id, true, &l, err);
+
+	if (ret < 0)
+		return ret;
+	if (l.st.status == KEEL_RUNNING && !force) {
+		ret = keel_error (err, 0,
+				  "container `%s` is running: stop it first or use --force", id);
+		return ret;
+	}
+	/* A created container is killed by delete, as runc does. */
+	if (l.st.status != KEEL_STOPPED && l.st.status != KEEL_CREATING) {
+		ret = kill_and_wait (&l, err);
+		if (ret < 0)
+			return ret;
+	} else if (l.st.cgroup_path) {
+		bool empty = true;
+		/* Leftovers of a container whose init is gone. */
+		if (cgroup_is_empty (l.st.cgroup_path, &empty, NULL) == 0 && !empty)
+			cgroup_kill (l.st.cgroup_path, SIGKILL, NULL);
+	}
+	if (l.x.n_poststop) {
+		cleanup_free char *json = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
+
+		l.st.status = KEEL_STOPPED;
+		l.st.pid = 0;
+		json = keel_state_json (&l.st);
+		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
+	}
+	if (l.st.cgroup_path) {
+		ret = cgroup_destroy (l.st.cgroup_path, err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = state_dir_remove (state_root (rt), id, l.dirfd, err);
+	return ret;
+}

@@ -1,0 +1,125 @@
+/* See exec.h. */
+#include "runtime/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+const char *exec_getenv (char *const *env, const char *name)
+{
+	size_t len = strlen (name);
+
+	for (; env && *env; env++)
+		if (strncmp (*env, name, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* 0 when path is an executable regular file, else the errno why not. */
+static int check_exec (const char *path)
+{
+	struct stat st;
+
+	if (stat (path, &st) < 0)
+		return errno;
+	if (!S_ISREG (st.st_mode))
+		return EACCES;
+	if (faccessat (AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+		return errno;
+	return 0;
+}
+
+int exec_find (const char *file, char *const *env, char **out, struct keel_error **err)
+{
+	const char *path, *p;
+	int saw_eacces = 0, e;
+
+	if (file == NULL || *file == '\0')
+		return keel_error (err, 0, "exec: process.args[0] is empty");
+	if (strchr (file, '/')) {
+		e = check_exec (file);
+		if (e)
+			return keel_error (err, e, "exec: `%s`", file);
+		*out = xstrdup (file);
+		return 0;
+	}
+	path = exec_getenv (env, "PATH");
+	if (path == NULL)
+		path = EXEC_DEFAULT_PATH;
+	for (p = path;; p++) {
+		const char *end = strchrnul (p, ':');
+		cleanup_free char *cand = NULL;
+
+		if (end == p)
+			cand = xasprintf ("./%s", file);
+		else
+			cand = xasprintf ("%.*s/%s", (int) (end - p), p, file);
+		e = check_exec (cand);
+		if (e == 0) {
+			*out = steal_ptr (&cand);
+			return 0;
+		}
+		if (e == EACCES)
+			saw_eacces = 1;
+		p = end;
+		if (*p == '\0')
+			break;
+	}
+	if (saw_eacces)
+		return keel_error (err, EACCES, "exec: `%s`", file);
+	return keel_error (err, 0, "exec: `%s`: executable file not found in $PATH", file);
+}
+
+static void env_set (char **v, size_t *n, char *entry)
+{
+	size_t klen = strcspn (entry, "=");
+
+	for (size_t i = 0; i < *n; i++)
+		if (strncmp (v[i], entry, klen) == 0 && v[i][klen] == '=') {
+			v[i] = entry;
+			return;
+		}
+	v[(*n)++] = entry;
+}
+
+char **exec_build_env (char *const *env, char *const *extra)
+{
+	size_t total = 1, n = 0;
+	char **v;
+
+	for (char *const *e = env; e && *e; e++)
+		total++;
+	for (char *const *e = extra; e && *e; e++)
+		total++;
+	v = xmalloc0 (total * sizeof (char *));
+	for (char *const *e = env; e && *e; e++)
+		env_set (v, &n, *e);
+	for (char *const *e = extra; e && *e; e++)
+		env_set (v, &n, *e);
+	v[n] = NULL;
+	return v;
+}
+
+int exec_pass_fds (int n, struct keel_error **err)
+{
+	for (int fd = 3; fd < 3 + n; fd++) {
+		int fl = fcntl (fd, F_GETFD);
+		if (fl < 0) {
+			if (errno == EBADF)
+				continue;
+			return keel_error (err, errno, "preserve fd %d", fd);
+		}
+		if ((fl & FD_CLOEXEC) && fcntl (fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+			return keel_error (err, errno, "preserve fd %d", fd);
+	}
+	if (syscall (SYS_close_range, 3 + n, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return keel_error (err, errno, "close_range");
+	return 0;
+}
+

@@ -1,0 +1,28 @@
+/* The last steps of the container process: finding the executable inside
+ * the container, the environment, inherited fds, execve. */
+#ifndef KEEL_EXEC_H
+#define KEEL_EXEC_H
+
+#include <stddef.h>
+
+#include "lib/error.h"
+
+#define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Resolve args[0] as execvp would, with PATH from env (or the default),
+ * in the current root: *out gets a malloc'd path of an executable regular
+ * file.  Errors as runc: `exec: "foo": executable file not found in $PATH`. */
+int exec_find (const char *file, char *const *env, char **out, struct keel_error **err);
+
+/* The process environment: env, then extra (either may be NULL; the CLI
+ * puts runc's LISTEN_FDS/LISTEN_PID there).  A later NAME= replaces an
+ * earlier one.  Returns a NULL-terminated malloc'd array of shared strings. */
+char **exec_build_env (char *const *env, char *const *extra);
+
+/* Keep fds 3..3+n-1 across execve, mark every higher fd close-on-exec. */
+int exec_pass_fds (int n, struct keel_error **err);
+
+/* The value of NAME in env, or NULL. */
+const char *exec_getenv (char *const *env, const char *name);
+
+#endif

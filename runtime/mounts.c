@@ -1,0 +1,528 @@
+/* See mounts.h. */
+#include "runtime/mounts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/cgroup.h"
+#include "runtime/namespaces.h"
+
+/* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
+ * and <linux/mount.h> clashes with glibc's header, so take it only then. */
+#ifndef MOUNT_ATTR_SIZE_VER0
+#include <linux/mount.h>
+#endif
+
+static int sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
+	return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+static int sys_open_tree (int dirfd, const char *path, unsigned flags)
+{
+	return (int) syscall (SYS_open_tree, dirfd, path, flags);
+}
+
+static int sys_move_mount (int from, const char *from_path, int to, const char *to_path,
+			   unsigned flags)
+{
+	return (int) syscall (SYS_move_mount, from, from_path, to, to_path, flags);
+}
+
+static int sys_mount_setattr (int dirfd, const char *path, unsigned flags, struct mount_attr *a)
+{
+	return (int) syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
+}
+
+#define RESOLVE_FLAGS (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
+{
+	cleanup_free char *p = xstrdup (dest);
+	cleanup_close int cur = -1;
+	size_t i = 0;
+
+	/* Fast path: it usually exists. */
+	cur = sys_openat2 (rootfd, dest, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	if (cur >= 0) {
+		*fd = steal_fd (&cur);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return keel_error (err, errno, "resolve `%s` in the rootfs", dest);
+	cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return keel_error (err, errno, "dup");
+	for (;;) {
+		size_t start;
+		const char *comp;
+		char save;
+		bool last;
+		int next;
+
+		while (p[i] == '/')
+			i++;
+		if (p[i] == '\0')
+			break;
+		start = i;
+		while (p[i] != '\0' && p[i] != '/')
+			i++;
+		/* p[0..i) is the prefix up to and including this component. */
+		save = p[i];
+		p[i] = '\0';
+		comp = p + start;
+		last = save == '\0' || p[i + 1 + strspn (p + i + 1, "/")] == '\0';
+		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
+		next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+		if (next < 0 && errno == ENOENT) {
+			if (!last || dir) {
+				if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
+					return keel_error (err, errno, "mkdir `%s` in the rootfs", p);
+			} else {
+				int f = openat (cur, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+						0644);
+				if (f < 0 && errno != EEXIST)
+					return keel_error (err, errno, "create `%s` in the rootfs", p);
+				if (f >= 0)
+					close (f);
+			}
+			next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+		}
+		if (next < 0)
+			return keel_error (err, errno, "resolve `%s` in the rootfs", p);
+		close (cur);
+		cur = next;
+		p[i] = save;
+	}
+	*fd = steal_fd (&cur);
+	return 0;
+}
+
+/* MS_* per-mount flags to mount_setattr attributes. */
+static void ms_to_attr (unsigned long set, unsigned long clr, struct mount_attr *a)
+{
+	static const struct {
+		unsigned long ms;
+		unsigned long long attr;
+	} map[] = {
+		{ MS_RDONLY, MOUNT_ATTR_RDONLY },   { MS_NOSUID, MOUNT_ATTR_NOSUID },
+		{ MS_NODEV, MOUNT_ATTR_NODEV },     { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+		{ MS_NODIRATIME, MOUNT_ATTR_NODIRATIME },
+	};
+
+	memset (a, 0, sizeof *a);
+	for (size_t i = 0; i < ARRAY_SIZE (map); i++) {
+		if (set & map[i].ms)
+			a->attr_set |= map[i].attr;
+		else if (clr & map[i].ms)
+			a->attr_clr |= map[i].attr;
+	}
+	/* Access time is one three-valued field: clearing it is how it is set. */
+	if (set & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+		a->attr_clr |= MOUNT_ATTR__ATIME;
+		if (set & MS_NOATIME)
+			a->attr_set |= MOUNT_ATTR_NOATIME;
+		else if (set & MS_STRICTATIME)
+			a->attr_set |= MOUNT_ATTR_STRICTATIME;
+		else
+			a->attr_set |= MOUNT_ATTR_RELATIME;
+	}
+}
+
+static const char *describe (const struct spec_mount *m)
+{
+	return m->type ? m->type : (m->source ? m->source : "bind");
+}
+
+/* Propagation and "rro" on the mount at fd (the new mount's root). */
+static int finish_mount (int fd, const struct spec_mount *m, struct keel_error **err)
+{
+	struct mount_attr a;
+
+	if (m->propagation & ~(unsigned long) MS_REC) {
+		memset (&a, 0, sizeof a);
+		a.propagation = m->propagation & ~(unsigned long) MS_REC;
+		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH |
+					       ((m->propagation & MS_REC) ? AT_RECURSIVE : 0),
+				       &a) < 0)
+			return keel_error (err, errno, "set propagation of `%s`", m->destination);
+	}
+	/* "rro", "rnosuid", ...: the whole tree, submounts included. */
+	if (m->rec_attr_set || m->rec_attr_clr || m->rro) {
+		memset (&a, 0, sizeof a);
+		a.attr_set = m->rec_attr_set | (m->rro ? MOUNT_ATTR_RDONLY : 0);
+		a.attr_clr = m->rec_attr_clr;
+		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
+			return keel_error (err, errno, "set recursive attributes of `%s`",
+					   m->destination);
+	}
+	return 0;
+}
+
+/* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
+ * target_fd with the mount's flags applied while it is still detached. */
+static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
+		      bool recursive, int idmap_fd, struct keel_error **err)
+{
+	cleanup_close int tree = -1;
+	struct mount_attr a;
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+
+	if (*src == '\0')
+		flags |= AT_EMPTY_PATH;
+	tree = sys_open_tree (srcdir, src, flags);
+	if (tree < 0)
+		return keel_error (err, errno, "bind `%s`", src);
+	ms_to_attr (m->flags, m->clear_flags, &a);
+	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
+		return keel_error (err, errno, "set flags of bind mount `%s`", src);
+	if (idmap_fd >= 0) {
+		struct mount_attr ia = { .attr_set = MOUNT_ATTR_IDMAP,
+					 .userns_fd = (uint64_t) idmap_fd };
+		if (sys_mount_setattr (tree, "", AT_EMPTY_PATH |
+						 (m->idmap_recursive ? AT_RECURSIVE : 0),
+				       &ia) < 0)
+			return keel_error (err, errno, "idmap bind mount `%s`", src);
+	}
+	if (sys_move_mount (tree, "", target_fd, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return keel_error (err, errno, "attach bind mount `%s`", src);
+	return finish_mount (tree, m, err);
+}
+
+static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+		       struct keel_error **err)
+{
+	cleanup_free char *src = NULL;
+	cleanup_close int target = -1;
+	struct stat st;
+	int ret;
+
+	if (m->source == NULL)
+		return keel_error (err, EINVAL, "bind mount without a source");
+	src = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", c->bundle, m->source);
+	if (stat (src, &st) < 0)
+		return keel_error (err, errno, "bind source `%s`", src);
+	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
+	if (ret < 0)
+		return ret;
+	return bind_onto (AT_FDCWD, src, target, m, m->recursive, idmap_fd, err);
+}
+
+/* crun's "tmpcopyup": what the image has under a tmpfs mount point is
+ * copied into the new tmpfs (mode, owner, files, directories, symlinks). */
+static int copy_tree (int src, int dst, const char *where, struct keel_error **err)
+{
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	d = fdopendir (src);
+	if (d == NULL) {
+		close (src);
+		return keel_error (err, errno, "tmpcopyup: read `%s`", where);
+	}
+	while (ret == 0 && (de = readdir (d)) != NULL) {
+		const char *n = de->d_name;
+		struct stat st;
+
+		if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
+			continue;
+		if (fstatat (dirfd (d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = keel_error (err, errno, "tmpcopyup: stat `%s/%s`", where, n);
+			break;
+		}
+		if (S_ISDIR (st.st_mode)) {
+			int s2, d2;
+			if (mkdirat (dst, n, st.st_mode & 07777) < 0 && errno != EEXIST) {
+				ret = keel_error (err, errno, "tmpcopyup: mkdir `%s/%s`", where, n);
+				break;
+			}
+			s2 = openat (dirfd (d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			d2 = openat (dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0) {
+				ret = keel_error (err, errno, "tmpcopyup: open `%s/%s`", where, n);
+				if (s2 >= 0)
+					close (s2);
+				if (d2 >= 0)
+					close (d2);
+				break;
+			}
+			ret = copy_tree (s2, d2, where, err);
+			close (d2);
+		} else if (S_ISLNK (st.st_mode)) {
+			char target[4096];
+			ssize_t len = readlinkat (dirfd (d), n, target, sizeof target - 1);
+			if (len < 0 || (target[len] = '\0', symlinkat (target, dst, n) < 0))
+				ret = keel_error (err, errno, "tmpcopyup: symlink `%s/%s`", where, n);
+		} else if (S_ISREG (st.st_mode)) {
+			cleanup_close int in = openat (dirfd (d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int out = openat (dst, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+							st.st_mode & 07777);
+			off_t left = st.st_size;
+			while (in >= 0 && out >= 0 && left > 0) {
+				ssize_t c = sendfile (out, in, NULL, (size_t) left);
+				if (c <= 0)
+					break;
+				left -= c;
+			}
+			if (in < 0 || out < 0 || left > 0)
+				ret = keel_error (err, errno ? errno : EIO, "tmpcopyup: copy `%s/%s`",
+						  where, n);
+		} else {
+			continue; /* device nodes, fifos and sockets stay behind */
+		}
+		if (ret == 0 && fchownat (dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = keel_error (err, errno, "tmpcopyup: chown `%s/%s`", where, n);
+	}
+	closedir (d);
+	return ret;
+}
+
+static int tmpcopyup (int lower, int upper, const char *where, struct keel_error **err)
+{
+	struct stat st;
+
+	if (fstat (lower, &st) < 0)
+		return keel_error (err, errno, "tmpcopyup: stat `%s`", where);
+	if (fchmod (upper, st.st_mode & 07777) < 0 || fchown (upper, st.st_uid, st.st_gid) < 0)
+		return keel_error (err, errno, "tmpcopyup: `%s`", where);
+	return copy_tree (fcntl (lower, F_DUPFD_CLOEXEC, 3), upper, where, err);
+}
+
+/* A filesystem the kernel refuses to mount here (sysfs without a network
+ * namespace of our user namespace, mqueue, cgroup2 without a cgroup
+ * namespace) is bound from the host instead, as runc and crun do. */
+static const char *fallback_source (const struct mount_ctx *c, const char *type)
+{
+	if (strcmp (type, "sysfs") == 0)
+		return "/sys";
+	if (strcmp (type, "mqueue") == 0)
+		return "/dev/mqueue";
+	if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
+		return c->cgroup_path ? c->cgroup_path : cgroup_unified_root ();
+	return NULL;
+}
+
+static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
+		     struct keel_error **err)
+{
+	cleanup_close int target = -1, top = -1, lower = -1;
+	const char *type = m->type, *fb;
+	char path[64];
+	unsigned long flags = m->flags & ~(unsigned long) (MS_SHARED | MS_SLAVE | MS_PRIVATE |
+							   MS_UNBINDABLE | MS_REC);
+	const char *data = m->data;
+	int ret;
+
+	/* "cgroup" in a config means the hierarchy the host has; keel drives
+	 * only cgroup v2. */
+	if (strcmp (type, "cgroup") == 0) {
+		type = "cgroup2";
+		data = NULL;
+	}
+	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
+	if (ret < 0)
+		return ret;
+	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
+	/* The directory about to be covered, for tmpcopyup. */
+	if (m->tmpcopyup && strcmp (type, "tmpfs") == 0) {
+		lower = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lower < 0)
+			return keel_error (err, errno, "open `%s`", m->destination);
+	}
+	if (mount (m->source ? m->source : type, path, type, flags, data) < 0) {
+		int e = errno;
+		fb = fallback_source (c, m->type);
+		if ((e == EPERM || e == EBUSY || e == EINVAL) && fb) {
+			struct spec_mount b = *m;
+			b.flags = m->flags | MS_NOSUID | MS_NOEXEC | MS_NODEV;
+			b.propagation = 0;
+			ret = bind_onto (AT_FDCWD, fb, target, &b, true, -1, err);
+			if (ret < 0)
+				return ret;
+		} else {
+			return keel_error (err, e, "mount `%s`", type);
+		}
+	}
+	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr && lower < 0)
+		return 0;
+	/* The new mount's root: reopen, the old fd is the covered directory. */
+	top = sys_openat2 (c->rootfd, m->destination,
+			   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC, RESOLVE_FLAGS);
+	if (top < 0)
+		return keel_error (err, errno, "reopen `%s`", m->destination);
+	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)
+		return ret;
+	return finish_mount (top, m, err);
+}
+
+/* No type and no bind: change what is mounted there already (a remount
+ * or a propagation type, e.g. {"destination": "/", "options": ["rshared"]}). */
+static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
+			 struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	char path[64];
+
+	fd = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	if (fd < 0)
+		return keel_error (err, errno, "resolve `%s` in the rootfs", m->destination);
+	snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+	if ((m->flags & MS_REMOUNT) && mount (NULL, path, NULL, m->flags, m->data) < 0)
+		return keel_error (err, errno, "remount");
+	return finish_mount (fd, m, err);
+}
+
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+		  struct keel_error **err)
+{
+	bool bind = m->bind || (m->type && strcmp (m->type, "bind") == 0);
+	int ret;
+
+	if (m->idmap && (!bind || idmap_fd < 0))
+		ret = keel_error (err, ENOTSUP, "idmapped mounts are supported for bind mounts only");
+	else if (!m->bind && m->type == NULL)
+		ret = mount_modify (c, m, err);
+	else if (bind)
+		ret = mount_bind (c, m, idmap_fd, err);
+	else
+		ret = mount_fs (c, m, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "mount `%s` on `%s`", describe (m), m->destination);
+	return 0;
+}
+
+static unsigned long current_flags (const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs (path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err)
+{
+	if (recursive) {
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (sys_mount_setattr (AT_FDCWD, path, AT_RECURSIVE, &a) == 0)
+			return 0;
+	}
+	if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags (path),
+		   NULL) < 0)
+		return keel_error (err, errno, "remount `%s` read-only", path);
+	return 0;
+}
+
+int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		const char *p = paths->v[i];
+		struct stat st;
+		int r;
+
+		if (lstat (p, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return keel_error (err, errno, "linux.maskedPaths: `%s`", p);
+		}
+		if (S_ISDIR (st.st_mode))
+			r = mount ("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				   "size=0,mode=0555");
+		else
+			r = mount ("/dev/null", p, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
+	}
+	return 0;
+}
+
+int mounts_readonly_paths (const struct spec_strv *paths, struct keel_error **err)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		const char *p = paths->v[i];
+		int ret;
+
+		if (mount (p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return keel_error (err, errno, "linux.readonlyPaths: bind `%s`", p);
+		}
+		ret = mounts_remount_ro (p, true, err);
+		if (ret < 0)
+			return keel_error_wrap (err, "linux.readonlyPaths");
+	}
+	return 0;
+}
+
+void mounts_idmaps_close (int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close (fds[i]);
+	free (fds);
+}
+
+int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err)
+{
+	int *v = NULL;
+
+	*fds = NULL;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		bool own = m->n_uid_mappings > 0;
+		int ret;
+
+		if (!m->idmap)
+			continue;
+		if (v == NULL) {
+			v = xmalloc0 (s->n_mounts * sizeof (int));
+			for (size_t j = 0; j < s->n_mounts; j++)
+				v[j] = -1;
+		}
+		if (!own && s->linux_.n_uid_mappings == 0) {
+			mounts_idmaps_close (v, s->n_mounts);
+			return keel_error (err, 0,
+					   "mounts[%zu]: idmap without uidMappings needs a user "
+					   "namespace with linux.uidMappings",
+					   i);
+		}
+		ret = ns_new_userns (own ? m->uid_mappings : s->linux_.uid_mappings,
+				     own ? m->n_uid_mappings : s->linux_.n_uid_mappings,
+				     own ? m->gid_mappings : s->linux_.gid_mappings,
+				     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &v[i], err);
+		if (ret < 0) {
+			mounts_idmaps_close (v, s->n_mounts);
+			return keel_error_wrap (err, "mounts[%zu]: idmap", i);
+		}
+	}
+	*fds = v;
+	return 0;
+}

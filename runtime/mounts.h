@@ -1,0 +1,52 @@
+/* config.json mounts[], masked and readonly paths.
+ *
+ * Every destination is resolved inside the rootfs with openat2
+ * (RESOLVE_IN_ROOT), creating missing directories (or an empty file when a
+ * bind source is not a directory) there, and the mount goes onto that fd:
+ * a symlink in the image cannot redirect a mount to the host.  Bind mounts
+ * use the new mount API (open_tree, mount_setattr, move_mount) so their
+ * flags are applied to the new mount before it becomes visible. */
+#ifndef KEEL_MOUNTS_H
+#define KEEL_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "lib/error.h"
+#include "runtime/spec.h"
+
+struct mount_ctx {
+	int rootfd;              /* O_PATH of the rootfs */
+	const char *rootfs;      /* its path, for messages and devices */
+	const char *bundle;      /* relative bind sources are resolved here */
+	const char *cgroup_path; /* the container's cgroup, for the cgroup fallback */
+	bool in_userns;
+	/* For idmapped mounts: a user namespace fd per entry of mounts[]
+	 * (-1 when not idmapped), made by the parent (mounts_idmaps_open). */
+	const int *idmap_fds;
+};
+
+/* Parent, before clone: the user namespaces the idmapped entries of
+ * s->mounts need (their own uid/gidMappings, else the container's).
+ * *fds gets a malloc'd array of s->n_mounts fds or -1; NULL when none. */
+int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err);
+void mounts_idmaps_close (int *fds, size_t n);
+
+/* Mount m (before pivot_root); idmap_fd is its user namespace or -1. */
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+		  struct keel_error **err);
+
+/* Resolve dest inside the rootfs, creating it (a directory, or a file when
+ * !dir); *fd gets an O_PATH fd of it. */
+int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err);
+
+/* After pivot_root: linux.maskedPaths (/dev/null over files, an empty
+ * read-only tmpfs over directories) and linux.readonlyPaths (read-only
+ * bind onto itself).  Paths that do not exist are skipped, as runc does. */
+int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err);
+int mounts_readonly_paths (const struct spec_strv *paths, struct keel_error **err);
+
+/* Remount path read-only keeping its other per-mount flags (which, in a
+ * user namespace, the kernel insists on). */
+int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err);
+
+#endif

@@ -1,0 +1,489 @@
+/* See state.h. */
+#include "runtime/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+static const char *const status_names[] = {
+	[KEEL_CREATING] = "creating",
+	[KEEL_CREATED] = "created",
+	[KEEL_RUNNING] = "running",
+	[KEEL_STOPPED] = "stopped",
+};
+
+const char *keel_status_name (enum keel_status s)
+{
+	if ((size_t) s >= ARRAY_SIZE (status_names))
+		return "unknown";
+	return status_names[s];
+}
+
+int keel_container_check_id (const char *id, struct keel_error **err)
+{
+	const char *p;
+
+	if (id == NULL || *id == '\0')
+		return keel_error (err, 0, "container id cannot be empty");
+	if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+		return keel_error (err, 0, "invalid container id `%s`", id);
+	if (strlen (id) > 1024)
+		return keel_error (err, 0, "invalid container id: longer than 1024 characters");
+	for (p = id; *p; p++) {
+		unsigned char c = (unsigned char) *p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '+' || c == '-' || c == '.'))
+			return keel_error (err, 0,
+					   "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
+					   id);
+	}
+	return 0;
+}
+
+static void map_free (struct spec_map *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free (m->e[i].key);
+		free (m->e[i].value);
+	}
+	free (m->e);
+	m->e = NULL;
+	m->n = 0;
+}
+
+void keel_state_free (struct keel_state *st)
+{
+	if (st == NULL)
+		return;
+	free (st->id);
+	free (st->bundle);
+	free (st->oci_version);
+	free (st->created);
+	free (st->owner);
+	free (st->cgroup_path);
+	map_free (&st->annotations);
+	memset (st, 0, sizeof *st);
+}
+
+static void strv_free (struct spec_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free (v->v[i]);
+	free (v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static void hooks_free (struct spec_hook *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free (h[i].path);
+		strv_free (&h[i].args);
+		strv_free (&h[i].env);
+	}
+	free (h);
+}
+
+void state_extra_free (struct state_extra *x)
+{
+	if (x == NULL)
+		return;
+	free (x->rootfs);
+	hooks_free (x->poststart, x->n_poststart);
+	hooks_free (x->poststop, x->n_poststop);
+	memset (x, 0, sizeof *x);
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static void put_str (json_object *o, const char *k, const char *v)
+{
+	json_object_object_add (o, k, json_object_new_string (v ? v : ""));
+}
+
+static json_object *state_public (const struct keel_state *st)
+{
+	json_object *o = json_object_new_object ();
+
+	put_str (o, "ociVersion", st->oci_version ? st->oci_version : "1.2.0");
+	put_str (o, "id", st->id);
+	put_str (o, "status", keel_status_name (st->status));
+	json_object_object_add (o, "pid", json_object_new_int (st->status == KEEL_STOPPED ? 0 : st->pid));
+	put_str (o, "bundle", st->bundle);
+	if (st->created)
+		put_str (o, "created", st->created);
+	put_str (o, "owner", st->owner ? st->owner : "");
+	if (st->annotations.n) {
+		json_object *a = json_object_new_object ();
+		for (size_t i = 0; i < st->annotations.n; i++)
+			put_str (a, st->annotations.e[i].key, st->annotations.e[i].value);
+		json_object_object_add (o, "annotations", a);
+	}
+	return o;
+}
+
+static char *to_string (json_object *o, int flags)
+{
+	char *s = xstrdup (json_object_to_json_string_ext (o, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put (o);
+	return s;
+}
+
+char *keel_state_json (const struct keel_state *st)
+{
+	return to_string (state_public (st), JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+}
+
+static json_object *strv_json (const struct spec_strv *v)
+{
+	json_object *a = json_object_new_array ();
+	for (size_t i = 0; i < v->n; i++)
+		json_object_array_add (a, json_object_new_string (v->v[i]));
+	return a;
+}
+
+static json_object *hooks_json (const struct spec_hook *h, size_t n)
+{
+	json_object *a = json_object_new_array ();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object ();
+		put_str (o, "path", h[i].path);
+		json_object_object_add (o, "args", strv_json (&h[i].args));
+		json_object_object_add (o, "env", strv_json (&h[i].env));
+		if (h[i].has_timeout)
+			json_object_object_add (o, "timeout", json_object_new_int (h[i].timeout));
+		json_object_array_add (a, o);
+	}
+	return a;
+}
+
+int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
+		 struct keel_error **err)
+{
+	json_object *o = state_public (st);
+	cleanup_free char *s = NULL;
+	int ret;
+
+	json_object_object_add (o, "pid", json_object_new_int (st->pid));
+	if (st->cgroup_path)
+		put_str (o, "cgroupPath", st->cgroup_path);
+	if (x->rootfs)
+		put_str (o, "rootfs", x->rootfs);
+	json_object_object_add (o, "starttime", json_object_new_uint64 (x->starttime));
+	if (x->n_poststart)
+		json_object_object_add (o, "poststart", hooks_json (x->poststart, x->n_poststart));
+	if (x->n_poststop)
+		json_object_object_add (o, "poststop", hooks_json (x->poststop, x->n_poststop));
+	s = to_string (o, JSON_C_TO_STRING_PLAIN);
+	ret = write_file_at (dirfd, STATE_FILE ".tmp", O_CREAT | O_TRUNC, 0600, s, strlen (s), err);
+	if (ret < 0)
+		return ret;
+	if (renameat (dirfd, STATE_FILE ".tmp", dirfd, STATE_FILE) < 0)
+		return keel_error (err, errno, "rename `" STATE_FILE "`");
+	return 0;
+}
+
+static char *get_str (json_object *o, const char *k)
+{
+	json_object *v;
+	if (!json_object_object_get_ex (o, k, &v) || !json_object_is_type (v, json_type_string))
+		return NULL;
+	return xstrdup (json_object_get_string (v));
+}
+
+static void get_strv (json_object *o, const char *k, struct spec_strv *out)
+{
+	json_object *a;
+	size_t n;
+
+	if (!json_object_object_get_ex (o, k, &a) || !json_object_is_type (a, json_type_array))
+		return;
+	n = json_object_array_length (a);
+	out->v = xmalloc0 ((n + 1) * sizeof (char *));
+	for (size_t i = 0; i < n; i++)
+		out->v[out->n++] = xstrdup (json_object_get_string (json_object_array_get_idx (a, i)));
+}
+
+static void get_hooks (json_object *o, const char *key, struct spec_hook **out, size_t *nout)
+{
+	json_object *a, *v;
+	size_t n;
+
+	if (!json_object_object_get_ex (o, key, &a) || !json_object_is_type (a, json_type_array))
+		return;
+	n = json_object_array_length (a);
+	*out = xmalloc0 ((n + 1) * sizeof **out);
+	for (size_t i = 0; i < n; i++) {
+		json_object *h = json_object_array_get_idx (a, i);
+		struct spec_hook *d = &(*out)[(*nout)++];
+		d->path = get_str (h, "path");
+		get_strv (h, "args", &d->args);
+		get_strv (h, "env", &d->env);
+		if (json_object_object_get_ex (h, "timeout", &v)) {
+			d->has_timeout = true;
+			d->timeout = json_object_get_int (v);
+		}
+	}
+}
+
+int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+	json_object *o, *v;
+	int ret;
+
+	ret = read_file_at (dirfd, STATE_FILE, 1 << 20, &buf, NULL, err);
+	if (ret < 0)
+		return ret;
+	o = json_tokener_parse (buf);
+	if (o == NULL || !json_object_is_type (o, json_type_object)) {
+		json_object_put (o);
+		return keel_error (err, 0, "`" STATE_FILE "` is not valid JSON");
+	}
+	memset (st, 0, sizeof *st);
+	st->id = get_str (o, "id");
+	st->bundle = get_str (o, "bundle");
+	st->oci_version = get_str (o, "ociVersion");
+	st->created = get_str (o, "created");
+	st->owner = get_str (o, "owner");
+	st->cgroup_path = get_str (o, "cgroupPath");
+	if (json_object_object_get_ex (o, "pid", &v))
+		st->pid = json_object_get_int (v);
+	if (json_object_object_get_ex (o, "annotations", &v) &&
+	    json_object_is_type (v, json_type_object)) {
+		size_t n = (size_t) json_object_object_length (v), i = 0;
+		st->annotations.e = xmalloc0 ((n + 1) * sizeof *st->annotations.e);
+		json_object_object_foreach (v, key, val)
+		{
+			if (i == n)
+				break;
+			st->annotations.e[i].key = xstrdup (key);
+			st->annotations.e[i].value = xstrdup (json_object_get_string (val));
+			i++;
+		}
+		st->annotations.n = i;
+	}
+	if (x) {
+		memset (x, 0, sizeof *x);
+		x->rootfs = get_str (o, "rootfs");
+		if (json_object_object_get_ex (o, "starttime", &v))
+			x->starttime = json_object_get_uint64 (v);
+		get_hooks (o, "poststart", &x->poststart, &x->n_poststart);
+		get_hooks (o, "poststop", &x->poststop, &x->n_poststop);
+	}
+	json_object_put (o);
+	if (st->id == NULL)
+		return keel_error (err, 0, "`" STATE_FILE "` has no id");
+	return 0;
+}
+
+int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie,
+		    struct keel_error **err)
+{
+	char path[64], buf[1024], *p;
+	cleanup_close int fd = -1;
+	ssize_t n;
+	int field;
+
+	snprintf (path, sizeof path, "/proc/%d/stat", pid);
+	fd = open (path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s`", path);
+	n = read (fd, buf, sizeof buf - 1);
+	if (n < 0)
+		return keel_error (err, errno, "read `%s`", path);
+	buf[n] = '\0';
+	/* comm may contain anything, including ") ": parse after the last ')'. */
+	p = strrchr (buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return keel_error (err, EINVAL, "parse `%s`", path);
+	p += 2;
+	if (zombie)
+		*zombie = *p == 'Z' || *p == 'X';
+	/* p is field 3 (state); starttime is field 22. */
+	for (field = 3; field < 22 && p; field++) {
+		p = strchr (p, ' ');
+		if (p)
+			p++;
+	}
+	if (p == NULL)
+		return keel_error (err, EINVAL, "parse `%s`", path);
+	*starttime = strtoull (p, NULL, 10);
+	return 0;
+}
+
+void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *x)
+{
+	unsigned long long t;
+	bool zombie;
+
+	if (st->pid <= 0 || proc_starttime (st->pid, &t, &zombie, NULL) < 0 || zombie ||
+	    (x && x->starttime && t != x->starttime)) {
+		st->status = KEEL_STOPPED;
+		return;
+	}
+	if (faccessat (dirfd, EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		st->status = KEEL_CREATED;
+	else
+		st->status = KEEL_RUNNING;
+}
+
+char *state_timestamp (void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime (CLOCK_REALTIME, &ts);
+	gmtime_r (&ts.tv_sec, &tm);
+	strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+/* ---- the directory ------------------------------------------------------ */
+
+static int lock_dir (int fd, const char *id, struct keel_error **err)
+{
+	while (flock (fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return keel_error (err, errno, "container `%s`: lock state directory", id);
+	return 0;
+}
+
+int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_error **err)
+{
+	cleanup_close int rootfd = -1, fd = -1;
+
+	if (mkdir (root, 0711) < 0 && errno != EEXIST) {
+		int ret = mkdir_p (root, 0711, err);
+		if (ret < 0)
+			return keel_error_wrap (err, "state root");
+	}
+	rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return keel_error (err, errno, "open state root `%s`", root);
+	if (mkdirat (rootfd, id, 0711) < 0) {
+		if (errno == EEXIST)
+			return keel_error (err, EEXIST, "container `%s` already exists", id);
+		return keel_error (err, errno, "mkdir `%s/%s`", root, id);
+	}
+	fd = openat (rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s/%s`", root, id);
+	if (lock_dir (fd, id, err) < 0)
+		return -1;
+	*dirfd = steal_fd (&fd);
+	return 0;
+}
+
+int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
+		    struct keel_error **err)
+{
+	cleanup_free char *path = xasprintf ("%s/%s", root, id);
+	cleanup_close int fd = -1;
+
+	fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return keel_error (err, ENOENT, "container `%s` does not exist", id);
+		return keel_error (err, errno, "open `%s`", path);
+	}
+	if (lock) {
+		struct stat st;
+		if (lock_dir (fd, id, err) < 0)
+			return -1;
+		/* A delete that held the lock before us removed the directory. */
+		if (fstat (fd, &st) < 0)
+			return keel_error (err, errno, "stat `%s`", path);
+		if (st.st_nlink == 0)
+			return keel_error (err, ENOENT, "container `%s` does not exist", id);
+	}
+	*dirfd = steal_fd (&fd);
+	return 0;
+}
+
+int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *path = xasprintf ("%s/%s", root, id);
+	DIR *d;
+	struct dirent *de;
+
+	fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s`", path);
+	d = fdopendir (steal_fd (&fd));
+	if (d == NULL)
+		return keel_error (err, errno, "opendir `%s`", path);
+	while ((de = readdir (d)) != NULL) {
+		if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+			continue;
+		if (unlinkat (dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
+			int e = errno;
+			closedir (d);
+			return keel_error (err, e, "remove `%s/%s`", path, de->d_name);
+		}
+	}
+	closedir (d);
+	if (rmdir (path) < 0 && errno != ENOENT)
+		return keel_error (err, errno, "remove `%s`", path);
+	return 0;
+}
+
+static int cmp_str (const void *a, const void *b)
+{
+	return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int keel_container_list (const struct keel_runtime *rt, char ***ids, size_t *n,
+			 struct keel_error **err)
+{
+	const char *root = rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
+	DIR *d = opendir (root);
+	struct dirent *de;
+	char **v = NULL;
+	size_t len = 0, cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (d == NULL) {
+		if (errno == ENOENT) {
+			*ids = xmalloc0 (sizeof (char *));
+			return 0;
+		}
+		return keel_error (err, errno, "open state root `%s`", root);
+	}
+	while ((de = readdir (d)) != NULL) {
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if (keel_container_check_id (de->d_name, NULL) < 0)
+			continue;
+		if (len + 2 > cap) {
+			cap = cap ? cap * 2 : 16;
+			v = realloc (v, cap * sizeof (char *));
+			if (v == NULL) {
+				closedir (d);
+				return keel_error (err, ENOMEM, "list containers");
+			}
+		}
+		v[len++] = xstrdup (de->d_name);
+	}
+	closedir (d);
+	if (v == NULL)
+		v = xmalloc0 (sizeof (char *));
+	v[len] = NULL;
+	qsort (v, len, sizeof (char *), cmp_str);
+	*ids = v;
+	*n = len;
+	return 0;
+}

@@ -1,0 +1,116 @@
+/* See sync.h. */
+#include "runtime/sync.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int sync_pair (int sv[2], struct keel_error **err)
+{
+	if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return keel_error (err, errno, "socketpair");
+	return 0;
+}
+
+struct wire {
+	int type;
+	int status;
+};
+
+int sync_send (int sock, int type, int status, int fd, const char *text,
+	       struct keel_error **err)
+{
+	struct wire w = { .type = type, .status = status };
+	struct iovec iov[2] = {
+		{ .iov_base = &w, .iov_len = sizeof w },
+		{ .iov_base = (void *) (text ? text : ""), .iov_len = text ? strlen (text) : 0 },
+	};
+	union {
+		char buf[CMSG_SPACE (sizeof (int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (iov[1].iov_len > sizeof (((struct sync_msg *) 0)->text) - 1)
+		iov[1].iov_len = sizeof (((struct sync_msg *) 0)->text) - 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset (&u, 0, sizeof u);
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof u.buf;
+		c = CMSG_FIRSTHDR (&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN (sizeof (int));
+		memcpy (CMSG_DATA (c), &fd, sizeof (int));
+	}
+	for (;;) {
+		if (sendmsg (sock, &mh, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return keel_error (err, errno, "sync: send message %d", type);
+	}
+}
+
+int sync_recv (int sock, struct sync_msg *m, struct keel_error **err)
+{
+	struct wire w;
+	struct iovec iov[2] = {
+		{ .iov_base = &w, .iov_len = sizeof w },
+		{ .iov_base = m->text, .iov_len = sizeof m->text - 1 },
+	};
+	union {
+		char buf[CMSG_SPACE (sizeof (int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {
+		.msg_iov = iov,
+		.msg_iovlen = 2,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof u.buf,
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	do
+		n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return keel_error (err, errno, "sync: receive");
+	if (n == 0)
+		return keel_error (err, ECONNRESET, "sync: peer exited");
+	if ((size_t) n < sizeof w)
+		return keel_error (err, EPROTO, "sync: short message");
+	m->type = w.type;
+	m->status = w.status;
+	m->text[n - sizeof w] = '\0';
+	m->fd = -1;
+	for (c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy (&m->fd, CMSG_DATA (c), sizeof (int));
+	return 0;
+}
+
+int sync_expect (int sock, int type, struct sync_msg *m, struct keel_error **err)
+{
+	int ret = sync_recv (sock, m, err);
+
+	if (ret < 0)
+		return ret;
+	if (m->type == SYNC_ERROR)
+		return keel_error (err, m->status, "%s", m->text);
+	if (m->type != type) {
+		if (m->fd >= 0)
+			close (m->fd);
+		return keel_error (err, EPROTO, "sync: expected message %d, got %d", type,
+				   m->type);
+	}
+	return 0;
+}
+
+void sync_send_error (int sock, const struct keel_error *e)
+{
+	sync_send (sock, SYNC_ERROR, e ? e->status : 0, -1, e ? e->msg : "unknown error", NULL);
+}

@@ -1,0 +1,177 @@
+#!/bin/sh
+# keel-import on a Project Atomic system container image built here: every
+# /exports file (config.json.template, manifest.json, service.template,
+# tmpfiles.template, hostfs/), atomic's variable precedence, and the errors
+# for an unset variable, a stray `$` and a writable root.
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+. "$here/image-lib.sh"
+IMPORT=$top/initramfs/import/keel-import
+
+fixture_need jq umoci sha256sum gzip tar
+[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
+t=$(mktemp -d /tmp/keel-image-atomic.XXXXXX)
+trap 'rm -rf "$t"' EXIT
+
+# Layer 1: busybox.  Layer 2: /exports.
+fixture_rootfs "$t/l1"
+e=$t/l2/exports
+mkdir -p "$e/hostfs/etc/app" "$e/hostfs/usr/bin" "$e/hostfs/var/lib/empty"
+cat >"$e/config.json.template" <<'T'
+{
+	"ociVersion": "1.0.2",
+	"process": {
+		"terminal": false,
+		"user": {"uid": 0, "gid": 0},
+		"args": ["/bin/httpd", "-f", "-p", "$PORT", "-h", "/srv/www"],
+		"env": ["PATH=/bin", "NAME=$NAME", "GREETING=${GREETING}", "PRICE=$$5",
+			"IMAGE=$IMAGE_NAME", "ID=$IMAGE_ID", "UUID=$UUID", "PIDFILE=$PIDFILE",
+			"DESTDIR=$DESTDIR", "CONF=$CONF_DIRECTORY", "HOST=$HOST_UID:$HOST_GID"],
+		"cwd": "/",
+		"capabilities": {"bounding": [$ALL_PROCESS_CAPABILITIES], "effective": ["CAP_NET_BIND_SERVICE"]}
+	},
+	"root": {"path": "rootfs", "readonly": true},
+	"hostname": "$NAME",
+	"mounts": [
+		{"destination": "/proc", "type": "proc", "source": "proc"},
+		{"destination": "/var/lib/app", "type": "bind", "source": "${STATE_DIRECTORY}/${NAME}", "options": ["rbind", "rw"]},
+		{"destination": "/run/app", "type": "bind", "source": "$RUN_DIRECTORY/$NAME", "options": ["bind", "rw"]}
+	],
+	"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}
+}
+T
+cat >"$e/manifest.json" <<'T'
+{
+	"version": "1.0",
+	"defaultValues": {"PORT": "8080", "GREETING": "hello", "RUN_DIRECTORY": "/manifest/cannot/override/this"},
+	"renameFiles": {"/etc/app/app.conf": "/etc/app/${NAME}.conf"},
+	"installedFilesTemplate": ["/etc/app/${NAME}.conf", "/etc/app/sys.conf"]
+}
+T
+cat >"$e/service.template" <<'T'
+[Unit]
+Description=The $NAME web server
+After=network.target etcd.service
+Requires=etcd.service
+Wants=metrics.service
+
+[Service]
+ExecStart=$EXEC_START
+ExecStop=$EXEC_STOP
+Restart=always
+RestartSec=5
+TimeoutStopSec=20s
+WorkingDirectory=$DESTDIR
+
+[Install]
+WantedBy=multi-user.target
+T
+cat >"$e/tmpfiles.template" <<'T'
+d ${STATE_DIRECTORY}/${NAME} 0750 0 0 - -
+d $RUN_DIRECTORY/$NAME 0755 0 0 - -
+T
+printf 'listen=$PORT\nname=$NAME\n' >"$e/hostfs/etc/app/app.conf"
+printf '#!/bin/sh\necho $NOT_A_TEMPLATE\n' >"$e/hostfs/usr/bin/app-ctl"
+chmod 755 "$e/hostfs/usr/bin/app-ctl"
+fixture_layer "$t/l1" "$t/L1.tar"
+fixture_layer "$t/l2" "$t/L2.tar" gzip
+echo '{"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]}}' >"$t/cfg.json"
+fixture_oci_image "$t/img" sys "$t/cfg.json" "$t/L1.tar" "$t/L2.tar:gzip"
+mkdir "$t/cd" "$t/host"
+echo "already here" >"$t/host/keep"
+mkdir -p "$t/host/usr/bin"
+echo "host's own" >"$t/host/usr/bin/app-ctl"
+
+out=$("$IMPORT" -q --name sys --ref sys --set PORT=9090 --set RUN_DIRECTORY=/run/sys --hostfs "$t/host" "$t/img" "$t/cd" 2>&1)
+check "installs a system container"
+is "$out" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers
+keel-import: warning: hostfs: /usr/bin/app-ctl already exists in $t/host: not overwritten" "warns about what it cannot carry over"
+c=$t/cd/sys/config.json
+j() { jq -c "$1" "$c"; }
+is "$(j .process.args)" '["/bin/httpd","-f","-p","9090","-h","/srv/www"]' "--set beats manifest defaultValues"
+is "$(j .process.env)" '["PATH=/bin","NAME=sys","GREETING=hello","PRICE=$5","IMAGE=sys","ID='"$(jq -r .config "$t/cd/sys/import.json" | cut -c8-)"'","UUID='"$(jq -r .values.UUID "$t/cd/sys/import.json")"'","PIDFILE=/run/sys/container-sys.pid","DESTDIR=/containers.d/sys","CONF=/etc","HOST=0:0"]' \
+	"manifest defaults, \$\$, forced NAME/IMAGE_NAME/IMAGE_ID/DESTDIR/HOST_UID, PIDFILE from RUN_DIRECTORY"
+like "$(jq -r .values.UUID "$t/cd/sys/import.json")" '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' "UUID is a fresh uuid"
+is "$(j '.process.capabilities.bounding | length')" 41 "ALL_PROCESS_CAPABILITIES expands to every capability"
+is "$(j '.process.capabilities.bounding[0,40]')" '"CAP_CHOWN"
+"CAP_CHECKPOINT_RESTORE"' "from CAP_CHOWN to CAP_CHECKPOINT_RESTORE"
+is "$(j '[.mounts[1].source, .mounts[2].source]')" '["/var/lib/sys","/run/sys/sys"]' "STATE_DIRECTORY default; RUN_DIRECTORY from --set, not the manifest"
+is "$(j .hostname)" '"sys"' "the image's own config is used, not keel's default"
+[ -d "$t/cd/sys/rootfs/var/lib/app" ] && [ -d "$t/cd/sys/rootfs/run/app" ]
+check "its mount points exist in the read-only rootfs"
+
+# tmpfiles.template -> tmpfiles.conf.
+is "$(cat "$t/cd/sys/tmpfiles.conf")" "d /var/lib/sys 0750 0 0 - -
+d /run/sys/sys 0755 0 0 - -" "tmpfiles.conf is the substituted tmpfiles.template"
+
+# service.template -> keel.json.
+is "$(jq -c . "$t/cd/sys/keel.json")" '{"description":"The sys web server","kind":"service","requires":["etcd"],"after":["etcd"],"wants":["metrics"],"restart":{"policy":"always","delay":"5000ms"},"readiness":"started","stop":{"timeout":"20000ms"}}' \
+	"Description=/After=/Requires=/Wants=/Restart=/RestartSec=/TimeoutStopSec= carried into keel.json"
+
+# hostfs -> the host tree.
+is "$(cat "$t/host/etc/app/sys.conf")" "listen=9090
+name=sys" "hostfs: renameFiles applied, installedFilesTemplate substituted"
+[ ! -e "$t/host/etc/app/app.conf" ]
+check "the renamed file is not also copied under its old name"
+is "$(cat "$t/host/usr/bin/app-ctl")" "host's own" "an existing host file is not overwritten"
+[ -d "$t/host/var/lib/empty" ]
+check "hostfs directories are created"
+is "$(cat "$t/host/keep")" "already here" "other host files untouched"
+is "$(jq -c '.values | {PORT, RUN_DIRECTORY, NAME}' "$t/cd/sys/import.json")" '{"PORT":"9090","RUN_DIRECTORY":"/run/sys","NAME":"sys"}' \
+	"the values used are recorded in import.json"
+
+# Without --hostfs, hostfs lands in the entry's hostfs/ for the image builder.
+"$IMPORT" -q --name sys2 --set PORT=1 "$t/img" "$t/cd" 2>/dev/null
+check "installs with defaults"
+is "$(cat "$t/cd/sys2/hostfs/usr/bin/app-ctl")" '#!/bin/sh
+echo $NOT_A_TEMPLATE' "files not listed as templates are copied verbatim"
+[ -x "$t/cd/sys2/hostfs/usr/bin/app-ctl" ]
+check "modes kept"
+is "$(jq -c .process.args "$t/cd/sys2/config.json")" '["/bin/httpd","-f","-p","1","-h","/srv/www"]' "--set again"
+is "$(jq -c '.mounts[2].source' "$t/cd/sys2/config.json")" '"/run/sys2"' "RUN_DIRECTORY is /run unless --set (manifest defaults cannot change it)"
+
+# --no-exports imports it as a plain image.
+"$IMPORT" -q --name plain --no-exports "$t/img" "$t/cd"
+is "$(jq -c .process.args "$t/cd/plain/config.json")" '["/bin/sh"]' "--no-exports ignores /exports"
+
+# Errors: an unset variable, a stray $, a writable root, names the file.
+mk() { # mk NAME: an image whose layer 2 is $t/bad/, made by the caller
+	fixture_layer "$t/l1" "$t/L1.tar"
+	fixture_layer "$t/bad" "$t/B.tar"
+	rm -rf "${t:?}/$1"
+	fixture_oci_image "$t/$1" latest "$t/cfg.json" "$t/L1.tar" "$t/B.tar"
+}
+mkdir -p "$t/bad/exports"
+printf '{"process": {"args": ["/bin/sh"]},\n "hostname": "$NAME",\n "root": {"path": "rootfs", "readonly": true, "x": "$UNSET_ONE"}}\n' >"$t/bad/exports/config.json.template"
+mk img-unset
+out=$("$IMPORT" -q --name u "$t/img-unset" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports/config.json.template:3: variable \`UNSET_ONE\` is not set (give it with --set UNSET_ONE=VALUE or in manifest.json defaultValues)" \
+	"an unset variable is an error naming it, the file and the line"
+"$IMPORT" -q --name u --set UNSET_ONE=ok "$t/img-unset" "$t/cd"
+is "$(jq -r .root.x "$t/cd/u/config.json")" ok "... which --set fixes"
+printf '[Service]\nRestart=$POLICY\n' >"$t/bad/exports/service.template"
+mk img-unset2
+out=$("$IMPORT" -q --name u2 --set UNSET_ONE=ok "$t/img-unset2" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports/service.template:2: variable \`POLICY\` is not set (give it with --set POLICY=VALUE or in manifest.json defaultValues)" \
+	"in service.template too"
+out=$("$IMPORT" -q --name u2 --set UNSET_ONE=ok --set POLICY=sometimes "$t/img-unset2" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports/service.template: Restart=sometimes: unknown restart policy" "an unknown Restart= is refused"
+rm "$t/bad/exports/service.template"
+printf '{"root": {"path": "rootfs", "readonly": true}, "hostname": "cost: $5"}\n' >"$t/bad/exports/config.json.template"
+mk img-dollar
+out=$("$IMPORT" -q --name d "$t/img-dollar" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports/config.json.template:1: invalid placeholder: \`\$\` must start \$NAME, \${NAME} or \$\$" "a stray \$ is refused like string.Template"
+rm "$t/bad/exports/config.json.template"
+printf '{"root": {"path": "rootfs", "readonly": false}}\n' >"$t/bad/exports/config.json"
+mk img-rw
+out=$("$IMPORT" -q --name rw "$t/img-rw" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports/config.json: root.readonly must be true (system containers run from a read-only rootfs)" "a writable root is refused, as atomic does"
+printf '{"root": {"path": "rootfs", "readonly": true}, "mounts": [{"destination": "/data", "type": "bind", "source": "/var/lib/rw/data", "options": ["rbind"]}, {"destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["bind"]}]}\n' >"$t/bad/exports/config.json"
+mk img-notmp
+"$IMPORT" -q --name notmp "$t/img-notmp" "$t/cd"
+is "$(cat "$t/cd/notmp/tmpfiles.conf")" "d /var/lib/rw/data 0700 0 0 - -" \
+	"without tmpfiles.template, bind sources under the state/run directories get created at boot"
+is "$(ls -A "$t/cd" | tr '\n' ' ')" "notmp plain sys sys2 u " "failed installs leave nothing behind"
+
+done_testing

@@ -1,0 +1,147 @@
+#!/bin/sh
+# cgroup v2: the container's cgroup from cgroupsPath in the unified
+# hierarchy, its removal at delete, and linux.resources applied to the
+# cgroup files (memory, pids, cpu, unified).  Resource checks need a pure
+# v2 host with the controllers (the QEMU guest); on a hybrid host they skip
+# with the reason, and keel must refuse a resource whose controller is not
+# there with an error naming it.  Needs only busybox: no jq, no python, so
+# it runs inside a guest too.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/runtime.sh"
+rt_setup_minimal "$@"
+
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	CGROOT=/sys/fs/cgroup
+elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
+	CGROOT=/sys/fs/cgroup/unified
+else
+	skip_all "no cgroup v2 (unified) hierarchy"
+fi
+pure_v2=no
+[ "$CGROOT" = /sys/fs/cgroup ] && pure_v2=yes
+
+# write_config NAME ARGS_JSON RESOURCES_JSON: a whole config.json.
+write_config() {
+	CTR=$1
+	B=$T/b/$1
+	mkdir -p "$B"
+	cat >"$B/config.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": { "uid": 0, "gid": 0 },
+    "args": $2,
+    "env": [ "PATH=/bin" ],
+    "cwd": "/",
+    "noNewPrivileges": true
+  },
+  "root": { "path": "$T/rootfs", "readonly": true },
+  "hostname": "keeltest",
+  "mounts": [
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+      "options": [ "nosuid", "strictatime", "mode=755", "size=65536k" ] }
+  ],
+  "linux": {
+    "cgroupsPath": "/keeltest-$$-$1",
+    "resources": $3,
+    "namespaces": [ { "type": "pid" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ]
+  }
+}
+JSON
+}
+
+start_detached() { # start_detached: run -d $CTR, pid in $pid
+	rm -f "$T/$CTR.pid"
+	rt run -d --bundle "$B" --pid-file "$T/$CTR.pid" "$CTR" </dev/null >/dev/null 2>"$T/err"
+	_rc=$?
+	pid=$(cat "$T/$CTR.pid" 2>/dev/null)
+	return $_rc
+}
+
+# --- placement, without resources (any host with a unified hierarchy) -------
+write_config plain '["sleep", "1000"]' '{}'
+start_detached
+check "a container without resources runs"
+cg=$CGROOT/keeltest-$$-plain
+[ -d "$cg" ]
+check "its cgroup $cg exists in the unified hierarchy"
+grep -qx "$pid" "$cg/cgroup.procs"
+check "its process is in that cgroup"
+like "$(grep '^0::' /proc/"$pid"/cgroup)" "^0::/keeltest-$$-plain$" "/proc/PID/cgroup names it"
+rt delete --force plain
+check "delete --force"
+ctr_gone plain "$pid"
+
+# --- resources ----------------------------------------------------------------------
+controllers=$(cat "$CGROOT/cgroup.controllers")
+has() { case " $controllers " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if ! has memory; then
+	skip "memory resources" "no memory controller in $CGROOT (hybrid host: it is bound to v1); the QEMU guest runs this"
+	if [ "$RT_NAME" = keel ]; then
+		write_config nomem '["true"]' '{ "memory": { "limit": 67108864 } }'
+		rt run --bundle "$B" nomem </dev/null >/dev/null 2>"$T/err"
+		is "$?" 1 "a memory limit without the memory controller is an error"
+		like "$(cat "$T/err")" "memory" "the error names the memory controller"
+		ctr_gone nomem ""
+	fi
+else
+	write_config mem '["sleep", "1000"]' \
+		'{ "memory": { "limit": 67108864, "reservation": 33554432 }, "unified": { "memory.high": "62914560" } }'
+	start_detached
+	check "memory: runs"
+	cg=$CGROOT/keeltest-$$-mem
+	is "$(cat "$cg/memory.max" 2>/dev/null)" 67108864 "memory.limit -> memory.max"
+	is "$(cat "$cg/memory.low" 2>/dev/null)" 33554432 "memory.reservation -> memory.low"
+	is "$(cat "$cg/memory.high" 2>/dev/null)" 62914560 "unified memory.high"
+	rt delete --force mem
+	ctr_gone mem "$pid"
+fi
+
+if ! has pids; then
+	skip "pids resources" "no pids controller in $CGROOT"
+else
+	write_config pids '["sh", "-c", "i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; wait; echo done"]' \
+		'{ "pids": { "limit": 5 } }'
+	rt run -d --bundle "$B" pids </dev/null >/dev/null 2>&1
+	check "pids: runs"
+	cg=$CGROOT/keeltest-$$-pids
+	is "$(cat "$cg/pids.max" 2>/dev/null)" 5 "pids.limit -> pids.max"
+	sleep 0.5
+	[ "$(cat "$cg/pids.current" 2>/dev/null)" -le 5 ]
+	check "pids: the container cannot go past 5 processes"
+	rt delete --force pids
+	ctr_gone pids ""
+fi
+
+if ! has cpu; then
+	skip "cpu resources" "no cpu controller in $CGROOT"
+else
+	write_config cpu '["sleep", "1000"]' '{ "cpu": { "quota": 50000, "period": 100000, "shares": 1024 } }'
+	start_detached
+	check "cpu: runs"
+	cg=$CGROOT/keeltest-$$-cpu
+	is "$(cat "$cg/cpu.max" 2>/dev/null)" "50000 100000" "cpu.quota/period -> cpu.max"
+	[ -n "$(cat "$cg/cpu.weight" 2>/dev/null)" ]
+	check "cpu.shares -> cpu.weight"
+	rt delete --force cpu
+	ctr_gone cpu "$pid"
+fi
+
+if [ "$pure_v2" = no ]; then
+	skip "kill --all through cgroup.kill" "hybrid host: checked by runtime-lifecycle"
+else
+	write_config killall '["sh", "-c", "sleep 1000 & sleep 1000 & wait"]' '{}'
+	start_detached
+	sleep 0.3
+	rt kill --all killall KILL
+	sleep 0.3
+	is "$(cat "$CGROOT/keeltest-$$-killall/cgroup.procs" 2>/dev/null | wc -l)" 0 \
+		"kill --all KILL empties the cgroup"
+	rt delete --force killall
+	ctr_gone killall "$pid"
+fi
+
+done_testing

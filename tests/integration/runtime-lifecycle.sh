@@ -1,0 +1,191 @@
+#!/bin/sh
+# The lifecycle of runtime.md: create -> created, start -> running, the
+# process exits or is killed -> stopped, delete -> gone, with `state` JSON
+# at each step; kill (names, numbers, --all), delete --force, list, run and
+# its exit status, run -d, --keep, --pid-file.  After each container
+# nothing is left: no state, no process, no cgroup, no mount.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/runtime.sh"
+rt_setup "$@"
+
+# --- create / start / state / kill / delete --------------------------------
+cfg life
+cfg_set '.process.args = ["sleep", "1000"]'
+rt create --bundle "$B" life </dev/null >/dev/null 2>"$T/err"
+check "create exits 0"
+is "$(ctr_state life status)" created "state after create: created"
+pid=$(ctr_state life pid)
+[ -n "$pid" ] && [ "$pid" -gt 0 ] && kill -0 "$pid"
+check "state after create: pid $pid is a live process"
+is "$(ctr_state life id)" life "state: id"
+is "$(ctr_state life bundle)" "$B" "state: bundle is the absolute bundle path"
+like "$(ctr_state life ociVersion)" "^1\.[0-9]" "state: ociVersion"
+rt state life | jq -e 'has("status") and has("pid") and has("bundle") and has("id")' >/dev/null
+check "state: runtime-spec fields present"
+
+rt start life
+check "start exits 0"
+ctr_wait_status life running
+check "state after start: running"
+is "$(ctr_state life pid)" "$pid" "state after start: same pid"
+like "$(cat /proc/"$pid"/cmdline | tr '\0' ' ')" "^sleep 1000 $" "the process is the config's args"
+rt start life 2>"$T/err"
+[ $? != 0 ]
+check "start twice fails"
+rt delete life 2>"$T/err"
+[ $? != 0 ] && [ -d "/proc/$pid" ]
+check "delete of a running container without --force fails and leaves it running"
+
+# list while it runs
+rt list >"$T/list" 2>&1
+if [ "$RT_NAME" = crun ]; then
+	skip "list: runc's table" "crun prints its own table (NAME, BUNDLE PATH)"
+else
+	like "$(head -1 "$T/list")" "^ID +PID +STATUS +BUNDLE +CREATED +OWNER" "list: runc's table header"
+	like "$(grep '^life ' "$T/list")" \
+		"^life +$pid +running +$B +[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+ +root$" \
+		"list: a row with id, pid, status, bundle, created, owner"
+fi
+is "$(rt list -q)" life "list -q: the ids"
+is "$(rt list --format json | jq -r '.[] | .id + " " + .status')" "life running" "list --format json"
+is "$(rt list -f json | jq -r '.[0].pid')" "$pid" "list -f json: pid"
+
+rt kill life KILL
+check "kill ID KILL"
+ctr_wait_status life stopped
+check "state after the process died: stopped"
+! proc_alive "$pid"
+check "the process is gone after kill"
+rt delete life
+check "delete a stopped container"
+ctr_gone life "$pid"
+
+# --- signals by name and number reach the process -------------------------
+sigs="TERM SIGTERM 15"
+[ "$RT_NAME" = crun ] || sigs="$sigs sigterm" # crun 1.8 wants upper case
+for sig in $sigs; do
+	cfg "sig$sig"
+	cfg_sh 'trap "exit 0" TERM; touch /dev/shm/ready; while :; do sleep 0.05; done'
+	rt create --bundle "$B" "$CTR" </dev/null >/dev/null 2>&1 && rt start "$CTR"
+	pid=$(ctr_state "$CTR" pid)
+	ctr_wait_status "$CTR" running
+	sleep 0.2 # let the trap be installed
+	rt kill "$CTR" "$sig"
+	ctr_wait_status "$CTR" stopped
+	check "kill ID $sig: the process handles TERM and exits"
+	rt delete "$CTR"
+	ctr_gone "$CTR" "$pid"
+done
+cfg default-sig
+cfg_sh 'trap "exit 0" TERM; while :; do sleep 0.05; done'
+rt create --bundle "$B" "$CTR" </dev/null >/dev/null 2>&1 && rt start "$CTR"
+sleep 0.2
+rt kill "$CTR"
+ctr_wait_status "$CTR" stopped
+check "kill ID without a signal sends TERM"
+rt delete --force "$CTR"
+rt kill "$CTR" NOSUCHSIG 2>/dev/null
+[ $? != 0 ]
+check "kill with an unknown signal fails"
+
+# --- kill --all, delete --force -----------------------------------------------
+cfg killall
+cfg_sh 'sleep 1000 & sleep 1000 & wait'
+rt create --bundle "$B" killall </dev/null >/dev/null 2>&1 && rt start killall
+pid=$(ctr_state killall pid)
+sleep 0.3
+children=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
+is "$(echo $children | wc -w)" 2 "kill --all: the container has two more processes"
+rt kill --all killall KILL
+check "kill --all ID KILL"
+ctr_wait_status killall stopped
+check "kill --all: stopped"
+sleep 0.2
+left=0
+for c in $children; do proc_alive "$c" && left=$((left + 1)); done
+is "$left" 0 "kill --all: no process of the container is left"
+rt delete killall
+ctr_gone killall "$pid"
+
+cfg force
+cfg_set '.process.args = ["sleep", "1000"]'
+rt run -d --bundle "$B" force </dev/null >/dev/null 2>&1
+check "run -d returns"
+is "$(ctr_state force status)" running "run -d: the container runs"
+pid=$(ctr_state force pid)
+rt delete --force force
+check "delete --force of a running container"
+ctr_gone force "$pid"
+rt delete --force never-existed 2>/dev/null
+check "delete --force of a container that does not exist succeeds"
+rt state never-existed 2>"$T/err"
+[ $? != 0 ]
+check "state of a container that does not exist fails"
+if [ "$RT_NAME" = runc ]; then
+	skip "the error names the container" "runc says only \"container does not exist\""
+else
+	like "$(cat "$T/err")" "never-existed" "the error names the container"
+fi
+
+# --- run: exit status, --keep, --pid-file ------------------------------------
+cfg exit3
+cfg_sh 'exit 3'
+ctr_run
+is "$RC" 3 "run exits with the container's exit status"
+ctr_gone exit3 ""
+
+cfg exit0
+ctr_run --pid-file "$T/exit0.pid"
+is "$RC" 0 "run of true exits 0"
+[ -s "$T/exit0.pid" ] && [ "$(cat "$T/exit0.pid")" -gt 0 ]
+check "run --pid-file writes the pid"
+
+cfg killed
+cfg_set '.process.args = ["sleep", "1000"]'
+rt run --bundle "$B" --pid-file "$T/killed.pid" killed </dev/null >/dev/null 2>&1 &
+runpid=$!
+RT_PIDS="$RT_PIDS $runpid"
+ctr_wait_status killed running
+is "$(cat "$T/killed.pid")" "$(ctr_state killed pid)" "--pid-file holds the container's pid"
+rt kill killed KILL
+wait $runpid
+is "$?" 137 "run exits 128+9 when SIGKILL killed the container"
+ctr_gone killed ""
+
+cfg fwd
+cfg_sh 'trap "exit 7" TERM; while :; do sleep 0.05; done'
+# not through rt(): $! must be the runtime itself
+$RUNTIME --root "$STATE" run --bundle "$B" fwd </dev/null >/dev/null 2>&1 &
+runpid=$!
+RT_PIDS="$RT_PIDS $runpid"
+ctr_wait_status fwd running
+sleep 0.2
+kill -TERM $runpid
+wait $runpid
+is "$?" 7 "run forwards SIGTERM to the container and exits with its status"
+ctr_gone fwd ""
+
+if ! rt run --help 2>&1 | grep -q -- --keep; then
+	skip "run --keep" "$RT_NAME has no run --keep"
+else
+	cfg keep
+	cfg_sh 'exit 5'
+	ctr_run --keep
+	is "$RC" 5 "run --keep: exit status"
+	is "$(ctr_state keep status)" stopped "run --keep: the container stays, stopped"
+	rt delete keep
+	ctr_gone keep ""
+fi
+
+# --- concurrent commands on one container --------------------------------------
+cfg conc
+cfg_set '.process.args = ["sleep", "1000"]'
+rt run -d --bundle "$B" conc </dev/null >/dev/null 2>&1
+pid=$(ctr_state conc pid)
+for i in 1 2 3 4 5 6; do rt state conc >/dev/null 2>&1 & done
+for i in 1 2 3; do rt delete --force conc >/dev/null 2>&1 & done
+wait
+ctr_gone conc "$pid"
+is "$(rt list -q)" "" "list is empty at the end"
+
+done_testing

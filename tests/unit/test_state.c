@@ -1,0 +1,293 @@
+/* The pieces of the lifecycle that work alone: container ids, the state
+ * directory (create, lock, read back, refresh, remove), the state JSON,
+ * the sync channel between runtime and container process, PATH lookup and
+ * the environment of the container process, hooks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/container.h"
+#include "runtime/exec.h"
+#include "runtime/hooks.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+
+static char root[64];
+
+static int setup (void **state)
+{
+	snprintf (root, sizeof root, "/tmp/keel-unit-state-%d", (int) getpid ());
+	return 0;
+}
+
+static int teardown (void **state)
+{
+	char cmd[128];
+	snprintf (cmd, sizeof cmd, "rm -rf %s", root);
+	return system (cmd) == 0 ? 0 : -1;
+}
+
+static void test_check_id (void **state)
+{
+	struct keel_error *err = NULL;
+
+	assert_int_equal (keel_container_check_id ("web-1_a+b.c", &err), 0);
+	assert_true (keel_container_check_id ("", &err) < 0);
+	keel_error_release (&err);
+	assert_true (keel_container_check_id ("..", &err) < 0);
+	keel_error_release (&err);
+	assert_true (keel_container_check_id ("a/b", &err) < 0);
+	assert_non_null (strstr (err->msg, "a/b"));
+	keel_error_release (&err);
+	assert_true (keel_container_check_id ("a b", NULL) < 0);
+}
+
+static void test_state_roundtrip (void **state)
+{
+	struct keel_error *err = NULL;
+	struct spec_kv ann[] = { { (char *) "k", (char *) "v" } };
+	char *args[] = { (char *) "hook", (char *) "x", NULL };
+	struct spec_hook hook = { .path = (char *) "/bin/true", .args = { args, 2 },
+				  .has_timeout = true, .timeout = 3 };
+	struct keel_state st = {
+		.id = (char *) "c1", .bundle = (char *) "/b", .oci_version = (char *) "1.2.0",
+		.status = KEEL_CREATED, .pid = getpid (), .created = (char *) "now",
+		.cgroup_path = (char *) "/sys/fs/cgroup/x", .annotations = { ann, 1 },
+	};
+	struct state_extra x = { .rootfs = (char *) "/b/rootfs", .poststop = &hook, .n_poststop = 1 };
+	struct keel_state rd;
+	struct state_extra rx;
+	int fd = -1, fd2 = -1;
+
+	assert_int_equal (proc_starttime (getpid (), &x.starttime, NULL, &err), 0);
+	assert_int_equal (state_dir_create (root, "c1", &fd, &err), 0);
+	/* A second create of the same id fails, naming it. */
+	assert_true (state_dir_create (root, "c1", &fd2, &err) < 0);
+	assert_int_equal (err->status, EEXIST);
+	assert_non_null (strstr (err->msg, "`c1` already exists"));
+	keel_error_release (&err);
+	/* The lock is held: another open file cannot take it. */
+	fd2 = open (root, O_RDONLY);
+	assert_true (fd2 >= 0);
+	close (fd2);
+	{
+		char p[128];
+		snprintf (p, sizeof p, "%s/c1", root);
+		fd2 = open (p, O_RDONLY | O_DIRECTORY);
+		assert_true (flock (fd2, LOCK_EX | LOCK_NB) < 0);
+		assert_int_equal (errno, EWOULDBLOCK);
+		close (fd2);
+	}
+
+	assert_int_equal (state_write (fd, &st, &x, &err), 0);
+	assert_int_equal (mkfifoat (fd, EXEC_FIFO, 0622), 0);
+	assert_int_equal (state_read (fd, &rd, &rx, &err), 0);
+	assert_string_equal (rd.id, "c1");
+	assert_string_equal (rd.bundle, "/b");
+	assert_string_equal (rd.cgroup_path, "/sys/fs/cgroup/x");
+	assert_int_equal (rd.pid, getpid ());
+	assert_int_equal (rd.annotations.n, 1);
+	assert_string_equal (rd.annotations.e[0].value, "v");
+	assert_string_equal (rx.rootfs, "/b/rootfs");
+	assert_int_equal (rx.n_poststop, 1);
+	assert_string_equal (rx.poststop[0].args.v[1], "x");
+	assert_int_equal (rx.poststop[0].timeout, 3);
+	assert_int_equal (rx.starttime, x.starttime);
+	/* We are alive and the fifo exists: created; without it: running. */
+	state_refresh (fd, &rd, &rx);
+	assert_int_equal (rd.status, KEEL_CREATED);
+	unlinkat (fd, EXEC_FIFO, 0);
+	state_refresh (fd, &rd, &rx);
+	assert_int_equal (rd.status, KEEL_RUNNING);
+	/* Another process's start time: the pid was reused, so stopped. */
+	rx.starttime++;
+	state_refresh (fd, &rd, &rx);
+	assert_int_equal (rd.status, KEEL_STOPPED);
+	keel_state_free (&rd);
+	state_extra_free (&rx);
+
+	assert_int_equal (state_dir_remove (root, "c1", fd, &err), 0);
+	close (fd);
+	assert_true (state_dir_open (root, "c1", false, &fd, &err) < 0);
+	assert_non_null (strstr (err->msg, "`c1` does not exist"));
+	keel_error_release (&err);
+}
+
+static void test_state_json (void **state)
+{
+	struct keel_state st = { .id = (char *) "x", .bundle = (char *) "/b",
+				 .status = KEEL_STOPPED, .pid = 42 };
+	char *s = keel_state_json (&st);
+	json_object *o = json_tokener_parse (s), *v;
+
+	assert_non_null (o);
+	assert_true (json_object_object_get_ex (o, "status", &v));
+	assert_string_equal (json_object_get_string (v), "stopped");
+	assert_true (json_object_object_get_ex (o, "pid", &v));
+	assert_int_equal (json_object_get_int (v), 0); /* stopped: no pid */
+	assert_true (json_object_object_get_ex (o, "ociVersion", &v));
+	json_object_put (o);
+	free (s);
+	assert_string_equal (keel_status_name (KEEL_CREATING), "creating");
+}
+
+static void test_list (void **state)
+{
+	struct keel_runtime rt = { .state_root = root };
+	struct keel_error *err = NULL;
+	char **ids;
+	size_t n;
+	int fd;
+
+	assert_int_equal (keel_container_list (&rt, &ids, &n, &err), 0);
+	assert_int_equal (n, 0);
+	free (ids);
+	assert_int_equal (state_dir_create (root, "b", &fd, &err), 0);
+	close (fd);
+	assert_int_equal (state_dir_create (root, "a", &fd, &err), 0);
+	close (fd);
+	assert_int_equal (keel_container_list (&rt, &ids, &n, &err), 0);
+	assert_int_equal (n, 2);
+	assert_string_equal (ids[0], "a");
+	assert_string_equal (ids[1], "b");
+	assert_null (ids[2]);
+	for (size_t i = 0; i < n; i++)
+		free (ids[i]);
+	free (ids);
+}
+
+static void test_sync (void **state)
+{
+	struct keel_error *err = NULL;
+	struct sync_msg m;
+	int sv[2], p[2];
+
+	assert_int_equal (sync_pair (sv, &err), 0);
+	assert_int_equal (pipe (p), 0);
+	assert_int_equal (sync_send (sv[1], SYNC_CONSOLE, 0, p[1], NULL, &err), 0);
+	assert_int_equal (sync_expect (sv[0], SYNC_CONSOLE, &m, &err), 0);
+	assert_true (m.fd >= 0 && m.fd != p[1]);
+	assert_int_equal (write (m.fd, "z", 1), 1);
+	close (m.fd);
+	{
+		char c;
+		assert_int_equal (read (p[0], &c, 1), 1);
+		assert_int_equal (c, 'z');
+	}
+	/* An error from the child becomes the parent's error, errno included. */
+	keel_error (&err, EACCES, "mount `proc` on `/proc`");
+	sync_send_error (sv[1], err);
+	keel_error_release (&err);
+	assert_true (sync_expect (sv[0], SYNC_CREATED, &m, &err) < 0);
+	assert_int_equal (err->status, EACCES);
+	assert_string_equal (err->msg, "mount `proc` on `/proc`");
+	keel_error_release (&err);
+	/* The peer going away is an error, not a hang. */
+	close (sv[1]);
+	assert_true (sync_recv (sv[0], &m, &err) < 0);
+	assert_int_equal (err->status, ECONNRESET);
+	keel_error_release (&err);
+	close (sv[0]);
+	close (p[0]);
+	close (p[1]);
+}
+
+static void test_exec_find (void **state)
+{
+	struct keel_error *err = NULL;
+	char *env[] = { (char *) "PATH=/nonexistent:/bin", NULL };
+	char *out = NULL;
+
+	assert_int_equal (exec_find ("sh", env, &out, &err), 0);
+	assert_string_equal (out, "/bin/sh");
+	free (out);
+	assert_int_equal (exec_find ("/bin/sh", NULL, &out, &err), 0);
+	free (out);
+	assert_true (exec_find ("no-such-program-keel", env, &out, &err) < 0);
+	assert_non_null (strstr (err->msg, "executable file not found in $PATH"));
+	keel_error_release (&err);
+	/* A directory is not executable. */
+	assert_true (exec_find ("/tmp", env, &out, &err) < 0);
+	assert_int_equal (err->status, EACCES);
+	keel_error_release (&err);
+}
+
+static void test_exec_env (void **state)
+{
+	char *env[] = { (char *) "A=1", (char *) "B=2", NULL };
+	char *extra[] = { (char *) "A=3", (char *) "NOTIFY_SOCKET=/x", NULL };
+	char **v = exec_build_env (env, extra);
+
+	assert_string_equal (v[0], "A=3"); /* replaced in place */
+	assert_string_equal (v[1], "B=2");
+	assert_string_equal (v[2], "NOTIFY_SOCKET=/x");
+	assert_null (v[3]);
+	assert_string_equal (exec_getenv (v, "B"), "2");
+	assert_null (exec_getenv (v, "C"));
+	free (v);
+}
+
+static void test_hooks (void **state)
+{
+	struct keel_error *err = NULL;
+	char out[256];
+	char *args[] = { (char *) "sh", (char *) "-c", NULL, NULL };
+	char *env[] = { (char *) "X=y", NULL };
+	struct spec_hook h = { .path = (char *) "/bin/sh", .args = { args, 3 }, .env = { env, 1 } };
+	char *got = NULL;
+
+	snprintf (out, sizeof out, "cat > %s.hook; echo \"$X\" >> %s.hook", root, root);
+	args[2] = out;
+	mkdir (root, 0755);
+	assert_int_equal (hooks_run (HOOK_POSTSTOP, &h, 1, "{\"id\":\"c\"}", &err), 0);
+	snprintf (out, sizeof out, "%s.hook", root);
+	assert_int_equal (read_file (out, 0, &got, NULL, &err), 0);
+	assert_string_equal (got, "{\"id\":\"c\"}y\n");
+	free (got);
+	unlink (out);
+
+	args[2] = (char *) "exit 3";
+	assert_true (hooks_run (HOOK_CREATE_RUNTIME, &h, 1, "{}", &err) < 0);
+	assert_string_equal (err->msg, "createRuntime hook `/bin/sh`: exited with status 3");
+	keel_error_release (&err);
+
+	args[2] = (char *) "sleep 5";
+	h.has_timeout = true;
+	h.timeout = 1;
+	assert_true (hooks_run (HOOK_PRESTART, &h, 1, "{}", &err) < 0);
+	assert_non_null (strstr (err->msg, "timed out after 1 s"));
+	keel_error_release (&err);
+
+	h.path = (char *) "/nonexistent/hook";
+	assert_true (hooks_run (HOOK_POSTSTART, &h, 1, "{}", &err) < 0);
+	assert_int_equal (err->status, ENOENT);
+	keel_error_release (&err);
+}
+
+int main (void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test (test_check_id),
+		cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
+		cmocka_unit_test (test_state_json),
+		cmocka_unit_test_setup_teardown (test_list, setup, teardown),
+		cmocka_unit_test (test_sync),
+		cmocka_unit_test (test_exec_find),
+		cmocka_unit_test (test_exec_env),
+		cmocka_unit_test_setup_teardown (test_hooks, setup, teardown),
+	};
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}
