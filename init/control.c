@@ -189,6 +189,7 @@ static void logs (struct unit *u, const char *arg, struct buf *b)
 	}
 	memcpy (b->p + b->len, t, n);
 	b->len += n;
+	b->p[b->len] = '\0'; /* a string for tests; the socket uses len */
 	free (t);
 }
 

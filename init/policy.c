@@ -718,6 +718,10 @@ static int cross_check (struct ctx *c, json_object *root, struct policy *p)
 
 	if (!json_object_object_get_ex (root, "readiness", &tmp))
 		p->ready = p->kind == KIND_ONESHOT ? READY_EXITED : READY_STARTED;
+	/* A oneshot may legitimately run long (formatting a disk): no
+	 * default limit, only an explicit one. */
+	if (!json_object_object_get_ex (root, "start_timeout", &tmp) && p->kind == KIND_ONESHOT)
+		p->start_timeout_ms = 0;
 	if (p->kind == KIND_ONESHOT && p->ready != READY_EXITED)
 		return fail (c, "readiness",
 		             "a oneshot is ready when it exits 0; \"%s\" is only for services",

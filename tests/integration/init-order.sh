@@ -16,7 +16,11 @@ entry web 'echo web-up; trap "echo web-got-term; exit 0" TERM; while :; do sleep
 	'{"requires": ["db"], "after": ["setup"]}'
 entry check 'echo check-saw-web' '{"kind": "oneshot", "wants": ["web"]}'
 entry free 'echo free-up; exec sleep 1000' '{"stop": {"signal": "KILL"}}'
+printf 'd %s/tmpf/free-state 0750 0 0 - -\nf %s/tmpf/free-state/hello 0640 0 0 - hi\n' "$T" "$T" \
+	>"$D/free/tmpfiles.conf"
 # broken entries
+entry badtmp 'true'
+printf 'd /ok 0755 0 0 - -\nz /what 0755 0 0 - -\n' >"$D/badtmp/tmpfiles.conf"
 entry badjson 'true' '{"restart": {"delay": "abc"}}'
 entry needsbad 'true' '{"requires": ["badjson"]}'
 entry unknown 'true' '{"requires": ["nosuch"]}'
@@ -52,6 +56,9 @@ d=$(line_of 'db \| db-up') w=$(line_of 'web \| web-up') c=$(line_of 'check \| ch
 check "order observed: setup done ($s) < finished ($f) < db ($d) < web ($w) < check ($c)"
 grep -q 'free | free-up' "$T/console.log"
 check "an independent entry runs"
+is "$(stat -c '%a' "$T/tmpf/free-state" 2>&1) $(cat "$T/tmpf/free-state/hello" 2>&1)" "750 hi" \
+	"its tmpfiles.conf was applied before it started"
+like "$(cat "$T/console.log")" "\[FAILED\] $D/badtmp/tmpfiles.conf:2: " "a bad tmpfiles.conf names file and line"
 
 out=$(ctl list)
 like "$out" "^web +ready +service" "keelctl list shows web ready"
