@@ -31,21 +31,7 @@ done
 tests/fuzz/build.sh "$out" $names
 mkdir -p "$out/artifacts" "$out/logs"
 
-# The seed directories of target $1 (without the fuzz_ prefix).
-seeds() {
-	[ ! -d "tests/fuzz/corpus/$1" ] || echo "tests/fuzz/corpus/$1"
-	[ "$1" != spec ] || echo tests/spec-valid tests/spec-invalid
-}
-
-# Longest input worth trying: a little beyond each parser's own limit.
-max_len() {
-	case $1 in
-	spec) echo 16384 ;;
-	policy | tmpfiles | state) echo 8192 ;;
-	control) echo 1024 ;;
-	*) echo 4096 ;;
-	esac
-}
+. tests/fuzz/targets.sh
 
 summary=
 failed=0
@@ -54,14 +40,12 @@ for name in $names; do
 	corpus=$out/corpus-$short
 	log=$out/logs/$short.log
 	mkdir -p "$corpus"
-	dict=
-	[ ! -f "tests/fuzz/$short.dict" ] || dict=-dict=tests/fuzz/$short.dict
 	echo "== $name: $secs s (log: $log)"
 	rc=0
 	# shellcheck disable=SC2046,SC2086
-	"$out/$name" -max_total_time="$secs" -max_len="$(max_len "$short")" -timeout=10 \
-		-rss_limit_mb=2048 $dict -artifact_prefix="$out/artifacts/$short-" \
-		-print_final_stats=1 "$@" "$corpus" $(seeds "$short") >"$log" 2>&1 || rc=$?
+	"$out/$name" -max_total_time="$secs" -max_len="$(fuzz_max_len "$short")" \
+		-timeout=10 -rss_limit_mb=2048 $(fuzz_dict "$short") \
+		-artifact_prefix="$out/artifacts/$short-" -print_final_stats=1 "$@" "$corpus" $(fuzz_seeds "$short") >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | sed 's/cov: //')
 	units=$(find "$corpus" -type f | wc -l)
