@@ -1,9 +1,9 @@
 /* libFuzzer target for the tmpfiles.conf parser (init/tmpfiles.c,
  * tmpfiles_parse).  Every input must either give entries that keep the
- * promises of init/tmpfiles.h (absolute paths without `..` components, a
- * known type, an octal mode up to 07777, a target for every symlink, an
- * unescaped argument of the recorded length) and that tmpfiles_free()
- * releases, or exactly one "tmpfiles.conf...: ..." line with nothing left
+ * promises of init/tmpfiles.h (absolute paths without `..` components,
+ * never the root itself, a known type, an octal mode up to 07777, a
+ * target for every symlink, an unescaped argument of the recorded length)
+ * and that tmpfiles_free() releases, or exactly one "tmpfiles.conf...: ..." line with nothing left
  * allocated; never a crash, leak or undefined behaviour.  Nothing is
  * applied: tmpfiles_apply() touches the file system. */
 #include <stddef.h>
@@ -25,6 +25,13 @@ static void check_path (const char *p)
 	for (s = p; (s = strstr (s, "/..")) != NULL; s += 3)
 		if (s[3] == '/' || s[3] == '\0')
 			abort ();
+	/* Nor the root directory under another spelling ("//", "/.", "/./"):
+	 * applying it would chmod and chown the host's root. */
+	for (s = p; *s == '/' || (*s == '.' && s[-1] == '/' && (s[1] == '/' || s[1] == '\0'));
+	     s++)
+		;
+	if (*s == '\0')
+		abort ();
 }
 
 static void check (const struct tmpfiles *t)

@@ -72,6 +72,21 @@ static void test_parse (void **state)
 	tmpfiles_free (&t);
 }
 
+/* Only the root itself is refused: names made of dots, or "." at the end
+ * of a longer path, are ordinary paths. */
+static void test_dots (void **state)
+{
+	static const char text[] = "d /...\nd /.a\nd /var/.\nd //run/./x/\n";
+	struct keel_error *err = NULL;
+	struct tmpfiles t;
+
+	assert_int_equal (parse (text, &t, &err), 0);
+	assert_int_equal (t.n, 4);
+	assert_string_equal (t.v[0].path, "/...");
+	assert_string_equal (t.v[3].path, "//run/./x/");
+	tmpfiles_free (&t);
+}
+
 static void test_errors (void **state)
 {
 	static const struct {
@@ -88,6 +103,11 @@ static void test_errors (void **state)
 	        {"d /var/../etc", F ":1: path has a `..` component: `/var/../etc`"},
 	        {"d /var/..", F ":1: path has a `..` component: `/var/..`"},
 	        {"d /", F ":1: refusing the root directory itself: `/`"},
+	        /* found by fuzz_tmpfiles: the root under another spelling */
+	        {"d /. 0700 1000", F ":1: refusing the root directory itself: `/.`"},
+	        {"d //", F ":1: refusing the root directory itself: `//`"},
+	        {"D /./", F ":1: refusing the root directory itself: `/./`"},
+	        {"f /././/.", F ":1: refusing the root directory itself: `/././/.`"},
 	        {"d /a 0999", F ":1: mode is not an octal number up to 07777: `0999`"},
 	        {"d /a rwx", F ":1: mode is not octal: `rwx`"},
 	        {"d /a 17777", F ":1: mode is not an octal number up to 07777: `17777`"},
@@ -241,6 +261,7 @@ int main (void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_parse),
+	        cmocka_unit_test (test_dots),
 	        cmocka_unit_test (test_errors),
 	        cmocka_unit_test (test_limits),
 	        cmocka_unit_test (test_apply),
