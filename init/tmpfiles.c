@@ -418,7 +418,10 @@ static int apply_link (int rootfd, const char *rel, const struct tmpfiles_entry 
 
 static int apply_one (int rootfd, const struct tmpfiles_entry *e, struct keel_error **err)
 {
-	const char *rel = e->path + 1; /* relative to rootfd */
+	const char *rel = e->path; /* relative to rootfd: "//x" must not become "/x" */
+
+	while (*rel == '/')
+		rel++;
 
 	switch (e->type) {
 	case 'd':

@@ -183,7 +183,9 @@ static void test_apply (void **state)
 	                           "L /run/web/link - - - - /var/lib/web\n"
 	                           "L /run/web/keep-link - - - - /new\n"
 	                           "L+ /run/web/swap - - - - /var/lib/web/sub\n"
-	                           "d /run/web/dir :0700\n";
+	                           "d /run/web/dir :0700\n"
+	                           "d //run/web/slashes 0711\n"
+	                           "w //run/web/w2 - - - - three\n";
 	char dir[] = "/tmp/keel-tmpfiles.XXXXXX";
 	struct keel_error *err = NULL;
 	struct tmpfiles t;
@@ -203,6 +205,7 @@ static void test_apply (void **state)
 	assert_int_equal (
 	        write_file_at (root, "run/web/trunc", O_CREAT, 0644, "old old old", 11, &err), 0);
 	assert_int_equal (write_file_at (root, "run/web/w", O_CREAT, 0644, "zero", 4, &err), 0);
+	assert_int_equal (write_file_at (root, "run/web/w2", O_CREAT, 0644, "zero", 4, &err), 0);
 	assert_int_equal (symlinkat ("/old", root, "run/web/keep-link"), 0);
 	assert_int_equal (symlinkat ("/old", root, "run/web/swap"), 0);
 
@@ -221,6 +224,9 @@ static void test_apply (void **state)
 	assert_int_equal (mode_of (root, "run/web/kept"), 0600); /* and mode, with - */
 	assert_content (root, "run/web/trunc", "fresh");
 	assert_content (root, "run/web/w", "onetwo");
+	/* "//x" is still under root, not the absolute "/x" */
+	assert_int_equal (mode_of (root, "run/web/slashes"), 0711);
+	assert_content (root, "run/web/w2", "three");
 	assert_int_equal (faccessat (root, "run/web/missing", F_OK, 0), -1);
 	n = readlinkat (root, "run/web/link", buf, sizeof buf - 1);
 	assert_true (n > 0);
