@@ -149,10 +149,16 @@ else
 	sleep 0.5
 	[ "$(cat "$cg/pids.current" 2>/dev/null)" -le 5 ]
 	check "pids: the container cannot go past 5 processes"
-	rt update --pids-limit 9 pids
-	is "$(cat "$cg/pids.max" 2>/dev/null)" 9 "update --pids-limit 9"
 	rt delete --force pids
 	ctr_gone pids ""
+
+	write_config pidsupd '["sleep", "1000"]' '{ "pids": { "limit": 5 } }'
+	start_detached
+	rt update --pids-limit 9 pidsupd
+	check "update --pids-limit 9"
+	is "$(cat "$CGROOT/keeltest-$$-pidsupd/pids.max" 2>/dev/null)" 9 "update: pids.max changed"
+	rt delete --force pidsupd
+	ctr_gone pidsupd "$pid"
 fi
 
 if ! has cpu; then
