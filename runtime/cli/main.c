@@ -22,11 +22,16 @@ static const struct cli_command commands[] = {
         {"features", "print the features this runtime supports as JSON", cli_features},
         {"ps", "list the processes of a container", cli_ps},
         {"update", "change the cgroup resources of a container", cli_update},
+        {"pause", "freeze every process of a container", cli_pause},
+        {"resume", "thaw a paused container", cli_resume},
 };
 
 /* runc commands keel does not have: said plainly rather than "unknown". */
 static const char *const not_implemented[] = {
-        "exec", "pause", "resume", "events", "checkpoint", "restore",
+        "exec",
+        "events",
+        "checkpoint",
+        "restore",
 };
 
 static void usage (FILE *out)
