@@ -222,14 +222,14 @@ static int barrier (int fd, const struct sockaddr_un *sa, socklen_t len, struct 
 		struct cmsghdr h;
 		char b[CMSG_SPACE (sizeof (int))];
 	} c;
-	struct iovec iov = { .iov_base = (void *) msg, .iov_len = sizeof msg - 1 };
+	struct iovec iov = {.iov_base = (void *)msg, .iov_len = sizeof msg - 1};
 	struct msghdr mh = {
-		.msg_name = (void *) sa,
-		.msg_namelen = len,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = &c,
-		.msg_controllen = sizeof c,
+	        .msg_name = (void *)sa,
+	        .msg_namelen = len,
+	        .msg_iov = &iov,
+	        .msg_iovlen = 1,
+	        .msg_control = &c,
+	        .msg_controllen = sizeof c,
 	};
 	struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
 	struct pollfd pfd;
@@ -248,7 +248,7 @@ static int barrier (int fd, const struct sockaddr_un *sa, socklen_t len, struct 
 		close (p[0]);
 		return keel_error (err, e, "send BARRIER=1");
 	}
-	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
 	do
 		r = poll (&pfd, 1, 5000);
 	while (r < 0 && errno == EINTR);

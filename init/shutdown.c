@@ -86,7 +86,7 @@ static void send_signal (struct sup *s, struct unit *u, int signo, bool all)
 		keel_error_release (&err);
 	}
 	if (u->pid > 0 && !u->exited && kill (u->pid, signo) < 0 && errno != ESRCH)
-		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int) u->pid,
+		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int)u->pid,
 		                strerror (errno));
 }
 
