@@ -44,6 +44,7 @@ kq_setup() {
 	command -v qemu-system-x86_64 >/dev/null || return 2
 	KQ_KDIR=$("$KQ_TOP/tests-qemu/fetch-kernel.sh") || return 3
 	KQ_KVER=$(cat "$KQ_KDIR/kver")
+	kq_probe_accel
 }
 
 kq_cleanup() {
@@ -78,25 +79,31 @@ kq_timeout() { # scale a timeout by KEEL_QEMU_TIMEOUT
 	echo $(( ($1 * ${KEEL_QEMU_TIMEOUT:-1} * 100 + 99) / 100 ))
 }
 
-# KVM is used only where it demonstrably boots: a tiny guest must reach its
-# init within 20 s (here it hangs or fails: nested virtualisation).
-kq_accel() {
-	if [ -n "${KQ_ACCEL:-}" ]; then echo "$KQ_ACCEL"; return; fi
+# KVM is used only where it demonstrably boots: a tiny guest must reach a
+# kernel panic (no root) within 20 s; here it hangs (nested virtualisation).
+# Probed once per machine and kernel: the answer is cached beside the kernel.
+kq_probe_accel() {
+	local cache
 	KQ_ACCEL=tcg
-	if [ "${KEEL_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+	[ "${KEEL_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ] || return 0
+	cache=$KQ_KDIR/kvm-probe.$(uname -r)
+	if [ ! -f "$cache" ]; then
 		if timeout 20 qemu-system-x86_64 -accel kvm -M pc -nodefaults -display none -no-reboot \
 			-m 256 -kernel "$KQ_KDIR/vmlinux" -append "console=ttyS0 panic=-1 rdinit=/nonexistent" \
 			-serial stdio </dev/null 2>/dev/null | grep -q -m1 'Kernel panic\|No working init'; then
-			KQ_ACCEL=kvm
+			echo kvm >"$cache"
 		else
-			echo "# KVM does not boot a guest here; using TCG" >&2
+			echo tcg >"$cache"
 		fi
 	fi
-	echo "$KQ_ACCEL"
+	KQ_ACCEL=$(cat "$cache")
+	[ "$KQ_ACCEL" = kvm ] || echo "# KVM does not boot a guest here (cached in $cache); using TCG" >&2
 }
 
+kq_accel() { echo "$KQ_ACCEL"; }
+
 kq_start() {
-	local mem smp append extra disk_n initrd accel cpu
+	local mem smp append extra disk_n initrd cpu
 	mem=${KEEL_QEMU_MEM:-1024} smp=${KEEL_QEMU_SMP:-1} append= extra=() disk_n=0
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -115,8 +122,7 @@ kq_start() {
 		esac
 	done
 	initrd=$1
-	accel=$(kq_accel)
-	if [ "$accel" = kvm ]; then
+	if [ "$KQ_ACCEL" = kvm ]; then
 		cpu=(-accel kvm -cpu host)
 	else
 		cpu=(-accel tcg,thread=multi -cpu max)
