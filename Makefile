@@ -8,6 +8,8 @@
 #   make defconfig | NAME_defconfig | menuconfig | oldconfig | olddefconfig
 #   make deps            the static musl sysroot (cached, see deps/README.md)
 #   make run             build an image of containers.d and boot it in QEMU
+#   make fuzz            build every libFuzzer target (clang) and run each for
+#                        FUZZ_SECONDS (default 60); one summary line per target
 
 O ?= build
 V ?= 0
@@ -15,6 +17,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SRCDIR := $(CURDIR)
 KEEL_VERSION := $(shell cat $(SRCDIR)/VERSION)
 DEFCONFIG ?= keel_defconfig
+FUZZ_SECONDS ?= 60
 
 # Where `make deps` puts the static sysroot: outside the tree so a fresh
 # clone on the same machine reuses it (deps/build.sh checks its own stamp).
@@ -29,7 +32,7 @@ KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
 
 .DEFAULT_GOAL := all
 
-.PHONY: packages all dev asan check check-unit check-asan clean distclean deps run \
+.PHONY: packages all dev asan check check-unit check-asan clean distclean deps run fuzz \
 	defconfig menuconfig oldconfig olddefconfig savedefconfig bench format FORCE
 
 # ---- configuration --------------------------------------------------------
@@ -58,7 +61,7 @@ $(AUTOCONF) $(AUTOHEADER): $(CONFIG) Kconfig
 	$(Q)touch $(AUTOCONF) $(AUTOHEADER)
 
 CONFIG_GOALS := %_defconfig defconfig menuconfig oldconfig olddefconfig savedefconfig \
-	clean distclean packages deps dev asan check check-unit check-asan run bench format
+	clean distclean packages deps dev asan check check-unit check-asan run bench format fuzz
 ifeq ($(filter $(CONFIG_GOALS),$(MAKECMDGOALS)),)
 -include $(AUTOCONF)
 endif
@@ -212,6 +215,11 @@ check-asan: asan
 run: packages
 	$(Q)$(MAKE) --no-print-directory O=build all
 	$(Q)./tests-qemu/run-demo.sh --keel build/keel containers.d
+
+# tests/fuzz/run.sh builds libkeel.a with clang and the sanitizers in
+# build/fuzz (its own O=) and links each target against it.
+fuzz:
+	$(Q)./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRCS:tests/fuzz/%.c=%)
 
 bench:
 	$(Q)$(MAKE) --no-print-directory O=build all

@@ -176,14 +176,14 @@ void console_status (struct console *c, enum console_status st, const char *fmt,
 	if (c == NULL) {
 		/* Before the console is open (early boot): straight to stderr. */
 		n = stamp (line, sizeof line);
-		n += snprintf (line + n, sizeof line - (size_t) n, "%s", plain[st]);
+		n += snprintf (line + n, sizeof line - (size_t)n, "%s", plain[st]);
 		va_start (ap, fmt);
-		n += vsnprintf (line + n, sizeof line - (size_t) n, fmt, ap);
+		n += vsnprintf (line + n, sizeof line - (size_t)n, fmt, ap);
 		va_end (ap);
-		if (n >= (int) sizeof line - 1)
-			n = (int) sizeof line - 2;
+		if (n >= (int)sizeof line - 1)
+			n = (int)sizeof line - 2;
 		line[n++] = '\n';
-		if (write (2, line, (size_t) n) < 0) {
+		if (write (2, line, (size_t)n) < 0) {
 			/* no console at all: nothing else to tell */
 		}
 		return;

@@ -47,7 +47,7 @@ pid_t emergency_spawn (const struct init_opts *o, const char *why)
 			dup2 (fd, 1);
 			dup2 (fd, 2);
 		}
-		execl (sh, sh, (char *) NULL);
+		execl (sh, sh, (char *)NULL);
 		_exit (127);
 	}
 	if (pid < 0)

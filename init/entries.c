@@ -62,6 +62,7 @@ static void load_one (struct sup *s, struct unit *u)
 {
 	struct keel_error *err = NULL;
 	cleanup_free char *config = xasprintf ("%s/config.json", u->dir);
+	cleanup_free char *tmpfiles = xasprintf ("%s/tmpfiles.conf", u->dir);
 	struct stat st;
 
 	if (!policy_valid_name (u->name)) {
@@ -77,6 +78,12 @@ static void load_one (struct sup *s, struct unit *u)
 		return;
 	}
 	u->has_policy = true;
+	if (tmpfiles_load (tmpfiles, &u->tmpfiles, &err) < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		mark_broken (u, xstrdup (m ? m : tmpfiles));
+		return;
+	}
 	if (access (config, F_OK) < 0) {
 		mark_broken (u, xasprintf ("%s: missing: every entry is an OCI bundle "
 		                           "(config.json and its rootfs)",
@@ -88,6 +95,12 @@ static void load_one (struct sup *s, struct unit *u)
 		keel_error_release (&err);
 		/* spec_load names the file by its base name; give the entry. */
 		mark_broken (u, xasprintf ("%s/%s", u->dir, m ? m : "config.json: invalid"));
+		return;
+	}
+	if (u->spec->has_process && u->spec->process.terminal) {
+		mark_broken (u, xasprintf ("%s: process.terminal: keel gives a container a log pipe, "
+		                           "not a terminal; set it to false",
+		                           config));
 		return;
 	}
 	if (u->spec->root.abs_path == NULL || stat (u->spec->root.abs_path, &st) < 0 ||

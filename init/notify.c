@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,13 @@ int notify_open (struct sup *s, size_t i, struct keel_error **err)
 	if (u->notify_fd >= 0)
 		return 0;
 	free (u->notify_dir);
-	u->notify_dir = xasprintf ("%s/notify/%s", s->opts->state, u->name);
+	u->notify_dir = xasprintf ("%s/.notify/%s", s->opts->state, u->name);
+	/* STATE/.notify is root's alone: a container reaches its own socket
+	 * through the bind mount, nobody else reaches any. */
+	path = xasprintf ("%s/.notify", s->opts->state);
+	if (mkdir (path, 0700) < 0 && errno != EEXIST)
+		return keel_error (err, errno, "mkdir `%s`", path);
+	free (steal_ptr (&path));
 	ret = mkdir_p (u->notify_dir, 0755, err);
 	if (ret < 0)
 		return ret;
@@ -182,7 +189,8 @@ void notify_receive (struct sup *s, size_t i)
 			    cm->cmsg_len == CMSG_LEN (sizeof (struct ucred)))
 				cred = (struct ucred *)CMSG_DATA (cm);
 			else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-				/* fd passing (FDSTORE) is not supported: close them */
+				/* Closing passed fds answers BARRIER=1 (every earlier
+				 * message is handled by now); FDSTORE is not supported. */
 				int *fds = (int *)CMSG_DATA (cm);
 				size_t nf = (cm->cmsg_len - CMSG_LEN (0)) / sizeof (int), f;
 				for (f = 0; f < nf; f++)
@@ -201,6 +209,53 @@ void notify_receive (struct sup *s, size_t i)
 		if (ready)
 			sup_unit_ready (s, i);
 	}
+}
+
+/* systemd's BARRIER=1: send a pipe's write end and wait until the
+ * receiver closes it, which it does once it has handled every earlier
+ * message.  The sender stays alive meanwhile, so the receiver can still
+ * check which cgroup it belongs to. */
+static int barrier (int fd, const struct sockaddr_un *sa, socklen_t len, struct keel_error **err)
+{
+	static const char msg[] = "BARRIER=1";
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE (sizeof (int))];
+	} c;
+	struct iovec iov = {.iov_base = (void *)msg, .iov_len = sizeof msg - 1};
+	struct msghdr mh = {
+	        .msg_name = (void *)sa,
+	        .msg_namelen = len,
+	        .msg_iov = &iov,
+	        .msg_iovlen = 1,
+	        .msg_control = &c,
+	        .msg_controllen = sizeof c,
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
+	struct pollfd pfd;
+	int p[2], r;
+
+	if (pipe2 (p, O_CLOEXEC) < 0)
+		return keel_error (err, errno, "pipe");
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN (sizeof (int));
+	memcpy (CMSG_DATA (cm), &p[1], sizeof (int));
+	r = sendmsg (fd, &mh, MSG_NOSIGNAL);
+	close (p[1]);
+	if (r < 0) {
+		int e = errno;
+		close (p[0]);
+		return keel_error (err, e, "send BARRIER=1");
+	}
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	do
+		r = poll (&pfd, 1, 5000);
+	while (r < 0 && errno == EINTR);
+	close (p[0]);
+	if (r == 0)
+		return keel_error (err, ETIMEDOUT, "no answer to BARRIER=1 within 5 s");
+	return r < 0 ? keel_error (err, errno, "poll") : 0;
 }
 
 int notify_send (const char *socket_path, const char *msg, struct keel_error **err)
@@ -222,5 +277,5 @@ int notify_send (const char *socket_path, const char *msg, struct keel_error **e
 		return keel_error (err, errno, "socket");
 	if (sendto (fd, msg, strlen (msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		return keel_error (err, errno, "send to `%s`", socket_path);
-	return 0;
+	return barrier (fd, &sa, len, err);
 }

@@ -1,7 +1,8 @@
 /* sd_notify readiness.
  *
  * A container with "readiness": "notify" gets its own datagram socket:
- * STATE/notify/NAME/notify.sock on the host, its directory bind-mounted at
+ * STATE/.notify/NAME/notify.sock on the host (a dot directory: the
+ * runtime, sharing /run/keel, never mistakes it for a container), its directory bind-mounted at
  * /run/keel-notify in the container, and NOTIFY_SOCKET=/run/keel-notify/
  * notify.sock in its environment (as systemd and crun do).  READY=1 marks
  * it ready; STATUS= is kept for `keelctl status`.  Each datagram's sender

@@ -233,9 +233,29 @@ static char *got (json_object *v)
 
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
         __attribute__ ((format (printf, 3, 4)));
+/* Keys, names and paths in messages come from the file: control
+ * characters are escaped so that the message stays one console line. */
+static char *one_line (const char *s)
+{
+	char *out = xmalloc0 (strlen (s) * 4 + 1), *o = out;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\n')
+			o += sprintf (o, "\\n");
+		else if (ch == '\t')
+			o += sprintf (o, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			o += sprintf (o, "\\x%02x", ch);
+		else
+			*o++ = (char)ch;
+	}
+	return out;
+}
+
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
 {
-	cleanup_free char *what = NULL;
+	cleanup_free char *what = NULL, *msg = NULL, *safe = NULL;
 	va_list ap;
 	int n;
 
@@ -244,7 +264,9 @@ static int fail (struct ctx *c, const char *path, const char *fmt, ...)
 	va_end (ap);
 	if (n < 0)
 		what = NULL;
-	return keel_error (c->err, 0, "%s: %s: %s", c->file, path, what ? what : "invalid");
+	msg = xasprintf ("%s: %s", path, what ? what : "invalid");
+	safe = one_line (msg);
+	return keel_error (c->err, 0, "%s: %s", c->file, safe);
 }
 
 static int want_type (struct ctx *c, const char *path, json_object *v, json_type t,
@@ -718,6 +740,10 @@ static int cross_check (struct ctx *c, json_object *root, struct policy *p)
 
 	if (!json_object_object_get_ex (root, "readiness", &tmp))
 		p->ready = p->kind == KIND_ONESHOT ? READY_EXITED : READY_STARTED;
+	/* A oneshot may legitimately run long (formatting a disk): no
+	 * default limit, only an explicit one. */
+	if (!json_object_object_get_ex (root, "start_timeout", &tmp) && p->kind == KIND_ONESHOT)
+		p->start_timeout_ms = 0;
 	if (p->kind == KIND_ONESHOT && p->ready != READY_EXITED)
 		return fail (c, "readiness",
 		             "a oneshot is ready when it exits 0; \"%s\" is only for services",

@@ -86,7 +86,7 @@ static void send_signal (struct sup *s, struct unit *u, int signo, bool all)
 		keel_error_release (&err);
 	}
 	if (u->pid > 0 && !u->exited && kill (u->pid, signo) < 0 && errno != ESRCH)
-		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int) u->pid,
+		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int)u->pid,
 		                strerror (errno));
 }
 
@@ -102,9 +102,17 @@ int sup_unit_stop (struct sup *s, size_t i, bool manual)
 		u->state = U_STOPPED;
 		return 0;
 	case U_STARTING:
-	case U_STOPPING:
 	case U_CLEANUP:
-		u->after_exit = AFTER_STOP; /* acted upon when the helper or exit arrives */
+		/* acted upon when the helper is done; bounded by the stop timeout
+		 * in case the helper never is */
+		u->after_exit = AFTER_STOP;
+		if (u->timer != T_STOP_TIMEOUT) {
+			u->timer = T_STOP_TIMEOUT;
+			u->deadline_ms = console_now_ms () + u->policy.stop_timeout_ms;
+		}
+		return 0;
+	case U_STOPPING:
+		u->after_exit = AFTER_STOP;
 		return 0;
 	case U_RUNNING:
 	case U_READY:
@@ -126,6 +134,14 @@ void shutdown_kill_unit (struct sup *s, size_t i)
 {
 	struct unit *u = &s->units[i];
 
+	/* A helper stuck in create (a hook, a slow mount) or in delete (a
+	 * poststop hook): kill it; whatever it left is cleaned up by the
+	 * delete that follows, and orphans come to us. */
+	if (u->helper > 0) {
+		if (u->helper_op == H_START)
+			u->forced_failure = true;
+		kill (u->helper, SIGKILL);
+	}
 	if (u->pid <= 0 || u->exited)
 		return;
 	if (u->state != U_STOPPING && u->after_exit != AFTER_STOP) {

@@ -121,8 +121,11 @@ static void propagate (struct sup *s, size_t i)
 				free (d->error);
 				d->error = xasprintf ("requires %s, which %s", s->units[i].name,
 				                      unit_state_name (s->units[i].state));
+				d->blocked = true;
 				sup_unit_stop (s, j, false);
 				d->after_exit = AFTER_STOP;
+				if (d->state == U_STOPPED)
+					d->state = U_BLOCKED; /* had no process to stop */
 			}
 			break;
 		}
@@ -137,8 +140,8 @@ static void unit_failed (struct sup *s, size_t i)
 	clear_timer (u);
 	propagate (s, i);
 	if (u->policy.essential && !s->shutting_down && s->shell_pid <= 0) {
-		cleanup_free char *why = xasprintf ("%s is essential: its failure ends the boot",
-		                                    u->name);
+		cleanup_free char *why =
+		        xasprintf ("%s is essential: its failure ends the boot", u->name);
 		s->exit_code = 1;
 		if (s->opts->boot && emergency_shell_path (s->opts)) {
 			/* A human may want to look before the machine goes down;
@@ -173,6 +176,36 @@ static int ensure_log_pipe (struct sup *s, struct unit *u, size_t i)
 	return sup_watch (s, u->log_r, EPOLLIN, &u->w_log);
 }
 
+/* The paths of the entry's tmpfiles.conf (atomic images: bind-mount
+ * sources under /run and /var/lib), made once per boot before it first
+ * starts. */
+static int apply_tmpfiles (struct sup *s, struct unit *u)
+{
+	struct keel_error *err = NULL;
+	int rootfd, ret;
+
+	if (u->tmpfiles_applied || u->tmpfiles.n == 0)
+		return 0;
+	rootfd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		console_status (s->con, CS_FAIL, "Failed to start %s: open /: %s", u->name,
+		                strerror (errno));
+		return -1;
+	}
+	ret = tmpfiles_apply (&u->tmpfiles, rootfd, &err);
+	close (rootfd);
+	if (ret < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		free (u->error);
+		u->error = xstrdup (m ? m : "tmpfiles.conf");
+		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, u->error);
+		return -1;
+	}
+	u->tmpfiles_applied = true;
+	return 0;
+}
+
 int sup_unit_start (struct sup *s, size_t i, bool manual)
 {
 	struct unit *u = &s->units[i];
@@ -189,6 +222,10 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		return -1;
 	if (manual)
 		restart_reset (&u->restart);
+	if (apply_tmpfiles (s, u) < 0) {
+		unit_failed (s, i);
+		return -1;
+	}
 	if (ensure_log_pipe (s, u, i) < 0) {
 		console_status (s->con, CS_FAIL, "Failed to start %s: log pipe: %s", u->name,
 		                strerror (errno));
@@ -219,10 +256,19 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	                   &err);
 	notify_mount_free (&mount);
 	if (ret < 0) {
+		/* Out of processes or memory for a moment: a failed start like
+		 * any other, so the restart policy decides. */
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, m);
-		unit_failed (s, i);
+		free (u->error);
+		u->error = xstrdup (m ? m : "fork");
+		restart_record_start (&u->restart, now);
+		u->after_exit = AFTER_DECIDE;
+		u->forced_failure = u->exited = true;
+		u->exit_status = 1 << 8;
+		u->helper = 0;
+		sup_after_cleanup (s, i);
 		return -1;
 	}
 	u->helper_op = H_START;
@@ -232,11 +278,13 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	sup_watch (s, u->helper_fd, EPOLLIN, &u->w_helper);
 	u->state = U_STARTING;
 	u->after_exit = AFTER_DECIDE;
+	u->blocked = false;
 	u->pid = 0;
 	u->pid_known = u->exited = u->forced_failure = false;
+	u->exit_status = 0;
 	u->started_ms = now;
 	restart_record_start (&u->restart, now);
-	if (u->policy.start_timeout_ms && u->policy.kind == KIND_SERVICE)
+	if (u->policy.start_timeout_ms)
 		set_timer (u, T_START_TIMEOUT, now + u->policy.start_timeout_ms);
 	else
 		clear_timer (u);
@@ -417,9 +465,7 @@ void sup_after_cleanup (struct sup *s, size_t i)
 	free (u->cgroup);
 	u->cgroup = NULL;
 	if (u->after_exit == AFTER_STOP || s->shutting_down) {
-		bool blocked = u->error && strncmp (u->error, "requires ", 9) == 0 &&
-		               u->state != U_STOPPED && !s->shutting_down;
-		u->state = blocked ? U_BLOCKED : U_STOPPED;
+		u->state = u->blocked && !s->shutting_down ? U_BLOCKED : U_STOPPED;
 		propagate (s, i);
 		return;
 	}
@@ -431,9 +477,9 @@ void sup_after_cleanup (struct sup *s, size_t i)
 	d = restart_decide (&u->restart, &u->policy, success, now);
 	switch (d.action) {
 	case RA_DONE:
+		/* A clean exit is not a failure: what requires it keeps running
+		 * (entries still waiting for it are blocked by schedule()). */
 		u->state = u->policy.kind == KIND_ONESHOT ? U_DONE : U_STOPPED;
-		if (u->policy.kind != KIND_ONESHOT)
-			propagate (s, i);
 		break;
 	case RA_FAILED:
 		free (u->error);
@@ -463,7 +509,7 @@ void sup_after_cleanup (struct sup *s, size_t i)
 
 /* ---- helpers (launch / delete) ----------------------------------------- */
 
-static void helper_drain (struct unit *u)
+static void helper_drain (struct sup *s, struct unit *u)
 {
 	while (u->helper_fd >= 0 && u->helper_len < LAUNCH_REPORT_MAX) {
 		ssize_t n = read (u->helper_fd, u->helper_buf + u->helper_len,
@@ -474,14 +520,21 @@ static void helper_drain (struct unit *u)
 			break;
 		u->helper_len += (size_t)n;
 	}
+	/* A report never fills the buffer; if one does, stop listening (the
+	 * rest is read when the helper is reaped) rather than spin. */
+	if (u->helper_fd >= 0 && u->helper_len == LAUNCH_REPORT_MAX)
+		sup_unwatch (s, u->helper_fd);
 }
 
-static bool orphan_take (struct sup *s, pid_t pid, int *status)
+/* An exit reaped before we knew whose it was.  Only exits recorded after
+ * since_ms count: an older entry with the same number is another process
+ * whose pid has been reused. */
+static bool orphan_take (struct sup *s, pid_t pid, uint64_t since_ms, int *status)
 {
 	size_t k;
 
 	for (k = 0; k < s->n_orphans; k++) {
-		if (s->orphans[k].pid == pid) {
+		if (s->orphans[k].pid == pid && s->orphans[k].ms >= since_ms) {
 			*status = s->orphans[k].status;
 			s->orphans[k].pid = 0;
 			return true;
@@ -521,7 +574,7 @@ static void helper_done (struct sup *s, size_t i)
 	struct launch_report r;
 	int op = u->helper_op, status;
 
-	helper_drain (u);
+	helper_drain (s, u);
 	launch_parse (u->helper_buf, u->helper_len, &r);
 	sup_unwatch (s, u->helper_fd);
 	close (u->helper_fd);
@@ -546,11 +599,15 @@ static void helper_done (struct sup *s, size_t i)
 	}
 	if (!r.started) {
 		free (u->error);
-		u->error = xstrdup (r.error ? r.error : "the start helper failed without a report");
+		u->error = r.error ? xstrdup (r.error)
+		           : u->forced_failure
+		                   ? xasprintf ("create did not complete within %llums; killed",
+		                                (unsigned long long)u->policy.start_timeout_ms)
+		                   : xstrdup ("the start helper failed without a report");
 		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, u->error);
 		u->forced_failure = true;
 		launch_report_free (&r);
-		if (u->pid > 0 && !u->exited && !orphan_take (s, u->pid, &status)) {
+		if (u->pid > 0 && !u->exited && !orphan_take (s, u->pid, u->started_ms, &status)) {
 			/* created but not started: the delete helper kills it */
 			kill (u->pid, SIGKILL);
 		}
@@ -565,7 +622,7 @@ static void helper_done (struct sup *s, size_t i)
 		u->state = U_RUNNING;
 	if (u->after_exit == AFTER_STOP && !u->exited)
 		sup_unit_stop (s, i, false);
-	if (u->pid > 0 && !u->exited && orphan_take (s, u->pid, &status)) {
+	if (u->pid > 0 && !u->exited && orphan_take (s, u->pid, u->started_ms, &status)) {
 		unit_exited (s, i, status);
 		return;
 	}
@@ -609,7 +666,9 @@ static void reap (struct sup *s)
 			continue;
 		/* An orphan reparented to us, or a container whose pid the helper
 		 * has not reported yet: remember the status for a while. */
-		s->orphans[s->orphan_next] = (typeof (s->orphans[0])){pid, status};
+		s->orphans[s->orphan_next].pid = pid;
+		s->orphans[s->orphan_next].status = status;
+		s->orphans[s->orphan_next].ms = console_now_ms ();
 		s->orphan_next = (s->orphan_next + 1) % ARRAY_SIZE (s->orphans);
 		if (s->n_orphans < ARRAY_SIZE (s->orphans))
 			s->n_orphans++;
@@ -694,8 +753,9 @@ static void on_timer (struct sup *s)
 				u->state = U_WAITING; /* schedule() starts it if deps allow */
 			break;
 		case T_START_TIMEOUT:
-			console_status (s->con, CS_FAIL, "%s did not become ready within %llums",
-			                u->name, (unsigned long long)u->policy.start_timeout_ms);
+			console_status (s->con, CS_FAIL, "%s did not %s within %llums", u->name,
+			                u->policy.kind == KIND_ONESHOT ? "finish" : "become ready",
+			                (unsigned long long)u->policy.start_timeout_ms);
 			u->forced_failure = true;
 			shutdown_kill_unit (s, i);
 			break;
@@ -814,7 +874,7 @@ static void dispatch (struct sup *s, struct watch *w, uint32_t events)
 		/* The report is read when the helper is reaped; here we only keep
 		 * the pipe from filling. */
 		if (s->units[w->unit].helper_fd >= 0)
-			helper_drain (&s->units[w->unit]);
+			helper_drain (s, &s->units[w->unit]);
 		if (events & (EPOLLHUP | EPOLLERR))
 			sup_unwatch (s, s->units[w->unit].helper_fd);
 		break;
@@ -889,6 +949,7 @@ void sup_free (struct sup *s)
 		logsink_free (&u->log);
 		restart_free (&u->restart);
 		policy_free (&u->policy);
+		tmpfiles_free (&u->tmpfiles);
 		spec_free (u->spec);
 		free (u->name);
 		free (u->dir);

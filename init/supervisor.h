@@ -25,6 +25,7 @@
 #include "init/policy.h"
 #include "init/launch.h"
 #include "init/restart.h"
+#include "init/tmpfiles.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
 
@@ -60,6 +61,8 @@ struct unit {
 	struct policy policy;
 	bool has_policy;
 	struct spec *spec;
+	struct tmpfiles tmpfiles; /* NAME/tmpfiles.conf, applied before the first start */
+	bool tmpfiles_applied;
 	char *error; /* why it is broken / failed (last message) */
 
 	enum unit_state state;
@@ -70,6 +73,7 @@ struct unit {
 	int exit_status;                 /* wait status of the last exit */
 	bool exited;                     /* the process has been reaped */
 	bool forced_failure;             /* start timeout or failed start: not a clean exit */
+	bool blocked;                    /* being stopped because a requirement failed */
 	uint64_t started_ms, ready_ms, exit_ms;
 
 	pid_t helper;
@@ -113,6 +117,7 @@ struct sup {
 	struct {
 		pid_t pid;
 		int status;
+		uint64_t ms; /* when it was reaped */
 	} orphans[64];
 	size_t n_orphans, orphan_next;
 

@@ -75,6 +75,18 @@ static int parse_type (struct cursor *c, const char *f, struct tmpfiles_entry *e
 	return 0;
 }
 
+/* "/" under any spelling ("//", "/.", "/./"): every component empty or ".".
+ * f starts with '/', so s[-1] is always inside it. */
+static bool is_root (const char *f)
+{
+	const char *s;
+
+	for (s = f; *s; s++)
+		if (*s != '/' && !(*s == '.' && s[-1] == '/' && (s[1] == '/' || s[1] == '\0')))
+			return false;
+	return true;
+}
+
 static int parse_path (struct cursor *c, const char *f, struct tmpfiles_entry *e)
 {
 	const char *s;
@@ -90,7 +102,7 @@ static int parse_path (struct cursor *c, const char *f, struct tmpfiles_entry *e
 			return fail (c, "path has a `..` component:", f);
 	if (strlen (f) >= 4096)
 		return fail (c, "path is too long", NULL);
-	if (strcmp (f, "/") == 0)
+	if (is_root (f))
 		return fail (c, "refusing the root directory itself:", f);
 	e->path = xstrdup (f);
 	return 0;
@@ -406,7 +418,10 @@ static int apply_link (int rootfd, const char *rel, const struct tmpfiles_entry 
 
 static int apply_one (int rootfd, const struct tmpfiles_entry *e, struct keel_error **err)
 {
-	const char *rel = e->path + 1; /* relative to rootfd */
+	const char *rel = e->path; /* relative to rootfd: "//x" must not become "/x" */
+
+	while (*rel == '/')
+		rel++;
 
 	switch (e->type) {
 	case 'd':

@@ -162,7 +162,10 @@ int spec_parse_mount_options (struct spec_ctx *c, struct spec_mount *m)
 
 		if (opt[0] == '\0')
 			return spec_err (c, "empty mount option");
-		if (strchr (opt, ',') != NULL)
+		/* "nosuid,nodev" in one element would reach the filesystem as
+		 * data and fail there; a value may have commas of its own
+		 * (context="...:c1,c2"), so only flag-like words are refused. */
+		if (strchr (opt, ',') != NULL && strchr (opt, '=') == NULL)
 			return spec_err (c, "%s: one option per array element, no commas",
 			                 spec_q (c, opt));
 		if (rec_option (m, opt) || linux_option (m, opt)) {
@@ -249,4 +252,23 @@ int spec_parse_mounts (struct spec_ctx *c, json_object *root, struct spec *s)
 	}
 	spec_pop (c, mark);
 	return 0;
+}
+
+const char **spec_mount_option_names (void)
+{
+	static const char *const extra[] = {"idmap", "ridmap", "tmpcopyup"};
+	const struct libmnt_optmap *map = mnt_get_builtin_optmap (MNT_LINUX_MAP);
+	size_t n = 0, cap = ARRAY_SIZE (rec_options) + ARRAY_SIZE (extra) + 1;
+	const char **v;
+
+	for (const struct libmnt_optmap *m = map; m && m->name; m++)
+		cap++;
+	v = spec_alloc_array (cap, sizeof (*v));
+	for (const struct libmnt_optmap *m = map; m && m->name; m++)
+		v[n++] = m->name;
+	for (size_t i = 0; i < ARRAY_SIZE (rec_options); i++)
+		v[n++] = rec_options[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE (extra); i++)
+		v[n++] = extra[i];
+	return v;
 }

@@ -286,3 +286,36 @@ int spec_parse_seccomp (struct spec_ctx *c, json_object *v, struct spec_seccomp 
 	return 0;
 #endif
 }
+
+static const char **names_of (const struct name_num *t, size_t n)
+{
+	const char **v = spec_alloc_array (n + 1, sizeof (*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = t[i].name;
+	return v;
+}
+
+const char **spec_seccomp_action_names (void)
+{
+	return names_of (actions, ARRAY_SIZE (actions));
+}
+
+const char **spec_seccomp_operator_names (void)
+{
+	return names_of (operators, ARRAY_SIZE (operators));
+}
+
+const char **spec_seccomp_flag_names (void)
+{
+	return names_of (filter_flags, ARRAY_SIZE (filter_flags));
+}
+
+const char **spec_seccomp_arch_names (void)
+{
+	const char **v = spec_alloc_array (ARRAY_SIZE (arch_names) + 1, sizeof (*v));
+
+	for (size_t i = 0; i < ARRAY_SIZE (arch_names); i++)
+		v[i] = arch_names[i];
+	return v;
+}

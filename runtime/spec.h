@@ -329,7 +329,8 @@ struct spec_linux {
 	/* A new user namespace came without uidMappings/gidMappings: as crun
 	 * does, spec_load() filled in container root -> the caller's euid
 	 * (egid), or, when the caller is root, the identity map of ids 0 to
-	 * process.user.uid (gid). */
+	 * process.user.uid (gid).  (crun first tries the caller's range in
+	 * /etc/subuid; keel does not read those files.) */
 	bool default_uid_mappings, default_gid_mappings;
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_device *devices;
@@ -381,6 +382,15 @@ bool spec_has_namespace (const struct spec *s, enum spec_ns_kind kind);
 const struct spec_namespace *spec_get_namespace (const struct spec *s, enum spec_ns_kind kind);
 const char *spec_ns_name (enum spec_ns_kind kind); /* "pid", "network", ... */
 int spec_ns_clone_flag (enum spec_ns_kind kind);   /* CLONE_NEWPID, ... */
+
+/* The names spec_load() accepts, for `keel-runtime features`, so the two
+ * cannot drift apart.  Each returns a malloc'd NULL-terminated array of
+ * static strings: free() the array only. */
+const char **spec_mount_option_names (void); /* libmount's Linux table + r*, idmap, ... */
+const char **spec_seccomp_action_names (void);
+const char **spec_seccomp_operator_names (void);
+const char **spec_seccomp_arch_names (void);
+const char **spec_seccomp_flag_names (void);
 
 /* The default config.json `keel-runtime spec` writes (as runc spec does);
  * returns a malloc'd JSON string. rootless adds user-namespace mappings. */

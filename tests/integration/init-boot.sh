@@ -22,7 +22,8 @@ cleanup() {
 	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 143' INT TERM PIPE
 
 I=$T/initramfs
 mkdir -p "$I/dev" "$I/containers.d" "$I/shared/bin" "$I/shared/proc" "$I/shared/dev"
@@ -57,12 +58,13 @@ entry skipme 'echo should-not-run' '{}'
 (cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
 
 mkfifo "$T/mon.in" "$T/mon.out"
-qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet keel.skip=skipme keel.hostname=testbox keel.bogus" \
+qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet keel.skip=skipme keel.hostname=testbox keel.bogus" \
 	-serial "file:$T/console.log" -chardev pipe,id=mon,path="$T/mon" -mon chardev=mon,mode=readline \
 	-display none >"$T/qemu.log" 2>&1 &
 QPID=$!
-exec 8>"$T/mon.in" 9<"$T/mon.out"
+# read-write: a write never blocks or raises SIGPIPE, even once QEMU is gone
+exec 8<>"$T/mon.in" 9<>"$T/mon.out"
 cat <&9 >/dev/null &
 
 wait_for() { # PATTERN SECONDS
@@ -78,6 +80,7 @@ wait_for() { # PATTERN SECONDS
 
 wait_for 'Startup finished' 120
 check "booted to all containers started"
+wait_for 'svc \| rootfs on /' 30
 log=$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')
 like "$log" "keel .* starting as the machine's init \(pid 1\)" "PID 1 in boot mode"
 like "$log" "kernel command line: ignoring keel.bogus" "unknown keel.* option reported, not fatal"
@@ -91,7 +94,6 @@ printf '%s\n' "$log" | grep -q should-not-run
 [ $? != 0 ]
 check "keel.skip=skipme honoured"
 
-wait_for 'svc \| rootfs on /' 30
 sleep 1 # let svc install its TERM trap
 echo "sendkey ctrl-alt-delete" >&8
 n=600
@@ -118,8 +120,8 @@ printf '#!/shared/bin/sh\necho "rescue shell ran as $$ on $(/shared/bin/tty)"\n'
 chmod 755 "$I/rescue"
 (cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
 : >"$T/console.log"
-qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet keel.shell=/rescue" -serial "file:$T/console.log" \
+qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet keel.shell=/rescue" -serial "file:$T/console.log" \
 	-display none -monitor none >"$T/qemu.log" 2>&1 &
 QPID=$!
 n=1200
@@ -137,7 +139,7 @@ like "$log" 'reboot: Power down' "the kernel powered off"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 
 # ---- the example containers.d: network oneshot, httpd, checker --------
-E1000=$(find "$(dirname "$VMLINUX")" -name e1000.ko 2>/dev/null | head -1)
+E1000=$(find "$(dirname "$VMLINUX")/" -name e1000.ko 2>/dev/null | head -1)
 if [ -z "$E1000" ] || ! command -v curl >/dev/null; then
 	skip "the example containers.d answers from the host" "no e1000.ko next to $VMLINUX, or no curl"
 	done_testing
@@ -152,8 +154,8 @@ printf '# modules (initramfs/README.md)\n/lib/modules/e1000.ko\n' >"$I/etc/keel/
 (cd "$I" && find . | sort | cpio -o -H newc --quiet | gzip -1) >"$T/initrd.gz"
 port=$((20000 + $$ % 20000))
 : >"$T/console.log"
-qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet" -nic "user,model=e1000,hostfwd=tcp:127.0.0.1:$port-:80" \
+qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 panic=-1 no_timer_check quiet" -nic "user,model=e1000,hostfwd=tcp:127.0.0.1:$port-:80" \
 	-serial "file:$T/console.log" -chardev pipe,id=mon,path="$T/mon" -mon chardev=mon,mode=readline \
 	-display none >"$T/qemu.log" 2>&1 &
 QPID=$!
@@ -171,5 +173,7 @@ while [ "$n" -gt 0 ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; n=$((n - 1));
 wait "$QPID"
 is "$?" 0 "clean reboot"
 QPID=
+like "$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')" 'Stopped web \(exited with status 0\)' \
+	"web stopped by its SIGTERM, not killed"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 done_testing

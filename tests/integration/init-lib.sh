@@ -32,7 +32,8 @@ cleanup() {
 	fi
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 # The rootfs every entry shares (read-only): busybox and its applets.
 make_rootfs() {
@@ -58,9 +59,9 @@ rootfs_add_keelctl() {
 	fi
 }
 
-# entry NAME 'SHELL COMMAND' ['KEEL.JSON'] [pid-namespace: yes|no]
+# entry NAME 'SHELL COMMAND' ['KEEL.JSON'] [pid-namespace: yes|no] ['"key": value' added to config.json]
 entry() {
-	name=$1 cmd=$2 policy=${3:-} pidns=${4:-yes}
+	name=$1 cmd=$2 policy=${3:-} pidns=${4:-yes} extra=${5:-}
 	mkdir -p "$D/$name"
 	ns='{"type":"mount"},{"type":"ipc"},{"type":"uts"}'
 	[ "$pidns" = yes ] && ns="{\"type\":\"pid\"},$ns"
@@ -82,7 +83,8 @@ entry() {
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
     {"destination": "/run", "type": "tmpfs", "source": "tmpfs"}
   ],
-  "linux": {"namespaces": [$ns]}
+  "linux": {"namespaces": [$ns]}${extra:+,
+  $extra}
 }
 JSON
 	[ -n "$policy" ] && printf '%s\n' "$policy" >"$D/$name/keel.json"
@@ -92,7 +94,7 @@ JSON
 # Start keel init as PID 1 of a new PID (and mount) namespace.
 start_keel() {
 	unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$T/run" \
-		--state "$T/state" --cgroup-root "$CGROOT" --console "$T/console.log" "$@" \
+		--state "$T/state" --cgroup-root "$CGROOT" --console "${CONSOLE:-$T/console.log}" "$@" \
 		>"$T/stdout.log" 2>&1 &
 	UPID=$!
 	for _ in $(seq 50); do

@@ -73,4 +73,32 @@ check "flood output was consumed ($flood_bytes bytes)"
 stop_keel
 is "$RC" 0 "clean exit"
 show_log_on_failure
+
+# A slow console (a pipe drained by a shell loop) and a container flooding
+# it: container lines are dropped with a note, keel's own lines and the
+# control socket keep working.
+D=$T/containers.d-slow
+mkdir -p "$D"
+entry flood 'exec yes "flooding the console flooding the console"' '{"stop": {"signal": "KILL"}}'
+entry quiet 'while :; do echo tick; sleep 0.2; done' '{"stop": {"signal": "KILL"}}'
+mkfifo "$T/console.fifo"
+: >"$T/console.log"
+(while IFS= read -r l; do printf '%s\n' "$l"; done <"$T/console.fifo" >"$T/console.log") &
+READER=$!
+CONSOLE=$T/console.fifo start_keel
+wait_for 'keel: console too slow: [0-9]+ bytes of container output dropped' 15
+check "the slow console gets a note about dropped container output"
+t0=$(date +%s%N)
+out=$(ctl list)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+like "$out" 'flood +ready' "keelctl answers while the console is saturated (${ms} ms)"
+[ "$ms" -lt 1000 ]
+check "and quickly"
+like "$(ctl logs quiet 5)" 'tick' "the quiet container's ring is still fed"
+stop_keel
+is "$RC" 0 "clean exit with a saturated console"
+wait_for 'All containers stopped' 10
+check "keel's own last line reached the slow console"
+kill "$READER" 2>/dev/null
+show_log_on_failure
 done_testing

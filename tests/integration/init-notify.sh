@@ -12,6 +12,11 @@ entry slow 'echo "socket=$NOTIFY_SOCKET"; touch /run/keel-notify/x 2>/dev/null &
 	'{"readiness": "notify", "stop": {"signal": "KILL"}}'
 entry dep 'echo dep-started; exec sleep 1000' '{"requires": ["slow"], "stop": {"signal": "KILL"}}'
 entry never 'echo never-ready; exec sleep 1000' '{"readiness": "notify", "start_timeout": "1s"}'
+# create never completes: a createRuntime hook (run by the runtime in
+# keel's start helper) hangs
+entry hang 'echo hang-ran' '{"start_timeout": "1s"}' yes \
+	'"hooks": {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "1000"]}]}'
+entry longjob 'sleep 5; echo longjob-done' '{"kind": "oneshot", "start_timeout": "1s"}'
 
 start_keel
 wait_for 'slow \| socket=' 10
@@ -25,12 +30,13 @@ grep -q 'dep | dep-started' "$T/console.log"
 check "dependent not started before READY=1"
 
 # an impostor in keel's PID namespace, outside the container's cgroup
-nsenter --target "$KPID" --pid --mount -- env NOTIFY_SOCKET="$T/state/notify/slow/notify.sock" \
+nsenter --target "$KPID" --pid --mount -- env NOTIFY_SOCKET="$T/state/.notify/slow/notify.sock" \
 	"$KEEL" ctl notify READY=1
 check "impostor message sent"
 wait_for 'slow: ignoring a notify message from pid [0-9]+ outside the container' 3
 check "impostor refused"
 like "$(ctl status slow)" 'state: running' "still not ready after the impostor"
+
 
 wait_for 'slow \(ready after' 10
 check "ready after READY=1"
@@ -49,6 +55,15 @@ check "start timeout"
 wait_for 'Stopped never|never killed by SIGKILL' 5
 check "the unready service was killed"
 like "$(ctl status never)" 'state: failed' "and marked failed"
+
+wait_for 'hang did not become ready within 1000ms' 5
+check "start timeout while the runtime's create hangs"
+wait_for 'Failed to start hang: create did not complete within 1000ms; killed' 5
+check "the stuck helper was killed"
+like "$(ctl status hang)" 'state: failed' "hang marked failed"
+wait_for 'longjob did not finish within 1000ms' 5
+check "an explicit start_timeout bounds a oneshot"
+like "$(ctl status longjob)" 'state: failed' "longjob marked failed"
 
 stop_keel
 is "$RC" 0 "clean exit"

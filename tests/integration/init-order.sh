@@ -16,13 +16,19 @@ entry web 'echo web-up; trap "echo web-got-term; exit 0" TERM; while :; do sleep
 	'{"requires": ["db"], "after": ["setup"]}'
 entry check 'echo check-saw-web' '{"kind": "oneshot", "wants": ["web"]}'
 entry free 'echo free-up; exec sleep 1000' '{"stop": {"signal": "KILL"}}'
+printf 'd %s/tmpf/free-state 0750 0 0 - -\nf %s/tmpf/free-state/hello 0640 0 0 - hi\n' "$T" "$T" \
+	>"$D/free/tmpfiles.conf"
 # broken entries
+entry badtmp 'true'
+printf 'd /ok 0755 0 0 - -\nz /what 0755 0 0 - -\n' >"$D/badtmp/tmpfiles.conf"
 entry badjson 'true' '{"restart": {"delay": "abc"}}'
 entry needsbad 'true' '{"requires": ["badjson"]}'
 entry unknown 'true' '{"requires": ["nosuch"]}'
 entry cyc1 'true' '{"requires": ["cyc2"]}'
 entry cyc2 'true' '{"after": ["cyc3"]}'
 entry cyc3 'true' '{"wants": ["cyc1"]}'
+mkdir -p "$D/tty" && sed 's/"user": {"uid": 0, "gid": 0},/"terminal": true, "user": {"uid": 0, "gid": 0},/' \
+	"$D/free/config.json" >"$D/tty/config.json"
 mkdir -p "$D/norootfs" && sed "s#\"path\": \"$ROOTFS\"#\"path\": \"rootfs\"#" \
 	"$D/free/config.json" >"$D/norootfs/config.json"
 
@@ -42,6 +48,8 @@ like "$(cat "$T/console.log")" "$D/cyc3/keel.json: wants\[0\]: dependency cycle 
 	"cycle reported on each member"
 like "$(cat "$T/console.log")" "$D/norootfs/config.json: root.path: .* is not a directory" \
 	"missing rootfs reported"
+like "$(cat "$T/console.log")" "$D/tty/config.json: process.terminal: keel gives a container a log pipe, not a terminal; set it to false" \
+	"a terminal container is refused up front"
 like "$(cat "$T/console.log")" "Dependency failed for needsbad: requires badjson, which failed" \
 	"a dependent of a broken entry is blocked"
 
@@ -52,6 +60,9 @@ d=$(line_of 'db \| db-up') w=$(line_of 'web \| web-up') c=$(line_of 'check \| ch
 check "order observed: setup done ($s) < finished ($f) < db ($d) < web ($w) < check ($c)"
 grep -q 'free | free-up' "$T/console.log"
 check "an independent entry runs"
+is "$(stat -c '%a' "$T/tmpf/free-state" 2>&1) $(cat "$T/tmpf/free-state/hello" 2>&1)" "750 hi" \
+	"its tmpfiles.conf was applied before it started"
+like "$(cat "$T/console.log")" "\[FAILED\] $D/badtmp/tmpfiles.conf:2: " "a bad tmpfiles.conf names file and line"
 
 out=$(ctl list)
 like "$out" "^web +ready +service" "keelctl list shows web ready"
@@ -76,5 +87,7 @@ like "$(cat "$T/console.log")" "Stopped db \(killed by SIGKILL\)" "db killed aft
 like "$(cat "$T/console.log")" "Stopped free \(killed by SIGKILL\)" "stop.signal KILL honoured"
 [ -z "$(ls "$T/run")" ]
 check "runtime state cleaned up"
+[ ! -d "$CGMNT/$CGROOT" ] || [ -z "$(find "$CGMNT/$CGROOT" -mindepth 1 -type d)" ]
+check "no container cgroup left"
 show_log_on_failure
 done_testing

@@ -253,6 +253,13 @@ static const struct {
          F ": logs.ring: 1073741824 bytes is out of range (1024 to 16777216)"},
         {"{\"logs\": {\"ring\": -5}}",
          F ": logs.ring: expected a size like \"64KiB\" or a number of bytes, got -5"},
+        /* control characters from the file are escaped: one line (found by fuzz_policy) */
+        {"{\"restart\": {\"{}\npolicy\": 1}}",
+         F ": restart.{}\\npolicy: unknown key (expected one of: policy, delay, backoff, limit)"},
+        {"{\"requires\": [\"a\tb\033[2J\"]}",
+         F ": requires[0]: \"a\\tb\\x1b[2J\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+        {"{\"logs\": {\"file\": \"x\r\n[  OK  ] fake\"}}",
+         F ": logs.file: expected an absolute path, got \"x\\x0d\\n[  OK  ] fake\""},
 };
 
 static void test_bad (void **state)

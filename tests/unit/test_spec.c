@@ -583,6 +583,48 @@ static void test_load_missing_file (void **state)
 	keel_error_release (&err);
 }
 
+static bool strv_has (const char **v, const char *s)
+{
+	for (; *v; v++)
+		if (strcmp (*v, s) == 0)
+			return true;
+	return false;
+}
+
+/* What `features` prints is exactly what the decoder takes. */
+static void test_name_lists (void **state)
+{
+	const char **v;
+
+	v = spec_mount_option_names ();
+	assert_true (strv_has (v, "nosuid") && strv_has (v, "rshared") && strv_has (v, "rbind"));
+	assert_true (strv_has (v, "rro") && strv_has (v, "ridmap") && strv_has (v, "rnoatime"));
+	assert_false (strv_has (v, "defaults"));
+	for (const char **p = v; *p; p++) {
+		cleanup_free char *j =
+		        xasprintf (BASE_HEAD "},'mounts':[{'destination':'/x',"
+		                             "'type':'tmpfs','source':'/y','options':['%s']}]}",
+		                   *p);
+		struct spec *s = parse_ok (j);
+
+		assert_null (s->mounts[0].data);
+		spec_free (s);
+	}
+	free (v);
+	v = spec_seccomp_action_names ();
+	assert_true (strv_has (v, "SCMP_ACT_KILL_PROCESS") && strv_has (v, "SCMP_ACT_NOTIFY"));
+	free (v);
+	v = spec_seccomp_operator_names ();
+	assert_true (strv_has (v, "SCMP_CMP_MASKED_EQ"));
+	free (v);
+	v = spec_seccomp_arch_names ();
+	assert_true (strv_has (v, "SCMP_ARCH_X86_64") && strv_has (v, "SCMP_ARCH_AARCH64"));
+	free (v);
+	v = spec_seccomp_flag_names ();
+	assert_true (strv_has (v, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"));
+	free (v);
+}
+
 static void test_ns_helpers (void **state)
 {
 	assert_string_equal (spec_ns_name (NS_PID), "pid");
@@ -616,6 +658,7 @@ int main (void)
 	        cmocka_unit_test (test_numbers),
 	        cmocka_unit_test (test_bundle_relative),
 	        cmocka_unit_test (test_load_missing_file),
+	        cmocka_unit_test (test_name_lists),
 	        cmocka_unit_test (test_ns_helpers),
 	};
 

@@ -72,6 +72,21 @@ static void test_parse (void **state)
 	tmpfiles_free (&t);
 }
 
+/* Only the root itself is refused: names made of dots, or "." at the end
+ * of a longer path, are ordinary paths. */
+static void test_dots (void **state)
+{
+	static const char text[] = "d /...\nd /.a\nd /var/.\nd //run/./x/\n";
+	struct keel_error *err = NULL;
+	struct tmpfiles t;
+
+	assert_int_equal (parse (text, &t, &err), 0);
+	assert_int_equal (t.n, 4);
+	assert_string_equal (t.v[0].path, "/...");
+	assert_string_equal (t.v[3].path, "//run/./x/");
+	tmpfiles_free (&t);
+}
+
 static void test_errors (void **state)
 {
 	static const struct {
@@ -88,6 +103,11 @@ static void test_errors (void **state)
 	        {"d /var/../etc", F ":1: path has a `..` component: `/var/../etc`"},
 	        {"d /var/..", F ":1: path has a `..` component: `/var/..`"},
 	        {"d /", F ":1: refusing the root directory itself: `/`"},
+	        /* found by fuzz_tmpfiles: the root under another spelling */
+	        {"d /. 0700 1000", F ":1: refusing the root directory itself: `/.`"},
+	        {"d //", F ":1: refusing the root directory itself: `//`"},
+	        {"D /./", F ":1: refusing the root directory itself: `/./`"},
+	        {"f /././/.", F ":1: refusing the root directory itself: `/././/.`"},
 	        {"d /a 0999", F ":1: mode is not an octal number up to 07777: `0999`"},
 	        {"d /a rwx", F ":1: mode is not octal: `rwx`"},
 	        {"d /a 17777", F ":1: mode is not an octal number up to 07777: `17777`"},
@@ -163,7 +183,9 @@ static void test_apply (void **state)
 	                           "L /run/web/link - - - - /var/lib/web\n"
 	                           "L /run/web/keep-link - - - - /new\n"
 	                           "L+ /run/web/swap - - - - /var/lib/web/sub\n"
-	                           "d /run/web/dir :0700\n";
+	                           "d /run/web/dir :0700\n"
+	                           "d //run/web/slashes 0711\n"
+	                           "w //run/web/w2 - - - - three\n";
 	char dir[] = "/tmp/keel-tmpfiles.XXXXXX";
 	struct keel_error *err = NULL;
 	struct tmpfiles t;
@@ -183,6 +205,7 @@ static void test_apply (void **state)
 	assert_int_equal (
 	        write_file_at (root, "run/web/trunc", O_CREAT, 0644, "old old old", 11, &err), 0);
 	assert_int_equal (write_file_at (root, "run/web/w", O_CREAT, 0644, "zero", 4, &err), 0);
+	assert_int_equal (write_file_at (root, "run/web/w2", O_CREAT, 0644, "zero", 4, &err), 0);
 	assert_int_equal (symlinkat ("/old", root, "run/web/keep-link"), 0);
 	assert_int_equal (symlinkat ("/old", root, "run/web/swap"), 0);
 
@@ -201,6 +224,9 @@ static void test_apply (void **state)
 	assert_int_equal (mode_of (root, "run/web/kept"), 0600); /* and mode, with - */
 	assert_content (root, "run/web/trunc", "fresh");
 	assert_content (root, "run/web/w", "onetwo");
+	/* "//x" is still under root, not the absolute "/x" */
+	assert_int_equal (mode_of (root, "run/web/slashes"), 0711);
+	assert_content (root, "run/web/w2", "three");
 	assert_int_equal (faccessat (root, "run/web/missing", F_OK, 0), -1);
 	n = readlinkat (root, "run/web/link", buf, sizeof buf - 1);
 	assert_true (n > 0);
@@ -241,6 +267,7 @@ int main (void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_parse),
+	        cmocka_unit_test (test_dots),
 	        cmocka_unit_test (test_errors),
 	        cmocka_unit_test (test_limits),
 	        cmocka_unit_test (test_apply),

@@ -1,0 +1,58 @@
+/* libFuzzer target for the kernel command line parser of PID 1
+ * (init/cmdline.c, cmdline_apply: keel.* options in /proc/cmdline).  The
+ * input is the command line text (cut at its first NUL, as the kernel
+ * gives it).  Whatever it holds, the boot must go on: cmdline_apply()
+ * returns 0, unknown or bad keel.* options only land in the warning, and
+ * the options keep their invariants (absolute containers.d and shell
+ * paths, a hostname of 1 to 63 bytes, at most INIT_MAX_SKIP valid and
+ * distinct names to skip); never a crash, leak or undefined behaviour. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init/options.h"
+#include "init/policy.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static void check (const struct init_opts *o)
+{
+	size_t i, j;
+
+	if (o->dir == NULL || o->dir[0] != '/' || (o->shell && o->shell[0] != '/'))
+		abort ();
+	if (o->hostname == NULL || o->hostname[0] == '\0' || strlen (o->hostname) >= 64)
+		abort ();
+	if (o->n_skip > INIT_MAX_SKIP)
+		abort ();
+	for (i = 0; i < o->n_skip; i++) {
+		if (!policy_valid_name (o->skip[i]))
+			abort ();
+		for (j = 0; j < i; j++)
+			if (strcmp (o->skip[i], o->skip[j]) == 0)
+				abort ();
+	}
+}
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+	struct keel_error *err = NULL;
+	struct init_opts o;
+	char *warn = (char *)1, *line = malloc (size + 1);
+
+	if (line == NULL)
+		return 0;
+	memcpy (line, data, size);
+	line[size] = '\0';
+	init_opts_defaults (&o);
+	if (cmdline_apply (&o, line, &warn, &err) != 0 || err != NULL)
+		abort ();
+	if (warn != NULL && warn[0] == '\0')
+		abort (); /* NULL when there is nothing to say */
+	check (&o);
+	free (warn);
+	init_opts_free (&o);
+	free (line);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* libFuzzer target for the supervision policy decoder (init/policy.c,
+ * policy_parse: containers.d/NAME/keel.json).  Every input must either
+ * give a policy that satisfies the documented limits (docs/containers.d.md)
+ * and that policy_free() releases, or exactly one "keel.json: ..." line
+ * with the policy left freed; never a crash, leak or undefined behaviour. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init/policy.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static void check_names (const struct policy_names *n)
+{
+	size_t i, j;
+
+	if (n->n > POLICY_MAX_DEPS || (n->n > 0 && n->v == NULL))
+		abort ();
+	for (i = 0; i < n->n; i++) {
+		if (!policy_valid_name (n->v[i]))
+			abort ();
+		for (j = 0; j < i; j++)
+			if (strcmp (n->v[i], n->v[j]) == 0)
+				abort ();
+	}
+}
+
+static void check (const struct policy *p)
+{
+	const uint64_t week = 7ULL * 24 * 3600 * 1000;
+
+	check_names (&p->requires);
+	check_names (&p->after);
+	check_names (&p->wants);
+	if (p->description && strlen (p->description) > 256)
+		abort ();
+	if (p->kind == KIND_ONESHOT ? p->ready != READY_EXITED || p->restart == RESTART_ALWAYS
+	                            : p->ready == READY_EXITED)
+		abort ();
+	if (p->restart_delay_ms > week || p->backoff_max_ms > week ||
+	    p->start_limit_interval_ms > week || p->start_timeout_ms > week ||
+	    p->stop_timeout_ms > week)
+		abort ();
+	if (p->backoff_max_ms < p->restart_delay_ms || p->start_limit_interval_ms == 0 ||
+	    p->stop_timeout_ms == 0)
+		abort ();
+	if (!(p->backoff_factor >= 1 && p->backoff_factor <= 100))
+		abort ();
+	if (p->start_limit_burst < 1 || p->start_limit_burst > POLICY_MAX_BURST)
+		abort ();
+	if (p->stop_signal < 1 || p->stop_signal >= NSIG)
+		abort ();
+	if (p->log_file && p->log_file[0] != '/')
+		abort ();
+	if (p->log_rotate_count < 1 || p->log_rotate_count > POLICY_MAX_LOG_FILES ||
+	    p->log_rotate_size < 4096)
+		abort ();
+	if (p->log_ring_size < POLICY_MIN_RING || p->log_ring_size > POLICY_MAX_RING)
+		abort ();
+}
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+	struct keel_error *err = NULL;
+	struct policy p;
+
+	if (policy_parse ("keel.json", (const char *)data, size, &p, &err) == 0) {
+		if (err != NULL)
+			abort ();
+		check (&p);
+		policy_free (&p);
+		return 0;
+	}
+	/* The contract: "keel.json: ..." on one line, nothing left allocated. */
+	if (err == NULL || err->msg == NULL || strchr (err->msg, '\n') != NULL ||
+	    strncmp (err->msg, "keel.json: ", 11) != 0)
+		abort ();
+	if (p.description || p.log_file || p.requires.v || p.after.v || p.wants.v)
+		abort ();
+	keel_error_release (&err);
+	return 0;
+}

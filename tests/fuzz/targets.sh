@@ -1,0 +1,27 @@
+# What each fuzz target starts from; sourced by tests/fuzz/run.sh and
+# tests/integration/fuzz-smoke.sh.  NAME is a target without its fuzz_
+# prefix; paths are relative to the top of the tree.
+
+# The seed directories: tests/fuzz/corpus/NAME/ (text inputs, regression
+# inputs included) and, for the spec target, the configs the unit tests use.
+fuzz_seeds() {
+	[ ! -d "tests/fuzz/corpus/$1" ] || echo "tests/fuzz/corpus/$1"
+	[ "$1" != spec ] || echo tests/spec-valid tests/spec-invalid
+}
+
+# The libFuzzer dictionary flag, when the target has a dictionary.
+fuzz_dict() {
+	[ ! -f "tests/fuzz/$1.dict" ] || echo "-dict=tests/fuzz/$1.dict"
+}
+
+# The longest input worth trying: a little beyond each parser's own limit
+# (keel.json, tmpfiles.conf: 64 KiB are accepted, but the structure is
+# what matters; a control request is at most 256 bytes).
+fuzz_max_len() {
+	case $1 in
+	spec) echo 16384 ;;
+	policy | tmpfiles | state) echo 8192 ;;
+	control) echo 1024 ;;
+	*) echo 4096 ;;
+	esac
+}
