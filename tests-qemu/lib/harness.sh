@@ -13,6 +13,7 @@
 #                            -hostfwd RULE (user networking), -q ARG (raw qemu)
 #   kq_wait REGEX [SECS]     the next console line (after the last match)
 #                            matching the extended REGEX; 1 on timeout/exit
+#   kq_wait_any REGEX [SECS] REGEX anywhere on the console (order-free)
 #   kq_expect_file FILE      kq_wait every line of an expect file, in order
 #   kq_send TEXT             type TEXT and a newline on the console
 #   kq_mon CMD               a monitor command (sendkey ctrl-alt-delete, ...)
@@ -192,6 +193,27 @@ kq_wait() {
 	done
 }
 
+# Wait until REGEX appears anywhere on the console, without moving the
+# cursor kq_wait uses: for lines whose order relative to others is not
+# defined (a container's output against keel's status lines).
+kq_wait_any() {
+	local re=$1 t deadline
+	t=$(kq_timeout "${2:-60}")
+	deadline=$(( $(kq_now_ms) + t * 1000 ))
+	while ! kq_console_from 1 | grep -qE -- "$re"; do
+		if ! kq_running; then
+			kq_console_from 1 | grep -qE -- "$re" && return 0
+			echo "# QEMU ended before /$re/ appeared" >&2
+			return 1
+		fi
+		if [ "$(kq_now_ms)" -ge "$deadline" ]; then
+			echo "# timed out after ${t}s waiting for /$re/ anywhere" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # An expect file (tests-qemu/README.md): one directive per line, run in
 # order; a plain line is an extended regex the next console lines must
 # match.  Prints one TAP line per check, numbered from KQ_CHECKS.
@@ -216,6 +238,14 @@ kq_expect_file() {
 		'monitor '*) kq_mon "${line#monitor }"; continue ;;
 		'send '*) kq_send "${line#send }"; continue ;;
 		'sleep '*) sleep "${line#sleep }"; continue ;;
+		'any '*)
+			if kq_wait_any "${line#any }" "$tmo"; then
+				kq_tap ok "$where anywhere /${line#any }/"
+			else
+				kq_tap "not ok" "$where anywhere /${line#any }/"
+				bad=1
+			fi
+			continue ;;
 		'host '*)
 			cmd=${line#host }
 			# $CONSOLE: the console so far, without carriage returns.
