@@ -27,7 +27,8 @@ cleanup() {
 	[ -d "$CGMNT/$CGROOT" ] && find "$CGMNT/$CGROOT" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 R=$T/rootfs
 mkdir -p "$R/bin" "$R/proc" "$R/dev" "$R/tmp"

@@ -256,7 +256,7 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 		put (&b, "error: empty request\n");
 	} else if (n == 4) {
 		put (&b, "error: too many arguments\n");
-	} else if (strcmp (cmd, "list") == 0 && n == 1) {
+	} else if ((strcmp (cmd, "list") == 0 || strcmp (cmd, "status") == 0) && n == 1) {
 		list (s, &b);
 	} else if (strcmp (cmd, "poweroff") == 0 || strcmp (cmd, "reboot") == 0 ||
 	           strcmp (cmd, "halt") == 0) {

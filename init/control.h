@@ -3,7 +3,7 @@
  * Protocol: the client sends one request line (at most 256 bytes) and
  * reads the reply until the server closes the connection.  The reply
  * starts with "ok\n" or "error: MESSAGE\n".  Requests:
- *   list                      one line per container: NAME STATE KIND PID RESTARTS
+ *   list (or status)          one line per container: NAME STATE KIND PID RESTARTS
  *   status NAME               key: value lines
  *   logs NAME [BYTES]         the tail of its ring buffer
  *   start NAME | stop NAME | restart NAME

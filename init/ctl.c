@@ -19,7 +19,7 @@ static void usage (FILE *out)
 {
 	fputs ("usage: keelctl [--socket PATH] COMMAND\n"
 	       "  list                    every container with its state\n"
-	       "  status NAME             one container in detail\n"
+	       "  status [NAME]           one container in detail (none: the list)\n"
 	       "  logs NAME [BYTES]       the tail of its log ring\n"
 	       "  start|stop|restart NAME\n"
 	       "  poweroff|reboot|halt\n"

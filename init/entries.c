@@ -97,6 +97,12 @@ static void load_one (struct sup *s, struct unit *u)
 		mark_broken (u, xasprintf ("%s/%s", u->dir, m ? m : "config.json: invalid"));
 		return;
 	}
+	if (u->spec->has_process && u->spec->process.terminal) {
+		mark_broken (u, xasprintf ("%s: process.terminal: keel gives a container a log pipe, "
+		                           "not a terminal; set it to false",
+		                           config));
+		return;
+	}
 	if (u->spec->root.abs_path == NULL || stat (u->spec->root.abs_path, &st) < 0 ||
 	    !S_ISDIR (st.st_mode)) {
 		mark_broken (u, xasprintf ("%s: root.path: `%s` is not a directory%s", config,

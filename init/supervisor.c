@@ -256,10 +256,19 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	                   &err);
 	notify_mount_free (&mount);
 	if (ret < 0) {
+		/* Out of processes or memory for a moment: a failed start like
+		 * any other, so the restart policy decides. */
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, m);
-		unit_failed (s, i);
+		free (u->error);
+		u->error = xstrdup (m ? m : "fork");
+		restart_record_start (&u->restart, now);
+		u->after_exit = AFTER_DECIDE;
+		u->forced_failure = u->exited = true;
+		u->exit_status = 1 << 8;
+		u->helper = 0;
+		sup_after_cleanup (s, i);
 		return -1;
 	}
 	u->helper_op = H_START;
@@ -272,6 +281,7 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	u->blocked = false;
 	u->pid = 0;
 	u->pid_known = u->exited = u->forced_failure = false;
+	u->exit_status = 0;
 	u->started_ms = now;
 	restart_record_start (&u->restart, now);
 	if (u->policy.start_timeout_ms)
@@ -516,12 +526,15 @@ static void helper_drain (struct sup *s, struct unit *u)
 		sup_unwatch (s, u->helper_fd);
 }
 
-static bool orphan_take (struct sup *s, pid_t pid, int *status)
+/* An exit reaped before we knew whose it was.  Only exits recorded after
+ * since_ms count: an older entry with the same number is another process
+ * whose pid has been reused. */
+static bool orphan_take (struct sup *s, pid_t pid, uint64_t since_ms, int *status)
 {
 	size_t k;
 
 	for (k = 0; k < s->n_orphans; k++) {
-		if (s->orphans[k].pid == pid) {
+		if (s->orphans[k].pid == pid && s->orphans[k].ms >= since_ms) {
 			*status = s->orphans[k].status;
 			s->orphans[k].pid = 0;
 			return true;
@@ -594,7 +607,7 @@ static void helper_done (struct sup *s, size_t i)
 		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, u->error);
 		u->forced_failure = true;
 		launch_report_free (&r);
-		if (u->pid > 0 && !u->exited && !orphan_take (s, u->pid, &status)) {
+		if (u->pid > 0 && !u->exited && !orphan_take (s, u->pid, u->started_ms, &status)) {
 			/* created but not started: the delete helper kills it */
 			kill (u->pid, SIGKILL);
 		}
@@ -609,7 +622,7 @@ static void helper_done (struct sup *s, size_t i)
 		u->state = U_RUNNING;
 	if (u->after_exit == AFTER_STOP && !u->exited)
 		sup_unit_stop (s, i, false);
-	if (u->pid > 0 && !u->exited && orphan_take (s, u->pid, &status)) {
+	if (u->pid > 0 && !u->exited && orphan_take (s, u->pid, u->started_ms, &status)) {
 		unit_exited (s, i, status);
 		return;
 	}
@@ -653,7 +666,9 @@ static void reap (struct sup *s)
 			continue;
 		/* An orphan reparented to us, or a container whose pid the helper
 		 * has not reported yet: remember the status for a while. */
-		s->orphans[s->orphan_next] = (typeof (s->orphans[0])){pid, status};
+		s->orphans[s->orphan_next].pid = pid;
+		s->orphans[s->orphan_next].status = status;
+		s->orphans[s->orphan_next].ms = console_now_ms ();
 		s->orphan_next = (s->orphan_next + 1) % ARRAY_SIZE (s->orphans);
 		if (s->n_orphans < ARRAY_SIZE (s->orphans))
 			s->n_orphans++;

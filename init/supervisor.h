@@ -117,6 +117,7 @@ struct sup {
 	struct {
 		pid_t pid;
 		int status;
+		uint64_t ms; /* when it was reaped */
 	} orphans[64];
 	size_t n_orphans, orphan_next;
 

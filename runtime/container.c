@@ -48,8 +48,8 @@
 /* struct clone_args of <linux/sched.h>, spelled out: that header clashes
  * with <sched.h> on some libcs. */
 struct keel_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	        set_tid_size, cgroup;
 };
 
 static const char *state_root (const struct keel_runtime *rt)
@@ -64,27 +64,28 @@ struct create_ctx {
 	const struct spec *spec;
 	const struct keel_create_opts *opts;
 	const char *rootfs;
-	int dirfd;            /* the locked state directory */
-	int fifo_dirfd;       /* the same directory, unlocked, for the child */
-	char *cgroup_path;    /* NULL without cgroups */
-	int cgroup_fd;        /* for CLONE_INTO_CGROUP, or -1 */
+	int dirfd;         /* the locked state directory */
+	int fifo_dirfd;    /* the same directory, unlocked, for the child */
+	char *cgroup_path; /* NULL without cgroups */
+	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
 	int sync[2];
-	pid_t pid;            /* the container process, in our pid namespace */
-	int *idmap_fds;       /* user namespaces of idmapped mounts, or NULL */
+	pid_t pid;      /* the container process, in our pid namespace */
+	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
+	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
 };
 
 /* The state JSON hooks read on stdin. */
 static char *hook_state (const struct create_ctx *c, enum keel_status status, pid_t pid)
 {
 	struct keel_state st = {
-		.id = (char *) c->id,
-		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
-		.oci_version = c->spec->oci_version,
-		.status = status,
-		.pid = pid,
-		.annotations = c->spec->annotations,
+	        .id = (char *)c->id,
+	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
+	        .oci_version = c->spec->oci_version,
+	        .status = status,
+	        .pid = pid,
+	        .annotations = c->spec->annotations,
 	};
 	return keel_state_json (&st);
 }
@@ -92,7 +93,7 @@ static char *hook_state (const struct create_ctx *c, enum keel_status status, pi
 /* ---- the container process ------------------------------------------------ */
 
 static int run_child_hooks (const struct create_ctx *c, enum spec_hook_kind kind, pid_t pid,
-			    enum keel_status status, struct keel_error **err)
+                            enum keel_status status, struct keel_error **err)
 {
 	cleanup_free char *json = NULL;
 
@@ -129,13 +130,12 @@ static int setup_stdio (const struct keel_create_opts *o, struct keel_error **er
 static int set_names (const struct create_ctx *c, struct keel_error **err)
 {
 	const struct spec *s = c->spec;
-	bool uts = c->ns.new_uts || c->ns.join_fd[NS_UTS] >= 0;
 
 	if ((s->hostname && *s->hostname) || (s->domainname && *s->domainname)) {
-		if (!uts)
+		if (!c->ns.has_uts)
 			return keel_error (err, 0,
-					   "hostname: setting it needs a UTS namespace "
-					   "(linux.namespaces has no \"uts\")");
+			                   "hostname: setting it needs a UTS namespace "
+			                   "(linux.namespaces has no \"uts\")");
 	}
 	if (s->hostname && *s->hostname && sethostname (s->hostname, strlen (s->hostname)) < 0)
 		return keel_error (err, errno, "sethostname `%s`", s->hostname);
@@ -151,25 +151,30 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 {
 	const struct spec *s = c->spec;
 	struct mount_ctx mc = {
-		.rootfs = c->rootfs,
-		.bundle = s->bundle ? s->bundle : c->opts->bundle,
-		.cgroup_path = c->cgroup_path,
-		.in_userns = c->ns.new_user || c->ns.join_fd[NS_USER] >= 0,
-		.idmap_fds = c->idmap_fds,
+	        .rootfs = c->rootfs,
+	        .bundle = s->bundle ? s->bundle : c->opts->bundle,
+	        .cgroup_path = c->cgroup_path,
+	        .in_userns = c->ns.in_userns,
+	        .idmap_fds = c->idmap_fds,
 	};
 	struct sync_msg m;
 	int ret;
 
-	ret = rootfs_prepare (s, c->rootfs, err);
-	if (ret < 0)
-		return ret;
-	mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (mc.rootfd < 0)
-		return keel_error (err, errno, "open rootfs `%s`", c->rootfs);
-	ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc, err);
-	close (mc.rootfd);
-	if (ret < 0)
-		return ret;
+	/* A mount namespace given by path is another container's, set up
+	 * already: use it as it is (as crun does) instead of remounting it. */
+	if (c->own_mountns) {
+		ret = rootfs_prepare (s, c->rootfs, err);
+		if (ret < 0)
+			return ret;
+		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (mc.rootfd < 0)
+			return keel_error (err, errno, "open rootfs `%s`", c->rootfs);
+		ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc,
+		                        err);
+		close (mc.rootfd);
+		if (ret < 0)
+			return ret;
+	}
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
 		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
 		if (ret == 0)
@@ -178,7 +183,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 			return ret;
 	}
 	ret = run_child_hooks (c, HOOK_CREATE_CONTAINER, pid, KEEL_CREATING, err);
-	if (ret < 0)
+	if (ret < 0 || !c->own_mountns)
 		return ret;
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
 }
@@ -290,6 +295,16 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (c->cgroup_fd >= 0)
 		close (c->cgroup_fd);
+	if ((ret = ns_join_paths (&c->ns, err)) < 0)
+		return ret;
+	if (c->ns.fork_after_join) {
+		/* We made the new pid namespace; our child is its init. */
+		pid_t pid = fork ();
+		if (pid < 0)
+			return keel_error (err, errno, "fork into the new pid namespace");
+		if (pid > 0)
+			_exit (sync_send (c->sync[1], SYNC_PID, pid, -1, NULL, NULL) < 0);
+	}
 	/* The parent has written our id maps and placed us in the cgroup. */
 	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
 	if (ret < 0)
@@ -300,16 +315,15 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return keel_error_wrap (err, "process.execCPUAffinity.initial");
 	if (c->ns.new_user && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
 		return keel_error (err, errno,
-				   "user namespace: become root (is uid 0 in linux.uidMappings?)");
-	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_join_paths (&c->ns, err)) < 0 ||
-	    (ret = ns_unshare_late (&c->ns, s, err)) < 0)
+		                   "user namespace: become root (is uid 0 in linux.uidMappings?)");
+	if ((ret = setup_stdio (c->opts, err)) < 0 || (ret = ns_unshare_late (&c->ns, s, err)) < 0)
 		return ret;
 	ns_plan_close (&c->ns);
 	if ((ret = set_names (c, err)) < 0 || (ret = setup_rootfs (c, host_pid, err)) < 0)
 		return ret;
 	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
 		return ret;
-	if ((ret = rootfs_finish (s, err)) < 0)
+	if (c->own_mountns && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
@@ -348,7 +362,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
  * handled signals itself, but not blocked or ignored ones). */
 static void reset_signals (void)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 
 	for (int sig = 1; sig < NSIG; sig++) {
@@ -390,19 +404,19 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 {
 	struct keel_clone_args a = {
-		.flags = c->ns.clone_flags,
-		.exit_signal = SIGCHLD,
+	        .flags = c->ns.clone_flags,
+	        .exit_signal = SIGCHLD,
 	};
 	long r;
 
 	*into_cgroup = false;
 	if (c->cgroup_fd >= 0) {
 		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t) c->cgroup_fd;
+		a.cgroup = (uint64_t)c->cgroup_fd;
 		r = syscall (SYS_clone3, &a, sizeof a);
 		if (r >= 0) {
 			*into_cgroup = true;
-			return (pid_t) r;
+			return (pid_t)r;
 		}
 		/* Older kernels, or a cgroup that cannot take processes
 		 * directly: place the child by hand instead. */
@@ -414,9 +428,9 @@ static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 	}
 	r = syscall (SYS_clone3, &a, sizeof a);
 	if (r < 0 && errno == ENOSYS)
-		r = syscall (SYS_clone, (unsigned long) (c->ns.clone_flags | SIGCHLD), NULL, NULL,
-			     NULL, 0);
-	return (pid_t) r;
+		r = syscall (SYS_clone, (unsigned long)(c->ns.clone_flags | SIGCHLD), NULL, NULL,
+		             NULL, 0);
+	return (pid_t)r;
 }
 
 static uid_t host_root (const struct spec_idmapping *m, size_t n, uid_t dflt)
@@ -436,9 +450,9 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 	/* Opened by the container process after its user switch. */
 	if (fchmodat (c->dirfd, EXEC_FIFO, 0622, 0) < 0)
 		return keel_error (err, errno, "chmod `" EXEC_FIFO "`");
-	if (c->ns.new_user &&
+	if (c->ns.new_user && geteuid () == 0 &&
 	    fchownat (c->dirfd, EXEC_FIFO, host_root (l->uid_mappings, l->n_uid_mappings, 0),
-		      host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
+	              host_root (l->gid_mappings, l->n_gid_mappings, 0), 0) < 0)
 		return keel_error (err, errno, "chown `" EXEC_FIFO "`");
 	return 0;
 }
@@ -449,7 +463,7 @@ static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
 	char buf[32];
 	int n = snprintf (buf, sizeof buf, "%d", pid), ret;
 
-	ret = write_file_at (AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t) n, err);
+	ret = write_file_at (AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t)n, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "--pid-file");
 	if (rename (tmp, path) < 0) {
@@ -466,22 +480,23 @@ static char *owner_name (void)
 	return xstrdup (pw ? pw->pw_name : "");
 }
 
-static int save_state (struct create_ctx *c, struct keel_error **err)
+static int save_state (struct create_ctx *c, enum keel_status status, struct keel_error **err)
 {
 	cleanup_free char *created = state_timestamp ();
 	cleanup_free char *owner = owner_name ();
 	struct keel_state st = {
-		.id = (char *) c->id,
-		.bundle = c->spec->bundle ? c->spec->bundle : (char *) c->opts->bundle,
-		.oci_version = c->spec->oci_version,
-		.status = KEEL_CREATED,
-		.pid = c->pid,
-		.created = created,
-		.owner = owner,
-		.cgroup_path = c->cgroup_path,
-		.annotations = c->spec->annotations,
+	        .id = (char *)c->id,
+	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
+	        .oci_version = c->spec->oci_version,
+	        .status = status,
+	        .pid = c->pid,
+	        .created = created,
+	        .owner = owner,
+	        .cgroup_path = c->cgroup_path,
+	        .annotations = c->spec->annotations,
+	        .rootfs = (char *)c->rootfs,
 	};
-	struct state_extra x = { .rootfs = (char *) c->rootfs };
+	struct state_extra x = {0};
 	int ret;
 
 	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
@@ -503,6 +518,16 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 	struct sync_msg m;
 	int ret;
 
+	if (c->ns.fork_after_join) {
+		/* The process we cloned forked the container process and exits. */
+		ret = sync_expect (c->sync[0], SYNC_PID, &m, err);
+		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		/* Reaped: its pid must not be signalled by undo_create. */
+		c->pid = ret < 0 ? 0 : m.status;
+		if (ret < 0)
+			return ret;
+	}
 	if (c->cgroup_path && !into_cgroup) {
 		ret = cgroup_enter (c->cgroup_path, c->pid, err);
 		if (ret < 0)
@@ -519,9 +544,16 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		char path[64], buf[16];
 		int n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
 		snprintf (path, sizeof path, "/proc/%d/oom_score_adj", c->pid);
-		ret = write_file_at (AT_FDCWD, path, 0, 0, buf, (size_t) n, err);
+		ret = write_file_at (AT_FDCWD, path, 0, 0, buf, (size_t)n, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "process.oomScoreAdj");
+	}
+	/* Hooks may ask `state` about the container while it is created. */
+	if (c->spec->hooks.n[HOOK_PRESTART] || c->spec->hooks.n[HOOK_CREATE_RUNTIME] ||
+	    c->spec->hooks.n[HOOK_CREATE_CONTAINER]) {
+		ret = save_state (c, KEEL_CREATING, err);
+		if (ret < 0)
+			return ret;
 	}
 	ret = sync_send (c->sync[0], SYNC_GO, c->pid, -1, NULL, err);
 	if (ret < 0)
@@ -529,7 +561,8 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 	for (;;) {
 		ret = sync_recv (c->sync[0], &m, err);
 		if (ret < 0)
-			return keel_error (err, ECONNRESET, "the container process exited during setup");
+			return keel_error (err, ECONNRESET,
+			                   "the container process exited during setup");
 		switch (m.type) {
 		case SYNC_ERROR:
 			return keel_error (err, m.status, "%s", m.text);
@@ -539,10 +572,10 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
 			const struct spec_hooks *h = &c->spec->hooks;
 			ret = hooks_run (HOOK_PRESTART, h->h[HOOK_PRESTART], h->n[HOOK_PRESTART],
-					 json, err);
+			                 json, err);
 			if (ret == 0)
 				ret = hooks_run (HOOK_CREATE_RUNTIME, h->h[HOOK_CREATE_RUNTIME],
-						 h->n[HOOK_CREATE_RUNTIME], json, err);
+				                 h->n[HOOK_CREATE_RUNTIME], json, err);
 			if (ret < 0)
 				return ret;
 			ret = sync_send (c->sync[0], SYNC_HOOKS_DONE, 0, -1, NULL, err);
@@ -553,7 +586,7 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		case SYNC_SECCOMP: {
 			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
 			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
-						      err);
+			                              err);
 			close (m.fd);
 			if (ret < 0)
 				return ret;
@@ -563,8 +596,9 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 			if (c->opts->console_socket)
 				ret = terminal_send_master (c->opts->console_socket, m.fd, err);
 			else
-				ret = keel_error (err, 0,
-						  "process.terminal is set but no console socket was given");
+				ret = keel_error (
+				        err, 0,
+				        "process.terminal is set but no console socket was given");
 			close (m.fd);
 			if (ret < 0)
 				return ret;
@@ -586,10 +620,10 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 		return keel_error (err, 0, "process.args: the container has no process to run");
 	if (c->rootfs == NULL || stat (c->rootfs, &st) < 0)
 		return keel_error (err, c->rootfs ? errno : EINVAL, "root.path `%s`",
-				   c->rootfs ? c->rootfs : "");
+		                   c->rootfs ? c->rootfs : "");
 	if (!S_ISDIR (st.st_mode))
 		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
-	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0)
+	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0 && !(c->ns.unshare_flags & CLONE_NEWNS))
 		return keel_error (err, 0, "linux.namespaces: a mount namespace is required");
 	return 0;
 }
@@ -623,12 +657,13 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if ((ret = ns_plan_make (c->spec, &c->ns, err)) < 0 || (ret = check_spec (c, err)) < 0)
 		return ret;
 	c->setgroups_denied = c->ns.new_user && geteuid () != 0;
+	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS);
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
 		ret = cgroup_create (c->spec->linux_.cgroups_path,
-				     dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
-				     &c->spec->linux_.resources, &c->cgroup_path, err);
+		                     dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
+		                     &c->spec->linux_.resources, &c->cgroup_path, err);
 		if (ret < 0)
 			return ret;
 		c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -658,27 +693,27 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	if ((ret = parent_side (c, into_cgroup, err)) < 0 || (ret = save_state (c, err)) < 0)
+	if ((ret = parent_side (c, into_cgroup, err)) < 0 ||
+	    (ret = save_state (c, KEEL_CREATED, err)) < 0)
 		return ret;
 	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
 	return 0;
 }
 
-int keel_container_create (const struct keel_runtime *rt, const char *id,
-			   const struct spec *spec, const struct keel_create_opts *opts,
-			   pid_t *pid, struct keel_error **err)
+int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
 {
 	struct create_ctx c = {
-		.rt = rt,
-		.id = id,
-		.spec = spec,
-		.opts = opts,
-		.rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
-		.dirfd = -1,
-		.fifo_dirfd = -1,
-		.cgroup_fd = -1,
-		.sync = { -1, -1 },
+	        .rt = rt,
+	        .id = id,
+	        .spec = spec,
+	        .opts = opts,
+	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
+	        .dirfd = -1,
+	        .fifo_dirfd = -1,
+	        .cgroup_fd = -1,
+	        .sync = {-1, -1},
 	};
 	int ret;
 
@@ -711,7 +746,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id,
 static int pidfd_open_checked (pid_t pid, unsigned long long starttime)
 {
 	unsigned long long t;
-	int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+	int fd = (int)syscall (SYS_pidfd_open, pid, 0);
 
 	if (fd < 0)
 		return -1;
@@ -727,7 +762,7 @@ static int pidfd_open_checked (pid_t pid, unsigned long long starttime)
 
 static int wait_pidfd (int pidfd, int timeout_ms)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
 	int r;
 
 	do
@@ -753,7 +788,7 @@ static void loaded_free (struct loaded *l)
 #define cleanup_loaded __attribute__ ((cleanup (loaded_free)))
 
 static int load (const struct keel_runtime *rt, const char *id, bool lock, struct loaded *l,
-		 struct keel_error **err)
+                 struct keel_error **err)
 {
 	int ret;
 
@@ -778,11 +813,10 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, struc
 	return 0;
 }
 
-int keel_container_start (const struct keel_runtime *rt, const char *id,
-			  struct keel_error **err)
+int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
 {
 	cleanup_close int fifo = -1, pidfd = -1;
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	char c;
 	int ret;
 
@@ -791,7 +825,7 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 		return ret;
 	if (l.st.status != KEEL_CREATED) {
 		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
-				  keel_status_name (l.st.status));
+		                  keel_status_name (l.st.status));
 		return ret;
 	}
 	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
@@ -803,8 +837,8 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 	/* Opening for reading released the process's open for writing; it
 	 * writes one byte, unless it died. */
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fifo, .events = POLLIN },
-				       { .fd = pidfd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
+		                      {.fd = pidfd, .events = POLLIN}};
 		ssize_t n;
 
 		if (poll (p, 2, -1) < 0) {
@@ -816,9 +850,10 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 		n = read (fifo, &c, 1);
 		if (n == 1)
 			break;
-		if ((n < 0 && errno != EAGAIN) || (p[1].revents & POLLIN) || (p[0].revents & POLLHUP)) {
+		if ((n < 0 && errno != EAGAIN) || (p[1].revents & POLLIN) ||
+		    (p[0].revents & POLLHUP)) {
 			ret = keel_error (err, 0, "container `%s`: its process exited before start",
-					  id);
+			                  id);
 			return ret;
 		}
 	}
@@ -836,9 +871,9 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 }
 
 int keel_container_state (const struct keel_runtime *rt, const char *id, struct keel_state *st,
-			  struct keel_error **err)
+                          struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, false, &l, err);
 
 	if (ret == 0) {
@@ -868,9 +903,9 @@ static int signal_init (const struct loaded *l, int signo, struct keel_error **e
 }
 
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
-			 struct keel_error **err)
+                         struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, false, &l, err);
 
 	if (ret < 0)
@@ -907,20 +942,20 @@ static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 }
 
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
-			   struct keel_error **err)
+                           struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = { .dirfd = -1 };
+	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, true, &l, err);
 
 	if (ret < 0)
 		return ret;
 	if (l.st.status == KEEL_RUNNING && !force) {
-		ret = keel_error (err, 0,
-				  "container `%s` is running: stop it first or use --force", id);
+		ret = keel_error (err, 0, "container `%s` is running: stop it first or use --force",
+		                  id);
 		return ret;
 	}
 	/* A created container is killed by delete, as runc does. */
-	if (l.st.status != KEEL_STOPPED && l.st.status != KEEL_CREATING) {
+	if (l.st.status != KEEL_STOPPED && l.st.pid > 0) {
 		ret = kill_and_wait (&l, err);
 		if (ret < 0)
 			return ret;

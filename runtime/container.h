@@ -65,6 +65,7 @@ struct keel_state {
 	char *owner;
 	char *cgroup_path; /* absolute, under the unified mount; NULL without cgroups */
 	struct spec_map annotations;
+	char *rootfs; /* absolute root.path, as runc's state shows it; may be NULL */
 };
 void keel_state_free (struct keel_state *st);
 /* The runtime-spec state JSON (runtime.md "State"), malloc'd. */
@@ -73,9 +74,21 @@ char *keel_state_json (const struct keel_state *st);
 /* Validate the id as runc does: [A-Za-z0-9_+.-]+, not "." or "..". */
 int keel_container_check_id (const char *id, struct keel_error **err);
 
+/* Make the container: state directory, cgroup, namespaces, mounts, hooks,
+ * and its process held before execve; *pid gets that process's pid.  The
+ * process is a child of the caller, except when the config joins a user
+ * namespace by path and asks for a new pid namespace: then it is a
+ * grandchild (be a subreaper to reap it).  A failure anywhere, in the
+ * container process too, comes back as one message naming the step
+ * ("mounts[2]: mount `proc` on `/proc`: Permission denied"; the caller adds
+ * the container id) and leaves nothing behind: no process, cgroup or state
+ * directory (mounts die with the container's mount namespace).  Callers
+ * that handle SIGCHLD must not reap the process before create returns. */
 int keel_container_create (const struct keel_runtime *rt, const char *id,
 			   const struct spec *spec, const struct keel_create_opts *opts,
 			   pid_t *pid, struct keel_error **err);
+/* Release a created container (it runs its startContainer hooks, then
+ * execve) and run the poststart hooks. */
 int keel_container_start (const struct keel_runtime *rt, const char *id,
 			  struct keel_error **err);
 int keel_container_state (const struct keel_runtime *rt, const char *id,

@@ -59,7 +59,7 @@ int exec_find (const char *file, char *const *env, char **out, struct keel_error
 		if (end == p)
 			cand = xasprintf ("./%s", file);
 		else
-			cand = xasprintf ("%.*s/%s", (int) (end - p), p, file);
+			cand = xasprintf ("%.*s/%s", (int)(end - p), p, file);
 		e = check_exec (cand);
 		if (e == 0) {
 			*out = steal_ptr (&cand);
@@ -122,4 +122,3 @@ int exec_pass_fds (int n, struct keel_error **err)
 		return keel_error (err, errno, "close_range");
 	return 0;
 }
-

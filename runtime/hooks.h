@@ -16,12 +16,12 @@ const char *hooks_kind_name (enum spec_hook_kind kind);
  * exit, a signal, or the timeout): "createRuntime hook `/bin/x`: exited
  * with status 1". */
 int hooks_run (enum spec_hook_kind kind, const struct spec_hook *hooks, size_t n,
-	       const char *state_json, struct keel_error **err);
+               const char *state_json, struct keel_error **err);
 
 /* poststart and poststop (runtime.md): a failing hook is a warning and
  * the remaining hooks still run.  Each failure is logged, prefixed by
  * what (e.g. "container `web`"). */
 void hooks_run_warn (enum spec_hook_kind kind, const struct spec_hook *hooks, size_t n,
-		     const char *state_json, const char *what);
+                     const char *state_json, const char *what);
 
 #endif

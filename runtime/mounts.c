@@ -27,24 +27,24 @@
 
 static int sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
 {
-	struct open_how how = { .flags = (unsigned long long) flags, .resolve = resolve };
-	return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+	struct open_how how = {.flags = (unsigned long long)flags, .resolve = resolve};
+	return (int)syscall (SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 static int sys_open_tree (int dirfd, const char *path, unsigned flags)
 {
-	return (int) syscall (SYS_open_tree, dirfd, path, flags);
+	return (int)syscall (SYS_open_tree, dirfd, path, flags);
 }
 
 static int sys_move_mount (int from, const char *from_path, int to, const char *to_path,
-			   unsigned flags)
+                           unsigned flags)
 {
-	return (int) syscall (SYS_move_mount, from, from_path, to, to_path, flags);
+	return (int)syscall (SYS_move_mount, from, from_path, to, to_path, flags);
 }
 
 static int sys_mount_setattr (int dirfd, const char *path, unsigned flags, struct mount_attr *a)
 {
-	return (int) syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
+	return (int)syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
 }
 
 #define RESOLVE_FLAGS (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
@@ -90,12 +90,14 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 		if (next < 0 && errno == ENOENT) {
 			if (!last || dir) {
 				if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
-					return keel_error (err, errno, "mkdir `%s` in the rootfs", p);
+					return keel_error (err, errno, "mkdir `%s` in the rootfs",
+					                   p);
 			} else {
-				int f = openat (cur, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-						0644);
+				int f = openat (cur, comp,
+				                O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 				if (f < 0 && errno != EEXIST)
-					return keel_error (err, errno, "create `%s` in the rootfs", p);
+					return keel_error (err, errno, "create `%s` in the rootfs",
+					                   p);
 				if (f >= 0)
 					close (f);
 			}
@@ -118,9 +120,9 @@ static void ms_to_attr (unsigned long set, unsigned long clr, struct mount_attr 
 		unsigned long ms;
 		unsigned long long attr;
 	} map[] = {
-		{ MS_RDONLY, MOUNT_ATTR_RDONLY },   { MS_NOSUID, MOUNT_ATTR_NOSUID },
-		{ MS_NODEV, MOUNT_ATTR_NODEV },     { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
-		{ MS_NODIRATIME, MOUNT_ATTR_NODIRATIME },
+	        {MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
+	        {MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+	        {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
 	};
 
 	memset (a, 0, sizeof *a);
@@ -147,17 +149,29 @@ static const char *describe (const struct spec_mount *m)
 	return m->type ? m->type : (m->source ? m->source : "bind");
 }
 
+/* The mount(2)/open_tree(2) call itself failed: the message is then just
+ * "mount `TYPE` on `DEST`: strerror", without a repeated verb. */
+#define MOUNT_ITSELF "mount"
+
+static int mount_error (const struct spec_mount *m, struct keel_error **err)
+{
+	if (strcmp ((*err)->msg, MOUNT_ITSELF) == 0)
+		return keel_error (err, (*err)->status, "mount `%s` on `%s`", describe (m),
+		                   m->destination);
+	return keel_error_wrap (err, "mount `%s` on `%s`", describe (m), m->destination);
+}
+
 /* Propagation and "rro" on the mount at fd (the new mount's root). */
 static int finish_mount (int fd, const struct spec_mount *m, struct keel_error **err)
 {
 	struct mount_attr a;
 
-	if (m->propagation & ~(unsigned long) MS_REC) {
+	if (m->propagation & ~(unsigned long)MS_REC) {
 		memset (&a, 0, sizeof a);
-		a.propagation = m->propagation & ~(unsigned long) MS_REC;
-		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH |
-					       ((m->propagation & MS_REC) ? AT_RECURSIVE : 0),
-				       &a) < 0)
+		a.propagation = m->propagation & ~(unsigned long)MS_REC;
+		if (sys_mount_setattr (
+		            fd, "", AT_EMPTY_PATH | ((m->propagation & MS_REC) ? AT_RECURSIVE : 0),
+		            &a) < 0)
 			return keel_error (err, errno, "set propagation of `%s`", m->destination);
 	}
 	/* "rro", "rnosuid", ...: the whole tree, submounts included. */
@@ -167,7 +181,7 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 		a.attr_clr = m->rec_attr_clr;
 		if (sys_mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a) < 0)
 			return keel_error (err, errno, "set recursive attributes of `%s`",
-					   m->destination);
+			                   m->destination);
 	}
 	return 0;
 }
@@ -175,7 +189,7 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 /* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
  * target_fd with the mount's flags applied while it is still detached. */
 static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
-		      bool recursive, int idmap_fd, struct keel_error **err)
+                      bool recursive, int idmap_fd, struct keel_error **err)
 {
 	cleanup_close int tree = -1;
 	struct mount_attr a;
@@ -185,26 +199,26 @@ static int bind_onto (int srcdir, const char *src, int target_fd, const struct s
 		flags |= AT_EMPTY_PATH;
 	tree = sys_open_tree (srcdir, src, flags);
 	if (tree < 0)
-		return keel_error (err, errno, "bind `%s`", src);
+		return keel_error (err, errno, MOUNT_ITSELF);
 	ms_to_attr (m->flags, m->clear_flags, &a);
 	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
 		return keel_error (err, errno, "set flags of bind mount `%s`", src);
 	if (idmap_fd >= 0) {
-		struct mount_attr ia = { .attr_set = MOUNT_ATTR_IDMAP,
-					 .userns_fd = (uint64_t) idmap_fd };
-		if (sys_mount_setattr (tree, "", AT_EMPTY_PATH |
-						 (m->idmap_recursive ? AT_RECURSIVE : 0),
-				       &ia) < 0)
+		struct mount_attr ia = {.attr_set = MOUNT_ATTR_IDMAP,
+		                        .userns_fd = (uint64_t)idmap_fd};
+		if (sys_mount_setattr (tree, "",
+		                       AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0),
+		                       &ia) < 0)
 			return keel_error (err, errno, "idmap bind mount `%s`", src);
 	}
 	if (sys_move_mount (tree, "", target_fd, "",
-			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return keel_error (err, errno, "attach bind mount `%s`", src);
 	return finish_mount (tree, m, err);
 }
 
 static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
-		       struct keel_error **err)
+                       struct keel_error **err)
 {
 	cleanup_free char *src = NULL;
 	cleanup_close int target = -1;
@@ -267,21 +281,24 @@ static int copy_tree (int src, int dst, const char *where, struct keel_error **e
 			char target[4096];
 			ssize_t len = readlinkat (dirfd (d), n, target, sizeof target - 1);
 			if (len < 0 || (target[len] = '\0', symlinkat (target, dst, n) < 0))
-				ret = keel_error (err, errno, "tmpcopyup: symlink `%s/%s`", where, n);
+				ret = keel_error (err, errno, "tmpcopyup: symlink `%s/%s`", where,
+				                  n);
 		} else if (S_ISREG (st.st_mode)) {
-			cleanup_close int in = openat (dirfd (d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			cleanup_close int out = openat (dst, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-							st.st_mode & 07777);
+			cleanup_close int in =
+			        openat (dirfd (d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int out =
+			        openat (dst, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			                st.st_mode & 07777);
 			off_t left = st.st_size;
 			while (in >= 0 && out >= 0 && left > 0) {
-				ssize_t c = sendfile (out, in, NULL, (size_t) left);
+				ssize_t c = sendfile (out, in, NULL, (size_t)left);
 				if (c <= 0)
 					break;
 				left -= c;
 			}
 			if (in < 0 || out < 0 || left > 0)
-				ret = keel_error (err, errno ? errno : EIO, "tmpcopyup: copy `%s/%s`",
-						  where, n);
+				ret = keel_error (err, errno ? errno : EIO,
+				                  "tmpcopyup: copy `%s/%s`", where, n);
 		} else {
 			continue; /* device nodes, fifos and sockets stay behind */
 		}
@@ -317,14 +334,13 @@ static const char *fallback_source (const struct mount_ctx *c, const char *type)
 	return NULL;
 }
 
-static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
-		     struct keel_error **err)
+static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
 {
 	cleanup_close int target = -1, top = -1, lower = -1;
 	const char *type = m->type, *fb;
 	char path[64];
-	unsigned long flags = m->flags & ~(unsigned long) (MS_SHARED | MS_SLAVE | MS_PRIVATE |
-							   MS_UNBINDABLE | MS_REC);
+	unsigned long flags = m->flags & ~(unsigned long)(MS_SHARED | MS_SLAVE | MS_PRIVATE |
+	                                                  MS_UNBINDABLE | MS_REC);
 	const char *data = m->data;
 	int ret;
 
@@ -355,14 +371,15 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 			if (ret < 0)
 				return ret;
 		} else {
-			return keel_error (err, e, "mount `%s`", type);
+			return keel_error (err, e, MOUNT_ITSELF);
 		}
 	}
 	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr && lower < 0)
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
 	top = sys_openat2 (c->rootfd, m->destination,
-			   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC, RESOLVE_FLAGS);
+	                   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC,
+	                   RESOLVE_FLAGS);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
 	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)
@@ -373,7 +390,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m,
 /* No type and no bind: change what is mounted there already (a remount
  * or a propagation type, e.g. {"destination": "/", "options": ["rshared"]}). */
 static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
-			 struct keel_error **err)
+                         struct keel_error **err)
 {
 	cleanup_close int fd = -1;
 	char path[64];
@@ -388,13 +405,14 @@ static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
 }
 
 int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
-		  struct keel_error **err)
+                  struct keel_error **err)
 {
 	bool bind = m->bind || (m->type && strcmp (m->type, "bind") == 0);
 	int ret;
 
 	if (m->idmap && (!bind || idmap_fd < 0))
-		ret = keel_error (err, ENOTSUP, "idmapped mounts are supported for bind mounts only");
+		ret = keel_error (err, ENOTSUP,
+		                  "idmapped mounts are supported for bind mounts only");
 	else if (!m->bind && m->type == NULL)
 		ret = mount_modify (c, m, err);
 	else if (bind)
@@ -402,7 +420,7 @@ int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idm
 	else
 		ret = mount_fs (c, m, err);
 	if (ret < 0)
-		return keel_error_wrap (err, "mount `%s` on `%s`", describe (m), m->destination);
+		return mount_error (m, err);
 	return 0;
 }
 
@@ -431,12 +449,12 @@ static unsigned long current_flags (const char *path)
 int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err)
 {
 	if (recursive) {
-		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
 		if (sys_mount_setattr (AT_FDCWD, path, AT_RECURSIVE, &a) == 0)
 			return 0;
 	}
 	if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags (path),
-		   NULL) < 0)
+	           NULL) < 0)
 		return keel_error (err, errno, "remount `%s` read-only", path);
 	return 0;
 }
@@ -454,8 +472,9 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 			return keel_error (err, errno, "linux.maskedPaths: `%s`", p);
 		}
 		if (S_ISDIR (st.st_mode))
-			r = mount ("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				   "size=0,mode=0555");
+			r = mount ("tmpfs", p, "tmpfs",
+			           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			           "size=0,mode=0555");
 		else
 			r = mount ("/dev/null", p, NULL, MS_BIND, NULL);
 		if (r < 0)
@@ -510,14 +529,15 @@ int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err
 		if (!own && s->linux_.n_uid_mappings == 0) {
 			mounts_idmaps_close (v, s->n_mounts);
 			return keel_error (err, 0,
-					   "mounts[%zu]: idmap without uidMappings needs a user "
-					   "namespace with linux.uidMappings",
-					   i);
+			                   "mounts[%zu]: idmap without uidMappings needs a user "
+			                   "namespace with linux.uidMappings",
+			                   i);
 		}
 		ret = ns_new_userns (own ? m->uid_mappings : s->linux_.uid_mappings,
-				     own ? m->n_uid_mappings : s->linux_.n_uid_mappings,
-				     own ? m->gid_mappings : s->linux_.gid_mappings,
-				     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &v[i], err);
+		                     own ? m->n_uid_mappings : s->linux_.n_uid_mappings,
+		                     own ? m->gid_mappings : s->linux_.gid_mappings,
+		                     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &v[i],
+		                     err);
 		if (ret < 0) {
 			mounts_idmaps_close (v, s->n_mounts);
 			return keel_error_wrap (err, "mounts[%zu]: idmap", i);

@@ -33,7 +33,7 @@ void mounts_idmaps_close (int *fds, size_t n);
 
 /* Mount m (before pivot_root); idmap_fd is its user namespace or -1. */
 int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
-		  struct keel_error **err);
+                  struct keel_error **err);
 
 /* Resolve dest inside the rootfs, creating it (a directory, or a file when
  * !dir); *fd gets an O_PATH fd of it. */

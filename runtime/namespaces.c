@@ -22,9 +22,10 @@
 static int ns_flag (enum spec_ns_kind k)
 {
 	static const int flags[NS_KIND_MAX] = {
-		[NS_PID] = CLONE_NEWPID,   [NS_NETWORK] = CLONE_NEWNET, [NS_MOUNT] = CLONE_NEWNS,
-		[NS_IPC] = CLONE_NEWIPC,   [NS_UTS] = CLONE_NEWUTS,     [NS_USER] = CLONE_NEWUSER,
-		[NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
+	        [NS_PID] = CLONE_NEWPID,       [NS_NETWORK] = CLONE_NEWNET,
+	        [NS_MOUNT] = CLONE_NEWNS,      [NS_IPC] = CLONE_NEWIPC,
+	        [NS_UTS] = CLONE_NEWUTS,       [NS_USER] = CLONE_NEWUSER,
+	        [NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
 	};
 	return flags[k];
 }
@@ -49,8 +50,8 @@ int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **e
 		if (ns->path && *ns->path) {
 			int fd = open (ns->path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0) {
-				keel_error (err, errno, "linux.namespaces[%zu]: %s namespace `%s`", i,
-					    spec_ns_name (ns->kind), ns->path);
+				keel_error (err, errno, "linux.namespaces[%zu]: %s namespace `%s`",
+				            i, spec_ns_name (ns->kind), ns->path);
 				ns_plan_close (p);
 				return -1;
 			}
@@ -67,32 +68,30 @@ int ns_plan_make (const struct spec *s, struct ns_plan *p, struct keel_error **e
 			p->unshare_time = true;
 			break;
 		default:
-			p->clone_flags |= (unsigned long) ns_flag (ns->kind);
+			p->clone_flags |= (unsigned long)ns_flag (ns->kind);
 		}
 	}
 	p->new_user = p->clone_flags & CLONE_NEWUSER;
 	p->new_pid = p->clone_flags & CLONE_NEWPID;
 	p->new_mount = p->clone_flags & CLONE_NEWNS;
 	p->new_uts = p->clone_flags & CLONE_NEWUTS;
-	if (p->join_fd[NS_USER] >= 0 && p->new_pid) {
-		ns_plan_close (p);
-		return keel_error (err, ENOTSUP,
-				   "linux.namespaces: joining a user namespace by path together "
-				   "with a new pid namespace is not supported");
-	}
+	p->in_userns = p->new_user || p->join_fd[NS_USER] >= 0;
+	p->has_uts = p->new_uts || p->join_fd[NS_UTS] >= 0;
 	/* Joining a user namespace: the new ones must be created inside it, so
 	 * the child unshares them after setns instead of clone3 creating them. */
 	if (p->join_fd[NS_USER] >= 0) {
 		p->unshare_flags = p->clone_flags;
 		p->clone_flags = 0;
+		/* A new pid namespace only takes the children of who made it. */
+		p->fork_after_join = p->new_pid;
 	}
 	return 0;
 }
 
 /* Parent-side joins, in an order where each setns is allowed: the mount
  * namespace last, since it changes our root and cwd. */
-static const enum spec_ns_kind parent_order[] = { NS_NETWORK, NS_IPC, NS_UTS, NS_CGROUP,
-						  NS_TIME,    NS_PID, NS_MOUNT };
+static const enum spec_ns_kind parent_order[] = {NS_NETWORK, NS_IPC, NS_UTS,  NS_CGROUP,
+                                                 NS_TIME,    NS_PID, NS_MOUNT};
 
 int ns_parent_enter (const struct ns_plan *p, struct ns_saved *sv, struct keel_error **err)
 {
@@ -106,7 +105,9 @@ int ns_parent_enter (const struct ns_plan *p, struct ns_saved *sv, struct keel_e
 		if (p->join_fd[k] < 0)
 			continue;
 		snprintf (path, sizeof path, "/proc/self/ns/%s",
-			  k == NS_NETWORK ? "net" : k == NS_MOUNT ? "mnt" : spec_ns_name (k));
+		          k == NS_NETWORK ? "net"
+		          : k == NS_MOUNT ? "mnt"
+		                          : spec_ns_name (k));
 		sv->fd[k] = open (path, O_RDONLY | O_CLOEXEC);
 		if (sv->fd[k] < 0)
 			return keel_error (err, errno, "open `%s`", path);
@@ -130,7 +131,8 @@ int ns_parent_restore (struct ns_saved *sv, struct keel_error **err)
 		if (sv->fd[k] < 0)
 			continue;
 		if (setns (sv->fd[k], ns_flag (k)) < 0 && ret == 0)
-			ret = keel_error (err, errno, "return to our %s namespace", spec_ns_name (k));
+			ret = keel_error (err, errno, "return to our %s namespace",
+			                  spec_ns_name (k));
 		close (sv->fd[k]);
 		sv->fd[k] = -1;
 	}
@@ -144,7 +146,7 @@ int ns_parent_restore (struct ns_saved *sv, struct keel_error **err)
 }
 
 int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
-		      struct keel_error **err)
+                  struct keel_error **err)
 {
 	char path[64];
 	cleanup_free char *buf = NULL;
@@ -154,8 +156,8 @@ int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, s
 		return 0;
 	buf = xmalloc0 (n * 40 + 1);
 	for (size_t i = 0; i < n; i++)
-		len += (size_t) sprintf (buf + len, "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n",
-					 m[i].container_id, m[i].host_id, m[i].size);
+		len += (size_t)sprintf (buf + len, "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n",
+		                        m[i].container_id, m[i].host_id, m[i].size);
 	snprintf (path, sizeof path, "/proc/%d/%s", pid, file);
 	/* The kernel takes the whole map in one write(). */
 	return write_file_at (AT_FDCWD, path, 0, 0, buf, len, err);
@@ -190,7 +192,7 @@ int ns_join_paths (const struct ns_plan *p, struct keel_error **err)
 	/* Become root of the joined namespace, then create the new ones in it. */
 	if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
 		return keel_error (err, errno, "become root in the joined user namespace");
-	if (p->unshare_flags && unshare ((int) p->unshare_flags) < 0)
+	if (p->unshare_flags && unshare ((int)p->unshare_flags) < 0)
 		return keel_error (err, errno, "unshare namespaces");
 	return 0;
 }
@@ -208,14 +210,16 @@ int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_
 		if (unshare (CLONE_NEWTIME) < 0)
 			return keel_error (err, errno, "unshare time namespace");
 		if (mo->present)
-			len += snprintf (buf + len, sizeof buf - (size_t) len, "monotonic %" PRId64 " %" PRIu32 "\n",
-					 mo->secs, mo->nanosecs);
+			len += snprintf (buf + len, sizeof buf - (size_t)len,
+			                 "monotonic %" PRId64 " %" PRIu32 "\n", mo->secs,
+			                 mo->nanosecs);
 		if (bo->present)
-			len += snprintf (buf + len, sizeof buf - (size_t) len, "boottime %" PRId64 " %" PRIu32 "\n",
-					 bo->secs, bo->nanosecs);
+			len += snprintf (buf + len, sizeof buf - (size_t)len,
+			                 "boottime %" PRId64 " %" PRIu32 "\n", bo->secs,
+			                 bo->nanosecs);
 		if (len > 0) {
 			ret = write_file_at (AT_FDCWD, "/proc/self/timens_offsets", 0, 0, buf,
-					     (size_t) len, err);
+			                     (size_t)len, err);
 			if (ret < 0)
 				return keel_error_wrap (err, "linux.timeOffsets");
 		}
@@ -224,23 +228,23 @@ int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_
 }
 
 int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
-		   size_t n_gid, int *fd, struct keel_error **err)
+                   size_t n_gid, int *fd, struct keel_error **err)
 {
 	struct {
 		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	} a = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+	} a = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
 	char path[64];
 	int p[2], ret;
 	pid_t pid;
 
 	if (pipe2 (p, O_CLOEXEC) < 0)
 		return keel_error (err, errno, "pipe");
-	pid = (pid_t) syscall (SYS_clone3, &a, sizeof a);
+	pid = (pid_t)syscall (SYS_clone3, &a, sizeof a);
 	if (pid == 0) {
 		char c;
 		/* Hold the namespace until the parent has its fd. */
 		close (p[1]);
-		(void) !read (p[0], &c, 1);
+		(void)!read (p[0], &c, 1);
 		_exit (0);
 	}
 	close (p[0]);

@@ -21,10 +21,14 @@
 #include "runtime/spec.h"
 
 struct ns_plan {
-	unsigned long clone_flags; /* CLONE_NEW* for clone3 */
+	unsigned long clone_flags;   /* CLONE_NEW* for clone3 */
 	unsigned long unshare_flags; /* joining a user ns: new ones unshared after it */
 	bool unshare_cgroup, unshare_time;
 	bool new_user, new_pid, new_mount, new_uts;
+	bool in_userns, has_uts; /* new or joined */
+	/* Joining a user namespace with a new pid namespace: the child unshares
+	 * it and forks the container process, which is its first member. */
+	bool fork_after_join;
 	int join_fd[NS_KIND_MAX]; /* -1, or an fd of the namespace to join */
 };
 
@@ -48,15 +52,15 @@ int ns_write_id_maps (pid_t pid, const struct spec *s, struct keel_error **err);
 
 /* Write one id map ("uid_map"/"gid_map") of pid. */
 int ns_write_map (pid_t pid, const char *file, const struct spec_idmapping *m, size_t n,
-		  struct keel_error **err);
+                  struct keel_error **err);
 
 /* A user namespace with these mappings and no process in it (for
  * idmapped mounts): *fd gets an fd of it. */
 int ns_new_userns (const struct spec_idmapping *uid, size_t n_uid, const struct spec_idmapping *gid,
-		   size_t n_gid, int *fd, struct keel_error **err);
+                   size_t n_gid, int *fd, struct keel_error **err);
 
 /* Child: join the user namespace given by path, then unshare the new
- * namespaces inside it. */
+ * namespaces inside it (fork_after_join: the caller then forks). */
 int ns_join_paths (const struct ns_plan *p, struct keel_error **err);
 /* Child, after it is in its cgroup: unshare cgroup and time namespaces,
  * writing linux.timeOffsets. */

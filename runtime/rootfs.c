@@ -25,7 +25,8 @@ int rootfs_prepare (const struct spec *s, const char *rootfs, struct keel_error 
 	if (prop != MS_PRIVATE)
 		prop = MS_SLAVE;
 	if (mount (NULL, "/", NULL, MS_REC | prop, NULL) < 0)
-		return keel_error (err, errno, "make `/` %s", prop == MS_SLAVE ? "rslave" : "rprivate");
+		return keel_error (err, errno, "make `/` %s",
+		                   prop == MS_SLAVE ? "rslave" : "rprivate");
 	/* pivot_root needs the new root to be a mount point. */
 	if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return keel_error (err, errno, "bind rootfs `%s` onto itself", rootfs);
@@ -45,7 +46,7 @@ static bool is_bind (const struct spec_mount *m)
 }
 
 int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size_t n_extra,
-		      const struct mount_ctx *c, struct keel_error **err)
+                      const struct mount_ctx *c, struct keel_error **err)
 {
 	const struct spec_mount *dev = NULL;
 	int ret;
@@ -55,14 +56,14 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 			dev = &s->mounts[i];
 	if (dev == NULL) {
 		/* No /dev configured: a fresh tmpfs, as runc's default spec has. */
-		static char *no_opts[] = { NULL };
+		static char *no_opts[] = {NULL};
 		struct spec_mount d = {
-			.destination = (char *) "/dev",
-			.type = (char *) "tmpfs",
-			.source = (char *) "tmpfs",
-			.options = { .v = no_opts },
-			.flags = MS_NOSUID | MS_STRICTATIME,
-			.data = (char *) "mode=755,size=65536k",
+		        .destination = (char *)"/dev",
+		        .type = (char *)"tmpfs",
+		        .source = (char *)"tmpfs",
+		        .options = {.v = no_opts},
+		        .flags = MS_NOSUID | MS_STRICTATIME,
+		        .data = (char *)"mode=755,size=65536k",
 		};
 		ret = mounts_mount (c, &d, -1, err);
 		if (ret < 0)
@@ -72,7 +73,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		struct spec_mount m = s->mounts[i];
 		/* A read-only /dev is filled first and made read-only after. */
 		if (&s->mounts[i] == dev)
-			m.flags &= ~(unsigned long) MS_RDONLY;
+			m.flags &= ~(unsigned long)MS_RDONLY;
 		ret = mounts_mount (c, &m, c->idmap_fds ? c->idmap_fds[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "mounts[%zu]", i);

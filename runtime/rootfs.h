@@ -18,7 +18,7 @@
 
 int rootfs_prepare (const struct spec *s, const char *rootfs, struct keel_error **err);
 int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size_t n_extra,
-		      const struct mount_ctx *c, struct keel_error **err);
+                      const struct mount_ctx *c, struct keel_error **err);
 int rootfs_pivot (const char *rootfs, bool no_pivot, struct keel_error **err);
 /* After the pivot: rootfsPropagation, masked/readonly paths, root.readonly. */
 int rootfs_finish (const struct spec *s, struct keel_error **err);

@@ -15,15 +15,15 @@
 #include "lib/util.h"
 
 static const char *const status_names[] = {
-	[KEEL_CREATING] = "creating",
-	[KEEL_CREATED] = "created",
-	[KEEL_RUNNING] = "running",
-	[KEEL_STOPPED] = "stopped",
+        [KEEL_CREATING] = "creating",
+        [KEEL_CREATED] = "created",
+        [KEEL_RUNNING] = "running",
+        [KEEL_STOPPED] = "stopped",
 };
 
 const char *keel_status_name (enum keel_status s)
 {
-	if ((size_t) s >= ARRAY_SIZE (status_names))
+	if ((size_t)s >= ARRAY_SIZE (status_names))
 		return "unknown";
 	return status_names[s];
 }
@@ -39,12 +39,12 @@ int keel_container_check_id (const char *id, struct keel_error **err)
 	if (strlen (id) > 1024)
 		return keel_error (err, 0, "invalid container id: longer than 1024 characters");
 	for (p = id; *p; p++) {
-		unsigned char c = (unsigned char) *p;
+		unsigned char c = (unsigned char)*p;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '+' || c == '-' || c == '.'))
-			return keel_error (err, 0,
-					   "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
-					   id);
+			return keel_error (
+			        err, 0, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
+			        id);
 	}
 	return 0;
 }
@@ -70,6 +70,7 @@ void keel_state_free (struct keel_state *st)
 	free (st->created);
 	free (st->owner);
 	free (st->cgroup_path);
+	free (st->rootfs);
 	map_free (&st->annotations);
 	memset (st, 0, sizeof *st);
 }
@@ -97,7 +98,6 @@ void state_extra_free (struct state_extra *x)
 {
 	if (x == NULL)
 		return;
-	free (x->rootfs);
 	hooks_free (x->poststart, x->n_poststart);
 	hooks_free (x->poststop, x->n_poststop);
 	memset (x, 0, sizeof *x);
@@ -117,8 +117,11 @@ static json_object *state_public (const struct keel_state *st)
 	put_str (o, "ociVersion", st->oci_version ? st->oci_version : "1.2.0");
 	put_str (o, "id", st->id);
 	put_str (o, "status", keel_status_name (st->status));
-	json_object_object_add (o, "pid", json_object_new_int (st->status == KEEL_STOPPED ? 0 : st->pid));
+	json_object_object_add (o, "pid",
+	                        json_object_new_int (st->status == KEEL_STOPPED ? 0 : st->pid));
 	put_str (o, "bundle", st->bundle);
+	if (st->rootfs)
+		put_str (o, "rootfs", st->rootfs);
 	if (st->created)
 		put_str (o, "created", st->created);
 	put_str (o, "owner", st->owner ? st->owner : "");
@@ -133,7 +136,8 @@ static json_object *state_public (const struct keel_state *st)
 
 static char *to_string (json_object *o, int flags)
 {
-	char *s = xstrdup (json_object_to_json_string_ext (o, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s = xstrdup (
+	        json_object_to_json_string_ext (o, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put (o);
 	return s;
 }
@@ -168,7 +172,7 @@ static json_object *hooks_json (const struct spec_hook *h, size_t n)
 }
 
 int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
-		 struct keel_error **err)
+                 struct keel_error **err)
 {
 	json_object *o = state_public (st);
 	cleanup_free char *s = NULL;
@@ -177,8 +181,6 @@ int state_write (int dirfd, const struct keel_state *st, const struct state_extr
 	json_object_object_add (o, "pid", json_object_new_int (st->pid));
 	if (st->cgroup_path)
 		put_str (o, "cgroupPath", st->cgroup_path);
-	if (x->rootfs)
-		put_str (o, "rootfs", x->rootfs);
 	json_object_object_add (o, "starttime", json_object_new_uint64 (x->starttime));
 	if (x->n_poststart)
 		json_object_object_add (o, "poststart", hooks_json (x->poststart, x->n_poststart));
@@ -211,7 +213,8 @@ static void get_strv (json_object *o, const char *k, struct spec_strv *out)
 	n = json_object_array_length (a);
 	out->v = xmalloc0 ((n + 1) * sizeof (char *));
 	for (size_t i = 0; i < n; i++)
-		out->v[out->n++] = xstrdup (json_object_get_string (json_object_array_get_idx (a, i)));
+		out->v[out->n++] =
+		        xstrdup (json_object_get_string (json_object_array_get_idx (a, i)));
 }
 
 static void get_hooks (json_object *o, const char *key, struct spec_hook **out, size_t *nout)
@@ -257,11 +260,18 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	st->created = get_str (o, "created");
 	st->owner = get_str (o, "owner");
 	st->cgroup_path = get_str (o, "cgroupPath");
+	st->rootfs = get_str (o, "rootfs");
 	if (json_object_object_get_ex (o, "pid", &v))
 		st->pid = json_object_get_int (v);
+	/* Only "creating" is kept: every other status is read from reality. */
+	if (json_object_object_get_ex (o, "status", &v) &&
+	    strcmp (json_object_get_string (v), "creating") == 0)
+		st->status = KEEL_CREATING;
+	else
+		st->status = KEEL_CREATED;
 	if (json_object_object_get_ex (o, "annotations", &v) &&
 	    json_object_is_type (v, json_type_object)) {
-		size_t n = (size_t) json_object_object_length (v), i = 0;
+		size_t n = (size_t)json_object_object_length (v), i = 0;
 		st->annotations.e = xmalloc0 ((n + 1) * sizeof *st->annotations.e);
 		json_object_object_foreach (v, key, val)
 		{
@@ -275,7 +285,6 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	}
 	if (x) {
 		memset (x, 0, sizeof *x);
-		x->rootfs = get_str (o, "rootfs");
 		if (json_object_object_get_ex (o, "starttime", &v))
 			x->starttime = json_object_get_uint64 (v);
 		get_hooks (o, "poststart", &x->poststart, &x->n_poststart);
@@ -287,8 +296,7 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	return 0;
 }
 
-int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie,
-		    struct keel_error **err)
+int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie, struct keel_error **err)
 {
 	char path[64], buf[1024], *p;
 	cleanup_close int fd = -1;
@@ -332,6 +340,8 @@ void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *
 		st->status = KEEL_STOPPED;
 		return;
 	}
+	if (st->status == KEEL_CREATING)
+		return;
 	if (faccessat (dirfd, EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		st->status = KEEL_CREATED;
 	else
@@ -387,7 +397,7 @@ int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_
 }
 
 int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
-		    struct keel_error **err)
+                    struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/%s", root, id);
 	cleanup_close int fd = -1;
@@ -442,11 +452,11 @@ int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_e
 
 static int cmp_str (const void *a, const void *b)
 {
-	return strcmp (*(char *const *) a, *(char *const *) b);
+	return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 int keel_container_list (const struct keel_runtime *rt, char ***ids, size_t *n,
-			 struct keel_error **err)
+                         struct keel_error **err)
 {
 	const char *root = rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
 	DIR *d = opendir (root);

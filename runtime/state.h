@@ -16,12 +16,11 @@
 #include "runtime/spec.h"
 
 #define STATE_FILE "state.json"
-#define EXEC_FIFO "exec.fifo"
+#define EXEC_FIFO  "exec.fifo"
 
 /* What keel keeps besides the public state, for later commands. */
 struct state_extra {
 	unsigned long long starttime; /* of pid, from /proc/PID/stat: guards pid reuse */
-	char *rootfs;
 	/* start and delete run these after the bundle may be gone */
 	struct spec_hook *poststart, *poststop;
 	size_t n_poststart, n_poststop;
@@ -34,23 +33,24 @@ int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_
 /* Open ROOT/ID ("container `ID` does not exist"), exclusively locked when
  * lock is true (waiting for a concurrent command to finish). */
 int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
-		    struct keel_error **err);
+                    struct keel_error **err);
 /* Remove everything in ROOT/ID and the directory (best effort, ENOENT ok). */
 int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_error **err);
 
 int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
-		 struct keel_error **err);
+                 struct keel_error **err);
 /* Read state.json (status is left to state_refresh).  ENOENT means the
  * container is still being created. */
 int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct keel_error **err);
 /* Set st->status from reality: stopped when pid is gone, a zombie, or
- * another process (start time differs); created while exec.fifo exists;
+ * another process (start time differs); else creating while state.json
+ * says so (create is running hooks), created while exec.fifo exists,
  * running otherwise. */
 void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *x);
 
 /* Field 22 of /proc/PID/stat, and whether the process is a zombie. */
 int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie,
-		    struct keel_error **err);
+                    struct keel_error **err);
 
 /* RFC 3339 UTC timestamp with nanoseconds, malloc'd. */
 char *state_timestamp (void);

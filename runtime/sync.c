@@ -18,22 +18,21 @@ struct wire {
 	int status;
 };
 
-int sync_send (int sock, int type, int status, int fd, const char *text,
-	       struct keel_error **err)
+int sync_send (int sock, int type, int status, int fd, const char *text, struct keel_error **err)
 {
-	struct wire w = { .type = type, .status = status };
+	struct wire w = {.type = type, .status = status};
 	struct iovec iov[2] = {
-		{ .iov_base = &w, .iov_len = sizeof w },
-		{ .iov_base = (void *) (text ? text : ""), .iov_len = text ? strlen (text) : 0 },
+	        {.iov_base = &w, .iov_len = sizeof w},
+	        {.iov_base = (void *)(text ? text : ""), .iov_len = text ? strlen (text) : 0},
 	};
 	union {
 		char buf[CMSG_SPACE (sizeof (int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 
-	if (iov[1].iov_len > sizeof (((struct sync_msg *) 0)->text) - 1)
-		iov[1].iov_len = sizeof (((struct sync_msg *) 0)->text) - 1;
+	if (iov[1].iov_len > sizeof (((struct sync_msg *)0)->text) - 1)
+		iov[1].iov_len = sizeof (((struct sync_msg *)0)->text) - 1;
 	if (fd >= 0) {
 		struct cmsghdr *c;
 
@@ -58,18 +57,18 @@ int sync_recv (int sock, struct sync_msg *m, struct keel_error **err)
 {
 	struct wire w;
 	struct iovec iov[2] = {
-		{ .iov_base = &w, .iov_len = sizeof w },
-		{ .iov_base = m->text, .iov_len = sizeof m->text - 1 },
+	        {.iov_base = &w, .iov_len = sizeof w},
+	        {.iov_base = m->text, .iov_len = sizeof m->text - 1},
 	};
 	union {
 		char buf[CMSG_SPACE (sizeof (int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {
-		.msg_iov = iov,
-		.msg_iovlen = 2,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof u.buf,
+	        .msg_iov = iov,
+	        .msg_iovlen = 2,
+	        .msg_control = u.buf,
+	        .msg_controllen = sizeof u.buf,
 	};
 	struct cmsghdr *c;
 	ssize_t n;
@@ -81,7 +80,7 @@ int sync_recv (int sock, struct sync_msg *m, struct keel_error **err)
 		return keel_error (err, errno, "sync: receive");
 	if (n == 0)
 		return keel_error (err, ECONNRESET, "sync: peer exited");
-	if ((size_t) n < sizeof w)
+	if ((size_t)n < sizeof w)
 		return keel_error (err, EPROTO, "sync: short message");
 	m->type = w.type;
 	m->status = w.status;
@@ -104,8 +103,7 @@ int sync_expect (int sock, int type, struct sync_msg *m, struct keel_error **err
 	if (m->type != type) {
 		if (m->fd >= 0)
 			close (m->fd);
-		return keel_error (err, EPROTO, "sync: expected message %d, got %d", type,
-				   m->type);
+		return keel_error (err, EPROTO, "sync: expected message %d, got %d", type, m->type);
 	}
 	return 0;
 }

@@ -12,14 +12,14 @@
 #include "lib/error.h"
 
 enum sync_type {
-	SYNC_GO = 1,       /* parent -> child: id maps written, cgroup entered */
-	SYNC_HOOKS,        /* child -> parent: mounts done, run createRuntime hooks */
-	SYNC_HOOKS_DONE,   /* parent -> child */
-	SYNC_CONSOLE,      /* child -> parent: the pty master (fd attached) */
-	SYNC_SECCOMP,      /* child -> parent: the seccomp notify fd (fd attached) */
-	SYNC_PID,          /* intermediate -> parent: the container init's pid */
-	SYNC_CREATED,      /* child -> parent: held before execve */
-	SYNC_ERROR,        /* child -> parent: status + message */
+	SYNC_GO = 1,     /* parent -> child: id maps written, cgroup entered */
+	SYNC_HOOKS,      /* child -> parent: mounts done, run createRuntime hooks */
+	SYNC_HOOKS_DONE, /* parent -> child */
+	SYNC_CONSOLE,    /* child -> parent: the pty master (fd attached) */
+	SYNC_SECCOMP,    /* child -> parent: the seccomp notify fd (fd attached) */
+	SYNC_PID,        /* intermediate -> parent: the container init's pid */
+	SYNC_CREATED,    /* child -> parent: held before execve */
+	SYNC_ERROR,      /* child -> parent: status + message */
 };
 
 struct sync_msg {
@@ -33,8 +33,7 @@ struct sync_msg {
 int sync_pair (int sv[2], struct keel_error **err);
 
 /* Send one message; fd < 0 for none, text may be NULL. */
-int sync_send (int sock, int type, int status, int fd, const char *text,
-	       struct keel_error **err);
+int sync_send (int sock, int type, int status, int fd, const char *text, struct keel_error **err);
 
 /* Receive one message.  A peer that went away without a word is ECONNRESET. */
 int sync_recv (int sock, struct sync_msg *m, struct keel_error **err);

@@ -36,6 +36,7 @@ int cli_run (struct cli_global *g, int argc, char **argv);
 int cli_list (struct cli_global *g, int argc, char **argv);
 int cli_spec (struct cli_global *g, int argc, char **argv);
 int cli_features (struct cli_global *g, int argc, char **argv);
+int cli_ps (struct cli_global *g, int argc, char **argv);
 
 /* One command's option parser: getopt_long with "+" semantics (stop at the
  * first operand) and getopt's own messages off, so every error is reported

@@ -3,8 +3,10 @@
  * clients can ask instead of guessing. */
 #include <ctype.h>
 #include <json-c/json.h>
+#include <libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/capability.h>
 #ifdef CONFIG_SECCOMP
 #include <seccomp.h>
@@ -109,6 +111,7 @@ static json_object *seccomp (void)
 	        "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
 	};
 	static const char *const flags[] = {
+	        "SECCOMP_FILTER_FLAG_TSYNC",
 	        "SECCOMP_FILTER_FLAG_LOG",
 	        "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 	        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
@@ -121,13 +124,22 @@ static json_object *seccomp (void)
 	json_object_object_add (o, "knownFlags", strv (flags, ARRAY_SIZE (flags)));
 	/* WAIT_KILLABLE_RECV needs libseccomp 2.6 (SCMP_FLTATR_CTL_WAITKILL). */
 #ifdef SCMP_FLTATR_CTL_WAITKILL
-	json_object_object_add (o, "supportedFlags", strv (flags, 3));
+	json_object_object_add (o, "supportedFlags", strv (flags, 4));
 #else
-	json_object_object_add (o, "supportedFlags", strv (flags, 2));
+	json_object_object_add (o, "supportedFlags", strv (flags, 3));
 #endif
 	return o;
 }
 #endif
+
+/* idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP), see runtime/mounts.c */
+static json_object *mount_extensions (void)
+{
+	json_object *o = json_object_new_object ();
+
+	json_object_object_add (o, "idmap", enabled (true));
+	return o;
+}
 
 static json_object *linux_features (void)
 {
@@ -147,6 +159,7 @@ static json_object *linux_features (void)
 	json_object_object_add (o, "apparmor", enabled (false));
 	json_object_object_add (o, "selinux", enabled (false));
 	json_object_object_add (o, "intelRdt", enabled (false));
+	json_object_object_add (o, "mountExtensions", mount_extensions ());
 	return o;
 }
 
@@ -166,30 +179,53 @@ static json_object *annotations (void)
 	return o;
 }
 
+static int cmp_str (const void *a, const void *b)
+{
+	return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* What spec-mounts.c accepts: every name in libmount's Linux option map
+ * (flags, their "no" forms, bind/rbind, propagation), the recursive
+ * mount_setattr forms, idmapped mounts and tmpcopyup; sorted, once each. */
+static json_object *mount_options (void)
+{
+	static const char *const keel_options[] = {
+	        "rro",          "rrw",        "rnosuid",      "rsuid",
+	        "rnodev",       "rdev",       "rnoexec",      "rexec",
+	        "rnodiratime",  "rdiratime",  "rrelatime",    "rnorelatime",
+	        "rnoatime",     "ratime",     "rstrictatime", "rnostrictatime",
+	        "rnosymfollow", "rsymfollow", "idmap",        "ridmap",
+	        "tmpcopyup",    "defaults",
+	};
+	const struct libmnt_optmap *map = mnt_get_builtin_optmap (MNT_LINUX_MAP);
+	const char *names[256];
+	size_t n = 0, i;
+	json_object *a = json_object_new_array ();
+
+	for (; map && map->name && n < ARRAY_SIZE (names) - ARRAY_SIZE (keel_options); map++)
+		if (strchr (map->name, '=') == NULL)
+			names[n++] = map->name;
+	for (i = 0; i < ARRAY_SIZE (keel_options); i++)
+		names[n++] = keel_options[i];
+	qsort (names, n, sizeof (names[0]), cmp_str);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp (names[i], names[i - 1]) != 0)
+			json_object_array_add (a, json_object_new_string (names[i]));
+	return a;
+}
+
 static json_object *features (void)
 {
 	static const char *const hooks[] = {
 	        "prestart",       "createRuntime", "createContainer",
 	        "startContainer", "poststart",     "poststop",
 	};
-	/* The options spec.c decodes with libmount's tables, plus keel's own
-	 * bind/rbind, propagation and recursive forms. */
-	static const char *const mount_options[] = {
-	        "async",   "atime",       "bind",          "defaults",  "dev",         "diratime",
-	        "dirsync", "exec",        "iversion",      "lazytime",  "loud",        "mand",
-	        "noatime", "nodev",       "nodiratime",    "noexec",    "noiversion",  "nolazytime",
-	        "nomand",  "norelatime",  "nostrictatime", "nosuid",    "nosymfollow", "private",
-	        "rbind",   "relatime",    "remount",       "ro",        "rprivate",    "rro",
-	        "rshared", "rslave",      "runbindable",   "rw",        "shared",      "silent",
-	        "slave",   "strictatime", "suid",          "symfollow", "sync",        "unbindable",
-	};
 	json_object *o = json_object_new_object ();
 
 	json_object_object_add (o, "ociVersionMin", json_object_new_string ("1.0.0"));
 	json_object_object_add (o, "ociVersionMax", json_object_new_string ("1.2.0"));
 	json_object_object_add (o, "hooks", strv (hooks, ARRAY_SIZE (hooks)));
-	json_object_object_add (o, "mountOptions",
-	                        strv (mount_options, ARRAY_SIZE (mount_options)));
+	json_object_object_add (o, "mountOptions", mount_options ());
 	json_object_object_add (o, "linux", linux_features ());
 	json_object_object_add (o, "annotations", annotations ());
 	return o;

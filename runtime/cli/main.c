@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
         {"list", "list containers", cli_list},
         {"spec", "write a default config.json", cli_spec},
         {"features", "print the features this runtime supports as JSON", cli_features},
+        {"ps", "list the processes of a container", cli_ps},
 };
 
 static void usage (FILE *out)
@@ -134,8 +135,18 @@ static int parse_global (struct cli_global *g, int argc, char **argv, int *statu
 			}
 			break;
 		case OPT_LOG_LEVEL:
-			if (strcmp (optarg, "debug") == 0)
+			/* crun's spelling; keel logs errors and warnings always */
+			if (strcmp (optarg, "debug") == 0) {
 				g->rt.debug = true;
+			} else if (strcmp (optarg, "error") != 0 &&
+			           strcmp (optarg, "warning") != 0 &&
+			           strcmp (optarg, "info") != 0) {
+				cli_usage_error (NULL,
+				                 "--log-level: `%s` is not error, warning, info "
+				                 "or debug",
+				                 optarg);
+				return 0;
+			}
 			break;
 		case OPT_DEBUG:
 			g->rt.debug = true;
@@ -191,7 +202,7 @@ int keel_runtime_main (int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE (commands); i++)
 		if (strcmp (name, commands[i].name) == 0)
 			return commands[i].run (&g, argc - first, argv + first);
-	if (strcmp (name, "ps") == 0 || strcmp (name, "exec") == 0 || strcmp (name, "pause") == 0 ||
+	if (strcmp (name, "exec") == 0 || strcmp (name, "pause") == 0 ||
 	    strcmp (name, "resume") == 0 || strcmp (name, "update") == 0 ||
 	    strcmp (name, "events") == 0 || strcmp (name, "checkpoint") == 0 ||
 	    strcmp (name, "restore") == 0)

@@ -172,6 +172,18 @@ mk img-notmp
 "$IMPORT" -q --name notmp "$t/img-notmp" "$t/cd"
 is "$(cat "$t/cd/notmp/tmpfiles.conf")" "d /var/lib/rw/data 0700 0 0 - -" \
 	"without tmpfiles.template, bind sources under the state/run directories get created at boot"
+rm "$t/bad/exports/config.json"
+echo '{"root": {"path": "rootfs", "readonly": true}, "hostname": "host-secret"}' >"$t/host-template"
+ln -s "$t/host-template" "$t/bad/exports/config.json.template"
+mk img-link
+out=$("$IMPORT" -q --name link "$t/img-link" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports/config.json.template is a symlink in the image: refusing to follow it on the build host" \
+	"an /exports file that is a symlink is refused (it would be read on the build host)"
+rm -rf "$t/bad/exports"
+ln -s "$t/host-exports" "$t/bad/exports"
+mk img-link2
+out=$("$IMPORT" -q --name link "$t/img-link2" "$t/cd" 2>&1)
+is "$out" "keel-import: error: /exports is a symlink in the image: refusing to follow it on the build host" "so is /exports itself"
 is "$(ls -A "$t/cd" | tr '\n' ' ')" "notmp plain sys sys2 u " "failed installs leave nothing behind"
 
 done_testing

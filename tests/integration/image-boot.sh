@@ -46,51 +46,9 @@ wait_for() {
 }
 line_of() { grep -nE -- "$1" "$t/console.log" | head -n1 | cut -d: -f1; }
 
-# One base layer for all three images.
-fixture_rootfs "$t/base"
-fixture_layer "$t/base" "$t/base.tar"
 D=$t/containers.d
 mkdir "$D"
-
-# system_image NAME CMD SERVICE_TEMPLATE [TMPFILES_TEMPLATE]: an atomic
-# image with /exports.
-system_image() {
-	rm -rf "$t/x"
-	mkdir -p "$t/x/exports"
-	printf '%b' "$3" >"$t/x/exports/service.template"
-	[ -z "${4:-}" ] || printf '%b' "$4" >"$t/x/exports/tmpfiles.template"
-	fixture_layer "$t/x" "$t/x.tar"
-	cp "$t/base.tar" "$t/b.tar"
-	jq -n --arg c "$2" '{architecture: "amd64", os: "linux",
-		config: {Cmd: ["/bin/sh", "-c", $c], User: "app", Env: ["PATH=/bin"]}}' >"$t/cfg.json"
-	fixture_oci_image "$t/img-$1" latest "$t/cfg.json" "$t/b.tar" "$t/x.tar"
-	"$IMPORT" -q --name "$1" "$t/img-$1" "$D" 2>"$t/import.err"
-}
-# Its tmpfiles.conf names a path under this test's directory: keel init
-# without boot mode works in the host's file system.
-system_image db 'echo db-ready as $(id -u)' '[Unit]\nDescription=database setup\n[Service]\nType=oneshot\n' \
-	"d $t/tmpfiles/\${NAME}-state 0750 1000 1000 - -\n"
-check "imported db (atomic oneshot)"
-is "$(cat "$D/db/tmpfiles.conf")" "d $t/tmpfiles/db-state 0750 1000 1000 - -" "db carries its tmpfiles.conf"
-# (A shell as the container's PID 1 has no default SIGTERM action: trap it.)
-system_image web 'trap "echo web-stopping; exit 0" TERM; echo web-up as $(id -u) after $(cat /proc/1/comm); sleep 1000 & wait' \
-	'[Unit]\nRequires=db.service\nAfter=db.service network.target\n[Service]\nRestart=on-failure\nRestartSec=1\n'
-check "imported web (atomic service requiring db)"
-is "$(cat "$t/import.err")" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers" \
-	"network.target is dropped with a warning"
-is "$(jq -c '{kind, requires, restart}' "$D/db/keel.json" "$D/web/keel.json" | tr '\n' ' ')" \
-	'{"kind":"oneshot","requires":null,"restart":{"policy":"no"}} {"kind":"service","requires":["db"],"restart":{"policy":"on-failure","delay":"1000ms"}} ' \
-	"their policies"
-
-mkdir -p "$t/p"
-cp "$t/base.tar" "$t/L1.tar"
-mkdir -p "$t/l2"
-echo plain >"$t/l2/which"
-fixture_layer "$t/l2" "$t/L2.tar" gzip
-echo '{"architecture": "amd64", "os": "linux", "config": {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["trap \\"exit 0\\" TERM; echo plain-up $(cat /which); sleep 1000 & wait"]}}' >"$t/cfg.json"
-fixture_docker_archive "$t" "$t/plain.tar" plain:1
-"$IMPORT" -q "$t/plain.tar" "$D"
-check "imported plain (docker archive)"
+fixture_boot_entries "$t" "$D"
 
 unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$t/run" \
 	--state "$t/state" --cgroup-root "$CGROOT" --console "$t/console.log" >"$t/stdout.log" 2>&1 &
@@ -108,7 +66,7 @@ check "startup finished"
 wait_for 'web \| web-up' 10
 wait_for 'plain \| plain-up' 10
 like "$(grep -E 'db \| ' "$t/console.log")" 'db \| db-ready as 1000$' "db ran as the image's user app (1000)"
-like "$(grep -E 'web \| ' "$t/console.log")" 'web \| web-up as 1000 after sh$' "web ran as app, as its own PID 1"
+like "$(grep -E 'web \| ' "$t/console.log")" 'web \| web-up as 1000 after sh motd=none$' "web ran as app, as its own PID 1"
 like "$(grep -E 'plain \| ' "$t/console.log")" 'plain \| plain-up plain$' "plain ran from its two layers"
 db=$(line_of 'db \| db-ready') web=$(line_of 'web \| web-up')
 [ -n "$db" ] && [ -n "$web" ] && [ "$db" -lt "$web" ]

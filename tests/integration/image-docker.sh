@@ -57,6 +57,33 @@ like "$out" "^keel-import: error: docker archive: config \`$cfg\` is corrupt: it
 	"an edited config is caught by its name"
 is "$(ls -A "$t/cd")" web "failed imports leave nothing behind"
 
+# Members are looked up inside the archive: docker's links between
+# identical layers work, a link to a file of the build host does not.
+d1=$(jq -r '.[0].Layers[0]' "$t/docker/manifest.json")
+rm -rf "$t/bad"
+cp -a "$t/docker" "$t/bad"
+rm "$t/bad/$d2"
+ln -s "$t/docker/$d2" "$t/bad/$d2"
+tar -C "$t/bad" -cf "$t/bad.tar" .
+out=$("$IMPORT" -q --name bad "$t/bad.tar" "$t/cd" 2>&1)
+is "$out" "keel-import: error: docker archive: layer 2/2 \`$d2\` is missing" "a layer linked to a host file is not read"
+rm -rf "$t/bad"
+cp -a "$t/docker" "$t/bad"
+mkdir "$t/bad/dup"
+ln -s "../$d1" "$t/bad/dup/layer.tar"
+cfg=$(jq -r '.[0].Config' "$t/docker/manifest.json")
+jq -c '.rootfs.diff_ids = [.rootfs.diff_ids[0], .rootfs.diff_ids[0]]' "$t/bad/$cfg" >"$t/c"
+c=$(sha256sum <"$t/c" | cut -d' ' -f1)
+rm "$t/bad/$cfg"
+mv "$t/c" "$t/bad/$c.json"
+jq -c --arg c "$c.json" '.[0].Config = $c | .[0].Layers = [.[0].Layers[0], "dup/layer.tar"]' "$t/docker/manifest.json" >"$t/bad/manifest.json"
+tar -C "$t/bad" -cf "$t/dup.tar" .
+"$IMPORT" -q --name dup "$t/dup.tar" "$t/cd"
+check "an archive whose identical layers are linked imports"
+[ -f "$t/cd/dup/rootfs/gone.txt" ] && [ -x "$t/cd/dup/rootfs/bin/busybox" ]
+check "... with its content"
+rm -rf "$t/cd/dup"
+
 # Docker 25+: the archive is an OCI layout with manifest.json beside it.
 fixture_layer "$t/l1" "$t/L1.tar"
 fixture_layer "$t/l2" "$t/L2.tar" gzip

@@ -160,3 +160,71 @@ fixture_docker_archive() {
 		'[{Config: $c, RepoTags: [$t], Layers: [$l1, $l2]}]' >"$a/manifest.json"
 	tar -C "$a" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$2" .
 }
+
+# fixture_boot_entries T D [HOSTFS]: a containers.d D made only by
+# keel-import ($IMPORT), for the boot tests:
+#   db     atomic oneshot (service.template Type=oneshot), user app, with a
+#          tmpfiles.template naming T/tmpfiles/db-state;
+#   web    atomic service, Requires=db.service, user app, its hostfs carries
+#          /etc/web/motd; with HOSTFS, hostfs goes there (--hostfs) and the
+#          container bind-mounts the host's /etc/web; prints the motd;
+#   plain  a docker-archive image of two layers.
+# Services trap SIGTERM (a shell as PID 1 has no default action for it).
+fixture_boot_entries() {
+	bt=$1 bd=$2 bh=${3:-}
+	fixture_rootfs "$bt/base"
+	fixture_layer "$bt/base" "$bt/base.tar"
+
+	_system_image() { # NAME CMD SERVICE_TEMPLATE TMPFILES_TEMPLATE [IMPORT ARGS...]
+		sn=$1 sc=$2 ss=$3 stf=$4
+		shift 4
+		rm -rf "$bt/x"
+		mkdir -p "$bt/x/exports/hostfs/etc/$sn"
+		printf '%b' "$ss" >"$bt/x/exports/service.template"
+		[ -z "$stf" ] || printf '%b' "$stf" >"$bt/x/exports/tmpfiles.template"
+		echo "hello-from-hostfs" >"$bt/x/exports/hostfs/etc/$sn/motd"
+		fixture_layer "$bt/x" "$bt/x.tar"
+		cp "$bt/base.tar" "$bt/b.tar"
+		jq -n --arg c "$sc" '{architecture: "amd64", os: "linux",
+			config: {Cmd: ["/bin/sh", "-c", $c], User: "app", Env: ["PATH=/bin"]}}' >"$bt/cfg.json"
+		rm -rf "$bt/img-$sn"
+		fixture_oci_image "$bt/img-$sn" latest "$bt/cfg.json" "$bt/b.tar" "$bt/x.tar"
+		"$IMPORT" -q --name "$sn" "$@" "$bt/img-$sn" "$bd" 2>"$bt/import.err"
+	}
+	_system_image db 'echo db-ready as $(id -u)' \
+		'[Unit]\nDescription=database setup\n[Service]\nType=oneshot\n' \
+		"d $bt/tmpfiles/\${NAME}-state 0750 1000 1000 - -\n"
+	check "imported db (atomic oneshot)"
+	is "$(cat "$bd/db/tmpfiles.conf")" "d $bt/tmpfiles/db-state 0750 1000 1000 - -" "db carries its tmpfiles.conf"
+	if [ -n "$bh" ]; then
+		set -- --hostfs "$bh" -v /etc/web=/etc/web
+	else
+		set --
+	fi
+	_system_image web 'trap "echo web-stopping; exit 0" TERM; echo web-up as $(id -u) after $(cat /proc/1/comm) motd=$(cat /etc/web/motd 2>/dev/null || echo none); sleep 1000 & wait' \
+		'[Unit]\nRequires=db.service\nAfter=db.service network.target\n[Service]\nRestart=on-failure\nRestartSec=1\n' '' "$@"
+	check "imported web (atomic service requiring db)"
+	is "$(grep -v 'hostfs kept' "$bt/import.err")" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers" \
+		"network.target is dropped with a warning"
+	is "$(jq -c '{kind, requires, restart}' "$bd/db/keel.json" "$bd/web/keel.json" | tr '\n' ' ')" \
+		'{"kind":"oneshot","requires":null,"restart":{"policy":"no"}} {"kind":"service","requires":["db"],"restart":{"policy":"on-failure","delay":"1000ms"}} ' \
+		"their policies"
+	if [ -n "$bh" ]; then
+		is "$(cat "$bh/etc/web/motd")" hello-from-hostfs "web's hostfs went to the host tree"
+	else
+		is "$(cat "$bd/web/hostfs/etc/web/motd")" hello-from-hostfs "web's hostfs is kept in the entry"
+		is "$(grep 'hostfs kept' "$bt/import.err")" "keel-import: warning: /exports/hostfs kept in $bd/web/hostfs: for the host, give --hostfs DIR and put DIR in the image (keel-mkimage --file DIR:/)" \
+			"... with a warning saying how to install it"
+	fi
+
+	cp "$bt/base.tar" "$bt/L1.tar"
+	rm -rf "$bt/l2"
+	mkdir -p "$bt/l2"
+	echo plain >"$bt/l2/which"
+	fixture_layer "$bt/l2" "$bt/L2.tar" gzip
+	echo '{"architecture": "amd64", "os": "linux", "config": {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["trap \"exit 0\" TERM; echo plain-up $(cat /which); sleep 1000 & wait"]}}' >"$bt/cfg.json"
+	rm -rf "$bt/docker"
+	fixture_docker_archive "$bt" "$bt/plain.tar" plain:1
+	"$IMPORT" -q "$bt/plain.tar" "$bd"
+	check "imported plain (docker archive)"
+}

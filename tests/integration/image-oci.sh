@@ -63,6 +63,15 @@ is "$(jq -c . "$t/cd/web/keel.json")" '{"description":"image img (manifest '"$(j
 is "$(jq -r .manifest "$t/cd/web/import.json")" "$(jq -r '.manifests[0].digest' "$t/img/index.json")" "import.json records the manifest digest"
 is "$(ls -A "$t/cd")" "web" "nothing else is left in containers.d"
 
+# The same layout as a tarball (skopeo's oci-archive).
+tar -C "$t/img" -cf "$t/img.tar" .
+"$IMPORT" -q --name arch "$t/img.tar" "$t/cd"
+check "a tarred OCI layout imports"
+is "$(jq -r .manifest "$t/cd/arch/import.json")" "$(jq -r '.manifests[0].digest' "$t/img/index.json")" "... the same manifest"
+"$IMPORT" -q -f --name arch --ref latest "oci-archive:$t/img.tar" "$t/cd"
+check "oci-archive: prefix and --ref"
+rm -rf "$t/cd/arch"
+
 # Options: --volume, --writable, --force, names from --ref.
 out=$("$IMPORT" -q --name web "$t/img" "$t/cd" 2>&1)
 is "$out" "keel-import: error: $t/cd/web already exists (use --force to replace it)" "an existing entry is kept without --force"
@@ -77,6 +86,35 @@ check "--ref selects by org.opencontainers.image.ref.name"
 check "a bare tag does not name the entry: the layout's directory does"
 out=$("$IMPORT" -q --name v2 --ref v2 "$t/img" "$t/cd" 2>&1)
 is "$out" "keel-import: error: $t/img/index.json has no image named \`v2\` (it has: latest)" "an unknown ref is refused, naming those present"
+
+# A multi-platform image: index.json -> an image index -> one manifest per
+# platform; this machine's (linux/amd64 here) is chosen.
+fixture_layer "$t/l1" "$t/L1.tar"
+fixture_oci_image "$t/multi" amd "$t/cfg.json" "$t/L1.tar"
+amd=$(jq -c '.manifests[0] | del(.annotations)' "$t/multi/index.json")
+jq '.config.Cmd = ["arm"]' "$t/cfg.json" >"$t/cfga.json"
+fixture_layer "$t/l1" "$t/L1.tar"
+mkdir "$t/multi-arm"
+fixture_oci_image "$t/multi-arm" arm "$t/cfga.json" "$t/L1.tar"
+cp -n "$t"/multi-arm/blobs/sha256/* "$t/multi/blobs/sha256/"
+arm=$(jq -c '.manifests[0] | del(.annotations)' "$t/multi-arm/index.json")
+jq -n -c --argjson a "$amd" --argjson r "$arm" '{schemaVersion: 2,
+	mediaType: "application/vnd.oci.image.index.v1+json",
+	manifests: [($r + {platform: {os: "linux", architecture: "arm64"}}),
+		($a + {platform: {os: "linux", architecture: "amd64"}})]}' >"$t/idx"
+set -- $(fixture_blob "$t/multi" "$t/idx")
+jq -n -c --arg d "$1" --argjson s "$2" '{schemaVersion: 2, manifests: [{
+	mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+	annotations: {"org.opencontainers.image.ref.name": "multi:1"}}]}' >"$t/multi/index.json"
+if [ "$(uname -m)" = x86_64 ]; then
+	"$IMPORT" -q "$t/multi" "$t/cd"
+	check "a nested image index is followed"
+	is "$(jq -r .manifest "$t/cd/multi/import.json")" "$(printf '%s' "$amd" | jq -r .digest)" "this machine's platform (linux/amd64) is chosen"
+	is "$(jq -c .process.args "$t/cd/multi/config.json")" '["/bin/sh","-c","echo hello from $FOO"]' "... with its own config"
+	rm -rf "$t/cd/multi"
+else
+	skip "a nested image index is followed" "the fixture's platforms are amd64 and arm64 only"
+fi
 
 # A user that the image does not have.
 jq '.config.User = "nobody:wheel"' "$t/cfg.json" >"$t/cfg2.json"
@@ -98,6 +136,30 @@ rm -rf "$t/img2"
 fixture_oci_image "$t/img2" latest "$t/cfg2.json" "$t/L1.tar"
 "$IMPORT" -q --name u "$t/img2" "$t/cd"
 is "$(jq -c .process.user "$t/cd/u/config.json")" '{"uid":4242,"gid":29}' "numeric uid:gid taken as is"
+
+# The image's /etc/passwd is looked up inside the image: an absolute
+# symlink to a host file is not followed out of it, while links within the
+# image are (here /etc -> usr/etc, /usr/etc/passwd -> /usr/lib/passwd).
+echo "evil:x:4242:4242::/:/bin/sh" >"$t/host-passwd"
+rm -rf "$t/sym"
+mkdir -p "$t/sym/etc" "$t/sym/bin"
+ln -s "$t/host-passwd" "$t/sym/etc/passwd"
+fixture_layer "$t/sym" "$t/S.tar"
+jq '.config.User = "evil" | .config.Volumes = {}' "$t/cfg.json" >"$t/cfgs.json"
+fixture_oci_image "$t/imgs" latest "$t/cfgs.json" "$t/S.tar"
+out=$("$IMPORT" -q --name s "$t/imgs" "$t/cd" 2>&1)
+is "$out" "keel-import: error: image config User \`evil\`: no user \`evil\` in the image's /etc/passwd" \
+	"an /etc/passwd symlink to a host file is not followed out of the image"
+rm -rf "$t/sym" "$t/imgs"
+mkdir -p "$t/sym/usr/etc" "$t/sym/usr/lib" "$t/sym/bin"
+ln -s usr/etc "$t/sym/etc"
+ln -s /usr/lib/passwd "$t/sym/usr/etc/passwd"
+echo "evil:x:4343:4344::/home/evil:/bin/sh" >"$t/sym/usr/lib/passwd"
+fixture_layer "$t/sym" "$t/S.tar"
+fixture_oci_image "$t/imgs" latest "$t/cfgs.json" "$t/S.tar"
+"$IMPORT" -q --name s "$t/imgs" "$t/cd"
+is "$(jq -c .process.user "$t/cd/s/config.json")" '{"uid":4343,"gid":4344}' "symlinks inside the image are followed inside it"
+rm -rf "$t/cd/s"
 
 # Nothing to run.
 jq '.config |= del(.Entrypoint, .Cmd)' "$t/cfg.json" >"$t/cfgn.json"

@@ -22,7 +22,8 @@ cleanup() {
 	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 143' INT TERM PIPE
 
 I=$T/initramfs
 mkdir -p "$I/dev" "$I/containers.d" "$I/shared/bin" "$I/shared/proc" "$I/shared/dev"
@@ -62,7 +63,8 @@ qemu-system-x86_64 -M pc -cpu max -m 512 -nographic -no-reboot -kernel "$VMLINUX
 	-serial "file:$T/console.log" -chardev pipe,id=mon,path="$T/mon" -mon chardev=mon,mode=readline \
 	-display none >"$T/qemu.log" 2>&1 &
 QPID=$!
-exec 8>"$T/mon.in" 9<"$T/mon.out"
+# read-write: a write never blocks or raises SIGPIPE, even once QEMU is gone
+exec 8<>"$T/mon.in" 9<>"$T/mon.out"
 cat <&9 >/dev/null &
 
 wait_for() { # PATTERN SECONDS
@@ -171,5 +173,7 @@ while [ "$n" -gt 0 ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; n=$((n - 1));
 wait "$QPID"
 is "$?" 0 "clean reboot"
 QPID=
+like "$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')" 'Stopped web \(exited with status 0\)' \
+	"web stopped by its SIGTERM, not killed"
 if [ "$_tap_failed" != 0 ]; then sed 's/^/# /' "$T/console.log"; fi
 done_testing

@@ -32,7 +32,8 @@ cleanup() {
 	fi
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 # The rootfs every entry shares (read-only): busybox and its applets.
 make_rootfs() {

@@ -27,6 +27,8 @@ entry unknown 'true' '{"requires": ["nosuch"]}'
 entry cyc1 'true' '{"requires": ["cyc2"]}'
 entry cyc2 'true' '{"after": ["cyc3"]}'
 entry cyc3 'true' '{"wants": ["cyc1"]}'
+mkdir -p "$D/tty" && sed 's/"user": {"uid": 0, "gid": 0},/"terminal": true, "user": {"uid": 0, "gid": 0},/' \
+	"$D/free/config.json" >"$D/tty/config.json"
 mkdir -p "$D/norootfs" && sed "s#\"path\": \"$ROOTFS\"#\"path\": \"rootfs\"#" \
 	"$D/free/config.json" >"$D/norootfs/config.json"
 
@@ -46,6 +48,8 @@ like "$(cat "$T/console.log")" "$D/cyc3/keel.json: wants\[0\]: dependency cycle 
 	"cycle reported on each member"
 like "$(cat "$T/console.log")" "$D/norootfs/config.json: root.path: .* is not a directory" \
 	"missing rootfs reported"
+like "$(cat "$T/console.log")" "$D/tty/config.json: process.terminal: keel gives a container a log pipe, not a terminal; set it to false" \
+	"a terminal container is refused up front"
 like "$(cat "$T/console.log")" "Dependency failed for needsbad: requires badjson, which failed" \
 	"a dependent of a broken entry is blocked"
 
@@ -83,5 +87,7 @@ like "$(cat "$T/console.log")" "Stopped db \(killed by SIGKILL\)" "db killed aft
 like "$(cat "$T/console.log")" "Stopped free \(killed by SIGKILL\)" "stop.signal KILL honoured"
 [ -z "$(ls "$T/run")" ]
 check "runtime state cleaned up"
+[ ! -d "$CGMNT/$CGROOT" ] || [ -z "$(find "$CGMNT/$CGROOT" -mindepth 1 -type d)" ]
+check "no container cgroup left"
 show_log_on_failure
 done_testing

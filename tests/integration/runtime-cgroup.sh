@@ -98,6 +98,32 @@ else
 	is "$(cat "$cg/memory.high" 2>/dev/null)" 62914560 "unified memory.high"
 	rt delete --force mem
 	ctr_gone mem "$pid"
+
+	# The effect, not only the file: filling a tmpfs (charged to the
+	# container) past memory.max, with no swap to escape to, gets the
+	# writer OOM-killed.
+	write_config oom '["sh", "-c", "mount -t tmpfs -o size=128m t /tmp && head -c 67108864 /dev/zero >/tmp/fill && echo filled"]' \
+		'{ "memory": { "limit": 33554432, "swap": 33554432 } }'
+	out=$(rt run --bundle "$B" oom </dev/null 2>"$T/err")
+	rc=$?
+	[ $rc != 0 ] && [ "$out" != filled ]
+	check "memory: writing 64 MiB under a 32 MiB memory.max fails (status $rc)"
+	ctr_gone oom ""
+fi
+
+if ! has cpuset; then
+	skip "cpuset resources" "no cpuset controller in $CGROOT"
+else
+	write_config cpuset '["sleep", "1000"]' '{ "cpu": { "cpus": "0", "mems": "0" } }'
+	start_detached
+	check "cpuset: runs"
+	cg=$CGROOT/keeltest-$$-cpuset
+	is "$(cat "$cg/cpuset.cpus" 2>/dev/null)" 0 "cpu.cpus -> cpuset.cpus"
+	is "$(cat "$cg/cpuset.mems" 2>/dev/null)" 0 "cpu.mems -> cpuset.mems"
+	is "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/"$pid"/status)" 0 \
+		"cpuset: the process may run on cpu 0 only"
+	rt delete --force cpuset
+	ctr_gone cpuset "$pid"
 fi
 
 if ! has pids; then

@@ -77,6 +77,24 @@ else
 	check "--cgroup-manager disabled: no cgroup created"
 fi
 
+if [ "$RT_NAME" = runc ]; then
+	skip "run --config FILE" "runc has no --config"
+else
+	cfg altconfig
+	cfg_sh 'echo from-alt-config'
+	mv "$B/config.json" "$T/alt.json"
+	out=$(rt run --bundle "$B" --config "$T/alt.json" altconfig </dev/null 2>"$T/err")
+	is "$out" from-alt-config "run --config FILE reads FILE instead of BUNDLE/config.json"
+fi
+cfg createfail
+cfg_set '.process.args = ["/no/such/binary"]'
+rt run --bundle "$B" createfail </dev/null >/dev/null 2>"$T/err"
+rc=$?
+[ $rc != 0 ]
+check "run of a missing executable fails"
+[ "$RT_NAME" != keel ] || is "$rc" 1 "run: a failure to start is exit status 1"
+[ "$RT_NAME" != keel ] || like "$(cat "$T/err")" "/no/such/binary" "run: the error names the executable"
+
 # --- --log, --log-format json --------------------------------------------------
 rt --log "$T/log.json" --log-format json state no-such-ctr >/dev/null 2>"$T/err"
 [ $? != 0 ]

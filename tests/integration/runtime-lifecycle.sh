@@ -50,12 +50,20 @@ is "$(rt list -q)" life "list -q: the ids"
 is "$(rt list --format json | jq -r '.[] | .id + " " + .status')" "life running" "list --format json"
 is "$(rt list -f json | jq -r '.[0].pid')" "$pid" "list -f json: pid"
 
+is "$(rt ps --format json life | jq -c .)" "[$pid]" "ps --format json: the container's pid"
+
 rt kill life KILL
 check "kill ID KILL"
 ctr_wait_status life stopped
 check "state after the process died: stopped"
 ! proc_alive "$pid"
 check "the process is gone after kill"
+rt kill life KILL 2>/dev/null
+[ $? != 0 ]
+check "kill of a stopped container fails (runtime.md)"
+rt start life 2>/dev/null
+[ $? != 0 ]
+check "start of a stopped container fails"
 rt delete life
 check "delete a stopped container"
 ctr_gone life "$pid"
@@ -96,6 +104,8 @@ pid=$(ctr_state killall pid)
 sleep 0.3
 children=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
 is "$(echo $children | wc -w)" 2 "kill --all: the container has two more processes"
+is "$(rt ps --format json killall | jq -c 'sort')" \
+	"$(echo "$pid $children" | tr ' ' '\n' | sort -n | jq -sc .)" "ps --format json: all three processes"
 rt kill --all killall KILL
 check "kill --all ID KILL"
 ctr_wait_status killall stopped

@@ -55,6 +55,18 @@ is "$OUT" "[]
 []" "maskedPaths: a masked file reads empty, a masked directory is empty (and /proc/kcore)"
 is "$(cat "$R/masked-file")" secret "maskedPaths: the file itself is untouched"
 
+cfg missing-paths
+cfg_set '.linux.maskedPaths += ["/no/such/masked"] | .linux.readonlyPaths += ["/no/such/ro"]'
+ctr_run
+is "$RC" 0 "masked and readonly paths that do not exist in the rootfs are skipped"
+
+cfg nopivot
+cfg_sh 'ls /bin/busybox; [ -e "'"$T"'" ] && echo host-visible; grep -c . /proc/self/mountinfo >/dev/null && echo proc-ok'
+ctr_run --no-pivot
+is "$RC" 0 "--no-pivot: runs"
+is "$OUT" "/bin/busybox
+proc-ok" "--no-pivot: the rootfs is / and the host's files are out of reach"
+
 cfg readonly
 cfg_set '.root.readonly = false | .linux.readonlyPaths += ["/ro-dir"]'
 cfg_sh 'touch /ro-dir/x 2>&1; touch /rw-dir/x && echo rw-ok; (echo 1 > /proc/sys/kernel/domainname) 2>&1'

@@ -124,7 +124,11 @@ static void test_refused (void **state)
 	                      "stop, restart, poweroff, reboot, halt)\n");
 	EXPECT ("list web", "error: unknown request \"list\" (list, status, logs, start, stop, "
 	                    "restart, poweroff, reboot, halt)\n");
-	EXPECT ("status", "error: status needs a container name\n");
+	EXPECT ("status ", "ok\n"
+	                   "net                  done       oneshot  0       0\n"
+	                   "web                  ready      service  42      2\n"
+	                   "bad                  failed     service  0       0\n");
+	EXPECT ("start", "error: start needs a container name\n");
 	EXPECT ("status ../etc", "error: status needs a container name\n");
 	EXPECT ("status nosuch", "error: no container \"nosuch\"\n");
 	EXPECT ("status web extra", "error: too many arguments\n");

@@ -29,7 +29,7 @@ static char root[64];
 
 static int setup (void **state)
 {
-	snprintf (root, sizeof root, "/tmp/keel-unit-state-%d", (int) getpid ());
+	snprintf (root, sizeof root, "/tmp/keel-unit-state-%d", (int)getpid ());
 	return 0;
 }
 
@@ -58,16 +58,22 @@ static void test_check_id (void **state)
 static void test_state_roundtrip (void **state)
 {
 	struct keel_error *err = NULL;
-	struct spec_kv ann[] = { { (char *) "k", (char *) "v" } };
-	char *args[] = { (char *) "hook", (char *) "x", NULL };
-	struct spec_hook hook = { .path = (char *) "/bin/true", .args = { args, 2 },
-				  .has_timeout = true, .timeout = 3 };
+	struct spec_kv ann[] = {{(char *)"k", (char *)"v"}};
+	char *args[] = {(char *)"hook", (char *)"x", NULL};
+	struct spec_hook hook = {
+	        .path = (char *)"/bin/true", .args = {args, 2}, .has_timeout = true, .timeout = 3};
 	struct keel_state st = {
-		.id = (char *) "c1", .bundle = (char *) "/b", .oci_version = (char *) "1.2.0",
-		.status = KEEL_CREATED, .pid = getpid (), .created = (char *) "now",
-		.cgroup_path = (char *) "/sys/fs/cgroup/x", .annotations = { ann, 1 },
+	        .id = (char *)"c1",
+	        .bundle = (char *)"/b",
+	        .oci_version = (char *)"1.2.0",
+	        .status = KEEL_CREATED,
+	        .pid = getpid (),
+	        .created = (char *)"now",
+	        .cgroup_path = (char *)"/sys/fs/cgroup/x",
+	        .rootfs = (char *)"/b/rootfs",
+	        .annotations = {ann, 1},
 	};
-	struct state_extra x = { .rootfs = (char *) "/b/rootfs", .poststop = &hook, .n_poststop = 1 };
+	struct state_extra x = {.poststop = &hook, .n_poststop = 1};
 	struct keel_state rd;
 	struct state_extra rx;
 	int fd = -1, fd2 = -1;
@@ -101,7 +107,7 @@ static void test_state_roundtrip (void **state)
 	assert_int_equal (rd.pid, getpid ());
 	assert_int_equal (rd.annotations.n, 1);
 	assert_string_equal (rd.annotations.e[0].value, "v");
-	assert_string_equal (rx.rootfs, "/b/rootfs");
+	assert_string_equal (rd.rootfs, "/b/rootfs");
 	assert_int_equal (rx.n_poststop, 1);
 	assert_string_equal (rx.poststop[0].args.v[1], "x");
 	assert_int_equal (rx.poststop[0].timeout, 3);
@@ -128,8 +134,8 @@ static void test_state_roundtrip (void **state)
 
 static void test_state_json (void **state)
 {
-	struct keel_state st = { .id = (char *) "x", .bundle = (char *) "/b",
-				 .status = KEEL_STOPPED, .pid = 42 };
+	struct keel_state st = {
+	        .id = (char *)"x", .bundle = (char *)"/b", .status = KEEL_STOPPED, .pid = 42};
 	char *s = keel_state_json (&st);
 	json_object *o = json_tokener_parse (s), *v;
 
@@ -146,7 +152,7 @@ static void test_state_json (void **state)
 
 static void test_list (void **state)
 {
-	struct keel_runtime rt = { .state_root = root };
+	struct keel_runtime rt = {.state_root = root};
 	struct keel_error *err = NULL;
 	char **ids;
 	size_t n;
@@ -208,7 +214,7 @@ static void test_sync (void **state)
 static void test_exec_find (void **state)
 {
 	struct keel_error *err = NULL;
-	char *env[] = { (char *) "PATH=/nonexistent:/bin", NULL };
+	char *env[] = {(char *)"PATH=/nonexistent:/bin", NULL};
 	char *out = NULL;
 
 	assert_int_equal (exec_find ("sh", env, &out, &err), 0);
@@ -227,8 +233,8 @@ static void test_exec_find (void **state)
 
 static void test_exec_env (void **state)
 {
-	char *env[] = { (char *) "A=1", (char *) "B=2", NULL };
-	char *extra[] = { (char *) "A=3", (char *) "NOTIFY_SOCKET=/x", NULL };
+	char *env[] = {(char *)"A=1", (char *)"B=2", NULL};
+	char *extra[] = {(char *)"A=3", (char *)"NOTIFY_SOCKET=/x", NULL};
 	char **v = exec_build_env (env, extra);
 
 	assert_string_equal (v[0], "A=3"); /* replaced in place */
@@ -244,9 +250,9 @@ static void test_hooks (void **state)
 {
 	struct keel_error *err = NULL;
 	char out[256];
-	char *args[] = { (char *) "sh", (char *) "-c", NULL, NULL };
-	char *env[] = { (char *) "X=y", NULL };
-	struct spec_hook h = { .path = (char *) "/bin/sh", .args = { args, 3 }, .env = { env, 1 } };
+	char *args[] = {(char *)"sh", (char *)"-c", NULL, NULL};
+	char *env[] = {(char *)"X=y", NULL};
+	struct spec_hook h = {.path = (char *)"/bin/sh", .args = {args, 3}, .env = {env, 1}};
 	char *got = NULL;
 
 	snprintf (out, sizeof out, "cat > %s.hook; echo \"$X\" >> %s.hook", root, root);
@@ -259,19 +265,19 @@ static void test_hooks (void **state)
 	free (got);
 	unlink (out);
 
-	args[2] = (char *) "exit 3";
+	args[2] = (char *)"exit 3";
 	assert_true (hooks_run (HOOK_CREATE_RUNTIME, &h, 1, "{}", &err) < 0);
 	assert_string_equal (err->msg, "createRuntime hook `/bin/sh`: exited with status 3");
 	keel_error_release (&err);
 
-	args[2] = (char *) "sleep 5";
+	args[2] = (char *)"sleep 5";
 	h.has_timeout = true;
 	h.timeout = 1;
 	assert_true (hooks_run (HOOK_PRESTART, &h, 1, "{}", &err) < 0);
 	assert_non_null (strstr (err->msg, "timed out after 1 s"));
 	keel_error_release (&err);
 
-	h.path = (char *) "/nonexistent/hook";
+	h.path = (char *)"/nonexistent/hook";
 	assert_true (hooks_run (HOOK_POSTSTART, &h, 1, "{}", &err) < 0);
 	assert_int_equal (err->status, ENOENT);
 	keel_error_release (&err);
@@ -280,14 +286,14 @@ static void test_hooks (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test (test_check_id),
-		cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
-		cmocka_unit_test (test_state_json),
-		cmocka_unit_test_setup_teardown (test_list, setup, teardown),
-		cmocka_unit_test (test_sync),
-		cmocka_unit_test (test_exec_find),
-		cmocka_unit_test (test_exec_env),
-		cmocka_unit_test_setup_teardown (test_hooks, setup, teardown),
+	        cmocka_unit_test (test_check_id),
+	        cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
+	        cmocka_unit_test (test_state_json),
+	        cmocka_unit_test_setup_teardown (test_list, setup, teardown),
+	        cmocka_unit_test (test_sync),
+	        cmocka_unit_test (test_exec_find),
+	        cmocka_unit_test (test_exec_env),
+	        cmocka_unit_test_setup_teardown (test_hooks, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 
 atomic_present() {
 	e=$1/exports
+	not_a_link "$e" /exports
 	[ -d "$e" ] || return 1
 	for f in config.json config.json.template manifest.json service.template tmpfiles.template hostfs; do
 		[ -e "$e/$f" ] && return 0
@@ -17,12 +18,14 @@ atomic_present() {
 
 # atomic_subst TEMPLATE OUT LABEL: substitute $work/values.json into TEMPLATE.
 atomic_subst() {
+	not_a_link "$1" "$3"
 	jqx -Rsj -L "$jqlib" --slurpfile v "$work/values.json" --arg file "$3" \
 		'include "keel"; tsubst($v[0]; $file)' "$1" >"$2"
 }
 
 atomic_values() {
 	m=$1/exports/manifest.json
+	not_a_link "$m" /exports/manifest.json
 	if [ -f "$m" ]; then
 		jq -e 'type == "object"' "$m" >/dev/null 2>&1 || die "invalid manifest.json in image $image_name: /exports/manifest.json is not a JSON object"
 		jq -e '(.defaultValues // {}) | type == "object"' "$m" >/dev/null ||
@@ -43,6 +46,7 @@ atomic_values() {
 # from the template); returns 1 when the image has neither.
 atomic_config() {
 	e=$1/rootfs/exports
+	not_a_link "$e/config.json" /exports/config.json
 	if [ -f "$e/config.json" ]; then
 		cp "$e/config.json" "$1/config.json" || die "cannot copy /exports/config.json"
 		label=/exports/config.json
@@ -98,6 +102,7 @@ atomic_policy() {
 # by their renamed path, as atomic does) substituted.
 atomic_hostfs() {
 	h=$1/exports/hostfs
+	not_a_link "$h" /exports/hostfs
 	[ -d "$h" ] || return 0
 	nl='
 '

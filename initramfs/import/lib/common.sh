@@ -42,3 +42,36 @@ valid_name() {
 	esac
 	[ ${#1} -le 64 ]
 }
+
+# resolve_in_rootfs ROOTFS PATH: the host path of PATH looked up as if ROOTFS
+# were `/`: symlinks (absolute or relative) are followed inside ROOTFS and
+# `..` stops at its top, so an image's link can never reach a host file.
+# Fails after 40 links.
+resolve_in_rootfs() {
+	local cur rest c links target
+	cur='' rest=${2#/} links=0
+	while [ -n "$rest" ]; do
+		c=${rest%%/*}
+		case $rest in */*) rest=${rest#*/} ;; *) rest='' ;; esac
+		case $c in
+		'' | .) continue ;;
+		..) cur=${cur%/*}; continue ;;
+		esac
+		if [ -L "$1$cur/$c" ]; then
+			links=$((links + 1))
+			[ $links -le 40 ] || return 1
+			target=$(readlink "$1$cur/$c") || return 1
+			case $target in /*) cur='' ;; esac
+			rest=${target#/}${rest:+/$rest}
+		else
+			cur=$cur/$c
+		fi
+	done
+	printf '%s\n' "$1$cur"
+}
+
+# not_a_link FILE LABEL: refuse an image file that is a symlink where
+# keel-import reads it on the host.
+not_a_link() {
+	[ ! -L "$1" ] || die "$2 is a symlink in the image: refusing to follow it on the build host"
+}

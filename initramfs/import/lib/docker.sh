@@ -3,7 +3,8 @@
 # tars ID/layer.tar, with digests only inside the config's rootfs.diff_ids)
 # and Docker 25+'s, which is an OCI image layout plus the same manifest.json.
 # The archive is unpacked into $work/archive and verified here; the classic
-# kind is then converted to an OCI layout with skopeo.  Sourced.
+# kind is then converted to an OCI layout with skopeo.  A tarred OCI layout
+# (skopeo's oci-archive) is taken here too.  Sourced.
 # shellcheck disable=SC3043 # local: see common.sh
 
 # docker_pick ARCHIVE_DIR REF: index (0-based) of the chosen image in
@@ -25,27 +26,36 @@ docker_verify() {
 	a=$1
 	cfg=$(jq -r --argjson i "$2" '.[$i].Config' "$a/manifest.json")
 	safe_member "$cfg"
-	[ -f "$a/$cfg" ] || die "docker archive: config \`$cfg\` named by manifest.json is missing"
-	file_named_digest "$a/$cfg" "$cfg" "config"
-	jq -e '(.rootfs.diff_ids | type) == "array"' "$a/$cfg" >/dev/null 2>&1 ||
+	cf=$(member "$a" "$cfg")
+	[ -f "$cf" ] || die "docker archive: config \`$cfg\` named by manifest.json is missing"
+	file_named_digest "$cf" "$cfg" "config"
+	jq -e '(.rootfs.diff_ids | type) == "array"' "$cf" >/dev/null 2>&1 ||
 		die "docker archive: config \`$cfg\` has no rootfs.diff_ids array"
 	jq -r --argjson i "$2" '.[$i].Layers[]' "$a/manifest.json" >"$work/dlayers"
 	n=$(wc -l <"$work/dlayers")
-	nd=$(jq '.rootfs.diff_ids | length' "$a/$cfg")
+	nd=$(jq '.rootfs.diff_ids | length' "$cf")
 	[ "$n" = "$nd" ] || die "docker archive: manifest.json lists $n layers but config \`$cfg\` has $nd rootfs.diff_ids"
 	i=0
 	while read -r l; do
 		i=$((i + 1))
 		safe_member "$l"
-		[ -f "$a/$l" ] || die "docker archive: layer $i/$n \`$l\` is missing"
-		file_named_digest "$a/$l" "$l" "layer $i/$n"
-		want=$(jq -r --argjson i $((i - 1)) '.rootfs.diff_ids[$i]' "$a/$cfg")
-		got=$(uncompressed_digest "$a/$l" "") || die "docker archive: layer $i/$n \`$l\` cannot be decompressed"
+		lf=$(member "$a" "$l")
+		[ -f "$lf" ] || die "docker archive: layer $i/$n \`$l\` is missing"
+		file_named_digest "$lf" "$l" "layer $i/$n"
+		want=$(jq -r --argjson i $((i - 1)) '.rootfs.diff_ids[$i]' "$cf")
+		got=$(uncompressed_digest "$lf" "") || die "docker archive: layer $i/$n \`$l\` cannot be decompressed"
 		[ "$got" = "$want" ] ||
 			die "docker archive: layer $i/$n \`$l\` is corrupt: its content hashes to $got, config rootfs.diff_ids[$((i - 1))] says $want"
 	done <"$work/dlayers"
 	# Docker's image id: skopeo rewrites the config as an OCI one, whose digest differs.
-	docker_image_id=sha256:$(sha256sum <"$a/$cfg" | cut -d' ' -f1)
+	docker_image_id=sha256:$(sha256sum <"$cf" | cut -d' ' -f1)
+}
+
+# member ARCHIVE_DIR NAME: where a member's content is, its symlinks (docker
+# save links identical layers: ID/layer.tar -> ../ID2/layer.tar) followed
+# inside the archive, never to a file of the build host.
+member() {
+	resolve_in_rootfs "$1" "/$2" || die "docker archive: \`$2\`: too many levels of symlinks"
 }
 
 # A member name from manifest.json must stay inside the archive.
@@ -75,11 +85,20 @@ file_named_digest() {
 # docker_import FILE REF: sets `layout` and `ref` to an OCI layout holding
 # the verified image.
 docker_import() {
-	[ -f "$1" ] || die "docker archive \`$1\` is not a file"
+	[ -f "$1" ] || die "archive \`$1\` is not a file"
 	mkdir "$work/archive" || die "cannot create $work/archive"
 	tar -xf "$1" -C "$work/archive" --no-same-owner 2>"$work/tar.err" ||
-		die "docker archive \`$1\` cannot be read: $(head -n1 "$work/tar.err")"
-	[ -f "$work/archive/manifest.json" ] || die "\`$1\` is not a docker archive: no manifest.json"
+		die "archive \`$1\` cannot be read: $(head -n1 "$work/tar.err")"
+	for f in manifest.json index.json oci-layout; do
+		not_a_link "$work/archive/$f" "the archive's $f"
+	done
+	if [ ! -f "$work/archive/manifest.json" ] && [ -f "$work/archive/oci-layout" ]; then
+		# An oci-archive: a tarred OCI layout, selected by --ref as a layout is.
+		layout=$work/archive
+		return 0
+	fi
+	[ -f "$work/archive/manifest.json" ] ||
+		die "\`$1\` is neither a docker archive (no manifest.json) nor an OCI archive (no oci-layout)"
 	idx=$(docker_pick "$work/archive" "$2") || exit 1
 	if [ -f "$work/archive/oci-layout" ] && [ -f "$work/archive/index.json" ]; then
 		# Docker 25+: the archive is an OCI layout; its manifest.json names the blobs.
