@@ -48,7 +48,7 @@ make_tree() {
 		root=rootfs
 		[ "$i" = 0 ] || root=../c000/rootfs
 		"$top/tests-qemu/lib/mkconfig" --hostname "$name" --readonly --root "$root" \
-			'exec sleep 1000000' >"$d/$name/config.json"
+			'trap "exit 0" TERM; sleep 1000000 & wait' >"$d/$name/config.json"
 		echo '{ "kind": "service", "readiness": "started" }' >"$d/$name/keel.json"
 	done
 }
@@ -61,11 +61,11 @@ stamp_of() {
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 accel=$(kq_accel)
-smp=${KEEL_QEMU_SMP:-2}
+smp=${KEEL_QEMU_SMP:-1}
 echo "boot time under QEMU: $(qemu-system-x86_64 --version | head -n1 | sed 's/ (.*//'), accel $accel, $smp vCPU, ${KEEL_QEMU_MEM:-1024} MiB"
 echo "kernel: Debian $KQ_KVER, uncompressed vmlinux through the PVH entry; keel: $keel"
 echo "median of $runs boots each; seconds"
-[ "$accel" = tcg ] && echo "TCG emulates every instruction: expect KVM-class hardware to be 10-30x faster"
+[ "$accel" = tcg ] && echo "TCG: every guest instruction is emulated on a shared 2-core host (KVM cannot boot guests here); these are not KVM figures"
 printf '%-11s %8s %8s %8s %8s %8s %8s\n' containers kernel keel total wall stop "keel(self)"
 
 for n in $counts; do
@@ -98,9 +98,9 @@ for n in $counts; do
 		else
 			kq_stop
 		fi
-		ks+=("$t_keel")
+		ks+=("$(awk -v a="$t_keel" 'BEGIN {printf "%.3f", a}')")
 		ke+=("$(awk -v a="$t_keel" -v b="$t_ready" 'BEGIN {printf "%.3f", b - a}')")
-		tot+=("$t_ready")
+		tot+=("$(awk -v a="$t_ready" 'BEGIN {printf "%.3f", a}')")
 		wall+=("$(awk -v w="$w" 'BEGIN {printf "%.3f", w / 1000}')")
 		self+=("$(awk -v s="$t_self" 'BEGIN {printf "%.3f", s / 1000}')")
 	done

@@ -53,7 +53,18 @@ kq_image "$img" --init "$keel" --containers "$cdir" --busybox-rootfs ||
 	die "keel-mkimage failed"
 say "image $img: $(stat -c %s "$img") bytes; booting (TCG: a few seconds)"
 
-export KEEL_QEMU_VERBOSE=1
+# The console is shown by this script itself, whole lines at a time, so
+# its own messages never land in the middle of a console line.
+shown=0
+show_console() {
+	local total
+	total=$(wc -l <"$KQ_DIR/console.log")
+	[ "$total" -gt "$shown" ] || return 0
+	sed -n "$((shown + 1)),${total}p" "$KQ_DIR/console.log" | tr -d '\r' >&2
+	shown=$total
+}
+pause() { sleep 0.3; show_console; }
+
 stopping=0
 shutdown_guest() {
 	[ "$stopping" = 0 ] || return 0
@@ -61,7 +72,12 @@ shutdown_guest() {
 	kq_running || return 0
 	say "shutting down: ctrl-alt-delete to keel (SIGINT: stop all containers, then reboot)"
 	kq_mon "sendkey ctrl-alt-delete"
-	if ! kq_wait_exit 30; then
+	local end=$(( $(date +%s) + 30 ))
+	while kq_running && [ "$(date +%s)" -lt "$end" ]; do
+		pause
+	done
+	show_console
+	if ! kq_wait_exit 1; then
 		say "guest did not stop in 30 s; killing QEMU"
 		kq_stop
 		return 1
@@ -77,13 +93,14 @@ wait_s=${KEEL_DEMO_WAIT:-120}
 deadline=$(( $(date +%s) + wait_s ))
 answered=0
 while kq_running && [ "$(date +%s)" -lt "$deadline" ]; do
+	show_console
 	if body=$(curl -fsS --max-time 2 "$url" 2>/dev/null); then
 		answered=1
 		break
 	fi
-	sleep 0.5
+	pause
 done
-sleep 0.3
+pause
 if [ "$answered" = 1 ]; then
 	say "the service answers from the host: curl $url"
 	printf '%s\n' "$body" | head -n 20 >&2
@@ -95,7 +112,7 @@ if [ "$answered" = 1 ] && [ "$linger" -gt 0 ] && kq_running; then
 	say "guest stays up for ${linger}s (KEEL_DEMO_TIMEOUT); ctrl-c stops it sooner"
 	end=$(( $(date +%s) + linger ))
 	while kq_running && [ "$(date +%s)" -lt "$end" ]; do
-		sleep 0.5
+		pause
 	done
 fi
 shutdown_guest || answered=0

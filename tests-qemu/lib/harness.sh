@@ -56,6 +56,7 @@ kq_cleanup() {
 KQ_MODULES="virtio_pci virtio_blk virtio_console virtio_net ext4 button"
 
 kq_image() {
+	local out mods m
 	out=$1; shift
 	mods=
 	for m in $KQ_MODULES; do mods="$mods --module $m"; done
@@ -64,6 +65,7 @@ kq_image() {
 
 # tests-qemu/helpers/keel-test-helper.c as a static binary at $1.
 kq_build_helper() {
+	local src
 	src=$KQ_TOP/tests-qemu/helpers/keel-test-helper.c
 	if command -v musl-gcc >/dev/null; then
 		musl-gcc -static -Os -o "$1" "$src"
@@ -94,7 +96,8 @@ kq_accel() {
 }
 
 kq_start() {
-	mem=${KEEL_QEMU_MEM:-1024} smp=${KEEL_QEMU_SMP:-2} append= extra=() disk_n=0
+	local mem smp append extra disk_n initrd accel cpu
+	mem=${KEEL_QEMU_MEM:-1024} smp=${KEEL_QEMU_SMP:-1} append= extra=() disk_n=0
 	while [ $# -gt 1 ]; do
 		case $1 in
 		-m) mem=$2; shift 2 ;;
@@ -124,9 +127,9 @@ kq_start() {
 	KQ_LINE=0
 	# Held open read-write so QEMU never sees end of file on its stdin or
 	# its monitor, and writers never block waiting for a reader.
+	kq_stop
 	exec {KQ_CONSOLE_FD}<>"$KQ_DIR/console.in"
 	exec {KQ_MON_FD}<>"$KQ_DIR/mon.in"
-	exec {KQ_MONOUT_FD}<>"$KQ_DIR/mon.out"
 	KQ_CMD=(qemu-system-x86_64 "${cpu[@]}" -M pc -m "$mem" -smp "$smp"
 		-nodefaults -display none -no-reboot
 		-chardev stdio,id=con,signal=off -serial chardev:con
@@ -136,7 +139,10 @@ kq_start() {
 		"${extra[@]}")
 	printf '%q ' "${KQ_CMD[@]}" >"$KQ_DIR/qemu.cmd"
 	echo >>"$KQ_DIR/qemu.cmd"
-	cat <&"$KQ_MONOUT_FD" >"$KQ_DIR/mon.log" &
+	# The monitor's replies: cat's open waits for QEMU's, and it ends at
+	# QEMU's exit.  Nothing of this script's stdout or stderr is inherited,
+	# so a pipeline reading this script's output never waits on it.
+	cat "$KQ_DIR/mon.out" >"$KQ_DIR/mon.log" 2>/dev/null &
 	KQ_MONCAT=$!
 	KQ_T0=$(kq_now_ms)
 	# Its own session: a ctrl-c on the terminal reaches this script (which
@@ -145,7 +151,7 @@ kq_start() {
 	KQ_PID=$!
 	KQ_RC=
 	if [ "${KEEL_QEMU_VERBOSE:-0}" = 1 ]; then
-		tail -n +1 -f --pid="$KQ_PID" "$KQ_DIR/console.log" | tr -d '\r' >&2 &
+		tail -n +1 -f --pid="$KQ_PID" "$KQ_DIR/console.log" 2>/dev/null | tr -d '\r' >&2 &
 	fi
 }
 
@@ -155,6 +161,7 @@ kq_running() { [ -n "$KQ_PID" ] && kill -0 "$KQ_PID" 2>/dev/null; }
 kq_console_from() { tail -n "+$1" "$KQ_DIR/console.log" | tr -d '\r'; }
 
 kq_wait() {
+	local re t deadline alive hit
 	re=$1
 	t=$(kq_timeout "${2:-60}")
 	deadline=$(( $(kq_now_ms) + t * 1000 ))
@@ -189,6 +196,7 @@ kq_tap() { # kq_tap OK|"not ok" DESCRIPTION
 }
 
 kq_expect_file() {
+	local ef tmo n bad line where cmd out re m forbid
 	ef=$1 tmo=60 n=0 bad=0
 	forbid=('Kernel panic')
 	while IFS= read -r line || [ -n "$line" ]; do
@@ -250,6 +258,7 @@ kq_send() { printf '%s\n' "$1" >&"$KQ_CONSOLE_FD"; }
 kq_mon() { printf '%s\n' "$1" >&"$KQ_MON_FD"; }
 
 kq_wait_exit() {
+	local t deadline
 	t=$(kq_timeout "${1:-60}")
 	deadline=$(( $(kq_now_ms) + t * 1000 ))
 	while kq_running; do
@@ -282,11 +291,11 @@ kq_stop() {
 	fi
 	[ -z "${KQ_CONSOLE_FD:-}" ] || exec {KQ_CONSOLE_FD}>&-
 	[ -z "${KQ_MON_FD:-}" ] || exec {KQ_MON_FD}>&-
-	[ -z "${KQ_MONOUT_FD:-}" ] || exec {KQ_MONOUT_FD}>&-
-	KQ_CONSOLE_FD= KQ_MON_FD= KQ_MONOUT_FD=
+	KQ_CONSOLE_FD= KQ_MON_FD=
 }
 
 kq_fail_log() {
+	local keep
 	mkdir -p "$KQ_LOGDIR"
 	keep=$KQ_LOGDIR/qemu-$KQ_NAME.console.log
 	tr -d '\r' <"$KQ_DIR/console.log" >"$keep"

@@ -2,8 +2,8 @@
 # The runtime's integration tests (tests/integration/runtime-*.sh, notably
 # runtime-cgroup.sh) run inside the guest, on a pure cgroup v2 hierarchy
 # with every controller, from a privileged oneshot container that holds
-# keel, the tests and a busybox userland.  Their TAP lines come back on the
-# console and are reported here as this test's own.
+# keel, the tests, a busybox userland and the host's jq.  Their TAP lines
+# come back on the console and are reported here as this test's own.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 keel=${KEEL:-$top/build/keel}
@@ -16,8 +16,17 @@ mkdir -p "$tmp/tests/lib" "$tmp/tests/integration"
 cp "$top"/tests/lib/*.sh "$tmp/tests/lib/"
 cp "$top"/tests/integration/runtime-*.sh "$tmp/tests/integration/"
 root=/containers.d/runtime-tests/rootfs
-"$here/../../keel-qemu-test" --keel "$keel" --console-copy "$tmp/console" \
-	--file "$keel:$root/usr/bin/keel" --file "$tmp/tests:$root/keel-tests" "$here" >"$tmp/out"
+extra=(--file "$keel:$root/usr/bin/keel" --file "$tmp/tests:$root/keel-tests")
+# Most runtime tests edit config.json with jq: the host's jq and the shared
+# libraries it needs go into the container's root (busybox has no jq).
+if jq=$(command -v jq); then
+	extra+=(--file "$jq:$root/usr/bin/jq")
+	for lib in $(ldd "$jq" | grep -oE '/[^ ]+\.so[^ ]*'); do
+		extra+=(--file "$lib:$root$lib")
+	done
+fi
+"$here/../../keel-qemu-test" --keel "$keel" --console-copy "$tmp/console" "${extra[@]}" \
+	"$here" >"$tmp/out"
 rc=$?
 grep -v '^1\.\.' "$tmp/out"
 n=$(grep -cE '^(not )?ok ' "$tmp/out")
