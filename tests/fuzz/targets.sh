@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # What each fuzz target starts from; sourced by tests/fuzz/run.sh and
 # tests/integration/fuzz-smoke.sh.  NAME is a target without its fuzz_
 # prefix; paths are relative to the top of the tree.
