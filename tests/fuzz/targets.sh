@@ -23,6 +23,7 @@ fuzz_max_len() {
 	spec) echo 16384 ;;
 	policy | tmpfiles | state) echo 8192 ;;
 	control) echo 1024 ;;
+	logsink) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }

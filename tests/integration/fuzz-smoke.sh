@@ -41,7 +41,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	# shellcheck disable=SC2086
 	n=$(find $seeds -type f 2>/dev/null | wc -l)
 	[ "$n" -gt 0 ]
-	check "$name has committed seeds ($n in: $(echo "$seeds" | tr '\n' ' '))"
+	check "$name has committed seeds ($n in: $(echo "$seeds" | paste -sd ' ' -))"
 	if [ ! -x "$out/$name" ]; then
 		skip "$name replays its seeds" "it did not build"
 		continue
