@@ -198,6 +198,15 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		size_t take = nl ? (size_t)(nl - data) : len;
 		size_t room, n;
 
+		/* A line cut at LOG_LINE_MAX just before its newline ends there,
+		 * whether or not that newline came in the same read. */
+		if (s->cut && s->line_len == 0 && take == 0 && nl) {
+			s->cut = false;
+			data++;
+			len--;
+			continue;
+		}
+		s->cut = false;
 		if (s->line_len == 0 && take >= LOG_LINE_MAX) {
 			/* An overlong line is cut; no copy needed. */
 			emit (emit_data, s->name, data, LOG_LINE_MAX);
@@ -206,6 +215,8 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 			if (take == LOG_LINE_MAX && nl) {
 				data++;
 				len--;
+			} else {
+				s->cut = true;
 			}
 			continue;
 		}
@@ -233,6 +244,8 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 			if (nl && n == take) {
 				data++;
 				len--;
+			} else {
+				s->cut = true;
 			}
 		}
 	}
@@ -266,4 +279,5 @@ void logsink_flush (struct logsink *s, log_line_fn emit, void *emit_data)
 	if (s->line_len > 0 && s->console && emit)
 		emit (emit_data, s->name, s->line, s->line_len);
 	s->line_len = 0;
+	s->cut = false;
 }

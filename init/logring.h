@@ -52,6 +52,7 @@ struct logsink {
 	bool console;
 	char *line; /* partial console line, LOG_LINE_MAX bytes, lazily allocated */
 	size_t line_len;
+	bool cut; /* the last line was cut at LOG_LINE_MAX right at the end of a read */
 	bool has_file;
 	struct logfile file;
 };

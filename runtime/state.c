@@ -265,6 +265,7 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 		st->pid = json_object_get_int (v);
 	/* Only "creating" is kept: every other status is read from reality. */
 	if (json_object_object_get_ex (o, "status", &v) &&
+	    json_object_is_type (v, json_type_string) &&
 	    strcmp (json_object_get_string (v), "creating") == 0)
 		st->status = KEEL_CREATING;
 	else

@@ -38,7 +38,8 @@ flags="-g -O1 $sanitize -fsanitize=fuzzer -std=gnu11 -Wall -Wextra -Werror -Wno-
 for t in $targets; do
 	name=$(basename "$t" .c)
 	extra=$(sed -n 's/^.*fuzz-libs: *\([^*]*\).*$/\1/p' "$t" | head -n 1)
-	[ "$out/$name" -nt "$t" ] && [ "$out/$name" -nt "$out/libkeel.a" ] && continue
+	# up to date: newer than its source and than libkeel.a
+	[ -n "$(find "$out/$name" -newer "$t" -newer "$out/libkeel.a" 2>/dev/null)" ] && continue
 	echo "  FUZZ    $out/$name"
 	# shellcheck disable=SC2086
 	$CC $flags -o "$out/$name" "$t" "$out/libkeel.a" $extra -ljson-c -lcap -lmount -lblkid

@@ -43,8 +43,7 @@ static char dir[64];
 
 /* ---- the supervisor state, rebuilt for every input ---------------------- */
 
-static struct unit *add_unit (const char *name, enum unit_state st, enum policy_kind kind,
-                              bool ok)
+static struct unit *add_unit (const char *name, enum unit_state st, enum policy_kind kind, bool ok)
 {
 	struct unit *u = &s.units[s.n_units++];
 

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	struct keel_error *err = NULL;
 	struct spec *s = NULL;
 
-	if (spec_parse ("config.json", (const char *) data, size, "/bundle", &s, &err) == 0) {
+	if (spec_parse ("config.json", (const char *)data, size, "/bundle", &s, &err) == 0) {
 		if (s == NULL || s->root.abs_path == NULL || s->oci_version == NULL)
 			abort ();
 		spec_free (s);

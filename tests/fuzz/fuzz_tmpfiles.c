@@ -27,8 +27,7 @@ static void check_path (const char *p)
 			abort ();
 	/* Nor the root directory under another spelling ("//", "/.", "/./"):
 	 * applying it would chmod and chown the host's root. */
-	for (s = p; *s == '/' || (*s == '.' && s[-1] == '/' && (s[1] == '/' || s[1] == '\0'));
-	     s++)
+	for (s = p; *s == '/' || (*s == '.' && s[-1] == '/' && (s[1] == '/' || s[1] == '\0')); s++)
 		;
 	if (*s == '\0')
 		abort ();

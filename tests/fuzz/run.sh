@@ -25,7 +25,9 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
 	shift
 done
 [ $# -gt 0 ] && shift # the --
-[ -n "$names" ] || names=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+if [ -z "$names" ]; then
+	for t in tests/fuzz/fuzz_*.c; do names="$names $(basename "$t" .c)"; done
+fi
 
 # shellcheck disable=SC2086
 tests/fuzz/build.sh "$out" $names
@@ -65,6 +67,6 @@ for name in $names; do
 done
 echo
 printf '%s' "$summary"
-n=$(echo $names | wc -w)
+n=$(echo "$names" | wc -w)
 echo "fuzz: $((n - failed)) of $n targets ran ${secs} s each without a finding"
 [ "$failed" = 0 ]

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # What each fuzz target starts from; sourced by tests/fuzz/run.sh and
 # tests/integration/fuzz-smoke.sh.  NAME is a target without its fuzz_
 # prefix; paths are relative to the top of the tree.
@@ -22,6 +23,7 @@ fuzz_max_len() {
 	spec) echo 16384 ;;
 	policy | tmpfiles | state) echo 8192 ;;
 	control) echo 1024 ;;
+	logsink) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }

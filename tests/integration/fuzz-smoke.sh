@@ -28,8 +28,10 @@ clang -fsanitize=fuzzer,address,undefined -o "$tmp/t" "$tmp/t.c" >/dev/null 2>&1
 	skip_all "clang cannot link -fsanitize=fuzzer here (no libFuzzer runtime)"
 
 tests/fuzz/build.sh "$out" >"$tmp/build.log" 2>&1
-check "tests/fuzz/build.sh builds every target with clang -fsanitize=fuzzer,address,undefined" ||
-	sed 's/^/# /' "$tmp/build.log" | tail -n 30
+built=$?
+[ "$built" = 0 ]
+check "tests/fuzz/build.sh builds every target with clang -fsanitize=fuzzer,address,undefined"
+[ "$built" = 0 ] || grep -v '^  CC ' "$tmp/build.log" | tail -n 30 | sed 's/^/#   /'
 
 . tests/fuzz/targets.sh
 for src in tests/fuzz/fuzz_*.c; do
@@ -39,7 +41,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	# shellcheck disable=SC2086
 	n=$(find $seeds -type f 2>/dev/null | wc -l)
 	[ "$n" -gt 0 ]
-	check "$name has committed seeds ($n in: $(echo $seeds))"
+	check "$name has committed seeds ($n in: $(echo "$seeds" | paste -sd ' ' -))"
 	if [ ! -x "$out/$name" ]; then
 		skip "$name replays its seeds" "it did not build"
 		continue
@@ -48,10 +50,12 @@ for src in tests/fuzz/fuzz_*.c; do
 	timeout 120 "$out/$name" -runs=0 -timeout=10 -max_len="$(fuzz_max_len "$short")" \
 		-artifact_prefix="$tmp/" $seeds >"$tmp/$short.log" 2>&1
 	rc=$?
-	[ "$rc" = 0 ] && grep -q '^Done [0-9]* runs' "$tmp/$short.log"
-	check "$name replays its seeds without a crash, leak or UB ($(sed -n 's/^Done \([0-9]*\) runs.*/\1 runs/p' "$tmp/$short.log"))" || {
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$tmp/$short.log")
+	[ "$rc" = 0 ] && [ -n "$runs" ]
+	check "$name replays its seeds without a crash, leak or UB (${runs:-?} runs)"
+	if [ "$rc" != 0 ] || [ -z "$runs" ]; then
 		echo "#   exit status $rc; the end of its log:"
-		grep -v '^INFO' "$tmp/$short.log" | tail -n 25 | sed 's/^/#   /'
-	}
+		grep -vE '^(INFO|    #[0-9]+ 0x)' "$tmp/$short.log" | tail -n 25 | sed 's/^/#   /'
+	fi
 done
 done_testing

@@ -77,6 +77,21 @@ static void test_console_lines (void **state)
 	big[sizeof big - 1] = '\n';
 	assert_int_equal (logsink_feed (&s, big, sizeof big, emit, NULL, &err), 0);
 	assert_int_equal (strlen (lines), 4 + LOG_LINE_MAX + 1 + 4 + 9 + 1);
+
+	/* A line of exactly LOG_LINE_MAX is one console line whether its
+	 * newline comes in the same read or the next one (found by
+	 * fuzz_logsink: the next read's newline gave an empty line). */
+	lines[0] = '\0';
+	assert_int_equal (logsink_feed (&s, big, LOG_LINE_MAX, emit, NULL, &err), 0);
+	assert_int_equal (logsink_feed (&s, "\nafter\n", 7, emit, NULL, &err), 0);
+	assert_int_equal (strlen (lines), 4 + LOG_LINE_MAX + 1 + 4 + 5 + 1);
+	assert_string_equal (lines + 4 + LOG_LINE_MAX + 1, "web|after\n");
+	/* the same through the copying path: a partial line first */
+	lines[0] = '\0';
+	assert_int_equal (logsink_feed (&s, big, 10, emit, NULL, &err), 0);
+	assert_int_equal (logsink_feed (&s, big, LOG_LINE_MAX - 10, emit, NULL, &err), 0);
+	assert_int_equal (logsink_feed (&s, "\n\n", 2, emit, NULL, &err), 0);
+	assert_int_equal (strlen (lines), 4 + LOG_LINE_MAX + 1 + 4 + 1); /* then one empty line */
 	logsink_free (&s);
 }
 

@@ -132,6 +132,30 @@ static void test_state_roundtrip (void **state)
 	keel_error_release (&err);
 }
 
+/* A state.json with fields of the wrong type still loads (found by
+ * fuzz_state: "status": null crashed every command reading it). */
+static void test_state_odd_types (void **state)
+{
+	static const char json[] = "{\"id\": \"c2\", \"status\": null, \"pid\": \"x\", "
+	                           "\"annotations\": {\"a\": null}, \"poststart\": [1, {}]}";
+	struct keel_error *err = NULL;
+	struct keel_state rd;
+	struct state_extra rx;
+	int fd = -1;
+
+	assert_int_equal (state_dir_create (root, "c2", &fd, &err), 0);
+	assert_int_equal (write_file_at (fd, STATE_FILE, O_CREAT, 0600, json, strlen (json), &err),
+	                  0);
+	assert_int_equal (state_read (fd, &rd, &rx, &err), 0);
+	assert_string_equal (rd.id, "c2");
+	assert_int_equal (rd.status, KEEL_CREATED); /* not "creating": refreshed from reality */
+	assert_int_equal (rx.n_poststart, 2);
+	keel_state_free (&rd);
+	state_extra_free (&rx);
+	assert_int_equal (state_dir_remove (root, "c2", fd, &err), 0);
+	close (fd);
+}
+
 static void test_state_json (void **state)
 {
 	struct keel_state st = {
@@ -288,6 +312,7 @@ int main (void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_check_id),
 	        cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_state_odd_types, setup, teardown),
 	        cmocka_unit_test (test_state_json),
 	        cmocka_unit_test_setup_teardown (test_list, setup, teardown),
 	        cmocka_unit_test (test_sync),
