@@ -8,6 +8,7 @@
  *   keel init|runtime|ctl ARGS... -> the same, explicitly
  */
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,21 +26,33 @@ static void usage (FILE *out)
 	       out);
 }
 
+static bool is_role (const char *arg)
+{
+	static const char *const roles[] = { "init", "runtime", "ctl", "--version", "version",
+					     "--help", "-h" };
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (strcmp (arg, roles[i]) == 0)
+			return true;
+	return false;
+}
+
 int main (int argc, char **argv)
 {
 	const char *name = argc > 0 ? basename (argv[0]) : "keel";
 
-	if (getpid () == 1 || strcmp (name, "init") == 0)
-		return keel_init_main (argc, argv);
+	/* Names first: keelctl or keel-runtime can be PID 1 of a container's
+	 * own PID namespace and must still act as themselves. */
 	if (strcmp (name, "keel-runtime") == 0)
 		return keel_runtime_main (argc, argv);
 	if (strcmp (name, "keelctl") == 0)
 		return keel_ctl_main (argc, argv);
-
-	if (argc < 2) {
-		usage (stderr);
-		return 1;
-	}
+	if (strcmp (name, "init") == 0)
+		return keel_init_main (argc, argv);
+	/* The kernel starts /init with any command-line word it does not
+	 * know as an argument, so as PID 1 only an explicit role word is
+	 * a role; everything else is init's. */
+	if (argc < 2 || (getpid () == 1 && !is_role (argv[1])))
+		return getpid () == 1 ? keel_init_main (argc, argv) : (usage (stderr), 1);
 	if (strcmp (argv[1], "init") == 0)
 		return keel_init_main (argc - 1, argv + 1);
 	if (strcmp (argv[1], "runtime") == 0)
