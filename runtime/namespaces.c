@@ -223,6 +223,15 @@ int ns_unshare_late (const struct ns_plan *p, const struct spec *s, struct keel_
 			if (ret < 0)
 				return keel_error_wrap (err, "linux.timeOffsets");
 		}
+		/* unshare() puts only future children in the new time
+		 * namespace, and execve moves the caller into it only since
+		 * Linux 6.3: enter it explicitly, after the offsets are
+		 * written (they are frozen once a process is inside). */
+		cleanup_close int tfd = open ("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+		if (tfd < 0)
+			return keel_error (err, errno, "open /proc/self/ns/time_for_children");
+		if (setns (tfd, CLONE_NEWTIME) < 0)
+			return keel_error (err, errno, "enter the new time namespace");
 	}
 	return 0;
 }
