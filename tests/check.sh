@@ -12,6 +12,14 @@ totals=$(mktemp)
 trap 'rm -f "$totals"' EXIT
 export KEEL_TEST_TOTALS=$totals
 
+# The QEMU tests (and the integration tests that boot a guest) share one
+# cached Debian kernel; fetch it once up front so none of them skips for
+# want of it on a fresh machine.  Without network they skip with a reason.
+if command -v qemu-system-x86_64 >/dev/null; then
+	"$top/tests-qemu/fetch-kernel.sh" >/dev/null ||
+		echo "check.sh: could not fetch the test kernel; QEMU tests will skip" >&2
+fi
+
 "$top/tests/run.sh" --build "$top/build" --dev "$top/build/dev" "$@"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	"$top/tests/run.sh" --build "$top/build/asan" --dev "$top/build/asan" --only unit --tag asan/ "$@"

@@ -80,7 +80,11 @@ fi
 if want qemu; then
 	for t in "$top"/tests-qemu/scenarios/*/run.sh "$top"/tests-qemu/test-*.sh; do
 		[ -x "$t" ] || continue
-		run_one "${tag}qemu/$(basename "$(dirname "$t")")" "$t"
+		case $t in
+		*/run.sh) n=$(basename "$(dirname "$t")") ;;
+		*) n=$(basename "$t" .sh) ;;
+		esac
+		run_one "${tag}qemu/$n" "$t"
 	done
 fi
 
