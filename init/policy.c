@@ -207,6 +207,7 @@ void policy_free (struct policy *p)
 	names_free (&p->requires);
 	names_free (&p->after);
 	names_free (&p->wants);
+	names_free (&p->devices);
 	free (p->log_file);
 	p->log_file = NULL;
 	free (p->description);
@@ -223,7 +224,8 @@ struct ctx {
 /* A short rendering of a JSON value for "got ..." in messages. */
 static char *got (json_object *v)
 {
-	const char *s = json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN |
+	                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t n = strlen (s);
 
 	if (n > 40)
@@ -476,6 +478,52 @@ static int walk (struct ctx *c, const char *prefix, json_object *obj, const stru
 
 #define WALK(c, prefix, obj, fields, p) walk (c, prefix, obj, fields, ARRAY_SIZE (fields), p)
 
+/* "/dev/vdb" or "vdb": a node under /dev, no "..". */
+static bool valid_device (const char *s)
+{
+	const char *name = strncmp (s, "/dev/", 5) == 0 ? s + 5 : s;
+	const char *q;
+
+	if (*name == '\0' || *name == '/' || strlen (s) > 64 || strstr (name, ".."))
+		return false;
+	for (q = name; *q; q++)
+		if (!isalnum ((unsigned char)*q) && !strchr ("_+-.:/", *q))
+			return false;
+	return true;
+}
+
+static int f_devices (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	size_t i, n;
+
+	if (want_type (c, path, v, json_type_array, "an array of device nodes") < 0)
+		return -1;
+	n = json_object_array_length (v);
+#ifndef CONFIG_UDEV
+	if (n > 0)
+		return fail (c, path,
+		             "this keel is built without CONFIG_UDEV: it cannot wait for devices");
+#endif
+	if (n > POLICY_MAX_DEVICES)
+		return fail (c, path, "at most %d devices, got %zu", POLICY_MAX_DEVICES, n);
+	names_free (&p->devices);
+	p->devices.v = xmalloc0 ((n + 1) * sizeof (char *));
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx (v, i);
+		cleanup_free char *ipath = xasprintf ("%s[%zu]", path, i);
+		cleanup_free char *g = NULL;
+
+		if (!json_object_is_type (e, json_type_string) ||
+		    !valid_device (json_object_get_string (e))) {
+			g = got (e);
+			return fail (c, ipath, "expected a device node like \"/dev/vdb\", got %s",
+			             g);
+		}
+		p->devices.v[p->devices.n++] = xstrdup (json_object_get_string (e));
+	}
+	return 0;
+}
+
 static int f_kind (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const char *const names[] = {"service", "oneshot"};
@@ -725,6 +773,7 @@ static const struct field top_fields[] = {
         {"requires", f_requires},
         {"after", f_after},
         {"wants", f_wants},
+        {"devices", f_devices},
         {"restart", f_restart},
         {"readiness", f_readiness},
         {"start_timeout", f_start_timeout},

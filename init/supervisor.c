@@ -293,6 +293,33 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 	return 0;
 }
 
+/* Whether every device the entry lists exists (devwait.h); the first
+ * time one is missing, say so. */
+static bool devices_present (struct sup *s, struct unit *u)
+{
+	size_t k;
+
+	for (k = 0; k < u->policy.devices.n; k++) {
+		struct keel_error *err = NULL;
+		bool present = false;
+
+		if (s->devwait == NULL ||
+		    devwait_present (s->devwait, u->policy.devices.v[k], &present, &err) < 0) {
+			keel_error_release (&err);
+			present = false;
+		}
+		if (!present) {
+			if (!u->device_wait_reported)
+				console_status (s->con, CS_NONE,
+				                "         Waiting for device %s for %s...",
+				                u->policy.devices.v[k], u->name);
+			u->device_wait_reported = true;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Start whatever can start; block what cannot.  Repeats until stable
  * because blocking one entry can block those that require it. */
 static void schedule (struct sup *s)
@@ -316,6 +343,8 @@ static void schedule (struct sup *s)
 				continue;
 			switch (graph_check (&s->graph, i, st, &cause)) {
 			case GV_GO:
+				if (!devices_present (s, u))
+					break; /* a uevent runs schedule() again */
 				sup_unit_start (s, i, false);
 				changed = true;
 				break;
@@ -858,6 +887,44 @@ int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct
 	return 0;
 }
 
+static void device_event (void *ctx, const char *action, const char *devnode)
+{
+	keel_debug ("uevent %s %s", action, devnode);
+}
+
+/* Kernel uevents: drained here; schedule() after the batch looks at the
+ * waiting entries again. */
+static void on_devices (struct sup *s)
+{
+	struct keel_error *err = NULL;
+
+	if (devwait_dispatch (s->devwait, device_event, s, &err) < 0) {
+		console_status (s->con, CS_WARN, "devices: %s", err->msg);
+		keel_error_release (&err);
+	}
+}
+
+/* Listen to uevents only when some entry waits for a device. */
+static void open_devwait (struct sup *s)
+{
+	struct keel_error *err = NULL;
+	size_t i;
+	bool needed = false;
+
+	for (i = 0; i < s->n_units; i++)
+		needed = needed || (s->units[i].policy.devices.n > 0 && s->units[i].spec);
+	if (!needed)
+		return;
+	if (devwait_open (&s->devwait, &err) < 0) {
+		console_status (s->con, CS_WARN, "cannot listen for devices: %s", err->msg);
+		keel_error_release (&err);
+		s->devwait = NULL;
+		return;
+	}
+	s->w_devices.kind = W_DEVICES;
+	sup_watch (s, devwait_fd (s->devwait), EPOLLIN, &s->w_devices);
+}
+
 static void dispatch (struct sup *s, struct watch *w, uint32_t events)
 {
 	switch (w->kind) {
@@ -890,6 +957,9 @@ static void dispatch (struct sup *s, struct watch *w, uint32_t events)
 	case W_CONSOLE:
 		console_flush (s->con);
 		break;
+	case W_DEVICES:
+		on_devices (s);
+		break;
 	}
 }
 
@@ -910,6 +980,7 @@ enum shutdown_action sup_run (struct sup *s)
 {
 	struct epoll_event evs[32];
 
+	open_devwait (s);
 	schedule (s);
 	for (;;) {
 		int n, k;
@@ -961,6 +1032,8 @@ void sup_free (struct sup *s)
 	}
 	free (s->units);
 	graph_free (&s->graph);
+	if (s->devwait)
+		devwait_free (s->devwait);
 	control_close (s);
 	if (s->sigfd >= 0)
 		close (s->sigfd);

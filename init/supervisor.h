@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "init/console.h"
+#include "init/devwait.h"
 #include "init/graph.h"
 #include "init/logring.h"
 #include "init/options.h"
@@ -47,7 +48,17 @@ enum unit_state {
 enum unit_after_exit { AFTER_DECIDE, AFTER_STOP, AFTER_RESTART };
 
 /* What an epoll event belongs to. */
-enum watch_kind { W_SIGNAL, W_TIMER, W_LOG, W_HELPER, W_NOTIFY, W_CONTROL, W_CLIENT, W_CONSOLE };
+enum watch_kind {
+	W_SIGNAL,
+	W_TIMER,
+	W_LOG,
+	W_HELPER,
+	W_NOTIFY,
+	W_CONTROL,
+	W_CLIENT,
+	W_CONSOLE,
+	W_DEVICES,
+};
 struct watch {
 	enum watch_kind kind;
 	size_t unit; /* for unit watches */
@@ -74,6 +85,7 @@ struct unit {
 	bool exited;                     /* the process has been reaped */
 	bool forced_failure;             /* start timeout or failed start: not a clean exit */
 	bool blocked;                    /* being stopped because a requirement failed */
+	bool device_wait_reported;       /* "Waiting for device" printed */
 	uint64_t started_ms, ready_ms, exit_ms;
 
 	pid_t helper;
@@ -109,7 +121,8 @@ struct sup {
 	struct graph graph;
 
 	int epfd, sigfd, timerfd, ctlfd, devnull;
-	struct watch w_signal, w_timer, w_control, w_console;
+	struct watch w_signal, w_timer, w_control, w_console, w_devices;
+	struct devwait *devwait; /* kernel uevents, when some entry waits for devices */
 	bool console_watched;
 	uint64_t timer_armed;
 

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/resolve.h"
 
 struct dev_node {
 	const char *path; /* "/dev/null" */
@@ -40,119 +40,6 @@ static const struct {
         {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
         {"/proc/kcore", "/dev/core"},       {"pts/ptmx", "/dev/ptmx"},
 };
-
-#define MAX_SYMLINKS 40
-
-/* Without openat2 (kernels before 5.6, valgrind): the same semantics by
- * hand.  Walk one component at a time with O_NOFOLLOW, keeping the fd of
- * every directory on a stack: ".." pops (never past rootfd), a symlink is
- * read and its target spliced in front of the rest (absolute ones restart
- * at rootfd).  Every step is relative to an fd already inside the root. */
-static int open_in_root_by_hand (int rootfd, const char *path, int flags)
-{
-	cleanup_free char *rest = xstrdup (path);
-	cleanup_free int *stack = NULL;
-	size_t depth = 0, cap = 0;
-	int links = 0, ret = -1, saved;
-
-	stack = xmalloc0 (sizeof (int) * (cap = 16));
-	stack[0] = rootfd;
-	for (;;) {
-		char *p = rest, *comp, *next_rest;
-		int fd, cur = stack[depth];
-		struct stat st;
-
-		p += strspn (p, "/");
-		if (*p == '\0') {
-			ret = openat (cur, ".", flags | O_CLOEXEC);
-			break;
-		}
-		comp = p;
-		p += strcspn (p, "/");
-		next_rest = xstrdup (p);
-		*p = '\0';
-		if (strcmp (comp, ".") == 0) {
-			free (rest);
-			rest = next_rest;
-			continue;
-		}
-		if (strcmp (comp, "..") == 0) {
-			if (depth > 0)
-				close (stack[depth--]);
-			free (rest);
-			rest = next_rest;
-			continue;
-		}
-		fd = openat (cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat (fd, &st) < 0) {
-			saved = errno;
-			if (fd >= 0)
-				close (fd);
-			free (next_rest);
-			errno = saved;
-			break;
-		}
-		if (S_ISLNK (st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat (fd, "", target, sizeof target - 1);
-
-			close (fd);
-			if (n < 0 || ++links > MAX_SYMLINKS) {
-				free (next_rest);
-				errno = n < 0 ? errno : ELOOP;
-				break;
-			}
-			target[n] = '\0';
-			if (target[0] == '/')
-				while (depth > 0)
-					close (stack[depth--]);
-			free (rest);
-			rest = xasprintf ("%s/%s", target, next_rest);
-			free (next_rest);
-			continue;
-		}
-		if (depth + 1 == cap) {
-			int *ns = realloc (stack, sizeof (int) * (cap *= 2));
-			if (ns == NULL) {
-				close (fd);
-				free (next_rest);
-				errno = ENOMEM;
-				break;
-			}
-			stack = ns;
-		}
-		stack[++depth] = fd;
-		free (rest);
-		rest = next_rest;
-	}
-	saved = errno;
-	while (depth > 0)
-		close (stack[depth--]);
-	errno = saved;
-	return ret;
-}
-
-/* openat2 with RESOLVE_IN_ROOT: ".." and absolute symlinks stop at root,
- * so nothing resolved here leaves the rootfs. */
-static int open_in_root (int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-	        .flags = (uint64_t)flags | O_CLOEXEC,
-	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	while (*path == '/')
-		path++;
-	if (*path == '\0')
-		path = ".";
-	do
-		fd = (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
-	while (fd < 0 && errno == EAGAIN);
-	if (fd < 0 && errno == ENOSYS)
-		return open_in_root_by_hand (rootfd, path, flags);
-	return fd;
-}
 
 /* Open (creating as needed, mode 0755) the directory that will hold path's
  * last component, inside rootfd; *base points into path at that

@@ -15,15 +15,7 @@
 
 const char *hooks_kind_name (enum spec_hook_kind kind)
 {
-	static const char *const names[] = {
-	        [HOOK_PRESTART] = "prestart",
-	        [HOOK_CREATE_RUNTIME] = "createRuntime",
-	        [HOOK_CREATE_CONTAINER] = "createContainer",
-	        [HOOK_START_CONTAINER] = "startContainer",
-	        [HOOK_POSTSTART] = "poststart",
-	        [HOOK_POSTSTOP] = "poststop",
-	};
-	return (size_t)kind < ARRAY_SIZE (names) ? names[kind] : "unknown";
+	return spec_hook_kind_name (kind);
 }
 
 static void __attribute__ ((noreturn)) hook_exec (const struct spec_hook *h, int in)

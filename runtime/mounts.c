@@ -18,18 +18,13 @@
 #include "lib/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/namespaces.h"
+#include "runtime/resolve.h"
 
 /* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
  * and <linux/mount.h> clashes with glibc's header, so take it only then. */
 #ifndef MOUNT_ATTR_SIZE_VER0
 #include <linux/mount.h>
 #endif
-
-static int sys_openat2 (int dirfd, const char *path, int flags, unsigned long long resolve)
-{
-	struct open_how how = {.flags = (unsigned long long)flags, .resolve = resolve};
-	return (int)syscall (SYS_openat2, dirfd, path, &how, sizeof how);
-}
 
 static int sys_open_tree (int dirfd, const char *path, unsigned flags)
 {
@@ -47,8 +42,6 @@ static int sys_mount_setattr (int dirfd, const char *path, unsigned flags, struc
 	return (int)syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
 }
 
-#define RESOLVE_FLAGS (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-
 int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
 {
 	cleanup_free char *p = xstrdup (dest);
@@ -56,7 +49,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 	size_t i = 0;
 
 	/* Fast path: it usually exists. */
-	cur = sys_openat2 (rootfd, dest, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	cur = open_in_root (rootfd, dest, O_PATH | O_CLOEXEC);
 	if (cur >= 0) {
 		*fd = steal_fd (&cur);
 		return 0;
@@ -86,7 +79,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 		comp = p + start;
 		last = save == '\0' || p[i + 1 + strspn (p + i + 1, "/")] == '\0';
 		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
-		next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+		next = open_in_root (rootfd, p, O_PATH | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
 			if (!last || dir) {
 				if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
@@ -101,7 +94,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 				if (f >= 0)
 					close (f);
 			}
-			next = sys_openat2 (rootfd, p, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+			next = open_in_root (rootfd, p, O_PATH | O_CLOEXEC);
 		}
 		if (next < 0)
 			return keel_error (err, errno, "resolve `%s` in the rootfs", p);
@@ -377,9 +370,8 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr && lower < 0)
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
-	top = sys_openat2 (c->rootfd, m->destination,
-	                   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC,
-	                   RESOLVE_FLAGS);
+	top = open_in_root (c->rootfd, m->destination,
+	                   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
 	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)
@@ -395,7 +387,7 @@ static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
 	cleanup_close int fd = -1;
 	char path[64];
 
-	fd = sys_openat2 (c->rootfd, m->destination, O_PATH | O_CLOEXEC, RESOLVE_FLAGS);
+	fd = open_in_root (c->rootfd, m->destination, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return keel_error (err, errno, "resolve `%s` in the rootfs", m->destination);
 	snprintf (path, sizeof path, "/proc/self/fd/%d", fd);

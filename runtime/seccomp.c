@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "lib/log.h"
+#include "lib/unixsock.h"
 #include "lib/util.h"
 
 #ifdef CONFIG_SECCOMP
@@ -277,48 +278,18 @@ static char *json_quote (const char *s)
 int seccomp_send_notify_fd (const struct spec_seccomp *sc, int notify_fd, pid_t pid,
                             const char *state_json, struct keel_error **err)
 {
-	cleanup_close int sock = -1;
 	cleanup_free char *meta = NULL;
 	cleanup_free char *msg = NULL;
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char cbuf[CMSG_SPACE (sizeof (int))];
-	struct iovec iov;
-	struct msghdr mh = {0};
-	struct cmsghdr *cm;
 
 	if (sc == NULL || sc->listener_path == NULL)
 		return keel_error (err, 0, "seccomp: no listenerPath to send the notify fd to");
-	if (strlen (sc->listener_path) >= sizeof addr.sun_path)
-		return keel_error (err, ENAMETOOLONG, "seccomp: listenerPath `%s` is too long",
-		                   sc->listener_path);
-	strcpy (addr.sun_path, sc->listener_path);
 	meta = json_quote (sc->listener_metadata ? sc->listener_metadata : "");
 	/* runtime-spec "containerProcessState". */
 	msg = xasprintf ("{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
 	                 "\"metadata\":%s,\"state\":%s}",
 	                 (int)pid, meta, state_json ? state_json : "{}");
-
-	sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return keel_error (err, errno, "seccomp: socket");
-	if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-		return keel_error (err, errno, "seccomp: connect to listener `%s`",
-		                   sc->listener_path);
-	iov.iov_base = msg;
-	iov.iov_len = strlen (msg);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	memset (cbuf, 0, sizeof cbuf);
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	cm = CMSG_FIRSTHDR (&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN (sizeof (int));
-	memcpy (CMSG_DATA (cm), &notify_fd, sizeof (int));
-	if (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
-		return keel_error (err, errno, "seccomp: send the notify fd to `%s`",
-		                   sc->listener_path);
+	if (unix_send_fd (sc->listener_path, msg, strlen (msg), notify_fd, err) < 0)
+		return keel_error_wrap (err, "seccomp: listenerPath");
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include "lib/util.h"
 
+/* The config.json key of each hook list; hooks.c names hooks in its
+ * messages with the same words. */
 static const char *const hook_names[HOOK_KIND_MAX] = {
         [HOOK_PRESTART] = "prestart",
         [HOOK_CREATE_RUNTIME] = "createRuntime",
@@ -12,6 +14,11 @@ static const char *const hook_names[HOOK_KIND_MAX] = {
         [HOOK_POSTSTART] = "poststart",
         [HOOK_POSTSTOP] = "poststop",
 };
+
+const char *spec_hook_kind_name (enum spec_hook_kind kind)
+{
+	return (size_t)kind < HOOK_KIND_MAX ? hook_names[kind] : "unknown";
+}
 
 static int parse_hook (struct spec_ctx *c, json_object *e, struct spec_hook *h)
 {

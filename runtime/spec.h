@@ -159,6 +159,9 @@ enum spec_hook_kind {
 	HOOK_KIND_MAX
 };
 
+/* "prestart", "createRuntime", ...: the config.json key of each kind. */
+const char *spec_hook_kind_name (enum spec_hook_kind kind);
+
 struct spec_hooks {
 	struct spec_hook *h[HOOK_KIND_MAX];
 	size_t n[HOOK_KIND_MAX];

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/unixsock.h"
 #include "lib/util.h"
 
 #ifndef TIOCGPTPEER
@@ -101,43 +102,14 @@ int terminal_slave_path (int master, char **path, struct keel_error **err)
 
 int terminal_send_master (const char *console_socket_path, int master, struct keel_error **err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char name[64] = "/dev/ptmx";
-	char cbuf[CMSG_SPACE (sizeof (int))];
-	cleanup_close int sock = -1;
-	struct msghdr mh = {0};
-	struct cmsghdr *cm;
-	struct iovec iov;
+	char name[64];
 
-	if (strlen (console_socket_path) >= sizeof addr.sun_path)
-		return keel_error (err, ENAMETOOLONG, "terminal: console socket path `%s` too long",
-		                   console_socket_path);
-	strcpy (addr.sun_path, console_socket_path);
-	sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return keel_error (err, errno, "terminal: socket");
-	if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-		return keel_error (err, errno, "terminal: connect to console socket `%s`",
-		                   console_socket_path);
 	/* runc sends the name of the pty with the fd; receivers that read it
 	 * get the slave's path, the one useful name. */
 	if (ptsname_r (master, name, sizeof name) != 0)
 		snprintf (name, sizeof name, "/dev/ptmx");
-	iov.iov_base = name;
-	iov.iov_len = strlen (name);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	memset (cbuf, 0, sizeof cbuf);
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	cm = CMSG_FIRSTHDR (&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN (sizeof (int));
-	memcpy (CMSG_DATA (cm), &master, sizeof (int));
-	if (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
-		return keel_error (err, errno, "terminal: send the pty master to `%s`",
-		                   console_socket_path);
+	if (unix_send_fd (console_socket_path, name, strlen (name), master, err) < 0)
+		return keel_error_wrap (err, "terminal: console socket");
 	return 0;
 }
 

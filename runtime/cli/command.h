@@ -37,6 +37,14 @@ int cli_list (struct cli_global *g, int argc, char **argv);
 int cli_spec (struct cli_global *g, int argc, char **argv);
 int cli_features (struct cli_global *g, int argc, char **argv);
 int cli_ps (struct cli_global *g, int argc, char **argv);
+int cli_update (struct cli_global *g, int argc, char **argv);
+int cli_pause (struct cli_global *g, int argc, char **argv);
+int cli_resume (struct cli_global *g, int argc, char **argv);
+
+/* A running container whose cgroup is frozen is "paused" (runc's status);
+ * `state` and `list` print cli_status_name(). */
+bool cli_is_paused (const struct keel_state *st);
+const char *cli_status_name (const struct keel_state *st);
 
 /* One command's option parser: getopt_long with "+" semantics (stop at the
  * first operand) and getopt's own messages off, so every error is reported

@@ -43,7 +43,7 @@ static void fill_row (char **row, const struct keel_state *st)
 {
 	row[COL_ID] = xstrdup (st->id);
 	row[COL_PID] = xasprintf ("%d", (int)st->pid);
-	row[COL_STATUS] = xstrdup (keel_status_name (st->status));
+	row[COL_STATUS] = xstrdup (cli_status_name (st));
 	row[COL_BUNDLE] = xstrdup (st->bundle);
 	row[COL_CREATED] = xstrdup (st->created);
 	row[COL_OWNER] = xstrdup (st->owner);

@@ -21,6 +21,17 @@ static const struct cli_command commands[] = {
         {"spec", "write a default config.json", cli_spec},
         {"features", "print the features this runtime supports as JSON", cli_features},
         {"ps", "list the processes of a container", cli_ps},
+        {"update", "change the cgroup resources of a container", cli_update},
+        {"pause", "freeze every process of a container", cli_pause},
+        {"resume", "thaw a paused container", cli_resume},
+};
+
+/* runc commands keel does not have: said plainly rather than "unknown". */
+static const char *const not_implemented[] = {
+        "exec",
+        "events",
+        "checkpoint",
+        "restore",
 };
 
 static void usage (FILE *out)
@@ -202,10 +213,9 @@ int keel_runtime_main (int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE (commands); i++)
 		if (strcmp (name, commands[i].name) == 0)
 			return commands[i].run (&g, argc - first, argv + first);
-	if (strcmp (name, "exec") == 0 || strcmp (name, "pause") == 0 ||
-	    strcmp (name, "resume") == 0 || strcmp (name, "update") == 0 ||
-	    strcmp (name, "events") == 0 || strcmp (name, "checkpoint") == 0 ||
-	    strcmp (name, "restore") == 0)
-		return cli_usage_error (NULL, "command `%s` is not implemented by keel", name);
+	for (i = 0; i < ARRAY_SIZE (not_implemented); i++)
+		if (strcmp (name, not_implemented[i]) == 0)
+			return cli_usage_error (NULL, "command `%s` is not implemented by keel",
+			                        name);
 	return cli_usage_error (NULL, "unknown command `%s`", name);
 }

@@ -26,6 +26,8 @@ int cli_state_object (const struct keel_state *st, json_object **out, struct kee
 		return keel_error (err, 0, "state of `%s`: keel_state_json produced no object",
 		                   st->id);
 	}
+	if (cli_is_paused (st))
+		json_object_object_add (obj, "status", json_object_new_string ("paused"));
 	if (!json_object_object_get_ex (obj, "created", NULL) && st->created != NULL)
 		json_object_object_add (obj, "created", json_object_new_string (st->created));
 	if (!json_object_object_get_ex (obj, "owner", NULL))

@@ -3,13 +3,18 @@
  * every generated rootfs as /bin/keel-test-helper.
  *
  *   keel-test-helper notify MESSAGE...  send MESSAGE (e.g. READY=1) to
- *                                       $NOTIFY_SOCKET (sd_notify protocol)
+ *                                       $NOTIFY_SOCKET (sd_notify protocol),
+ *                                       then BARRIER=1: stay alive until the
+ *                                       receiver has read it, so it can tell
+ *                                       which container the sender is in
  *   keel-test-helper hog MB             allocate and touch MB MiB, 1 MiB at a
  *                                       time, printing progress every 8 MiB
  *   keel-test-helper forks N            fork up to N sleeping children and
  *                                       report how many the kernel allowed
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +24,51 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* sd_notify's BARRIER=1: pass the write end of a pipe and wait until the
+ * receiver closes it, which it does after handling every earlier message. */
+static int barrier (int fd, struct sockaddr_un *sa, socklen_t len)
+{
+	static char text[] = "BARRIER=1";
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE (sizeof (int))];
+	} c;
+	struct iovec iov = { .iov_base = text, .iov_len = sizeof text - 1 };
+	struct msghdr mh = {
+		.msg_name = sa,
+		.msg_namelen = len,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = &c,
+		.msg_controllen = sizeof c,
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
+	struct pollfd pfd;
+	int p[2];
+
+	if (pipe2 (p, O_CLOEXEC) < 0) {
+		perror ("notify: pipe");
+		return -1;
+	}
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN (sizeof (int));
+	memcpy (CMSG_DATA (cm), &p[1], sizeof (int));
+	if (sendmsg (fd, &mh, MSG_NOSIGNAL) < 0) {
+		fprintf (stderr, "notify: send BARRIER=1: %s\n", strerror (errno));
+		return -1;
+	}
+	close (p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (poll (&pfd, 1, 5000) <= 0) {
+		fprintf (stderr, "notify: no answer to BARRIER=1 within 5 s\n");
+		return -1;
+	}
+	close (p[0]);
+	return 0;
+}
 
 static int notify (int argc, char **argv)
 {
@@ -56,6 +106,8 @@ static int notify (int argc, char **argv)
 		fprintf (stderr, "notify: sendto %s: %s\n", path, strerror (errno));
 		return 1;
 	}
+	if (barrier (fd, &sa, len) < 0)
+		return 1;
 	close (fd);
 	printf ("notify: sent \"%s\" to %s\n", msg, path);
 	return 0;

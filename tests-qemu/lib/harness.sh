@@ -13,6 +13,7 @@
 #                            -hostfwd RULE (user networking), -q ARG (raw qemu)
 #   kq_wait REGEX [SECS]     the next console line (after the last match)
 #                            matching the extended REGEX; 1 on timeout/exit
+#   kq_wait_any REGEX [SECS] REGEX anywhere on the console (order-free)
 #   kq_expect_file FILE      kq_wait every line of an expect file, in order
 #   kq_send TEXT             type TEXT and a newline on the console
 #   kq_mon CMD               a monitor command (sendkey ctrl-alt-delete, ...)
@@ -44,6 +45,7 @@ kq_setup() {
 	command -v qemu-system-x86_64 >/dev/null || return 2
 	KQ_KDIR=$("$KQ_TOP/tests-qemu/fetch-kernel.sh") || return 3
 	KQ_KVER=$(cat "$KQ_KDIR/kver")
+	kq_probe_accel
 }
 
 kq_cleanup() {
@@ -78,25 +80,31 @@ kq_timeout() { # scale a timeout by KEEL_QEMU_TIMEOUT
 	echo $(( ($1 * ${KEEL_QEMU_TIMEOUT:-1} * 100 + 99) / 100 ))
 }
 
-# KVM is used only where it demonstrably boots: a tiny guest must reach its
-# init within 20 s (here it hangs or fails: nested virtualisation).
-kq_accel() {
-	if [ -n "${KQ_ACCEL:-}" ]; then echo "$KQ_ACCEL"; return; fi
+# KVM is used only where it demonstrably boots: a tiny guest must reach a
+# kernel panic (no root) within 20 s; here it hangs (nested virtualisation).
+# Probed once per machine and kernel: the answer is cached beside the kernel.
+kq_probe_accel() {
+	local cache
 	KQ_ACCEL=tcg
-	if [ "${KEEL_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+	[ "${KEEL_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ] || return 0
+	cache=$KQ_KDIR/kvm-probe.$(uname -r)
+	if [ ! -f "$cache" ]; then
 		if timeout 20 qemu-system-x86_64 -accel kvm -M pc -nodefaults -display none -no-reboot \
 			-m 256 -kernel "$KQ_KDIR/vmlinux" -append "console=ttyS0 panic=-1 rdinit=/nonexistent" \
 			-serial stdio </dev/null 2>/dev/null | grep -q -m1 'Kernel panic\|No working init'; then
-			KQ_ACCEL=kvm
+			echo kvm >"$cache"
 		else
-			echo "# KVM does not boot a guest here; using TCG" >&2
+			echo tcg >"$cache"
 		fi
 	fi
-	echo "$KQ_ACCEL"
+	KQ_ACCEL=$(cat "$cache")
+	[ "$KQ_ACCEL" = kvm ] || echo "# KVM does not boot a guest here (cached in $cache); using TCG" >&2
 }
 
+kq_accel() { echo "$KQ_ACCEL"; }
+
 kq_start() {
-	local mem smp append extra disk_n initrd accel cpu
+	local mem smp append extra disk_n initrd cpu
 	mem=${KEEL_QEMU_MEM:-1024} smp=${KEEL_QEMU_SMP:-1} append= extra=() disk_n=0
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -115,8 +123,7 @@ kq_start() {
 		esac
 	done
 	initrd=$1
-	accel=$(kq_accel)
-	if [ "$accel" = kvm ]; then
+	if [ "$KQ_ACCEL" = kvm ]; then
 		cpu=(-accel kvm -cpu host)
 	else
 		cpu=(-accel tcg,thread=multi -cpu max)
@@ -186,6 +193,27 @@ kq_wait() {
 	done
 }
 
+# Wait until REGEX appears anywhere on the console, without moving the
+# cursor kq_wait uses: for lines whose order relative to others is not
+# defined (a container's output against keel's status lines).
+kq_wait_any() {
+	local re=$1 t deadline
+	t=$(kq_timeout "${2:-60}")
+	deadline=$(( $(kq_now_ms) + t * 1000 ))
+	while ! kq_console_from 1 | grep -qE -- "$re"; do
+		if ! kq_running; then
+			kq_console_from 1 | grep -qE -- "$re" && return 0
+			echo "# QEMU ended before /$re/ appeared" >&2
+			return 1
+		fi
+		if [ "$(kq_now_ms)" -ge "$deadline" ]; then
+			echo "# timed out after ${t}s waiting for /$re/ anywhere" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # An expect file (tests-qemu/README.md): one directive per line, run in
 # order; a plain line is an extended regex the next console lines must
 # match.  Prints one TAP line per check, numbered from KQ_CHECKS.
@@ -210,6 +238,14 @@ kq_expect_file() {
 		'monitor '*) kq_mon "${line#monitor }"; continue ;;
 		'send '*) kq_send "${line#send }"; continue ;;
 		'sleep '*) sleep "${line#sleep }"; continue ;;
+		'any '*)
+			if kq_wait_any "${line#any }" "$tmo"; then
+				kq_tap ok "$where anywhere /${line#any }/"
+			else
+				kq_tap "not ok" "$where anywhere /${line#any }/"
+				bad=1
+			fi
+			continue ;;
 		'host '*)
 			cmd=${line#host }
 			# $CONSOLE: the console so far, without carriage returns.

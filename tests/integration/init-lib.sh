@@ -22,6 +22,8 @@ UPID=
 mkdir -p "$D" "$T/state" "$T/run"
 
 cleanup() {
+	# a test's own extra cleanup (a device it made, ...)
+	[ -z "${EXTRA_CLEANUP:-}" ] || eval "$EXTRA_CLEANUP"
 	if [ -n "$KPID" ] && kill -0 "$KPID" 2>/dev/null; then
 		kill -KILL "$KPID" 2>/dev/null
 	fi

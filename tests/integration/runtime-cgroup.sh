@@ -70,13 +70,18 @@ check "its cgroup $cg exists in the unified hierarchy"
 grep -qx "$pid" "$cg/cgroup.procs"
 check "its process is in that cgroup"
 like "$(grep '^0::' /proc/"$pid"/cgroup)" "^0::/keeltest-$$-plain$" "/proc/PID/cgroup names it"
+controllers=$(cat "$CGROOT/cgroup.controllers")
+has() { case " $controllers " in *" $1 "*) return 0 ;; esac; return 1; }
+if [ "$RT_NAME" = keel ] && ! has memory; then
+	rt update --memory 64m plain 2>"$T/err"
+	is "$?" 1 "update --memory without the memory controller fails"
+	like "$(cat "$T/err")" "memory" "update: the error names the memory controller"
+fi
 rt delete --force plain
 check "delete --force"
 ctr_gone plain "$pid"
 
 # --- resources ----------------------------------------------------------------------
-controllers=$(cat "$CGROOT/cgroup.controllers")
-has() { case " $controllers " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if ! has memory; then
 	skip "memory resources" "no memory controller in $CGROOT (hybrid host: it is bound to v1); the QEMU guest runs this"
@@ -96,6 +101,12 @@ else
 	is "$(cat "$cg/memory.max" 2>/dev/null)" 67108864 "memory.limit -> memory.max"
 	is "$(cat "$cg/memory.low" 2>/dev/null)" 33554432 "memory.reservation -> memory.low"
 	is "$(cat "$cg/memory.high" 2>/dev/null)" 62914560 "unified memory.high"
+	echo '{ "memory": { "limit": 50331648 } }' >"$T/res.json"
+	rt update --resources "$T/res.json" mem
+	check "update --resources FILE"
+	is "$(cat "$cg/memory.max" 2>/dev/null)" 50331648 "update --resources: memory.max changed"
+	rt update --memory 40m mem
+	is "$(cat "$cg/memory.max" 2>/dev/null)" 41943040 "update --memory 40m"
 	rt delete --force mem
 	ctr_gone mem "$pid"
 
@@ -140,6 +151,14 @@ else
 	check "pids: the container cannot go past 5 processes"
 	rt delete --force pids
 	ctr_gone pids ""
+
+	write_config pidsupd '["sleep", "1000"]' '{ "pids": { "limit": 5 } }'
+	start_detached
+	rt update --pids-limit 9 pidsupd
+	check "update --pids-limit 9"
+	is "$(cat "$CGROOT/keeltest-$$-pidsupd/pids.max" 2>/dev/null)" 9 "update: pids.max changed"
+	rt delete --force pidsupd
+	ctr_gone pidsupd "$pid"
 fi
 
 if ! has cpu; then

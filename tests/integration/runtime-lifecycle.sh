@@ -187,6 +187,41 @@ else
 	ctr_gone keep ""
 fi
 
+# --- pause / resume ---------------------------------------------------------------
+mkdir -p "$T/ticks"
+cfg pause
+cfg_set '.mounts += [{destination: "/ticks", type: "bind", source: $d, options: ["rbind", "rw"]}]' \
+	--arg d "$T/ticks"
+cfg_sh 'while :; do echo . >>/ticks/t; sleep 0.05; done'
+rt run -d --bundle "$B" pause </dev/null >/dev/null 2>&1
+pid=$(ctr_state pause pid)
+sleep 0.3
+rt pause pause
+check "pause"
+is "$(ctr_state pause status)" paused "state after pause: paused"
+like "$(rt list 2>/dev/null | grep '^pause ')" " paused " "list shows paused"
+sleep 0.2
+n1=$(wc -l <"$T/ticks/t")
+sleep 0.5
+n2=$(wc -l <"$T/ticks/t")
+is "$n2" "$n1" "paused: the process makes no progress"
+rt resume pause
+check "resume"
+is "$(ctr_state pause status)" running "state after resume: running"
+sleep 0.5
+[ "$(wc -l <"$T/ticks/t")" -gt "$n2" ]
+check "resumed: the process runs again"
+if [ "$RT_NAME" = crun ]; then
+	skip "resume of a container that is not paused fails" "crun 1.8 accepts it"
+else
+	rt resume pause 2>/dev/null
+	[ $? != 0 ]
+	check "resume of a container that is not paused fails"
+fi
+rt pause pause && rt delete --force pause
+check "delete --force of a paused container"
+ctr_gone pause "$pid"
+
 # --- concurrent commands on one container --------------------------------------
 cfg conc
 cfg_set '.process.args = ["sleep", "1000"]'

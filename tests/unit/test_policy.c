@@ -45,6 +45,7 @@ static void test_full (void **state)
 	        " \"description\": \"the web server\",\n"
 	        " \"kind\": \"service\",\n"
 	        " \"requires\": [\"net\", \"db\"], \"after\": \"clock\", \"wants\": [],\n"
+	        " \"devices\": [\"/dev/vdb\", \"vdc\"],\n"
 	        " \"restart\": {\"policy\": \"on-failure\", \"delay\": \"250ms\",\n"
 	        "   \"backoff\": {\"factor\": 1.5, \"max\": \"30s\"},\n"
 	        "   \"limit\": {\"burst\": 3, \"interval\": 60}},\n"
@@ -59,6 +60,8 @@ static void test_full (void **state)
 
 	assert_int_equal (policy_parse (F, json, sizeof json - 1, &p, &err), 0);
 	assert_string_equal (p.description, "the web server");
+	assert_int_equal (p.devices.n, 2);
+	assert_string_equal (p.devices.v[1], "vdc");
 	assert_int_equal (p.requires.n, 2);
 	assert_string_equal (p.requires.v[1], "db");
 	assert_int_equal (p.after.n, 1);
@@ -158,8 +161,15 @@ static const struct {
         {"\"x\"", F ": expected a JSON object at the top, got \"x\""},
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
-                                        "kind, requires, after, wants, restart, "
+                                        "kind, requires, after, wants, devices, restart, "
                                         "readiness, start_timeout, stop, essential, logs)"},
+        /* devices */
+        {"{\"devices\": \"/dev/vdb\"}",
+         F ": devices: expected an array of device nodes, got \"/dev/vdb\""},
+        {"{\"devices\": [\"/dev/../etc/x\"]}",
+         F ": devices[0]: expected a device node like \"/dev/vdb\", got \"/dev/../etc/x\""},
+        {"{\"devices\": [\"vdb\", 7]}",
+         F ": devices[1]: expected a device node like \"/dev/vdb\", got 7"},
         {"{\"restart\": {\"dealy\": 1}}",
          F ": restart.dealy: unknown key (expected one of: policy, delay, backoff, limit)"},
         {"{\"logs\": {\"rotate\": {\"files\": 3}}}",

@@ -121,7 +121,7 @@ static void test_send_master (void **state)
 	expect_read (got, "via socket\n");
 
 	assert_true (terminal_send_master ("/nonexistent/keel.sock", m, &err) < 0);
-	assert_non_null (strstr (err->msg, "connect to console socket `/nonexistent/keel.sock`"));
+	assert_string_equal (err->msg, "terminal: console socket: connect to `/nonexistent/keel.sock`");
 	keel_error_release (&err);
 
 	close (got);
