@@ -140,7 +140,12 @@ int LLVMFuzzerInitialize (int *argc, char ***argv)
 {
 	struct keel_error *err = NULL;
 
-	snprintf (dir, sizeof dir, "/tmp/keel-fuzz-control.XXXXXX");
+	const char *base = getenv ("TMPDIR");
+
+	/* in $TMPDIR (see fuzz_state.c) unless the socket path would not fit */
+	if (base == NULL || *base == '\0' || strlen (base) > sizeof dir - 26)
+		base = "/tmp";
+	snprintf (dir, sizeof dir, "%s/keel-fuzz-control.XXXXXX", base);
 	if (mkdtemp (dir) == NULL)
 		abort ();
 	init_opts_defaults (&opts);

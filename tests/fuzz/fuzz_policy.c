@@ -28,6 +28,19 @@ static void check_names (const struct policy_names *n)
 	}
 }
 
+/* "/dev/vdb" or "vdb": at most POLICY_MAX_DEVICES nodes under /dev. */
+static void check_devices (const struct policy_names *d)
+{
+	size_t i;
+
+	if (d->n > POLICY_MAX_DEVICES || (d->n > 0 && d->v == NULL))
+		abort ();
+	for (i = 0; i < d->n; i++)
+		if (d->v[i][0] == '\0' || strstr (d->v[i], "..") != NULL || strlen (d->v[i]) > 64 ||
+		    (d->v[i][0] == '/' && strncmp (d->v[i], "/dev/", 5) != 0))
+			abort ();
+}
+
 static void check (const struct policy *p)
 {
 	const uint64_t week = 7ULL * 24 * 3600 * 1000;
@@ -35,6 +48,7 @@ static void check (const struct policy *p)
 	check_names (&p->requires);
 	check_names (&p->after);
 	check_names (&p->wants);
+	check_devices (&p->devices);
 	if (p->description && strlen (p->description) > 256)
 		abort ();
 	if (p->kind == KIND_ONESHOT ? p->ready != READY_EXITED || p->restart == RESTART_ALWAYS
@@ -78,7 +92,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (err == NULL || err->msg == NULL || strchr (err->msg, '\n') != NULL ||
 	    strncmp (err->msg, "keel.json: ", 11) != 0)
 		abort ();
-	if (p.description || p.log_file || p.requires.v || p.after.v || p.wants.v)
+	if (p.description || p.log_file || p.requires.v || p.after.v || p.wants.v || p.devices.v)
 		abort ();
 	keel_error_release (&err);
 	return 0;

@@ -3,7 +3,9 @@
  * find the container's pid, cgroup and poststart/poststop hooks.
  * state_read() takes the container's state directory, not a buffer, so
  * each input is written as STATE/state.json in a private temporary
- * directory (on /dev/shm when there is one) and read back through it: the
+ * directory ($TMPDIR, else /dev/shm or /tmp; run.sh and fuzz-smoke point
+ * TMPDIR into their own directory, so a crash leaves nothing behind in
+ * /tmp) and read back through it: the
  * real code path, file read included.  The input must either load, with
  * an id, or fail with one line; either way the caller's usual cleanup
  * (keel_state_free + state_extra_free, as container.c does) releases
@@ -22,7 +24,7 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 
-static char dir[64];
+static char dir[4096];
 static int dirfd_ = -1;
 
 static void cleanup (void)
@@ -36,8 +38,11 @@ static void cleanup (void)
 
 int LLVMFuzzerInitialize (int *argc, char ***argv)
 {
-	snprintf (dir, sizeof dir, "%s/keel-fuzz-state.XXXXXX",
-	          access ("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	const char *base = getenv ("TMPDIR");
+
+	if (base == NULL || *base == '\0')
+		base = access ("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf (dir, sizeof dir, "%s/keel-fuzz-state.XXXXXX", base);
 	if (mkdtemp (dir) == NULL)
 		abort ();
 	dirfd_ = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

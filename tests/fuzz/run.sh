@@ -31,7 +31,11 @@ fi
 
 # shellcheck disable=SC2086
 tests/fuzz/build.sh "$out" $names
-mkdir -p "$out/artifacts" "$out/logs"
+mkdir -p "$out/artifacts" "$out/logs" "$out/tmp"
+# fuzz_state and fuzz_control make their files in $TMPDIR: a crash (no
+# atexit cleanup) leaves them here rather than in /tmp.
+TMPDIR=$top/$out/tmp
+export TMPDIR
 
 . tests/fuzz/targets.sh
 

@@ -47,7 +47,7 @@ for src in tests/fuzz/fuzz_*.c; do
 		continue
 	fi
 	# shellcheck disable=SC2086
-	timeout 120 "$out/$name" -runs=0 -timeout=10 -max_len="$(fuzz_max_len "$short")" \
+	TMPDIR=$tmp timeout 120 "$out/$name" -runs=0 -timeout=10 -max_len="$(fuzz_max_len "$short")" \
 		-artifact_prefix="$tmp/" $seeds >"$tmp/$short.log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$tmp/$short.log")
