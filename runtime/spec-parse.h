@@ -99,7 +99,6 @@ int spec_validate (struct spec_ctx *c, struct spec *s);
 
 /* Release helpers (spec-free.c). */
 void spec_strv_free (struct spec_strv *v);
-void spec_map_free (struct spec_map *m);
 /* For a local strv: freed on every return path, error ones included. */
 #define cleanup_strv __attribute__ ((cleanup (spec_strv_free)))
 

@@ -379,6 +379,8 @@ int spec_load (const char *path, const char *bundle, struct spec **out, struct k
 int spec_parse (const char *name, const char *json, size_t len, const char *bundle,
                 struct spec **out, struct keel_error **err);
 void spec_free (struct spec *s);
+/* Free a map's entries and leave it empty (state annotations use it too). */
+void spec_map_free (struct spec_map *m);
 
 /* Helpers others need. */
 bool spec_has_namespace (const struct spec *s, enum spec_ns_kind kind);

@@ -49,17 +49,6 @@ int keel_container_check_id (const char *id, struct keel_error **err)
 	return 0;
 }
 
-static void map_free (struct spec_map *m)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		free (m->e[i].key);
-		free (m->e[i].value);
-	}
-	free (m->e);
-	m->e = NULL;
-	m->n = 0;
-}
-
 void keel_state_free (struct keel_state *st)
 {
 	if (st == NULL)
@@ -71,7 +60,7 @@ void keel_state_free (struct keel_state *st)
 	free (st->owner);
 	free (st->cgroup_path);
 	free (st->rootfs);
-	map_free (&st->annotations);
+	spec_map_free (&st->annotations);
 	memset (st, 0, sizeof *st);
 }
 
