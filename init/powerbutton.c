@@ -14,8 +14,8 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define INPUT_DIR "/dev/input"
-#define LONG_BITS (8 * sizeof (unsigned long))
+#define INPUT_DIR        "/dev/input"
+#define LONG_BITS        (8 * sizeof (unsigned long))
 #define BITS_TO_LONGS(n) (((n) + LONG_BITS - 1) / LONG_BITS)
 
 static bool test_bit (const unsigned long *bits, unsigned bit)
