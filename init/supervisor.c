@@ -20,6 +20,7 @@
 #include "init/boot.h"
 #include "init/control.h"
 #include "init/notify.h"
+#include "init/powerbutton.h"
 #include "init/shutdown.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -960,6 +961,9 @@ static void dispatch (struct sup *s, struct watch *w, uint32_t events)
 	case W_DEVICES:
 		on_devices (s);
 		break;
+	case W_BUTTON:
+		powerbutton_event (s, w->unit, events);
+		break;
 	}
 }
 
@@ -981,6 +985,8 @@ enum shutdown_action sup_run (struct sup *s)
 	struct epoll_event evs[32];
 
 	open_devwait (s);
+	if (s->opts->boot)
+		powerbutton_open (s);
 	schedule (s);
 	for (;;) {
 		int n, k;
@@ -1034,6 +1040,7 @@ void sup_free (struct sup *s)
 	graph_free (&s->graph);
 	if (s->devwait)
 		devwait_free (s->devwait);
+	powerbutton_close (s);
 	control_close (s);
 	if (s->sigfd >= 0)
 		close (s->sigfd);

@@ -23,6 +23,7 @@
 #include "init/graph.h"
 #include "init/logring.h"
 #include "init/options.h"
+#include "init/powerbutton.h"
 #include "init/policy.h"
 #include "init/launch.h"
 #include "init/restart.h"
@@ -58,6 +59,7 @@ enum watch_kind {
 	W_CLIENT,
 	W_CONSOLE,
 	W_DEVICES,
+	W_BUTTON, /* unit: index in sup.buttons */
 };
 struct watch {
 	enum watch_kind kind;
@@ -123,6 +125,11 @@ struct sup {
 	int epfd, sigfd, timerfd, ctlfd, devnull;
 	struct watch w_signal, w_timer, w_control, w_console, w_devices;
 	struct devwait *devwait; /* kernel uevents, when some entry waits for devices */
+	struct {
+		int fd; /* -1 once dropped */
+		struct watch w;
+	} buttons[POWERBUTTON_MAX]; /* power button devices (boot mode) */
+	size_t n_buttons;
 	bool console_watched;
 	uint64_t timer_armed;
 

@@ -54,8 +54,8 @@ kq_cleanup() {
 }
 
 # Boot-critical modules every keel image gets: virtio transport and the
-# block, console and network drivers, ext4, and the ACPI power button.
-KQ_MODULES="virtio_pci virtio_blk virtio_console virtio_net ext4 button"
+# block, console and network drivers, ext4, and the ACPI power button with evdev (keel reads it).
+KQ_MODULES="virtio_pci virtio_blk virtio_console virtio_net ext4 button evdev"
 
 kq_image() {
 	local out mods m
