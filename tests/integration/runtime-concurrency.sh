@@ -50,12 +50,19 @@ par_errors() {
 # --- N x create of one id ----------------------------------------------------------
 cfg dup
 cfg_set '.process.args = ["sleep", "1000"]'
-par create --bundle "$B" dup
-is "$OKS" 1 "$N parallel create of one id: exactly one succeeds"
-errs=$(par_errors)
-is "$(echo "$errs" | grep -c .)" $((N - 1)) "the other $((N - 1)) fail"
-is "$(echo "$errs" | grep -vci 'exist')" 0 "each failure says the container already exists"
-echo "$errs" | sort | uniq -c | sed 's/^/#   /'
+if [ "$RT_NAME" = runc ]; then
+	# Seen here: a losing create fails on "exec fifo ... already exists"
+	# and then tears down the winner's container.
+	skip "$N parallel create of one id" "runc 1.1: a losing create can destroy the winner"
+	env "$MARK" $RUNTIME --root "$STATE" create --bundle "$B" dup </dev/null >/dev/null
+else
+	par create --bundle "$B" dup
+	is "$OKS" 1 "$N parallel create of one id: exactly one succeeds"
+	errs=$(par_errors)
+	is "$(echo "$errs" | grep -c .)" $((N - 1)) "the other $((N - 1)) fail"
+	is "$(echo "$errs" | grep -vci 'exist')" 0 "each failure says the container already exists"
+	echo "$errs" | sort | uniq -c | sed 's/^/#   /'
+fi
 is "$(ls "$STATE")" dup "one state directory"
 is "$(ctr_state dup status)" created "state: created"
 pid=$(ctr_state dup pid)
