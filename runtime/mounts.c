@@ -529,8 +529,8 @@ void mounts_idmaps_close (int *fds, size_t n)
 
 /* The detached, idmapped clone of bind mount m's source, made here in the
  * runtime's own user namespace. */
-static int idmapped_tree (const struct spec *s, const struct spec_mount *m, int userns,
-                          int *out, struct keel_error **err)
+static int idmapped_tree (const struct spec *s, const struct spec_mount *m, int userns, int *out,
+                          struct keel_error **err)
 {
 	cleanup_free char *src = NULL;
 
