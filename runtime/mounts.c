@@ -179,10 +179,10 @@ static int finish_mount (int fd, const struct spec_mount *m, struct keel_error *
 	return 0;
 }
 
-/* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
- * target_fd with the mount's flags applied while it is still detached. */
-static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
-                      bool recursive, int idmap_fd, struct keel_error **err)
+/* A detached clone of src with the mount's flags applied and, when
+ * idmap_fd >= 0, idmapped through that user namespace. */
+static int bind_tree (int srcdir, const char *src, const struct spec_mount *m, bool recursive,
+                      int idmap_fd, int *out, struct keel_error **err)
 {
 	cleanup_close int tree = -1;
 	struct mount_attr a;
@@ -204,10 +204,32 @@ static int bind_onto (int srcdir, const char *src, int target_fd, const struct s
 		                       &ia) < 0)
 			return keel_error (err, errno, "idmap bind mount `%s`", src);
 	}
+	*out = steal_fd (&tree);
+	return 0;
+}
+
+/* Attach a tree from bind_tree onto target_fd. */
+static int attach_tree (int tree, const char *src, int target_fd, const struct spec_mount *m,
+                        struct keel_error **err)
+{
 	if (sys_move_mount (tree, "", target_fd, "",
 	                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return keel_error (err, errno, "attach bind mount `%s`", src);
 	return finish_mount (tree, m, err);
+}
+
+/* Bind src (a host path, or an fd-relative "" with AT_EMPTY_PATH) onto
+ * target_fd with the mount's flags applied while it is still detached. */
+static int bind_onto (int srcdir, const char *src, int target_fd, const struct spec_mount *m,
+                      bool recursive, struct keel_error **err)
+{
+	cleanup_close int tree = -1;
+	int ret;
+
+	ret = bind_tree (srcdir, src, m, recursive, -1, &tree, err);
+	if (ret < 0)
+		return ret;
+	return attach_tree (tree, src, target_fd, m, err);
 }
 
 static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
@@ -226,7 +248,11 @@ static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, in
 	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
 	if (ret < 0)
 		return ret;
-	return bind_onto (AT_FDCWD, src, target, m, m->recursive, idmap_fd, err);
+	/* An idmapped mount comes ready from the parent: the kernel idmaps a
+	 * mount only for who is privileged over its filesystem. */
+	if (idmap_fd >= 0)
+		return attach_tree (idmap_fd, src, target, m, err);
+	return bind_onto (AT_FDCWD, src, target, m, m->recursive, err);
 }
 
 /* crun's "tmpcopyup": what the image has under a tmpfs mount point is
@@ -360,7 +386,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 			struct spec_mount b = *m;
 			b.flags = m->flags | MS_NOSUID | MS_NOEXEC | MS_NODEV;
 			b.propagation = 0;
-			ret = bind_onto (AT_FDCWD, fb, target, &b, true, -1, err);
+			ret = bind_onto (AT_FDCWD, fb, target, &b, true, err);
 			if (ret < 0)
 				return ret;
 		} else {
@@ -501,6 +527,19 @@ void mounts_idmaps_close (int *fds, size_t n)
 	free (fds);
 }
 
+/* The detached, idmapped clone of bind mount m's source, made here in the
+ * runtime's own user namespace. */
+static int idmapped_tree (const struct spec *s, const struct spec_mount *m, int userns, int *out,
+                          struct keel_error **err)
+{
+	cleanup_free char *src = NULL;
+
+	if (m->source == NULL)
+		return keel_error (err, EINVAL, "bind mount without a source");
+	src = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", s->bundle, m->source);
+	return bind_tree (AT_FDCWD, src, m, m->recursive, userns, out, err);
+}
+
 int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err)
 {
 	int *v = NULL;
@@ -509,6 +548,7 @@ int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct spec_mount *m = &s->mounts[i];
 		bool own = m->n_uid_mappings > 0;
+		cleanup_close int userns = -1;
 		int ret;
 
 		if (!m->idmap)
@@ -528,8 +568,10 @@ int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err
 		ret = ns_new_userns (own ? m->uid_mappings : s->linux_.uid_mappings,
 		                     own ? m->n_uid_mappings : s->linux_.n_uid_mappings,
 		                     own ? m->gid_mappings : s->linux_.gid_mappings,
-		                     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &v[i],
+		                     own ? m->n_gid_mappings : s->linux_.n_gid_mappings, &userns,
 		                     err);
+		if (ret == 0)
+			ret = idmapped_tree (s, m, userns, &v[i], err);
 		if (ret < 0) {
 			mounts_idmaps_close (v, s->n_mounts);
 			return keel_error_wrap (err, "mounts[%zu]: idmap", i);

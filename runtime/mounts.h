@@ -20,18 +20,20 @@ struct mount_ctx {
 	const char *bundle;      /* relative bind sources are resolved here */
 	const char *cgroup_path; /* the container's cgroup, for the cgroup fallback */
 	bool in_userns;
-	/* For idmapped mounts: a user namespace fd per entry of mounts[]
+	/* For idmapped mounts: a detached, idmapped mount tree fd per entry of mounts[]
 	 * (-1 when not idmapped), made by the parent (mounts_idmaps_open). */
 	const int *idmap_fds;
 };
 
-/* Parent, before clone: the user namespaces the idmapped entries of
- * s->mounts need (their own uid/gidMappings, else the container's).
+/* Parent, before clone: the idmapped entries of s->mounts as detached
+ * mount trees, idmapped through a user namespace with their own
+ * uid/gidMappings, else the container's (mount_setattr needs privilege
+ * over the filesystem, which the container's user namespace lacks).
  * *fds gets a malloc'd array of s->n_mounts fds or -1; NULL when none. */
 int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err);
 void mounts_idmaps_close (int *fds, size_t n);
 
-/* Mount m (before pivot_root); idmap_fd is its user namespace or -1. */
+/* Mount m (before pivot_root); idmap_fd is its idmapped tree or -1. */
 int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
                   struct keel_error **err);
 

@@ -152,6 +152,20 @@ int personality_apply (const struct spec_personality *pers, struct keel_error **
 	return 0;
 }
 
+/* A joined user namespace whose creator wrote "deny" to its setgroups
+ * (`unshare --map-root-user` does) refuses even an empty setgroups. */
+static bool setgroups_denied_here (void)
+{
+	cleanup_free char *s = NULL;
+	struct keel_error *e = NULL;
+
+	if (read_file ("/proc/self/setgroups", 64, &s, NULL, &e) < 0) {
+		keel_error_release (&e);
+		return false;
+	}
+	return strncmp (s, "deny", 4) == 0;
+}
+
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
                 struct keel_error **err)
 {
@@ -163,9 +177,12 @@ int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
 			        "container's user namespace");
 	} else if (setgroups (u->n_additional_gids, u->additional_gids) < 0) {
 		/* Even an empty list is set: the container must not inherit the
-		 * runtime's supplementary groups. */
-		return keel_error (err, errno, "setgroups (%zu additional gids)",
-		                   u->n_additional_gids);
+		 * runtime's supplementary groups -- unless the namespace denies
+		 * setgroups, where there is nothing to ask for. */
+		int e = errno;
+		if (e != EPERM || u->n_additional_gids > 0 || !setgroups_denied_here ())
+			return keel_error (err, e, "setgroups (%zu additional gids)",
+			                   u->n_additional_gids);
 	}
 	if (setresgid (u->gid, u->gid, u->gid) < 0)
 		return keel_error (err, errno, "setresgid %u", (unsigned)u->gid);
