@@ -124,7 +124,12 @@ void notify_parse (const char *msg, size_t len, bool *ready, char **status)
 			size_t l = n - 7 > 200 ? 200 : n - 7;
 			free (*status);
 			*status = xmalloc0 (l + 1);
-			memcpy (*status, line + 7, l);
+			/* Shown on the console and by keelctl: a container
+			 * must not be able to send terminal escapes there. */
+			for (size_t k = 0; k < l; k++) {
+				unsigned char c = (unsigned char)line[7 + k];
+				(*status)[k] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+			}
 		}
 		i += n + 1;
 	}

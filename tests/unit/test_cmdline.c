@@ -63,6 +63,9 @@ static void test_notify_parse (void **state)
 	ready = false;
 	notify_parse ("READY=10\nXREADY=1", 17, &ready, &status);
 	assert_false (ready);
+	/* Escapes and NULs never reach the console or keelctl. */
+	notify_parse ("STATUS=a\033[2Jb\0c\x7f", 16, &ready, &status);
+	assert_string_equal (status, "a?[2Jb?c?");
 	free (status);
 }
 
