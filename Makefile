@@ -39,6 +39,7 @@ KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
 
 %_defconfig: FORCE
 	$(Q)mkdir -p $(O)/include/config $(O)/include/generated
+	$(Q)command -v kconfig-conf >/dev/null || ./deps/packages.sh
 	$(Q)$(KCONFIG_ENV) kconfig-conf --defconfig=configs/$@ Kconfig >/dev/null
 	@echo "  CONFIG  $(CONFIG) from configs/$@"
 
@@ -46,6 +47,7 @@ defconfig: $(DEFCONFIG)
 
 menuconfig oldconfig olddefconfig savedefconfig: FORCE
 	$(Q)mkdir -p $(O)/include/config $(O)/include/generated
+	$(Q)command -v kconfig-conf >/dev/null || ./deps/packages.sh
 	$(Q)$(KCONFIG_ENV) $(if $(filter menuconfig,$@),kconfig-mconf,kconfig-conf --$@) Kconfig
 
 $(CONFIG):
