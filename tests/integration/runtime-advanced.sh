@@ -2,7 +2,7 @@
 # Less common runtime features, each from inside the container: the seccomp
 # notify fd sent to linux.seccomp.listenerPath, a tmpfs with `tmpcopyup`,
 # an idmapped bind mount, joining a user namespace by path with a new pid
-# namespace, time namespace offsets, and `--no-pivot`.
+# namespace, and `--no-pivot`.  (Time namespace offsets: runtime-namespaces.sh.)
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
 rt_setup "$@"
@@ -147,28 +147,6 @@ else
 	wait "$holder" 2>/dev/null
 fi
 
-# --- time namespace offsets -------------------------------------------------------
-if [ ! -e /proc/self/ns/time ]; then
-	skip "time namespace" "the kernel has no time namespaces"
-elif [ "$RT_NAME" = runc ]; then
-	skip "time namespace" "runc 1.1 does not support time namespaces"
-elif [ "$RT_NAME" = crun ]; then
-	skip "time namespace" "crun 1.8 fails (\"write to sync socket: Connection reset\")"
-else
-	cfg timens
-	cfg_set '.linux.namespaces += [{type: "time"}]
-		| .linux.timeOffsets = {boottime: {secs: 864000, nanosecs: 0},
-			monotonic: {secs: 172800, nanosecs: 500}}'
-	cfg_sh 'cut -d. -f1 /proc/uptime; sort /proc/self/timens_offsets | tr -s " "'
-	host_up=$(cut -d. -f1 /proc/uptime)
-	ctr_run
-	is "$RC" 0 "time namespace: run exits 0"
-	up=$(echo "$OUT" | sed -n 1p)
-	[ -n "$up" ] && [ "$up" -ge $((host_up + 864000)) ] && [ "$up" -lt $((host_up + 864000 + 60)) ]
-	check "time namespace: boottime offset of 10 days in /proc/uptime ($up vs host $host_up)"
-	is "$(echo "$OUT" | sed -n 2,3p | tr '\n' ,)" "boottime 864000 0,monotonic 172800 500," \
-		"time namespace: both offsets in /proc/self/timens_offsets"
-fi
 
 # --- --no-pivot ------------------------------------------------------------------------
 cfg nopivot

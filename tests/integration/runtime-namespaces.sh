@@ -88,7 +88,7 @@ rt delete --force join
 ctr_gone join "$pid"
 kill "$holder"
 
-# --- time namespace --------------------------------------------------------------
+# --- time namespace ---------------------------------------------------------------
 if [ ! -e /proc/self/ns/time ]; then
 	skip "time namespace" "the kernel has no time namespaces"
 elif [ "$RT_NAME" = runc ]; then
@@ -99,13 +99,16 @@ else
 	cfg timens
 	cfg_set '.linux.namespaces += [{type: "time"}]
 		| .linux.timeOffsets = {boottime: {secs: 864000, nanosecs: 0},
-			monotonic: {secs: 172800, nanosecs: 0}}'
-	cfg_sh 'cut -d. -f1 /proc/uptime'
+			monotonic: {secs: 172800, nanosecs: 500}}'
+	cfg_sh 'cut -d. -f1 /proc/uptime; sort /proc/self/timens_offsets | tr -s " "'
 	host_up=$(cut -d. -f1 /proc/uptime)
 	ctr_run
 	is "$RC" 0 "time namespace: run exits 0"
-	[ -n "$OUT" ] && [ "$OUT" -ge $((host_up + 864000)) ] && [ "$OUT" -lt $((host_up + 864000 + 60)) ]
-	check "time namespace: boottime offset of 10 days in /proc/uptime ($OUT vs host $host_up)"
+	up=$(echo "$OUT" | sed -n 1p)
+	[ -n "$up" ] && [ "$up" -ge $((host_up + 864000)) ] && [ "$up" -lt $((host_up + 864000 + 60)) ]
+	check "time namespace: boottime offset of 10 days in /proc/uptime ($up vs host $host_up)"
+	is "$(echo "$OUT" | sed -n 2,3p | tr '\n' ,)" "boottime 864000 0,monotonic 172800 500," \
+		"time namespace: both offsets in /proc/self/timens_offsets"
 fi
 
 done_testing
