@@ -3,7 +3,6 @@
  * clients can ask instead of guessing. */
 #include <ctype.h>
 #include <json-c/json.h>
-#include <libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,44 @@ static json_object *strv (const char *const *v, size_t n)
 
 	for (i = 0; i < n; i++)
 		json_object_array_add (a, json_object_new_string (v[i]));
+	return a;
+}
+
+static size_t names_count (const char **v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+static int cmp_str (const void *a, const void *b)
+{
+	return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of a NULL-terminated list (plus extra, may be NULL) as a
+ * sorted JSON array, once each; option names with a value ("x=") are left
+ * out. */
+static json_object *sorted_names (const char **v, const char *const *extra)
+{
+	size_t n = names_count (v), n_extra = 0, k = 0;
+	cleanup_free const char **all = NULL;
+	json_object *a = json_object_new_array ();
+
+	while (extra && extra[n_extra])
+		n_extra++;
+	all = xmalloc0 ((n + n_extra + 1) * sizeof (*all));
+	for (size_t i = 0; i < n; i++)
+		if (strchr (v[i], '=') == NULL)
+			all[k++] = v[i];
+	for (size_t i = 0; i < n_extra; i++)
+		all[k++] = extra[i];
+	qsort (all, k, sizeof (*all), cmp_str);
+	for (size_t i = 0; i < k; i++)
+		if (i == 0 || strcmp (all[i], all[i - 1]) != 0)
+			json_object_array_add (a, json_object_new_string (all[i]));
 	return a;
 }
 
@@ -70,64 +107,47 @@ static json_object *cgroup (void)
 }
 
 #ifdef CONFIG_SECCOMP
+/* The parser's archs that the linked libseccomp also resolves ("x86_64"
+ * after the SCMP_ARCH_ prefix, lower case). */
 static json_object *seccomp_archs (void)
 {
-	static const char *const archs[] = {
-	        "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
-	        "SCMP_ARCH_ARM",      "SCMP_ARCH_AARCH64",     "SCMP_ARCH_MIPS",
-	        "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
-	        "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-	        "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_S390",
-	        "SCMP_ARCH_S390X",    "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",
-	        "SCMP_ARCH_RISCV64",
-	};
+	cleanup_free const char **archs = spec_seccomp_arch_names ();
 	json_object *a = json_object_new_array ();
-	size_t i;
 
-	/* Only the ones the linked libseccomp resolves ("x86_64" after the
-	 * prefix, lower case). */
-	for (i = 0; i < ARRAY_SIZE (archs); i++) {
+	for (const char **p = archs; *p; p++) {
 		char lower[32];
 		size_t j;
 
-		for (j = 0; archs[i][10 + j] && j < sizeof lower - 1; j++)
-			lower[j] = (char)tolower ((unsigned char)archs[i][10 + j]);
+		for (j = 0; (*p)[10 + j] && j < sizeof lower - 1; j++)
+			lower[j] = (char)tolower ((unsigned char)(*p)[10 + j]);
 		lower[j] = '\0';
 		if (seccomp_arch_resolve_name (lower) != 0)
-			json_object_array_add (a, json_object_new_string (archs[i]));
+			json_object_array_add (a, json_object_new_string (*p));
 	}
 	return a;
 }
 
 static json_object *seccomp (void)
 {
-	static const char *const actions[] = {
-	        "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
-	        "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-	        "SCMP_ACT_NOTIFY",       "SCMP_ACT_TRACE",       "SCMP_ACT_TRAP",
-	};
-	static const char *const operators[] = {
-	        "SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
-	        "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
-	};
-	static const char *const flags[] = {
-	        "SECCOMP_FILTER_FLAG_TSYNC",
-	        "SECCOMP_FILTER_FLAG_LOG",
-	        "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-	        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-	};
+	cleanup_free const char **actions = spec_seccomp_action_names ();
+	cleanup_free const char **operators = spec_seccomp_operator_names ();
+	cleanup_free const char **flags = spec_seccomp_flag_names ();
 	json_object *o = enabled (true);
+	json_object *supported = json_object_new_array ();
 
-	json_object_object_add (o, "actions", strv (actions, ARRAY_SIZE (actions)));
-	json_object_object_add (o, "operators", strv (operators, ARRAY_SIZE (operators)));
+	json_object_object_add (o, "actions", sorted_names (actions, NULL));
+	json_object_object_add (o, "operators", sorted_names (operators, NULL));
 	json_object_object_add (o, "archs", seccomp_archs ());
-	json_object_object_add (o, "knownFlags", strv (flags, ARRAY_SIZE (flags)));
-	/* WAIT_KILLABLE_RECV needs libseccomp 2.6 (SCMP_FLTATR_CTL_WAITKILL). */
-#ifdef SCMP_FLTATR_CTL_WAITKILL
-	json_object_object_add (o, "supportedFlags", strv (flags, 4));
-#else
-	json_object_object_add (o, "supportedFlags", strv (flags, 3));
+	json_object_object_add (o, "knownFlags", strv (flags, names_count (flags)));
+	for (const char **p = flags; *p; p++) {
+		/* WAIT_KILLABLE_RECV needs libseccomp 2.6 (SCMP_FLTATR_CTL_WAITKILL). */
+#ifndef SCMP_FLTATR_CTL_WAITKILL
+		if (strcmp (*p, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+			continue;
 #endif
+		json_object_array_add (supported, json_object_new_string (*p));
+	}
+	json_object_object_add (o, "supportedFlags", supported);
 	return o;
 }
 #endif
@@ -179,39 +199,15 @@ static json_object *annotations (void)
 	return o;
 }
 
-static int cmp_str (const void *a, const void *b)
-{
-	return strcmp (*(const char *const *)a, *(const char *const *)b);
-}
-
-/* What spec-mounts.c accepts: every name in libmount's Linux option map
- * (flags, their "no" forms, bind/rbind, propagation), the recursive
- * mount_setattr forms, idmapped mounts and tmpcopyup; sorted, once each. */
+/* What spec-mounts.c accepts (libmount's Linux option map, the recursive
+ * mount_setattr forms, idmap, tmpcopyup) plus "defaults", which the
+ * parser takes as a no-op; sorted, once each. */
 static json_object *mount_options (void)
 {
-	static const char *const keel_options[] = {
-	        "rro",          "rrw",        "rnosuid",      "rsuid",
-	        "rnodev",       "rdev",       "rnoexec",      "rexec",
-	        "rnodiratime",  "rdiratime",  "rrelatime",    "rnorelatime",
-	        "rnoatime",     "ratime",     "rstrictatime", "rnostrictatime",
-	        "rnosymfollow", "rsymfollow", "idmap",        "ridmap",
-	        "tmpcopyup",    "defaults",
-	};
-	const struct libmnt_optmap *map = mnt_get_builtin_optmap (MNT_LINUX_MAP);
-	const char *names[256];
-	size_t n = 0, i;
-	json_object *a = json_object_new_array ();
+	static const char *const extra[] = {"defaults", NULL};
+	cleanup_free const char **names = spec_mount_option_names ();
 
-	for (; map && map->name && n < ARRAY_SIZE (names) - ARRAY_SIZE (keel_options); map++)
-		if (strchr (map->name, '=') == NULL)
-			names[n++] = map->name;
-	for (i = 0; i < ARRAY_SIZE (keel_options); i++)
-		names[n++] = keel_options[i];
-	qsort (names, n, sizeof (names[0]), cmp_str);
-	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp (names[i], names[i - 1]) != 0)
-			json_object_array_add (a, json_object_new_string (names[i]));
-	return a;
+	return sorted_names (names, extra);
 }
 
 static json_object *features (void)
