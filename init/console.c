@@ -154,6 +154,20 @@ static void note_dropped (struct console *c)
 	enqueue (c, line, (size_t)n, CONSOLE_QUEUE);
 }
 
+/* "STAMP TAG message\n" into line, cut to fit; returns its length. */
+static size_t status_line (char *line, size_t size, const char *tag, const char *fmt,
+                           va_list ap)
+{
+	int n = stamp (line, size);
+
+	n += snprintf (line + n, size - (size_t)n, "%s", tag);
+	n += vsnprintf (line + n, size - (size_t)n, fmt, ap);
+	if (n >= (int)size - 1)
+		n = (int)size - 2;
+	line[n++] = '\n';
+	return (size_t)n;
+}
+
 void console_status (struct console *c, enum console_status st, const char *fmt, ...)
 {
 	static const char *const tag[] = {
@@ -169,36 +183,23 @@ void console_status (struct console *c, enum console_status st, const char *fmt,
 	};
 	char line[1024];
 	va_list ap;
-	int n;
+	size_t n;
 
 	if (c == NULL)
 		c = the_console;
+	va_start (ap, fmt);
+	n = status_line (line, sizeof line,
+	                 c != NULL && isatty (c->fd) ? tag[st] : plain[st], fmt, ap);
+	va_end (ap);
 	if (c == NULL) {
 		/* Before the console is open (early boot): straight to stderr. */
-		n = stamp (line, sizeof line);
-		n += snprintf (line + n, sizeof line - (size_t)n, "%s", plain[st]);
-		va_start (ap, fmt);
-		n += vsnprintf (line + n, sizeof line - (size_t)n, fmt, ap);
-		va_end (ap);
-		if (n >= (int)sizeof line - 1)
-			n = (int)sizeof line - 2;
-		line[n++] = '\n';
-		if (write (2, line, (size_t)n) < 0) {
+		if (write (2, line, n) < 0) {
 			/* no console at all: nothing else to tell */
 		}
 		return;
 	}
 	note_dropped (c);
-	n = stamp (line, sizeof line);
-	n += snprintf (line + n, sizeof line - (size_t)n, "%s",
-	               isatty (c->fd) ? tag[st] : plain[st]);
-	va_start (ap, fmt);
-	n += vsnprintf (line + n, sizeof line - (size_t)n, fmt, ap);
-	va_end (ap);
-	if (n >= (int)sizeof line - 1)
-		n = (int)sizeof line - 2;
-	line[n++] = '\n';
-	enqueue (c, line, (size_t)n, CONSOLE_QUEUE);
+	enqueue (c, line, n, CONSOLE_QUEUE);
 }
 
 void console_container_line (struct console *c, const char *name, const char *line, size_t len)
