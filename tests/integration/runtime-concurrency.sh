@@ -32,7 +32,9 @@ par() {
 	rm -f "$T"/par.*
 	_i=1
 	while [ $_i -le $N ]; do
-		(env "$MARK" timeout 60 $RUNTIME --root "$STATE" "$@" </dev/null >"$T/par.$_i.out" 2>"$T/par.$_i.err"
+		# The mark goes on the runtime, not on timeout: busybox's timeout
+		# leaves a watcher process behind for up to a second.
+		(timeout 60 env "$MARK" $RUNTIME --root "$STATE" "$@" </dev/null >"$T/par.$_i.out" 2>"$T/par.$_i.err"
 			echo $? >"$T/par.$_i.rc") &
 		_i=$((_i + 1))
 	done
