@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -65,7 +66,9 @@ struct create_ctx {
 	const struct keel_create_opts *opts;
 	const char *rootfs;
 	int dirfd;         /* the locked state directory */
-	int fifo_dirfd;    /* the same directory, unlocked, for the child */
+	int fifo_fd;       /* O_PATH of its exec fifo: no way back to the host */
+	int fifo_dirfd;    /* the state directory, unlocked, only for a container
+	                    * without procfs (see open_fifo_handles) */
 	char *cgroup_path; /* NULL without cgroups */
 	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
@@ -160,8 +163,6 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	struct sync_msg m;
 	int ret;
 
-	/* A mount namespace given by path is another container's, set up
-	 * already: use it as it is (as crun does) instead of remounting it. */
 	if (c->own_mountns) {
 		ret = rootfs_prepare (s, c->rootfs, err);
 		if (ret < 0)
@@ -228,6 +229,22 @@ static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err
 	return ret;
 }
 
+/* After chdir: getcwd(2) gives a path that does not start with '/' when
+ * the directory is not under our root, e.g. reached through a leaked fd
+ * (runc checks the same since 1.1.12). */
+static int check_cwd_inside (const char *cwd, struct keel_error **err)
+{
+	char buf[PATH_MAX];
+
+	if (syscall (SYS_getcwd, buf, sizeof buf) < 0)
+		return keel_error (err, errno, "process.cwd `%s`: getcwd", cwd);
+	if (buf[0] != '/')
+		return keel_error (err, EPERM,
+		                   "process.cwd `%s` is outside the container's root (%s)", cwd,
+		                   buf);
+	return 0;
+}
+
 /* The process's own attributes, in runc's order: what needs privileges
  * first, then the user switch, then capabilities. */
 static int setup_process (struct create_ctx *c, struct keel_error **err)
@@ -259,23 +276,87 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 		return keel_error_wrap (err, "process.capabilities");
 	if (p->cwd && chdir (p->cwd) < 0)
 		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
+	if (p->cwd && (ret = check_cwd_inside (p->cwd, err)) < 0)
+		return ret;
 	if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_NO_NEW_PRIVS");
 	return 0;
 }
 
 /* Wait for start: opening the fifo for writing blocks until start opens
- * it for reading. */
-static int wait_for_start (int dirfd, struct keel_error **err)
+ * it for reading.  The fifo is reopened through our own O_PATH fd of it,
+ * so the process never holds a directory of the host while it resolves
+ * the container's paths (CVE-2024-21626); a container without procfs has
+ * no path to our fds, and there the state directory's fd is used. */
+static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
+	char path[64];
 
+	snprintf (path, sizeof path, "/proc/self/fd/%d", c->fifo_fd);
 	do
-		fd = openat (dirfd, EXEC_FIFO, O_WRONLY | O_CLOEXEC);
+		fd = c->fifo_dirfd >= 0 ? openat (c->fifo_dirfd, EXEC_FIFO, O_WRONLY | O_CLOEXEC)
+		                        : open (path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return keel_error (err, errno, "open exec fifo");
 	return write_all (fd, "0", 1, err);
+}
+
+static int cmp_int (const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Close every fd from `from` up that is not in keep[] (sorted). */
+static int close_all_but (int from, int *keep, size_t n, struct keel_error **err)
+{
+	unsigned int lo = (unsigned int)from;
+
+	qsort (keep, n, sizeof *keep, cmp_int);
+	for (size_t i = 0; i <= n; i++) {
+		unsigned int hi = i < n ? (unsigned int)keep[i] : ~0U;
+		if (i < n && keep[i] < from)
+			continue;
+		if (hi > lo && syscall (SYS_close_range, lo, hi - 1, 0) < 0)
+			return keel_error (err, errno, "close_range %u-%u", lo, hi - 1);
+		if (i < n)
+			lo = (unsigned int)keep[i] + 1;
+	}
+	return 0;
+}
+
+/* Whatever our caller had open (PID 1's launch helper holds its control
+ * socket, log pipes and containers.d directories; keel-runtime whatever
+ * the engine passed) is closed now, before anything config.json or the
+ * image controls is resolved: a host directory fd reachable as
+ * /proc/self/fd/N would let process.cwd or args[0] walk out to the host
+ * (CVE-2024-21626).  What is left is the sync socket, the fifo's O_PATH,
+ * namespace fds, stdio and the fds to pass on. */
+static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_error **err)
+{
+	int keep[8 + NS_KIND_MAX + 64];
+	size_t n = 0;
+
+	keep[n++] = c->sync[1];
+	keep[n++] = c->fifo_fd;
+	if (c->fifo_dirfd >= 0)
+		keep[n++] = c->fifo_dirfd;
+	for (int i = 0; i < 3; i++)
+		if (c->opts->stdio[i] >= 0)
+			keep[n++] = c->opts->stdio[i];
+	for (int k = 0; k < NS_KIND_MAX; k++)
+		if (c->ns.join_fd[k] >= 0)
+			keep[n++] = c->ns.join_fd[k];
+	for (size_t i = 0; c->idmap_fds && i < c->spec->n_mounts; i++) {
+		if (c->idmap_fds[i] < 0)
+			continue;
+		if (n == ARRAY_SIZE (keep))
+			return keel_error (err, E2BIG, "too many idmapped mounts");
+		keep[n++] = c->idmap_fds[i];
+	}
+	return close_all_but (from, keep, n, err);
 }
 
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
@@ -291,10 +372,14 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	close (c->dirfd);
 	c->dirfd = -1;
 	if ((ret = move_above (&c->sync[1], 3 + pass, err)) < 0 ||
+	    (ret = move_above (&c->fifo_fd, 3 + pass, err)) < 0 ||
 	    (ret = move_above (&c->fifo_dirfd, 3 + pass, err)) < 0)
 		return ret;
 	if (c->cgroup_fd >= 0)
 		close (c->cgroup_fd);
+	c->cgroup_fd = -1;
+	if ((ret = close_foreign_fds (c, 3 + pass, err)) < 0)
+		return ret;
 	if ((ret = ns_join_paths (&c->ns, err)) < 0)
 		return ret;
 	if (c->ns.fork_after_join) {
@@ -350,10 +435,12 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	ret = wait_for_start (c->fifo_dirfd, err);
+	ret = wait_for_start (c, err);
 	if (ret < 0)
 		return ret;
-	close (c->fifo_dirfd);
+	close (c->fifo_fd);
+	if (c->fifo_dirfd >= 0)
+		close (c->fifo_dirfd);
 	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
@@ -439,6 +526,21 @@ static uid_t host_root (const struct spec_idmapping *m, size_t n, uid_t dflt)
 		if (m[i].container_id == 0 && m[i].size > 0)
 			return m[i].host_id;
 	return dflt;
+}
+
+/* Whether the container gets a procfs (its own or bound from the host),
+ * through which its process could reach our fds by path. */
+static bool spec_mounts_procfs (const struct spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		if (m->type && strcmp (m->type, "proc") == 0)
+			return true;
+		if (m->source && strncmp (m->source, "/proc", 5) == 0 &&
+		    (m->source[5] == '\0' || m->source[5] == '/'))
+			return true;
+	}
+	return false;
 }
 
 static int make_fifo (struct create_ctx *c, struct keel_error **err)
@@ -657,7 +759,11 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if ((ret = ns_plan_make (c->spec, &c->ns, err)) < 0 || (ret = check_spec (c, err)) < 0)
 		return ret;
 	c->setgroups_denied = c->ns.new_user && geteuid () != 0;
-	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS);
+	/* A mount namespace joined by path is set up like a new one, as runc
+	 * does: its root is whatever that namespace's is (the host's, for
+	 * one made by `unshare -m`), never what the container may see. */
+	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS) ||
+	                 c->ns.join_fd[NS_MOUNT] >= 0;
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
@@ -672,9 +778,14 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
-	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->fifo_dirfd < 0)
-		return keel_error (err, errno, "open state directory");
+	c->fifo_fd = openat (c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return keel_error (err, errno, "open `" EXEC_FIFO "`");
+	if (!spec_mounts_procfs (c->spec)) {
+		c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->fifo_dirfd < 0)
+			return keel_error (err, errno, "open state directory");
+	}
 	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
 		return ret;
 	ret = ns_parent_enter (&c->ns, &saved, err);
@@ -711,6 +822,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 	        .opts = opts,
 	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
 	        .dirfd = -1,
+	        .fifo_fd = -1,
 	        .fifo_dirfd = -1,
 	        .cgroup_fd = -1,
 	        .sync = {-1, -1},
@@ -734,6 +846,8 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		close (c.cgroup_fd);
 	if (c.dirfd >= 0)
 		close (c.dirfd);
+	if (c.fifo_fd >= 0)
+		close (c.fifo_fd);
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
 	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);

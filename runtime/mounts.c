@@ -353,6 +353,41 @@ static const char *fallback_source (const struct mount_ctx *c, const char *type)
 	return NULL;
 }
 
+/* procfs and sysfs go on a plain directory of the rootfs, never where a
+ * symlink of the image points (a /proc -> /some/dir would give the
+ * container a procfs where its masks and read-only paths do not apply;
+ * CVE-2019-16884, CVE-2019-19921).  runc refuses the same. */
+static int refuse_symlink (int rootfd, const char *dest, const char *type, struct keel_error **err)
+{
+	cleanup_free char *parent = xstrdup (dest);
+	cleanup_close int dir = -1;
+	char *slash, *last;
+	struct stat st;
+
+	while ((slash = strrchr (parent, '/')) != NULL && slash[1] == '\0' && slash != parent)
+		*slash = '\0';
+	slash = strrchr (parent, '/');
+	last = slash ? slash + 1 : parent;
+	if (*last == '\0' || strcmp (last, ".") == 0 || strcmp (last, "..") == 0)
+		return 0;
+	if (slash)
+		*slash = '\0';
+	dir = open_in_root (rootfd, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		return errno == ENOENT
+		               ? 0
+		               : keel_error (err, errno, "resolve `%s` in the rootfs", dest);
+	if (fstatat (dir, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+		                       : keel_error (err, errno, "stat `%s` in the rootfs", dest);
+	if (S_ISLNK (st.st_mode))
+		return keel_error (err, 0,
+		                   "`%s` is a symlink in the rootfs: %s must be mounted on an "
+		                   "ordinary directory",
+		                   dest, type);
+	return 0;
+}
+
 static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
 {
 	cleanup_close int target = -1, top = -1, lower = -1;
@@ -369,6 +404,9 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		type = "cgroup2";
 		data = NULL;
 	}
+	if ((strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0) &&
+	    (ret = refuse_symlink (c->rootfd, m->destination, type, err)) < 0)
+		return ret;
 	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
 	if (ret < 0)
 		return ret;
@@ -397,7 +435,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
 	top = open_in_root (c->rootfd, m->destination,
-	                   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC);
+	                    (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
 	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/mountinfo.h"
 #include "lib/util.h"
 #include "runtime/devices.h"
 
@@ -98,8 +100,78 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 	return 0;
 }
 
+/* Full procfs and sysfs mounts of the host, outside the rootfs. */
+struct host_pseudo {
+	const char *rootfs;
+	size_t rootfs_len;
+	char **paths;
+	size_t n;
+};
+
+static int collect_pseudo (const struct mountinfo *m, void *data)
+{
+	struct host_pseudo *h = data;
+	const char *mp = m->mountpoint;
+
+	if (strcmp (m->root, "/") != 0 ||
+	    (strcmp (m->fstype, "proc") != 0 && strcmp (m->fstype, "sysfs") != 0))
+		return 0;
+	if (strncmp (mp, h->rootfs, h->rootfs_len) == 0 &&
+	    (mp[h->rootfs_len] == '/' || mp[h->rootfs_len] == '\0'))
+		return 0;
+	h->paths = realloc (h->paths, (h->n + 1) * sizeof *h->paths);
+	if (h->paths == NULL)
+		return -ENOMEM;
+	h->paths[h->n++] = xstrdup (mp);
+	return 0;
+}
+
+/* Without pivot_root the host's mounts stay in our mount namespace, only
+ * out of sight of the chroot.  The kernel lets a user namespace mount a
+ * new procfs or sysfs when the mount namespace holds a full, unmasked one,
+ * and the host's would qualify: a nested `unshare -mrpf` could then mount
+ * a bare /proc.  Detach every full host procfs and sysfs first, or cover
+ * it with a tmpfs where we may not unmount it (as runc's --no-pivot). */
+static int hide_host_pseudo (const char *rootfs, struct keel_error **err)
+{
+	/* Compared with mountinfo, which names resolved paths. */
+	cleanup_free char *real = realpath (rootfs, NULL);
+	struct host_pseudo h = {.rootfs = real};
+	int ret;
+
+	if (real == NULL)
+		return keel_error (err, errno, "realpath `%s`", rootfs);
+	h.rootfs_len = strlen (real);
+	ret = mountinfo_foreach ("/proc/self/mountinfo", collect_pseudo, &h, err);
+	if (ret < -1)
+		ret = keel_error (err, -ret, "--no-pivot: list the host's procfs and sysfs");
+	/* Children first: a parent detached first takes them out of reach. */
+	for (size_t i = h.n; ret == 0 && i-- > 0;) {
+		const char *p = h.paths[i];
+		if (mount (NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			ret = keel_error (err, errno, "--no-pivot: make `%s` rslave", p);
+		} else if (umount2 (p, MNT_DETACH) < 0) {
+			if ((errno != EINVAL && errno != EPERM) ||
+			    mount ("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			           "size=4k") < 0)
+				ret = keel_error (err, errno, "--no-pivot: hide the host's `%s`",
+				                  p);
+		}
+	}
+	for (size_t i = 0; i < h.n; i++)
+		free (h.paths[i]);
+	free (h.paths);
+	return ret;
+}
+
 static int move_root (const char *rootfs, struct keel_error **err)
 {
+	int ret = hide_host_pseudo (rootfs, err);
+
+	if (ret < 0)
+		return ret;
 	if (chdir (rootfs) < 0)
 		return keel_error (err, errno, "chdir `%s`", rootfs);
 	if (mount (rootfs, "/", NULL, MS_MOVE, NULL) < 0)

@@ -1,0 +1,84 @@
+/* See mountinfo.h. */
+#include "lib/mountinfo.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+void mountinfo_unescape (char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue" */
+static int parse_line (char *line, struct mountinfo *m)
+{
+	char *f[6], *save = NULL, *tok, *sep;
+	int n = 0;
+
+	sep = strstr (line, " - ");
+	if (sep == NULL)
+		return -1;
+	*sep = '\0';
+	for (tok = strtok_r (line, " ", &save); tok && n < 6; tok = strtok_r (NULL, " ", &save))
+		f[n++] = tok;
+	if (n < 6)
+		return -1;
+	m->id = atoi (f[0]);
+	m->parent = atoi (f[1]);
+	m->root = f[3];
+	m->mountpoint = f[4];
+	m->options = f[5];
+	save = NULL;
+	m->fstype = strtok_r (sep + 3, " ", &save);
+	m->source = strtok_r (NULL, " ", &save);
+	m->super_options = strtok_r (NULL, " ", &save);
+	if (m->fstype == NULL || m->source == NULL)
+		return -1;
+	if (m->super_options == NULL)
+		m->super_options = "";
+	mountinfo_unescape ((char *)m->root);
+	mountinfo_unescape ((char *)m->mountpoint);
+	mountinfo_unescape ((char *)m->source);
+	return 0;
+}
+
+int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
+                       void *data, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+	char *line, *next;
+	int ret;
+
+	ret = read_file (path, 16 << 20, &buf, NULL, err);
+	if (ret < 0)
+		return ret;
+	for (line = buf; line && *line; line = next) {
+		struct mountinfo m;
+
+		next = strchr (line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '\0')
+			continue;
+		if (parse_line (line, &m) < 0)
+			return keel_error (err, EINVAL, "%s: a line does not parse", path);
+		ret = cb (&m, data);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* The one reader of /proc/PID/mountinfo (proc(5)): each line split into
+ * its fields, with the octal escapes (\040 for a space...) of root, mount
+ * point and source undone. */
+#ifndef KEEL_MOUNTINFO_H
+#define KEEL_MOUNTINFO_H
+
+#include "error.h"
+
+struct mountinfo {
+	int id, parent;
+	const char *root;       /* the part of the filesystem mounted, "/" for all of it */
+	const char *mountpoint; /* as the reading process sees it */
+	const char *options;    /* per-mount options */
+	const char *fstype;
+	const char *source;
+	const char *super_options;
+};
+
+/* Calls cb for each entry of `path` (e.g. "/proc/self/mountinfo") in file
+ * order, parents before children; a non-zero return from cb stops the walk
+ * and is returned.  A line that does not parse is an error naming it. */
+int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
+                       void *data, struct keel_error **err);
+
+/* Undo mountinfo's octal escapes in place. */
+void mountinfo_unescape (char *s);
+
+#endif
