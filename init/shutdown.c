@@ -13,6 +13,7 @@
 
 #include "lib/log.h"
 #include "runtime/cgroup.h"
+#include "lib/mountinfo.h"
 #include "lib/util.h"
 
 #define FINAL_GRACE_MS 2000
@@ -218,41 +219,48 @@ bool shutdown_step (struct sup *s)
 
 /* ---- the very end -------------------------------------------------------- */
 
+struct points {
+	char **v;
+	size_t n;
+};
+
+static int add_point (const struct mountinfo *m, void *data)
+{
+	struct points *p = data;
+	char **v = realloc (p->v, (p->n + 1) * sizeof *v);
+
+	if (v == NULL)
+		return -ENOMEM;
+	p->v = v;
+	p->v[p->n++] = xstrdup (m->mountpoint);
+	return 0;
+}
+
 static void unmount_all (struct console *con)
 {
-	cleanup_free char *buf = NULL;
 	struct keel_error *err = NULL;
-	char **points;
-	size_t n = 0, cap = 256, i;
-	char *line, *save = NULL;
+	struct points p = {0};
+	size_t i;
 
-	if (read_file ("/proc/self/mountinfo", 1 << 20, &buf, NULL, &err) < 0) {
+	/* Whatever was read before a failure is still unmounted. */
+	if (mountinfo_foreach ("/proc/self/mountinfo", add_point, &p, &err) < 0)
 		keel_error_release (&err);
-		return;
-	}
-	points = xmalloc0 (cap * sizeof (char *));
-	for (line = strtok_r (buf, "\n", &save); line && n < cap;
-	     line = strtok_r (NULL, "\n", &save)) {
-		char mp[4096];
-		/* id parent major:minor root mountpoint ... */
-		if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) == 1)
-			points[n++] = xstrdup (mp);
-	}
 	/* Newest first: children before their parents. */
-	for (i = n; i-- > 0;) {
-		if (strcmp (points[i], "/") != 0 && umount2 (points[i], 0) == 0)
+	for (i = p.n; i-- > 0;) {
+		const char *mp = p.v[i];
+		if (strcmp (mp, "/") != 0 && umount2 (mp, 0) == 0)
 			continue;
-		if (strcmp (points[i], "/") != 0 && umount2 (points[i], MNT_DETACH) == 0 &&
-		    strcmp (points[i], "/proc") != 0)
+		if (strcmp (mp, "/") != 0 && umount2 (mp, MNT_DETACH) == 0 &&
+		    strcmp (mp, "/proc") != 0)
 			continue;
-		if (mount (NULL, points[i], NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 &&
-		    errno != EBUSY && errno != EINVAL)
-			console_status (con, CS_WARN, "remount `%s` read-only: %s", points[i],
+		if (mount (NULL, mp, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 && errno != EBUSY &&
+		    errno != EINVAL)
+			console_status (con, CS_WARN, "remount `%s` read-only: %s", mp,
 			                strerror (errno));
 	}
-	for (i = 0; i < n; i++)
-		free (points[i]);
-	free (points);
+	for (i = 0; i < p.n; i++)
+		free (p.v[i]);
+	free (p.v);
 }
 
 void shutdown_finish (enum shutdown_action a, bool boot, struct console *con)

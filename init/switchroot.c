@@ -20,31 +20,28 @@
 #include <unistd.h>
 
 #include "init/boot.h"
+#include "lib/mountinfo.h"
 #include "lib/util.h"
 
 #define NEWROOT "/.keel-root"
 
 /* The root mount's type from mountinfo: "rootfs" for the initramfs. */
+static int root_type (const struct mountinfo *m, void *data)
+{
+	if (strcmp (m->mountpoint, "/") != 0)
+		return 0;
+	*(bool *)data = strcmp (m->fstype, "rootfs") == 0;
+	return 1;
+}
+
 static bool root_is_rootfs (void)
 {
-	cleanup_free char *buf = NULL;
 	struct keel_error *err = NULL;
-	char *line, *save = NULL;
+	bool rootfs = false;
 
-	if (read_file ("/proc/self/mountinfo", 1 << 20, &buf, NULL, &err) < 0) {
+	if (mountinfo_foreach ("/proc/self/mountinfo", root_type, &rootfs, &err) < 0)
 		keel_error_release (&err);
-		return false;
-	}
-	for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
-		char mp[4096], type[64];
-		const char *sep = strstr (line, " - ");
-		if (sep == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
-		    strcmp (mp, "/") != 0)
-			continue;
-		if (sscanf (sep + 3, "%63s", type) == 1)
-			return strcmp (type, "rootfs") == 0;
-	}
-	return false;
+	return rootfs;
 }
 
 static int copy_file (int sdir, int ddir, const char *name, const struct stat *st,

@@ -56,16 +56,12 @@ static int parse_line (char *line, struct mountinfo *m)
 	return 0;
 }
 
-int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
-                       void *data, struct keel_error **err)
+int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mountinfo *m, void *data),
+                     void *data, struct keel_error **err)
 {
-	cleanup_free char *buf = NULL;
 	char *line, *next;
 	int ret;
 
-	ret = read_file (path, 16 << 20, &buf, NULL, err);
-	if (ret < 0)
-		return ret;
 	for (line = buf; line && *line; line = next) {
 		struct mountinfo m;
 
@@ -75,10 +71,24 @@ int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, v
 		if (*line == '\0')
 			continue;
 		if (parse_line (line, &m) < 0)
-			return keel_error (err, EINVAL, "%s: a line does not parse", path);
+			return keel_error (err, EINVAL, "%s: a line does not parse", name);
 		ret = cb (&m, data);
-		if (ret != 0)
+		if (ret < 0)
+			return keel_error (err, -ret, "%s", name);
+		if (ret > 0)
 			return ret;
 	}
 	return 0;
+}
+
+int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
+                       void *data, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+	int ret;
+
+	ret = read_file (path, 16 << 20, &buf, NULL, err);
+	if (ret < 0)
+		return ret;
+	return mountinfo_parse (buf, path, cb, data, err);
 }

@@ -17,10 +17,16 @@ struct mountinfo {
 };
 
 /* Calls cb for each entry of `path` (e.g. "/proc/self/mountinfo") in file
- * order, parents before children; a non-zero return from cb stops the walk
- * and is returned.  A line that does not parse is an error naming it. */
+ * order, parents before children.  cb returns 0 to go on, > 0 to stop (the
+ * walk returns it), or -errno to fail (the walk makes the error).  A line
+ * that does not parse is an error too; errors return < 0. */
 int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
                        void *data, struct keel_error **err);
+
+/* The same over the text in buf (NUL-terminated, modified in place);
+ * name is what errors call it. */
+int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mountinfo *m, void *data),
+                     void *data, struct keel_error **err);
 
 /* Undo mountinfo's octal escapes in place. */
 void mountinfo_unescape (char *s);

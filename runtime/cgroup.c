@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/mountinfo.h"
 #include "lib/util.h"
 #include "runtime/cgroup-devices.h"
 
@@ -41,23 +42,6 @@
 #define FREEZE_TIMEOUT_MS 10000
 
 /* ---- the unified root ---------------------------------------------------- */
-
-/* Undo the octal escapes (\040 for a space...) of a mountinfo field. */
-static void unescape_mountinfo (char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
 
 /* The cgroup2 mount point from /proc/self/mountinfo: /sys/fs/cgroup (pure
  * v2) or /sys/fs/cgroup/unified (hybrid) when mounted, else the first
@@ -71,37 +55,31 @@ static int mount_rank (const char *mnt)
 	return 1;
 }
 
+struct unified_pick {
+	char *out;
+	size_t size;
+	int best;
+};
+
+static int pick_unified (const struct mountinfo *m, void *data)
+{
+	struct unified_pick *u = data;
+
+	if (strcmp (m->fstype, "cgroup2") != 0 || mount_rank (m->mountpoint) <= u->best)
+		return 0;
+	u->best = mount_rank (m->mountpoint);
+	snprintf (u->out, u->size, "%s", m->mountpoint);
+	return u->best == 3;
+}
+
 static int find_unified_root (char *out, size_t size)
 {
-	cleanup_free char *line = NULL;
-	size_t cap = 0;
-	int best = 0;
-	FILE *f;
+	struct unified_pick u = {.out = out, .size = size};
+	struct keel_error *err = NULL;
 
-	f = fopen ("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return -1;
-	while (best < 3 && getline (&line, &cap, f) > 0) {
-		char *save = NULL, *mnt = NULL, *tok, *sep;
-		int field = 0;
-
-		sep = strstr (line, " - ");
-		if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
-			continue;
-		for (tok = strtok_r (line, " ", &save); tok && field < 5;
-		     tok = strtok_r (NULL, " ", &save))
-			if (++field == 5)
-				mnt = tok;
-		if (mnt == NULL)
-			continue;
-		unescape_mountinfo (mnt);
-		if (mount_rank (mnt) > best) {
-			best = mount_rank (mnt);
-			snprintf (out, size, "%s", mnt);
-		}
-	}
-	fclose (f);
-	return best > 0 ? 0 : -1;
+	if (mountinfo_foreach ("/proc/self/mountinfo", pick_unified, &u, &err) < 0)
+		keel_error_release (&err);
+	return u.best > 0 ? 0 : -1;
 }
 
 const char *cgroup_unified_root (void)

@@ -119,9 +119,10 @@ static int collect_pseudo (const struct mountinfo *m, void *data)
 	if (strncmp (mp, h->rootfs, h->rootfs_len) == 0 &&
 	    (mp[h->rootfs_len] == '/' || mp[h->rootfs_len] == '\0'))
 		return 0;
-	h->paths = realloc (h->paths, (h->n + 1) * sizeof *h->paths);
-	if (h->paths == NULL)
+	char **v = realloc (h->paths, (h->n + 1) * sizeof *v);
+	if (v == NULL)
 		return -ENOMEM;
+	h->paths = v;
 	h->paths[h->n++] = xstrdup (mp);
 	return 0;
 }
@@ -143,8 +144,8 @@ static int hide_host_pseudo (const char *rootfs, struct keel_error **err)
 		return keel_error (err, errno, "realpath `%s`", rootfs);
 	h.rootfs_len = strlen (real);
 	ret = mountinfo_foreach ("/proc/self/mountinfo", collect_pseudo, &h, err);
-	if (ret < -1)
-		ret = keel_error (err, -ret, "--no-pivot: list the host's procfs and sysfs");
+	if (ret < 0)
+		keel_error_wrap (err, "--no-pivot: list the host's procfs and sysfs");
 	/* Children first: a parent detached first takes them out of reach. */
 	for (size_t i = h.n; ret == 0 && i-- > 0;) {
 		const char *p = h.paths[i];
