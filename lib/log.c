@@ -16,7 +16,7 @@ static struct {
 	int fd;
 	bool json, debug;
 	const char *prog;
-} log_state = { .fd = 2, .prog = "keel" };
+} log_state = {.fd = 2, .prog = "keel"};
 
 int keel_log_open (const char *path, bool json, bool debug, struct keel_error **err)
 {
@@ -43,7 +43,7 @@ bool keel_log_debug_enabled (void)
 
 static const char *level_name (enum keel_log_level l)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const char *const names[] = {"error", "warning", "info", "debug"};
 	return names[l];
 }
 
@@ -52,7 +52,7 @@ static const char *level_name (enum keel_log_level l)
 static void json_escape (FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		unsigned char c = (unsigned char) *s;
+		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
 			fprintf (f, "\\%c", c);
 		else if (c == '\n')
@@ -66,7 +66,7 @@ static void json_escape (FILE *f, const char *s)
 	}
 }
 
-static void log_line (enum keel_log_level level, const char *msg)
+static void log_line (enum keel_log_level level, const char *msg, bool json, int fd)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -74,7 +74,7 @@ static void log_line (enum keel_log_level level, const char *msg)
 
 	if (f == NULL)
 		return;
-	if (log_state.json) {
+	if (json) {
 		struct timespec ts;
 		struct tm tm;
 		char when[64] = "";
@@ -91,9 +91,20 @@ static void log_line (enum keel_log_level level, const char *msg)
 	}
 	if (fclose (f) == 0) {
 		/* One write per line so concurrent writers never interleave. */
-		(void) write_all (log_state.fd, buf, len, NULL);
+		(void)write_all (fd, buf, len, NULL);
 	}
 	free (buf);
+}
+
+/* An error goes to the log and, when the log is a file, to stderr as well
+ * (in text), as runc does: containerd's shim decides what a failure was by
+ * the phrases on the runtime's stderr ("container not running", "does not
+ * exist"), and a user running the command sees why it failed. */
+static void log_emit (enum keel_log_level level, const char *msg)
+{
+	log_line (level, msg, log_state.json, log_state.fd);
+	if (level == KEEL_LOG_ERROR && log_state.fd != 2)
+		log_line (level, msg, false, 2);
 }
 
 void keel_log (enum keel_log_level level, const char *fmt, ...)
@@ -107,7 +118,7 @@ void keel_log (enum keel_log_level level, const char *fmt, ...)
 	if (vasprintf (&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end (ap);
-	log_line (level, msg ? msg : fmt);
+	log_emit (level, msg ? msg : fmt);
 	free (msg);
 }
 
@@ -118,7 +129,7 @@ void keel_log_error (struct keel_error **err)
 	if (err == NULL || *err == NULL)
 		return;
 	s = keel_error_string (*err);
-	log_line (KEEL_LOG_ERROR, s ? s : (*err)->msg);
+	log_emit (KEEL_LOG_ERROR, s ? s : (*err)->msg);
 	free (s);
 	keel_error_release (err);
 }
