@@ -891,7 +891,8 @@ static int signal_init (const struct loaded *l, int signo, struct keel_error **e
 
 	if (pidfd < 0) {
 		if (errno == ESRCH)
-			return keel_error (err, ESRCH, "container `%s` is not running", l->st.id);
+			return keel_error (err, ESRCH,
+			                   "container not running (its process is gone)");
 		/* No pidfd_open (before 5.3): plain kill after the check above. */
 		if (kill (l->st.pid, signo) < 0)
 			return keel_error (err, errno, "kill %d", l->st.pid);
@@ -902,6 +903,21 @@ static int signal_init (const struct loaded *l, int signo, struct keel_error **e
 	return 0;
 }
 
+/* kill --all of a stopped container: containerd's shim sends it to every
+ * task that has exited, and runc succeeds; what is left in the cgroup
+ * (processes that outlived init without a pid namespace) gets the signal. */
+static int kill_leftovers (const struct loaded *l, int signo, struct keel_error **err)
+{
+	if (l->st.cgroup_path == NULL)
+		return 0;
+	if (access (l->st.cgroup_path, F_OK) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return keel_error (err, errno, "cgroup `%s`", l->st.cgroup_path);
+	}
+	return cgroup_kill (l->st.cgroup_path, signo, err);
+}
+
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
                          struct keel_error **err)
 {
@@ -910,10 +926,12 @@ int keel_container_kill (const struct keel_runtime *rt, const char *id, int sign
 
 	if (ret < 0)
 		return ret;
-	if (l.st.status == KEEL_STOPPED || l.st.status == KEEL_CREATING) {
-		ret = keel_error (err, ESRCH, "container `%s` is not running", id);
-		return ret;
-	}
+	if (l.st.status == KEEL_STOPPED && all)
+		return kill_leftovers (&l, signo, err);
+	/* runc's words: containerd's shim matches "container not running". */
+	if (l.st.status == KEEL_STOPPED || l.st.status == KEEL_CREATING)
+		return keel_error (err, ESRCH, "container not running (%s)",
+		                   keel_status_name (l.st.status));
 	if (all && l.st.cgroup_path)
 		ret = cgroup_kill (l.st.cgroup_path, signo, err);
 	else
