@@ -569,10 +569,14 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		case SYNC_CREATED:
 			return 0;
 		case SYNC_HOOKS: {
+			/* prestart (deprecated) hooks see "created", as crun shows
+			 * them and as the tools written for them expect (runc 1.1
+			 * says "creating"); createRuntime is "creating". */
+			cleanup_free char *pre = hook_state (c, KEEL_CREATED, c->pid);
 			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
 			const struct spec_hooks *h = &c->spec->hooks;
 			ret = hooks_run (HOOK_PRESTART, h->h[HOOK_PRESTART], h->n[HOOK_PRESTART],
-			                 json, err);
+			                 pre, err);
 			if (ret == 0)
 				ret = hooks_run (HOOK_CREATE_RUNTIME, h->h[HOOK_CREATE_RUNTIME],
 				                 h->n[HOOK_CREATE_RUNTIME], json, err);
