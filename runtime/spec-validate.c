@@ -120,7 +120,7 @@ static enum spec_ns_kind sysctl_ns (const char *name)
 /* kernel.hostname and kernel.domainname say again what the hostname and
  * domainname fields say; when both are given they must agree, or which one
  * the container gets would depend on the order they are applied in.  (runc
- * refuses kernel.hostname whatever its value, crun any conflicting one.) */
+ * refuses kernel.hostname whatever its value, crun 1.8 beside hostname.) */
 static const char *uts_field (const struct spec *s, const char *name, const char **value)
 {
 	*value = NULL;
