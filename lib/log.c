@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,8 +16,18 @@
 static struct {
 	int fd;
 	bool json, debug;
+	bool errors_to_stderr; /* the log is not stderr: errors go there too */
 	const char *prog;
 } log_state = {.fd = 2, .prog = "keel"};
+
+/* --log /dev/stderr (or the file stderr already writes to) is stderr. */
+static bool same_file (int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat (a, &sa) == 0 && fstat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
 
 int keel_log_open (const char *path, bool json, bool debug, struct keel_error **err)
 {
@@ -28,6 +39,7 @@ int keel_log_open (const char *path, bool json, bool debug, struct keel_error **
 	if (fd < 0)
 		return keel_error (err, errno, "open log file `%s`", path);
 	log_state.fd = fd;
+	log_state.errors_to_stderr = !same_file (fd, 2);
 	return 0;
 }
 
@@ -103,7 +115,7 @@ static void log_line (enum keel_log_level level, const char *msg, bool json, int
 static void log_emit (enum keel_log_level level, const char *msg)
 {
 	log_line (level, msg, log_state.json, log_state.fd);
-	if (level == KEEL_LOG_ERROR && log_state.fd != 2)
+	if (level == KEEL_LOG_ERROR && log_state.errors_to_stderr)
 		log_line (level, msg, false, 2);
 }
 

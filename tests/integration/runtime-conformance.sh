@@ -69,6 +69,12 @@ for cmd in state kill delete; do
 	fi
 done
 
+if [ "$RT_NAME" = keel ]; then
+	# runc and crun print it twice
+	rt --log /dev/stderr state keeltest-nosuch 2>"$T/err"
+	is "$(grep -c . "$T/err")" 1 "--log /dev/stderr: the error is there once"
+fi
+
 # ---- signal 0, ps with ps's own arguments ---------------------------------
 
 cfg created
