@@ -20,7 +20,6 @@ const char *hooks_kind_name (enum spec_hook_kind kind)
 
 static void __attribute__ ((noreturn)) hook_exec (const struct spec_hook *h, int in)
 {
-	extern char **environ;
 	char *argv0[] = {h->path, NULL};
 
 	if (dup2 (in, 0) < 0)

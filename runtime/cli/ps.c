@@ -116,33 +116,12 @@ static bool pids_has (const struct pids *p, pid_t pid)
 	return false;
 }
 
-/* Run `ps args...` and return its output (stdout and stderr together, for
- * the error message when it fails). */
-static int run_ps (char **args, char **out, struct keel_error **err)
+/* Read fd to its end into a NUL-terminated buffer. */
+static int read_all (int fd, char **out, struct keel_error **err)
 {
-	posix_spawn_file_actions_t fa;
-	int pipefd[2], status, e;
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
-	pid_t pid;
 
-	if (pipe2 (pipefd, O_CLOEXEC) < 0)
-		return keel_error (err, errno, "ps: pipe");
-	e = posix_spawn_file_actions_init (&fa);
-	if (e == 0)
-		e = posix_spawn_file_actions_adddup2 (&fa, pipefd[1], 1);
-	if (e == 0)
-		e = posix_spawn_file_actions_adddup2 (&fa, pipefd[1], 2);
-	if (e == 0) {
-		extern char **environ;
-		e = posix_spawnp (&pid, "ps", &fa, NULL, args, environ);
-	}
-	posix_spawn_file_actions_destroy (&fa);
-	close (pipefd[1]);
-	if (e != 0) {
-		close (pipefd[0]);
-		return keel_error (err, e, "run ps");
-	}
 	for (;;) {
 		ssize_t n;
 
@@ -152,30 +131,62 @@ static int run_ps (char **args, char **out, struct keel_error **err)
 			if (buf == NULL)
 				abort ();
 		}
-		n = read (pipefd[0], buf + len, cap - len);
+		n = read (fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			free (buf);
+			return keel_error (err, errno, "read the output of ps");
+		}
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	close (pipefd[0]);
 	buf[len] = '\0';
-	while (waitpid (pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			free (buf);
-			return keel_error (err, errno, "wait for ps");
-		}
+	*out = buf;
+	return 0;
+}
+
+/* Run `ps args...` and return its output (stdout and stderr together, for
+ * the error message when it fails). */
+static int run_ps (char **args, char **out, struct keel_error **err)
+{
+	posix_spawn_file_actions_t fa;
+	cleanup_free char *buf = NULL;
+	int pipefd[2], status, e, ret;
+	pid_t pid;
+
+	if (pipe2 (pipefd, O_CLOEXEC) < 0)
+		return keel_error (err, errno, "ps: pipe");
+	e = posix_spawn_file_actions_init (&fa);
+	if (e == 0) {
+		e = posix_spawn_file_actions_adddup2 (&fa, pipefd[1], 1);
+		if (e == 0)
+			e = posix_spawn_file_actions_adddup2 (&fa, pipefd[1], 2);
+		if (e == 0)
+			e = posix_spawnp (&pid, "ps", &fa, NULL, args, environ);
+		posix_spawn_file_actions_destroy (&fa);
 	}
+	close (pipefd[1]);
+	if (e != 0) {
+		close (pipefd[0]);
+		return keel_error (err, e, "run ps");
+	}
+	ret = read_all (pipefd[0], &buf, err);
+	close (pipefd[0]);
+	while (waitpid (pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return keel_error (err, errno, "wait for ps");
+	if (ret < 0)
+		return ret;
 	if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
-		len = strlen (buf);
+		size_t len = strlen (buf);
+
 		while (len > 0 && buf[len - 1] == '\n')
 			buf[--len] = '\0';
-		e = keel_error (err, 0, "ps failed: %s", buf);
-		free (buf);
-		return e;
+		return keel_error (err, 0, "ps failed: %s", buf);
 	}
-	*out = buf;
+	*out = steal_ptr (&buf);
 	return 0;
 }
 
