@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,8 +16,18 @@
 static struct {
 	int fd;
 	bool json, debug;
+	bool errors_to_stderr; /* the log is not stderr: errors go there too */
 	const char *prog;
-} log_state = { .fd = 2, .prog = "keel" };
+} log_state = {.fd = 2, .prog = "keel"};
+
+/* --log /dev/stderr (or the file stderr already writes to) is stderr. */
+static bool same_file (int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat (a, &sa) == 0 && fstat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
 
 int keel_log_open (const char *path, bool json, bool debug, struct keel_error **err)
 {
@@ -28,6 +39,7 @@ int keel_log_open (const char *path, bool json, bool debug, struct keel_error **
 	if (fd < 0)
 		return keel_error (err, errno, "open log file `%s`", path);
 	log_state.fd = fd;
+	log_state.errors_to_stderr = !same_file (fd, 2);
 	return 0;
 }
 
@@ -43,7 +55,7 @@ bool keel_log_debug_enabled (void)
 
 static const char *level_name (enum keel_log_level l)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const char *const names[] = {"error", "warning", "info", "debug"};
 	return names[l];
 }
 
@@ -52,7 +64,7 @@ static const char *level_name (enum keel_log_level l)
 static void json_escape (FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		unsigned char c = (unsigned char) *s;
+		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
 			fprintf (f, "\\%c", c);
 		else if (c == '\n')
@@ -66,7 +78,7 @@ static void json_escape (FILE *f, const char *s)
 	}
 }
 
-static void log_line (enum keel_log_level level, const char *msg)
+static void log_line (enum keel_log_level level, const char *msg, bool json, int fd)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -74,7 +86,7 @@ static void log_line (enum keel_log_level level, const char *msg)
 
 	if (f == NULL)
 		return;
-	if (log_state.json) {
+	if (json) {
 		struct timespec ts;
 		struct tm tm;
 		char when[64] = "";
@@ -91,9 +103,20 @@ static void log_line (enum keel_log_level level, const char *msg)
 	}
 	if (fclose (f) == 0) {
 		/* One write per line so concurrent writers never interleave. */
-		(void) write_all (log_state.fd, buf, len, NULL);
+		(void)write_all (fd, buf, len, NULL);
 	}
 	free (buf);
+}
+
+/* An error goes to the log and, when the log is a file, to stderr as well
+ * (in text), as runc does: containerd's shim decides what a failure was by
+ * the phrases on the runtime's stderr ("container not running", "does not
+ * exist"), and a user running the command sees why it failed. */
+static void log_emit (enum keel_log_level level, const char *msg)
+{
+	log_line (level, msg, log_state.json, log_state.fd);
+	if (level == KEEL_LOG_ERROR && log_state.errors_to_stderr)
+		log_line (level, msg, false, 2);
 }
 
 void keel_log (enum keel_log_level level, const char *fmt, ...)
@@ -107,7 +130,7 @@ void keel_log (enum keel_log_level level, const char *fmt, ...)
 	if (vasprintf (&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end (ap);
-	log_line (level, msg ? msg : fmt);
+	log_emit (level, msg ? msg : fmt);
 	free (msg);
 }
 
@@ -118,7 +141,7 @@ void keel_log_error (struct keel_error **err)
 	if (err == NULL || *err == NULL)
 		return;
 	s = keel_error_string (*err);
-	log_line (KEEL_LOG_ERROR, s ? s : (*err)->msg);
+	log_emit (KEEL_LOG_ERROR, s ? s : (*err)->msg);
 	free (s);
 	keel_error_release (err);
 }

@@ -797,6 +797,26 @@ static int make_path (const char *root, const char *abs, const struct ctl_set *n
 	return 0;
 }
 
+/* A cgroup that already has processes (another container's, as when a
+ * pod's containers share one): runc 1.1 warns and goes on, and so does
+ * keel rather than break such setups; the container shares its limits. */
+static void warn_if_populated (const char *path)
+{
+	struct keel_error *e = NULL;
+	bool empty = true;
+
+	if (cgroup_is_empty (path, &empty, &e) < 0) {
+		keel_debug ("cgroup: is `%s` empty? %s", path, e->msg);
+		keel_error_release (&e);
+		return;
+	}
+	if (!empty)
+		keel_log (KEEL_LOG_WARNING,
+		          "cgroup `%s` is not empty: the container joins the processes already "
+		          "in it",
+		          path);
+}
+
 int cgroup_create (const char *cgroups_path, const char *default_rel,
                    const struct spec_resources *res, char **abs_path, struct keel_error **err)
 {
@@ -817,6 +837,10 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 		if (ret < 0)
 			return ret;
 	}
+	if (access (path, F_OK) == 0)
+		warn_if_populated (path);
+	else if (errno != ENOENT)
+		return keel_error (err, errno, "cgroup: `%s`", path);
 	needed_controllers (res, &need);
 	ret = make_path (root, path, &need, &made, &n_made, err);
 	ctl_set_free (&need);

@@ -25,7 +25,8 @@ const char *cgroup_unified_root (void);
  * "/a/b" is under the unified root; a relative "a/b" is joined under the
  * parent of the caller's own cgroup, as runc does; default_rel is always
  * under the unified root (as crun's default).  ".." is refused.  On failure
- * the directories it made are removed again. */
+ * the directories it made are removed again.  A cgroup that already has
+ * processes is used anyway, with a warning in the log (runc 1.1). */
 int cgroup_create (const char *cgroups_path, const char *default_rel,
 		   const struct spec_resources *res, char **abs_path, struct keel_error **err);
 int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err);

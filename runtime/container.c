@@ -671,10 +671,14 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		case SYNC_CREATED:
 			return 0;
 		case SYNC_HOOKS: {
+			/* prestart (deprecated) hooks see "created", as crun shows
+			 * them and as the tools written for them expect (runc 1.1
+			 * says "creating"); createRuntime is "creating". */
+			cleanup_free char *pre = hook_state (c, KEEL_CREATED, c->pid);
 			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
 			const struct spec_hooks *h = &c->spec->hooks;
 			ret = hooks_run (HOOK_PRESTART, h->h[HOOK_PRESTART], h->n[HOOK_PRESTART],
-			                 json, err);
+			                 pre, err);
 			if (ret == 0)
 				ret = hooks_run (HOOK_CREATE_RUNTIME, h->h[HOOK_CREATE_RUNTIME],
 				                 h->n[HOOK_CREATE_RUNTIME], json, err);
@@ -1005,7 +1009,8 @@ static int signal_init (const struct loaded *l, int signo, struct keel_error **e
 
 	if (pidfd < 0) {
 		if (errno == ESRCH)
-			return keel_error (err, ESRCH, "container `%s` is not running", l->st.id);
+			return keel_error (err, ESRCH,
+			                   "container not running (its process is gone)");
 		/* No pidfd_open (before 5.3): plain kill after the check above. */
 		if (kill (l->st.pid, signo) < 0)
 			return keel_error (err, errno, "kill %d", l->st.pid);
@@ -1016,6 +1021,21 @@ static int signal_init (const struct loaded *l, int signo, struct keel_error **e
 	return 0;
 }
 
+/* kill --all of a stopped container: containerd's shim sends it to every
+ * task that has exited, and runc succeeds; what is left in the cgroup
+ * (processes that outlived init without a pid namespace) gets the signal. */
+static int kill_leftovers (const struct loaded *l, int signo, struct keel_error **err)
+{
+	if (l->st.cgroup_path == NULL)
+		return 0;
+	if (access (l->st.cgroup_path, F_OK) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return keel_error (err, errno, "cgroup `%s`", l->st.cgroup_path);
+	}
+	return cgroup_kill (l->st.cgroup_path, signo, err);
+}
+
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
                          struct keel_error **err)
 {
@@ -1024,10 +1044,12 @@ int keel_container_kill (const struct keel_runtime *rt, const char *id, int sign
 
 	if (ret < 0)
 		return ret;
-	if (l.st.status == KEEL_STOPPED || l.st.status == KEEL_CREATING) {
-		ret = keel_error (err, ESRCH, "container `%s` is not running", id);
-		return ret;
-	}
+	if (l.st.status == KEEL_STOPPED && all)
+		return kill_leftovers (&l, signo, err);
+	/* runc's words: containerd's shim matches "container not running". */
+	if (l.st.status == KEEL_STOPPED || l.st.status == KEEL_CREATING)
+		return keel_error (err, ESRCH, "container not running (%s)",
+		                   keel_status_name (l.st.status));
 	if (all && l.st.cgroup_path)
 		ret = cgroup_kill (l.st.cgroup_path, signo, err);
 	else

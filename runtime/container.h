@@ -93,6 +93,9 @@ int keel_container_start (const struct keel_runtime *rt, const char *id,
 			  struct keel_error **err);
 int keel_container_state (const struct keel_runtime *rt, const char *id,
 			  struct keel_state *st, struct keel_error **err);
+/* signo 0 only checks the process is there.  A stopped (or still creating)
+ * container is ESRCH "container not running", except with all, which
+ * succeeds for a stopped one as runc's does. */
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
 			 struct keel_error **err);
 /* force: kill a running container first (SIGKILL via cgroup.kill). */

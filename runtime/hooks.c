@@ -21,7 +21,6 @@ const char *hooks_kind_name (enum spec_hook_kind kind)
 static void __attribute__ ((noreturn)) hook_exec (const struct spec_hook *h, int in)
 {
 	char *argv0[] = {h->path, NULL};
-	char *envp0[] = {NULL};
 
 	if (dup2 (in, 0) < 0)
 		_exit (127);
@@ -29,8 +28,11 @@ static void __attribute__ ((noreturn)) hook_exec (const struct spec_hook *h, int
 	 * execve, so the hook dies of SIGALRM even where the parent cannot
 	 * get a pidfd to poll (kernels before 5.3, valgrind). */
 	if (h->has_timeout && h->timeout > 0)
-		alarm ((unsigned) h->timeout);
-	execve (h->path, h->args.n ? h->args.v : argv0, h->env.n ? h->env.v : envp0);
+		alarm ((unsigned)h->timeout);
+	/* Without "env" a hook gets the runtime's environment, as with runc
+	 * and crun (hooks such as nvidia-container-runtime-hook need PATH);
+	 * "env": [] is an empty one. */
+	execve (h->path, h->args.n ? h->args.v : argv0, h->env.v ? h->env.v : environ);
 	_exit (127);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 
 const char *spec_q (struct spec_ctx *c, const char *s)
@@ -54,6 +55,21 @@ int spec_err (struct spec_ctx *c, const char *fmt, ...)
 	if (c->len == 0)
 		return keel_error (c->err, 0, "%s: %s", c->name, msg ? msg : fmt);
 	return keel_error (c->err, 0, "%s: %s: %s", c->name, c->path, msg ? msg : fmt);
+}
+
+void spec_warn (struct spec_ctx *c, const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start (ap, fmt);
+	if (vasprintf (&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end (ap);
+	if (c->len == 0)
+		keel_log (KEEL_LOG_WARNING, "%s: %s", c->name, msg ? msg : fmt);
+	else
+		keel_log (KEEL_LOG_WARNING, "%s: %s: %s", c->name, c->path, msg ? msg : fmt);
 }
 
 const char *spec_json_type_name (json_object *v)

@@ -33,6 +33,9 @@ const char *spec_q (struct spec_ctx *c, const char *s);
 
 /* "NAME: PATH: message" (or "NAME: message" at the top level). */
 int spec_err (struct spec_ctx *c, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* The same words as a warning in the log, for what keel accepts but
+ * ignores (as runc or crun do), so the config is not refused. */
+void spec_warn (struct spec_ctx *c, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* "expected WHAT, got TYPE" for a value of the wrong JSON type. */
 int spec_err_type (struct spec_ctx *c, const char *what, json_object *v);
 

@@ -8,6 +8,36 @@
 
 #include "lib/util.h"
 
+/* runc (cgroup v1) and crun (eBPF) accept letters other than r, w and m
+ * in a rule's access and act on the ones they know; configs in the wild
+ * say "rwa".  keel keeps the known letters and warns about the rest; a
+ * rule with none of them would match no access at all, so it is refused. */
+static int check_device_access (struct spec_ctx *c, struct spec_device_rule *d)
+{
+	cleanup_free char *given = xstrdup (d->access);
+	char unknown[8] = "";
+	size_t k = 0, nu = 0, mark;
+
+	for (const char *a = given; *a; a++) {
+		if (strchr ("rwm", *a) != NULL) {
+			if (memchr (d->access, *a, k) == NULL)
+				d->access[k++] = *a;
+		} else if (nu < sizeof unknown - 1 && memchr (unknown, *a, nu) == NULL) {
+			unknown[nu++] = *a;
+		}
+	}
+	mark = spec_push_key (c, "access");
+	if (k == 0) {
+		return spec_err (c, "%s has none of \"r\", \"w\" and \"m\"", spec_q (c, given));
+	}
+	if (nu > 0)
+		spec_warn (c, "%s: ignoring %s (only \"r\", \"w\" and \"m\" mean something)",
+		           spec_q (c, given), spec_q (c, unknown));
+	d->access[k] = '\0';
+	spec_pop (c, mark);
+	return 0;
+}
+
 static int parse_device_rule (struct spec_ctx *c, json_object *e, struct spec_device_rule *d)
 {
 	cleanup_free char *type = NULL;
@@ -47,12 +77,7 @@ static int parse_device_rule (struct spec_ctx *c, json_object *e, struct spec_de
 	}
 	if (d->access == NULL)
 		d->access = xstrdup ("rwm");
-	if (d->access[0] == '\0' || strspn (d->access, "rwm") != strlen (d->access)) {
-		spec_push_key (c, "access");
-		return spec_err (c, "%s is not a non-empty subset of \"rwm\"",
-		                 spec_q (c, d->access));
-	}
-	return 0;
+	return check_device_access (c, d);
 }
 
 static int parse_device_rules (struct spec_ctx *c, json_object *r, struct spec_resources *res)

@@ -85,20 +85,26 @@ static int check_time_ns (struct spec_ctx *c, const struct spec *s)
 	return 0;
 }
 
-/* Which namespace a sysctl belongs to (the kernel's list, as runc and crun
- * use it); NS_KIND_MAX for the host-global ones keel refuses to change. */
-static enum spec_ns_kind sysctl_ns (const char *key)
+/* "net/ipv4/ip_forward" is the same as "net.ipv4.ip_forward". */
+static void sysctl_name (const char *key, char *name, size_t size)
+{
+	size_t i;
+
+	for (i = 0; key[i] && i < size - 1; i++)
+		name[i] = key[i] == '/' ? '.' : key[i];
+	name[i] = '\0';
+}
+
+/* Which namespace a sysctl (dotted name) belongs to (the kernel's list, as
+ * runc and crun use it); NS_KIND_MAX for the host-global ones keel refuses
+ * to change. */
+static enum spec_ns_kind sysctl_ns (const char *name)
 {
 	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
 	                                  "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
 	                                  "kernel.shmmni", "kernel.shm_rmid_forced"};
-	char name[256];
 	size_t i;
 
-	/* "net/ipv4/ip_forward" is the same as "net.ipv4.ip_forward". */
-	for (i = 0; key[i] && i < sizeof name - 1; i++)
-		name[i] = key[i] == '/' ? '.' : key[i];
-	name[i] = '\0';
 	if (strncmp (name, "net.", 4) == 0)
 		return NS_NETWORK;
 	if (strncmp (name, "fs.mqueue.", 10) == 0)
@@ -111,21 +117,45 @@ static enum spec_ns_kind sysctl_ns (const char *key)
 	return NS_KIND_MAX;
 }
 
+/* kernel.hostname and kernel.domainname say again what the hostname and
+ * domainname fields say; when both are given they must agree, or which one
+ * the container gets would depend on the order they are applied in.  (runc
+ * refuses kernel.hostname whatever its value, crun 1.8 beside hostname.) */
+static const char *uts_field (const struct spec *s, const char *name, const char **value)
+{
+	*value = NULL;
+	if (strcmp (name, "kernel.hostname") == 0)
+		*value = s->hostname;
+	else if (strcmp (name, "kernel.domainname") == 0)
+		*value = s->domainname;
+	return *value == NULL ? NULL : name + strlen ("kernel.");
+}
+
 static int check_sysctl (struct spec_ctx *c, const struct spec *s)
 {
 	const struct spec_map *m = &s->linux_.sysctl;
 
 	for (size_t i = 0; i < m->n; i++) {
-		enum spec_ns_kind k = sysctl_ns (m->e[i].key);
+		char name[256];
+		enum spec_ns_kind k;
+		const char *field, *want;
 
-		if (k != NS_KIND_MAX && spec_has_namespace (s, k))
+		sysctl_name (m->e[i].key, name, sizeof name);
+		k = sysctl_ns (name);
+		field = uts_field (s, name, &want);
+		if (k != NS_KIND_MAX && spec_has_namespace (s, k) &&
+		    (want == NULL || strcmp (want, m->e[i].value) == 0))
 			continue;
 		spec_push_key (c, "linux");
 		spec_push_key (c, "sysctl");
 		spec_push_key (c, m->e[i].key);
 		if (k == NS_KIND_MAX)
 			return spec_err (c, "not a namespaced sysctl: it would change the host");
-		return spec_err (c, "needs a %s namespace in linux.namespaces", spec_ns_name (k));
+		if (!spec_has_namespace (s, k))
+			return spec_err (c, "needs a %s namespace in linux.namespaces",
+			                 spec_ns_name (k));
+		return spec_err (c, "%s conflicts with %s %s", spec_q (c, m->e[i].value), field,
+		                 spec_q (c, want));
 	}
 	return 0;
 }

@@ -152,7 +152,9 @@ static json_object *hooks_json (const struct spec_hook *h, size_t n)
 		json_object *o = json_object_new_object ();
 		put_str (o, "path", h[i].path);
 		json_object_object_add (o, "args", strv_json (&h[i].args));
-		json_object_object_add (o, "env", strv_json (&h[i].env));
+		/* absent and [] differ: the runtime's environment or none */
+		if (h[i].env.v != NULL)
+			json_object_object_add (o, "env", strv_json (&h[i].env));
 		if (h[i].has_timeout)
 			json_object_object_add (o, "timeout", json_object_new_int (h[i].timeout));
 		json_object_array_add (a, o);

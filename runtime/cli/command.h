@@ -88,7 +88,8 @@ int cli_abs_path (const char *arg, char **abs, struct keel_error **err);
 int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out,
                    struct keel_error **err);
 
-/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3": the signal number or -1. */
+/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3", "0" (no signal, only the
+ * existence check): the signal number or -1. */
 int cli_parse_signal (const char *s);
 /* --preserve-fds N */
 int cli_parse_preserve_fds (const char *s, int *out, struct keel_error **err);

@@ -1,6 +1,8 @@
 /* keel-runtime kill [--all] ID [SIGNAL]: signal the container's process,
  * or with --all every process in its cgroup.  SIGNAL is a name (TERM,
- * SIGTERM, case-insensitive, RTMIN+N) or a number; the default is TERM. */
+ * SIGTERM, case-insensitive, RTMIN+N) or a number, 0 only checking that
+ * the process is there; the default is TERM.  As with runc, --all of a
+ * stopped container succeeds (containerd's shim kills exited tasks so). */
 #include <signal.h>
 
 #include "lib/util.h"
@@ -8,7 +10,8 @@
 
 static const char kill_usage[] = "kill [OPTIONS] CONTAINER-ID [SIGNAL]\n"
                                  "\n"
-                                 "Send SIGNAL (default TERM) to the container's process.\n"
+                                 "Send SIGNAL (default TERM; 0: none, only check) to the\n"
+                                 "container's process.\n"
                                  "\n"
                                  "  -a, --all   signal every process of the container\n";
 

@@ -203,8 +203,9 @@ int cli_parse_signal (const char *s)
 	unsigned long long n;
 	size_t i;
 
+	/* 0 is kill(2)'s "is it there?", which runc passes through. */
 	if (parse_uint64 (s, &n))
-		return n >= 1 && n <= (unsigned long long)SIGRTMAX ? (int)n : -1;
+		return n <= (unsigned long long)SIGRTMAX ? (int)n : -1;
 	if (strncasecmp (s, "SIG", 3) == 0)
 		s += 3;
 	for (i = 0; i < ARRAY_SIZE (signal_names); i++)

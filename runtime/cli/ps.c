@@ -1,23 +1,28 @@
-/* keel-runtime ps [-f table|json] ID: the processes of a container, as
- * runc ps prints them (containerd reads `--format json`, an array of pids).
- * They are the members of the container's cgroup and its children; a
- * container run without a cgroup (--cgroup-manager disabled) has only its
- * own process to show. */
+/* keel-runtime ps [-f table|json] ID [PS-ARGS]: the processes of a
+ * container, as runc ps prints them (containerd reads `--format json`, an
+ * array of pids).  They are the members of the container's cgroup and its
+ * children; a container run without a cgroup (--cgroup-manager disabled)
+ * has only its own process to show.  With PS-ARGS the table is the host's
+ * `ps PS-ARGS` cut down to those pids, as runc does (which always runs ps,
+ * `-ef` by default; keel's own table needs no ps binary). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/util.h"
 #include "runtime/cli/command.h"
 
-static const char ps_usage[] = "ps [OPTIONS] CONTAINER-ID\n"
+static const char ps_usage[] = "ps [OPTIONS] CONTAINER-ID [PS-ARGS]\n"
                                "\n"
-                               "List the processes of the container.\n"
+                               "List the processes of the container; with PS-ARGS, as the\n"
+                               "host's `ps PS-ARGS` shows them (table format only).\n"
                                "\n"
                                "  -f, --format table|json   output format (default table)\n";
 
@@ -103,6 +108,148 @@ static void print_pids (const struct pids *p, bool json)
 	}
 }
 
+static bool pids_has (const struct pids *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i] == pid)
+			return true;
+	return false;
+}
+
+/* Read fd to its end into a NUL-terminated buffer. */
+static int read_all (int fd, char **out, struct keel_error **err)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc (buf, cap + 1);
+			if (buf == NULL)
+				abort ();
+		}
+		n = read (fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free (buf);
+			return keel_error (err, errno, "read the output of ps");
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* Run `ps args...` and return its output (stdout and stderr together, for
+ * the error message when it fails). */
+static int run_ps (char **args, char **out, struct keel_error **err)
+{
+	posix_spawn_file_actions_t fa;
+	cleanup_free char *buf = NULL;
+	int pipefd[2], status, e, ret;
+	pid_t pid;
+
+	if (pipe2 (pipefd, O_CLOEXEC) < 0)
+		return keel_error (err, errno, "ps: pipe");
+	e = posix_spawn_file_actions_init (&fa);
+	if (e == 0) {
+		e = posix_spawn_file_actions_adddup2 (&fa, pipefd[1], 1);
+		if (e == 0)
+			e = posix_spawn_file_actions_adddup2 (&fa, pipefd[1], 2);
+		if (e == 0)
+			e = posix_spawnp (&pid, "ps", &fa, NULL, args, environ);
+		posix_spawn_file_actions_destroy (&fa);
+	}
+	close (pipefd[1]);
+	if (e != 0) {
+		close (pipefd[0]);
+		return keel_error (err, e, "run ps");
+	}
+	ret = read_all (pipefd[0], &buf, err);
+	close (pipefd[0]);
+	while (waitpid (pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return keel_error (err, errno, "wait for ps");
+	if (ret < 0)
+		return ret;
+	if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+		size_t len = strlen (buf);
+
+		while (len > 0 && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		return keel_error (err, 0, "ps failed: %s", buf);
+	}
+	*out = steal_ptr (&buf);
+	return 0;
+}
+
+/* The header of ps's output, then the lines whose PID column is one of p. */
+static int print_ps_filtered (const struct pids *p, char *output, struct keel_error **err)
+{
+	char *save = NULL, *header = strtok_r (output, "\n", &save), *line;
+	cleanup_free char *titles = xstrdup (header ? header : "");
+	char *tsave = NULL, *t;
+	int col = -1, k = 0;
+
+	for (t = strtok_r (titles, " \t", &tsave); t; t = strtok_r (NULL, " \t", &tsave), k++)
+		if (strcmp (t, "PID") == 0) {
+			col = k;
+			break;
+		}
+	if (col < 0)
+		return keel_error (err, 0, "ps: no PID column in its output (`%s`)",
+		                   header ? header : "");
+	printf ("%s\n", header);
+	while ((line = strtok_r (NULL, "\n", &save)) != NULL) {
+		const char *f = line;
+		unsigned long long v;
+		char field[32];
+		size_t n;
+
+		/* The col-th whitespace-separated field. */
+		for (k = 0;; k++) {
+			f += strspn (f, " \t");
+			n = strcspn (f, " \t");
+			if (k == col || n == 0)
+				break;
+			f += n;
+		}
+		if (n == 0 || n >= sizeof field)
+			continue;
+		memcpy (field, f, n);
+		field[n] = '\0';
+		if (parse_uint64 (field, &v) && pids_has (p, (pid_t)v))
+			printf ("%s\n", line);
+	}
+	return 0;
+}
+
+/* runc passes what follows the id to ps; a `--` there would reach ps,
+ * which refuses it, so keel drops it. */
+static int print_ps (const struct pids *p, int argc, char **argv, struct keel_error **err)
+{
+	cleanup_free char **args = xmalloc0 (sizeof (char *) * (size_t)(argc + 2));
+	cleanup_free char *out = NULL;
+	int i = 0, n = 1, ret;
+
+	if (argc > 0 && strcmp (argv[0], "--") == 0)
+		i++;
+	args[0] = "ps";
+	for (; i < argc; i++)
+		args[n++] = argv[i];
+	ret = run_ps (args, &out, err);
+	if (ret < 0)
+		return ret;
+	return print_ps_filtered (p, out, err);
+}
+
 static int container_pids (struct cli_global *g, const char *id, struct pids *p,
                            struct keel_error **err)
 {
@@ -141,11 +288,13 @@ int cli_ps (struct cli_global *g, int argc, char **argv)
 		else if (strcmp (optarg, "table") != 0)
 			return cli_usage_error ("ps", "unknown format `%s`", optarg);
 	}
-	i = cli_operands (&parser, 1, 1, "container id");
+	i = cli_operands (&parser, 1, -1, "container id");
 	if (i < 0)
 		return 1;
 	ret = container_pids (g, argv[i], &p, &err);
-	if (ret == 0)
+	if (ret == 0 && !json && i + 1 < argc)
+		ret = print_ps (&p, argc - i - 1, argv + i + 1, &err);
+	else if (ret == 0)
 		print_pids (&p, json);
 	free (p.v);
 	if (ret < 0) {

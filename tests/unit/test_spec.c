@@ -559,6 +559,41 @@ static void test_numbers (void **state)
 	                         "integer, got 1e3");
 }
 
+/* Letters of a device rule's access other than r, w, m are dropped (with a
+ * warning), as runc on cgroup v1 and crun do; duplicates go too. */
+static void test_device_access_letters (void **state)
+{
+	struct spec *s = parse_ok (BASE_HEAD "},'linux':{'resources':{'devices':["
+	                                     "{'allow':true,'access':'rwa'},"
+	                                     "{'allow':false,'access':'wwamr'}]}}}");
+	cleanup_free char *m = parse_err (
+	        BASE_HEAD "},'linux':{'resources':{'devices':[{'allow':true,'access':'a'}]}}}");
+
+	assert_string_equal (s->linux_.resources.devices[0].access, "rw");
+	assert_string_equal (s->linux_.resources.devices[1].access, "wmr");
+	spec_free (s);
+	assert_string_equal (m, "config.json: linux.resources.devices[0].access: \"a\" has none "
+	                        "of \"r\", \"w\" and \"m\"");
+}
+
+/* kernel.hostname / kernel.domainname may repeat hostname / domainname, or
+ * stand alone; only a contradiction is refused (tests/spec-invalid). */
+static void test_uts_sysctls (void **state)
+{
+	struct spec *same =
+	        parse_ok (BASE_HEAD "},'hostname':'h','domainname':'d','linux':{'namespaces':"
+	                            "[{'type':'uts'},{'type':'mount'}],"
+	                            "'sysctl':{'kernel.hostname':'h','kernel/domainname':'d'}}}");
+	struct spec *alone = parse_ok (BASE_HEAD "},'linux':{'namespaces':"
+	                                         "[{'type':'uts'},{'type':'mount'}],"
+	                                         "'sysctl':{'kernel.hostname':'x'}}}");
+
+	assert_int_equal (same->linux_.sysctl.n, 2);
+	assert_int_equal (alone->linux_.sysctl.n, 1);
+	spec_free (same);
+	spec_free (alone);
+}
+
 static void test_bundle_relative (void **state)
 {
 	cleanup_free char *cwd = getcwd (NULL, 0);
@@ -656,6 +691,8 @@ int main (void)
 	        cmocka_unit_test (test_messages_one_line),
 	        cmocka_unit_test (test_long_values_are_cut),
 	        cmocka_unit_test (test_numbers),
+	        cmocka_unit_test (test_device_access_letters),
+	        cmocka_unit_test (test_uts_sysctls),
 	        cmocka_unit_test (test_bundle_relative),
 	        cmocka_unit_test (test_load_missing_file),
 	        cmocka_unit_test (test_name_lists),
