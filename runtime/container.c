@@ -34,6 +34,7 @@
 #include "runtime/hooks.h"
 #include "runtime/mounts.h"
 #include "runtime/namespaces.h"
+#include "runtime/notify-proxy.h"
 #include "runtime/process-attrs.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -672,6 +673,9 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
+	if (c->opts->notify_proxy_dir && mkdirat (c->dirfd, NOTIFY_PROXY_DIR, 0755) < 0)
+		return keel_error (err, errno,
+		                   "mkdir `" NOTIFY_PROXY_DIR "` in the state directory");
 	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->fifo_dirfd < 0)
 		return keel_error (err, errno, "open state directory");
