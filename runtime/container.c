@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -58,6 +59,10 @@ static const char *state_root (const struct keel_runtime *rt)
 	return rt && rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
 }
 
+/* In the state directory of a container without a mount namespace: its
+ * rootfs mounts are in the caller's namespace and delete detaches them. */
+#define SHARED_MOUNTS "rootfs-mounts"
+
 /* Everything create works with; the child gets a copy at clone time. */
 struct create_ctx {
 	const struct keel_runtime *rt;
@@ -74,7 +79,8 @@ struct create_ctx {
 	pid_t pid;      /* the container process, in our pid namespace */
 	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
-	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
+	bool own_mountns;    /* a new mount namespace: set up the rootfs in it */
+	bool shared_mountns; /* none in the config: the runtime's (runc, crun) */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -163,8 +169,9 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 
 	/* A mount namespace given by path is another container's, set up
 	 * already: use it as it is (as crun does) instead of remounting it. */
-	if (c->own_mountns) {
-		ret = rootfs_prepare (s, c->rootfs, err);
+	if (c->own_mountns || c->shared_mountns) {
+		ret = c->own_mountns ? rootfs_prepare (s, c->rootfs, err)
+		                     : rootfs_bind_shared (c->rootfs, err);
 		if (ret < 0)
 			return ret;
 		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -184,6 +191,8 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 			return ret;
 	}
 	ret = run_child_hooks (c, HOOK_CREATE_CONTAINER, pid, KEEL_CREATING, err);
+	if (ret == 0 && c->shared_mountns)
+		return rootfs_chroot (c->rootfs, err);
 	if (ret < 0 || !c->own_mountns)
 		return ret;
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
@@ -324,7 +333,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
 		return ret;
-	if (c->own_mountns && (ret = rootfs_finish (s, err)) < 0)
+	if ((c->own_mountns || c->shared_mountns) && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
@@ -624,8 +633,6 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 		                   c->rootfs ? c->rootfs : "");
 	if (!S_ISDIR (st.st_mode))
 		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
-	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0 && !(c->ns.unshare_flags & CLONE_NEWNS))
-		return keel_error (err, 0, "linux.namespaces: a mount namespace is required");
 	return 0;
 }
 
@@ -659,6 +666,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		return ret;
 	c->setgroups_denied = c->ns.new_user && geteuid () != 0;
 	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS);
+	c->shared_mountns = !c->own_mountns && c->ns.join_fd[NS_MOUNT] < 0;
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
@@ -672,6 +680,9 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 			return keel_error (err, errno, "open cgroup `%s`", c->cgroup_path);
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
+		return ret;
+	if (c->shared_mountns &&
+	    (ret = write_file_at (c->dirfd, SHARED_MOUNTS, O_CREAT | O_EXCL, 0600, "", 0, err)) < 0)
 		return ret;
 	if (c->opts->notify_proxy_dir && mkdirat (c->dirfd, NOTIFY_PROXY_DIR, 0755) < 0)
 		return keel_error (err, errno,
@@ -983,6 +994,11 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		if (ret < 0)
 			return ret;
 	}
+	/* Our bind of the rootfs onto itself carries every mount made for
+	 * the container (runc and crun leave them behind). */
+	if (l.st.rootfs && faccessat (l.dirfd, SHARED_MOUNTS, F_OK, 0) == 0 &&
+	    umount2 (l.st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l.st.rootfs);
 	ret = state_dir_remove (state_root (rt), id, l.dirfd, err);
 	return ret;
 }
