@@ -11,10 +11,13 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/cgroup.h"
 
 #define NOTIFY_MSG_MAX 4096
 
@@ -76,15 +79,44 @@ static socklen_t make_addr (const char *path, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof (struct sockaddr_un, sun_path) + strlen (path));
 }
 
-int notify_proxy_open (const char *state_root, const char *id, const char *host,
+/* The container's pid, cgroup (relative to the unified root, as
+ * /proc/PID/cgroup has it) and a pidfd to see it exit. */
+static int container_of (const struct keel_runtime *rt, const char *id, struct notify_proxy *p,
+                         struct keel_error **err)
+{
+	struct keel_state st = {0};
+	const char *cg_root = cgroup_unified_root ();
+	int ret = keel_container_state (rt, id, &st, err);
+
+	if (ret < 0)
+		return ret;
+	if (st.status != KEEL_CREATED || st.pid <= 0) {
+		keel_state_free (&st);
+		return 0; /* start says so itself */
+	}
+	p->pid = p->mainpid = st.pid;
+	if (st.cgroup_path && cg_root && strncmp (st.cgroup_path, cg_root, strlen (cg_root)) == 0) {
+		const char *rel = st.cgroup_path + strlen (cg_root);
+		p->cgroup = xstrdup (*rel ? rel : "/");
+	}
+	keel_state_free (&st);
+	p->pidfd = (int)syscall (SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd < 0 && errno != ESRCH)
+		return keel_error (err, errno, "pidfd_open %d", (int)p->pid);
+	return 0;
+}
+
+int notify_proxy_open (const struct keel_runtime *rt, const char *id, const char *host,
                        struct notify_proxy *p, struct keel_error **err)
 {
-	cleanup_free char *dir = xasprintf ("%s/%s/" NOTIFY_PROXY_DIR, state_root, id);
+	const char *root = rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
+	cleanup_free char *dir = xasprintf ("%s/%s/" NOTIFY_PROXY_DIR, root, id);
 	cleanup_close int fd = -1;
 	struct sockaddr_un sa;
 	struct stat st;
+	int one = 1, ret;
 
-	*p = (struct notify_proxy){.fd = -1};
+	*p = (struct notify_proxy){.fd = -1, .pidfd = -1};
 	if (host == NULL || *host == '\0')
 		return 0;
 	/* Created without NOTIFY_SOCKET: the container has no socket path. */
@@ -94,18 +126,24 @@ int notify_proxy_open (const char *state_root, const char *id, const char *host,
 		return keel_error (err, EINVAL,
 		                   "NOTIFY_SOCKET `%s`: not an absolute path or @abstract name",
 		                   host);
+	ret = container_of (rt, id, p, err);
+	if (ret < 0)
+		return ret;
 	p->path = xasprintf ("%s/" NOTIFY_PROXY_SOCKET, dir);
 	if (strlen (p->path) >= sizeof sa.sun_path)
 		return keel_error (err, ENAMETOOLONG, "notify socket `%s`", p->path);
 	fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return keel_error (err, errno, "notify socket");
+	if (setsockopt (fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+		return keel_error (err, errno, "SO_PASSCRED on `%s`", p->path);
 	/* A socket left by an earlier start that failed. */
 	if (unlink (p->path) < 0 && errno != ENOENT)
 		return keel_error (err, errno, "remove stale `%s`", p->path);
 	if (bind (fd, (struct sockaddr *)&sa, make_addr (p->path, &sa)) < 0)
 		return keel_error (err, errno, "bind `%s`", p->path);
-	/* The container's process may run as any user. */
+	/* The container's process may run as any user; the sender check
+	 * keeps everyone else out. */
 	if (chmod (p->path, 0777) < 0) {
 		int e = errno;
 		unlink (p->path);
@@ -113,6 +151,50 @@ int notify_proxy_open (const char *state_root, const char *id, const char *host,
 	}
 	p->host = xstrdup (host);
 	p->fd = steal_fd (&fd);
+	return 0;
+}
+
+/* The container's process, or one in its cgroup (or below).  Without a
+ * cgroup there is nothing to tell by: anyone, as with runc. */
+static bool from_container (const struct notify_proxy *p, pid_t pid)
+{
+	cleanup_free char *path = NULL, *buf = NULL;
+	struct keel_error *err = NULL;
+	size_t n;
+
+	if (pid > 0 && pid == p->pid)
+		return true;
+	if (p->cgroup == NULL)
+		return true;
+	if (pid <= 0)
+		return false;
+	path = xasprintf ("/proc/%d/cgroup", (int)pid);
+	if (read_file (path, 16384, &buf, NULL, &err) < 0) {
+		keel_error_release (&err);
+		return false;
+	}
+	n = strcmp (p->cgroup, "/") == 0 ? 0 : strlen (p->cgroup);
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr (line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp (line, "0::", 3) == 0)
+			return strncmp (line + 3, p->cgroup, n) == 0 &&
+			       (line[3 + n] == '\0' || line[3 + n] == '/');
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static pid_t sender_of (struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR (mh); cm; cm = CMSG_NXTHDR (mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN (sizeof (struct ucred))) {
+			struct ucred cred;
+			memcpy (&cred, CMSG_DATA (cm), sizeof cred);
+			return cred.pid;
+		}
 	return 0;
 }
 
@@ -143,19 +225,38 @@ static int send_host (const struct notify_proxy *p, const char *msg, size_t len,
 int notify_proxy_receive (struct notify_proxy *p, struct keel_error **err)
 {
 	char in[NOTIFY_MSG_MAX + 1], out[NOTIFY_MSG_MAX + 64];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE (sizeof (struct ucred))];
+	} ctl;
+	struct iovec iov = {.iov_base = in, .iov_len = NOTIFY_MSG_MAX};
+	struct msghdr mh = {
+	        .msg_iov = &iov,
+	        .msg_iovlen = 1,
+	        .msg_control = &ctl,
+	        .msg_controllen = sizeof ctl,
+	};
 	size_t o = 0, i = 0;
 	bool ready = false;
+	pid_t sender;
 	ssize_t n;
 
-	/* recv, not recvmsg: with no room for SCM_RIGHTS the kernel closes
-	 * any descriptors sent along (which also completes a BARRIER). */
-	n = recv (p->fd, in, NOTIFY_MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	/* Room for the credentials only: the kernel closes any descriptors
+	 * sent along (which also completes an sd_notify BARRIER). */
+	n = recvmsg (p->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR
 		               ? 0
 		               : keel_error (err, errno, "recv `%s`", p->path);
 	if (n > NOTIFY_MSG_MAX)
 		return 0; /* truncated: not a message we could pass on whole */
+	sender = sender_of (&mh);
+	if (!from_container (p, sender)) {
+		keel_log (KEEL_LOG_WARNING,
+		          "NOTIFY_SOCKET: ignoring a message from pid %d outside the container",
+		          (int)sender);
+		return 0;
+	}
 	while (i < (size_t)n) {
 		const char *line = in + i;
 		const char *nl = memchr (line, '\n', (size_t)n - i);
@@ -180,11 +281,11 @@ int notify_proxy_receive (struct notify_proxy *p, struct keel_error **err)
 	return 0;
 }
 
-int notify_proxy_wait (struct notify_proxy *p, int pidfd, struct keel_error **err)
+int notify_proxy_wait (struct notify_proxy *p, struct keel_error **err)
 {
-	while (p->fd >= 0 && !p->ready) {
+	while (p->fd >= 0 && p->pidfd >= 0 && !p->ready) {
 		struct pollfd fds[2] = {{.fd = p->fd, .events = POLLIN},
-		                        {.fd = pidfd, .events = POLLIN}};
+		                        {.fd = p->pidfd, .events = POLLIN}};
 
 		if (poll (fds, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -210,7 +311,10 @@ void notify_proxy_close (struct notify_proxy *p)
 		close (p->fd);
 		unlink (p->path);
 	}
+	if (p->pidfd >= 0)
+		close (p->pidfd);
 	free (p->path);
 	free (p->host);
-	*p = (struct notify_proxy){.fd = -1};
+	free (p->cgroup);
+	*p = (struct notify_proxy){.fd = -1, .pidfd = -1};
 }

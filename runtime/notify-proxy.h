@@ -8,6 +8,8 @@
  * MAINPID added to READY=1; anything else (MAINPID from inside, FDSTORE,
  * file descriptors, BARRIER) is dropped.  start and run --detach stop
  * there, as runc's; a foreground run keeps forwarding until the end.
+ * Only the container's processes are heard: each datagram's sender
+ * (SO_PASSCRED) must be its process or in its cgroup, as with PID 1's.
  *
  * PID 1 does not use this: it has its own per-container socket
  * (init/notify.h) and passes it to the library as an extra mount.
@@ -19,6 +21,7 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
+#include "runtime/container.h"
 #include "runtime/spec.h"
 
 #define NOTIFY_PROXY_DIR          "notify" /* in the container's state directory */
@@ -36,23 +39,26 @@ void notify_proxy_mount_free (struct spec_mount *m);
 
 struct notify_proxy {
 	int fd;        /* bound on STATE_ROOT/ID/notify/notify.sock; -1: no proxy */
+	int pidfd;     /* the container's process */
 	char *path;    /* that socket */
 	char *host;    /* the caller's NOTIFY_SOCKET */
-	pid_t mainpid; /* sent with READY=1 */
+	pid_t pid;     /* the container's process */
+	char *cgroup;  /* its cgroup as /proc/PID/cgroup shows it, or NULL */
+	pid_t mainpid; /* sent with READY=1: pid unless the caller changes it */
 	bool ready;    /* READY=1 forwarded: the proxy's work is done */
 };
 
-/* start/run: when host is set and the container was created with a proxy
+/* start/run: when host is set and the created container id has a proxy
  * directory, bind its socket (p->fd >= 0); otherwise leave p->fd at -1.
  * Call before releasing the container so no early message is lost. */
-int notify_proxy_open (const char *state_root, const char *id, const char *host,
+int notify_proxy_open (const struct keel_runtime *rt, const char *id, const char *host,
                        struct notify_proxy *p, struct keel_error **err);
 /* Read one datagram and pass its readiness fields on; sets p->ready once
  * READY=1 went out. */
 int notify_proxy_receive (struct notify_proxy *p, struct keel_error **err);
-/* start: forward until READY=1, or until the process behind pidfd exits
+/* start: forward until READY=1, or until the container's process exits
  * (then quietly: the container is not ready and never will be). */
-int notify_proxy_wait (struct notify_proxy *p, int pidfd, struct keel_error **err);
+int notify_proxy_wait (struct notify_proxy *p, struct keel_error **err);
 /* Close and remove the socket: later messages get ECONNREFUSED/ENOENT. */
 void notify_proxy_close (struct notify_proxy *p);
 

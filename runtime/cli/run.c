@@ -12,7 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -248,22 +247,12 @@ static int start_and_wait (struct cli_global *g, const char *id, pid_t pid, stru
 	return ret;
 }
 
-/* run --detach with NOTIFY_SOCKET: until READY=1 or the container is gone. */
-static int wait_ready (struct notify_proxy *np, pid_t pid, struct keel_error **err)
-{
-	cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
-
-	if (pidfd < 0)
-		return keel_error (err, errno, "pidfd_open %d", (int)pid);
-	return notify_proxy_wait (np, pidfd, err);
-}
-
 static int run_container (struct cli_global *g, const char *id, const struct run_args *a, int *code,
                           struct keel_error **err)
 {
 	struct cli_create_paths paths = {0};
 	struct console con = {.listen_fd = -1, .master = -1};
-	struct notify_proxy np = {.fd = -1};
+	struct notify_proxy np = {.fd = -1, .pidfd = -1};
 	struct keel_create_opts opts;
 	struct spec *spec = NULL;
 	bool proxy;
@@ -296,18 +285,15 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	if (proxy)
 		ret = console_accept (&con, err);
 	if (ret == 0)
-		ret = notify_proxy_open (g->rt.state_root ? g->rt.state_root
-		                                          : KEEL_DEFAULT_STATE_ROOT,
-		                         id, getenv ("NOTIFY_SOCKET"), &np, err);
+		ret = notify_proxy_open (&g->rt, id, getenv ("NOTIFY_SOCKET"), &np, err);
 	if (ret == 0 && a->detach) {
 		/* As runc: a detached run returns once the container is ready,
-		 * whose process systemd should watch from then on. */
-		np.mainpid = pid;
+		 * its process the one to watch from then on. */
 		ret = keel_container_start (&g->rt, id, err);
 		if (ret < 0)
 			keel_error_wrap (err, "start");
-		else if (np.fd >= 0)
-			ret = wait_ready (&np, pid, err);
+		else
+			ret = notify_proxy_wait (&np, err);
 		*code = 0;
 	} else if (ret == 0) {
 		/* We stay and exit with the container: we are the main pid. */

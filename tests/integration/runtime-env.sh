@@ -102,6 +102,36 @@ if [ -n "$notify_ready" ]; then
 	[ ! -e "$STATE/notify" ]
 	check "notify: delete removes the state directory with the proxy socket"
 
+	# Someone on the host who finds the proxy's socket cannot make the
+	# container ready: only the container's processes are heard.
+	if [ "$RT_NAME" = keel ]; then
+		notify_listen imp
+		cfg impostor
+		cfg_sh 'sleep 1.5; keelctl notify READY=1; exec sleep 100'
+		NOTIFY_SOCKET=$T/imp.sock rt create --bundle "$B" impostor </dev/null >/dev/null 2>&1
+		t0=$(now_ms)
+		NOTIFY_SOCKET=$T/imp.sock rt start impostor >/dev/null 2>&1 &
+		_i=0
+		while [ ! -S "$STATE/impostor/notify/notify.sock" ] && [ $_i -lt 100 ]; do
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+		NOTIFY_SOCKET=$STATE/impostor/notify/notify.sock "$KEEL" ctl notify \
+			"STATUS=impostor" READY=1 2>/dev/null
+		wait $!
+		t1=$(now_ms)
+		notify_wait imp 'READY=1'
+		! grep -q impostor "$T/imp.got"
+		check "notify: a sender outside the container is not passed on"
+		[ $((t1 - t0)) -ge 1400 ]
+		check "notify: start still waited for the container ($((t1 - t0)) ms)"
+		rt delete --force impostor >/dev/null 2>&1
+	else
+		skip "notify: a sender outside the container is not passed on" \
+			"$RT_NAME passes on whoever sends"
+		skip "notify: start still waited for the container" "$RT_NAME passes on whoever sends"
+	fi
+
 	# run in the foreground
 	notify_listen run
 	cfg notify-run
