@@ -81,6 +81,7 @@ struct create_ctx {
 	bool setgroups_denied;
 	bool own_mountns;    /* a new mount namespace: set up the rootfs in it */
 	bool shared_mountns; /* none in the config: the runtime's (runc, crun) */
+	bool rootfs_bound;   /* shared_mountns: our bind of the rootfs is there */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -170,8 +171,8 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	/* A mount namespace given by path is another container's, set up
 	 * already: use it as it is (as crun does) instead of remounting it. */
 	if (c->own_mountns || c->shared_mountns) {
-		ret = c->own_mountns ? rootfs_prepare (s, c->rootfs, err)
-		                     : rootfs_bind_shared (c->rootfs, err);
+		/* Shared: create_container bound the rootfs already. */
+		ret = c->own_mountns ? rootfs_prepare (s, c->rootfs, err) : 0;
 		if (ret < 0)
 			return ret;
 		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -648,6 +649,11 @@ static void undo_create (struct create_ctx *c)
 		if (cgroup_destroy (c->cgroup_path, &e) < 0)
 			keel_log_error (&e);
 	}
+	/* Everything the container mounted in the caller's namespace hangs
+	 * under our bind of its rootfs. */
+	if (c->rootfs_bound && umount2 (c->rootfs, MNT_DETACH) < 0)
+		keel_log (KEEL_LOG_WARNING, "detach the rootfs mounts at `%s`: %s", c->rootfs,
+		          strerror (errno));
 	if (c->dirfd >= 0)
 		state_dir_remove (state_root (c->rt), c->id, c->dirfd, NULL);
 }
@@ -681,9 +687,16 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
-	if (c->shared_mountns &&
-	    (ret = write_file_at (c->dirfd, SHARED_MOUNTS, O_CREAT | O_EXCL, 0600, "", 0, err)) < 0)
-		return ret;
+	if (c->shared_mountns) {
+		/* Bound here, not in the child, so that a failed create knows
+		 * for sure whether there is a bind of ours to detach. */
+		ret = write_file_at (c->dirfd, SHARED_MOUNTS, O_CREAT | O_EXCL, 0600, "", 0, err);
+		if (ret == 0)
+			ret = rootfs_bind_shared (c->rootfs, err);
+		if (ret < 0)
+			return ret;
+		c->rootfs_bound = true;
+	}
 	if (c->opts->notify_proxy_dir && mkdirat (c->dirfd, NOTIFY_PROXY_DIR, 0755) < 0)
 		return keel_error (err, errno,
 		                   "mkdir `" NOTIFY_PROXY_DIR "` in the state directory");

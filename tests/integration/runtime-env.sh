@@ -167,6 +167,17 @@ in-rootfs" "no mount namespace: the runtime's namespace, root.path as /"
 if [ "$RT_NAME" = keel ]; then
 	is "$(_rt_mounts_under_t | wc -l)" "$RT_MOUNTS_BEFORE" \
 		"no mount namespace: no mount left in the caller's namespace"
+	# a create that fails after /proc, /dev, ... were mounted
+	cfg nomnt-fail
+	cfg_set '.linux.namespaces |= map(select(.type != "mount"))
+		| del(.linux.maskedPaths) | del(.linux.readonlyPaths)
+		| .mounts += [{destination: "/mnt", type: "bind", source: "/nonexistent-keel-test",
+			options: ["bind"]}]'
+	ctr_run
+	[ "$RC" != 0 ]
+	check "no mount namespace: a bad mount fails run"
+	is "$(_rt_mounts_under_t | wc -l)" "$RT_MOUNTS_BEFORE" \
+		"no mount namespace: nothing left mounted after a failed create"
 else
 	skip "no mount namespace: no mount left in the caller's namespace" \
 		"$RT_NAME leaves the rootfs mounts behind"
