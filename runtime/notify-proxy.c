@@ -100,8 +100,10 @@ static int container_of (const struct keel_runtime *rt, const char *id, struct n
 		p->cgroup = xstrdup (*rel ? rel : "/");
 	}
 	keel_state_free (&st);
+	/* Without one (gone already, or a kernel before 5.3) there is
+	 * nothing to wait on: start returns at once. */
 	p->pidfd = (int)syscall (SYS_pidfd_open, p->pid, 0);
-	if (p->pidfd < 0 && errno != ESRCH)
+	if (p->pidfd < 0 && errno != ESRCH && errno != ENOSYS)
 		return keel_error (err, errno, "pidfd_open %d", (int)p->pid);
 	return 0;
 }
