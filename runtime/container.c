@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,6 +36,7 @@
 #include "runtime/hooks.h"
 #include "runtime/mounts.h"
 #include "runtime/namespaces.h"
+#include "runtime/notify-proxy.h"
 #include "runtime/process-attrs.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -58,6 +60,10 @@ static const char *state_root (const struct keel_runtime *rt)
 	return rt && rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
 }
 
+/* In the state directory of a container without a mount namespace: its
+ * rootfs mounts are in the caller's namespace and delete detaches them. */
+#define SHARED_MOUNTS "rootfs-mounts"
+
 /* Everything create works with; the child gets a copy at clone time. */
 struct create_ctx {
 	const struct keel_runtime *rt;
@@ -76,7 +82,9 @@ struct create_ctx {
 	pid_t pid;      /* the container process, in our pid namespace */
 	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
-	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
+	bool own_mountns;    /* a new mount namespace: set up the rootfs in it */
+	bool shared_mountns; /* none in the config: the runtime's (runc, crun) */
+	bool rootfs_bound;   /* shared_mountns: our bind of the rootfs is there */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -163,8 +171,9 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	struct sync_msg m;
 	int ret;
 
-	if (c->own_mountns) {
-		ret = rootfs_prepare (s, c->rootfs, err);
+	if (c->own_mountns || c->shared_mountns) {
+		/* Shared: create_container bound the rootfs already. */
+		ret = c->own_mountns ? rootfs_prepare (s, c->rootfs, err) : 0;
 		if (ret < 0)
 			return ret;
 		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -184,6 +193,8 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 			return ret;
 	}
 	ret = run_child_hooks (c, HOOK_CREATE_CONTAINER, pid, KEEL_CREATING, err);
+	if (ret == 0 && c->shared_mountns)
+		return rootfs_chroot (c->rootfs, err);
 	if (ret < 0 || !c->own_mountns)
 		return ret;
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
@@ -408,7 +419,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
 		return ret;
-	if (c->own_mountns && (ret = rootfs_finish (s, err)) < 0)
+	if ((c->own_mountns || c->shared_mountns) && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
@@ -729,8 +740,6 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 		                   c->rootfs ? c->rootfs : "");
 	if (!S_ISDIR (st.st_mode))
 		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
-	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0 && !(c->ns.unshare_flags & CLONE_NEWNS))
-		return keel_error (err, 0, "linux.namespaces: a mount namespace is required");
 	return 0;
 }
 
@@ -746,6 +755,11 @@ static void undo_create (struct create_ctx *c)
 		if (cgroup_destroy (c->cgroup_path, &e) < 0)
 			keel_log_error (&e);
 	}
+	/* Everything the container mounted in the caller's namespace hangs
+	 * under our bind of its rootfs. */
+	if (c->rootfs_bound && umount2 (c->rootfs, MNT_DETACH) < 0)
+		keel_log (KEEL_LOG_WARNING, "detach the rootfs mounts at `%s`: %s", c->rootfs,
+		          strerror (errno));
 	if (c->dirfd >= 0)
 		state_dir_remove (state_root (c->rt), c->id, c->dirfd, NULL);
 }
@@ -768,6 +782,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	 * one made by `unshare -m`), never what the container may see. */
 	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS) ||
 	                 c->ns.join_fd[NS_MOUNT] >= 0;
+	c->shared_mountns = !c->own_mountns;
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
@@ -782,6 +797,19 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
+	if (c->shared_mountns) {
+		/* Bound here, not in the child, so that a failed create knows
+		 * for sure whether there is a bind of ours to detach. */
+		ret = write_file_at (c->dirfd, SHARED_MOUNTS, O_CREAT | O_EXCL, 0600, "", 0, err);
+		if (ret == 0)
+			ret = rootfs_bind_shared (c->rootfs, err);
+		if (ret < 0)
+			return ret;
+		c->rootfs_bound = true;
+	}
+	if (c->opts->notify_proxy_dir && mkdirat (c->dirfd, NOTIFY_PROXY_DIR, 0755) < 0)
+		return keel_error (err, errno,
+		                   "mkdir `" NOTIFY_PROXY_DIR "` in the state directory");
 	c->fifo_fd = openat (c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return keel_error (err, errno, "open `" EXEC_FIFO "`");
@@ -1115,6 +1143,11 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		if (ret < 0)
 			return ret;
 	}
+	/* Our bind of the rootfs onto itself carries every mount made for
+	 * the container (runc and crun leave them behind). */
+	if (l.st.rootfs && faccessat (l.dirfd, SHARED_MOUNTS, F_OK, 0) == 0 &&
+	    umount2 (l.st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l.st.rootfs);
 	ret = state_dir_remove (state_root (rt), id, l.dirfd, err);
 	return ret;
 }

@@ -35,6 +35,16 @@ int rootfs_prepare (const struct spec *s, const char *rootfs, struct keel_error 
 	return 0;
 }
 
+int rootfs_bind_shared (const char *rootfs, struct keel_error **err)
+{
+	/* Our own mount at the rootfs: root.readonly then remounts it, not
+	 * the caller's filesystem under it, and delete can detach it with
+	 * everything mounted in it. */
+	if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return keel_error (err, errno, "bind rootfs `%s` onto itself", rootfs);
+	return 0;
+}
+
 static bool is_dev (const char *dest)
 {
 	while (dest[0] == '/' && dest[1] == '/')
@@ -212,6 +222,17 @@ int rootfs_pivot (const char *rootfs, bool no_pivot, struct keel_error **err)
 		return keel_error (err, errno, "make the old root rslave");
 	if (umount2 (".", MNT_DETACH) < 0)
 		return keel_error (err, errno, "detach the old root");
+	if (chdir ("/") < 0)
+		return keel_error (err, errno, "chdir `/`");
+	return 0;
+}
+
+int rootfs_chroot (const char *rootfs, struct keel_error **err)
+{
+	if (chdir (rootfs) < 0)
+		return keel_error (err, errno, "chdir `%s`", rootfs);
+	if (chroot (".") < 0)
+		return keel_error (err, errno, "chroot `%s`", rootfs);
 	if (chdir ("/") < 0)
 		return keel_error (err, errno, "chdir `/`");
 	return 0;
