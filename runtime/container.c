@@ -623,7 +623,7 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 /* The container process's seccomp listener fd goes to listenerPath.  The
  * process cannot send it with SCM_RIGHTS (sendmsg may be a syscall its own
  * filter hands to that very listener): it says the number and we take the
- * fd with pidfd_getfd (Linux 5.6). */
+ * fd with pidfd_getfd (Linux 5.6), as runc 1.1 does. */
 static int pass_notify_fd (struct create_ctx *c, int child_fd, struct keel_error **err)
 {
 	cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
