@@ -366,8 +366,8 @@ static int make_stub (const struct spec_seccomp *sc, scmp_filter_ctx ctx, struct
 		}
 		p->insn[test].jf = (uint8_t)(p->n - test - 1);
 	}
-	/* An architecture the filter does not know: libseccomp's program
-	 * decides (its bad-architecture action). */
+	/* An architecture the filter does not know, or one missing from
+	 * stub_arches: libseccomp's program decides. */
 	fx[nfx++] = (struct fixup){emit (p, BPF_JMP | BPF_JA, 0, 0, 0), TO_END};
 	enosys = emit (p, BPF_RET | BPF_K, 0, 0, SCMP_ACT_ERRNO (ENOSYS));
 	for (size_t i = 0; i < nfx; i++) {
@@ -390,6 +390,7 @@ static int export_program (scmp_filter_ctx ctx, struct prog *p, struct keel_erro
 	cleanup_close int fd = memfd_create ("keel-seccomp", MFD_CLOEXEC);
 	struct sock_filter *whole;
 	struct stat st;
+	ssize_t got;
 	size_t n;
 	int ret;
 
@@ -409,8 +410,11 @@ static int export_program (scmp_filter_ctx ctx, struct prog *p, struct keel_erro
 	free (p->insn);
 	p->insn = whole;
 	p->cap = p->n + n;
-	if (pread (fd, p->insn + p->n, (size_t)st.st_size, 0) != st.st_size)
-		return keel_error (err, errno ? errno : EIO, "seccomp: read the exported filter");
+	got = pread (fd, p->insn + p->n, (size_t)st.st_size, 0);
+	if (got < 0)
+		return keel_error (err, errno, "seccomp: read the exported filter");
+	if (got != st.st_size)
+		return keel_error (err, EIO, "seccomp: short read of the exported filter");
 	p->n += n;
 	return 0;
 }
@@ -435,7 +439,7 @@ int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int 
                           struct keel_error **err)
 {
 	cleanup_filter struct filter f = {NULL};
-	struct prog p = {xmalloc0 (STUB_MAX * sizeof (struct sock_filter)), 0, STUB_MAX};
+	struct prog p = {NULL, 0, STUB_MAX};
 	unsigned long flags;
 	bool notify;
 	int ret;
@@ -461,6 +465,7 @@ int seccomp_apply_notify (const struct spec_seccomp *sc, bool no_new_privs, int 
 		if (flags & SECCOMP_FILTER_FLAG_TSYNC)
 			flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
 	}
+	p.insn = xmalloc0 (STUB_MAX * sizeof *p.insn);
 	ret = build_filter (sc, &f.ctx, err);
 	if (ret == 0)
 		ret = make_stub (sc, f.ctx, &p, err);
