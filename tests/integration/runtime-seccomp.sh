@@ -114,6 +114,19 @@ else
 		ctr_run
 		is "$(echo $OUT)" "1000 38 450 38 99 1 439 1" \
 			"unknown (1000) and newer (450) syscalls fail with ENOSYS; older unnamed ones (99, 439) get the default EPERM"
+		# The same per architecture: i386 numbers through int $0x80
+		# (1000; 450; 116, its sysinfo), where the kernel has that entry.
+		if [ "$(uname -m)" = x86_64 ] &&
+			[ "$("$T/rootfs/bin/syscall-probe" i386:20 2>/dev/null)" = "i386:20 0" ]; then
+			cfg enosys-i386
+			cfg_old_profile true
+			cfg_set '.process.args = ["syscall-probe", "i386:1000", "i386:450", "i386:116"]'
+			ctr_run
+			is "$(echo $OUT)" "i386:1000 38 i386:450 38 i386:116 1" \
+				"SCMP_ARCH_X86 too: its own newest named syscall is the limit"
+		else
+			skip "ENOSYS on i386" "no 32-bit syscall entry on this machine"
+		fi
 	fi
 
 	cfg enosys-allow
