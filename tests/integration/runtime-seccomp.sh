@@ -65,9 +65,9 @@ cfg_old_profile() {
 	cfg_set '.process.noNewPrivileges = $nnp
 		| .linux.seccomp = {defaultAction: "SCMP_ACT_ERRNO",
 			architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-			syscalls: [{names: ($allow | split(" ")), action: "SCMP_ACT_ALLOW"},
+			syscalls: [{names: [$allow | splits("\\s+") | select(length > 0)], action: "SCMP_ACT_ALLOW"},
 				{names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
-		--argjson nnp "$1" --arg allow "$(echo $allow)"
+		--argjson nnp "$1" --arg allow "$allow"
 }
 
 # 1. Loaded last: the PATH lookup and the fd cleanup happen before it.
