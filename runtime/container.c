@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -222,21 +223,29 @@ static int setup_terminal (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-/* Load linux.seccomp; a filter with SCMP_ACT_NOTIFY hands its listener fd
- * to the parent, which passes it on to linux.seccomp.listenerPath. */
-static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err)
+/* Load linux.seccomp, the last step before the exec fifo and execve, so a
+ * profile need not allow what the runtime does before.  After the filter
+ * come only: the listener fd's number to the parent (write; the parent
+ * takes the fd with pidfd_getfd), the capset dropping the CAP_SYS_ADMIN
+ * kept for loading without no_new_privs, SYNC_CREATED (write), the exec
+ * fifo (openat, write, close), startContainer hooks and execve: runc 1.1's
+ * order with no_new_privs, and, without it, runc's order minus the user
+ * switch, the fd cleanup and the PATH lookup, which it makes after. */
+static int load_seccomp (struct create_ctx *c, int kept_cap, struct keel_error **err)
 {
 	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
-	cleanup_close int fd = -1;
-	int ret;
+	int fd = -1, ret;
 
 	if (!sc->present)
 		return 0;
-	if (!seccomp_uses_notify (sc))
-		return seccomp_apply (sc, nnp, err);
-	ret = seccomp_apply_notify (sc, nnp, &fd, err);
+	/* no_new_privs is set already (setup_process) when configured. */
+	ret = seccomp_uses_notify (sc) ? seccomp_apply_notify (sc, false, &fd, err)
+	                               : seccomp_apply (sc, false, err);
+	/* fd is close-on-exec: closing it would be one more syscall. */
 	if (ret == 0 && fd >= 0)
-		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
+		ret = sync_write (c->sync[1], SYNC_SECCOMP, fd, err);
+	if (ret == 0 && kept_cap >= 0)
+		ret = caps_drop_kept (&c->spec->process.caps, kept_cap, err);
 	return ret;
 }
 
@@ -258,9 +267,13 @@ static int check_cwd_inside (const char *cwd, struct keel_error **err)
 
 /* The process's own attributes, in runc's order: what needs privileges
  * first, then the user switch, then capabilities. */
-static int setup_process (struct create_ctx *c, struct keel_error **err)
+static int setup_process (struct create_ctx *c, int *kept_cap, struct keel_error **err)
 {
 	const struct spec_process *p = &c->spec->process;
+	/* Without no_new_privs, loading the filter (load_seccomp, last) needs
+	 * CAP_SYS_ADMIN, which the capability step may drop: keep it. */
+	int keep = c->spec->linux_.seccomp.present && !p->no_new_privileges ? CAP_SYS_ADMIN : -1;
+	bool kept = false;
 	int ret;
 
 	if ((ret = process_apply_rlimits (p, err)) < 0 ||
@@ -268,13 +281,6 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 	    (ret = process_apply_io_priority (p, err)) < 0 ||
 	    (ret = personality_apply (&c->spec->linux_.personality, err)) < 0)
 		return ret;
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	 * capability step below may drop. */
-	if (!p->no_new_privileges) {
-		ret = load_seccomp (c, false, err);
-		if (ret < 0)
-			return ret;
-	}
 	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
 	ret = user_apply (&p->user, c->setgroups_denied, err);
@@ -282,9 +288,10 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 		return keel_error_wrap (err, "process.user");
 	if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
-	ret = caps_apply (&p->caps, err);
+	ret = caps_apply_keep (&p->caps, keep, &kept, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.capabilities");
+	*kept_cap = kept ? keep : -1;
 	if (p->cwd && chdir (p->cwd) < 0)
 		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
 	if (p->cwd && (ret = check_cwd_inside (p->cwd, err)) < 0)
@@ -376,7 +383,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	int pass = c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0;
 	struct sync_msg m;
 	pid_t host_pid;
-	int ret;
+	int kept_cap = -1, ret;
 
 	/* The flock belongs to the parent's open file: start must be able to
 	 * take it while we wait on the fifo. */
@@ -423,7 +430,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
-	if ((ret = setup_process (c, err)) < 0)
+	if ((ret = setup_process (c, &kept_cap, err)) < 0)
 		return ret;
 	/* Resolve now so a missing executable fails create, not start. */
 	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
@@ -437,11 +444,12 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	/* From here on the parent may exit (`keel-runtime create` does). */
 	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");
-	/* As late as create allows: the filter also covers the exec fifo
-	 * and the startContainer hooks, as with runc. */
-	if (s->process.no_new_privileges && (ret = load_seccomp (c, true, err)) < 0)
+	/* Last, but within create: a profile that cannot load fails create,
+	 * and the listener has its fd when create returns (runc, crun); the
+	 * filter also covers the exec fifo and startContainer hooks, as runc. */
+	if ((ret = load_seccomp (c, kept_cap, err)) < 0)
 		return ret;
-	ret = sync_send (c->sync[1], SYNC_CREATED, 0, -1, NULL, err);
+	ret = sync_write (c->sync[1], SYNC_CREATED, 0, err);
 	if (ret < 0)
 		return ret;
 	close (c->sync[1]);
@@ -623,6 +631,24 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	return state_write (c->dirfd, &st, &x, err);
 }
 
+/* The container process's seccomp listener fd goes to listenerPath.  The
+ * process cannot send it with SCM_RIGHTS (sendmsg may be a syscall its own
+ * filter hands to that very listener): it says the number and we take the
+ * fd with pidfd_getfd (Linux 5.6), as runc 1.1 does. */
+static int pass_notify_fd (struct create_ctx *c, int child_fd, struct keel_error **err)
+{
+	cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
+	cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0);
+	cleanup_close int fd = -1;
+
+	if (pidfd < 0)
+		return keel_error (err, errno, "seccomp: pidfd_open %d", c->pid);
+	fd = (int)syscall (SYS_pidfd_getfd, pidfd, child_fd, 0);
+	if (fd < 0)
+		return keel_error (err, errno, "seccomp: take the listener fd from %d", c->pid);
+	return seccomp_send_notify_fd (&c->spec->linux_.seccomp, fd, c->pid, json, err);
+}
+
 /* After the clone: finish the child's environment from outside, then
  * serve its requests until it reports that it is held before execve. */
 static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_error **err)
@@ -700,15 +726,11 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 				return ret;
 			break;
 		}
-		case SYNC_SECCOMP: {
-			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
-			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
-			                              err);
-			close (m.fd);
+		case SYNC_SECCOMP:
+			ret = pass_notify_fd (c, m.status, err);
 			if (ret < 0)
 				return ret;
 			break;
-		}
 		case SYNC_CONSOLE:
 			if (c->opts->console_socket)
 				ret = terminal_send_master (c->opts->console_socket, m.fd, err);
