@@ -134,6 +134,23 @@ static int make_node (int rootfd, const struct dev_node *n, bool in_userns, stru
 	return 0;
 }
 
+/* The empty file the pty slave is later bound on: made now, while /dev is
+ * still writable, since a read-only /dev is remounted before the terminal
+ * exists (runc also creates it before that remount). */
+static int make_console_point (int rootfd, struct keel_error **err)
+{
+	cleanup_close int dirfd = -1, fd = -1;
+	const char *base;
+
+	dirfd = open_parent (rootfd, "/dev/console", &base, err);
+	if (dirfd < 0)
+		return dirfd;
+	fd = openat (dirfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return keel_error (err, errno, "devices: create mount point `/dev/console`");
+	return 0;
+}
+
 static int make_link (int rootfd, const char *target, const char *path, struct keel_error **err)
 {
 	cleanup_close int dirfd = -1;
@@ -165,8 +182,10 @@ static int spec_node (const struct spec_device *d, struct dev_node *n, struct ke
 	default:
 		return keel_error (err, 0, "devices: `%s`: unknown type '%c'", d->path, d->type);
 	}
-	if (d->path == NULL || strncmp (d->path, "/dev/", 5) != 0 || strstr (d->path, "/../"))
-		return keel_error (err, 0, "devices: `%s` is not a path under /dev",
+	/* Anywhere in the rootfs (runc and crun allow /foo/null too): the path
+	 * is resolved inside it, so it needs no prefix to be confined. */
+	if (d->path == NULL || d->path[0] != '/' || strstr (d->path, "/../"))
+		return keel_error (err, 0, "devices: `%s` is not an absolute path without `..`",
 		                   d->path ? d->path : "");
 	n->major = (unsigned)d->major;
 	n->minor = (unsigned)d->minor;
@@ -214,6 +233,8 @@ int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
 		if (ret < 0)
 			return keel_error_wrap (err, "linux.devices[%zu]", i);
 	}
+	if (s && s->has_process && s->process.terminal)
+		return make_console_point (rootfd, err);
 	return 0;
 }
 
