@@ -327,12 +327,14 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
+	/* Before the user switch: HOME may come from the image's /etc/passwd. */
+	*envp = exec_env_add_home (exec_build_env (s->process.env.v, c->opts->extra_env),
+	                           s->process.user.uid);
 	if ((ret = setup_process (c, err)) < 0)
 		return ret;
 	/* Resolve now so a missing executable fails create, not start. */
 	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
 		return keel_error_wrap (err, "process.args[0]");
-	*envp = exec_build_env (s->process.env.v, c->opts->extra_env);
 	if ((ret = exec_pass_fds (pass, err)) < 0)
 		return ret;
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_final, err);
