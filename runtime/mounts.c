@@ -106,6 +106,24 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 	return 0;
 }
 
+int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	int ret;
+
+	if (cwd == NULL || *cwd == '\0')
+		return 0;
+	/* Only a missing one is made: any other failure (a directory only
+	 * the process's user may enter) is for the chdir to judge. */
+	fd = open_in_root (rootfd, cwd, O_PATH | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return 0;
+	ret = mounts_ensure_path (rootfd, cwd, true, &fd, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.cwd");
+	return 0;
+}
+
 /* MS_* per-mount flags to mount_setattr attributes. */
 static void ms_to_attr (unsigned long set, unsigned long clr, struct mount_attr *a)
 {
@@ -397,7 +415,7 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		return 0;
 	/* The new mount's root: reopen, the old fd is the covered directory. */
 	top = open_in_root (c->rootfd, m->destination,
-	                   (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC);
+	                    (lower >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH) | O_CLOEXEC);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
 	if (lower >= 0 && (ret = tmpcopyup (lower, top, m->destination, err)) < 0)

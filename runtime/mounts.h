@@ -41,6 +41,11 @@ int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idm
  * !dir); *fd gets an O_PATH fd of it. */
 int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err);
 
+/* Create process.cwd inside the rootfs when it is missing (a directory of
+ * mode 0755 owned by the container's root, as runc and crun), after the
+ * mounts so it can be inside one, before the root is made read-only. */
+int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err);
+
 /* After pivot_root: linux.maskedPaths (/dev/null over files, an empty
  * read-only tmpfs over directories) and linux.readonlyPaths (read-only
  * bind onto itself).  Paths that do not exist are skipped, as runc does. */

@@ -83,6 +83,9 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		if (ret < 0)
 			return ret;
 	}
+	ret = mounts_ensure_cwd (c->rootfd, s->process.cwd, err);
+	if (ret < 0)
+		return ret;
 	/* A /dev bound from the host already has its nodes. */
 	if (dev == NULL || !is_bind (dev)) {
 		ret = devices_create (s, c->rootfs, c->in_userns, err);

@@ -142,7 +142,7 @@ mkdir -p "$R/only-root"
 chmod 700 "$R/only-root"
 cfg cwd-user
 cfg_set '.process.user = {uid: 42, gid: 42} | .process.cwd = "/home/u42"
-	| .process.capabilities = {}'
+	| .process.capabilities = {} | .root.readonly = false'
 cfg_sh 'pwd; touch f && echo writable'
 ctr_run
 is "$RC" 0 "cwd only the container's user can enter: run exits 0"
