@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +43,32 @@ static int sys_mount_setattr (int dirfd, const char *path, unsigned flags, struc
 	return (int)syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
 }
 
+/* Dangling symlinks followed while creating a path, at most (as the
+ * kernel's own limit). */
+#define MAX_DANGLING_LINKS 40
+
+/* comp (in dir, at p[start..]) is a symlink to nothing yet: the path to
+ * create instead, its target spliced in front of what follows (rest).
+ * Resolved again from the root, so ".." and absolute targets stay in it. */
+static char *splice_link (int dir, const char *comp, const char *p, size_t start, const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat (dir, comp, target, sizeof target - 1);
+
+	if (n < 0)
+		return NULL;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return xasprintf ("%s/%s", target, rest);
+	return xasprintf ("%.*s/%s/%s", (int)start, p, target, rest);
+}
+
 int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
 {
 	cleanup_free char *p = xstrdup (dest);
 	cleanup_close int cur = -1;
 	size_t i = 0;
+	int links = 0;
 
 	/* Fast path: it usually exists. */
 	cur = open_in_root (rootfd, dest, O_PATH | O_CLOEXEC);
@@ -81,6 +103,30 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
 		next = open_in_root (rootfd, p, O_PATH | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
+			struct stat st;
+
+			/* A symlink to what the image lacks (runc creates its
+			 * target): go on with the target in its place. */
+			if (fstatat (cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK (st.st_mode)) {
+				char *np;
+
+				if (++links > MAX_DANGLING_LINKS)
+					return keel_error (err, ELOOP, "resolve `%s` in the rootfs",
+					                   dest);
+				np = splice_link (cur, comp, p, start, save ? p + i + 1 : "");
+				if (np == NULL)
+					return keel_error (err, errno,
+					                   "readlink `%s` in the rootfs", p);
+				free (p);
+				p = np;
+				i = 0;
+				close (cur);
+				cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+				if (cur < 0)
+					return keel_error (err, errno, "dup");
+				continue;
+			}
 			if (!last || dir) {
 				if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
 					return keel_error (err, errno, "mkdir `%s` in the rootfs",
