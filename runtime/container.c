@@ -71,7 +71,7 @@ struct create_ctx {
 	struct ns_plan ns;
 	int sync[2];
 	pid_t pid;      /* the container process, in our pid namespace */
-	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
+	int *mount_fds; /* per mounts[]: idmapped trees, bind sources (mount_ctx) */
 	bool setgroups_denied;
 	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
 };
@@ -155,7 +155,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .bundle = s->bundle ? s->bundle : c->opts->bundle,
 	        .cgroup_path = c->cgroup_path,
 	        .in_userns = c->ns.in_userns,
-	        .idmap_fds = c->idmap_fds,
+	        .mount_fds = c->mount_fds,
 	};
 	struct sync_msg m;
 	int ret;
@@ -172,6 +172,9 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc,
 		                        err);
 		close (mc.rootfd);
+		/* The bind sources must not reach the container's process. */
+		mounts_idmaps_close (c->mount_fds, s->n_mounts);
+		c->mount_fds = NULL;
 		if (ret < 0)
 			return ret;
 	}
@@ -278,6 +281,45 @@ static int wait_for_start (int dirfd, struct keel_error **err)
 	return write_all (fd, "0", 1, err);
 }
 
+/* Wait for SYNC_GO, keeping the bind sources the parent sends before it
+ * (above the fds passed to the process, so none of them is passed). */
+static int recv_until_go (struct create_ctx *c, int min_fd, struct sync_msg *m,
+                          struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int ret;
+
+	for (;;) {
+		ret = sync_recv (c->sync[1], m, err);
+		if (ret < 0 || m->type != SYNC_MOUNT_SOURCE)
+			break;
+		if (m->fd < 0 || m->status < 0 || (size_t)m->status >= s->n_mounts ||
+		    (c->mount_fds && c->mount_fds[m->status] >= 0)) {
+			if (m->fd >= 0)
+				close (m->fd);
+			return keel_error (err, EPROTO, "sync: unexpected bind source %d",
+			                   m->status);
+		}
+		if (c->mount_fds == NULL) {
+			c->mount_fds = xmalloc0 (s->n_mounts * sizeof (int));
+			for (size_t i = 0; i < s->n_mounts; i++)
+				c->mount_fds[i] = -1;
+		}
+		c->mount_fds[m->status] = m->fd;
+		ret = move_above (&c->mount_fds[m->status], min_fd, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (m->type == SYNC_ERROR)
+		return keel_error (err, m->status, "%s", m->text);
+	if (m->type != SYNC_GO)
+		return keel_error (err, EPROTO, "sync: expected message %d, got %d", SYNC_GO,
+		                   m->type);
+	return 0;
+}
+
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
 {
 	const struct spec *s = c->spec;
@@ -306,7 +348,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 			_exit (sync_send (c->sync[1], SYNC_PID, pid, -1, NULL, NULL) < 0);
 	}
 	/* The parent has written our id maps and placed us in the cgroup. */
-	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
+	ret = recv_until_go (c, 3 + pass, &m, err);
 	if (ret < 0)
 		return ret;
 	host_pid = m.status;
@@ -512,6 +554,26 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	return state_write (c->dirfd, &st, &x, err);
 }
 
+/* A new user namespace may not search the directories above a bind
+ * source: open the sources with our credentials in the child's new mount
+ * namespace and hand them over.  A mount namespace unshared later (after
+ * joining a user namespace) does not exist yet; its sources are looked up
+ * by the child as before. */
+static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int *fds = NULL, ret;
+
+	if (!(c->ns.clone_flags & CLONE_NEWUSER) || !(c->ns.clone_flags & CLONE_NEWNS))
+		return 0;
+	ret = mounts_sources_open (s, s->bundle ? s->bundle : c->opts->bundle, c->pid, &fds, err);
+	for (size_t i = 0; ret == 0 && fds && i < s->n_mounts; i++)
+		if (fds[i] >= 0)
+			ret = sync_send (c->sync[0], SYNC_MOUNT_SOURCE, (int)i, fds[i], NULL, err);
+	mounts_idmaps_close (fds, s->n_mounts);
+	return ret;
+}
+
 /* After the clone: finish the child's environment from outside, then
  * serve its requests until it reports that it is held before execve. */
 static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_error **err)
@@ -540,6 +602,9 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		if (ret < 0)
 			return ret;
 	}
+	ret = send_mount_sources (c, err);
+	if (ret < 0)
+		return ret;
 	/* Written from here: lowering it needs privileges in the initial user
 	 * namespace, which the child may no longer have. */
 	if (p->has_oom_score_adj) {
@@ -677,7 +742,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->fifo_dirfd < 0)
 		return keel_error (err, errno, "open state directory");
-	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
+	if ((ret = mounts_idmaps_open (c->spec, &c->mount_fds, err)) < 0)
 		return ret;
 	ret = ns_parent_enter (&c->ns, &saved, err);
 	if (ret == 0) {
@@ -738,7 +803,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		close (c.dirfd);
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
-	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
+	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
 	free (c.cgroup_path);
 	return ret;
 }

@@ -74,7 +74,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		/* A read-only /dev is filled first and made read-only after. */
 		if (&s->mounts[i] == dev)
 			m.flags &= ~(unsigned long)MS_RDONLY;
-		ret = mounts_mount (c, &m, c->idmap_fds ? c->idmap_fds[i] : -1, err);
+		ret = mounts_mount (c, &m, c->mount_fds ? c->mount_fds[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "mounts[%zu]", i);
 	}
