@@ -236,8 +236,13 @@ static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err
 static int setup_process (struct create_ctx *c, struct keel_error **err)
 {
 	const struct spec_process *p = &c->spec->process;
+	bool in_cwd;
 	int ret;
 
+	/* process.cwd twice, as runc: before the user switch, where root may
+	 * enter what the user may not, and after it only if that failed (a
+	 * directory root may not search, e.g. on root-squashed NFS). */
+	in_cwd = p->cwd && chdir (p->cwd) == 0;
 	if ((ret = process_apply_rlimits (p, err)) < 0 ||
 	    (ret = process_apply_scheduler (p, err)) < 0 ||
 	    (ret = process_apply_io_priority (p, err)) < 0 ||
@@ -260,7 +265,7 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 	ret = caps_apply (&p->caps, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.capabilities");
-	if (p->cwd && chdir (p->cwd) < 0)
+	if (p->cwd && !in_cwd && chdir (p->cwd) < 0)
 		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
 	if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_NO_NEW_PRIVS");
