@@ -70,8 +70,9 @@ struct create_ctx {
 	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
 	int sync[2];
-	pid_t pid;      /* the container process, in our pid namespace */
-	int *mount_fds; /* per mounts[]: idmapped trees, bind sources (mount_ctx) */
+	pid_t pid;         /* the container process, in our pid namespace */
+	int *mount_fds;    /* per mounts[]: idmapped trees, bind sources (mount_ctx) */
+	int *device_trees; /* per linux.devices[] in a new user namespace, or NULL */
 	bool setgroups_denied;
 	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
 };
@@ -156,6 +157,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .cgroup_path = c->cgroup_path,
 	        .in_userns = c->ns.in_userns,
 	        .mount_fds = c->mount_fds,
+	        .device_trees = c->device_trees,
 	};
 	struct sync_msg m;
 	int ret;
@@ -172,12 +174,14 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc,
 		                        err);
 		close (mc.rootfd);
-		/* The bind sources must not reach the container's process. */
-		mounts_idmaps_close (c->mount_fds, s->n_mounts);
-		c->mount_fds = NULL;
 		if (ret < 0)
 			return ret;
 	}
+	/* The bind sources must not reach the container's process. */
+	mounts_idmaps_close (c->mount_fds, s->n_mounts);
+	c->mount_fds = NULL;
+	devices_trees_close (c->device_trees, s->linux_.n_devices);
+	c->device_trees = NULL;
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
 		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
 		if (ret == 0)
@@ -749,6 +753,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		return keel_error (err, errno, "open state directory");
 	if ((ret = mounts_idmaps_open (c->spec, &c->mount_fds, err)) < 0)
 		return ret;
+	if (c->ns.new_user && (ret = devices_prepare_userns (c->spec, &c->device_trees, err)) < 0)
+		return ret;
 	ret = ns_parent_enter (&c->ns, &saved, err);
 	if (ret == 0) {
 		c->pid = do_clone (c, &into_cgroup);
@@ -809,6 +815,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
 	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
+	devices_trees_close (c.device_trees, spec->linux_.n_devices);
 	free (c.cgroup_path);
 	return ret;
 }

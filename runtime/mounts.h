@@ -26,6 +26,9 @@ struct mount_ctx {
 	 * (mounts_idmaps_open); for another bind mount an O_PATH fd of its
 	 * source (mounts_sources_open). */
 	const int *mount_fds;
+	/* Per linux.devices entry, a node the parent made (-1 or NULL: none),
+	 * see devices_prepare_userns. */
+	const int *device_trees;
 };
 
 /* Parent, before clone: the idmapped entries of s->mounts as detached

@@ -88,7 +88,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		return ret;
 	/* A /dev bound from the host already has its nodes. */
 	if (dev == NULL || !is_bind (dev)) {
-		ret = devices_create (s, c->rootfs, c->in_userns, err);
+		ret = devices_create_with (s, c->rootfs, c->in_userns, c->device_trees, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "devices");
 	}

@@ -97,12 +97,25 @@ elif [ "$RT_NAME" = runc ]; then
 else
 	cfg dev-userns
 	userns
-	cfg_set '.linux.devices = [{path: "/dev/fuzz", type: "c", major: 1, minor: 3, fileMode: 438,
+	cfg_set '.linux.devices = [{path: "/dev/fuzz", type: "c", major: 1, minor: 5, fileMode: 438,
 		uid: 1000, gid: 1000}]'
-	cfg_sh 'stat -c "%F %t:%T %u:%g" /dev/fuzz'
+	cfg_sh 'stat -c "%F %t:%T %a %u:%g" /dev/fuzz; head -c 3 /dev/fuzz | od -An -tx1 | tr -d " "
+		echo x >/dev/fuzz && echo written; echo x >/dev/null && echo null-written'
 	ctr_run_ns
-	is "$OUT" "character special file 1:3 1000:1000" \
-		"user namespace: a linux.devices node has the configured owner"
+	if [ "$RT_NAME" = crun ]; then
+		is "$(out_line 1 | cut -d" " -f1-4,6)" "character special file 1:5 1000:1000" \
+			"user namespace: a linux.devices node has the configured owner"
+	else
+		is "$(out_line 1)" "character special file 1:5 666 1000:1000" \
+			"user namespace: a linux.devices node has the configured mode and owner"
+	fi
+	is "$(out_line 2)" 000000 "user namespace: the node is usable"
+	if [ "$RT_NAME" = crun ]; then
+		skip "user namespace: the node is writable" "crun 1.8 applies the umask to fileMode (644)"
+	else
+		is "$(printf '%s\n' "$OUT" | sed -n 3,4p | tr '\n' ' ')" "written null-written " \
+			"user namespace: the node and the default ones are writable"
+	fi
 	is "$(stat -c %u:%g /dev/null)" 0:0 "user namespace: the host's node keeps its owner"
 fi
 
