@@ -12,8 +12,9 @@ rt_setup "$@"
 R=$T/rootfs
 out_line() { printf '%s\n' "$OUT" | sed -n "$1p"; }
 have_userns() { [ -e /proc/self/ns/user ]; }
-# crun chowns the process's stdio to its user, which for </dev/null would be
-# the host's /dev/null: containers in a user namespace read an empty file.
+# crun 1.8 chowns the process's stdio to its user, which for </dev/null or
+# >/dev/null is the host's /dev/null: containers in a user namespace read
+# an empty file, and terminal containers write create's output to a file.
 : >"$T/empty"
 ctr_run_ns() {
 	rt run --bundle "$B" "$@" "$CTR" <"$T/empty" >"$T/out" 2>"$T/err"
@@ -47,13 +48,16 @@ if ! have_userns; then
 else
 	cfg bind-userns
 	userns
-	cfg_set '.mounts += [{destination: "/mnt", type: "bind", source: $s, options: ["rbind", "ro"]}]' \
-		--arg s "$T/private/src"
-	cfg_sh 'cat /mnt/file; ls -l /proc/$$/fd/ | grep -c -e private -e "/src"; true'
+	cfg_set '.mounts += [{destination: "/mnt", type: "bind", source: $s, options: ["rbind", "ro"]},
+		{destination: "/etc/bound-file", type: "bind", source: $f, options: ["bind", "ro"]}]' \
+		--arg s "$T/private/src" --arg f "$T/locked/src/file"
+	cfg_sh 'cat /mnt/file /etc/bound-file; ls -l /proc/$$/fd/ | grep -c -e private -e "/src"; true'
+	: >"$R/etc/bound-file"
 	ctr_run_ns
-	is "$RC" 0 "user namespace: a bind source in a 0700 root directory: run exits 0"
-	is "$(out_line 1)" in-private "user namespace: the bind source is mounted"
-	is "$(out_line 2)" 0 "user namespace: no fd of the source is left to the container"
+	is "$RC" 0 "user namespace: bind sources under 0700 and 000 root directories: run exits 0"
+	is "$(out_line 1)" in-private "user namespace: the bind source (a directory) is mounted"
+	is "$(out_line 2)" in-locked "user namespace: the bind source (a file) is mounted"
+	is "$(out_line 3)" 0 "user namespace: no fd of the source is left to the container"
 	cfg bind-userns-sibling
 	userns
 	echo secret >"$T/private/sibling"
@@ -129,7 +133,7 @@ term_run() {
 	RT_PIDS="$RT_PIDS $recv"
 	i=0
 	while [ ! -S "$T/console.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	rt create --bundle "$B" --console-socket "$T/console.sock" "$1" </dev/null >/dev/null 2>"$T/err"
+	rt create --bundle "$B" --console-socket "$T/console.sock" "$1" <"$T/empty" >"$T/create.out" 2>"$T/err"
 	RC=$?
 	[ -s "$T/err" ] && printf '# stderr: %s\n' "$(head -3 "$T/err")"
 	if [ $RC = 0 ]; then
@@ -161,6 +165,15 @@ else
 	term_run term-user
 	is "$OUT" "1000
 1000" "terminal: the pty belongs to the process's user"
+	if have_userns; then
+		cfg term-user-ns
+		userns
+		cfg_set '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
+		cfg_sh 'stat -c %u "$(tty)"; id -u'
+		term_run term-user-ns
+		is "$OUT" "1000
+1000" "user namespace: the pty belongs to the process's user"
+	fi
 fi
 
 # --- process.cwd --------------------------------------------------------------------
