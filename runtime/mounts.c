@@ -688,8 +688,11 @@ static int send_sources (const struct spec *s, const char *bundle, pid_t pid, in
 			continue;
 		src = bind_source (bundle, m);
 		fd = open (src, O_PATH | O_CLOEXEC);
+		/* Worded as when the child looks the source up itself. */
 		if (fd < 0)
-			return keel_error (err, errno, "mounts[%zu]: bind source `%s`", i, src);
+			return keel_error (err, errno,
+			                   "mounts[%zu]: mount `%s` on `%s`: bind source `%s`", i,
+			                   describe (m), m->destination, src);
 		ret = sync_send (sock, SYNC_MOUNT_SOURCE, (int)i, fd, NULL, err);
 		if (ret < 0)
 			return ret;
@@ -751,7 +754,6 @@ int mounts_sources_open (const struct spec *s, const char *bundle, pid_t pid, in
 	if (ret < 0) {
 		mounts_idmaps_close (v, s->n_mounts);
 		v = NULL;
-		keel_error_wrap (err, "open bind sources");
 	}
 out:
 	for (int k = 0; k < 2; k++)

@@ -63,10 +63,12 @@ else
 	echo secret >"$T/private/sibling"
 	cfg_set '.mounts += [{destination: "/mnt", type: "bind", source: $s, options: ["bind"]}]' \
 		--arg s "$T/private/src"
-	cfg_sh 'cat /mnt/file /mnt/../sibling 2>/dev/null; ls / | grep -c sibling'
+	cfg_sh 'cat /mnt/file /mnt/../sibling 2>/dev/null; ls / | grep -c sibling
+		grep " /mnt " /proc/self/mountinfo | cut -d" " -f4'
 	ctr_run_ns
-	is "$OUT" "in-private
+	is "$(printf '%s\n' "$OUT" | sed -n 1,2p)" "in-private
 0" "user namespace: only the bind source is reachable, not its directory"
+	is "$(out_line 3)" "$T/private/src" "user namespace: the mount's root is the source itself"
 fi
 
 # --- a dangling symlink as the destination -------------------------------------
