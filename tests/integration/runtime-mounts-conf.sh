@@ -163,18 +163,18 @@ else
 
 	cfg term-user
 	cfg_set '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
-	cfg_sh 'stat -c %u "$(tty)"; id -u'
+	cfg_sh 'stat -c %u:%g "$(tty)"; id -u'
 	term_run term-user
-	is "$OUT" "1000
-1000" "terminal: the pty belongs to the process's user"
+	is "$OUT" "1000:5
+1000" "terminal: the pty belongs to the process's user, its group stays tty"
 	if have_userns; then
 		cfg term-user-ns
 		userns
 		cfg_set '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
-		cfg_sh 'stat -c %u "$(tty)"; id -u'
+		cfg_sh 'stat -c %u:%g "$(tty)"; id -u'
 		term_run term-user-ns
-		is "$OUT" "1000
-1000" "user namespace: the pty belongs to the process's user"
+		is "$OUT" "1000:5
+1000" "user namespace: the pty belongs to the process's user, its group stays tty"
 	fi
 fi
 
