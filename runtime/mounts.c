@@ -703,7 +703,8 @@ static int send_sources (const struct spec *s, const char *bundle, pid_t pid, in
 int mounts_sources_open (const struct spec *s, const char *bundle, pid_t pid, int **fds,
                          struct keel_error **err)
 {
-	int sv[2] = {-1, -1}, *v = NULL, ret, status;
+	cleanup_close int ours = -1, theirs = -1;
+	int sv[2], *v, ret, status;
 	struct sync_msg msg;
 	size_t n = 0;
 	pid_t helper;
@@ -717,27 +718,26 @@ int mounts_sources_open (const struct spec *s, const char *bundle, pid_t pid, in
 	ret = sync_pair (sv, err);
 	if (ret < 0)
 		return ret;
+	ours = sv[0];
+	theirs = sv[1];
 	helper = fork ();
-	if (helper < 0) {
-		ret = keel_error (err, errno, "fork to open the bind sources");
-		goto out;
-	}
+	if (helper < 0)
+		return keel_error (err, errno, "fork to open the bind sources");
 	if (helper == 0) {
 		struct keel_error *e = NULL;
-		close (sv[0]);
-		if (send_sources (s, bundle, pid, sv[1], &e) < 0) {
-			sync_send_error (sv[1], e);
+		if (send_sources (s, bundle, pid, theirs, &e) < 0) {
+			sync_send_error (theirs, e);
 			_exit (1);
 		}
 		_exit (0);
 	}
-	close (sv[1]);
-	sv[1] = -1;
+	/* Ours alone: a helper that dies without a word ends the loop below. */
+	close (steal_fd (&theirs));
 	v = xmalloc0 (s->n_mounts * sizeof (int));
 	for (size_t i = 0; i < s->n_mounts; i++)
 		v[i] = -1;
 	for (;;) {
-		ret = sync_expect (sv[0], SYNC_MOUNT_SOURCE, &msg, err);
+		ret = sync_expect (ours, SYNC_MOUNT_SOURCE, &msg, err);
 		if (ret < 0 || msg.status < 0)
 			break;
 		if ((size_t)msg.status >= s->n_mounts || v[msg.status] >= 0) {
@@ -753,12 +753,8 @@ int mounts_sources_open (const struct spec *s, const char *bundle, pid_t pid, in
 		;
 	if (ret < 0) {
 		mounts_idmaps_close (v, s->n_mounts);
-		v = NULL;
+		return ret;
 	}
-out:
-	for (int k = 0; k < 2; k++)
-		if (sv[k] >= 0)
-			close (sv[k]);
 	*fds = v;
-	return ret;
+	return 0;
 }
