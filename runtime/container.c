@@ -80,8 +80,9 @@ struct create_ctx {
 	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
 	int sync[2];
-	pid_t pid;      /* the container process, in our pid namespace */
-	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
+	pid_t pid;         /* the container process, in our pid namespace */
+	int *mount_fds;    /* per mounts[]: idmapped trees, bind sources (mount_ctx) */
+	int *device_trees; /* per linux.devices[] in a new user namespace, or NULL */
 	bool setgroups_denied;
 	bool own_mountns;    /* a new mount namespace: set up the rootfs in it */
 	bool shared_mountns; /* none in the config: the runtime's (runc, crun) */
@@ -167,7 +168,8 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .bundle = s->bundle ? s->bundle : c->opts->bundle,
 	        .cgroup_path = c->cgroup_path,
 	        .in_userns = c->ns.in_userns,
-	        .idmap_fds = c->idmap_fds,
+	        .mount_fds = c->mount_fds,
+	        .device_trees = c->device_trees,
 	};
 	struct sync_msg m;
 	int ret;
@@ -186,6 +188,11 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		if (ret < 0)
 			return ret;
 	}
+	/* The bind sources must not reach the container's process. */
+	mounts_idmaps_close (c->mount_fds, s->n_mounts);
+	c->mount_fds = NULL;
+	devices_trees_close (c->device_trees, s->linux_.n_devices);
+	c->device_trees = NULL;
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
 		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
 		if (ret == 0)
@@ -274,8 +281,13 @@ static int setup_process (struct create_ctx *c, int *kept_cap, struct keel_error
 	 * CAP_SYS_ADMIN, which the capability step may drop: keep it. */
 	int keep = c->spec->linux_.seccomp.present && !p->no_new_privileges ? CAP_SYS_ADMIN : -1;
 	bool kept = false;
+	bool in_cwd;
 	int ret;
 
+	/* process.cwd twice, as runc: before the user switch, where root may
+	 * enter what the user may not, and after it only if that failed (a
+	 * directory root may not search, e.g. on root-squashed NFS). */
+	in_cwd = p->cwd && chdir (p->cwd) == 0;
 	if ((ret = process_apply_rlimits (p, err)) < 0 ||
 	    (ret = process_apply_scheduler (p, err)) < 0 ||
 	    (ret = process_apply_io_priority (p, err)) < 0 ||
@@ -292,7 +304,7 @@ static int setup_process (struct create_ctx *c, int *kept_cap, struct keel_error
 	if (ret < 0)
 		return keel_error_wrap (err, "process.capabilities");
 	*kept_cap = kept ? keep : -1;
-	if (p->cwd && chdir (p->cwd) < 0)
+	if (p->cwd && !in_cwd && chdir (p->cwd) < 0)
 		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
 	if (p->cwd && (ret = check_cwd_inside (p->cwd, err)) < 0)
 		return ret;
@@ -354,7 +366,9 @@ static int close_all_but (int from, int *keep, size_t n, struct keel_error **err
  * namespace fds, stdio and the fds to pass on. */
 static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_error **err)
 {
-	int keep[8 + NS_KIND_MAX + 64];
+	const struct spec *s = c->spec;
+	cleanup_free int *keep =
+	        xmalloc0 ((8 + NS_KIND_MAX + s->n_mounts + s->linux_.n_devices) * sizeof (int));
 	size_t n = 0;
 
 	keep[n++] = c->sync[1];
@@ -367,14 +381,52 @@ static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_
 	for (int k = 0; k < NS_KIND_MAX; k++)
 		if (c->ns.join_fd[k] >= 0)
 			keep[n++] = c->ns.join_fd[k];
-	for (size_t i = 0; c->idmap_fds && i < c->spec->n_mounts; i++) {
-		if (c->idmap_fds[i] < 0)
-			continue;
-		if (n == ARRAY_SIZE (keep))
-			return keel_error (err, E2BIG, "too many idmapped mounts");
-		keep[n++] = c->idmap_fds[i];
-	}
+	for (size_t i = 0; c->mount_fds && i < s->n_mounts; i++)
+		if (c->mount_fds[i] >= 0)
+			keep[n++] = c->mount_fds[i];
+	for (size_t i = 0; c->device_trees && i < s->linux_.n_devices; i++)
+		if (c->device_trees[i] >= 0)
+			keep[n++] = c->device_trees[i];
 	return close_all_but (from, keep, n, err);
+}
+
+/* Wait for SYNC_GO, keeping the bind sources the parent sends before it
+ * (above the fds passed to the process, so none of them is passed). */
+static int recv_until_go (struct create_ctx *c, int min_fd, struct sync_msg *m,
+                          struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int ret;
+
+	for (;;) {
+		ret = sync_recv (c->sync[1], m, err);
+		if (ret < 0 || m->type != SYNC_MOUNT_SOURCE)
+			break;
+		if (m->fd < 0 || m->status < 0 || (size_t)m->status >= s->n_mounts ||
+		    (c->mount_fds && c->mount_fds[m->status] >= 0)) {
+			if (m->fd >= 0)
+				close (m->fd);
+			return keel_error (err, EPROTO, "sync: unexpected bind source %d",
+			                   m->status);
+		}
+		if (c->mount_fds == NULL) {
+			c->mount_fds = xmalloc0 (s->n_mounts * sizeof (int));
+			for (size_t i = 0; i < s->n_mounts; i++)
+				c->mount_fds[i] = -1;
+		}
+		c->mount_fds[m->status] = m->fd;
+		ret = move_above (&c->mount_fds[m->status], min_fd, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (m->type == SYNC_ERROR)
+		return keel_error (err, m->status, "%s", m->text);
+	if (m->type != SYNC_GO)
+		return keel_error (err, EPROTO, "sync: expected message %d, got %d", SYNC_GO,
+		                   m->type);
+	return 0;
 }
 
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
@@ -409,7 +461,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 			_exit (sync_send (c->sync[1], SYNC_PID, pid, -1, NULL, NULL) < 0);
 	}
 	/* The parent has written our id maps and placed us in the cgroup. */
-	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
+	ret = recv_until_go (c, 3 + pass, &m, err);
 	if (ret < 0)
 		return ret;
 	host_pid = m.status;
@@ -430,12 +482,14 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
+	/* Before the user switch: HOME may come from the image's /etc/passwd. */
+	*envp = exec_env_add_home (exec_build_env (s->process.env.v, c->opts->extra_env),
+	                           s->process.user.uid);
 	if ((ret = setup_process (c, &kept_cap, err)) < 0)
 		return ret;
 	/* Resolve now so a missing executable fails create, not start. */
 	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
 		return keel_error_wrap (err, "process.args[0]");
-	*envp = exec_build_env (s->process.env.v, c->opts->extra_env);
 	if ((ret = exec_pass_fds (pass, err)) < 0)
 		return ret;
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_final, err);
@@ -649,6 +703,26 @@ static int pass_notify_fd (struct create_ctx *c, int child_fd, struct keel_error
 	return seccomp_send_notify_fd (&c->spec->linux_.seccomp, fd, c->pid, json, err);
 }
 
+/* A new user namespace may not search the directories above a bind
+ * source: open the sources with our credentials in the child's new mount
+ * namespace and hand them over.  A mount namespace unshared later (after
+ * joining a user namespace) does not exist yet; its sources are looked up
+ * by the child as before. */
+static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int *fds = NULL, ret;
+
+	if (!(c->ns.clone_flags & CLONE_NEWUSER) || !(c->ns.clone_flags & CLONE_NEWNS))
+		return 0;
+	ret = mounts_sources_open (s, s->bundle ? s->bundle : c->opts->bundle, c->pid, &fds, err);
+	for (size_t i = 0; ret == 0 && fds && i < s->n_mounts; i++)
+		if (fds[i] >= 0)
+			ret = sync_send (c->sync[0], SYNC_MOUNT_SOURCE, (int)i, fds[i], NULL, err);
+	mounts_idmaps_close (fds, s->n_mounts);
+	return ret;
+}
+
 /* After the clone: finish the child's environment from outside, then
  * serve its requests until it reports that it is held before execve. */
 static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_error **err)
@@ -677,6 +751,9 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		if (ret < 0)
 			return ret;
 	}
+	ret = send_mount_sources (c, err);
+	if (ret < 0)
+		return ret;
 	/* Written from here: lowering it needs privileges in the initial user
 	 * namespace, which the child may no longer have. */
 	if (p->has_oom_score_adj) {
@@ -840,7 +917,9 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		if (c->fifo_dirfd < 0)
 			return keel_error (err, errno, "open state directory");
 	}
-	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
+	if ((ret = mounts_idmaps_open (c->spec, &c->mount_fds, err)) < 0)
+		return ret;
+	if (c->ns.new_user && (ret = devices_prepare_userns (c->spec, &c->device_trees, err)) < 0)
 		return ret;
 	ret = ns_parent_enter (&c->ns, &saved, err);
 	if (ret == 0) {
@@ -904,7 +983,8 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		close (c.fifo_fd);
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
-	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
+	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
+	devices_trees_close (c.device_trees, spec->linux_.n_devices);
 	free (c.cgroup_path);
 	return ret;
 }

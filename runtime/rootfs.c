@@ -86,7 +86,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		/* A read-only /dev is filled first and made read-only after. */
 		if (&s->mounts[i] == dev)
 			m.flags &= ~(unsigned long)MS_RDONLY;
-		ret = mounts_mount (c, &m, c->idmap_fds ? c->idmap_fds[i] : -1, err);
+		ret = mounts_mount (c, &m, c->mount_fds ? c->mount_fds[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "mounts[%zu]", i);
 	}
@@ -95,9 +95,12 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		if (ret < 0)
 			return ret;
 	}
+	ret = mounts_ensure_cwd (c->rootfd, s->process.cwd, err);
+	if (ret < 0)
+		return ret;
 	/* A /dev bound from the host already has its nodes. */
 	if (dev == NULL || !is_bind (dev)) {
-		ret = devices_create (s, c->rootfs, c->in_userns, err);
+		ret = devices_create_with (s, c->rootfs, c->in_userns, c->device_trees, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "devices");
 	}

@@ -20,6 +20,9 @@ enum sync_type {
 	SYNC_PID,        /* intermediate -> parent: the container init's pid */
 	SYNC_CREATED,    /* child -> parent: held before execve */
 	SYNC_ERROR,      /* child -> parent: status + message */
+	/* parent -> child, before SYNC_GO: the bind source of mounts[status],
+	 * opened in the child's mount namespace (fd attached) */
+	SYNC_MOUNT_SOURCE,
 };
 
 struct sync_msg {
