@@ -73,7 +73,8 @@ struct create_ctx {
 	pid_t pid;      /* the container process, in our pid namespace */
 	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
 	bool setgroups_denied;
-	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
+	bool own_mountns;       /* a new mount namespace: set up the rootfs in it */
+	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -309,6 +310,8 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
 	if (ret < 0)
 		return ret;
+	if (!c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_DUMPABLE");
 	host_pid = m.status;
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
 	if (ret < 0)
@@ -379,6 +382,19 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 	struct keel_error *err = NULL;
 	char *exe = NULL, **envp = NULL;
 
+	/* Non-dumpable before anything else (CVE-2016-9962): until execve
+	 * resets it, a process sharing our pid namespace (a container we
+	 * joined) must not open /proc/OURS/exe, fd/, mem, cwd or root;
+	 * only CAP_SYS_PTRACE in the initial user namespace overrides this.
+	 * The catch: our /proc/PID files then belong to root, and the parent
+	 * writes uid_map, gid_map, setgroups and oom_score_adj there.  As
+	 * root it still can; a caller that is not root cannot, so then we
+	 * stay dumpable until the parent says it is done (SYNC_GO), a window
+	 * in which we have joined no container's namespace but the ones
+	 * given by path. */
+	c->nondumpable_early = geteuid () == 0;
+	if (c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit (1);
 	close (c->sync[0]);
 	reset_signals ();
 	/* Die with `create` while it still waits for us. */
