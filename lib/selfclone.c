@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -115,5 +116,12 @@ int selfclone_exec (char **argv, bool mount_proc, struct keel_error **err)
 	/* The memfd is close-on-exec: an ELF binary needs no path to itself
 	 * once mapped, and the container must not inherit the fd. */
 	syscall (SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
+	/* execveat is missing before Linux 3.19 and valgrind does not
+	 * follow AT_EMPTY_PATH; the fd's /proc path names the same file. */
+	if (!mounted) {
+		char path[64];
+		snprintf (path, sizeof path, "/proc/self/fd/%d", copy);
+		execve (path, argv, environ);
+	}
 	return keel_error (err, errno, "exec the sealed copy of our binary");
 }
