@@ -65,7 +65,8 @@ struct create_ctx {
 	const struct keel_create_opts *opts;
 	const char *rootfs;
 	int dirfd;         /* the locked state directory */
-	int fifo_dirfd;    /* the same directory, unlocked, for the child */
+	int fifo_fd;       /* for the child: exec.fifo, or the directory (O_PATH) */
+	bool fifo_is_dir;  /* fifo_fd is the state directory: no /proc to reopen by */
 	char *cgroup_path; /* NULL without cgroups */
 	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	struct ns_plan ns;
@@ -267,12 +268,15 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 
 /* Wait for start: opening the fifo for writing blocks until start opens
  * it for reading. */
-static int wait_for_start (int dirfd, struct keel_error **err)
+static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
+	char path[64];
 
+	snprintf (path, sizeof path, "/proc/self/fd/%d", c->fifo_fd);
 	do
-		fd = openat (dirfd, EXEC_FIFO, O_WRONLY | O_CLOEXEC);
+		fd = c->fifo_is_dir ? openat (c->fifo_fd, EXEC_FIFO, O_WRONLY | O_CLOEXEC)
+		                    : open (path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return keel_error (err, errno, "open exec fifo");
@@ -292,7 +296,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	close (c->dirfd);
 	c->dirfd = -1;
 	if ((ret = move_above (&c->sync[1], 3 + pass, err)) < 0 ||
-	    (ret = move_above (&c->fifo_dirfd, 3 + pass, err)) < 0)
+	    (ret = move_above (&c->fifo_fd, 3 + pass, err)) < 0)
 		return ret;
 	if (c->cgroup_fd >= 0)
 		close (c->cgroup_fd);
@@ -353,10 +357,10 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	ret = wait_for_start (c->fifo_dirfd, err);
+	ret = wait_for_start (c, err);
 	if (ret < 0)
 		return ret;
-	close (c->fifo_dirfd);
+	close (c->fifo_fd);
 	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
@@ -455,6 +459,19 @@ static uid_t host_root (const struct spec_idmapping *m, size_t n, uid_t dflt)
 		if (m[i].container_id == 0 && m[i].size > 0)
 			return m[i].host_id;
 	return dflt;
+}
+
+/* Whether the container mounts a procfs on /proc (then its /proc/self/fd
+ * is there by the time it waits for start). */
+static bool spec_mounts_proc (const struct spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		if (m->type && strcmp (m->type, "proc") == 0 && m->destination &&
+		    strcmp (m->destination, "/proc") == 0)
+			return true;
+	}
+	return false;
 }
 
 static int make_fifo (struct create_ctx *c, struct keel_error **err)
@@ -688,9 +705,17 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
-	c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->fifo_dirfd < 0)
-		return keel_error (err, errno, "open state directory");
+	/* What the created process holds until start is all a process that
+	 * can ptrace it (CAP_SYS_PTRACE in a shared pid namespace) gets from
+	 * its fds: the fifo alone, reopened through /proc/self/fd, not the
+	 * state directory, whose ".." leads to the host's root.  Only a
+	 * container with its own mounts and no /proc has to keep the
+	 * directory. */
+	c->fifo_is_dir = c->own_mountns && !spec_mounts_proc (c->spec);
+	c->fifo_fd = c->fifo_is_dir ? openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)
+	                            : openat (c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return keel_error (err, errno, "open exec fifo");
 	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
 		return ret;
 	ret = ns_parent_enter (&c->ns, &saved, err);
@@ -727,7 +752,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 	        .opts = opts,
 	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
 	        .dirfd = -1,
-	        .fifo_dirfd = -1,
+	        .fifo_fd = -1,
 	        .cgroup_fd = -1,
 	        .sync = {-1, -1},
 	};
@@ -750,8 +775,8 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		close (c.cgroup_fd);
 	if (c.dirfd >= 0)
 		close (c.dirfd);
-	if (c.fifo_dirfd >= 0)
-		close (c.fifo_dirfd);
+	if (c.fifo_fd >= 0)
+		close (c.fifo_fd);
 	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
 	free (c.cgroup_path);
 	return ret;
