@@ -43,9 +43,9 @@ static bool is_role (const char *arg)
 }
 
 /* Go on from a sealed copy of the binary; returns only when already running
- * from one.  PID 1 must not exit, so it says what failed and boots anyway
- * (its /proc being what failed, containers could not use it either); any
- * other role refuses to make containers the host binary is exposed to. */
+ * from one.  PID 1 must not exit (the kernel would panic), so it says what
+ * failed and boots from its own file; any other role refuses to make
+ * containers that could reach the host binary. */
 static void run_sealed (char **argv)
 {
 	struct keel_error *err = NULL;
