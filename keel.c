@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "init/init.h"
@@ -51,8 +52,15 @@ static void run_sealed (char **argv)
 	struct keel_error *err = NULL;
 	bool pid1 = getpid () == 1;
 
-	if (selfclone_exec (argv, pid1, &err) == 0)
+	if (selfclone_exec (argv, pid1, &err) == 0) {
+		/* An exec from a memfd names the process after it ("memfd:keel",
+		 * or the fd's number on older kernels): give ps and pidof back
+		 * the name keel was started as.  Cosmetic, so unchecked. */
+		const char *slash = argv[0] ? strrchr (argv[0], '/') : NULL;
+		if (argv[0])
+			(void)!prctl (PR_SET_NAME, slash ? slash + 1 : argv[0], 0, 0, 0);
 		return;
+	}
 	keel_error_print (stderr, "keel", &err);
 	if (!pid1)
 		exit (1);
