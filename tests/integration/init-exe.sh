@@ -13,10 +13,19 @@ sum_before=$(sha256sum "$KEEL" | cut -d' ' -f1)
 
 make_rootfs
 # A second entry keeps a runtime helper (its create hook) alive while
-# the attacker looks around, so /proc shows more keel processes than PID 1.
+# the attacker looks around, so /proc shows more keel processes than PID 1;
+# the attacker waits (10 s at most) until it sees two.
 entry slowhook 'exec sleep 1000' '{"stop": {"signal": "KILL"}}' yes \
 	'"hooks": {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "3"]}]}'
-entry attacker 'sleep 1
+entry attacker 'memfds() {
+	n=0
+	for e in /proc/[0-9]*/exe; do
+		case $(readlink $e 2>/dev/null) in /memfd:*) n=$((n + 1)) ;; esac
+	done
+	echo $n
+}
+i=0
+until [ $(memfds) -ge 2 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 for e in /proc/[0-9]*/exe; do
 	p=${e%/exe}
 	l=$(readlink $e 2>/dev/null) || continue

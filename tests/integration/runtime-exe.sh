@@ -87,7 +87,7 @@ attack() {
 	done
 	echo "$bns" >"$sh/go1"
 	i=0
-	while [ ! -e "$sh/ready1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	while [ ! -e "$sh/ready1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 	[ -e "$sh/ready1" ]
 	check "$1: A made its attempts on /proc/$bns (host pid $bpid)"
 	R1=$(cat "$sh/r1" 2>/dev/null)
@@ -98,7 +98,7 @@ attack() {
 	ctr_wait_status "$1-b" stopped
 	touch "$sh/go2"
 	i=0
-	while [ ! -s "$sh/r2" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	while [ ! -s "$sh/r2" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 	R2=$(cat "$sh/r2" 2>/dev/null)
 	rt delete --force "$1-b" >/dev/null 2>&1
 	rt delete --force "$1-a" >/dev/null 2>&1
