@@ -267,7 +267,8 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 }
 
 /* Wait for start: opening the fifo for writing blocks until start opens
- * it for reading. */
+ * it for reading.  openat in both cases: a seccomp filter (loaded by now
+ * with noNewPrivileges) that allowed the call before must allow it still. */
 static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
@@ -276,7 +277,7 @@ static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 	snprintf (path, sizeof path, "/proc/self/fd/%d", c->fifo_fd);
 	do
 		fd = c->fifo_is_dir ? openat (c->fifo_fd, EXEC_FIFO, O_WRONLY | O_CLOEXEC)
-		                    : open (path, O_WRONLY | O_CLOEXEC);
+		                    : openat (AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return keel_error (err, errno, "open exec fifo");
@@ -389,7 +390,7 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 	/* Non-dumpable before anything else (CVE-2016-9962): until execve
 	 * resets it, a process sharing our pid namespace (a container we
 	 * joined) must not open /proc/OURS/exe, fd/, mem, cwd or root;
-	 * only CAP_SYS_PTRACE in the initial user namespace overrides this.
+	 * only CAP_SYS_PTRACE in the runtime's user namespace overrides it.
 	 * The catch: our /proc/PID files then belong to root, and the parent
 	 * writes uid_map, gid_map, setgroups and oom_score_adj there.  As
 	 * root it still can; a caller that is not root cannot, so then we
