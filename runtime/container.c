@@ -84,9 +84,10 @@ struct create_ctx {
 	int *mount_fds;    /* per mounts[]: idmapped trees, bind sources (mount_ctx) */
 	int *device_trees; /* per linux.devices[] in a new user namespace, or NULL */
 	bool setgroups_denied;
-	bool own_mountns;    /* a new mount namespace: set up the rootfs in it */
-	bool shared_mountns; /* none in the config: the runtime's (runc, crun) */
-	bool rootfs_bound;   /* shared_mountns: our bind of the rootfs is there */
+	bool own_mountns;       /* a new mount namespace: set up the rootfs in it */
+	bool shared_mountns;    /* none in the config: the runtime's (runc, crun) */
+	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
+	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -317,7 +318,9 @@ static int setup_process (struct create_ctx *c, int *kept_cap, struct keel_error
  * it for reading.  The fifo is reopened through our own O_PATH fd of it,
  * so the process never holds a directory of the host while it resolves
  * the container's paths (CVE-2024-21626); a container without procfs has
- * no path to our fds, and there the state directory's fd is used. */
+ * no path to our fds, and there the state directory's fd is used.  openat
+ * in both cases: a seccomp filter (loaded by now) that allowed the call
+ * before must allow it still. */
 static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
@@ -326,7 +329,7 @@ static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 	snprintf (path, sizeof path, "/proc/self/fd/%d", c->fifo_fd);
 	do
 		fd = c->fifo_dirfd >= 0 ? openat (c->fifo_dirfd, EXEC_FIFO, O_WRONLY | O_CLOEXEC)
-		                        : open (path, O_WRONLY | O_CLOEXEC);
+		                        : openat (AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return keel_error (err, errno, "open exec fifo");
@@ -464,6 +467,8 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	ret = recv_until_go (c, 3 + pass, &m, err);
 	if (ret < 0)
 		return ret;
+	if (!c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_DUMPABLE");
 	host_pid = m.status;
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
 	if (ret < 0)
@@ -539,6 +544,19 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 	struct keel_error *err = NULL;
 	char *exe = NULL, **envp = NULL;
 
+	/* Non-dumpable before anything else (CVE-2016-9962): until execve
+	 * resets it, a process sharing our pid namespace (a container we
+	 * joined) must not open /proc/OURS/exe, fd/, mem, cwd or root;
+	 * only CAP_SYS_PTRACE in the runtime's user namespace overrides it.
+	 * The catch: our /proc/PID files then belong to root, and the parent
+	 * writes uid_map, gid_map, setgroups and oom_score_adj there.  As
+	 * root it still can; a caller that is not root cannot, so then we
+	 * stay dumpable until the parent says it is done (SYNC_GO), a window
+	 * in which we have joined no container's namespace but the ones
+	 * given by path. */
+	c->nondumpable_early = geteuid () == 0;
+	if (c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit (1);
 	close (c->sync[0]);
 	reset_signals ();
 	/* Die with `create` while it still waits for us. */
