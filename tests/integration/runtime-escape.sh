@@ -165,6 +165,42 @@ ctr_run
 [ -z "$(ls -A "$HOSTPARENT")" ]
 check "a mount point created through a relative symlink is made inside the rootfs (rc $RC)"
 
+# /dev/console symlinked to a host path, in a /dev the config binds from
+# the rootfs itself (a tmpfs /dev would hide the image's): the pty goes on
+# the link inside the container, never on its target.
+if ! command -v python3 >/dev/null; then
+	skip "/dev/console symlink" "python3 is needed for the console receiver"
+else
+	sym_rootfs console-symlink
+	HOSTCON=$T/host-console-target
+	echo host-console >"$HOSTCON"
+	rm -f "$R/dev/console"
+	ln -s "$HOSTCON" "$R/dev/console"
+	ln -s pts/ptmx "$R/dev/ptmx"
+	mknod -m 666 "$R/dev/null" c 1 3
+	cfg_set '.process.terminal = true
+		| .mounts = [.mounts[] | if .destination == "/dev"
+			then {destination: "/dev", type: "bind", source: $d, options: ["rbind", "rw"]}
+			else . end]' --arg d "$R/dev"
+	cfg_sh 'echo through-console >/dev/console; echo done'
+	python3 "$_rt_here/console-recv.py" "$T/console.sock" "$T/console.out" &
+	recv=$!
+	RT_PIDS="$RT_PIDS $recv"
+	i=0
+	while [ ! -S "$T/console.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	rt create --bundle "$B" --console-socket "$T/console.sock" "$CTR" </dev/null >/dev/null 2>"$T/err" &&
+		rt start "$CTR" 2>>"$T/err"
+	rc=$?
+	[ -s "$T/err" ] && echo "# stderr: $(head -c 300 "$T/err")"
+	kill "$recv" 2>/dev/null
+	wait "$recv" 2>/dev/null
+	ctr_wait_status "$CTR" stopped
+	rt delete --force "$CTR" >/dev/null 2>&1
+	is "$(cat "$HOSTCON")" host-console "/dev/console symlinked to a host file: the host file is untouched (rc $rc)"
+	! grep -q " $HOSTCON " /proc/self/mountinfo
+	check "/dev/console symlinked to a host file: nothing is mounted on the host file"
+fi
+
 # --- a mount namespace joined by path ----------------------------------
 unshare -m --propagation private sleep 600 </dev/null >/dev/null 2>&1 &
 holder=$!
