@@ -149,28 +149,21 @@ static int has_cap (int cap, cap_flag_t flag, bool *yes, struct keel_error **err
 	return ret;
 }
 
-/* One capability in or out of the effective set, the others as they are. */
-static int set_effective (int cap, bool on, struct keel_error **err)
-{
-	cap_value_t v = cap;
-	cap_t c = cap_get_proc ();
-	int ret = 0;
-
-	if (c == NULL)
-		return keel_error (err, errno, "caps: cap_get_proc");
-	if (cap_set_flag (c, CAP_EFFECTIVE, 1, &v, on ? CAP_SET : CAP_CLEAR) < 0 ||
-	    cap_set_proc (c) < 0)
-		ret = keel_error (err, errno, "caps: %s capability %d", on ? "raise" : "lower",
-		                  cap);
-	cap_free (c);
-	return ret;
-}
-
 int caps_apply (const struct spec_caps *caps, struct keel_error **err)
 {
 	bool kept;
 
 	return caps_apply_keep (caps, -1, &kept, err);
+}
+
+/* An absent process.capabilities means no capability at all, in every
+ * set: what runc 1.1 and crun 1.8 do (measured, runtime-escape.sh), not
+ * the runtime's own full set. */
+static const struct spec_caps no_caps = {.present = true};
+
+static const struct spec_caps *or_none (const struct spec_caps *caps)
+{
+	return caps && caps->present ? caps : &no_caps;
 }
 
 int caps_apply_keep (const struct spec_caps *caps, int keep, bool *kept, struct keel_error **err)
@@ -179,6 +172,7 @@ int caps_apply_keep (const struct spec_caps *caps, int keep, bool *kept, struct 
 	int last, ret;
 
 	*kept = false;
+	caps = or_none (caps);
 	if (keep >= 0) {
 		ret = has_cap (keep, CAP_PERMITTED, &permitted, err);
 		if (ret == 0)
@@ -188,15 +182,6 @@ int caps_apply_keep (const struct spec_caps *caps, int keep, bool *kept, struct 
 		/* Not permitted: nothing to keep (loading will say why). */
 		if (!permitted)
 			keep = -1;
-	}
-	/* runc leaves the process's capabilities alone when
-	 * process.capabilities is absent; only the uid change may have
-	 * cleared `keep` from the effective set. */
-	if (caps == NULL || !caps->present) {
-		if (keep < 0 || effective)
-			return 0;
-		*kept = true;
-		return set_effective (keep, true, err);
 	}
 	/* Nothing to drop later when the config grants it anyway. */
 	*kept = keep >= 0 && !(cap_listed (caps->effective, caps->n_effective, keep) &&
@@ -216,8 +201,8 @@ int caps_apply_keep (const struct spec_caps *caps, int keep, bool *kept, struct 
 
 int caps_drop_kept (const struct spec_caps *caps, int keep, struct keel_error **err)
 {
-	if (caps == NULL || !caps->present)
-		return set_effective (keep, false, err);
+	(void)keep;
+	caps = or_none (caps);
 	/* One capset: the sets exactly as configured.  Ambient capabilities
 	 * stay, except `keep` if it is no longer permitted (the kernel's
 	 * rule), as caps_apply would have left it. */

@@ -15,9 +15,9 @@
 
 /* Drop every bounding capability not listed (PR_CAPBSET_DROP), set the
  * effective, permitted and inheritable sets with libcap, then raise the
- * ambient ones (PR_CAP_AMBIENT).  When caps->present is false the process
- * keeps the capabilities it has, as runc does when process.capabilities is
- * absent.  Capabilities the running kernel does not know are ignored. */
+ * ambient ones (PR_CAP_AMBIENT).  When caps->present is false (no
+ * process.capabilities) every set is empty, as runc and crun do.
+ * Capabilities the running kernel does not know are ignored. */
 int caps_apply (const struct spec_caps *caps, struct keel_error **err);
 
 /* caps_apply, but capability `keep` (-1: none) stays effective and

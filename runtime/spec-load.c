@@ -185,6 +185,36 @@ static void decode_annotations (struct spec *s)
 	}
 }
 
+/* Fields runtime-spec had before 1.0, at their old places.  1.0 readers
+ * (runc, crun, keel) skip unknown fields, so a 0.x config whose only
+ * capability limit is linux.capabilities would run with every capability
+ * the runtime has: refuse that one, warn for the rest.  keel-import
+ * upgrades such configs (docs/images.md). */
+static int check_pre10 (struct spec_ctx *c, json_object *root, const struct spec *s)
+{
+	json_object *linux_, *v;
+	size_t mark;
+
+	if (json_object_object_get_ex (root, "platform", NULL)) {
+		mark = spec_push_key (c, "platform");
+		spec_warn (c, "a runtime-spec 0.x field, ignored (1.0 has none)");
+		spec_pop (c, mark);
+	}
+	if (!json_object_object_get_ex (root, "linux", &linux_) ||
+	    !json_object_object_get_ex (linux_, "capabilities", &v))
+		return 0;
+	mark = spec_push_key (c, "linux");
+	spec_push_key (c, "capabilities");
+	if (!s->process.caps.present)
+		return spec_err (c, "a runtime-spec 0.x field, which 1.0 runtimes ignore; "
+		                    "process.capabilities is missing, so the process would keep "
+		                    "every capability: move the list to process.capabilities "
+		                    "(bounding, effective, permitted)");
+	spec_warn (c, "a runtime-spec 0.x field, ignored: process.capabilities applies");
+	spec_pop (c, mark);
+	return 0;
+}
+
 static int decode (struct spec_ctx *c, json_object *root, const char *bundle, struct spec *s)
 {
 	json_object *v;
@@ -221,6 +251,8 @@ static int decode (struct spec_ctx *c, json_object *root, const char *bundle, st
 			return ret;
 		spec_pop (c, mark);
 	}
+	if ((ret = check_pre10 (c, root, s)) < 0)
+		return ret;
 	return spec_validate (c, s);
 }
 

@@ -64,6 +64,13 @@ cfg_sh 'grep ^CapInh /proc/self/status'
 ctr_run
 is "$OUT" "CapInh:	0000000000000000" "no inheritable capabilities unless the config lists them"
 
+# No process.capabilities at all: no capability in any set (runc, crun).
+cfg nocaps
+cfg_set 'del(.process.capabilities)'
+cfg_sh 'grep ^Cap /proc/self/status | cut -f2 | sort -u'
+ctr_run
+is "$OUT" "0000000000000000" "no process.capabilities: every capability set is empty"
+
 cfg cgroupfs-ro
 cfg_set '.linux.namespaces = [.linux.namespaces[] | select(.type != "cgroup")]
 	| .mounts = [.mounts[] | select(.destination != "/sys/fs/cgroup")]
@@ -81,6 +88,24 @@ fi
 for d in /sys/fs/cgroup/keel-escape-* /sys/fs/cgroup/*/keel-escape-*; do
 	[ -d "$d" ] && rmdir "$d"
 done
+
+# A runtime-spec 0.x config: its capability limit at linux.capabilities,
+# which 1.0 runtimes skip as an unknown field.
+cfg pre10-caps
+cfg_set '.linux.capabilities = ["CAP_KILL"] | del(.process.capabilities)'
+cfg_sh 'grep ^CapEff /proc/self/status'
+ctr_run
+if [ "$RT_NAME" = keel ]; then
+	[ "$RC" != 0 ] && echo "$ERR" | grep -q "linux.capabilities: a runtime-spec 0.x field"
+	check "a 0.x config limited only by linux.capabilities is refused, naming the field"
+else
+	skip "pre-1.0 linux.capabilities" "$RT_NAME ignores it and runs the process with: $OUT"
+fi
+cfg pre10-caps-both
+cfg_set '.linux.capabilities = ["CAP_KILL"]'
+cfg_sh 'grep ^CapEff /proc/self/status'
+ctr_run
+is "$RC" 0 "with process.capabilities too, linux.capabilities is ignored (keel warns)"
 
 # --- symlinks in the rootfs where the runtime mounts ---------------------
 # A rootfs of its own for each case, so the shared one stays clean.
