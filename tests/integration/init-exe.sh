@@ -2,8 +2,8 @@
 # A supervised container that shares keel's pid namespace cannot reach the
 # host's keel binary through /proc/PID/exe of PID 1 or of PID 1's runtime
 # helpers: they run from a sealed memfd copy (lib/selfclone.c).  The
-# attacker has every capability (config.json names none, so it keeps
-# PID 1's), so only the seals stand in its way, not ptrace checks.
+# attacker has every capability (its config.json lists them all), so only
+# the seals stand in its way, not ptrace checks.
 . "$(dirname "$0")/init-lib.sh"
 
 # keel runs from a copy, so a keel with the hole damages only the copy.
@@ -35,6 +35,13 @@ for e in /proc/[0-9]*/exe; do
 	if head -c 4 $e 2>/dev/null | grep -q ELF; then echo "read $e"; fi
 done
 echo attack-done; exec sleep 1000' '{"stop": {"signal": "KILL"}}' no
+
+# (entry's JSON carries the script's raw newlines, which jq refuses: sed)
+caps='"CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_DAC_READ_SEARCH","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_NET_ADMIN","CAP_NET_RAW","CAP_SYS_CHROOT","CAP_SYS_PTRACE","CAP_SYS_ADMIN","CAP_MKNOD","CAP_SETFCAP"'
+sed -i "s|\"cwd\": \"/\"|\"cwd\": \"/\", \"capabilities\": {\"bounding\": [$caps], \"effective\": [$caps], \"permitted\": [$caps]}|" \
+	"$D/attacker/config.json"
+grep -q CAP_SYS_PTRACE "$D/attacker/config.json"
+check "the attacker's config grants CAP_SYS_PTRACE and the rest"
 
 start_keel
 wait_for 'attacker \| attack-done' 15
