@@ -710,13 +710,11 @@ static int apply_devices (const char *dir, const struct spec_resources *res,
 		char access[4] = "", maj[24], min[24];
 		size_t n = 0;
 
+		/* Other letters were warned about when the config was read
+		 * (spec-resources.c); devices.allow refuses them. */
 		for (const char *a = r->access && *r->access ? r->access : "rwm"; *a; a++)
 			if ((*a == 'r' || *a == 'w' || *a == 'm') && strchr (access, *a) == NULL)
 				access[n++] = *a;
-			else if (strchr ("rwm", *a) == NULL)
-				keel_log (KEEL_LOG_WARNING,
-				          "linux.resources.devices[%zu].access: `%c` ignored", i,
-				          *a);
 		if (n == 0)
 			return keel_error (err, 0,
 			                   "cgroup: linux.resources.devices[%zu].access: none of "

@@ -1,0 +1,188 @@
+#!/bin/sh
+# cgroup v1 and hybrid hosts: the container gets its cgroupsPath in every
+# mounted v1 hierarchy (and in the unified one on a hybrid host), the limits
+# podman's and ctr's default configs carry (pids, memory, cpu shares) go to
+# the v1 files and take effect, pause/resume use the v1 freezer, device
+# rules become devices.allow/deny lists, and delete removes the directory
+# from every hierarchy.  On a pure cgroup v2 host (the QEMU guest) there is
+# nothing to check: runtime-cgroup.sh covers v2.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/runtime.sh"
+
+[ -f /sys/fs/cgroup/cgroup.controllers ] &&
+	skip_all "pure cgroup v2 host: no v1 hierarchy (runtime-cgroup.sh covers v2)"
+# The mount points of the v1 hierarchies (fstype "cgroup" after the " - ").
+V1=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup") print $5; break } }' \
+	/proc/self/mountinfo)
+[ -n "$V1" ] || skip_all "no cgroup v1 hierarchy is mounted"
+for c in pids memory cpu freezer devices; do
+	[ -f "/sys/fs/cgroup/$c/cgroup.procs" ] ||
+		skip_all "no v1 $c hierarchy at /sys/fs/cgroup/$c (this test expects the usual layout)"
+done
+UNIFIED=
+[ -f /sys/fs/cgroup/unified/cgroup.procs ] && UNIFIED=/sys/fs/cgroup/unified
+rt_setup "$@"
+
+start_detached() { # start_detached: run -d $CTR, its pid in $pid
+	rm -f "$T/$CTR.pid"
+	rt run -d --bundle "$B" --pid-file "$T/$CTR.pid" "$CTR" </dev/null >/dev/null 2>"$T/err"
+	_rc=$?
+	[ -s "$T/err" ] && printf '# stderr: %s\n' "$(head -3 "$T/err")"
+	pid=$(cat "$T/$CTR.pid" 2>/dev/null)
+	return $_rc
+}
+
+# dirs_gone NAME: no hierarchy (v1 or unified) keeps /keeltest-PID-NAME.
+dirs_gone() {
+	_left=
+	for _m in $V1 $UNIFIED; do
+		[ -d "$_m/keeltest-$$-$1" ] && _left="$_left $_m/keeltest-$$-$1"
+	done
+	is "$_left" "" "$1: delete removed its directory from every hierarchy"
+}
+
+# podman's default spec carries a pids limit, ctr's cpu.shares.
+podman_like() {
+	cfg_set '.linux.resources.pids = {limit: 20}
+		| .linux.resources.memory = {limit: 67108864}
+		| .linux.resources.cpu = {shares: 512}'
+}
+
+# --- placement --------------------------------------------------------------
+
+cfg podman
+podman_like
+cfg_sh 'cat /proc/self/cgroup'
+ctr_run
+is "$RC" 0 "a podman-like config (pids.limit, memory.limit, cpu.shares) runs"
+n_v1=$(echo "$V1" | wc -l)
+n_in=$(echo "$OUT" | grep -c "^[1-9][0-9]*:[^:]*:/keeltest-$$-podman\$")
+is "$n_in" "$n_v1" "/proc/self/cgroup in the container: cgroupsPath in each of the $n_v1 v1 hierarchies"
+if [ -n "$UNIFIED" ]; then
+	like "$OUT" "^0::/keeltest-$$-podman\$" "... and in the unified hierarchy (hybrid host)"
+fi
+is "$(echo "$OUT" | grep -vc ":/keeltest-$$-podman\$")" 0 "... and nowhere else"
+rt delete podman >/dev/null 2>&1
+dirs_gone podman
+
+# --- the limits in the v1 files ---------------------------------------------
+
+cfg limits
+podman_like
+cfg_set '.process.args = ["sleep", "1000"]'
+start_detached
+check "limits: a detached container runs"
+is "$(cat /sys/fs/cgroup/pids/keeltest-$$-limits/pids.max 2>/dev/null)" 20 \
+	"pids.limit -> pids.max"
+is "$(cat /sys/fs/cgroup/memory/keeltest-$$-limits/memory.limit_in_bytes 2>/dev/null)" 67108864 \
+	"memory.limit -> memory.limit_in_bytes"
+is "$(cat /sys/fs/cgroup/cpu/keeltest-$$-limits/cpu.shares 2>/dev/null)" 512 \
+	"cpu.shares -> cpu.shares"
+grep -qx "$pid" /sys/fs/cgroup/freezer/keeltest-$$-limits/cgroup.procs 2>/dev/null
+check "the process is in its freezer cgroup too (a hierarchy without limits)"
+
+rt update --memory 40m --pids-limit 9 limits 2>"$T/err"
+check "update --memory 40m --pids-limit 9"
+is "$(cat /sys/fs/cgroup/memory/keeltest-$$-limits/memory.limit_in_bytes 2>/dev/null)" 41943040 \
+	"update: memory.limit_in_bytes changed"
+is "$(cat /sys/fs/cgroup/pids/keeltest-$$-limits/pids.max 2>/dev/null)" 9 \
+	"update: pids.max changed"
+
+# --- pause / resume: the v1 freezer -------------------------------------------
+
+rt pause limits 2>"$T/err"
+check "pause"
+is "$(cat /sys/fs/cgroup/freezer/keeltest-$$-limits/freezer.state 2>/dev/null)" FROZEN \
+	"pause: freezer.state is FROZEN"
+like "$(grep '^State:' /proc/"$pid"/status)" "(S|D)" "pause: the process is stopped (State: S or D)"
+is "$(ctr_state limits status)" paused "state says paused"
+rt resume limits 2>"$T/err"
+check "resume"
+is "$(cat /sys/fs/cgroup/freezer/keeltest-$$-limits/freezer.state 2>/dev/null)" THAWED \
+	"resume: freezer.state is THAWED"
+is "$(ctr_state limits status)" running "state says running again"
+
+# A paused container can be deleted: the SIGKILL lands once it is thawed.
+rt pause limits 2>/dev/null
+rt delete --force limits 2>"$T/err"
+check "delete --force of a paused container"
+ctr_gone limits "$pid"
+dirs_gone limits
+
+# --- kill --all ----------------------------------------------------------------
+
+cfg killall
+cfg_set '.process.args = ["sh", "-c", "sleep 1000 & sleep 1000 & wait"]'
+start_detached
+sleep 0.3
+rt kill --all killall KILL 2>"$T/err"
+check "kill --all KILL"
+sleep 0.3
+is "$(cat /sys/fs/cgroup/pids/keeltest-$$-killall/cgroup.procs 2>/dev/null | wc -l)" 0 \
+	"kill --all: nothing left in the pids cgroup"
+rt delete --force killall >/dev/null 2>&1
+dirs_gone killall
+
+# --- the pids limit takes effect --------------------------------------------------
+
+cfg forkbomb
+cfg_set '.linux.resources.pids = {limit: 5}'
+cfg_sh 'i=0; while [ $i -lt 20 ]; do sleep 2 & i=$((i+1)); done; wait; echo survived'
+ctr_run
+like "$ERR$OUT" "fork|Resource temporarily unavailable" \
+	"20 children under pids.limit 5: fork fails in the container"
+rt delete --force forkbomb >/dev/null 2>&1
+dirs_gone forkbomb
+
+# --- devices: v1 devices.allow / devices.deny ---------------------------------------
+
+# /dev/kmsg's numbers (1:11) are in no default rule: made with mknod
+# (allowed for every device), opening it is up to the rules.  Opened
+# write-only: reading it needs CAP_SYSLOG whatever the rules say.
+devcfg() {
+	cfg "$1"
+	cfg_set '.process.capabilities.bounding += ["CAP_MKNOD"]
+		| .process.capabilities.effective += ["CAP_MKNOD"]
+		| .process.capabilities.permitted += ["CAP_MKNOD"]'
+	cfg_sh 'mknod /dev/k c 1 11 && (exec 3>/dev/k) && echo opened'
+}
+devcfg devdeny
+cfg_set '.linux.resources.devices = [{allow: false, access: "rwm"}]'
+ctr_run
+[ "$RC" != 0 ] && [ "$OUT" != opened ]
+check "devices: a device no rule allows cannot be opened"
+like "$ERR$OUT" "not permitted" "... Operation not permitted"
+grep -q "^c 1:11 " /sys/fs/cgroup/devices/keeltest-$$-devdeny/devices.list 2>/dev/null
+[ $? != 0 ]
+check "... and devices.list has no entry for it"
+rt delete --force devdeny >/dev/null 2>&1
+
+devcfg devallow
+cfg_set '.linux.resources.devices = [{allow: false, access: "rwm"},
+	{allow: true, type: "c", major: 1, minor: 11, access: "w"}]'
+ctr_run
+is "$OUT" opened "devices: a rule allowing c 1:11 w lets it be opened"
+rt delete --force devallow >/dev/null 2>&1
+
+devcfg devlater
+cfg_set '.linux.resources.devices = [{allow: false, access: "rwm"},
+	{allow: true, type: "c", major: 1, minor: 11, access: "rw"},
+	{allow: false, type: "c", major: 1, minor: 11, access: "rw"}]'
+ctr_run
+[ "$RC" != 0 ] && [ "$OUT" != opened ]
+check "devices: a later deny rule takes back an earlier allow"
+rt delete --force devlater >/dev/null 2>&1
+dirs_gone devlater
+
+# --- what v1 cannot take, and nothing left behind --------------------------------
+
+if [ "$RT_NAME" = keel ]; then
+	cfg unified
+	cfg_set '.linux.resources.unified = {"memory.high": "50000000"}'
+	ctr_run
+	is "$RC" 1 "linux.resources.unified on a v1 host is an error"
+	like "$ERR" 'linux\.resources\.unified' "... naming the JSON path"
+	dirs_gone unified
+fi
+
+done_testing
