@@ -175,6 +175,59 @@ check "devices: a later deny rule takes back an earlier allow"
 rt delete --force devlater >/dev/null 2>&1
 dirs_gone devlater
 
+# --- a legacy host: no cgroup2 at all ------------------------------------------------
+
+# Simulated on this hybrid host: in a private mount namespace without the
+# unified mount, the runtime sees v1 hierarchies only; state, ps, pause,
+# kill --all and delete then go through them alone.
+if [ -z "$UNIFIED" ]; then
+	skip "legacy host" "already a legacy host: the checks above were on one"
+elif ! command -v unshare >/dev/null; then
+	skip "legacy host" "no unshare(1) to hide the unified hierarchy"
+else
+	cfg legacy
+	cfg_set '.linux.resources.pids = {limit: 7}
+		| .process.args = ["sh", "-c", "sleep 1000 & sleep 1000"]'
+	cg=keeltest-$$-legacy
+	export RUNTIME STATE B cg
+	unshare -m --propagation private sh -c '
+		rt() { $RUNTIME --root "$STATE" "$@"; }
+		umount -l /sys/fs/cgroup/unified || exit 1
+		rt run -d --bundle "$B" legacy </dev/null >/dev/null 2>&1 && echo "run=ok"
+		echo "pidsmax=$(cat /sys/fs/cgroup/pids/$cg/pids.max 2>/dev/null)"
+		echo "unified=$(grep -c "^0::/$cg" /proc/$(rt state legacy | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")/cgroup)"
+		echo "ps=$(rt ps --format json legacy 2>/dev/null | tr -cd , | wc -c)"
+		rt pause legacy 2>/dev/null && echo "pause=$(cat /sys/fs/cgroup/freezer/$cg/freezer.state)"
+		rt resume legacy 2>/dev/null && echo "resume=ok"
+		rt kill --all legacy KILL 2>/dev/null && echo "killall=ok"
+		sleep 0.3
+		echo "procs=$(cat /sys/fs/cgroup/pids/$cg/cgroup.procs | wc -l)"
+		rt delete --force legacy 2>/dev/null && echo "delete=ok"
+		echo "left=$(ls -d /sys/fs/cgroup/*/$cg 2>/dev/null | tr "\n" " ")"
+		# With the unified mount gone, /sys/fs/cgroup/unified is a
+		# plain directory of the host'"'"'s tmpfs (crun 1.8 makes one
+		# there): remove ours, whoever made it.
+		rmdir /sys/fs/cgroup/unified/$cg 2>/dev/null
+	' >"$T/legacy" 2>&1
+	val() { sed -n "s/^$1=//p" "$T/legacy"; }
+	is "$(val run)" ok "legacy: a container with pids.limit runs"
+	is "$(val pidsmax)" 7 "legacy: pids.max"
+	is "$(val unified)" 0 "legacy: no unified cgroup path"
+	is "$(val ps)" 1 "legacy: ps lists the 2 processes"
+	is "$(val pause)" FROZEN "legacy: pause freezes"
+	is "$(val resume)" ok "legacy: resume"
+	is "$(val killall)" ok "legacy: kill --all KILL"
+	is "$(val procs)" 0 "legacy: ... empties the cgroup"
+	is "$(val delete)" ok "legacy: delete"
+	if [ "$RT_NAME" = crun ]; then
+		skip "legacy: no directory left in any hierarchy" \
+			"crun 1.8 mkdirs $cg in the tmpfs under the hidden unified mount point (removed here)"
+	else
+		is "$(val left)" "" "legacy: no directory left in any hierarchy"
+	fi
+	rt delete --force legacy >/dev/null 2>&1
+fi
+
 # --- what v1 cannot take, and nothing left behind --------------------------------
 
 if [ "$RT_NAME" = keel ]; then
