@@ -206,7 +206,8 @@ else
 		echo "left=$(ls -d /sys/fs/cgroup/*/$cg 2>/dev/null | tr "\n" " ")"
 		# With the unified mount gone, /sys/fs/cgroup/unified is a
 		# plain directory of the host'"'"'s tmpfs (crun 1.8 makes one
-		# there): remove ours, whoever made it.
+		# there and writes a cgroup.procs file in it): remove ours.
+		rm -f /sys/fs/cgroup/unified/$cg/cgroup.procs
 		rmdir /sys/fs/cgroup/unified/$cg 2>/dev/null
 	' >"$T/legacy" 2>&1
 	val() { sed -n "s/^$1=//p" "$T/legacy"; }
@@ -221,7 +222,7 @@ else
 	is "$(val delete)" ok "legacy: delete"
 	if [ "$RT_NAME" = crun ]; then
 		skip "legacy: no directory left in any hierarchy" \
-			"crun 1.8 mkdirs $cg in the tmpfs under the hidden unified mount point (removed here)"
+			"crun 1.8 makes $cg (with a cgroup.procs file) in the tmpfs under the hidden unified mount point (removed here)"
 	else
 		is "$(val left)" "" "legacy: no directory left in any hierarchy"
 	fi
