@@ -175,6 +175,17 @@ check "devices: a later deny rule takes back an earlier allow"
 rt delete --force devlater >/dev/null 2>&1
 dirs_gone devlater
 
+# The default devices come after the config's rules (runc appends the same
+# list; keel does on v2 too): a rule denying /dev/null cannot take it away.
+cfg devnull
+cfg_set '.linux.resources.devices = [{allow: false, access: "rwm"},
+	{allow: false, type: "c", major: 1, minor: 3, access: "rwm"}]'
+cfg_sh 'echo x >/dev/null && echo null-ok'
+ctr_run
+is "$OUT" null-ok "devices: denying c 1:3 leaves /dev/null usable (the defaults come last)"
+rt delete --force devnull >/dev/null 2>&1
+dirs_gone devnull
+
 # --- a legacy host: no cgroup2 at all ------------------------------------------------
 
 # Simulated on this hybrid host: in a private mount namespace without the
