@@ -560,21 +560,26 @@ static int apply_cpuset (const char *dir, const struct spec_cpu *c, struct keel_
 	return ret;
 }
 
+/* Which number of a blockIO device entry a per-device file takes. */
+enum blkio_value { BLKIO_WEIGHT, BLKIO_LEAF_WEIGHT, BLKIO_RATE };
+
+/* One "MAJOR:MINOR VALUE" write per device; an entry without that value
+ * (a weightDevice with only a leafWeight) is skipped. */
 static int write_devices (const char *dir, const char *file, const struct spec_blkio_device *d,
-                          size_t n, bool leaf, struct keel_error **err)
+                          size_t n, enum blkio_value what, struct keel_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
 		int ret;
 
-		if (leaf && !d[i].has_leaf_weight)
+		if ((what == BLKIO_WEIGHT && !d[i].has_weight) ||
+		    (what == BLKIO_LEAF_WEIGHT && !d[i].has_leaf_weight))
 			continue;
-		if (!leaf && strstr (file, "weight") != NULL && !d[i].has_weight)
-			continue;
+		v = what == BLKIO_WEIGHT        ? d[i].weight
+		    : what == BLKIO_LEAF_WEIGHT ? d[i].leaf_weight
+		                                : d[i].rate;
 		ret = v1_writef (dir, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d[i].major,
-		                 d[i].minor,
-		                 leaf                              ? (uint64_t)d[i].leaf_weight
-		                 : strstr (file, "weight") != NULL ? (uint64_t)d[i].weight
-		                                                   : d[i].rate);
+		                 d[i].minor, v);
 		if (ret < 0)
 			return ret;
 	}
@@ -602,29 +607,30 @@ static int apply_blkio (const char *dir, const struct spec_blkio *b, struct keel
 	}
 	if (ret == 0)
 		ret = write_devices (dir, weight_device, b->weight_device, b->n_weight_device,
-		                     false, err);
+		                     BLKIO_WEIGHT, err);
 	for (size_t i = 0; ret == 0 && i < b->n_weight_device; i++)
 		if (b->weight_device[i].has_leaf_weight) {
 			ret = need_file (dir, "blkio.leaf_weight_device",
 			                 "linux.resources.blockIO.weightDevice[].leafWeight", err);
 			if (ret == 0)
 				ret = write_devices (dir, "blkio.leaf_weight_device",
-				                     b->weight_device, b->n_weight_device, true,
-				                     err);
+				                     b->weight_device, b->n_weight_device,
+				                     BLKIO_LEAF_WEIGHT, err);
 			break;
 		}
 	if (ret == 0)
 		ret = write_devices (dir, "blkio.throttle.read_bps_device", b->throttle_read_bps,
-		                     b->n_throttle_read_bps, false, err);
+		                     b->n_throttle_read_bps, BLKIO_RATE, err);
 	if (ret == 0)
 		ret = write_devices (dir, "blkio.throttle.write_bps_device", b->throttle_write_bps,
-		                     b->n_throttle_write_bps, false, err);
+		                     b->n_throttle_write_bps, BLKIO_RATE, err);
 	if (ret == 0)
 		ret = write_devices (dir, "blkio.throttle.read_iops_device", b->throttle_read_iops,
-		                     b->n_throttle_read_iops, false, err);
+		                     b->n_throttle_read_iops, BLKIO_RATE, err);
 	if (ret == 0)
 		ret = write_devices (dir, "blkio.throttle.write_iops_device",
-		                     b->throttle_write_iops, b->n_throttle_write_iops, false, err);
+		                     b->throttle_write_iops, b->n_throttle_write_iops, BLKIO_RATE,
+		                     err);
 	return ret;
 }
 

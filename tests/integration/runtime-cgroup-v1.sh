@@ -89,6 +89,52 @@ is "$(cat /sys/fs/cgroup/memory/keeltest-$$-limits/memory.limit_in_bytes 2>/dev/
 is "$(cat /sys/fs/cgroup/pids/keeltest-$$-limits/pids.max 2>/dev/null)" 9 \
 	"update: pids.max changed"
 
+# --- more of runc's v1 mapping ------------------------------------------------
+
+vda=$(cat /sys/block/vda/dev 2>/dev/null || cat "$(ls -d /sys/block/*/dev | head -1)")
+maj=${vda%:*}
+min=${vda#*:}
+cfg more
+cfg_set '.process.args = ["sleep", "1000"]
+	| .linux.resources.memory = {limit: 67108864, reservation: 33554432, swappiness: 10}
+	| .linux.resources.cpu = {shares: 256, quota: 50000, period: 100000, cpus: "0", mems: "0"}
+	| .linux.resources.blockIO = {throttleReadBpsDevice: [{major: $maj, minor: $min, rate: 1048576}]}' \
+	--argjson maj "$maj" --argjson min "$min"
+if [ -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
+	cfg_set '.linux.resources.memory.swap = 134217728'
+fi
+start_detached
+check "more: memory reservation/swappiness/swap, cpu quota/period/cpus, a read throttle"
+m=/sys/fs/cgroup/memory/keeltest-$$-more
+is "$(cat $m/memory.soft_limit_in_bytes 2>/dev/null)" 33554432 "memory.reservation -> memory.soft_limit_in_bytes"
+is "$(cat $m/memory.swappiness 2>/dev/null)" 10 "memory.swappiness"
+if [ -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
+	is "$(cat $m/memory.memsw.limit_in_bytes 2>/dev/null)" 134217728 \
+		"memory.swap -> memory.memsw.limit_in_bytes"
+else
+	skip "memory.swap -> memory.memsw.limit_in_bytes" "no swap accounting on this kernel"
+fi
+c=/sys/fs/cgroup/cpu/keeltest-$$-more
+is "$(cat $c/cpu.cfs_quota_us 2>/dev/null) $(cat $c/cpu.cfs_period_us 2>/dev/null)" \
+	"50000 100000" "cpu.quota/period -> cpu.cfs_quota_us/cfs_period_us"
+is "$(cat /sys/fs/cgroup/cpuset/keeltest-$$-more/cpuset.cpus 2>/dev/null)" 0 "cpu.cpus -> cpuset.cpus"
+is "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/"$pid"/status)" 0 \
+	"cpuset: the process may run on cpu 0 only"
+is "$(cat /sys/fs/cgroup/blkio/keeltest-$$-more/blkio.throttle.read_bps_device 2>/dev/null)" \
+	"$maj:$min 1048576" "blockIO.throttleReadBpsDevice -> blkio.throttle.read_bps_device"
+rt delete --force more >/dev/null 2>&1
+dirs_gone more
+
+# cpuset without cpus/mems in the config: the new cgroup gets its parent's,
+# or the process could not join it.
+cfg cpuset-inherit
+cfg_set '.linux.cgroupsPath = "/keeltest-\($p)-cpuset-inherit/inner" | .process.args = ["true"]' \
+	--arg p "$$"
+ctr_run
+is "$RC" 0 "a two-level path: the new cpuset cgroups inherit cpus and mems"
+rmdir /sys/fs/cgroup/*/keeltest-$$-cpuset-inherit /sys/fs/cgroup/unified/keeltest-$$-cpuset-inherit \
+	2>/dev/null
+
 # --- pause / resume: the v1 freezer -------------------------------------------
 
 rt pause limits 2>"$T/err"
@@ -249,6 +295,15 @@ if [ "$RT_NAME" = keel ]; then
 	is "$RC" 1 "linux.resources.unified on a v1 host is an error"
 	like "$ERR" 'linux\.resources\.unified' "... naming the JSON path"
 	dirs_gone unified
+	if [ ! -f /sys/fs/cgroup/hugetlb/cgroup.procs ]; then
+		cfg hugetlb
+		cfg_set '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 2097152}]'
+		ctr_run
+		is "$RC" 1 "hugepageLimits without a v1 hugetlb hierarchy is an error"
+		like "$ERR" 'linux\.resources\.hugepageLimits: the "hugetlb" controller is not mounted' \
+			"... naming the JSON path and the controller"
+		dirs_gone hugetlb
+	fi
 fi
 
 done_testing
