@@ -37,6 +37,7 @@
  * or "name=systemd" for a named one without controllers). */
 struct hier {
 	char *mnt;
+	char *root; /* the cgroup mounted there: "/" unless a sub-tree is bound */
 	struct spec_strv ctl;
 };
 
@@ -107,9 +108,14 @@ static int collect_hier (const struct mountinfo *m, void *data)
 		return 0;
 	parse_controllers (m->super_options, &ctl);
 	/* A hierarchy bind-mounted twice is one hierarchy: the first mount
-	 * (parents come first in mountinfo) is used. */
+	 * (parents come first in mountinfo) is used, unless a later one is
+	 * on top of it at the same place, where it is the one paths reach. */
 	for (size_t i = 0; i < n_hiers; i++)
 		if (same_set (&hiers[i].ctl, &ctl)) {
+			if (strcmp (hiers[i].mnt, m->mountpoint) == 0) {
+				free (hiers[i].root);
+				hiers[i].root = xstrdup (m->root);
+			}
 			cgroup_v1_paths_free (&ctl);
 			return 0;
 		}
@@ -122,6 +128,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 		abort ();
 	hiers = nh;
 	hiers[n_hiers].mnt = xstrdup (m->mountpoint);
+	hiers[n_hiers].root = xstrdup (m->root);
 	hiers[n_hiers].ctl = ctl;
 	n_hiers++;
 	return 0;
@@ -236,15 +243,24 @@ static int resolve_in (const struct hier *h, const char *cgroups_path, const cha
 
 	if (cgroups_path != NULL && cgroups_path[0] != '/') {
 		cleanup_free char *own = NULL;
-		char *slash;
+		size_t rlen = strlen (h->root);
+		char *rel, *slash;
 
 		ret = own_cgroup_in (h, &own, err);
 		if (ret < 0)
 			return ret;
-		slash = strrchr (own, '/');
+		/* Where only a sub-tree is mounted (a runtime in a container
+		 * that got its own cgroup bound), /proc/self/cgroup still
+		 * names the full path: the mount shows it without the root,
+		 * and nothing above the root is reachable. */
+		rel = own;
+		if (strcmp (h->root, "/") != 0 && strncmp (own, h->root, rlen) == 0 &&
+		    (own[rlen] == '/' || own[rlen] == '\0'))
+			rel = own + rlen;
+		slash = strrchr (rel, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		ret = cgroup_path_append (&path, own, "own cgroup", err);
+		ret = cgroup_path_append (&path, rel, "own cgroup", err);
 		if (ret < 0)
 			return ret;
 	}
