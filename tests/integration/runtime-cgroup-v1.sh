@@ -48,6 +48,13 @@ podman_like() {
 		| .linux.resources.cpu = {shares: 512}'
 }
 
+if [ "$RT_NAME" = crun ]; then
+	skip "features: linux.cgroup.v1" "crun 1.8 has no features command"
+else
+	rt features | jq -e '.linux.cgroup.v1 == true' >/dev/null 2>&1
+	check "features: linux.cgroup.v1 is true"
+fi
+
 # --- placement --------------------------------------------------------------
 
 cfg podman
