@@ -6,14 +6,21 @@
  *   keel-runtime                  -> runc-compatible OCI runtime (runtime/cli/)
  *   keelctl                       -> control client for a running PID 1 (init/)
  *   keel init|runtime|ctl ARGS... -> the same, explicitly
+ *
+ * PID 1 and the runtime commands that make container processes first
+ * re-exec themselves from a sealed copy of the binary (lib/selfclone.h),
+ * with the same argv, so the choice above is made again, the same way.
  */
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/selfclone.h"
 #include "lib/version.h"
 #include "runtime/cli/cli.h"
 
@@ -28,12 +35,49 @@ static void usage (FILE *out)
 
 static bool is_role (const char *arg)
 {
-	static const char *const roles[] = { "init", "runtime", "ctl", "--version", "version",
-					     "--help", "-h" };
+	static const char *const roles[] = {"init",    "runtime", "ctl", "--version",
+	                                    "version", "--help",  "-h"};
 	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
 		if (strcmp (arg, roles[i]) == 0)
 			return true;
 	return false;
+}
+
+/* Go on from a sealed copy of the binary; returns only when already running
+ * from one.  PID 1 must not exit (the kernel would panic), so it says what
+ * failed and boots from its own file; any other role refuses to make
+ * containers that could reach the host binary. */
+static void run_sealed (char **argv)
+{
+	struct keel_error *err = NULL;
+	bool pid1 = getpid () == 1;
+
+	if (selfclone_exec (argv, pid1, &err) == 0) {
+		/* An exec from a memfd names the process after it ("memfd:keel",
+		 * or the fd's number on older kernels): give ps and pidof back
+		 * the name keel was started as.  Cosmetic, so unchecked. */
+		const char *slash = argv[0] ? strrchr (argv[0], '/') : NULL;
+		if (argv[0])
+			(void)!prctl (PR_SET_NAME, slash ? slash + 1 : argv[0], 0, 0, 0);
+		return;
+	}
+	keel_error_print (stderr, "keel", &err);
+	if (!pid1)
+		exit (1);
+	fputs ("keel: going on from the binary itself; containers may reach it\n", stderr);
+}
+
+static int init_main (int argc, char **argv, char **full_argv)
+{
+	run_sealed (full_argv);
+	return keel_init_main (argc, argv);
+}
+
+static int runtime_main (int argc, char **argv, char **full_argv)
+{
+	if (keel_runtime_spawns (argc, argv))
+		run_sealed (full_argv);
+	return keel_runtime_main (argc, argv);
 }
 
 int main (int argc, char **argv)
@@ -43,20 +87,20 @@ int main (int argc, char **argv)
 	/* Names first: keelctl or keel-runtime can be PID 1 of a container's
 	 * own PID namespace and must still act as themselves. */
 	if (strcmp (name, "keel-runtime") == 0)
-		return keel_runtime_main (argc, argv);
+		return runtime_main (argc, argv, argv);
 	if (strcmp (name, "keelctl") == 0)
 		return keel_ctl_main (argc, argv);
 	if (strcmp (name, "init") == 0)
-		return keel_init_main (argc, argv);
+		return init_main (argc, argv, argv);
 	/* The kernel starts /init with any command-line word it does not
 	 * know as an argument, so as PID 1 only an explicit role word is
 	 * a role; everything else is init's. */
 	if (argc < 2 || (getpid () == 1 && !is_role (argv[1])))
-		return getpid () == 1 ? keel_init_main (argc, argv) : (usage (stderr), 1);
+		return getpid () == 1 ? init_main (argc, argv, argv) : (usage (stderr), 1);
 	if (strcmp (argv[1], "init") == 0)
-		return keel_init_main (argc - 1, argv + 1);
+		return init_main (argc - 1, argv + 1, argv);
 	if (strcmp (argv[1], "runtime") == 0)
-		return keel_runtime_main (argc - 1, argv + 1);
+		return runtime_main (argc - 1, argv + 1, argv);
 	if (strcmp (argv[1], "ctl") == 0)
 		return keel_ctl_main (argc - 1, argv + 1);
 	if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {

@@ -6,12 +6,18 @@
 # bench/measure.c) are printed with the
 # keel/crun and keel/runc ratios.  Nothing is asserted.
 #
-# usage: bench/runtime.sh KEEL_BINARY
+# usage: bench/runtime.sh KEEL_BINARY [BASELINE_KEEL_BINARY]
+#
+# A second keel binary (an older build, e.g. the one before a change) runs
+# as "base" in the same alternation, so the cost of a change is read from
+# one run on one machine state: `git worktree add /tmp/old BASE && make -C
+# /tmp/old && bench/runtime.sh build/keel /tmp/old/build/keel`.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 keel=$(realpath "${1:-$top/build/keel}")
+base=${2:+$(realpath "$2")}
 n=${BENCH_N:-50}
 
 [ "$(id -u)" = 0 ] || { echo "bench/runtime.sh: needs root"; exit 0; }
@@ -19,6 +25,7 @@ for tool in python3 jq cc; do
 	command -v $tool >/dev/null || { echo "bench/runtime.sh: needs $tool"; exit 0; }
 done
 [ -x "$keel" ] || { echo "bench/runtime.sh: no keel binary at $keel"; exit 1; }
+[ -z "$base" ] || [ -x "$base" ] || { echo "bench/runtime.sh: no keel binary at $base"; exit 1; }
 
 # Debian's crun refuses a hybrid cgroup host; the usual empty
 # cgroup.controllers in a private mount namespace gets it going.  The whole
@@ -48,6 +55,8 @@ cc -O2 -static -o "$dir/measure" "$here/measure.c" 2>/dev/null ||
 	cc -O2 -o "$dir/measure" "$here/measure.c"
 
 runtimes="keel=$keel runtime"
+[ -z "$base" ] || runtimes="$runtimes
+base=$base runtime"
 command -v crun >/dev/null && runtimes="$runtimes
 crun=crun"
 command -v runc >/dev/null && runtimes="$runtimes
@@ -97,8 +106,29 @@ for name, _ in runtimes:
     m = statistics.median(x[2] for x in r) / 1024
     med[name] = (w, c, m)
     print("%-6s %12.2f %12.2f %9.2f MiB %8d" % (name, w, c, m, failures[name]))
-for other in ("crun", "runc"):
+for other in ("base", "crun", "runc"):
     if "keel" in med and other in med:
         k, o = med["keel"], med[other]
         print("keel/%s: wall %.2f  cpu %.2f  rss %.2f" % (other, k[0] / o[0], k[1] / o[1], k[2] / o[2]))
+
+# The self-clone alone (lib/selfclone.c): `create` of a bundle that does not
+# exist re-execs from a sealed copy of the binary and then fails; `state`
+# of a container that does not exist fails the same way without the copy.
+# Both parse the same global options; the difference is the clone.
+keel = dict(runtimes)["keel"]
+def fail_fast(sub):
+    argv = keel + ["--root", os.path.join(work, "state-clone")] + sub
+    out = subprocess.run([os.path.join(work, "measure")] + argv, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    _, wall_ns, cpu_us, _ = out.split()[-4:]
+    return int(wall_ns) / 1e6, int(cpu_us) / 1e3
+clone, plain = [], []
+for i in range(max(n, 100)):
+    clone.append(fail_fast(["create", "--bundle", os.path.join(work, "missing"), "x"]))
+    plain.append(fail_fast(["state", "x"]))
+cw, cc = (statistics.median(x[j] for x in clone) for j in (0, 1))
+pw, pc = (statistics.median(x[j] for x in plain) for j in (0, 1))
+print("keel self-clone (create of a missing bundle minus state of a missing container): "
+      "wall %.2f ms, cpu %.2f ms (%d KiB binary)" % (cw - pw, cc - pc,
+                                                     os.path.getsize(keel[0]) // 1024))
 PY

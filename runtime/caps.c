@@ -61,14 +61,21 @@ static int set_flag (cap_t c, cap_flag_t flag, const int *list, size_t n, int la
 	return 0;
 }
 
-static int set_sets (const struct spec_caps *caps, int last, struct keel_error **err)
+/* keep: a capability to leave effective and permitted besides the
+ * config's, or -1. */
+static int set_sets (const struct spec_caps *caps, int keep, int last, struct keel_error **err)
 {
+	cap_value_t k = keep;
 	cap_t c = cap_init ();
-	int ret;
+	int ret = 0;
 
 	if (c == NULL)
 		return keel_error (err, errno, "caps: cap_init");
-	ret = set_flag (c, CAP_EFFECTIVE, caps->effective, caps->n_effective, last, err);
+	if (keep >= 0 && (cap_set_flag (c, CAP_EFFECTIVE, 1, &k, CAP_SET) < 0 ||
+	                  cap_set_flag (c, CAP_PERMITTED, 1, &k, CAP_SET) < 0))
+		ret = keel_error (err, errno, "caps: cap_set_flag %d", keep);
+	if (ret == 0)
+		ret = set_flag (c, CAP_EFFECTIVE, caps->effective, caps->n_effective, last, err);
 	if (ret == 0)
 		ret = set_flag (c, CAP_PERMITTED, caps->permitted, caps->n_permitted, last, err);
 	if (ret == 0)
@@ -99,8 +106,8 @@ static int raise_ambient (const struct spec_caps *caps, int last, struct keel_er
 		 * stderr is the container's stderr too. */
 		if (errno == EPERM) {
 			keel_debug ("caps: cannot raise ambient %s: not in the permitted and "
-			          "inheritable sets",
-			          cap_name (cap, name, sizeof name));
+			            "inheritable sets",
+			            cap_name (cap, name, sizeof name));
 			continue;
 		}
 		return keel_error (err, errno, "caps: raise ambient %s",
@@ -126,14 +133,74 @@ static int raise_permitted (struct keel_error **err)
 	return ret;
 }
 
+/* Whether cap is in set `flag` of the process now. */
+static int has_cap (int cap, cap_flag_t flag, bool *yes, struct keel_error **err)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t c = cap_get_proc ();
+	int ret = 0;
+
+	if (c == NULL)
+		return keel_error (err, errno, "caps: cap_get_proc");
+	if (cap_get_flag (c, cap, flag, &v) < 0)
+		ret = keel_error (err, errno, "caps: cap_get_flag %d", cap);
+	cap_free (c);
+	*yes = v == CAP_SET;
+	return ret;
+}
+
+/* One capability in or out of the effective set, the others as they are. */
+static int set_effective (int cap, bool on, struct keel_error **err)
+{
+	cap_value_t v = cap;
+	cap_t c = cap_get_proc ();
+	int ret = 0;
+
+	if (c == NULL)
+		return keel_error (err, errno, "caps: cap_get_proc");
+	if (cap_set_flag (c, CAP_EFFECTIVE, 1, &v, on ? CAP_SET : CAP_CLEAR) < 0 ||
+	    cap_set_proc (c) < 0)
+		ret = keel_error (err, errno, "caps: %s capability %d", on ? "raise" : "lower",
+		                  cap);
+	cap_free (c);
+	return ret;
+}
+
 int caps_apply (const struct spec_caps *caps, struct keel_error **err)
 {
+	bool kept;
+
+	return caps_apply_keep (caps, -1, &kept, err);
+}
+
+int caps_apply_keep (const struct spec_caps *caps, int keep, bool *kept, struct keel_error **err)
+{
+	bool permitted = false, effective = false;
 	int last, ret;
 
+	*kept = false;
+	if (keep >= 0) {
+		ret = has_cap (keep, CAP_PERMITTED, &permitted, err);
+		if (ret == 0)
+			ret = has_cap (keep, CAP_EFFECTIVE, &effective, err);
+		if (ret < 0)
+			return ret;
+		/* Not permitted: nothing to keep (loading will say why). */
+		if (!permitted)
+			keep = -1;
+	}
 	/* runc leaves the process's capabilities alone when
-	 * process.capabilities is absent. */
-	if (caps == NULL || !caps->present)
-		return 0;
+	 * process.capabilities is absent; only the uid change may have
+	 * cleared `keep` from the effective set. */
+	if (caps == NULL || !caps->present) {
+		if (keep < 0 || effective)
+			return 0;
+		*kept = true;
+		return set_effective (keep, true, err);
+	}
+	/* Nothing to drop later when the config grants it anyway. */
+	*kept = keep >= 0 && !(cap_listed (caps->effective, caps->n_effective, keep) &&
+	                       cap_listed (caps->permitted, caps->n_permitted, keep));
 	last = (int)cap_max_bits () - 1;
 	ret = raise_permitted (err);
 	if (ret < 0)
@@ -141,8 +208,18 @@ int caps_apply (const struct spec_caps *caps, struct keel_error **err)
 	ret = drop_bounding (caps, last, err);
 	if (ret < 0)
 		return ret;
-	ret = set_sets (caps, last, err);
+	ret = set_sets (caps, keep, last, err);
 	if (ret < 0)
 		return ret;
 	return raise_ambient (caps, last, err);
+}
+
+int caps_drop_kept (const struct spec_caps *caps, int keep, struct keel_error **err)
+{
+	if (caps == NULL || !caps->present)
+		return set_effective (keep, false, err);
+	/* One capset: the sets exactly as configured.  Ambient capabilities
+	 * stay, except `keep` if it is no longer permitted (the kernel's
+	 * rule), as caps_apply would have left it. */
+	return set_sets (caps, -1, (int)cap_max_bits () - 1, err);
 }

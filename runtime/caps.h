@@ -8,6 +8,8 @@
 #ifndef KEEL_CAPS_H
 #define KEEL_CAPS_H
 
+#include <stdbool.h>
+
 #include "lib/error.h"
 #include "runtime/spec.h"
 
@@ -17,5 +19,17 @@
  * keeps the capabilities it has, as runc does when process.capabilities is
  * absent.  Capabilities the running kernel does not know are ignored. */
 int caps_apply (const struct spec_caps *caps, struct keel_error **err);
+
+/* caps_apply, but capability `keep` (-1: none) stays effective and
+ * permitted, if the process has it, until caps_drop_kept(); *kept says
+ * whether caps_drop_kept() has anything to do.  The container process
+ * loads its seccomp filter without no_new_privs, which needs
+ * CAP_SYS_ADMIN, as its last step before execve, after the user switch and
+ * the capability sets. */
+int caps_apply_keep (const struct spec_caps *caps, int keep, bool *kept, struct keel_error **err);
+
+/* Leave the sets as caps_apply() would have: one capset(2), made after the
+ * seccomp filter is loaded. */
+int caps_drop_kept (const struct spec_caps *caps, int keep, struct keel_error **err);
 
 #endif

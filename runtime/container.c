@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,6 +38,7 @@
 #include "runtime/hooks.h"
 #include "runtime/mounts.h"
 #include "runtime/namespaces.h"
+#include "runtime/notify-proxy.h"
 #include "runtime/process-attrs.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -59,6 +62,10 @@ static const char *state_root (const struct keel_runtime *rt)
 	return rt && rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT;
 }
 
+/* In the state directory of a container without a mount namespace: its
+ * rootfs mounts are in the caller's namespace and delete detaches them. */
+#define SHARED_MOUNTS "rootfs-mounts"
+
 /* Everything create works with; the child gets a copy at clone time. */
 struct create_ctx {
 	const struct keel_runtime *rt;
@@ -76,10 +83,14 @@ struct create_ctx {
 	struct spec_strv cgroup_v1;
 	struct ns_plan ns;
 	int sync[2];
-	pid_t pid;      /* the container process, in our pid namespace */
-	int *idmap_fds; /* user namespaces of idmapped mounts, or NULL */
+	pid_t pid;         /* the container process, in our pid namespace */
+	int *mount_fds;    /* per mounts[]: idmapped trees, bind sources (mount_ctx) */
+	int *device_trees; /* per linux.devices[] in a new user namespace, or NULL */
 	bool setgroups_denied;
-	bool own_mountns; /* a new mount namespace: set up the rootfs in it */
+	bool own_mountns;       /* a new mount namespace: set up the rootfs in it */
+	bool shared_mountns;    /* none in the config: the runtime's (runc, crun) */
+	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
+	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -161,13 +172,15 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .bundle = s->bundle ? s->bundle : c->opts->bundle,
 	        .cgroup_path = c->cgroup_path,
 	        .in_userns = c->ns.in_userns,
-	        .idmap_fds = c->idmap_fds,
+	        .mount_fds = c->mount_fds,
+	        .device_trees = c->device_trees,
 	};
 	struct sync_msg m;
 	int ret;
 
-	if (c->own_mountns) {
-		ret = rootfs_prepare (s, c->rootfs, err);
+	if (c->own_mountns || c->shared_mountns) {
+		/* Shared: create_container bound the rootfs already. */
+		ret = c->own_mountns ? rootfs_prepare (s, c->rootfs, err) : 0;
 		if (ret < 0)
 			return ret;
 		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -179,6 +192,11 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		if (ret < 0)
 			return ret;
 	}
+	/* The bind sources must not reach the container's process. */
+	mounts_idmaps_close (c->mount_fds, s->n_mounts);
+	c->mount_fds = NULL;
+	devices_trees_close (c->device_trees, s->linux_.n_devices);
+	c->device_trees = NULL;
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
 		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
 		if (ret == 0)
@@ -187,6 +205,8 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 			return ret;
 	}
 	ret = run_child_hooks (c, HOOK_CREATE_CONTAINER, pid, KEEL_CREATING, err);
+	if (ret == 0 && c->shared_mountns)
+		return rootfs_chroot (c->rootfs, err);
 	if (ret < 0 || !c->own_mountns)
 		return ret;
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
@@ -214,21 +234,29 @@ static int setup_terminal (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-/* Load linux.seccomp; a filter with SCMP_ACT_NOTIFY hands its listener fd
- * to the parent, which passes it on to linux.seccomp.listenerPath. */
-static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err)
+/* Load linux.seccomp, the last step before the exec fifo and execve, so a
+ * profile need not allow what the runtime does before.  After the filter
+ * come only: the listener fd's number to the parent (write; the parent
+ * takes the fd with pidfd_getfd), the capset dropping the CAP_SYS_ADMIN
+ * kept for loading without no_new_privs, SYNC_CREATED (write), the exec
+ * fifo (openat, write, close), startContainer hooks and execve: runc 1.1's
+ * order with no_new_privs, and, without it, runc's order minus the user
+ * switch, the fd cleanup and the PATH lookup, which it makes after. */
+static int load_seccomp (struct create_ctx *c, int kept_cap, struct keel_error **err)
 {
 	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
-	cleanup_close int fd = -1;
-	int ret;
+	int fd = -1, ret;
 
 	if (!sc->present)
 		return 0;
-	if (!seccomp_uses_notify (sc))
-		return seccomp_apply (sc, nnp, err);
-	ret = seccomp_apply_notify (sc, nnp, &fd, err);
+	/* no_new_privs is set already (setup_process) when configured. */
+	ret = seccomp_uses_notify (sc) ? seccomp_apply_notify (sc, false, &fd, err)
+	                               : seccomp_apply (sc, false, err);
+	/* fd is close-on-exec: closing it would be one more syscall. */
 	if (ret == 0 && fd >= 0)
-		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
+		ret = sync_write (c->sync[1], SYNC_SECCOMP, fd, err);
+	if (ret == 0 && kept_cap >= 0)
+		ret = caps_drop_kept (&c->spec->process.caps, kept_cap, err);
 	return ret;
 }
 
@@ -250,23 +278,25 @@ static int check_cwd_inside (const char *cwd, struct keel_error **err)
 
 /* The process's own attributes, in runc's order: what needs privileges
  * first, then the user switch, then capabilities. */
-static int setup_process (struct create_ctx *c, struct keel_error **err)
+static int setup_process (struct create_ctx *c, int *kept_cap, struct keel_error **err)
 {
 	const struct spec_process *p = &c->spec->process;
+	/* Without no_new_privs, loading the filter (load_seccomp, last) needs
+	 * CAP_SYS_ADMIN, which the capability step may drop: keep it. */
+	int keep = c->spec->linux_.seccomp.present && !p->no_new_privileges ? CAP_SYS_ADMIN : -1;
+	bool kept = false;
+	bool in_cwd;
 	int ret;
 
+	/* process.cwd twice, as runc: before the user switch, where root may
+	 * enter what the user may not, and after it only if that failed (a
+	 * directory root may not search, e.g. on root-squashed NFS). */
+	in_cwd = p->cwd && chdir (p->cwd) == 0;
 	if ((ret = process_apply_rlimits (p, err)) < 0 ||
 	    (ret = process_apply_scheduler (p, err)) < 0 ||
 	    (ret = process_apply_io_priority (p, err)) < 0 ||
 	    (ret = personality_apply (&c->spec->linux_.personality, err)) < 0)
 		return ret;
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	 * capability step below may drop. */
-	if (!p->no_new_privileges) {
-		ret = load_seccomp (c, false, err);
-		if (ret < 0)
-			return ret;
-	}
 	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
 	ret = user_apply (&p->user, c->setgroups_denied, err);
@@ -274,10 +304,11 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 		return keel_error_wrap (err, "process.user");
 	if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
-	ret = caps_apply (&p->caps, err);
+	ret = caps_apply_keep (&p->caps, keep, &kept, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.capabilities");
-	if (p->cwd && chdir (p->cwd) < 0)
+	*kept_cap = kept ? keep : -1;
+	if (p->cwd && !in_cwd && chdir (p->cwd) < 0)
 		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
 	if (p->cwd && (ret = check_cwd_inside (p->cwd, err)) < 0)
 		return ret;
@@ -290,7 +321,9 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
  * it for reading.  The fifo is reopened through our own O_PATH fd of it,
  * so the process never holds a directory of the host while it resolves
  * the container's paths (CVE-2024-21626); a container without procfs has
- * no path to our fds, and there the state directory's fd is used. */
+ * no path to our fds, and there the state directory's fd is used.  openat
+ * in both cases: a seccomp filter (loaded by now) that allowed the call
+ * before must allow it still. */
 static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
@@ -299,7 +332,7 @@ static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 	snprintf (path, sizeof path, "/proc/self/fd/%d", c->fifo_fd);
 	do
 		fd = c->fifo_dirfd >= 0 ? openat (c->fifo_dirfd, EXEC_FIFO, O_WRONLY | O_CLOEXEC)
-		                        : open (path, O_WRONLY | O_CLOEXEC);
+		                        : openat (AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return keel_error (err, errno, "open exec fifo");
@@ -339,7 +372,9 @@ static int close_all_but (int from, int *keep, size_t n, struct keel_error **err
  * namespace fds, stdio and the fds to pass on. */
 static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_error **err)
 {
-	int keep[8 + NS_KIND_MAX + 64];
+	const struct spec *s = c->spec;
+	cleanup_free int *keep =
+	        xmalloc0 ((8 + NS_KIND_MAX + s->n_mounts + s->linux_.n_devices) * sizeof (int));
 	size_t n = 0;
 
 	keep[n++] = c->sync[1];
@@ -352,14 +387,52 @@ static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_
 	for (int k = 0; k < NS_KIND_MAX; k++)
 		if (c->ns.join_fd[k] >= 0)
 			keep[n++] = c->ns.join_fd[k];
-	for (size_t i = 0; c->idmap_fds && i < c->spec->n_mounts; i++) {
-		if (c->idmap_fds[i] < 0)
-			continue;
-		if (n == ARRAY_SIZE (keep))
-			return keel_error (err, E2BIG, "too many idmapped mounts");
-		keep[n++] = c->idmap_fds[i];
-	}
+	for (size_t i = 0; c->mount_fds && i < s->n_mounts; i++)
+		if (c->mount_fds[i] >= 0)
+			keep[n++] = c->mount_fds[i];
+	for (size_t i = 0; c->device_trees && i < s->linux_.n_devices; i++)
+		if (c->device_trees[i] >= 0)
+			keep[n++] = c->device_trees[i];
 	return close_all_but (from, keep, n, err);
+}
+
+/* Wait for SYNC_GO, keeping the bind sources the parent sends before it
+ * (above the fds passed to the process, so none of them is passed). */
+static int recv_until_go (struct create_ctx *c, int min_fd, struct sync_msg *m,
+                          struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int ret;
+
+	for (;;) {
+		ret = sync_recv (c->sync[1], m, err);
+		if (ret < 0 || m->type != SYNC_MOUNT_SOURCE)
+			break;
+		if (m->fd < 0 || m->status < 0 || (size_t)m->status >= s->n_mounts ||
+		    (c->mount_fds && c->mount_fds[m->status] >= 0)) {
+			if (m->fd >= 0)
+				close (m->fd);
+			return keel_error (err, EPROTO, "sync: unexpected bind source %d",
+			                   m->status);
+		}
+		if (c->mount_fds == NULL) {
+			c->mount_fds = xmalloc0 (s->n_mounts * sizeof (int));
+			for (size_t i = 0; i < s->n_mounts; i++)
+				c->mount_fds[i] = -1;
+		}
+		c->mount_fds[m->status] = m->fd;
+		ret = move_above (&c->mount_fds[m->status], min_fd, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (m->type == SYNC_ERROR)
+		return keel_error (err, m->status, "%s", m->text);
+	if (m->type != SYNC_GO)
+		return keel_error (err, EPROTO, "sync: expected message %d, got %d", SYNC_GO,
+		                   m->type);
+	return 0;
 }
 
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
@@ -368,7 +441,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	int pass = c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0;
 	struct sync_msg m;
 	pid_t host_pid;
-	int ret;
+	int kept_cap = -1, ret;
 
 	/* The flock belongs to the parent's open file: start must be able to
 	 * take it while we wait on the fifo. */
@@ -394,9 +467,11 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 			_exit (sync_send (c->sync[1], SYNC_PID, pid, -1, NULL, NULL) < 0);
 	}
 	/* The parent has written our id maps and placed us in the cgroup. */
-	ret = sync_expect (c->sync[1], SYNC_GO, &m, err);
+	ret = recv_until_go (c, 3 + pass, &m, err);
 	if (ret < 0)
 		return ret;
+	if (!c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return keel_error (err, errno, "prctl PR_SET_DUMPABLE");
 	host_pid = m.status;
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_initial, err);
 	if (ret < 0)
@@ -411,16 +486,18 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
 		return ret;
-	if (c->own_mountns && (ret = rootfs_finish (s, err)) < 0)
+	if ((c->own_mountns || c->shared_mountns) && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
-	if ((ret = setup_process (c, err)) < 0)
+	/* Before the user switch: HOME may come from the image's /etc/passwd. */
+	*envp = exec_env_add_home (exec_build_env (s->process.env.v, c->opts->extra_env),
+	                           s->process.user.uid);
+	if ((ret = setup_process (c, &kept_cap, err)) < 0)
 		return ret;
 	/* Resolve now so a missing executable fails create, not start. */
 	if ((ret = exec_find (s->process.args.v[0], s->process.env.v, exe, err)) < 0)
 		return keel_error_wrap (err, "process.args[0]");
-	*envp = exec_build_env (s->process.env.v, c->opts->extra_env);
 	if ((ret = exec_pass_fds (pass, err)) < 0)
 		return ret;
 	ret = process_apply_cpu_affinity (s->process.exec_cpu_affinity_final, err);
@@ -429,11 +506,12 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	/* From here on the parent may exit (`keel-runtime create` does). */
 	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");
-	/* As late as create allows: the filter also covers the exec fifo
-	 * and the startContainer hooks, as with runc. */
-	if (s->process.no_new_privileges && (ret = load_seccomp (c, true, err)) < 0)
+	/* Last, but within create: a profile that cannot load fails create,
+	 * and the listener has its fd when create returns (runc, crun); the
+	 * filter also covers the exec fifo and startContainer hooks, as runc. */
+	if ((ret = load_seccomp (c, kept_cap, err)) < 0)
 		return ret;
-	ret = sync_send (c->sync[1], SYNC_CREATED, 0, -1, NULL, err);
+	ret = sync_write (c->sync[1], SYNC_CREATED, 0, err);
 	if (ret < 0)
 		return ret;
 	close (c->sync[1]);
@@ -469,6 +547,19 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 	struct keel_error *err = NULL;
 	char *exe = NULL, **envp = NULL;
 
+	/* Non-dumpable before anything else (CVE-2016-9962): until execve
+	 * resets it, a process sharing our pid namespace (a container we
+	 * joined) must not open /proc/OURS/exe, fd/, mem, cwd or root;
+	 * only CAP_SYS_PTRACE in the runtime's user namespace overrides it.
+	 * The catch: our /proc/PID files then belong to root, and the parent
+	 * writes uid_map, gid_map, setgroups and oom_score_adj there.  As
+	 * root it still can; a caller that is not root cannot, so then we
+	 * stay dumpable until the parent says it is done (SYNC_GO), a window
+	 * in which we have joined no container's namespace but the ones
+	 * given by path. */
+	c->nondumpable_early = geteuid () == 0;
+	if (c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		_exit (1);
 	close (c->sync[0]);
 	reset_signals ();
 	/* Die with `create` while it still waits for us. */
@@ -616,6 +707,44 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	return state_write (c->dirfd, &st, &x, err);
 }
 
+/* The container process's seccomp listener fd goes to listenerPath.  The
+ * process cannot send it with SCM_RIGHTS (sendmsg may be a syscall its own
+ * filter hands to that very listener): it says the number and we take the
+ * fd with pidfd_getfd (Linux 5.6), as runc 1.1 does. */
+static int pass_notify_fd (struct create_ctx *c, int child_fd, struct keel_error **err)
+{
+	cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
+	cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0);
+	cleanup_close int fd = -1;
+
+	if (pidfd < 0)
+		return keel_error (err, errno, "seccomp: pidfd_open %d", c->pid);
+	fd = (int)syscall (SYS_pidfd_getfd, pidfd, child_fd, 0);
+	if (fd < 0)
+		return keel_error (err, errno, "seccomp: take the listener fd from %d", c->pid);
+	return seccomp_send_notify_fd (&c->spec->linux_.seccomp, fd, c->pid, json, err);
+}
+
+/* A new user namespace may not search the directories above a bind
+ * source: open the sources with our credentials in the child's new mount
+ * namespace and hand them over.  A mount namespace unshared later (after
+ * joining a user namespace) does not exist yet; its sources are looked up
+ * by the child as before. */
+static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
+{
+	const struct spec *s = c->spec;
+	int *fds = NULL, ret;
+
+	if (!(c->ns.clone_flags & CLONE_NEWUSER) || !(c->ns.clone_flags & CLONE_NEWNS))
+		return 0;
+	ret = mounts_sources_open (s, s->bundle ? s->bundle : c->opts->bundle, c->pid, &fds, err);
+	for (size_t i = 0; ret == 0 && fds && i < s->n_mounts; i++)
+		if (fds[i] >= 0)
+			ret = sync_send (c->sync[0], SYNC_MOUNT_SOURCE, (int)i, fds[i], NULL, err);
+	mounts_idmaps_close (fds, s->n_mounts);
+	return ret;
+}
+
 /* After the clone: finish the child's environment from outside, then
  * serve its requests until it reports that it is held before execve. */
 static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_error **err)
@@ -650,6 +779,9 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		if (ret < 0)
 			return ret;
 	}
+	ret = send_mount_sources (c, err);
+	if (ret < 0)
+		return ret;
 	/* Written from here: lowering it needs privileges in the initial user
 	 * namespace, which the child may no longer have. */
 	if (p->has_oom_score_adj) {
@@ -699,15 +831,11 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 				return ret;
 			break;
 		}
-		case SYNC_SECCOMP: {
-			cleanup_free char *json = hook_state (c, KEEL_CREATING, c->pid);
-			ret = seccomp_send_notify_fd (&c->spec->linux_.seccomp, m.fd, c->pid, json,
-			                              err);
-			close (m.fd);
+		case SYNC_SECCOMP:
+			ret = pass_notify_fd (c, m.status, err);
 			if (ret < 0)
 				return ret;
 			break;
-		}
 		case SYNC_CONSOLE:
 			if (c->opts->console_socket)
 				ret = terminal_send_master (c->opts->console_socket, m.fd, err);
@@ -739,8 +867,6 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 		                   c->rootfs ? c->rootfs : "");
 	if (!S_ISDIR (st.st_mode))
 		return keel_error (err, ENOTDIR, "root.path `%s`", c->rootfs);
-	if (!c->ns.new_mount && c->ns.join_fd[NS_MOUNT] < 0 && !(c->ns.unshare_flags & CLONE_NEWNS))
-		return keel_error (err, 0, "linux.namespaces: a mount namespace is required");
 	return 0;
 }
 
@@ -761,6 +887,11 @@ static void undo_create (struct create_ctx *c)
 		if (cgroup_destroy (c->cgroup_path, &e) < 0)
 			keel_log_error (&e);
 	}
+	/* Everything the container mounted in the caller's namespace hangs
+	 * under our bind of its rootfs. */
+	if (c->rootfs_bound && umount2 (c->rootfs, MNT_DETACH) < 0)
+		keel_log (KEEL_LOG_WARNING, "detach the rootfs mounts at `%s`: %s", c->rootfs,
+		          strerror (errno));
 	if (c->dirfd >= 0)
 		state_dir_remove (state_root (c->rt), c->id, c->dirfd, NULL);
 }
@@ -816,6 +947,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	 * one made by `unshare -m`), never what the container may see. */
 	c->own_mountns = c->ns.new_mount || (c->ns.unshare_flags & CLONE_NEWNS) ||
 	                 c->ns.join_fd[NS_MOUNT] >= 0;
+	c->shared_mountns = !c->own_mountns;
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
@@ -826,6 +958,19 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
+	if (c->shared_mountns) {
+		/* Bound here, not in the child, so that a failed create knows
+		 * for sure whether there is a bind of ours to detach. */
+		ret = write_file_at (c->dirfd, SHARED_MOUNTS, O_CREAT | O_EXCL, 0600, "", 0, err);
+		if (ret == 0)
+			ret = rootfs_bind_shared (c->rootfs, err);
+		if (ret < 0)
+			return ret;
+		c->rootfs_bound = true;
+	}
+	if (c->opts->notify_proxy_dir && mkdirat (c->dirfd, NOTIFY_PROXY_DIR, 0755) < 0)
+		return keel_error (err, errno,
+		                   "mkdir `" NOTIFY_PROXY_DIR "` in the state directory");
 	c->fifo_fd = openat (c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return keel_error (err, errno, "open `" EXEC_FIFO "`");
@@ -834,7 +979,9 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		if (c->fifo_dirfd < 0)
 			return keel_error (err, errno, "open state directory");
 	}
-	if ((ret = mounts_idmaps_open (c->spec, &c->idmap_fds, err)) < 0)
+	if ((ret = mounts_idmaps_open (c->spec, &c->mount_fds, err)) < 0)
+		return ret;
+	if (c->ns.new_user && (ret = devices_prepare_userns (c->spec, &c->device_trees, err)) < 0)
 		return ret;
 	ret = ns_parent_enter (&c->ns, &saved, err);
 	if (ret == 0) {
@@ -898,7 +1045,8 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		close (c.fifo_fd);
 	if (c.fifo_dirfd >= 0)
 		close (c.fifo_dirfd);
-	mounts_idmaps_close (c.idmap_fds, spec->n_mounts);
+	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
+	devices_trees_close (c.device_trees, spec->linux_.n_devices);
 	free (c.cgroup_path);
 	cgroup_v1_paths_free (&c.cgroup_v1);
 	return ret;
@@ -1171,6 +1319,11 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		if (ret < 0)
 			return ret;
 	}
+	/* Our bind of the rootfs onto itself carries every mount made for
+	 * the container (runc and crun leave them behind). */
+	if (l.st.rootfs && faccessat (l.dirfd, SHARED_MOUNTS, F_OK, 0) == 0 &&
+	    umount2 (l.st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l.st.rootfs);
 	ret = state_dir_remove (state_root (rt), id, l.dirfd, err);
 	return ret;
 }

@@ -45,6 +45,9 @@ struct keel_create_opts {
 	const struct spec_mount *extra_mounts;
 	size_t n_extra_mounts;
 	char *const *extra_env;
+	/* The CLI's NOTIFY_SOCKET proxy: make STATE/ID/notify, which one of
+	 * extra_mounts binds into the container (runtime/notify-proxy.h). */
+	bool notify_proxy_dir;
 };
 
 enum keel_status {

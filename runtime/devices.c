@@ -13,6 +13,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+/* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
+ * and <linux/mount.h> clashes with glibc's header, so take it only then. */
+#ifndef MOUNT_ATTR_SIZE_VER0
+#include <linux/mount.h>
+#endif
+
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/resolve.h"
@@ -103,7 +109,26 @@ static int bind_onto (const char *src, int dirfd, const char *base, const char *
 	return 0;
 }
 
-static int make_node (int rootfd, const struct dev_node *n, bool in_userns, struct keel_error **err)
+/* Attach tree (a detached mount of one node, see devices_prepare_userns)
+ * on the (new, empty) file base in dirfd. */
+static int attach_node (int tree, int dirfd, const char *base, const char *what,
+                        struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+
+	fd = openat (dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = openat (dirfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "devices: create mount point `%s`", what);
+	if (syscall (SYS_move_mount, tree, "", fd, "",
+	             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return keel_error (err, errno, "devices: attach the node made for `%s`", what);
+	return 0;
+}
+
+static int make_node (int rootfd, const struct dev_node *n, bool in_userns, int tree,
+                      struct keel_error **err)
 {
 	cleanup_close int dirfd = -1;
 	const char *base;
@@ -112,6 +137,8 @@ static int make_node (int rootfd, const struct dev_node *n, bool in_userns, stru
 	dirfd = open_parent (rootfd, n->path, &base, err);
 	if (dirfd < 0)
 		return dirfd;
+	if (tree >= 0)
+		return attach_node (tree, dirfd, base, n->path, err);
 	/* A user namespace may not mknod: use the host's node instead, as
 	 * runc does (its owner and mode are the host's). */
 	if (in_userns && n->type != S_IFIFO)
@@ -131,6 +158,23 @@ static int make_node (int rootfd, const struct dev_node *n, bool in_userns, stru
 	if (fchownat (dirfd, base, n->uid, n->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return keel_error (err, errno, "devices: chown `%s` to %u:%u", n->path,
 		                   (unsigned)n->uid, (unsigned)n->gid);
+	return 0;
+}
+
+/* The empty file the pty slave is later bound on: made now, while /dev is
+ * still writable, since a read-only /dev is remounted before the terminal
+ * exists (runc also creates it before that remount). */
+static int make_console_point (int rootfd, struct keel_error **err)
+{
+	cleanup_close int dirfd = -1, fd = -1;
+	const char *base;
+
+	dirfd = open_parent (rootfd, "/dev/console", &base, err);
+	if (dirfd < 0)
+		return dirfd;
+	fd = openat (dirfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return keel_error (err, errno, "devices: create mount point `/dev/console`");
 	return 0;
 }
 
@@ -165,8 +209,10 @@ static int spec_node (const struct spec_device *d, struct dev_node *n, struct ke
 	default:
 		return keel_error (err, 0, "devices: `%s`: unknown type '%c'", d->path, d->type);
 	}
-	if (d->path == NULL || strncmp (d->path, "/dev/", 5) != 0 || strstr (d->path, "/../"))
-		return keel_error (err, 0, "devices: `%s` is not a path under /dev",
+	/* Anywhere in the rootfs (runc and crun allow /foo/null too): the path
+	 * is resolved inside it, so it needs no prefix to be confined. */
+	if (d->path == NULL || d->path[0] != '/' || strstr (d->path, "/../"))
+		return keel_error (err, 0, "devices: `%s` is not an absolute path without `..`",
 		                   d->path ? d->path : "");
 	n->major = (unsigned)d->major;
 	n->minor = (unsigned)d->minor;
@@ -187,6 +233,12 @@ static bool overridden (const struct spec *s, const char *path)
 int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
                     struct keel_error **err)
 {
+	return devices_create_with (s, rootfs, in_userns, NULL, err);
+}
+
+int devices_create_with (const struct spec *s, const char *rootfs, bool in_userns, const int *trees,
+                         struct keel_error **err)
+{
 	cleanup_close int rootfd = -1;
 	int ret;
 
@@ -196,7 +248,7 @@ int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
 	for (size_t i = 0; i < ARRAY_SIZE (default_nodes); i++) {
 		if (overridden (s, default_nodes[i].path))
 			continue;
-		ret = make_node (rootfd, &default_nodes[i], in_userns, err);
+		ret = make_node (rootfd, &default_nodes[i], in_userns, -1, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -210,10 +262,12 @@ int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
 
 		ret = spec_node (&s->linux_.devices[i], &n, err);
 		if (ret == 0)
-			ret = make_node (rootfd, &n, in_userns, err);
+			ret = make_node (rootfd, &n, in_userns, trees ? trees[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "linux.devices[%zu]", i);
 	}
+	if (s && s->has_process && s->process.terminal)
+		return make_console_point (rootfd, err);
 	return 0;
 }
 
@@ -230,4 +284,89 @@ int devices_bind_console (const char *rootfs, const char *slave_path, struct kee
 	if (dirfd < 0)
 		return dirfd;
 	return bind_onto (slave_path, dirfd, base, "/dev/console", err);
+}
+
+/* The host id container id maps to, or -1. */
+static long long host_id (const struct spec_idmapping *m, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+			return (long long)m[i].host_id + (id - m[i].container_id);
+	return -1;
+}
+
+/* One linux.devices entry made in tmpfs (mounted at mnt) and cloned out as
+ * a detached mount of just that node. */
+static int prepare_node (int mnt, const struct spec *s, size_t i, int *tree,
+                         struct keel_error **err)
+{
+	const struct spec_linux *l = &s->linux_;
+	struct dev_node n;
+	char name[32];
+	long long uid, gid;
+	int ret;
+
+	ret = spec_node (&l->devices[i], &n, err);
+	if (ret < 0)
+		return ret;
+	uid = host_id (l->uid_mappings, l->n_uid_mappings, n.uid);
+	gid = host_id (l->gid_mappings, l->n_gid_mappings, n.gid);
+	if (uid < 0 || gid < 0)
+		return keel_error (err, EINVAL,
+		                   "devices: `%s`: owner %u:%u is not mapped in "
+		                   "the user namespace",
+		                   n.path, (unsigned)n.uid, (unsigned)n.gid);
+	snprintf (name, sizeof name, "%zu", i);
+	if (mknodat (mnt, name, n.type | (n.mode & 07777), makedev (n.major, n.minor)) < 0 ||
+	    fchmodat (mnt, name, n.mode & 07777, 0) < 0 ||
+	    fchownat (mnt, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return keel_error (err, errno, "devices: make `%s`", n.path);
+	*tree = (int)syscall (SYS_open_tree, mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (*tree < 0)
+		return keel_error (err, errno, "devices: clone the node made for `%s`", n.path);
+	return 0;
+}
+
+int devices_prepare_userns (const struct spec *s, int **trees, struct keel_error **err)
+{
+	const struct spec_linux *l = &s->linux_;
+	cleanup_close int fs = -1, mnt = -1;
+	int *v;
+
+	*trees = NULL;
+	if (l->n_devices == 0)
+		return 0;
+	/* A tmpfs of the initial user namespace, never attached anywhere:
+	 * its nodes are usable (no SB_I_NODEV) and nobody else sees it. */
+	fs = (int)syscall (SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return keel_error (err, errno, "devices: fsopen tmpfs");
+	if (syscall (SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+	    syscall (SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    syscall (SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return keel_error (err, errno, "devices: configure tmpfs");
+	mnt = (int)syscall (SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+	                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return keel_error (err, errno, "devices: fsmount tmpfs");
+	v = xmalloc0 (l->n_devices * sizeof (int));
+	for (size_t i = 0; i < l->n_devices; i++)
+		v[i] = -1;
+	for (size_t i = 0; i < l->n_devices; i++) {
+		int ret = prepare_node (mnt, s, i, &v[i], err);
+		if (ret < 0) {
+			devices_trees_close (v, l->n_devices);
+			return keel_error_wrap (err, "linux.devices[%zu]", i);
+		}
+	}
+	*trees = v;
+	return 0;
+}
+
+void devices_trees_close (int *trees, size_t n)
+{
+	for (size_t i = 0; trees && i < n; i++)
+		if (trees[i] >= 0)
+			close (trees[i]);
+	free (trees);
 }

@@ -23,6 +23,20 @@
 int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
                     struct keel_error **err);
 
+/* devices_create with, per linux.devices entry, a node made by the parent
+ * (trees from devices_prepare_userns; NULL or -1 entries: made here). */
+int devices_create_with (const struct spec *s, const char *rootfs, bool in_userns, const int *trees,
+                         struct keel_error **err);
+
+/* Parent, before clone, for a new user namespace (where the container may
+ * not mknod, and chowning a bind mount of the host's node would chown the
+ * host's): every linux.devices node made in a private tmpfs with its
+ * mode and its uid/gid mapped through linux.uid/gidMappings, each as a
+ * detached mount the container attaches at its path.  *trees gets a
+ * malloc'd array of n_devices fds; NULL when there are no devices. */
+int devices_prepare_userns (const struct spec *s, int **trees, struct keel_error **err);
+void devices_trees_close (int *trees, size_t n);
+
 /* Bind-mount the pty slave (slave_path, e.g. /dev/pts/3) on ROOTFS/dev/console,
  * creating the mount point. */
 int devices_bind_console (const char *rootfs, const char *slave_path, struct keel_error **err);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,4 +123,68 @@ int exec_pass_fds (int n, struct keel_error **err)
 	if (syscall (SYS_close_range, 3 + n, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return keel_error (err, errno, "close_range");
 	return 0;
+}
+
+/* The sixth field of uid's line in the current root's /etc/passwd, or NULL.
+ * The file is the image's and untrusted: only a regular file is read (a
+ * FIFO would hang create), and only its first megabyte. */
+static char *passwd_home (uid_t uid)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+	FILE *f;
+	char *line = NULL, *home = NULL;
+	size_t cap = 0;
+	off_t seen = 0;
+	ssize_t n;
+
+	fd = open ("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+		return NULL;
+	f = fdopen (fd, "r");
+	if (f == NULL)
+		return NULL;
+	fd = -1;
+	while (home == NULL && seen < (1 << 20) && (n = getline (&line, &cap, f)) > 0) {
+		char *field[7], *p = line, *end;
+		int k = 0;
+		unsigned long id;
+
+		seen += n;
+		line[strcspn (line, "\n")] = '\0';
+		for (; k < 7 && p; k++) {
+			field[k] = p;
+			p = strchr (p, ':');
+			if (p)
+				*p++ = '\0';
+		}
+		if (k < 6 || field[2][0] == '\0')
+			continue;
+		errno = 0;
+		id = strtoul (field[2], &end, 10);
+		if (errno == 0 && *end == '\0' && id == (unsigned long)uid && field[5][0] != '\0')
+			home = xstrdup (field[5]);
+	}
+	free (line);
+	fclose (f);
+	return home;
+}
+
+char **exec_env_add_home (char **env, uid_t uid)
+{
+	cleanup_free char *home = NULL;
+	char **v;
+	size_t n = 0;
+
+	if (exec_getenv (env, "HOME"))
+		return env;
+	home = passwd_home (uid);
+	while (env && env[n])
+		n++;
+	v = xmalloc0 ((n + 2) * sizeof (char *));
+	if (n)
+		memcpy (v, env, n * sizeof (char *));
+	v[n] = xasprintf ("HOME=%s", home ? home : "/");
+	free (env);
+	return v;
 }

@@ -4,6 +4,7 @@
 #define KEEL_EXEC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/error.h"
 
@@ -18,6 +19,12 @@ int exec_find (const char *file, char *const *env, char **out, struct keel_error
  * puts runc's LISTEN_FDS/LISTEN_PID there).  A later NAME= replaces an
  * earlier one.  Returns a NULL-terminated malloc'd array of shared strings. */
 char **exec_build_env (char *const *env, char *const *extra);
+
+/* env (from exec_build_env) with HOME added when it has none: uid's home
+ * directory in the current root's /etc/passwd, else "/" (runc; crun
+ * leaves HOME unset for a user /etc/passwd does not name).  Call it before
+ * the user switch, while the file is surely readable. */
+char **exec_env_add_home (char **env, uid_t uid);
 
 /* Keep fds 3..3+n-1 across execve, mark every higher fd close-on-exec. */
 int exec_pass_fds (int n, struct keel_error **err);

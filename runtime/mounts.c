@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +15,14 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/namespaces.h"
 #include "runtime/resolve.h"
+#include "runtime/sync.h"
 
 /* glibc >= 2.36 declares the new mount API in <sys/mount.h>; musl does not,
  * and <linux/mount.h> clashes with glibc's header, so take it only then. */
@@ -42,11 +46,32 @@ static int sys_mount_setattr (int dirfd, const char *path, unsigned flags, struc
 	return (int)syscall (SYS_mount_setattr, dirfd, path, flags, a, sizeof *a);
 }
 
+/* Dangling symlinks followed while creating a path, at most (as the
+ * kernel's own limit). */
+#define MAX_DANGLING_LINKS 40
+
+/* comp (in dir, at p[start..]) is a symlink to nothing yet: the path to
+ * create instead, its target spliced in front of what follows (rest).
+ * Resolved again from the root, so ".." and absolute targets stay in it. */
+static char *splice_link (int dir, const char *comp, const char *p, size_t start, const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat (dir, comp, target, sizeof target - 1);
+
+	if (n < 0)
+		return NULL;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return xasprintf ("%s/%s", target, rest);
+	return xasprintf ("%.*s/%s/%s", (int)start, p, target, rest);
+}
+
 int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
 {
 	cleanup_free char *p = xstrdup (dest);
 	cleanup_close int cur = -1;
 	size_t i = 0;
+	int links = 0;
 
 	/* Fast path: it usually exists. */
 	cur = open_in_root (rootfd, dest, O_PATH | O_CLOEXEC);
@@ -81,6 +106,30 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
 		next = open_in_root (rootfd, p, O_PATH | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
+			struct stat st;
+
+			/* A symlink to what the image lacks (runc creates its
+			 * target): go on with the target in its place. */
+			if (fstatat (cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK (st.st_mode)) {
+				char *np;
+
+				if (++links > MAX_DANGLING_LINKS)
+					return keel_error (err, ELOOP, "resolve `%s` in the rootfs",
+					                   dest);
+				np = splice_link (cur, comp, p, start, save ? p + i + 1 : "");
+				if (np == NULL)
+					return keel_error (err, errno,
+					                   "readlink `%s` in the rootfs", p);
+				free (p);
+				p = np;
+				i = 0;
+				close (cur);
+				cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+				if (cur < 0)
+					return keel_error (err, errno, "dup");
+				continue;
+			}
 			if (!last || dir) {
 				if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
 					return keel_error (err, errno, "mkdir `%s` in the rootfs",
@@ -103,6 +152,24 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 		p[i] = save;
 	}
 	*fd = steal_fd (&cur);
+	return 0;
+}
+
+int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	int ret;
+
+	if (cwd == NULL || *cwd == '\0')
+		return 0;
+	/* Only a missing one is made: any other failure (a directory only
+	 * the process's user may enter) is for the chdir to judge. */
+	fd = open_in_root (rootfd, cwd, O_PATH | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return 0;
+	ret = mounts_ensure_path (rootfd, cwd, true, &fd, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.cwd");
 	return 0;
 }
 
@@ -195,7 +262,8 @@ static int bind_tree (int srcdir, const char *src, const struct spec_mount *m, b
 		return keel_error (err, errno, MOUNT_ITSELF);
 	ms_to_attr (m->flags, m->clear_flags, &a);
 	if ((a.attr_set || a.attr_clr) && sys_mount_setattr (tree, "", AT_EMPTY_PATH, &a) < 0)
-		return keel_error (err, errno, "set flags of bind mount `%s`", src);
+		return keel_error (err, errno, "set flags of bind mount `%s`",
+		                   *src ? src : m->source);
 	if (idmap_fd >= 0) {
 		struct mount_attr ia = {.attr_set = MOUNT_ATTR_IDMAP,
 		                        .userns_fd = (uint64_t)idmap_fd};
@@ -232,7 +300,12 @@ static int bind_onto (int srcdir, const char *src, int target_fd, const struct s
 	return attach_tree (tree, src, target_fd, m, err);
 }
 
-static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+static char *bind_source (const char *bundle, const struct spec_mount *m)
+{
+	return m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", bundle, m->source);
+}
+
+static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int fd,
                        struct keel_error **err)
 {
 	cleanup_free char *src = NULL;
@@ -242,16 +315,20 @@ static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, in
 
 	if (m->source == NULL)
 		return keel_error (err, EINVAL, "bind mount without a source");
-	src = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", c->bundle, m->source);
-	if (stat (src, &st) < 0)
+	src = bind_source (c->bundle, m);
+	if ((fd >= 0 ? fstat (fd, &st) : stat (src, &st)) < 0)
 		return keel_error (err, errno, "bind source `%s`", src);
 	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
 	if (ret < 0)
 		return ret;
 	/* An idmapped mount comes ready from the parent: the kernel idmaps a
 	 * mount only for who is privileged over its filesystem. */
-	if (idmap_fd >= 0)
-		return attach_tree (idmap_fd, src, target, m, err);
+	if (fd >= 0 && m->idmap)
+		return attach_tree (fd, src, target, m, err);
+	/* A source the parent opened: cloned from that fd, its path is not
+	 * looked up again with the container's credentials. */
+	if (fd >= 0)
+		return bind_onto (fd, "", target, m, m->recursive, err);
 	return bind_onto (AT_FDCWD, src, target, m, m->recursive, err);
 }
 
@@ -460,19 +537,19 @@ static int mount_modify (const struct mount_ctx *c, const struct spec_mount *m,
 	return finish_mount (fd, m, err);
 }
 
-int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int fd,
                   struct keel_error **err)
 {
 	bool bind = m->bind || (m->type && strcmp (m->type, "bind") == 0);
 	int ret;
 
-	if (m->idmap && (!bind || idmap_fd < 0))
+	if (m->idmap && (!bind || fd < 0))
 		ret = keel_error (err, ENOTSUP,
 		                  "idmapped mounts are supported for bind mounts only");
 	else if (!m->bind && m->type == NULL)
 		ret = mount_modify (c, m, err);
 	else if (bind)
-		ret = mount_bind (c, m, idmap_fd, err);
+		ret = mount_bind (c, m, fd, err);
 	else
 		ret = mount_fs (c, m, err);
 	if (ret < 0)
@@ -574,7 +651,7 @@ static int idmapped_tree (const struct spec *s, const struct spec_mount *m, int 
 
 	if (m->source == NULL)
 		return keel_error (err, EINVAL, "bind mount without a source");
-	src = m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", s->bundle, m->source);
+	src = bind_source (s->bundle, m);
 	return bind_tree (AT_FDCWD, src, m, m->recursive, userns, out, err);
 }
 
@@ -614,6 +691,107 @@ int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err
 			mounts_idmaps_close (v, s->n_mounts);
 			return keel_error_wrap (err, "mounts[%zu]: idmap", i);
 		}
+	}
+	*fds = v;
+	return 0;
+}
+
+static bool is_bind (const struct spec_mount *m)
+{
+	return m->bind || (m->type && strcmp (m->type, "bind") == 0);
+}
+
+/* The helper of mounts_sources_open, in its own process: setns into pid's
+ * mount namespace (it changes root and cwd, hence not in the runtime
+ * itself, which may be PID 1), then one message per source on sock. */
+static int send_sources (const struct spec *s, const char *bundle, pid_t pid, int sock,
+                         struct keel_error **err)
+{
+	cleanup_close int ns = -1;
+	char path[64];
+
+	snprintf (path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+	ns = open (path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return keel_error (err, errno, "open `%s`", path);
+	if (setns (ns, CLONE_NEWNS) < 0)
+		return keel_error (err, errno, "enter the container's mount namespace");
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		cleanup_free char *src = NULL;
+		cleanup_close int fd = -1;
+		int ret;
+
+		if (!is_bind (m) || m->idmap || m->source == NULL)
+			continue;
+		src = bind_source (bundle, m);
+		fd = open (src, O_PATH | O_CLOEXEC);
+		/* Worded as when the child looks the source up itself. */
+		if (fd < 0)
+			return keel_error (err, errno,
+			                   "mounts[%zu]: mount `%s` on `%s`: bind source `%s`", i,
+			                   describe (m), m->destination, src);
+		ret = sync_send (sock, SYNC_MOUNT_SOURCE, (int)i, fd, NULL, err);
+		if (ret < 0)
+			return ret;
+	}
+	return sync_send (sock, SYNC_MOUNT_SOURCE, -1, -1, NULL, err);
+}
+
+int mounts_sources_open (const struct spec *s, const char *bundle, pid_t pid, int **fds,
+                         struct keel_error **err)
+{
+	cleanup_close int ours = -1, theirs = -1;
+	int sv[2], *v, ret, status;
+	struct sync_msg msg;
+	size_t n = 0;
+	pid_t helper;
+
+	*fds = NULL;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (is_bind (&s->mounts[i]) && !s->mounts[i].idmap && s->mounts[i].source)
+			n++;
+	if (n == 0)
+		return 0;
+	ret = sync_pair (sv, err);
+	if (ret < 0)
+		return ret;
+	ours = sv[0];
+	theirs = sv[1];
+	helper = fork ();
+	if (helper < 0)
+		return keel_error (err, errno, "fork to open the bind sources");
+	if (helper == 0) {
+		struct keel_error *e = NULL;
+		if (send_sources (s, bundle, pid, theirs, &e) < 0) {
+			sync_send_error (theirs, e);
+			_exit (1);
+		}
+		_exit (0);
+	}
+	/* Ours alone: a helper that dies without a word ends the loop below. */
+	close (steal_fd (&theirs));
+	v = xmalloc0 (s->n_mounts * sizeof (int));
+	for (size_t i = 0; i < s->n_mounts; i++)
+		v[i] = -1;
+	for (;;) {
+		ret = sync_expect (ours, SYNC_MOUNT_SOURCE, &msg, err);
+		if (ret < 0 || msg.status < 0)
+			break;
+		if ((size_t)msg.status >= s->n_mounts || v[msg.status] >= 0) {
+			if (msg.fd >= 0)
+				close (msg.fd);
+			ret = keel_error (err, EPROTO, "bind sources: unexpected mounts[%d]",
+			                  msg.status);
+			break;
+		}
+		v[msg.status] = msg.fd;
+	}
+	while (waitpid (helper, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ret < 0) {
+		mounts_idmaps_close (v, s->n_mounts);
+		return ret;
 	}
 	*fds = v;
 	return 0;

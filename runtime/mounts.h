@@ -10,6 +10,7 @@
 #define KEEL_MOUNTS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "lib/error.h"
 #include "runtime/spec.h"
@@ -20,9 +21,14 @@ struct mount_ctx {
 	const char *bundle;      /* relative bind sources are resolved here */
 	const char *cgroup_path; /* the container's cgroup, for the cgroup fallback */
 	bool in_userns;
-	/* For idmapped mounts: a detached, idmapped mount tree fd per entry of mounts[]
-	 * (-1 when not idmapped), made by the parent (mounts_idmaps_open). */
-	const int *idmap_fds;
+	/* What the parent prepared, one fd per entry of mounts[] (-1 for none):
+	 * for an idmapped mount its detached, idmapped tree
+	 * (mounts_idmaps_open); for another bind mount an O_PATH fd of its
+	 * source (mounts_sources_open). */
+	const int *mount_fds;
+	/* Per linux.devices entry, a node the parent made (-1 or NULL: none),
+	 * see devices_prepare_userns. */
+	const int *device_trees;
 };
 
 /* Parent, before clone: the idmapped entries of s->mounts as detached
@@ -33,13 +39,29 @@ struct mount_ctx {
 int mounts_idmaps_open (const struct spec *s, int **fds, struct keel_error **err);
 void mounts_idmaps_close (int *fds, size_t n);
 
-/* Mount m (before pivot_root); idmap_fd is its idmapped tree or -1. */
-int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int idmap_fd,
+/* Parent, after clone, for a container with a new user namespace: an
+ * O_PATH fd of every bind source (except idmapped ones), opened by a
+ * helper process that enters the container's new mount namespace (so the
+ * mount can be cloned there) with the runtime's own credentials (so
+ * directories the container's root may not search do not matter, as with
+ * runc's mount source fds).  *fds gets a malloc'd array of s->n_mounts fds
+ * or -1 (close it with mounts_idmaps_close); NULL when there is none. */
+int mounts_sources_open (const struct spec *s, const char *bundle, pid_t pid, int **fds,
+                         struct keel_error **err);
+
+/* Mount m (before pivot_root); fd is what the parent prepared for it (see
+ * mount_ctx.mount_fds) or -1. */
+int mounts_mount (const struct mount_ctx *c, const struct spec_mount *m, int fd,
                   struct keel_error **err);
 
 /* Resolve dest inside the rootfs, creating it (a directory, or a file when
  * !dir); *fd gets an O_PATH fd of it. */
 int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err);
+
+/* Create process.cwd inside the rootfs when it is missing (a directory of
+ * mode 0755 owned by the container's root, as runc and crun), after the
+ * mounts so it can be inside one, before the root is made read-only. */
+int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err);
 
 /* After pivot_root: linux.maskedPaths (/dev/null over files, an empty
  * read-only tmpfs over directories) and linux.readonlyPaths (read-only

@@ -169,7 +169,10 @@ static bool setgroups_denied_here (void)
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
                 struct keel_error **err)
 {
-	if (in_userns_without_setgroups) {
+	if (u->keep_original_groups) {
+		/* Asked for (crun's annotation): the groups the runtime was
+		 * started with, e.g. to reach the caller's devices. */
+	} else if (in_userns_without_setgroups) {
 		if (u->n_additional_gids > 0)
 			return keel_error (
 			        err, 0,

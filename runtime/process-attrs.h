@@ -34,7 +34,8 @@ int process_apply_cpu_affinity (const char *cpus, struct keel_error **err);
 int personality_apply (const struct spec_personality *pers, struct keel_error **err);
 
 /* setgroups(additionalGids) unless setgroups is denied in the user namespace
- * (in_userns_without_setgroups: then additionalGids must be empty), then
+ * (in_userns_without_setgroups: then additionalGids must be empty) or
+ * u->keep_original_groups keeps the caller's groups, then
  * setresgid, setresuid, and umask when u->has_umask.  The caller sets
  * PR_SET_KEEPCAPS first if capabilities must survive a non-zero uid. */
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,

@@ -35,6 +35,16 @@ int rootfs_prepare (const struct spec *s, const char *rootfs, struct keel_error 
 	return 0;
 }
 
+int rootfs_bind_shared (const char *rootfs, struct keel_error **err)
+{
+	/* Our own mount at the rootfs: root.readonly then remounts it, not
+	 * the caller's filesystem under it, and delete can detach it with
+	 * everything mounted in it. */
+	if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return keel_error (err, errno, "bind rootfs `%s` onto itself", rootfs);
+	return 0;
+}
+
 static bool is_dev (const char *dest)
 {
 	while (dest[0] == '/' && dest[1] == '/')
@@ -76,7 +86,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		/* A read-only /dev is filled first and made read-only after. */
 		if (&s->mounts[i] == dev)
 			m.flags &= ~(unsigned long)MS_RDONLY;
-		ret = mounts_mount (c, &m, c->idmap_fds ? c->idmap_fds[i] : -1, err);
+		ret = mounts_mount (c, &m, c->mount_fds ? c->mount_fds[i] : -1, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "mounts[%zu]", i);
 	}
@@ -85,9 +95,12 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		if (ret < 0)
 			return ret;
 	}
+	ret = mounts_ensure_cwd (c->rootfd, s->process.cwd, err);
+	if (ret < 0)
+		return ret;
 	/* A /dev bound from the host already has its nodes. */
 	if (dev == NULL || !is_bind (dev)) {
-		ret = devices_create (s, c->rootfs, c->in_userns, err);
+		ret = devices_create_with (s, c->rootfs, c->in_userns, c->device_trees, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "devices");
 	}
@@ -212,6 +225,17 @@ int rootfs_pivot (const char *rootfs, bool no_pivot, struct keel_error **err)
 		return keel_error (err, errno, "make the old root rslave");
 	if (umount2 (".", MNT_DETACH) < 0)
 		return keel_error (err, errno, "detach the old root");
+	if (chdir ("/") < 0)
+		return keel_error (err, errno, "chdir `/`");
+	return 0;
+}
+
+int rootfs_chroot (const char *rootfs, struct keel_error **err)
+{
+	if (chdir (rootfs) < 0)
+		return keel_error (err, errno, "chdir `%s`", rootfs);
+	if (chroot (".") < 0)
+		return keel_error (err, errno, "chroot `%s`", rootfs);
 	if (chdir ("/") < 0)
 		return keel_error (err, errno, "chdir `/`");
 	return 0;

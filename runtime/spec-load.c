@@ -173,6 +173,18 @@ static int parse_name (struct spec_ctx *c, json_object *root, const char *key, c
 	return 0;
 }
 
+/* The annotations keel acts on, decoded like any other field. */
+static void decode_annotations (struct spec *s)
+{
+	for (size_t i = 0; i < s->annotations.n; i++) {
+		const struct spec_kv *kv = &s->annotations.e[i];
+		/* crun's rule: any value but "0" turns it on. */
+		if (strcmp (kv->key, "run.oci.keep_original_groups") == 0)
+			s->process.user.keep_original_groups =
+			        kv->value == NULL || strcmp (kv->value, "0") != 0;
+	}
+}
+
 static int decode (struct spec_ctx *c, json_object *root, const char *bundle, struct spec *s)
 {
 	json_object *v;
@@ -198,6 +210,7 @@ static int decode (struct spec_ctx *c, json_object *root, const char *bundle, st
 	    (ret = spec_parse_hooks (c, root, &s->hooks)) < 0 ||
 	    (ret = spec_opt_map (c, root, "annotations", &s->annotations)) < 0)
 		return ret;
+	decode_annotations (s);
 	ret = spec_enter (c, root, "linux", json_type_object, &v, &mark);
 	if (ret < 0)
 		return ret;

@@ -43,33 +43,38 @@ const char *spec_q (struct spec_ctx *c, const char *s)
 	return buf;
 }
 
-int spec_err (struct spec_ctx *c, const char *fmt, ...)
+/* "NAME: PATH: message", or "NAME: message" at the top level. */
+static char *spec_message (struct spec_ctx *c, const char *fmt, va_list ap)
 {
 	cleanup_free char *msg = NULL;
+
+	if (vasprintf (&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (c->len == 0)
+		return xasprintf ("%s: %s", c->name, msg ? msg : fmt);
+	return xasprintf ("%s: %s: %s", c->name, c->path, msg ? msg : fmt);
+}
+
+int spec_err (struct spec_ctx *c, const char *fmt, ...)
+{
+	cleanup_free char *m = NULL;
 	va_list ap;
 
 	va_start (ap, fmt);
-	if (vasprintf (&msg, fmt, ap) < 0)
-		msg = NULL;
+	m = spec_message (c, fmt, ap);
 	va_end (ap);
-	if (c->len == 0)
-		return keel_error (c->err, 0, "%s: %s", c->name, msg ? msg : fmt);
-	return keel_error (c->err, 0, "%s: %s: %s", c->name, c->path, msg ? msg : fmt);
+	return keel_error (c->err, 0, "%s", m);
 }
 
 void spec_warn (struct spec_ctx *c, const char *fmt, ...)
 {
-	cleanup_free char *msg = NULL;
+	cleanup_free char *m = NULL;
 	va_list ap;
 
 	va_start (ap, fmt);
-	if (vasprintf (&msg, fmt, ap) < 0)
-		msg = NULL;
+	m = spec_message (c, fmt, ap);
 	va_end (ap);
-	if (c->len == 0)
-		keel_log (KEEL_LOG_WARNING, "%s: %s", c->name, msg ? msg : fmt);
-	else
-		keel_log (KEEL_LOG_WARNING, "%s: %s: %s", c->name, c->path, msg ? msg : fmt);
+	keel_log (KEEL_LOG_WARNING, "%s", m);
 }
 
 const char *spec_json_type_name (json_object *v)

@@ -97,6 +97,10 @@ struct spec_user {
 	mode_t umask;
 	gid_t *additional_gids;
 	size_t n_additional_gids;
+	/* From crun's annotation run.oci.keep_original_groups (podman's
+	 * --group-add keep-groups): keep the runtime's supplementary groups,
+	 * additionalGids unused. */
+	bool keep_original_groups;
 	char *username; /* Windows only in the spec; kept for completeness */
 };
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "runtime/notify-proxy.h"
 
 static const char *const status_names[] = {
         [KEEL_CREATING] = "creating",
@@ -427,6 +428,13 @@ int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_e
 	DIR *d;
 	struct dirent *de;
 
+	/* The one subdirectory: the CLI's notify proxy (notify-proxy.h). */
+	if (unlinkat (dirfd, NOTIFY_PROXY_DIR "/" NOTIFY_PROXY_SOCKET, 0) < 0 && errno != ENOENT)
+		return keel_error (err, errno,
+		                   "remove `%s/" NOTIFY_PROXY_DIR "/" NOTIFY_PROXY_SOCKET "`",
+		                   path);
+	if (unlinkat (dirfd, NOTIFY_PROXY_DIR, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return keel_error (err, errno, "remove `%s/" NOTIFY_PROXY_DIR "`", path);
 	fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return keel_error (err, errno, "open `%s`", path);

@@ -112,3 +112,18 @@ void sync_send_error (int sock, const struct keel_error *e)
 {
 	sync_send (sock, SYNC_ERROR, e ? e->status : 0, -1, e ? e->msg : "unknown error", NULL);
 }
+
+int sync_write (int sock, int type, int status, struct keel_error **err)
+{
+	struct wire w = {.type = type, .status = status};
+	ssize_t n;
+
+	do
+		n = write (sock, &w, sizeof w);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return keel_error (err, errno, "sync: write message %d", type);
+	if ((size_t)n != sizeof w)
+		return keel_error (err, EPROTO, "sync: short write of message %d", type);
+	return 0;
+}

@@ -16,10 +16,13 @@ enum sync_type {
 	SYNC_HOOKS,      /* child -> parent: mounts done, run createRuntime hooks */
 	SYNC_HOOKS_DONE, /* parent -> child */
 	SYNC_CONSOLE,    /* child -> parent: the pty master (fd attached) */
-	SYNC_SECCOMP,    /* child -> parent: the seccomp notify fd (fd attached) */
+	SYNC_SECCOMP,    /* child -> parent: the seccomp notify fd's number (pidfd_getfd) */
 	SYNC_PID,        /* intermediate -> parent: the container init's pid */
 	SYNC_CREATED,    /* child -> parent: held before execve */
 	SYNC_ERROR,      /* child -> parent: status + message */
+	/* parent -> child, before SYNC_GO: the bind source of mounts[status],
+	 * opened in the child's mount namespace (fd attached) */
+	SYNC_MOUNT_SOURCE,
 };
 
 struct sync_msg {
@@ -34,6 +37,11 @@ int sync_pair (int sv[2], struct keel_error **err);
 
 /* Send one message; fd < 0 for none, text may be NULL. */
 int sync_send (int sock, int type, int status, int fd, const char *text, struct keel_error **err);
+
+/* Send a message without text or fd with write(2) alone: after its
+ * seccomp filter the container process talks to the parent only this way,
+ * the one syscall a SCMP_ACT_NOTIFY rule may not catch (see seccomp.h). */
+int sync_write (int sock, int type, int status, struct keel_error **err);
 
 /* Receive one message.  A peer that went away without a word is ECONNRESET. */
 int sync_recv (int sock, struct sync_msg *m, struct keel_error **err);

@@ -74,6 +74,12 @@ int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
 	ret = sane_termios (s, err);
 	if (ret < 0)
 		return ret;
+	/* The process must be able to reopen its own terminal (runc): the
+	 * pty goes to its user; the group stays devpts's (tty), which write(1)
+	 * and friends rely on. */
+	if (p != NULL && p->user.uid != 0 && fchown (s, p->user.uid, (gid_t)-1) < 0)
+		return keel_error (err, errno, "terminal: chown the pty slave to uid %u",
+		                   (unsigned)p->user.uid);
 	if (p != NULL && p->has_console_size) {
 		struct winsize ws = {
 		        .ws_row = (unsigned short)p->console_height,

@@ -9,7 +9,8 @@
 /* Open a new pty pair (from /dev/ptmx of the calling process's mount
  * namespace: call it after the container's devpts is in place to get a pty
  * of the container), unlock it, apply process.consoleSize with TIOCSWINSZ
- * and set the slave's termios as runc does (no output CR/LF mangling).
+ * and set the slave's termios as runc does (no output CR/LF mangling); the
+ * slave belongs to process.user.uid (its group stays devpts's), as runc.
  * Both fds are O_CLOEXEC. */
 int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
                        struct keel_error **err);

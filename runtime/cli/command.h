@@ -116,9 +116,12 @@ bool cli_create_option (int c, const char *arg, struct cli_create_args *a, bool 
  * (freed with cli_create_paths_free), and load the config. */
 struct cli_create_paths {
 	char *bundle, *pid_file, *console_socket;
-	char *listen_env[3]; /* LISTEN_FDS=N, LISTEN_PID=1, NULL */
+	/* LISTEN_FDS=N, LISTEN_PID=1, NOTIFY_SOCKET=..., as present; NULL-ended */
+	char *env[4];
+	struct spec_mount notify_mount; /* the notify proxy's directory */
 };
-int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths *paths,
+int cli_create_prepare (const struct keel_runtime *rt, const char *id,
+                        const struct cli_create_args *a, struct cli_create_paths *paths,
                         struct spec **spec, struct keel_create_opts *opts, struct keel_error **err);
 void cli_create_paths_free (struct cli_create_paths *paths);
 /* runc's rules for the terminal: a terminal container needs somewhere to

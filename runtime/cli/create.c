@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/cli/command.h"
+#include "runtime/notify-proxy.h"
 
 bool cli_create_option (int c, const char *arg, struct cli_create_args *a, bool *bad)
 {
@@ -47,8 +48,9 @@ void cli_create_paths_free (struct cli_create_paths *paths)
 	free (paths->bundle);
 	free (paths->pid_file);
 	free (paths->console_socket);
-	free (paths->listen_env[0]);
-	free (paths->listen_env[1]);
+	for (size_t i = 0; i < ARRAY_SIZE (paths->env); i++)
+		free (paths->env[i]);
+	notify_proxy_mount_free (&paths->notify_mount);
 	*paths = (struct cli_create_paths){0};
 }
 
@@ -70,7 +72,7 @@ int cli_check_terminal (const struct spec *spec, const struct cli_create_args *a
  * names this process, its LISTEN_FDS fds (3..) go to the container first,
  * the --preserve-fds ones after them, and the container sees
  * LISTEN_FDS=N LISTEN_PID=1. */
-static int listen_fds (struct cli_create_paths *paths)
+static int listen_fds (struct cli_create_paths *paths, size_t *n_env)
 {
 	const char *fds = getenv ("LISTEN_FDS"), *pid = getenv ("LISTEN_PID");
 	unsigned long long n, p;
@@ -78,14 +80,40 @@ static int listen_fds (struct cli_create_paths *paths)
 	if (fds == NULL || pid == NULL || !parse_uint64 (fds, &n) || !parse_uint64 (pid, &p) ||
 	    p != (unsigned long long)getpid () || n == 0 || n > 1024)
 		return 0;
-	paths->listen_env[0] = xasprintf ("LISTEN_FDS=%llu", n);
-	paths->listen_env[1] = xstrdup ("LISTEN_PID=1");
+	paths->env[(*n_env)++] = xasprintf ("LISTEN_FDS=%llu", n);
+	paths->env[(*n_env)++] = xstrdup ("LISTEN_PID=1");
 	return (int)n;
 }
 
-int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths *paths,
+/* NOTIFY_SOCKET (systemd, podman): the container gets the proxy's socket
+ * directory, never the caller's socket; start forwards (notify-proxy.h). */
+static void notify_socket (const struct keel_runtime *rt, const char *id,
+                           struct cli_create_paths *paths, struct keel_create_opts *opts,
+                           size_t *n_env)
+{
+	const char *host = getenv ("NOTIFY_SOCKET");
+
+	if (host == NULL || *host == '\0')
+		return;
+	if (!notify_proxy_addr_ok (host)) {
+		keel_log (KEEL_LOG_WARNING,
+		          "NOTIFY_SOCKET `%s` is not an absolute path or @abstract name: "
+		          "not passed to the container",
+		          host);
+		return;
+	}
+	notify_proxy_mount (rt->state_root ? rt->state_root : KEEL_DEFAULT_STATE_ROOT, id,
+	                    &paths->notify_mount, &paths->env[(*n_env)++]);
+	opts->extra_mounts = &paths->notify_mount;
+	opts->n_extra_mounts = 1;
+	opts->notify_proxy_dir = true;
+}
+
+int cli_create_prepare (const struct keel_runtime *rt, const char *id,
+                        const struct cli_create_args *a, struct cli_create_paths *paths,
                         struct spec **spec, struct keel_create_opts *opts, struct keel_error **err)
 {
+	size_t n_env = 0;
 	int ret, n_listen;
 
 	ret = cli_bundle_path (a->bundle_arg, &paths->bundle, err);
@@ -113,11 +141,12 @@ int cli_create_prepare (const struct cli_create_args *a, struct cli_create_paths
 	        .preserve_fds = a->preserve_fds,
 	        .stdio = {-1, -1, -1},
 	};
-	n_listen = listen_fds (paths);
-	if (n_listen > 0) {
+	n_listen = listen_fds (paths, &n_env);
+	if (n_listen > 0)
 		opts->preserve_fds += n_listen;
-		opts->extra_env = paths->listen_env;
-	}
+	notify_socket (rt, id, paths, opts, &n_env);
+	if (n_env > 0)
+		opts->extra_env = paths->env;
 	return 0;
 }
 
@@ -154,7 +183,7 @@ int cli_create (struct cli_global *g, int argc, char **argv)
 
 	ret = keel_container_check_id (id, &err);
 	if (ret == 0)
-		ret = cli_create_prepare (&a, &paths, &spec, &opts, &err);
+		ret = cli_create_prepare (&g->rt, id, &a, &paths, &spec, &opts, &err);
 	if (ret == 0)
 		ret = cli_check_terminal (spec, &a, false, &err);
 	if (ret == 0)

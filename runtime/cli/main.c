@@ -34,6 +34,14 @@ static const char *const not_implemented[] = {
         "restore",
 };
 
+/* `exec` too, although keel has none yet: the day it does, its process
+ * enters a container like create's. */
+static bool spawning_command (const char *name)
+{
+	return strcmp (name, "create") == 0 || strcmp (name, "run") == 0 ||
+	       strcmp (name, "exec") == 0;
+}
+
 static void usage (FILE *out)
 {
 	size_t i;
@@ -189,6 +197,29 @@ static int parse_global (struct cli_global *g, int argc, char **argv, int *statu
 		return 0;
 	}
 	return optind;
+}
+
+bool keel_runtime_spawns (int argc, char **argv)
+{
+	int i;
+
+	/* The command is the first word that is neither a global option nor
+	 * the value of one; global_longopts says which take a value. */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct option *o;
+
+		if (strcmp (a, "--") == 0)
+			return i + 1 < argc && spawning_command (argv[i + 1]);
+		if (a[0] != '-')
+			return spawning_command (a);
+		if (a[1] != '-' || strchr (a, '=') != NULL)
+			continue;
+		for (o = global_longopts; o->name; o++)
+			if (strcmp (a + 2, o->name) == 0 && o->has_arg == required_argument)
+				i++;
+	}
+	return false;
 }
 
 int keel_runtime_main (int argc, char **argv)

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/cli/command.h"
+#include "runtime/notify-proxy.h"
 #include "runtime/terminal.h"
 
 static const char run_usage[] =
@@ -158,18 +159,20 @@ static void on_signal (struct waiter *w, struct console *con)
 /* Wait for the container's process, forwarding signals and, with a
  * console, the pty's traffic.  Output still buffered in the pty when the
  * process exits is drained before returning. */
-static int wait_container (struct waiter *w, struct console *con, struct keel_error **err)
+static int wait_container (struct waiter *w, struct console *con, struct notify_proxy *np,
+                           struct keel_error **err)
 {
 	bool in_open = con->master >= 0, out_open = con->master >= 0;
 
 	while (!w->exited || out_open) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 		        {.fd = w->sfd, .events = POLLIN},
 		        {.fd = in_open ? 0 : -1, .events = POLLIN},
 		        {.fd = out_open ? con->master : -1, .events = POLLIN},
+		        {.fd = np->fd, .events = POLLIN},
 		};
 		int timeout = w->exited ? 0 : -1;
-		int n = poll (fds, 3, timeout);
+		int n = poll (fds, 4, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return keel_error (err, errno, "poll");
@@ -181,6 +184,8 @@ static int wait_container (struct waiter *w, struct console *con, struct keel_er
 			in_open = pump (0, con->master);
 		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
 			out_open = pump (con->master, 1);
+		if ((fds[3].revents & POLLIN) && notify_proxy_receive (np, err) < 0)
+			keel_log_error (err); /* the container runs on regardless */
 	}
 	return 0;
 }
@@ -221,7 +226,7 @@ struct run_args {
 
 /* Start, then wait in the foreground; *code gets the exit code. */
 static int start_and_wait (struct cli_global *g, const char *id, pid_t pid, struct console *con,
-                           int *code, struct keel_error **err)
+                           struct notify_proxy *np, int *code, struct keel_error **err)
 {
 	struct waiter w = {.pid = pid, .sfd = -1};
 	sigset_t old;
@@ -233,7 +238,7 @@ static int start_and_wait (struct cli_global *g, const char *id, pid_t pid, stru
 	ret = block_signals (&old, &w.sfd, err);
 	if (ret == 0) {
 		reap (&w); /* a process that exited before the signalfd existed */
-		ret = wait_container (&w, con, err);
+		ret = wait_container (&w, con, np, err);
 	}
 	if (w.sfd >= 0)
 		close (w.sfd);
@@ -247,13 +252,14 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 {
 	struct cli_create_paths paths = {0};
 	struct console con = {.listen_fd = -1, .master = -1};
+	struct notify_proxy np = {.fd = -1, .pidfd = -1};
 	struct keel_create_opts opts;
 	struct spec *spec = NULL;
 	bool proxy;
 	pid_t pid = 0;
 	int ret;
 
-	ret = cli_create_prepare (&a->create, &paths, &spec, &opts, err);
+	ret = cli_create_prepare (&g->rt, id, &a->create, &paths, &spec, &opts, err);
 	if (ret == 0)
 		ret = cli_check_terminal (spec, &a->create, !a->detach, err);
 	proxy = ret == 0 && spec->has_process && spec->process.terminal &&
@@ -278,14 +284,23 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 
 	if (proxy)
 		ret = console_accept (&con, err);
+	if (ret == 0)
+		ret = notify_proxy_open (&g->rt, id, getenv ("NOTIFY_SOCKET"), &np, err);
 	if (ret == 0 && a->detach) {
+		/* As runc: a detached run returns once the container is ready,
+		 * its process the one to watch from then on. */
 		ret = keel_container_start (&g->rt, id, err);
 		if (ret < 0)
 			keel_error_wrap (err, "start");
+		else
+			ret = notify_proxy_wait (&np, err);
 		*code = 0;
 	} else if (ret == 0) {
-		ret = start_and_wait (g, id, pid, &con, code, err);
+		/* We stay and exit with the container: we are the main pid. */
+		np.mainpid = getpid ();
+		ret = start_and_wait (g, id, pid, &con, &np, code, err);
 	}
+	notify_proxy_close (&np);
 	console_cleanup (&con);
 
 	/* A failed start leaves nothing behind either, as runc. */

@@ -1,11 +1,31 @@
 /* keel-runtime start ID: release a created container's process to exec
- * the user program (runtime.md "start"). */
+ * the user program (runtime.md "start").  With NOTIFY_SOCKET set and a
+ * container created with it, start returns once the container sent
+ * READY=1 (passed on to NOTIFY_SOCKET) or exited, as runc's does. */
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "lib/util.h"
 #include "runtime/cli/command.h"
+#include "runtime/notify-proxy.h"
 
 static const char start_usage[] = "start CONTAINER-ID\n"
                                   "\n"
                                   "Run the user process of a created container.\n";
+
+static int start_container (struct cli_global *g, const char *id, struct keel_error **err)
+{
+	struct notify_proxy np;
+	int ret;
+
+	ret = notify_proxy_open (&g->rt, id, getenv ("NOTIFY_SOCKET"), &np, err);
+	if (ret == 0)
+		ret = keel_container_start (&g->rt, id, err);
+	if (ret == 0)
+		ret = notify_proxy_wait (&np, err);
+	notify_proxy_close (&np);
+	return ret;
+}
 
 int cli_start (struct cli_global *g, int argc, char **argv)
 {
@@ -19,7 +39,7 @@ int cli_start (struct cli_global *g, int argc, char **argv)
 	i = cli_operands (&p, 1, 1, "container id");
 	if (i < 0)
 		return 1;
-	if (keel_container_start (&g->rt, argv[i], &err) < 0) {
+	if (start_container (g, argv[i], &err) < 0) {
 		keel_error_wrap (&err, "start `%s`", argv[i]);
 		return cli_fail (&err);
 	}

@@ -7,12 +7,8 @@
 . "$(dirname "$0")/init-lib.sh"
 
 make_rootfs
-SECRET=$T/host-secret
-echo "host-only-$$" >"$SECRET"
-chmod 600 "$SECRET"
-printf '#!/bin/sh\necho ESCAPED\n' >"$T/host-exe"
-chmod 755 "$T/host-exe"
-UP=../../../../../../../../../../../..
+. "$(dirname "$0")/../lib/escape.sh"
+escape_targets "$T"
 
 # boot_one NAME (init-lib.sh uses $n itself): boot keel with $D holding only NAME, until NAME ended.
 boot_one() {

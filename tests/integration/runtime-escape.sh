@@ -9,14 +9,10 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
 rt_setup "$@"
+. "$(dirname "$0")/../lib/escape.sh"
 
 # A file and a script only the host has, at paths the rootfs lacks.
-SECRET=$T/host-secret
-echo "host-only-$$" >"$SECRET"
-chmod 600 "$SECRET"
-printf '#!/bin/sh\necho ESCAPED\n' >"$T/host-exe"
-chmod 755 "$T/host-exe"
-UP=../../../../../../../../../../../..
+escape_targets "$T"
 
 # --- CVE-2024-21626: a leaked fd as process.cwd or in args[0] ------------
 leaks=

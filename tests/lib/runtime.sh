@@ -125,8 +125,11 @@ cfg_sh() {
 	cfg_set '.process.args = ["sh", "-c", $s]' --arg s "$1"
 }
 
+# stdin is an empty file, not /dev/null: crun 1.8 chowns the container's
+# stdio to its user, which would change the host's /dev/null.
 ctr_run() {
-	rt run --bundle "$B" "$@" "$CTR" </dev/null >"$T/out" 2>"$T/err"
+	: >"$T/stdin"
+	rt run --bundle "$B" "$@" "$CTR" <"$T/stdin" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")

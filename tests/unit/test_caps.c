@@ -171,6 +171,69 @@ static void test_inheritable_outside_bounding_fails (void **state)
 	        strstr (r.buf, "error: caps: set the effective, permitted and inheritable"));
 }
 
+/* caps_apply_keep, then caps_drop_kept: what the container process does
+ * around loading seccomp without no_new_privs. */
+static int keep_child (void *arg, int out)
+{
+	struct caps_case *c = arg;
+	struct keel_error *err = NULL;
+	struct spec_user u = {.uid = 1000, .gid = 1000};
+	bool kept = false;
+
+	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || user_apply (&u, false, &err) < 0 ||
+	    prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+	    caps_apply_keep (&c->caps, CAP_SYS_ADMIN, &kept, &err) < 0) {
+		if (err)
+			report_error (out, &err);
+		return 1;
+	}
+	report (out, "kept=%d\n", kept);
+	report (out, "keptEff=%llx\n", proc_status_hex ("CapEff"));
+	report (out, "keptBnd=%llx\n", proc_status_hex ("CapBnd"));
+	if (kept && caps_drop_kept (&c->caps, CAP_SYS_ADMIN, &err) < 0) {
+		report_error (out, &err);
+		return 1;
+	}
+	report_masks (out);
+	return 0;
+}
+
+static void test_keep_until_drop (void **state)
+{
+	struct caps_case c = {.caps = sample_caps ()};
+	struct child_report r;
+
+	need_root ();
+	run_child (keep_child, &c, &r);
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "kept"), "1");
+	assert_int_equal (mask (&r, "keptEff"),
+	                  BIT (CAP_CHOWN) | BIT (CAP_KILL) | BIT (CAP_SYS_ADMIN));
+	/* Out of the bounding set from the start: execve cannot regain it. */
+	assert_int_equal (mask (&r, "keptBnd") & BIT (CAP_SYS_ADMIN), 0);
+	/* Afterwards exactly what caps_apply leaves. */
+	assert_int_equal (mask (&r, "CapEff"), BIT (CAP_CHOWN) | BIT (CAP_KILL));
+	assert_int_equal (mask (&r, "CapPrm"),
+	                  BIT (CAP_CHOWN) | BIT (CAP_KILL) | BIT (CAP_NET_BIND_SERVICE));
+	assert_int_equal (mask (&r, "CapInh"), BIT (CAP_NET_BIND_SERVICE));
+	assert_int_equal (mask (&r, "CapAmb"), BIT (CAP_NET_BIND_SERVICE));
+}
+
+static void test_keep_without_caps (void **state)
+{
+	struct caps_case c = {.caps = {.present = false}};
+	struct child_report r;
+
+	need_root ();
+	/* Without process.capabilities the uid change cleared the effective
+	 * set: only CAP_SYS_ADMIN is raised for the load, then lowered. */
+	run_child (keep_child, &c, &r);
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "kept"), "1");
+	assert_int_equal (mask (&r, "keptEff"), BIT (CAP_SYS_ADMIN));
+	assert_int_equal (mask (&r, "CapEff"), 0);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +243,8 @@ int main (void)
 	        cmocka_unit_test (test_ambient_needs_inheritable),
 	        cmocka_unit_test (test_empty_sets),
 	        cmocka_unit_test (test_inheritable_outside_bounding_fails),
+	        cmocka_unit_test (test_keep_until_drop),
+	        cmocka_unit_test (test_keep_without_caps),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -127,6 +127,8 @@ static void test_config_devices (void **state)
 	         .type = 'p',
 	         .has_file_mode = true,
 	         .file_mode = 0640},
+	        /* Outside /dev, as runc and crun allow. */
+	        {.path = (char *)"/foo/null", .type = 'c', .major = 1, .minor = 3},
 	        /* Overrides the default /dev/null's mode and owner. */
 	        {.path = (char *)"/dev/null",
 	         .type = 'c',
@@ -146,6 +148,7 @@ static void test_config_devices (void **state)
 	assert_node ("/dev/deep/er/loop7", S_IFBLK, 7, 7, 0666, 0, 0);
 	assert_node ("/dev/myfifo", S_IFIFO, 0, 0, 0640, 0, 0);
 	assert_node ("/dev/null", S_IFCHR, 1, 3, 0620, 0, 5);
+	assert_node ("/foo/null", S_IFCHR, 1, 3, 0666, 0, 0);
 	/* Running it again (a node already there) replaces, not fails. */
 	assert_int_equal (devices_create (&s, root, false, &err), 0);
 	assert_node ("/dev/fuse", S_IFCHR, 10, 229, 0600, 1, 2);
@@ -153,7 +156,7 @@ static void test_config_devices (void **state)
 
 static void test_rejects_bad_paths (void **state)
 {
-	static const char *const bad[] = {"/dev/../etc/evil", "/etc/evil", "relative/dev"};
+	static const char *const bad[] = {"/dev/../etc/evil", "relative/dev"};
 	struct keel_error *err = NULL;
 
 	need_rootfs ();
@@ -247,6 +250,75 @@ static void test_bind_from_host (void **state)
 	assert_string_equal (report_value (&r, "urandom"), "1:9");
 }
 
+/* linux.devices in a new user namespace: the node the parent made, with
+ * the mapped owner and the exact mode, attached where the entry says. */
+static int prepared_child (void *arg, int out)
+{
+	struct spec_device d = {.path = (char *)"/dev/made",
+	                        .type = 'c',
+	                        .major = 1,
+	                        .minor = 5,
+	                        .has_file_mode = true,
+	                        .file_mode = 0640,
+	                        .has_uid = true,
+	                        .uid = 1000,
+	                        .has_gid = true,
+	                        .gid = 2000};
+	struct spec_idmapping map = {.container_id = 0, .host_id = 100000, .size = 65536};
+	struct spec s = {.linux_ = {.devices = &d,
+	                            .n_devices = 1,
+	                            .uid_mappings = &map,
+	                            .n_uid_mappings = 1,
+	                            .gid_mappings = &map,
+	                            .n_gid_mappings = 1}};
+	struct keel_error *err = NULL;
+	int *trees = NULL;
+	struct stat st;
+	char *p;
+
+	if (unshare (CLONE_NEWNS) < 0 ||
+	    mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
+		report (out, "skip: %s\n", strerror (errno));
+		return 0;
+	}
+	if (devices_prepare_userns (&s, &trees, &err) < 0) {
+		report (out, "skip: %s\n", err->msg);
+		keel_error_release (&err);
+		return 0;
+	}
+	if (devices_create_with (&s, root, true, trees, &err) < 0) {
+		report_error (out, &err);
+		return 1;
+	}
+	devices_trees_close (trees, s.linux_.n_devices);
+	p = xasprintf ("%s/dev/made", root);
+	if (stat (p, &st) < 0)
+		return 2;
+	report (out, "node=%u:%u %o %u:%u\n", major (st.st_rdev), minor (st.st_rdev),
+	        st.st_mode & 07777, st.st_uid, st.st_gid);
+	free (p);
+	/* Unmapped owners are refused before anything is made. */
+	d.uid = 70000;
+	if (devices_prepare_userns (&s, &trees, &err) == 0)
+		return 3;
+	report (out, "unmapped=%s\n", err->msg);
+	keel_error_release (&err);
+	return 0;
+}
+
+static void test_prepared_for_userns (void **state)
+{
+	struct child_report r;
+
+	need_rootfs ();
+	run_child (prepared_child, NULL, &r);
+	if (report_value (&r, "skip"))
+		skip_because ("%s", report_value (&r, "skip"));
+	assert_true (child_ok (&r));
+	assert_string_equal (report_value (&r, "node"), "1:5 640 101000:102000");
+	assert_non_null (strstr (report_value (&r, "unmapped"), "not mapped"));
+}
+
 static int console_child (void *arg, int out)
 {
 	struct keel_error *err = NULL;
@@ -296,6 +368,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_rejects_bad_paths, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_symlink_stays_inside, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_bind_from_host, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_prepared_for_userns, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_bind_console, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);

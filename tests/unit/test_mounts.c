@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -39,6 +40,15 @@ static int setup (void **state)
 		return -1;
 	snprintf (p, sizeof p, "%s/up", rootfs);
 	if (symlink ("../../..", p) < 0)
+		return -1;
+	snprintf (p, sizeof p, "%s/chain", rootfs);
+	if (symlink ("etc/../../../next", p) < 0)
+		return -1;
+	snprintf (p, sizeof p, "%s/next", rootfs);
+	if (symlink ("/made/file", p) < 0)
+		return -1;
+	snprintf (p, sizeof p, "%s/loop", rootfs);
+	if (symlink ("loop", p) < 0)
 		return -1;
 	snprintf (p, sizeof p, "%s/file", rootfs);
 	return write_file_at (AT_FDCWD, p, O_CREAT, 0644, "x", 1, NULL);
@@ -102,12 +112,22 @@ static void test_symlinks_stay_inside (void **state)
 		close (fd);
 		assert_int_equal (access (p, F_OK), -1);
 	}
-	/* A symlink to something the rootfs lacks is refused, and nothing is
-	 * created where it points on the host. */
-	assert_true (mounts_ensure_path (rootfd, "/dangling/x", true, &fd, &err) < 0);
-	keel_error_release (&err);
+	/* A symlink to something the rootfs lacks is followed inside it (its
+	 * target is created there, as runc does), and nothing is created
+	 * where it points on the host. */
+	assert_int_equal (mounts_ensure_path (rootfd, "/dangling/x", true, &fd, &err), 0);
 	snprintf (host, sizeof host, "%s/x", top);
+	assert_inside (fd, host);
+	close (fd);
 	assert_int_equal (access (host, F_OK), -1);
+	/* A link to a link, relative, climbing past the top. */
+	assert_int_equal (mounts_ensure_path (rootfd, "/chain", false, &fd, &err), 0);
+	assert_inside (fd, "/made/file");
+	close (fd);
+	/* A loop is ELOOP, not a hang. */
+	assert_true (mounts_ensure_path (rootfd, "/loop/x", true, &fd, &err) < 0);
+	assert_int_equal (err->status, ELOOP);
+	keel_error_release (&err);
 	/* "/up" -> ../../.. climbs no higher than the rootfs. */
 	assert_int_equal (mounts_ensure_path (rootfd, "/up/y", true, &fd, &err), 0);
 	assert_inside (fd, "/y");

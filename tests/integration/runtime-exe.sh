@@ -1,0 +1,142 @@
+#!/bin/sh
+# CVE-2019-5736 / CVE-2016-9962: a container must not reach the runtime's
+# binary, nor the runtime's open files, through the /proc of a process the
+# runtime put into its pid namespace.  Container A runs the attacker's
+# shell in its own pid namespace; B joins that namespace by path and is
+# left `created`, i.e. still the runtime's own process, waiting for start.
+# From inside A: readlink, open for reading and for appending
+# /proc/B/exe; read a 0600 host file through B's fds (/proc/B/fd/N); hold
+# /proc/B/exe open across `start` and append through the held fd then.
+# Every attempt must fail and the binary's checksum stay the same.  Then
+# again with CAP_SYS_PTRACE in A, which non-dumpable does not stop: the
+# exe it reaches must be a sealed or read-only copy, B's fds must lead to
+# no host directory.
+#
+# keel runs from a copy in the test's directory, so that a keel with the
+# hole (this test on an old binary) damages only the copy.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/runtime.sh"
+rt_setup "$@"
+
+bin=$(command -v "${RUNTIME%% *}")
+if [ "$RT_NAME" = keel ]; then
+	mkdir -p "$T/bin"
+	cp "$bin" "$T/bin/" || skip_all "cannot copy $bin"
+	RUNTIME="$T/bin/$(basename "$bin")${RUNTIME#"${RUNTIME%% *}"}"
+	bin=$T/bin/$(basename "$bin")
+fi
+bin=$(realpath "$bin")
+sum_before=$(sha256sum "$bin" | cut -d' ' -f1)
+echo "# binary under attack: $bin"
+
+# The attacker's shell: waits for B's pid (as A sees it), tries
+# everything, keeps /proc/B/exe open if it could, waits for B to be
+# started, appends through what it kept.
+attacker='until [ -s /share/go1 ]; do sleep 0.05; done
+b=$(cat /share/go1)
+{
+	echo "readlink=$(readlink /proc/$b/exe 2>/dev/null)"
+	if echo x 2>/dev/null >>/proc/$b/exe; then echo append=ok; else echo append=refused; fi
+	if head -c 4 /proc/$b/exe 2>/dev/null | grep -q ELF; then echo read=ok; else echo read=refused; fi
+	echo "fds=$(ls /proc/$b/fd 2>/dev/null | tr "\n" " ")"
+	leak=
+	for n in $(seq 0 40); do
+		for f in /proc/$b/fd/$n/secret /proc/$b/fd/$n/../secret; do
+			grep -qs hostsecret "$f" && leak="${leak:+$leak }$f"
+		done
+	done
+	echo "leak=${leak:-none}"
+} >/share/r1
+# A failed redirection on exec would end the shell: try in a subshell first.
+if (exec 3</proc/$b/exe) 2>/dev/null; then
+	exec 3</proc/$b/exe
+	echo held=ok
+else
+	echo held=refused
+fi >>/share/r1
+touch /share/ready1
+until [ -e /share/go2 ]; do sleep 0.05; done
+if echo x 2>/dev/null >>/proc/self/fd/3; then echo after-start=ok; else echo after-start=refused; fi >/share/r2
+exec sleep 1000'
+
+# attack NAME [JQ]: container NAME-a (the attacker, edited by JQ) and
+# NAME-b (joins its pid namespace, left created); results in $R1, $R2.
+attack() {
+	sh=$T/share-$1
+	mkdir -p "$sh"
+	cfg "$1-a"
+	cfg_set '.mounts += [{destination: "/share", type: "bind", source: $s, options: ["rbind", "rw"]}]' \
+		--arg s "$sh"
+	[ -z "${2:-}" ] || cfg_set "$2"
+	cfg_sh "$attacker"
+	rt run -d --bundle "$B" "$1-a" </dev/null >"$T/out" 2>&1
+	check "$1: A (the attacker, own pid namespace) runs"
+	apid=$(ctr_state "$1-a" pid)
+
+	cfg "$1-b"
+	cfg_set '.linux.namespaces = [.linux.namespaces[] | select(.type != "pid")]
+		+ [{type: "pid", path: $p}]' --arg p "/proc/$apid/ns/pid"
+	rt create --bundle "$B" "$1-b" </dev/null >"$T/out" 2>&1
+	check "$1: B joins A's pid namespace by path and is created"
+	bpid=$(ctr_state "$1-b" pid)
+	# B's pid in A's namespace: the last NSpid field.
+	bns=$(awk '/^NSpid:/ { print $NF }' "/proc/$bpid/status" 2>/dev/null)
+	# A 0600 host file next to the state B's runtime keeps.
+	for d in "$STATE" "$STATE/$1-b"; do
+		[ -d "$d" ] && echo hostsecret >"$d/secret" && chmod 600 "$d/secret"
+	done
+	echo "$bns" >"$sh/go1"
+	i=0
+	while [ ! -e "$sh/ready1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -e "$sh/ready1" ]
+	check "$1: A made its attempts on /proc/$bns (host pid $bpid)"
+	R1=$(cat "$sh/r1" 2>/dev/null)
+	echo "$R1" | sed 's/^/# A saw: /'
+
+	rt start "$1-b" >"$T/out" 2>&1
+	check "$1: B starts"
+	ctr_wait_status "$1-b" stopped
+	touch "$sh/go2"
+	i=0
+	while [ ! -s "$sh/r2" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	R2=$(cat "$sh/r2" 2>/dev/null)
+	rt delete --force "$1-b" >/dev/null 2>&1
+	rt delete --force "$1-a" >/dev/null 2>&1
+}
+
+r1() { echo "$R1" | sed -n "s/^$1=//p"; }
+
+# readlink must not name a host file: nothing (no access), a memfd copy
+# (keel), or "/", the root of a detached read-only bind mount of the
+# binary (runc 1.1 and crun 1.8, which try that before a memfd copy).
+exe_hidden() {
+	case $(r1 readlink) in
+	"" | / | /memfd:*) true ;;
+	*) false ;;
+	esac
+	check "$1: readlink /proc/B/exe names no host file (got '$(r1 readlink)')"
+}
+
+# --- a container with the default capabilities ------------------------------
+attack plain
+exe_hidden plain
+is "$(r1 append)" refused "plain: /proc/B/exe cannot be opened for appending"
+is "$(r1 read)" refused "plain: /proc/B/exe cannot be read"
+is "$(r1 leak)" none "plain: no fd of B reaches a 0600 host file"
+is "$(r1 held)" refused "plain: /proc/B/exe cannot be held open across start"
+is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
+	"plain: after start, nothing A held on /proc/B/exe writes to the binary"
+is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "plain: the runtime binary is unchanged"
+
+# --- an attacker with CAP_SYS_PTRACE -----------------------------------------
+# Non-dumpable no longer stops it: it reads B's exe and fds.  What it reads
+# must be a sealed copy, and B's fds must lead nowhere on the host.
+attack ptrace '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"])'
+exe_hidden ptrace
+is "$(r1 append)" refused "ptrace: /proc/B/exe cannot be opened for appending"
+is "$(r1 leak)" none "ptrace: no fd of B reaches a 0600 host file"
+is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
+	"ptrace: after start, what A held on /proc/B/exe does not write to the binary"
+is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "ptrace: the runtime binary is unchanged"
+
+done_testing
