@@ -180,6 +180,15 @@ static const struct hier *hier_of (const char *path)
 	return best;
 }
 
+/* A path from state.json is acted on only inside a mounted hierarchy:
+ * never rmdir or write somewhere else because the file says so. */
+static int check_in_hier (const char *path, struct keel_error **err)
+{
+	if (path[0] == '/' && strstr (path, "/../") == NULL && hier_of (path) != NULL)
+		return 0;
+	return keel_error (err, 0, "cgroup: `%s` is in no mounted cgroup v1 hierarchy", path);
+}
+
 /* The directory of ctl among the container's paths, or NULL. */
 static const char *path_for (const struct spec_strv *paths, const char *ctl)
 {
@@ -927,7 +936,10 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err)
 {
 	for (size_t i = 0; i < paths->n; i++) {
-		int ret = v1_writef (paths->v[i], "cgroup.procs", err, "%d", (int)pid);
+		int ret = check_in_hier (paths->v[i], err);
+
+		if (ret == 0)
+			ret = v1_writef (paths->v[i], "cgroup.procs", err, "%d", (int)pid);
 		if (ret < 0)
 			return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int)pid,
 			                        paths->v[i]);
@@ -1064,7 +1076,8 @@ int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err)
 	for (size_t i = 0; i < paths->n; i++) {
 		struct keel_error *e = NULL;
 
-		if (walk_dirs (paths->v[i], rmdir_fn, NULL, &e) < 0) {
+		if (check_in_hier (paths->v[i], &e) < 0 ||
+		    walk_dirs (paths->v[i], rmdir_fn, NULL, &e) < 0) {
 			if (ret == 0 && err != NULL) {
 				*err = e;
 				e = NULL;
