@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +47,8 @@ static bool v2_on_sys_fs_cgroup;
 static bool is_mount_option (const char *tok)
 {
 	static const char *const opts[] = {
-	        "rw",          "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode",
-	        "favordynmods"};
+	        "rw",           "ro",  "noprefix", "clone_children", "xattr", "cpuset_v2_mode",
+	        "favordynmods", "none"};
 
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
 		if (strcmp (tok, opts[i]) == 0)
@@ -849,6 +848,17 @@ static int cpuset_inherit (const char *dir, struct keel_error **err)
 	return 0;
 }
 
+static void strv_push (struct spec_strv *v, char *s)
+{
+	char **nv = realloc (v->v, (v->n + 2) * sizeof (char *));
+
+	if (nv == NULL)
+		abort ();
+	v->v = nv;
+	v->v[v->n++] = s;
+	v->v[v->n] = NULL;
+}
+
 /* mkdir -p of abs below h's mount point; made gets the directories this
  * call created, shallowest first. */
 static int make_path (const struct hier *h, const char *abs, struct spec_strv *made,
@@ -867,17 +877,10 @@ static int make_path (const struct hier *h, const char *abs, struct spec_strv *m
 		free (cur);
 		cur = next;
 		p += len;
-		if (mkdir (cur, 0755) == 0) {
-			char **nv = realloc (made->v, (made->n + 2) * sizeof (char *));
-
-			if (nv == NULL)
-				abort ();
-			made->v = nv;
-			made->v[made->n++] = xstrdup (cur);
-			made->v[made->n] = NULL;
-		} else if (errno != EEXIST) {
+		if (mkdir (cur, 0755) == 0)
+			strv_push (made, xstrdup (cur));
+		else if (errno != EEXIST)
 			return keel_error (err, errno, "cgroup: mkdir `%s`", cur);
-		}
 		if (cpuset) {
 			ret = cpuset_inherit (cur, err);
 			if (ret < 0)
@@ -885,17 +888,6 @@ static int make_path (const struct hier *h, const char *abs, struct spec_strv *m
 		}
 	}
 	return 0;
-}
-
-static void strv_push (struct spec_strv *v, char *s)
-{
-	char **nv = realloc (v->v, (v->n + 2) * sizeof (char *));
-
-	if (nv == NULL)
-		abort ();
-	v->v = nv;
-	v->v[v->n++] = s;
-	v->v[v->n] = NULL;
 }
 
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
