@@ -303,7 +303,7 @@ static int v1_write (const char *dir, const char *file, const char *value, struc
 	keel_debug ("cgroup: %s = %s", path, value);
 	ret = write_file (path, value, strlen (value), err);
 	if (ret < 0)
-		return keel_error_wrap (err, "cgroup: set %s to \"%s\"", path, value);
+		return keel_error_wrap (err, "cgroup: set %s to \"%s\"", file, value);
 	return 0;
 }
 

@@ -302,6 +302,16 @@ if [ "$RT_NAME" = keel ]; then
 	is "$RC" 1 "linux.resources.unified on a v1 host is an error"
 	like "$ERR" 'linux\.resources\.unified' "... naming the JSON path"
 	dirs_gone unified
+	# A value the kernel refuses: the error names the file, and the
+	# directories made for the two-level path are gone again.
+	cfg badcpus
+	cfg_set '.linux.cgroupsPath = "/keeltest-\($p)-badcpus/inner" | .linux.resources.cpu = {cpus: "999"}' \
+		--arg p "$$"
+	ctr_run
+	is "$RC" 1 "cpu.cpus 999: create fails"
+	like "$ERR" 'set cpuset\.cpus to "999".*keeltest-[0-9]*-badcpus/inner/cpuset\.cpus' \
+		"... naming the file and its directory"
+	dirs_gone badcpus
 	if [ ! -f /sys/fs/cgroup/hugetlb/cgroup.procs ]; then
 		cfg hugetlb
 		cfg_set '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 2097152}]'
