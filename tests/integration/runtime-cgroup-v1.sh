@@ -88,6 +88,8 @@ is "$(cat /sys/fs/cgroup/cpu/keeltest-$$-limits/cpu.shares 2>/dev/null)" 512 \
 grep -qx "$pid" /sys/fs/cgroup/freezer/keeltest-$$-limits/cgroup.procs 2>/dev/null
 check "the process is in its freezer cgroup too (a hierarchy without limits)"
 
+is "$(rt ps --format json limits 2>/dev/null | jq -c . 2>/dev/null)" "[$pid]" "ps --format json lists the process"
+
 rt update --memory 41943040 --pids-limit 9 limits 2>"$T/err"
 check "update --memory 41943040 --pids-limit 9 (crun 1.8 cannot parse 40m)"
 [ -s "$T/err" ] && printf '# stderr: %s\n' "$(head -3 "$T/err")"
