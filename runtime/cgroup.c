@@ -36,6 +36,7 @@
 #include "lib/mountinfo.h"
 #include "lib/util.h"
 #include "runtime/cgroup-devices.h"
+#include "runtime/cgroup-v1.h"
 
 /* How long cgroup_freeze waits for cgroup.events to report the new state
  * before giving up (a task in an uninterruptible sleep delays freezing). */
@@ -99,8 +100,7 @@ const char *cgroup_unified_root (void)
 
 /* Append the components of rel to buf (which ends without '/'), refusing
  * "." and "..". */
-static int append_components (char **buf, const char *rel, const char *what,
-                              struct keel_error **err)
+int cgroup_path_append (char **buf, const char *rel, const char *what, struct keel_error **err)
 {
 	cleanup_free char *copy = xstrdup (rel);
 	char *save = NULL, *tok;
@@ -153,7 +153,7 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 		slash = strrchr (own, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		ret = append_components (&path, own, "own cgroup", err);
+		ret = cgroup_path_append (&path, own, "own cgroup", err);
 		if (ret < 0)
 			return ret;
 	}
@@ -162,7 +162,7 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
 		cgroups_path = default_rel;
 	}
-	ret = append_components (&path, cgroups_path, "cgroupsPath", err);
+	ret = cgroup_path_append (&path, cgroups_path, "cgroupsPath", err);
 	if (ret < 0)
 		return ret;
 	if (strcmp (path, root) == 0)
@@ -1045,6 +1045,10 @@ int cgroup_is_empty (const char *abs_path, bool *empty, struct keel_error **err)
 	int populated, ret;
 
 	fd = open (path, O_RDONLY | O_CLOEXEC);
+	/* A v1 cgroup (the container's handle on a legacy host) has no
+	 * cgroup.events: look at its processes instead. */
+	if (fd < 0 && errno == ENOENT && cg_exists (abs_path, "tasks"))
+		return cgroup_v1_is_empty (abs_path, empty, err);
 	if (fd < 0)
 		return keel_error (err, errno, "cgroup: open `%s`", path);
 	/* "populated" covers the whole subtree. */

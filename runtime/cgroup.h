@@ -1,10 +1,10 @@
 /* cgroup v2 for containers: placement, resources, freeze, kill, removal.
  *
- * keel only drives the unified hierarchy.  On a pure v2 host (the kernel keel
- * boots) that is /sys/fs/cgroup; on a hybrid host (v1 controllers plus
- * /sys/fs/cgroup/unified) containers without resources still get a cgroup
- * there, and a resource whose controller is not enabled in the unified tree
- * is an error naming that controller.
+ * This file drives the unified hierarchy: /sys/fs/cgroup on a pure v2 host
+ * (the kernel keel boots), /sys/fs/cgroup/unified on a hybrid one.  On
+ * hybrid and legacy hosts the container also gets a cgroup in every v1
+ * hierarchy and its resources go there (cgroup-v1.h); the unified cgroup
+ * then only holds its processes.
  */
 #ifndef KEEL_CGROUP_H
 #define KEEL_CGROUP_H

@@ -32,6 +32,7 @@
 #include "lib/util.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup-v1.h"
 #include "runtime/devices.h"
 #include "runtime/exec.h"
 #include "runtime/hooks.h"
@@ -78,6 +79,8 @@ struct create_ctx {
 	                    * without procfs (see open_fifo_handles) */
 	char *cgroup_path; /* NULL without cgroups */
 	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
+	/* The v1 hierarchies' directories (cgroup-v1.h), or none. */
+	struct spec_strv cgroup_v1;
 	struct ns_plan ns;
 	int sync[2];
 	pid_t pid;         /* the container process, in our pid namespace */
@@ -686,6 +689,7 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	        .created = created,
 	        .owner = owner,
 	        .cgroup_path = c->cgroup_path,
+	        .cgroup_v1 = c->cgroup_v1,
 	        .annotations = c->spec->annotations,
 	        .rootfs = (char *)c->rootfs,
 	};
@@ -759,8 +763,14 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		if (ret < 0)
 			return ret;
 	}
-	if (c->cgroup_path && !into_cgroup) {
+	if (c->cgroup_path && !into_cgroup && c->cgroup_fd >= 0) {
 		ret = cgroup_enter (c->cgroup_path, c->pid, err);
+		if (ret < 0)
+			return ret;
+	}
+	/* CLONE_INTO_CGROUP reaches only the unified hierarchy. */
+	if (c->cgroup_v1.n > 0) {
+		ret = cgroup_v1_enter (&c->cgroup_v1, c->pid, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -867,6 +877,11 @@ static void undo_create (struct create_ctx *c)
 		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (c->cgroup_v1.n > 0) {
+		cleanup_error struct keel_error *e = NULL;
+		if (cgroup_v1_destroy (&c->cgroup_v1, &e) < 0)
+			keel_log_error (&e);
+	}
 	if (c->cgroup_path) {
 		cleanup_error struct keel_error *e = NULL;
 		if (cgroup_destroy (c->cgroup_path, &e) < 0)
@@ -879,6 +894,39 @@ static void undo_create (struct create_ctx *c)
 		          strerror (errno));
 	if (c->dirfd >= 0)
 		state_dir_remove (state_root (c->rt), c->id, c->dirfd, NULL);
+}
+
+/* The container's cgroups: the unified one (CLONE_INTO_CGROUP's target)
+ * and, on a v1 or hybrid host, one in every v1 hierarchy, which then takes
+ * all the limits.  A legacy host has no unified one: the first v1
+ * directory is the handle for kill, ps and emptiness. */
+static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_error **err)
+{
+	const struct spec_resources *res = &c->spec->linux_.resources;
+	enum cgroup_mode mode = cgroup_mode ();
+	int ret;
+
+	if (mode != CGROUP_MODE_UNIFIED) {
+		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_v1,
+		                        err);
+		if (ret < 0)
+			return ret;
+		if (mode == CGROUP_MODE_LEGACY) {
+			if (c->cgroup_v1.n == 0)
+				return keel_error (err, 0,
+				                   "cgroup: no cgroup hierarchy is mounted");
+			c->cgroup_path = xstrdup (c->cgroup_v1.v[0]);
+			return 0;
+		}
+		res = NULL;
+	}
+	ret = cgroup_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_path, err);
+	if (ret < 0)
+		return ret;
+	c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->cgroup_fd < 0)
+		return keel_error (err, errno, "open cgroup `%s`", c->cgroup_path);
+	return 0;
 }
 
 static int create_container (struct create_ctx *c, struct keel_error **err)
@@ -903,14 +951,10 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if (c->rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (c->opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
-		ret = cgroup_create (c->spec->linux_.cgroups_path,
-		                     dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
-		                     &c->spec->linux_.resources, &c->cgroup_path, err);
+		ret = create_cgroups (c, dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
+		                      err);
 		if (ret < 0)
 			return ret;
-		c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (c->cgroup_fd < 0)
-			return keel_error (err, errno, "open cgroup `%s`", c->cgroup_path);
 	}
 	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
@@ -1004,6 +1048,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
 	devices_trees_close (c.device_trees, spec->linux_.n_devices);
 	free (c.cgroup_path);
+	cgroup_v1_paths_free (&c.cgroup_v1);
 	return ret;
 }
 
@@ -1216,6 +1261,12 @@ static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 		if (ret < 0)
 			return ret;
 	}
+	/* A task the v1 freezer holds dies only once thawed. */
+	if (l->st.cgroup_v1.n > 0 && cgroup_v1_is_frozen (&l->st.cgroup_v1)) {
+		ret = cgroup_v1_freeze (&l->st.cgroup_v1, false, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (pidfd < 0)
 		return 0;
 	if (!l->st.cgroup_path)
@@ -1257,6 +1308,11 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		l.st.pid = 0;
 		json = keel_state_json (&l.st);
 		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
+	}
+	if (l.st.cgroup_v1.n > 0) {
+		ret = cgroup_v1_destroy (&l.st.cgroup_v1, err);
+		if (ret < 0)
+			return ret;
 	}
 	if (l.st.cgroup_path) {
 		ret = cgroup_destroy (l.st.cgroup_path, err);

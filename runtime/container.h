@@ -67,6 +67,9 @@ struct keel_state {
 	char *created; /* RFC 3339 */
 	char *owner;
 	char *cgroup_path; /* absolute, under the unified mount; NULL without cgroups */
+	/* cgroup v1 and hybrid hosts: the container's directory in every v1
+	 * hierarchy (cgroup-v1.h); on a legacy host cgroup_path is one of them */
+	struct spec_strv cgroup_v1;
 	struct spec_map annotations;
 	char *rootfs; /* absolute root.path, as runc's state shows it; may be NULL */
 };

@@ -60,6 +60,9 @@ void keel_state_free (struct keel_state *st)
 	free (st->created);
 	free (st->owner);
 	free (st->cgroup_path);
+	for (size_t i = 0; i < st->cgroup_v1.n; i++)
+		free (st->cgroup_v1.v[i]);
+	free (st->cgroup_v1.v);
 	free (st->rootfs);
 	spec_map_free (&st->annotations);
 	memset (st, 0, sizeof *st);
@@ -173,6 +176,8 @@ int state_write (int dirfd, const struct keel_state *st, const struct state_extr
 	json_object_object_add (o, "pid", json_object_new_int (st->pid));
 	if (st->cgroup_path)
 		put_str (o, "cgroupPath", st->cgroup_path);
+	if (st->cgroup_v1.n)
+		json_object_object_add (o, "cgroupV1Paths", strv_json (&st->cgroup_v1));
 	json_object_object_add (o, "starttime", json_object_new_uint64 (x->starttime));
 	if (x->n_poststart)
 		json_object_object_add (o, "poststart", hooks_json (x->poststart, x->n_poststart));
@@ -252,6 +257,7 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	st->created = get_str (o, "created");
 	st->owner = get_str (o, "owner");
 	st->cgroup_path = get_str (o, "cgroupPath");
+	get_strv (o, "cgroupV1Paths", &st->cgroup_v1);
 	st->rootfs = get_str (o, "rootfs");
 	if (json_object_object_get_ex (o, "pid", &v))
 		st->pid = json_object_get_int (v);

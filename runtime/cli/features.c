@@ -98,7 +98,8 @@ static json_object *cgroup (void)
 {
 	json_object *o = json_object_new_object ();
 
-	json_object_object_add (o, "v1", json_object_new_boolean (false));
+	/* cgroup-v1.c: v1 and hybrid hosts, as runc does */
+	json_object_object_add (o, "v1", json_object_new_boolean (true));
 	json_object_object_add (o, "v2", json_object_new_boolean (true));
 	json_object_object_add (o, "systemd", json_object_new_boolean (false));
 	json_object_object_add (o, "systemdUser", json_object_new_boolean (false));

@@ -6,6 +6,7 @@
 
 #include "lib/util.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup-v1.h"
 #include "runtime/cli/command.h"
 
 static const char pause_usage[] = "pause CONTAINER-ID\n"
@@ -21,6 +22,8 @@ bool cli_is_paused (const struct keel_state *st)
 
 	if (st->status != KEEL_RUNNING || st->cgroup_path == NULL)
 		return false;
+	if (st->cgroup_v1.n > 0)
+		return cgroup_v1_is_frozen (&st->cgroup_v1);
 	path = xasprintf ("%s/cgroup.freeze", st->cgroup_path);
 	return read_file (path, 16, &buf, NULL, NULL) == 0 && buf[0] == '1';
 }
@@ -49,7 +52,10 @@ static int freeze (struct cli_global *g, const char *id, bool frozen, struct kee
 		ret = keel_error (err, 0, "container `%s` is not paused", id);
 	else if (frozen && cli_is_paused (&st))
 		ret = keel_error (err, 0, "container `%s` is already paused", id);
-	if (ret == 0)
+	/* runc's choice on v1 and hybrid hosts: the v1 freezer. */
+	if (ret == 0 && st.cgroup_v1.n > 0)
+		ret = cgroup_v1_freeze (&st.cgroup_v1, frozen, err);
+	else if (ret == 0)
 		ret = cgroup_freeze (st.cgroup_path, frozen, err);
 	keel_state_free (&st);
 	return ret;

@@ -12,6 +12,7 @@
 
 #include "lib/util.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup-v1.h"
 #include "runtime/cli/command.h"
 
 static const char update_usage[] =
@@ -189,7 +190,10 @@ static int update (struct cli_global *g, const char *id, json_object *res, struc
 		                  "container `%s` has no cgroup (--cgroup-manager disabled)", id);
 	if (ret == 0)
 		ret = decode (res, &spec, err);
-	if (ret == 0)
+	/* On a v1 or hybrid host the limits live in the v1 hierarchies. */
+	if (ret == 0 && st.cgroup_v1.n > 0)
+		ret = cgroup_v1_apply_resources (&st.cgroup_v1, &spec->linux_.resources, err);
+	else if (ret == 0)
 		ret = cgroup_apply_resources (st.cgroup_path, &spec->linux_.resources, err);
 	spec_free (spec);
 	keel_state_free (&st);

@@ -60,6 +60,7 @@ static void test_state_roundtrip (void **state)
 	struct keel_error *err = NULL;
 	struct spec_kv ann[] = {{(char *)"k", (char *)"v"}};
 	char *args[] = {(char *)"hook", (char *)"x", NULL};
+	char *v1[] = {(char *)"/sys/fs/cgroup/pids/x", (char *)"/sys/fs/cgroup/memory/p/x", NULL};
 	struct spec_hook hook = {
 	        .path = (char *)"/bin/true", .args = {args, 2}, .has_timeout = true, .timeout = 3};
 	struct keel_state st = {
@@ -70,6 +71,7 @@ static void test_state_roundtrip (void **state)
 	        .pid = getpid (),
 	        .created = (char *)"now",
 	        .cgroup_path = (char *)"/sys/fs/cgroup/x",
+	        .cgroup_v1 = {v1, 2},
 	        .rootfs = (char *)"/b/rootfs",
 	        .annotations = {ann, 1},
 	};
@@ -104,6 +106,10 @@ static void test_state_roundtrip (void **state)
 	assert_string_equal (rd.id, "c1");
 	assert_string_equal (rd.bundle, "/b");
 	assert_string_equal (rd.cgroup_path, "/sys/fs/cgroup/x");
+	/* cgroup v1 hosts: every hierarchy's directory comes back in order. */
+	assert_int_equal (rd.cgroup_v1.n, 2);
+	assert_string_equal (rd.cgroup_v1.v[0], "/sys/fs/cgroup/pids/x");
+	assert_string_equal (rd.cgroup_v1.v[1], "/sys/fs/cgroup/memory/p/x");
 	assert_int_equal (rd.pid, getpid ());
 	assert_int_equal (rd.annotations.n, 1);
 	assert_string_equal (rd.annotations.e[0].value, "v");

@@ -1,0 +1,67 @@
+/* cgroup v1 (legacy) and hybrid hosts: a container's cgroup in every
+ * mounted v1 hierarchy, as runc's cgroupfs driver does.
+ *
+ * On a hybrid host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified with
+ * no controllers) the container also gets its cgroup in the unified
+ * hierarchy (cgroup.c): that one holds all its processes for kill, ps and
+ * "is it empty", while every limit goes to the v1 hierarchies.  On a legacy
+ * host (no cgroup2 at all) the v1 cgroups are all there is.  A pure v2 host
+ * never reaches this file.
+ *
+ * A container's v1 cgroups are a list of absolute directories, one per
+ * hierarchy (state.json's "cgroupV1Paths"); the functions below take it.
+ */
+#ifndef KEEL_CGROUP_V1_H
+#define KEEL_CGROUP_V1_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "runtime/spec.h"
+
+enum cgroup_mode {
+	CGROUP_MODE_UNIFIED, /* cgroup2 only: cgroup.c alone */
+	CGROUP_MODE_HYBRID,  /* v1 controllers plus a cgroup2 mount */
+	CGROUP_MODE_LEGACY,  /* v1 hierarchies only */
+};
+
+/* Decided once from /proc/self/mountinfo: unified when cgroup2 is mounted
+ * on /sys/fs/cgroup or when no v1 hierarchy with a controller is mounted
+ * (a lone name=systemd mount next to cgroup2 does not make a hybrid host). */
+enum cgroup_mode cgroup_mode (void);
+
+/* Resolve cgroupsPath in every mounted v1 hierarchy (named ones such as
+ * name=systemd too), with cgroup.c's rules: "/a/b" under the hierarchy's
+ * mount point, a relative "a/b" under the parent of the caller's own cgroup
+ * in that hierarchy (/proc/self/cgroup), NULL -> default_rel under the
+ * mount point.  Create the directories (in cpuset, every level gets its
+ * parent's cpus and mems when it has none, or no task could join it), and
+ * apply res.  paths gets one absolute directory per hierarchy.  A resource
+ * no v1 controller can take is an error naming its JSON path, before
+ * anything is made; on failure the directories made are removed again. */
+int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
+                      const struct spec_resources *res, struct spec_strv *paths,
+                      struct keel_error **err);
+/* Move pid into every one of the container's v1 cgroups. */
+int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err);
+/* Write res into the hierarchies whose controllers take each part. */
+int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_resources *res,
+                               struct keel_error **err);
+/* freezer.state FROZEN / THAWED, waiting until the kernel reports it. */
+int cgroup_v1_freeze (const struct spec_strv *paths, bool frozen, struct keel_error **err);
+/* true when the container's freezer cgroup is FROZEN (or FREEZING). */
+bool cgroup_v1_is_frozen (const struct spec_strv *paths);
+/* true when cgroup.procs of dir and of every cgroup below it is empty
+ * (v1 has no cgroup.events). */
+int cgroup_v1_is_empty (const char *dir, bool *empty, struct keel_error **err);
+/* rmdir every directory of paths, children first; EBUSY while processes
+ * remain (after a short wait for exiting ones). */
+int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err);
+void cgroup_v1_paths_free (struct spec_strv *paths);
+
+/* Shared with cgroup.c: append rel's components to *buf, refusing "." and
+ * ".." (what names the path in the error). */
+int cgroup_path_append (char **buf, const char *rel, const char *what, struct keel_error **err);
+
+#endif
