@@ -36,6 +36,7 @@
 #include "runtime/mounts.h"
 #include "runtime/namespaces.h"
 #include "runtime/process-attrs.h"
+#include "runtime/process-setup.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -229,58 +230,23 @@ static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err
 	return ret;
 }
 
-/* After chdir: getcwd(2) gives a path that does not start with '/' when
- * the directory is not under our root, e.g. reached through a leaked fd
- * (runc checks the same since 1.1.12). */
-static int check_cwd_inside (const char *cwd, struct keel_error **err)
+static int load_seccomp_cb (void *arg, bool nnp, struct keel_error **err)
 {
-	char buf[PATH_MAX];
-
-	if (syscall (SYS_getcwd, buf, sizeof buf) < 0)
-		return keel_error (err, errno, "process.cwd `%s`: getcwd", cwd);
-	if (buf[0] != '/')
-		return keel_error (err, EPERM,
-		                   "process.cwd `%s` is outside the container's root (%s)", cwd,
-		                   buf);
-	return 0;
+	return load_seccomp (arg, nnp, err);
 }
 
-/* The process's own attributes, in runc's order: what needs privileges
- * first, then the user switch, then capabilities. */
+/* The process's own attributes (process-setup.c, shared with exec). */
 static int setup_process (struct create_ctx *c, struct keel_error **err)
 {
-	const struct spec_process *p = &c->spec->process;
-	int ret;
+	const struct process_setup ps = {
+	        .process = &c->spec->process,
+	        .personality = &c->spec->linux_.personality,
+	        .setgroups_denied = c->setgroups_denied,
+	        .load_seccomp = load_seccomp_cb,
+	        .arg = c,
+	};
 
-	if ((ret = process_apply_rlimits (p, err)) < 0 ||
-	    (ret = process_apply_scheduler (p, err)) < 0 ||
-	    (ret = process_apply_io_priority (p, err)) < 0 ||
-	    (ret = personality_apply (&c->spec->linux_.personality, err)) < 0)
-		return ret;
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	 * capability step below may drop. */
-	if (!p->no_new_privileges) {
-		ret = load_seccomp (c, false, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
-	ret = user_apply (&p->user, c->setgroups_denied, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "process.user");
-	if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
-	ret = caps_apply (&p->caps, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "process.capabilities");
-	if (p->cwd && chdir (p->cwd) < 0)
-		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
-	if (p->cwd && (ret = check_cwd_inside (p->cwd, err)) < 0)
-		return ret;
-	if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return keel_error (err, errno, "prctl PR_SET_NO_NEW_PRIVS");
-	return 0;
+	return process_setup_apply (&ps, err);
 }
 
 /* Wait for start: opening the fifo for writing blocks until start opens
