@@ -269,30 +269,6 @@ static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 	return write_all (fd, "0", 1, err);
 }
 
-static int cmp_int (const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	return (x > y) - (x < y);
-}
-
-/* Close every fd from `from` up that is not in keep[] (sorted). */
-static int close_all_but (int from, int *keep, size_t n, struct keel_error **err)
-{
-	unsigned int lo = (unsigned int)from;
-
-	qsort (keep, n, sizeof *keep, cmp_int);
-	for (size_t i = 0; i <= n; i++) {
-		unsigned int hi = i < n ? (unsigned int)keep[i] : ~0U;
-		if (i < n && keep[i] < from)
-			continue;
-		if (hi > lo && syscall (SYS_close_range, lo, hi - 1, 0) < 0)
-			return keel_error (err, errno, "close_range %u-%u", lo, hi - 1);
-		if (i < n)
-			lo = (unsigned int)keep[i] + 1;
-	}
-	return 0;
-}
-
 /* Whatever our caller had open (PID 1's launch helper holds its control
  * socket, log pipes and containers.d directories; keel-runtime whatever
  * the engine passed) is closed now, before anything config.json or the
@@ -322,7 +298,7 @@ static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_
 			return keel_error (err, E2BIG, "too many idmapped mounts");
 		keep[n++] = c->idmap_fds[i];
 	}
-	return close_all_but (from, keep, n, err);
+	return exec_close_fds_except (from, keep, n, err);
 }
 
 static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct keel_error **err)
@@ -525,7 +501,7 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
+int keel_write_pid_file (const char *path, pid_t pid, struct keel_error **err)
 {
 	cleanup_free char *tmp = xasprintf ("%s.tmp", path);
 	char buf[32];
@@ -777,7 +753,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if ((ret = parent_side (c, into_cgroup, err)) < 0 ||
 	    (ret = save_state (c, KEEL_CREATED, err)) < 0)
 		return ret;
-	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
+	if (c->opts->pid_file && (ret = keel_write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
 	return 0;
 }
