@@ -216,23 +216,7 @@ static int setup_terminal (struct create_ctx *c, struct keel_error **err)
  * to the parent, which passes it on to linux.seccomp.listenerPath. */
 static int load_seccomp (struct create_ctx *c, bool nnp, struct keel_error **err)
 {
-	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
-	cleanup_close int fd = -1;
-	int ret;
-
-	if (!sc->present)
-		return 0;
-	if (!seccomp_uses_notify (sc))
-		return seccomp_apply (sc, nnp, err);
-	ret = seccomp_apply_notify (sc, nnp, &fd, err);
-	if (ret == 0 && fd >= 0)
-		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
-	return ret;
-}
-
-static int load_seccomp_cb (void *arg, bool nnp, struct keel_error **err)
-{
-	return load_seccomp (arg, nnp, err);
+	return process_load_seccomp (&c->spec->linux_.seccomp, nnp, c->sync[1], err);
 }
 
 /* The process's own attributes (process-setup.c, shared with exec). */
@@ -242,8 +226,8 @@ static int setup_process (struct create_ctx *c, struct keel_error **err)
 	        .process = &c->spec->process,
 	        .personality = &c->spec->linux_.personality,
 	        .setgroups_denied = c->setgroups_denied,
-	        .load_seccomp = load_seccomp_cb,
-	        .arg = c,
+	        .seccomp = &c->spec->linux_.seccomp,
+	        .sync_fd = c->sync[1],
 	};
 
 	return process_setup_apply (&ps, err);

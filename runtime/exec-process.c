@@ -159,23 +159,6 @@ static int open_cgroup (struct exec_ctx *c, const char *cgroup_path, struct keel
 
 /* ---- the exec'd process ---------------------------------------------------- */
 
-static int load_seccomp (void *arg, bool nnp, struct keel_error **err)
-{
-	const struct exec_ctx *c = arg;
-	const struct spec_seccomp *sc = &c->o->config->linux_.seccomp;
-	cleanup_close int fd = -1;
-	int ret;
-
-	if (!sc->present)
-		return 0;
-	if (!seccomp_uses_notify (sc))
-		return seccomp_apply (sc, nnp, err);
-	ret = seccomp_apply_notify (sc, nnp, &fd, err);
-	if (ret == 0 && fd >= 0)
-		ret = sync_send (c->sync[1], SYNC_SECCOMP, 0, fd, NULL, err);
-	return ret;
-}
-
 /* A pty from the container's devpts (we are in its mount namespace), its
  * slave our controlling terminal and stdio, its master to the runtime. */
 static int setup_terminal (const struct exec_ctx *c, struct keel_error **err)
@@ -198,8 +181,8 @@ static int process_setup (struct exec_ctx *c, char **exe, char ***envp, struct k
 	const struct spec_process *p = c->o->process;
 	const struct process_setup ps = {
 	        .process = p,
-	        .load_seccomp = load_seccomp,
-	        .arg = c,
+	        .seccomp = &c->o->config->linux_.seccomp,
+	        .sync_fd = c->sync[1],
 	};
 	int keep = c->sync[1], ret;
 	sigset_t none;
@@ -233,7 +216,8 @@ static int process_setup (struct exec_ctx *c, char **exe, char ***envp, struct k
 	if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_PDEATHSIG");
 	/* As late as possible: the filter then covers only execve. */
-	if (p->no_new_privileges && (ret = load_seccomp (c, true, err)) < 0)
+	if (p->no_new_privileges &&
+	    (ret = process_load_seccomp (ps.seccomp, true, c->sync[1], err)) < 0)
 		return ret;
 	return 0;
 }

@@ -7,8 +7,27 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "runtime/caps.h"
 #include "runtime/process-attrs.h"
+#include "runtime/seccomp.h"
+#include "runtime/sync.h"
+
+int process_load_seccomp (const struct spec_seccomp *sc, bool nnp, int sync_fd,
+                          struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	int ret;
+
+	if (!sc->present)
+		return 0;
+	if (!seccomp_uses_notify (sc))
+		return seccomp_apply (sc, nnp, err);
+	ret = seccomp_apply_notify (sc, nnp, &fd, err);
+	if (ret == 0 && fd >= 0)
+		ret = sync_send (sync_fd, SYNC_SECCOMP, 0, fd, NULL, err);
+	return ret;
+}
 
 int process_check_cwd_inside (const char *cwd, struct keel_error **err)
 {
@@ -36,7 +55,8 @@ int process_setup_apply (const struct process_setup *ps, struct keel_error **err
 		return ret;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
 	 * capability step below may drop. */
-	if (!p->no_new_privileges && (ret = ps->load_seccomp (ps->arg, false, err)) < 0)
+	if (!p->no_new_privileges &&
+	    (ret = process_load_seccomp (ps->seccomp, false, ps->sync_fd, err)) < 0)
 		return ret;
 	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");

@@ -14,11 +14,11 @@ struct process_setup {
 	const struct spec_process *process;
 	const struct spec_personality *personality; /* NULL: leave it alone */
 	bool setgroups_denied;                      /* user_apply()'s flag */
-	/* Loads linux.seccomp (nnp says whether no_new_privs is set): called
-	 * here before capabilities are dropped when process.noNewPrivileges is
-	 * false; the caller loads it itself as late as it can otherwise. */
-	int (*load_seccomp) (void *arg, bool nnp, struct keel_error **err);
-	void *arg;
+	/* linux.seccomp, loaded here before capabilities are dropped when
+	 * process.noNewPrivileges is false; otherwise the caller loads it
+	 * with process_load_seccomp() as late as it can. */
+	const struct spec_seccomp *seccomp;
+	int sync_fd; /* where a notify listener fd goes (SYNC_SECCOMP) */
 };
 
 /* rlimits, scheduler, I/O priority, personality, seccomp (without
@@ -26,6 +26,12 @@ struct process_setup {
  * the root), no_new_privs -- runc's order: what needs privileges first,
  * then the user switch, then capabilities. */
 int process_setup_apply (const struct process_setup *ps, struct keel_error **err);
+
+/* Load sc (nothing when absent); a filter with SCMP_ACT_NOTIFY hands its
+ * listener fd to the runtime over sync_fd, which passes it on to
+ * linux.seccomp.listenerPath. */
+int process_load_seccomp (const struct spec_seccomp *sc, bool nnp, int sync_fd,
+                          struct keel_error **err);
 
 /* After chdir: getcwd(2) gives a path that does not start with '/' when
  * the directory is not under our root, e.g. reached through a leaked fd

@@ -19,7 +19,9 @@ ex() {
 
 cfg exec
 cfg_set '.process.args = ["sleep", "1000"] | .process.env = ["PATH=/bin:/sbin", "FROM_CONFIG=yes"]
-	| .process.noNewPrivileges = false | .linux.namespaces += [{type: "cgroup"}]'
+	| .process.noNewPrivileges = false | .linux.namespaces += [{type: "cgroup"}]
+	| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}'
 rt create --bundle "$B" exec </dev/null >/dev/null 2>"$T/err" && rt start exec
 check "create and start a long-running container"
 INIT=$(ctr_state exec pid)
@@ -43,6 +45,10 @@ runc:[!0]*) skip "--cgroup SUB" "runc 1.1 on a hybrid host puts the process in e
 *) like "$OUT" "^0::.*/sub$" "--cgroup sub: the process is in the sub-cgroup" ;;
 esac
 rmdir "$cg/sub" 2>/dev/null
+
+ex exec sh -c 'grep ^Seccomp: /proc/self/status; mkdir /x'
+is "$OUT" "Seccomp:	2" "the container's linux.seccomp filters the exec'd process"
+like "$ERR" "not implemented" "... mkdir gets the filter's errno (ENOSYS), not EROFS"
 
 # --- exit status ------------------------------------------------------------------
 ex exec sh -c 'exit 7'
@@ -149,6 +155,50 @@ if command -v script >/dev/null; then
 	RC=$?
 	is "$RC" 4 "exec -t in the foreground: the pty is proxied, the status passed on"
 	like "$(tr -d '\r' <"$T/out" | sed -n 1p)" "/dev/pts/[0-9]+$" "exec -t in the foreground: the process has a pty"
+fi
+
+# --- user and time namespaces ------------------------------------------------------------
+# same_ns NAMES: a script comparing the namespaces NAMES of the exec'd shell
+# with the init's.
+same_ns() {
+	echo "for n in $*;"' do [ "$(readlink /proc/self/ns/$n)" = "$(readlink /proc/1/ns/$n)" ] || echo "$n differs"; done'
+}
+if [ ! -e /proc/self/ns/user ]; then
+	skip "exec into a user namespace" "the kernel has no user namespaces"
+else
+	cfg userns
+	cfg_set '.linux.namespaces += [{type: "user"}] | .process.args = ["sleep", "1000"]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	rt run -d --bundle "$B" userns </dev/null >/dev/null 2>"$T/err"
+	check "run -d of a container with a user namespace"
+	upid=$(ctr_state userns pid)
+	ex userns sh -c "$(same_ns user pid mnt net); id -u; tr -s ' ' </proc/self/uid_map"
+	is "$OUT" "$(printf '0\n 0 100000 65536')" "exec into a user namespace: the init's namespaces, uid 0 inside"
+	ex -d --pid-file "$T/u.pid" userns sleep 100
+	epid=$(cat "$T/u.pid" 2>/dev/null)
+	is "$(awk '/^Uid:/ { print $2 }' /proc/"$epid"/status 2>/dev/null)" 100000 \
+		"exec into a user namespace: the process runs as host uid 100000"
+	[ -n "$epid" ] && kill -9 "$epid"
+	rt kill userns KILL
+	ctr_wait_status userns stopped
+	rt delete userns
+	ctr_gone userns "$upid"
+fi
+if [ "$RT_NAME" != keel ] || [ ! -e /proc/self/ns/time ]; then
+	skip "exec into a time namespace" "$RT_NAME 1.x cannot make one here (see runtime-namespaces.sh)"
+else
+	cfg timens
+	cfg_set '.linux.namespaces += [{type: "time"}] | .process.args = ["sleep", "1000"]
+		| .linux.timeOffsets = {boottime: {secs: 864000, nanosecs: 0}}'
+	rt run -d --bundle "$B" timens </dev/null >/dev/null 2>"$T/err"
+	tpid=$(ctr_state timens pid)
+	ex timens sh -c "$(same_ns time pid); cut -d. -f1 /proc/uptime"
+	host_up=$(cut -d. -f1 /proc/uptime)
+	[ -n "$OUT" ] && [ "$OUT" -ge $((host_up + 864000 - 60)) ] 2>/dev/null
+	check "exec into a time namespace: the init's, with its boottime offset ($OUT vs host $host_up)"
+	rt delete --force timens
+	ctr_gone timens "$tpid"
 fi
 
 # --- paused and stopped --------------------------------------------------------------------------
