@@ -339,13 +339,31 @@ static void __attribute__ ((noreturn)) intermediate_main (struct exec_ctx *c)
 
 /* ---- the runtime process: serve both until execve -------------------------- */
 
+/* The notify listener fd goes to linux.seccomp.listenerPath with the
+ * process's pid in the state, so it waits until that pid is known. */
+static int send_notify_fd (const struct exec_ctx *c, const struct keel_state *st, int *fd,
+                           pid_t pid, struct keel_error **err)
+{
+	struct keel_state running = *st;
+	cleanup_free char *json = NULL;
+	cleanup_close int notify = steal_fd (fd);
+
+	running.status = KEEL_RUNNING;
+	json = keel_state_json (&running);
+	return seccomp_send_notify_fd (&c->o->config->linux_.seccomp, notify, pid, json, err);
+}
+
 static int serve (struct exec_ctx *c, const struct keel_state *st, pid_t *pid,
                   struct keel_error **err)
 {
+	cleanup_close int notify = -1;
 	struct sync_msg m;
-	int ret;
+	int ret = 0;
 
 	for (;;) {
+		if (notify >= 0 && *pid > 0 &&
+		    (ret = send_notify_fd (c, st, &notify, *pid, err)) < 0)
+			return ret;
 		ret = sync_recv (c->sync[0], &m, err);
 		if (ret < 0) {
 			if ((*err)->status != ECONNRESET)
@@ -367,19 +385,11 @@ static int serve (struct exec_ctx *c, const struct keel_state *st, pid_t *pid,
 			if (ret < 0)
 				return ret;
 			break;
-		case SYNC_SECCOMP: {
-			struct keel_state running = *st;
-			cleanup_free char *json = NULL;
-
-			running.status = KEEL_RUNNING;
-			json = keel_state_json (&running);
-			ret = seccomp_send_notify_fd (&c->o->config->linux_.seccomp, m.fd, *pid,
-			                              json, err);
-			close (m.fd);
-			if (ret < 0)
-				return ret;
+		case SYNC_SECCOMP:
+			if (notify >= 0)
+				close (notify);
+			notify = m.fd;
 			break;
-		}
 		default:
 			if (m.fd >= 0)
 				close (m.fd);

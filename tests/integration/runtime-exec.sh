@@ -55,6 +55,16 @@ ex exec sh -c 'exit 7'
 is "$RC" 7 "exec exits with the process's status"
 ex exec sh -c 'kill -TERM $$'
 is "$RC" 143 "a process killed by SIGTERM: exec exits 128+15"
+# shellcheck disable=SC2086 # $RUNTIME may be "keel runtime"
+(exec $RUNTIME --root "$STATE" exec exec sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' \
+	</dev/null >"$T/sig.out" 2>&1) &
+xpid=$!
+RT_PIDS="$RT_PIDS $xpid"
+i=0
+while [ "$(cat "$T/sig.out")" != ready ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $xpid
+wait $xpid
+is "$?" 42 "SIGTERM to exec in the foreground reaches the process (it exits 42 from its trap)"
 ex exec /no/such/binary
 [ "$RC" != 0 ] && [ -n "$ERR" ]
 check "a missing executable fails exec with a message"
@@ -89,6 +99,11 @@ ex exec grep ^NoNewPrivs /proc/self/status
 is "$OUT" "NoNewPrivs:	0" "without --no-new-privs: the config's (false)"
 ex --no-new-privs exec grep ^NoNewPrivs /proc/self/status
 is "$OUT" "NoNewPrivs:	1" "--no-new-privs"
+
+ex --apparmor unconfined exec true
+[ "$RC" != 0 ]
+check "--apparmor is refused"
+[ "$RT_NAME" != keel ] || like "$ERR" "not supported" "... saying it is not supported"
 
 # --- --process ------------------------------------------------------------------------
 cat >"$T/process.json" <<'EOF'
@@ -200,6 +215,21 @@ else
 	rt delete --force timens
 	ctr_gone timens "$tpid"
 fi
+
+# --- a created container (runc allows it: its namespaces are all there) ---------------------------
+cfg created
+cfg_set '.process.args = ["sleep", "1000"]'
+rt create --bundle "$B" created </dev/null >/dev/null 2>&1
+cpid=$(ctr_state created pid)
+ex created sh -c "$(same_ns pid mnt net ipc uts); echo joined"
+if [ "$RT_NAME" = crun ] && [ "$RC" = 0 ] && [ "$OUT" != joined ]; then
+	skip "exec into a created container" "crun 1.8's waiting init is pid 1 of a namespace it has not entered ($(echo $OUT))"
+else
+	is "$RC:$OUT" "0:joined" "exec into a created container: the namespaces of its waiting init"
+fi
+is "$(ctr_state created status)" created "... and it stays created"
+rt delete --force created
+ctr_gone created "$cpid"
 
 # --- paused and stopped --------------------------------------------------------------------------
 if rt pause exec 2>"$T/err"; then
