@@ -391,13 +391,17 @@ int cli_exec (struct cli_global *g, int argc, char **argv)
 	free (a.env);
 	free (a.caps);
 	free (a.gids);
-	if (ret < 0 || i < 0) {
-		if (err && i >= 0)
-			keel_error_wrap (&err, "exec `%s`", argv[i]);
-		else if (err)
+	if (i < 0) {
+		/* The command line itself: a usage error, 1 as for every command. */
+		if (err) {
 			keel_error_wrap (&err, "exec");
-		if (err)
 			keel_log_error (&err);
+		}
+		return 1;
+	}
+	if (ret < 0) {
+		keel_error_wrap (&err, "exec `%s`", argv[i]);
+		keel_log_error (&err);
 		return 255;
 	}
 	return code;
