@@ -32,7 +32,6 @@
 
 struct exec_ctx {
 	const struct keel_exec_opts *o;
-	const char *id;
 	pid_t init;
 	int pidfd;
 	int ns_fd[NS_KIND_MAX]; /* -1: the same namespace as ours */
@@ -201,8 +200,6 @@ static int process_setup (struct exec_ctx *c, char **exe, char ***envp, struct k
 		return keel_error (err, errno, "sigprocmask");
 	if (p->terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
-	if (p->has_oom_score_adj && (ret = process_apply_oom_score_adj (p, err)) < 0)
-		return keel_error_wrap (err, "process.oomScoreAdj");
 	if ((ret = process_setup_apply (&ps, err)) < 0)
 		return ret;
 	if ((ret = exec_find (p->args.v[0], p->env.v, exe, err)) < 0)
@@ -312,6 +309,12 @@ static int intermediate (struct exec_ctx *c, pid_t *pid, struct keel_error **err
 	ret = process_apply_cpu_affinity (c->o->process->exec_cpu_affinity_initial, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.execCPUAffinity.initial");
+	/* Here, still privileged on the host: in the container's user
+	 * namespace lowering it is refused.  The process inherits it. */
+	ret = c->o->process->has_oom_score_adj ? process_apply_oom_score_adj (c->o->process, err)
+	                                       : 0;
+	if (ret < 0)
+		return keel_error_wrap (err, "process.oomScoreAdj");
 	if ((ret = join (c, err)) < 0)
 		return ret;
 	/* A child of the runtime, so that it reaps it (and the pid namespace
@@ -429,7 +432,7 @@ static int run_exec (struct exec_ctx *c, const struct keel_state *st, pid_t *pid
 int keel_container_exec (const struct keel_runtime *rt, const char *id,
                          const struct keel_exec_opts *o, pid_t *pid, struct keel_error **err)
 {
-	struct exec_ctx c = {.o = o, .id = id, .pidfd = -1, .cgroup_fd = -1, .sync = {-1, -1}};
+	struct exec_ctx c = {.o = o, .pidfd = -1, .cgroup_fd = -1, .sync = {-1, -1}};
 	struct keel_state st = {0};
 	unsigned long long starttime = 0;
 	int ret;

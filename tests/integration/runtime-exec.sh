@@ -185,9 +185,18 @@ else
 	cfg_set '.linux.namespaces += [{type: "user"}] | .process.args = ["sleep", "1000"]
 		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	echo '{"args": ["/bin/cat", "/proc/self/oom_score_adj"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0},
+		"oomScoreAdj": 500}' >"$T/oom.json"
 	rt run -d --bundle "$B" userns </dev/null >/dev/null 2>"$T/err"
 	check "run -d of a container with a user namespace"
 	upid=$(ctr_state userns pid)
+	# (Raised: lowering needs CAP_SYS_RESOURCE, which this host's root may lack.)
+	ex --process "$T/oom.json" userns
+	if [ "$RT_NAME" != keel ] && [ "$RC:$OUT" = "0:0" ]; then
+		skip "exec --process with oomScoreAdj" "$RT_NAME ignores it on exec"
+	else
+		is "$RC:$OUT" "0:500" "exec into a user namespace: the process's oomScoreAdj"
+	fi
 	ex userns sh -c "$(same_ns user pid mnt net); id -u; tr -s ' ' </proc/self/uid_map"
 	is "$OUT" "$(printf '0\n 0 100000 65536')" "exec into a user namespace: the init's namespaces, uid 0 inside"
 	ex -d --pid-file "$T/u.pid" userns sleep 100
