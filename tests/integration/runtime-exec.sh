@@ -225,6 +225,16 @@ else
 	ctr_gone timens "$tpid"
 fi
 
+# --- --no-pivot: the namespace's root is the moved rootfs, not the host's -------------------------
+cfg nopivot
+cfg_set '.process.args = ["sleep", "1000"]'
+rt run -d --no-pivot --bundle "$B" nopivot </dev/null >/dev/null 2>"$T/err"
+npid=$(ctr_state nopivot pid)
+ex nopivot sh -c "[ -e /bin/busybox ] && echo container-root; [ -e $T ] && echo HOST-ROOT; pwd"
+is "$RC:$OUT" "0:$(printf 'container-root\n/')" "exec into a --no-pivot container: / is the container's root"
+rt delete --force nopivot
+ctr_gone nopivot "$npid"
+
 # --- a created container (runc allows it: its namespaces are all there) ---------------------------
 cfg created
 cfg_set '.process.args = ["sleep", "1000"]'
