@@ -199,6 +199,16 @@ else
 	fi
 	ex userns sh -c "$(same_ns user pid mnt net); id -u; tr -s ' ' </proc/self/uid_map"
 	is "$OUT" "$(printf '0\n 0 100000 65536')" "exec into a user namespace: the init's namespaces, uid 0 inside"
+	# Before Linux 5.8 (and without pidfd_open, before 5.3) the namespaces
+	# are joined one /proc/PID/ns fd at a time, user first.
+	if command -v python3 >/dev/null; then
+		# shellcheck disable=SC2086 # $RUNTIME may be "keel runtime"
+		OUT=$(python3 "$_rt_here/no-pidfd.py" $RUNTIME --root "$STATE" exec userns \
+			sh -c "$(same_ns user pid mnt net ipc uts); echo joined" </dev/null 2>"$T/err")
+		is "$OUT" joined "exec without pidfd_open: every namespace joined through /proc/PID/ns"
+	else
+		skip "exec without pidfd_open" "python3 is needed to filter pidfd_open"
+	fi
 	ex -d --pid-file "$T/u.pid" userns sleep 100
 	epid=$(cat "$T/u.pid" 2>/dev/null)
 	is "$(awk '/^Uid:/ { print $2 }' /proc/"$epid"/status 2>/dev/null)" 100000 \
