@@ -31,7 +31,7 @@ ex exec sh -c 'for n in pid net mnt ipc uts cgroup user; do
 	[ "$(readlink /proc/self/ns/$n)" = "$(readlink /proc/1/ns/$n)" ] || echo "$n differs"
 done; echo done'
 is "$OUT" "done" "every namespace of the exec'd process is the init's (/proc/1 inside)"
-[ "$(readlink /proc/$INIT/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
+[ "$(readlink /proc/"$INIT"/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
 check "(the container's pid namespace is not the host's)"
 ex exec sh -c 'tr "\0" " " </proc/1/cmdline; echo; hostname'
 is "$OUT" "$(printf 'sleep 1000 \nkeeltest')" "the exec'd process sees the init as pid 1 and the container's hostname"
