@@ -65,9 +65,18 @@ while [ "$(cat "$T/sig.out")" != ready ] && [ $i -lt 100 ]; do sleep 0.05; i=$((
 kill -TERM $xpid
 wait $xpid
 is "$?" 42 "SIGTERM to exec in the foreground reaches the process (it exits 42 from its trap)"
+# podman maps exec's words to its own status: "not found" or "no such
+# file" (any case) is 127, anything else 126 (its healthchecks rely on it).
+lc() { printf '%s\n' "$ERR" | tr 'A-Z' 'a-z'; }
 ex exec /no/such/binary
 [ "$RC" != 0 ] && [ -n "$ERR" ]
 check "a missing executable fails exec with a message"
+like "$(lc)" "not found|no such file" "... which podman reads as not found (127)"
+ex exec nosuchcommand
+like "$(lc)" "not found|no such file" "a command not in PATH: podman's not found (127)"
+ex exec /etc
+[ "$RC" != 0 ] && ! lc | grep -qE "not found|no such file"
+check "a directory as the command: podman's cannot invoke (126), not not-found"
 
 # --- the process: env, cwd, user, caps, nnp -----------------------------------------
 ex exec sh -c 'echo "$FROM_CONFIG $PATH"'
