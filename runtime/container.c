@@ -40,6 +40,7 @@
 #include "runtime/namespaces.h"
 #include "runtime/notify-proxy.h"
 #include "runtime/process-attrs.h"
+#include "runtime/process-setup.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -244,77 +245,21 @@ static int setup_terminal (struct create_ctx *c, struct keel_error **err)
  * switch, the fd cleanup and the PATH lookup, which it makes after. */
 static int load_seccomp (struct create_ctx *c, int kept_cap, struct keel_error **err)
 {
-	const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
-	int fd = -1, ret;
-
-	if (!sc->present)
-		return 0;
-	/* no_new_privs is set already (setup_process) when configured. */
-	ret = seccomp_uses_notify (sc) ? seccomp_apply_notify (sc, false, &fd, err)
-	                               : seccomp_apply (sc, false, err);
-	/* fd is close-on-exec: closing it would be one more syscall. */
-	if (ret == 0 && fd >= 0)
-		ret = sync_write (c->sync[1], SYNC_SECCOMP, fd, err);
-	if (ret == 0 && kept_cap >= 0)
-		ret = caps_drop_kept (&c->spec->process.caps, kept_cap, err);
-	return ret;
+	return process_load_seccomp (&c->spec->linux_.seccomp, &c->spec->process.caps, kept_cap,
+	                             c->sync[1], true, err);
 }
 
-/* After chdir: getcwd(2) gives a path that does not start with '/' when
- * the directory is not under our root, e.g. reached through a leaked fd
- * (runc checks the same since 1.1.12). */
-static int check_cwd_inside (const char *cwd, struct keel_error **err)
-{
-	char buf[PATH_MAX];
-
-	if (syscall (SYS_getcwd, buf, sizeof buf) < 0)
-		return keel_error (err, errno, "process.cwd `%s`: getcwd", cwd);
-	if (buf[0] != '/')
-		return keel_error (err, EPERM,
-		                   "process.cwd `%s` is outside the container's root (%s)", cwd,
-		                   buf);
-	return 0;
-}
-
-/* The process's own attributes, in runc's order: what needs privileges
- * first, then the user switch, then capabilities. */
+/* The process's own attributes (process-setup.c, shared with exec). */
 static int setup_process (struct create_ctx *c, int *kept_cap, struct keel_error **err)
 {
-	const struct spec_process *p = &c->spec->process;
-	/* Without no_new_privs, loading the filter (load_seccomp, last) needs
-	 * CAP_SYS_ADMIN, which the capability step may drop: keep it. */
-	int keep = c->spec->linux_.seccomp.present && !p->no_new_privileges ? CAP_SYS_ADMIN : -1;
-	bool kept = false;
-	bool in_cwd;
-	int ret;
+	const struct process_setup ps = {
+	        .process = &c->spec->process,
+	        .personality = &c->spec->linux_.personality,
+	        .setgroups_denied = c->setgroups_denied,
+	        .seccomp = &c->spec->linux_.seccomp,
+	};
 
-	/* process.cwd twice, as runc: before the user switch, where root may
-	 * enter what the user may not, and after it only if that failed (a
-	 * directory root may not search, e.g. on root-squashed NFS). */
-	in_cwd = p->cwd && chdir (p->cwd) == 0;
-	if ((ret = process_apply_rlimits (p, err)) < 0 ||
-	    (ret = process_apply_scheduler (p, err)) < 0 ||
-	    (ret = process_apply_io_priority (p, err)) < 0 ||
-	    (ret = personality_apply (&c->spec->linux_.personality, err)) < 0)
-		return ret;
-	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
-	ret = user_apply (&p->user, c->setgroups_denied, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "process.user");
-	if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
-	ret = caps_apply_keep (&p->caps, keep, &kept, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "process.capabilities");
-	*kept_cap = kept ? keep : -1;
-	if (p->cwd && !in_cwd && chdir (p->cwd) < 0)
-		return keel_error (err, errno, "process.cwd `%s`", p->cwd);
-	if (p->cwd && (ret = check_cwd_inside (p->cwd, err)) < 0)
-		return ret;
-	if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return keel_error (err, errno, "prctl PR_SET_NO_NEW_PRIVS");
-	return 0;
+	return process_setup_apply (&ps, kept_cap, err);
 }
 
 /* Wait for start: opening the fifo for writing blocks until start opens
@@ -337,30 +282,6 @@ static int wait_for_start (const struct create_ctx *c, struct keel_error **err)
 	if (fd < 0)
 		return keel_error (err, errno, "open exec fifo");
 	return write_all (fd, "0", 1, err);
-}
-
-static int cmp_int (const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	return (x > y) - (x < y);
-}
-
-/* Close every fd from `from` up that is not in keep[] (sorted). */
-static int close_all_but (int from, int *keep, size_t n, struct keel_error **err)
-{
-	unsigned int lo = (unsigned int)from;
-
-	qsort (keep, n, sizeof *keep, cmp_int);
-	for (size_t i = 0; i <= n; i++) {
-		unsigned int hi = i < n ? (unsigned int)keep[i] : ~0U;
-		if (i < n && keep[i] < from)
-			continue;
-		if (hi > lo && syscall (SYS_close_range, lo, hi - 1, 0) < 0)
-			return keel_error (err, errno, "close_range %u-%u", lo, hi - 1);
-		if (i < n)
-			lo = (unsigned int)keep[i] + 1;
-	}
-	return 0;
 }
 
 /* Whatever our caller had open (PID 1's launch helper holds its control
@@ -393,7 +314,7 @@ static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_
 	for (size_t i = 0; c->device_trees && i < s->linux_.n_devices; i++)
 		if (c->device_trees[i] >= 0)
 			keep[n++] = c->device_trees[i];
-	return close_all_but (from, keep, n, err);
+	return exec_close_fds_except (from, keep, n, err);
 }
 
 /* Wait for SYNC_GO, keeping the bind sources the parent sends before it
@@ -653,7 +574,7 @@ static int make_fifo (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-static int write_pid_file (const char *path, pid_t pid, struct keel_error **err)
+int keel_write_pid_file (const char *path, pid_t pid, struct keel_error **err)
 {
 	cleanup_free char *tmp = xasprintf ("%s.tmp", path);
 	char buf[32];
@@ -1002,7 +923,7 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if ((ret = parent_side (c, into_cgroup, err)) < 0 ||
 	    (ret = save_state (c, KEEL_CREATED, err)) < 0)
 		return ret;
-	if (c->opts->pid_file && (ret = write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
+	if (c->opts->pid_file && (ret = keel_write_pid_file (c->opts->pid_file, c->pid, err)) < 0)
 		return ret;
 	return 0;
 }

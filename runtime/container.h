@@ -107,6 +107,8 @@ int keel_container_kill (const struct keel_runtime *rt, const char *id, int sign
 /* force: kill a running container first (SIGKILL via cgroup.kill). */
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
 			   struct keel_error **err);
+/* --pid-file: write pid to path atomically (path.tmp, then rename). */
+int keel_write_pid_file (const char *path, pid_t pid, struct keel_error **err);
 /* Every container id under the state root, sorted; *n gets the count. */
 int keel_container_list (const struct keel_runtime *rt, char ***ids, size_t *n,
 			 struct keel_error **err);

@@ -188,3 +188,26 @@ char **exec_env_add_home (char **env, uid_t uid)
 	free (env);
 	return v;
 }
+
+static int cmp_int (const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int exec_close_fds_except (int from, int *keep, size_t n, struct keel_error **err)
+{
+	unsigned int lo = (unsigned int)from;
+
+	qsort (keep, n, sizeof *keep, cmp_int);
+	for (size_t i = 0; i <= n; i++) {
+		unsigned int hi = i < n ? (unsigned int)keep[i] : ~0U;
+		if (i < n && keep[i] < from)
+			continue;
+		if (hi > lo && syscall (SYS_close_range, lo, hi - 1, 0) < 0)
+			return keel_error (err, errno, "close_range %u-%u", lo, hi - 1);
+		if (i < n)
+			lo = (unsigned int)keep[i] + 1;
+	}
+	return 0;
+}

@@ -29,6 +29,10 @@ char **exec_env_add_home (char **env, uid_t uid);
 /* Keep fds 3..3+n-1 across execve, mark every higher fd close-on-exec. */
 int exec_pass_fds (int n, struct keel_error **err);
 
+/* Close every fd from `from` up that is not in keep[] (sorted in place):
+ * what a process entering the container must not hold any more. */
+int exec_close_fds_except (int from, int *keep, size_t n, struct keel_error **err);
+
 /* The value of NAME in env, or NULL. */
 const char *exec_getenv (char *const *env, const char *name);
 

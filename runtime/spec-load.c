@@ -330,3 +330,30 @@ int spec_load (const char *path, const char *bundle, struct spec **out, struct k
 		return ret;
 	return spec_parse (base ? base + 1 : path, buf, len, bundle, out, err);
 }
+
+int spec_load_process (const char *path, struct spec **out, struct keel_error **err)
+{
+	const char *base = strrchr (path, '/');
+	struct spec_ctx c = {.name = base ? base + 1 : path, .err = err};
+	cleanup_free char *buf = NULL;
+	json_object *root = NULL;
+	struct spec *s;
+	size_t len = 0;
+	int ret;
+
+	ret = read_file (path, SPEC_MAX_SIZE + 1, &buf, &len, err);
+	if (ret == 0)
+		ret = tokenize (&c, buf, len, &root);
+	if (ret < 0)
+		return ret;
+	s = xmalloc0 (sizeof (*s));
+	s->has_process = true;
+	ret = spec_parse_process (&c, root, &s->process);
+	json_object_put (root);
+	if (ret < 0) {
+		spec_free (s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}

@@ -480,3 +480,12 @@ int spec_parse_process (struct spec_ctx *c, json_object *p, struct spec_process 
 		return ret;
 	return refuse_unsupported (c, p, proc);
 }
+
+int spec_cap_number (const char *name)
+{
+	cap_value_t cap;
+
+	if (!cap_name_ok (name) || cap_from_name (name, &cap) < 0)
+		return -1;
+	return (int)cap;
+}

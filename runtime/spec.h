@@ -382,6 +382,10 @@ int spec_load (const char *path, const char *bundle, struct spec **out, struct k
 /* The same from a buffer (fuzzing, tests); name is used in messages. */
 int spec_parse (const char *name, const char *json, size_t len, const char *bundle,
                 struct spec **out, struct keel_error **err);
+/* A runtime-spec process JSON alone (runc exec --process): a spec whose
+ * only field is process, errors named by JSON path in that file
+ * ("process.json: args: required but missing"). */
+int spec_load_process (const char *path, struct spec **out, struct keel_error **err);
 void spec_free (struct spec *s);
 /* Free a map's entries and leave it empty (state annotations use it too). */
 void spec_map_free (struct spec_map *m);
@@ -391,6 +395,9 @@ bool spec_has_namespace (const struct spec *s, enum spec_ns_kind kind);
 const struct spec_namespace *spec_get_namespace (const struct spec *s, enum spec_ns_kind kind);
 const char *spec_ns_name (enum spec_ns_kind kind); /* "pid", "network", ... */
 int spec_ns_clone_flag (enum spec_ns_kind kind);   /* CLONE_NEWPID, ... */
+/* "CAP_KILL" -> CAP_KILL, as process.capabilities spells them; -1 when
+ * the name is not one. */
+int spec_cap_number (const char *name);
 
 /* The names spec_load() accepts, for `keel-runtime features`, so the two
  * cannot drift apart.  Each returns a malloc'd NULL-terminated array of

@@ -24,11 +24,11 @@ static const struct cli_command commands[] = {
         {"update", "change the cgroup resources of a container", cli_update},
         {"pause", "freeze every process of a container", cli_pause},
         {"resume", "thaw a paused container", cli_resume},
+        {"exec", "run another process in a running container", cli_exec},
 };
 
 /* runc commands keel does not have: said plainly rather than "unknown". */
 static const char *const not_implemented[] = {
-        "exec",
         "events",
         "checkpoint",
         "restore",

@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "runtime/cli/command.h"
 #include "runtime/notify-proxy.h"
+#include "runtime/cli/proxy.h"
 #include "runtime/terminal.h"
 
 static const char run_usage[] =
@@ -36,15 +37,7 @@ static const char run_usage[] =
 static const int forwarded[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
                                 SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPIPE};
 
-/* The pty proxy: the console socket `run` listens on for the master. */
-struct console {
-	char *dir, *path;
-	int listen_fd, master;
-	bool raw;
-	struct termios saved;
-};
-
-static void console_cleanup (struct console *c)
+void cli_console_cleanup (struct console *c)
 {
 	if (c->raw)
 		(void)tcsetattr (0, TCSANOW, &c->saved);
@@ -60,7 +53,7 @@ static void console_cleanup (struct console *c)
 	free (c->dir);
 }
 
-static int console_listen (struct console *c, struct keel_error **err)
+int cli_console_listen (struct console *c, struct keel_error **err)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	char tmpl[] = "/tmp/keel-run-XXXXXX";
@@ -82,7 +75,7 @@ static int console_listen (struct console *c, struct keel_error **err)
 
 /* Take the master the container sent during create, size it like our
  * terminal and put our terminal in raw mode so keys reach the container. */
-static int console_accept (struct console *c, struct keel_error **err)
+int cli_console_accept (struct console *c, struct keel_error **err)
 {
 	cleanup_close int conn = accept4 (c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	struct winsize ws;
@@ -118,13 +111,6 @@ static bool pump (int from, int to)
 	return write_all (to, buf, (size_t)n, NULL) == 0;
 }
 
-struct waiter {
-	pid_t pid;
-	int sfd;
-	int status;
-	bool exited;
-};
-
 /* Reap every child (we are a subreaper); note the container's status. */
 static void reap (struct waiter *w)
 {
@@ -159,8 +145,8 @@ static void on_signal (struct waiter *w, struct console *con)
 /* Wait for the container's process, forwarding signals and, with a
  * console, the pty's traffic.  Output still buffered in the pty when the
  * process exits is drained before returning. */
-static int wait_container (struct waiter *w, struct console *con, struct notify_proxy *np,
-                           struct keel_error **err)
+int cli_wait_container (struct waiter *w, struct console *con, struct notify_proxy *np,
+                        struct keel_error **err)
 {
 	bool in_open = con->master >= 0, out_open = con->master >= 0;
 
@@ -169,7 +155,7 @@ static int wait_container (struct waiter *w, struct console *con, struct notify_
 		        {.fd = w->sfd, .events = POLLIN},
 		        {.fd = in_open ? 0 : -1, .events = POLLIN},
 		        {.fd = out_open ? con->master : -1, .events = POLLIN},
-		        {.fd = np->fd, .events = POLLIN},
+		        {.fd = np ? np->fd : -1, .events = POLLIN},
 		};
 		int timeout = w->exited ? 0 : -1;
 		int n = poll (fds, 4, timeout);
@@ -193,7 +179,7 @@ static int wait_container (struct waiter *w, struct console *con, struct notify_
 /* Block the forwarded signals and SIGCHLD into a signalfd.  Called after
  * start: nothing forked later (poststop hooks run after the old mask is
  * back) inherits the blocked set. */
-static int block_signals (sigset_t *old, int *sfd, struct keel_error **err)
+int cli_block_signals (sigset_t *old, int *sfd, struct keel_error **err)
 {
 	sigset_t set;
 	size_t i;
@@ -210,7 +196,7 @@ static int block_signals (sigset_t *old, int *sfd, struct keel_error **err)
 	return 0;
 }
 
-static int exit_code (int status)
+int cli_exit_code (int status)
 {
 	if (WIFEXITED (status))
 		return WEXITSTATUS (status);
@@ -235,15 +221,15 @@ static int start_and_wait (struct cli_global *g, const char *id, pid_t pid, stru
 	ret = keel_container_start (&g->rt, id, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "start");
-	ret = block_signals (&old, &w.sfd, err);
+	ret = cli_block_signals (&old, &w.sfd, err);
 	if (ret == 0) {
 		reap (&w); /* a process that exited before the signalfd existed */
-		ret = wait_container (&w, con, np, err);
+		ret = cli_wait_container (&w, con, np, err);
 	}
 	if (w.sfd >= 0)
 		close (w.sfd);
 	(void)sigprocmask (SIG_SETMASK, &old, NULL);
-	*code = exit_code (w.status);
+	*code = cli_exit_code (w.status);
 	return ret;
 }
 
@@ -265,7 +251,7 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	proxy = ret == 0 && spec->has_process && spec->process.terminal &&
 	        a->create.console_socket_arg == NULL;
 	if (ret == 0 && proxy) {
-		ret = console_listen (&con, err);
+		ret = cli_console_listen (&con, err);
 		opts.console_socket = con.path;
 	}
 	if (ret == 0 && !a->detach && prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -278,12 +264,12 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	spec_free (spec);
 	cli_create_paths_free (&paths);
 	if (ret < 0) {
-		console_cleanup (&con);
+		cli_console_cleanup (&con);
 		return ret;
 	}
 
 	if (proxy)
-		ret = console_accept (&con, err);
+		ret = cli_console_accept (&con, err);
 	if (ret == 0)
 		ret = notify_proxy_open (&g->rt, id, getenv ("NOTIFY_SOCKET"), &np, err);
 	if (ret == 0 && a->detach) {
@@ -301,7 +287,7 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 		ret = start_and_wait (g, id, pid, &con, &np, code, err);
 	}
 	notify_proxy_close (&np);
-	console_cleanup (&con);
+	cli_console_cleanup (&con);
 
 	/* A failed start leaves nothing behind either, as runc. */
 	if (ret < 0 || (!a->detach && !a->keep)) {

@@ -618,6 +618,51 @@ static void test_load_missing_file (void **state)
 	keel_error_release (&err);
 }
 
+/* exec --process FILE: a process JSON alone, errors named in that file. */
+static char *write_tmp (const char *json)
+{
+	char *path = xstrdup ("/tmp/keel-test-process.XXXXXX");
+	cleanup_free char *j = dequote (json);
+	int fd = mkstemp (path);
+
+	assert_true (fd >= 0);
+	assert_int_equal (write (fd, j, strlen (j)), (ssize_t)strlen (j));
+	close (fd);
+	return path;
+}
+
+static void test_load_process (void **state)
+{
+	cleanup_free char *good = write_tmp ("{'args':['sh','-c','x'],'cwd':'/tmp','env':['A=1'],"
+	                                     "'user':{'uid':7,'gid':8},"
+	                                     "'capabilities':{'bounding':['CAP_KILL']}}");
+	cleanup_free char *bad = write_tmp ("{'args':[],'cwd':'/'}");
+	cleanup_free char *want = NULL;
+	struct keel_error *err = NULL;
+	struct spec *s = NULL;
+
+	(void)state;
+	assert_int_equal (spec_load_process (good, &s, &err), 0);
+	assert_true (s->has_process);
+	assert_int_equal (s->process.args.n, 3);
+	assert_string_equal (s->process.cwd, "/tmp");
+	assert_int_equal (s->process.user.gid, 8);
+	assert_int_equal (s->process.caps.n_bounding, 1);
+	assert_int_equal (s->process.caps.bounding[0], CAP_KILL);
+	spec_free (s);
+	s = NULL;
+	assert_true (spec_load_process (bad, &s, &err) < 0);
+	assert_null (s);
+	want = xasprintf ("%s: args: must not be empty", strrchr (bad, '/') + 1);
+	assert_string_equal (err->msg, want);
+	keel_error_release (&err);
+	unlink (good);
+	unlink (bad);
+	assert_int_equal (spec_cap_number ("CAP_SYS_TIME"), CAP_SYS_TIME);
+	assert_int_equal (spec_cap_number ("cap_sys_time"), -1);
+	assert_int_equal (spec_cap_number ("CAP_NOPE"), -1);
+}
+
 static bool strv_has (const char **v, const char *s)
 {
 	for (; *v; v++)
@@ -695,6 +740,7 @@ int main (void)
 	        cmocka_unit_test (test_uts_sysctls),
 	        cmocka_unit_test (test_bundle_relative),
 	        cmocka_unit_test (test_load_missing_file),
+	        cmocka_unit_test (test_load_process),
 	        cmocka_unit_test (test_name_lists),
 	        cmocka_unit_test (test_ns_helpers),
 	};
