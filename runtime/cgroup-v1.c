@@ -289,47 +289,11 @@ static int resolve_in (const struct hier *h, const char *cgroups_path, const cha
 
 /* ---- writing files ------------------------------------------------------- */
 
-static bool v1_exists (const char *dir, const char *file)
-{
-	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
-	return access (path, F_OK) == 0;
-}
-
-static int v1_write (const char *dir, const char *file, const char *value, struct keel_error **err)
-{
-	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
-	int ret;
-
-	keel_debug ("cgroup: %s = %s", path, value);
-	ret = write_file (path, value, strlen (value), err);
-	if (ret < 0)
-		return keel_error_wrap (err, "cgroup: set %s to \"%s\"", file, value);
-	return 0;
-}
-
-static int v1_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
-                      ...) __attribute__ ((format (printf, 4, 5)));
-
-static int v1_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
-                      ...)
-{
-	cleanup_free char *v = NULL;
-	va_list ap;
-
-	va_start (ap, fmt);
-	if (vasprintf (&v, fmt, ap) < 0)
-		v = NULL;
-	va_end (ap);
-	if (v == NULL)
-		return keel_error (err, ENOMEM, "cgroup: %s", file);
-	return v1_write (dir, file, v, err);
-}
-
 /* A file the kernel may lack (an option not built in, a removed feature):
  * an error naming the config field that asked for it. */
 static int need_file (const char *dir, const char *file, const char *field, struct keel_error **err)
 {
-	if (v1_exists (dir, file))
+	if (cg_exists (dir, file))
 		return 0;
 	return keel_error (err, 0, "cgroup: %s: this kernel has no %s (in %s)", field, file, dir);
 }
@@ -452,7 +416,7 @@ static int validate (const struct spec_resources *res, struct keel_error **err)
 static int write_mem (const char *dir, const char *file, int64_t v, struct keel_error **err)
 {
 	/* v1 takes -1 for "no limit". */
-	return v1_writef (dir, file, err, "%" PRId64, v < 0 ? (int64_t)-1 : v);
+	return cg_writef (dir, file, err, "%" PRId64, v < 0 ? (int64_t)-1 : v);
 }
 
 /* runc's order: memory+swap must never be below memory, so when the new
@@ -466,7 +430,7 @@ static int apply_memory (const char *dir, const struct spec_memory *m, struct ke
 
 	if (limit == -1 && swap == 0)
 		swap = -1; /* unlimited memory: unlimited memory+swap too */
-	if (swap != 0 && !v1_exists (dir, "memory.memsw.limit_in_bytes")) {
+	if (swap != 0 && !cg_exists (dir, "memory.memsw.limit_in_bytes")) {
 		if (swap != -1)
 			return keel_error (
 			        err, 0,
@@ -507,12 +471,12 @@ static int apply_memory (const char *dir, const struct spec_memory *m, struct ke
 			return ret;
 	}
 	if (m->disable_oom_killer) {
-		ret = v1_write (dir, "memory.oom_control", "1", err);
+		ret = cg_write (dir, "memory.oom_control", "1", err);
 		if (ret < 0)
 			return ret;
 	}
 	if (m->has_swappiness) {
-		ret = v1_writef (dir, "memory.swappiness", err, "%" PRIu64, m->swappiness);
+		ret = cg_writef (dir, "memory.swappiness", err, "%" PRIu64, m->swappiness);
 		if (ret < 0)
 			return ret;
 	}
@@ -524,18 +488,18 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 	int ret;
 
 	if (c->has_shares && c->shares != 0) {
-		ret = v1_writef (dir, "cpu.shares", err, "%" PRIu64, c->shares);
+		ret = cg_writef (dir, "cpu.shares", err, "%" PRIu64, c->shares);
 		if (ret < 0)
 			return ret;
 	}
 	/* The period first: a quota is checked against the current period. */
 	if (c->has_period && c->period != 0) {
-		ret = v1_writef (dir, "cpu.cfs_period_us", err, "%" PRIu64, c->period);
+		ret = cg_writef (dir, "cpu.cfs_period_us", err, "%" PRIu64, c->period);
 		if (ret < 0)
 			return ret;
 	}
 	if (c->has_quota && c->quota != 0) {
-		ret = v1_writef (dir, "cpu.cfs_quota_us", err, "%" PRId64,
+		ret = cg_writef (dir, "cpu.cfs_quota_us", err, "%" PRId64,
 		                 c->quota < 0 ? (int64_t)-1 : c->quota);
 		if (ret < 0)
 			return ret;
@@ -543,7 +507,7 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 	if (c->has_burst) {
 		ret = need_file (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err);
 		if (ret == 0)
-			ret = v1_writef (dir, "cpu.cfs_burst_us", err, "%" PRIu64, c->burst);
+			ret = cg_writef (dir, "cpu.cfs_burst_us", err, "%" PRIu64, c->burst);
 		if (ret < 0)
 			return ret;
 	}
@@ -551,7 +515,7 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 		ret = need_file (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
 		                 err);
 		if (ret == 0)
-			ret = v1_writef (dir, "cpu.rt_period_us", err, "%" PRIu64, c->rt_period);
+			ret = cg_writef (dir, "cpu.rt_period_us", err, "%" PRIu64, c->rt_period);
 		if (ret < 0)
 			return ret;
 	}
@@ -559,14 +523,14 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 		ret = need_file (dir, "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime",
 		                 err);
 		if (ret == 0)
-			ret = v1_writef (dir, "cpu.rt_runtime_us", err, "%" PRId64, c->rt_runtime);
+			ret = cg_writef (dir, "cpu.rt_runtime_us", err, "%" PRId64, c->rt_runtime);
 		if (ret < 0)
 			return ret;
 	}
 	if (c->has_idle) {
 		ret = need_file (dir, "cpu.idle", "linux.resources.cpu.idle", err);
 		if (ret == 0)
-			ret = v1_writef (dir, "cpu.idle", err, "%" PRId64, c->idle);
+			ret = cg_writef (dir, "cpu.idle", err, "%" PRId64, c->idle);
 		if (ret < 0)
 			return ret;
 	}
@@ -578,9 +542,9 @@ static int apply_cpuset (const char *dir, const struct spec_cpu *c, struct keel_
 	int ret = 0;
 
 	if (c->cpus != NULL && c->cpus[0] != '\0')
-		ret = v1_write (dir, "cpuset.cpus", c->cpus, err);
+		ret = cg_write (dir, "cpuset.cpus", c->cpus, err);
 	if (ret == 0 && c->mems != NULL && c->mems[0] != '\0')
-		ret = v1_write (dir, "cpuset.mems", c->mems, err);
+		ret = cg_write (dir, "cpuset.mems", c->mems, err);
 	return ret;
 }
 
@@ -602,7 +566,7 @@ static int write_devices (const char *dir, const char *file, const struct spec_b
 		v = what == BLKIO_WEIGHT        ? d[i].weight
 		    : what == BLKIO_LEAF_WEIGHT ? d[i].leaf_weight
 		                                : d[i].rate;
-		ret = v1_writef (dir, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d[i].major,
+		ret = cg_writef (dir, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d[i].major,
 		                 d[i].minor, v);
 		if (ret < 0)
 			return ret;
@@ -614,19 +578,19 @@ static int apply_blkio (const char *dir, const struct spec_blkio *b, struct keel
 {
 	/* CFQ's blkio.weight is gone from current kernels; BFQ's takes the same
 	 * range (runc picks the same way). */
-	const char *weight = v1_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+	const char *weight = cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
 	cleanup_free char *weight_device = xasprintf ("%s_device", weight);
 	int ret = 0;
 
 	if ((b->has_weight && b->weight != 0) || b->n_weight_device > 0)
 		ret = need_file (dir, weight, "linux.resources.blockIO.weight", err);
 	if (ret == 0 && b->has_weight && b->weight != 0)
-		ret = v1_writef (dir, weight, err, "%u", (unsigned)b->weight);
+		ret = cg_writef (dir, weight, err, "%u", (unsigned)b->weight);
 	if (ret == 0 && b->has_leaf_weight && b->leaf_weight != 0) {
 		ret = need_file (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight",
 		                 err);
 		if (ret == 0)
-			ret = v1_writef (dir, "blkio.leaf_weight", err, "%u",
+			ret = cg_writef (dir, "blkio.leaf_weight", err, "%u",
 			                 (unsigned)b->leaf_weight);
 	}
 	if (ret == 0)
@@ -666,12 +630,12 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 		cleanup_free char *file = xasprintf ("hugetlb.%s.limit_in_bytes", h->page_size);
 		int ret;
 
-		if (!v1_exists (dir, file))
+		if (!cg_exists (dir, file))
 			return keel_error (err, 0,
 			                   "cgroup: linux.resources.hugepageLimits[%zu]: page size "
 			                   "`%s` is not supported (no %s in %s)",
 			                   i, h->page_size, file, dir);
-		ret = v1_writef (dir, file, err, "%" PRIu64, h->limit);
+		ret = cg_writef (dir, file, err, "%" PRIu64, h->limit);
 		if (ret < 0)
 			return ret;
 	}
@@ -682,7 +646,7 @@ static int apply_net_prio (const char *dir, const struct spec_resources *res,
                            struct keel_error **err)
 {
 	for (size_t i = 0; i < res->n_net_priorities; i++) {
-		int ret = v1_writef (dir, "net_prio.ifpriomap", err, "%s %" PRIu32,
+		int ret = cg_writef (dir, "net_prio.ifpriomap", err, "%s %" PRIu32,
 		                     res->net_priorities[i].name, res->net_priorities[i].priority);
 		if (ret < 0)
 			return ret;
@@ -703,7 +667,7 @@ static int apply_rdma (const char *dir, const struct spec_resources *res, struct
 			snprintf (handles, sizeof handles, " hca_handle=%" PRIu32, r->hca_handles);
 		if (r->has_hca_objects)
 			snprintf (objects, sizeof objects, " hca_object=%" PRIu32, r->hca_objects);
-		ret = v1_writef (dir, "rdma.max", err, "%s%s%s", r->device, handles, objects);
+		ret = cg_writef (dir, "rdma.max", err, "%s%s%s", r->device, handles, objects);
 		if (ret < 0)
 			return ret;
 	}
@@ -732,7 +696,7 @@ static void dev_num (char *buf, size_t size, int64_t n)
 static int apply_devices (const char *dir, const struct spec_resources *res,
                           struct keel_error **err)
 {
-	int ret = v1_write (dir, "devices.deny", "a", err);
+	int ret = cg_write (dir, "devices.deny", "a", err);
 
 	for (size_t i = 0; ret == 0 && i < res->n_devices; i++) {
 		const struct spec_device_rule *r = &res->devices[i];
@@ -753,15 +717,15 @@ static int apply_devices (const char *dir, const struct spec_resources *res,
 		if (r->type == 'a' || r->type == '\0') {
 			/* "a" is every device and every access: a rule for
 			 * all types is the whole list. */
-			ret = v1_write (dir, file, "a", err);
+			ret = cg_write (dir, file, "a", err);
 			continue;
 		}
 		dev_num (maj, sizeof maj, r->major);
 		dev_num (min, sizeof min, r->minor);
-		ret = v1_writef (dir, file, err, "%c %s:%s %s", r->type, maj, min, access);
+		ret = cg_writef (dir, file, err, "%c %s:%s %s", r->type, maj, min, access);
 	}
 	for (size_t i = 0; ret == 0 && i < sizeof default_devices / sizeof default_devices[0]; i++)
-		ret = v1_write (dir, "devices.allow", default_devices[i], err);
+		ret = cg_write (dir, "devices.allow", default_devices[i], err);
 	return ret;
 }
 
@@ -779,16 +743,16 @@ static int apply_in (const struct hier *h, const char *dir, const struct spec_re
 		ret = apply_cpuset (dir, &res->cpu, err);
 	if (ret == 0 && hier_has (h, "pids") && res->has_pids) {
 		if (res->pids_limit > 0)
-			ret = v1_writef (dir, "pids.max", err, "%" PRId64, res->pids_limit);
+			ret = cg_writef (dir, "pids.max", err, "%" PRId64, res->pids_limit);
 		else
-			ret = v1_write (dir, "pids.max", "max", err);
+			ret = cg_write (dir, "pids.max", "max", err);
 	}
 	if (ret == 0 && hier_has (h, "blkio") && res->has_blkio)
 		ret = apply_blkio (dir, &res->blkio, err);
 	if (ret == 0 && hier_has (h, "hugetlb"))
 		ret = apply_hugetlb (dir, res, err);
 	if (ret == 0 && hier_has (h, "net_cls") && res->has_network && res->has_class_id)
-		ret = v1_writef (dir, "net_cls.classid", err, "%" PRIu32, res->class_id);
+		ret = cg_writef (dir, "net_cls.classid", err, "%" PRIu32, res->class_id);
 	if (ret == 0 && hier_has (h, "net_prio") && res->has_network)
 		ret = apply_net_prio (dir, res, err);
 	if (ret == 0 && hier_has (h, "rdma"))
@@ -841,7 +805,7 @@ static int cpuset_inherit (const char *dir, struct keel_error **err)
 			continue;
 		ret = read_trimmed (parent, files[i], &from, err);
 		if (ret == 0)
-			ret = v1_write (dir, files[i], from, err);
+			ret = cg_write (dir, files[i], from, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -931,7 +895,7 @@ int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error
 		int ret = check_in_hier (paths->v[i], err);
 
 		if (ret == 0)
-			ret = v1_writef (paths->v[i], "cgroup.procs", err, "%d", (int)pid);
+			ret = cg_writef (paths->v[i], "cgroup.procs", err, "%d", (int)pid);
 		if (ret < 0)
 			return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int)pid,
 			                        paths->v[i]);
@@ -958,7 +922,7 @@ int cgroup_v1_freeze (const struct spec_strv *paths, bool frozen, struct keel_er
 
 	if (dir == NULL)
 		return keel_error (err, 0, "cgroup: the container has no v1 freezer cgroup");
-	ret = v1_write (dir, "freezer.state", want, err);
+	ret = cg_write (dir, "freezer.state", want, err);
 	/* The v1 freezer reports FREEZING until every task has stopped and
 	 * sends no notification: poll, backing off to 100 ms. */
 	while (ret == 0) {
@@ -973,7 +937,7 @@ int cgroup_v1_freeze (const struct spec_strv *paths, bool frozen, struct keel_er
 			                   want);
 		/* A task that was forking can miss the first request. */
 		if (frozen)
-			ret = v1_write (dir, "freezer.state", want, err);
+			ret = cg_write (dir, "freezer.state", want, err);
 		sleep_ms (step);
 		waited += step;
 		step = step < 100 ? step * 2 : 100;

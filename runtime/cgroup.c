@@ -346,7 +346,7 @@ static int enable_set (const char *dir, const struct ctl_set *s, struct keel_err
 
 /* ---- writing resource files ---------------------------------------------- */
 
-static int cg_write (const char *dir, const char *file, const char *value, struct keel_error **err)
+int cg_write (const char *dir, const char *file, const char *value, struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
 	int ret;
@@ -358,11 +358,7 @@ static int cg_write (const char *dir, const char *file, const char *value, struc
 	return 0;
 }
 
-static int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
-                      ...) __attribute__ ((format (printf, 4, 5)));
-
-static int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt,
-                      ...)
+int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt, ...)
 {
 	cleanup_free char *v = NULL;
 	va_list ap;
@@ -376,7 +372,7 @@ static int cg_writef (const char *dir, const char *file, struct keel_error **err
 	return cg_write (dir, file, v, err);
 }
 
-static bool cg_exists (const char *dir, const char *file)
+bool cg_exists (const char *dir, const char *file)
 {
 	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
 	return access (path, F_OK) == 0;

@@ -28,10 +28,10 @@ const char *cgroup_unified_root (void);
  * the directories it made are removed again.  A cgroup that already has
  * processes is used anyway, with a warning in the log (runc 1.1). */
 int cgroup_create (const char *cgroups_path, const char *default_rel,
-		   const struct spec_resources *res, char **abs_path, struct keel_error **err);
+                   const struct spec_resources *res, char **abs_path, struct keel_error **err);
 int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err);
 int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
-			    struct keel_error **err);
+                            struct keel_error **err);
 /* Signal every process in the cgroup (cgroup.kill for SIGKILL). */
 int cgroup_kill (const char *abs_path, int signo, struct keel_error **err);
 int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err);
@@ -40,5 +40,12 @@ int cgroup_is_empty (const char *abs_path, bool *empty, struct keel_error **err)
 /* Remove the cgroup (and its empty children); fails with EBUSY while
  * processes remain. */
 int cgroup_destroy (const char *abs_path, struct keel_error **err);
+
+/* For cgroup.c and cgroup-v1.c only: write value to DIR/FILE (an error
+ * naming the file and value), printf-style, and whether DIR/FILE exists. */
+int cg_write (const char *dir, const char *file, const char *value, struct keel_error **err);
+int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt, ...)
+        __attribute__ ((format (printf, 4, 5)));
+bool cg_exists (const char *dir, const char *file);
 
 #endif
