@@ -132,20 +132,8 @@ static int logfile_rotate (struct logfile *f, struct keel_error **err)
 	return logfile_open (f, err);
 }
 
-int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_error **err)
+static int logfile_append (struct logfile *f, const char *data, size_t len, struct keel_error **err)
 {
-	int ret;
-
-	if (f->fd < 0) {
-		ret = logfile_open (f, err);
-		if (ret < 0)
-			return ret;
-	}
-	if (f->size > 0 && f->size + len > f->max_size) {
-		ret = logfile_rotate (f, err);
-		if (ret < 0)
-			return ret;
-	}
 	while (len > 0) {
 		ssize_t n = write (f->fd, data, len);
 		if (n < 0 && errno == EINTR)
@@ -163,6 +151,36 @@ int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_
 		f->size += (uint64_t)n;
 	}
 	return 0;
+}
+
+int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_error **err)
+{
+	int ret;
+
+	if (f->fd < 0) {
+		ret = logfile_open (f, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (f->size > 0 && f->size + len > f->max_size) {
+		/* Fill the file up to the limit with the whole lines that fit,
+		 * then rotate: each file ends near the limit whatever sizes the
+		 * pipe hands over (a busy machine reads bigger chunks). */
+		size_t room = f->size < f->max_size ? (size_t)(f->max_size - f->size) : 0;
+		const char *nl = room ? memrchr (data, '\n', room < len ? room : len) : NULL;
+		if (nl) {
+			size_t cut = (size_t)(nl - data) + 1;
+			ret = logfile_append (f, data, cut, err);
+			if (ret < 0)
+				return ret;
+			data += cut;
+			len -= cut;
+		}
+		ret = logfile_rotate (f, err);
+		if (ret < 0)
+			return ret;
+	}
+	return logfile_append (f, data, len, err);
 }
 
 /* ---- sinks ----------------------------------------------------------- */

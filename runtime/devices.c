@@ -322,6 +322,16 @@ static int prepare_node (int mnt, const struct spec *s, size_t i, int *tree,
 	    fchownat (mnt, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return keel_error (err, errno, "devices: make `%s`", n.path);
 	*tree = (int)syscall (SYS_open_tree, mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (*tree < 0 && errno == EINVAL) {
+		/* Linux before 6.15 clones only mounts of our own namespace, not
+		 * of a detached tree: bind the host's node instead (runc's way,
+		 * and keel's before), with the host's owner and mode. */
+		keel_log (KEEL_LOG_WARNING,
+		          "linux.devices[%zu]: `%s`: this kernel cannot clone a detached "
+		          "mount; binding the host's node (its owner and mode stay the host's)",
+		          i, n.path);
+		return 0;
+	}
 	if (*tree < 0)
 		return keel_error (err, errno, "devices: clone the node made for `%s`", n.path);
 	return 0;
