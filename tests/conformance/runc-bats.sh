@@ -224,7 +224,7 @@ cd "$it" || exit 1
 if [ $# -gt 0 ]; then
 	files=$*
 else
-	files=$(ls ./*.bats)
+	files=$(echo ./*.bats)
 fi
 export RUNC="$runtime"
 unset RUNC_USE_SYSTEMD
