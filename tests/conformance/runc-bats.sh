@@ -91,7 +91,7 @@ it=$work/tests/integration
 
 # Helpers: recvtty (every test's console socket), sd-helper (systemd
 # tests), seccompagent (seccomp-notify tests).  Offline only.
-gocache=${KEEL_CACHE:-$HOME/.cache/keel}/go-build
+gocache=${KEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel}/go-build
 mkdir -p "$gocache"
 for cmd in recvtty sd-helper seccompagent; do
 	[ -d "$src/contrib/cmd/$cmd" ] || continue
@@ -108,6 +108,7 @@ for cmd in recvtty sd-helper seccompagent; do
 	fi >"$work/go-$cmd.log" 2>&1 ||
 		say "could not build $cmd offline (see $work/go-$cmd.log); tests needing it will fail"
 done
+[ -x "$work/contrib/cmd/recvtty/recvtty" ] || tail -n 5 "$work/go-recvtty.log" | sed 's/^/# /'
 [ -x "$work/contrib/cmd/recvtty/recvtty" ] ||
 	skip_all "cannot build runc's recvtty offline, which every test needs (golang-go, golang-github-opencontainers-runc-dev)"
 
@@ -225,7 +226,14 @@ done
 chmod +x "$it/get-images.sh"
 
 # Run.  bats --tap prints one plan and "ok N name # skip reason" lines.
+# One run per machine at a time: the tests' container names and cgroup
+# paths are fixed (test_busybox, /runc-cgroups-integration-test).
 cd "$it" || exit 1
+exec 8>/run/lock/keel-runc-bats.lock
+if ! flock -n 8; then
+	say "another runc-bats.sh is running on this machine; waiting for it"
+	flock 8
+fi
 if [ $# -gt 0 ]; then
 	files=$*
 else
@@ -241,7 +249,7 @@ unset RUNC_USE_SYSTEMD
 # pty's hangup ends what is left in it.
 limit=${RUNC_BATS_TIMEOUT:-1800}
 {
-	timeout -k 30 "$limit" script -qefc "bats --tap $files" /dev/null </dev/null
+	timeout -k 30 "$limit" script -qefc "bats --tap $files" /dev/null </dev/null 8>&-
 	echo $? >"$work/status"
 } | tr -d '\r'
 st=$(cat "$work/status")
