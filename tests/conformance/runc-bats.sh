@@ -104,7 +104,7 @@ for cmd in recvtty sd-helper seccompagent; do
 		# Debian's source package has no vendor/; its -dev packages
 		# (golang-github-opencontainers-runc-dev and what it pulls) do.
 		(cd "$src" && GOCACHE=$gocache GO111MODULE=off GOPATH=/usr/share/gocode \
-			GOPROXY=off GOFLAGS= go build -tags seccomp -o "$out" "./contrib/cmd/$cmd")
+			GOPROXY=off GOFLAGS='' go build -tags seccomp -o "$out" "./contrib/cmd/$cmd")
 	fi >"$work/go-$cmd.log" 2>&1 ||
 		say "could not build $cmd offline (see $work/go-$cmd.log); tests needing it will fail"
 done
@@ -186,7 +186,7 @@ EOF
 { [ -n "$skiplist" ] && grep -v '^[[:space:]]*\(#\|$\)' "$skiplist"; cat "$work/skip-extra"; } >"$work/skips"
 for f in "$it"/*.bats; do
 	b=$(basename "$f")
-	grep -q "^$b[[:space:]]*|" "$work/skips" || continue
+	grep -q "^${b}[[:space:]]*|" "$work/skips" || continue
 	gawk -v file="$b" -v skips="$work/skips" '
 	BEGIN {
 		FS = "\n"
