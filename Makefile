@@ -5,6 +5,7 @@
 #   make                 static musl build/keel (runs `make deps` first)
 #   make dev | asan      glibc builds in build/dev, build/asan
 #   make check           every test (unit, integration, QEMU); summary line last
+#   make conformance     runc's own bats suite against keel-runtime
 #   make defconfig | NAME_defconfig | menuconfig | oldconfig | olddefconfig
 #   make deps            the static musl sysroot (cached, see deps/README.md)
 #   make run             build an image of containers.d and boot it in QEMU
@@ -32,7 +33,7 @@ KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
 
 .DEFAULT_GOAL := all
 
-.PHONY: packages all dev asan check check-unit check-asan clean distclean deps run fuzz \
+.PHONY: packages all dev asan check check-unit check-asan conformance clean distclean deps run fuzz \
 	defconfig menuconfig oldconfig olddefconfig savedefconfig bench format FORCE
 
 # ---- configuration --------------------------------------------------------
@@ -63,7 +64,7 @@ $(AUTOCONF) $(AUTOHEADER): $(CONFIG) Kconfig
 	$(Q)touch $(AUTOCONF) $(AUTOHEADER)
 
 CONFIG_GOALS := %_defconfig defconfig menuconfig oldconfig olddefconfig savedefconfig \
-	clean distclean packages deps dev asan check check-unit check-asan run bench format fuzz
+	clean distclean packages deps dev asan check check-unit check-asan conformance run bench format fuzz
 ifeq ($(filter $(CONFIG_GOALS),$(MAKECMDGOALS)),)
 -include $(AUTOCONF)
 endif
@@ -207,6 +208,14 @@ check: packages
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory O=build all
 	$(Q)./tests/check.sh
+
+# runc's own integration suite against keel-runtime (tests/conformance/):
+# RUNC_SRC=DIR, or Debian's runc source package fetched once with apt-get
+# source into ~/.cache/keel/runc-src (after which `make check` runs it too).
+conformance: packages
+	$(Q)$(MAKE) --no-print-directory O=build all
+	$(Q)src="$${RUNC_SRC:-$$(./tests/conformance/fetch-runc-src.sh)}" && \
+		RUNC_SRC="$$src" ./tests/run.sh --only conformance
 
 check-unit: dev
 	$(Q)./tests/run.sh --build build/dev --dev build/dev --only unit

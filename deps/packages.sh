@@ -11,7 +11,8 @@ libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
 libcmocka-dev valgrind clang libclang-rt-14-dev
 busybox-static crun runc umoci skopeo jq
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
-curl file ca-certificates"
+curl file ca-certificates
+bats gawk golang-go golang-github-opencontainers-runc-dev"
 
 missing=""
 for p in $PKGS; do

@@ -6,17 +6,22 @@
 # A program that exits non-zero without reporting a failure counts as one
 # failure (a crash must never pass); exit 77 without output is a skip.
 #
-# usage: tests/run.sh [--build DIR] [--dev DIR] [--only unit,integration,qemu]
+# usage: tests/run.sh [--build DIR] [--dev DIR]
+#                     [--only unit,integration,qemu,conformance]
 #                     [--valgrind] [--tag NAME] [FILTER]
 #   --valgrind  run the unit tests under valgrind (leaks and errors fail)
 #   --tag NAME  prefix test names (e.g. "asan/") so several runs read apart
+# conformance: runc's own bats suite against keel-runtime
+# (tests/conformance/), when a runc source tree is at hand: $RUNC_SRC, or
+# the one `make conformance` fetched into ~/.cache/keel/runc-src; a skip
+# with the reason otherwise.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=$top/build
 dev=$top/build/dev
-only=unit,integration,qemu
+only=unit,integration,qemu,conformance
 filter=
 wrap=
 tag=
@@ -86,6 +91,14 @@ if want qemu; then
 		esac
 		run_one "${tag}qemu/$n" "$t"
 	done
+fi
+
+if want conformance; then
+	src=${RUNC_SRC:-}
+	cached=${KEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel}/runc-src/tree
+	[ -n "$src" ] || [ ! -f "$cached/tests/integration/helpers.bash" ] || src=$cached
+	# shellcheck disable=SC2086 # no tree: no argument, and the script skips
+	run_one "${tag}conformance/runc-bats" "$top/tests/conformance/runc-bats.sh" $src
 fi
 
 [ -z "$failed_list" ] || echo "failed:$failed_list (logs in $logdir)"
