@@ -213,6 +213,7 @@ check: packages
 # RUNC_SRC=DIR, or Debian's runc source package fetched once with apt-get
 # source into ~/.cache/keel/runc-src (after which `make check` runs it too).
 conformance: packages
+	$(Q)./deps/packages.sh conformance
 	$(Q)$(MAKE) --no-print-directory O=build all
 	$(Q)src="$${RUNC_SRC:-$$(./tests/conformance/fetch-runc-src.sh)}" && \
 		RUNC_SRC="$$src" ./tests/run.sh --only conformance

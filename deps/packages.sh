@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian 12 packages keel's build, tests and demo need.
+# Installs the Debian 12 packages keel's build, tests and demo need
+# (`deps/packages.sh conformance`: also those of `make conformance`).
 # Idempotent: does nothing when every package is already present.
 # Must run as root on a fresh machine (CI, new developer box).
 set -eu
@@ -11,8 +12,11 @@ libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
 libcmocka-dev valgrind clang libclang-rt-14-dev
 busybox-static crun runc umoci skopeo jq
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
-curl file ca-certificates
-bats gawk golang-go golang-github-opencontainers-runc-dev"
+curl file ca-certificates"
+# `make conformance` only (runc's bats suite and its Go helpers): not pulled
+# into every `make check`.
+[ "${1:-}" != conformance ] ||
+	PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev"
 
 missing=""
 for p in $PKGS; do

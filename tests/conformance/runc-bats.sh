@@ -53,7 +53,7 @@ shift
 	skip_all "$src has no tests/integration/helpers.bash: not a runc source tree"
 [ "$(id -u)" = 0 ] || skip_all "runc's suite runs containers as root"
 for t in bats jq go gawk script; do
-	command -v $t >/dev/null || skip_all "$t is not installed (deps/packages.sh)"
+	command -v $t >/dev/null || skip_all "$t is not installed (deps/packages.sh conformance)"
 done
 [ -x /bin/busybox ] || skip_all "/bin/busybox is missing (busybox-static, deps/packages.sh)"
 case $(uname -m) in x86_64) arch=amd64 ;; *) skip_all "only set up for x86_64" ;; esac
