@@ -35,9 +35,10 @@ struct exec_ctx {
 	const struct keel_exec_opts *o;
 	pid_t init;
 	int pidfd;
-	int ns_fd[NS_KIND_MAX]; /* -1: the same namespace as ours */
-	int ns_flags;           /* CLONE_NEW* of the namespaces to join */
-	int cgroup_fd;          /* the cgroup directory, or -1 */
+	int ns_fd[NS_KIND_MAX];            /* -1: the same namespace as ours */
+	int ns_flags;                      /* CLONE_NEW* of the namespaces to join */
+	int cgroup_fd;                     /* the cgroup directory, or -1 */
+	const struct spec_strv *cgroup_v1; /* its v1 directories (hybrid, legacy) */
 	int sync[2];
 };
 
@@ -285,6 +286,14 @@ static int join (struct exec_ctx *c, struct keel_error **err)
 		if (ret < 0)
 			return keel_error_wrap (err, "join the container's cgroup");
 	}
+	/* Every v1 hierarchy too: the devices, pids and memory limits of a
+	 * hybrid or legacy host live there, and a process left outside them
+	 * would escape them (runc's bats "device cgroup deny" exec case). */
+	if (c->cgroup_v1 && c->cgroup_v1->n > 0) {
+		ret = cgroup_v1_enter (c->cgroup_v1, getpid (), err);
+		if (ret < 0)
+			return keel_error_wrap (err, "join the container's cgroups");
+	}
 	if (c->ns_flags == 0)
 		return 0;
 	if (c->pidfd >= 0 && setns (c->pidfd, c->ns_flags) == 0)
@@ -461,6 +470,7 @@ int keel_container_exec (const struct keel_runtime *rt, const char *id,
 		ret = open_namespaces (&c, err);
 	if (ret == 0)
 		ret = open_cgroup (&c, st.cgroup_path, err);
+	c.cgroup_v1 = &st.cgroup_v1;
 	if (ret == 0)
 		ret = sync_pair (c.sync, err);
 	if (ret == 0)

@@ -37,6 +37,10 @@ ex exec sh -c 'tr "\0" " " </proc/1/cmdline; echo; hostname'
 is "$OUT" "$(printf 'sleep 1000 \nkeeltest')" "the exec'd process sees the init as pid 1 and the container's hostname"
 ex exec sh -c 'grep "^0::" /proc/self/cgroup; grep "^0::" /proc/1/cgroup'
 is "$(echo "$OUT" | sed -n 1p)" "$(echo "$OUT" | sed -n 2p)" "in the init's cgroup (0:: line of /proc/PID/cgroup)"
+# Every hierarchy, v1 ones too on a hybrid or legacy host: the devices,
+# pids and memory limits live there.
+ex exec sh -c 'cat /proc/self/cgroup | sort | tr "\n" " "; echo; cat /proc/1/cgroup | sort | tr "\n" " "'
+is "$(echo "$OUT" | sed -n 1p)" "$(echo "$OUT" | sed -n 2p)" "in the init's cgroup in every hierarchy ($(grep -c . /proc/self/cgroup) here)"
 cg=$(ctr_cgroup_dir exec)
 mkdir "$cg/sub" 2>/dev/null
 ex --cgroup sub exec sh -c 'grep "^0::" /proc/self/cgroup'
