@@ -483,6 +483,24 @@ static int apply_memory (const char *dir, const struct spec_memory *m, struct ke
 	return 0;
 }
 
+static int write_period_quota (const char *dir, const struct spec_cpu *c, bool period_first,
+                               struct keel_error **err)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		bool period = (pass == 0) == period_first;
+		int ret = 0;
+
+		if (period && c->has_period && c->period != 0)
+			ret = cg_writef (dir, "cpu.cfs_period_us", err, "%" PRIu64, c->period);
+		else if (!period && c->has_quota && c->quota != 0)
+			ret = cg_writef (dir, "cpu.cfs_quota_us", err, "%" PRId64,
+			                 c->quota < 0 ? (int64_t)-1 : c->quota);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_error **err)
 {
 	int ret;
@@ -492,18 +510,17 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 		if (ret < 0)
 			return ret;
 	}
-	/* The period first: a quota is checked against the current period. */
-	if (c->has_period && c->period != 0) {
-		ret = cg_writef (dir, "cpu.cfs_period_us", err, "%" PRIu64, c->period);
-		if (ret < 0)
-			return ret;
+	/* The kernel checks each write against the other value and the
+	 * parent's limit (a pod's quota): the period first suits most
+	 * changes, the quota first a lower quota with a lower period under
+	 * a limited parent.  Try one order, then the other (runc too). */
+	ret = write_period_quota (dir, c, true, err);
+	if (ret < 0 && (*err)->status == EINVAL) {
+		keel_error_release (err);
+		ret = write_period_quota (dir, c, false, err);
 	}
-	if (c->has_quota && c->quota != 0) {
-		ret = cg_writef (dir, "cpu.cfs_quota_us", err, "%" PRId64,
-		                 c->quota < 0 ? (int64_t)-1 : c->quota);
-		if (ret < 0)
-			return ret;
-	}
+	if (ret < 0)
+		return ret;
 	if (c->has_burst) {
 		ret = need_file (dir, "cpu.cfs_burst_us", "linux.resources.cpu.burst", err);
 		if (ret == 0)

@@ -98,6 +98,26 @@ is "$(cat /sys/fs/cgroup/memory/keeltest-$$-limits/memory.limit_in_bytes 2>/dev/
 is "$(cat /sys/fs/cgroup/pids/keeltest-$$-limits/pids.max 2>/dev/null)" 9 \
 	"update: pids.max changed"
 
+# --- a lower quota with a lower period under a limited parent (runc's bats
+# "update cpu period in a pod cgroup with pod limit set") ------------------
+pod=/sys/fs/cgroup/cpu/keeltest-$$-pod
+mkdir -p "$pod" && echo 50000 >"$pod/cpu.cfs_quota_us"
+cfg podctr
+cfg_set '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = $p' --arg p "/keeltest-$$-pod/ctr"
+start_detached
+check "run -d under a pod cgroup limited to 50% CPU"
+# Above the pod's limit: refused by the kernel, as runc's test expects.
+rt update --cpu-quota 60000 podctr 2>/dev/null
+[ $? != 0 ]
+check "update --cpu-quota 60000 (above the pod's 50%) fails"
+rt update --cpu-period 10000 --cpu-quota 3000 podctr 2>"$T/err"
+check "update --cpu-period 10000 --cpu-quota 3000 under it (the order of the two writes matters)"
+[ -s "$T/err" ] && printf '# stderr: %s\n' "$(head -3 "$T/err")"
+is "$(cat "$pod/ctr/cpu.cfs_period_us" "$pod/ctr/cpu.cfs_quota_us" 2>/dev/null | tr '\n' ' ')" "10000 3000 " \
+	"the pod's container got period 10000 and quota 3000"
+rt delete --force podctr >/dev/null 2>&1
+for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-pod" 2>/dev/null; done
+
 # --- more of runc's v1 mapping ------------------------------------------------
 
 vda=$(cat /sys/block/vda/dev 2>/dev/null || cat "$(ls -d /sys/block/*/dev | head -1)")
