@@ -821,6 +821,29 @@ static void undo_create (struct create_ctx *c)
  * and, on a v1 or hybrid host, one in every v1 hierarchy, which then takes
  * all the limits.  A legacy host has no unified one: the first v1
  * directory is the handle for kill, ps and emptiness. */
+/* A cgroup frozen beforehand would hold the container process stopped
+ * before it ever reports: create would never return (runc refuses it
+ * too, with these words). */
+static int refuse_frozen (const struct create_ctx *c, struct keel_error **err)
+{
+	char buf[4] = "";
+	int fd;
+
+	if (c->cgroup_v1.n > 0 && cgroup_v1_is_frozen (&c->cgroup_v1))
+		return keel_error (err, 0, "container's cgroup unexpectedly frozen");
+	if (c->cgroup_fd < 0)
+		return 0;
+	fd = openat (c->cgroup_fd, "cgroup.freeze", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* no freezer (before Linux 5.2): nothing can be frozen */
+	if (read (fd, buf, 1) < 0)
+		buf[0] = '\0';
+	close (fd);
+	if (buf[0] == '1')
+		return keel_error (err, 0, "container's cgroup unexpectedly frozen");
+	return 0;
+}
+
 static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_error **err)
 {
 	const struct spec_resources *res = &c->spec->linux_.resources;
@@ -874,6 +897,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
 		ret = create_cgroups (c, dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
 		                      err);
+		if (ret == 0)
+			ret = refuse_frozen (c, err);
 		if (ret < 0)
 			return ret;
 	}

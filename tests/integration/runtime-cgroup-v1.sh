@@ -118,6 +118,20 @@ is "$(cat "$pod/ctr/cpu.cfs_period_us" "$pod/ctr/cpu.cfs_quota_us" 2>/dev/null |
 rt delete --force podctr >/dev/null 2>&1
 for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-pod" 2>/dev/null; done
 
+# --- a cgroup frozen beforehand is refused, not waited on forever ---------
+frz=/sys/fs/cgroup/freezer/keeltest-$$-frozen
+mkdir -p "$frz" && echo FROZEN >"$frz/freezer.state"
+cfg frozen
+cfg_set '.process.args = ["true"]'
+timeout 20 $RUNTIME --root "$STATE" run -d --bundle "$B" frozen </dev/null >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ]
+check "run -d in a cgroup frozen beforehand fails at once (rc $rc, 124 = hung)"
+like "$(cat "$T/err")" "cgroup unexpectedly frozen" "... saying the cgroup is frozen (runc's words)"
+[ "$rc" = 124 ] && { echo THAWED >"$frz/freezer.state"; rt delete --force frozen >/dev/null 2>&1; }
+{ echo THAWED >"$frz/freezer.state"; } 2>/dev/null
+for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-frozen" 2>/dev/null; done
+
 # --- more of runc's v1 mapping ------------------------------------------------
 
 vda=$(cat /sys/block/vda/dev 2>/dev/null || cat "$(ls -d /sys/block/*/dev | head -1)")
