@@ -808,8 +808,8 @@ static void warn_if_populated (const char *path)
 	}
 	if (!empty)
 		keel_log (KEEL_LOG_WARNING,
-		          "cgroup `%s` is not empty: the container joins the processes already "
-		          "in it",
+		          "container's cgroup is not empty: `%s` has processes already, which "
+		          "the container joins",
 		          path);
 }
 
