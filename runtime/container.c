@@ -92,6 +92,7 @@ struct create_ctx {
 	bool shared_mountns;    /* none in the config: the runtime's (runc, crun) */
 	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
+	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -798,12 +799,13 @@ static void undo_create (struct create_ctx *c)
 		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (c->cgroup_v1.n > 0) {
+	/* A cgroup found frozen is someone else's: leave it as it was. */
+	if (c->cgroup_v1.n > 0 && !c->cgroup_foreign) {
 		cleanup_error struct keel_error *e = NULL;
 		if (cgroup_v1_destroy (&c->cgroup_v1, &e) < 0)
 			keel_log_error (&e);
 	}
-	if (c->cgroup_path) {
+	if (c->cgroup_path && !c->cgroup_foreign) {
 		cleanup_error struct keel_error *e = NULL;
 		if (cgroup_destroy (c->cgroup_path, &e) < 0)
 			keel_log_error (&e);
@@ -897,8 +899,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
 		ret = create_cgroups (c, dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
 		                      err);
-		if (ret == 0)
-			ret = refuse_frozen (c, err);
+		if (ret == 0 && (ret = refuse_frozen (c, err)) < 0)
+			c->cgroup_foreign = true;
 		if (ret < 0)
 			return ret;
 	}

@@ -122,12 +122,17 @@ for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-pod" 2>/dev/null; done
 frz=/sys/fs/cgroup/freezer/keeltest-$$-frozen
 mkdir -p "$frz" && echo FROZEN >"$frz/freezer.state"
 cfg frozen
+cfg_set ".linux.cgroupsPath = \"/keeltest-$$-frozen\""
 cfg_set '.process.args = ["true"]'
 timeout 20 $RUNTIME --root "$STATE" run -d --bundle "$B" frozen </dev/null >/dev/null 2>"$T/err"
 rc=$?
 [ "$rc" != 0 ] && [ "$rc" != 124 ]
 check "run -d in a cgroup frozen beforehand fails at once (rc $rc, 124 = hung)"
 like "$(cat "$T/err")" "cgroup unexpectedly frozen" "... saying the cgroup is frozen (runc's words)"
+is "$(cat "$frz/freezer.state" 2>/dev/null)" FROZEN "... and leaves that cgroup, which is not its own, as it was"
+timeout 20 $RUNTIME --root "$STATE" create --bundle "$B" frozen2 </dev/null >/dev/null 2>"$T/err"
+[ $? != 0 ]
+check "a second create there is refused too"
 [ "$rc" = 124 ] && { echo THAWED >"$frz/freezer.state"; rt delete --force frozen >/dev/null 2>&1; }
 { echo THAWED >"$frz/freezer.state"; } 2>/dev/null
 for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-frozen" 2>/dev/null; done
