@@ -57,6 +57,10 @@ struct cli_parser {
 	const struct option *longopts; /* --help is handled for every command */
 	int argc;
 	char **argv;
+	/* Options may also follow the operands (`update ID --memory 1m`), as
+	 * runc's urfave/cli reorders them; only for commands whose operands
+	 * are never command lines of their own. */
+	bool anywhere;
 };
 
 enum {

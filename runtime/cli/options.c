@@ -69,7 +69,7 @@ int cli_next_opt (struct cli_parser *p)
 	char buf[64];
 	int c;
 
-	snprintf (shortopts, sizeof shortopts, "+:h%s", p->shortopts);
+	snprintf (shortopts, sizeof shortopts, "%s:h%s", p->anywhere ? "" : "+", p->shortopts);
 	for (; p->longopts && p->longopts[n].name != NULL && n < ARRAY_SIZE (longopts) - 2; n++)
 		longopts[n] = p->longopts[n];
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};

@@ -231,6 +231,7 @@ int cli_update (struct cli_global *g, int argc, char **argv)
 	int c, i, ret;
 
 	cli_parser_init (&p, "update", update_usage, "r:", longopts, argc, argv);
+	p.anywhere = true;
 	while ((c = cli_next_opt (&p)) != CLI_OPT_END) {
 		if (c == 'r') {
 			file = optarg;
