@@ -91,6 +91,7 @@ wait_log() {
 }
 # host_cg CONTROLLER CID: the container's v1 cgroup directory on the host
 host_cg() { echo "/sys/fs/cgroup/$1$CGP/libpod-$2"; }
+mkdir -p "$T/vol" && echo "from the host" >"$T/vol/f"
 TRAPS='trap "echo got TERM; exit 3" TERM; trap "echo got USR1" USR1; echo ready; while :; do sleep 0.1; done'
 
 for R in $RUNTIMES; do
@@ -117,6 +118,28 @@ for R in $RUNTIMES; do
 	check "$R: --read-only: nothing was written to /"
 	prun "$R" -e KEEL_A=alpha -e "KEEL_B=two words" -w /etc "$IMG" sh -c 'echo "$KEEL_A|$KEEL_B|$(pwd)"'
 	is "$RC:$OUT" "0:alpha|two words|/etc" "$R: -e and -w: env and workdir"
+
+	# --- terminal, stdin, devices, more of podman's options -----------------
+	prun "$R" -t "$IMG" tty </dev/null
+	like "$RC:$OUT" '^0:/dev/pts/0.?$' "$R: run -t: the process has a terminal (--console-socket)"
+	OUT=$(echo piped in | $P run --rm -i --network none --cgroup-parent "$CGP" --runtime "$(rt_path "$R")" "$IMG" cat 2>&1)
+	is "$?:$OUT" "0:piped in" "$R: run -i: stdin reaches the container"
+	# podman's linux.devices[].fileMode carries the file type (020666)
+	prun "$R" --device /dev/null:/dev/keelnull "$IMG" sh -c 'ls -l /dev/keelnull; echo x >/dev/keelnull && echo written'
+	like "$RC:$OUT" '^0:crw-rw-rw- +1 root +root +1, +3 ' "$R: --device /dev/null:/dev/keelnull: a char device 1,3 with mode 0666"
+	like "$OUT" '^written$' "$R: --device: the device can be written"
+	prun "$R" --hostname keelhost --security-opt no-new-privileges \
+		--ulimit nofile=100:200 --ulimit nproc=4096:4096 --sysctl kernel.msgmax=4096 \
+		-v "$T/vol:/vol:ro" --tmpfs /scratch:size=1m "$IMG" sh -c \
+		'hostname; grep NoNewPrivs /proc/self/status; ulimit -n; ulimit -Hn; cat /proc/sys/kernel/msgmax
+		 cat /vol/f; touch /vol/x 2>&1; df -k /scratch | tail -1'
+	is "$(printf '%s\n' "$OUT" | sed -n 1p)" keelhost "$R: --hostname"
+	like "$OUT" '^NoNewPrivs:[[:space:]]+1$' "$R: --security-opt no-new-privileges"
+	is "$(printf '%s\n' "$OUT" | sed -n 3,4p | tr '\n' ' ')" "100 200 " "$R: --ulimit nofile=100:200"
+	is "$(printf '%s\n' "$OUT" | sed -n 5p)" 4096 "$R: --sysctl kernel.msgmax=4096"
+	is "$(printf '%s\n' "$OUT" | sed -n 6p)" "from the host" "$R: -v HOSTDIR:/vol:ro: the host's file"
+	like "$OUT" '/vol/x: Read-only file system' "$R: -v ...:ro: read-only"
+	like "$OUT" '^tmpfs +1024 ' "$R: --tmpfs /scratch:size=1m"
 
 	# --- -d, exec, top, logs, kill -s, pause/unpause, stop ----------------
 	if pdet "$R" "$IMG" sh -c "$TRAPS"; then
@@ -169,6 +192,17 @@ for R in $RUNTIMES; do
 		$P rm -f "$CID" >/dev/null 2>&1
 	else
 		skip "$R: run -d cases" "run -d failed"
+	fi
+
+	# restart: stop (SIGKILL after 1 s: sleep ignores nothing but is pid 1),
+	# then start again through the runtime
+	if pdet "$R" "$IMG" sleep 1000; then
+		$P restart -t 1 "$CID" >/dev/null 2>"$T/err"
+		check "$R: restart succeeds"
+		is "$(pstate "$CID")" running "$R: restart: running again"
+		OUT=$($P exec "$CID" echo after restart 2>&1)
+		is "$OUT" "after restart" "$R: restart: exec works in the new process"
+		$P rm -f -t 0 "$CID" >/dev/null 2>&1
 	fi
 
 	# kill -s KILL: exit 137
