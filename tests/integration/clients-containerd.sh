@@ -21,80 +21,15 @@ command -v umoci >/dev/null || skip_all "umoci is not installed (builds the OCI 
 clients_setup
 CGP=keeltest-clients-$$
 NS=keeltest-$$
-CPID=
-
-C() { ctr --address "$T/containerd.sock" -n "$NS" "$@"; }
 
 cleanup() {
-	if [ -n "$CPID" ]; then
-		for _t in $(C task ls -q 2>/dev/null); do
-			C task kill -a -s KILL "$_t" >/dev/null 2>&1
-			C task delete -f "$_t" >/dev/null 2>&1
-		done
-		for _c in $(C containers ls -q 2>/dev/null); do C containers rm "$_c" >/dev/null 2>&1; done
-		C images rm "$IMG" >/dev/null 2>&1
-		# A shim whose task could not be deleted: stop it by its pid file.
-		for _p in "$T"/state/io.containerd.runtime.v2.task/"$NS"/*/shim.pid; do
-			[ -f "$_p" ] && kill "$(cat "$_p")" 2>/dev/null
-		done
-		kill "$CPID" 2>/dev/null
-		wait "$CPID" 2>/dev/null
-	fi
+	containerd_cleanup
 	cg_cleanup "$CGP"
-	if grep -q " $T/" /proc/self/mountinfo; then
-		echo "# left mounted under $T:" && grep " $T/" /proc/self/mountinfo | sed 's/^/#   /'
-	else
-		rm -rf "$T"
-	fi
+	clients_rm_T
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# The image: an OCI layout of the busybox rootfs, as a tar.
-IMG=localhost/keeltest-bb:clients
-{
-	umoci init --layout "$T/oci" &&
-		umoci new --image "$T/oci:clients" &&
-		umoci unpack --image "$T/oci:clients" "$T/unpacked" &&
-		cp -a "$T/rootfs/." "$T/unpacked/rootfs/" &&
-		umoci repack --image "$T/oci:clients" "$T/unpacked" &&
-		umoci config --image "$T/oci:clients" --config.cmd /bin/sh &&
-		tar -C "$T/oci" -cf "$T/image.tar" .
-} >"$T/umoci.out" 2>&1 || { show_err "$T/umoci.out"; skip_all "umoci cannot build the OCI image here"; }
-rm -rf "$T/unpacked" "$T/oci"
-
-cat >"$T/config.toml" <<CONF
-version = 2
-root = "$T/root"
-state = "$T/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.internal.v1.opt",
-  "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "$T/containerd.sock"
-[ttrpc]
-  address = "$T/containerd.ttrpc.sock"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-CONF
-containerd --config "$T/config.toml" >"$T/containerd.log" 2>&1 &
-CPID=$!
-i=0
-until C version >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -ge 100 ] || ! kill -0 "$CPID" 2>/dev/null; then
-		show_err "$T/containerd.log"
-		skip_all "containerd does not start here with a private config"
-	fi
-	sleep 0.1
-done
-C images import --base-name localhost/keeltest-bb "$T/image.tar" >"$T/import.out" 2>&1 || {
-	show_err "$T/import.out"
-	skip_all "ctr images import of a local OCI layout tar fails here"
-}
+containerd_setup "$NS" || skip_all "$WHY"
 
 n=0
 crun_() { # crun_ RT ARGS... (after the image and id): ctr run --rm; OUT, RC

@@ -16,54 +16,13 @@ clients_setup
 CGP=/keeltest-clients-$$
 
 cleanup() {
-	if [ -n "${P:-}" ]; then
-		$P rm -a -f -t 0 >/dev/null 2>&1
-		$P rmi -a -f >/dev/null 2>&1
-	fi
-	cg_cleanup "${CGP#/}"
-	# podman's vfs layers are plain directories, its shm mounts are gone
-	# with the containers; anything still mounted under $T stays (and says so).
-	if grep -q " $T/" /proc/self/mountinfo; then
-		echo "# left mounted under $T:" && grep " $T/" /proc/self/mountinfo | sed 's/^/#   /'
-	else
-		rm -rf "$T"
-	fi
+	podman_cleanup
+	clients_rm_T
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-cat >"$T/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-tmp_dir = "$T/tmp"
-volume_path = "$T/volumes"
-static_dir = "$T/libpod"
-[network]
-network_config_dir = "$T/net"
-CONF
-cat >"$T/storage.conf" <<CONF
-[storage]
-driver = "vfs"
-runroot = "$T/runroot"
-graphroot = "$T/root"
-CONF
-export CONTAINERS_CONF="$T/containers.conf" CONTAINERS_STORAGE_CONF="$T/storage.conf"
-P="podman --root $T/root --runroot $T/runroot --storage-driver vfs"
-IMG=localhost/keeltest-bb:clients
-$P import "$T/rootfs.tar" "$IMG" >"$T/import.out" 2>&1 || {
-	show_err "$T/import.out"
-	skip_all "podman import of a local busybox tarball fails here"
-}
-# One run with runc tells whether podman can run containers here at all.
-$P run --rm --network none --runtime "$RUNC" "$IMG" true >"$T/probe.out" 2>&1 || {
-	show_err "$T/probe.out"
-	skip_all "podman refuses to run a container here even with runc: $(head -1 "$T/probe.out")"
-}
+podman_setup "$CGP" || skip_all "$WHY"
 
 prun() { # prun RT ARGS...: podman run --rm with runtime RT; OUT, RC
 	_r=$1; shift

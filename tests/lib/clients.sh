@@ -14,6 +14,7 @@ clients_setup() {
 	RUNC=$(command -v runc) || skip_all "runc (the reference runtime) is not installed"
 	bundle_busybox >/dev/null || skip_all "no static busybox (Debian's busybox-static)"
 	T=$(mktemp -d /tmp/keel-clients.XXXXXX) || exit 1
+	trap clients_rm_T EXIT # until the test sets its own cleanup
 	ln -s "$KEEL" "$T/keel-runtime"
 	bundle_rootfs "$T/rootfs" || skip_all "cannot build the busybox rootfs"
 	tar -C "$T/rootfs" -cf "$T/rootfs.tar" . || exit 1
@@ -48,4 +49,138 @@ cg_cleanup() {
 		*) find "$_d" -depth -type d -exec rmdir {} \; 2>/dev/null ;;
 		esac
 	done
+}
+
+# podman_setup CGROUP_PARENT: private podman under $T (containers.conf,
+# storage.conf, vfs, cgroupfs, file events log, no network, rlimits that
+# fit the host) with the busybox image $IMG imported; sets P (the podman
+# command line).  Returns 1 with the reason in WHY.  podman_cleanup undoes it.
+podman_setup() {
+	cat >"$T/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/events.log"
+tmp_dir = "$T/tmp"
+volume_path = "$T/volumes"
+static_dir = "$T/libpod"
+[network]
+network_config_dir = "$T/net"
+CONF
+	cat >"$T/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+runroot = "$T/runroot"
+graphroot = "$T/root"
+CONF
+	export CONTAINERS_CONF="$T/containers.conf" CONTAINERS_STORAGE_CONF="$T/storage.conf"
+	P="podman --root $T/root --runroot $T/runroot --storage-driver vfs"
+	IMG=localhost/keeltest-bb:clients
+	PODMAN_CGP=$1
+	$P import "$T/rootfs.tar" "$IMG" >"$T/import.out" 2>&1 || {
+		show_err "$T/import.out"
+		WHY="podman import of a local busybox tarball fails here"
+		return 1
+	}
+	# One run with runc tells whether podman can run containers here at all.
+	$P run --rm --network none --runtime "$RUNC" "$IMG" true >"$T/probe.out" 2>&1 || {
+		show_err "$T/probe.out"
+		WHY="podman refuses to run a container here even with runc: $(head -1 "$T/probe.out")"
+		return 1
+	}
+}
+
+podman_cleanup() {
+	[ -n "${P:-}" ] || return 0
+	$P rm -a -f -t 0 >/dev/null 2>&1
+	$P rmi -a -f >/dev/null 2>&1
+	cg_cleanup "${PODMAN_CGP#/}"
+}
+
+# containerd_setup NAMESPACE: a private containerd under $T (root, state,
+# grpc and ttrpc sockets, no CRI plugin) started in the background (its pid
+# in CPID), the busybox rootfs as an OCI layout tar (built with umoci)
+# imported as $IMG; C runs ctr against it in NAMESPACE.  Returns 1 with the
+# reason in WHY.  containerd_cleanup stops it.
+C() { ctr --address "$T/containerd.sock" -n "$CNS" "$@"; }
+containerd_setup() {
+	CNS=$1
+	IMG=localhost/keeltest-bb:clients
+	{
+		umoci init --layout "$T/oci" &&
+			umoci new --image "$T/oci:clients" &&
+			umoci unpack --image "$T/oci:clients" "$T/unpacked" &&
+			cp -a "$T/rootfs/." "$T/unpacked/rootfs/" &&
+			umoci repack --image "$T/oci:clients" "$T/unpacked" &&
+			umoci config --image "$T/oci:clients" --config.cmd /bin/sh &&
+			tar -C "$T/oci" -cf "$T/image.tar" .
+	} >"$T/umoci.out" 2>&1 || {
+		show_err "$T/umoci.out"
+		WHY="umoci cannot build the OCI image here"
+		return 1
+	}
+	rm -rf "$T/unpacked" "$T/oci"
+	cat >"$T/config.toml" <<CONF
+version = 2
+root = "$T/croot"
+state = "$T/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.internal.v1.opt",
+  "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$T/containerd.sock"
+[ttrpc]
+  address = "$T/containerd.ttrpc.sock"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+CONF
+	containerd --config "$T/config.toml" >"$T/containerd.log" 2>&1 &
+	CPID=$!
+	_i=0
+	until C version >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		if [ $_i -ge 100 ] || ! kill -0 "$CPID" 2>/dev/null; then
+			show_err "$T/containerd.log"
+			WHY="containerd does not start here with a private config"
+			return 1
+		fi
+		sleep 0.1
+	done
+	C images import --base-name localhost/keeltest-bb "$T/image.tar" >"$T/import.out" 2>&1 || {
+		show_err "$T/import.out"
+		WHY="ctr images import of a local OCI layout tar fails here"
+		return 1
+	}
+}
+
+containerd_cleanup() {
+	[ -n "${CPID:-}" ] || return 0
+	for _t in $(C task ls -q 2>/dev/null); do
+		C task kill -a -s KILL "$_t" >/dev/null 2>&1
+		C task delete -f "$_t" >/dev/null 2>&1
+	done
+	for _c in $(C containers ls -q 2>/dev/null); do C containers rm "$_c" >/dev/null 2>&1; done
+	C images rm "$IMG" >/dev/null 2>&1
+	# A shim whose task could not be deleted: stop it by its pid file.
+	for _p in "$T"/state/io.containerd.runtime.v2.task/"$CNS"/*/shim.pid; do
+		[ -f "$_p" ] && kill "$(cat "$_p")" 2>/dev/null
+	done
+	kill "$CPID" 2>/dev/null
+	wait "$CPID" 2>/dev/null
+}
+
+# clients_rm_T: remove $T unless something is still mounted under it
+# (then say so and leave it).
+clients_rm_T() {
+	if grep -q " $T/" /proc/self/mountinfo; then
+		echo "# left mounted under $T:" && grep " $T/" /proc/self/mountinfo | sed 's/^/#   /'
+	else
+		rm -rf "$T"
+	fi
 }
