@@ -32,21 +32,24 @@ trap 'exit 1' INT TERM
 containerd_setup "$NS" || skip_all "$WHY"
 
 n=0
-crun_() { # crun_ RT ARGS... (after the image and id): ctr run --rm; OUT, RC
+OPTS= # more ctr run options for the next crun_/cdet (split on spaces)
+crun_() { # crun_ RT ARGS... (after the image and id): ctr run --rm $OPTS; OUT, RC
 	_r=$1; shift
 	n=$((n + 1))
 	OUT=$(timeout 60 ctr --address "$T/containerd.sock" -n "$NS" run --rm --snapshotter native --fifo-dir "$T/fifo" \
 		--runc-binary "$(rt_path "$_r")" --runc-root "$T/runc-root" \
-		--cgroup "/$CGP/c$n" "$IMG" "c$n" "$@" 2>&1)
+		--cgroup "/$CGP/c$n" $OPTS "$IMG" "c$n" "$@" 2>&1)
 	RC=$?
+	OPTS=
 }
 cdet() { # cdet RT ARGS...: ctr run -d, the task's id in ID, its output in $T/ID.log
 	_r=$1; shift
 	n=$((n + 1))
 	ID=c$n
 	C run -d --snapshotter native --fifo-dir "$T/fifo" --runc-binary "$(rt_path "$_r")" --runc-root "$T/runc-root" \
-		--cgroup "/$CGP/$ID" --log-uri "file://$T/$ID.log" "$IMG" "$ID" "$@" >/dev/null 2>"$T/err"
+		--cgroup "/$CGP/$ID" --log-uri "file://$T/$ID.log" $OPTS "$IMG" "$ID" "$@" >/dev/null 2>"$T/err"
 	_rc=$?
+	OPTS=
 	show_err "$T/err"
 	return $_rc
 }
@@ -70,6 +73,31 @@ for R in $RUNTIMES; do
 	is "$RC" 42 "$R: ctr run --rm sh -c 'exit 42' exits 42"
 	crun_ "$R" sh -c 'cat /proc/self/cgroup'
 	like "$OUT" "^[0-9]+:pids:/$CGP/c$n\$" "$R: ctr run: the task is in its --cgroup (v1 pids)"
+
+	# --- options ctr turns into the spec -------------------------------------
+	OPTS="--env KEEL_A=alpha --cwd /etc --read-only"
+	crun_ "$R" sh -c 'echo "$KEEL_A|$(pwd)"; touch /x 2>&1'
+	is "$(printf '%s\n' "$OUT" | sed -n 1p)" "alpha|/etc" "$R: --env and --cwd"
+	like "$OUT" 'touch: /x: Read-only file system' "$R: --read-only"
+	OPTS=--privileged
+	crun_ "$R" sh -c 'grep CapEff /proc/self/status; test -b /dev/loop0 && echo loop0'
+	like "$OUT" '^CapEff:[[:space:]]+0*1f*eff+$' "$R: --privileged: every capability"
+	like "$OUT" '^loop0$' "$R: --privileged: the host's devices (/dev/loop0)"
+	# --privileged adds every host device, --device /dev/null adds it once
+	# more: runc takes the duplicate (the last entry wins)
+	OPTS="--privileged --device /dev/null"
+	crun_ "$R" sh -c 'echo x >/dev/null && echo null-ok'
+	is "$RC:$OUT" "0:null-ok" "$R: --privileged --device /dev/null (a device listed twice) runs"
+	OPTS="--memory-limit 67108864 --cpu-quota 50000 --cpu-period 100000"
+	if cdet "$R" sleep 1000; then
+		wait_status "$ID" RUNNING
+		is "$(cat "/sys/fs/cgroup/memory/$CGP/$ID/memory.limit_in_bytes" 2>&1)" 67108864 \
+			"$R: --memory-limit: memory.limit_in_bytes on the host"
+		is "$(cat "/sys/fs/cgroup/cpu/$CGP/$ID/cpu.cfs_quota_us" 2>&1)" 50000 \
+			"$R: --cpu-quota 50000: cpu.cfs_quota_us on the host"
+		C task delete -f "$ID" >/dev/null 2>&1
+		C containers rm "$ID" >/dev/null 2>&1
+	fi
 
 	# --- -d, task exec, task ps, pause/resume, kill, delete -----------------
 	if cdet "$R" sh -c "$TRAPS"; then
