@@ -87,6 +87,15 @@ for R in $RUNTIMES; do
 	prun "$R" --device /dev/null:/dev/keelnull "$IMG" sh -c 'ls -l /dev/keelnull; echo x >/dev/keelnull && echo written'
 	like "$RC:$OUT" '^0:crw-rw-rw- +1 root +root +1, +3 ' "$R: --device /dev/null:/dev/keelnull: a char device 1,3 with mode 0666"
 	like "$OUT" '^written$' "$R: --device: the device can be written"
+	prun "$R" --privileged "$IMG" sh -c 'grep CapEff /proc/self/status; test -b /dev/loop0 && echo loop0'
+	like "$RC:$OUT" '^0:CapEff:[[:space:]]+0*1f*eff+$' "$R: --privileged: every capability"
+	like "$OUT" '^loop0$' "$R: --privileged: the host's devices (/dev/loop0)"
+	prun "$R" --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMG" sh -c 'cat /proc/self/uid_map; id -u'
+	like "$RC:$OUT" '^0: +0 +100000 +65536$' "$R: --uidmap 0:100000:65536: the user namespace's map"
+	like "$OUT" '^0$' "$R: --uidmap: root inside"
+	prun "$R" --cgroupns private "$IMG" sh -c 'grep "^[0-9]*:pids:" /proc/self/cgroup; ls /sys/fs/cgroup/pids/pids.max'
+	is "$RC:$OUT" "0:8:pids:/
+/sys/fs/cgroup/pids/pids.max" "$R: --cgroupns private: the container's pids cgroup is / and mounted at /sys/fs/cgroup/pids"
 	prun "$R" --hostname keelhost --security-opt no-new-privileges \
 		--ulimit nofile=100:200 --ulimit nproc=4096:4096 --sysctl kernel.msgmax=4096 \
 		-v "$T/vol:/vol:ro" --tmpfs /scratch:size=1m "$IMG" sh -c \
