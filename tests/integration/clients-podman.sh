@@ -1,0 +1,198 @@
+#!/bin/sh
+# podman 4 driving keel as its OCI runtime (`--runtime .../keel-runtime`),
+# with runc beside it as the reference: every case runs with both and is
+# checked from its output.  A keel failure where runc passes is a `not ok`.
+# podman runs offline on private storage under $T (containers.conf,
+# storage.conf, --root/--runroot, the vfs driver), with cgroupfs, a file
+# events log, no network, rlimits that fit the host, and its containers
+# under a private cgroup parent /keeltest-clients-PID.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/bundle.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+
+command -v podman >/dev/null || skip_all "podman is not installed (Debian package podman)"
+command -v conmon >/dev/null || skip_all "conmon is not installed (podman needs it)"
+clients_setup
+CGP=/keeltest-clients-$$
+
+cleanup() {
+	podman_cleanup
+	clients_rm_T
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+podman_setup "$CGP" || skip_all "$WHY"
+
+prun() { # prun RT ARGS...: podman run --rm with runtime RT; OUT, RC
+	_r=$1; shift
+	OUT=$($P run --rm --network none --cgroup-parent "$CGP" --runtime "$(rt_path "$_r")" "$@" 2>&1)
+	RC=$?
+}
+pdet() { # pdet RT ARGS...: podman run -d; its id in CID
+	_r=$1; shift
+	CID=$($P run -d --network none --cgroup-parent "$CGP" --runtime "$(rt_path "$_r")" "$@" 2>"$T/err")
+	_rc=$?
+	show_err "$T/err"
+	return $_rc
+}
+pstate() { $P inspect -f '{{.State.Status}}' "$1" 2>&1; }
+pexit() { $P inspect -f '{{.State.ExitCode}}' "$1" 2>&1; }
+# wait_exit CID: until the container has exited (10 s at most)
+wait_exit() {
+	_i=0
+	while [ "$(pstate "$1")" = running ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+# wait_log CID PATTERN: until podman logs shows PATTERN (10 s at most)
+wait_log() {
+	_i=0
+	until $P logs "$1" 2>&1 | grep -q -- "$2" || [ $_i -ge 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+# host_cg CONTROLLER CID: the container's v1 cgroup directory on the host
+host_cg() { echo "/sys/fs/cgroup/$1$CGP/libpod-$2"; }
+mkdir -p "$T/vol" && echo "from the host" >"$T/vol/f"
+TRAPS='trap "echo got TERM; exit 3" TERM; trap "echo got USR1" USR1; echo ready; while :; do sleep 0.1; done'
+
+for R in $RUNTIMES; do
+	# --- run --rm, output and exit codes ----------------------------------
+	prun "$R" "$IMG" echo hello from podman
+	is "$RC:$OUT" "0:hello from podman" "$R: podman run --rm prints the container's output, exit 0"
+	prun "$R" "$IMG" false
+	is "$RC" 1 "$R: podman run false exits 1"
+	prun "$R" "$IMG" sh -c 'exit 42'
+	is "$RC" 42 "$R: podman run sh -c 'exit 42' exits 42"
+
+	# --- user, capabilities, read-only, env, workdir ----------------------
+	prun "$R" --user 65534:65534 "$IMG" id
+	is "$RC:$OUT" "0:uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)" "$R: --user 65534:65534"
+	prun "$R" --cap-drop ALL "$IMG" grep CapEff /proc/self/status
+	like "$RC:$OUT" '^0:CapEff:[[:space:]]+0000000000000000$' "$R: --cap-drop ALL leaves CapEff empty"
+	prun "$R" --cap-drop ALL --cap-add NET_ADMIN --cap-add KILL "$IMG" grep CapEff /proc/self/status
+	# CAP_KILL is bit 5, CAP_NET_ADMIN bit 12
+	like "$RC:$OUT" '^0:CapEff:[[:space:]]+0000000000001020$' "$R: --cap-drop ALL --cap-add NET_ADMIN,KILL: CapEff has exactly those"
+	prun "$R" --read-only "$IMG" sh -c 'touch /bin/x && echo wrote; touch /tmp/x && echo tmp-ok'
+	like "$OUT" 'Read-only file system' "$R: --read-only: writing / fails with EROFS"
+	like "$OUT" '^tmp-ok$' "$R: --read-only: /tmp is still writable (podman's tmpfs)"
+	! printf '%s\n' "$OUT" | grep -q '^wrote$'
+	check "$R: --read-only: nothing was written to /"
+	prun "$R" -e KEEL_A=alpha -e "KEEL_B=two words" -w /etc "$IMG" sh -c 'echo "$KEEL_A|$KEEL_B|$(pwd)"'
+	is "$RC:$OUT" "0:alpha|two words|/etc" "$R: -e and -w: env and workdir"
+
+	# --- terminal, stdin, devices, more of podman's options -----------------
+	prun "$R" -t "$IMG" tty </dev/null
+	like "$RC:$OUT" '^0:/dev/pts/0.?$' "$R: run -t: the process has a terminal (--console-socket)"
+	OUT=$(echo piped in | $P run --rm -i --network none --cgroup-parent "$CGP" --runtime "$(rt_path "$R")" "$IMG" cat 2>&1)
+	is "$?:$OUT" "0:piped in" "$R: run -i: stdin reaches the container"
+	# podman's linux.devices[].fileMode carries the file type (020666)
+	prun "$R" --device /dev/null:/dev/keelnull "$IMG" sh -c 'ls -l /dev/keelnull; echo x >/dev/keelnull && echo written'
+	like "$RC:$OUT" '^0:crw-rw-rw- +1 root +root +1, +3 ' "$R: --device /dev/null:/dev/keelnull: a char device 1,3 with mode 0666"
+	like "$OUT" '^written$' "$R: --device: the device can be written"
+	prun "$R" --privileged "$IMG" sh -c 'grep CapEff /proc/self/status; test -b /dev/loop0 && echo loop0'
+	like "$RC:$OUT" '^0:CapEff:[[:space:]]+0*1f*eff+$' "$R: --privileged: every capability"
+	like "$OUT" '^loop0$' "$R: --privileged: the host's devices (/dev/loop0)"
+	prun "$R" --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMG" sh -c 'cat /proc/self/uid_map; id -u'
+	like "$RC:$OUT" '^0: +0 +100000 +65536$' "$R: --uidmap 0:100000:65536: the user namespace's map"
+	like "$OUT" '^0$' "$R: --uidmap: root inside"
+	prun "$R" --cgroupns private "$IMG" sh -c 'grep "^[0-9]*:pids:" /proc/self/cgroup; ls /sys/fs/cgroup/pids/pids.max'
+	is "$RC:$OUT" "0:8:pids:/
+/sys/fs/cgroup/pids/pids.max" "$R: --cgroupns private: the container's pids cgroup is / and mounted at /sys/fs/cgroup/pids"
+	prun "$R" --hostname keelhost --security-opt no-new-privileges \
+		--ulimit nofile=100:200 --ulimit nproc=4096:4096 --sysctl kernel.msgmax=4096 \
+		-v "$T/vol:/vol:ro" --tmpfs /scratch:size=1m "$IMG" sh -c \
+		'hostname; grep NoNewPrivs /proc/self/status; ulimit -n; ulimit -Hn; cat /proc/sys/kernel/msgmax
+		 cat /vol/f; touch /vol/x 2>&1; df -k /scratch | tail -1'
+	is "$(printf '%s\n' "$OUT" | sed -n 1p)" keelhost "$R: --hostname"
+	like "$OUT" '^NoNewPrivs:[[:space:]]+1$' "$R: --security-opt no-new-privileges"
+	is "$(printf '%s\n' "$OUT" | sed -n 3,4p | tr '\n' ' ')" "100 200 " "$R: --ulimit nofile=100:200"
+	is "$(printf '%s\n' "$OUT" | sed -n 5p)" 4096 "$R: --sysctl kernel.msgmax=4096"
+	is "$(printf '%s\n' "$OUT" | sed -n 6p)" "from the host" "$R: -v HOSTDIR:/vol:ro: the host's file"
+	like "$OUT" '/vol/x: Read-only file system' "$R: -v ...:ro: read-only"
+	like "$OUT" '^tmpfs +1024 ' "$R: --tmpfs /scratch:size=1m"
+
+	# --- -d, exec, top, logs, kill -s, pause/unpause, stop ----------------
+	if pdet "$R" "$IMG" sh -c "$TRAPS"; then
+		wait_log "$CID" ready
+		is "$(pstate "$CID")" running "$R: run -d: the container is running"
+		OUT=$($P exec "$CID" sh -c 'echo inside $$; exit 7' 2>&1)
+		is "$?:$OUT" "7:inside $(echo "$OUT" | sed -n 's/^inside //p')" "$R: exec: its output and exit code 7"
+		like "$OUT" '^inside [0-9]+$' "$R: exec: the command ran (pid inside the container)"
+		OUT=$($P exec --user 65534 "$CID" id -u 2>&1)
+		is "$?:$OUT" "0:65534" "$R: exec --user 65534"
+		# runc puts an exec'd process in every cgroup of the container (v1
+		# hierarchies too): it must see what pid 1 sees.
+		OUT=$($P exec "$CID" sh -c 'cat /proc/self/cgroup; echo ==; cat /proc/1/cgroup' 2>&1)
+		is "$(printf '%s\n' "$OUT" | sed '/^==$/,$d')" "$(printf '%s\n' "$OUT" | sed '1,/^==$/d')" \
+			"$R: exec: /proc/self/cgroup of the exec'd process is that of pid 1 (every hierarchy)"
+		OUT=$($P top "$CID" pid args 2>&1)
+		like "$OUT" '^1 +sh -c trap' "$R: top: pid 1 is the container's sh"
+		like "$OUT" 'sleep 0\.1' "$R: top: lists the sleep child"
+		OUT=$($P logs "$CID" 2>&1)
+		is "$OUT" ready "$R: logs: the container's output"
+		$P kill -s USR1 "$CID" >/dev/null 2>"$T/err"
+		check "$R: kill -s USR1 succeeds"
+		show_err "$T/err"
+		wait_log "$CID" 'got USR1'
+		$P logs "$CID" 2>&1 | grep -q '^got USR1$'
+		check "$R: kill -s USR1: the container's trap ran"
+
+		$P pause "$CID" >/dev/null 2>"$T/err"
+		check "$R: pause succeeds"
+		show_err "$T/err"
+		is "$(pstate "$CID")" paused "$R: pause: podman says paused"
+		is "$(cat "$(host_cg freezer "$CID")/freezer.state" 2>&1)" FROZEN "$R: pause: the v1 freezer says FROZEN"
+		$P unpause "$CID" >/dev/null 2>"$T/err"
+		check "$R: unpause succeeds"
+		show_err "$T/err"
+		is "$(pstate "$CID")" running "$R: unpause: podman says running"
+		OUT=$($P exec "$CID" echo alive 2>&1)
+		is "$OUT" alive "$R: unpause: exec runs again"
+
+		t0=$(date +%s)
+		$P stop -t 20 "$CID" >/dev/null 2>"$T/err"
+		check "$R: stop succeeds"
+		show_err "$T/err"
+		t1=$(date +%s)
+		is "$(pexit "$CID")" 3 "$R: stop: SIGTERM reached the trap (exit 3)"
+		[ $((t1 - t0)) -lt 15 ]
+		check "$R: stop: no wait for the 20 s timeout ($((t1 - t0)) s)"
+		$P logs "$CID" 2>&1 | grep -q '^got TERM$'
+		check "$R: stop: the trap's output is in the logs"
+		$P rm -f "$CID" >/dev/null 2>&1
+	else
+		skip "$R: run -d cases" "run -d failed"
+	fi
+
+	# restart: stop (SIGKILL after 1 s: sleep ignores nothing but is pid 1),
+	# then start again through the runtime
+	if pdet "$R" "$IMG" sleep 1000; then
+		$P restart -t 1 "$CID" >/dev/null 2>"$T/err"
+		check "$R: restart succeeds"
+		is "$(pstate "$CID")" running "$R: restart: running again"
+		OUT=$($P exec "$CID" echo after restart 2>&1)
+		is "$OUT" "after restart" "$R: restart: exec works in the new process"
+		$P rm -f -t 0 "$CID" >/dev/null 2>&1
+	fi
+
+	# kill -s KILL: exit 137
+	if pdet "$R" "$IMG" sleep 1000; then
+		$P kill -s KILL "$CID" >/dev/null 2>&1
+		wait_exit "$CID"
+		is "$(pexit "$CID")" 137 "$R: kill -s KILL: exit code 137"
+		$P rm -f "$CID" >/dev/null 2>&1
+	fi
+
+	# --- limits --------------------------------------------------------------
+	prun "$R" --memory 64m --pids-limit 20 "$IMG" sh -c \
+		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>&1 | tr "\n" " "'
+	is "$OUT" "67108864 20 " "$R: --memory 64m --pids-limit 20: the limits in the container's /sys/fs/cgroup (v1 files)"
+	if pdet "$R" --memory 64m --pids-limit 20 "$IMG" sleep 1000; then
+		is "$(cat "$(host_cg memory "$CID")/memory.limit_in_bytes" 2>&1)" 67108864 "$R: --memory 64m: memory.limit_in_bytes on the host"
+		is "$(cat "$(host_cg pids "$CID")/pids.max" 2>&1)" 20 "$R: --pids-limit 20: pids.max on the host"
+		OUT=$($P exec "$CID" sh -c 'for i in $(seq 30); do sleep 5 & done 2>&1; wait' 2>&1)
+		like "$OUT" "can't fork|Resource temporarily unavailable" "$R: --pids-limit 20: the 21st process cannot fork"
+		OUT=$($P stats --no-stream --format '{{.MemUsage}} {{.PIDs}}' "$CID" 2>&1)
+		like "$OUT" '^[0-9.]+[kMG]?i?B / 67\.1[0-9]*MB [0-9]+$' "$R: stats --no-stream: memory usage / the 64m limit, pids"
+		$P rm -f -t 0 "$CID" >/dev/null 2>&1
+	fi
+done
+done_testing
