@@ -973,6 +973,56 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 	return ret;
 }
 
+int keel_container_adopt (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                          const struct keel_create_opts *opts, keel_spawn_fn spawn, void *arg,
+                          pid_t *pid, struct keel_error **err)
+{
+	cleanup_free char *dflt_cgroup = NULL, *dir = NULL;
+	struct create_ctx c = {
+	        .rt = rt,
+	        .id = id,
+	        .spec = spec,
+	        .opts = opts,
+	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
+	        .dirfd = -1,
+	        .fifo_fd = -1,
+	        .fifo_dirfd = -1,
+	        .cgroup_fd = -1,
+	        .sync = {-1, -1},
+	};
+	int ret;
+
+	ret = keel_container_check_id (id, err);
+	if (ret == 0)
+		ret = state_dir_create (state_root (rt), id, &c.dirfd, err);
+	if (ret == 0 && rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+		if (opts->default_cgroup_path == NULL)
+			dflt_cgroup = xasprintf ("keel/%s", id);
+		ret = create_cgroups (&c, dflt_cgroup ? dflt_cgroup : opts->default_cgroup_path,
+		                      err);
+	}
+	if (ret == 0) {
+		dir = xasprintf ("%s/%s", state_root (rt), id);
+		ret = spawn (arg, dir, c.cgroup_path, &c.cgroup_v1, &c.pid, err);
+	}
+	/* No exec fifo: the process is past execve already, so "running". */
+	if (ret == 0)
+		ret = save_state (&c, KEEL_RUNNING, err);
+	if (ret == 0 && opts->pid_file)
+		ret = keel_write_pid_file (opts->pid_file, c.pid, err);
+	if (ret < 0)
+		undo_create (&c);
+	else if (pid)
+		*pid = c.pid;
+	if (c.cgroup_fd >= 0)
+		close (c.cgroup_fd);
+	if (c.dirfd >= 0)
+		close (c.dirfd);
+	free (c.cgroup_path);
+	cgroup_v1_paths_free (&c.cgroup_v1);
+	return ret;
+}
+
 /* ---- start, state, kill, delete ------------------------------------------- */
 
 static int pidfd_open_checked (pid_t pid, unsigned long long starttime)
