@@ -1,0 +1,173 @@
+#!/bin/sh
+# checkpoint / restore through criu, as runc's: a running container's
+# process tree written to images and made into a running container again,
+# which carries on from where it was (its memory, its tmpfs, its pid 1).
+# checkpoint without --leave-running ends and deletes the container;
+# --leave-running keeps it.  Where criu itself cannot work (`criu check`
+# fails: this kernel, this sandbox), the runtime's error carries criu's own
+# cause and the rest is skipped with `criu check`'s words.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/runtime.sh"
+rt_setup "$@"
+command -v criu >/dev/null || skip_all "criu is not installed (deps/packages.sh)"
+# Debian's crun 1.8 is built without libcriu: it has no such command.
+if rt checkpoint --help >/dev/null 2>"$T/err"; then :; elif grep -q 'unknown command' "$T/err"; then
+	skip_all "$RT_NAME: $(head -1 "$T/err")"
+fi
+
+# The value the counter last wrote, read from outside through the init's root.
+counter() { cat "/proc/$1/root/tmp/c" 2>/dev/null; }
+# Wait (up to ~5 s) until the counter of PID passes $2.
+counter_passes() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		_v=$(counter "$1")
+		[ -n "$_v" ] && [ "$_v" -gt "$2" ] && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# start_counter NAME: a detached container counting into its /tmp (a tmpfs;
+# the rootfs is read-only), stdio on files that exist again at restore.
+start_counter() {
+	cfg "$1"
+	cfg_set '.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
+		options: ["nosuid", "nodev", "mode=1777"]}]'
+	cfg_sh 'i=0; while :; do echo $i > /tmp/c; i=$((i+1)); sleep 0.1; done'
+	: >"$T/$1.in"
+	rt run -d --bundle "$B" "$1" <"$T/$1.in" >"$T/$1.out" 2>"$T/$1.err"
+	check "$1: a counter container runs"
+	PID=$(ctr_state "$1" pid)
+	counter_passes "$PID" 2
+	check "$1: it counts"
+}
+
+# --- refused before criu runs ----------------------------------------------------
+rt checkpoint --image-path "$T/none" nosuch >/dev/null 2>"$T/err"
+RC=$?
+[ $RC != 0 ]
+check "checkpoint of an unknown container fails"
+like "$(cat "$T/err")" "does not exist" "... saying it does not exist"
+
+cfg held
+cfg_sh 'sleep 100'
+rt create --bundle "$B" held </dev/null >/dev/null 2>"$T/err"
+check "a created (not started) container"
+rt checkpoint --image-path "$T/held" held >/dev/null 2>"$T/err"
+[ $? != 0 ]
+check "checkpoint of a created container fails"
+case $RT_NAME in
+keel) like "$(cat "$T/err")" "is created, not running" "... because it is not running" ;;
+*) skip "... because it is not running" "$RT_NAME's words differ" ;;
+esac
+rt delete -f held >/dev/null 2>&1
+
+if [ "$RT_NAME" = keel ]; then
+	start_counter cgmode
+	rt checkpoint --manage-cgroups-mode bogus --image-path "$T/cgmode" cgmode >/dev/null 2>"$T/err"
+	[ $? != 0 ]
+	check "--manage-cgroups-mode bogus is refused"
+	like "$(cat "$T/err")" "--manage-cgroups-mode .bogus.: not soft, full, strict or ignore" \
+		"... naming the modes criu knows"
+	is "$(ctr_state cgmode status)" running "... and the container keeps running"
+	rt delete -f cgmode >/dev/null 2>&1
+fi
+
+# A restore that fails leaves nothing behind: no state, cgroup or mount.
+if [ "$RT_NAME" = keel ]; then
+	cfg gone
+	rt restore -d --bundle "$B" --image-path "$T/noimages" gone </dev/null >/dev/null 2>"$T/err"
+	[ $? != 0 ]
+	check "restore from a directory without images fails"
+	like "$(cat "$T/err")" "checkpoint images: .*descriptors.json.*No such file" \
+		"... naming the missing file"
+	ctr_gone gone ""
+fi
+
+# --- can criu work here at all? -----------------------------------------------------
+criu check >"$T/check" 2>&1
+CRIU_RC=$?
+CRIU_WHY=$(grep -m1 'Error (' "$T/check" | sed 's/^([0-9. ]*) //')
+[ -n "$CRIU_WHY" ] || CRIU_WHY=$(tail -1 "$T/check")
+if [ $CRIU_RC != 0 ]; then
+	echo "# criu check: $CRIU_WHY"
+	start_counter broken
+	rt checkpoint --image-path "$T/broken" broken >/dev/null 2>"$T/err"
+	RC=$?
+	echo "# $RT_NAME checkpoint: $(head -c 300 "$T/err")"
+	[ $RC != 0 ]
+	check "checkpoint fails where criu cannot run"
+	case $RT_NAME in
+	keel) like "$(cat "$T/err")" "criu dump: $(printf '%s' "$CRIU_WHY" | sed 's/[][().*^$]/./g')" \
+		"... with criu's own first error, as \`criu check\` gives it" ;;
+	*) skip "... with criu's own first error" "$RT_NAME reports its own words" ;;
+	esac
+	is "$(ctr_state broken status)" running "... and the container keeps running"
+	before=$(counter "$PID")
+	counter_passes "$PID" "$before"
+	check "... and counting"
+	rt delete -f broken >/dev/null 2>&1
+	ctr_gone broken "$PID"
+	if [ "$RT_NAME" = keel ]; then
+		# Images that get as far as criu: criu's refusal, then nothing left.
+		mkdir -p "$T/fake"
+		echo '["/dev/null","/dev/null","/dev/null"]' >"$T/fake/descriptors.json"
+		rt restore -d --bundle "$B" --image-path "$T/fake" broken </dev/null >/dev/null 2>"$T/err"
+		[ $? != 0 ]
+		check "restore fails where criu cannot run"
+		like "$(cat "$T/err")" "restore .broken.: criu restore: $(printf '%s' "$CRIU_WHY" | sed 's/[][().*^$]/./g')" \
+			"... with criu's own first error"
+		ctr_gone broken ""
+	fi
+	for t in "checkpoint then restore: counting resumes past the checkpoint" \
+		"the restored container is running with the restored init as pid" \
+		"checkpoint --leave-running keeps it running" \
+		"delete after restore leaves nothing"; do
+		skip "$t" "criu check: $CRIU_WHY"
+	done
+	done_testing
+fi
+
+# --- a checkpoint and its restore ----------------------------------------------------
+start_counter count
+rt checkpoint --image-path "$T/img" --work-path "$T/work" count >/dev/null 2>"$T/err"
+RC=$?
+is "$RC" 0 "checkpoint succeeds"
+[ -n "$(cat "$T/err")" ] && echo "# $(head -c 300 "$T/err")"
+! proc_alive "$PID"
+check "checkpoint without --leave-running ends the container's process"
+rt state count >/dev/null 2>&1
+[ $? != 0 ]
+check "... and deletes the container"
+
+rt restore -d --bundle "$B" --image-path "$T/img" --work-path "$T/work" --pid-file "$T/restored.pid" \
+	count <"$T/count.in" >/dev/null 2>"$T/err"
+is "$?" 0 "restore -d succeeds"
+[ -n "$(cat "$T/err")" ] && echo "# $(head -c 300 "$T/err")"
+is "$(ctr_state count status)" running "the restored container is running"
+NEW=$(ctr_state count pid)
+is "$(cat "$T/restored.pid" 2>/dev/null)" "$NEW" "--pid-file holds the restored init's pid"
+is "$(grep NSpid "/proc/$NEW/status" | awk '{print $NF}')" 1 "... which is pid 1 in its pid namespace again"
+AT=$(counter "$NEW")
+[ -n "$AT" ] && [ "$AT" -gt 2 ]
+check "its /tmp holds the count from before the checkpoint ($AT)"
+counter_passes "$NEW" "$AT"
+check "the restored container keeps counting from there ($(counter "$NEW") > $AT)"
+grep -q "^0::/keeltest-$$-count\$" "/proc/$NEW/cgroup" ||
+	grep -q ":/keeltest-$$-count\$" "/proc/$NEW/cgroup"
+check "the restored init is in the container's cgroup"
+
+rt checkpoint --leave-running --image-path "$T/img2" count >/dev/null 2>"$T/err"
+is "$?" 0 "checkpoint --leave-running succeeds"
+is "$(ctr_state count status)" running "... and the container is still running"
+AT=$(counter "$NEW")
+counter_passes "$NEW" "$AT"
+check "... and counting"
+[ -f "$T/img2/inventory.img" ]
+check "... with its images written"
+
+rt delete -f count >/dev/null 2>&1
+ctr_gone count "$NEW"
+done_testing
