@@ -143,6 +143,7 @@ static int run_criu (struct argv_buf *a, const struct criu_opts *o, const char *
 		return ret;
 	}
 	if (pid == 0) {
+		sigset_t none;
 		char c;
 		int e;
 
@@ -150,6 +151,11 @@ static int run_criu (struct argv_buf *a, const struct criu_opts *o, const char *
 		 * cgroup: criu's children, the restored tree, inherit it. */
 		close (go[1]);
 		if (read (go[0], &c, 1) != 1)
+			_exit (127);
+		/* A foreground restore has SIGCHLD and the forwarded signals
+		 * blocked; criu waits for its own children by SIGCHLD. */
+		sigemptyset (&none);
+		if (sigprocmask (SIG_SETMASK, &none, NULL) < 0)
 			_exit (127);
 		execvp (CRIU_BIN, a->v);
 		e = errno;

@@ -268,7 +268,7 @@ static int restore_spawn (void *arg, const char *state_dir, const char *cgroup_p
 struct restore_args {
 	struct criu_args c;
 	const char *bundle_arg, *pid_file_arg, *console_arg;
-	bool detach, no_subreaper;
+	bool detach;
 };
 
 static int restore (struct cli_global *g, const char *id, struct restore_args *a, int *code,
@@ -277,6 +277,7 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	cleanup_free char *bundle = NULL, *pid_file = NULL;
 	struct keel_create_opts opts = {.stdio = {-1, -1, -1}};
 	struct waiter w = {.sfd = -1};
+	struct console con = {.listen_fd = -1, .master = -1}; /* none: no terminal */
 	struct spec *spec = NULL;
 	struct restore_ctx r;
 	sigset_t old;
@@ -296,9 +297,9 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0)
 		ret = resolve_args (&a->c, err);
 	/* In the foreground the restored init becomes our child when criu
-	 * exits (we are its nearest subreaper), so we can wait for it. */
-	if (ret == 0 && !a->detach && !a->no_subreaper &&
-	    prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+	 * exits (we are its nearest subreaper), which is the only way we can
+	 * wait for it: --no-subreaper is accepted but changes nothing. */
+	if (ret == 0 && !a->detach && prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		ret = keel_error (err, errno, "prctl PR_SET_CHILD_SUBREAPER");
 	if (ret == 0 && !a->detach) {
 		ret = cli_block_signals (&old, &w.sfd, err);
@@ -313,7 +314,7 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	}
 	spec_free (spec);
 	if (ret == 0 && !a->detach) {
-		ret = cli_wait_container (&w, NULL, NULL, err);
+		ret = cli_wait_container (&w, &con, NULL, err);
 		*code = cli_exit_code (w.status);
 		if (ret == 0) {
 			ret = keel_container_delete (&g->rt, id, true, err);
@@ -357,10 +358,8 @@ int cli_restore (struct cli_global *g, int argc, char **argv)
 			a.pid_file_arg = optarg;
 		else if (c == OPT_CONSOLE)
 			a.console_arg = optarg;
-		else if (c == OPT_NOSUBREAPER)
-			a.no_subreaper = true;
-		else if (c == OPT_NOPIVOT)
-			; /* criu restores the mount namespace as it was */
+		else if (c == OPT_NOSUBREAPER || c == OPT_NOPIVOT)
+			; /* see restore(); criu restores the mount namespace as it was */
 		else
 			return c == CLI_OPT_HELP ? 0 : 1;
 	}

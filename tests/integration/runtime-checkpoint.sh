@@ -87,10 +87,13 @@ if [ "$RT_NAME" = keel ]; then
 fi
 
 # --- can criu work here at all? -----------------------------------------------------
-criu check >"$T/check" 2>&1
+# Its cause as keel reports it: the first error another one follows.
+criu check -v4 --work-dir "$T" --log-file check.log >"$T/check" 2>&1
 CRIU_RC=$?
-CRIU_WHY=$(grep -m1 'Error (' "$T/check" | sed 's/^([0-9. ]*) //')
-[ -n "$CRIU_WHY" ] || CRIU_WHY=$(tail -1 "$T/check")
+CRIU_WHY=$(awk '/Error \(/ { if (prev) { print prev; exit } prev = $0; next } { prev = "" }
+	' "$T/check.log" 2>/dev/null | sed 's/^([0-9. ]*) //')
+[ -n "$CRIU_WHY" ] || CRIU_WHY=$(grep 'Error (' "$T/check.log" 2>/dev/null | tail -1 | sed 's/^([0-9. ]*) //')
+[ -n "$CRIU_WHY" ] || CRIU_WHY="exit status $CRIU_RC: $(tail -1 "$T/check")"
 if [ $CRIU_RC != 0 ]; then
 	echo "# criu check: $CRIU_WHY"
 	start_counter broken
@@ -119,6 +122,10 @@ if [ $CRIU_RC != 0 ]; then
 		check "restore fails where criu cannot run"
 		like "$(cat "$T/err")" "restore .broken.: criu restore: $(printf '%s' "$CRIU_WHY" | sed 's/[][().*^$]/./g')" \
 			"... with criu's own first error"
+		ctr_gone broken ""
+		timeout 20 $RUNTIME --root "$STATE" restore --bundle "$B" --image-path "$T/fake" broken \
+			</dev/null >/dev/null 2>"$T/err"
+		is "$?" 1 "restore in the foreground fails the same way (exit status 1, no wait)"
 		ctr_gone broken ""
 	fi
 	for t in "checkpoint then restore: counting resumes past the checkpoint" \
