@@ -72,6 +72,14 @@ if [ "$RT_NAME" = keel ]; then
 	like "$(cat "$T/err")" "--manage-cgroups-mode .bogus.: not soft, full, strict or ignore" \
 		"... naming the modes criu knows"
 	is "$(ctr_state cgmode status)" running "... and the container keeps running"
+	# shellcheck disable=SC2086 # $RUNTIME is "keel runtime", keel's path absolute
+	PATH=/nonexistent $RUNTIME --root "$STATE" checkpoint --image-path "$T/cgmode" cgmode \
+		>/dev/null 2>"$T/err"
+	[ $? != 0 ]
+	check "checkpoint without criu in PATH fails"
+	like "$(cat "$T/err")" "exec .criu. .install Debian's criu package.: No such file or directory" \
+		"... saying which package to install"
+	is "$(ctr_state cgmode status)" running "... and the container keeps running"
 	rt delete -f cgmode >/dev/null 2>&1
 fi
 
@@ -90,8 +98,8 @@ fi
 # Its cause as keel reports it: the first error another one follows.
 criu check -v4 --work-dir "$T" --log-file check.log >"$T/check" 2>&1
 CRIU_RC=$?
-CRIU_WHY=$(awk '/Error \(/ { if (prev) { print prev; exit } prev = $0; next } { prev = "" }
-	' "$T/check.log" 2>/dev/null | sed 's/^([0-9. ]*) //')
+CRIU_WHY=$(awk '/Error \(/ { if (prev) { print prev; exit } prev = $0; next } { prev = "" }' \
+	"$T/check.log" 2>/dev/null | sed 's/^([0-9. ]*) //')
 [ -n "$CRIU_WHY" ] || CRIU_WHY=$(grep 'Error (' "$T/check.log" 2>/dev/null | tail -1 | sed 's/^([0-9. ]*) //')
 [ -n "$CRIU_WHY" ] || CRIU_WHY="exit status $CRIU_RC: $(tail -1 "$T/check")"
 if [ $CRIU_RC != 0 ]; then
