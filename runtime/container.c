@@ -411,6 +411,11 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
+	/* Without a terminal too the init leads a session of its own, as
+	 * runc's does: criu refuses to checkpoint a tree whose session leader
+	 * is outside its pid namespace (the runtime's caller). */
+	if (!s->process.terminal && setsid () < 0 && errno != EPERM)
+		return keel_error (err, errno, "setsid");
 	/* Before the user switch: HOME may come from the image's /etc/passwd. */
 	*envp = exec_env_add_home (exec_build_env (s->process.env.v, c->opts->extra_env),
 	                           s->process.user.uid);
