@@ -83,17 +83,19 @@ static void common_args (struct argv_buf *a, const struct criu_opts *o, const ch
 		arg_add (a, "--shell-job");
 }
 
-/* The cause of criu's failure in its log: the first "Error (file:line):"
- * line that another one follows directly, as a fatal error is logged again
- * by every caller it returns through; a lone one is often a probe criu
- * lives with (a tun device the cgroup's device filter refuses).  Without
- * such a chain, the last error line. */
+/* The cause of criu's failure in its log.  A fatal error is logged again
+ * by every caller it returns through, so the first "Error (file:line):"
+ * line that another one follows within two lines (criu draws a "----"
+ * line between some) starts such a chain; a lone line is either the cause
+ * or a probe criu lives with (a tun device the cgroup's device filter
+ * refuses).  Without a chain, the last lone line that is not criu's own
+ * summary ("Dumping FAILED."). */
 static char *log_cause (const char *log_path)
 {
 	cleanup_free char *buf = NULL;
-	const char *last = NULL;
+	const char *last = NULL, *prev = NULL;
 	char *line, *next;
-	bool prev_error = false;
+	int since = 0; /* lines since prev */
 
 	if (read_file (log_path, 0, &buf, NULL, NULL) < 0)
 		return NULL;
@@ -104,11 +106,17 @@ static char *log_cause (const char *log_path)
 		if (next)
 			*next++ = '\0';
 		e = strstr (line, "Error (");
-		if (e && prev_error)
-			return xstrdup (last);
-		if (e)
+		if (e == NULL) {
+			if (++since > 2)
+				prev = NULL;
+			continue;
+		}
+		if (prev)
+			return xstrdup (prev);
+		prev = e;
+		since = 0;
+		if (!strstr (e, " FAILED."))
 			last = e;
-		prev_error = e != NULL;
 	}
 	return last ? xstrdup (last) : NULL;
 }
