@@ -219,7 +219,27 @@ rt exec count cat /tmp/c >"$T/exec.out" 2>&1
 [ "$(cat "$T/exec.out")" -ge "$AT" ] 2>/dev/null
 check "exec in the restored container reads its /tmp ($(cat "$T/exec.out") >= $AT)"
 
-rt delete -f count >/dev/null 2>&1
-ctr_gone count "$NEW"
+# restore in the foreground: the runtime waits for the restored init, exits
+# with its status and deletes the container, as `run` does.
+rt checkpoint --image-path "$T/img3" count >/dev/null 2>"$T/err"
+is "$?" 0 "checkpoint again, to restore in the foreground"
+rm -f "$T/fg.rc"
+sh -c 'echo $$ >"$1"; exec sleep 1000' sh "$T/fg.holder" 2>/dev/null |
+	{ rt restore --bundle "$B" --image-path "$T/img3" count 2>&1; echo $? >"$T/fg.rc"; } |
+	cat >"$T/fg.out" &
+ctr_wait_status count running
+check "restore in the foreground: the container runs"
+FG=$(ctr_state count pid)
+AT=$(counter "$FG")
+counter_passes "$FG" "$AT"
+check "... and counts"
+rt kill count KILL
+_i=0
+while [ ! -s "$T/fg.rc" ] && [ $_i -lt 200 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+is "$(cat "$T/fg.rc" 2>/dev/null)" 137 "... restore exits 128+9 when the init is killed"
+ctr_gone count "$FG"
 kill_holders
 done_testing
