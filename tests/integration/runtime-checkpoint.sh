@@ -166,6 +166,8 @@ if [ $CRIU_RC != 0 ]; then
 	for t in "checkpoint then restore: counting resumes past the checkpoint" \
 		"the restored container is running with the restored init as pid" \
 		"checkpoint --leave-running keeps it running" \
+		"exec in the restored container" \
+		"restore in the foreground waits for the restored init" \
 		"delete after restore leaves nothing"; do
 		skip "$t" "criu check: $CRIU_WHY"
 	done
