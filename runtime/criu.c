@@ -81,6 +81,10 @@ static void common_args (struct argv_buf *a, const struct criu_opts *o, const ch
 		arg_add (a, "--ext-unix-sk");
 	if (o->shell_job)
 		arg_add (a, "--shell-job");
+	if (o->auto_dedup)
+		arg_add (a, "--auto-dedup");
+	if (o->empty_netns)
+		arg_add (a, "--empty-ns=net");
 }
 
 /* The cause of criu's failure in its log.  A fatal error is logged again
@@ -288,7 +292,14 @@ int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
 		arg_add (&a, "--track-mem");
 	if (o->parent_path)
 		arg_add (&a, "--prev-images-dir=%s", o->parent_path);
-	if (netns) {
+	if (o->page_server) {
+		const char *colon = strrchr (o->page_server, ':');
+		/* criu connects to it; the images there, not in image_path */
+		arg_add (&a, "--page-server");
+		arg_add (&a, "--address=%.*s", (int)(colon - o->page_server), o->page_server);
+		arg_add (&a, "--port=%s", colon + 1);
+	}
+	if (netns && !o->empty_netns) {
 		struct stat sb;
 		if (stat (netns, &sb) < 0) {
 			argv_free (&a);
@@ -365,7 +376,7 @@ int criu_restore (const struct spec *spec, const char *root, const char *cgroup_
 	for (size_t i = 0; i < spec->linux_.n_devices; i++)
 		arg_add (&a, "--ext-mount-map=%s:%s", spec->linux_.devices[i].path,
 		         spec->linux_.devices[i].path);
-	if (netns) {
+	if (netns && !o->empty_netns) {
 		/* Not O_CLOEXEC: criu inherits it under this number. */
 		netns_fd = open (netns, O_RDONLY);
 		if (netns_fd < 0) {

@@ -26,7 +26,10 @@ struct criu_opts {
 	const char *work_path;   /* absolute; NULL: image_path */
 	const char *parent_path; /* --prev-images-dir, relative to image_path as criu reads it */
 	const char *manage_cgroups_mode; /* soft|full|strict|ignore, NULL: criu's default */
+	const char *page_server;         /* checkpoint --page-server ADDRESS:PORT, or NULL */
 	bool leave_running, tcp_established, file_locks, ext_unix_sk, shell_job, pre_dump;
+	bool auto_dedup;
+	bool empty_netns; /* --empty-ns network: made empty, not restored */
 };
 
 /* Dump (or pre-dump) the tree of pid, the init of a container made from

@@ -20,15 +20,19 @@
 #include "runtime/cli/proxy.h"
 #include "runtime/criu.h"
 
-#define CRIU_USAGE_COMMON                                                                   \
-	"      --image-path DIR      the checkpoint images (default ./checkpoint)\n"        \
-	"      --work-path DIR       criu's log and work files (default: the image path)\n" \
-	"      --tcp-established     established TCP connections\n"                         \
-	"      --ext-unix-sk         unix sockets connected outside the container\n"        \
-	"      --shell-job           a process started from a shell (its session's tty)\n"  \
-	"      --file-locks          file locks\n"                                          \
-	"      --manage-cgroups-mode soft|full|strict|ignore\n"                             \
-	"                            criu's cgroup handling (default: criu's, soft)\n"
+#define CRIU_USAGE_COMMON                                                                      \
+	"      --image-path DIR      the checkpoint images (default ./checkpoint)\n"           \
+	"      --work-path DIR       criu's log and work files (default: the image path)\n"    \
+	"      --tcp-established     established TCP connections\n"                            \
+	"      --ext-unix-sk         unix sockets connected outside the container\n"           \
+	"      --shell-job           a process started from a shell (its session's tty)\n"     \
+	"      --file-locks          file locks\n"                                             \
+	"      --manage-cgroups-mode soft|full|strict|ignore\n"                                \
+	"                            criu's cgroup handling (default: criu's, soft)\n"         \
+	"      --empty-ns network    make the network namespace empty, not restored\n"         \
+	"      --auto-dedup          punch holes in the parent's images as pages are dumped\n" \
+	"                            or restored\n"                                            \
+	"      --lazy-pages, --status-fd FD  refused: keel does not run criu lazy-pages\n"
 
 static const char checkpoint_usage[] =
         "checkpoint [OPTIONS] CONTAINER-ID\n"
@@ -39,7 +43,8 @@ static const char checkpoint_usage[] =
         "      --leave-running       keep the container running after the checkpoint\n"
         "      --pre-dump            only the memory, for a later incremental\n"
         "                            checkpoint (the container keeps running)\n"
-        "      --parent-path DIR     the pre-dump's images, relative to the image path\n";
+        "      --parent-path DIR     the pre-dump's images, relative to the image path\n"
+        "      --page-server ADDRESS:PORT  send the memory to criu's page server there\n";
 
 static const char restore_usage[] =
         "restore [OPTIONS] CONTAINER-ID\n"
@@ -68,6 +73,11 @@ enum {
 	OPT_CONSOLE,
 	OPT_NOSUBREAPER,
 	OPT_NOPIVOT,
+	OPT_EMPTYNS,
+	OPT_DEDUP,
+	OPT_LAZY,
+	OPT_STATUSFD,
+	OPT_PAGESERVER,
 };
 
 #define CRIU_LONGOPTS_COMMON                                                  \
@@ -77,12 +87,16 @@ enum {
 	        {"file-locks", no_argument, NULL, OPT_LOCKS},                 \
 	        {"manage-cgroups-mode", required_argument, NULL, OPT_CGMODE}, \
 	        {"ext-unix-sk", no_argument, NULL, OPT_EXTUNIX},              \
+	        {"shell-job", no_argument, NULL, OPT_SHELL},                  \
+	        {"empty-ns", required_argument, NULL, OPT_EMPTYNS},           \
+	        {"auto-dedup", no_argument, NULL, OPT_DEDUP},                 \
+	        {"lazy-pages", no_argument, NULL, OPT_LAZY},                  \
 	{                                                                     \
-		"shell-job", no_argument, NULL, OPT_SHELL                     \
+		"status-fd", required_argument, NULL, OPT_STATUSFD            \
 	}
 
 struct criu_args {
-	const char *image_arg, *work_arg, *parent_arg, *cgmode;
+	const char *image_arg, *work_arg, *parent_arg, *cgmode, *empty_ns, *refused;
 	struct criu_opts o;
 	char *image, *work; /* absolute */
 };
@@ -112,6 +126,18 @@ static bool common_option (int c, const char *arg, struct criu_args *a)
 	case OPT_SHELL:
 		a->o.shell_job = true;
 		return true;
+	case OPT_EMPTYNS:
+		a->empty_ns = arg;
+		return true;
+	case OPT_DEDUP:
+		a->o.auto_dedup = true;
+		return true;
+	case OPT_LAZY:
+		a->refused = "--lazy-pages";
+		return true;
+	case OPT_STATUSFD:
+		a->refused = "--status-fd";
+		return true;
 	}
 	return false;
 }
@@ -121,6 +147,21 @@ static int resolve_args (struct criu_args *a, struct keel_error **err)
 	static const char *const modes[] = {"soft", "full", "strict", "ignore"};
 	int ret;
 
+	/* Lazy pages need criu's lazy-pages daemon beside the restore and a
+	 * status fd it reports through: nothing keel starts. */
+	if (a->refused)
+		return keel_error (err, 0, "%s: keel does not run criu lazy-pages", a->refused);
+	/* criu can leave only the network namespace empty. */
+	if (a->empty_ns && strcmp (a->empty_ns, "network") != 0)
+		return keel_error (err, 0, "--empty-ns `%s`: only `network` can be left empty",
+		                   a->empty_ns);
+	a->o.empty_netns = a->empty_ns != NULL;
+	if (a->o.page_server) {
+		const char *colon = strrchr (a->o.page_server, ':');
+		if (colon == NULL || colon == a->o.page_server || colon[1] == '\0')
+			return keel_error (err, 0, "--page-server `%s`: not ADDRESS:PORT",
+			                   a->o.page_server);
+	}
 	if (a->cgmode) {
 		size_t i;
 		for (i = 0; i < ARRAY_SIZE (modes) && strcmp (a->cgmode, modes[i]) != 0; i++)
@@ -199,6 +240,7 @@ int cli_checkpoint (struct cli_global *g, int argc, char **argv)
 	        {"leave-running", no_argument, NULL, OPT_LEAVE},
 	        {"pre-dump", no_argument, NULL, OPT_PREDUMP},
 	        {"parent-path", required_argument, NULL, OPT_PARENT},
+	        {"page-server", required_argument, NULL, OPT_PAGESERVER},
 	        {NULL, 0, NULL, 0},
 	};
 	cleanup_error struct keel_error *err = NULL;
@@ -216,6 +258,8 @@ int cli_checkpoint (struct cli_global *g, int argc, char **argv)
 			a.o.pre_dump = true;
 		else if (c == OPT_PARENT)
 			a.parent_arg = optarg;
+		else if (c == OPT_PAGESERVER)
+			a.o.page_server = optarg;
 		else
 			return c == CLI_OPT_HELP ? 0 : 1;
 	}

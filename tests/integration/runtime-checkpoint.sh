@@ -99,6 +99,15 @@ if [ "$RT_NAME" = keel ]; then
 	like "$(cat "$T/err")" "--manage-cgroups-mode .bogus.: not soft, full, strict or ignore" \
 		"... naming the modes criu knows"
 	is "$(ctr_state cgmode status)" running "... and the container keeps running"
+	rt checkpoint --empty-ns mount --image-path "$T/cgmode" cgmode >/dev/null 2>"$T/err"
+	like "$(cat "$T/err")" "--empty-ns .mount.: only .network. can be left empty" \
+		"--empty-ns: criu can leave only the network namespace empty"
+	rt checkpoint --lazy-pages --image-path "$T/cgmode" cgmode >/dev/null 2>"$T/err"
+	like "$(cat "$T/err")" "--lazy-pages: keel does not run criu lazy-pages" \
+		"--lazy-pages is refused plainly"
+	rt checkpoint --page-server nowhere --image-path "$T/cgmode" cgmode >/dev/null 2>"$T/err"
+	like "$(cat "$T/err")" "--page-server .nowhere.: not ADDRESS:PORT" \
+		"--page-server must be ADDRESS:PORT"
 	# shellcheck disable=SC2086 # $RUNTIME is "keel runtime", keel's path absolute
 	PATH=/nonexistent $RUNTIME --root "$STATE" checkpoint --image-path "$T/cgmode" cgmode \
 		>/dev/null 2>"$T/err"
@@ -177,8 +186,20 @@ fi
 
 # --- a checkpoint and its restore ----------------------------------------------------
 start_counter count
+# An incremental checkpoint: a pre-dump of the memory, then the dump of
+# what changed since (its parent named relative to the image path).
+rt checkpoint --pre-dump --image-path "$T/pre" count >/dev/null 2>"$T/err"
+RC=$?
+if [ $RC = 0 ]; then
+	PARENT="--parent-path ../pre"
+	is "$(ctr_state count status)" running "checkpoint --pre-dump leaves the container running"
+else
+	PARENT=
+	skip "checkpoint --pre-dump leaves the container running" "$(head -c 200 "$T/err")"
+fi
 BEFORE=$(counter "$PID")
-rt checkpoint --image-path "$T/img" --work-path "$T/work" count >/dev/null 2>"$T/err"
+# shellcheck disable=SC2086 # $PARENT is two words or none
+rt checkpoint $PARENT --image-path "$T/img" --work-path "$T/work" count >/dev/null 2>"$T/err"
 RC=$?
 is "$RC" 0 "checkpoint succeeds"
 [ -n "$(cat "$T/err")" ] && echo "# $(head -c 300 "$T/err")"
