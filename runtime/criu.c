@@ -94,15 +94,13 @@ static void common_args (struct argv_buf *a, const struct criu_opts *o, const ch
  * or a probe criu lives with (a tun device the cgroup's device filter
  * refuses).  Without a chain, the last lone line that is not criu's own
  * summary ("Dumping FAILED."). */
-static char *log_cause (const char *log_path)
+char *criu_log_cause (const char *log)
 {
-	cleanup_free char *buf = NULL;
+	cleanup_free char *buf = xstrdup (log);
 	const char *last = NULL, *prev = NULL;
 	char *line, *next;
 	int since = 0; /* lines since prev */
 
-	if (read_file (log_path, 0, &buf, NULL, NULL) < 0)
-		return NULL;
 	for (line = buf; line && *line; line = next) {
 		char *e;
 
@@ -123,6 +121,15 @@ static char *log_cause (const char *log_path)
 			last = e;
 	}
 	return last ? xstrdup (last) : NULL;
+}
+
+static char *log_cause (const char *log_path)
+{
+	cleanup_free char *buf = NULL;
+
+	if (read_file (log_path, 0, &buf, NULL, NULL) < 0)
+		return NULL;
+	return criu_log_cause (buf);
 }
 
 /* Run criu with argv, moved into the cgroups first when given.  what is

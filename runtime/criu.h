@@ -47,4 +47,8 @@ int criu_restore (const struct spec *spec, const char *root, const char *cgroup_
                   const struct spec_strv *cgroup_v1, const struct criu_opts *o, pid_t *pid,
                   struct keel_error **err);
 
+/* The cause of a failure in the text of criu's log (malloc'd), or NULL
+ * when it has no "Error (" line; the rule is in criu.c. */
+char *criu_log_cause (const char *log);
+
 #endif
