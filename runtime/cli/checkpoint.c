@@ -346,8 +346,14 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0 && !a->detach && prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		ret = keel_error (err, errno, "prctl PR_SET_CHILD_SUBREAPER");
 	if (ret == 0 && !a->detach) {
-		ret = cli_block_signals (&old, &w.sfd, err);
-		blocked = ret == 0;
+		/* The mask in effect now, for putting back even when the
+		 * signalfd fails after the mask changed. */
+		if (sigprocmask (SIG_SETMASK, NULL, &old) < 0)
+			ret = keel_error (err, errno, "sigprocmask");
+		else {
+			blocked = true;
+			ret = cli_block_signals (&old, &w.sfd, err);
+		}
 	}
 	if (ret == 0) {
 		opts.bundle = bundle;
@@ -360,16 +366,17 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0 && !a->detach) {
 		ret = cli_wait_container (&w, &con, NULL, err);
 		*code = cli_exit_code (w.status);
-		if (ret == 0) {
-			ret = keel_container_delete (&g->rt, id, true, err);
-			if (ret < 0)
-				keel_error_wrap (err, "delete");
-		}
 	}
 	if (w.sfd >= 0)
 		close (w.sfd);
 	if (blocked)
 		(void)sigprocmask (SIG_SETMASK, &old, NULL);
+	/* After the mask is back: poststop hooks must not inherit it. */
+	if (ret == 0 && !a->detach) {
+		ret = keel_container_delete (&g->rt, id, true, err);
+		if (ret < 0)
+			keel_error_wrap (err, "delete");
+	}
 	return ret;
 }
 
