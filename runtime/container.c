@@ -213,6 +213,36 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
 }
 
+/* As runc: stdio that is the caller's /dev/null (podman's stdin for a
+ * detached container) becomes the container's own /dev/null, so that no
+ * fd of the process lies on a mount outside its namespace, which criu
+ * cannot checkpoint.  A rootfs without /dev/null keeps the caller's. */
+static int reopen_dev_null (struct keel_error **err)
+{
+	cleanup_close int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat null_st, st;
+
+	if (null_fd < 0)
+		return errno == ENOENT ? 0
+		                       : keel_error (err, errno, "open the container's /dev/null");
+	if (fstat (null_fd, &null_st) < 0)
+		return keel_error (err, errno, "fstat the container's /dev/null");
+	if (!S_ISCHR (null_st.st_mode))
+		return 0;
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat (fd, &st) < 0) {
+			if (errno == EBADF)
+				continue;
+			return keel_error (err, errno, "fstat fd %d", fd);
+		}
+		if (S_ISCHR (st.st_mode) && st.st_rdev == null_st.st_rdev &&
+		    dup3 (null_fd, fd, 0) < 0)
+			return keel_error (err, errno, "dup3 the container's /dev/null onto fd %d",
+			                   fd);
+	}
+	return 0;
+}
+
 /* process.terminal: a pty from the container's devpts, its slave as
  * /dev/console and the process's stdio, its master to the parent. */
 static int setup_terminal (struct create_ctx *c, struct keel_error **err)
@@ -410,6 +440,8 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	if ((c->own_mountns || c->shared_mountns) && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
+		return ret;
+	if (!s->process.terminal && (ret = reopen_dev_null (err)) < 0)
 		return ret;
 	/* Without a terminal too the init leads a session of its own, as
 	 * runc's does: criu refuses to checkpoint a tree whose session leader

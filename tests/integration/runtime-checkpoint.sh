@@ -9,6 +9,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
 rt_setup "$@"
+cd "$T" || exit 1 # runc leaves a runc-criu-log-*.log where criu fails
 command -v criu >/dev/null || skip_all "criu is not installed (deps/packages.sh)"
 # Debian's crun 1.8 is built without libcriu: it has no such command.
 if rt checkpoint --help >/dev/null 2>"$T/err"; then :; elif grep -q 'unknown command' "$T/err"; then
@@ -118,6 +119,22 @@ if [ "$RT_NAME" = keel ]; then
 	is "$(ctr_state cgmode status)" running "... and the container keeps running"
 	rt delete -f cgmode >/dev/null 2>&1
 fi
+
+# The caller's /dev/null as stdio (podman's stdin for a detached container)
+# is swapped for the container's own, as runc does: criu cannot dump an fd
+# on a mount outside the container's namespace.
+cfg devnull
+cfg_sh 'sleep 100'
+rt run -d --bundle "$B" devnull </dev/null >/dev/null 2>&1
+check "a container run with stdio on /dev/null"
+P=$(ctr_state devnull pid)
+HOST_MNT=$(awk '/^mnt_id/ { print $2 }' /proc/self/fdinfo/0 </dev/null)
+for fd in 0 1 2; do
+	m=$(awk '/^mnt_id/ { print $2 }' "/proc/$P/fdinfo/$fd")
+	[ -n "$m" ] && [ "$m" != "$HOST_MNT" ] && [ "$(readlink "/proc/$P/fd/$fd")" = /dev/null ]
+	check "... its fd $fd is the container's /dev/null (mount $m), not the caller's ($HOST_MNT)"
+done
+rt delete -f devnull >/dev/null 2>&1
 
 # A restore that fails leaves nothing behind: no state, cgroup or mount.
 if [ "$RT_NAME" = keel ]; then
