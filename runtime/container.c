@@ -214,6 +214,36 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	return rootfs_pivot (c->rootfs, c->opts->no_pivot, err);
 }
 
+/* As runc: stdio that is the caller's /dev/null (podman's stdin for a
+ * detached container) becomes the container's own /dev/null, so that no
+ * fd of the process lies on a mount outside its namespace, which criu
+ * cannot checkpoint.  A rootfs without /dev/null keeps the caller's. */
+static int reopen_dev_null (struct keel_error **err)
+{
+	cleanup_close int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat null_st, st;
+
+	if (null_fd < 0)
+		return errno == ENOENT ? 0
+		                       : keel_error (err, errno, "open the container's /dev/null");
+	if (fstat (null_fd, &null_st) < 0)
+		return keel_error (err, errno, "fstat the container's /dev/null");
+	if (!S_ISCHR (null_st.st_mode))
+		return 0;
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat (fd, &st) < 0) {
+			if (errno == EBADF)
+				continue;
+			return keel_error (err, errno, "fstat fd %d", fd);
+		}
+		if (S_ISCHR (st.st_mode) && st.st_rdev == null_st.st_rdev &&
+		    dup3 (null_fd, fd, 0) < 0)
+			return keel_error (err, errno, "dup3 the container's /dev/null onto fd %d",
+			                   fd);
+	}
+	return 0;
+}
+
 /* process.terminal: a pty from the container's devpts, its slave as
  * /dev/console and the process's stdio, its master to the parent. */
 static int setup_terminal (struct create_ctx *c, struct keel_error **err)
@@ -412,6 +442,13 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
 		return ret;
+	if (!s->process.terminal && (ret = reopen_dev_null (err)) < 0)
+		return ret;
+	/* Without a terminal too the init leads a session of its own, as
+	 * runc's does: criu refuses to checkpoint a tree whose session leader
+	 * is outside its pid namespace (the runtime's caller). */
+	if (!s->process.terminal && setsid () < 0 && errno != EPERM)
+		return keel_error (err, errno, "setsid");
 	/* Before the user switch: HOME may come from the image's /etc/passwd. */
 	*envp = exec_env_add_home (exec_build_env (s->process.env.v, c->opts->extra_env),
 	                           s->process.user.uid);
@@ -995,6 +1032,56 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		close (c.fifo_dirfd);
 	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
 	devices_trees_close (c.device_trees, spec->linux_.n_devices);
+	free (c.cgroup_path);
+	cgroup_v1_paths_free (&c.cgroup_v1);
+	return ret;
+}
+
+int keel_container_adopt (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                          const struct keel_create_opts *opts, keel_spawn_fn spawn, void *arg,
+                          pid_t *pid, struct keel_error **err)
+{
+	cleanup_free char *dflt_cgroup = NULL, *dir = NULL;
+	struct create_ctx c = {
+	        .rt = rt,
+	        .id = id,
+	        .spec = spec,
+	        .opts = opts,
+	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
+	        .dirfd = -1,
+	        .fifo_fd = -1,
+	        .fifo_dirfd = -1,
+	        .cgroup_fd = -1,
+	        .sync = {-1, -1},
+	};
+	int ret;
+
+	ret = keel_container_check_id (id, err);
+	if (ret == 0)
+		ret = state_dir_create (state_root (rt), id, &c.dirfd, err);
+	if (ret == 0 && rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+		if (opts->default_cgroup_path == NULL)
+			dflt_cgroup = xasprintf ("keel/%s", id);
+		ret = create_cgroups (&c, dflt_cgroup ? dflt_cgroup : opts->default_cgroup_path,
+		                      err);
+	}
+	if (ret == 0) {
+		dir = xasprintf ("%s/%s", state_root (rt), id);
+		ret = spawn (arg, dir, c.cgroup_path, &c.cgroup_v1, &c.pid, err);
+	}
+	/* No exec fifo: the process is past execve already, so "running". */
+	if (ret == 0)
+		ret = save_state (&c, KEEL_RUNNING, err);
+	if (ret == 0 && opts->pid_file)
+		ret = keel_write_pid_file (opts->pid_file, c.pid, err);
+	if (ret < 0)
+		undo_create (&c);
+	else if (pid)
+		*pid = c.pid;
+	if (c.cgroup_fd >= 0)
+		close (c.cgroup_fd);
+	if (c.dirfd >= 0)
+		close (c.dirfd);
 	free (c.cgroup_path);
 	cgroup_v1_paths_free (&c.cgroup_v1);
 	return ret;

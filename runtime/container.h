@@ -93,6 +93,20 @@ int keel_container_check_id (const char *id, struct keel_error **err);
 int keel_container_create (const struct keel_runtime *rt, const char *id,
 			   const struct spec *spec, const struct keel_create_opts *opts,
 			   pid_t *pid, struct keel_error **err);
+/* Adopt a process another program made as container id (restore: criu
+ * recreates the process tree from a checkpoint).  The state directory and
+ * the cgroups are made as by create; spawn then gets the state directory,
+ * the cgroup (NULL without cgroups) and the v1 directories (none on a pure
+ * v2 host) to put the process in, and must return its pid in *pid, past
+ * execve.  The container is then "running" (state.json as create writes
+ * it) and --pid-file is written; on failure nothing is left behind, and a
+ * pid spawn returned is killed. */
+typedef int (*keel_spawn_fn) (void *arg, const char *state_dir, const char *cgroup_path,
+                              const struct spec_strv *cgroup_v1, pid_t *pid,
+                              struct keel_error **err);
+int keel_container_adopt (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                          const struct keel_create_opts *opts, keel_spawn_fn spawn, void *arg,
+                          pid_t *pid, struct keel_error **err);
 /* Release a created container (it runs its startContainer hooks, then
  * execve) and run the poststart hooks. */
 int keel_container_start (const struct keel_runtime *rt, const char *id,

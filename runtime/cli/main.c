@@ -25,13 +25,13 @@ static const struct cli_command commands[] = {
         {"pause", "freeze every process of a container", cli_pause},
         {"resume", "thaw a paused container", cli_resume},
         {"exec", "run another process in a running container", cli_exec},
+        {"checkpoint", "write a running container to criu images", cli_checkpoint},
+        {"restore", "make a running container from criu images", cli_restore},
 };
 
 /* runc commands keel does not have: said plainly rather than "unknown". */
 static const char *const not_implemented[] = {
         "events",
-        "checkpoint",
-        "restore",
 };
 
 /* `exec` too, although keel has none yet: the day it does, its process
