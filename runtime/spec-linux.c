@@ -6,6 +6,7 @@
 
 #include <sched.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 
@@ -190,11 +191,14 @@ static int parse_device (struct spec_ctx *c, json_object *e, struct spec_device 
 	    (ret = spec_opt_int (c, e, "gid", SPEC_U32, &d->gid, &d->has_gid)) < 0)
 		return ret;
 	if (d->has_file_mode) {
-		if (mode > 07777) {
+		/* podman and Atomic configs carry the node's type bits too
+		 * (020666 for a character device); runc masks them.  The type
+		 * field says the same, so nothing is lost. */
+		if ((mode & ~(uint32_t)(07777 | S_IFMT)) != 0) {
 			spec_push_key (c, "fileMode");
 			return spec_err (c, "%#o is not a permission mode (at most 07777)", mode);
 		}
-		d->file_mode = (mode_t)mode;
+		d->file_mode = (mode_t)(mode & 07777);
 	}
 	return 0;
 }
@@ -210,19 +214,33 @@ static int parse_devices (struct spec_ctx *c, json_object *lv, struct spec_linux
 		return ret;
 	n = json_object_array_length (arr);
 	l->devices = spec_alloc_array (n, sizeof (*l->devices));
+	cleanup_free size_t *orig = spec_alloc_array (n, sizeof (*orig));
 	for (size_t i = 0; i < n; i++) {
 		size_t m2 = spec_push_index (c, i);
+		struct spec_device *d = &l->devices[l->n_devices];
 
-		l->n_devices++;
-		ret = parse_device (c, json_object_array_get_idx (arr, i), &l->devices[i]);
+		orig[l->n_devices++] = i;
+		ret = parse_device (c, json_object_array_get_idx (arr, i), d);
 		if (ret < 0)
 			return ret;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp (l->devices[j].path, l->devices[i].path) == 0) {
+		for (size_t j = 0; j + 1 < l->n_devices; j++) {
+			struct spec_device *o = &l->devices[j];
+			if (strcmp (o->path, d->path) != 0)
+				continue;
+			if (o->type != d->type || o->major != d->major || o->minor != d->minor) {
 				spec_push_key (c, "path");
-				return spec_err (c, "duplicate device %s (also devices[%zu])",
-				                 spec_q (c, l->devices[i].path), j);
+				return spec_err (c,
+				                 "duplicate device %s (also devices[%zu]), "
+				                 "with another type or number",
+				                 spec_q (c, d->path), orig[j]);
 			}
+			/* The same node twice (ctr --privileged --device /dev/null
+			 * lists it so): the first entry stands, as with runc (which
+			 * makes the node once and finds it there the second time). */
+			free (d->path);
+			memset (d, 0, sizeof *d);
+			l->n_devices--;
+			break;
 		}
 		spec_pop (c, m2);
 	}

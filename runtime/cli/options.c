@@ -21,6 +21,7 @@ void cli_parser_init (struct cli_parser *p, const char *cmd, const char *usage,
 	p->longopts = longopts;
 	p->argc = argc;
 	p->argv = argv;
+	p->anywhere = false;
 	optind = 0; /* full re-initialisation (glibc and musl) for each level */
 	opterr = 0;
 }

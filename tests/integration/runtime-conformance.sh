@@ -239,4 +239,17 @@ fi
 rt delete --force third >/dev/null 2>&1
 rt delete --force second >/dev/null 2>&1
 
+# --- linux.devices as podman and ctr write them --------------------------------
+# podman: fileMode with the node's type bits (020666); ctr --privileged
+# --device: the same node listed twice (the first entry stands, as runc).
+cfg devmodes
+cfg_set '.linux.devices = [{path: "/dev/keelnull", type: "c", major: 1, minor: 3, fileMode: 8630},
+	{path: "/dev/twice", type: "c", major: 1, minor: 3, fileMode: 384},
+	{path: "/dev/twice", type: "c", major: 1, minor: 3, fileMode: 438}]
+	| .linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 3, access: "rwm"}]'
+cfg_sh 'stat -c "%F %a" /dev/keelnull /dev/twice | tr "\n" " "'
+ctr_run
+is "$RC:$OUT" "0:character special file 666 character special file 600 " \
+	"linux.devices: fileMode 020666 (type bits) and a node listed twice are accepted as runc does"
+
 done_testing
