@@ -173,6 +173,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .rootfs = c->rootfs,
 	        .bundle = s->bundle ? s->bundle : c->opts->bundle,
 	        .cgroup_path = c->cgroup_path,
+	        .cgroup_v1 = &c->cgroup_v1,
 	        .in_userns = c->ns.in_userns,
 	        .mount_fds = c->mount_fds,
 	        .device_trees = c->device_trees,

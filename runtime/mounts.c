@@ -18,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/mountinfo.h"
 #include "lib/util.h"
+#include "runtime/cgroup-v1.h"
 #include "runtime/cgroup.h"
 #include "runtime/namespaces.h"
 #include "runtime/resolve.h"
@@ -465,6 +467,103 @@ static int refuse_symlink (int rootfd, const char *dest, const char *type, struc
 	return 0;
 }
 
+/* The mount points of the host's v1 hierarchies. */
+static int collect_v1 (const struct mountinfo *m, void *data)
+{
+	struct spec_strv *v = data;
+	char **nv;
+
+	if (strcmp (m->fstype, "cgroup") != 0)
+		return 0;
+	nv = realloc (v->v, (v->n + 2) * sizeof *nv);
+	if (nv == NULL)
+		return -ENOMEM;
+	v->v = nv;
+	v->v[v->n++] = xstrdup (m->mountpoint);
+	v->v[v->n] = NULL;
+	return 0;
+}
+
+/* Bind dir (a host cgroup directory) at NAME under the tmpfs top. */
+static int bind_hierarchy (int top, const char *name, const char *dir, const struct spec_mount *m,
+                           struct keel_error **err)
+{
+	cleanup_close int at = -1;
+
+	if (mkdirat (top, name, 0755) < 0 && errno != EEXIST)
+		return keel_error (err, errno, "mkdir `%s/%s`", m->destination, name);
+	at = openat (top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (at < 0)
+		return keel_error (err, errno, "open `%s/%s`", m->destination, name);
+	return bind_onto (AT_FDCWD, dir, at, m, false, err);
+}
+
+/* "cgroup" on a host whose controllers are on v1 (hybrid or legacy): what
+ * runc gives, a tmpfs with each hierarchy the host mounts as a directory
+ * (named as on the host, "cpu,cpuacct" with its "cpu" and "cpuacct"
+ * links), each a bind of the container's own cgroup there, and on a
+ * hybrid host "unified" for the v2 one.  A fresh cgroup2 there instead
+ * would show the host's whole unified tree and none of the container's
+ * limits (podman reads them from /sys/fs/cgroup/memory/...). */
+static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *m, int target,
+                            struct keel_error **err)
+{
+	struct spec_strv hier = {0};
+	struct spec_mount b = *m;
+	cleanup_close int top = -1;
+	char path[64];
+	int ret;
+
+	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
+	if (mount ("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+		return keel_error (err, errno, "mount a tmpfs on `%s`", m->destination);
+	top = open_in_root (c->rootfd, m->destination, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return keel_error (err, errno, "reopen `%s`", m->destination);
+	ret = mountinfo_foreach ("/proc/self/mountinfo", collect_v1, &hier, err);
+	b.propagation = 0;
+	for (size_t i = 0; ret >= 0 && i < hier.n; i++) {
+		size_t len = strlen (hier.v[i]);
+		const char *name = strrchr (hier.v[i], '/');
+
+		name = name ? name + 1 : hier.v[i];
+		for (size_t k = 0; k < c->cgroup_v1->n; k++) {
+			const char *dir = c->cgroup_v1->v[k];
+			if (strncmp (dir, hier.v[i], len) != 0 || (dir[len] != '/' && dir[len]))
+				continue;
+			ret = bind_hierarchy (top, name, dir, &b, err);
+			/* "cpu,cpuacct" is also "cpu" and "cpuacct", as on the host. */
+			for (const char *p = name; ret == 0 && strchr (name, ',') && *p;) {
+				size_t n = strcspn (p, ",");
+				cleanup_free char *link = xasprintf ("%.*s", (int)n, p);
+				if (strncmp (link, "name=", 5) != 0 &&
+				    symlinkat (name, top, link) < 0 && errno != EEXIST)
+					ret = keel_error (err, errno, "symlink `%s/%s`",
+					                  m->destination, link);
+				p += n + (p[n] == ',');
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; i < hier.n; i++)
+		free (hier.v[i]);
+	free (hier.v);
+	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
+		ret = bind_hierarchy (top, "unified", c->cgroup_path, &b, err);
+	if (ret == 0 && (m->flags & MS_RDONLY) &&
+	    mount (NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	           "mode=755") < 0) {
+		/* path names the covered directory: remount through the top. */
+		snprintf (path, sizeof path, "/proc/self/fd/%d", top);
+		if (mount (NULL, path, NULL,
+		           MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		           "mode=755") < 0)
+			ret = keel_error (err, errno, "make the tmpfs on `%s` read-only",
+			                  m->destination);
+	}
+	return ret < 0 ? ret : 0;
+}
+
 static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, struct keel_error **err)
 {
 	cleanup_close int target = -1, top = -1, lower = -1;
@@ -487,6 +586,8 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
 	if (ret < 0)
 		return ret;
+	if (strcmp (m->type, "cgroup") == 0 && c->cgroup_v1 && c->cgroup_v1->n > 0)
+		return mount_cgroup_v1 (c, m, target, err);
 	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
 	/* The directory about to be covered, for tmpcopyup. */
 	if (m->tmpcopyup && strcmp (type, "tmpfs") == 0) {

@@ -20,6 +20,9 @@ struct mount_ctx {
 	const char *rootfs;      /* its path, for messages and devices */
 	const char *bundle;      /* relative bind sources are resolved here */
 	const char *cgroup_path; /* the container's cgroup, for the cgroup fallback */
+	/* Its directories in the v1 hierarchies (hybrid and legacy hosts), for
+	 * a "cgroup" mount; NULL or empty on a pure v2 host. */
+	const struct spec_strv *cgroup_v1;
 	bool in_userns;
 	/* What the parent prepared, one fd per entry of mounts[] (-1 for none):
 	 * for an idmapped mount its detached, idmapped tree

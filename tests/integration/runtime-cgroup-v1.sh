@@ -118,6 +118,18 @@ is "$(cat "$pod/ctr/cpu.cfs_period_us" "$pod/ctr/cpu.cfs_quota_us" 2>/dev/null |
 rt delete --force podctr >/dev/null 2>&1
 for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-pod" 2>/dev/null; done
 
+# --- the "cgroup" mount: each v1 hierarchy, the container's own cgroup ----
+cfg cgmount
+podman_like
+cfg_set '.linux.namespaces = [.linux.namespaces[] | select(.type != "cgroup")]'
+cfg_sh 'echo $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max)
+	ls /sys/fs/cgroup/memory /sys/fs/cgroup/unified 2>/dev/null | grep -c keeltest
+	touch /sys/fs/cgroup/x 2>/dev/null && echo WRITABLE; echo end'
+ctr_run
+is "$(echo "$OUT" | sed -n 1p)" "67108864 20" "in the container, /sys/fs/cgroup/memory and pids are its own cgroups with its limits"
+is "$(echo "$OUT" | sed -n 2p)" 0 "... and no other cgroup of the host shows there"
+is "$(echo "$OUT" | sed -n 3p)" end "... and the tmpfs holding them is read-only"
+
 # --- a cgroup frozen beforehand is refused, not waited on forever ---------
 frz=/sys/fs/cgroup/freezer/keeltest-$$-frozen
 mkdir -p "$frz" && echo FROZEN >"$frz/freezer.state"
