@@ -25,11 +25,11 @@ static const struct cli_command commands[] = {
         {"pause", "freeze every process of a container", cli_pause},
         {"resume", "thaw a paused container", cli_resume},
         {"exec", "run another process in a running container", cli_exec},
+        {"events", "print a container's statistics and OOM events as JSON", cli_events},
 };
 
 /* runc commands keel does not have: said plainly rather than "unknown". */
 static const char *const not_implemented[] = {
-        "events",
         "checkpoint",
         "restore",
 };
