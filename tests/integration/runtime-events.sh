@@ -33,6 +33,13 @@ start_detached() {
 	return $_rc
 }
 
+# features says what create and update apply: rdma limits go to rdma.max.
+if [ "$(rt features 2>/dev/null | jq -r .linux.cgroup.rdma)" = null ]; then
+	skip "features: linux.cgroup.rdma" "$RT_NAME's features has no linux.cgroup.rdma"
+else
+	is "$(rt features 2>/dev/null | jq -r .linux.cgroup.rdma)" true "features: linux.cgroup.rdma is true"
+fi
+
 # wait_exit PID: wait (up to ~5 s) for our background `events` to exit.
 wait_exit() {
 	_i=0
