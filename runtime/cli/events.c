@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/cgroup-stats.h"
 #include "runtime/cli/command.h"
@@ -183,9 +184,16 @@ static int stream (struct cli_global *g, struct keel_state *st, long long interv
 	keel_state_free (&again);
 	if (ret < 0)
 		return ret;
-	ret = cgroup_oom_watch_open (st, &oom, err);
-	if (ret == 0)
-		ret = arm_timer (interval_ns, &timer, err);
+	{
+		cleanup_error struct keel_error *oerr = NULL;
+		/* a v2 container without memory limits may have no memory
+		 * controller: statistics still come, OOMs cannot (poll skips -1) */
+		if (cgroup_oom_watch_open (st, &oom, &oerr) < 0) {
+			keel_error_wrap (&oerr, "events `%s`: no OOM events", st->id);
+			keel_log_error (&oerr);
+		}
+	}
+	ret = arm_timer (interval_ns, &timer, err);
 	while (ret == 0) {
 		struct pollfd fds[3] = {
 		        {.fd = oom.fd, .events = POLLIN},
@@ -205,7 +213,8 @@ static int stream (struct cli_global *g, struct keel_state *st, long long interv
 		if (fds[0].revents)
 			ret = report_ooms (&oom, st->id, err);
 		if (ret == 0 && fds[2].revents) {
-			ret = report_ooms (&oom, st->id, err);
+			if (oom.fd >= 0)
+				ret = report_ooms (&oom, st->id, err);
 			break;
 		}
 		if (ret == 0 && fds[1].revents &&
@@ -214,7 +223,7 @@ static int stream (struct cli_global *g, struct keel_state *st, long long interv
 			/* runc logs a failed read and keeps going: a cgroup file can
 			 * vanish while the container exits */
 			if (print_stats (st, &serr) < 0)
-				keel_error_print (stderr, CLI_PROG, &serr);
+				keel_log_error (&serr);
 		}
 	}
 	cgroup_oom_watch_close (&oom);
