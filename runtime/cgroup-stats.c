@@ -362,6 +362,64 @@ static void v2_blkio (const char *dir, json_object *blkio)
 	put_array (blkio, "ioServicedRecursive", ios);
 }
 
+/* ---- cpuset ------------------------------------------------------------- */
+
+/* A cpu or node list ("0-3,8,10-11") as an array of numbers. */
+static void put_cpu_list (json_object *o, const char *key, const char *dir, const char *file)
+{
+	cleanup_free char *buf = read_cg (dir, file);
+	json_object *a;
+	char *p;
+
+	if (buf == NULL)
+		return;
+	a = json_object_new_array ();
+	for (p = buf; *p && *p != '\n';) {
+		char *end;
+		unsigned long lo = strtoul (p, &end, 10), hi = lo;
+
+		if (end == p)
+			break;
+		if (*end == '-')
+			hi = strtoul (end + 1, &end, 10);
+		/* a list of one machine's cpus; the bound guards a garbled file */
+		for (unsigned long c = lo; c <= hi && c - lo < 65536; c++)
+			json_object_array_add (a, json_object_new_uint64 (c));
+		p = *end == ',' ? end + 1 : end;
+	}
+	put_array (o, key, a);
+}
+
+static void v1_cpuset (const struct keel_state *st, json_object *cs)
+{
+	static const char *const flags[][2] = {
+	        {"cpu_exclusive", "cpuset.cpu_exclusive"},
+	        {"mem_hardwall", "cpuset.mem_hardwall"},
+	        {"mem_exclusive", "cpuset.mem_exclusive"},
+	        {"memory_migrate", "cpuset.memory_migrate"},
+	        {"memory_spread_page", "cpuset.memory_spread_page"},
+	        {"memory_spread_slab", "cpuset.memory_spread_slab"},
+	        {"memory_pressure", "cpuset.memory_pressure"},
+	        {"sched_load_balance", "cpuset.sched_load_balance"},
+	};
+	const char *dir = v1_dir (st, "cpuset.cpus");
+	cleanup_free char *level = NULL;
+	uint64_t v;
+
+	if (dir == NULL)
+		return;
+	put_cpu_list (cs, "cpus", dir, "cpuset.cpus");
+	put_cpu_list (cs, "mems", dir, "cpuset.mems");
+	for (size_t i = 0; i < ARRAY_SIZE (flags); i++) {
+		read_u64 (dir, flags[i][1], 0, &v);
+		put_u64 (cs, flags[i][0], v, false);
+	}
+	/* -1 (the system default) is the usual value: signed */
+	level = read_cg (dir, "cpuset.sched_relax_domain_level");
+	json_object_object_add (cs, "sched_relax_domain_level",
+	                        json_object_new_int64 (level ? strtoll (level, NULL, 10) : 0));
+}
+
 /* ---- both --------------------------------------------------------------- */
 
 static void pids (const char *dir, json_object *p)
@@ -430,7 +488,7 @@ static int hugetlb (const char *dir, bool v2, json_object *map, struct keel_erro
 int cgroup_stats_json (const struct keel_state *st, struct json_object **out,
                        struct keel_error **err)
 {
-	json_object *o, *cpu, *mem, *pid, *blkio, *huge;
+	json_object *o, *cpu, *cpuset, *mem, *pid, *blkio, *huge;
 	bool v1 = st->cgroup_v1.n > 0;
 	int ret;
 
@@ -441,12 +499,14 @@ int cgroup_stats_json (const struct keel_state *st, struct json_object **out,
 		                   st->id);
 	o = json_object_new_object ();
 	cpu = obj (o, "cpu");
+	cpuset = obj (o, "cpuset");
 	mem = obj (o, "memory");
 	pid = obj (o, "pids");
 	blkio = obj (o, "blkio");
 	huge = obj (o, "hugetlb");
 	if (v1) {
 		v1_cpu (st, cpu);
+		v1_cpuset (st, cpuset);
 		v1_memory (st, mem);
 		pids (v1_dir (st, "pids.current"), pid);
 		v1_blkio (st, blkio);
@@ -456,6 +516,9 @@ int cgroup_stats_json (const struct keel_state *st, struct json_object **out,
 			ret = hugetlb (st->cgroup_v1.v[i], false, huge, err);
 	} else {
 		v2_cpu (st->cgroup_path, cpu);
+		/* v2 has no cpuset flags; the effective lists are what applies */
+		put_cpu_list (cpuset, "cpus", st->cgroup_path, "cpuset.cpus.effective");
+		put_cpu_list (cpuset, "mems", st->cgroup_path, "cpuset.mems.effective");
 		v2_memory (st->cgroup_path, mem);
 		pids (st->cgroup_path, pid);
 		v2_blkio (st->cgroup_path, blkio);

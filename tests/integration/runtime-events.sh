@@ -123,6 +123,15 @@ jq -e '.data.cpu.usage | has("kernel") and has("user")' "$T/ev" >/dev/null
 check "cpu.usage has kernel and user (runc prints them even when 0)"
 jq -e '.data.hugetlb | type == "object"' "$T/ev" >/dev/null
 check "hugetlb is a map"
+# "0-2,5" -> "0,1,2,5"
+expand() { awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-"); for (c = r[1]; c <= r[n]; c++) printf "%s%d", (o++ ? "," : ""), c } }'; }
+if [ -n "$V2" ]; then
+	k_cpus=$(cgfile stats cpuset cpuset.cpus.effective | expand)
+else
+	k_cpus=$(cgfile stats cpuset cpuset.cpus | expand)
+fi
+is "$(jq -r '.data.cpuset.cpus // [] | map(tostring) | join(",")' "$T/ev")" "$k_cpus" \
+	"cpuset.cpus is the kernel's list ($k_cpus)"
 
 # --- streaming ---------------------------------------------------------------
 
