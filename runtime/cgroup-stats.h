@@ -8,6 +8,7 @@
 #ifndef KEEL_CGROUP_STATS_H
 #define KEEL_CGROUP_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/error.h"
