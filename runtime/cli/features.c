@@ -103,7 +103,8 @@ static json_object *cgroup (void)
 	json_object_object_add (o, "v2", json_object_new_boolean (true));
 	json_object_object_add (o, "systemd", json_object_new_boolean (false));
 	json_object_object_add (o, "systemdUser", json_object_new_boolean (false));
-	json_object_object_add (o, "rdma", json_object_new_boolean (false));
+	/* linux.resources.rdma goes to rdma.max (cgroup.c, cgroup-v1.c) */
+	json_object_object_add (o, "rdma", json_object_new_boolean (true));
 	return o;
 }
 
