@@ -671,26 +671,6 @@ static int apply_net_prio (const char *dir, const struct spec_resources *res,
 	return 0;
 }
 
-static int apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err)
-{
-	for (size_t i = 0; i < res->n_rdma; i++) {
-		const struct spec_rdma *r = &res->rdma[i];
-		char handles[32] = "", objects[32] = "";
-		int ret;
-
-		if (!r->has_hca_handles && !r->has_hca_objects)
-			continue;
-		if (r->has_hca_handles)
-			snprintf (handles, sizeof handles, " hca_handle=%" PRIu32, r->hca_handles);
-		if (r->has_hca_objects)
-			snprintf (objects, sizeof objects, " hca_object=%" PRIu32, r->hca_objects);
-		ret = cg_writef (dir, "rdma.max", err, "%s%s%s", r->device, handles, objects);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
 /* What every container may use, after the config's rules as on cgroup v2
  * (cgroup-devices.c) and as runc appends them: mknod of anything, null,
  * zero, full, random, urandom, tty, console, ptmx, pts/N. */
@@ -773,7 +753,7 @@ static int apply_in (const struct hier *h, const char *dir, const struct spec_re
 	if (ret == 0 && hier_has (h, "net_prio") && res->has_network)
 		ret = apply_net_prio (dir, res, err);
 	if (ret == 0 && hier_has (h, "rdma"))
-		ret = apply_rdma (dir, res, err);
+		ret = cg_apply_rdma (dir, res, err);
 	if (ret == 0 && hier_has (h, "devices") && res->n_devices > 0)
 		ret = apply_devices (dir, res, err);
 	return ret;

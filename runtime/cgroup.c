@@ -603,7 +603,7 @@ static int apply_hugetlb (const char *dir, const struct spec_resources *res,
 
 /* rdma.max takes one "DEVICE hca_handle=N hca_object=M" line per write;
  * a limit the config leaves out stays as it is. */
-static int apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err)
+int cg_apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err)
 {
 	for (size_t i = 0; i < res->n_rdma; i++) {
 		const struct spec_rdma *r = &res->rdma[i];
@@ -734,7 +734,7 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 	}
 	ret = apply_hugetlb (abs_path, res, err);
 	if (ret == 0)
-		ret = apply_rdma (abs_path, res, err);
+		ret = cg_apply_rdma (abs_path, res, err);
 	if (ret < 0)
 		return ret;
 	if (res->n_devices > 0) {

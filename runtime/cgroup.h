@@ -47,5 +47,7 @@ int cg_write (const char *dir, const char *file, const char *value, struct keel_
 int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt, ...)
         __attribute__ ((format (printf, 4, 5)));
 bool cg_exists (const char *dir, const char *file);
+/* linux.resources.rdma to DIR/rdma.max, the same file on v1 and v2. */
+int cg_apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err);
 
 #endif
