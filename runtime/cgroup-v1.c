@@ -314,31 +314,6 @@ static int read_trimmed (const char *dir, const char *file, char **out, struct k
 
 /* ---- resources ----------------------------------------------------------- */
 
-static bool memory_set (const struct spec_memory *m)
-{
-	return m->has_limit || m->has_reservation || m->has_swap || m->has_swappiness ||
-	       m->disable_oom_killer;
-}
-
-static bool cpu_set (const struct spec_cpu *c)
-{
-	return c->has_shares || c->has_quota || c->has_period || c->has_burst || c->has_idle ||
-	       c->has_rt_runtime || c->has_rt_period;
-}
-
-static bool blkio_set (const struct spec_blkio *b)
-{
-	return b->has_weight || b->has_leaf_weight || b->n_weight_device ||
-	       b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
-	       b->n_throttle_write_iops;
-}
-
-static bool safe_file_name (const char *name)
-{
-	return name[0] != '\0' && name[0] != '.' && strchr (name, '/') == NULL &&
-	       strstr (name, "..") == NULL;
-}
-
 static int need_ctl (const char *ctl, const char *field, struct keel_error **err)
 {
 	if (ctl_mounted (ctl))
@@ -368,15 +343,15 @@ static int validate (const struct spec_resources *res, struct keel_error **err)
 	if (res->has_memory && (m->has_kernel || m->has_kernel_tcp))
 		keel_debug (
 		        "cgroup: memory.kernel/kernelTCP are deprecated and ignored (runc 1.1)");
-	if (res->has_memory && memory_set (m))
+	if (res->has_memory && cg_memory_set (m))
 		ret = need_ctl ("memory", "linux.resources.memory", err);
-	if (ret == 0 && res->has_cpu && cpu_set (c))
+	if (ret == 0 && res->has_cpu && cg_cpu_set (c))
 		ret = need_ctl ("cpu", "linux.resources.cpu", err);
 	if (ret == 0 && res->has_cpu && (c->cpus != NULL || c->mems != NULL))
 		ret = need_ctl ("cpuset", "linux.resources.cpu.cpus/mems", err);
 	if (ret == 0 && res->has_pids)
 		ret = need_ctl ("pids", "linux.resources.pids", err);
-	if (ret == 0 && res->has_blkio && blkio_set (&res->blkio))
+	if (ret == 0 && res->has_blkio && cg_blkio_set (&res->blkio))
 		ret = need_ctl ("blkio", "linux.resources.blockIO", err);
 	if (ret == 0 && res->n_hugepage_limits > 0)
 		ret = need_ctl ("hugetlb", "linux.resources.hugepageLimits", err);
@@ -391,7 +366,7 @@ static int validate (const struct spec_resources *res, struct keel_error **err)
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
-		if (!safe_file_name (res->hugepage_limits[i].page_size))
+		if (!cg_safe_file_name (res->hugepage_limits[i].page_size))
 			return keel_error (err, 0,
 			                   "cgroup: linux.resources.hugepageLimits[%zu]: invalid "
 			                   "pageSize `%s`",

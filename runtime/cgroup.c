@@ -191,19 +191,19 @@ static void ctl_set_free (struct ctl_set *s)
 	free (s->extra);
 }
 
-static bool memory_set (const struct spec_memory *m)
+bool cg_memory_set (const struct spec_memory *m)
 {
 	return m->has_limit || m->has_reservation || m->has_swap || m->has_swappiness ||
 	       m->disable_oom_killer;
 }
 
-static bool cpu_set (const struct spec_cpu *c)
+bool cg_cpu_set (const struct spec_cpu *c)
 {
 	return c->has_shares || c->has_quota || c->has_period || c->has_burst || c->has_idle ||
 	       c->has_rt_runtime || c->has_rt_period;
 }
 
-static bool blkio_set (const struct spec_blkio *b)
+bool cg_blkio_set (const struct spec_blkio *b)
 {
 	return b->has_weight || b->has_leaf_weight || b->n_weight_device ||
 	       b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
@@ -223,11 +223,11 @@ static void needed_controllers (const struct spec_resources *res, struct ctl_set
 	memset (s, 0, sizeof *s);
 	if (res == NULL)
 		return;
-	s->known[CTL_MEMORY] = res->has_memory && memory_set (&res->memory);
-	s->known[CTL_CPU] = res->has_cpu && cpu_set (&res->cpu);
+	s->known[CTL_MEMORY] = res->has_memory && cg_memory_set (&res->memory);
+	s->known[CTL_CPU] = res->has_cpu && cg_cpu_set (&res->cpu);
 	s->known[CTL_CPUSET] = res->has_cpu && (res->cpu.cpus != NULL || res->cpu.mems != NULL);
 	s->known[CTL_PIDS] = res->has_pids;
-	s->known[CTL_IO] = res->has_blkio && blkio_set (&res->blkio);
+	s->known[CTL_IO] = res->has_blkio && cg_blkio_set (&res->blkio);
 	s->known[CTL_HUGETLB] = res->n_hugepage_limits > 0;
 	s->known[CTL_RDMA] = res->n_rdma > 0;
 	s->extra = xmalloc0 (sizeof (char *) * (res->unified.n + 1));
@@ -575,7 +575,7 @@ static int apply_io (const char *dir, const struct spec_blkio *b, struct keel_er
 	return ret;
 }
 
-static bool safe_file_name (const char *name)
+bool cg_safe_file_name (const char *name)
 {
 	return name[0] != '\0' && name[0] != '.' && strchr (name, '/') == NULL &&
 	       strstr (name, "..") == NULL;
@@ -681,11 +681,11 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 			return keel_error (err, 0, "cgroup: invalid rdma device name `%s`",
 			                   res->rdma[i].device ? res->rdma[i].device : "");
 	for (size_t i = 0; i < res->n_hugepage_limits; i++)
-		if (!safe_file_name (res->hugepage_limits[i].page_size))
+		if (!cg_safe_file_name (res->hugepage_limits[i].page_size))
 			return keel_error (err, 0, "cgroup: invalid hugepage size `%s`",
 			                   res->hugepage_limits[i].page_size);
 	for (size_t i = 0; i < res->unified.n; i++)
-		if (!safe_file_name (res->unified.e[i].key) ||
+		if (!cg_safe_file_name (res->unified.e[i].key) ||
 		    strchr (res->unified.e[i].key, '.') == NULL)
 			return keel_error (err, 0, "cgroup: invalid unified key `%s`",
 			                   res->unified.e[i].key);

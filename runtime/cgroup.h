@@ -47,6 +47,12 @@ int cg_write (const char *dir, const char *file, const char *value, struct keel_
 int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt, ...)
         __attribute__ ((format (printf, 4, 5)));
 bool cg_exists (const char *dir, const char *file);
+/* Whether a resources section asks for anything (v1 and v2 alike), and
+ * whether a config-given name is safe as a file name in a cgroup dir. */
+bool cg_memory_set (const struct spec_memory *m);
+bool cg_cpu_set (const struct spec_cpu *c);
+bool cg_blkio_set (const struct spec_blkio *b);
+bool cg_safe_file_name (const char *name);
 /* linux.resources.rdma to DIR/rdma.max, the same file on v1 and v2. */
 int cg_apply_rdma (const char *dir, const struct spec_resources *res, struct keel_error **err);
 
