@@ -993,10 +993,10 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
-                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
+static void ctx_init (struct create_ctx *c, const struct keel_runtime *rt, const char *id,
+                      const struct spec *spec, const struct keel_create_opts *opts)
 {
-	struct create_ctx c = {
+	*c = (struct create_ctx){
 	        .rt = rt,
 	        .id = id,
 	        .spec = spec,
@@ -1008,10 +1008,37 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 	        .cgroup_fd = -1,
 	        .sync = {-1, -1},
 	};
+	for (int k = 0; k < NS_KIND_MAX; k++)
+		c->ns.join_fd[k] = -1;
+}
+
+/* Everything the runtime process still holds of a create (or adopt). */
+static void ctx_release (struct create_ctx *c)
+{
+	int *fds[] = {&c->sync[0], &c->sync[1], &c->cgroup_fd,
+	              &c->dirfd,   &c->fifo_fd, &c->fifo_dirfd};
+
+	ns_plan_close (&c->ns);
+	for (size_t i = 0; i < ARRAY_SIZE (fds); i++)
+		if (*fds[i] >= 0) {
+			close (*fds[i]);
+			*fds[i] = -1;
+		}
+	mounts_idmaps_close (c->mount_fds, c->spec->n_mounts);
+	devices_trees_close (c->device_trees, c->spec->linux_.n_devices);
+	c->mount_fds = c->device_trees = NULL;
+	free (c->cgroup_path);
+	c->cgroup_path = NULL;
+	cgroup_v1_paths_free (&c->cgroup_v1);
+}
+
+int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
+{
+	struct create_ctx c;
 	int ret;
 
-	for (int k = 0; k < NS_KIND_MAX; k++)
-		c.ns.join_fd[k] = -1;
+	ctx_init (&c, rt, id, spec, opts);
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = create_container (&c, err);
@@ -1019,22 +1046,7 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		undo_create (&c);
 	else if (pid)
 		*pid = c.pid;
-	ns_plan_close (&c.ns);
-	for (int i = 0; i < 2; i++)
-		if (c.sync[i] >= 0)
-			close (c.sync[i]);
-	if (c.cgroup_fd >= 0)
-		close (c.cgroup_fd);
-	if (c.dirfd >= 0)
-		close (c.dirfd);
-	if (c.fifo_fd >= 0)
-		close (c.fifo_fd);
-	if (c.fifo_dirfd >= 0)
-		close (c.fifo_dirfd);
-	mounts_idmaps_close (c.mount_fds, spec->n_mounts);
-	devices_trees_close (c.device_trees, spec->linux_.n_devices);
-	free (c.cgroup_path);
-	cgroup_v1_paths_free (&c.cgroup_v1);
+	ctx_release (&c);
 	return ret;
 }
 
@@ -1043,20 +1055,10 @@ int keel_container_adopt (const struct keel_runtime *rt, const char *id, const s
                           pid_t *pid, struct keel_error **err)
 {
 	cleanup_free char *dflt_cgroup = NULL, *dir = NULL;
-	struct create_ctx c = {
-	        .rt = rt,
-	        .id = id,
-	        .spec = spec,
-	        .opts = opts,
-	        .rootfs = spec->root.abs_path ? spec->root.abs_path : spec->root.path,
-	        .dirfd = -1,
-	        .fifo_fd = -1,
-	        .fifo_dirfd = -1,
-	        .cgroup_fd = -1,
-	        .sync = {-1, -1},
-	};
+	struct create_ctx c;
 	int ret;
 
+	ctx_init (&c, rt, id, spec, opts);
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = state_dir_create (state_root (rt), id, &c.dirfd, err);
@@ -1079,12 +1081,7 @@ int keel_container_adopt (const struct keel_runtime *rt, const char *id, const s
 		undo_create (&c);
 	else if (pid)
 		*pid = c.pid;
-	if (c.cgroup_fd >= 0)
-		close (c.cgroup_fd);
-	if (c.dirfd >= 0)
-		close (c.dirfd);
-	free (c.cgroup_path);
-	cgroup_v1_paths_free (&c.cgroup_v1);
+	ctx_release (&c);
 	return ret;
 }
 
