@@ -206,12 +206,7 @@ static int checkpoint (struct cli_global *g, const char *id, struct criu_args *a
 	struct spec *spec = NULL;
 	int ret;
 
-	ret = keel_container_state (&g->rt, id, &st, err);
-	if (ret < 0)
-		return ret;
-	if (st.status != KEEL_RUNNING)
-		ret = keel_error (err, 0, "container `%s` is %s, not running", id,
-		                  keel_status_name (st.status));
+	ret = cli_state_running (g, id, &st, err);
 	/* The config as create read it: mounts and namespaces name what criu
 	 * must treat as external. */
 	if (ret == 0)

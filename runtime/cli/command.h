@@ -49,6 +49,10 @@ int cli_events (struct cli_global *g, int argc, char **argv);
  * `state` and `list` print cli_status_name(). */
 bool cli_is_paused (const struct keel_state *st);
 const char *cli_status_name (const struct keel_state *st);
+/* keel_container_state(), then an error unless the container is running
+ * (*st is filled whenever the state could be read: free it either way). */
+int cli_state_running (struct cli_global *g, const char *id, struct keel_state *st,
+                       struct keel_error **err);
 
 /* One command's option parser: getopt_long with "+" semantics (stop at the
  * first operand) and getopt's own messages off, so every error is reported

@@ -33,24 +33,30 @@ const char *cli_status_name (const struct keel_state *st)
 	return cli_is_paused (st) ? "paused" : keel_status_name (st->status);
 }
 
+int cli_state_running (struct cli_global *g, const char *id, struct keel_state *st,
+                       struct keel_error **err)
+{
+	int ret = keel_container_state (&g->rt, id, st, err);
+
+	if (ret == 0 && st->status != KEEL_RUNNING)
+		ret = keel_error (err, 0, "container `%s` is %s, not running", id,
+		                  keel_status_name (st->status));
+	return ret;
+}
+
 static int freeze (struct cli_global *g, const char *id, bool frozen, struct keel_error **err)
 {
 	struct keel_state st = {0};
 	int ret;
 
-	ret = keel_container_state (&g->rt, id, &st, err);
-	if (ret < 0)
-		return ret;
-	if (st.status != KEEL_RUNNING)
-		ret = keel_error (err, 0, "container `%s` is %s, not running", id,
-		                  keel_status_name (st.status));
-	else if (st.cgroup_path == NULL)
+	ret = cli_state_running (g, id, &st, err);
+	if (ret == 0 && st.cgroup_path == NULL)
 		ret = keel_error (
 		        err, 0,
 		        "container `%s` has no cgroup to freeze (--cgroup-manager disabled)", id);
-	else if (!frozen && !cli_is_paused (&st))
+	else if (ret == 0 && !frozen && !cli_is_paused (&st))
 		ret = keel_error (err, 0, "container `%s` is not paused", id);
-	else if (frozen && cli_is_paused (&st))
+	else if (ret == 0 && frozen && cli_is_paused (&st))
 		ret = keel_error (err, 0, "container `%s` is already paused", id);
 	/* runc's choice on v1 and hybrid hosts: the v1 freezer. */
 	if (ret == 0 && st.cgroup_v1.n > 0)
