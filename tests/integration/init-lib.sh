@@ -28,10 +28,11 @@ cleanup() {
 		kill -KILL "$KPID" 2>/dev/null
 	fi
 	[ -n "$UPID" ] && wait "$UPID" 2>/dev/null
-	# cgroups the runtime made for our containers (deepest first)
-	if [ -d "$CGMNT/$CGROOT" ]; then
-		find "$CGMNT/$CGROOT" -depth -type d -exec rmdir {} + 2>/dev/null
-	fi
+	# cgroups the runtime made for our containers (deepest first), in the
+	# unified hierarchy and, on a hybrid host, in every v1 one too
+	for _cg in "$CGMNT/$CGROOT" /sys/fs/cgroup/*/"$CGROOT"; do
+		[ -d "$_cg" ] && find "$_cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
