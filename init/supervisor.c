@@ -456,6 +456,8 @@ static void start_cleanup (struct sup *s, size_t i)
 	sup_watch (s, u->helper_fd, EPOLLIN, &u->w_helper);
 }
 
+static void on_log (struct sup *s, size_t i);
+
 /* The container process is gone (reaped with status). */
 static void unit_exited (struct sup *s, size_t i, int status)
 {
@@ -463,6 +465,11 @@ static void unit_exited (struct sup *s, size_t i, int status)
 	cleanup_free char *how = describe_status (status);
 	bool success = WIFEXITED (status) && WEXITSTATUS (status) == 0;
 
+	/* What it wrote before it exited comes before the line saying it
+	 * stopped: the reap may be handled before the pipe's readiness in
+	 * the same wakeup.  Non-blocking and bounded, like any log read. */
+	if (u->log_r >= 0)
+		on_log (s, i);
 	u->exited = true;
 	u->exit_status = status;
 	u->exit_ms = console_now_ms ();
