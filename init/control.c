@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,10 @@
 
 #include "lib/util.h"
 
-int control_open (struct sup *s, struct keel_error **err)
+static void control_accept (struct watch *w, uint32_t events);
+static void control_client_event (struct watch *w, uint32_t events);
+
+int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_free char *path = xasprintf ("%s/keel.sock", s->opts->state);
@@ -34,68 +38,77 @@ int control_open (struct sup *s, struct keel_error **err)
 		return keel_error (err, errno, "chmod `%s`", path);
 	if (listen (fd, 8) < 0)
 		return keel_error (err, errno, "listen `%s`", path);
-	s->ctlfd = steal_fd (&fd);
-	s->w_control.kind = W_CONTROL;
-	return sup_watch (s, s->ctlfd, EPOLLIN, &s->w_control);
+	ctl->s = s;
+	ctl->clients = NULL;
+	ctl->n_clients = 0;
+	ctl->fd = steal_fd (&fd);
+	if (loop_watch (&s->loop, &ctl->w, ctl->fd, EPOLLIN, control_accept, ctl) < 0)
+		return keel_error (err, errno, "epoll_ctl `%s`", path);
+	return 0;
 }
 
-static void client_free (struct sup *s, struct ctl_client *c)
+static void client_free (struct control *ctl, struct ctl_client *c)
 {
 	struct ctl_client **pp;
 
-	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
+	for (pp = &ctl->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
-	sup_unwatch (s, c->fd);
+	loop_unwatch (&ctl->s->loop, &c->w);
 	close (c->fd);
 	free (c->out);
 	free (c);
-	s->n_clients--;
+	ctl->n_clients--;
 }
 
-void control_close (struct sup *s)
+void control_close (struct control *ctl)
 {
 	cleanup_free char *path = NULL;
 
-	while (s->clients)
-		client_free (s, s->clients);
-	if (s->ctlfd >= 0) {
-		close (s->ctlfd);
-		s->ctlfd = -1;
-		path = xasprintf ("%s/keel.sock", s->opts->state);
+	if (ctl->s == NULL)
+		return;
+	while (ctl->clients)
+		client_free (ctl, ctl->clients);
+	if (ctl->fd >= 0) {
+		loop_unwatch (&ctl->s->loop, &ctl->w);
+		close (ctl->fd);
+		ctl->fd = -1;
+		path = xasprintf ("%s/keel.sock", ctl->s->opts->state);
 		unlink (path);
 	}
 }
 
-void control_accept (struct sup *s)
+static void control_accept (struct watch *w, uint32_t events)
 {
+	struct control *ctl = w->arg;
+	struct sup *s = ctl->s;
 	int k;
 
+	(void)events;
 	for (k = 0; k < 4; k++) {
 		struct ucred cred;
 		socklen_t len = sizeof cred;
 		struct ctl_client *c;
-		int fd = accept4 (s->ctlfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4 (ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
 		if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 		    (cred.uid != 0 && cred.uid != getuid ()) ||
-		    s->n_clients >= CONTROL_MAX_CLIENTS) {
+		    ctl->n_clients >= CONTROL_MAX_CLIENTS) {
 			close (fd);
 			continue;
 		}
 		c = xmalloc0 (sizeof (*c));
 		c->fd = fd;
-		c->w = (struct watch){.kind = W_CLIENT, .ptr = c};
-		c->next = s->clients;
-		s->clients = c;
-		s->n_clients++;
-		if (sup_watch (s, fd, EPOLLIN, &c->w) < 0)
-			client_free (s, c);
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->n_clients++;
+		if (loop_watch (&s->loop, &c->w, fd, EPOLLIN, control_client_event, ctl) < 0)
+			client_free (ctl, c);
 	}
 }
 
@@ -124,9 +137,7 @@ static void put (struct buf *b, const char *fmt, ...)
 			return;
 		}
 		b->cap = b->cap * 2 + (size_t)n + 256;
-		b->p = realloc (b->p, b->cap);
-		if (b->p == NULL)
-			abort ();
+		b->p = xrealloc (b->p, b->cap);
 	}
 }
 
@@ -183,9 +194,7 @@ static void logs (struct unit *u, const char *arg, struct buf *b)
 	put (b, "ok\n");
 	if (b->cap - b->len < n + 1) {
 		b->cap = b->len + n + 1;
-		b->p = realloc (b->p, b->cap);
-		if (b->p == NULL)
-			abort ();
+		b->p = xrealloc (b->p, b->cap);
 	}
 	memcpy (b->p + b->len, t, n);
 	b->len += n;
@@ -193,56 +202,29 @@ static void logs (struct unit *u, const char *arg, struct buf *b)
 	free (t);
 }
 
+/* start, stop, restart: unit events; the state machine says whether
+ * they apply in the unit's state. */
 static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf *b)
 {
 	size_t i = (size_t)(u - s->units);
+	enum unit_event ev = strcmp (cmd, "stop") == 0      ? UE_STOP
+	                     : strcmp (cmd, "restart") == 0 ? UE_RESTART
+	                                                    : UE_START;
 
 	if (s->shutting_down) {
 		put (b, "error: shutting down\n");
 		return;
 	}
-	if (strcmp (cmd, "stop") == 0) {
-		sup_unit_stop (s, i, true);
-		put (b, "ok\n");
-		return;
-	}
-	if (u->spec == NULL) {
+	if (ev != UE_STOP && u->spec == NULL) {
 		put (b, "error: %s is broken: %s\n", u->name,
 		     u->error ? u->error : "invalid entry");
 		return;
 	}
-	if (strcmp (cmd, "restart") == 0 &&
-	    (u->state == U_RUNNING || u->state == U_READY || u->state == U_STARTING)) {
-		sup_unit_stop (s, i, true);
-		u->after_exit = AFTER_RESTART;
-		put (b, "ok\n");
-		return;
-	}
-	switch (u->state) {
-	case U_STOPPED:
-	case U_FAILED:
-	case U_DONE:
-	case U_BLOCKED:
-	case U_SKIPPED:
-	case U_RESTART_WAIT:
-		/* back to waiting: schedule() starts it once its dependencies allow */
-		u->state = U_WAITING;
-		u->deadline_ms = 0;
-		u->timer = T_NONE;
-		restart_reset (&u->restart);
-		free (u->error);
-		u->error = NULL;
-		put (b, "ok\n");
-		return;
-	case U_STOPPING:
-	case U_CLEANUP:
-		u->after_exit = AFTER_RESTART;
-		put (b, "ok\n");
-		return;
-	default:
+	if (sup_unit_event (s, i, ev) < 0) {
 		put (b, "error: %s is already %s\n", u->name, unit_state_name (u->state));
 		return;
 	}
+	put (b, "ok\n");
 }
 
 char *control_handle (struct sup *s, const char *req, size_t *len)
@@ -295,7 +277,7 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	return b.p;
 }
 
-static void client_write (struct sup *s, struct ctl_client *c)
+static void client_write (struct control *ctl, struct ctl_client *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send (c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -308,15 +290,17 @@ static void client_write (struct sup *s, struct ctl_client *c)
 			break;
 		c->out_off += (size_t)n;
 	}
-	client_free (s, c);
+	client_free (ctl, c);
 }
 
-void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
+static void control_client_event (struct watch *w, uint32_t events)
 {
+	struct control *ctl = w->arg;
+	struct ctl_client *c = (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w));
 	char *nl;
 
 	if (c->out) {
-		client_write (s, c);
+		client_write (ctl, c);
 		return;
 	}
 	if (events & EPOLLIN) {
@@ -325,12 +309,12 @@ void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			client_free (s, c);
+			client_free (ctl, c);
 			return;
 		}
 		c->in_len += (size_t)n;
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
-		client_free (s, c);
+		client_free (ctl, c);
 		return;
 	}
 	c->in[c->in_len] = '\0';
@@ -351,8 +335,8 @@ void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
 			}
 		}
 		if (c->out == NULL)
-			c->out = control_handle (s, c->in, &c->out_len);
+			c->out = control_handle (ctl->s, c->in, &c->out_len);
 	}
-	sup_watch (s, c->fd, EPOLLOUT, &c->w);
-	client_write (s, c);
+	loop_change (&ctl->s->loop, &c->w, EPOLLOUT);
+	client_write (ctl, c);
 }

@@ -25,7 +25,7 @@
 
 struct ctl_client {
 	int fd;
-	struct watch w;
+	struct watch w; /* arg: the struct control */
 	char in[CONTROL_REQ_MAX];
 	size_t in_len;
 	char *out;
@@ -33,10 +33,18 @@ struct ctl_client {
 	struct ctl_client *next;
 };
 
-int control_open (struct sup *s, struct keel_error **err);
-void control_close (struct sup *s);
-void control_accept (struct sup *s);
-void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events);
+/* The server: its socket and clients are its own, its watches carry
+ * their callbacks (the loop knows nothing of it). */
+struct control {
+	struct sup *s;
+	int fd;
+	struct watch w;
+	struct ctl_client *clients;
+	size_t n_clients;
+};
+
+int control_open (struct control *c, struct sup *s, struct keel_error **err);
+void control_close (struct control *c);
 
 /* Execute one request line; returns the malloc'd reply (tests use it). */
 char *control_handle (struct sup *s, const char *req, size_t *len);

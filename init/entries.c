@@ -53,9 +53,7 @@ static int list_entries (const char *dir, char ***out, size_t *n, struct keel_er
 static void mark_broken (struct unit *u, char *msg)
 {
 	console_status (NULL, CS_FAIL, "%s", msg);
-	free (u->error);
-	u->error = msg;
-	u->state = U_FAILED;
+	unit_mark_broken (u, msg);
 }
 
 static void load_one (struct sup *s, struct unit *u)
@@ -113,7 +111,7 @@ static void load_one (struct sup *s, struct unit *u)
 		return;
 	}
 	if (init_opts_skipped (s->opts, u->name))
-		u->state = U_SKIPPED;
+		unit_mark_skipped (u);
 }
 
 static void graph_warning (void *data, size_t node, const char *msg)
@@ -140,7 +138,6 @@ int sup_load (struct sup *s, struct keel_error **err)
 		u->name = names[i];
 		u->dir = xasprintf ("%s/%s", s->opts->dir, u->name);
 		u->policy_file = xasprintf ("%s/keel.json", u->dir);
-		u->state = U_WAITING;
 		u->helper_fd = u->log_r = u->log_w = u->notify_fd = -1;
 		policy_defaults (&u->policy);
 		load_one (s, u);

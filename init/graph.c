@@ -176,6 +176,31 @@ static void find_cycles (struct graph *g)
 	free (t.on_stack);
 }
 
+/* The reverse edges, so that a change of one entry looks at its own
+ * dependents only, never at the whole graph. */
+static void build_rdeps (struct graph *g)
+{
+	size_t i, k;
+
+	for (i = 0; i < g->n; i++)
+		for (k = 0; k < g->nodes[i].n_deps; k++)
+			g->nodes[g->nodes[i].deps[k].to].n_rdeps++;
+	for (i = 0; i < g->n; i++) {
+		g->nodes[i].rdeps = xmalloc0 ((g->nodes[i].n_rdeps + 1) * sizeof (size_t));
+		g->nodes[i].n_rdeps = 0;
+	}
+	for (i = 0; i < g->n; i++) {
+		struct graph_node *node = &g->nodes[i];
+		for (k = 0; k < node->n_deps; k++) {
+			struct graph_node *to = &g->nodes[node->deps[k].to];
+			/* several edges i -> to (requires and after): once */
+			if (to->n_rdeps > 0 && to->rdeps[to->n_rdeps - 1] == i)
+				continue;
+			to->rdeps[to->n_rdeps++] = i;
+		}
+	}
+}
+
 void graph_build (struct graph *g, size_t n, const char *const *names,
                   const struct policy *const *policies, graph_warn_fn warn, void *data)
 {
@@ -199,6 +224,7 @@ void graph_build (struct graph *g, size_t n, const char *const *names,
 		add_deps (g, i, &p->wants, DEP_WANTS, warn, data);
 		add_deps (g, i, &p->after, DEP_AFTER, warn, data);
 	}
+	build_rdeps (g);
 	find_cycles (g);
 }
 
@@ -208,6 +234,7 @@ void graph_free (struct graph *g)
 
 	for (i = 0; i < g->n; i++) {
 		free (g->nodes[i].deps);
+		free (g->nodes[i].rdeps);
 		free (g->nodes[i].error);
 	}
 	free (g->nodes);
@@ -231,7 +258,9 @@ enum graph_verdict graph_check (const struct graph *g, size_t i, const enum grap
 				*cause = d->to;
 			return GV_BLOCKED;
 		}
-		if (s == GS_PENDING && v == GV_GO) {
+		/* After= semantics: only a requirement waits for a restart. */
+		if ((s == GS_PENDING || (s == GS_RETRYING && d->kind == DEP_REQUIRES)) &&
+		    v == GV_GO) {
 			v = GV_WAIT;
 			if (cause)
 				*cause = d->to;
@@ -242,15 +271,12 @@ enum graph_verdict graph_check (const struct graph *g, size_t i, const enum grap
 
 bool graph_has_live_dependent (const struct graph *g, size_t i, const bool *alive)
 {
-	size_t j, k;
+	const struct graph_node *node = &g->nodes[i];
+	size_t k;
 
-	for (j = 0; j < g->n; j++) {
-		if (j == i || !alive[j])
-			continue;
-		for (k = 0; k < g->nodes[j].n_deps; k++)
-			if (g->nodes[j].deps[k].to == i)
-				return true;
-	}
+	for (k = 0; k < node->n_rdeps; k++)
+		if (node->rdeps[k] != i && alive[node->rdeps[k]])
+			return true;
 	return false;
 }
 

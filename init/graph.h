@@ -4,7 +4,10 @@
  * (ordering only); all three order the start: an entry starts once each of
  * its dependencies is ready (a service) or has exited 0 (a oneshot).  They
  * differ in what a failed dependency does: `requires` blocks the entry (and
- * stops it if already running), `wants` and `after` let it start anyway.
+ * stops it if already running), `wants` and `after` let it start anyway,
+ * as systemd's After= does, as soon as the dependency's start attempt has
+ * failed, even while it is being restarted (GS_RETRYING); a `requires`
+ * keeps waiting for a dependency that is being restarted.
  *
  * graph_build() resolves names and finds every cycle (Tarjan's strongly
  * connected components); a member of a cycle or an entry requiring an
@@ -30,6 +33,8 @@ struct graph_node {
 	const char *name; /* borrowed from the caller */
 	struct graph_dep *deps;
 	size_t n_deps;
+	size_t *rdeps; /* the nodes with an edge to this one (any kind), once each */
+	size_t n_rdeps;
 	bool broken; /* unknown requirement, cycle, or broken by the caller */
 	char *error; /* why it is broken: "requires[0]: unknown container \"db\"" */
 };
@@ -54,7 +59,8 @@ size_t graph_find (const struct graph *g, const char *name);
 
 /* What an entry's dependencies say about starting it now. */
 enum graph_state {
-	GS_PENDING, /* not ready yet (waiting, starting, restarting) */
+	GS_PENDING,  /* not ready yet (waiting, starting) */
+	GS_RETRYING, /* its start attempt failed; a restart is pending */
 	GS_READY,   /* service ready, or oneshot exited 0 */
 	GS_FAILED,  /* failed, broken, blocked, skipped or stopped: will not become ready */
 };
@@ -65,7 +71,8 @@ enum graph_verdict graph_check (const struct graph *g, size_t i, const enum grap
                                 size_t *cause);
 
 /* True when some entry ordered after i (any edge kind) is still alive:
- * shutdown stops i only after all of those have stopped. */
+ * shutdown stops i only after all of those have stopped.  Cost: i's
+ * dependents only. */
 bool graph_has_live_dependent (const struct graph *g, size_t i, const bool *alive);
 
 /* A start order compatible with every edge among non-broken entries

@@ -17,8 +17,11 @@
 
 #include "init/boot.h"
 #include "init/console.h"
+#include "init/control.h"
 #include "init/init.h"
 #include "init/options.h"
+#include "init/panic.h"
+#include "init/powerbutton.h"
 #include "init/shutdown.h"
 #include "init/supervisor.h"
 #include "lib/log.h"
@@ -171,11 +174,18 @@ static void emergency_shell (const struct init_opts *o, const char *why)
 		;
 }
 
+/* A power button press: the same ordered stop as SIGTERM. */
+static void power_pressed (void *arg)
+{
+	sup_request_shutdown (arg, SD_POWEROFF, "Power button pressed");
+}
+
 int keel_init_main (int argc, char **argv)
 {
 	struct init_opts opts;
 	struct console con;
 	struct sup sup;
+	struct control ctl = {.fd = -1};
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
 	bool machine;
@@ -221,15 +231,28 @@ int keel_init_main (int argc, char **argv)
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
 
+	/* From here on PID 1 has its fatal path: never abort(). */
+	keel_panic_install (&opts);
 	ret = sup_init (&sup, &opts, &con, &err);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
+	if (ret == 0) {
+		/* The modules that talk to the loop register themselves; the
+		 * loop knows none of them. */
+		sup_start_units (&sup);
+		ret = control_open (&ctl, &sup, &err);
+		if (ret < 0)
+			keel_error_wrap (&err, "control socket");
+		else if (machine)
+			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
+	}
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
 		if (machine)
 			emergency_shell (&opts, "cannot read containers.d");
+		control_close (&ctl);
 		sup_free (&sup);
 		if (!machine) {
 			console_close (&con);
@@ -239,6 +262,8 @@ int keel_init_main (int argc, char **argv)
 	} else {
 		action = sup_run (&sup);
 		ret = sup.exit_code;
+		powerbutton_close ();
+		control_close (&ctl);
 		sup_free (&sup);
 	}
 	console_status (&con, CS_OK, "All containers stopped");

@@ -15,13 +15,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/proccgroup.h"
 #include "lib/util.h"
 
 #define NOTIFY_MSG_MAX 4096
 
-int notify_open (struct sup *s, size_t i, struct keel_error **err)
+static void notify_event (struct watch *w, uint32_t events);
+
+int notify_open (struct loop *l, struct unit_set *set, size_t i, const char *state_dir,
+                 struct keel_error **err)
 {
-	struct unit *u = &s->units[i];
+	struct unit *u = &set->v[i];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	cleanup_close int fd = -1;
 	cleanup_free char *path = NULL;
@@ -30,10 +34,10 @@ int notify_open (struct sup *s, size_t i, struct keel_error **err)
 	if (u->notify_fd >= 0)
 		return 0;
 	free (u->notify_dir);
-	u->notify_dir = xasprintf ("%s/.notify/%s", s->opts->state, u->name);
+	u->notify_dir = xasprintf ("%s/.notify/%s", state_dir, u->name);
 	/* STATE/.notify is root's alone: a container reaches its own socket
 	 * through the bind mount, nobody else reaches any. */
-	path = xasprintf ("%s/.notify", s->opts->state);
+	path = xasprintf ("%s/.notify", state_dir);
 	if (mkdir (path, 0700) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s`", path);
 	free (steal_ptr (&path));
@@ -57,16 +61,15 @@ int notify_open (struct sup *s, size_t i, struct keel_error **err)
 	if (setsockopt (fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
 		return keel_error (err, errno, "SO_PASSCRED on `%s`", path);
 	u->notify_fd = steal_fd (&fd);
-	u->w_notify = (struct watch){.kind = W_NOTIFY, .unit = i};
-	return sup_watch (s, u->notify_fd, EPOLLIN, &u->w_notify);
+	if (loop_watch (l, &u->w_notify, u->notify_fd, EPOLLIN, notify_event, set) < 0)
+		return keel_error (err, errno, "epoll_ctl `%s`", path);
+	return 0;
 }
 
-void notify_close (struct sup *s, size_t i)
+void notify_close (struct loop *l, struct unit *u)
 {
-	struct unit *u = &s->units[i];
-
 	if (u->notify_fd >= 0) {
-		sup_unwatch (s, u->notify_fd);
+		loop_unwatch (l, &u->w_notify);
 		close (u->notify_fd);
 		u->notify_fd = -1;
 	}
@@ -137,36 +140,23 @@ void notify_parse (const char *msg, size_t len, bool *ready, char **status)
 
 bool notify_pid_in_cgroup (int pid, const char *cgroup)
 {
-	cleanup_free char *path = xasprintf ("/proc/%d/cgroup", pid);
-	cleanup_free char *buf = NULL;
-	struct keel_error *err = NULL;
-	size_t clen;
-	char *line;
+	cleanup_free char *cg = NULL;
 
-	if (cgroup == NULL || read_file (path, 16384, &buf, NULL, &err) < 0) {
-		keel_error_release (&err);
+	if (cgroup == NULL || proc_cgroup (pid, &cg, NULL) < 0)
 		return false;
-	}
-	clen = strlen (cgroup);
-	for (line = buf; line && *line;) {
-		char *nl = strchr (line, '\n');
-		if (nl)
-			*nl = '\0';
-		if (strncmp (line, "0::", 3) == 0) {
-			const char *cg = line + 3;
-			return strncmp (cg, cgroup, clen) == 0 &&
-			       (cg[clen] == '\0' || cg[clen] == '/');
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return false;
+	return cgroup_path_within (cg, cgroup);
 }
 
-void notify_receive (struct sup *s, size_t i)
+/* Datagrams on a unit's socket: READY=1 from inside the container is
+ * the unit event UE_READY; anything else is kept or ignored. */
+static void notify_event (struct watch *w, uint32_t events)
 {
-	struct unit *u = &s->units[i];
+	struct unit_set *set = w->arg;
+	struct unit *u = (struct unit *)((char *)w - offsetof (struct unit, w_notify));
+	size_t i = (size_t)(u - set->v);
 	int k;
 
+	(void)events;
 	for (k = 0; k < 16; k++) { /* bounded per wakeup */
 		char buf[NOTIFY_MSG_MAX];
 		union {
@@ -205,14 +195,14 @@ void notify_receive (struct sup *s, size_t i)
 		if (cred == NULL || cred->pid <= 0 ||
 		    (cred->pid != u->pid && !notify_pid_in_cgroup (cred->pid, u->cgroup))) {
 			console_status (
-			        s->con, CS_WARN,
+			        set->con, CS_WARN,
 			        "%s: ignoring a notify message from pid %d outside the container",
 			        u->name, cred ? cred->pid : 0);
 			continue;
 		}
 		notify_parse (buf, (size_t)n, &ready, &u->notify_status);
 		if (ready)
-			sup_unit_ready (s, i);
+			unit_event (set, i, UE_READY, 0);
 	}
 }
 

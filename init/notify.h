@@ -15,14 +15,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "init/supervisor.h"
+#include "init/loop.h"
+#include "init/unit.h"
 
 #define NOTIFY_DIR_IN_CONTAINER    "/run/keel-notify"
 #define NOTIFY_SOCKET_IN_CONTAINER NOTIFY_DIR_IN_CONTAINER "/notify.sock"
 
-int notify_open (struct sup *s, size_t i, struct keel_error **err);
-void notify_close (struct sup *s, size_t i);
-void notify_receive (struct sup *s, size_t i);
+/* Open unit i's socket under state_dir and watch it: READY=1 becomes the
+ * unit event UE_READY. */
+int notify_open (struct loop *l, struct unit_set *set, size_t i, const char *state_dir,
+                 struct keel_error **err);
+void notify_close (struct loop *l, struct unit *u);
 /* The extra mount and env entry for the runtime (free with notify_mount_free). */
 void notify_mount (const struct unit *u, struct spec_mount *m, char **env);
 void notify_mount_free (struct spec_mount *m);

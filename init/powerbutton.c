@@ -10,13 +10,25 @@
 #include <unistd.h>
 
 #include "init/powerbutton.h"
-#include "init/supervisor.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
 #define INPUT_DIR        "/dev/input"
 #define LONG_BITS        (8 * sizeof (unsigned long))
 #define BITS_TO_LONGS(n) (((n) + LONG_BITS - 1) / LONG_BITS)
+
+/* The buttons are this module's own: PID 1 has one set of them. */
+static struct button {
+	struct watch w;
+	size_t index;
+} buttons[POWERBUTTON_MAX];
+static size_t n_buttons;
+static struct loop *button_loop;
+static struct console *button_con;
+static void (*button_pressed) (void *arg);
+static void *button_arg;
+
+static void powerbutton_event (struct watch *w, uint32_t events);
 
 static bool test_bit (const unsigned long *bits, unsigned bit)
 {
@@ -36,11 +48,11 @@ static bool has_power_key (int fd)
 	return test_bit (keys, KEY_POWER);
 }
 
-static void watch_device (struct sup *s, int dirfd, const char *name)
+static void watch_device (int dirfd, const char *name)
 {
 	cleanup_close int fd = -1;
 	char devname[128] = "";
-	size_t i = s->n_buttons;
+	size_t i = n_buttons;
 
 	fd = openat (dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -50,28 +62,30 @@ static void watch_device (struct sup *s, int dirfd, const char *name)
 	if (!has_power_key (fd))
 		return;
 	if (i == POWERBUTTON_MAX) {
-		console_status (s->con, CS_WARN, "power button %s/%s: too many devices, ignored",
+		console_status (button_con, CS_WARN, "power button %s/%s: too many devices, ignored",
 		                INPUT_DIR, name);
 		return;
 	}
 	if (ioctl (fd, EVIOCGNAME (sizeof devname - 1), devname) < 0)
 		strcpy (devname, "?");
-	s->buttons[i].w.kind = W_BUTTON;
-	s->buttons[i].w.unit = i;
-	if (sup_watch (s, fd, EPOLLIN, &s->buttons[i].w) < 0)
+	buttons[i].index = i;
+	if (loop_watch (button_loop, &buttons[i].w, fd, EPOLLIN, powerbutton_event, &buttons[i]) < 0)
 		return;
-	s->buttons[i].fd = fd;
 	fd = -1;
-	s->n_buttons++;
-	console_status (s->con, CS_INFO, "Watching power button %s/%s (%s)", INPUT_DIR, name,
+	n_buttons++;
+	console_status (button_con, CS_INFO, "Watching power button %s/%s (%s)", INPUT_DIR, name,
 	                devname);
 }
 
-void powerbutton_open (struct sup *s)
+void powerbutton_open (struct loop *l, struct console *con, void (*pressed) (void *arg), void *arg)
 {
 	DIR *d = opendir (INPUT_DIR);
 	struct dirent *de;
 
+	button_loop = l;
+	button_con = con;
+	button_pressed = pressed;
+	button_arg = arg;
 	if (!d) {
 		/* No evdev (module not loaded, or no input devices at all). */
 		keel_debug ("power button: %s: %s", INPUT_DIR, strerror (errno));
@@ -79,63 +93,64 @@ void powerbutton_open (struct sup *s)
 	}
 	while ((de = readdir (d)))
 		if (strncmp (de->d_name, "event", 5) == 0)
-			watch_device (s, dirfd (d), de->d_name);
+			watch_device (dirfd (d), de->d_name);
 	closedir (d);
-	if (s->n_buttons == 0)
+	if (n_buttons == 0)
 		keel_debug ("power button: no input device reports KEY_POWER");
 }
 
-static void drop_device (struct sup *s, size_t i, const char *why)
+static void drop_device (struct button *b, const char *why)
 {
-	keel_debug ("power button device %zu: %s; no longer watched", i, why);
-	sup_unwatch (s, s->buttons[i].fd);
-	close (s->buttons[i].fd);
-	s->buttons[i].fd = -1;
+	int fd = b->w.fd;
+
+	keel_debug ("power button device %zu: %s; no longer watched", b->index, why);
+	loop_unwatch (button_loop, &b->w);
+	close (fd);
 }
 
-void powerbutton_event (struct sup *s, size_t i, uint32_t events)
+static void powerbutton_event (struct watch *w, uint32_t events)
 {
+	struct button *b = w->arg;
 	struct input_event ev[16];
 
-	if (i >= s->n_buttons || s->buttons[i].fd < 0)
-		return;
 	for (;;) {
-		ssize_t n = read (s->buttons[i].fd, ev, sizeof ev);
+		ssize_t n;
 		size_t k;
 
+		if (b->w.fd < 0)
+			return;
+		n = read (b->w.fd, ev, sizeof ev);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
 			/* Hung up with nothing left to read: it will not come back. */
 			if (events & (EPOLLHUP | EPOLLERR))
-				drop_device (s, i, "hung up");
+				drop_device (b, "hung up");
 			return;
 		}
 		if (n < 0) {
 			if (errno != ENODEV)
-				console_status (s->con, CS_WARN, "power button: read: %s",
+				console_status (button_con, CS_WARN, "power button: read: %s",
 				                strerror (errno));
-			drop_device (s, i, strerror (errno));
+			drop_device (b, strerror (errno));
 			return;
 		}
 		if (n == 0 || (size_t)n % sizeof ev[0] != 0) {
-			drop_device (s, i, n == 0 ? "end of file" : "short read");
+			drop_device (b, n == 0 ? "end of file" : "short read");
 			return;
 		}
 		for (k = 0; k < (size_t)n / sizeof ev[0]; k++)
 			if (ev[k].type == EV_KEY && ev[k].code == KEY_POWER && ev[k].value == 1)
-				sup_request_shutdown (s, SD_POWEROFF, "Power button pressed");
+				button_pressed (button_arg);
 	}
 }
 
-void powerbutton_close (struct sup *s)
+void powerbutton_close (void)
 {
 	size_t i;
 
-	for (i = 0; i < s->n_buttons; i++)
-		if (s->buttons[i].fd >= 0) {
-			close (s->buttons[i].fd);
-			s->buttons[i].fd = -1;
-		}
-	s->n_buttons = 0;
+	for (i = 0; i < n_buttons; i++)
+		if (buttons[i].w.fd >= 0)
+			drop_device (&buttons[i], "closing");
+	n_buttons = 0;
 }

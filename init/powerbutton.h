@@ -15,16 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sup;
+#include "init/console.h"
+#include "init/loop.h"
 
 /* Devices watched at most (ACPI button, a keyboard or two). */
 #define POWERBUTTON_MAX 8
 
-/* Open every /dev/input/event* that can report KEY_POWER and add it to
- * the supervisor's epoll set.  Nothing found is not an error. */
-void powerbutton_open (struct sup *s);
-/* Device i (the watch's unit index) is readable or gone. */
-void powerbutton_event (struct sup *s, size_t i, uint32_t events);
-void powerbutton_close (struct sup *s);
+/* Open every /dev/input/event* that can report KEY_POWER and watch it in
+ * l; a press calls pressed(arg).  Nothing found is not an error. */
+void powerbutton_open (struct loop *l, struct console *con, void (*pressed) (void *arg),
+                       void *arg);
+void powerbutton_close (void);
 
 #endif

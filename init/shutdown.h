@@ -1,6 +1,6 @@
-/* Stopping: one container (stop signal, then SIGKILL through cgroup.kill
- * after its stop timeout), and the whole system in reverse dependency
- * order, then the end of PID 1: kill what is left, sync, unmount, and
+/* Stopping the whole system in reverse dependency order (each unit's stop,
+ * signal then SIGKILL through cgroup.kill after its stop timeout, is the
+ * state machine's: unit.c), then the end of PID 1: kill what is left, sync, unmount, and
  * reboot(2) from a child (PID 1 must never exit: the kernel panics).
  *   SIGINT (ctrl-alt-del) reboot; SIGTERM, SIGUSR2, SIGPWR poweroff;
  *   SIGUSR1 halt (toybox oneit / sysvinit conventions).
@@ -15,8 +15,6 @@
 
 /* One step of the ordered stop; true once everything is down. */
 bool shutdown_step (struct sup *s);
-/* SIGKILL every process of a unit (its stop or start timeout expired). */
-void shutdown_kill_unit (struct sup *s, size_t i);
 /* The grace period after the final SIGTERM to everyone ended. */
 void shutdown_kill_all_expired (struct sup *s);
 

@@ -24,13 +24,31 @@ void cleanup_closep (int *fd)
 	}
 }
 
+static void (*oom_handler) (const char *what);
+
+void util_set_oom_handler (void (*fn) (const char *what))
+{
+	oom_handler = fn;
+}
+
 static void __attribute__ ((noreturn)) oom (void)
 {
 	static const char msg[] = "keel: out of memory\n";
+
+	if (oom_handler)
+		oom_handler ("out of memory"); /* does not return */
 	if (write (2, msg, sizeof msg - 1) < 0) {
 		/* nothing more we can do */
 	}
 	abort ();
+}
+
+void *xrealloc (void *p, size_t n)
+{
+	void *r = realloc (p, n ? n : 1);
+	if (r == NULL)
+		oom ();
+	return r;
 }
 
 char *xstrdup (const char *s)

@@ -34,10 +34,14 @@ static inline void *steal_ptr (void *pp)
 	return r;
 }
 
-/* Aborts on allocation failure: used only where running out of memory
- * leaves no sensible way to continue (small strings during setup). */
+/* On allocation failure these call the process's out-of-memory handler:
+ * by default write a line and abort (a runtime or client process); PID 1
+ * installs its panic path instead (init/panic.h), since its death panics
+ * the kernel.  The handler must not return. */
 char *xstrdup (const char *s);
 void *xmalloc0 (size_t n);
+void *xrealloc (void *p, size_t n);
+void util_set_oom_handler (void (*fn) (const char *what));
 char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 /* Read a whole file (at most max bytes, 0 = no limit) into a NUL-terminated
