@@ -26,7 +26,8 @@ void restart_reset (struct restart_state *s)
 
 void restart_record_start (struct restart_state *s, uint64_t now_ms)
 {
-	s->starts[s->head] = now_ms;
+	/* On the limit's clock: where its running time stood at this start. */
+	s->starts[s->head] = s->run_ms;
 	s->head = (s->head + 1) % s->cap;
 	if (s->count < s->cap)
 		s->count++;
@@ -85,8 +86,11 @@ struct restart_decision restart_decide (struct restart_state *s, const struct po
 	/* A long healthy run forgives earlier crashes. */
 	if (now_ms >= s->last_start_ms && now_ms - s->last_start_ms >= p->start_limit_interval_ms)
 		s->failures = 0;
+	if (now_ms >= s->last_start_ms)
+		s->run_ms += now_ms - s->last_start_ms;
 	d.delay_ms = backoff_delay (p, s->failures);
-	d.starts_in_interval = starts_within (s, p->start_limit_interval_ms, now_ms + d.delay_ms);
+	/* The restart would start at run_ms on the limit's clock. */
+	d.starts_in_interval = starts_within (s, p->start_limit_interval_ms, s->run_ms);
 	if (d.starts_in_interval >= p->start_limit_burst) {
 		d.action = RA_GIVE_UP;
 		return d;

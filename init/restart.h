@@ -8,7 +8,13 @@
  *    backoff.max; a run that lasted longer than limit.interval resets it;
  *  - the start limit: when the restart would be the (burst+1)th start
  *    within limit.interval, keel gives up and marks the container failed
- *    (systemd's StartLimitBurst / StartLimitIntervalSec).
+ *    (systemd's StartLimitBurst / StartLimitIntervalSec).  The interval is
+ *    measured in the container's running time: the backoff delays keel
+ *    itself waits between starts do not count.  Otherwise a growing
+ *    backoff would space the starts further apart than the interval (the
+ *    defaults: 5 starts in 10 s, delays 1, 2, 4 ... 60 s) and a service
+ *    that can never start would be retried forever.  A run longer than the
+ *    interval pushes the earlier starts out of it, as in systemd.
  * Memory per container: one timestamp per allowed start (burst <= 1000).
  */
 #ifndef KEEL_INIT_RESTART_H
@@ -24,6 +30,7 @@ struct restart_state {
 	unsigned cap, head, count;
 	unsigned failures; /* consecutive exits that asked for a restart */
 	uint64_t last_start_ms;
+	uint64_t run_ms; /* the limit's clock: running time summed over every start */
 };
 
 enum restart_action {

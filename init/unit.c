@@ -583,8 +583,7 @@ static void after_cleanup (struct unit_set *set, size_t i)
 		                (unsigned long long)d.delay_ms, u->restarts);
 		break;
 	case RA_GIVE_UP:
-		set_error (u, xasprintf ("failed %u times within %llums of running; gave up "
-		                         "(restart.limit)",
+		set_error (u, xasprintf ("started %u times within %llums; gave up (restart.limit)",
 		                         d.starts_in_interval,
 		                         (unsigned long long)u->policy.start_limit_interval_ms));
 		console_status (set->con, CS_FAIL, "%s %s", u->name, u->error);

@@ -119,39 +119,64 @@ static void test_start_limit (void **state)
 	assert_int_equal (d.action, RA_GIVE_UP);
 	assert_int_equal (d.starts_in_interval, 3);
 
-	/* the same three starts spread over more than the interval are fine */
+	/* runs of 2.6 s each: only 2 starts within any 5 s of running */
 	restart_reset (&s);
 	now = 0;
 	for (i = 0; i < 6; i++) {
 		restart_record_start (&s, now);
-		d = restart_decide (&s, &p, false, now + 1);
+		now += 2600;
+		d = restart_decide (&s, &p, false, now);
 		assert_int_equal (d.action, RA_RESTART);
-		now += 2600; /* < interval, but only 2 starts within any 5 s */
+		now += d.delay_ms;
 	}
 	restart_free (&s);
 }
 
-static void test_limit_counts_the_delay (void **state)
+/* Issue 12: keel's defaults (5 starts in 10 s) with a backoff of 1, 2, 4
+ * ... 60 s.  Measured on the wall clock the starts are always further apart
+ * than the interval and the limit never triggers; on the limit's clock
+ * (running time only) a service that fails at once gives up after its
+ * fifth start, as systemd's StartLimitBurst=5 does. */
+static void test_limit_ignores_the_backoff (void **state)
 {
-	struct policy p = pol (RESTART_ON_FAILURE);
+	struct policy p;
 	struct restart_state s;
 	struct restart_decision d;
+	uint64_t now = 0;
+	int i;
 
-	/* two starts at t=0 and t=1000; a restart 9500 ms after the first
-	 * with a 10 s window and burst 2 would be the third: give up. A delay
-	 * that carries the next start past the window is allowed. */
-	p.start_limit_burst = 2;
-	p.restart_delay_ms = 100;
-	p.backoff_factor = 1;
-	restart_init (&s, &p);
-	restart_record_start (&s, 0);
-	restart_record_start (&s, 1000);
-	d = restart_decide (&s, &p, false, 9500);
-	assert_int_equal (d.action, RA_GIVE_UP);
+	policy_defaults (&p);
+	p.restart = RESTART_ON_FAILURE;
 	p.restart_delay_ms = 1000;
-	p.backoff_max_ms = 1000;
-	d = restart_decide (&s, &p, false, 9500);
-	assert_int_equal (d.action, RA_RESTART); /* next start at 10500: only t=1000 in window */
+	p.backoff_factor = 2;
+	p.backoff_max_ms = 60000;
+	p.start_limit_burst = 5;
+	p.start_limit_interval_ms = 10000;
+	restart_init (&s, &p);
+	for (i = 1; i <= 5; i++) {
+		restart_record_start (&s, now);
+		now += 50; /* fails 50 ms after each start */
+		d = restart_decide (&s, &p, false, now);
+		if (i < 5) {
+			assert_int_equal (d.action, RA_RESTART);
+			assert_int_equal (d.delay_ms, 1000u << (i - 1)); /* 1, 2, 4, 8 s */
+			now += d.delay_ms;
+		}
+	}
+	assert_int_equal (d.action, RA_GIVE_UP);
+	assert_int_equal (d.starts_in_interval, 5);
+	assert_true (now > p.start_limit_interval_ms); /* wall clock: 15 s */
+
+	/* the same service running 3 s each time: 4 starts cover 12 s of
+	 * running, never 5 within 10 s, so it is retried */
+	restart_reset (&s);
+	for (i = 0; i < 10; i++) {
+		restart_record_start (&s, now);
+		now += 3000;
+		d = restart_decide (&s, &p, false, now);
+		assert_int_equal (d.action, RA_RESTART);
+		now += d.delay_ms;
+	}
 	restart_free (&s);
 }
 
@@ -162,7 +187,7 @@ int main (void)
 	        cmocka_unit_test (test_backoff),
 	        cmocka_unit_test (test_reset_after_healthy_run),
 	        cmocka_unit_test (test_start_limit),
-	        cmocka_unit_test (test_limit_counts_the_delay),
+	        cmocka_unit_test (test_limit_ignores_the_backoff),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
