@@ -52,6 +52,40 @@ stop_keel
 is "$RC" 0 "SIGTERM: exit 0"
 show_log_on_failure
 
+# Issue 12: a service that can never start, with a backoff that spaces its
+# starts further apart than the limit's interval on the wall clock (0.2,
+# 0.4, 0.8 s between runs of a few ms; 4 starts in 1 s): it still ends
+# failed, because the interval counts running time.  An entry ordered
+# after it starts once its first start has failed; one that requires it
+# waits, then is blocked.
+D=$T/containers.d-limit
+mkdir -p "$D"
+entry etcd 'echo etcd-fails; exit 1' \
+	'{"readiness": "notify", "restart": {"policy": "on-failure", "delay": "200ms",
+	  "backoff": {"factor": 2, "max": "10s"}, "limit": {"burst": 4, "interval": "1s"}}}'
+entry client 'echo client-up; exec sleep 1000' '{"after": ["etcd"], "stop": {"signal": "KILL"}}'
+entry needy 'echo needy-up; exec sleep 1000' '{"requires": ["etcd"], "stop": {"signal": "KILL"}}'
+: >"$T/console.log"
+start_keel
+wait_for 'etcd started 4 times within 1000ms; gave up \(restart.limit\)' 20
+check "a service failing at once under backoff ends failed at its start limit"
+wait_for 'Startup finished' 10
+check "and the startup finishes"
+like "$(ctl status etcd)" 'state: failed' "etcd is failed"
+like "$(ctl status client)" 'state: ready' "the entry ordered after it runs"
+first_fail=$(line_of 'etcd exited with status 1')
+client_up=$(line_of 'Started client')
+gave_up=$(line_of 'etcd started 4 times')
+[ -n "$client_up" ] && [ "$first_fail" -lt "$client_up" ] && [ "$client_up" -lt "$gave_up" ]
+check "after: it started once etcd's first start failed ($first_fail < $client_up), before etcd gave up ($gave_up)"
+like "$(ctl status needy)" 'state: blocked' "the entry requiring it is blocked"
+like "$(cat "$T/console.log")" 'Dependency failed for needy: requires etcd, which failed' "and says why"
+! grep -q 'needy | needy-up' "$T/console.log"
+check "it never ran"
+stop_keel
+is "$RC" 0 "SIGTERM: exit 0"
+show_log_on_failure
+
 # an essential entry that fails ends the run
 D=$T/containers.d-essential
 mkdir -p "$D"

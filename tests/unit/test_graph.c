@@ -135,6 +135,34 @@ static void test_gating (void **state)
 	done (&f);
 }
 
+/* A dependency whose start failed and that is being restarted: `wants`
+ * and `after` go on (systemd's After= waits for the start job, not for
+ * its success), `requires` waits for the restart. */
+static void test_gating_retrying (void **state)
+{
+	struct fixture f = {0};
+	enum graph_state st[MAXN] = {0};
+	size_t cause = 99;
+
+	add (&f, "web", "net", "cache", "log"); /* 0 */
+	add (&f, "net", NULL, NULL, NULL);      /* 1 */
+	add (&f, "cache", NULL, NULL, NULL);    /* 2 */
+	add (&f, "log", NULL, NULL, NULL);      /* 3 */
+	build (&f);
+	st[1] = GS_READY;
+	st[2] = GS_RETRYING;
+	st[3] = GS_RETRYING;
+	assert_int_equal (graph_check (&f.g, 0, st, &cause), GV_GO);
+	st[1] = GS_RETRYING;
+	assert_int_equal (graph_check (&f.g, 0, st, &cause), GV_WAIT);
+	assert_int_equal (cause, 1);
+	/* the reverse edges: each dependency knows web, once */
+	assert_int_equal (f.g.nodes[1].n_rdeps, 1);
+	assert_int_equal (f.g.nodes[1].rdeps[0], 0);
+	assert_int_equal (f.g.nodes[0].n_rdeps, 0);
+	done (&f);
+}
+
 static void test_unknown (void **state)
 {
 	struct fixture f = {0};
@@ -245,6 +273,7 @@ int main (void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_order),      cmocka_unit_test (test_gating),
+	        cmocka_unit_test (test_gating_retrying),
 	        cmocka_unit_test (test_unknown),    cmocka_unit_test (test_cycles),
 	        cmocka_unit_test (test_two_cycles), cmocka_unit_test (test_broken_entry_is_a_node),
 	        cmocka_unit_test (test_stop_order),
