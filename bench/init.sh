@@ -1,19 +1,23 @@
 #!/bin/sh
 # PID 1 under load: keel init as PID 1 of a new PID namespace supervising
-# 1, 10 and 100 busybox containers.  Prints, per N (median of RUNS runs):
+# 1 to 3000 busybox containers.  Prints, per N (median of RUNS runs):
 #   startup   keel's own "Startup finished in X ms" (first start to all ready)
 #   rss       PID 1's VmRSS once everything is up, and its peak (VmHWM)
 #   cpu       PID 1's user+system CPU for the startup, and over IDLE s idle
-# and, for comparison, one container started with `runc run -d` (median).
+# then per entry: startup and PID 1 CPU divided by N, and the growth
+# against the first N >= 100 (1.00 everywhere means linear cost), and,
+# for comparison, one container started with `runc run -d` (median).
 # Figures only; nothing is asserted.
 #
-# usage: bench/init.sh [KEEL]   (default build/keel; env RUNS=3 IDLE=5 COUNTS="1 10 100")
+# usage: bench/init.sh [KEEL]
+#   (default build/keel; env RUNS=3 IDLE=5 COUNTS="1 10 100 300 1000 3000")
+# 3000 containers need about 6 GiB of memory and 7000 open files in PID 1.
 set -u
 KEEL=${1:-${KEEL:-build/keel}}
 KEEL=$(cd "$(dirname "$KEEL")" && pwd)/$(basename "$KEEL")
 RUNS=${RUNS:-3}
 IDLE=${IDLE:-5}
-COUNTS=${COUNTS:-"1 10 100"}
+COUNTS=${COUNTS:-"1 10 100 300 1000 3000"}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 [ "$(id -u)" = 0 ] || { echo "bench/init.sh: needs root"; exit 0; }
 [ -x "$KEEL" ] || { echo "bench/init.sh: no keel at $KEEL"; exit 1; }
@@ -69,7 +73,8 @@ one_run() { # N -> prints "startup_ms rss_kib hwm_kib cpu_start_ms cpu_idle_ms a
 	UPID=$!
 	kpid=
 	w=0
-	while [ "$w" -lt 1200 ]; do
+	# 60 s, and 60 ms more per entry on this 2-core machine
+	while [ "$w" -lt $((1200 + n * 12 / 10)) ]; do
 		[ -z "$kpid" ] && kpid=$(awk '{print $1}' "/proc/$UPID/task/$UPID/children" 2>/dev/null)
 		grep -q 'Startup finished' "$T/console.log" && break
 		sleep 0.05
@@ -93,6 +98,10 @@ one_run() { # N -> prints "startup_ms rss_kib hwm_kib cpu_start_ms cpu_idle_ms a
 echo "keel init as PID 1 of a PID namespace ($(basename "$KEEL"), $RUNS runs, median)"
 printf '%-6s %12s %10s %10s %10s %14s %16s\n' N startup_ms rss_KiB anon_KiB peak_KiB cpu_start_ms \
 	"cpu_idle_${IDLE}s_ms"
+# Every entry holds a log pipe in PID 1 (two fds), and its helper one
+# more while it starts: 3000 entries need more than the usual 1024.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+: >"$T/table"
 for n in $COUNTS; do
 	: >"$T/runs"
 	r=0
@@ -105,7 +114,18 @@ for n in $COUNTS; do
 		"$(awk '{print $6}' "$T/runs" | median)" \
 		"$(awk '{print $3}' "$T/runs" | median)" "$(awk '{print $4}' "$T/runs" | median)" \
 		"$(awk '{print $5}' "$T/runs" | median)"
+	echo "$n $(awk '{print $1}' "$T/runs" | median) $(awk '{print $4}' "$T/runs" | median)" >>"$T/table"
 done
+echo
+echo "per entry (growth: against the first N >= 100; 1.00 is linear)"
+awk 'BEGIN { printf "%-6s %16s %10s %14s %18s %10s\n", "N", "startup_ms/entry", "growth",
+                    "startup_ratio", "pid1_cpu_us/entry", "growth" }
+     { s = $2 / $1; c = $3 * 1000 / $1
+       if (!base && $1 >= 100) { base = 1; s0 = s; c0 = c; t0 = $2; n0 = $1 }
+       printf "%-6s %16.2f %10s %14s %18.1f %10s\n", $1, s,
+              base && s0 ? sprintf ("%.2f", s / s0) : "-",
+              base && t0 ? sprintf ("%.1fx (%gx N)", $2 / t0, $1 / n0) : "-",
+              c, base && c0 ? sprintf ("%.2f", c / c0) : "-" }' "$T/table"
 
 # One container through keel's linked runtime vs `runc run -d` (create +
 # start as separate processes, as a container engine would do it).

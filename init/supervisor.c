@@ -107,12 +107,21 @@ static size_t pidmap_take (struct pidmap *m, pid_t pid)
 static void on_log (struct watch *w, uint32_t events);
 static void on_helper (struct watch *w, uint32_t events);
 
+static bool read_log (struct sup *s, struct unit *u);
+static void close_log (struct sup *s, struct unit *u);
+
+/* A fresh pipe per start: PID 1 keeps only the read end (the write end
+ * lives in the container), so it holds one fd per entry, not two, and
+ * every fork of a helper copies a smaller fd table.  What an earlier run
+ * still had in the old pipe is read first. */
 static int ensure_log_pipe (struct sup *s, struct unit *u)
 {
 	int p[2];
 
-	if (u->log_r >= 0)
-		return 0;
+	if (u->log_r >= 0) {
+		read_log (s, u);
+		close_log (s, u);
+	}
 	if (pipe2 (p, O_CLOEXEC) < 0)
 		return -1;
 	if (fcntl (p[0], F_SETFL, O_NONBLOCK) < 0) {
@@ -157,7 +166,7 @@ static void watch_helper (struct sup *s, size_t i, enum launch_op op)
 	struct unit *u = &s->units[i];
 
 	u->helper_op = op == LAUNCH_START ? H_START : H_DELETE;
-	u->helper_buf = xmalloc0 (LAUNCH_REPORT_MAX);
+	u->helper_buf = NULL; /* grown as the report comes: usually a few bytes */
 	u->helper_len = 0;
 	pidmap_put (&s->pids, u->helper, i);
 	loop_watch (&s->loop, &u->w_helper, u->helper_fd, EPOLLIN, on_helper, s);
@@ -204,6 +213,8 @@ static int op_launch (void *ctx, size_t i, char **why)
 	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->helper, &u->helper_fd,
 	                   &err);
 	notify_mount_free (&mount);
+	close (u->log_w); /* the helper passed it on to the container */
+	u->log_w = -1;
 	if (ret < 0) {
 		*why = keel_error_string (err);
 		keel_error_release (&err);
@@ -279,8 +290,6 @@ static void op_signal (void *ctx, size_t i, int signo, bool all)
 		console_status (s->con, CS_WARN, "%s: kill %d: %s", u->name, (int)u->pid,
 		                strerror (errno));
 }
-
-static void read_log (struct sup *s, struct unit *u);
 
 static void op_drain_log (void *ctx, size_t i)
 {
@@ -391,13 +400,16 @@ static void report_all_started (struct sup *s)
 
 static void helper_drain (struct sup *s, struct unit *u)
 {
+	char buf[LAUNCH_REPORT_MAX];
+
 	while (u->helper_fd >= 0 && u->helper_len < LAUNCH_REPORT_MAX) {
-		ssize_t n = read (u->helper_fd, u->helper_buf + u->helper_len,
-		                  LAUNCH_REPORT_MAX - u->helper_len);
+		ssize_t n = read (u->helper_fd, buf, LAUNCH_REPORT_MAX - u->helper_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		u->helper_buf = xrealloc (u->helper_buf, u->helper_len + (size_t)n);
+		memcpy (u->helper_buf + u->helper_len, buf, (size_t)n);
 		u->helper_len += (size_t)n;
 	}
 	/* A report never fills the buffer; if one does, stop listening (the
@@ -599,7 +611,17 @@ static void console_line (void *data, const char *name, const char *line, size_t
 	console_container_line (data, name, line, len);
 }
 
-static void read_log (struct sup *s, struct unit *u)
+static void close_log (struct sup *s, struct unit *u)
+{
+	loop_unwatch (&s->loop, &u->w_log);
+	if (u->log_r >= 0)
+		close (u->log_r);
+	u->log_r = -1;
+}
+
+/* True at the end of the pipe: every writer (the container and whatever
+ * it started) is gone. */
+static bool read_log (struct sup *s, struct unit *u)
 {
 	char buf[16384];
 	int k;
@@ -610,7 +632,9 @@ static void read_log (struct sup *s, struct unit *u)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n == 0)
+			return true;
+		if (n < 0)
 			break;
 		if (logsink_feed (&u->log, buf, (size_t)n, console_line, s->con, &err) < 0) {
 			cleanup_free char *m = keel_error_string (err);
@@ -621,12 +645,17 @@ static void read_log (struct sup *s, struct unit *u)
 		if ((size_t)n < sizeof buf)
 			break;
 	}
+	return false;
 }
 
 static void on_log (struct watch *w, uint32_t events)
 {
-	(void)events;
-	read_log (w->arg, unit_of (w, w_log));
+	struct unit *u = unit_of (w, w_log);
+
+	/* Without writers the pipe stays readable (EOF) for ever: stop
+	 * watching it; the next start makes a new one. */
+	if (read_log (w->arg, u) && (events & EPOLLHUP))
+		close_log (w->arg, u);
 }
 
 /* ---- the loop ---------------------------------------------------------------- */

@@ -110,7 +110,7 @@ struct unit {
 	pid_t helper;   /* start or delete helper (launcher) */
 	int helper_fd;
 	enum { H_NONE, H_START, H_DELETE } helper_op;
-	char *helper_buf; /* LAUNCH_REPORT_MAX bytes while a helper runs */
+	char *helper_buf; /* its report so far (at most LAUNCH_REPORT_MAX bytes) */
 	size_t helper_len;
 	struct watch w_helper;
 	int log_r, log_w; /* pipe: container stdout+stderr -> PID 1 */
