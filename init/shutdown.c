@@ -2,6 +2,7 @@
 #include "init/shutdown.h"
 
 #include <errno.h>
+#include <libmount.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "lib/mountinfo.h"
 #include "lib/util.h"
 
 #define FINAL_GRACE_MS 2000
@@ -87,48 +87,50 @@ bool shutdown_step (struct sup *s)
 
 /* ---- the very end -------------------------------------------------------- */
 
-struct points {
-	char **v;
-	size_t n;
-};
-
-static int add_point (const struct mountinfo *m, void *data)
+/* Whether mount point mp is under (or is) the directory under. */
+static bool is_under (const char *mp, const char *under)
 {
-	struct points *p = data;
-	char **v = realloc (p->v, (p->n + 1) * sizeof *v);
+	size_t n;
 
-	if (v == NULL)
-		return -ENOMEM;
-	p->v = v;
-	p->v[p->n++] = xstrdup (m->mountpoint);
-	return 0;
+	if (under == NULL)
+		return true;
+	n = strlen (under);
+	return strncmp (mp, under, n) == 0 && (mp[n] == '\0' || mp[n] == '/');
 }
 
-static void unmount_all (struct console *con)
+int shutdown_unmount_all (const char *mountinfo, const char *under, struct console *con)
 {
-	struct keel_error *err = NULL;
-	struct points p = {0};
-	size_t i;
+	struct libmnt_table *tb = mnt_new_table ();
+	struct libmnt_iter *it = mnt_new_iter (MNT_ITER_BACKWARD);
+	struct libmnt_fs *fs;
+	int left = 0;
 
-	/* Whatever was read before a failure is still unmounted. */
-	if (mountinfo_foreach ("/proc/self/mountinfo", add_point, &p, &err) < 0)
-		keel_error_release (&err);
+	/* libmount undoes mountinfo's escapes (a mount point with a space
+	 * is "\040" there).  A table that cannot be read completely still
+	 * holds what was parsed before the error. */
+	if (tb == NULL || it == NULL || mnt_table_parse_file (tb, mountinfo) < 0)
+		console_status (con, CS_WARN, "cannot read `%s`; unmounting what was read",
+		                mountinfo);
 	/* Newest first: children before their parents. */
-	for (i = p.n; i-- > 0;) {
-		const char *mp = p.v[i];
+	while (tb && it && mnt_table_next_fs (tb, it, &fs) == 0) {
+		const char *mp = mnt_fs_get_target (fs);
+
+		if (mp == NULL || !is_under (mp, under))
+			continue;
 		if (strcmp (mp, "/") != 0 && umount2 (mp, 0) == 0)
 			continue;
 		if (strcmp (mp, "/") != 0 && umount2 (mp, MNT_DETACH) == 0 &&
 		    strcmp (mp, "/proc") != 0)
 			continue;
+		left++;
 		if (mount (NULL, mp, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 && errno != EBUSY &&
 		    errno != EINVAL)
 			console_status (con, CS_WARN, "remount `%s` read-only: %s", mp,
 			                strerror (errno));
 	}
-	for (i = 0; i < p.n; i++)
-		free (p.v[i]);
-	free (p.v);
+	mnt_free_iter (it);
+	mnt_unref_table (tb);
+	return left;
 }
 
 void shutdown_finish (enum shutdown_action a, bool boot, struct console *con)
@@ -142,7 +144,7 @@ void shutdown_finish (enum shutdown_action a, bool boot, struct console *con)
 	con->sync = true;
 	console_drain (con);
 	sync ();
-	unmount_all (con);
+	shutdown_unmount_all ("/proc/self/mountinfo", NULL, con);
 	sync ();
 	switch (a) {
 	case SD_REBOOT:

@@ -18,6 +18,11 @@ bool shutdown_step (struct sup *s);
 /* The grace period after the final SIGTERM to everyone ended. */
 void shutdown_kill_all_expired (struct sup *s);
 
+/* Unmount every mount point listed in mountinfo (under `under` only, when
+ * not NULL: tests), newest first; what cannot be unmounted is remounted
+ * read-only.  Returns how many stayed. */
+int shutdown_unmount_all (const char *mountinfo, const char *under, struct console *con);
+
 /* After the loop: sync, unmount everything, and power off / reboot /
  * halt.  Never returns in boot mode. */
 void shutdown_finish (enum shutdown_action a, bool boot, struct console *con);
