@@ -769,6 +769,15 @@ static void update_console_watch (struct sup *s)
 	s->console_watched = pending;
 }
 
+/* Start helpers at once: enough to keep every CPU busy while others wait
+ * on the kernel (mounts, cgroups), few enough not to thrash. */
+static size_t sup_max_starting (void)
+{
+	long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+
+	return cpus > 0 ? (size_t)cpus * 8 : 16;
+}
+
 void sup_start_units (struct sup *s)
 {
 	size_t i;
@@ -778,6 +787,7 @@ void sup_start_units (struct sup *s)
 	for (i = 0; i < s->n_units; i++)
 		s->units[i].w_log.fd = s->units[i].w_helper.fd = s->units[i].w_notify.fd = -1;
 	unit_set_init (&s->set, s->units, s->n_units, &s->graph, s->con, &real_ops, s);
+	s->set.max_starting = sup_max_starting ();
 }
 
 enum shutdown_action sup_run (struct sup *s)

@@ -690,6 +690,12 @@ void unit_schedule (struct unit_set *set, unit_devices_fn devices_ok)
 	 * device stays off the queue until the next uevent requeues it. */
 	while (set->q_len > 0) {
 		size_t i = set->queue[set->q_head], cause = 0, k;
+
+		/* A thousand helpers forked at once only fight over two CPUs
+		 * (and over the kernel's locks, with PID 1): the rest stay
+		 * queued until a start completes. */
+		if (set->max_starting && set->count[U_STARTING] >= set->max_starting)
+			break;
 		const struct graph_node *node = &set->graph->nodes[i];
 		struct unit *u = &set->v[i];
 

@@ -150,6 +150,7 @@ struct unit_set {
 	const struct unit_ops *ops;
 	void *ctx;
 	bool stopping; /* the ordered shutdown has begun: nothing starts again */
+	size_t max_starting; /* start helpers at once (0: no limit) */
 	const char *why; /* the message of the event being fed (unit_event_why) */
 
 	/* Preallocated once (unit_set_init), never per pass: */
