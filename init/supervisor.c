@@ -500,40 +500,59 @@ static void helper_done (struct sup *s, size_t i)
 
 /* ---- signals and reaping ------------------------------------------------ */
 
-static void reap (struct sup *s)
-{
-	for (;;) {
-		int status;
-		pid_t pid = waitpid (-1, &status, WNOHANG);
-		size_t i;
+/* Waiting for any child costs the kernel a walk over all of PID 1's
+ * children (every running container): done at most every REAP_SWEEP_MS.
+ * The exit a SIGCHLD names is reaped at once by its pid, which the kernel
+ * finds directly; a sweep catches those whose SIGCHLD was merged into
+ * another's (standard signals do not queue) and orphans. */
+#define REAP_SWEEP_MS 100
 
-		if (pid <= 0)
-			break;
-		i = pidmap_take (&s->pids, pid);
-		if (i < s->n_units && s->units[i].helper == pid) {
-			helper_done (s, i);
-			continue;
-		}
-		if (i < s->n_units && s->units[i].pid_known && s->units[i].pid == pid &&
-		    !s->units[i].exited) {
-			unit_event (&s->set, i, UE_EXITED, status);
-			continue;
-		}
-		if (s->shell_pid > 0 && pid == s->shell_pid) {
-			s->shell_pid = 0;
-			sup_request_shutdown (s, SD_POWEROFF, "emergency shell exited");
-			continue;
-		}
-		/* An orphan reparented to us, or a container whose pid the helper
-		 * has not reported yet: remember the status for a while. */
-		s->orphans[s->orphan_next].pid = pid;
-		s->orphans[s->orphan_next].status = status;
-		s->orphans[s->orphan_next].ms = console_now_ms ();
-		s->orphan_next = (s->orphan_next + 1) % ARRAY_SIZE (s->orphans);
-		if (s->n_orphans < ARRAY_SIZE (s->orphans))
-			s->n_orphans++;
-		keel_debug ("reaped pid %d", (int)pid);
+static void reaped (struct sup *s, pid_t pid, int status)
+{
+	size_t i = pidmap_take (&s->pids, pid);
+
+	if (i < s->n_units && s->units[i].helper == pid) {
+		helper_done (s, i);
+		return;
 	}
+	if (i < s->n_units && s->units[i].pid_known && s->units[i].pid == pid &&
+	    !s->units[i].exited) {
+		unit_event (&s->set, i, UE_EXITED, status);
+		return;
+	}
+	if (s->shell_pid > 0 && pid == s->shell_pid) {
+		s->shell_pid = 0;
+		sup_request_shutdown (s, SD_POWEROFF, "emergency shell exited");
+		return;
+	}
+	/* An orphan reparented to us, or a container whose pid the helper has
+	 * not reported yet: remember the status for a while. */
+	s->orphans[s->orphan_next].pid = pid;
+	s->orphans[s->orphan_next].status = status;
+	s->orphans[s->orphan_next].ms = console_now_ms ();
+	s->orphan_next = (s->orphan_next + 1) % ARRAY_SIZE (s->orphans);
+	if (s->n_orphans < ARRAY_SIZE (s->orphans))
+		s->n_orphans++;
+	keel_debug ("reaped pid %d", (int)pid);
+}
+
+static void reap_sweep (struct sup *s)
+{
+	int status;
+	pid_t pid;
+
+	s->last_sweep_ms = console_now_ms ();
+	s->sweep_due_ms = 0;
+	while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+		reaped (s, pid, status);
+}
+
+static void reap_one (struct sup *s, pid_t pid)
+{
+	int status;
+
+	if (pid > 0 && waitpid (pid, &status, WNOHANG) == pid)
+		reaped (s, pid, status);
 }
 
 static void on_signal (struct watch *w, uint32_t events)
@@ -548,7 +567,10 @@ static void on_signal (struct watch *w, uint32_t events)
 			break;
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			break; /* reaped below, whatever the count */
+			reap_one (s, (pid_t)si.ssi_pid);
+			if (s->sweep_due_ms == 0)
+				s->sweep_due_ms = s->last_sweep_ms + REAP_SWEEP_MS;
+			break;
 		case SIGINT:
 			sup_request_shutdown (s, SD_REBOOT, "SIGINT (ctrl-alt-del)");
 			break;
@@ -567,7 +589,8 @@ static void on_signal (struct watch *w, uint32_t events)
 			break;
 		}
 	}
-	reap (s);
+	if (s->sweep_due_ms && s->sweep_due_ms <= console_now_ms ())
+		reap_sweep (s);
 }
 
 /* ---- timers --------------------------------------------------------------- */
@@ -579,6 +602,8 @@ static void arm_timer (struct sup *s)
 
 	if (s->kill_all_deadline && (next == 0 || s->kill_all_deadline < next))
 		next = s->kill_all_deadline;
+	if (s->sweep_due_ms && (next == 0 || s->sweep_due_ms < next))
+		next = s->sweep_due_ms;
 	if (next == s->timer_armed)
 		return;
 	s->timer_armed = next;
@@ -599,6 +624,8 @@ static void on_timer (struct watch *w, uint32_t events)
 	if (read (s->timerfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
 		console_status (s->con, CS_WARN, "keel: timerfd: %s", strerror (errno));
 	s->timer_armed = 0;
+	if (s->sweep_due_ms && s->sweep_due_ms <= now)
+		reap_sweep (s);
 	unit_timers (&s->set, now);
 	if (s->kill_all_deadline && s->kill_all_deadline <= now)
 		shutdown_kill_all_expired (s);

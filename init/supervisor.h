@@ -58,6 +58,7 @@ struct sup {
 		uint64_t ms; /* when it was reaped */
 	} orphans[64];
 	size_t n_orphans, orphan_next;
+	uint64_t last_sweep_ms, sweep_due_ms; /* waitpid(-1) at most every 100 ms */
 
 	enum shutdown_action shutdown;
 	bool shutting_down;
