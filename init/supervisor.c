@@ -802,7 +802,7 @@ static size_t sup_max_starting (void)
 {
 	long cpus = sysconf (_SC_NPROCESSORS_ONLN);
 
-	return cpus > 0 ? (size_t)cpus * 8 : 16;
+	return cpus > 0 ? (size_t)cpus * 32 : 64;
 }
 
 void sup_start_units (struct sup *s)
