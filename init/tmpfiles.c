@@ -485,12 +485,12 @@ static int parse_line (struct cursor *c, char *l, struct tmpfiles_entry *e)
 	if (ret == 0 && e->type == 'L' && e->arg == NULL)
 		ret = fail (c, "a symlink needs a target (the argument)", NULL);
 	if (ret == 0 && e->type == 'C' && e->arg != NULL && e->arg[0] != '/')
-		ret = fail (c, "the copy source is not absolute:", e->arg);
+		ret = fail (c, "the copy source is not absolute:", p); /* as written: one line */
 	if (ret == 0 && (e->type == 'a' || e->type == 'A')) {
 		if (e->arg == NULL)
 			ret = fail (c, "an ACL line needs entries (the argument)", NULL);
 		else
-			ret = parse_acl (c, e->arg, e);
+			ret = parse_acl (c, p, e); /* as written: messages stay one line */
 	}
 	if (ret < 0)
 		entry_clear (e);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -848,6 +849,38 @@ static void test_acl (void **state)
 	root_remove (&r);
 }
 
+/* R, Z and cleaning stay on their mount: what is mounted below is left
+ * alone (a tmpfs here; skipped where mounting is refused). */
+static void test_mounts (void **state)
+{
+	struct root r;
+	struct keel_error *err = NULL;
+	cleanup_free char *mnt = NULL;
+	bool inner_kept, inner_mode, outer_gone;
+	int ret;
+
+	root_make (&r);
+	mk (r.fd, "var", 0755);
+	mk (r.fd, "var/m", 0755);
+	put (r.fd, "var/f", "", 0644);
+	mnt = xasprintf ("%s/var/m", r.dir);
+	if (mount ("ktf", mnt, "tmpfs", 0, "mode=0755") < 0) {
+		root_remove (&r);
+		skip ();
+	}
+	put (r.fd, "var/m/inner", "", 0600);
+	ret = run (r.fd, "Z /var 0700\nR /var\n", &err);
+	inner_kept = exists (r.fd, "var/m/inner");
+	inner_mode = inner_kept && mode_of (r.fd, "var/m/inner") == 0600;
+	outer_gone = !exists (r.fd, "var/f");
+	umount2 (mnt, MNT_DETACH);
+	assert_int_equal (ret, 0);
+	assert_true (inner_kept);
+	assert_true (inner_mode);
+	assert_true (outer_gone);
+	root_remove (&r);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -864,6 +897,7 @@ int main (void)
 	        cmocka_unit_test (test_age),
 	        cmocka_unit_test (test_e_D_replace),
 	        cmocka_unit_test (test_acl),
+	        cmocka_unit_test (test_mounts),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
