@@ -30,8 +30,8 @@
 
 #define KNOWN_TYPES "dDfFwLCzZerRxXaA"
 #define GLOB_TYPES  "zZerRxXaA"
-#define MAX_DEPTH   256     /* directory levels a recursive walk enters */
-#define MAX_MATCHES 65536   /* paths one glob may expand to */
+#define MAX_DEPTH   256   /* directory levels a recursive walk enters */
+#define MAX_MATCHES 65536 /* paths one glob may expand to */
 /* open_parent: a parent directory is missing (no error made; for z, r, e
  * and the like a missing path is nothing to do).  keel_error() values are
  * small negatives, so this cannot be one of them. */
@@ -76,16 +76,16 @@ static bool is_default (const char *f)
 	return f == NULL || strcmp (f, "-") == 0;
 }
 
-static int parse_type (struct cursor *c, const char *f, struct tmpfiles_entry *e,
-                       bool *base64)
+static int parse_type (struct cursor *c, const char *f, struct tmpfiles_entry *e, bool *base64)
 {
 	const char *m;
 
 	if (strchr (KNOWN_TYPES, f[0]) == NULL)
-		return fail (c,
-		             "unsupported type (keel knows d, D, f, F, w, L, C, z, Z, e, r, R, x, X, "
-		             "a, A):",
-		             f);
+		return fail (
+		        c,
+		        "unsupported type (keel knows d, D, f, F, w, L, C, z, Z, e, r, R, x, X, "
+		        "a, A):",
+		        f);
 	e->type = f[0];
 	for (m = f + 1; *m; m++) {
 		if (*m == '+' && strchr ("fwLCaA", e->type) != NULL && !e->plus)
@@ -99,10 +99,11 @@ static int parse_type (struct cursor *c, const char *f, struct tmpfiles_entry *e
 		else if (*m == '~' && strchr ("fFwLC", e->type) != NULL && !*base64)
 			*base64 = true;
 		else if (*m == '^')
-			return fail (c,
-			             "`^` (argument from a service credential) is not supported, keel "
-			             "has no credential store:",
-			             f);
+			return fail (
+			        c,
+			        "`^` (argument from a service credential) is not supported, keel "
+			        "has no credential store:",
+			        f);
 		else
 			return fail (c, "unsupported type modifier in", f);
 	}
@@ -213,20 +214,34 @@ static bool parse_span (const char *s, uint64_t *usec)
 		const char *u;
 		uint64_t mul;
 	} units[] = {
-	        {"usec", 1ULL},          {"us", 1ULL},
-	        {"msec", 1000ULL},       {"ms", 1000ULL},
-	        {"seconds", 1000000ULL}, {"second", 1000000ULL},
-	        {"sec", 1000000ULL},     {"s", 1000000ULL},
-	        {"minutes", 60000000ULL}, {"minute", 60000000ULL},
-	        {"min", 60000000ULL},    {"m", 60000000ULL},
-	        {"hours", 3600000000ULL}, {"hour", 3600000000ULL},
-	        {"hr", 3600000000ULL},   {"h", 3600000000ULL},
-	        {"days", 86400000000ULL}, {"day", 86400000000ULL},
-	        {"d", 86400000000ULL},   {"weeks", 604800000000ULL},
-	        {"week", 604800000000ULL}, {"w", 604800000000ULL},
-	        {"months", 2629800000000ULL}, {"month", 2629800000000ULL},
-	        {"M", 2629800000000ULL}, {"years", 31557600000000ULL},
-	        {"year", 31557600000000ULL}, {"y", 31557600000000ULL},
+	        {"usec", 1ULL},
+	        {"us", 1ULL},
+	        {"msec", 1000ULL},
+	        {"ms", 1000ULL},
+	        {"seconds", 1000000ULL},
+	        {"second", 1000000ULL},
+	        {"sec", 1000000ULL},
+	        {"s", 1000000ULL},
+	        {"minutes", 60000000ULL},
+	        {"minute", 60000000ULL},
+	        {"min", 60000000ULL},
+	        {"m", 60000000ULL},
+	        {"hours", 3600000000ULL},
+	        {"hour", 3600000000ULL},
+	        {"hr", 3600000000ULL},
+	        {"h", 3600000000ULL},
+	        {"days", 86400000000ULL},
+	        {"day", 86400000000ULL},
+	        {"d", 86400000000ULL},
+	        {"weeks", 604800000000ULL},
+	        {"week", 604800000000ULL},
+	        {"w", 604800000000ULL},
+	        {"months", 2629800000000ULL},
+	        {"month", 2629800000000ULL},
+	        {"M", 2629800000000ULL},
+	        {"years", 31557600000000ULL},
+	        {"year", 31557600000000ULL},
+	        {"y", 31557600000000ULL},
 	};
 	uint64_t total = 0;
 
@@ -248,8 +263,7 @@ static bool parse_span (const char *s, uint64_t *usec)
 		}
 		for (i = 0; i < ARRAY_SIZE (units); i++) {
 			n = strlen (units[i].u);
-			if (strncmp (s, units[i].u, n) == 0 &&
-			    !(s[n] >= 'a' && s[n] <= 'z')) {
+			if (strncmp (s, units[i].u, n) == 0 && !(s[n] >= 'a' && s[n] <= 'z')) {
 				mul = units[i].mul;
 				s += n;
 				break;
@@ -274,8 +288,8 @@ static int parse_age (struct cursor *c, const char *f, struct tmpfiles_entry *e)
 	if (is_default (f))
 		return 0;
 	/* Checked on every line, used on d, D, e and C (as systemd). */
-	e->age_by_file = TMPFILES_AGE_ATIME | TMPFILES_AGE_BTIME | TMPFILES_AGE_CTIME |
-	                 TMPFILES_AGE_MTIME;
+	e->age_by_file =
+	        TMPFILES_AGE_ATIME | TMPFILES_AGE_BTIME | TMPFILES_AGE_CTIME | TMPFILES_AGE_MTIME;
 	/* A directory's ctime changes when its old contents go; not by default. */
 	e->age_by_dir = TMPFILES_AGE_ATIME | TMPFILES_AGE_BTIME | TMPFILES_AGE_MTIME;
 	colon = strchr (f, ':');
@@ -407,7 +421,8 @@ static int parse_acl (struct cursor *c, const char *text, struct tmpfiles_entry 
 		if (*qual) {
 			unsigned id;
 			if (!parse_idnum (qual, &id))
-				return fail (c, "ACL user or group is not a number or root:", whole);
+				return fail (c,
+				             "ACL user or group is not a number or root:", whole);
 			a->id = id;
 		}
 		for (; *perm; perm++) {
@@ -420,7 +435,8 @@ static int parse_acl (struct cursor *c, const char *text, struct tmpfiles_entry 
 			else if (*perm == 'X')
 				a->cap_x = true;
 			else if (*perm != '-')
-				return fail (c, "ACL permissions are not made of r, w, x, X, -:", whole);
+				return fail (
+				        c, "ACL permissions are not made of r, w, x, X, -:", whole);
 		}
 		e->acl_n++;
 	}
@@ -638,10 +654,11 @@ static int open_parent (struct ctx *x, const char *p, bool create, bool replace,
 				 * prefix again, through resolve.c. */
 				fd = open_in_root (x->rootfd, rel, O_RDONLY | O_DIRECTORY);
 				if (fd < 0 && errno == ENOENT && create)
-					return keel_error (err, 0,
-					                   "`/%s` is a symlink to nothing (a parent of "
-					                   "`%s`)",
-					                   rel, p);
+					return keel_error (
+					        err, 0,
+					        "`/%s` is a symlink to nothing (a parent of "
+					        "`%s`)",
+					        rel, p);
 			} else if (replace) {
 				int r = remove_tree (x, cur, comp, rel, err);
 				if (r < 0)
@@ -652,8 +669,8 @@ static int open_parent (struct ctx *x, const char *p, bool create, bool replace,
 				             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			} else {
 				return keel_error (err, 0,
-				                   "`/%s` is not a directory (a parent of `%s`)", rel,
-				                   p);
+				                   "`/%s` is not a directory (a parent of `%s`)",
+				                   rel, p);
 			}
 		}
 		if (fd < 0 && errno == ENOENT && !create)
@@ -849,8 +866,8 @@ static bool is_old (const struct statx *sx, unsigned by, uint64_t cutoff)
 
 static int xstatx (int dfd, const char *name, struct statx *sx)
 {
-	return (int)syscall (SYS_statx, dfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH),
-	                     STATX_WANT, sx);
+	return (int)syscall (SYS_statx, dfd, name,
+	                     AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH), STATX_WANT, sx);
 }
 
 /* Another file system, or a bind mount of this one (mount ids differ). */
@@ -979,8 +996,8 @@ static int do_remove (struct ctx *x, const struct tmpfiles_entry *e, const char 
 	if (unlinkat (pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
 		return 0;
 	if (errno == ENOTEMPTY || errno == EEXIST)
-		return keel_error (err, errno, "remove `%s` (r removes empty directories, R the rest)",
-		                   p);
+		return keel_error (err, errno,
+		                   "remove `%s` (r removes empty directories, R the rest)", p);
 	return keel_error (err, errno, "remove `%s`", p);
 }
 
@@ -1304,7 +1321,8 @@ static int apply_acl_kind (int fd, const char *path, mode_t cur, bool opath, boo
 	for (i = 0; i < a.n; i++) {
 		if (a.v[i].tag == ACL_USER || a.v[i].tag == ACL_GROUP)
 			named = true;
-		if (a.v[i].tag == ACL_USER || a.v[i].tag == ACL_GROUP || a.v[i].tag == ACL_GROUP_OBJ)
+		if (a.v[i].tag == ACL_USER || a.v[i].tag == ACL_GROUP ||
+		    a.v[i].tag == ACL_GROUP_OBJ)
 			mask |= a.v[i].perm;
 	}
 	if (named && !acl_get (&a, ACL_MASK))
@@ -1328,8 +1346,8 @@ static int apply_acl_fd (int fd, const char *path, mode_t cur, bool opath,
 /* ---- creating ----------------------------------------------------------- */
 
 /* `=`: what is at (pfd, name) goes unless it already has the wanted type. */
-static int replace_other (struct ctx *x, int pfd, const char *name, const char *path,
-                          mode_t want, struct keel_error **err)
+static int replace_other (struct ctx *x, int pfd, const char *name, const char *path, mode_t want,
+                          struct keel_error **err)
 {
 	struct stat st;
 
@@ -1378,7 +1396,8 @@ static int apply_file (struct ctx *x, const struct tmpfiles_entry *e, struct kee
 	if (e->type == 'F') {
 		struct stat st;
 		created = fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0;
-		fd = openat (pfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat (pfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		             0600);
 	} else {
 		fd = openat (pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno == EEXIST) {
@@ -1431,7 +1450,7 @@ static int apply_link (struct ctx *x, const struct tmpfiles_entry *e, struct kee
 		return keel_error (err, errno, "symlink `%s` -> `%s`", e->path, e->arg);
 	if (!e->plus && !e->replace)
 		return 0; /* L keeps whatever is there */
-	if (!e->plus) { /* L= replaces what is not a symlink */
+	if (!e->plus) {   /* L= replaces what is not a symlink */
 		struct stat st;
 		if (fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (st.st_mode))
 			return 0;
@@ -1457,7 +1476,8 @@ static int copy_node (int sfd, const char *sname, int dfd, const char *dname, co
 	if (depth >= MAX_DEPTH)
 		return keel_error (err, 0, "`%s`: deeper than %d levels", path, MAX_DEPTH);
 	if (xstatx (sfd, sname, &sx) < 0)
-		return errno == ENOENT ? 0 : keel_error (err, errno, "stat the source of `%s`", path);
+		return errno == ENOENT ? 0
+		                       : keel_error (err, errno, "stat the source of `%s`", path);
 	m = sx.stx_mode & 07777;
 	ts[0] = (struct timespec){.tv_sec = sx.stx_atime.tv_sec, .tv_nsec = sx.stx_atime.tv_nsec};
 	ts[1] = (struct timespec){.tv_sec = sx.stx_mtime.tv_sec, .tv_nsec = sx.stx_mtime.tv_nsec};
@@ -1520,7 +1540,8 @@ static int copy_node (int sfd, const char *sname, int dfd, const char *dname, co
 
 		if (in < 0)
 			return keel_error (err, errno, "open the source of `%s`", path);
-		out = openat (dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		out = openat (dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		              0600);
 		if (out < 0)
 			return errno == EEXIST ? 0 : keel_error (err, errno, "create `%s`", path);
 		while ((n = read (in, buf, sizeof buf)) != 0) {
@@ -1577,8 +1598,8 @@ static bool dir_is_empty (int pfd, const char *name)
  * resolved inside the root too. */
 static int apply_copy (struct ctx *x, const struct tmpfiles_entry *e, struct keel_error **err)
 {
-	cleanup_free char *src = e->arg ? xstrdup (e->arg)
-	                                : xasprintf ("/usr/share/factory%s", e->path);
+	cleanup_free char *src =
+	        e->arg ? xstrdup (e->arg) : xasprintf ("/usr/share/factory%s", e->path);
 	const char *name, *sname;
 	cleanup_close int pfd = -1, spfd = -1, fd = -1;
 	struct statx sx, top;
@@ -1598,7 +1619,8 @@ static int apply_copy (struct ctx *x, const struct tmpfiles_entry *e, struct kee
 	pfd = open_parent (x, e->path, true, e->replace, &name, err);
 	if (pfd < 0)
 		return pfd;
-	if (e->replace && (r = replace_other (x, pfd, name, e->path, top.stx_mode & S_IFMT, err)) < 0)
+	if (e->replace &&
+	    (r = replace_other (x, pfd, name, e->path, top.stx_mode & S_IFMT, err)) < 0)
 		return r;
 	exists = xstatx (pfd, name, &sx) == 0;
 	if (exists && !(S_ISDIR (sx.stx_mode) && S_ISDIR (top.stx_mode) &&
@@ -1612,8 +1634,8 @@ static int apply_copy (struct ctx *x, const struct tmpfiles_entry *e, struct kee
 		return keel_error (err, errno, "open `%s`", e->path);
 	if (xstatx (fd, "", &sx) < 0)
 		return keel_error (err, errno, "stat `%s`", e->path);
-	return set_perms (fd, e->path, sx.stx_mode, true, e->has_mode,
-	                  masked_mode (e, sx.stx_mode), e, err);
+	return set_perms (fd, e->path, sx.stx_mode, true, e->has_mode, masked_mode (e, sx.stx_mode),
+	                  e, err);
 }
 
 /* ---- the two passes ----------------------------------------------------- */
@@ -1696,8 +1718,8 @@ static int cmp_path_desc (const void *a, const void *b)
 	return strcmp (y->path, x->path);
 }
 
-static void report (const struct tmpfiles *t, const struct tmpfiles_entry *en,
-                    struct keel_error *e, int *first, struct keel_error **err)
+static void report (const struct tmpfiles *t, const struct tmpfiles_entry *en, struct keel_error *e,
+                    int *first, struct keel_error **err)
 {
 	if (e == NULL) /* every failure makes its error; never print nothing */
 		keel_error (&e, 0, "failed");

@@ -58,14 +58,15 @@ static void check (const struct tmpfiles *t)
 		if ((e->has_mode && e->mode > 07777) ||
 		    (!e->has_mode && (e->mode_on_create || e->mode_masked)))
 			abort ();
-		if (!e->has_age && (e->age_usec || e->age_keep_level || e->age_by_file ||
-		                    e->age_by_dir))
+		if (!e->has_age &&
+		    (e->age_usec || e->age_keep_level || e->age_by_file || e->age_by_dir))
 			abort ();
 		if ((e->age_by_file | e->age_by_dir) & ~0xfu)
 			abort ();
 		if (e->type == 'C' && e->arg != NULL && e->arg[0] != '/')
 			abort ();
-		if (strchr ("LC", e->type) != NULL && e->arg != NULL && strlen (e->arg) != e->arg_len)
+		if (strchr ("LC", e->type) != NULL && e->arg != NULL &&
+		    strlen (e->arg) != e->arg_len)
 			abort ();
 		if ((e->type == 'a' || e->type == 'A') !=
 		    (e->acl_n > 0 && e->acl_n <= TMPFILES_MAX_ACL && e->acl != NULL))

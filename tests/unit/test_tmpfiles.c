@@ -97,10 +97,12 @@ static void test_errors (void **state)
 	static const struct {
 		const char *text, *msg;
 	} cases[] = {
-	        {"p /a", F ":1: unsupported type (keel knows d, D, f, F, w, L, C, z, Z, e, r, R, x, "
-	                   "X, a, A): `p`"},
-	        {"\n\nv /a", F ":3: unsupported type (keel knows d, D, f, F, w, L, C, z, Z, e, r, R, "
-	                       "x, X, a, A): `v`"},
+	        {"p /a",
+	         F ":1: unsupported type (keel knows d, D, f, F, w, L, C, z, Z, e, r, R, x, "
+	           "X, a, A): `p`"},
+	        {"\n\nv /a",
+	         F ":3: unsupported type (keel knows d, D, f, F, w, L, C, z, Z, e, r, R, "
+	           "x, X, a, A): `v`"},
 	        {"d~ /a", F ":1: unsupported type modifier in `d~`"},
 	        {"d+ /a", F ":1: unsupported type modifier in `d+`"},
 	        {"d-- /a", F ":1: unsupported type modifier in `d--`"},
@@ -120,10 +122,12 @@ static void test_errors (void **state)
 	        {"d /a - - - 99999999999999999999d",
 	         F ":1: age is not a time span (such as 10d or 1h30min): `99999999999999999999d`"},
 	        {"a /a", F ":1: an ACL line needs entries (the argument)"},
-	        {"a /a - - - - u:www:rw", F ":1: ACL user or group is not a number or root: `u:www:rw`"},
+	        {"a /a - - - - u:www:rw",
+	         F ":1: ACL user or group is not a number or root: `u:www:rw`"},
 	        {"a /a - - - - q::rw", F ":1: ACL entry has an unknown tag: `q::rw`"},
 	        {"a /a - - - - m:5:rw", F ":1: ACL entry has an unknown tag: `m:5:rw`"},
-	        {"a /a - - - - u:5:rwz", F ":1: ACL permissions are not made of r, w, x, X, -: `u:5:rwz`"},
+	        {"a /a - - - - u:5:rwz",
+	         F ":1: ACL permissions are not made of r, w, x, X, -: `u:5:rwz`"},
 	        {"a /a - - - - u", F ":1: ACL entry is not [d:]TAG:ID:PERMS: `u`"},
 	        {"a /a - - - - d:u:1:2:3", F ":1: ACL entry has too many fields: `d:u:1:2:3`"},
 	        {"d /a ~:~0755", F ":1: mode is not octal: `~0755`"},
@@ -325,9 +329,9 @@ static void put (int root, const char *p, const char *content, mode_t mode)
 {
 	struct keel_error *err = NULL;
 
-	assert_int_equal (write_file_at (root, p, O_CREAT | O_TRUNC, mode, content, strlen (content),
-	                                 &err),
-	                  0);
+	assert_int_equal (
+	        write_file_at (root, p, O_CREAT | O_TRUNC, mode, content, strlen (content), &err),
+	        0);
 	assert_int_equal (fchmodat (root, p, mode, 0), 0);
 }
 
@@ -525,7 +529,7 @@ static void test_remove (void **state)
 	assert_true (exists (r.fd, "run/c.sock"));
 	assert_false (exists (r.fd, "run/empty"));
 	assert_false (exists (r.fd, "var/tree/d"));
-	assert_false (exists (r.fd, "var/tree/host")); /* the link went */
+	assert_false (exists (r.fd, "var/tree/host"));  /* the link went */
 	assert_true (exists (out.fd, "keep"));          /* not what it pointed at */
 	assert_true (exists (r.fd, "var/tree/keepme")); /* x */
 	assert_true (exists (r.fd, "var/tree"));        /* so its directory stays */
@@ -534,8 +538,9 @@ static void test_remove (void **state)
 
 	/* r refuses a directory that is not empty, naming R */
 	assert_true (run (r.fd, "r /run/full\n", &err) < 0);
-	assert_string_equal (err->msg, F ":1: remove `/run/full` (r removes empty directories, R the "
-	                               "rest)");
+	assert_string_equal (err->msg,
+	                     F ":1: remove `/run/full` (r removes empty directories, R the "
+	                       "rest)");
 	assert_int_equal (err->status, ENOTEMPTY);
 	keel_error_release (&err);
 	assert_true (exists (r.fd, "run/full/f"));
@@ -655,7 +660,7 @@ static void test_copy (void **state)
 	assert_int_equal (mode_of (r.fd, "etc/app/fifo"), 0620);
 	assert_false (exists (r.fd, "full/two")); /* not empty: skipped */
 	assert_content (r.fd, "full/one", "mine");
-	assert_content (r.fd, "empty/two", "two"); /* empty: filled */
+	assert_content (r.fd, "empty/two", "two");  /* empty: filled */
 	assert_content (r.fd, "merge/one", "mine"); /* C+: merged, nothing replaced */
 	assert_content (r.fd, "merge/two", "two");
 	assert_content (r.fd, "single", "one");
@@ -663,7 +668,8 @@ static void test_copy (void **state)
 	assert_int_equal (st_of (r.fd, "single").st_uid, 5);
 
 	assert_true (run (r.fd, "C /nosrc\n", &err) < 0);
-	assert_string_equal (err->msg, F ":1: the copy source `/usr/share/factory/nosrc` of `/nosrc`");
+	assert_string_equal (err->msg,
+	                     F ":1: the copy source `/usr/share/factory/nosrc` of `/nosrc`");
 	assert_int_equal (err->status, ENOENT);
 	keel_error_release (&err);
 	root_remove (&r);
@@ -728,8 +734,8 @@ static void test_age (void **state)
 	assert_true (exists (r.fd, "cache/sticky"));
 	assert_true (exists (r.fd, "cache/keep-me"));
 	assert_false (exists (r.fd, "cache/only-x"));
-	assert_false (exists (r.fd, "cache/olddir")); /* emptied, then old itself */
-	assert_true (exists (r.fd, "cache/xdir"));     /* X: the directory stays, */
+	assert_false (exists (r.fd, "cache/olddir"));   /* emptied, then old itself */
+	assert_true (exists (r.fd, "cache/xdir"));      /* X: the directory stays, */
 	assert_false (exists (r.fd, "cache/xdir/old")); /* its contents do not */
 	/* ~: the first level stays, what is below it goes */
 	assert_true (exists (r.fd, "lvl/topfile"));
@@ -808,9 +814,9 @@ static size_t acl_of (int root, const char *p, const char *name, unsigned char *
 static void test_acl (void **state)
 {
 	static const unsigned char want[] = {
-	        2, 0, 0, 0,                           /* version */
+	        2,    0, 0, 0,                         /* version */
 	        0x01, 0, 6, 0, 0xff, 0xff, 0xff, 0xff, /* user:: rw- (from the mode) */
-	        0x02, 0, 5, 0, 0xe8, 0x03, 0, 0,       /* user:1000: r-x (X on a dir) */
+	        0x02, 0, 5, 0, 0xe8, 0x03, 0,    0,    /* user:1000: r-x (X on a dir) */
 	        0x04, 0, 4, 0, 0xff, 0xff, 0xff, 0xff, /* group:: r-- */
 	        0x10, 0, 5, 0, 0xff, 0xff, 0xff, 0xff, /* mask:: r-x (computed) */
 	        0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, /* other:: --- */
@@ -833,8 +839,7 @@ static void test_acl (void **state)
 	assert_int_equal (n, sizeof want);
 	assert_memory_equal (buf, want, sizeof want);
 	/* a+ adds to it; A recurses; d: is the default ACL, on directories */
-	assert_int_equal (run (r.fd, "a+ /d - - - - g:5:w\nA /d/sub - - - - d:u:7:r,u:8:X\n",
-	                       &err),
+	assert_int_equal (run (r.fd, "a+ /d - - - - g:5:w\nA /d/sub - - - - d:u:7:r,u:8:X\n", &err),
 	                  0);
 	n = acl_of (r.fd, "d", "system.posix_acl_access", buf, sizeof buf);
 	assert_int_equal (n, 4 + 6 * 8); /* + group:5: -w- */
@@ -884,20 +889,13 @@ static void test_mounts (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test (test_parse),
-	        cmocka_unit_test (test_dots),
-	        cmocka_unit_test (test_errors),
-	        cmocka_unit_test (test_limits),
-	        cmocka_unit_test (test_apply),
-	        cmocka_unit_test (test_parse_more),
-	        cmocka_unit_test (test_z),
-	        cmocka_unit_test (test_remove),
-	        cmocka_unit_test (test_escape),
-	        cmocka_unit_test (test_copy),
-	        cmocka_unit_test (test_age),
-	        cmocka_unit_test (test_e_D_replace),
-	        cmocka_unit_test (test_acl),
-	        cmocka_unit_test (test_mounts),
+	        cmocka_unit_test (test_parse),  cmocka_unit_test (test_dots),
+	        cmocka_unit_test (test_errors), cmocka_unit_test (test_limits),
+	        cmocka_unit_test (test_apply),  cmocka_unit_test (test_parse_more),
+	        cmocka_unit_test (test_z),      cmocka_unit_test (test_remove),
+	        cmocka_unit_test (test_escape), cmocka_unit_test (test_copy),
+	        cmocka_unit_test (test_age),    cmocka_unit_test (test_e_D_replace),
+	        cmocka_unit_test (test_acl),    cmocka_unit_test (test_mounts),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
