@@ -316,7 +316,7 @@ static int parse_age (struct cursor *c, const char *f, struct tmpfiles_entry *e)
 	return 0;
 }
 
-/* The argument with \\, \n, \t, \xHH decoded; other backslashes are kept. */
+/* The argument with \\, \n, \t decoded; other backslashes are kept. */
 static char *unescape (const char *s, size_t *len)
 {
 	char *out = xmalloc0 (strlen (s) + 1), *o = out;
@@ -800,6 +800,7 @@ static int entry_paths (struct ctx *x, const struct tmpfiles_entry *e, struct pa
 static bool excluded (struct ctx *x, const char *path, const struct tmpfiles_entry *self,
                       bool *contents_too)
 {
+	bool only_path = false; /* an X matched; an x or an entry may still say more */
 	size_t i;
 
 	*contents_too = false;
@@ -807,10 +808,10 @@ static bool excluded (struct ctx *x, const char *path, const struct tmpfiles_ent
 		const struct tmpfiles_entry *e = &x->t->v[i];
 
 		if (e->type == 'X' && fnmatch (e->path, path, FNM_PATHNAME) == 0)
-			return true;
+			only_path = true;
 		if (e->type == 'x') {
 			cleanup_free char *pre = xstrdup (path);
-			char *s = pre + strlen (pre);
+			char *s;
 
 			/* the path, or a directory it is under */
 			for (;;) {
@@ -830,7 +831,7 @@ static bool excluded (struct ctx *x, const char *path, const struct tmpfiles_ent
 			return true;
 		}
 	}
-	return false;
+	return only_path;
 }
 
 /* ---- removing and cleaning ---------------------------------------------- */
