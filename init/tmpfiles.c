@@ -375,6 +375,7 @@ static char *unbase64 (const char *s, size_t *len)
 static int parse_acl (struct cursor *c, const char *text, struct tmpfiles_entry *e)
 {
 	cleanup_free char *buf = xstrdup (text);
+	struct tmpfiles_ace *a_shrunk;
 	char *save = NULL, *ent;
 
 	e->acl = xmalloc0 (sizeof (*e->acl) * TMPFILES_MAX_ACL);
@@ -442,6 +443,9 @@ static int parse_acl (struct cursor *c, const char *text, struct tmpfiles_entry 
 	}
 	if (e->acl_n == 0)
 		return fail (c, "an ACL line needs entries (the argument)", NULL);
+	a_shrunk = realloc (e->acl, sizeof (*e->acl) * e->acl_n);
+	if (a_shrunk != NULL)
+		e->acl = a_shrunk;
 	return 0;
 }
 
@@ -557,6 +561,15 @@ int tmpfiles_parse (const char *file, const char *text, size_t len, struct tmpfi
 			return ret;
 		}
 		out->n++;
+	}
+	/* PID 1 keeps every entry's set for its lifetime: only what is used. */
+	if (out->n == 0) {
+		free (out->v);
+		out->v = NULL;
+	} else {
+		struct tmpfiles_entry *v = realloc (out->v, sizeof (*out->v) * out->n);
+		if (v != NULL)
+			out->v = v;
 	}
 	return 0;
 }
