@@ -12,6 +12,7 @@
 
 #include "init/boot.h"
 #include "init/console.h"
+#include "lib/input.h"
 #include "lib/util.h"
 
 void modules_load (const char *list)
@@ -21,9 +22,11 @@ void modules_load (const char *list)
 	char *line, *save = NULL;
 	unsigned loaded = 0, failed = 0;
 
-	if (read_file (list, 1 << 20, &buf, NULL, &err) < 0) {
-		if (err->status != ENOENT)
-			console_status (NULL, CS_WARN, "modules: %s", err->msg);
+	if (input_read (list, NULL, 1 << 20, &buf, NULL, &err) < 0) {
+		if (err->status != ENOENT) {
+			cleanup_free char *m = keel_error_take (&err);
+			console_status (NULL, CS_WARN, "modules: %s", m);
+		}
 		keel_error_release (&err);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/input.h"
 #include "lib/util.h"
 #include "runtime/notify-proxy.h"
 
@@ -242,7 +243,9 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	json_object *o, *v;
 	int ret;
 
-	ret = read_file_at (dirfd, STATE_FILE, 1 << 20, &buf, NULL, err);
+	/* keel wrote it: anything but a regular file (a FIFO, a link) was put
+	 * there by someone else and must not block or redirect the read */
+	ret = input_read_at (dirfd, STATE_FILE, NULL, INPUT_NOFOLLOW, 1 << 20, &buf, NULL, err);
 	if (ret < 0)
 		return ret;
 	o = json_tokener_parse (buf);
