@@ -48,11 +48,8 @@ static int too_big (const char *name, unsigned long long size, size_t max,
 
 	input_format_size (max, limit, sizeof limit);
 	if (size == 0)
-		return keel_error (err, EFBIG, "%s: larger than the limit of %s", name, limit);
-	if (size >= (1ULL << 20))
-		return keel_error (err, EFBIG, "%s: %llu bytes (%.1f MiB) is larger than the limit of %s",
-		                   name, size, (double)size / (1 << 20), limit);
-	return keel_error (err, EFBIG, "%s: %llu bytes is larger than the limit of %s", name,
+		return keel_error (err, 0, "%s: larger than the limit of %s", name, limit);
+	return keel_error (err, 0, "%s: %llu bytes is larger than the limit of %s", name,
 	                   size, limit);
 }
 

@@ -22,9 +22,11 @@
 #define INPUT_NOFOLLOW 1u
 
 /* Read path (relative to dirfd) into a NUL-terminated buffer of at most
- * max bytes (max > 0: every input has a bound); *len gets its size if len != NULL.  name is what messages
- * call the file (NULL: path).  A missing file fails with status ENOENT,
- * a file over max with EFBIG, anything but a regular file with status 0. */
+ * max bytes (max > 0: every input has a bound); *len gets its size if
+ * len != NULL.  name is what messages call the file (NULL: path).  A
+ * failed syscall keeps its errno as the status (ENOENT for a missing
+ * file); a file that is too large or not a regular file fails with
+ * status 0, its message saying all there is to say. */
 int input_read_at (int dirfd, const char *path, const char *name, unsigned flags, size_t max,
                    char **out, size_t *len, struct keel_error **err);
 
