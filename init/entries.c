@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "init/supervisor.h"
+#include "lib/name.h"
 #include "lib/util.h"
 
 #define MAX_ENTRIES 1024
@@ -67,7 +68,7 @@ static void load_one (struct sup *s, struct unit *u)
 
 	if (!policy_valid_name (u->name)) {
 		mark_broken (u, xasprintf ("%s: \"%s\" is not a valid container name "
-		                           "([A-Za-z0-9_+.-]+)",
+		                           "(" KEEL_NAME_RULE ")",
 		                           u->dir, u->name));
 		return;
 	}

@@ -17,6 +17,7 @@
 
 #include "lib/input.h"
 #include "lib/jsonpath.h"
+#include "lib/name.h"
 #include "lib/util.h"
 
 #define MAX_DURATION_MS (7ULL * 24 * 3600 * 1000) /* one week */
@@ -380,23 +381,11 @@ static int get_uint (struct ctx *c, const char *path, json_object *v, unsigned m
 	return 0;
 }
 
-/* The container-id rule of the runtime, so a dependency names something
- * that could exist in containers.d. */
-static bool valid_name (const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || strcmp (s, ".") == 0 || strcmp (s, "..") == 0 || strlen (s) > 128)
-		return false;
-	for (p = s; *p; p++)
-		if (!isalnum ((unsigned char)*p) && !strchr ("_+.-", *p))
-			return false;
-	return true;
-}
-
+/* The runtime's container-id rule (lib/name.h), so a dependency names
+ * something that could exist in containers.d. */
 bool policy_valid_name (const char *s)
 {
-	return valid_name (s);
+	return keel_name_valid (s);
 }
 
 static int get_names (struct ctx *c, const char *key, json_object *v, struct policy_names *out)
@@ -429,9 +418,9 @@ static int get_names (struct ctx *c, const char *key, json_object *v, struct pol
 			return fail (c, path, "expected a container name, got %s", g);
 		}
 		s = json_object_get_string (e);
-		if (!valid_name (s))
-			return fail (c, path,
-			             "\"%s\" is not a valid container name ([A-Za-z0-9_+.-]+)", s);
+		if (!keel_name_valid (s))
+			return fail (c, path, "\"%s\" is not a valid container name (" KEEL_NAME_RULE ")",
+			             s);
 		for (j = 0; j < out->n; j++)
 			if (strcmp (out->v[j], s) == 0)
 				return fail (c, path, "\"%s\" is listed twice", s);

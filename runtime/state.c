@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/input.h"
+#include "lib/name.h"
 #include "lib/util.h"
 #include "runtime/notify-proxy.h"
 
@@ -32,23 +33,7 @@ const char *keel_status_name (enum keel_status s)
 
 int keel_container_check_id (const char *id, struct keel_error **err)
 {
-	const char *p;
-
-	if (id == NULL || *id == '\0')
-		return keel_error (err, 0, "container id cannot be empty");
-	if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-		return keel_error (err, 0, "invalid container id `%s`", id);
-	if (strlen (id) > 1024)
-		return keel_error (err, 0, "invalid container id: longer than 1024 characters");
-	for (p = id; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '+' || c == '-' || c == '.'))
-			return keel_error (
-			        err, 0, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
-			        id);
-	}
-	return 0;
+	return keel_name_check ("container id", id, err);
 }
 
 void keel_state_free (struct keel_state *st)

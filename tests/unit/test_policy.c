@@ -201,11 +201,14 @@ static const struct {
         {"{\"requires\": {}}", F ": requires: expected an array of container names, got {}"},
         {"{\"requires\": [\"net\", 3]}", F ": requires[1]: expected a container name, got 3"},
         {"{\"after\": [\"a/b\"]}",
-         F ": after[0]: \"a/b\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": after[0]: \"a/b\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"wants\": [\"..\"]}",
-         F ": wants[0]: \"..\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": wants[0]: \"..\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"requires\": [\"\"]}",
-         F ": requires[0]: \"\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": requires[0]: \"\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"requires\": [\"db\", \"db\"]}", F ": requires[1]: \"db\" is listed twice"},
         /* restart */
         {"{\"restart\": \"sometimes\"}",
@@ -311,7 +314,8 @@ static const struct {
          F ": restart[\"{}\\x0apolicy\"]: unknown key (expected one of: policy, delay, backoff, "
            "limit)"},
         {"{\"requires\": [\"a\tb\033[2J\"]}",
-         F ": requires[0]: \"a\\tb\\x1b[2J\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": requires[0]: \"a\\tb\\x1b[2J\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"logs\": {\"file\": \"x\r\n[  OK  ] fake\"}}",
          F ": logs.file: expected an absolute path, got \"x\\x0d\\n[  OK  ] fake\""},
 };
