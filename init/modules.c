@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ void modules_load (const char *list)
 	for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
 		char *path = line + strspn (line, " \t");
 		char *params;
+		struct stat st = {0};
 		int fd;
 
 		if (*path == '\0' || *path == '#')
@@ -42,9 +44,20 @@ void modules_load (const char *list)
 			*params++ = '\0';
 			params += strspn (params, " \t");
 		}
-		fd = open (path, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO named here must not block PID 1 in open */
+		fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0) {
 			console_status (NULL, CS_FAIL, "module %s: %s", path, strerror (errno));
+			failed++;
+			continue;
+		}
+		if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)) {
+			if (st.st_mode == 0)
+				console_status (NULL, CS_FAIL, "module %s: %s", path, strerror (errno));
+			else
+				console_status (NULL, CS_FAIL, "module %s: %s, not a regular file", path,
+				                input_file_type (st.st_mode));
+			close (fd);
 			failed++;
 			continue;
 		}
