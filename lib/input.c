@@ -41,16 +41,15 @@ void input_format_size (unsigned long long n, char *buf, size_t cap)
 		snprintf (buf, cap, "%llu bytes", n);
 }
 
-static int too_big (const char *name, unsigned long long size, size_t max,
-                    struct keel_error **err)
+static int too_big (const char *name, unsigned long long size, size_t max, struct keel_error **err)
 {
 	char limit[32];
 
 	input_format_size (max, limit, sizeof limit);
 	if (size == 0)
 		return keel_error (err, 0, "%s: larger than the limit of %s", name, limit);
-	return keel_error (err, 0, "%s: %llu bytes is larger than the limit of %s", name,
-	                   size, limit);
+	return keel_error (err, 0, "%s: %llu bytes is larger than the limit of %s", name, size,
+	                   limit);
 }
 
 int input_read_at (int dirfd, const char *path, const char *name, unsigned flags, size_t max,

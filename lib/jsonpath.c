@@ -282,7 +282,7 @@ static char *scan_string (struct scan *s)
 }
 
 static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
-	__attribute__ ((format (printf, 3, 4)));
+        __attribute__ ((format (printf, 3, 4)));
 static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
 {
 	cleanup_free char *what = NULL;
@@ -334,8 +334,9 @@ static int scan_number (struct scan *s)
 	if (integer && lit[0] == '-') {
 		(void)strtoll (lit, NULL, 10);
 		if (errno == ERANGE)
-			return scan_fail (s, start, "%s does not fit in 64 bits (the least is %lld)",
-			                  lit, (long long)INT64_MIN);
+			return scan_fail (s, start,
+			                  "%s does not fit in 64 bits (the least is %lld)", lit,
+			                  (long long)INT64_MIN);
 	} else if (integer) {
 		(void)strtoull (lit, NULL, 10);
 		if (errno == ERANGE)
@@ -417,10 +418,11 @@ static int scan_object (struct scan *s)
 
 			line_col (s->text, s->len, keys[i - 1].off, &line, &col);
 			line_col (s->text, s->len, keys[i].off, &line2, &col2);
-			ret = keel_error (s->err, 0,
-			                  "%s: %s: key given twice (line %u, column %u and line %u, "
-			                  "column %u)",
-			                  s->name, s->path.s, line, col, line2, col2);
+			ret = keel_error (
+			        s->err, 0,
+			        "%s: %s: key given twice (line %u, column %u and line %u, "
+			        "column %u)",
+			        s->name, s->path.s, line, col, line2, col2);
 			jpath_pop (&s->path, mark);
 			break;
 		}
@@ -509,9 +511,9 @@ int jpath_parse (const char *name, const char *text, size_t len, json_object **o
 	if (jerr == json_tokener_continue || (root == NULL && jerr == json_tokener_success)) {
 		json_object_put (root);
 		line_col (text, len, len, &line, &col);
-		return keel_error (err, 0,
-		                   "%s: invalid JSON at line %u, column %u: unexpected end of input",
-		                   name, line, col);
+		return keel_error (
+		        err, 0, "%s: invalid JSON at line %u, column %u: unexpected end of input",
+		        name, line, col);
 	}
 	if (root == NULL || jerr != json_tokener_success) {
 		json_object_put (root);

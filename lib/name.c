@@ -18,8 +18,8 @@ int keel_name_check (const char *what, const char *s, struct keel_error **err)
 	n = strlen (s);
 	for (const char *p = s; *p; p++)
 		if (!name_char (*p))
-			return keel_error (err, 0, "invalid %s `%s`: only [A-Za-z0-9_+.-] allowed", what,
-			                   s);
+			return keel_error (err, 0, "invalid %s `%s`: only [A-Za-z0-9_+.-] allowed",
+			                   what, s);
 	if (s[0] == '.' || s[0] == '-')
 		return keel_error (err, 0, "invalid %s `%s`: must not start with `%c`", what, s,
 		                   s[0]);
