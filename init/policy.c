@@ -251,23 +251,18 @@ static char *got (json_object *v)
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
         __attribute__ ((format (printf, 3, 4)));
 
-/* Keys, names and paths in messages come from the file: control
- * characters are escaped (jpath_one_line) so that the message stays one
- * console line. */
+/* "FILE: PATH: what" (lib/jsonpath.c, the shape config.json's messages
+ * have too): keys, names and paths come from the file, so control
+ * characters are escaped and the message stays one console line. */
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
 {
-	cleanup_free char *what = NULL, *msg = NULL, *safe = NULL;
+	cleanup_free char *msg = NULL;
 	va_list ap;
-	int n;
 
 	va_start (ap, fmt);
-	n = vasprintf (&what, fmt, ap);
+	msg = jpath_vmessage (c->file, path, fmt, ap);
 	va_end (ap);
-	if (n < 0)
-		what = NULL;
-	msg = xasprintf ("%s: %s", path, what ? what : "invalid");
-	safe = jpath_one_line (msg);
-	return keel_error (c->err, 0, "%s: %s", c->file, safe);
+	return keel_error (c->err, 0, "%s", msg);
 }
 
 static int want_type (struct ctx *c, const char *path, json_object *v, json_type t,

@@ -132,6 +132,19 @@ char *jpath_one_line (const char *s)
 	return out;
 }
 
+char *jpath_vmessage (const char *name, const char *path, const char *fmt, va_list ap)
+{
+	cleanup_free char *what = NULL, *msg = NULL;
+
+	if (vasprintf (&what, fmt, ap) < 0)
+		what = NULL;
+	if (path == NULL || *path == '\0')
+		msg = xasprintf ("%s: %s", name, what ? what : fmt);
+	else
+		msg = xasprintf ("%s: %s: %s", name, path, what ? what : fmt);
+	return jpath_one_line (msg);
+}
+
 /* ---- tokenizing -------------------------------------------------------- */
 
 /* Line and column (in characters: UTF-8 continuation bytes do not count)

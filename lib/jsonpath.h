@@ -15,6 +15,7 @@
 #define KEEL_JSONPATH_H
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "lib/error.h"
@@ -41,6 +42,13 @@ void jpath_quote (const char *s, char *buf, size_t cap);
 /* The same escaping without quotes or a length limit (a new string), for a
  * whole message whose parts came from the input. */
 char *jpath_one_line (const char *s);
+
+/* The one message shape for a value in a JSON file: "NAME: PATH: what"
+ * ("NAME: what" when path is NULL or empty), with control characters
+ * escaped (jpath_one_line) so it stays one console line whatever the file
+ * held.  A new string. */
+char *jpath_vmessage (const char *name, const char *path, const char *fmt, va_list ap)
+        __attribute__ ((format (printf, 3, 0)));
 
 /* Parse len bytes of text as one JSON value (see above).  name starts
  * every message.  The caller owns *out (json_object_put). */

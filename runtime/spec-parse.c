@@ -19,16 +19,11 @@ const char *spec_q (struct spec_ctx *c, const char *s)
 	return buf;
 }
 
-/* "NAME: PATH: message", or "NAME: message" at the top level. */
+/* "NAME: PATH: message", or "NAME: message" at the top level: the shape
+ * keel.json's messages have too (lib/jsonpath.c). */
 static char *spec_message (struct spec_ctx *c, const char *fmt, va_list ap)
 {
-	cleanup_free char *msg = NULL;
-
-	if (vasprintf (&msg, fmt, ap) < 0)
-		msg = NULL;
-	if (c->path.len == 0)
-		return xasprintf ("%s: %s", c->name, msg ? msg : fmt);
-	return xasprintf ("%s: %s: %s", c->name, c->path.s, msg ? msg : fmt);
+	return jpath_vmessage (c->name, c->path.s, fmt, ap);
 }
 
 int spec_err (struct spec_ctx *c, const char *fmt, ...)
