@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/input.h"
 #include "lib/jsonpath.h"
@@ -833,10 +834,15 @@ int policy_parse (const char *file, const char *json, size_t len, struct policy 
 int policy_load (const char *file, struct policy *p, struct keel_error **err)
 {
 	cleanup_free char *buf = NULL;
+	struct stat st;
 	size_t len = 0;
 	int ret;
 
 	ret = input_read (file, NULL, POLICY_MAX_FILE_SIZE, &buf, &len, err);
+	/* No keel.json means the defaults; a keel.json that is a link to
+	 * nothing is a mistake, not an absence. */
+	if (ret < 0 && (*err)->status == ENOENT && lstat (file, &st) == 0)
+		return keel_error (err, 0, "%s: a symbolic link to a missing file", file);
 	if (ret < 0 && (*err)->status == ENOENT) {
 		keel_error_release (err);
 		policy_defaults (p);

@@ -391,6 +391,18 @@ static void test_load_not_a_file (void **state)
 	keel_error_release (&err);
 	free (want);
 
+	/* a dangling link is not "no keel.json" (which means the defaults) */
+	{
+		cleanup_free char *dangling = xasprintf ("%s/dangling.json", dir);
+		assert_int_equal (symlink ("/nonexistent/keel.json", dangling), 0);
+		assert_true (policy_load (dangling, &p, &err) < 0);
+		want = xasprintf ("%s: a symbolic link to a missing file", dangling);
+		assert_string_equal (err->msg, want);
+		keel_error_release (&err);
+		free (want);
+		unlink (dangling);
+	}
+
 	/* read(2) of /dev/zero never ends */
 	assert_true (policy_load (zero, &p, &err) < 0);
 	want = xasprintf ("%s: a character device, not a regular file", zero);
