@@ -214,7 +214,7 @@ static int stamp (char *buf, size_t size)
  * CONSOLE_NOTE_INTERVAL_MS, in the containers' part of the queue (so it can
  * never push out keel's own lines); when it does not fit yet, the counts
  * keep growing and it is tried again at the next line or flush. */
-static void note_dropped (struct console *c)
+static void note_dropped (struct console *c, bool force)
 {
 	char line[512];
 	uint64_t now;
@@ -225,7 +225,7 @@ static void note_dropped (struct console *c)
 	if (c->dropped_lines == 0 && c->keel_dropped == 0)
 		return;
 	now = console_now_ms ();
-	if (c->note_ms != 0 && now - c->note_ms < CONSOLE_NOTE_INTERVAL_MS)
+	if (!force && c->note_ms != 0 && now - c->note_ms < CONSOLE_NOTE_INTERVAL_MS)
 		return;
 	n = (size_t)stamp (line, sizeof line);
 	n += (size_t)snprintf (line + n, sizeof line - n,
@@ -288,8 +288,23 @@ bool console_flush (struct console *c)
 		c->q_off = 0;
 	/* Room again: the summary that did not fit can go now. */
 	if (wrote)
-		note_dropped (c);
+		note_dropped (c, false);
 	return c->q_len == 0;
+}
+
+/* Flush until empty or the deadline; false when the deadline passed. */
+static bool flush_until (struct console *c, uint64_t deadline)
+{
+	while (!console_flush (c)) {
+		uint64_t now = console_now_ms ();
+		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+
+		if (now >= deadline)
+			return false;
+		if (poll (&p, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			return false;
+	}
+	return true;
 }
 
 void console_drain (struct console *c)
@@ -298,20 +313,17 @@ void console_drain (struct console *c)
 
 	if (c == NULL || c->q == NULL)
 		return;
-	note_dropped (c);
 	/* Bounded: a console that takes nothing for CONSOLE_DRAIN_MS loses
 	 * the rest; once that happened, later drains do not wait as long. */
 	deadline = console_now_ms () + (c->wedged ? 100 : CONSOLE_DRAIN_MS);
-	while (!console_flush (c)) {
-		uint64_t now = console_now_ms ();
-		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-
-		if (now >= deadline) {
+	/* the last drop count is not left unsaid, even within the interval */
+	note_dropped (c, true);
+	if (!flush_until (c, deadline))
+		c->wedged = true;
+	else if (c->dropped_lines || c->keel_dropped) { /* it did not fit before */
+		note_dropped (c, true);
+		if (!flush_until (c, deadline))
 			c->wedged = true;
-			break;
-		}
-		if (poll (&p, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			break;
 	}
 	drop_all (c);
 }
@@ -319,7 +331,7 @@ void console_drain (struct console *c)
 /* One of keel's own lines: the whole queue is theirs. */
 static void enqueue_keel (struct console *c, const char *s, size_t len)
 {
-	note_dropped (c);
+	note_dropped (c, false);
 	if (c->sync && c->q_len + len > CONSOLE_QUEUE)
 		console_drain (c);
 	if (c->q_len + len > CONSOLE_QUEUE) {
@@ -412,7 +424,7 @@ void console_container_line (struct console *c, struct console_src *src, const c
 
 	if (c == NULL || c->q == NULL)
 		return;
-	note_dropped (c);
+	note_dropped (c, false);
 	n = (size_t)stamp (buf, sizeof buf);
 	n += (size_t)snprintf (buf + n, sizeof buf - n, "%.64s | ", src->name);
 	if (len > sizeof buf - n - 1)
