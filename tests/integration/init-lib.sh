@@ -94,9 +94,10 @@ JSON
 	return 0
 }
 
-# Start keel init as PID 1 of a new PID (and mount) namespace.
+# Start keel init as PID 1 of a new PID (and mount) namespace ($KEEL_WRAP:
+# a command to run it under, e.g. prlimit --nofile=128:4096).
 start_keel() {
-	unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$T/run" \
+	${KEEL_WRAP:-} unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$T/run" \
 		--state "$T/state" --cgroup-root "$CGROOT" --console "${CONSOLE:-$T/console.log}" "$@" \
 		>"$T/stdout.log" 2>&1 &
 	UPID=$!
