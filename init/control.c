@@ -131,9 +131,10 @@ static void make_room (struct sup *s)
 	struct ctl_client *c, *idle = NULL, *any = NULL;
 
 	for (c = s->clients; c; c = c->next) {
-		if (any == NULL || c->since_ms < any->since_ms)
+		/* the list is newest first: on a tie the later one is older */
+		if (any == NULL || c->since_ms <= any->since_ms)
 			any = c;
-		if (c->out == NULL && (idle == NULL || c->since_ms < idle->since_ms))
+		if (c->out == NULL && (idle == NULL || c->since_ms <= idle->since_ms))
 			idle = c;
 	}
 	if (idle || any)
