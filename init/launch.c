@@ -99,11 +99,11 @@ static void report_error (int fd, struct keel_error **err)
 	keel_error_release (err);
 }
 
-/* PID 1's raised limit is not for containers: the created process, still
- * waiting for start, gets the usual default unless config.json sets its
- * own.  (Not setrlimit in the helper: it holds PID 1's descriptors, above
- * 1024 with many entries, and still has to open some.) */
-static int container_nofile (pid_t pid, const struct spec *spec, struct keel_error **err)
+/* PID 1's raised limit is not for containers: unless config.json sets its
+ * own (the runtime applies it in the container), the helper lowers its own
+ * limit before create, and the container inherits that.  Only once the
+ * helper has dropped PID 1's descriptors: it still has to open some. */
+static int container_nofile (const struct spec *spec, struct keel_error **err)
 {
 	size_t i;
 
@@ -112,7 +112,7 @@ static int container_nofile (pid_t pid, const struct spec *spec, struct keel_err
 	for (i = 0; i < spec->process.n_rlimits; i++)
 		if (spec->process.rlimits[i].resource == RLIMIT_NOFILE)
 			return 0;
-	if (prlimit (pid, RLIMIT_NOFILE, &child_nofile, NULL) < 0)
+	if (setrlimit (RLIMIT_NOFILE, &child_nofile) < 0)
 		return keel_error (err, errno, "set the container's open file limit (%llu/%llu)",
 		                   (unsigned long long)child_nofile.rlim_cur,
 		                   (unsigned long long)child_nofile.rlim_max);
@@ -130,16 +130,16 @@ static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
 	 * make create fail with EEXIST. */
 	if (keel_container_delete (rt, id, true, &err) < 0)
 		keel_error_release (&err);
+	if (container_nofile (spec, &err) < 0) {
+		report_error (fd, &err);
+		return 1;
+	}
 	if (keel_container_create (rt, id, spec, opts, &pid, &err) < 0) {
 		report_error (fd, &err);
 		return 1;
 	}
 	snprintf (buf, sizeof buf, "%d", (int)pid);
 	report (fd, 'P', buf);
-	if (container_nofile (pid, spec, &err) < 0) {
-		report_error (fd, &err);
-		return 1;
-	}
 	if (keel_container_start (rt, id, &err) < 0) {
 		report_error (fd, &err);
 		return 1;

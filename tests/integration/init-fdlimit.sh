@@ -32,6 +32,13 @@ else
 	want_hard=4096
 fi
 
+# the "nofile SOFT HARD" line container NAME printed (5 s at most)
+nofile_of() {
+	_n=50
+	while [ "$_n" -gt 0 ] && ! ctl logs "$1" | grep -q nofile; do sleep 0.1; _n=$((_n - 1)); done
+	ctl logs "$1" | grep nofile
+}
+
 cgroups_left() {
 	find "$CGMNT/$CGROOT" /sys/fs/cgroup/*/"$CGROOT" -mindepth 1 -type d 2>/dev/null | wc -l
 }
@@ -47,8 +54,8 @@ like "$(grep 'Startup finished' "$T/console.log")" ": $total ready, 0 done, 0 fa
 is "$(awk '/^Max open files/ {print $4 ":" $5}' /proc/"$KPID"/limits)" "$want_hard:$want_hard" \
 	"PID 1 raised its limit to $want_hard"
 child_hard=$((want_hard < 524288 ? want_hard : 524288))
-is "$(ctl logs kfl0 | grep nofile)" "nofile 1024 $child_hard" "a container gets 1024 soft, $child_hard hard"
-is "$(ctl logs kflown | grep nofile)" "nofile 2048 4096" "config.json's RLIMIT_NOFILE wins"
+is "$(nofile_of kfl0)" "nofile 1024 $child_hard" "a container gets 1024 soft, $child_hard hard"
+is "$(nofile_of kflown)" "nofile 2048 4096" "config.json's RLIMIT_NOFILE wins"
 stop_keel
 is "$RC" 0 "clean exit"
 is "$(cgroups_left)" 0 "no cgroup left after the stop"
