@@ -370,8 +370,7 @@ static void drop_line (struct console *c, struct console_src *src, size_t len)
 }
 
 /* "STAMP TAG message\n" into line, cut to fit; returns its length. */
-static size_t status_line (char *line, size_t size, const char *tag, const char *fmt,
-                           va_list ap)
+static size_t status_line (char *line, size_t size, const char *tag, const char *fmt, va_list ap)
 {
 	int n = stamp (line, size);
 
@@ -403,8 +402,8 @@ void console_status (struct console *c, enum console_status st, const char *fmt,
 	if (c == NULL)
 		c = the_console;
 	va_start (ap, fmt);
-	n = status_line (line, sizeof line,
-	                 c != NULL && isatty (c->fd) ? tag[st] : plain[st], fmt, ap);
+	n = status_line (line, sizeof line, c != NULL && isatty (c->fd) ? tag[st] : plain[st], fmt,
+	                 ap);
 	va_end (ap);
 	if (c == NULL || c->q == NULL) {
 		/* Before the console is open (early boot): straight to stderr. */

@@ -41,8 +41,8 @@ enum console_status { CS_OK, CS_FAIL, CS_INFO, CS_WARN, CS_NONE };
 
 /* One container's use of the console (kept in its log sink). */
 struct console_src {
-	const char *name; /* borrowed */
-	size_t queued;    /* its bytes in the queue now */
+	const char *name;                      /* borrowed */
+	size_t queued;                         /* its bytes in the queue now */
 	uint64_t dropped_lines, dropped_bytes; /* since the last summary */
 	struct console_src *next_dropped;      /* in console.dropped_srcs */
 	bool listed;

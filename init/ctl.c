@@ -94,7 +94,8 @@ static int request (const char *path, const char *req)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ECONNRESET)
-			return closed_early (first ? "without an answer" : "in the middle of its answer");
+			return closed_early (first ? "without an answer"
+			                           : "in the middle of its answer");
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			fprintf (stderr, "keelctl: no answer from keel within %d s\n",
 			         CTL_ANSWER_SECONDS);

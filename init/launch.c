@@ -188,9 +188,12 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
 	int p[2];
 	pid_t pid;
 
-	if (pipe2 (p, O_CLOEXEC) < 0 &&
-	    !(errno == EMFILE && op == LAUNCH_DELETE && reserve_release () && pipe2 (p, O_CLOEXEC) == 0))
-		return keel_error (err, errno, "pipe");
+	if (pipe2 (p, O_CLOEXEC) < 0) {
+		/* at the limit, a cleanup still runs: on the reserve */
+		bool retry = errno == EMFILE && op == LAUNCH_DELETE && reserve_release ();
+		if (!retry || pipe2 (p, O_CLOEXEC) < 0)
+			return keel_error (err, errno, "pipe");
+	}
 	pid = fork ();
 	if (pid < 0) {
 		int e = errno;

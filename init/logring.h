@@ -49,7 +49,7 @@ int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_
 typedef void (*log_line_fn) (void *data, struct console_src *src, const char *line, size_t len);
 
 struct logsink {
-	const char *name; /* borrowed */
+	const char *name;         /* borrowed */
 	struct console_src share; /* its use of the console (console.h) */
 	struct logring ring;
 	bool console;
