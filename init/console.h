@@ -15,7 +15,8 @@
  *    containers with queued output plus one, so a newcomer - a quiet
  *    service between two floods - always finds room for its line);
  *  - what does not fit is counted per container and reported in one
- *    summary line per CONSOLE_NOTE_INTERVAL_MS at most;
+ *    summary line per CONSOLE_NOTE_INTERVAL_MS at most (written with the
+ *    next line or flush after the interval: no timer of its own);
  *  - console_drain() (shutdown, emergency shell) waits CONSOLE_DRAIN_MS at
  *    most: a console that takes nothing cannot hold up the reboot.
  */
