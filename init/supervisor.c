@@ -782,9 +782,9 @@ static void on_timer (struct sup *s)
 
 /* ---- logs ------------------------------------------------------------------ */
 
-static void console_line (void *data, const char *name, const char *line, size_t len)
+static void console_line (void *data, struct console_src *src, const char *line, size_t len)
 {
-	console_container_line (data, name, line, len);
+	console_container_line (data, src, line, len);
 }
 
 static void on_log (struct sup *s, size_t i)
