@@ -24,9 +24,8 @@ static void on_listen (struct watch *w, uint32_t events)
 
 static void on_client (struct watch *w, uint32_t events)
 {
-	control_client_event (w->arg,
-	                      (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w)),
-	                      events);
+	control_client_event (
+	        w->arg, (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w)), events);
 }
 
 int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
