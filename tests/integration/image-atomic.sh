@@ -38,7 +38,7 @@ cat >"$e/config.json.template" <<'T'
 		{"destination": "/var/lib/app", "type": "bind", "source": "${STATE_DIRECTORY}/${NAME}", "options": ["rbind", "rw"]},
 		{"destination": "/run/app", "type": "bind", "source": "$RUN_DIRECTORY/$NAME", "options": ["bind", "rw"]}
 	],
-	"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}
+	"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}]}
 }
 T
 cat >"$e/manifest.json" <<'T'
@@ -79,6 +79,10 @@ fixture_layer "$t/l2" "$t/L2.tar" gzip
 echo '{"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]}}' >"$t/cfg.json"
 fixture_oci_image "$t/img" sys "$t/cfg.json" "$t/L1.tar" "$t/L2.tar:gzip"
 mkdir "$t/cd" "$t/host"
+# What the service.template names (Requires=etcd.service, Wants=metrics.service):
+# keel-import checks the entry among those of the containers.d, as PID 1 will.
+fixture_entry "$t/cd" etcd
+fixture_entry "$t/cd" metrics
 echo "already here" >"$t/host/keep"
 mkdir -p "$t/host/usr/bin"
 echo "host's own" >"$t/host/usr/bin/app-ctl"
@@ -143,13 +147,13 @@ mk() { # mk NAME: an image whose layer 2 is $t/bad/, made by the caller
 	fixture_oci_image "$t/$1" latest "$t/cfg.json" "$t/L1.tar" "$t/B.tar"
 }
 mkdir -p "$t/bad/exports"
-printf '{"process": {"args": ["/bin/sh"]},\n "hostname": "$NAME",\n "root": {"path": "rootfs", "readonly": true, "x": "$UNSET_ONE"}}\n' >"$t/bad/exports/config.json.template"
+printf '{"ociVersion": "1.0.2", "process": {"args": ["/bin/sh"], "cwd": "/"},\n "hostname": "$NAME", "linux": {"namespaces": [{"type": "uts"}]},\n "root": {"path": "rootfs", "readonly": true}, "annotations": {"x": "$UNSET_ONE"}}\n' >"$t/bad/exports/config.json.template"
 mk img-unset
 out=$("$IMPORT" -q --name u "$t/img-unset" "$t/cd" 2>&1)
 is "$out" "keel-import: error: /exports/config.json.template:3: variable \`UNSET_ONE\` is not set (give it with --set UNSET_ONE=VALUE or in manifest.json defaultValues)" \
 	"an unset variable is an error naming it, the file and the line"
 "$IMPORT" -q --name u --set UNSET_ONE=ok "$t/img-unset" "$t/cd"
-is "$(jq -r .root.x "$t/cd/u/config.json")" ok "... which --set fixes"
+is "$(jq -r .annotations.x "$t/cd/u/config.json")" ok "... which --set fixes"
 printf '[Service]\nRestart=$POLICY\n' >"$t/bad/exports/service.template"
 mk img-unset2
 out=$("$IMPORT" -q --name u2 --set UNSET_ONE=ok "$t/img-unset2" "$t/cd" 2>&1)
@@ -167,7 +171,7 @@ printf '{"root": {"path": "rootfs", "readonly": false}}\n' >"$t/bad/exports/conf
 mk img-rw
 out=$("$IMPORT" -q --name rw "$t/img-rw" "$t/cd" 2>&1)
 is "$out" "keel-import: error: /exports/config.json: root.readonly must be true (system containers run from a read-only rootfs)" "a writable root is refused, as atomic does"
-printf '{"root": {"path": "rootfs", "readonly": true}, "mounts": [{"destination": "/data", "type": "bind", "source": "/var/lib/rw/data", "options": ["rbind"]}, {"destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["bind"]}]}\n' >"$t/bad/exports/config.json"
+printf '{"ociVersion": "1.0.2", "process": {"args": ["/bin/sh"], "cwd": "/"}, "root": {"path": "rootfs", "readonly": true}, "mounts": [{"destination": "/data", "type": "bind", "source": "/var/lib/rw/data", "options": ["rbind"]}, {"destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["bind"]}]}\n' >"$t/bad/exports/config.json"
 mk img-notmp
 "$IMPORT" -q --name notmp "$t/img-notmp" "$t/cd"
 is "$(cat "$t/cd/notmp/tmpfiles.conf")" "d /var/lib/rw/data 0700 0 0 - -" \
@@ -184,6 +188,6 @@ ln -s "$t/host-exports" "$t/bad/exports"
 mk img-link2
 out=$("$IMPORT" -q --name link "$t/img-link2" "$t/cd" 2>&1)
 is "$out" "keel-import: error: /exports is a symlink in the image: refusing to follow it on the build host" "so is /exports itself"
-is "$(ls -A "$t/cd" | tr '\n' ' ')" "notmp plain sys sys2 u " "failed installs leave nothing behind"
+is "$(ls -A "$t/cd" | tr '\n' ' ')" "etcd metrics notmp plain sys sys2 u " "failed installs leave nothing behind"
 
 done_testing

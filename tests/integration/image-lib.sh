@@ -8,6 +8,7 @@
 #   fixture_layer SRC OUT [gzip]       tar SRC's contents into OUT (optionally gzip)
 #   fixture_blob LAYOUT FILE           move FILE into LAYOUT/blobs/sha256, print "sha256:HEX SIZE"
 #   fixture_oci_image LAYOUT REF CONFIG_JSON LAYER...   write config, manifest, index
+#   fixture_entry CONTAINERS_D NAME    a small valid entry (for dependencies to name)
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
@@ -227,4 +228,15 @@ fixture_boot_entries() {
 	fixture_docker_archive "$bt" "$bt/plain.tar" plain:1
 	"$IMPORT" -q "$bt/plain.tar" "$bd"
 	check "imported plain (docker archive)"
+}
+
+# fixture_entry CONTAINERS_D NAME: an entry keel accepts (an empty rootfs is
+# enough: it is only checked, never started).
+fixture_entry() {
+	mkdir -p "$1/$2/rootfs"
+	echo '{"kind": "service"}' >"$1/$2/keel.json"
+	cat >"$1/$2/config.json" <<-'C'
+	{"ociVersion": "1.0.2", "process": {"args": ["/bin/sh"], "cwd": "/"},
+	 "root": {"path": "rootfs", "readonly": true}}
+	C
 }
