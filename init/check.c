@@ -87,7 +87,7 @@ int keel_check_main (int argc, char **argv)
 	struct init_opts opts;
 	struct sup s;
 	const char *name = NULL, *with = NULL;
-	cleanup_free char *target = NULL, *group = NULL;
+	cleanup_free char *target = NULL, *group = NULL, *real_name = NULL;
 	char **names = NULL, **dirs = NULL, **quiet = NULL;
 	size_t n = 0, n_quiet = 0, checked = 0, refused = 0, i;
 	bool entry;
@@ -120,10 +120,19 @@ int keel_check_main (int argc, char **argv)
 		return 2;
 	}
 	if (entry) {
-		cleanup_free char *copy = xstrdup (target);
-		group = with ? strip_slashes (with) : xstrdup (dirname (copy));
-		if (name == NULL)
-			name = strrchr (target, '/') ? strrchr (target, '/') + 1 : target;
+		/* "." or "dir/.." is named after the directory it is. */
+		char *real = realpath (target, NULL);
+
+		if (real == NULL) {
+			fprintf (stderr, "keel check: %s: %s\n", target, strerror (errno));
+			return 2;
+		}
+		group = with ? strip_slashes (with) : xstrdup (dirname (real));
+		free (real);
+		real = realpath (target, NULL);
+		if (name == NULL && real != NULL)
+			name = real_name = xstrdup (basename (real));
+		free (real);
 	} else
 		group = xstrdup (target);
 

@@ -176,6 +176,49 @@ mk img-notmp
 "$IMPORT" -q --name notmp "$t/img-notmp" "$t/cd"
 is "$(cat "$t/cd/notmp/tmpfiles.conf")" "d /var/lib/rw/data 0700 0 0 - -" \
 	"without tmpfiles.template, bind sources under the state/run directories get created at boot"
+[ -f "$t/cd/notmp/rootfs/etc/resolv.conf" ] && [ ! -s "$t/cd/notmp/rootfs/etc/resolv.conf" ]
+check "the mount point of a file bind (/etc/resolv.conf) is an empty file, not a directory"
+[ -d "$t/cd/notmp/rootfs/data" ]
+check "... and a directory bind's is a directory"
+
+# A runtime-spec 0.3.0 config as hello-world ships it: platform, flat
+# linux.capabilities, linux.rlimits.
+cat >"$t/bad/exports/config.json" <<'C'
+{"ociVersion": "0.3.0", "platform": {"os": "linux", "arch": "amd64"},
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/bin/sh"], "cwd": "/"},
+ "root": {"path": "rootfs", "readonly": true}, "hooks": {},
+ "linux": {"capabilities": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+	"rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+	"namespaces": [{"type": "pid"}, {"type": "mount"}]}}
+C
+mk img-030
+out=$("$IMPORT" -q --name old "$t/img-030" "$t/cd" 2>&1)
+check "a 0.3.0 config is imported"
+is "$out" 'keel-import: warning: /exports/config.json: ociVersion "0.3.0" is a runtime-spec draft before 1.0: upgraded to "1.0.0" (docs/images.md)
+keel-import: warning: /exports/config.json: platform (runtime-spec 0.x) dropped: 1.0 has no such field
+keel-import: warning: /exports/config.json: linux.capabilities (runtime-spec 0.x) moved to process.capabilities: bounding, effective, inheritable and permitted, as runc applied it
+keel-import: warning: /exports/config.json: linux.rlimits (runtime-spec 0.x) moved to process.rlimits' "every change is said"
+is "$(jq -c '[.ociVersion, has("platform"), .linux.capabilities, .linux.rlimits, .process.rlimits[0].hard]' "$t/cd/old/config.json")" '["1.0.0",false,null,null,1024]' 	"upgraded: nothing left at the old places"
+is "$(jq -c '.process.capabilities | [keys, (map_values(. == ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]) | all)]' "$t/cd/old/config.json")" 	'[["bounding","effective","inheritable","permitted"],true]' "the flat list is in the four sets runc 0.x applied it to"
+
+# 1.0.0-rc: a flat process.capabilities, "user": {}, an SELinux label.
+cat >"$t/bad/exports/config.json" <<'C'
+{"ociVersion": "1.0.0-rc3", "platform": {"os": "linux", "arch": "amd64"},
+ "process": {"user": {}, "args": ["/bin/sh"], "cwd": "/", "capabilities": ["CAP_KILL"],
+	"selinuxLabel": "system_u:system_r:container_t:s0"},
+ "root": {"path": "rootfs", "readonly": true},
+ "linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}
+C
+mk img-rc
+out=$("$IMPORT" -q --name rc "$t/img-rc" "$t/cd" 2>&1)
+check "a 1.0.0-rc config is imported"
+is "$out" 'keel-import: warning: /exports/config.json: ociVersion "1.0.0-rc3" is a runtime-spec draft before 1.0: upgraded to "1.0.0" (docs/images.md)
+keel-import: warning: /exports/config.json: platform (runtime-spec 0.x) dropped: 1.0 has no such field
+keel-import: warning: /exports/config.json: process.capabilities is a flat list (runtime-spec 1.0.0-rc): given to the bounding, effective, inheritable and permitted sets, as runc applied it
+keel-import: warning: /exports/config.json: process.selinuxLabel "system_u:system_r:container_t:s0" dropped: keel applies no SELinux label
+keel-import: warning: /exports/config.json: linux.mountLabel "system_u:object_r:container_file_t:s0" dropped: keel applies no SELinux label' 	"flat capabilities upgraded, SELinux labels dropped, each said"
+is "$(jq -c '[.process.user, .process.capabilities.permitted, .process.selinuxLabel, .linux.mountLabel]' "$t/cd/rc/config.json")" '[{},["CAP_KILL"],null,null]' 	'"user": {} is kept (uid 0, as runc reads it)'
+
 rm "$t/bad/exports/config.json"
 echo '{"root": {"path": "rootfs", "readonly": true}, "hostname": "host-secret"}' >"$t/host-template"
 ln -s "$t/host-template" "$t/bad/exports/config.json.template"
@@ -188,6 +231,6 @@ ln -s "$t/host-exports" "$t/bad/exports"
 mk img-link2
 out=$("$IMPORT" -q --name link "$t/img-link2" "$t/cd" 2>&1)
 is "$out" "keel-import: error: /exports is a symlink in the image: refusing to follow it on the build host" "so is /exports itself"
-is "$(ls -A "$t/cd" | tr '\n' ' ')" "etcd metrics notmp plain sys sys2 u " "failed installs leave nothing behind"
+is "$(ls -A "$t/cd" | tr '\n' ' ')" "etcd metrics notmp old plain rc sys sys2 u " "failed installs leave nothing behind"
 
 done_testing

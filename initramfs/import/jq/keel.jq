@@ -228,3 +228,68 @@ def bind_dirs_tmpfiles($v):
 	 | .source | select(type == "string")
 	 | select(startswith($v.RUN_DIRECTORY + "/") or startswith($v.STATE_DIRECTORY + "/"))]
 	| unique | map("d \(.) 0700 0 0 - -") | join("\n");
+
+# ---- configs older than runtime-spec 1.0 ----------------------------------
+
+# upgrade_pre10(file): a config.json as Atomic images ship them, some written
+# for runtime-spec 0.x or a 1.0.0-rc draft, as runtime-spec 1.0 says the
+# same thing, with a warning per change: {config, warnings}.  The old fields
+# are not kept at their old places: 1.0 runtimes skip them, and a skipped
+# capability list means every capability.
+#   - ociVersion "0.x" or "1.0.0-rc..." becomes "1.0.0";
+#   - platform (0.x: the os/arch the bundle is for) is dropped;
+#   - a flat capability list, linux.capabilities (0.x) or process.capabilities
+#     (1.0.0-rc1 to rc4), goes to the bounding, effective, inheritable and
+#     permitted sets: runc 0.x and 1.0.0-rc1 applied the one list to exactly
+#     those four (libcontainer/capabilities_linux.go: CAPS|BOUNDS; rc2 also
+#     raised it as ambient, which changes nothing for uid 0);
+#   - linux.rlimits, linux.apparmorProfile and linux.selinuxProcessLabel (0.x)
+#     move to process.rlimits, process.apparmorProfile and process.selinuxLabel.
+def upgrade_pre10($file):
+	def w($m): .warnings += ["\($file): \($m)"];
+	def caps4: {bounding: ., effective: ., inheritable: ., permitted: .};
+	def move($old; $new):
+		if (.config.linux | type) == "object" and (.config.linux | has($old)) then
+			if (.config.process | type) == "object" and (.config.process | has($new) | not) then
+				.config.process[$new] = .config.linux[$old]
+				| w("linux.\($old) (runtime-spec 0.x) moved to process.\($new)")
+			else w("linux.\($old) (runtime-spec 0.x) dropped: process.\($new) is set") end
+			| .config.linux |= del(.[$old])
+		else . end;
+	{config: ., warnings: []}
+	| (.config.ociVersion // "") as $v
+	| if ($v | type) == "string" and ($v | test("^0\\.|^1\\.0\\.0-rc")) then
+		.config.ociVersion = "1.0.0"
+		| w("ociVersion \"\($v)\" is a runtime-spec draft before 1.0: upgraded to \"1.0.0\" (docs/images.md)")
+	  else . end
+	| if .config | has("platform") then
+		.config |= del(.platform) | w("platform (runtime-spec 0.x) dropped: 1.0 has no such field")
+	  else . end
+	| if (.config.process | type) == "object" and (.config.process.capabilities | type) == "array" then
+		.config.process.capabilities |= caps4
+		| w("process.capabilities is a flat list (runtime-spec 1.0.0-rc): given to the bounding, effective, inheritable and permitted sets, as runc applied it")
+	  else . end
+	| if (.config.linux | type) == "object" and (.config.linux.capabilities | type) == "array" then
+		if (.config.process | type) == "object" and (.config.process | has("capabilities") | not) then
+			.config.process.capabilities = (.config.linux.capabilities | caps4)
+			| w("linux.capabilities (runtime-spec 0.x) moved to process.capabilities: bounding, effective, inheritable and permitted, as runc applied it")
+		else w("linux.capabilities (runtime-spec 0.x) dropped: process.capabilities is set") end
+		| .config.linux |= del(.capabilities)
+	  else . end
+	| move("rlimits"; "rlimits")
+	| move("apparmorProfile"; "apparmorProfile")
+	| move("selinuxProcessLabel"; "selinuxLabel");
+
+# drop_labels(file): on {config, warnings}, the SELinux labels Atomic images
+# carry (written for Fedora and CentOS hosts) are dropped with a warning: a
+# keel host applies none, and the runtime, like runc and crun, refuses a
+# label it cannot apply.
+def drop_labels($file):
+	if (.config.process | type) == "object" and ((.config.process.selinuxLabel // "") != "") then
+		.warnings += ["\($file): process.selinuxLabel \"\(.config.process.selinuxLabel)\" dropped: keel applies no SELinux label"]
+		| .config.process |= del(.selinuxLabel)
+	else . end
+	| if (.config.linux | type) == "object" and ((.config.linux.mountLabel // "") != "") then
+		.warnings += ["\($file): linux.mountLabel \"\(.config.linux.mountLabel)\" dropped: keel applies no SELinux label"]
+		| .config.linux |= del(.mountLabel)
+	else . end;

@@ -58,6 +58,9 @@ atomic_config() {
 	fi
 	jq -e 'type == "object"' "$1/config.json" >/dev/null 2>&1 ||
 		die "$label: the result is not a JSON object: $(jq . "$1/config.json" 2>&1 >/dev/null | head -n1)"
+	jqx -L "$jqlib" --arg f "$label" 'include "keel"; upgrade_pre10($f) | drop_labels($f)' "$1/config.json" >"$work/upgrade.json"
+	jq -r '.warnings[]' "$work/upgrade.json" | while IFS= read -r w; do warn "$w"; done
+	jq '.config' "$work/upgrade.json" >"$1/config.json" || die "cannot write $1/config.json"
 	# atomic refuses a writable root for system containers; so does keel-import.
 	jq -e '.root.readonly == true' "$1/config.json" >/dev/null ||
 		die "$label: root.readonly must be true (system containers run from a read-only rootfs)"
