@@ -89,7 +89,7 @@ echo "host's own" >"$t/host/usr/bin/app-ctl"
 
 out=$("$IMPORT" -q --name sys --ref sys --set PORT=9090 --set RUN_DIRECTORY=/run/sys --hostfs "$t/host" "$t/img" "$t/cd" 2>&1)
 check "installs a system container"
-is "$out" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers
+is "$out" "keel-import: warning: /exports/service.template: After=network.target dropped: no entry brings the network up (give keel-import --network NAME)
 keel-import: warning: hostfs: /usr/bin/app-ctl already exists in $t/host: not overwritten" "warns about what it cannot carry over"
 c=$t/cd/sys/config.json
 j() { jq -c "$1" "$c"; }
@@ -218,6 +218,67 @@ keel-import: warning: /exports/config.json: process.capabilities is a flat list 
 keel-import: warning: /exports/config.json: process.selinuxLabel "system_u:system_r:container_t:s0" dropped: keel applies no SELinux label
 keel-import: warning: /exports/config.json: linux.mountLabel "system_u:object_r:container_file_t:s0" dropped: keel applies no SELinux label' 	"flat capabilities upgraded, SELinux labels dropped, each said"
 is "$(jq -c '[.process.user, .process.capabilities.permitted, .process.selinuxLabel, .linux.mountLabel]' "$t/cd/rc/config.json")" '[{},["CAP_KILL"],null,null]' 	'"user": {} is kept (uid 0, as runc reads it)'
+
+# service.template lines with a keel meaning elsewhere, as flannel's: the
+# network targets, Before=, RequiredBy=, WantedBy=, RuntimeDirectory=,
+# ExecStopPost=; a warning for every line dropped.
+mkdir "$t/cd2"
+fixture_entry "$t/cd2" net
+fixture_entry "$t/cd2" docker
+echo '{"ociVersion": "1.0.2", "process": {"args": ["/bin/sh"], "cwd": "/"}, "root": {"path": "rootfs", "readonly": true}}' >"$t/bad/exports/config.json"
+cat >"$t/bad/exports/service.template" <<'U'
+[Unit]
+Description=flannel-like
+After=network.target
+After=network-online.target
+Wants=network-online.target
+Before=docker.service later.service
+
+[Service]
+Type=notify
+NotifyAccess=all
+ExecStart=$EXEC_START
+ExecStop=$EXEC_STOP
+ExecStopPost=-/bin/rm "/etc/x/$NAME one.conf"
+ExecStopPost=$EXEC_STOPPOST
+ExecStopPost=rm /relative
+Restart=on-failure
+WorkingDirectory=$DESTDIR
+RuntimeDirectory=${NAME} ${NAME}-b
+LimitNOFILE=4096
+
+[Install]
+WantedBy=multi-user.target
+RequiredBy=docker.service
+U
+mk img-fl
+out=$("$IMPORT" -q --name fl "$t/img-fl" "$t/cd2" 2>&1)
+check "a flannel-like unit is imported"
+is "$out" 'keel-import: warning: /exports/service.template: ExecStopPost=rm /relative dropped: the command must be an absolute path
+keel-import: warning: /exports/service.template: LimitNOFILE=4096 dropped: keel has no equivalent' \
+	"a warning for each line dropped, none for what maps"
+is "$(jq -c '{after, wants, readiness}' "$t/cd2/fl/keel.json")" '{"after":["net"],"wants":["net"],"readiness":"notify"}' \
+	"After=/Wants=network-online.target: after and wants the entry that brings the network up (net)"
+is "$(jq -c '{after, requires}' "$t/cd2/docker/keel.json")" '{"after":["fl"],"requires":["fl"]}' \
+	"Before=docker.service and RequiredBy=docker.service: docker's keel.json gets after and requires fl"
+is "$(cat "$t/cd2/fl/tmpfiles.conf")" 'd /run/fl 0755 0 0 - -
+d /run/fl-b 0755 0 0 - -' "RuntimeDirectory=: tmpfiles.conf lines"
+is "$(jq -c .hooks.poststop "$t/cd2/fl/config.json")" '[{"path":"/bin/rm","args":["/bin/rm","/etc/x/fl one.conf"]}]' \
+	"ExecStopPost=: a poststop hook (quotes and the - prefix read as systemd does; atomic's own delete left out)"
+is "$(jq -c .reverse "$t/cd2/fl/import.json")" '{"after":["docker","later"],"requires":["docker"],"wants":[]}' \
+	"the reverse dependencies are kept in import.json"
+printf '[Unit]\nDescription=later\n' >"$t/bad/exports/service.template"
+mk img-later
+"$IMPORT" -q --name later "$t/img-later" "$t/cd2"
+is "$(jq -c .after "$t/cd2/later/keel.json")" '["fl"]' "an entry imported later gets the Before= that named it"
+printf '[Unit]\nRequires=a.service\nBefore=a.service\n' >"$t/bad/exports/service.template"
+mk img-cyc
+fixture_entry "$t/cd2" a
+out=$("$IMPORT" -q --name cyc "$t/img-cyc" "$t/cd2" 2>&1)
+like "$out" "^keel-import: error: $t/cd2/cyc/keel.json: requires\\[0\\]: dependency cycle among a, cyc" \
+	"a cycle made through another entry's keel.json (Before=) is refused"
+is "$(jq -c .after "$t/cd2/a/keel.json")" null "... and that entry is left as it was"
+rm "$t/bad/exports/service.template"
 
 rm "$t/bad/exports/config.json"
 echo '{"root": {"path": "rootfs", "readonly": true}, "hostname": "host-secret"}' >"$t/host-template"
