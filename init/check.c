@@ -127,11 +127,10 @@ int keel_check_main (int argc, char **argv)
 			fprintf (stderr, "keel check: %s: %s\n", target, strerror (errno));
 			return 2;
 		}
-		group = with ? strip_slashes (with) : xstrdup (dirname (real));
-		free (real);
-		real = realpath (target, NULL);
-		if (name == NULL && real != NULL)
+		if (name == NULL)
 			name = real_name = xstrdup (basename (real));
+		/* dirname() writes into its argument: last. */
+		group = with ? strip_slashes (with) : xstrdup (dirname (real));
 		free (real);
 	} else
 		group = xstrdup (target);
