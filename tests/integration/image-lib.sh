@@ -205,8 +205,8 @@ fixture_boot_entries() {
 	_system_image web 'trap "echo web-stopping; exit 0" TERM; echo web-up as $(id -u) after $(cat /proc/1/comm) motd=$(cat /etc/web/motd 2>/dev/null || echo none); sleep 1000 & wait' \
 		'[Unit]\nRequires=db.service\nAfter=db.service network.target\n[Service]\nRestart=on-failure\nRestartSec=1\n' '' "$@"
 	check "imported web (atomic service requiring db)"
-	is "$(grep -v 'hostfs kept' "$bt/import.err")" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers" \
-		"network.target is dropped with a warning"
+	is "$(grep -v 'hostfs kept' "$bt/import.err")" "keel-import: warning: /exports/service.template: After=network.target dropped: no entry brings the network up (give keel-import --network NAME)" \
+		"network.target is dropped with a warning (no entry brings the network up here)"
 	is "$(jq -c '{kind, requires, restart}' "$bd/db/keel.json" "$bd/web/keel.json" | tr '\n' ' ')" \
 		'{"kind":"oneshot","requires":null,"restart":{"policy":"no"}} {"kind":"service","requires":["db"],"restart":{"policy":"on-failure","delay":"1000ms"}} ' \
 		"their policies"
