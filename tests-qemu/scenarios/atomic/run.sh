@@ -7,7 +7,8 @@
 #   etcdish    1.0.0 with $ADDTL_MOUNTS, "user": {}, manifest renameFiles and
 #              installedFilesTemplate, hostfs, tmpfiles with Z and r,
 #              RuntimeDirectory=, a file bind of /etc/resolv.conf, Type=notify
-#              with Debian's systemd-notify, After=network-online.target
+#              with Debian's systemd-notify, After=network-online.target,
+#              ExecStopPost= (a command of its rootfs, run on the host)
 #   dependent  Requires=/After=etcdish.service
 # plus keel's example `net`, the entry that brings the network up.  Each is
 # checked from the guest's console: capabilities (/proc/self/status),
@@ -89,6 +90,8 @@ check "etcdish (1.0.0, \$ADDTL_MOUNTS, hostfs) imports"
 is "$(cat "$t/etcdish.err")" "" "... without a warning"
 is "$(jq -c '{after, wants, readiness}' "$cd/etcdish/keel.json")" '{"after":["net"],"wants":["net"],"readiness":"notify"}' \
 	"After=/Wants=network-online.target and Type=notify"
+is "$(jq -c '.hooks.poststop[0].args' "$cd/etcdish/config.json")" '["/containers.d/etcdish/rootfs/bin/busybox","sh","-c","echo etcdish-poststop: ExecStopPost ran >/dev/kmsg"]' \
+	"ExecStopPost=: a poststop hook (atomic's own \$EXEC_STOPPOST left out)"
 [ -f "$cd/etcdish/rootfs/etc/resolv.conf" ] && [ -d "$cd/etcdish/rootfs/extra" ]
 check "mount points: /etc/resolv.conf a file, \$ADDTL_MOUNTS' /extra a directory"
 is "$(cat "$t/hostfs/etc/etcdish/etcd.conf")" "port=2379
