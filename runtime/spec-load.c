@@ -69,6 +69,12 @@ static int parse_oci_version (struct spec_ctx *c, json_object *root, struct spec
 	spec_push_key (c, "ociVersion");
 	if (!parse_semver (s->oci_version, &major, &minor))
 		return spec_err (c, "%s is not a SemVer version", spec_q (c, s->oci_version));
+	if (major == 0)
+		return spec_err (c,
+		                 "%s is a runtime-spec draft before 1.0, whose fields 1.0 "
+		                 "runtimes do not read where it puts them (capabilities, rlimits); "
+		                 "keel-import upgrades such configs (docs/images.md)",
+		                 spec_q (c, s->oci_version));
 	if (major != 1 || minor > 2)
 		return spec_err (c, "unsupported version %s (keel supports 1.0.0 to 1.2.x)",
 		                 spec_q (c, s->oci_version));

@@ -60,6 +60,15 @@ else
 	is "$isnt_full" full "$RT_NAME ignores linux.capabilities: CapEff is not just CAP_KILL ($OUT)"
 fi
 
+if [ "$RT_NAME" = keel ]; then
+	cfg pre10-version
+	cfg_set '.ociVersion = "0.3.0"'
+	ctr_run
+	[ "$RC" != 0 ]
+	check "ociVersion 0.3.0 is refused"
+	like "$ERR" 'ociVersion: "0.3.0" is a runtime-spec draft before 1.0.*keel-import upgrades such configs' "... pointing at keel-import's upgrade"
+fi
+
 cfg pre10-flat
 cfg_set '.ociVersion = "1.0.0-rc3" | .process.capabilities = ["CAP_KILL"]'
 ctr_run
