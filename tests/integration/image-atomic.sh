@@ -233,6 +233,7 @@ After=network.target
 After=network-online.target
 Wants=network-online.target
 Before=docker.service later.service
+StartLimitInterval=0
 
 [Service]
 Type=notify
@@ -254,7 +255,8 @@ U
 mk img-fl
 out=$("$IMPORT" -q --name fl "$t/img-fl" "$t/cd2" 2>&1)
 check "a flannel-like unit is imported"
-is "$out" 'keel-import: warning: /exports/service.template: ExecStopPost=rm /relative dropped: the command must be an absolute path
+is "$out" 'keel-import: warning: /exports/service.template: StartLimitInterval=0 (no start limit) dropped: keel always has one (restart.limit, default 5 starts in 10 s)
+keel-import: warning: /exports/service.template: ExecStopPost=rm /relative dropped: the command must be an absolute path
 keel-import: warning: /exports/service.template: LimitNOFILE=4096 dropped: keel has no equivalent' \
 	"a warning for each line dropped, none for what maps"
 is "$(jq -c '{after, wants, readiness}' "$t/cd2/fl/keel.json")" '{"after":["net"],"wants":["net"],"readiness":"notify"}' \

@@ -181,7 +181,12 @@ def unit_policy($file; $vals; $net):
 			elif $kv.k == "TimeoutSec" then .p.startTimeoutMs = (($val | timespan_ms($what)) // 0) | .p.stopTimeoutMs = ($val | timespan_ms($what))
 			elif $kv.k == "KillSignal" then .p.stopSignal = ($val | signame($what))
 			elif $kv.k == "StartLimitBurst" then .p.startLimitBurst = ($val | tonumber)
-			elif $kv.k == "StartLimitIntervalSec" then .p.startLimitIntervalMs = ($val | timespan_ms($what))
+			# StartLimitInterval= is the name systemd used before 230.
+			elif $kv.k == "StartLimitIntervalSec" or $kv.k == "StartLimitInterval" then
+				($val | timespan_ms($what)) as $ms
+				| if $ms == 0 or $ms == null then
+					.p.warnings += ["\($what)=\($val) (no start limit) dropped: keel always has one (restart.limit, default 5 starts in 10 s)"]
+				  else .p.startLimitIntervalMs = $ms end
 			elif $kv.k == "Type" then
 				if $val == "oneshot" then .p.kind = "oneshot" | .p.readiness = "exited"
 				elif $val == "notify" then .p.readiness = "notify"
