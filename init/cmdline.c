@@ -92,7 +92,8 @@ static bool valid_dns (const char *list)
 	char *save = NULL, *tok;
 	size_t n = 0;
 
-	if (strstr (list, ",,") != NULL || list[0] == ',' || list[strlen (list) - 1] == ',')
+	if (*list == '\0' || strstr (list, ",,") != NULL || list[0] == ',' ||
+	    list[strlen (list) - 1] == ',')
 		return false;
 	for (tok = strtok_r (buf, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
 		unsigned char addr[16];

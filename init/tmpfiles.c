@@ -25,6 +25,7 @@
 
 #include "init/tmpfiles.h"
 #include "lib/log.h"
+#include "lib/input.h"
 #include "lib/util.h"
 #include "runtime/resolve.h"
 
@@ -316,7 +317,7 @@ static int parse_age (struct cursor *c, const char *f, struct tmpfiles_entry *e)
 	return 0;
 }
 
-/* The argument with \\, \n, \t, \xHH decoded; other backslashes are kept. */
+/* The argument with \\, \n, \t decoded; other backslashes are kept. */
 static char *unescape (const char *s, size_t *len)
 {
 	char *out = xmalloc0 (strlen (s) + 1), *o = out;
@@ -375,6 +376,7 @@ static char *unbase64 (const char *s, size_t *len)
 static int parse_acl (struct cursor *c, const char *text, struct tmpfiles_entry *e)
 {
 	cleanup_free char *buf = xstrdup (text);
+	struct tmpfiles_ace *a_shrunk;
 	char *save = NULL, *ent;
 
 	e->acl = xmalloc0 (sizeof (*e->acl) * TMPFILES_MAX_ACL);
@@ -442,6 +444,9 @@ static int parse_acl (struct cursor *c, const char *text, struct tmpfiles_entry 
 	}
 	if (e->acl_n == 0)
 		return fail (c, "an ACL line needs entries (the argument)", NULL);
+	a_shrunk = realloc (e->acl, sizeof (*e->acl) * e->acl_n);
+	if (a_shrunk != NULL)
+		e->acl = a_shrunk;
 	return 0;
 }
 
@@ -558,6 +563,15 @@ int tmpfiles_parse (const char *file, const char *text, size_t len, struct tmpfi
 		}
 		out->n++;
 	}
+	/* PID 1 keeps every entry's set for its lifetime: only what is used. */
+	if (out->n == 0) {
+		free (out->v);
+		out->v = NULL;
+	} else {
+		struct tmpfiles_entry *v = realloc (out->v, sizeof (*out->v) * out->n);
+		if (v != NULL)
+			out->v = v;
+	}
 	return 0;
 }
 
@@ -570,7 +584,7 @@ int tmpfiles_load (const char *file, struct tmpfiles *out, struct keel_error **e
 	memset (out, 0, sizeof (*out));
 	if (access (file, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	ret = read_file (file, TMPFILES_MAX_FILE_SIZE, &text, &len, err);
+	ret = input_read (file, NULL, TMPFILES_MAX_FILE_SIZE, &text, &len, err);
 	if (ret < 0)
 		return ret;
 	return tmpfiles_parse (file, text, len, out, err);
@@ -800,6 +814,7 @@ static int entry_paths (struct ctx *x, const struct tmpfiles_entry *e, struct pa
 static bool excluded (struct ctx *x, const char *path, const struct tmpfiles_entry *self,
                       bool *contents_too)
 {
+	bool only_path = false; /* an X matched; an x or an entry may still say more */
 	size_t i;
 
 	*contents_too = false;
@@ -807,10 +822,10 @@ static bool excluded (struct ctx *x, const char *path, const struct tmpfiles_ent
 		const struct tmpfiles_entry *e = &x->t->v[i];
 
 		if (e->type == 'X' && fnmatch (e->path, path, FNM_PATHNAME) == 0)
-			return true;
+			only_path = true;
 		if (e->type == 'x') {
 			cleanup_free char *pre = xstrdup (path);
-			char *s = pre + strlen (pre);
+			char *s;
 
 			/* the path, or a directory it is under */
 			for (;;) {
@@ -830,7 +845,7 @@ static bool excluded (struct ctx *x, const char *path, const struct tmpfiles_ent
 			return true;
 		}
 	}
-	return false;
+	return only_path;
 }
 
 /* ---- removing and cleaning ---------------------------------------------- */
@@ -1097,8 +1112,9 @@ static int apply_acl_fd (int fd, const char *path, mode_t cur, bool opath,
                          const struct tmpfiles_entry *e, struct keel_error **err);
 
 /* z, Z, e, a, A on one existing object (dfd, name), not following it. */
-static int adjust_one (int dfd, const char *name, const char *path, const struct tmpfiles_entry *e,
-                       struct keel_error **err)
+static __attribute__ ((noinline)) int adjust_one (int dfd, const char *name, const char *path,
+                                                  const struct tmpfiles_entry *e,
+                                                  struct keel_error **err)
 {
 	cleanup_close int fd = openat (dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -1387,27 +1403,39 @@ static int apply_file (struct ctx *x, const struct tmpfiles_entry *e, struct kee
 	cleanup_close int pfd = open_parent (x, e->path, true, e->replace, &name, err);
 	cleanup_close int fd = -1;
 	bool created = true;
+	struct stat st;
 	int r;
 
 	if (pfd < 0)
 		return pfd;
 	if (e->replace && (r = replace_other (x, pfd, name, e->path, S_IFREG, err)) < 0)
 		return r;
+	/* What is there must be a regular file: a FIFO or a device node a
+	 * container left in its tree is never opened for real.  (Swapped in
+	 * after this check, O_NONBLOCK keeps the open from hanging and fstat
+	 * below refuses it.) */
+	if (fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG (st.st_mode) &&
+	    !S_ISLNK (st.st_mode))
+		return keel_error (err, 0, "`%s` exists and is not a regular file", e->path);
 	if (e->type == 'F') {
-		struct stat st;
 		created = fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0;
-		fd = openat (pfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		fd = openat (pfd, name,
+		             O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		                     O_CLOEXEC,
 		             0600);
 	} else {
 		fd = openat (pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno == EEXIST) {
 			/* 'f' leaves the content of an existing file alone. */
 			created = false;
-			fd = openat (pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat (pfd, name,
+			             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		}
 	}
 	if (fd < 0)
 		return keel_error (err, errno, "open `%s`", e->path);
+	if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+		return keel_error (err, 0, "`%s` exists and is not a regular file", e->path);
 	if ((created || e->type == 'F') && e->arg != NULL) {
 		r = write_all (fd, e->arg, e->arg_len, err);
 		if (r < 0)
@@ -1425,7 +1453,8 @@ static int apply_write (struct ctx *x, const struct tmpfiles_entry *e, struct ke
 		return 0;
 	/* w follows symlinks (it is how /proc/sys knobs get set), inside the
 	 * root, and ignores a missing file. */
-	fd = open_in_root (x->rootfd, e->path, O_WRONLY | (e->plus ? O_APPEND : O_TRUNC));
+	fd = open_in_root (x->rootfd, e->path,
+	                   O_WRONLY | O_NONBLOCK | O_NOCTTY | (e->plus ? O_APPEND : O_TRUNC));
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0)
@@ -1463,6 +1492,42 @@ static int apply_link (struct ctx *x, const struct tmpfiles_entry *e, struct kee
 	return 0;
 }
 
+/* Leaves of copy_node, kept out of its frame (noinline): it recurses up
+ * to MAX_DEPTH levels, and these buffers must not be on every level. */
+static __attribute__ ((noinline)) int copy_data (int in, int out, const char *path,
+                                                 struct keel_error **err)
+{
+	cleanup_free char *buf = xmalloc0 (65536);
+	ssize_t n;
+
+	while ((n = read (in, buf, 65536)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return keel_error (err, errno, "read the source of `%s`", path);
+		if (write_all (out, buf, (size_t)n, err) < 0)
+			return keel_error_wrap (err, "write `%s`", path);
+	}
+	return 0;
+}
+
+static __attribute__ ((noinline)) int copy_symlink (int sfd, const char *sname, int dfd,
+                                                    const char *dname, const char *path,
+                                                    const struct statx *sx, struct keel_error **err)
+{
+	cleanup_free char *target = xmalloc0 (PATH_MAX);
+	ssize_t n = readlinkat (sfd, sname, target, PATH_MAX - 1);
+
+	if (n < 0)
+		return keel_error (err, errno, "readlink the source of `%s`", path);
+	target[n] = '\0';
+	if (symlinkat (target, dfd, dname) < 0)
+		return errno == EEXIST ? 0 : keel_error (err, errno, "symlink `%s`", path);
+	if (fchownat (dfd, dname, sx->stx_uid, sx->stx_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return keel_error (err, errno, "chown `%s`", path);
+	return 0;
+}
+
 /* C: copy (sfd, sname) to (dfd, dname) keeping mode, owner and times;
  * merge: into an existing directory, never replacing what is there. */
 static int copy_node (int sfd, const char *sname, int dfd, const char *dname, const char *path,
@@ -1481,19 +1546,8 @@ static int copy_node (int sfd, const char *sname, int dfd, const char *dname, co
 	m = sx.stx_mode & 07777;
 	ts[0] = (struct timespec){.tv_sec = sx.stx_atime.tv_sec, .tv_nsec = sx.stx_atime.tv_nsec};
 	ts[1] = (struct timespec){.tv_sec = sx.stx_mtime.tv_sec, .tv_nsec = sx.stx_mtime.tv_nsec};
-	if (S_ISLNK (sx.stx_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat (sfd, sname, target, sizeof target - 1);
-
-		if (n < 0)
-			return keel_error (err, errno, "readlink the source of `%s`", path);
-		target[n] = '\0';
-		if (symlinkat (target, dfd, dname) < 0)
-			return errno == EEXIST ? 0 : keel_error (err, errno, "symlink `%s`", path);
-		if (fchownat (dfd, dname, sx.stx_uid, sx.stx_gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return keel_error (err, errno, "chown `%s`", path);
-		return 0;
-	}
+	if (S_ISLNK (sx.stx_mode))
+		return copy_symlink (sfd, sname, dfd, dname, path, &sx, err);
 	if (S_ISDIR (sx.stx_mode)) {
 		cleanup_close int sd = -1;
 		cleanup_dir DIR *d = NULL;
@@ -1534,24 +1588,22 @@ static int copy_node (int sfd, const char *sname, int dfd, const char *dname, co
 		if (!created)
 			return 0; /* a merge keeps the directory's own mode and owner */
 	} else if (S_ISREG (sx.stx_mode)) {
-		cleanup_close int in = openat (sfd, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		char buf[65536];
-		ssize_t n;
+		/* O_NONBLOCK: swapped for a FIFO since the statx, it must not
+		 * hang the copy; fstat says what was opened. */
+		cleanup_close int in = openat (
+		        sfd, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		struct stat st;
 
-		if (in < 0)
+		if (in < 0 || fstat (in, &st) < 0)
 			return keel_error (err, errno, "open the source of `%s`", path);
+		if (!S_ISREG (st.st_mode))
+			return keel_error (err, 0, "the source of `%s` changed while copied", path);
 		out = openat (dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		              0600);
 		if (out < 0)
 			return errno == EEXIST ? 0 : keel_error (err, errno, "create `%s`", path);
-		while ((n = read (in, buf, sizeof buf)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return keel_error (err, errno, "read the source of `%s`", path);
-			if (write_all (out, buf, (size_t)n, err) < 0)
-				return keel_error_wrap (err, "write `%s`", path);
-		}
+		if (copy_data (in, out, path, err) < 0)
+			return -1;
 	} else if (S_ISFIFO (sx.stx_mode) || S_ISCHR (sx.stx_mode) || S_ISBLK (sx.stx_mode)) {
 		if (mknodat (dfd, dname, (sx.stx_mode & S_IFMT) | 0600,
 		             makedev (sx.stx_rdev_major, sx.stx_rdev_minor)) < 0)

@@ -39,6 +39,13 @@ EOF
 entry tfbad 'echo should-not-run'
 printf 'r %s\n' "$S/db" >"$D/tfbad/tmpfiles.conf"
 
+# a failing service restarted on failure: its tmpfiles.conf is applied once
+# (w+ appends a line each time it runs), before the first start only
+mkdir -p "$T/ktf-once"; : >"$T/ktf-once/log"
+entry tfonce 'echo tfonce-ran; exit 3' \
+	'{"restart": {"policy": "on-failure", "delay": "100ms", "limit": {"burst": 3, "interval": "60s"}}}'
+printf 'w+ %s - - - - applied\\n\n' "$T/ktf-once/log" >"$D/tfonce/tmpfiles.conf"
+
 start_keel
 wait_for 'tf \| old:' 20
 check "the container started after its tmpfiles.conf was applied"
@@ -62,6 +69,10 @@ like "$log" "\[FAILED\] Failed to start tfbad: $D/tfbad/tmpfiles.conf:1: remove 
 check "and removed nothing"
 ! grep -q 'should-not-run' "$T/console.log"
 check "that entry's container did not run"
+
+wait_count 'tfonce \| tfonce-ran' 3 20
+check "tfonce was started three times"
+is "$(cat "$T/ktf-once/log")" applied "its tmpfiles.conf was applied once, not at each restart"
 
 stop_keel
 is "$RC" 0 "keel exits 0 on SIGTERM"

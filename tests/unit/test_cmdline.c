@@ -96,7 +96,15 @@ static void test_launch_parse (void **state)
 	launch_parse (ok, sizeof ok - 1, &r);
 	assert_int_equal (r.pid, 1234);
 	assert_true (r.started);
+	assert_false (r.tmpfiles_done);
 	assert_null (r.error);
+	launch_report_free (&r);
+
+	/* tmpfiles.conf applied, then create failed: applied is kept */
+	launch_parse ("T\nEcreate: no\n", 13, &r);
+	assert_true (r.tmpfiles_done);
+	assert_false (r.started);
+	assert_string_equal (r.error, "create: no");
 	launch_report_free (&r);
 
 	launch_parse (failed, sizeof failed - 1, &r);

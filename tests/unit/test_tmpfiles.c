@@ -886,16 +886,55 @@ static void test_mounts (void **state)
 	root_remove (&r);
 }
 
+/* What a container can leave in its own writable tree: a FIFO where a
+ * file is expected (opening it would hang the start), a tree deeper than
+ * the walk goes.  Each is an error with a reason, never a hang or a crash. */
+static void test_hostile (void **state)
+{
+	struct root r;
+	struct keel_error *err = NULL;
+	char p[2048] = "deep";
+	int i;
+
+	root_make (&r);
+	assert_int_equal (mkfifoat (r.fd, "fifo", 0644), 0);
+	assert_true (run (r.fd, "f /fifo - - - - x\n", &err) < 0);
+	assert_string_equal (err->msg, F ":1: `/fifo` exists and is not a regular file");
+	keel_error_release (&err);
+	assert_true (run (r.fd, "F /fifo - - - - x\n", &err) < 0);
+	assert_string_equal (err->msg, F ":1: `/fifo` exists and is not a regular file");
+	keel_error_release (&err);
+	assert_true (run (r.fd, "w /fifo - - - - x\n", &err) < 0); /* no reader: ENXIO */
+	assert_int_equal (err->status, ENXIO);
+	keel_error_release (&err);
+	assert_int_equal (run (r.fd, "f= /fifo - - - - x\n", &err), 0); /* `=` replaces it */
+	assert_content (r.fd, "fifo", "x");
+
+	assert_int_equal (mkdirat (r.fd, p, 0755), 0);
+	for (i = 0; i < 300; i++) {
+		strcat (p, "/d");
+		assert_int_equal (mkdirat (r.fd, p, 0755), 0);
+	}
+	assert_true (run (r.fd, "R /deep\n", &err) < 0);
+	assert_non_null (strstr (err->msg, ": deeper than 256 levels"));
+	keel_error_release (&err);
+	assert_true (run (r.fd, "Z /deep 0700\n", &err) < 0);
+	assert_non_null (strstr (err->msg, ": deeper than 256 levels"));
+	keel_error_release (&err);
+	root_remove (&r);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test (test_parse),  cmocka_unit_test (test_dots),
-	        cmocka_unit_test (test_errors), cmocka_unit_test (test_limits),
-	        cmocka_unit_test (test_apply),  cmocka_unit_test (test_parse_more),
-	        cmocka_unit_test (test_z),      cmocka_unit_test (test_remove),
-	        cmocka_unit_test (test_escape), cmocka_unit_test (test_copy),
-	        cmocka_unit_test (test_age),    cmocka_unit_test (test_e_D_replace),
-	        cmocka_unit_test (test_acl),    cmocka_unit_test (test_mounts),
+	        cmocka_unit_test (test_parse),   cmocka_unit_test (test_dots),
+	        cmocka_unit_test (test_errors),  cmocka_unit_test (test_limits),
+	        cmocka_unit_test (test_apply),   cmocka_unit_test (test_parse_more),
+	        cmocka_unit_test (test_z),       cmocka_unit_test (test_remove),
+	        cmocka_unit_test (test_escape),  cmocka_unit_test (test_copy),
+	        cmocka_unit_test (test_age),     cmocka_unit_test (test_e_D_replace),
+	        cmocka_unit_test (test_acl),     cmocka_unit_test (test_mounts),
+	        cmocka_unit_test (test_hostile),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
