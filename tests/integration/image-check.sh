@@ -3,7 +3,8 @@
 # an image that PID 1 would refuse at boot is refused at import, with the
 # line the boot would have printed, one case per kind of refusal (config.json,
 # process.terminal, rootfs, keel.json, tmpfiles.conf, an unknown required
-# container, a dependency cycle), and nothing is left behind.  Also `keel
+# container, a dependency cycle; the name, by keel check), and nothing is
+# left behind.  Also `keel
 # check` on its own, on an entry and on a whole containers.d.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -109,6 +110,14 @@ out=$("$KEEL" check "$t/cd" 2>/dev/null)
 [ $? = 1 ]
 check "keel check CONTAINERS_D: 1 when one is refused"
 is "$(echo "$out" | tail -n1)" "keel check: 3 entries, 2 accepted, 1 refused" "counted"
+# The name class: keel-import refuses a bad --name itself; keel check, on
+# a containers.d, says what PID 1 would.
+mkdir "$t/cd3"
+fixture_entry "$t/cd3" "bad name"
+out=$("$KEEL" check "$t/cd3" 2>&1)
+[ $? = 1 ]
+check "keel check: an entry whose directory name is not a container name is refused"
+like "$out" "\"bad name\" is not a valid container name" "... with PID 1's message"
 "$KEEL" check --bogus "$t/cd" 2>/dev/null
 [ $? = 2 ]
 check "a usage error is 2"
