@@ -7,6 +7,7 @@
  * reports on a pipe:
  *   "P<pid>\n"     the container process exists (create succeeded)
  *   "S\n"          start succeeded: the process is past its exec fifo
+ *   "N<summary>\n" the CNI network's result in one line (cni.h)
  *   "E<message>\n" the operation failed (one line)
  * The container process is the helper's child; when the helper exits it is
  * reparented to PID 1 (or to keel as child subreaper), which reaps it.
@@ -18,21 +19,25 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
+#include "init/policy.h"
 #include "runtime/container.h"
 
 #define LAUNCH_REPORT_MAX 2048
 
 enum launch_op { LAUNCH_START, LAUNCH_DELETE };
 
-/* Fork the helper; *report_fd gets the non-blocking read end. */
+/* Fork the helper; *report_fd gets the non-blocking read end.  net is the
+ * entry's keel.json network (NULL or not CNI: nothing to attach). */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
-                 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
-                 int *report_fd, struct keel_error **err);
+                 const struct spec *spec, const struct keel_create_opts *opts,
+                 const struct policy_network *net, pid_t *helper, int *report_fd,
+                 struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;    /* 0 when create did not get that far */
 	bool started; /* start succeeded */
 	char *error;  /* malloc'd, NULL when none */
+	char *network; /* CNI result summary, malloc'd, NULL when none */
 };
 
 /* Decode what the helper wrote (buf need not be NUL-terminated). */

@@ -253,8 +253,8 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		opts.n_extra_mounts = 1;
 		opts.extra_env = env;
 	}
-	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->helper, &u->helper_fd,
-	                   &err);
+	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->policy.network,
+	                   &u->helper, &u->helper_fd, &err);
 	notify_mount_free (&mount);
 	if (ret < 0) {
 		/* Out of processes or memory for a moment: a failed start like
@@ -438,8 +438,8 @@ static void start_cleanup (struct sup *s, size_t i)
 	struct keel_error *err = NULL;
 
 	u->state = U_CLEANUP;
-	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, &u->helper, &u->helper_fd,
-	                 &err) < 0) {
+	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, &u->helper,
+	                 &u->helper_fd, &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
 		cleanup_free char *m = keel_error_string (err);
@@ -629,6 +629,8 @@ static void helper_done (struct sup *s, size_t i)
 		return;
 	}
 
+	if (r.network)
+		console_status (s->con, CS_INFO, "%s: network %s", u->name, r.network);
 	if (r.pid > 0 && !u->exited) {
 		u->pid = r.pid;
 		u->pid_known = true;
