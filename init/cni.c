@@ -279,6 +279,12 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 			return -1;
 		if (f->name == NULL || *f->name == '\0')
 			return rfail (c, pn, "missing");
+		/* shown in logs and keelctl status, one line each */
+		for (const char *q = f->name; *q; q++)
+			if (!isgraph ((unsigned char)*q) || q - f->name >= 64) {
+				cleanup_free char *t = shown (f->name);
+				return rfail (c, pn, "\"%s\" is not an interface name", t);
+			}
 	}
 
 	if (get_array (c, root, "ips", &arr, &n) < 0)
@@ -377,9 +383,11 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 			                                                 : r->domain;
 			const char *q;
 			for (q = s; *q; q++)
-				if (!isgraph ((unsigned char)*q))
-					return rfail (c, "dns", "\"%s\" has a space or control character",
-					              s);
+				if (!isgraph ((unsigned char)*q)) {
+					cleanup_free char *t = shown (s);
+					return rfail (c, "dns",
+					              "\"%s\" has a space or control character", t);
+				}
 		}
 	}
 	return 0;
