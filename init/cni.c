@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -840,6 +841,9 @@ static int run_plugin (const char *plugin, const char *type, const struct call *
 	if (pid == 0) {
 		if (dup2 (in, 0) < 0 || dup2 (o[1], 1) < 0 || dup2 (e[1], 2) < 0)
 			_exit (127);
+		/* A helper killed at the unit's start timeout takes its plugin
+		 * along, so DEL never runs beside a late ADD. */
+		prctl (PR_SET_PDEATHSIG, SIGKILL);
 		/* nothing of PID 1's (control socket, log pipes) reaches a plugin */
 		syscall (SYS_close_range, 3U, ~0U, 0U);
 		execve (plugin, argv, envp);
