@@ -58,7 +58,7 @@ net_entry() {
 
 make_rootfs
 # a serves on port 7000 and says what it got; b sends to a's address.
-net_entry a 'trap "exit 0" TERM; cat /etc/resolv.conf; ip -4 -o addr show eth0; while :; do nc -l -p 7000 & wait $!; done' \
+net_entry a 'trap "exit 0" TERM; cat /etc/resolv.conf; ip -4 -o addr show eth0; echo "a sees: $(grep -o "^ *[^ ]*:" /proc/net/dev | tr -d " " | sort | tr "\n" " ")"; { echo nameserver 6.6.6.6 >>/etc/resolv.conf; } 2>/dev/null && echo a-resolv-writable || echo a-resolv-readonly; while :; do nc -l -p 7000 & wait $!; done' \
 	"{\"network\": {\"cni\": \"$NET\", \"args\": {\"IP\": \"$SUB.10\"}}}"
 net_entry b "trap 'exit 0' TERM; ip -4 -o addr show eth0; until echo from-b-to-a | nc $SUB.10 7000; do sleep 0.2; done; echo b-sent; while :; do sleep 1; done" \
 	"{\"network\": {\"cni\": \"$NET\", \"args\": {\"IP\": \"$SUB.11\"}}, \"after\": [\"a\"]}"
@@ -80,6 +80,8 @@ like "$(grep -E '^.*a \| ' "$T/console.log")" "inet $SUB.10/24" "a has the addre
 like "$(grep -E 'b \| ' "$T/console.log")" "inet $SUB.11/24" "b has its own"
 like "$(grep 'a \| ' "$T/console.log")" "nameserver $SUB.1" "DNS of the result in a's /etc/resolv.conf"
 like "$(grep 'a \| ' "$T/console.log")" "search kcn.test" "with the search domain"
+like "$(grep 'a | a sees' "$T/console.log")" 'a sees: eth0: lo: $' "a sees only its own interfaces (no host one, not $BR)"
+like "$(grep 'a | a-resolv' "$T/console.log")" 'a-resolv-readonly' "the container cannot write the resolv.conf keel bound in"
 like "$(grep 'a: network' "$T/console.log")" "a: network eth0 $SUB.10/24 \(gw $SUB.1\); routes 0.0.0.0/0; dns $SUB.1" \
 	"the result is logged"
 like "$(ctl status a)" "network: $NET: eth0 $SUB.10/24" "keelctl status shows the attachment"
@@ -133,6 +135,29 @@ stop_keel
 is "$RC" 0 "keel stopped cleanly"
 is "$(leases)" 0 "no lease after keel's shutdown"
 is "$(ports)" 0 "no veth after keel's shutdown"
+is "$(ls "$T/run/@cni" 2>/dev/null | wc -l)" 0 "no attachment files left"
+
+# keel itself killed: its attachments stay behind (the lease; the veth went
+# with the namespace), and the next start of the entry DELs them first.
+rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni"
+: >"$T/console.log"
+start_keel
+wait_for 'Started a' 10
+check "keel started again"
+kill -KILL "$KPID"
+wait "$UPID"
+UPID=
+is "$(leases)" 1 "keel killed with -9: a's lease is left"
+[ -e "$T/run/@cni/a.json" ]
+check "and its attachment file"
+: >"$T/console.log"
+start_keel
+wait_for 'Started a' 10
+check "a started by a new keel (the stale attachment DELed first, then ADD)"
+is "$(leases)" 1 "one lease, not two"
+like "$(ctl status a)" "network: $NET: eth0 $SUB.10/24" "the same address again"
+stop_keel
+is "$(leases)" 0 "none after the shutdown"
 is "$(ls "$T/run/@cni" 2>/dev/null | wc -l)" 0 "no attachment files left"
 show_log_on_failure
 done_testing
