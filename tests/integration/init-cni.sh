@@ -47,7 +47,19 @@ cat >"$CONF/20-$NET-bad.conflist" <<JSON
   ]
 }
 JSON
-export NETCONFPATH="$CONF" CNI_PATH="$PLUGINS"
+# The real bridge plugin, run through a wrapper first in CNI_PATH that
+# writes down each call (command, environment, request) before it execs it.
+mkdir -p "$T/bin" "$T/calls"
+cat >"$T/bin/bridge" <<SH
+#!/bin/sh
+n=\$(ls "$T/calls" | wc -l)
+f="$T/calls/\$(printf %03d "\$n")-\$CNI_COMMAND-\$CNI_CONTAINERID"
+env | grep -E '^(CNI_|PATH=)' | sort >"\$f.env"
+cat >"\$f.json"
+exec "$PLUGINS/bridge" <"\$f.json"
+SH
+chmod +x "$T/bin/bridge"
+export NETCONFPATH="$CONF" CNI_PATH="$T/bin:$PLUGINS"
 
 NETNS='{"type":"pid"},{"type":"network"},{"type":"mount"},{"type":"ipc"},{"type":"uts"}'
 # net_entry NAME 'COMMAND' 'KEEL.JSON': like entry, with a network namespace
@@ -91,6 +103,24 @@ check "the host-network container sees the host's interfaces ($BR)"
 is "$(leases)" 2 "two leases while a and b run"
 is "$(ports)" 2 "two veths on $BR"
 
+# What the plugin was given (SPEC.md section 2 and 3)
+calls_a=$(ls "$T/calls" | grep -- '-a\.json$' | sed 's/^[0-9]*-//; s/-a\.json$//' | tr '\n' ' ')
+is "$calls_a" "ADD CHECK " "bridge got ADD, then CHECK (1.0.0 has it) for a"
+add_a=$(ls "$T/calls"/*-ADD-a.env | head -1)
+like "$(cat "$add_a")" "CNI_ARGS=IgnoreUnknown=1;IP=$SUB.10" "CNI_ARGS from keel.json, IgnoreUnknown added"
+like "$(cat "$add_a")" "CNI_IFNAME=eth0" "CNI_IFNAME"
+like "$(cat "$add_a")" "CNI_NETNS=$T/run/@cni/a.netns" "CNI_NETNS is the bind mount holding the namespace"
+like "$(cat "$add_a")" "CNI_PATH=$T/bin:$PLUGINS" "CNI_PATH"
+like "$(cat "$add_a")" "CNI_CONTAINERID=a" "CNI_CONTAINERID"
+is "$(grep -c . "$add_a")" 7 "nothing else of keel's environment (6 CNI_ variables and PATH)"
+req=$(cat "${add_a%.env}.json")
+like "$req" '"cniVersion":"1.0.0"' "the request has cniVersion"
+like "$req" "\"name\":\"$NET\"" "and the network's name"
+case $req in *prevResult*) false ;; *) true ;; esac
+check "no prevResult for the first ADD"
+like "$(cat "$(ls "$T/calls"/*-CHECK-a.json | head -1)")" "\"prevResult\":\\{\"cniVersion\":\"1.0.0\",\"interfaces\"" \
+	"CHECK gets the ADD result as prevResult"
+
 wait_for 'Failed to start bad' 10
 like "$(grep 'Failed to start bad' "$T/console.log")" "network \`$NET-bad\`: plugin \`tuning\` \(ADD\) failed: .*kcn_no_such_setting" \
 	"a failing plugin is named with its message"
@@ -114,6 +144,9 @@ is "$(leases)" 1 "a stopped: its lease is released"
 [ ! -e "$IPAM/$NET/$SUB.10" ]
 check "the lease was $SUB.10"
 is "$(ports)" 1 "and its veth is gone ($veth_a before)"
+del_a=$(ls "$T/calls"/*-DEL-a.json | head -1)
+like "$(cat "$del_a")" "\"prevResult\":\\{\"cniVersion\":\"1.0.0\",\"interfaces\"" "DEL gets the ADD result as prevResult"
+like "$(cat "${del_a%.json}.env")" "CNI_NETNS=$T/run/@cni/a.netns" "DEL while the namespace is still held"
 [ ! -e "$T/run/@cni/a.json" ] && [ ! -e "$T/run/@cni/a.netns" ]
 check "no attachment file left for a"
 
