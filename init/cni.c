@@ -203,12 +203,12 @@ static int opt_string (struct rctx *c, json_object *o, const char *key, const ch
 	return 0;
 }
 
-static int get_array (struct rctx *c, json_object *o, const char *key, json_object **arr,
-                      size_t *n)
+static int get_array (struct rctx *c, json_object *o, const char *key, json_object **arr, size_t *n)
 {
 	*arr = NULL;
 	*n = 0;
-	if (!json_object_object_get_ex (o, key, arr) || json_object_is_type (*arr, json_type_null)) {
+	if (!json_object_object_get_ex (o, key, arr) ||
+	    json_object_is_type (*arr, json_type_null)) {
 		*arr = NULL;
 		return 0;
 	}
@@ -231,7 +231,8 @@ static int parse_strings (struct rctx *c, json_object *o, const char *key, const
 	*out = xmalloc0 ((len + 1) * sizeof (char *));
 	for (i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx (arr, i);
-		if (!json_object_is_type (e, json_type_string) || json_object_get_string_len (e) > 255) {
+		if (!json_object_is_type (e, json_type_string) ||
+		    json_object_get_string_len (e) > 255) {
 			cleanup_free char *p = xasprintf ("%s.%s[%zu]", path, key, i);
 			return rfail (c, p, "expected a string of at most 255 characters");
 		}
@@ -254,10 +255,11 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 		return rfail (c, "cniVersion", "missing");
 	if (!cni_version_supported (r->version)) {
 		cleanup_free char *v = shown (r->version);
-		return rfail (c, "cniVersion",
-		              "\"%s\" is not a result version keel reads (0.3.0, 0.3.1, 0.4.0, 1.0.0, "
-		              "1.1.0)",
-		              v);
+		return rfail (
+		        c, "cniVersion",
+		        "\"%s\" is not a result version keel reads (0.3.0, 0.3.1, 0.4.0, 1.0.0, "
+		        "1.1.0)",
+		        v);
 	}
 	old = version_rank (r->version) < version_rank ("1.0.0");
 
@@ -321,12 +323,14 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 			                        : "";
 			cleanup_free char *pv = xasprintf ("%s.version", p);
 			if (!old)
-				return rfail (c, pv, "not part of a %s result (0.x only)", r->version);
+				return rfail (c, pv, "not part of a %s result (0.x only)",
+				              r->version);
 			if (strcmp (s, fam == 4 ? "4" : "6") != 0)
 				return rfail (c, pv, "expected \"%d\" for %s", fam, ip->address);
 		} else if (old) {
 			cleanup_free char *pv = xasprintf ("%s.version", p);
-			return rfail (c, pv, "missing (a %s result has \"4\" or \"6\")", r->version);
+			return rfail (c, pv, "missing (a %s result has \"4\" or \"6\")",
+			              r->version);
 		}
 		if (json_object_object_get_ex (e, "interface", &v) &&
 		    !json_object_is_type (v, json_type_null)) {
@@ -353,7 +357,8 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 
 		if (!json_object_is_type (e, json_type_object))
 			return rfail (c, p, "expected an object");
-		if (opt_string (c, e, "dst", pd, &rt->dst) < 0 || opt_string (c, e, "gw", pg, &rt->gw) < 0)
+		if (opt_string (c, e, "dst", pd, &rt->dst) < 0 ||
+		    opt_string (c, e, "gw", pg, &rt->gw) < 0)
 			return -1;
 		if (rt->dst == NULL || !is_cidr (rt->dst, &fam))
 			return rfail (c, pd, "expected a destination in CIDR notation");
@@ -361,10 +366,12 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 			return rfail (c, pg, "expected an IPv%d address", fam);
 	}
 
-	if (json_object_object_get_ex (root, "dns", &dns) && !json_object_is_type (dns, json_type_null)) {
+	if (json_object_object_get_ex (root, "dns", &dns) &&
+	    !json_object_is_type (dns, json_type_null)) {
 		if (!json_object_is_type (dns, json_type_object))
 			return rfail (c, "dns", "expected an object");
-		if (parse_strings (c, dns, "nameservers", "dns", &r->nameservers, &r->n_nameservers) < 0 ||
+		if (parse_strings (c, dns, "nameservers", "dns", &r->nameservers,
+		                   &r->n_nameservers) < 0 ||
 		    parse_strings (c, dns, "search", "dns", &r->search, &r->n_search) < 0 ||
 		    parse_strings (c, dns, "options", "dns", &r->options, &r->n_options) < 0 ||
 		    opt_string (c, dns, "domain", "dns.domain", &r->domain) < 0)
@@ -379,9 +386,10 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 		}
 		/* resolv.conf is line-based: a newline in a name would add lines */
 		for (i = 0; i < r->n_search + r->n_options + (r->domain != NULL); i++) {
-			const char *s = i < r->n_search                ? r->search[i]
-			                : i < r->n_search + r->n_options ? r->options[i - r->n_search]
-			                                                 : r->domain;
+			const char *s = i < r->n_search ? r->search[i]
+			                : i < r->n_search + r->n_options
+			                        ? r->options[i - r->n_search]
+			                        : r->domain;
 			const char *q;
 			for (q = s; *q; q++)
 				if (!isgraph ((unsigned char)*q)) {
@@ -521,12 +529,14 @@ char *cni_error_describe (const char *json, size_t len)
 	if (root == NULL)
 		return NULL;
 	if (!json_object_is_type (root, json_type_object) ||
-	    !json_object_object_get_ex (root, "code", &v) || !json_object_is_type (v, json_type_int)) {
+	    !json_object_object_get_ex (root, "code", &v) ||
+	    !json_object_is_type (v, json_type_int)) {
 		json_object_put (root);
 		return NULL;
 	}
 	code = json_object_get_int64 (v);
-	if (json_object_object_get_ex (root, "msg", &v) && json_object_is_type (v, json_type_string))
+	if (json_object_object_get_ex (root, "msg", &v) &&
+	    json_object_is_type (v, json_type_string))
 		msg = clip (json_object_get_string (v), 512);
 	if (json_object_object_get_ex (root, "details", &v) &&
 	    json_object_is_type (v, json_type_string) && json_object_get_string_len (v) > 0)
@@ -567,7 +577,8 @@ static int normalize_conf (const char *file, json_object *root, json_object **ou
 	*out = NULL;
 	if (!json_object_is_type (root, json_type_object))
 		return keel_error (err, 0, "%s: expected a JSON object", file);
-	if (!json_object_object_get_ex (root, "name", &v) || !json_object_is_type (v, json_type_string))
+	if (!json_object_object_get_ex (root, "name", &v) ||
+	    !json_object_is_type (v, json_type_string))
 		return keel_error (err, 0, "%s: name: missing or not a string", file);
 	if (json_object_object_get_ex (root, "plugins", &plugins)) {
 		list = json_object_get (root);
@@ -620,8 +631,7 @@ static int normalize_conf (const char *file, json_object *root, json_object **ou
 
 /* The version to speak: the highest of cniVersion and cniVersions that
  * keel knows (SPEC.md "Version considerations"). */
-static int select_version (const char *file, json_object *list, char **out,
-                           struct keel_error **err)
+static int select_version (const char *file, json_object *list, char **out, struct keel_error **err)
 {
 	json_object *v, *arr;
 	int best = -1;
@@ -668,8 +678,8 @@ static int load_network (const char *name, json_object **list, char **file_out,
 	*list = NULL;
 	d = opendir (dir);
 	if (d == NULL)
-		return keel_error (err, errno, "network `%s`: CNI configuration directory `%s`", name,
-		                   dir);
+		return keel_error (err, errno, "network `%s`: CNI configuration directory `%s`",
+		                   name, dir);
 	while ((de = readdir (d)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    !(has_suffix (de->d_name, ".conflist") || has_suffix (de->d_name, ".conf") ||
@@ -726,7 +736,8 @@ static int load_network (const char *name, json_object **list, char **file_out,
 		*file_out = xstrdup (path);
 	}
 	if (*list == NULL) {
-		ret = keel_error (err, 0, "network `%s`: no configuration with that name in %s (%s%s%s%s)",
+		ret = keel_error (err, 0,
+		                  "network `%s`: no configuration with that name in %s (%s%s%s%s)",
 		                  name, dir, seen ? "there are: " : "none there", seen ? seen : "",
 		                  bad ? "; unreadable: " : "", bad ? bad : "");
 		goto out;
@@ -742,11 +753,11 @@ out:
 /* ---- running a plugin (SPEC.md section 2) ----------------------------------- */
 
 struct call {
-	const char *command;  /* ADD, DEL, CHECK */
+	const char *command; /* ADD, DEL, CHECK */
 	const char *id;
-	const char *netns;    /* "" for none */
+	const char *netns; /* "" for none */
 	const char *ifname;
-	const char *args;     /* CNI_ARGS, "" for none */
+	const char *args; /* CNI_ARGS, "" for none */
 };
 
 static int find_plugin (const char *type, char **out, struct keel_error **err)
@@ -800,8 +811,8 @@ static bool drain (int fd, char *buf, size_t *len)
  * does not read cannot block us) and collect stdout and stderr until it
  * exits, killing it at the time limit.  *out is NUL-terminated. */
 static int run_plugin (const char *plugin, const char *type, const struct call *call,
-                       const char *request, char **out, size_t *out_len, char **errout,
-                       int *status, struct keel_error **err)
+                       const char *request, char **out, size_t *out_len, char **errout, int *status,
+                       struct keel_error **err)
 {
 	cleanup_close int in = -1, pfd = -1;
 	int o[2] = {-1, -1}, e[2] = {-1, -1};
@@ -816,8 +827,14 @@ static int run_plugin (const char *plugin, const char *type, const struct call *
 	cleanup_free char *env_args = xasprintf ("CNI_ARGS=%s", call->args);
 	cleanup_free char *env_path = xasprintf ("CNI_PATH=%s", cni_plugin_path ());
 	/* PATH: plugins run iptables, ip and the like (portmap does) */
-	char *envp[] = {env_cmd, env_id, env_ns, env_if, env_args, env_path,
-	                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	char *envp[] = {env_cmd,
+	                env_id,
+	                env_ns,
+	                env_if,
+	                env_args,
+	                env_path,
+	                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	                NULL};
 	char *argv[] = {(char *)type, NULL};
 	pid_t pid;
 	int ret = -1;
@@ -865,7 +882,8 @@ static int run_plugin (const char *plugin, const char *type, const struct call *
 		if (now >= deadline) {
 			kill (pid, SIGKILL);
 			waitpid (pid, status, 0);
-			ret = keel_error (err, 0, "plugin `%s` (%s) did not finish within %ds; killed",
+			ret = keel_error (err, 0,
+			                  "plugin `%s` (%s) did not finish within %ds; killed",
 			                  type, call->command, CNI_PLUGIN_TIMEOUT_MS / 1000);
 			goto out;
 		}
@@ -949,8 +967,8 @@ static char *build_request (json_object *p, const char *name, const char *versio
 		json_object_object_add (req, "runtimeConfig", rc);
 	if (prev)
 		json_object_object_add (req, "prevResult", json_object_get (prev));
-	out = xstrdup (json_object_to_json_string_ext (req, JSON_C_TO_STRING_PLAIN |
-	                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+	out = xstrdup (json_object_to_json_string_ext (
+	        req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put (req);
 	return out;
 }
@@ -990,16 +1008,20 @@ static int invoke (const char *network, const char *version, json_object *plugin
 			text = clip (*t ? t : "no message", 300);
 		}
 		if (WIFSIGNALED (status))
-			return keel_error (err, 0, "network `%s`: plugin `%s` (%s) killed by signal %d%s%s",
+			return keel_error (err, 0,
+			                   "network `%s`: plugin `%s` (%s) killed by signal %d%s%s",
 			                   network, type, call->command, WTERMSIG (status),
-			                   desc || text ? ": " : "", desc ? desc : text ? text : "");
-		return keel_error (err, 0, "network `%s`: plugin `%s` (%s) failed: %s", network, type,
-		                   call->command, desc ? desc : text);
+			                   desc || text ? ": " : "",
+			                   desc   ? desc
+			                   : text ? text
+			                          : "");
+		return keel_error (err, 0, "network `%s`: plugin `%s` (%s) failed: %s", network,
+		                   type, call->command, desc ? desc : text);
 	}
 	if (result) {
 		struct cni_result r;
-		cleanup_free char *what = xasprintf ("network `%s`: plugin `%s` (%s) result", network,
-		                                     type, call->command);
+		cleanup_free char *what = xasprintf ("network `%s`: plugin `%s` (%s) result",
+		                                     network, type, call->command);
 		if (cni_result_parse (what, out, out_len, &r, err) < 0)
 			return -1;
 		cni_result_free (&r);
@@ -1035,24 +1057,27 @@ int cni_check_entry (const char *file, struct policy *p, const struct spec *spec
 		return 0;
 	case NET_HOST:
 		if (ns)
-			return keel_error (err, 0,
-			                   "%s: network: \"host\", but config.json gives the container a "
-			                   "network namespace (linux.namespaces); remove it there",
-			                   file);
+			return keel_error (
+			        err, 0,
+			        "%s: network: \"host\", but config.json gives the container a "
+			        "network namespace (linux.namespaces); remove it there",
+			        file);
 		return 0;
 	case NET_NONE:
 	case NET_CNI:
 		if (ns == NULL)
-			return keel_error (err, 0,
-			                   "%s: network%s: needs a network namespace of the container's "
-			                   "own; add {\"type\": \"network\"} to config.json's "
-			                   "linux.namespaces",
-			                   file, n->mode == NET_CNI ? ".cni" : "");
+			return keel_error (
+			        err, 0,
+			        "%s: network%s: needs a network namespace of the container's "
+			        "own; add {\"type\": \"network\"} to config.json's "
+			        "linux.namespaces",
+			        file, n->mode == NET_CNI ? ".cni" : "");
 		if (ns->path && n->mode == NET_CNI)
-			return keel_error (err, 0,
-			                   "%s: network.cni: config.json joins the network namespace `%s`; "
-			                   "a CNI network needs a new one (remove its \"path\")",
-			                   file, ns->path);
+			return keel_error (
+			        err, 0,
+			        "%s: network.cni: config.json joins the network namespace `%s`; "
+			        "a CNI network needs a new one (remove its \"path\")",
+			        file, ns->path);
 		return 0;
 	}
 	return 0;
@@ -1088,8 +1113,8 @@ static bool spec_binds_resolv (const struct spec *spec)
 }
 
 int cni_prepare (const struct keel_runtime *rt, const char *id, const struct policy_network *net,
-                 const struct spec *spec, const struct keel_create_opts *opts,
-                 struct cni_attach *a, struct keel_error **err)
+                 const struct spec *spec, const struct keel_create_opts *opts, struct cni_attach *a,
+                 struct keel_error **err)
 {
 	cleanup_free char *dir = NULL, *path = NULL, *image = NULL;
 	cleanup_close int rootfd = -1, fd = -1;
@@ -1100,10 +1125,11 @@ int cni_prepare (const struct keel_runtime *rt, const char *id, const struct pol
 	if (net == NULL || net->mode != NET_CNI)
 		return 0;
 	if (!cni_valid_container_id (id))
-		return keel_error (err, 0,
-		                   "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
-		                   "then [A-Za-z0-9_.-])",
-		                   net->cni, id);
+		return keel_error (
+		        err, 0,
+		        "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
+		        "then [A-Za-z0-9_.-])",
+		        net->cni, id);
 	/* An attachment left by an earlier run that ended without DEL (keel
 	 * was killed): ADD twice without DEL is not allowed. */
 	if (cni_detach (rt, id, err) < 0)
@@ -1143,7 +1169,8 @@ int cni_prepare (const struct keel_runtime *rt, const char *id, const struct pol
 	a->resolv.bind = true;
 	a->mounts = xmalloc0 ((opts->n_extra_mounts + 1) * sizeof (struct spec_mount));
 	if (opts->n_extra_mounts)
-		memcpy (a->mounts, opts->extra_mounts, opts->n_extra_mounts * sizeof (struct spec_mount));
+		memcpy (a->mounts, opts->extra_mounts,
+		        opts->n_extra_mounts * sizeof (struct spec_mount));
 	a->mounts[opts->n_extra_mounts] = a->resolv;
 	a->opts.extra_mounts = a->mounts;
 	a->opts.n_extra_mounts = opts->n_extra_mounts + 1;
@@ -1175,7 +1202,8 @@ static int save_attachment (const struct keel_runtime *rt, const struct attachme
 	json_object_object_add (o, "config", json_object_get (at->list));
 	json_object_object_add (o, "runtimeArgs", json_object_get (at->runtime_args));
 	json_object_object_add (o, "result", at->result ? json_object_get (at->result) : NULL);
-	text = json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN |
+	                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
 	ret = write_file_at (AT_FDCWD, tmp, O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600, text,
 	                     strlen (text), err);
 	json_object_put (o);
@@ -1234,8 +1262,8 @@ static int load_attachment (const struct keel_runtime *rt, const char *id, struc
 
 /* The plugins of a list, in order or in reverse, with a call each;
  * ADD chains results, CHECK and DEL pass the final result of ADD. */
-static int run_list (struct attachment *at, const char *command, bool reverse,
-                     json_object **final, struct keel_error **err)
+static int run_list (struct attachment *at, const char *command, bool reverse, json_object **final,
+                     struct keel_error **err)
 {
 	json_object *plugins, *prev = NULL;
 	bool add = strcmp (command, "ADD") == 0;
@@ -1348,7 +1376,8 @@ static json_object *port_mappings (const struct policy_network *net)
 		json_object_object_add (m, "hostPort", json_object_new_int (net->ports[i].host));
 		json_object_object_add (m, "containerPort",
 		                        json_object_new_int (net->ports[i].container));
-		json_object_object_add (m, "protocol", json_object_new_string (net->ports[i].protocol));
+		json_object_object_add (m, "protocol",
+		                        json_object_new_string (net->ports[i].protocol));
 		if (net->ports[i].host_ip)
 			json_object_object_add (m, "hostIP",
 			                        json_object_new_string (net->ports[i].host_ip));
@@ -1406,10 +1435,11 @@ int cni_attach (const struct keel_runtime *rt, const char *id, const struct poli
 	if (net == NULL || net->mode != NET_CNI)
 		return 0;
 	if (!cni_valid_container_id (id))
-		return keel_error (err, 0,
-		                   "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
-		                   "then [A-Za-z0-9_.-])",
-		                   net->cni, id);
+		return keel_error (
+		        err, 0,
+		        "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
+		        "then [A-Za-z0-9_.-])",
+		        net->cni, id);
 	if (load_network (net->cni, &list, &file, err) < 0)
 		return -1;
 	if (select_version (file, list, &version, err) < 0)
@@ -1441,8 +1471,10 @@ int cni_attach (const struct keel_runtime *rt, const char *id, const struct poli
 	ns = cache_file (rt, id, "netns");
 	src = xasprintf ("/proc/%d/ns/net", (int)pid);
 	if (same_netns (src, "/proc/self/ns/net")) {
-		ret = keel_error (err, 0, "network `%s`: the container is in keel's own network "
-		                          "namespace; CNI would configure the host's", net->cni);
+		ret = keel_error (err, 0,
+		                  "network `%s`: the container is in keel's own network "
+		                  "namespace; CNI would configure the host's",
+		                  net->cni);
 		goto out;
 	}
 	fd = open (ns, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -30,12 +30,12 @@
 #include "runtime/container.h"
 #include "runtime/spec.h"
 
-#define CNI_DEFAULT_CONF_DIR "/etc/cni/net.d"
-#define CNI_DEFAULT_PATH     "/opt/cni/bin:/usr/libexec/cni:/usr/lib/cni"
+#define CNI_DEFAULT_CONF_DIR  "/etc/cni/net.d"
+#define CNI_DEFAULT_PATH      "/opt/cni/bin:/usr/libexec/cni:/usr/lib/cni"
 #define CNI_PLUGIN_TIMEOUT_MS 30000
-#define CNI_MAX_OUTPUT       (1024 * 1024) /* a plugin's stdout or stderr */
-#define CNI_MAX_CONF_SIZE    (256 * 1024)  /* one configuration file */
-#define CNI_MAX_ITEMS        64            /* interfaces, ips, routes, dns entries */
+#define CNI_MAX_OUTPUT        (1024 * 1024) /* a plugin's stdout or stderr */
+#define CNI_MAX_CONF_SIZE     (256 * 1024)  /* one configuration file */
+#define CNI_MAX_ITEMS         64            /* interfaces, ips, routes, dns entries */
 
 /* ---- results (SPEC.md section 5), versions 0.3.0 to 1.1.0 ---------------- */
 
@@ -94,17 +94,17 @@ int cni_check_entry (const char *file, struct policy *p, const struct spec *spec
 /* ---- in the launch helpers ----------------------------------------------- */
 
 struct cni_attach {
-	struct spec_mount resolv;          /* the /etc/resolv.conf bind, when added */
-	struct spec_mount *mounts;         /* opts' extra mounts + resolv */
-	struct keel_create_opts opts;      /* what create must use */
-	char *summary;                     /* after cni_attach: the result in one line */
+	struct spec_mount resolv;     /* the /etc/resolv.conf bind, when added */
+	struct spec_mount *mounts;    /* opts' extra mounts + resolv */
+	struct keel_create_opts opts; /* what create must use */
+	char *summary;                /* after cni_attach: the result in one line */
 };
 
 /* Before create: the resolv.conf bind (unless config.json has one for
  * /etc/resolv.conf), as a copy of opts in a->opts. */
 int cni_prepare (const struct keel_runtime *rt, const char *id, const struct policy_network *net,
-                 const struct spec *spec, const struct keel_create_opts *opts,
-                 struct cni_attach *a, struct keel_error **err);
+                 const struct spec *spec, const struct keel_create_opts *opts, struct cni_attach *a,
+                 struct keel_error **err);
 /* After create, before start: ADD (and CHECK) for the container whose
  * process is pid.  On failure everything ADD made is undone (DEL) and the
  * error names the network and the plugin. */

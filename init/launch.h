@@ -34,9 +34,9 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
                  struct keel_error **err);
 
 struct launch_report {
-	pid_t pid;    /* 0 when create did not get that far */
-	bool started; /* start succeeded */
-	char *error;  /* malloc'd, NULL when none */
+	pid_t pid;     /* 0 when create did not get that far */
+	bool started;  /* start succeeded */
+	char *error;   /* malloc'd, NULL when none */
 	char *network; /* CNI result summary, malloc'd, NULL when none */
 };
 

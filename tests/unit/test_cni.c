@@ -158,8 +158,8 @@ static void test_plugin_errors (void **state)
 	static const struct {
 		const char *file, *want;
 	} cases[] = {
-	        {"bridge-error-range.json",
-	         "invalid range set 0: Network 10.251.7.0/31 too small to allocate from (code 999)"},
+	        {"bridge-error-range.json", "invalid range set 0: Network 10.251.7.0/31 too small "
+	                                    "to allocate from (code 999)"},
 	        {"bridge-error-version.json",
 	         "incompatible CNI versions: config is \"9.9.9\", plugin supports [\"0.1.0\" "
 	         "\"0.2.0\" \"0.3.0\" \"0.3.1\" \"0.4.0\" \"1.0.0\"] (code 1)"},
@@ -246,7 +246,8 @@ static void test_bad_results (void **state)
 			fail ();
 		}
 		if (strcmp (err->msg, bad[i].msg) != 0) {
-			print_error ("case %zu: got  %s\n         want %s\n", i, err->msg, bad[i].msg);
+			print_error ("case %zu: got  %s\n         want %s\n", i, err->msg,
+			             bad[i].msg);
 			fail ();
 		}
 		keel_error_release (&err);
@@ -334,8 +335,8 @@ static void test_policy_network_bad (void **state)
 	static const struct {
 		const char *json, *msg;
 	} bad[] = {
-	        {"{\"network\": \"bridge\"}",
-	         F ": network: expected one of \"host\", \"none\" or {\"cni\": NAME}, got \"bridge\""},
+	        {"{\"network\": \"bridge\"}", F ": network: expected one of \"host\", \"none\" or "
+	                                        "{\"cni\": NAME}, got \"bridge\""},
 	        {"{\"network\": 1}",
 	         F ": network: expected \"host\", \"none\" or {\"cni\": NAME}, got 1"},
 	        {"{\"network\": {}}",
@@ -388,7 +389,8 @@ static void test_policy_network_bad (void **state)
 			fail ();
 		}
 		if (strcmp (err->msg, bad[i].msg) != 0) {
-			print_error ("case %zu: got  %s\n         want %s\n", i, err->msg, bad[i].msg);
+			print_error ("case %zu: got  %s\n         want %s\n", i, err->msg,
+			             bad[i].msg);
 			fail ();
 		}
 		keel_error_release (&err);
@@ -404,17 +406,19 @@ static void test_check_entry (void **state)
 	static const char *joined =
 	        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"linux\": "
 	        "{\"namespaces\": [{\"type\": \"network\", \"path\": \"/run/netns/x\"}]}}";
-	static const char *no_netns = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
+	static const char *no_netns =
+	        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
 	struct spec *s_net = NULL, *s_join = NULL, *s_none = NULL;
 	struct keel_error *err = NULL;
 	struct policy p;
 
 	(void)state;
-	assert_int_equal (spec_parse ("config.json", with_netns, strlen (with_netns), "/b", &s_net,
-	                              &err), 0);
-	assert_int_equal (spec_parse ("config.json", joined, strlen (joined), "/b", &s_join, &err), 0);
-	assert_int_equal (spec_parse ("config.json", no_netns, strlen (no_netns), "/b", &s_none, &err),
+	assert_int_equal (
+	        spec_parse ("config.json", with_netns, strlen (with_netns), "/b", &s_net, &err), 0);
+	assert_int_equal (spec_parse ("config.json", joined, strlen (joined), "/b", &s_join, &err),
 	                  0);
+	assert_int_equal (
+	        spec_parse ("config.json", no_netns, strlen (no_netns), "/b", &s_none, &err), 0);
 
 	policy_defaults (&p);
 	assert_int_equal (cni_check_entry (F, &p, s_none, &err), 0);
@@ -426,8 +430,9 @@ static void test_check_entry (void **state)
 	policy_defaults (&p);
 	p.network.mode = NET_HOST;
 	assert_true (cni_check_entry (F, &p, s_net, &err) < 0);
-	assert_string_equal (err->msg, F ": network: \"host\", but config.json gives the container a "
-	                                 "network namespace (linux.namespaces); remove it there");
+	assert_string_equal (err->msg,
+	                     F ": network: \"host\", but config.json gives the container a "
+	                       "network namespace (linux.namespaces); remove it there");
 	keel_error_release (&err);
 
 	p.network.mode = NET_CNI;
@@ -437,9 +442,10 @@ static void test_check_entry (void **state)
 	                                 "config.json's linux.namespaces");
 	keel_error_release (&err);
 	assert_true (cni_check_entry (F, &p, s_join, &err) < 0);
-	assert_string_equal (err->msg, F ": network.cni: config.json joins the network namespace "
-	                                 "`/run/netns/x`; a CNI network needs a new one (remove its "
-	                                 "\"path\")");
+	assert_string_equal (err->msg,
+	                     F ": network.cni: config.json joins the network namespace "
+	                       "`/run/netns/x`; a CNI network needs a new one (remove its "
+	                       "\"path\")");
 	keel_error_release (&err);
 	assert_int_equal (cni_check_entry (F, &p, s_net, &err), 0);
 	spec_free (s_net);
