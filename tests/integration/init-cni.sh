@@ -14,14 +14,14 @@ done
 [ -n "$PLUGINS" ] || skip_all "no CNI plugins (bridge, host-local, tuning) in /opt/cni/bin, /usr/libexec/cni or /usr/lib/cni: install containernetworking-plugins (deps/packages.sh)"
 command -v ip >/dev/null || skip_all "no ip(8) (iproute2)"
 
-# Our own names: bridge kcnNNNNN, network kcn-NNNNN, 10.251.X.0/24.
+# Our own names: bridges kcnNNNNN and kcnNNNNNo, network kcn-NNNNN, 10.251.X.0/24.
 BR=kcn$(($$ % 100000))
 NET=kcn-$$
 SUB=10.251.$(($$ % 200 + 20))
 CONF=$T/net.d
 IPAM=$T/ipam
 mkdir -p "$CONF" "$IPAM"
-EXTRA_CLEANUP='ip link del "$BR" 2>/dev/null; true'
+EXTRA_CLEANUP='ip link del "$BR" 2>/dev/null; ip link del "${BR}o" 2>/dev/null; true'
 
 cat >"$CONF/10-$NET.conflist" <<JSON
 {
@@ -46,6 +46,12 @@ cat >"$CONF/20-$NET-bad.conflist" <<JSON
     {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.kcn_no_such_setting": "1"}}
   ]
 }
+JSON
+# A single plugin's configuration (.conf) at 0.3.1: no CHECK, DEL
+# without prevResult (SPEC.md: from 0.4.0 on).
+cat >"$CONF/30-$NET-old.conf" <<JSON
+{"cniVersion": "0.3.1", "name": "$NET-old", "type": "bridge", "bridge": "${BR}o",
+ "ipam": {"type": "host-local", "dataDir": "$IPAM", "ranges": [[{"subnet": "$SUB.0/24"}]]}}
 JSON
 # The real bridge plugin, run through a wrapper first in CNI_PATH that
 # writes down each call (command, environment, request) before it execs it.
@@ -80,6 +86,7 @@ net_entry bad 'echo bad-ran' "{\"network\": {\"cni\": \"$NET-bad\"}, \"kind\": \
 net_entry nonet 'echo nonet-ran' '{"network": {"cni": "kcn-no-such-network"}, "kind": "oneshot"}'
 net_entry noport 'echo noport-ran' \
 	"{\"network\": {\"cni\": \"$NET\", \"ports\": [{\"host\": 18080, \"container\": 80}]}, \"kind\": \"oneshot\"}"
+net_entry old 'ip -4 -o addr show eth0' "{\"network\": {\"cni\": \"$NET-old\"}, \"kind\": \"oneshot\"}"
 entry hostcni 'echo hostcni-ran' "{\"network\": {\"cni\": \"$NET\"}}"
 
 leases() { ls "$IPAM/$NET" 2>/dev/null | grep -c '^10\.' ; }
@@ -121,12 +128,22 @@ check "no prevResult for the first ADD"
 like "$(cat "$(ls "$T/calls"/*-CHECK-a.json | head -1)")" "\"prevResult\":\\{\"cniVersion\":\"1.0.0\",\"interfaces\"" \
 	"CHECK gets the ADD result as prevResult"
 
+wait_for 'Finished old' 10
+check "a container on a 0.3.1 network from a .conf file ran"
+like "$(grep 'old | ' "$T/console.log")" "inet $SUB\.[0-9]+/24" "with an address"
+sleep 0.5
+is "$(ls "$T/calls" | grep -- '-old\.json$' | sed 's/^[0-9]*-//; s/-old\.json$//' | tr '\n' ' ')" "ADD DEL " \
+	"0.3.1: ADD, no CHECK, DEL after it finished"
+case $(cat "$T/calls"/*-DEL-old.json) in *prevResult*) false ;; *) true ;; esac
+check "0.3.1: DEL without prevResult"
+like "$(cat "$T/calls"/*-ADD-old.json)" '"cniVersion":"0.3.1","name":"'"$NET-old"'"' "the .conf became a one-plugin list"
+
 wait_for 'Failed to start bad' 10
 like "$(grep 'Failed to start bad' "$T/console.log")" "network \`$NET-bad\`: plugin \`tuning\` \(ADD\) failed: .*kcn_no_such_setting" \
 	"a failing plugin is named with its message"
 grep -q 'bad | bad-ran' "$T/console.log"
 is "$?" 1 "the container whose ADD failed did not run"
-like "$(grep 'Failed to start nonet' "$T/console.log")" "network \`kcn-no-such-network\`: no configuration with that name in $CONF \(there are: $NET \(10-$NET.conflist\), $NET-bad" \
+like "$(grep 'Failed to start nonet' "$T/console.log")" "network \`kcn-no-such-network\`: no configuration with that name in $CONF \(there are: $NET \(10-$NET.conflist\), $NET-bad \(20-$NET-bad.conflist\), $NET-old \(30-$NET-old.conf\)\)" \
 	"an unknown network is named, with the ones there are"
 like "$(grep 'Failed to start noport' "$T/console.log")" "network.ports: network \`$NET\`.*no plugin with the portMappings capability" \
 	"ports without portmap are refused"
@@ -172,7 +189,7 @@ is "$(ls "$T/run/@cni" 2>/dev/null | wc -l)" 0 "no attachment files left"
 
 # keel itself killed: its attachments stay behind (the lease; the veth went
 # with the namespace), and the next start of the entry DELs them first.
-rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni"
+rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni" "$D/old"
 : >"$T/console.log"
 start_keel
 wait_for 'Started a' 10
