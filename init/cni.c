@@ -758,6 +758,7 @@ struct call {
 	const char *netns; /* "" for none */
 	const char *ifname;
 	const char *args; /* CNI_ARGS, "" for none */
+	uint64_t timeout_ms;
 };
 
 static int find_plugin (const char *type, char **out, struct keel_error **err)
@@ -819,7 +820,7 @@ static int run_plugin (const char *plugin, const char *type, const struct call *
 	char *obuf = NULL, *ebuf = NULL;
 	size_t olen = 0, elen = 0;
 	bool o_open = true, e_open = true, exited = false;
-	uint64_t deadline = now_ms () + CNI_PLUGIN_TIMEOUT_MS;
+	uint64_t deadline = now_ms () + call->timeout_ms;
 	cleanup_free char *env_cmd = xasprintf ("CNI_COMMAND=%s", call->command);
 	cleanup_free char *env_id = xasprintf ("CNI_CONTAINERID=%s", call->id);
 	cleanup_free char *env_ns = xasprintf ("CNI_NETNS=%s", call->netns);
@@ -883,8 +884,8 @@ static int run_plugin (const char *plugin, const char *type, const struct call *
 			kill (pid, SIGKILL);
 			waitpid (pid, status, 0);
 			ret = keel_error (err, 0,
-			                  "plugin `%s` (%s) did not finish within %ds; killed",
-			                  type, call->command, CNI_PLUGIN_TIMEOUT_MS / 1000);
+			                  "plugin `%s` (%s) did not finish within %llums; killed",
+			                  type, call->command, (unsigned long long)call->timeout_ms);
 			goto out;
 		}
 		if (o_open)
@@ -1182,6 +1183,7 @@ struct attachment {
 	json_object *root; /* owns everything below */
 	json_object *list, *runtime_args, *result;
 	const char *network, *version, *ifname, *netns, *args, *id;
+	uint64_t timeout_ms;
 };
 
 static int save_attachment (const struct keel_runtime *rt, const struct attachment *at,
@@ -1199,6 +1201,7 @@ static int save_attachment (const struct keel_runtime *rt, const struct attachme
 	json_object_object_add (o, "ifname", json_object_new_string (at->ifname));
 	json_object_object_add (o, "netns", json_object_new_string (at->netns));
 	json_object_object_add (o, "args", json_object_new_string (at->args));
+	json_object_object_add (o, "timeoutMs", json_object_new_int64 ((int64_t)at->timeout_ms));
 	json_object_object_add (o, "config", json_object_get (at->list));
 	json_object_object_add (o, "runtimeArgs", json_object_get (at->runtime_args));
 	json_object_object_add (o, "result", at->result ? json_object_get (at->result) : NULL);
@@ -1242,6 +1245,14 @@ static int load_attachment (const struct keel_runtime *rt, const char *id, struc
 	at->ifname = member_string (at->root, "ifname");
 	at->netns = member_string (at->root, "netns");
 	at->args = member_string (at->root, "args");
+	{
+		json_object *t;
+		int64_t ms = json_object_object_get_ex (at->root, "timeoutMs", &t)
+		                     ? json_object_get_int64 (t)
+		                     : 0;
+		at->timeout_ms = ms > 0 && (uint64_t)ms <= POLICY_MAX_CNI_TIMEOUT_MS ? (uint64_t)ms
+		                                                            : CNI_PLUGIN_TIMEOUT_MS;
+	}
 	json_object_object_get_ex (at->root, "runtimeArgs", &at->runtime_args);
 	if (json_object_object_get_ex (at->root, "result", &at->result) &&
 	    !json_object_is_type (at->result, json_type_object))
@@ -1271,7 +1282,8 @@ static int run_list (struct attachment *at, const char *command, bool reverse, j
 	                    .id = at->id,
 	                    .netns = at->netns,
 	                    .ifname = at->ifname,
-	                    .args = at->args};
+	                    .args = at->args,
+	                    .timeout_ms = at->timeout_ms};
 	size_t n, k;
 
 	json_object_object_get_ex (at->list, "plugins", &plugins);
@@ -1497,6 +1509,7 @@ int cni_attach (const struct keel_runtime *rt, const char *id, const struct poli
 	at.ifname = net->interface ? net->interface : "eth0";
 	at.netns = ns;
 	at.args = args ? args : "";
+	at.timeout_ms = net->timeout_ms ? net->timeout_ms : CNI_PLUGIN_TIMEOUT_MS;
 	if (save_attachment (rt, &at, err) < 0) {
 		remove_files (rt, id);
 		goto out;

@@ -999,10 +999,17 @@ static int f_network (struct ctx *c, const char *path, json_object *v, struct po
 		}
 		if (strcmp (key, "ports") == 0)
 			ret = net_ports (c, kpath, val, n);
+		else if (strcmp (key, "timeout") == 0) {
+			ret = get_duration (c, kpath, val, &n->timeout_ms);
+			if (ret == 0 && (n->timeout_ms == 0 || n->timeout_ms > POLICY_MAX_CNI_TIMEOUT_MS))
+				ret = fail (c, kpath, "expected a duration from 1ms to 10min, got %llums",
+				            (unsigned long long)n->timeout_ms);
+		}
 		else if (strcmp (key, "args") == 0)
 			ret = net_args (c, kpath, val, n);
 		else
-			ret = fail (c, kpath, "unknown key (expected one of: cni, interface, ports, args)");
+			ret = fail (c, kpath,
+			            "unknown key (expected one of: cni, interface, ports, args, timeout)");
 		if (ret < 0)
 			return ret;
 	}

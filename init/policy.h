@@ -46,6 +46,7 @@ struct policy_network {
 	size_t n_ports;
 	char **args; /* "KEY=VALUE" for CNI_ARGS */
 	size_t n_args;
+	uint64_t timeout_ms; /* each plugin call; 0: CNI_PLUGIN_TIMEOUT_MS */
 };
 
 struct policy {
@@ -88,6 +89,7 @@ struct policy {
 #define POLICY_MAX_LOG_FILES 100
 #define POLICY_MAX_PORTS     64
 #define POLICY_MAX_CNI_ARGS  32
+#define POLICY_MAX_CNI_TIMEOUT_MS (10ULL * 60 * 1000)
 
 /* Fill p with the documented defaults (a service, no restart, ...). */
 void policy_defaults (struct policy *p);

@@ -59,7 +59,8 @@ static void check_network (const struct policy_network *n)
 	    strchr (n->cni, '/') || n->interface[0] == '\0' || strlen (n->interface) > 15 ||
 	    strchr (n->interface, '/'))
 		abort ();
-	if (n->n_ports > POLICY_MAX_PORTS || n->n_args > POLICY_MAX_CNI_ARGS)
+	if (n->n_ports > POLICY_MAX_PORTS || n->n_args > POLICY_MAX_CNI_ARGS ||
+	    n->timeout_ms > POLICY_MAX_CNI_TIMEOUT_MS)
 		abort ();
 	for (i = 0; i < n->n_ports; i++) {
 		if (n->ports[i].host == 0 || n->ports[i].container == 0 ||

@@ -53,6 +53,11 @@ cat >"$CONF/30-$NET-old.conf" <<JSON
 {"cniVersion": "0.3.1", "name": "$NET-old", "type": "bridge", "bridge": "${BR}o",
  "ipam": {"type": "host-local", "dataDir": "$IPAM", "ranges": [[{"subnet": "$SUB.0/24"}]]}}
 JSON
+# A plugin that hangs on ADD: killed at network.timeout, PID 1 answering
+# meanwhile.
+cat >"$CONF/40-$NET-hang.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "$NET-hang", "plugins": [{"type": "kcn-hang"}]}
+JSON
 # The real bridge plugin, run through a wrapper first in CNI_PATH that
 # writes down each call (command, environment, request) before it execs it.
 mkdir -p "$T/bin" "$T/calls"
@@ -65,6 +70,12 @@ cat >"\$f.json"
 exec "$PLUGINS/bridge" <"\$f.json"
 SH
 chmod +x "$T/bin/bridge"
+cat >"$T/bin/kcn-hang" <<SH
+#!/bin/sh
+[ "\$CNI_COMMAND" = ADD ] && exec sleep 30
+exit 0
+SH
+chmod +x "$T/bin/kcn-hang"
 export NETCONFPATH="$CONF" CNI_PATH="$T/bin:$PLUGINS"
 
 NETNS='{"type":"pid"},{"type":"network"},{"type":"mount"},{"type":"ipc"},{"type":"uts"}'
@@ -87,6 +98,7 @@ net_entry nonet 'echo nonet-ran' '{"network": {"cni": "kcn-no-such-network"}, "k
 net_entry noport 'echo noport-ran' \
 	"{\"network\": {\"cni\": \"$NET\", \"ports\": [{\"host\": 18080, \"container\": 80}]}, \"kind\": \"oneshot\"}"
 net_entry old 'ip -4 -o addr show eth0' "{\"network\": {\"cni\": \"$NET-old\"}, \"kind\": \"oneshot\"}"
+net_entry hang 'echo hang-ran' "{\"network\": {\"cni\": \"$NET-hang\", \"timeout\": \"3s\"}, \"kind\": \"oneshot\"}"
 entry hostcni 'echo hostcni-ran' "{\"network\": {\"cni\": \"$NET\"}}"
 
 leases() { ls "$IPAM/$NET" 2>/dev/null | grep -c '^10\.' ; }
@@ -138,12 +150,24 @@ case $(cat "$T/calls"/*-DEL-old.json) in *prevResult*) false ;; *) true ;; esac
 check "0.3.1: DEL without prevResult"
 like "$(cat "$T/calls"/*-ADD-old.json)" '"cniVersion":"0.3.1","name":"'"$NET-old"'"' "the .conf became a one-plugin list"
 
+# while the plugin hangs in hang's start helper, PID 1 answers
+sleep 1
+t0=$(date +%s%N)
+like "$(ctl list)" 'hang +starting' "keelctl list answers while a plugin hangs (hang is starting)"
+t1=$(date +%s%N)
+echo "# keelctl list took $(( (t1 - t0) / 1000000 ))ms while the plugin hung"
+wait_for 'Failed to start hang' 10
+like "$(grep 'Failed to start hang' "$T/console.log")" "network \`$NET-hang\`: plugin \`kcn-hang\` \(ADD\) did not finish within 3000ms; killed" \
+	"a hanging plugin is killed at network.timeout"
+grep -q 'hang | hang-ran' "$T/console.log"
+is "$?" 1 "its container did not run"
+
 wait_for 'Failed to start bad' 10
 like "$(grep 'Failed to start bad' "$T/console.log")" "network \`$NET-bad\`: plugin \`tuning\` \(ADD\) failed: .*kcn_no_such_setting" \
 	"a failing plugin is named with its message"
 grep -q 'bad | bad-ran' "$T/console.log"
 is "$?" 1 "the container whose ADD failed did not run"
-like "$(grep 'Failed to start nonet' "$T/console.log")" "network \`kcn-no-such-network\`: no configuration with that name in $CONF \(there are: $NET \(10-$NET.conflist\), $NET-bad \(20-$NET-bad.conflist\), $NET-old \(30-$NET-old.conf\)\)" \
+like "$(grep 'Failed to start nonet' "$T/console.log")" "network \`kcn-no-such-network\`: no configuration with that name in $CONF \(there are: $NET \(10-$NET.conflist\), $NET-bad \(20-$NET-bad.conflist\), $NET-old \(30-$NET-old.conf\), $NET-hang \(40-$NET-hang.conflist\)\)" \
 	"an unknown network is named, with the ones there are"
 like "$(grep 'Failed to start noport' "$T/console.log")" "network.ports: network \`$NET\`.*no plugin with the portMappings capability" \
 	"ports without portmap are refused"
@@ -189,7 +213,7 @@ is "$(ls "$T/run/@cni" 2>/dev/null | wc -l)" 0 "no attachment files left"
 
 # keel itself killed: its attachments stay behind (the lease; the veth went
 # with the namespace), and the next start of the entry DELs them first.
-rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni" "$D/old"
+rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni" "$D/old" "$D/hang"
 : >"$T/console.log"
 start_keel
 wait_for 'Started a' 10

@@ -297,7 +297,7 @@ static void test_policy_network (void **state)
 	const char *j = "{\"network\": {\"cni\": \"lan\", \"interface\": \"net0\", \"ports\": "
 	                "[{\"host\": 8080, \"container\": 80}, {\"host\": 53, \"container\": 53, "
 	                "\"protocol\": \"udp\", \"host_ip\": \"127.0.0.1\"}], \"args\": {\"IP\": "
-	                "\"10.0.0.9\"}}}";
+	                "\"10.0.0.9\"}, \"timeout\": \"2.5s\"}}";
 	struct keel_error *err = NULL;
 	struct policy p;
 
@@ -321,12 +321,14 @@ static void test_policy_network (void **state)
 	assert_string_equal (p.network.ports[1].host_ip, "127.0.0.1");
 	assert_int_equal (p.network.n_args, 1);
 	assert_string_equal (p.network.args[0], "IP=10.0.0.9");
+	assert_int_equal (p.network.timeout_ms, 2500);
 	policy_free (&p);
 	{
 		const char *k = "{\"network\": {\"cni\": \"lan\"}}";
 		assert_int_equal (policy_parse (F, k, strlen (k), &p, &err), 0);
 	}
 	assert_string_equal (p.network.interface, "eth0");
+	assert_int_equal (p.network.timeout_ms, 0); /* CNI_PLUGIN_TIMEOUT_MS */
 	policy_free (&p);
 }
 
@@ -352,7 +354,7 @@ static void test_policy_network_bad (void **state)
 	         F ": network.interface: \"abcdefghijklmnop\" is not an interface name (1 to 15 "
 	           "characters, no '/', ':' or spaces)"},
 	        {"{\"network\": {\"cni\": \"a\", \"bridge\": \"x\"}}",
-	         F ": network.bridge: unknown key (expected one of: cni, interface, ports, args)"},
+	         F ": network.bridge: unknown key (expected one of: cni, interface, ports, args, timeout)"},
 	        {"{\"network\": {\"cni\": \"a\", \"ports\": [{\"host\": 0, \"container\": 80}]}}",
 	         F ": network.ports[0].host: expected an integer from 1 to 65535, got 0"},
 	        {"{\"network\": {\"cni\": \"a\", \"ports\": [{\"host\": 80}]}}",
@@ -373,6 +375,10 @@ static void test_policy_network_bad (void **state)
 	         F ": network.args.IP: a value is printable text without ';' or '=' (CNI_ARGS)"},
 	        {"{\"network\": {\"cni\": \"a\", \"args\": {\"A-B\": \"1\"}}}",
 	         F ": network.args.A-B: a key is 1 to 64 characters [A-Za-z0-9_]"},
+	        {"{\"network\": {\"cni\": \"a\", \"timeout\": 0}}",
+	         F ": network.timeout: expected a duration from 1ms to 10min, got 0ms"},
+	        {"{\"network\": {\"cni\": \"a\", \"timeout\": \"11min\"}}",
+	         F ": network.timeout: expected a duration from 1ms to 10min, got 660000ms"},
 	        {"{\"network\": {\"cni\": \"a\", \"args\": {\"A\": 1}}}",
 	         F ": network.args.A: expected a string, got 1"},
 	};
