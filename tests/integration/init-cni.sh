@@ -99,6 +99,14 @@ net_entry noport 'echo noport-ran' \
 	"{\"network\": {\"cni\": \"$NET\", \"ports\": [{\"host\": 18080, \"container\": 80}]}, \"kind\": \"oneshot\"}"
 net_entry old 'ip -4 -o addr show eth0' "{\"network\": {\"cni\": \"$NET-old\"}, \"kind\": \"oneshot\"}"
 net_entry hang 'echo hang-ran' "{\"network\": {\"cni\": \"$NET-hang\", \"timeout\": \"3s\"}, \"kind\": \"oneshot\"}"
+# An image whose /etc/resolv.conf is a symlink to a host file: keel copies
+# the image's own file (the network has no DNS) resolving inside the
+# rootfs, never the host's file, and never writes through the link.
+cp -a "$ROOTFS" "$T/rootfs2"
+echo "host-only-secret-$$" >"$T/host-secret"
+ln -s "$T/host-secret" "$T/rootfs2/etc/resolv.conf"
+net_entry leak 'cat /etc/resolv.conf; echo leak-done' "{\"network\": {\"cni\": \"$NET-old\"}, \"kind\": \"oneshot\", \"after\": [\"old\"]}"
+sed -i "s|\"path\": \"$ROOTFS\"|\"path\": \"$T/rootfs2\"|" "$D/leak/config.json"
 entry hostcni 'echo hostcni-ran' "{\"network\": {\"cni\": \"$NET\"}}"
 
 leases() { ls "$IPAM/$NET" 2>/dev/null | grep -c '^10\.' ; }
@@ -162,6 +170,12 @@ like "$(grep 'Failed to start hang' "$T/console.log")" "network \`$NET-hang\`: p
 grep -q 'hang | hang-ran' "$T/console.log"
 is "$?" 1 "its container did not run"
 
+wait_for 'leak \| leak-done|Failed to start leak' 10
+check "the entry whose resolv.conf links to a host file ran"
+grep -q "host-only-secret-$$" "$T/console.log"
+is "$?" 1 "the host file behind the image's resolv.conf symlink was not copied in"
+is "$(cat "$T/host-secret")" "host-only-secret-$$" "nor written"
+
 wait_for 'Failed to start bad' 10
 like "$(grep 'Failed to start bad' "$T/console.log")" "network \`$NET-bad\`: plugin \`tuning\` \(ADD\) failed: .*kcn_no_such_setting" \
 	"a failing plugin is named with its message"
@@ -213,7 +227,7 @@ is "$(ls "$T/run/@cni" 2>/dev/null | wc -l)" 0 "no attachment files left"
 
 # keel itself killed: its attachments stay behind (the lease; the veth went
 # with the namespace), and the next start of the entry DELs them first.
-rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni" "$D/old" "$D/hang"
+rm -rf "${D:?}/b" "$D/c" "$D/bad" "$D/nonet" "$D/noport" "$D/hostcni" "$D/old" "$D/hang" "$D/leak"
 : >"$T/console.log"
 start_keel
 wait_for 'Started a' 10
