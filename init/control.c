@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "lib/util.h"
 
 /* The timer of the clients' deadlines: this module's own, watched through
@@ -241,6 +242,10 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		     s->units[node->deps[k].to].name);
 	if (u->cgroup)
 		put (b, "cgroup: %s\n", u->cgroup);
+	{
+		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
+		put (b, "network: %s\n", net);
+	}
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
 	if (u->error)
