@@ -123,7 +123,19 @@ for n in $counts; do
 	images+=("keel-$n keel $KQ_DIR/boot-$n.img")
 done
 
-# One boot: appends "name kernel keel setup start total wall stop" to $KQ_DIR/runs
+# The kernel's own stamps around unpacking the initramfs (guest seconds).
+unpack_time() {
+	local a b
+	a=$(stamp_of 'Trying to unpack rootfs image as initramfs')
+	b=$(stamp_of 'Freeing initrd memory')
+	if [ -n "$a" ] && [ -n "$b" ]; then
+		awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", b - a}'
+	else
+		echo -
+	fi
+}
+
+# One boot: appends "name kernel keel setup start total wall stop unpack" to $KQ_DIR/runs
 # (seconds; "-" where it does not apply).
 boot_once() {
 	local name=$1 kind=$2 img=$3 w t_keel t_ready t_self t_init t0 stop=-
@@ -139,7 +151,7 @@ boot_once() {
 			return
 		fi
 		w=$KQ_ELAPSED
-		echo "$name $t_init - - - $t_init $(awk -v w="$w" 'BEGIN {printf "%.3f", w / 1000}') -" >>"$KQ_DIR/runs"
+		echo "$name $t_init - - - $t_init $(awk -v w="$w" 'BEGIN {printf "%.3f", w / 1000}') - $(unpack_time)" >>"$KQ_DIR/runs"
 		return
 	fi
 	if ! kq_wait 'Startup finished in [0-9]+ms' 600; then
@@ -160,8 +172,8 @@ boot_once() {
 	else
 		kq_stop
 	fi
-	awk -v k="$t_keel" -v r="$t_ready" -v s="$t_self" -v w="$w" -v n="$name" -v st="$stop" \
-		'BEGIN {printf "%s %.3f %.3f %.3f %.3f %.3f %.3f %s\n", n, k, r - k, r - k - s / 1000, s / 1000, r, w / 1000, st}' \
+	awk -v k="$t_keel" -v r="$t_ready" -v s="$t_self" -v w="$w" -v n="$name" -v st="$stop" -v u="$(unpack_time)" \
+		'BEGIN {printf "%s %.3f %.3f %.3f %.3f %.3f %.3f %s %s\n", n, k, r - k, r - k - s / 1000, s / 1000, r, w / 1000, st, u}' \
 		>>"$KQ_DIR/runs"
 }
 
@@ -173,11 +185,13 @@ for r in $(seq 1 "$runs"); do
 	done
 done
 
-printf '%-18s %8s %8s %8s %8s %8s %8s %8s %9s %10s\n' image kernel keel setup start total wall stop 'share' 'size_KiB'
+printf '%-18s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s\n' image kernel keel setup start total wall stop 'share' unpack 'size_KiB'
 declare -A floor_kernel
+: >"$KQ_DIR/sizes"
 for im in "${images[@]}"; do
 	set -- $im
 	name=$1 img=$3
+	echo "$name $(stat -c %s "$img")" >>"$KQ_DIR/sizes"
 	col() { awk -v n="$name" -v c="$1" '$1 == n {print $c}' "$KQ_DIR/runs" | grep -v '^-$' | median; }
 	k=$(col 2)
 	case $name in floor*) floor_kernel[$name]=$k ;; esac
@@ -189,21 +203,22 @@ for im in "${images[@]}"; do
 	*) ref= ;;
 	esac
 	[ -z "$ref" ] || [ "$(col 6)" = - ] || share=$(awk -v t="$(col 6)" -v f="$ref" 'BEGIN {printf "%.3f", t - f}')
-	printf '%-18s %8s %8s %8s %8s %8s %8s %8s %9s %10s\n' "$name" "$k" "$(col 3)" "$(col 4)" \
-		"$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)" "$share" "$(( $(stat -c %s "$img") / 1024 ))"
+	printf '%-18s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s\n' "$name" "$k" "$(col 3)" "$(col 4)" \
+		"$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)" "$share" "$(col 9)" "$(( $(stat -c %s "$img") / 1024 ))"
 done
 if [ -n "${KEEL_BENCH_JSON:-}" ]; then
-	python3 - "$KQ_DIR/runs" "$KEEL_BENCH_JSON" "$runs" "$accel" <<'PY'
+	python3 - "$KQ_DIR/runs" "$KEEL_BENCH_JSON" "$runs" "$accel" "$KQ_DIR/sizes" <<'PY'
 import json, sys
 runs, out, n, accel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-keys = ["kernel", "keel", "setup", "start", "total", "wall", "stop"]
+sizes = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[5]) if l.strip()}
+keys = ["kernel", "keel", "setup", "start", "total", "wall", "stop", "unpack"]
 data = {}
 for line in open(runs):
     if line.startswith("#"):
         continue
     f = line.split()
     data.setdefault(f[0], []).append({k: (None if v == "-" else float(v)) for k, v in zip(keys, f[1:])})
-json.dump({"runs": n, "accel": accel, "boots": data}, open(out, "w"), indent=1)
+json.dump({"runs": n, "accel": accel, "sizes": sizes, "boots": data}, open(out, "w"), indent=1)
 PY
 fi
 echo "kernel = kernel start -> the first line of /init (keel's, or boot-floor's); keel = that ->"
@@ -211,4 +226,5 @@ echo "all containers ready, of which setup = keel's own boot (switch root, mount
 echo "modules) and start = keel's 'Startup finished in' figure (every container created, started,"
 echo "ready); total = kernel start -> all ready (floor: -> /init); wall = QEMU start -> all ready"
 echo "(floor: -> QEMU exit after poweroff; host clock); stop = ctrl-alt-delete -> QEMU exit;"
-echo "share = total - the floor's kernel figure with the same payload (keel-nomod: the bare floor)."
+echo "share = total - the floor's kernel figure with the same payload (keel-nomod: the bare floor);"
+echo "unpack = the kernel's 'Trying to unpack rootfs' -> 'Freeing initrd memory' (guest clock)."
