@@ -12,7 +12,8 @@
  *             every v1 hierarchy (cpuset's cpus/mems copied from the parent,
  *             devices: deny all, then the OCI default list: the bundle's
  *             linux.resources.devices is deny-all and on a hybrid host only
- *             the v1 devices controller can enforce it)
+ *             the v1 devices controller can enforce it; without v1, the
+ *             same rules as a cgroup device eBPF program on the v2 cgroup)
  *   clone3    CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID|NEWNET into the v2 cgroup;
  *             the child joins the v1 cgroups by writing 0 to cgroup.procs
  *   mounts    / rslave, rootfs rbind, the config's seven mounts (proc,
@@ -143,6 +144,69 @@ static void make_cgroups (void)
 	snprintf (p, sizeof p, CG "/devices/" PARENT "/%s/devices.allow", id);
 	for (size_t i = 0; i < sizeof allow / sizeof allow[0]; i++)
 		xwrite (p, allow[i]);
+}
+
+/* On a host without the v1 devices controller, the bundle's deny-all
+ * device rule plus the OCI defaults is an eBPF program of type
+ * CGROUP_DEVICE on the v2 cgroup, as every runtime loads it.  Written out
+ * by hand (no kernel headers with musl-gcc): r2 type, r3 access, r4 major,
+ * r5 minor; one block per allowed rule, each failed test jumps past it. */
+struct insn {
+	uint8_t code, regs;
+	int16_t off;
+	int32_t imm;
+};
+#define I(c, d, s, o, i) ((struct insn){(c), (uint8_t)((d) | (s) << 4), (o), (i)})
+
+static void device_program (int cgfd)
+{
+	static const struct {
+		int type, major, minor, access; /* type 1 block, 2 char; -1 any */
+	} allow[] = {{2, -1, -1, 1}, {1, -1, -1, 1}, {2, 1, 3, 7},   {2, 1, 5, 7},
+	             {2, 1, 7, 7},   {2, 1, 8, 7},   {2, 1, 9, 7},   {2, 5, 0, 7},
+	             {2, 5, 1, 7},   {2, 5, 2, 7},   {2, 136, -1, 7}};
+	struct insn p[128];
+	int n = 0, fd;
+	uint64_t attr[16] = {0};
+	static const char license[] = "GPL";
+
+	p[n++] = I (0x61, 2, 1, 0, 0); /* r2 = ctx->access_type */
+	p[n++] = I (0xbf, 3, 2, 0, 0); /* r3 = r2 */
+	p[n++] = I (0x57, 2, 0, 0, 0xffff);
+	p[n++] = I (0x77, 3, 0, 0, 16);
+	p[n++] = I (0x61, 4, 1, 4, 0); /* major */
+	p[n++] = I (0x61, 5, 1, 8, 0); /* minor */
+	for (size_t i = 0; i < sizeof allow / sizeof allow[0]; i++) {
+		int len = 1 + ((~allow[i].access & 7) != 0) + (allow[i].major >= 0) +
+		          (allow[i].minor >= 0) + 2;
+		int left = len - 1;
+
+		p[n++] = I (0x55, 2, 0, (int16_t)left--, allow[i].type); /* type != t */
+		if (~allow[i].access & 7)
+			p[n++] = I (0x45, 3, 0, (int16_t)left--, ~allow[i].access & 7);
+		if (allow[i].major >= 0)
+			p[n++] = I (0x55, 4, 0, (int16_t)left--, allow[i].major);
+		if (allow[i].minor >= 0)
+			p[n++] = I (0x55, 5, 0, (int16_t)left--, allow[i].minor);
+		p[n++] = I (0xb7, 0, 0, 0, 1); /* allow */
+		p[n++] = I (0x95, 0, 0, 0, 0);
+	}
+	p[n++] = I (0xb7, 0, 0, 0, 0); /* deny */
+	p[n++] = I (0x95, 0, 0, 0, 0);
+	/* BPF_PROG_LOAD: prog_type, insn_cnt, insns, license */
+	attr[0] = 15 | (uint64_t)n << 32; /* BPF_PROG_TYPE_CGROUP_DEVICE */
+	attr[1] = (uint64_t)(uintptr_t)p;
+	attr[2] = (uint64_t)(uintptr_t)license;
+	fd = (int)syscall (SYS_bpf, 5, attr, sizeof attr);
+	if (fd < 0)
+		die ("BPF_PROG_LOAD");
+	/* BPF_PROG_ATTACH: target_fd, attach_bpf_fd, attach_type CGROUP_DEVICE */
+	memset (attr, 0, sizeof attr);
+	attr[0] = (uint32_t)cgfd | (uint64_t)(uint32_t)fd << 32;
+	attr[1] = 6;
+	if (syscall (SYS_bpf, 8, attr, sizeof attr) < 0)
+		die ("BPF_PROG_ATTACH");
+	close (fd);
 }
 
 static void remove_cgroups (void)
@@ -354,6 +418,8 @@ int main (int argc, char **argv)
 	cgfd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
 		die (p);
+	if (!with_v1)
+		device_program (cgfd);
 	ca.flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET |
 	           CLONE_INTO_CGROUP;
 	ca.exit_signal = SIGCHLD;

@@ -7,7 +7,7 @@
 # bench/measure.c) are printed with the
 # keel/floor, keel/crun and keel/runc ratios.  Nothing is asserted.
 # BENCH_JSON=FILE also writes every sample and the medians there (bench/plot
-# draws them).
+# draws them).  BENCH_V2_ONLY=1: see below.
 #
 # usage: bench/runtime.sh KEEL_BINARY [BASELINE_KEEL_BINARY]
 #
@@ -37,6 +37,15 @@ done
 ctl=/sys/fs/cgroup/unified/cgroup.controllers
 if [ -z "${KEEL_BENCH_NS:-}" ]; then
 	KEEL_BENCH_NS=1 exec unshare -m --propagation private "$0" "$@"
+fi
+# BENCH_V2_ONLY=1 on a hybrid host: unmount the v1 hierarchies in this
+# namespace, so every runtime sees a v2-only host (crun and runc are left
+# out: they cannot tell), and the v1 share of a run is the difference.
+if [ -n "${BENCH_V2_ONLY:-}" ] && [ -f "$ctl" ]; then
+	for h in /sys/fs/cgroup/*; do
+		[ "$h" = /sys/fs/cgroup/unified ] || ! mountpoint -q "$h" || umount "$h"
+	done
+	export FLOOR_V1=0
 fi
 if [ -f "$ctl" ]; then
 	empty=$(mktemp /tmp/keel-bench-empty.XXXXXX)
@@ -75,10 +84,12 @@ musl-gcc -O2 -static -o "$dir/floor" "$here/floor.c" 2>/dev/null ||
 runtimes="keel=$keel runtime"
 [ -z "$base" ] || runtimes="$runtimes
 base=$base runtime"
-command -v crun >/dev/null && runtimes="$runtimes
+if [ -z "${BENCH_V2_ONLY:-}" ]; then
+	command -v crun >/dev/null && runtimes="$runtimes
 crun=crun"
-command -v runc >/dev/null && runtimes="$runtimes
+	command -v runc >/dev/null && runtimes="$runtimes
 runc=runc"
+fi
 runtimes="$runtimes
 floor=$dir/floor"
 
