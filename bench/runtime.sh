@@ -63,7 +63,8 @@ dir=$(mktemp -d /tmp/keel-bench.XXXXXX)
 state=$dir/state
 mkdir "$state"
 mount -t tmpfs -o mode=0700 tmpfs "$state"
-trap 'umount "$state"; rm -rf "$dir"' EXIT
+# the floor's parent cgroups (bench/floor.c makes keel-floor/ID) go too
+trap 'umount "$state"; rm -rf "$dir"; rmdir /sys/fs/cgroup/*/keel-floor /sys/fs/cgroup/keel-floor 2>/dev/null' EXIT
 bundle_rootfs "$dir/bundle/rootfs" || { echo "bench/runtime.sh: no static busybox"; exit 0; }
 # One config for all: runc's default with /bin/true and no terminal.
 (cd "$dir" && runc spec 2>/dev/null || "$keel" runtime spec)

@@ -34,7 +34,7 @@ fi
 dir=$(mktemp -d /tmp/keel-steps.XXXXXX)
 mkdir "$dir/state"
 mount -t tmpfs -o mode=0700 tmpfs "$dir/state"
-trap 'umount "$dir/state"; rm -rf "$dir"' EXIT
+trap 'umount "$dir/state"; rm -rf "$dir"; rmdir /sys/fs/cgroup/*/keel-floor /sys/fs/cgroup/keel-floor 2>/dev/null' EXIT
 bundle_rootfs "$dir/bundle/rootfs" || { echo "bench/steps.sh: no static busybox"; exit 0; }
 (cd "$dir" && runc spec 2>/dev/null || "$keel" runtime spec)
 jq '.process.terminal = false | .process.args = ["/bin/true"]' "$dir/config.json" \
