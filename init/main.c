@@ -152,8 +152,8 @@ static void boot_machine (struct init_opts *o)
 	/* Drivers first: the containers' devices and network need them. */
 	modules_load (BOOT_MODULES_LIST);
 	if (boot_cgroups (o->cgroup_root, &err) < 0) {
-		console_status (NULL, CS_FAIL, "cgroups: %s", err->msg);
-		keel_error_release (&err);
+		cleanup_free char *m = keel_error_take (&err);
+		console_status (NULL, CS_FAIL, "cgroups: %s", m);
 	}
 	boot_misc (o);
 	if (network_loopback_up (&err) < 0) {

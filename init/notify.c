@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/proccgroup.h"
+#include "lib/unixsock.h"
 #include "lib/util.h"
 
 #define NOTIFY_MSG_MAX 4096
@@ -213,32 +214,16 @@ static void notify_event (struct watch *w, uint32_t events)
 static int barrier (int fd, const struct sockaddr_un *sa, socklen_t len, struct keel_error **err)
 {
 	static const char msg[] = "BARRIER=1";
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE (sizeof (int))];
-	} c;
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = sizeof msg - 1};
-	struct msghdr mh = {
-	        .msg_name = (void *)sa,
-	        .msg_namelen = len,
-	        .msg_iov = &iov,
-	        .msg_iovlen = 1,
-	        .msg_control = &c,
-	        .msg_controllen = sizeof c,
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
 	struct pollfd pfd;
 	int p[2], r;
+	ssize_t n;
 
 	if (pipe2 (p, O_CLOEXEC) < 0)
 		return keel_error (err, errno, "pipe");
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN (sizeof (int));
-	memcpy (CMSG_DATA (cm), &p[1], sizeof (int));
-	r = sendmsg (fd, &mh, MSG_NOSIGNAL);
+	n = unix_sendmsg_fd (fd, sa, len, &iov, 1, p[1]);
 	close (p[1]);
-	if (r < 0) {
+	if (n < 0) {
 		int e = errno;
 		close (p[0]);
 		return keel_error (err, e, "send BARRIER=1");

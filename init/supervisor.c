@@ -737,8 +737,8 @@ static void on_devices (struct watch *w, uint32_t events)
 
 	(void)events;
 	if (devwait_dispatch (s->devwait, device_event, s, &err) < 0) {
-		console_status (s->con, CS_WARN, "devices: %s", err->msg);
-		keel_error_release (&err);
+		cleanup_free char *m = keel_error_take (&err);
+		console_status (s->con, CS_WARN, "devices: %s", m);
 	}
 	unit_requeue_waiting (&s->set);
 }
@@ -755,8 +755,8 @@ static void open_devwait (struct sup *s)
 	if (!needed)
 		return;
 	if (devwait_open (&s->devwait, &err) < 0) {
-		console_status (s->con, CS_WARN, "cannot listen for devices: %s", err->msg);
-		keel_error_release (&err);
+		cleanup_free char *m = keel_error_take (&err);
+		console_status (s->con, CS_WARN, "cannot listen for devices: %s", m);
 		s->devwait = NULL;
 		return;
 	}
