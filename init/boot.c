@@ -111,9 +111,8 @@ static int enable_controllers (const char *dir, struct keel_error **err)
 		cleanup_free char *plus = xasprintf ("+%s", tok);
 		struct keel_error *e = NULL;
 		if (write_file (sub, plus, strlen (plus), &e) < 0) {
-			console_status (NULL, CS_WARN, "cgroup: enable %s in %s: %s", tok, dir,
-			                e->msg);
-			keel_error_release (&e);
+			cleanup_free char *m = keel_error_take (&e);
+			console_status (NULL, CS_WARN, "cgroup: enable %s in %s: %s", tok, dir, m);
 		}
 	}
 	return 0;

@@ -22,6 +22,18 @@
 
 #define LAUNCH_REPORT_MAX 2048
 
+/* Open files: PID 1 holds a log pipe (both ends) per entry, a notify socket
+ * and, while one runs, a helper's report pipe: the kernel's default for
+ * PID 1 (1024 soft, 4096 hard) runs out near 400 entries.  PID 1 raises
+ * its own limit to the most the kernel allows (fs.nr_open, else its hard
+ * limit), as systemd does; the containers it starts get
+ * LAUNCH_NOFILE_SOFT soft (select(2) breaks above 1024) and the larger of
+ * the original hard limit and LAUNCH_NOFILE_HARD, unless their config.json
+ * sets RLIMIT_NOFILE. */
+#define LAUNCH_NOFILE_SOFT 1024
+#define LAUNCH_NOFILE_HARD 524288
+int launch_raise_nofile (struct keel_error **err);
+
 enum launch_op { LAUNCH_START, LAUNCH_DELETE };
 
 /* Fork the helper; *report_fd gets the non-blocking read end. */

@@ -71,6 +71,26 @@ char *logring_tail (const struct logring *r, size_t max, size_t *out_len)
 	return out;
 }
 
+int logring_peek (const struct logring *r, uint64_t pos, const char **p, size_t *n)
+{
+	uint64_t oldest = r->total - r->len;
+	size_t off, from;
+
+	*p = NULL;
+	*n = 0;
+	if (pos < oldest || pos > r->total)
+		return -1;
+	if (pos == r->total || r->buf == NULL)
+		return 0;
+	off = (size_t)(pos - oldest);
+	from = (r->start + off) % r->cap;
+	*p = r->buf + from;
+	*n = r->len - off;
+	if (*n > r->cap - from) /* up to the end of the buffer; the rest next time */
+		*n = r->cap - from;
+	return 0;
+}
+
 /* ---- rotated file ---------------------------------------------------- */
 
 void logfile_init (struct logfile *f, const char *path, uint64_t max_size, unsigned count)
@@ -190,6 +210,7 @@ void logsink_init (struct logsink *s, const char *name, size_t ring_size, bool c
 {
 	memset (s, 0, sizeof (*s));
 	s->name = name;
+	console_src_init (&s->share, name);
 	logring_init (&s->ring, ring_size);
 	s->console = console;
 	if (file) {
@@ -200,6 +221,7 @@ void logsink_init (struct logsink *s, const char *name, size_t ring_size, bool c
 
 void logsink_free (struct logsink *s)
 {
+	console_src_release (NULL, &s->share);
 	logring_free (&s->ring);
 	free (s->line);
 	s->line = NULL;
@@ -227,7 +249,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		s->cut = false;
 		if (s->line_len == 0 && take >= LOG_LINE_MAX) {
 			/* An overlong line is cut; no copy needed. */
-			emit (emit_data, s->name, data, LOG_LINE_MAX);
+			emit (emit_data, &s->share, data, LOG_LINE_MAX);
 			data += LOG_LINE_MAX;
 			len -= LOG_LINE_MAX;
 			if (take == LOG_LINE_MAX && nl) {
@@ -240,7 +262,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		}
 		if (s->line_len == 0 && nl) {
 			/* The common case: a whole line, no copy. */
-			emit (emit_data, s->name, data, take);
+			emit (emit_data, &s->share, data, take);
 			data += take + 1;
 			len -= take + 1;
 			continue;
@@ -257,7 +279,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		data += n;
 		len -= n;
 		if (s->line_len == LOG_LINE_MAX || (nl && n == take)) {
-			emit (emit_data, s->name, s->line, s->line_len);
+			emit (emit_data, &s->share, s->line, s->line_len);
 			s->line_len = 0;
 			if (nl && n == take) {
 				data++;
@@ -269,12 +291,23 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 	}
 }
 
+static logsink_tap_fn tap_fn;
+static void *tap_arg;
+
+void logsink_set_tap (logsink_tap_fn fn, void *arg)
+{
+	tap_fn = fn;
+	tap_arg = arg;
+}
+
 int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn emit,
                   void *emit_data, struct keel_error **err)
 {
 	int ret;
 
 	logring_append (&s->ring, data, len);
+	if (tap_fn)
+		tap_fn (tap_arg, s);
 	if (s->console && emit)
 		console_feed (s, data, len, emit, emit_data);
 	if (!s->has_file)
@@ -295,7 +328,7 @@ int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn e
 void logsink_flush (struct logsink *s, log_line_fn emit, void *emit_data)
 {
 	if (s->line_len > 0 && s->console && emit)
-		emit (emit_data, s->name, s->line, s->line_len);
+		emit (emit_data, &s->share, s->line, s->line_len);
 	s->line_len = 0;
 	s->cut = false;
 }

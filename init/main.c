@@ -188,6 +188,7 @@ int keel_init_main (int argc, char **argv)
 	struct control ctl = {.fd = -1};
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
+	uint64_t start_us = unit_clock_us (), setup_us; /* keelctl boot-time */
 	bool machine;
 	int ret;
 
@@ -226,17 +227,26 @@ int keel_init_main (int argc, char **argv)
 	}
 	console_status (&con, CS_INFO, "keel %s starting as %s (pid %d)", KEEL_VERSION,
 	                machine ? "the machine's init" : "a supervisor", (int)getpid ());
+	if (launch_raise_nofile (&err) < 0) { /* see launch.h */
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		console_status (&con, CS_WARN, "open file limit: %s", m);
+	}
 	if (machine)
 		boot_machine (&opts);
+	setup_us = unit_clock_us ();
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
 
 	/* From here on PID 1 has its fatal path: never abort(). */
 	keel_panic_install (&opts);
 	ret = sup_init (&sup, &opts, &con, &err);
+	sup.keel_start_us = start_us;
+	sup.setup_us = setup_us;
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
 	if (ret == 0) {
+		sup.loaded_us = unit_clock_us ();
 		/* The modules that talk to the loop register themselves; the
 		 * loop knows none of them. */
 		sup_start_units (&sup);

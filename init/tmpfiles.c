@@ -10,6 +10,7 @@
 
 #include "init/tmpfiles.h"
 #include "lib/log.h"
+#include "lib/input.h"
 #include "lib/util.h"
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -263,7 +264,7 @@ int tmpfiles_load (const char *file, struct tmpfiles *out, struct keel_error **e
 	memset (out, 0, sizeof (*out));
 	if (access (file, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	ret = read_file (file, TMPFILES_MAX_FILE_SIZE, &text, &len, err);
+	ret = input_read (file, NULL, TMPFILES_MAX_FILE_SIZE, &text, &len, err);
 	if (ret < 0)
 		return ret;
 	return tmpfiles_parse (file, text, len, out, err);

@@ -2,17 +2,20 @@
  * a client sends on STATE/keel.sock, through the real path.  The input is
  * written to a connected client socket, control_accept() takes the
  * connection (SO_PEERCRED: we run as root), and control_client_event()
- * reads the request line, refuses control characters and over-long lines,
- * and runs control_handle(): the sscanf() split into command, name and
- * arguments, name validation, `logs NAME BYTES`, and list / status / start
- * / stop / restart / poweroff against a supervisor state built in memory
+ * reads the request line, refuses control characters and over-long lines
+ * (reading and dropping their rest), and runs the requests: the split into
+ * words, name validation, `logs NAME BYTES`, `logs NAME -n N -f` (a
+ * follower, fed a new log line, then hung up), `status --json` (parsed
+ * back with json-c), `boot-time`, and list / status / start / stop /
+ * restart / poweroff against a supervisor state built in memory
  * for every input (no event loop, no containers: every unit has pid 0 and
  * no cgroup, so nothing is ever signalled).
  *
- * Contract: the server closes the connection after at most one reply;
- * with a full line (or 255 bytes without one) the reply is "ok\n..." or
- * exactly one "error: ...\n" line; without one, no reply.  Never a crash,
- * leak, hang or undefined behaviour.
+ * Contract: the server closes the connection after at most one reply
+ * (a follower: once the client hangs up); with a full line (or
+ * CONTROL_REQ_MAX - 1 bytes without one) the reply is "ok\n..." or exactly
+ * one "error: ...\n" line; without one, no reply; never a reset; a JSON
+ * reply parses.  Never a crash, leak, hang or undefined behaviour.
  *
  * It reaches the supervisor, hence the runtime and its libraries:
  * fuzz-libs: -lseccomp -ludev
@@ -29,6 +32,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "init/control.h"
 #include "lib/util.h"
 
@@ -38,6 +43,7 @@ int LLVMFuzzerInitialize (int *argc, char ***argv);
 static struct init_opts opts;
 static struct console con;
 static struct sup s;
+static struct control ctl;
 static struct spec a_spec; /* only tested for NULL by control.c */
 static char dir[64];
 
@@ -128,9 +134,9 @@ static void units_free (void)
 
 static void cleanup (void)
 {
-	control_close (&s); /* closes the listening socket and unlinks it */
-	if (s.epfd >= 0)
-		close (s.epfd);
+	control_close (&ctl); /* closes the listening socket and unlinks it */
+	if (s.loop.epfd >= 0)
+		close (s.loop.epfd);
 	console_close (&con);
 	rmdir (dir);
 	init_opts_free (&opts);
@@ -155,9 +161,8 @@ int LLVMFuzzerInitialize (int *argc, char ***argv)
 		abort ();
 	s.opts = &opts;
 	s.con = &con;
-	s.ctlfd = -1;
-	s.epfd = epoll_create1 (EPOLL_CLOEXEC);
-	if (s.epfd < 0 || control_open (&s, &err) < 0)
+	s.loop.epfd = epoll_create1 (EPOLL_CLOEXEC);
+	if (s.loop.epfd < 0 || control_open (&ctl, &s, &err) < 0)
 		abort ();
 	atexit (cleanup);
 	return 0;
@@ -197,34 +202,49 @@ static void check_reply (const uint8_t *data, size_t size, const char *r, size_t
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-	char reply[8192];
+	char reply[16384];
 	size_t len = 0, k;
 	ssize_t n;
+	bool followed = false;
 	int fd;
 
-	if (size > 4096)
+	if (size > 8192)
 		return 0; /* the socket buffer takes it all at once */
 	units_build ();
 	fd = client_connect ();
 	if (size > 0 && write (fd, data, size) != (ssize_t)size)
 		abort ();
 	shutdown (fd, SHUT_WR);
-	control_accept (&s);
-	if (s.n_clients != 1)
+	control_accept (&ctl);
+	if (ctl.n_clients != 1)
 		abort ();
-	/* Each event consumes bytes or ends the connection. */
-	for (k = 0; s.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
-		control_client_event (&s, s.clients, EPOLLIN);
-	if (s.clients != NULL || s.n_clients != 0)
+	/* Each event consumes bytes or ends the connection; a follower stays
+	 * until it hangs up, so it gets a line, then we hang up. */
+	for (k = 0; ctl.clients != NULL && k < 2 * CONTROL_REQ_MAX; k++) {
+		if (ctl.clients->following && !followed) {
+			followed = true;
+			logsink_feed (&s.units[ctl.clients->unit].log, "followed\n", 9, NULL, NULL,
+			              NULL);
+			while ((n = recv (fd, reply + len, sizeof reply - len, MSG_DONTWAIT)) > 0)
+				len += (size_t)n;
+		}
+		control_client_event (&ctl, ctl.clients, EPOLLIN);
+	}
+	if (ctl.clients != NULL || ctl.n_clients != 0 || ctl.n_followers != 0)
 		abort (); /* the server never let go */
 	while ((n = read (fd, reply + len, sizeof reply - len)) > 0)
 		len += (size_t)n;
-	/* Closing a socket with unread bytes resets it (after the reply): the
-	 * server reads at most one request's worth, so only a longer input
-	 * may leave some. */
-	if (n < 0 && !(errno == ECONNRESET && size > CONTROL_REQ_MAX - 1))
-		abort ();
+	if (n < 0)
+		abort (); /* a reset: the client would not see its answer */
+	if (followed && (len < 12 || memcmp (reply + len - 9, "followed\n", 9) != 0))
+		abort (); /* the follower missed the new line */
 	check_reply (data, size, reply, len);
+	if (len > 4 && memcmp (reply, "ok\n{", 4) == 0) {
+		json_object *j = json_tokener_parse (reply + 3);
+		if (j == NULL)
+			abort ();
+		json_object_put (j);
+	}
 	close (fd);
 	units_free ();
 	return 0;
