@@ -30,6 +30,8 @@ struct bt_unit {
 };
 
 struct bt {
+	bool boot;       /* keel is the machine's init: 0 is the kernel's start */
+	uint64_t origin; /* the time axis' 0: the kernel's start, else keel's */
 	uint64_t now, keel_start, setup_done, loaded, settled;
 	struct bt_unit *u;
 	size_t n;
@@ -102,6 +104,7 @@ static int parse (struct bt *b, const char *json, size_t len, struct keel_error 
 		json_object_put (root);
 		return keel_error (err, EINVAL, "boot-time: keel's reply is not the expected JSON");
 	}
+	b->boot = json_object_object_get_ex (root, "boot", &deps) && json_object_get_boolean (deps);
 	b->now = get_u64 (root, "now");
 	b->keel_start = get_u64 (root, "keel_start");
 	b->setup_done = get_u64 (root, "setup_done");
@@ -150,6 +153,7 @@ static int parse (struct bt *b, const char *json, size_t len, struct keel_error 
 					b->u[i].deps[b->u[i].n_deps++] = j;
 		}
 	}
+	b->origin = b->boot ? 0 : b->keel_start;
 	json_object_put (root);
 	return 0;
 }
@@ -247,10 +251,20 @@ static void render_text (const struct bt *b, FILE *out)
 	size_t *order = xmalloc0 ((b->n + 1) * sizeof (size_t)), *ch, n, i, k;
 	uint64_t end = finish (b);
 
-	fprintf (out, "Startup finished in %s (kernel) + %s (keel) + %s (containers) = %s%s\n",
-	         dur (d1, sizeof d1, b->keel_start), dur (d2, sizeof d2, b->loaded - b->keel_start),
-	         dur (d3, sizeof d3, end - b->loaded), dur (d4, sizeof d4, end),
-	         b->settled ? "" : " (still starting)");
+	if (b->boot)
+		fprintf (out,
+		         "Startup finished in %s (kernel) + %s (keel) + %s (containers) = %s%s\n",
+		         dur (d1, sizeof d1, b->keel_start),
+		         dur (d2, sizeof d2, b->loaded - b->keel_start),
+		         dur (d3, sizeof d3, end - b->loaded), dur (d4, sizeof d4, end),
+		         b->settled ? "" : " (still starting)");
+	else
+		fprintf (out,
+		         "Startup finished in %s (keel) + %s (containers) = %s%s\n"
+		         "(keel is not the machine's init here: times count from its start)\n",
+		         dur (d2, sizeof d2, b->loaded - b->keel_start),
+		         dur (d3, sizeof d3, end - b->loaded), dur (d4, sizeof d4, end - b->origin),
+		         b->settled ? "" : " (still starting)");
 	fprintf (out,
 	         "keel: %s machine setup (mounts, modules, cgroups), %s reading containers.d\n",
 	         dur (d1, sizeof d1, b->setup_done - b->keel_start),
@@ -284,7 +298,8 @@ static void render_text (const struct bt *b, FILE *out)
 	for (i = 0; i < n; i++) {
 		const struct bt_unit *u = &b->u[ch[i]];
 		fprintf (out, "%*s%s%s @%s +%s\n", (int)(i ? 2 * (i - 1) : 0), "", i ? "└─" : "",
-		         u->name, dur (d1, sizeof d1, u->end), dur (d2, sizeof d2, active (u)));
+		         u->name, dur (d1, sizeof d1, u->end - b->origin),
+		         dur (d2, sizeof d2, active (u)));
 	}
 	if (n == 0)
 		fprintf (out, "(no container has become ready or done)\n");
@@ -302,8 +317,8 @@ static void render_json (const struct bt *b, FILE *out)
 	size_t *ch = xmalloc0 ((b->n + 1) * sizeof (size_t)), n = chain (b, ch), i, k;
 	uint64_t end = finish (b);
 
-	fputs ("{", out);
-	json_ms (out, "kernel_ms", b->keel_start);
+	fprintf (out, "{\"boot\":%s,", b->boot ? "true" : "false");
+	json_ms (out, "kernel_ms", b->boot ? b->keel_start : 0);
 	fputs (",", out);
 	json_ms (out, "keel_setup_ms", b->setup_done - b->keel_start);
 	fputs (",", out);
@@ -311,7 +326,7 @@ static void render_json (const struct bt *b, FILE *out)
 	fputs (",", out);
 	json_ms (out, "containers_ms", end - b->loaded);
 	fputs (",", out);
-	json_ms (out, "total_ms", end);
+	json_ms (out, "total_ms", end - b->origin);
 	fprintf (out, ",\"settled\":%s,\"units\":[", b->settled ? "true" : "false");
 	for (i = 0; i < b->n; i++) {
 		const struct bt_unit *u = &b->u[i];
@@ -326,9 +341,9 @@ static void render_json (const struct bt *b, FILE *out)
 			fprintf (out, "\"%s\",", u->how);
 		else
 			fputs ("null,", out);
-		json_ms (out, "start_at_ms", u->starting);
+		json_ms (out, "start_at_ms", u->starting ? u->starting - b->origin : 0);
 		fputs (",", out);
-		json_ms (out, "end_at_ms", u->end);
+		json_ms (out, "end_at_ms", u->end ? u->end - b->origin : 0);
 		fputs (",", out);
 		json_ms (out, "active_ms", active (u));
 		for (k = 0; k < PH_N; k++) {
@@ -397,15 +412,22 @@ static uint64_t tick_step (uint64_t span_us)
 	return step;
 }
 
-static double xpos (uint64_t t, uint64_t span)
+/* The time axis: from origin (the kernel's start, or keel's) over span. */
+struct axis {
+	uint64_t origin, span;
+};
+
+static double xpos (uint64_t t, const struct axis *ax)
 {
-	return SVG_LEFT + (double)t * (SVG_W - SVG_LEFT - SVG_RIGHT) / (double)span;
+	double rel = t > ax->origin ? (double)(t - ax->origin) : 0;
+
+	return SVG_LEFT + rel * (SVG_W - SVG_LEFT - SVG_RIGHT) / (double)ax->span;
 }
 
-static void svg_bar (FILE *out, uint64_t from, uint64_t to, uint64_t span, double y,
+static void svg_bar (FILE *out, uint64_t from, uint64_t to, const struct axis *ax, double y,
                      const char *color, const char *title)
 {
-	double x0 = xpos (from, span), x1 = xpos (to, span);
+	double x0 = xpos (from, ax), x1 = xpos (to, ax);
 
 	if (to <= from)
 		return;
@@ -419,26 +441,38 @@ static void svg_bar (FILE *out, uint64_t from, uint64_t to, uint64_t span, doubl
 
 static void render_svg (const struct bt *b, FILE *out)
 {
-	uint64_t end = finish (b), span, step, t;
-	size_t rows = b->n + 3, i, k;
+	uint64_t end = finish (b), step, t;
+	struct axis ax = {.origin = b->origin};
+	size_t rows = b->n + (b->boot ? 3 : 2), i, k;
 	int h = SVG_TOP + (int)rows * SVG_ROW + 30;
 	char d1[32], d2[32], d3[32], title[256];
 	double y;
 
 	/* the axis runs a little past the last stamp */
-	span = end + end / 50 + 1000;
-	step = tick_step (span);
+	ax.span = end - b->origin + (end - b->origin) / 50 + 1000;
+	step = tick_step (ax.span);
 	fprintf (out,
 	         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	         "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
 	         "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
 	         SVG_W, h, SVG_W, h);
-	fprintf (out,
-	         "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">keel boot: %s "
-	         "(kernel) + %s (keel) + %s (containers) = %s</text>\n",
-	         dur (d1, sizeof d1, b->keel_start), dur (d2, sizeof d2, b->loaded - b->keel_start),
-	         dur (d3, sizeof d3, end - b->loaded), dur (title, sizeof title, end));
+	if (b->boot)
+		fprintf (out,
+		         "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">keel boot: "
+		         "%s "
+		         "(kernel) + %s (keel) + %s (containers) = %s</text>\n",
+		         dur (d1, sizeof d1, b->keel_start),
+		         dur (d2, sizeof d2, b->loaded - b->keel_start),
+		         dur (d3, sizeof d3, end - b->loaded), dur (title, sizeof title, end));
+	else
+		fprintf (out,
+		         "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">keel "
+		         "startup (not the machine's init; from keel's start): %s (keel) + %s "
+		         "(containers) = %s</text>\n",
+		         dur (d2, sizeof d2, b->loaded - b->keel_start),
+		         dur (d3, sizeof d3, end - b->loaded),
+		         dur (title, sizeof title, end - b->origin));
 	/* legend */
 	for (k = 0; k < PH_N; k++) {
 		static const char *const what[PH_N] = {"waiting for dependencies",
@@ -450,8 +484,8 @@ static void render_svg (const struct bt *b, FILE *out)
 		fprintf (out, "<text x=\"%.0f\" y=\"48\">%s</text>\n", x + 20, what[k]);
 	}
 	/* time axis: grid and labels */
-	for (t = 0; t <= span; t += step) {
-		double x = xpos (t, span);
+	for (t = 0; t <= ax.span; t += step) {
+		double x = xpos (b->origin + t, &ax);
 		fprintf (out,
 		         "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
 		         "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\" "
@@ -460,19 +494,21 @@ static void render_svg (const struct bt *b, FILE *out)
 	}
 	/* keel's own rows */
 	y = SVG_TOP;
-	fprintf (out, "<text x=\"10\" y=\"%.0f\">kernel</text>\n", y + 12);
-	snprintf (title, sizeof title, "kernel: %s", dur (d1, sizeof d1, b->keel_start));
-	svg_bar (out, 0, b->keel_start, span, y, "#9b59b6", title);
-	y += SVG_ROW;
+	if (b->boot) {
+		fprintf (out, "<text x=\"10\" y=\"%.0f\">kernel</text>\n", y + 12);
+		snprintf (title, sizeof title, "kernel: %s", dur (d1, sizeof d1, b->keel_start));
+		svg_bar (out, 0, b->keel_start, &ax, y, "#9b59b6", title);
+		y += SVG_ROW;
+	}
 	fprintf (out, "<text x=\"10\" y=\"%.0f\">keel: machine setup</text>\n", y + 12);
 	snprintf (title, sizeof title, "keel: mounts, modules, cgroups: %s",
 	          dur (d1, sizeof d1, b->setup_done - b->keel_start));
-	svg_bar (out, b->keel_start, b->setup_done, span, y, "#8e44ad", title);
+	svg_bar (out, b->keel_start, b->setup_done, &ax, y, "#8e44ad", title);
 	y += SVG_ROW;
 	fprintf (out, "<text x=\"10\" y=\"%.0f\">keel: containers.d</text>\n", y + 12);
 	snprintf (title, sizeof title, "keel: reading containers.d: %s",
 	          dur (d1, sizeof d1, b->loaded - b->setup_done));
-	svg_bar (out, b->setup_done, b->loaded, span, y, "#af7ac5", title);
+	svg_bar (out, b->setup_done, b->loaded, &ax, y, "#af7ac5", title);
 	/* one row per container */
 	for (i = 0; i < b->n; i++) {
 		const struct bt_unit *u = &b->u[i];
@@ -490,10 +526,10 @@ static void render_svg (const struct bt *b, FILE *out)
 			                  ? "run"
 			                  : phase_names[k],
 			          dur (d1, sizeof d1, phase_len (u, k)));
-			svg_bar (out, u->ph[k][0], u->ph[k][1], span, y, phase_colors[k], title);
+			svg_bar (out, u->ph[k][0], u->ph[k][1], &ax, y, phase_colors[k], title);
 		}
 		/* after the bar: how it ended and its active time */
-		xe = xpos (u->end ? u->end : u->loaded, span) + 4;
+		xe = xpos (u->end ? u->end : u->loaded, &ax) + 4;
 		if (xe > SVG_W - 160)
 			xe = SVG_W - 160;
 		fprintf (out, "<text x=\"%.2f\" y=\"%.0f\" fill=\"%s\">", xe, y + 12,

@@ -409,12 +409,12 @@ static void boot_time (struct sup *s, struct buf *b)
 	size_t i, k;
 
 	put (b,
-	     "ok\n{\"clock\":\"CLOCK_BOOTTIME\",\"unit\":\"us\",\"now\":%llu,"
+	     "ok\n{\"clock\":\"CLOCK_BOOTTIME\",\"unit\":\"us\",\"boot\":%s,\"now\":%llu,"
 	     "\"keel_start\":%llu,\"setup_done\":%llu,\"loaded\":%llu,\"settled\":%llu,"
 	     "\"units\":[",
-	     (unsigned long long)unit_clock_us (), (unsigned long long)s->keel_start_us,
-	     (unsigned long long)s->setup_us, (unsigned long long)s->loaded_us,
-	     (unsigned long long)s->settled_us);
+	     s->opts->boot ? "true" : "false", (unsigned long long)unit_clock_us (),
+	     (unsigned long long)s->keel_start_us, (unsigned long long)s->setup_us,
+	     (unsigned long long)s->loaded_us, (unsigned long long)s->settled_us);
 	for (i = 0; i < s->n_units; i++) {
 		const struct unit *u = &s->units[i];
 		const struct graph_node *node = s->graph.nodes ? &s->graph.nodes[i] : NULL;
