@@ -392,7 +392,7 @@ static void xml_text (FILE *out, const char *s)
 
 #define SVG_W     1200
 #define SVG_LEFT  190 /* the names' column */
-#define SVG_RIGHT 30
+#define SVG_RIGHT 150 /* room for the last bar's label */
 #define SVG_ROW   22
 #define SVG_TOP   92 /* title, legend, axis */
 #define SVG_BAR   14
@@ -416,6 +416,20 @@ static uint64_t tick_step (uint64_t span_us)
 struct axis {
 	uint64_t origin, span;
 };
+
+/* "0", "50ms", "1.5s": whole numbers of the step's unit */
+static const char *tick_label (char *buf, size_t cap, uint64_t t, uint64_t step)
+{
+	if (t == 0)
+		snprintf (buf, cap, "0");
+	else if (t < 1000000)
+		snprintf (buf, cap, "%llums", (unsigned long long)(t / 1000));
+	else if (step % 1000000 == 0)
+		snprintf (buf, cap, "%llus", (unsigned long long)(t / 1000000));
+	else
+		snprintf (buf, cap, "%.1fs", (double)t / 1e6);
+	return buf;
+}
 
 static double xpos (uint64_t t, const struct axis *ax)
 {
@@ -490,7 +504,8 @@ static void render_svg (const struct bt *b, FILE *out)
 		         "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
 		         "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\" "
 		         "fill=\"#555\">%s</text>\n",
-		         x, SVG_TOP - 8, x, h - 24, x, SVG_TOP - 12, dur (d1, sizeof d1, t));
+		         x, SVG_TOP - 8, x, h - 24, x, SVG_TOP - 12,
+		         tick_label (d1, sizeof d1, t, step));
 	}
 	/* keel's own rows */
 	y = SVG_TOP;
@@ -530,8 +545,6 @@ static void render_svg (const struct bt *b, FILE *out)
 		}
 		/* after the bar: how it ended and its active time */
 		xe = xpos (u->end ? u->end : u->loaded, &ax) + 4;
-		if (xe > SVG_W - 160)
-			xe = SVG_W - 160;
 		fprintf (out, "<text x=\"%.2f\" y=\"%.0f\" fill=\"%s\">", xe, y + 12,
 		         u->how && (strcmp (u->how, "failed") == 0 ||
 		                    strcmp (u->how, "blocked") == 0)
