@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages keel's build, tests and demo need
-# (`deps/packages.sh conformance`: also those of `make conformance`).
+# (`deps/packages.sh conformance chart`: also the groups below).
 # Idempotent: does nothing when every package is already present.
 # Must run as root on a fresh machine (CI, new developer box).
 set -eu
@@ -13,10 +13,19 @@ libcmocka-dev valgrind clang libclang-rt-14-dev
 busybox-static crun runc umoci skopeo jq podman containerd criu
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
 curl file ca-certificates"
-# `make conformance` only (runc's bats suite and its Go helpers): not pulled
-# into every `make check`.
-[ "${1:-}" != conformance ] ||
-	PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev"
+# Groups, named as arguments (any number), not pulled into every `make check`:
+# - conformance: `make conformance` (runc's bats suite and its Go helpers);
+# - chart: headless Chromium, which renders `keelctl boot-time --svg` in
+#   tests/integration/init-bootstat.sh and tests-qemu/scenarios/boottime
+#   (tests/lib/check-boot-svg.py; without it they check the SVG as XML and
+#   skip the rendering, saying so).  Large (about 300 MB installed).
+for group in "$@"; do
+	case $group in
+	conformance) PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev" ;;
+	chart) PKGS="$PKGS chromium" ;;
+	*) echo "deps/packages.sh: unknown group $group (conformance, chart)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -733,6 +734,14 @@ static void on_log (void *arg, struct logsink *sink)
 	}
 }
 
+/* Bytes the client sent that nobody read yet. */
+static bool unread_input (int fd)
+{
+	int n = 0;
+
+	return ioctl (fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* Send what the socket takes; false when the client is done (freed). */
 static bool client_write (struct control *ctl, struct ctl_client *c)
 {
@@ -753,11 +762,13 @@ static bool client_write (struct control *ctl, struct ctl_client *c)
 	c->out = NULL;
 	if (c->following)
 		return follow_pump (ctl, c);
-	if (c->discard) {
-		/* The rest of an overlong request may still be coming: closing
-		 * with it unread would reset the connection under the client's
-		 * read of the error.  Say end-of-reply, drop what comes until it
-		 * hangs up (or its deadline). */
+	if (c->discard || unread_input (c->fd)) {
+		/* The rest of an overlong request (or bytes after the request
+		 * line) may still be coming: closing with them unread would
+		 * reset the connection under the client's read of the reply.
+		 * Say end-of-reply, drop what comes until it hangs up (or its
+		 * deadline; it counts as idle for make_room). */
+		c->discard = true;
 		shutdown (c->fd, SHUT_WR);
 		loop_change (&ctl->s->loop, &c->w, EPOLLIN);
 		return true;
