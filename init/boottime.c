@@ -102,7 +102,7 @@ static int parse (struct bt *b, const char *json, size_t len, struct keel_error 
 	if (root == NULL || !json_object_object_get_ex (root, "units", &units) ||
 	    !json_object_is_type (units, json_type_array)) {
 		json_object_put (root);
-		return keel_error (err, EINVAL, "boot-time: keel's reply is not the expected JSON");
+		return keel_error (err, 0, "boot-time: keel's reply is not the expected JSON");
 	}
 	b->boot = json_object_object_get_ex (root, "boot", &deps) && json_object_get_boolean (deps);
 	b->now = get_u64 (root, "now");
@@ -567,7 +567,7 @@ int boottime_render (const char *json, size_t len, enum boottime_format fmt, FIL
 		return -1;
 	if (b.loaded < b.setup_done || b.setup_done < b.keel_start) {
 		bt_free (&b);
-		return keel_error (err, EINVAL, "boot-time: keel's stamps are out of order");
+		return keel_error (err, 0, "boot-time: keel's stamps are out of order");
 	}
 	switch (fmt) {
 	case BOOTTIME_TEXT:
