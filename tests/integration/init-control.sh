@@ -66,12 +66,14 @@ ctl start a 2>"$T/err"
 is "$?" 1 "start of a running container refused"
 like "$(cat "$T/err")" 'a is already ready' "with a reason"
 ctl stop 'x/../y' 2>"$T/err"
-like "$(cat "$T/err")" 'stop needs a container name' "invalid name refused"
+like "$(cat "$T/err")" 'stop: invalid container name `x/\.\./y`: only \[A-Za-z0-9_\+\.-\] allowed' "invalid name refused, the rule named"
 ctl list extra 2>"$T/err"
-like "$(cat "$T/err")" 'unknown request' "list takes no argument"
+like "$(cat "$T/err")" 'list takes no argument' "list takes no argument"
 long=$(head -c 300 /dev/zero | tr '\0' a)
 ctl status "$long" 2>"$T/err"
-like "$(cat "$T/err")" 'request too long' "overlong request refused"
+like "$(cat "$T/err")" 'status: invalid container name: 300 characters, at most 128' "a 300-byte request is read whole: the name's length refused"
+ctl status "$(head -c 5000 /dev/zero | tr '\0' a)" 2>"$T/err"
+is "$(cat "$T/err")" 'error: request longer than 4095 bytes' "a 5000-byte request: keel's error, no connection reset"
 kill -0 "$KPID" && like "$(ctl list)" 'a +ready' "PID 1 still alive and answering after bad requests"
 
 # a client that connects and says nothing, and one that never finishes its
