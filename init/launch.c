@@ -120,11 +120,29 @@ static int container_nofile (const struct spec *spec, struct keel_error **err)
 }
 
 static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
-                         const struct spec *spec, const struct keel_create_opts *opts)
+                         const struct spec *spec, const struct keel_create_opts *opts,
+                         const struct tmpfiles *tmpfiles)
 {
 	struct keel_error *err = NULL;
 	char buf[32];
 	pid_t pid = 0;
+
+	if (tmpfiles != NULL && tmpfiles->n > 0) {
+		int rootfd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+		if (rootfd < 0) {
+			keel_error (&err, errno, "open /");
+			report_error (fd, &err);
+			return 1;
+		}
+		ret = tmpfiles_apply (tmpfiles, rootfd, &err);
+		close (rootfd);
+		if (ret < 0) {
+			report_error (fd, &err);
+			return 1;
+		}
+		report (fd, 'T', NULL);
+	}
 
 	/* A stale state directory from an earlier run of the same name would
 	 * make create fail with EEXIST. */
@@ -182,8 +200,9 @@ static void drop_inherited_fds (int report_fd, const struct keel_create_opts *op
 }
 
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
-                 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
-                 int *report_fd, struct keel_error **err)
+                 const struct spec *spec, const struct keel_create_opts *opts,
+                 const struct tmpfiles *tmpfiles, pid_t *helper, int *report_fd,
+                 struct keel_error **err)
 {
 	int p[2];
 	pid_t pid;
@@ -213,7 +232,7 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
 		close (p[0]);
 		drop_inherited_fds (p[1], opts);
 		prctl (PR_SET_NAME, op == LAUNCH_START ? "keel-start" : "keel-delete", 0, 0, 0);
-		rc = op == LAUNCH_START ? helper_start (p[1], rt, id, spec, opts)
+		rc = op == LAUNCH_START ? helper_start (p[1], rt, id, spec, opts, tmpfiles)
 		                        : helper_delete (p[1], rt, id);
 		_exit (rc);
 	}
@@ -248,6 +267,8 @@ void launch_parse (const char *buf, size_t len, struct launch_report *r)
 				r->pid = (pid_t)v;
 		} else if (n > 0 && line[0] == 'S') {
 			r->started = true;
+		} else if (n > 0 && line[0] == 'T') {
+			r->tmpfiles_done = true;
 		} else if (n > 0 && line[0] == 'E' && r->error == NULL) {
 			r->error = xmalloc0 (n);
 			memcpy (r->error, line + 1, n - 1);
