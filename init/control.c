@@ -188,6 +188,7 @@ void control_accept (struct control *ctl)
 		c->next = ctl->clients;
 		ctl->clients = c;
 		ctl->n_clients++;
+		c->events = EPOLLIN;
 		if (loop_watch (&ctl->s->loop, &c->w, fd, EPOLLIN, on_client, ctl) < 0)
 			client_free (ctl, c);
 	}
@@ -660,6 +661,14 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 
 /* ---- connections ----------------------------------------------------------- */
 
+/* Change what the client's watch waits for, only when it changes (a
+ * follower is pumped at every log read: no epoll_ctl each time). */
+static void want (struct control *ctl, struct ctl_client *c, uint32_t events)
+{
+	if (c->events != events && loop_change (&ctl->s->loop, &c->w, events) == 0)
+		c->events = events;
+}
+
 /* A follower that fell further behind than its unit's ring holds: it is
  * told (if its socket takes the line) and closed; so is the console. */
 static void drop_follower (struct control *ctl, struct ctl_client *c)
@@ -700,7 +709,7 @@ static bool follow_pump (struct control *ctl, struct ctl_client *c)
 		if (sent < 0 && errno == EINTR)
 			continue;
 		if (sent < 0 && errno == EAGAIN) {
-			loop_change (&ctl->s->loop, &c->w, EPOLLIN | EPOLLOUT);
+			want (ctl, c, EPOLLIN | EPOLLOUT);
 			return true;
 		}
 		if (sent <= 0) {
@@ -709,7 +718,7 @@ static bool follow_pump (struct control *ctl, struct ctl_client *c)
 		}
 		c->follow_pos += (uint64_t)sent;
 	}
-	loop_change (&ctl->s->loop, &c->w, EPOLLIN);
+	want (ctl, c, EPOLLIN);
 	return true;
 }
 
@@ -770,7 +779,7 @@ static bool client_write (struct control *ctl, struct ctl_client *c)
 		 * deadline; it counts as idle for make_room). */
 		c->discard = true;
 		shutdown (c->fd, SHUT_WR);
-		loop_change (&ctl->s->loop, &c->w, EPOLLIN);
+		want (ctl, c, EPOLLIN);
 		return true;
 	}
 	client_free (ctl, c);
@@ -878,7 +887,7 @@ void control_client_event (struct control *ctl, struct ctl_client *c, uint32_t e
 	} else {
 		c->deadline_ms = console_now_ms () + CONTROL_REPLY_MS;
 	}
-	loop_change (&ctl->s->loop, &c->w, EPOLLOUT);
+	want (ctl, c, EPOLLOUT);
 	if (client_write (ctl, c))
 		arm_deadlines (ctl);
 }

@@ -52,8 +52,9 @@
 
 struct ctl_client {
 	int fd;
-	struct watch w; /* arg: the struct control */
-	char *in;       /* the request so far (CONTROL_REQ_MAX), allocated on first bytes */
+	struct watch w;  /* arg: the struct control */
+	uint32_t events; /* what w waits for */
+	char *in;        /* the request so far (CONTROL_REQ_MAX), allocated on first bytes */
 	size_t in_len;
 	bool discard; /* the request was too long: its rest is read and dropped */
 	char *out;
