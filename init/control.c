@@ -709,7 +709,7 @@ static bool follow_pump (struct control *ctl, struct ctl_client *c)
 		if (sent < 0 && errno == EINTR)
 			continue;
 		if (sent < 0 && errno == EAGAIN) {
-			want (ctl, c, EPOLLIN | EPOLLOUT);
+			want (ctl, c, c->half_closed ? EPOLLOUT : EPOLLIN | EPOLLOUT);
 			return true;
 		}
 		if (sent <= 0) {
@@ -718,7 +718,7 @@ static bool follow_pump (struct control *ctl, struct ctl_client *c)
 		}
 		c->follow_pos += (uint64_t)sent;
 	}
-	want (ctl, c, EPOLLIN);
+	want (ctl, c, c->half_closed ? 0 : EPOLLIN);
 	return true;
 }
 
@@ -787,7 +787,8 @@ static bool client_write (struct control *ctl, struct ctl_client *c)
 }
 
 /* Read and drop what a client sends that is not a request (a follower's
- * or the tail of an overlong line).  False when it hung up (freed). */
+ * or the tail of an overlong line).  False when it hung up: freed, except
+ * a follower at end of file (the caller decides). */
 static bool drain_input (struct control *ctl, struct ctl_client *c)
 {
 	char junk[512];
@@ -799,6 +800,8 @@ static bool drain_input (struct control *ctl, struct ctl_client *c)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return true;
+		if (n == 0 && c->following)
+			return false; /* the caller decides */
 		if (n <= 0) {
 			client_free (ctl, c);
 			return false;
@@ -814,8 +817,18 @@ void control_client_event (struct control *ctl, struct ctl_client *c, uint32_t e
 	char *nl;
 
 	if (c->following && c->out == NULL) {
-		if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !drain_input (ctl, c))
+		if (events & (EPOLLHUP | EPOLLERR)) {
+			client_free (ctl, c); /* gone both ways */
 			return;
+		}
+		if ((events & EPOLLIN) && !drain_input (ctl, c)) {
+			/* end of file: it only shut its sending side (`echo logs
+			 * web -f | socat - UNIX:...`); it still reads.  Stop
+			 * watching its input (EPOLLHUP still comes when it goes). */
+			c->half_closed = true;
+			want (ctl, c, 0);
+			return;
+		}
 		if (events & EPOLLOUT)
 			follow_pump (ctl, c);
 		return;

@@ -64,6 +64,7 @@ struct ctl_client {
 	bool following;       /* logs -f: sent unit's ring from follow_pos on */
 	size_t unit;
 	uint64_t follow_pos;
+	bool half_closed; /* a follower that shut its sending side: input unwatched */
 	struct ctl_client *next;
 };
 

@@ -203,7 +203,7 @@ static void check_reply (const uint8_t *data, size_t size, const char *r, size_t
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
 	char reply[16384];
-	size_t len = 0, k;
+	size_t len = 0, k, j;
 	ssize_t n;
 	bool followed = false;
 	int fd;
@@ -227,12 +227,23 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 			              NULL);
 			while ((n = recv (fd, reply + len, sizeof reply - len, MSG_DONTWAIT)) > 0)
 				len += (size_t)n;
+			/* half-closed since the start: a follower stays; gone
+			 * both ways, it goes */
+			for (j = 0; j < 32 && ctl.clients && !ctl.clients->half_closed; j++)
+				control_client_event (&ctl, ctl.clients, EPOLLIN);
+			if (ctl.clients == NULL || !ctl.clients->half_closed)
+				abort ();
+			close (fd);
+			fd = -1;
+			control_client_event (&ctl, ctl.clients, EPOLLIN | EPOLLHUP);
+			continue;
 		}
 		control_client_event (&ctl, ctl.clients, EPOLLIN);
 	}
 	if (ctl.clients != NULL || ctl.n_clients != 0 || ctl.n_followers != 0)
 		abort (); /* the server never let go */
-	while ((n = read (fd, reply + len, sizeof reply - len)) > 0)
+	n = 0;
+	while (fd >= 0 && (n = read (fd, reply + len, sizeof reply - len)) > 0)
 		len += (size_t)n;
 	if (n < 0)
 		abort (); /* a reset: the client would not see its answer */
@@ -245,7 +256,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 			abort ();
 		json_object_put (j);
 	}
-	close (fd);
+	if (fd >= 0)
+		close (fd);
 	units_free ();
 	return 0;
 }

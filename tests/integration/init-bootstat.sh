@@ -106,6 +106,15 @@ check "the followed ticks are consecutive"
 kill -0 $FOLLOW
 check "the follower is still connected"
 
+# a client that shuts its sending side after the request (as `echo ... |
+# socat`) still follows
+got=$(perl -MIO::Socket::UNIX -e 'my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+	syswrite($s, "logs tick -n 0 -f\n"); shutdown($s, 1); my ($b, $all) = ("", "");
+	local $SIG{ALRM} = sub { print $all; exit 0 }; alarm 2;
+	while (sysread($s, $b, 4096)) { $all .= $b } print $all' "$SOCK" | grep -c '^tick ')
+[ "$got" -ge 8 ]
+check "a half-closed follower still gets the new lines ($got ticks in 2 s)"
+
 # a follower that never reads, on the loud container: dropped once the ring
 # laps it; PID 1 answers meanwhile
 perl -MIO::Socket::UNIX -e 'my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";

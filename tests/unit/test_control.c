@@ -478,10 +478,18 @@ static void test_follow (void **state)
 	read_some (other, buf, sizeof buf);
 	assert_memory_equal (buf, "ok\nnet ", 7);
 
+	/* one that only shuts its sending side still follows */
+	shutdown (f, SHUT_WR);
+	control_client_event (&ctl, ctl.clients->next ? ctl.clients->next : ctl.clients, EPOLLIN);
+	assert_int_equal (ctl.n_followers, 1);
+	logsink_feed (&s.units[0].log, "still\n", 6, NULL, NULL, NULL);
+	read_some (f, buf, sizeof buf);
+	assert_string_equal (buf, "still\n");
+
 	/* a follower that hangs up is gone at its next event */
 	close (f);
 	for (k = 0; k < 4 && ctl.n_followers > 0; k++)
-		control_client_event (&ctl, ctl.clients, EPOLLIN);
+		control_client_event (&ctl, ctl.clients, EPOLLIN | EPOLLHUP);
 	assert_int_equal (ctl.n_followers, 0);
 	close (slow);
 	close (other);
