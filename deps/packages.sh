@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages keel's build, tests and demo need
-# (`deps/packages.sh conformance chart`: also the groups below).
+# (`deps/packages.sh conformance bench chart`: also the groups below).
 # Idempotent: does nothing when every package is already present.
 # Must run as root on a fresh machine (CI, new developer box).
 set -eu
@@ -12,9 +12,11 @@ libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
 libcmocka-dev valgrind clang libclang-rt-14-dev
 busybox-static crun runc umoci skopeo jq podman containerd criu
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
-curl file ca-certificates"
+curl file ca-certificates
+containernetworking-plugins iptables"
 # Groups, named as arguments (any number), not pulled into every `make check`:
 # - conformance: `make conformance` (runc's bats suite and its Go helpers);
+# - bench: bench/plot draws SVGs with Debian's matplotlib (for /usr/bin/python3);
 # - chart: headless Chromium, which renders `keelctl boot-time --svg` in
 #   tests/integration/init-bootstat.sh and tests-qemu/scenarios/boottime
 #   (tests/lib/check-boot-svg.py; without it they check the SVG as XML and
@@ -22,8 +24,9 @@ curl file ca-certificates"
 for group in "$@"; do
 	case $group in
 	conformance) PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev" ;;
+	bench) PKGS="$PKGS python3-matplotlib" ;;
 	chart) PKGS="$PKGS chromium" ;;
-	*) echo "deps/packages.sh: unknown group $group (conformance, chart)" >&2; exit 2 ;;
+	*) echo "deps/packages.sh: unknown group $group (conformance, bench, chart)" >&2; exit 2 ;;
 	esac
 done
 

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "lib/name.h"
 #include "lib/util.h"
 
@@ -343,6 +344,10 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		     s->units[node->deps[k].to].name);
 	if (u->cgroup)
 		put (b, "cgroup: %s\n", u->cgroup);
+	{
+		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
+		put (b, "network: %s\n", net);
+	}
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
 	if (u->error)
@@ -381,6 +386,11 @@ static void status_json_unit (struct sup *s, size_t i, struct buf *b)
 	}
 	put (b, ",\"cgroup\":");
 	put_json_str (b, u->cgroup);
+	{
+		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
+		put (b, ",\"network\":");
+		put_json_str (b, net);
+	}
 	put (b, ",\"notify_status\":");
 	put_json_str (b, u->notify_status);
 	put (b, ",\"error\":");

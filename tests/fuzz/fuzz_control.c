@@ -49,6 +49,30 @@ static char dir[64];
 
 /* ---- the supervisor state, rebuilt for every input ---------------------- */
 
+/* The state machine's hands: nothing is forked or signalled here. */
+static uint64_t no_now (void *ctx)
+{
+	(void)ctx;
+	return 1000;
+}
+static int no_launch (void *ctx, size_t i, char **why)
+{
+	(void)ctx, (void)i;
+	*why = xstrdup ("not in the fuzzer");
+	return -1;
+}
+static int no_cleanup (void *ctx, size_t i)
+{
+	(void)ctx, (void)i;
+	return -1;
+}
+static void no_signal (void *ctx, size_t i, int signo, bool all)
+{
+	(void)ctx, (void)i, (void)signo, (void)all;
+}
+static const struct unit_ops fuzz_ops = {
+        .now = no_now, .launch = no_launch, .cleanup = no_cleanup, .signal = no_signal};
+
 static struct unit *add_unit (const char *name, enum unit_state st, enum policy_kind kind, bool ok)
 {
 	struct unit *u = &s.units[s.n_units++];
@@ -108,6 +132,7 @@ static void units_build (void)
 		pols[i] = &s.units[i].policy;
 	}
 	graph_build (&s.graph, s.n_units, names, pols, NULL, NULL);
+	unit_set_init (&s.set, s.units, s.n_units, &s.graph, s.con, &fuzz_ops, NULL);
 }
 
 static void units_free (void)
@@ -127,6 +152,7 @@ static void units_free (void)
 	free (s.units);
 	s.units = NULL;
 	s.n_units = 0;
+	unit_set_free (&s.set);
 	graph_free (&s.graph);
 }
 
@@ -135,8 +161,7 @@ static void units_free (void)
 static void cleanup (void)
 {
 	control_close (&ctl); /* closes the listening socket and unlinks it */
-	if (s.loop.epfd >= 0)
-		close (s.loop.epfd);
+	loop_close (&s.loop);
 	console_close (&con);
 	rmdir (dir);
 	init_opts_free (&opts);
@@ -161,8 +186,7 @@ int LLVMFuzzerInitialize (int *argc, char ***argv)
 		abort ();
 	s.opts = &opts;
 	s.con = &con;
-	s.loop.epfd = epoll_create1 (EPOLL_CLOEXEC);
-	if (s.loop.epfd < 0 || control_open (&ctl, &s, &err) < 0)
+	if (loop_init (&s.loop, &err) < 0 || control_open (&ctl, &s, &err) < 0)
 		abort ();
 	atexit (cleanup);
 	return 0;

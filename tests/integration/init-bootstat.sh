@@ -184,11 +184,13 @@ import json, sys
 u = {x["name"]: x for x in json.load(open(sys.argv[1]))["units"]}
 assert sorted(set(u) - {"disk"}) == ["loud", "net", "tick", "web"], sorted(u)
 keys = {"name", "state", "kind", "pid", "restarts", "description", "restart", "readiness",
-        "requires", "wants", "after", "cgroup", "notify_status", "error", "log_bytes"}
+        "requires", "wants", "after", "cgroup", "network", "notify_status", "error",
+        "log_bytes"}
 for x in u.values():
     assert set(x) == keys, set(x) ^ keys
 assert u["web"]["state"] == "ready" and u["web"]["requires"] == ["net"], u["web"]
 assert u["web"]["readiness"] == "notify" and u["web"]["pid"] > 0, u["web"]
+assert u["web"]["network"] == "host", u["web"]
 assert u["net"]["state"] == "done" and u["net"]["kind"] == "oneshot", u["net"]
 assert u["tick"]["log_bytes"] > 0
 PY
