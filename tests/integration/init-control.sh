@@ -42,8 +42,14 @@ ctl restart a
 check "keelctl restart a"
 wait_count 'a \| a-up' 2 5
 check "a ran again"
-wait_for 'Started a' 1
-pid2=$(ctl status a | awk '/^pid:/ {print $2}')
+wait_count 'Started a' 2 5
+# "a-up" can come before keel has read the start helper's report (pid 0
+# until then): wait for the new pid
+for _ in $(seq 50); do
+	pid2=$(ctl status a | awk '/^pid:/ {print $2}')
+	[ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && break
+	sleep 0.1
+done
 [ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ]
 check "a has a new process ($pid1 -> $pid2)"
 like "$(ctl status b)" 'state: ready' "b untouched by a restart of a"
