@@ -1,7 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages keel's build, tests and demo need
-# (`deps/packages.sh conformance`: also those of `make conformance`;
-# `deps/packages.sh bench`: also bench/plot's).
+# (`deps/packages.sh conformance bench chart`: also the groups below).
 # Idempotent: does nothing when every package is already present.
 # Must run as root on a fresh machine (CI, new developer box).
 set -eu
@@ -15,12 +14,21 @@ busybox-static crun runc umoci skopeo jq podman containerd criu
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
 curl file ca-certificates
 containernetworking-plugins iptables"
-# `make conformance` only (runc's bats suite and its Go helpers): not pulled
-# into every `make check`.
-[ "${1:-}" != conformance ] ||
-	PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev"
-# bench/plot draws SVGs with Debian's matplotlib (for /usr/bin/python3).
-[ "${1:-}" != bench ] || PKGS="$PKGS python3-matplotlib"
+# Groups, named as arguments (any number), not pulled into every `make check`:
+# - conformance: `make conformance` (runc's bats suite and its Go helpers);
+# - bench: bench/plot draws SVGs with Debian's matplotlib (for /usr/bin/python3);
+# - chart: headless Chromium, which renders `keelctl boot-time --svg` in
+#   tests/integration/init-bootstat.sh and tests-qemu/scenarios/boottime
+#   (tests/lib/check-boot-svg.py; without it they check the SVG as XML and
+#   skip the rendering, saying so).  Large (about 300 MB installed).
+for group in "$@"; do
+	case $group in
+	conformance) PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev" ;;
+	bench) PKGS="$PKGS python3-matplotlib" ;;
+	chart) PKGS="$PKGS chromium" ;;
+	*) echo "deps/packages.sh: unknown group $group (conformance, bench, chart)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do

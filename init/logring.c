@@ -71,6 +71,26 @@ char *logring_tail (const struct logring *r, size_t max, size_t *out_len)
 	return out;
 }
 
+int logring_peek (const struct logring *r, uint64_t pos, const char **p, size_t *n)
+{
+	uint64_t oldest = r->total - r->len;
+	size_t off, from;
+
+	*p = NULL;
+	*n = 0;
+	if (pos < oldest || pos > r->total)
+		return -1;
+	if (pos == r->total || r->buf == NULL)
+		return 0;
+	off = (size_t)(pos - oldest);
+	from = (r->start + off) % r->cap;
+	*p = r->buf + from;
+	*n = r->len - off;
+	if (*n > r->cap - from) /* up to the end of the buffer; the rest next time */
+		*n = r->cap - from;
+	return 0;
+}
+
 /* ---- rotated file ---------------------------------------------------- */
 
 void logfile_init (struct logfile *f, const char *path, uint64_t max_size, unsigned count)
@@ -271,12 +291,23 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 	}
 }
 
+static logsink_tap_fn tap_fn;
+static void *tap_arg;
+
+void logsink_set_tap (logsink_tap_fn fn, void *arg)
+{
+	tap_fn = fn;
+	tap_arg = arg;
+}
+
 int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn emit,
                   void *emit_data, struct keel_error **err)
 {
 	int ret;
 
 	logring_append (&s->ring, data, len);
+	if (tap_fn)
+		tap_fn (tap_arg, s);
 	if (s->console && emit)
 		console_feed (s, data, len, emit, emit_data);
 	if (!s->has_file)

@@ -30,6 +30,10 @@ void logring_free (struct logring *r);
 void logring_append (struct logring *r, const char *data, size_t len);
 /* Copy the last min(max, len) bytes into a new buffer (caller frees). */
 char *logring_tail (const struct logring *r, size_t max, size_t *out_len);
+/* The bytes from stream offset pos (0 .. total) that lie contiguous in
+ * the ring: *p, *n (0 when pos == total).  -1 when pos is older than
+ * what the ring still holds (those bytes were overwritten). */
+int logring_peek (const struct logring *r, uint64_t pos, const char **p, size_t *n);
 
 struct logfile {
 	char *path;
@@ -67,6 +71,10 @@ void logsink_free (struct logsink *s);
  * other sinks still got the data).  Returns < 0 only for the file. */
 int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn emit,
                   void *emit_data, struct keel_error **err);
+/* One observer of every sink's new bytes (control.c: `keelctl logs -f`),
+ * called after they are in the ring; NULL to remove it. */
+typedef void (*logsink_tap_fn) (void *arg, struct logsink *s);
+void logsink_set_tap (logsink_tap_fn fn, void *arg);
 /* The container's pipe closed: emit a pending partial line. */
 void logsink_flush (struct logsink *s, log_line_fn emit, void *emit_data);
 

@@ -188,6 +188,7 @@ int keel_init_main (int argc, char **argv)
 	struct control ctl = {.fd = -1};
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
+	uint64_t start_us = unit_clock_us (), setup_us; /* keelctl boot-time */
 	bool machine;
 	int ret;
 
@@ -235,13 +236,17 @@ int keel_init_main (int argc, char **argv)
 	}
 	if (machine)
 		boot_machine (&opts);
+	setup_us = unit_clock_us ();
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
 
 	ret = sup_init (&sup, &opts, &con, &err);
+	sup.keel_start_us = start_us;
+	sup.setup_us = setup_us;
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
 	if (ret == 0) {
+		sup.loaded_us = unit_clock_us ();
 		/* The modules that talk to the loop register themselves; the
 		 * loop knows none of them. */
 		sup_start_units (&sup);

@@ -331,10 +331,12 @@ static bool devices_present (void *ctx, size_t i)
 			present = false;
 		}
 		if (!present) {
-			if (!u->device_wait_reported)
+			if (!u->device_wait_reported) {
+				u->devwait_us = unit_clock_us (); /* boot-time */
 				console_status (s->con, CS_NONE,
 				                "         Waiting for device %s for %s...",
 				                u->policy.devices.v[k], u->name);
+			}
 			u->device_wait_reported = true;
 			return false;
 		}
@@ -366,6 +368,7 @@ static void report_all_started (struct sup *s)
 		}
 	}
 	s->all_ready_reported = true;
+	s->settled_us = unit_clock_us (); /* keelctl boot-time */
 	console_status (s->con, failed ? CS_WARN : CS_OK,
 	                "Startup finished in %llums: %zu ready, %zu done, %zu failed, %zu other",
 	                (unsigned long long)console_now_ms () - (unsigned long long)s->start_ms,
@@ -388,6 +391,11 @@ static void helper_drain (struct sup *s, struct unit *u)
 		memcpy (u->helper_buf + u->helper_len, buf, (size_t)n);
 		u->helper_len += (size_t)n;
 	}
+	/* keelctl boot-time: the 'P' line comes once the container is created,
+	 * before it is started */
+	if (u->created_us == 0 && u->helper_op == H_START && u->helper_len > 0 &&
+	    (u->helper_buf[0] == 'P' || memmem (u->helper_buf, u->helper_len, "\nP", 2)))
+		u->created_us = unit_clock_us ();
 	/* A report never fills the buffer; if one does, stop listening (the
 	 * rest is read when the helper is reaped) rather than spin. */
 	if (u->helper_fd >= 0 && u->helper_len == LAUNCH_REPORT_MAX)

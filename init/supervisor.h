@@ -67,6 +67,10 @@ struct sup {
 	int exit_code;
 	bool all_ready_reported;
 	uint64_t start_ms;
+	/* keelctl boot-time (unit_clock_us): keel's first instruction, the
+	 * machine set up (mounts, modules, cgroups), containers.d read, the
+	 * startup settled ("Startup finished"); set by main.c and here. */
+	uint64_t keel_start_us, setup_us, loaded_us, settled_us;
 	pid_t shell_pid; /* emergency shell after an essential failure (boot mode) */
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -128,6 +129,8 @@ static void set_state (struct unit_set *set, size_t i, enum unit_state st)
 
 	set->count[u->state]--;
 	u->state = st;
+	if (u->first_us[st] == 0) /* keelctl boot-time: the first time only */
+		u->first_us[st] = unit_clock_us ();
 	set->count[st]++;
 	set->changed = true;
 	if (st == U_WAITING)
@@ -138,6 +141,15 @@ static void set_state (struct unit_set *set, size_t i, enum unit_state st)
 		for (k = 0; k < set->graph->nodes[i].n_rdeps; k++)
 			enqueue (set, set->graph->nodes[i].rdeps[k]);
 	}
+}
+
+uint64_t unit_clock_us (void)
+{
+	struct timespec ts;
+
+	if (clock_gettime (CLOCK_BOOTTIME, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 void unit_mark_broken (struct unit *u, char *msg)

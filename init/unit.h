@@ -101,6 +101,13 @@ struct unit {
 	struct restart_state restart;
 	unsigned restarts;
 	uint64_t started_ms, ready_ms, exit_ms;
+	/* keelctl boot-time: when each state was first entered (and when the
+	 * unit began waiting for a device, its dependencies met; when the
+	 * start helper reported the container created), unit_clock_us(), 0:
+	 * never.  Stamped by set_state(), the scheduler and the helper reader;
+	 * read by control.c. */
+	uint64_t first_us[U_NSTATES];
+	uint64_t devwait_us, created_us;
 
 	/* --- resources, each written by the module that owns it --- */
 	pid_t pid;                 /* container process (launcher), 0 when none */
@@ -206,6 +213,9 @@ bool unit_startup_settled (const struct unit_set *set);
 bool unit_stop_all_step (struct unit_set *set);
 
 bool unit_alive (const struct unit *u);
+/* The clock of the boot-time stamps: CLOCK_BOOTTIME in microseconds, the
+ * clock of /proc/uptime, so 0 is the kernel's start. */
+uint64_t unit_clock_us (void);
 const char *unit_state_name (enum unit_state st);
 const char *unit_event_name (enum unit_event ev);
 enum graph_state unit_graph_state (const struct unit *u);

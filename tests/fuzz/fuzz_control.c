@@ -2,17 +2,20 @@
  * a client sends on STATE/keel.sock, through the real path.  The input is
  * written to a connected client socket, control_accept() takes the
  * connection (SO_PEERCRED: we run as root), and control_client_event()
- * reads the request line, refuses control characters and over-long lines,
- * and runs control_handle(): the sscanf() split into command, name and
- * arguments, name validation, `logs NAME BYTES`, and list / status / start
- * / stop / restart / poweroff against a supervisor state built in memory
+ * reads the request line, refuses control characters and over-long lines
+ * (reading and dropping their rest), and runs the requests: the split into
+ * words, name validation, `logs NAME BYTES`, `logs NAME -n N -f` (a
+ * follower, fed a new log line, then hung up), `status --json` (parsed
+ * back with json-c), `boot-time`, and list / status / start / stop /
+ * restart / poweroff against a supervisor state built in memory
  * for every input (no event loop, no containers: every unit has pid 0 and
  * no cgroup, so nothing is ever signalled).
  *
- * Contract: the server closes the connection after at most one reply;
- * with a full line (or 255 bytes without one) the reply is "ok\n..." or
- * exactly one "error: ...\n" line; without one, no reply.  Never a crash,
- * leak, hang or undefined behaviour.
+ * Contract: the server closes the connection after at most one reply
+ * (a follower: once the client hangs up); with a full line (or
+ * CONTROL_REQ_MAX - 1 bytes without one) the reply is "ok\n..." or exactly
+ * one "error: ...\n" line; without one, no reply; never a reset; a JSON
+ * reply parses.  Never a crash, leak, hang or undefined behaviour.
  *
  * It reaches the supervisor, hence the runtime and its libraries:
  * fuzz-libs: -lseccomp -ludev
@@ -28,6 +31,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "init/control.h"
 #include "lib/util.h"
@@ -221,12 +226,13 @@ static void check_reply (const uint8_t *data, size_t size, const char *r, size_t
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-	char reply[8192];
-	size_t len = 0, k;
+	char reply[16384];
+	size_t len = 0, k, j;
 	ssize_t n;
+	bool followed = false;
 	int fd;
 
-	if (size > 4096)
+	if (size > 8192)
 		return 0; /* the socket buffer takes it all at once */
 	units_build ();
 	fd = client_connect ();
@@ -236,20 +242,46 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	control_accept (&ctl);
 	if (ctl.n_clients != 1)
 		abort ();
-	/* Each event consumes bytes or ends the connection. */
-	for (k = 0; ctl.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
+	/* Each event consumes bytes or ends the connection; a follower stays
+	 * until it hangs up, so it gets a line, then we hang up. */
+	for (k = 0; ctl.clients != NULL && k < 2 * CONTROL_REQ_MAX; k++) {
+		if (ctl.clients->following && !followed) {
+			followed = true;
+			logsink_feed (&s.units[ctl.clients->unit].log, "followed\n", 9, NULL, NULL,
+			              NULL);
+			while ((n = recv (fd, reply + len, sizeof reply - len, MSG_DONTWAIT)) > 0)
+				len += (size_t)n;
+			/* half-closed since the start: a follower stays; gone
+			 * both ways, it goes */
+			for (j = 0; j < 32 && ctl.clients && !ctl.clients->half_closed; j++)
+				control_client_event (&ctl, ctl.clients, EPOLLIN);
+			if (ctl.clients == NULL || !ctl.clients->half_closed)
+				abort ();
+			close (fd);
+			fd = -1;
+			control_client_event (&ctl, ctl.clients, EPOLLIN | EPOLLHUP);
+			continue;
+		}
 		control_client_event (&ctl, ctl.clients, EPOLLIN);
-	if (ctl.clients != NULL || ctl.n_clients != 0)
+	}
+	if (ctl.clients != NULL || ctl.n_clients != 0 || ctl.n_followers != 0)
 		abort (); /* the server never let go */
-	while ((n = read (fd, reply + len, sizeof reply - len)) > 0)
+	n = 0;
+	while (fd >= 0 && (n = read (fd, reply + len, sizeof reply - len)) > 0)
 		len += (size_t)n;
-	/* Closing a socket with unread bytes resets it (after the reply): the
-	 * server reads at most one request's worth, so only a longer input
-	 * may leave some. */
-	if (n < 0 && !(errno == ECONNRESET && size > CONTROL_REQ_MAX - 1))
-		abort ();
+	if (n < 0)
+		abort (); /* a reset: the client would not see its answer */
+	if (followed && (len < 12 || memcmp (reply + len - 9, "followed\n", 9) != 0))
+		abort (); /* the follower missed the new line */
 	check_reply (data, size, reply, len);
-	close (fd);
+	if (len > 4 && memcmp (reply, "ok\n{", 4) == 0) {
+		json_object *j = json_tokener_parse (reply + 3);
+		if (j == NULL)
+			abort ();
+		json_object_put (j);
+	}
+	if (fd >= 0)
+		close (fd);
 	units_free ();
 	return 0;
 }

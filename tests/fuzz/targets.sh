@@ -17,12 +17,12 @@ fuzz_dict() {
 
 # The longest input worth trying: a little beyond each parser's own limit
 # (keel.json, tmpfiles.conf: 64 KiB are accepted, but the structure is
-# what matters; a control request is at most 256 bytes).
+# what matters; a control request is at most 4096 bytes).
 fuzz_max_len() {
 	case $1 in
 	spec) echo 16384 ;;
 	policy | tmpfiles | state) echo 8192 ;;
-	control) echo 1024 ;;
+	control) echo 5000 ;;
 	logsink) echo 8192 ;;
 	*) echo 4096 ;;
 	esac

@@ -42,8 +42,14 @@ ctl restart a
 check "keelctl restart a"
 wait_count 'a \| a-up' 2 5
 check "a ran again"
-wait_for 'Started a' 1
-pid2=$(ctl status a | awk '/^pid:/ {print $2}')
+wait_count 'Started a' 2 5
+# "a-up" can come before keel has read the start helper's report (pid 0
+# until then): wait for the new pid
+for _ in $(seq 50); do
+	pid2=$(ctl status a | awk '/^pid:/ {print $2}')
+	[ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && break
+	sleep 0.1
+done
 [ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ]
 check "a has a new process ($pid1 -> $pid2)"
 like "$(ctl status b)" 'state: ready' "b untouched by a restart of a"
@@ -66,12 +72,14 @@ ctl start a 2>"$T/err"
 is "$?" 1 "start of a running container refused"
 like "$(cat "$T/err")" 'a is already ready' "with a reason"
 ctl stop 'x/../y' 2>"$T/err"
-like "$(cat "$T/err")" 'stop needs a container name' "invalid name refused"
+like "$(cat "$T/err")" 'stop: invalid container name `x/\.\./y`: only \[A-Za-z0-9_\+\.-\] allowed' "invalid name refused, the rule named"
 ctl list extra 2>"$T/err"
-like "$(cat "$T/err")" 'unknown request' "list takes no argument"
+like "$(cat "$T/err")" 'list takes no argument' "list takes no argument"
 long=$(head -c 300 /dev/zero | tr '\0' a)
 ctl status "$long" 2>"$T/err"
-like "$(cat "$T/err")" 'request too long' "overlong request refused"
+like "$(cat "$T/err")" 'status: invalid container name: 300 characters, at most 128' "a 300-byte request is read whole: the name's length refused"
+ctl status "$(head -c 5000 /dev/zero | tr '\0' a)" 2>"$T/err"
+is "$(cat "$T/err")" 'error: request longer than 4095 bytes' "a 5000-byte request: keel's error, no connection reset"
 kill -0 "$KPID" && like "$(ctl list)" 'a +ready' "PID 1 still alive and answering after bad requests"
 
 # a client that connects and says nothing, and one that never finishes its

@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "init/control.h"
 #include "lib/util.h"
 
 static struct sup s;
+static struct control ctl;
 static struct init_opts opts;
 
 static void add_unit (const char *name, enum unit_state st, enum policy_kind kind)
@@ -127,29 +129,143 @@ static void test_refused (void **state)
 {
 	EXPECT ("", "error: empty request\n");
 	EXPECT ("   ", "error: empty request\n");
-	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, start, "
-	                      "stop, restart, poweroff, reboot, halt)\n");
-	EXPECT ("list web", "error: unknown request \"list\" (list, status, logs, start, stop, "
-	                    "restart, poweroff, reboot, halt)\n");
+	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, "
+	                      "boot-time, start, stop, restart, poweroff, reboot, halt)\n");
+	EXPECT ("list web", "error: list takes no argument\n");
 	EXPECT ("status ", "ok\n"
 	                   "net                  done       oneshot  0       0\n"
 	                   "web                  ready      service  42      2\n"
 	                   "bad                  failed     service  0       0\n");
 	EXPECT ("start", "error: start needs a container name\n");
-	EXPECT ("status ../etc", "error: status needs a container name\n");
+	EXPECT ("status ../etc",
+	        "error: status: invalid container name `../etc`: only [A-Za-z0-9_+.-] allowed\n");
+	EXPECT ("logs web -f", "error: logs -f needs a connection\n");
+	EXPECT ("logs web -n x", "error: logs: -n takes a number of lines, got \"x\"\n");
+	EXPECT ("logs web -n", "error: logs: unexpected \"-n\" (logs NAME [BYTES] or logs NAME "
+	                       "[-n LINES] [-f])\n");
+	EXPECT ("logs web -f -f", "error: logs: unexpected \"-f\" (logs NAME [BYTES] or logs "
+	                          "NAME [-n LINES] [-f])\n");
+	EXPECT ("boot-time now", "error: boot-time takes no argument\n");
+	EXPECT ("status --json web net", "error: too many arguments\n");
+	EXPECT ("status --json nosuch", "error: no container \"nosuch\"\n");
+	EXPECT ("a b c d e f g h i", "error: too many arguments\n");
 	EXPECT ("status nosuch", "error: no container \"nosuch\"\n");
 	EXPECT ("status web extra", "error: too many arguments\n");
 	EXPECT ("logs web 0", "error: logs: BYTES must be a positive number, got \"0\"\n");
 	EXPECT ("logs web -5", "error: logs: BYTES must be a positive number, got \"-5\"\n");
-	EXPECT ("logs web 1 2", "error: too many arguments\n");
+	EXPECT ("logs web 1 2", "error: logs: unexpected \"1\" (logs NAME [BYTES] or logs NAME "
+	                        "[-n LINES] [-f])\n");
 	EXPECT ("start bad", "error: bad is broken: keel.json: kind: expected one of ...\n");
 	EXPECT ("poweroff now", "error: poweroff takes no argument\n");
+}
+
+static void test_logs_lines (void **state)
+{
+	logsink_feed (&s.units[0].log, "one\ntwo\nthree\nfour", 18, NULL, NULL, NULL);
+	EXPECT ("logs net -n 1", "ok\nfour");
+	EXPECT ("logs net -n 2", "ok\nthree\nfour");
+	EXPECT ("logs net -n 100", "ok\none\ntwo\nthree\nfour");
+	EXPECT ("logs net -n 0", "ok\n");
+	logsink_feed (&s.units[0].log, "\n", 1, NULL, NULL, NULL);
+	EXPECT ("logs net -n 1", "ok\nfour\n");
+	EXPECT ("logs net -n 3", "ok\ntwo\nthree\nfour\n");
+	EXPECT ("logs net\t-n\t1", "ok\nfour\n");
+}
+
+/* A reply parsed by json-c, past its "ok\n". */
+static json_object *json_reply (const char *request)
+{
+	char *r = req (request);
+	json_object *j;
+
+	assert_memory_equal (r, "ok\n", 3);
+	j = json_tokener_parse (r + 3);
+	if (j == NULL)
+		fail_msg ("not JSON: %s", r);
+	free (r);
+	return j;
+}
+
+static const char *jstr (json_object *o, const char *key)
+{
+	json_object *v;
+
+	assert_true (json_object_object_get_ex (o, key, &v));
+	return json_object_get_string (v);
+}
+
+static void test_status_json (void **state)
+{
+	json_object *j, *units, *u, *v;
+
+	/* what a container can say: control characters, quotes, not UTF-8 */
+	s.units[1].notify_status = xstrdup ("half \"done\"\x01 \xff\xfe caf\xc3\xa9 \xed\xa0\x80");
+	j = json_reply ("status --json");
+	assert_true (json_object_object_get_ex (j, "units", &units));
+	assert_int_equal (json_object_array_length (units), 3);
+	u = json_object_array_get_idx (units, 1);
+	assert_string_equal (jstr (u, "name"), "web");
+	assert_string_equal (jstr (u, "state"), "ready");
+	assert_string_equal (jstr (u, "kind"), "service");
+	assert_string_equal (jstr (u, "pid"), "42");
+	assert_string_equal (jstr (u, "restarts"), "2");
+	assert_string_equal (jstr (u, "description"), "the web server");
+	assert_string_equal (jstr (u, "restart"), "no");
+	assert_string_equal (jstr (u, "readiness"), "started");
+	assert_string_equal (jstr (u, "log_bytes"), "100");
+	assert_string_equal (jstr (u, "notify_status"),
+	                     "half \"done\"\x01 \xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9 "
+	                     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_true (json_object_object_get_ex (u, "requires", &v));
+	assert_int_equal (json_object_array_length (v), 1);
+	assert_string_equal (json_object_get_string (json_object_array_get_idx (v, 0)), "net");
+	assert_true (json_object_object_get_ex (u, "cgroup", &v));
+	assert_null (v); /* JSON null */
+	u = json_object_array_get_idx (units, 2);
+	assert_string_equal (jstr (u, "error"), "keel.json: kind: expected one of ...");
+	json_object_put (j);
+
+	j = json_reply ("status --json bad");
+	assert_true (json_object_object_get_ex (j, "units", &units));
+	assert_int_equal (json_object_array_length (units), 1);
+	assert_string_equal (jstr (json_object_array_get_idx (units, 0), "state"), "failed");
+	json_object_put (j);
+	free (s.units[1].notify_status);
+	s.units[1].notify_status = NULL;
+}
+
+static void test_boot_time (void **state)
+{
+	json_object *j, *units, *u, *v;
+
+	s.keel_start_us = 1500000;
+	s.setup_us = 1600000;
+	s.loaded_us = 1700000;
+	s.units[1].first_us[U_STARTING] = 1710000;
+	s.units[1].created_us = 1720000;
+	s.units[1].first_us[U_RUNNING] = 1730000;
+	s.units[1].first_us[U_READY] = 1740000;
+	j = json_reply ("boot-time");
+	assert_string_equal (jstr (j, "clock"), "CLOCK_BOOTTIME");
+	assert_string_equal (jstr (j, "keel_start"), "1500000");
+	assert_string_equal (jstr (j, "loaded"), "1700000");
+	assert_true (json_object_object_get_ex (j, "units", &units));
+	assert_int_equal (json_object_array_length (units), 3);
+	u = json_object_array_get_idx (units, 1);
+	assert_string_equal (jstr (u, "name"), "web");
+	assert_string_equal (jstr (u, "starting"), "1710000");
+	assert_string_equal (jstr (u, "created"), "1720000");
+	assert_string_equal (jstr (u, "ready"), "1740000");
+	assert_string_equal (jstr (u, "done"), "0");
+	assert_true (json_object_object_get_ex (u, "deps", &v));
+	assert_int_equal (json_object_array_length (v), 1);
+	assert_string_equal (jstr (json_object_array_get_idx (v, 0), "kind"), "requires");
+	json_object_put (j);
 }
 
 /* ---- connections ----------------------------------------------------------- */
 
 static char sock_dir[64];
-static struct control ctl;
 
 static int conn_setup (void **state)
 {
@@ -160,7 +276,8 @@ static int conn_setup (void **state)
 	assert_non_null (mkdtemp (sock_dir));
 	free (opts.state);
 	opts.state = xstrdup (sock_dir);
-	assert_int_equal (loop_init (&s.loop, &err), 0);
+	s.loop.epfd = epoll_create1 (EPOLL_CLOEXEC);
+	assert_true (s.loop.epfd >= 0);
 	assert_int_equal (control_open (&ctl, &s, &err), 0);
 	return 0;
 }
@@ -168,7 +285,7 @@ static int conn_setup (void **state)
 static int conn_teardown (void **state)
 {
 	control_close (&ctl);
-	loop_close (&s.loop);
+	close (s.loop.epfd);
 	rmdir (sock_dir);
 	return teardown (state);
 }
@@ -257,18 +374,141 @@ static void test_deadlines (void **state)
 	close (b);
 }
 
+/* Read what is there within a moment (the server side ran already). */
+static size_t read_some (int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap - 1 && (n = recv (fd, buf + len, cap - 1 - len, MSG_DONTWAIT)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return len;
+}
+
+static struct ctl_client *client_of (int nth_newest)
+{
+	struct ctl_client *c = ctl.clients;
+
+	while (c && nth_newest-- > 0)
+		c = c->next;
+	assert_non_null (c);
+	return c;
+}
+
+static void test_long_request (void **state)
+{
+	char line[CONTROL_REQ_MAX + 600], reply[256];
+	int fd = client ();
+	size_t k;
+
+	/* 300 bytes: a request like any other, a precise answer */
+	memset (line, 'a', sizeof line);
+	memcpy (line, "status ", 7);
+	line[300] = '\n';
+	assert_int_equal (send (fd, line, 301, MSG_NOSIGNAL), 301);
+	accept_all ();
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
+	read_some (fd, reply, sizeof reply);
+	assert_string_equal (
+	        reply, "error: status: invalid container name: 293 characters, at most 128\n");
+	assert_true (hung_up (fd));
+	close (fd);
+
+	/* longer than the limit: the error, then end of file, never a reset */
+	fd = client ();
+	line[300] = 'a';
+	line[sizeof line - 1] = '\n';
+	assert_int_equal (send (fd, line, sizeof line, MSG_NOSIGNAL), (ssize_t)sizeof line);
+	accept_all ();
+	for (k = 0; k < 8 && ctl.n_clients > 0; k++)
+		control_client_event (&ctl, ctl.clients, EPOLLIN);
+	read_some (fd, reply, sizeof reply);
+	assert_string_equal (reply, "error: request longer than 4095 bytes\n");
+	assert_int_equal (recv (fd, reply, sizeof reply, MSG_DONTWAIT), 0);
+	close (fd);
+	for (k = 0; k < 4 && ctl.n_clients > 0; k++)
+		control_client_event (&ctl, ctl.clients, EPOLLIN);
+	assert_int_equal (ctl.n_clients, 0);
+}
+
+static void test_follow (void **state)
+{
+	char buf[512];
+	int f = client (), slow, other, k;
+	int small = 1024;
+
+	/* the follower gets the last line, then what comes after */
+	assert_int_equal (send (f, "logs net -n 1 -f\n", 17, MSG_NOSIGNAL), 17);
+	accept_all ();
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
+	read_some (f, buf, sizeof buf);
+	assert_string_equal (buf, "ok\n");
+	assert_int_equal (ctl.n_followers, 1);
+	logsink_feed (&s.units[0].log, "hello\n", 6, NULL, NULL, NULL);
+	logsink_feed (&s.units[1].log, "not mine\n", 9, NULL, NULL, NULL);
+	logsink_feed (&s.units[0].log, "world\n", 6, NULL, NULL, NULL);
+	read_some (f, buf, sizeof buf);
+	assert_string_equal (buf, "hello\nworld\n");
+	/* no deadline: the timer's pass leaves it */
+	assert_int_equal (client_of (0)->deadline_ms, 0);
+	control_accept (&ctl);
+	assert_int_equal (ctl.n_followers, 1);
+
+	/* a follower that never reads: its socket fills, then the ring laps
+	 * it and it is dropped; PID 1 never waited */
+	slow = client ();
+	assert_int_equal (setsockopt (slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+	assert_int_equal (send (slow, "logs net -f\n", 12, MSG_NOSIGNAL), 12);
+	accept_all ();
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
+	assert_int_equal (ctl.n_followers, 2);
+	for (k = 0; k < 4000 && ctl.n_followers == 2; k++) {
+		logsink_feed (&s.units[0].log, "0123456789abcdef", 16, NULL, NULL, NULL);
+		read_some (f, buf, sizeof buf); /* the good one keeps up */
+	}
+	assert_int_equal (ctl.n_followers, 1);
+	assert_true (k < 4000);
+
+	/* a request still gets its answer */
+	other = client ();
+	assert_int_equal (send (other, "list\n", 5, MSG_NOSIGNAL), 5);
+	accept_all ();
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
+	read_some (other, buf, sizeof buf);
+	assert_memory_equal (buf, "ok\nnet ", 7);
+
+	/* one that only shuts its sending side still follows */
+	shutdown (f, SHUT_WR);
+	control_client_event (&ctl, ctl.clients->next ? ctl.clients->next : ctl.clients, EPOLLIN);
+	assert_int_equal (ctl.n_followers, 1);
+	logsink_feed (&s.units[0].log, "still\n", 6, NULL, NULL, NULL);
+	read_some (f, buf, sizeof buf);
+	assert_string_equal (buf, "still\n");
+
+	/* a follower that hangs up is gone at its next event */
+	close (f);
+	for (k = 0; k < 4 && ctl.n_followers > 0; k++)
+		control_client_event (&ctl, ctl.clients, EPOLLIN | EPOLLHUP);
+	assert_int_equal (ctl.n_followers, 0);
+	close (slow);
+	close (other);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test (test_list),
-	        cmocka_unit_test (test_status),
-	        cmocka_unit_test (test_logs),
-	        cmocka_unit_test (test_refused),
+	        cmocka_unit_test (test_list),       cmocka_unit_test (test_status),
+	        cmocka_unit_test (test_logs),       cmocka_unit_test (test_refused),
+	        cmocka_unit_test (test_logs_lines), cmocka_unit_test (test_status_json),
+	        cmocka_unit_test (test_boot_time),
 	};
 	const struct CMUnitTest conn_tests[] = {
 	        cmocka_unit_test_setup_teardown (test_full_set_makes_room, conn_setup,
 	                                         conn_teardown),
 	        cmocka_unit_test_setup_teardown (test_deadlines, conn_setup, conn_teardown),
+	        cmocka_unit_test_setup_teardown (test_long_request, conn_setup, conn_teardown),
+	        cmocka_unit_test_setup_teardown (test_follow, conn_setup, conn_teardown),
 	};
 	int failed = cmocka_run_group_tests (tests, setup, teardown);
 

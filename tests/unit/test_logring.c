@@ -160,13 +160,70 @@ static void test_rotation (void **state)
 	rmdir (dir);
 }
 
+/* logring_peek: what a `keelctl logs -f` follower is sent from, by stream
+ * offset; the part before the wrap first, the rest on the next call;
+ * offsets the ring no longer holds refused. */
+static void test_peek (void **state)
+{
+	struct logring r;
+	const char *p;
+	size_t n;
+
+	(void)state;
+	logring_init (&r, 8);
+	assert_int_equal (logring_peek (&r, 0, &p, &n), 0);
+	assert_int_equal (n, 0);
+	logring_append (&r, "abcdef", 6);
+	assert_int_equal (logring_peek (&r, 2, &p, &n), 0);
+	assert_int_equal (n, 4);
+	assert_memory_equal (p, "cdef", 4);
+	assert_int_equal (logring_peek (&r, 6, &p, &n), 0);
+	assert_int_equal (n, 0);
+	assert_int_equal (logring_peek (&r, 7, &p, &n), -1); /* the future */
+	logring_append (&r, "ghij", 4); /* total 10: holds "cdefghij", wrapped */
+	assert_int_equal (logring_peek (&r, 1, &p, &n), -1); /* overwritten */
+	assert_int_equal (logring_peek (&r, 2, &p, &n), 0);
+	assert_int_equal (n, 6); /* up to the end of the buffer */
+	assert_memory_equal (p, "cdefgh", 6);
+	assert_int_equal (logring_peek (&r, 8, &p, &n), 0);
+	assert_int_equal (n, 2);
+	assert_memory_equal (p, "ij", 2);
+	logring_free (&r);
+}
+
+/* The observer a follower hangs on: called after the bytes are in the ring. */
+static int taps;
+static uint64_t tap_total;
+
+static void tap (void *arg, struct logsink *s)
+{
+	assert_ptr_equal (arg, &taps);
+	taps++;
+	tap_total = s->ring.total;
+}
+
+static void test_tap (void **state)
+{
+	struct logsink s;
+
+	(void)state;
+	logsink_init (&s, "t", 64, false, NULL, 0, 0);
+	logsink_set_tap (tap, &taps);
+	logsink_feed (&s, "hello\n", 6, NULL, NULL, NULL);
+	assert_int_equal (taps, 1);
+	assert_int_equal (tap_total, 6);
+	logsink_set_tap (NULL, NULL);
+	logsink_feed (&s, "x", 1, NULL, NULL, NULL);
+	assert_int_equal (taps, 1);
+	logsink_free (&s);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test (test_ring),
-	        cmocka_unit_test (test_console_lines),
-	        cmocka_unit_test (test_no_console),
-	        cmocka_unit_test (test_rotation),
+	        cmocka_unit_test (test_ring),       cmocka_unit_test (test_peek),
+	        cmocka_unit_test (test_tap),        cmocka_unit_test (test_console_lines),
+	        cmocka_unit_test (test_no_console), cmocka_unit_test (test_rotation),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
