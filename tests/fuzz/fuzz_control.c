@@ -126,11 +126,12 @@ static void units_free (void)
 
 /* ---- the socket, opened once -------------------------------------------- */
 
+static struct control ctl;
+
 static void cleanup (void)
 {
-	control_close (&s); /* closes the listening socket and unlinks it */
-	if (s.epfd >= 0)
-		close (s.epfd);
+	control_close (&ctl); /* closes the listening socket and unlinks it */
+	loop_close (&s.loop);
 	console_close (&con);
 	rmdir (dir);
 	init_opts_free (&opts);
@@ -155,9 +156,7 @@ int LLVMFuzzerInitialize (int *argc, char ***argv)
 		abort ();
 	s.opts = &opts;
 	s.con = &con;
-	s.ctlfd = -1;
-	s.epfd = epoll_create1 (EPOLL_CLOEXEC);
-	if (s.epfd < 0 || control_open (&s, &err) < 0)
+	if (loop_init (&s.loop, &err) < 0 || control_open (&ctl, &s, &err) < 0)
 		abort ();
 	atexit (cleanup);
 	return 0;
@@ -209,13 +208,13 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (size > 0 && write (fd, data, size) != (ssize_t)size)
 		abort ();
 	shutdown (fd, SHUT_WR);
-	control_accept (&s);
-	if (s.n_clients != 1)
+	ctl.w.fn (&ctl.w, EPOLLIN); /* what the loop does */
+	if (ctl.n_clients != 1)
 		abort ();
 	/* Each event consumes bytes or ends the connection. */
-	for (k = 0; s.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
-		control_client_event (&s, s.clients, EPOLLIN);
-	if (s.clients != NULL || s.n_clients != 0)
+	for (k = 0; ctl.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
+		ctl.clients->w.fn (&ctl.clients->w, EPOLLIN);
+	if (ctl.clients != NULL || ctl.n_clients != 0)
 		abort (); /* the server never let go */
 	while ((n = read (fd, reply + len, sizeof reply - len)) > 0)
 		len += (size_t)n;
