@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "init/reload.h"
 #include "lib/util.h"
 
 static void control_accept (struct watch *w, uint32_t events);
@@ -309,6 +310,25 @@ static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf
 	put (b, "ok\n");
 }
 
+/* reload [--dry-run]: reload.c reads containers.d and plans (and applies
+ * unless --dry-run); the reply is its plan. */
+static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
+{
+	char *reply;
+
+	if (n > 2) {
+		put (b, "error: too many arguments\n");
+		return;
+	}
+	if (n == 2 && strcmp (arg, "--dry-run") != 0) {
+		put (b, "error: reload: unknown option \"%s\" (--dry-run)\n", arg);
+		return;
+	}
+	reply = reload_request (s, n == 2);
+	put (b, "%s", reply);
+	free (reply);
+}
+
 char *control_handle (struct sup *s, const char *req, size_t *len)
 {
 	struct buf b = {0};
@@ -333,6 +353,8 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 			put (&b, "ok\n");
 			sup_request_shutdown (s, s->opts->boot ? a : SD_EXIT, "keelctl");
 		}
+	} else if (strcmp (cmd, "reload") == 0) {
+		reload_cmd (s, n, name, &b);
 	} else if (strcmp (cmd, "status") == 0 || strcmp (cmd, "logs") == 0 ||
 	           strcmp (cmd, "start") == 0 || strcmp (cmd, "stop") == 0 ||
 	           strcmp (cmd, "restart") == 0) {
@@ -352,7 +374,7 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	} else {
 		put (&b,
 		     "error: unknown request \"%.31s\" (list, status, logs, start, stop, "
-		     "restart, poweroff, reboot, halt)\n",
+		     "restart, reload, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;

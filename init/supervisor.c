@@ -22,6 +22,7 @@
 #include "init/boot.h"
 #include "init/notify.h"
 #include "init/panic.h"
+#include "init/reload.h"
 #include "init/shutdown.h"
 #include "lib/log.h"
 #include "lib/proccgroup.h"
@@ -562,6 +563,9 @@ static void on_signal (struct watch *w, uint32_t events)
 		case SIGUSR1:
 			sup_request_shutdown (s, SD_HALT, "SIGUSR1");
 			break;
+		case SIGHUP:
+			reload_on_signal (s);
+			break;
 		default:
 			break;
 		}
@@ -688,6 +692,7 @@ int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct
 
 	sigemptyset (&mask);
 	sigaddset (&mask, SIGCHLD);
+	sigaddset (&mask, SIGHUP); /* reload containers.d (reload.c) */
 	sigaddset (&mask, SIGINT);
 	sigaddset (&mask, SIGTERM);
 	sigaddset (&mask, SIGUSR1);
@@ -803,6 +808,7 @@ enum shutdown_action sup_run (struct sup *s)
 
 		if (s->shutting_down && shutdown_step (s))
 			break;
+		reload_step (s); /* a reload's ordered stops, then its starts */
 		unit_schedule (&s->set, devices_present);
 		report_all_started (s);
 		arm_timer (s);
@@ -820,6 +826,7 @@ void sup_free (struct sup *s)
 {
 	size_t i;
 
+	reload_free (s);
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];
 		notify_close (&s->loop, u);

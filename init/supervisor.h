@@ -36,6 +36,8 @@ struct sup {
 	struct keel_runtime rt;
 	struct unit *units;
 	size_t n_units;
+	size_t cap_units;       /* allocated: n_units + room for a reload's additions */
+	struct reload *reload;  /* the reload under way (reload.c), NULL when none */
 	struct graph graph;
 	struct unit_set set; /* the lifecycle of units[] (unit.c) */
 	struct loop loop;
@@ -72,6 +74,11 @@ struct sup {
 
 /* Read containers.d, validate everything, build the graph (entries.c). */
 int sup_load (struct sup *s, struct keel_error **err);
+/* The same for reload.c: the sorted entry names, and one entry read and
+ * validated as at boot (u->name, dir, policy_file set; report: say what
+ * is broken on the console), its fingerprint taken. */
+int sup_list_entries (const char *dir, char ***out, size_t *n, struct keel_error **err);
+void sup_load_entry (struct sup *s, struct unit *u, bool report);
 
 int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct keel_error **err);
 /* Hand the loaded units to the state machine (before anything can send
