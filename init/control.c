@@ -240,6 +240,7 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 {
 	size_t i = (size_t)(u - s->units), k;
 	const struct graph_node *node = &s->graph.nodes[i];
+	char hbuf[128];
 
 	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
@@ -258,6 +259,9 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		put (b, "cgroup: %s\n", u->cgroup);
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
+	if (u->policy.health.argv) /* health.c's count */
+		put (b, "health: %s\n",
+		     health_describe (&u->health, &u->policy.health, hbuf, sizeof hbuf));
 	if (u->error)
 		put (b, "error: %s\n", u->error);
 	put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);

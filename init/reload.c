@@ -635,6 +635,7 @@ static void finish (struct sup *s, struct reload *r)
 		    unit_alive (&s->units[i]))
 			console_status (s->con, CS_WARN, "Reload: %s keeps running, but: %s",
 			                s->units[i].name, s->graph.nodes[i].error);
+	health_reindex (s);
 	console_status (s->con, CS_OK, "Reloaded containers.d.");
 }
 

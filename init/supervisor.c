@@ -22,6 +22,7 @@
 #include "init/boot.h"
 #include "init/notify.h"
 #include "init/panic.h"
+#include "init/health.h"
 #include "init/reload.h"
 #include "init/shutdown.h"
 #include "lib/log.h"
@@ -809,6 +810,7 @@ enum shutdown_action sup_run (struct sup *s)
 		if (s->shutting_down && shutdown_step (s))
 			break;
 		reload_step (s); /* a reload's ordered stops, then its starts */
+		health_step (s); /* checks due, checks of units no longer running */
 		unit_schedule (&s->set, devices_present);
 		report_all_started (s);
 		arm_timer (s);
@@ -827,6 +829,7 @@ void sup_free (struct sup *s)
 	size_t i;
 
 	reload_free (s);
+	health_free (s);
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];
 		notify_close (&s->loop, u);

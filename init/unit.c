@@ -22,6 +22,7 @@ const char *unit_state_name (enum unit_state st)
 	        [U_FAILED] = "failed",           [U_BLOCKED] = "blocked",
 	        [U_SKIPPED] = "skipped",         [U_STOPPED] = "stopped",
 	        [U_HELD] = "reloading",          [U_REMOVED] = "removed",
+	        [U_UNHEALTHY] = "unhealthy",
 	};
 	return st < U_NSTATES ? names[st] : "?";
 }
@@ -43,6 +44,8 @@ const char *unit_event_name (enum unit_event ev)
 	        [UE_TIMEOUT] = "timeout",
 	        [UE_REPLACE] = "replace",
 	        [UE_RELOADED] = "reloaded",
+	        [UE_HEALTH_PASS] = "health-pass",
+	        [UE_HEALTH_FAIL] = "health-fail",
 	};
 	return ev < UE_NEVENTS ? names[ev] : "?";
 }
@@ -58,6 +61,7 @@ enum graph_state unit_graph_state (const struct unit *u)
 	case U_SKIPPED:
 	case U_STOPPED:
 	case U_REMOVED:
+	case U_UNHEALTHY:
 		return GS_FAILED;
 	default:
 		return u->start_failed ? GS_RETRYING : GS_PENDING;
@@ -752,6 +756,55 @@ void unit_set_grow (struct unit_set *set, size_t new_n)
 	set->changed = true;
 }
 
+/* ---- health: U_UNHEALTHY, UE_HEALTH_PASS, UE_HEALTH_FAIL (health.h) -------------- */
+
+/* The first passing check of a unit whose readiness is "healthy". */
+static int a_health_ready (struct unit_set *set, size_t i, long arg)
+{
+	if (set->v[i].policy.ready != READY_HEALTHY)
+		return 0; /* ready already (started) or when it says so (notify) */
+	return a_ready (set, i, arg);
+}
+
+/* Failed `retries` checks in a row.  What requires it is told as of a
+ * failure (stopped, then blocked: systemd's BindsTo).  With a restart
+ * policy it is stopped as a failure (forced: on-failure restarts it);
+ * with "no" it keeps running, shown unhealthy, until a check passes. */
+static int a_unhealthy (struct unit_set *set, size_t i, long arg)
+{
+	struct unit *u = &set->v[i];
+
+	(void)arg;
+	set_error (u, xasprintf ("unhealthy: %s", set->why ? set->why : "its health check failed"));
+	console_status (set->con, CS_FAIL, "%s is %s", u->name, u->error);
+	if (u->timer == T_START_TIMEOUT)
+		clear_timer (set, u);
+	set_state (set, i, U_UNHEALTHY);
+	propagate (set, i);
+	if (u->policy.restart == RESTART_NO)
+		return 0;
+	u->forced_failure = true; /* the restart policy sees a failure */
+	u->after_exit = AFTER_DECIDE;
+	console_status (set->con, CS_NONE, "         Stopping %s...", u->name);
+	set->ops->signal (set->ctx, i, u->policy.stop_signal, false);
+	set_timer (set, u, T_STOP_TIMEOUT, now (set) + u->policy.stop_timeout_ms);
+	return 0;
+}
+
+/* Healthy again (restart "no": it was left running). */
+static int a_healthy_again (struct unit_set *set, size_t i, long arg)
+{
+	struct unit *u = &set->v[i];
+
+	(void)arg;
+	if (u->forced_failure)
+		return -1; /* being stopped for its restart */
+	set_error (u, NULL);
+	console_status (set->con, CS_OK, "%s is healthy again.", u->name);
+	set_state (set, i, U_READY);
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------------------- */
 
 #define IGN a_ignore
@@ -789,6 +842,23 @@ static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         [U_BLOCKED][UE_REPLACE] = a_hold_idle,        [U_BLOCKED][UE_RELOADED] = IGN,
         [U_SKIPPED][UE_REPLACE] = a_hold_idle,        [U_SKIPPED][UE_RELOADED] = IGN,
         [U_STOPPED][UE_REPLACE] = a_hold_idle,        [U_STOPPED][UE_RELOADED] = IGN,
+        /* health (health.h): its state, then its two events in every state */
+        /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT    REPLACE         RELOADED HEALTH_PASS      HEALTH_FAIL */
+        [U_UNHEALTHY] =    {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             IGN,     a_exited,       IGN,       a_timeout, a_hold_running, IGN,     a_healthy_again, a_accept},
+        [U_RUNNING][UE_HEALTH_PASS] = a_health_ready, [U_RUNNING][UE_HEALTH_FAIL] = a_unhealthy,
+        [U_READY][UE_HEALTH_PASS] = a_accept,         [U_READY][UE_HEALTH_FAIL] = a_unhealthy,
+        [U_WAITING][UE_HEALTH_PASS] = IGN,            [U_WAITING][UE_HEALTH_FAIL] = IGN,
+        [U_STARTING][UE_HEALTH_PASS] = IGN,           [U_STARTING][UE_HEALTH_FAIL] = IGN,
+        [U_STOPPING][UE_HEALTH_PASS] = IGN,           [U_STOPPING][UE_HEALTH_FAIL] = IGN,
+        [U_CLEANUP][UE_HEALTH_PASS] = IGN,            [U_CLEANUP][UE_HEALTH_FAIL] = IGN,
+        [U_RESTART_WAIT][UE_HEALTH_PASS] = IGN,       [U_RESTART_WAIT][UE_HEALTH_FAIL] = IGN,
+        [U_DONE][UE_HEALTH_PASS] = IGN,               [U_DONE][UE_HEALTH_FAIL] = IGN,
+        [U_FAILED][UE_HEALTH_PASS] = IGN,             [U_FAILED][UE_HEALTH_FAIL] = IGN,
+        [U_BLOCKED][UE_HEALTH_PASS] = IGN,            [U_BLOCKED][UE_HEALTH_FAIL] = IGN,
+        [U_SKIPPED][UE_HEALTH_PASS] = IGN,            [U_SKIPPED][UE_HEALTH_FAIL] = IGN,
+        [U_STOPPED][UE_HEALTH_PASS] = IGN,            [U_STOPPED][UE_HEALTH_FAIL] = IGN,
+        [U_HELD][UE_HEALTH_PASS] = IGN,               [U_HELD][UE_HEALTH_FAIL] = IGN,
+        [U_REMOVED][UE_HEALTH_PASS] = IGN,            [U_REMOVED][UE_HEALTH_FAIL] = IGN,
 };
 
 int unit_event (struct unit_set *set, size_t i, enum unit_event ev, long arg)

@@ -32,6 +32,7 @@
 
 #include "init/console.h"
 #include "init/graph.h"
+#include "init/health.h"
 #include "init/logring.h"
 #include "init/loop.h"
 #include "init/policy.h"
@@ -56,6 +57,8 @@ enum unit_state {
 	/* reload (reload.c): */
 	U_HELD,    /* stopped by a reload, waiting for its new files (UE_RELOADED) */
 	U_REMOVED, /* its entry left containers.d; the slot is reused if it comes back */
+	/* health (health.c): */
+	U_UNHEALTHY, /* running, its health check failed `retries` times in a row */
 	U_NSTATES
 };
 
@@ -75,6 +78,9 @@ enum unit_event {
 	/* reload (reload.c): */
 	UE_REPLACE,  /* its entry changed or was removed: stop it and hold it */
 	UE_RELOADED, /* every stop of the reload is done: take the new files, or go */
+	/* health (health.c): */
+	UE_HEALTH_PASS, /* a check passed */
+	UE_HEALTH_FAIL, /* checks failed `retries` times in a row (why: the last) */
 	UE_NEVENTS
 };
 
@@ -95,6 +101,9 @@ struct unit {
 	/* reload (reload.c): what was read, and what a reload read for it */
 	struct entry_fp fp;
 	struct unit *replacement; /* the new files while U_HELD; NULL: removed */
+
+	/* health checks: written by health.c (the counts) */
+	struct unit_health health;
 
 	/* --- the lifecycle: written by unit.c only --- */
 	enum unit_state state;
