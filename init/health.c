@@ -32,7 +32,8 @@
 /* ---- the count (pure) --------------------------------------------------------- */
 
 enum health_verdict health_record (struct unit_health *h, const struct policy_health *p,
-                                   enum health_result r, uint64_t now, uint64_t started_ms)
+                                   enum health_result r, uint64_t now, uint64_t started_ms,
+                                   bool until_first_pass)
 {
 	h->checks++;
 	h->last = r;
@@ -44,7 +45,7 @@ enum health_verdict health_record (struct unit_health *h, const struct policy_he
 	}
 	/* Docker's start period: a slow start is not a failure, until the
 	 * first pass says it has started. */
-	if (!h->passed && now < started_ms + p->start_period_ms)
+	if (!h->passed && (until_first_pass || now < started_ms + p->start_period_ms))
 		return HV_START_PERIOD;
 	h->failures++;
 	return h->failures >= p->retries ? HV_UNHEALTHY : HV_FAIL;
@@ -244,7 +245,8 @@ static void verdict (struct sup *s, size_t i, enum health_result r)
 {
 	struct unit *u = &s->units[i];
 	uint64_t now = console_now_ms ();
-	enum health_verdict v = health_record (&u->health, &u->policy.health, r, now, u->started_ms);
+	enum health_verdict v = health_record (&u->health, &u->policy.health, r, now, u->started_ms,
+	                                       u->policy.ready == READY_HEALTHY);
 	cleanup_free char *why = NULL;
 
 	u->health.next_ms = now + u->policy.health.interval_ms;

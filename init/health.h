@@ -12,7 +12,7 @@
  *
  * The verdict of each check (health_record, pure): a pass resets the
  * count; a failure within `start_period` of the start, before any pass, is
- * not counted; `retries` failures in a row make the unit unhealthy
+ * not counted (with readiness "healthy", none before the first pass is); `retries` failures in a row make the unit unhealthy
  * (UE_HEALTH_FAIL), whatever its restart policy does next (unit.c); a pass
  * is UE_HEALTH_PASS (readiness "healthy": the first one makes it ready).
  */
@@ -60,9 +60,12 @@ struct unit_health {
 	bool killed; /* SIGKILL sent: reaped when its pidfd says so, result ignored */
 };
 
-/* Count one check's result (pure). */
+/* Count one check's result (pure).  until_first_pass: readiness
+ * "healthy", where failures before the first pass are the start (bounded
+ * by start_timeout, as any readiness), not counted. */
 enum health_verdict health_record (struct unit_health *h, const struct policy_health *p,
-                                   enum health_result r, uint64_t now, uint64_t started_ms);
+                                   enum health_result r, uint64_t now, uint64_t started_ms,
+                                   bool until_first_pass);
 const char *health_result_name (enum health_result r);
 /* "passing (12 checks)", "failing (2 in a row of 3): exited non-zero", ... */
 const char *health_describe (const struct unit_health *h, const struct policy_health *p,
