@@ -65,8 +65,6 @@ void reload_fingerprint (const char *dir, const char *rootfs, struct entry_fp *f
 		fp->has_root = true;
 		fp->root_dev = (uint64_t)st.st_dev;
 		fp->root_ino = (uint64_t)st.st_ino;
-		fp->root_mtime_s = (int64_t)st.st_mtim.tv_sec;
-		fp->root_mtime_ns = (int64_t)st.st_mtim.tv_nsec;
 	}
 }
 
@@ -80,9 +78,7 @@ unsigned reload_fp_diff (const struct entry_fp *a, const struct entry_fp *b)
 		m |= FP_POLICY;
 	if (a->tmpfiles != b->tmpfiles)
 		m |= FP_TMPFILES;
-	if (a->has_root != b->has_root || a->root_dev != b->root_dev ||
-	    a->root_ino != b->root_ino || a->root_mtime_s != b->root_mtime_s ||
-	    a->root_mtime_ns != b->root_mtime_ns)
+	if (a->has_root != b->has_root || a->root_dev != b->root_dev || a->root_ino != b->root_ino)
 		m |= FP_ROOTFS;
 	return m;
 }
@@ -681,13 +677,20 @@ void reload_step (struct sup *s)
 			                it->name, unit_state_name (s->units[ui].state));
 		all_held = all_held && s->units[ui].state == U_HELD;
 	}
-	/* broken entries that had nothing running are held at once */
-	for (k = 0; k < s->n_units; k++) {
-		if (!r->pending[k] || r->sent[k])
+	/* entries broken before and after (nothing runs, not in the stop
+	 * order) are held at once, to take their new error */
+	for (k = 0; k < r->plan.n; k++) {
+		const struct reload_item *it = &r->plan.v[k];
+		size_t ui;
+
+		if (it->action != RL_BROKEN_EDIT)
 			continue;
-		r->sent[k] = true;
-		unit_event (&s->set, k, UE_REPLACE, 0);
-		all_held = all_held && s->units[k].state == U_HELD;
+		ui = r->old_unit[it->old_i];
+		if (!r->pending[ui] || r->sent[ui])
+			continue;
+		r->sent[ui] = true;
+		unit_event (&s->set, ui, UE_REPLACE, 0);
+		all_held = all_held && s->units[ui].state == U_HELD;
 	}
 	if (!all_held)
 		return;

@@ -6,10 +6,12 @@
  *   - config.json, keel.json, tmpfiles.conf: a 64-bit FNV-1a hash of the
  *     whole content and its length (absent is its own value), so a touch
  *     or a rewrite with the same bytes is no change, and any edit is one;
- *   - the rootfs: the identity of root.path's directory (st_dev, st_ino)
- *     and its mtime.  A rootfs rebuilt and renamed into place, or one whose
- *     top directory gained or lost an entry, is a change; a file edited
- *     deep inside it is not (`touch` the rootfs directory to say it is).
+ *   - the rootfs: the identity of root.path's directory (st_dev, st_ino):
+ *     a rootfs rebuilt and renamed into place, or another root.path, is a
+ *     change.  Its contents and mtime are not looked at: a container
+ *     writes there itself (the runtime even makes its mount points there at
+ *     the first start), so that would restart it at every reload; after an
+ *     edit in place, `keelctl restart NAME`.
  *
  * The plan (reload_plan) is a pure function of the old and the new
  * entries: keep (same fingerprint: left running with its pid), add,
@@ -39,7 +41,6 @@ struct entry_fp {
 	uint64_t config, policy, tmpfiles;     /* content hashes (0: absent) */
 	bool has_root;                         /* root.path could be stat'ed */
 	uint64_t root_dev, root_ino;           /* its identity */
-	int64_t root_mtime_s, root_mtime_ns;   /* and its mtime */
 };
 
 /* What differs between two fingerprints (a mask). */
