@@ -17,9 +17,17 @@
 #include "init/reload.h"
 #include "lib/util.h"
 
-static void control_accept (struct watch *w, uint32_t events);
-static void control_timer (struct watch *w, uint32_t events);
-static void control_client_event (struct watch *w, uint32_t events);
+static void on_listen (struct watch *w, uint32_t events)
+{
+	(void)events;
+	control_accept (w->arg);
+}
+
+static void on_client (struct watch *w, uint32_t events)
+{
+	control_client_event (
+	        w->arg, (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w)), events);
+}
 
 int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
 {
@@ -44,15 +52,17 @@ int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
 	ctl->s = s;
 	ctl->clients = NULL;
 	ctl->n_clients = 0;
-	ctl->timerfd = -1;
 	ctl->timer_armed = 0;
+	ctl->w.fd = ctl->w_timer.fd = -1;
 	ctl->fd = steal_fd (&fd);
-	if (loop_watch (&s->loop, &ctl->w, ctl->fd, EPOLLIN, control_accept, ctl) < 0)
+	ctl->timerfd = -1;
+	if (loop_watch (&s->loop, &ctl->w, ctl->fd, EPOLLIN, on_listen, ctl) < 0)
 		return keel_error (err, errno, "watch `%s`", path);
 	ctl->timerfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (ctl->timerfd < 0)
 		return keel_error (err, errno, "timerfd for the control clients");
-	if (loop_watch (&s->loop, &ctl->w_timer, ctl->timerfd, EPOLLIN, control_timer, ctl) < 0)
+	/* the deadlines' timer: handled with the listening socket */
+	if (loop_watch (&s->loop, &ctl->w_timer, ctl->timerfd, EPOLLIN, on_listen, ctl) < 0)
 		return keel_error (err, errno, "watch the control clients' timer");
 	return 0;
 }
@@ -146,26 +156,13 @@ static void make_room (struct control *ctl)
 		client_free (ctl, idle ? idle : any);
 }
 
-static void control_timer (struct watch *w, uint32_t events)
+void control_accept (struct control *ctl)
 {
-	struct control *ctl = w->arg;
-	uint64_t ticks;
-
-	(void)events;
-	if (read (ctl->timerfd, &ticks, sizeof ticks) > 0)
-		ctl->timer_armed = 0;
-	expire_clients (ctl, console_now_ms ());
-	arm_deadlines (ctl);
-}
-
-static void control_accept (struct watch *w, uint32_t events)
-{
-	struct control *ctl = w->arg;
-	struct sup *s = ctl->s;
-	uint64_t now = console_now_ms ();
+	uint64_t ticks, now = console_now_ms ();
 	int k;
 
-	(void)events;
+	if (ctl->timerfd >= 0 && read (ctl->timerfd, &ticks, sizeof ticks) > 0)
+		ctl->timer_armed = 0;
 	expire_clients (ctl, now);
 	for (k = 0; k < 4; k++) {
 		struct ucred cred;
@@ -189,7 +186,7 @@ static void control_accept (struct watch *w, uint32_t events)
 		c->next = ctl->clients;
 		ctl->clients = c;
 		ctl->n_clients++;
-		if (loop_watch (&s->loop, &c->w, fd, EPOLLIN, control_client_event, ctl) < 0)
+		if (loop_watch (&ctl->s->loop, &c->w, fd, EPOLLIN, on_client, ctl) < 0)
 			client_free (ctl, c);
 	}
 	arm_deadlines (ctl);
@@ -403,10 +400,8 @@ static bool client_write (struct control *ctl, struct ctl_client *c)
 	return false;
 }
 
-static void control_client_event (struct watch *w, uint32_t events)
+void control_client_event (struct control *ctl, struct ctl_client *c, uint32_t events)
 {
-	struct control *ctl = w->arg;
-	struct ctl_client *c = (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w));
 	char *nl;
 
 	if (c->out) {

@@ -47,21 +47,24 @@ struct ctl_client {
 	struct ctl_client *next;
 };
 
-/* The server: its socket and clients are its own, its watches carry
- * their callbacks (the loop knows nothing of it). */
+/* The server: its socket, timer and clients are its own; its watches
+ * carry their callbacks (the loop knows nothing of it). */
 struct control {
 	struct sup *s;
-	int fd;
-	struct watch w;
+	int fd, timerfd;
+	struct watch w, w_timer;
+	uint64_t timer_armed;
 	struct ctl_client *clients;
 	size_t n_clients;
-	int timerfd; /* the clients' deadlines */
-	struct watch w_timer;
-	uint64_t timer_armed;
 };
 
-int control_open (struct control *c, struct sup *s, struct keel_error **err);
-void control_close (struct control *c);
+int control_open (struct control *ctl, struct sup *s, struct keel_error **err);
+void control_close (struct control *ctl);
+/* The listening socket or the timeout timer is ready: close the clients
+ * past their deadline, accept new ones (the watches' callbacks; tests call
+ * them directly). */
+void control_accept (struct control *ctl);
+void control_client_event (struct control *ctl, struct ctl_client *c, uint32_t events);
 
 /* Execute one request line; returns the malloc'd reply (tests use it). */
 char *control_handle (struct sup *s, const char *req, size_t *len);

@@ -207,6 +207,8 @@ int keel_init_main (int argc, char **argv)
 	}
 	machine = opts.boot_forced ? opts.boot : boot_is_machine_init ();
 	opts.boot = machine;
+	/* From here on PID 1 has its fatal path: never abort(). */
+	keel_panic_install (&opts);
 
 	if (machine) {
 		if (switchroot_if_initramfs (&err) < 0) {
@@ -236,8 +238,6 @@ int keel_init_main (int argc, char **argv)
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
 
-	/* From here on PID 1 has its fatal path: never abort(). */
-	keel_panic_install (&opts);
 	ret = sup_init (&sup, &opts, &con, &err);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);

@@ -32,7 +32,7 @@
 
 #define LOG_READS_PER_WAKEUP 4 /* x 16 KiB: a flood cannot monopolise the loop */
 
-#define unit_of(w, member) ((struct unit *)((char *)(w) - offsetof (struct unit, member)))
+#define unit_of(w, member) ((struct unit *)((char *)(w)-offsetof (struct unit, member)))
 
 size_t sup_find (const struct sup *s, const char *name)
 {

@@ -812,6 +812,7 @@ static int a_healthy_again (struct unit_set *set, size_t i, long arg)
 
 /* Every (state, event) pair.  IGN: cannot happen in that state (a stray
  * report); REF: a request that makes no sense now (the caller says why). */
+/* clang-format off */
 static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT */
         [U_WAITING] =      {a_go, a_block, REF,       a_stop_idle,    a_accept,             REF,               IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
@@ -860,6 +861,7 @@ static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         [U_HELD][UE_HEALTH_PASS] = IGN,               [U_HELD][UE_HEALTH_FAIL] = IGN,
         [U_REMOVED][UE_HEALTH_PASS] = IGN,            [U_REMOVED][UE_HEALTH_FAIL] = IGN,
 };
+/* clang-format on */
 
 int unit_event (struct unit_set *set, size_t i, enum unit_event ev, long arg)
 {

@@ -38,10 +38,35 @@ int LLVMFuzzerInitialize (int *argc, char ***argv);
 static struct init_opts opts;
 static struct console con;
 static struct sup s;
+static struct control ctl;
 static struct spec a_spec; /* only tested for NULL by control.c */
 static char dir[64];
 
 /* ---- the supervisor state, rebuilt for every input ---------------------- */
+
+/* The state machine's hands: nothing is forked or signalled here. */
+static uint64_t no_now (void *ctx)
+{
+	(void)ctx;
+	return 1000;
+}
+static int no_launch (void *ctx, size_t i, char **why)
+{
+	(void)ctx, (void)i;
+	*why = xstrdup ("not in the fuzzer");
+	return -1;
+}
+static int no_cleanup (void *ctx, size_t i)
+{
+	(void)ctx, (void)i;
+	return -1;
+}
+static void no_signal (void *ctx, size_t i, int signo, bool all)
+{
+	(void)ctx, (void)i, (void)signo, (void)all;
+}
+static const struct unit_ops fuzz_ops = {
+        .now = no_now, .launch = no_launch, .cleanup = no_cleanup, .signal = no_signal};
 
 static struct unit *add_unit (const char *name, enum unit_state st, enum policy_kind kind, bool ok)
 {
@@ -102,6 +127,7 @@ static void units_build (void)
 		pols[i] = &s.units[i].policy;
 	}
 	graph_build (&s.graph, s.n_units, names, pols, NULL, NULL);
+	unit_set_init (&s.set, s.units, s.n_units, &s.graph, s.con, &fuzz_ops, NULL);
 }
 
 static void units_free (void)
@@ -121,12 +147,11 @@ static void units_free (void)
 	free (s.units);
 	s.units = NULL;
 	s.n_units = 0;
+	unit_set_free (&s.set);
 	graph_free (&s.graph);
 }
 
 /* ---- the socket, opened once -------------------------------------------- */
-
-static struct control ctl;
 
 static void cleanup (void)
 {
@@ -208,12 +233,12 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (size > 0 && write (fd, data, size) != (ssize_t)size)
 		abort ();
 	shutdown (fd, SHUT_WR);
-	ctl.w.fn (&ctl.w, EPOLLIN); /* what the loop does */
+	control_accept (&ctl);
 	if (ctl.n_clients != 1)
 		abort ();
 	/* Each event consumes bytes or ends the connection. */
 	for (k = 0; ctl.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
-		ctl.clients->w.fn (&ctl.clients->w, EPOLLIN);
+		control_client_event (&ctl, ctl.clients, EPOLLIN);
 	if (ctl.clients != NULL || ctl.n_clients != 0)
 		abort (); /* the server never let go */
 	while ((n = read (fd, reply + len, sizeof reply - len)) > 0)

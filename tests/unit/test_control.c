@@ -153,17 +153,6 @@ static void test_refused (void **state)
 static char sock_dir[64];
 static struct control ctl;
 
-/* what the loop would do: call the watches back */
-static void control_accept (void)
-{
-	ctl.w.fn (&ctl.w, EPOLLIN);
-}
-
-static void control_client_event (struct ctl_client *c, uint32_t events)
-{
-	c->w.fn (&c->w, events);
-}
-
 static int conn_setup (void **state)
 {
 	struct keel_error *err = NULL;
@@ -210,7 +199,7 @@ static void accept_all (void)
 	size_t k;
 
 	for (k = 0; k < CONTROL_MAX_CLIENTS + 4; k++)
-		control_accept ();
+		control_accept (&ctl);
 }
 
 static void test_full_set_makes_room (void **state)
@@ -234,7 +223,7 @@ static void test_full_set_makes_room (void **state)
 		assert_false (hung_up (idle[k]));
 	/* and it is heard: poweroff */
 	assert_int_equal (send (fd, "poweroff\n", 9, MSG_NOSIGNAL), 9);
-	control_client_event (ctl.clients, EPOLLIN);
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
 	assert_true (s.shutting_down);
 	assert_int_equal (recv (fd, reply, sizeof reply - 1, 0), 3);
 	assert_string_equal (reply, "ok\n");
@@ -257,14 +246,14 @@ static void test_deadlines (void **state)
 	}
 	/* the older one's time is up: the next event closes it */
 	ctl.clients->next->deadline_ms = now;
-	control_accept ();
+	control_accept (&ctl);
 	assert_int_equal (ctl.n_clients, 1);
 	assert_true (hung_up (a));
 	assert_false (hung_up (b));
 	/* a request half sent keeps its deadline; a whole one gets the reply's */
 	assert_int_equal (send (b, "li", 2, MSG_NOSIGNAL), 2);
 	now = ctl.clients->deadline_ms;
-	control_client_event (ctl.clients, EPOLLIN);
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
 	assert_int_equal (ctl.clients->deadline_ms, now);
 	close (a);
 	close (b);
