@@ -6,15 +6,17 @@
 # see) is marked unhealthy after `retries` failures, what requires it is
 # stopped, and on-failure restarts it (a new pid, healthy again once the
 # file is gone); restart "no" leaves it running unhealthy until a check
-# passes again.  The check runs inside the container: its hostname (UTS
-# namespace) is the container's.
+# passes again.  The check runs inside the container as `keel-runtime
+# exec` would: its hostname (UTS namespace) and cgroup are the
+# container's, and it has the container's capabilities (none here), not
+# PID 1's.
 . "$(dirname "$0")/init-lib.sh"
 
 LOOP='trap "exit 0" TERM; while :; do sleep 0.1; done'
 make_rootfs
 # kedh: sick while /sick-kedh exists in its rootfs
 entry kedh "$LOOP" \
-	'{"restart": {"policy": "on-failure", "delay": "200ms"}, "health": {"command": "test \"$(hostname)\" = kedh && test ! -e /sick-kedh", "interval": "300ms", "timeout": "2s", "retries": 2}}'
+	'{"restart": {"policy": "on-failure", "delay": "200ms"}, "health": {"command": "test \"$(hostname)\" = kedh && grep -q /kedh\\$ /proc/self/cgroup && grep -q \"^CapEff:.0000000000000000\\$\" /proc/self/status && test ! -e /sick-kedh", "interval": "300ms", "timeout": "2s", "retries": 2}}'
 entry kedreq "$LOOP" '{"requires": ["kedh"]}'
 # kedr: ready only once its check passes (/run/up appears after 1 s)
 entry kedr "sleep 1; touch /run/up; $LOOP" \
