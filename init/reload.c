@@ -706,9 +706,15 @@ void reload_free (struct sup *s)
 
 	if (r == NULL)
 		return;
-	for (k = 0; k < s->n_units; k++)
-		if (r->pending[k])
-			s->units[k].replacement = NULL;
+	for (k = 0; k < s->n_units; k++) {
+		struct unit *f = s->units[k].replacement;
+		if (!r->pending[k])
+			continue;
+		/* new files never taken: freed with the rest */
+		if (f && f >= r->fresh && f < r->fresh + r->n_fresh)
+			r->taken[f - r->fresh] = false;
+		s->units[k].replacement = NULL;
+	}
 	reload_state_free (r);
 	s->reload = NULL;
 }
