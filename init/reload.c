@@ -378,6 +378,13 @@ static int read_fresh (struct sup *s, bool report, struct reload *r, struct keel
 	return 0;
 }
 
+static const struct unit *sort_units; /* for cmp_unit_name (qsort has no argument) */
+
+static int cmp_unit_name (const void *a, const void *b)
+{
+	return strcmp (sort_units[*(const size_t *)a].name, sort_units[*(const size_t *)b].name);
+}
+
 static bool unit_valid (const struct sup *s, size_t i)
 {
 	return s->units[i].spec != NULL && !s->graph.nodes[i].broken;
@@ -408,8 +415,23 @@ char *reload_request (struct sup *s, bool dry_run)
 	old_index = xmalloc0 ((s->n_units ? s->n_units : 1) * sizeof (size_t));
 	old = xmalloc0 ((s->n_units ? s->n_units : 1) * sizeof (*old));
 	deps = xmalloc0 ((s->n_units ? s->n_units : 1) * sizeof (*deps));
-	for (i = 0; i < s->n_units; i++)
-		old_index[i] = s->units[i].state == U_REMOVED ? (size_t)-1 : n_old++;
+	/* by name, as the plan wants: units a reload added sit at the end */
+	{
+		size_t *order = xmalloc0 ((s->n_units ? s->n_units : 1) * sizeof (size_t));
+		size_t n = 0;
+
+		for (i = 0; i < s->n_units; i++) {
+			old_index[i] = (size_t)-1;
+			if (s->units[i].state != U_REMOVED)
+				order[n++] = i;
+		}
+		sort_units = s->units;
+		qsort (order, n, sizeof (size_t), cmp_unit_name);
+		for (k = 0; k < n; k++)
+			old_index[order[k]] = k;
+		n_old = n;
+		free (order);
+	}
 	r->old_unit = xmalloc0 ((n_old ? n_old : 1) * sizeof (size_t));
 	r->n_old = n_old;
 	for (i = 0; i < s->n_units; i++) {

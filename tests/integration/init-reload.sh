@@ -101,6 +101,17 @@ is "$(state_of kedc)" ready "kedc ready again"
 is "$(ctl list | grep -c '^kedc ')" 1 "kedc listed once"
 like "$(cat "$T/console.log")" 'SIGHUP reload: add     kedc' "SIGHUP's plan on the console"
 
+# a reload that waits for a slow stop: a second one is refused meanwhile
+entry kedslow 'trap "" TERM; echo kedslow-up; while :; do sleep 0.1; done' '{"stop": {"timeout": "2s"}}'
+ctl reload >/dev/null
+wait_for 'kedslow \| kedslow-up' 10
+check "kedslow added"
+printf '{"stop": {"timeout": "1500ms"}}\n' >"$D/kedslow/keel.json"
+like "$(ctl reload)" '^change  kedslow: keel.json changed' "kedslow changed"
+like "$(ctl reload 2>&1)" '^error: a reload is under way' "a second reload is refused while one waits"
+wait_count 'kedslow \| kedslow-up' 2 15
+check "kedslow restarted once its stop timed out"
+
 stop_keel
 is "$RC" 0 "keel exits 0 after SIGTERM"
 done_testing
