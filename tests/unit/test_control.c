@@ -146,6 +146,10 @@ static void test_refused (void **state)
 	EXPECT ("poweroff now", "error: poweroff takes no argument\n");
 	EXPECT ("reload --now", "error: reload: unknown option \"--now\" (--dry-run)\n");
 	EXPECT ("reload --dry-run x", "error: too many arguments\n");
+	free (opts.dir);
+	opts.dir = xstrdup ("/nonexistent/ked-containers.d");
+	EXPECT ("reload --dry-run", "error: reload: open containers.d `/nonexistent/ked-containers.d`: "
+	                            "No such file or directory\n");
 }
 
 /* ---- connections ----------------------------------------------------------- */
