@@ -70,8 +70,8 @@ const char *health_result_name (enum health_result r)
 	return "?";
 }
 
-const char *health_describe (const struct unit_health *h, const struct policy_health *p,
-                             char *buf, size_t cap)
+const char *health_describe (const struct unit_health *h, const struct policy_health *p, char *buf,
+                             size_t cap)
 {
 	if (h->checks == 0)
 		snprintf (buf, cap, "not checked yet");
@@ -204,7 +204,8 @@ static void kill_check (struct sup *s, struct unit *u)
 		return;
 	syscall (SYS_pidfd_send_signal, u->health.pidfd, SIGKILL, NULL, 0);
 	u->health.killed = true;
-	if (waitid ((idtype_t)P_PIDFD, (id_t)u->health.pidfd, &si, WEXITED | WNOHANG | __WALL) == 0 &&
+	if (waitid ((idtype_t)P_PIDFD, (id_t)u->health.pidfd, &si, WEXITED | WNOHANG | __WALL) ==
+	            0 &&
 	    si.si_pid != 0)
 		end_check (s, u);
 }

@@ -12,9 +12,9 @@
  *
  * The verdict of each check (health_record, pure): a pass resets the
  * count; a failure within `start_period` of the start, before any pass, is
- * not counted (with readiness "healthy", none before the first pass is); `retries` failures in a row make the unit unhealthy
- * (UE_HEALTH_FAIL), whatever its restart policy does next (unit.c); a pass
- * is UE_HEALTH_PASS (readiness "healthy": the first one makes it ready).
+ * not counted (with readiness "healthy", none before the first pass is); `retries` failures in a
+ * row make the unit unhealthy (UE_HEALTH_FAIL), whatever its restart policy does next (unit.c); a
+ * pass is UE_HEALTH_PASS (readiness "healthy": the first one makes it ready).
  */
 #ifndef KEEL_INIT_HEALTH_H
 #define KEEL_INIT_HEALTH_H
@@ -68,8 +68,8 @@ enum health_verdict health_record (struct unit_health *h, const struct policy_he
                                    bool until_first_pass);
 const char *health_result_name (enum health_result r);
 /* "passing (12 checks)", "failing (2 in a row of 3): exited non-zero", ... */
-const char *health_describe (const struct unit_health *h, const struct policy_health *p,
-                             char *buf, size_t cap);
+const char *health_describe (const struct unit_health *h, const struct policy_health *p, char *buf,
+                             size_t cap);
 
 struct sup;
 /* Each pass of the supervisor's loop: start the checks that are due, stop

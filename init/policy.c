@@ -788,7 +788,8 @@ static int f_health_command (struct ctx *c, const char *path, json_object *v, st
 		return -1;
 	n = json_object_array_length (v);
 	if (n == 0 || n > POLICY_MAX_HEALTH_ARGS)
-		return fail (c, path, "expected 1 to %d strings, got %zu", POLICY_MAX_HEALTH_ARGS, n);
+		return fail (c, path, "expected 1 to %d strings, got %zu", POLICY_MAX_HEALTH_ARGS,
+		             n);
 	p->health.argv = xmalloc0 ((n + 1) * sizeof (char *));
 	for (k = 0; k < n; k++) {
 		json_object *e = json_object_array_get_idx (v, k);
@@ -821,8 +822,7 @@ static int f_health_timeout (struct ctx *c, const char *path, json_object *v, st
 	return get_duration (c, path, v, &p->health.timeout_ms);
 }
 
-static int f_health_start_period (struct ctx *c, const char *path, json_object *v,
-                                  struct policy *p)
+static int f_health_start_period (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	return get_duration (c, path, v, &p->health.start_period_ms);
 }
@@ -835,8 +835,8 @@ static int f_health_retries (struct ctx *c, const char *path, json_object *v, st
 static int f_health (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const struct field fields[] = {
-	        {"command", f_health_command},   {"interval", f_health_interval},
-	        {"timeout", f_health_timeout},   {"start_period", f_health_start_period},
+	        {"command", f_health_command}, {"interval", f_health_interval},
+	        {"timeout", f_health_timeout}, {"start_period", f_health_start_period},
 	        {"retries", f_health_retries},
 	};
 	json_object *cmd;

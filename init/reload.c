@@ -108,8 +108,8 @@ const char *reload_fp_describe (unsigned mask, char *buf, size_t cap)
 const char *reload_action_name (enum reload_action a)
 {
 	static const char *const names[] = {
-	        [RL_KEEP] = "keep",           [RL_ADD] = "add",       [RL_ADD_BROKEN] = "broken",
-	        [RL_REMOVE] = "remove",       [RL_CHANGE] = "change", [RL_BROKEN_EDIT] = "broken",
+	        [RL_KEEP] = "keep",     [RL_ADD] = "add",       [RL_ADD_BROKEN] = "broken",
+	        [RL_REMOVE] = "remove", [RL_CHANGE] = "change", [RL_BROKEN_EDIT] = "broken",
 	};
 	return a <= RL_BROKEN_EDIT ? names[a] : "?";
 }
@@ -494,10 +494,11 @@ char *reload_request (struct sup *s, bool dry_run)
 			break;
 		case RL_BROKEN_EDIT:
 			if (unit_valid (s, ui)) {
-				console_status (s->con, CS_WARN,
-				                "Reload: %s keeps running as it was: its new files are "
-				                "broken",
-				                it->name);
+				console_status (
+				        s->con, CS_WARN,
+				        "Reload: %s keeps running as it was: its new files are "
+				        "broken",
+				        it->name);
 				break;
 			}
 			/* broken before and broken now: take the new error */
@@ -532,7 +533,8 @@ void reload_on_signal (struct sup *s)
 			break;
 		*nl = '\0';
 		if (strcmp (line, "ok") != 0)
-			console_status (s->con, strncmp (line, "error:", 6) == 0 ? CS_FAIL : CS_INFO,
+			console_status (s->con,
+			                strncmp (line, "error:", 6) == 0 ? CS_FAIL : CS_INFO,
 			                "SIGHUP reload: %s", line);
 	}
 }
@@ -695,8 +697,9 @@ void reload_step (struct sup *s)
 		}
 		r->sent[ui] = true;
 		if (unit_event (&s->set, ui, UE_REPLACE, 0) < 0 && s->units[ui].state != U_HELD)
-			console_status (s->con, CS_WARN, "Reload: %s: cannot be stopped in state %s",
-			                it->name, unit_state_name (s->units[ui].state));
+			console_status (s->con, CS_WARN,
+			                "Reload: %s: cannot be stopped in state %s", it->name,
+			                unit_state_name (s->units[ui].state));
 		all_held = all_held && s->units[ui].state == U_HELD;
 	}
 	/* entries broken before and after (nothing runs, not in the stop

@@ -37,10 +37,10 @@
 #include <sys/types.h>
 
 struct entry_fp {
-	bool taken;                            /* set by reload_fingerprint */
-	uint64_t config, policy, tmpfiles;     /* content hashes (0: absent) */
-	bool has_root;                         /* root.path could be stat'ed */
-	uint64_t root_dev, root_ino;           /* its identity */
+	bool taken;                        /* set by reload_fingerprint */
+	uint64_t config, policy, tmpfiles; /* content hashes (0: absent) */
+	bool has_root;                     /* root.path could be stat'ed */
+	uint64_t root_dev, root_ino;       /* its identity */
 };
 
 /* What differs between two fingerprints (a mask). */
@@ -83,7 +83,7 @@ enum reload_action {
 
 struct reload_item {
 	enum reload_action action;
-	const char *name;   /* borrowed from the entries */
+	const char *name;    /* borrowed from the entries */
 	size_t old_i, new_i; /* (size_t)-1 when absent on that side */
 	unsigned changed;    /* FP_* for change and broken-edit */
 };

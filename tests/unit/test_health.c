@@ -53,8 +53,10 @@ static void test_start_period (void **state)
 	p.health.retries = 1;
 	p.health.start_period_ms = 10000;
 	/* started at 1000: failures until 11000 do not count */
-	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 2000, 1000, false), HV_START_PERIOD);
-	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 10999, 1000, false), HV_START_PERIOD);
+	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 2000, 1000, false),
+	                  HV_START_PERIOD);
+	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 10999, 1000, false),
+	                  HV_START_PERIOD);
 	assert_int_equal (h.failures, 0);
 	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 11000, 1000, false), HV_UNHEALTHY);
 	/* once it passed, it has started: a failure counts at once */
@@ -64,7 +66,8 @@ static void test_start_period (void **state)
 	/* readiness "healthy": nothing counts before the first pass */
 	memset (&h, 0, sizeof h);
 	p.health.start_period_ms = 0;
-	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 99000, 1000, true), HV_START_PERIOD);
+	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 99000, 1000, true),
+	                  HV_START_PERIOD);
 	assert_int_equal (health_record (&h, &p.health, HR_PASS, 99100, 1000, true), HV_PASS);
 	assert_int_equal (health_record (&h, &p.health, HR_FAIL, 99200, 1000, true), HV_UNHEALTHY);
 }

@@ -22,13 +22,13 @@ static char *parse_err (const char *json, struct policy *p)
 	return keel_error_take (&err);
 }
 
-#define REFUSED(json, msg)                                                       \
-	do {                                                                     \
-		struct policy p_;                                                \
-		char *m_ = parse_err (json, &p_);                                \
-		assert_non_null (m_);                                            \
-		assert_string_equal (m_, "d/web/keel.json: " msg);               \
-		free (m_);                                                       \
+#define REFUSED(json, msg)                                         \
+	do {                                                       \
+		struct policy p_;                                  \
+		char *m_ = parse_err (json, &p_);                  \
+		assert_non_null (m_);                              \
+		assert_string_equal (m_, "d/web/keel.json: " msg); \
+		free (m_);                                         \
 	} while (0)
 
 static void test_defaults (void **state)
@@ -86,7 +86,8 @@ static void test_refused (void **state)
 	         "\"start_period\", \"retries\"}, got []");
 	REFUSED ("{\"health\": {}}",
 	         "health: \"command\" is required (what to run in the container)");
-	REFUSED ("{\"health\": {\"command\": []}}", "health.command: expected 1 to 64 strings, got 0");
+	REFUSED ("{\"health\": {\"command\": []}}",
+	         "health.command: expected 1 to 64 strings, got 0");
 	REFUSED ("{\"health\": {\"command\": [\"\"]}}",
 	         "health.command[0]: expected a program of at most 4096 characters");
 	REFUSED ("{\"health\": {\"command\": [\"/x\", 3]}}",
@@ -109,7 +110,8 @@ static void test_refused (void **state)
 	         "readiness: \"healthy\" needs a \"health\" section (its command)");
 	REFUSED ("{\"kind\": \"oneshot\", \"health\": {\"command\": \"x\"}}",
 	         "health: a oneshot is not checked (it is done when it exits)");
-	REFUSED ("{\"kind\": \"oneshot\", \"readiness\": \"healthy\", \"health\": {\"command\": \"x\"}}",
+	REFUSED ("{\"kind\": \"oneshot\", \"readiness\": \"healthy\", \"health\": {\"command\": "
+	         "\"x\"}}",
 	         "readiness: a oneshot is ready when it exits 0; \"healthy\" is only for services");
 }
 

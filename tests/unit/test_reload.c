@@ -50,13 +50,15 @@ static void test_actions (void **state)
 	        {.name = "web", .valid = true, .fp = fp_of (5, 5), .alive = true},
 	};
 	struct reload_entry new[6] = {
-	        {.name = "api", .valid = true, .fp = fp_of (1, 1)},        /* kept */
-	        {.name = "cache", .valid = false, .error = "cache/keel.json: kind: bad",
-	         .fp = fp_of (2, 9)},                                      /* broken edit */
-	        {.name = "db", .valid = true, .fp = fp_of (3, 3)},         /* rootfs below */
-	        {.name = "fresh", .valid = true, .fp = fp_of (6, 6)},      /* added */
+	        {.name = "api", .valid = true, .fp = fp_of (1, 1)}, /* kept */
+	        {.name = "cache",
+	         .valid = false,
+	         .error = "cache/keel.json: kind: bad",
+	         .fp = fp_of (2, 9)},                                 /* broken edit */
+	        {.name = "db", .valid = true, .fp = fp_of (3, 3)},    /* rootfs below */
+	        {.name = "fresh", .valid = true, .fp = fp_of (6, 6)}, /* added */
 	        {.name = "junk", .valid = false, .error = "junk/config.json: missing"},
-	        {.name = "web", .valid = true, .fp = fp_of (5, 7)},        /* keel.json */
+	        {.name = "web", .valid = true, .fp = fp_of (5, 7)}, /* keel.json */
 	};
 	struct reload_plan p;
 	char *text;
@@ -85,7 +87,8 @@ static void test_actions (void **state)
 	                               "cache/keel.json: kind: bad\n"));
 	assert_non_null (strstr (text, "change  db: rootfs changed: restarted\n"));
 	assert_non_null (strstr (text, "add     fresh (new: started)\n"));
-	assert_non_null (strstr (text, "broken  junk (new, not started): junk/config.json: missing\n"));
+	assert_non_null (
+	        strstr (text, "broken  junk (new, not started): junk/config.json: missing\n"));
 	assert_non_null (strstr (text, "remove  old (gone from containers.d: stopped)\n"));
 	assert_non_null (strstr (text, "change  web: keel.json changed: restarted\n"));
 	assert_non_null (strstr (text, "1 kept, 1 added, 1 removed, 2 changed, 2 broken\n"));
@@ -129,7 +132,10 @@ static void test_stop_order (void **state)
 	struct reload_entry old[4] = {
 	        {.name = "api", .valid = true, .fp = fp_of (1, 1), .deps = api_deps, .n_deps = 1},
 	        {.name = "db", .valid = true, .fp = fp_of (2, 2)},
-	        {.name = "metrics", .valid = true, .fp = fp_of (3, 3), .deps = metrics_deps,
+	        {.name = "metrics",
+	         .valid = true,
+	         .fp = fp_of (3, 3),
+	         .deps = metrics_deps,
 	         .n_deps = 1},
 	        {.name = "web", .valid = true, .fp = fp_of (4, 4), .deps = web_deps, .n_deps = 1},
 	};
@@ -143,7 +149,7 @@ static void test_stop_order (void **state)
 	assert_int_equal (p.counts[RL_REMOVE], 4);
 	assert_int_equal (p.n_stop, 4);
 	for (k = 0; k < 4; k++)
-		pos[p.stop[k]] = k; /* items are by name: api db metrics web */
+		pos[p.stop[k]] = k;    /* items are by name: api db metrics web */
 	assert_true (pos[3] < pos[0]); /* web before api */
 	assert_true (pos[0] < pos[1]); /* api before db */
 	assert_true (pos[2] < pos[1]); /* metrics before db */
@@ -216,7 +222,8 @@ static void test_fingerprint (void **state)
 {
 	char dir[] = "/tmp/ked-reload.XXXXXX", root[64], root2[64], path[128];
 	struct entry_fp a, b;
-	struct timespec ts[2] = {{.tv_sec = 1000000, .tv_nsec = 0}, {.tv_sec = 1000000, .tv_nsec = 0}};
+	struct timespec ts[2] = {{.tv_sec = 1000000, .tv_nsec = 0},
+	                         {.tv_sec = 1000000, .tv_nsec = 0}};
 	char what[96];
 
 	(void)state;
@@ -291,9 +298,9 @@ static void test_hash (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test (test_actions),      cmocka_unit_test (test_verdict_change),
-	        cmocka_unit_test (test_stop_order),   cmocka_unit_test (test_stop_order_cycle),
-	        cmocka_unit_test (test_empty),        cmocka_unit_test (test_fingerprint),
+	        cmocka_unit_test (test_actions),    cmocka_unit_test (test_verdict_change),
+	        cmocka_unit_test (test_stop_order), cmocka_unit_test (test_stop_order_cycle),
+	        cmocka_unit_test (test_empty),      cmocka_unit_test (test_fingerprint),
 	        cmocka_unit_test (test_hash),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
