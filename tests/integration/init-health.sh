@@ -8,15 +8,15 @@
 # file is gone); restart "no" leaves it running unhealthy until a check
 # passes again.  The check runs inside the container as `keel-runtime
 # exec` would: its hostname (UTS namespace) and cgroup are the
-# container's, and it has the container's capabilities (none here), not
-# PID 1's.
+# container's, it has the container's capabilities (none here), not
+# PID 1's, and no fd of PID 1 (only 0-2, and ls's own).
 . "$(dirname "$0")/init-lib.sh"
 
 LOOP='trap "exit 0" TERM; while :; do sleep 0.1; done'
 make_rootfs
 # kedh: sick while /sick-kedh exists in its rootfs
 entry kedh "$LOOP" \
-	'{"restart": {"policy": "on-failure", "delay": "200ms"}, "health": {"command": "test \"$(hostname)\" = kedh && grep -q /kedh\\$ /proc/self/cgroup && grep -q \"^CapEff:.0000000000000000\\$\" /proc/self/status && test ! -e /sick-kedh", "interval": "300ms", "timeout": "2s", "retries": 2}}'
+	'{"restart": {"policy": "on-failure", "delay": "200ms"}, "health": {"command": "test \"$(hostname)\" = kedh && grep -q /kedh\\$ /proc/self/cgroup && grep -q \"^CapEff:.0000000000000000\\$\" /proc/self/status && test \"$(ls /proc/self/fd | wc -l)\" -le 4 && test ! -e /sick-kedh", "interval": "300ms", "timeout": "2s", "retries": 2}}'
 entry kedreq "$LOOP" '{"requires": ["kedh"]}'
 # kedr: ready only once its check passes (/run/up appears after 1 s)
 entry kedr "sleep 1; touch /run/up; $LOOP" \
