@@ -74,10 +74,14 @@ struct sup {
 
 /* Read containers.d, validate everything, build the graph (entries.c). */
 int sup_load (struct sup *s, struct keel_error **err);
-/* The same for reload.c: the sorted entry names, and one entry read and
- * validated as at boot (u->name, dir, policy_file set; report: say what
- * is broken on the console), its fingerprint taken. */
-int sup_list_entries (const char *dir, char ***out, size_t *n, struct keel_error **err);
+/* The same for entries given by name and directory (each NAMES[i] and
+ * DIRS[i] malloc'd, taken over): `keel check` validates with this. */
+void sup_load_units (struct sup *s, size_t n, char **names, char **dirs);
+/* The sorted names of the entry directories of a containers.d. */
+int sup_list_entries (const char *dir, char ***names, size_t *n, struct keel_error **err);
+/* One entry read and validated as at boot, for reload.c (u->name, dir,
+ * policy_file set; report: say what is broken on the console), its
+ * fingerprint taken. */
 void sup_load_entry (struct sup *s, struct unit *u, bool report);
 
 int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct keel_error **err);

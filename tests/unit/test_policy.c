@@ -179,7 +179,7 @@ static const struct {
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
                                         "kind, requires, after, wants, devices, restart, "
-                                        "readiness, start_timeout, stop, essential, logs, health)"},
+                                        "readiness, start_timeout, stop, essential, logs, network, health)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
          F ": devices: expected an array of device nodes, got \"/dev/vdb\""},
