@@ -717,7 +717,10 @@ static int a_reloaded (struct unit_set *set, size_t i, long arg)
 	u->after_exit = AFTER_DECIDE;
 	u->blocked = false;
 	u->replacement = r; /* the caller frees what it holds now (the old files) */
-	set_state (set, i, u->spec == NULL ? U_FAILED : r->state == U_SKIPPED ? U_SKIPPED : U_WAITING);
+	set_state (set, i,
+	           u->spec == NULL         ? U_FAILED
+	           : r->state == U_SKIPPED ? U_SKIPPED
+	                                   : U_WAITING);
 	return 0;
 }
 
