@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "init/cni.h"
+#include "init/reload.h"
 #include "lib/name.h"
 #include "lib/util.h"
 
@@ -331,6 +332,7 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 {
 	size_t i = (size_t)(u - s->units), k;
 	const struct graph_node *node = &s->graph.nodes[i];
+	char hbuf[128];
 
 	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
@@ -350,6 +352,9 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 	}
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
+	if (u->policy.health.argv) /* health.c's count */
+		put (b, "health: %s\n",
+		     health_describe (&u->health, &u->policy.health, hbuf, sizeof hbuf));
 	if (u->error)
 		put (b, "error: %s\n", u->error);
 	put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);
@@ -510,6 +515,25 @@ static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf
 	put (b, "ok\n");
 }
 
+/* reload [--dry-run]: reload.c reads containers.d and plans (and applies
+ * unless --dry-run); the reply is its plan. */
+static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
+{
+	char *reply;
+
+	if (n > 2) {
+		put (b, "error: too many arguments\n");
+		return;
+	}
+	if (n == 2 && strcmp (arg, "--dry-run") != 0) {
+		put (b, "error: reload: unknown option \"%s\" (--dry-run)\n", arg);
+		return;
+	}
+	reply = reload_request (s, n == 2);
+	put (b, "%s", reply);
+	free (reply);
+}
+
 #define MAX_WORDS 8
 
 /* Split a request into words (spaces and tabs); NUL-terminates in place.
@@ -632,6 +656,8 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 			put (&b, "ok\n");
 			sup_request_shutdown (s, s->opts->boot ? a : SD_EXIT, "keelctl");
 		}
+	} else if (strcmp (cmd, "reload") == 0) {
+		reload_cmd (s, (int)n, n > 1 ? w[1] : NULL, &b);
 	} else if (strcmp (cmd, "status") == 0 && n == 1) {
 		list (s, &b);
 	} else if (strcmp (cmd, "status") == 0 && strcmp (w[1], "--json") == 0) {
@@ -655,9 +681,8 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 			unit_cmd (s, cmd, &s->units[i], &b);
 	} else {
 		put (&b,
-		     "error: unknown request \"%.31s\" (list, status, logs, boot-time, start, "
-		     "stop, "
-		     "restart, poweroff, reboot, halt)\n",
+		     "error: unknown request \"%.31s\" (list, status, logs, boot-time, start, stop, "
+		     "restart, reload, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;

@@ -12,6 +12,7 @@
  *                             as it comes, the connection staying open
  *   boot-time                 the boot's timestamps as JSON (keelctl renders)
  *   start NAME | stop NAME | restart NAME
+ *   reload [--dry-run]        containers.d read again; the plan (reload.h)
  *   poweroff | reboot | halt
  * A longer line is answered "error: request longer than ..." and the rest
  * of it read and dropped, so the client sees the error, not a reset.

@@ -130,7 +130,7 @@ static void test_refused (void **state)
 	EXPECT ("", "error: empty request\n");
 	EXPECT ("   ", "error: empty request\n");
 	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, "
-	                      "boot-time, start, stop, restart, poweroff, reboot, halt)\n");
+	                      "boot-time, start, stop, restart, reload, poweroff, reboot, halt)\n");
 	EXPECT ("list web", "error: list takes no argument\n");
 	EXPECT ("status ", "ok\n"
 	                   "net                  done       oneshot  0       0\n"
@@ -157,6 +157,12 @@ static void test_refused (void **state)
 	                        "[-n LINES] [-f])\n");
 	EXPECT ("start bad", "error: bad is broken: keel.json: kind: expected one of ...\n");
 	EXPECT ("poweroff now", "error: poweroff takes no argument\n");
+	EXPECT ("reload --now", "error: reload: unknown option \"--now\" (--dry-run)\n");
+	EXPECT ("reload --dry-run x", "error: too many arguments\n");
+	free (opts.dir);
+	opts.dir = xstrdup ("/nonexistent/ked-containers.d");
+	EXPECT ("reload --dry-run", "error: reload: open containers.d `/nonexistent/ked-containers.d`: "
+	                            "No such file or directory\n");
 }
 
 static void test_logs_lines (void **state)
