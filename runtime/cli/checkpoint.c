@@ -210,7 +210,7 @@ static int checkpoint (struct cli_global *g, const char *id, struct criu_args *a
 	/* The config as create read it: mounts and namespaces name what criu
 	 * must treat as external. */
 	if (ret == 0)
-		ret = cli_load_spec (st.bundle, NULL, &spec, err);
+		ret = cli_created_spec (g, id, st.bundle, &spec, err);
 	if (ret == 0)
 		ret = check_no_terminal (spec, err);
 	if (ret == 0)
@@ -313,8 +313,9 @@ struct restore_args {
 static int restore (struct cli_global *g, const char *id, struct restore_args *a, int *code,
                     struct keel_error **err)
 {
-	cleanup_free char *bundle = NULL, *pid_file = NULL;
+	cleanup_free char *bundle = NULL, *pid_file = NULL, *json = NULL;
 	struct keel_create_opts opts = {.stdio = {-1, -1, -1}};
+	size_t json_len = 0;
 	struct waiter w = {.sfd = -1};
 	struct console con = {.listen_fd = -1, .master = -1}; /* none: no terminal */
 	struct spec *spec = NULL;
@@ -328,7 +329,7 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0 && a->pid_file_arg)
 		ret = cli_abs_path (a->pid_file_arg, &pid_file, err);
 	if (ret == 0)
-		ret = cli_load_spec (bundle, NULL, &spec, err);
+		ret = cli_load_spec (bundle, NULL, &spec, &json, &json_len, err);
 	if (ret == 0)
 		ret = check_no_terminal (spec, err);
 	if (ret == 0 && a->console_arg)
@@ -353,6 +354,8 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0) {
 		opts.bundle = bundle;
 		opts.pid_file = pid_file;
+		opts.config_json = json;
+		opts.config_len = json_len;
 		r = (struct restore_ctx){.spec = spec, .o = &a->c.o};
 		ret = keel_container_adopt (&g->rt, id, spec, &opts, restore_spawn, &r, &w.pid,
 		                            err);
