@@ -7,6 +7,12 @@
 #   clients_setup       make $T, $T/keel-runtime, $T/rootfs.tar; set RUNTIMES
 #   rt_path NAME        the binary for keel or runc
 #   show_err FILE       print a file's first lines as TAP comments
+#   cg_v2               true on a pure cgroup v2 host (the QEMU guest)
+#   cg_file CTL REL V1 V2   a cgroup file of /REL: /sys/fs/cgroup/CTL/REL/V1
+#                       on a v1 or hybrid host, /sys/fs/cgroup/REL/V2 on v2
+#   clients_full        false with CLIENTS_QUICK set (the QEMU guest under
+#                       TCG): only the cases that differ by hierarchy and
+#                       the core lifecycle run there
 
 clients_setup() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
@@ -29,6 +35,12 @@ rt_path() {
 	esac
 }
 
+cg_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+cg_file() {
+	if cg_v2; then echo "/sys/fs/cgroup/$2/$4"; else echo "/sys/fs/cgroup/$1/$2/$3"; fi
+}
+clients_full() { [ -z "${CLIENTS_QUICK:-}" ]; }
+
 show_err() {
 	[ -s "$1" ] && sed -n '1,4s/^/#   /p' "$1"
 	return 0
@@ -41,7 +53,7 @@ show_err() {
 # controllers this host does not mount: hugetlb, net_cls, perf_event...).
 # Only ever called with a name the test made up (keeltest-clients-PID).
 cg_cleanup() {
-	for _m in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for _m in /sys/fs/cgroup/ /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		_d=$_m$1
 		[ -d "$_d" ] || continue
 		case $(stat -f -c %T "$_m") in
