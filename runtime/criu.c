@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/mountinfo.h"
 #include "lib/util.h"
 #include "runtime/cgroup-v1.h"
 #include "runtime/cgroup.h"
@@ -252,8 +253,78 @@ static int write_descriptors (pid_t pid, const struct criu_opts *o, struct keel_
 	return ret;
 }
 
-static void dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid)
+/* The "cgroup" mount on a v1 or hybrid host is a tmpfs with one bind of
+ * the container's own cgroup per hierarchy (mounts.c): binds of a
+ * directory, which criu refuses to dump as they are ("doesn't have a
+ * proper root mount").  They are external, as runc makes them: dumped by
+ * name (their mount point), bound at restore from the new container's
+ * cgroups (restore_cgroup_mounts). */
+static int external_cgroup (const struct mountinfo *m, void *data)
 {
+	struct argv_buf *a = data;
+
+	if ((strcmp (m->fstype, "cgroup") == 0 || strcmp (m->fstype, "cgroup2") == 0) &&
+	    strcmp (m->root, "/") != 0)
+		arg_add (a, "--ext-mount-map=%s:%s", m->mountpoint, m->mountpoint);
+	return 0;
+}
+
+static bool has_cgroup_mount (const struct spec *spec, const char **dest)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (spec->mounts[i].type && strcmp (spec->mounts[i].type, "cgroup") == 0) {
+			*dest = spec->mounts[i].destination;
+			return true;
+		}
+	return false;
+}
+
+struct restore_cg {
+	struct argv_buf *a;
+	const char *dest;
+	const struct spec_strv *v1;
+};
+
+/* A host v1 hierarchy H: the container's directory in it is bound at
+ * DEST/basename(H), as mounts.c names it. */
+static int restore_v1_hierarchy (const struct mountinfo *m, void *data)
+{
+	struct restore_cg *r = data;
+	size_t len = strlen (m->mountpoint);
+	const char *name = strrchr (m->mountpoint, '/');
+
+	if (strcmp (m->fstype, "cgroup") != 0)
+		return 0;
+	for (size_t k = 0; k < r->v1->n; k++) {
+		const char *dir = r->v1->v[k];
+		if (strncmp (dir, m->mountpoint, len) == 0 && (dir[len] == '/' || !dir[len])) {
+			arg_add (r->a, "--ext-mount-map=%s/%s:%s", r->dest, name ? name + 1 : m->mountpoint,
+			         dir);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int restore_cgroup_mounts (struct argv_buf *a, const struct spec *spec,
+                                  const char *cgroup_path, const struct spec_strv *cgroup_v1,
+                                  struct keel_error **err)
+{
+	struct restore_cg r = {.a = a, .v1 = cgroup_v1};
+	int ret;
+
+	if (cgroup_v1 == NULL || cgroup_v1->n == 0 || !has_cgroup_mount (spec, &r.dest))
+		return 0;
+	ret = mountinfo_foreach ("/proc/self/mountinfo", restore_v1_hierarchy, &r, err);
+	if (ret >= 0 && cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
+		arg_add (a, "--ext-mount-map=%s/unified:%s", r.dest, cgroup_path);
+	return ret < 0 ? ret : 0;
+}
+
+static int dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid,
+                        struct keel_error **err)
+{
+	const char *dest;
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		if (spec->mounts[i].bind)
 			arg_add (a, "--ext-mount-map=%s:%s", spec->mounts[i].destination,
@@ -272,6 +343,13 @@ static void dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid)
 	for (size_t i = 0; i < spec->linux_.n_devices; i++)
 		arg_add (a, "--ext-mount-map=%s:%s", spec->linux_.devices[i].path,
 		         spec->linux_.devices[i].path);
+	if (cgroup_mode () != CGROUP_MODE_UNIFIED && has_cgroup_mount (spec, &dest)) {
+		cleanup_free char *mi = xasprintf ("/proc/%d/mountinfo", (int)pid);
+		int ret = mountinfo_foreach (mi, external_cgroup, a, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
 }
 
 int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
@@ -316,8 +394,9 @@ int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
 	}
 	/* A pre-dump only takes memory: mounts and fds are the dump's. */
 	if (!o->pre_dump) {
-		dump_mounts (&a, spec, pid);
-		ret = write_descriptors (pid, o, err);
+		ret = dump_mounts (&a, spec, pid, err);
+		if (ret == 0)
+			ret = write_descriptors (pid, o, err);
 	}
 	if (ret == 0)
 		ret = run_criu (&a, o, o->pre_dump ? "pre-dump" : "dump", DUMP_LOG, NULL, NULL,
@@ -383,6 +462,11 @@ int criu_restore (const struct spec *spec, const char *root, const char *cgroup_
 	for (size_t i = 0; i < spec->linux_.n_devices; i++)
 		arg_add (&a, "--ext-mount-map=%s:%s", spec->linux_.devices[i].path,
 		         spec->linux_.devices[i].path);
+	ret = restore_cgroup_mounts (&a, spec, cgroup_path, cgroup_v1, err);
+	if (ret < 0) {
+		argv_free (&a);
+		return ret;
+	}
 	if (netns && !o->empty_netns) {
 		/* Not O_CLOEXEC: criu inherits it under this number. */
 		netns_fd = open (netns, O_RDONLY);
