@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "runtime/cgroup-v1.h"
 #include "runtime/cgroup.h"
 #include "runtime/criu.h"
+#include "runtime/terminal.h"
 
 /* The key criu knows a namespace joined by path under: the same at dump
  * and restore, and runc's, so images move between the runtimes. */
@@ -24,6 +26,7 @@
 #define DUMP_LOG        "dump.log"
 #define RESTORE_LOG     "restore.log"
 #define RESTORE_PIDFILE "restore.pid"
+#define TTY_KEY         "keel-tty" /* in the images: criu's key of the init's terminal */
 
 struct argv_buf {
 	char **v;
@@ -352,6 +355,51 @@ static int dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid,
 	return 0;
 }
 
+static int find_console (const struct mountinfo *m, void *data)
+{
+	(void)data;
+	return strcmp (m->mountpoint, "/dev/console") == 0;
+}
+
+/* A terminal container's stdio is the slave of a pty whose master is held
+ * outside the tree (by run, conmon, the shim): criu dumps it as external,
+ * keyed by the slave's rdev and its devpts's dev, and the key is kept in
+ * the images for restore, which gives the tree a new pty's slave under it
+ * (runc has criu make a master over its RPC, orphan-pts-master, which the
+ * criu program does not offer).  create binds the slave on /dev/console:
+ * that bind is external too. */
+static int dump_terminal (struct argv_buf *a, const struct spec *spec, pid_t pid,
+                          const struct criu_opts *o, struct keel_error **err)
+{
+	cleanup_free char *key = NULL, *path = NULL, *mi = NULL;
+	int ret;
+
+	if (!spec->has_process || !spec->process.terminal)
+		return 0;
+	for (int fd = 0; fd < 3 && key == NULL; fd++) {
+		char link[64];
+		struct stat sb;
+
+		snprintf (link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+		/* UNIX98 pty slaves: majors 136..143 */
+		if (stat (link, &sb) == 0 && S_ISCHR (sb.st_mode) && major (sb.st_rdev) >= 136 &&
+		    major (sb.st_rdev) <= 143)
+			key = xasprintf ("tty[%llx:%llx]", (unsigned long long)sb.st_rdev,
+			                 (unsigned long long)sb.st_dev);
+	}
+	if (key == NULL)
+		return 0; /* the terminal is closed: nothing of it to restore */
+	arg_add (a, "--external=%s", key);
+	mi = xasprintf ("/proc/%d/mountinfo", (int)pid);
+	ret = mountinfo_foreach (mi, find_console, NULL, err);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		arg_add (a, "--ext-mount-map=/dev/console:/dev/console");
+	path = xasprintf ("%s/" TTY_KEY, o->image_path);
+	return write_file_at (AT_FDCWD, path, O_CREAT | O_TRUNC, 0600, key, strlen (key), err);
+}
+
 int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
                struct keel_error **err)
 {
@@ -396,6 +444,8 @@ int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
 	if (!o->pre_dump) {
 		ret = dump_mounts (&a, spec, pid, err);
 		if (ret == 0)
+			ret = dump_terminal (&a, spec, pid, o, err);
+		if (ret == 0)
 			ret = write_descriptors (pid, o, err);
 	}
 	if (ret == 0)
@@ -430,17 +480,58 @@ static int inherit_stdio (struct argv_buf *a, const struct criu_opts *o, struct 
 	return 0;
 }
 
+/* Images of a terminal container (dump_terminal kept its key): a new pty
+ * from our /dev/ptmx, its slave inherited by criu under the dumped key and
+ * bound on /dev/console, its master for the caller (--console-socket or
+ * the foreground proxy, as after create). */
+static int restore_terminal (struct argv_buf *a, const struct spec *spec,
+                             const struct criu_opts *o, int *master, int *slave,
+                             struct keel_error **err)
+{
+	cleanup_free char *path = xasprintf ("%s/" TTY_KEY, o->image_path);
+	cleanup_free char *key = NULL, *name = NULL;
+	unsigned long long rdev, dev;
+	int ret, end = 0;
+
+	if (access (path, F_OK) < 0)
+		return errno == ENOENT ? 0 : keel_error (err, errno, "`%s`", path);
+	if (!spec->has_process || !spec->process.terminal)
+		return keel_error (err, 0,
+		                   "the checkpoint holds a terminal (`%s`) but process.terminal "
+		                   "is false",
+		                   path);
+	ret = read_file (path, 64, &key, NULL, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "checkpoint images");
+	/* It goes on criu's command line: exactly what dump_terminal wrote. */
+	if (sscanf (key, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || key[end] != '\0')
+		return keel_error (err, 0, "`%s`: not a tty[RDEV:DEV] key", path);
+	ret = terminal_open_pty (&spec->process, master, slave, err);
+	if (ret == 0)
+		ret = terminal_slave_path (*master, &name, err);
+	/* Not O_CLOEXEC: criu inherits it under this number. */
+	if (ret == 0 && fcntl (*slave, F_SETFD, 0) < 0)
+		ret = keel_error (err, errno, "fcntl the pty's slave");
+	if (ret < 0)
+		return ret;
+	arg_add (a, "--inherit-fd=fd[%d]:%s", *slave, key);
+	arg_add (a, "--ext-mount-map=/dev/console:%s", name);
+	return 0;
+}
+
 int criu_restore (const struct spec *spec, const char *root, const char *cgroup_path,
                   const struct spec_strv *cgroup_v1, const struct criu_opts *o, pid_t *pid,
-                  struct keel_error **err)
+                  int *tty_master, struct keel_error **err)
 {
 	cleanup_free char *pidfile = xasprintf ("%s/" RESTORE_PIDFILE, work_dir (o));
 	cleanup_free char *buf = NULL;
-	cleanup_close int netns_fd = -1;
+	cleanup_close int netns_fd = -1, tty_slave = -1;
 	struct argv_buf a = {0};
 	const char *netns = netns_path (spec);
 	unsigned long long n;
 	int ret;
+
+	*tty_master = -1;
 
 	if (o->work_path && (ret = mkdir_p (o->work_path, 0700, err)) < 0)
 		return ret;
@@ -478,17 +569,23 @@ int criu_restore (const struct spec *spec, const char *root, const char *cgroup_
 	}
 	ret = inherit_stdio (&a, o, err);
 	if (ret == 0)
+		ret = restore_terminal (&a, spec, o, tty_master, &tty_slave, err);
+	if (ret == 0)
 		ret = run_criu (&a, o, "restore", RESTORE_LOG, cgroup_path, cgroup_v1, err);
 	argv_free (&a);
-	if (ret < 0)
-		return ret;
-	ret = read_file (pidfile, 64, &buf, NULL, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "criu restore's pid file");
-	buf[strcspn (buf, "\n")] = '\0';
-	if (!parse_uint64 (buf, &n) || n == 0 || n > INT_MAX)
-		return keel_error (err, 0, "criu restore's pid file `%s`: `%s` is not a pid",
-		                   pidfile, buf);
-	*pid = (pid_t)n;
-	return 0;
+	if (ret == 0 && (ret = read_file (pidfile, 64, &buf, NULL, err)) < 0)
+		keel_error_wrap (err, "criu restore's pid file");
+	if (ret == 0) {
+		buf[strcspn (buf, "\n")] = '\0';
+		if (!parse_uint64 (buf, &n) || n == 0 || n > INT_MAX)
+			ret = keel_error (err, 0, "criu restore's pid file `%s`: `%s` is not a pid",
+			                  pidfile, buf);
+		else
+			*pid = (pid_t)n;
+	}
+	if (ret < 0 && *tty_master >= 0) {
+		close (*tty_master);
+		*tty_master = -1;
+	}
+	return ret;
 }
