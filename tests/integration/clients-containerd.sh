@@ -74,8 +74,10 @@ for R in $RUNTIMES; do
 	# --- run --rm -----------------------------------------------------------
 	crun_ "$R" echo hello from ctr
 	is "$RC:$OUT" "0:hello from ctr" "$R: ctr run --rm prints the container's output, exit 0"
-	crun_ "$R" sh -c 'exit 42'
-	is "$RC" 42 "$R: ctr run --rm sh -c 'exit 42' exits 42"
+	if clients_full; then
+		crun_ "$R" sh -c 'exit 42'
+		is "$RC" 42 "$R: ctr run --rm sh -c 'exit 42' exits 42"
+	fi
 	crun_ "$R" sh -c 'cat /proc/self/cgroup'
 	if cg_v2; then
 		like "$OUT" "^0::/$CGP/c$n\$" "$R: ctr run: the task is in its --cgroup (v2)"
@@ -155,12 +157,14 @@ for R in $RUNTIMES; do
 		show_err "$T/err"
 		is "$(tstatus "$ID")" RUNNING "$R: task resume: task ls says RUNNING"
 
-		C task kill -s USR1 "$ID" >/dev/null 2>"$T/err"
-		check "$R: task kill -s USR1 succeeds"
-		show_err "$T/err"
-		wait_log "$ID" 'got USR1'
-		grep -qx 'got USR1' "$T/$ID.log"
-		check "$R: task kill -s USR1: the task's trap ran"
+		if clients_full; then
+			C task kill -s USR1 "$ID" >/dev/null 2>"$T/err"
+			check "$R: task kill -s USR1 succeeds"
+			show_err "$T/err"
+			wait_log "$ID" 'got USR1'
+			grep -qx 'got USR1' "$T/$ID.log"
+			check "$R: task kill -s USR1: the task's trap ran"
+		fi
 		C task kill "$ID" >/dev/null 2>"$T/err"
 		check "$R: task kill (SIGTERM) succeeds"
 		show_err "$T/err"
@@ -195,7 +199,7 @@ for R in $RUNTIMES; do
 	fi
 
 	# --- task delete -f of a running task (SIGKILL, then delete) -----------
-	if cdet "$R" sleep 1000; then
+	if clients_full && cdet "$R" sleep 1000; then
 		wait_status "$ID" RUNNING
 		OUT=$(C task delete -f "$ID" 2>&1)
 		check "$R: task delete -f of a running task succeeds"

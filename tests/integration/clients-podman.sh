@@ -60,16 +60,17 @@ for R in $RUNTIMES; do
 	# --- run --rm, output and exit codes ----------------------------------
 	prun "$R" "$IMG" echo hello from podman
 	is "$RC:$OUT" "0:hello from podman" "$R: podman run --rm prints the container's output, exit 0"
-	prun "$R" "$IMG" false
-	is "$RC" 1 "$R: podman run false exits 1"
+	if clients_full; then
+		prun "$R" "$IMG" false
+		is "$RC" 1 "$R: podman run false exits 1"
+	fi
 	prun "$R" "$IMG" sh -c 'exit 42'
 	is "$RC" 42 "$R: podman run sh -c 'exit 42' exits 42"
 
-	prun "$R" -t "$IMG" tty </dev/null
-	like "$RC:$OUT" '^0:/dev/pts/0.?$' "$R: run -t: the process has a terminal (--console-socket)"
-
-	# --- user, capabilities, read-only, env, workdir ----------------------
+	# --- terminal, user, capabilities, read-only, env, workdir ------------
 	if clients_full; then
+		prun "$R" -t "$IMG" tty </dev/null
+		like "$RC:$OUT" '^0:/dev/pts/0.?$' "$R: run -t: the process has a terminal (--console-socket)"
 		prun "$R" --user 65534:65534 "$IMG" id
 		is "$RC:$OUT" "0:uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)" "$R: --user 65534:65534"
 		prun "$R" --cap-drop ALL "$IMG" grep CapEff /proc/self/status
@@ -130,24 +131,28 @@ for R in $RUNTIMES; do
 		OUT=$($P exec "$CID" sh -c 'echo inside $$; exit 7' 2>&1)
 		is "$?:$OUT" "7:inside $(echo "$OUT" | sed -n 's/^inside //p')" "$R: exec: its output and exit code 7"
 		like "$OUT" '^inside [0-9]+$' "$R: exec: the command ran (pid inside the container)"
-		OUT=$($P exec --user 65534 "$CID" id -u 2>&1)
-		is "$?:$OUT" "0:65534" "$R: exec --user 65534"
+		if clients_full; then
+			OUT=$($P exec --user 65534 "$CID" id -u 2>&1)
+			is "$?:$OUT" "0:65534" "$R: exec --user 65534"
+		fi
 		# runc puts an exec'd process in every cgroup of the container (v1
 		# hierarchies too): it must see what pid 1 sees.
 		OUT=$($P exec "$CID" sh -c 'cat /proc/self/cgroup; echo ==; cat /proc/1/cgroup' 2>&1)
 		is "$(printf '%s\n' "$OUT" | sed '/^==$/,$d')" "$(printf '%s\n' "$OUT" | sed '1,/^==$/d')" \
 			"$R: exec: /proc/self/cgroup of the exec'd process is that of pid 1 (every hierarchy)"
-		OUT=$($P top "$CID" pid args 2>&1)
-		like "$OUT" '^1 +sh -c trap' "$R: top: pid 1 is the container's sh"
-		like "$OUT" 'sleep 0\.1' "$R: top: lists the sleep child"
-		OUT=$($P logs "$CID" 2>&1)
-		is "$OUT" ready "$R: logs: the container's output"
-		$P kill -s USR1 "$CID" >/dev/null 2>"$T/err"
-		check "$R: kill -s USR1 succeeds"
-		show_err "$T/err"
-		wait_log "$CID" 'got USR1'
-		$P logs "$CID" 2>&1 | grep -q '^got USR1$'
-		check "$R: kill -s USR1: the container's trap ran"
+		if clients_full; then
+			OUT=$($P top "$CID" pid args 2>&1)
+			like "$OUT" '^1 +sh -c trap' "$R: top: pid 1 is the container's sh"
+			like "$OUT" 'sleep 0\.1' "$R: top: lists the sleep child"
+			OUT=$($P logs "$CID" 2>&1)
+			is "$OUT" ready "$R: logs: the container's output"
+			$P kill -s USR1 "$CID" >/dev/null 2>"$T/err"
+			check "$R: kill -s USR1 succeeds"
+			show_err "$T/err"
+			wait_log "$CID" 'got USR1'
+			$P logs "$CID" 2>&1 | grep -q '^got USR1$'
+			check "$R: kill -s USR1: the container's trap ran"
+		fi
 
 		$P pause "$CID" >/dev/null 2>"$T/err"
 		check "$R: pause succeeds"
@@ -162,8 +167,10 @@ for R in $RUNTIMES; do
 		check "$R: unpause succeeds"
 		show_err "$T/err"
 		is "$(pstate "$CID")" running "$R: unpause: podman says running"
-		OUT=$($P exec "$CID" echo alive 2>&1)
-		is "$OUT" alive "$R: unpause: exec runs again"
+		if clients_full; then
+			OUT=$($P exec "$CID" echo alive 2>&1)
+			is "$OUT" alive "$R: unpause: exec runs again"
+		fi
 
 		t0=$(date +%s)
 		$P stop -t 20 "$CID" >/dev/null 2>"$T/err"
@@ -192,7 +199,7 @@ for R in $RUNTIMES; do
 	fi
 
 	# kill -s KILL: exit 137
-	if pdet "$R" "$IMG" sleep 1000; then
+	if clients_full && pdet "$R" "$IMG" sleep 1000; then
 		$P kill -s KILL "$CID" >/dev/null 2>&1
 		wait_exit "$CID"
 		is "$(pexit "$CID")" 137 "$R: kill -s KILL: exit code 137"
@@ -212,8 +219,10 @@ for R in $RUNTIMES; do
 	if pdet "$R" --memory 64m --pids-limit 20 "$IMG" sleep 1000; then
 		is "$(cat "$(host_cg memory memory.limit_in_bytes memory.max "$CID")" 2>&1)" 67108864 "$R: --memory 64m: the memory limit on the host ($hier)"
 		is "$(cat "$(host_cg pids pids.max pids.max "$CID")" 2>&1)" 20 "$R: --pids-limit 20: pids.max on the host"
-		OUT=$($P exec "$CID" sh -c 'for i in $(seq 30); do sleep 5 & done 2>&1; wait' 2>&1)
-		like "$OUT" "can't fork|Resource temporarily unavailable" "$R: --pids-limit 20: the 21st process cannot fork"
+		if clients_full; then
+			OUT=$($P exec "$CID" sh -c 'for i in $(seq 30); do sleep 5 & done 2>&1; wait' 2>&1)
+			like "$OUT" "can't fork|Resource temporarily unavailable" "$R: --pids-limit 20: the 21st process cannot fork"
+		fi
 		OUT=$($P stats --no-stream --format '{{.MemUsage}} {{.PIDs}}' "$CID" 2>&1)
 		like "$OUT" '^[0-9.]+[kMG]?i?B / 67\.1[0-9]*MB [0-9]+$' "$R: stats --no-stream: memory usage / the 64m limit, pids"
 		$P rm -f -t 0 "$CID" >/dev/null 2>&1
