@@ -489,7 +489,8 @@ static int write_rt (const char *dir, const struct spec_cpu *c, struct keel_erro
 	int ret;
 
 	if (period) {
-		ret = need_file (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod", err);
+		ret = need_file (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
+		                 err);
 		if (ret == 0)
 			ret = cg_writef (dir, "cpu.rt_period_us", err, "%" PRIu64, c->rt_period);
 		if (ret < 0 && runtime && (*err)->status == EINVAL) {

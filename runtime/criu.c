@@ -301,8 +301,8 @@ static int restore_v1_hierarchy (const struct mountinfo *m, void *data)
 	for (size_t k = 0; k < r->v1->n; k++) {
 		const char *dir = r->v1->v[k];
 		if (strncmp (dir, m->mountpoint, len) == 0 && (dir[len] == '/' || !dir[len])) {
-			arg_add (r->a, "--ext-mount-map=%s/%s:%s", r->dest, name ? name + 1 : m->mountpoint,
-			         dir);
+			arg_add (r->a, "--ext-mount-map=%s/%s:%s", r->dest,
+			         name ? name + 1 : m->mountpoint, dir);
 			break;
 		}
 	}
@@ -484,9 +484,8 @@ static int inherit_stdio (struct argv_buf *a, const struct criu_opts *o, struct 
  * from our /dev/ptmx, its slave inherited by criu under the dumped key and
  * bound on /dev/console, its master for the caller (--console-socket or
  * the foreground proxy, as after create). */
-static int restore_terminal (struct argv_buf *a, const struct spec *spec,
-                             const struct criu_opts *o, int *master, int *slave,
-                             struct keel_error **err)
+static int restore_terminal (struct argv_buf *a, const struct spec *spec, const struct criu_opts *o,
+                             int *master, int *slave, struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/" TTY_KEY, o->image_path);
 	cleanup_free char *key = NULL, *name = NULL;

@@ -189,7 +189,6 @@ static void criu_args_free (struct criu_args *a)
 	free (a->work);
 }
 
-
 static int checkpoint (struct cli_global *g, const char *id, struct criu_args *a,
                        struct keel_error **err)
 {

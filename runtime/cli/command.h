@@ -102,8 +102,8 @@ int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out
                    size_t *len, struct keel_error **err);
 /* The config a container was created with: the copy in its state
  * directory (state.h), or its bundle's config.json when it has none. */
-int cli_created_spec (struct cli_global *g, const char *id, const char *bundle,
-                      struct spec **out, struct keel_error **err);
+int cli_created_spec (struct cli_global *g, const char *id, const char *bundle, struct spec **out,
+                      struct keel_error **err);
 
 /* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3", "0" (no signal, only the
  * existence check): the signal number or -1. */

@@ -173,8 +173,8 @@ int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out
 	return ret;
 }
 
-int cli_created_spec (struct cli_global *g, const char *id, const char *bundle,
-                      struct spec **out, struct keel_error **err)
+int cli_created_spec (struct cli_global *g, const char *id, const char *bundle, struct spec **out,
+                      struct keel_error **err)
 {
 	const char *root = g->rt.state_root ? g->rt.state_root : KEEL_DEFAULT_STATE_ROOT;
 	cleanup_close int dirfd = -1;
