@@ -63,7 +63,7 @@ grep -v '^1\.\.' "$tmp/out"
 n=$(grep -cE '^(not )?ok ' "$tmp/out")
 if [ -f "$tmp/console" ]; then
 	sed -n 's/^.*clients | //p' "$tmp/console" | tr -d '\r' >"$tmp/guest"
-	file= guest_fail=0 guest_n=0
+	file='' guest_fail=0 guest_n=0
 	while IFS= read -r l; do
 		case $l in
 		'== '*' exit '*) echo "# guest ${l#== integration/}" ;;
