@@ -198,6 +198,36 @@ for R in $RUNTIMES; do
 		$P rm -f -t 0 "$CID" >/dev/null 2>&1
 	fi
 
+	if clients_full; then
+		# --init: podman binds its catatonit at /run/podman-init as pid 1,
+		# the command its child
+		if [ ! -x /usr/libexec/podman/catatonit ]; then
+			skip "$R: --init" "no /usr/libexec/podman/catatonit (Debian package catatonit)"
+		else
+			prun "$R" --init "$IMG" sh -c 'tr "\0" " " </proc/1/cmdline; echo; echo "$PPID"'
+			like "$RC:$OUT" '^0:/run/podman-init -- sh -c ' "$R: --init: pid 1 is podman's init (catatonit)"
+			is "$(printf '%s\n' "$OUT" | sed -n 2p)" 1 "$R: --init: the command is its child"
+		fi
+		# healthcheck run: podman execs the check in the container
+		if pdet "$R" --health-cmd 'test -f /tmp/ok' --health-interval disable "$IMG" \
+			sh -c 'touch /tmp/ok; echo ready; sleep 1000'; then
+			wait_log "$CID" ready
+			$P healthcheck run "$CID" >"$T/hc" 2>&1
+			is "$?" 0 "$R: healthcheck run: a passing check exits 0"
+			show_err "$T/hc"
+			$P exec "$CID" rm /tmp/ok >/dev/null 2>&1
+			$P healthcheck run "$CID" >"$T/hc" 2>&1
+			is "$?:$(cat "$T/hc")" 1:unhealthy "$R: healthcheck run: a failing check says unhealthy, exits 1"
+			$P rm -f -t 0 "$CID" >/dev/null 2>&1
+		fi
+		# exec -t: the exec'd process gets a terminal of its own
+		if pdet "$R" "$IMG" sleep 1000; then
+			OUT=$($P exec -t "$CID" tty </dev/null 2>&1)
+			like "$?:$OUT" '^0:/dev/pts/[0-9]+.?$' "$R: exec -t: the process has a terminal"
+			$P rm -f -t 0 "$CID" >/dev/null 2>&1
+		fi
+	fi
+
 	# kill -s KILL: exit 137
 	if clients_full && pdet "$R" "$IMG" sleep 1000; then
 		$P kill -s KILL "$CID" >/dev/null 2>&1

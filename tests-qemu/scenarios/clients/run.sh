@@ -4,12 +4,12 @@
 # tests/integration/clients-*.sh cover v1 there).  The host's clients and
 # everything they load go onto an ext4 disk with a busybox userland: podman,
 # conmon, containerd, its runc v2 shim, ctr, runc, umoci (builds the OCI
-# image for ctr), keel, their shared libraries at the host's paths,
-# /etc/containers and /usr/share/containers, and the two tests with their
-# libraries.  A privileged oneshot mounts the disk and makes it its root
+# image for ctr), catatonit (podman --init), keel, their shared libraries
+# at the host's paths, /etc/containers and /usr/share/containers, and the
+# two tests with their libraries.  A privileged oneshot mounts the disk and makes it its root
 # (containers.d/clients), then guest.sh runs both tests: in `make check`
 # the quick set (CLIENTS_QUICK: what differs by hierarchy, and the
-# lifecycle) with keel alone, 2 to 3 minutes under TCG here; with
+# lifecycle) with keel alone, 2 to 5 minutes under TCG here (load); with
 # KEEL_CLIENTS_FULL=1 (`make check-clients-guest`) every case, keel and
 # runc side by side, which under TCG takes too long for `make check`.
 # Their TAP lines come back on the console and are reported here as this
@@ -44,6 +44,11 @@ for b in $bins; do
 	done
 done
 cp "$keel" "$disk/bin/keel"
+# podman --init (full set): catatonit where podman looks for it, static
+if [ -x /usr/libexec/podman/catatonit ]; then
+	mkdir -p "$disk/usr/libexec/podman"
+	cp /usr/libexec/podman/catatonit "$disk/usr/libexec/podman/"
+fi
 cp -a /etc/containers/. "$disk/etc/containers/"
 cp -a /usr/share/containers "$disk/usr/share/"
 cp -a "$top/tests/lib" "$disk/keel-tests/tests/"
