@@ -27,6 +27,13 @@ clients_setup() {
 	tar -C "$T/rootfs" -cf "$T/rootfs.tar" . || exit 1
 	# the QEMU guest's quick set runs keel alone (CLIENTS_RUNTIMES=keel)
 	RUNTIMES=${CLIENTS_RUNTIMES:-keel runc}
+	# --privileged: what the caller has, and a block device of the host
+	# (the QEMU guest has no loop devices, but its disk)
+	CAPBND=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+	HOSTBLK=
+	for _b in /dev/loop0 /dev/vda /dev/sda /dev/nvme0n1; do
+		[ -b "$_b" ] && HOSTBLK=$_b && break
+	done
 }
 
 rt_path() {
