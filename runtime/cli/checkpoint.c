@@ -275,9 +275,14 @@ static int restore_spawn (void *arg, const char *state_dir, const char *cgroup_p
 {
 	struct restore_ctx *r = arg;
 	const char *rootfs = r->spec->root.abs_path ? r->spec->root.abs_path : r->spec->root.path;
-	cleanup_free char *root = xasprintf ("%s/criu-root", state_dir);
+	cleanup_free char *dir = realpath (state_dir, NULL), *root = NULL;
 	int ret;
 
+	/* criu resolves --root from its own mount namespace: absolute, even
+	 * with a relative --root of ours */
+	if (dir == NULL)
+		return keel_error (err, errno, "state directory `%s`", state_dir);
+	root = xasprintf ("%s/criu-root", dir);
 	if (mkdir (root, 0700) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s`", root);
 	if (mount (rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
