@@ -9,10 +9,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/util.h"
+
+/* The timer of the clients' deadlines: this module's own, watched through
+ * the listening socket's watch (control_accept handles both). */
+static int ctl_timerfd = -1;
+static uint64_t ctl_timer_armed;
 
 int control_open (struct sup *s, struct keel_error **err)
 {
@@ -36,7 +42,17 @@ int control_open (struct sup *s, struct keel_error **err)
 		return keel_error (err, errno, "listen `%s`", path);
 	s->ctlfd = steal_fd (&fd);
 	s->w_control.kind = W_CONTROL;
-	return sup_watch (s, s->ctlfd, EPOLLIN, &s->w_control);
+	if (sup_watch (s, s->ctlfd, EPOLLIN, &s->w_control) < 0)
+		return keel_error (err, errno, "watch `%s`", path);
+	if (ctl_timerfd < 0) {
+		ctl_timerfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (ctl_timerfd < 0)
+			return keel_error (err, errno, "timerfd for the control clients");
+		ctl_timer_armed = 0;
+	}
+	if (sup_watch (s, ctl_timerfd, EPOLLIN, &s->w_control) < 0)
+		return keel_error (err, errno, "watch the control clients' timer");
+	return 0;
 }
 
 static void client_free (struct sup *s, struct ctl_client *c)
@@ -62,6 +78,11 @@ void control_close (struct sup *s)
 
 	while (s->clients)
 		client_free (s, s->clients);
+	if (ctl_timerfd >= 0) {
+		sup_unwatch (s, ctl_timerfd);
+		close (ctl_timerfd);
+		ctl_timerfd = -1;
+	}
 	if (s->ctlfd >= 0) {
 		close (s->ctlfd);
 		s->ctlfd = -1;
@@ -70,10 +91,64 @@ void control_close (struct sup *s)
 	}
 }
 
+/* Arm the timer for the earliest client deadline (disarm when none). */
+static void arm_deadlines (struct sup *s)
+{
+	struct itimerspec its = {0};
+	struct ctl_client *c;
+	uint64_t next = 0;
+
+	for (c = s->clients; c; c = c->next)
+		if (next == 0 || c->deadline_ms < next)
+			next = c->deadline_ms;
+	if (next == ctl_timer_armed || ctl_timerfd < 0)
+		return;
+	ctl_timer_armed = next;
+	its.it_value.tv_sec = (time_t)(next / 1000);
+	its.it_value.tv_nsec = (long)(next % 1000) * 1000000;
+	if (timerfd_settime (ctl_timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		console_status (s->con, CS_WARN, "keel: control timer: %s", strerror (errno));
+}
+
+/* Close every client past its deadline: idle, too slow to send its
+ * request, or too slow to take its reply. */
+static void expire_clients (struct sup *s, uint64_t now)
+{
+	struct ctl_client *c = s->clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->deadline_ms <= now)
+			client_free (s, c);
+	}
+}
+
+/* Room for one more: the oldest client still waiting for its request
+ * line goes (it has had the longest to send it), else the oldest being
+ * answered.  A new connection may be the poweroff. */
+static void make_room (struct sup *s)
+{
+	struct ctl_client *c, *idle = NULL, *any = NULL;
+
+	for (c = s->clients; c; c = c->next) {
+		/* the list is newest first: on a tie the later one is older */
+		if (any == NULL || c->since_ms <= any->since_ms)
+			any = c;
+		if (c->out == NULL && (idle == NULL || c->since_ms <= idle->since_ms))
+			idle = c;
+	}
+	if (idle || any)
+		client_free (s, idle ? idle : any);
+}
+
 void control_accept (struct sup *s)
 {
+	uint64_t ticks, now = console_now_ms ();
 	int k;
 
+	if (ctl_timerfd >= 0 && read (ctl_timerfd, &ticks, sizeof ticks) > 0)
+		ctl_timer_armed = 0;
+	expire_clients (s, now);
 	for (k = 0; k < 4; k++) {
 		struct ucred cred;
 		socklen_t len = sizeof cred;
@@ -81,22 +156,26 @@ void control_accept (struct sup *s)
 		int fd = accept4 (s->ctlfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
-			return;
+			break;
 		if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    (cred.uid != 0 && cred.uid != getuid ()) ||
-		    s->n_clients >= CONTROL_MAX_CLIENTS) {
+		    (cred.uid != 0 && cred.uid != getuid ())) {
 			close (fd);
 			continue;
 		}
+		if (s->n_clients >= CONTROL_MAX_CLIENTS)
+			make_room (s);
 		c = xmalloc0 (sizeof (*c));
 		c->fd = fd;
 		c->w = (struct watch){.kind = W_CLIENT, .ptr = c};
+		c->since_ms = now;
+		c->deadline_ms = now + CONTROL_REQUEST_MS;
 		c->next = s->clients;
 		s->clients = c;
 		s->n_clients++;
 		if (sup_watch (s, fd, EPOLLIN, &c->w) < 0)
 			client_free (s, c);
 	}
+	arm_deadlines (s);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -295,7 +374,8 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	return b.p;
 }
 
-static void client_write (struct sup *s, struct ctl_client *c)
+/* Send what the socket takes; false when the client is done (freed). */
+static bool client_write (struct sup *s, struct ctl_client *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send (c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -303,12 +383,13 @@ static void client_write (struct sup *s, struct ctl_client *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			return true;
 		if (n <= 0)
 			break;
 		c->out_off += (size_t)n;
 	}
 	client_free (s, c);
+	return false;
 }
 
 void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
@@ -353,6 +434,8 @@ void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events)
 		if (c->out == NULL)
 			c->out = control_handle (s, c->in, &c->out_len);
 	}
+	c->deadline_ms = console_now_ms () + CONTROL_REPLY_MS;
 	sup_watch (s, c->fd, EPOLLOUT, &c->w);
-	client_write (s, c);
+	if (client_write (s, c))
+		arm_deadlines (s);
 }

@@ -9,8 +9,17 @@
  *   start NAME | stop NAME | restart NAME
  *   poweroff | reboot | halt
  * Only root (or keel's own uid) may connect (SO_PEERCRED); every request
- * is validated; at most CONTROL_MAX_CLIENTS at once, each reply bounded by
- * the ring size, written without blocking PID 1.
+ * is validated; each reply is bounded by the ring size and written without
+ * blocking PID 1.
+ *
+ * No client can lock the others out: a connection must deliver its request
+ * line within CONTROL_REQUEST_MS and take its whole reply within
+ * CONTROL_REPLY_MS, or it is closed (a timerfd of this module, armed for the
+ * earliest deadline).  At most CONTROL_MAX_CLIENTS are open; a new one
+ * always gets in, in place of the oldest still waiting for its request (or,
+ * when all are being answered, the oldest of those), so `keelctl poweroff`
+ * gets through whatever idle connections hold.  A request is acted on as
+ * soon as its line is complete.
  */
 #ifndef KEEL_INIT_CONTROL_H
 #define KEEL_INIT_CONTROL_H
@@ -22,6 +31,8 @@
 
 #define CONTROL_MAX_CLIENTS 16
 #define CONTROL_REQ_MAX     256
+#define CONTROL_REQUEST_MS  5000  /* from connect to the end of the request line */
+#define CONTROL_REPLY_MS    10000 /* from the request to the end of the reply */
 
 struct ctl_client {
 	int fd;
@@ -30,11 +41,15 @@ struct ctl_client {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off;
+	uint64_t since_ms;    /* accepted */
+	uint64_t deadline_ms; /* closed when still open then */
 	struct ctl_client *next;
 };
 
 int control_open (struct sup *s, struct keel_error **err);
 void control_close (struct sup *s);
+/* The listening socket or the timeout timer is ready: close the clients
+ * past their deadline, accept new ones. */
 void control_accept (struct sup *s);
 void control_client_event (struct sup *s, struct ctl_client *c, uint32_t events);
 

@@ -216,6 +216,11 @@ int keel_init_main (int argc, char **argv)
 	}
 	console_status (&con, CS_INFO, "keel %s starting as %s (pid %d)", KEEL_VERSION,
 	                machine ? "the machine's init" : "a supervisor", (int)getpid ());
+	if (launch_raise_nofile (&err) < 0) { /* see launch.h */
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		console_status (&con, CS_WARN, "open file limit: %s", m);
+	}
 	if (machine)
 		boot_machine (&opts);
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)

@@ -177,36 +177,6 @@ static int ensure_log_pipe (struct sup *s, struct unit *u, size_t i)
 	return sup_watch (s, u->log_r, EPOLLIN, &u->w_log);
 }
 
-/* The paths of the entry's tmpfiles.conf (atomic images: bind-mount
- * sources under /run and /var/lib), made once per boot before it first
- * starts. */
-static int apply_tmpfiles (struct sup *s, struct unit *u)
-{
-	struct keel_error *err = NULL;
-	int rootfd, ret;
-
-	if (u->tmpfiles_applied || u->tmpfiles.n == 0)
-		return 0;
-	rootfd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		console_status (s->con, CS_FAIL, "Failed to start %s: open /: %s", u->name,
-		                strerror (errno));
-		return -1;
-	}
-	ret = tmpfiles_apply (&u->tmpfiles, rootfd, &err);
-	close (rootfd);
-	if (ret < 0) {
-		cleanup_free char *m = keel_error_string (err);
-		keel_error_release (&err);
-		free (u->error);
-		u->error = xstrdup (m ? m : "tmpfiles.conf");
-		console_status (s->con, CS_FAIL, "Failed to start %s: %s", u->name, u->error);
-		return -1;
-	}
-	u->tmpfiles_applied = true;
-	return 0;
-}
-
 int sup_unit_start (struct sup *s, size_t i, bool manual)
 {
 	struct unit *u = &s->units[i];
@@ -223,10 +193,6 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		return -1;
 	if (manual)
 		restart_reset (&u->restart);
-	if (apply_tmpfiles (s, u) < 0) {
-		unit_failed (s, i);
-		return -1;
-	}
 	if (ensure_log_pipe (s, u, i) < 0) {
 		console_status (s->con, CS_FAIL, "Failed to start %s: log pipe: %s", u->name,
 		                strerror (errno));
@@ -253,7 +219,11 @@ int sup_unit_start (struct sup *s, size_t i, bool manual)
 		opts.n_extra_mounts = 1;
 		opts.extra_env = env;
 	}
-	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->helper, &u->helper_fd,
+	/* The entry's tmpfiles.conf (atomic images: bind-mount sources under
+	 * /run and /var/lib) is applied once per boot, by the start helper:
+	 * Z, R or cleaning over a large tree must not block PID 1. */
+	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts,
+	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->helper, &u->helper_fd,
 	                   &err);
 	notify_mount_free (&mount);
 	if (ret < 0) {
@@ -438,8 +408,8 @@ static void start_cleanup (struct sup *s, size_t i)
 	struct keel_error *err = NULL;
 
 	u->state = U_CLEANUP;
-	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, &u->helper, &u->helper_fd,
-	                 &err) < 0) {
+	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, &u->helper,
+	                 &u->helper_fd, &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
 		cleanup_free char *m = keel_error_string (err);
@@ -629,6 +599,8 @@ static void helper_done (struct sup *s, size_t i)
 		return;
 	}
 
+	if (r.tmpfiles_done)
+		u->tmpfiles_applied = true;
 	if (r.pid > 0 && !u->exited) {
 		u->pid = r.pid;
 		u->pid_known = true;
@@ -810,9 +782,9 @@ static void on_timer (struct sup *s)
 
 /* ---- logs ------------------------------------------------------------------ */
 
-static void console_line (void *data, const char *name, const char *line, size_t len)
+static void console_line (void *data, struct console_src *src, const char *line, size_t len)
 {
-	console_container_line (data, name, line, len);
+	console_container_line (data, src, line, len);
 }
 
 static void on_log (struct sup *s, size_t i)

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/cli/command.h"
@@ -142,8 +143,8 @@ int cli_bundle_path (const char *arg, char **abs, struct keel_error **err)
 	return 0;
 }
 
-/* One past spec-load.c's limit, so that spec_parse names a file too big. */
-#define CONFIG_READ_MAX ((16u << 20) + 1)
+/* spec-load.c's limit (SPEC_MAX_SIZE) */
+#define CONFIG_READ_MAX (16u << 20)
 
 int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out, char **json,
                    size_t *len, struct keel_error **err)
@@ -160,11 +161,12 @@ int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out
 	} else {
 		path = xasprintf ("%s/config.json", bundle);
 	}
-	/* Read once: what is kept is exactly what was parsed. */
-	ret = read_file (path, CONFIG_READ_MAX, &buf, &n, err);
+	/* Read once (as spec_load reads: a regular file, bounded): what is
+	 * kept is exactly what was parsed. */
+	base = strrchr (path, '/');
+	ret = input_read (path, base ? base + 1 : path, CONFIG_READ_MAX, &buf, &n, err);
 	if (ret < 0)
 		return ret;
-	base = strrchr (path, '/');
 	ret = spec_parse (base ? base + 1 : path, buf, n, bundle, out, err);
 	if (ret == 0 && json) {
 		*json = steal_ptr (&buf);
