@@ -220,9 +220,9 @@ conformance: packages
 		RUNC_SRC="$$src" ./tests/run.sh --only conformance
 
 # podman and containerd in the QEMU guest (pure cgroup v2) with every case
-# of tests/integration/clients-*.sh, keel and runc side by side: about 15
+# of tests/integration/clients-*.sh, keel and runc side by side: 14 to 19
 # minutes under TCG, so `make check` runs only the quick set with keel
-# (tests-qemu/scenarios/clients, 2 to 3 minutes).
+# (tests-qemu/scenarios/clients, 5 minutes with other QEMUs on this machine).
 check-clients-guest: packages
 	$(Q)$(MAKE) --no-print-directory O=build all
 	$(Q)KEEL_CLIENTS_FULL=1 KEEL=build/keel ./tests-qemu/scenarios/clients/run.sh
