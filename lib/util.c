@@ -51,10 +51,24 @@ void *xmalloc0 (size_t n)
 
 char *xasprintf (const char *fmt, ...)
 {
+	char buf[256];
 	va_list ap;
 	char *r;
 	int n;
 
+	/* One formatting pass into the stack for the usual short path or
+	 * message, then a copy: musl's vasprintf formats twice (once to
+	 * measure), and keel builds ~80 paths this way per container. */
+	va_start (ap, fmt);
+	n = vsnprintf (buf, sizeof buf, fmt, ap);
+	va_end (ap);
+	if (n < 0)
+		oom ();
+	if ((size_t)n < sizeof buf) {
+		r = xmalloc0 ((size_t)n + 1);
+		memcpy (r, buf, (size_t)n + 1);
+		return r;
+	}
 	va_start (ap, fmt);
 	n = vasprintf (&r, fmt, ap);
 	va_end (ap);
