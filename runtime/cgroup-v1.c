@@ -165,13 +165,16 @@ enum cgroup_mode cgroup_mode (void)
 static const struct hier *hier_of (const char *path)
 {
 	const struct hier *best = NULL;
-	size_t best_len = 0;
+	size_t best_len = 0, plen = strlen (path);
 
 	load_hiers ();
 	for (size_t i = 0; i < n_hiers; i++) {
 		size_t len = strlen (hiers[i].mnt);
 
-		if (strncmp (path, hiers[i].mnt, len) == 0 && path[len] == '/' && len > best_len) {
+		/* the cheap tests first: this runs for every path of every
+		 * hierarchy, nine by nine on a hybrid host */
+		if (len < plen && path[len] == '/' && len > best_len &&
+		    memcmp (path, hiers[i].mnt, len) == 0) {
 			best = &hiers[i];
 			best_len = len;
 		}
