@@ -24,6 +24,7 @@
 #include "init/powerbutton.h"
 #include "init/shutdown.h"
 #include "init/supervisor.h"
+#include "init/watchdog.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/version.h"
@@ -243,8 +244,11 @@ int keel_init_main (int argc, char **argv)
 		ret = control_open (&ctl, &sup, &err);
 		if (ret < 0)
 			keel_error_wrap (&err, "control socket");
-		else if (machine)
+		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
+			/* Only once the loop is sure to run: it pets. */
+			watchdog_boot (&sup.loop, &opts, &con);
+		}
 	}
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
@@ -262,6 +266,8 @@ int keel_init_main (int argc, char **argv)
 	} else {
 		action = sup_run (&sup);
 		ret = sup.exit_code;
+		/* Armed through a reboot, so a hang while unmounting resets. */
+		watchdog_finish (action != SD_REBOOT);
 		powerbutton_close ();
 		control_close (&ctl);
 		sup_free (&sup);

@@ -23,6 +23,8 @@ struct init_opts {
 	char *hostname;
 	char *skip[INIT_MAX_SKIP];
 	size_t n_skip;
+	unsigned watchdog_secs; /* hardware watchdog timeout, 0: off (watchdog.h) */
+	bool watchdog_set;      /* keel.watchdog= given: wins over /etc/keel/watchdog */
 };
 
 #define INIT_DEFAULT_DIR         "/containers.d"
