@@ -18,6 +18,7 @@
 #include "init/boot.h"
 #include "init/console.h"
 #include "init/control.h"
+#include "init/hotplug.h"
 #include "init/init.h"
 #include "init/options.h"
 #include "init/panic.h"
@@ -150,8 +151,10 @@ static void boot_machine (struct init_opts *o)
 		free (warn);
 	}
 	keel_error_release (&err);
-	/* Drivers first: the containers' devices and network need them. */
+	/* Drivers first: the containers' devices and network need them.
+	 * The explicit list, then what the devices found ask for. */
 	modules_load (BOOT_MODULES_LIST);
+	hotplug_boot (NULL);
 	if (boot_cgroups (o->cgroup_root, &err) < 0) {
 		console_status (NULL, CS_FAIL, "cgroups: %s", err->msg);
 		keel_error_release (&err);
@@ -246,6 +249,7 @@ int keel_init_main (int argc, char **argv)
 			keel_error_wrap (&err, "control socket");
 		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
+			hotplug_watch (&sup.loop);
 			/* Only once the loop is sure to run: it pets. */
 			watchdog_boot (&sup.loop, &opts, &con);
 		}
@@ -268,6 +272,7 @@ int keel_init_main (int argc, char **argv)
 		ret = sup.exit_code;
 		/* Armed through a reboot, so a hang while unmounting resets. */
 		watchdog_finish (action != SD_REBOOT);
+		hotplug_close ();
 		powerbutton_close ();
 		control_close (&ctl);
 		sup_free (&sup);
