@@ -355,6 +355,7 @@ static bool devices_present (void *ctx, size_t i)
 			present = false;
 		}
 		if (!present) {
+			u->device_missing = u->policy.devices.v[k];
 			if (!u->device_wait_reported)
 				console_status (s->con, CS_NONE,
 				                "         Waiting for device %s for %s...",
