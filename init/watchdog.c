@@ -44,20 +44,13 @@ int watchdog_parse_seconds (const char *s, unsigned *secs, struct keel_error **e
 	return 0;
 }
 
-int watchdog_read_config (const char *path, unsigned *secs, struct keel_error **err)
+int watchdog_parse_config (char *text, const char *path, unsigned *secs, struct keel_error **err)
 {
-	cleanup_free char *buf = NULL;
 	char *line, *save = NULL;
 	bool seen = false;
+	unsigned v = 0;
 
-	if (read_file (path, 4096, &buf, NULL, err) < 0) {
-		if ((*err)->status == ENOENT) {
-			keel_error_release (err);
-			return 0;
-		}
-		return -1;
-	}
-	for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+	for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
 		char *end;
 
 		line += strspn (line, " \t");
@@ -68,11 +61,27 @@ int watchdog_read_config (const char *path, unsigned *secs, struct keel_error **
 			continue;
 		if (seen)
 			return keel_error (err, EINVAL, "%s: more than one timeout", path);
-		if (watchdog_parse_seconds (line, secs, err) < 0)
+		if (watchdog_parse_seconds (line, &v, err) < 0)
 			return keel_error_wrap (err, "%s", path);
 		seen = true;
 	}
+	if (seen)
+		*secs = v;
 	return 0;
+}
+
+int watchdog_read_config (const char *path, unsigned *secs, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+
+	if (read_file (path, 4096, &buf, NULL, err) < 0) {
+		if ((*err)->status == ENOENT) {
+			keel_error_release (err);
+			return 0;
+		}
+		return -1;
+	}
+	return watchdog_parse_config (buf, path, secs, err);
 }
 
 static void pet (void)

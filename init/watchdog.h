@@ -30,6 +30,8 @@ int watchdog_parse_seconds (const char *s, unsigned *secs, struct keel_error **e
 /* The timeout from the config file (one number, '#' comments and blank
  * lines allowed); *secs untouched when the file does not exist. */
 int watchdog_read_config (const char *path, unsigned *secs, struct keel_error **err);
+/* The same on the file's text (modified in place); path is for messages. */
+int watchdog_parse_config (char *text, const char *path, unsigned *secs, struct keel_error **err);
 
 /* Open device, set the timeout to secs and pet it from l.  A missing
  * device or a driver refusing the timeout is an error for the caller to

@@ -5,7 +5,7 @@
  * returns 0, unknown or bad keel.* options only land in the warning, and
  * the options keep their invariants (absolute containers.d and shell
  * paths, a hostname of 1 to 63 bytes, at most INIT_MAX_SKIP valid and
- * distinct names to skip); never a crash, leak or undefined behaviour. */
+ * distinct names to skip, a watchdog timeout in range); never a crash, leak or undefined behaviour. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "init/options.h"
 #include "init/policy.h"
+#include "init/watchdog.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -25,6 +26,9 @@ static void check (const struct init_opts *o)
 	if (o->hostname == NULL || o->hostname[0] == '\0' || strlen (o->hostname) >= 64)
 		abort ();
 	if (o->n_skip > INIT_MAX_SKIP)
+		abort ();
+	/* keel.watchdog: in range, and only set by a valid value */
+	if (o->watchdog_secs > WATCHDOG_MAX_SECS || (!o->watchdog_set && o->watchdog_secs != 0))
 		abort ();
 	for (i = 0; i < o->n_skip; i++) {
 		if (!policy_valid_name (o->skip[i]))
