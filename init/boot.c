@@ -111,9 +111,8 @@ static int enable_controllers (const char *dir, struct keel_error **err)
 		cleanup_free char *plus = xasprintf ("+%s", tok);
 		struct keel_error *e = NULL;
 		if (write_file (sub, plus, strlen (plus), &e) < 0) {
-			console_status (NULL, CS_WARN, "cgroup: enable %s in %s: %s", tok, dir,
-			                e->msg);
-			keel_error_release (&e);
+			cleanup_free char *m = keel_error_take (&e);
+			console_status (NULL, CS_WARN, "cgroup: enable %s in %s: %s", tok, dir, m);
 		}
 	}
 	return 0;
@@ -175,4 +174,55 @@ void boot_misc (const struct init_opts *o)
 		console_status (NULL, CS_WARN, "disable ctrl-alt-del: %s", strerror (errno));
 	setenv ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
 	umask (022);
+	{
+		struct keel_error *err = NULL;
+		int rootfd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (rootfd < 0 || boot_resolv_conf (rootfd, o->dns, &err) < 0) {
+			cleanup_free char *m = err ? keel_error_string (err) : NULL;
+			console_status (NULL, CS_WARN, "/etc/resolv.conf: %s",
+			                m ? m : strerror (errno));
+			keel_error_release (&err);
+		}
+		if (rootfd >= 0)
+			close (rootfd);
+	}
+}
+
+int boot_resolv_conf (int rootfd, const char *dns, struct keel_error **err)
+{
+	cleanup_free char *text = NULL, *list = dns ? xstrdup (dns) : NULL;
+	cleanup_close int etc = -1, fd = -1;
+	char *save = NULL, *tok;
+	struct stat st;
+
+	if (mkdirat (rootfd, "etc", 0755) < 0 && errno != EEXIST)
+		return keel_error (err, errno, "mkdir /etc");
+	etc = openat (rootfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return keel_error (err, errno, "open /etc");
+	/* The image's own (a file, or a symlink someone manages) wins. */
+	if (fstatat (etc, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	text = xstrdup (
+	        dns ? "# written by keel at boot from keel.dns= on the kernel command line\n"
+	            : "# written by keel at boot: no keel.dns= on the kernel command line,\n"
+	              "# so no servers are listed (a network entry may rewrite this file in "
+	              "place)\n");
+	for (tok = list ? strtok_r (list, ",", &save) : NULL; tok;
+	     tok = strtok_r (NULL, ",", &save)) {
+		char *t = xasprintf ("%snameserver %s\n", text, tok);
+		free (text);
+		text = t;
+	}
+	fd = openat (etc, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	             0644);
+	if (fd < 0)
+		return keel_error (err, errno, "create /etc/resolv.conf");
+	if (write_all (fd, text, strlen (text), err) < 0)
+		return keel_error_wrap (err, "write /etc/resolv.conf");
+	/* 0644 whatever the umask: every container's users read it. */
+	if (fchmod (fd, 0644) < 0)
+		return keel_error (err, errno, "chmod /etc/resolv.conf");
+	return 0;
 }

@@ -22,6 +22,11 @@ void boot_console_fds (void);
  * CGROUP_ROOT, PID 1 moved to keel/init. */
 int boot_cgroups (const char *cgroup_root, struct keel_error **err);
 void boot_misc (const struct init_opts *o);
+/* ROOT/etc/resolv.conf, for the containers that bind the host's (nearly
+ * every Atomic image): when the image has none, one with a nameserver line
+ * for each address of dns (keel.dns=, validated), or with none when dns is
+ * NULL.  An existing file or symlink is left alone. */
+int boot_resolv_conf (int rootfd, const char *dns, struct keel_error **err);
 
 /* switchroot.c: when / is the initramfs (rootfs, where pivot_root fails
  * with EINVAL), move the tree into a tmpfs and make that the root. */

@@ -5,10 +5,13 @@
  *   keel.shell=PATH         emergency shell when the boot fails
  *   keel.hostname=NAME      hostname (default: "keel")
  *   keel.watchdog=SECONDS   pet /dev/watchdog with this timeout (0: off; watchdog.h)
+ *   keel.dns=IP[,IP[,IP]]   nameservers of the /etc/resolv.conf written at
+ *                           boot when the image has none (boot.c)
  * Arguments are separated by spaces; double quotes group a value with
  * spaces, as the kernel's own parser does. */
 #include "init/options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,7 @@ void init_opts_free (struct init_opts *o)
 	free (o->console);
 	free (o->shell);
 	free (o->hostname);
+	free (o->dns);
 	for (i = 0; i < o->n_skip; i++)
 		free (o->skip[i]);
 	memset (o, 0, sizeof (*o));
@@ -83,6 +87,26 @@ static void append_warn (char **warn, const char *what)
 	*warn = t;
 }
 
+/* keel.dns: 1 to INIT_MAX_DNS IPv4 or IPv6 addresses, comma-separated. */
+static bool valid_dns (const char *list)
+{
+	cleanup_free char *buf = xstrdup (list);
+	char *save = NULL, *tok;
+	size_t n = 0;
+
+	if (*list == '\0' || strstr (list, ",,") != NULL || list[0] == ',' ||
+	    list[strlen (list) - 1] == ',')
+		return false;
+	for (tok = strtok_r (buf, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+		unsigned char addr[16];
+
+		if (++n > INIT_MAX_DNS ||
+		    (inet_pton (AF_INET, tok, addr) != 1 && inet_pton (AF_INET6, tok, addr) != 1))
+			return false;
+	}
+	return n > 0;
+}
+
 /* One "key=value" (or "key") argument. */
 static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_error **err)
 {
@@ -105,6 +129,8 @@ static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_e
 		if (watchdog_parse_seconds (val, &o->watchdog_secs, err) < 0)
 			return keel_error_wrap (err, "keel.watchdog");
 		o->watchdog_set = true;
+	} else if (strcmp (arg, "dns") == 0 && val && valid_dns (val)) {
+		set (&o->dns, val);
 	} else if (strcmp (arg, "skip") == 0 && val) {
 		int ret = init_opts_add_skip (o, val, err);
 		if (ret < 0)

@@ -10,13 +10,24 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/util.h"
 
-static void control_accept (struct watch *w, uint32_t events);
-static void control_client_event (struct watch *w, uint32_t events);
+static void on_listen (struct watch *w, uint32_t events)
+{
+	(void)events;
+	control_accept (w->arg);
+}
+
+static void on_client (struct watch *w, uint32_t events)
+{
+	control_client_event (w->arg,
+	                      (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w)),
+	                      events);
+}
 
 int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
 {
@@ -41,9 +52,18 @@ int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
 	ctl->s = s;
 	ctl->clients = NULL;
 	ctl->n_clients = 0;
+	ctl->timer_armed = 0;
+	ctl->w.fd = ctl->w_timer.fd = -1;
 	ctl->fd = steal_fd (&fd);
-	if (loop_watch (&s->loop, &ctl->w, ctl->fd, EPOLLIN, control_accept, ctl) < 0)
-		return keel_error (err, errno, "epoll_ctl `%s`", path);
+	ctl->timerfd = -1;
+	if (loop_watch (&s->loop, &ctl->w, ctl->fd, EPOLLIN, on_listen, ctl) < 0)
+		return keel_error (err, errno, "watch `%s`", path);
+	ctl->timerfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl->timerfd < 0)
+		return keel_error (err, errno, "timerfd for the control clients");
+	/* the deadlines' timer: handled with the listening socket */
+	if (loop_watch (&s->loop, &ctl->w_timer, ctl->timerfd, EPOLLIN, on_listen, ctl) < 0)
+		return keel_error (err, errno, "watch the control clients' timer");
 	return 0;
 }
 
@@ -72,6 +92,11 @@ void control_close (struct control *ctl)
 		return;
 	while (ctl->clients)
 		client_free (ctl, ctl->clients);
+	if (ctl->timerfd >= 0) {
+		loop_unwatch (&ctl->s->loop, &ctl->w_timer);
+		close (ctl->timerfd);
+		ctl->timerfd = -1;
+	}
 	if (ctl->fd >= 0) {
 		loop_unwatch (&ctl->s->loop, &ctl->w);
 		close (ctl->fd);
@@ -81,13 +106,64 @@ void control_close (struct control *ctl)
 	}
 }
 
-static void control_accept (struct watch *w, uint32_t events)
+/* Arm the timer for the earliest client deadline (disarm when none). */
+static void arm_deadlines (struct control *ctl)
 {
-	struct control *ctl = w->arg;
-	struct sup *s = ctl->s;
+	struct itimerspec its = {0};
+	struct ctl_client *c;
+	uint64_t next = 0;
+
+	for (c = ctl->clients; c; c = c->next)
+		if (next == 0 || c->deadline_ms < next)
+			next = c->deadline_ms;
+	if (next == ctl->timer_armed || ctl->timerfd < 0)
+		return;
+	ctl->timer_armed = next;
+	its.it_value.tv_sec = (time_t)(next / 1000);
+	its.it_value.tv_nsec = (long)(next % 1000) * 1000000;
+	if (timerfd_settime (ctl->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		console_status (ctl->s->con, CS_WARN, "keel: control timer: %s", strerror (errno));
+}
+
+/* Close every client past its deadline: idle, too slow to send its
+ * request, or too slow to take its reply. */
+static void expire_clients (struct control *ctl, uint64_t now)
+{
+	struct ctl_client *c = ctl->clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->deadline_ms <= now)
+			client_free (ctl, c);
+	}
+}
+
+/* Room for one more: the oldest client still waiting for its request
+ * line goes (it has had the longest to send it), else the oldest being
+ * answered.  A new connection may be the poweroff. */
+static void make_room (struct control *ctl)
+{
+	struct ctl_client *c, *idle = NULL, *any = NULL;
+
+	for (c = ctl->clients; c; c = c->next) {
+		/* the list is newest first: on a tie the later one is older */
+		if (any == NULL || c->since_ms <= any->since_ms)
+			any = c;
+		if (c->out == NULL && (idle == NULL || c->since_ms <= idle->since_ms))
+			idle = c;
+	}
+	if (idle || any)
+		client_free (ctl, idle ? idle : any);
+}
+
+void control_accept (struct control *ctl)
+{
+	uint64_t ticks, now = console_now_ms ();
 	int k;
 
-	(void)events;
+	if (ctl->timerfd >= 0 && read (ctl->timerfd, &ticks, sizeof ticks) > 0)
+		ctl->timer_armed = 0;
+	expire_clients (ctl, now);
 	for (k = 0; k < 4; k++) {
 		struct ucred cred;
 		socklen_t len = sizeof cred;
@@ -95,21 +171,25 @@ static void control_accept (struct watch *w, uint32_t events)
 		int fd = accept4 (ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
-			return;
+			break;
 		if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    (cred.uid != 0 && cred.uid != getuid ()) ||
-		    ctl->n_clients >= CONTROL_MAX_CLIENTS) {
+		    (cred.uid != 0 && cred.uid != getuid ())) {
 			close (fd);
 			continue;
 		}
+		if (ctl->n_clients >= CONTROL_MAX_CLIENTS)
+			make_room (ctl);
 		c = xmalloc0 (sizeof (*c));
 		c->fd = fd;
+		c->since_ms = now;
+		c->deadline_ms = now + CONTROL_REQUEST_MS;
 		c->next = ctl->clients;
 		ctl->clients = c;
 		ctl->n_clients++;
-		if (loop_watch (&s->loop, &c->w, fd, EPOLLIN, control_client_event, ctl) < 0)
+		if (loop_watch (&ctl->s->loop, &c->w, fd, EPOLLIN, on_client, ctl) < 0)
 			client_free (ctl, c);
 	}
+	arm_deadlines (ctl);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -277,7 +357,8 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	return b.p;
 }
 
-static void client_write (struct control *ctl, struct ctl_client *c)
+/* Send what the socket takes; false when the client is done (freed). */
+static bool client_write (struct control *ctl, struct ctl_client *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send (c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -285,18 +366,17 @@ static void client_write (struct control *ctl, struct ctl_client *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			return true;
 		if (n <= 0)
 			break;
 		c->out_off += (size_t)n;
 	}
 	client_free (ctl, c);
+	return false;
 }
 
-static void control_client_event (struct watch *w, uint32_t events)
+void control_client_event (struct control *ctl, struct ctl_client *c, uint32_t events)
 {
-	struct control *ctl = w->arg;
-	struct ctl_client *c = (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w));
 	char *nl;
 
 	if (c->out) {
@@ -337,6 +417,8 @@ static void control_client_event (struct watch *w, uint32_t events)
 		if (c->out == NULL)
 			c->out = control_handle (ctl->s, c->in, &c->out_len);
 	}
+	c->deadline_ms = console_now_ms () + CONTROL_REPLY_MS;
 	loop_change (&ctl->s->loop, &c->w, EPOLLOUT);
-	client_write (ctl, c);
+	if (client_write (ctl, c))
+		arm_deadlines (ctl);
 }

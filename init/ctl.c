@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,11 +29,45 @@ static void usage (FILE *out)
 	       out);
 }
 
+#define CTL_ANSWER_SECONDS 30 /* keel answers at once; this is a hung PID 1 */
+
+/* Why keel hung up on us, in words. */
+static int closed_early (const char *what)
+{
+	fprintf (stderr,
+	         "keelctl: keel closed the connection %s (busy with other clients, or "
+	         "shutting down); try again\n",
+	         what);
+	return 1;
+}
+
+/* Send the request line in one message; MSG_NOSIGNAL: a server that closed
+ * first is an error to report, not a SIGPIPE that kills us silently. */
+static int send_request (int fd, const char *req)
+{
+	cleanup_free char *line = xasprintf ("%s\n", req);
+	size_t len = strlen (line), off = 0;
+
+	while (off < len) {
+		ssize_t n = send (fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return closed_early ("before taking the request");
+		if (n < 0) {
+			fprintf (stderr, "keelctl: send the request: %s\n", strerror (errno));
+			return 1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static int request (const char *path, const char *req)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = CTL_ANSWER_SECONDS};
 	cleanup_close int fd = -1;
-	struct keel_error *err = NULL;
 	char buf[65536];
 	bool first = true, ok = false;
 
@@ -46,20 +81,32 @@ static int request (const char *path, const char *req)
 		fprintf (stderr, "keelctl: connect to `%s`: %s\n", path, strerror (errno));
 		return 1;
 	}
-	if (write_all (fd, req, strlen (req), &err) < 0 || write_all (fd, "\n", 1, &err) < 0) {
-		keel_error_print (stderr, "keelctl", &err);
+	if (setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+		fprintf (stderr, "keelctl: SO_RCVTIMEO: %s\n", strerror (errno));
 		return 1;
 	}
+	if (send_request (fd, req) != 0)
+		return 1;
 	for (;;) {
 		ssize_t n = read (fd, buf, sizeof buf);
 		char *body = buf;
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == ECONNRESET)
+			return closed_early (first ? "without an answer"
+			                           : "in the middle of its answer");
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			fprintf (stderr, "keelctl: no answer from keel within %d s\n",
+			         CTL_ANSWER_SECONDS);
+			return 1;
+		}
 		if (n < 0) {
 			fprintf (stderr, "keelctl: read: %s\n", strerror (errno));
 			return 1;
 		}
+		if (n == 0 && first)
+			return closed_early ("without an answer");
 		if (n == 0)
 			break;
 		if (first) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "init/supervisor.h"
+#include "lib/name.h"
 #include "lib/util.h"
 
 #define MAX_ENTRIES 4096 /* bench/init.sh runs 3000 */
@@ -61,25 +62,21 @@ static void load_one (struct sup *s, struct unit *u)
 	struct keel_error *err = NULL;
 	cleanup_free char *config = xasprintf ("%s/config.json", u->dir);
 	cleanup_free char *tmpfiles = xasprintf ("%s/tmpfiles.conf", u->dir);
-	struct stat st;
+	struct stat st, root;
 
 	if (!policy_valid_name (u->name)) {
 		mark_broken (u, xasprintf ("%s: \"%s\" is not a valid container name "
-		                           "([A-Za-z0-9_+.-]+)",
+		                           "(" KEEL_NAME_RULE ")",
 		                           u->dir, u->name));
 		return;
 	}
 	if (policy_load (u->policy_file, &u->policy, &err) < 0) {
-		cleanup_free char *m = keel_error_string (err);
-		keel_error_release (&err);
-		mark_broken (u, xstrdup (m ? m : u->policy_file));
+		mark_broken (u, keel_error_take (&err));
 		return;
 	}
 	u->has_policy = true;
 	if (tmpfiles_load (tmpfiles, &u->tmpfiles, &err) < 0) {
-		cleanup_free char *m = keel_error_string (err);
-		keel_error_release (&err);
-		mark_broken (u, xstrdup (m ? m : tmpfiles));
+		mark_broken (u, keel_error_take (&err));
 		return;
 	}
 	if (access (config, F_OK) < 0) {
@@ -89,10 +86,10 @@ static void load_one (struct sup *s, struct unit *u)
 		return;
 	}
 	if (spec_load (config, u->dir, &u->spec, &err) < 0) {
-		cleanup_free char *m = keel_error_string (err);
-		keel_error_release (&err);
-		/* spec_load names the file by its base name; give the entry. */
-		mark_broken (u, xasprintf ("%s/%s", u->dir, m ? m : "config.json: invalid"));
+		cleanup_free char *m = keel_error_take (&err);
+		/* spec_load's messages, reading and parsing alike, start with the
+		 * file's base name ("config.json: ..."): give the entry's path. */
+		mark_broken (u, xasprintf ("%s/%s", u->dir, m));
 		return;
 	}
 	if (u->spec->has_process && u->spec->process.terminal) {
@@ -108,6 +105,15 @@ static void load_one (struct sup *s, struct unit *u)
 		                           errno == ENOENT ? " (missing rootfs: see "
 		                                             "containers.d/build-rootfs.sh)"
 		                                           : ""));
+		return;
+	}
+	/* A rootfs that is, or links to, the host's / would give the container
+	 * the whole host (and pivot_root cannot move / onto itself): refuse it
+	 * here, with the entry's other checks, not at start. */
+	if (stat ("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
+		mark_broken (u, xasprintf ("%s: root.path: `%s` is the host's root directory; "
+		                           "a container needs its own rootfs",
+		                           config, u->spec->root.abs_path));
 		return;
 	}
 	if (init_opts_skipped (s->opts, u->name))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init/powerbutton.h"
@@ -35,7 +36,28 @@ static struct {
 	struct console *con;
 	char *failed[HOTPLUG_MAX_FAILED];
 	size_t n_failed;
+	bool in_helper; /* this process is a loading helper, not PID 1 */
 } hp = {.w = {.fd = -1}};
+
+/* A module that failed.  PID 1 queues it on the console; a helper's copy
+ * of that queue is PID 1's to flush, so a helper writes its line to the
+ * console fd at once, stamped like the others, before it exits. */
+static void module_failed (const char *name, const char *alias, int e)
+{
+	struct console *c = hp.con ? hp.con : console_get ();
+	struct timespec ts;
+
+	if (!hp.in_helper) {
+		console_status (hp.con, CS_WARN, "module %s (for device %s): %s", name, alias,
+		                strerror (e));
+		return;
+	}
+	clock_gettime (CLOCK_MONOTONIC, &ts);
+	if (c == NULL || dprintf (c->fd, "[%5lld.%06ld] [ WARN ] module %s (for device %s): %s\n",
+	                          (long long)ts.tv_sec, ts.tv_nsec / 1000, name, alias,
+	                          strerror (e)) < 0)
+		keel_debug ("module %s (for device %s): %s", name, alias, strerror (e));
+}
 
 /* libkmod's own messages (a missing index, a bad modules.dep line) are
  * for debugging; what matters is reported from the return values. */
@@ -93,8 +115,7 @@ static unsigned load_alias (const char *alias)
 		} else if (r > 0) {
 			keel_debug ("module %s for %s: blacklisted", name, alias);
 		} else {
-			console_status (hp.con, CS_WARN, "module %s (for device %s): %s", name,
-			                alias, strerror (-r));
+			module_failed (name, alias, -r);
 			if (hp.n_failed < HOTPLUG_MAX_FAILED)
 				hp.failed[hp.n_failed++] = xstrdup (name);
 		}
@@ -211,14 +232,7 @@ static void load_in_helper (char **aliases, size_t n)
 	}
 	if (pid > 0)
 		return;
-	/* The child's copy of the console queue is PID 1's to flush; what
-	 * the child says is written at once, before it exits. */
-	struct console *c = hp.con ? hp.con : console_get ();
-	if (c) {
-		c->q_len = 0;
-		c->dropped = 0;
-		c->sync = true;
-	}
+	hp.in_helper = true;
 	for (i = 0; i < n; i++)
 		load_alias (aliases[i]);
 	_exit (0);

@@ -5,6 +5,8 @@
  * can take long.  PID 1 therefore forks a short-lived helper per operation
  * that calls the library in-process (never an exec of a runtime binary) and
  * reports on a pipe:
+ *   "T\n"          the entry's tmpfiles.conf was applied (before create: a
+ *                 Z or R over a large tree must not stall PID 1 either)
  *   "P<pid>\n"     the container process exists (create succeeded)
  *   "S\n"          start succeeded: the process is past its exec fifo
  *   "E<message>\n" the operation failed (one line)
@@ -17,22 +19,39 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "init/tmpfiles.h"
 #include "lib/error.h"
 #include "runtime/container.h"
 
 #define LAUNCH_REPORT_MAX 2048
 
+/* Open files: PID 1 holds a log pipe (both ends) per entry, a notify socket
+ * and, while one runs, a helper's report pipe: the kernel's default for
+ * PID 1 (1024 soft, 4096 hard) runs out near 400 entries.  PID 1 raises
+ * its own limit to the most the kernel allows (fs.nr_open, else its hard
+ * limit), as systemd does; the containers it starts get
+ * LAUNCH_NOFILE_SOFT soft (select(2) breaks above 1024) and the larger of
+ * the original hard limit and LAUNCH_NOFILE_HARD, unless their config.json
+ * sets RLIMIT_NOFILE. */
+#define LAUNCH_NOFILE_SOFT 1024
+#define LAUNCH_NOFILE_HARD 524288
+int launch_raise_nofile (struct keel_error **err);
+
 enum launch_op { LAUNCH_START, LAUNCH_DELETE };
 
-/* Fork the helper; *report_fd gets the non-blocking read end. */
+/* Fork the helper; *report_fd gets the non-blocking read end.  A start
+ * helper given tmpfiles (NULL: none) applies them first, relative to "/";
+ * their failure is the start's. */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
-                 const struct spec *spec, const struct keel_create_opts *opts, pid_t *helper,
-                 int *report_fd, struct keel_error **err);
+                 const struct spec *spec, const struct keel_create_opts *opts,
+                 const struct tmpfiles *tmpfiles, pid_t *helper, int *report_fd,
+                 struct keel_error **err);
 
 struct launch_report {
-	pid_t pid;    /* 0 when create did not get that far */
-	bool started; /* start succeeded */
-	char *error;  /* malloc'd, NULL when none */
+	pid_t pid;          /* 0 when create did not get that far */
+	bool started;       /* start succeeded */
+	bool tmpfiles_done; /* a T line: tmpfiles.conf applied */
+	char *error;        /* malloc'd, NULL when none */
 };
 
 /* Decode what the helper wrote (buf need not be NUL-terminated). */

@@ -190,6 +190,7 @@ void logsink_init (struct logsink *s, const char *name, size_t ring_size, bool c
 {
 	memset (s, 0, sizeof (*s));
 	s->name = name;
+	console_src_init (&s->share, name);
 	logring_init (&s->ring, ring_size);
 	s->console = console;
 	if (file) {
@@ -200,6 +201,7 @@ void logsink_init (struct logsink *s, const char *name, size_t ring_size, bool c
 
 void logsink_free (struct logsink *s)
 {
+	console_src_release (NULL, &s->share);
 	logring_free (&s->ring);
 	free (s->line);
 	s->line = NULL;
@@ -227,7 +229,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		s->cut = false;
 		if (s->line_len == 0 && take >= LOG_LINE_MAX) {
 			/* An overlong line is cut; no copy needed. */
-			emit (emit_data, s->name, data, LOG_LINE_MAX);
+			emit (emit_data, &s->share, data, LOG_LINE_MAX);
 			data += LOG_LINE_MAX;
 			len -= LOG_LINE_MAX;
 			if (take == LOG_LINE_MAX && nl) {
@@ -240,7 +242,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		}
 		if (s->line_len == 0 && nl) {
 			/* The common case: a whole line, no copy. */
-			emit (emit_data, s->name, data, take);
+			emit (emit_data, &s->share, data, take);
 			data += take + 1;
 			len -= take + 1;
 			continue;
@@ -257,7 +259,7 @@ static void console_feed (struct logsink *s, const char *data, size_t len, log_l
 		data += n;
 		len -= n;
 		if (s->line_len == LOG_LINE_MAX || (nl && n == take)) {
-			emit (emit_data, s->name, s->line, s->line_len);
+			emit (emit_data, &s->share, s->line, s->line_len);
 			s->line_len = 0;
 			if (nl && n == take) {
 				data++;
@@ -295,7 +297,7 @@ int logsink_feed (struct logsink *s, const char *data, size_t len, log_line_fn e
 void logsink_flush (struct logsink *s, log_line_fn emit, void *emit_data)
 {
 	if (s->line_len > 0 && s->console && emit)
-		emit (emit_data, s->name, s->line, s->line_len);
+		emit (emit_data, &s->share, s->line, s->line_len);
 	s->line_len = 0;
 	s->cut = false;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "init/console.h"
 #include "lib/error.h"
 
 #define LOG_LINE_MAX 1024
@@ -43,11 +44,13 @@ void logfile_free (struct logfile *f);
 /* Append, rotating first when the file would grow past max_size. */
 int logfile_write (struct logfile *f, const char *data, size_t len, struct keel_error **err);
 
-/* Called once per complete console line (without the newline). */
-typedef void (*log_line_fn) (void *data, const char *name, const char *line, size_t len);
+/* Called once per complete console line (without the newline); src is
+ * the sink's share of the console (src->name is the container's name). */
+typedef void (*log_line_fn) (void *data, struct console_src *src, const char *line, size_t len);
 
 struct logsink {
-	const char *name; /* borrowed */
+	const char *name;         /* borrowed */
+	struct console_src share; /* its use of the console (console.h) */
 	struct logring ring;
 	bool console;
 	char *line; /* partial console line, LOG_LINE_MAX bytes, lazily allocated */

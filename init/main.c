@@ -211,6 +211,8 @@ int keel_init_main (int argc, char **argv)
 	}
 	machine = opts.boot_forced ? opts.boot : boot_is_machine_init ();
 	opts.boot = machine;
+	/* From here on PID 1 has its fatal path: never abort(). */
+	keel_panic_install (&opts);
 
 	if (machine) {
 		if (switchroot_if_initramfs (&err) < 0) {
@@ -230,13 +232,16 @@ int keel_init_main (int argc, char **argv)
 	}
 	console_status (&con, CS_INFO, "keel %s starting as %s (pid %d)", KEEL_VERSION,
 	                machine ? "the machine's init" : "a supervisor", (int)getpid ());
+	if (launch_raise_nofile (&err) < 0) { /* see launch.h */
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		console_status (&con, CS_WARN, "open file limit: %s", m);
+	}
 	if (machine)
 		boot_machine (&opts);
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
 
-	/* From here on PID 1 has its fatal path: never abort(). */
-	keel_panic_install (&opts);
 	ret = sup_init (&sup, &opts, &con, &err);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);

@@ -9,6 +9,7 @@
 #include "lib/error.h"
 
 #define INIT_MAX_SKIP 32
+#define INIT_MAX_DNS  3 /* resolvers read at most 3 nameserver lines (MAXNS) */
 
 struct init_opts {
 	bool boot;        /* mount the world, switch root, reboot at the end */
@@ -21,6 +22,7 @@ struct init_opts {
 	char *console;      /* NULL: stdout (the kernel's /dev/console when PID 1) */
 	char *shell;        /* emergency shell, run on the console when the boot fails */
 	char *hostname;
+	char *dns; /* keel.dns=: 1-3 comma-separated IP addresses, validated */
 	char *skip[INIT_MAX_SKIP];
 	size_t n_skip;
 	unsigned watchdog_secs; /* hardware watchdog timeout, 0: off (watchdog.h) */

@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "lib/input.h"
+#include "lib/jsonpath.h"
+#include "lib/name.h"
 #include "lib/util.h"
 
 #define MAX_DURATION_MS (7ULL * 24 * 3600 * 1000) /* one week */
@@ -71,17 +75,29 @@ const char *policy_signal_name (int signo)
 	return "signal";
 }
 
-/* "500ms", "1.5s", "2m", "1h" or a plain number of seconds. */
+/* "500ms", "1.5s", "2m", "1h" or a plain number of seconds: decimal
+ * digits with at most one point.  strtod alone would also take "0x10",
+ * "1e2", "inf" and leading blanks, which no one means as a duration. */
 int policy_parse_duration (const char *s, uint64_t *ms)
 {
+	const char *q;
 	char *end;
 	double v, mult;
+	size_t digits = 0, points = 0;
 
-	if (s == NULL || !(isdigit ((unsigned char)*s) || *s == '.'))
+	if (s == NULL)
+		return -1;
+	for (q = s; isdigit ((unsigned char)*q) || *q == '.'; q++) {
+		if (*q == '.')
+			points++;
+		else
+			digits++;
+	}
+	if (digits == 0 || points > 1)
 		return -1;
 	errno = 0;
 	v = strtod (s, &end);
-	if (errno != 0 || end == s || !isfinite (v) || v < 0)
+	if (errno != 0 || end != q || !isfinite (v) || v < 0)
 		return -1;
 	if (*end == '\0' || strcmp (end, "s") == 0)
 		mult = 1000;
@@ -237,40 +253,19 @@ static char *got (json_object *v)
 
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
         __attribute__ ((format (printf, 3, 4)));
-/* Keys, names and paths in messages come from the file: control
- * characters are escaped so that the message stays one console line. */
-static char *one_line (const char *s)
-{
-	char *out = xmalloc0 (strlen (s) * 4 + 1), *o = out;
 
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '\n')
-			o += sprintf (o, "\\n");
-		else if (ch == '\t')
-			o += sprintf (o, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			o += sprintf (o, "\\x%02x", ch);
-		else
-			*o++ = (char)ch;
-	}
-	return out;
-}
-
+/* "FILE: PATH: what" (lib/jsonpath.c, the shape config.json's messages
+ * have too): keys, names and paths come from the file, so control
+ * characters are escaped and the message stays one console line. */
 static int fail (struct ctx *c, const char *path, const char *fmt, ...)
 {
-	cleanup_free char *what = NULL, *msg = NULL, *safe = NULL;
+	cleanup_free char *msg = NULL;
 	va_list ap;
-	int n;
 
 	va_start (ap, fmt);
-	n = vasprintf (&what, fmt, ap);
+	msg = jpath_vmessage (c->file, path, fmt, ap);
 	va_end (ap);
-	if (n < 0)
-		what = NULL;
-	msg = xasprintf ("%s: %s", path, what ? what : "invalid");
-	safe = one_line (msg);
-	return keel_error (c->err, 0, "%s: %s", c->file, safe);
+	return keel_error (c->err, 0, "%s", msg);
 }
 
 static int want_type (struct ctx *c, const char *path, json_object *v, json_type t,
@@ -347,7 +342,7 @@ static int get_size (struct ctx *c, const char *path, json_object *v, uint64_t m
 	if (json_object_is_type (v, json_type_string))
 		ok = policy_parse_size (json_object_get_string (v), &n) == 0;
 	else if (json_object_is_type (v, json_type_int) && json_object_get_int64 (v) >= 0) {
-		n = (uint64_t)json_object_get_int64 (v);
+		n = json_object_get_uint64 (v);
 		ok = true;
 	}
 	if (!ok) {
@@ -374,30 +369,21 @@ static int get_uint (struct ctx *c, const char *path, json_object *v, unsigned m
 		return fail (c, path, "expected an integer from %u to %u, got %s", min, max, g);
 	}
 	n = json_object_get_int64 (v);
-	if (n < min || n > max)
-		return fail (c, path, "expected an integer from %u to %u, got %lld", min, max,
-		             (long long)n);
+	/* json-c keeps integers above INT64_MAX as uint64 and get_int64
+	 * clamps them: print the value as written (got), never the clamp. */
+	if (n < min || n > max || json_object_get_uint64 (v) > (uint64_t)max) {
+		g = got (v);
+		return fail (c, path, "expected an integer from %u to %u, got %s", min, max, g);
+	}
 	*out = (unsigned)n;
 	return 0;
 }
 
-/* The container-id rule of the runtime, so a dependency names something
- * that could exist in containers.d. */
-static bool valid_name (const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || strcmp (s, ".") == 0 || strcmp (s, "..") == 0 || strlen (s) > 128)
-		return false;
-	for (p = s; *p; p++)
-		if (!isalnum ((unsigned char)*p) && !strchr ("_+.-", *p))
-			return false;
-	return true;
-}
-
+/* The runtime's container-id rule (lib/name.h), so a dependency names
+ * something that could exist in containers.d. */
 bool policy_valid_name (const char *s)
 {
-	return valid_name (s);
+	return keel_name_valid (s);
 }
 
 static int get_names (struct ctx *c, const char *key, json_object *v, struct policy_names *out)
@@ -430,9 +416,9 @@ static int get_names (struct ctx *c, const char *key, json_object *v, struct pol
 			return fail (c, path, "expected a container name, got %s", g);
 		}
 		s = json_object_get_string (e);
-		if (!valid_name (s))
-			return fail (c, path,
-			             "\"%s\" is not a valid container name ([A-Za-z0-9_+.-]+)", s);
+		if (!keel_name_valid (s))
+			return fail (c, path, "\"%s\" is not a valid container name (" KEEL_NAME_RULE ")",
+			             s);
 		for (j = 0; j < out->n; j++)
 			if (strcmp (out->v[j], s) == 0)
 				return fail (c, path, "\"%s\" is listed twice", s);
@@ -454,7 +440,7 @@ static int walk (struct ctx *c, const char *prefix, json_object *obj, const stru
 {
 	json_object_object_foreach (obj, key, val)
 	{
-		cleanup_free char *path = prefix ? xasprintf ("%s.%s", prefix, key) : xstrdup (key);
+		cleanup_free char *path = jpath_join (prefix, key);
 		size_t i;
 		int ret;
 
@@ -824,65 +810,20 @@ static int cross_check (struct ctx *c, json_object *root, struct policy *p)
 	return 0;
 }
 
-static void line_col (const char *json, size_t off, unsigned *line, unsigned *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && json[i]; i++) {
-		if (json[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 int policy_parse (const char *file, const char *json, size_t len, struct policy *p,
                   struct keel_error **err)
 {
 	struct ctx c = {.file = file, .err = err};
-	json_tokener *tok;
-	json_object *root;
-	enum json_tokener_error jerr;
-	size_t off;
+	json_object *root = NULL;
 	int ret;
 
 	policy_defaults (p);
 	if (len > POLICY_MAX_FILE_SIZE)
-		return keel_error (err, 0, "%s: larger than %d bytes", file, POLICY_MAX_FILE_SIZE);
-	tok = json_tokener_new ();
-	if (tok == NULL)
-		return keel_error (err, ENOMEM, "%s", file);
-	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex (tok, json, (int)len);
-	jerr = json_tokener_get_error (tok);
-	off = json_tokener_get_parse_end (tok);
-	json_tokener_free (tok);
-	if (jerr == json_tokener_continue || (root == NULL && jerr == json_tokener_success)) {
-		json_object_put (root);
-		return keel_error (err, 0, "%s: invalid JSON: unexpected end of file", file);
-	}
-	if (root == NULL || jerr != json_tokener_success) {
-		unsigned line, col;
-		json_object_put (root);
-		line_col (json, off, &line, &col);
-		return keel_error (err, 0, "%s: invalid JSON at line %u, column %u: %s", file, line,
-		                   col, json_tokener_error_desc (jerr));
-	}
-	while (off < len && isspace ((unsigned char)json[off]))
-		off++;
-	if (off < len) {
-		unsigned line, col;
-		json_object_put (root);
-		line_col (json, off, &line, &col);
-		return keel_error (
-		        err, 0,
-		        "%s: invalid JSON at line %u, column %u: trailing data after the object",
-		        file, line, col);
-	}
+		return keel_error (err, 0, "%s: %zu bytes is larger than the limit of %d KiB",
+		                   file, len, POLICY_MAX_FILE_SIZE / 1024);
+	ret = jpath_parse (file, json, len, &root, err);
+	if (ret < 0)
+		return ret;
 	if (!json_object_is_type (root, json_type_object)) {
 		cleanup_free char *g = got (root);
 		json_object_put (root);
@@ -901,20 +842,21 @@ int policy_parse (const char *file, const char *json, size_t len, struct policy 
 int policy_load (const char *file, struct policy *p, struct keel_error **err)
 {
 	cleanup_free char *buf = NULL;
+	struct stat st;
 	size_t len = 0;
 	int ret;
 
-	ret = read_file (file, POLICY_MAX_FILE_SIZE, &buf, &len, err);
+	ret = input_read (file, NULL, POLICY_MAX_FILE_SIZE, &buf, &len, err);
+	/* No keel.json means the defaults; a keel.json that is a link to
+	 * nothing is a mistake, not an absence. */
+	if (ret < 0 && (*err)->status == ENOENT && lstat (file, &st) == 0)
+		return keel_error (err, 0, "%s: a symbolic link to a missing file", file);
 	if (ret < 0 && (*err)->status == ENOENT) {
 		keel_error_release (err);
 		policy_defaults (p);
 		return 0;
 	}
-	if (ret < 0) {
-		if ((*err)->status == EFBIG)
-			return keel_error (err, 0, "%s: larger than %d bytes", file,
-			                   POLICY_MAX_FILE_SIZE);
+	if (ret < 0)
 		return ret;
-	}
 	return policy_parse (file, buf, len, p, err);
 }

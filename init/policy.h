@@ -76,7 +76,7 @@ int policy_load (const char *file, struct policy *p, struct keel_error **err);
 
 void policy_free (struct policy *p);
 
-/* A containers.d entry name / dependency name: [A-Za-z0-9_+.-]+, not "." or "..". */
+/* A containers.d entry name / dependency name: lib/name.h's rule. */
 bool policy_valid_name (const char *s);
 
 /* Helpers also used by the control socket and command line. */

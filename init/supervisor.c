@@ -134,33 +134,6 @@ static int ensure_log_pipe (struct sup *s, struct unit *u)
 	return loop_watch (&s->loop, &u->w_log, u->log_r, EPOLLIN, on_log, s);
 }
 
-/* The paths of the entry's tmpfiles.conf (atomic images: bind-mount
- * sources under /run and /var/lib), made once per boot before it first
- * starts. */
-static int apply_tmpfiles (struct unit *u, char **why)
-{
-	struct keel_error *err = NULL;
-	int rootfd, ret;
-
-	if (u->tmpfiles_applied || u->tmpfiles.n == 0)
-		return 0;
-	rootfd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		*why = xasprintf ("open /: %s", strerror (errno));
-		return -1;
-	}
-	ret = tmpfiles_apply (&u->tmpfiles, rootfd, &err);
-	close (rootfd);
-	if (ret < 0) {
-		char *m = keel_error_string (err);
-		keel_error_release (&err);
-		*why = m ? m : xstrdup ("tmpfiles.conf");
-		return -1;
-	}
-	u->tmpfiles_applied = true;
-	return 0;
-}
-
 static void watch_helper (struct sup *s, size_t i, enum launch_op op)
 {
 	struct unit *u = &s->units[i];
@@ -184,8 +157,6 @@ static int op_launch (void *ctx, size_t i, char **why)
 	cleanup_free char *env0 = NULL;
 	int ret;
 
-	if (apply_tmpfiles (u, why) < 0)
-		return -1;
 	if (ensure_log_pipe (s, u) < 0) {
 		*why = xasprintf ("log pipe: %s", strerror (errno));
 		return -1;
@@ -210,7 +181,11 @@ static int op_launch (void *ctx, size_t i, char **why)
 	}
 	u->pid = 0;
 	u->pid_known = false;
-	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts, &u->helper, &u->helper_fd,
+	/* The entry's tmpfiles.conf (atomic images: bind-mount sources under
+	 * /run and /var/lib) is applied once per boot, by the start helper:
+	 * Z, R or cleaning over a large tree must not block PID 1. */
+	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts,
+	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->helper, &u->helper_fd,
 	                   &err);
 	notify_mount_free (&mount);
 	close (u->log_w); /* the helper passed it on to the container */
@@ -235,8 +210,8 @@ static int op_cleanup (void *ctx, size_t i)
 	u->pid_known = false;
 	free (u->cgroup);
 	u->cgroup = NULL;
-	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, &u->helper, &u->helper_fd,
-	                 &err) < 0) {
+	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, &u->helper,
+	                 &u->helper_fd, &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
 		cleanup_free char *m = keel_error_string (err);
@@ -473,6 +448,8 @@ static void helper_done (struct sup *s, size_t i)
 		unit_event (&s->set, i, UE_CLEANED, 0);
 		return;
 	}
+	if (r.tmpfiles_done)
+		u->tmpfiles_applied = true;
 	if (r.pid > 0 && !u->exited) {
 		u->pid = r.pid;
 		u->pid_known = true;
@@ -634,9 +611,9 @@ static void on_timer (struct watch *w, uint32_t events)
 
 /* ---- logs ------------------------------------------------------------------ */
 
-static void console_line (void *data, const char *name, const char *line, size_t len)
+static void console_line (void *data, struct console_src *src, const char *line, size_t len)
 {
-	console_container_line (data, name, line, len);
+	console_container_line (data, src, line, len);
 }
 
 static void close_log (struct sup *s, struct unit *u)
@@ -803,7 +780,7 @@ static size_t sup_max_starting (void)
 {
 	long cpus = sysconf (_SC_NPROCESSORS_ONLN);
 
-	return cpus > 0 ? (size_t)cpus * 8 : 16;
+	return cpus > 0 ? (size_t)cpus * 32 : 64;
 }
 
 void sup_start_units (struct sup *s)

@@ -101,9 +101,7 @@ static void links_add (struct links *l, ino_t ino, const char *path)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = realloc (l->v, l->cap * sizeof (*l->v));
-		if (l->v == NULL)
-			abort ();
+		l->v = xrealloc (l->v, l->cap * sizeof (*l->v));
 	}
 	l->v[l->n].ino = ino;
 	l->v[l->n].path = xstrdup (path);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Used when even the error cannot be allocated: the caller still gets a
  * readable message instead of a NULL it must special-case. */
 static char oom_msg[] = "out of memory while reporting an error";
@@ -81,6 +83,19 @@ char *keel_error_string (const struct keel_error *err)
 		return s;
 	}
 	return strdup (err->msg);
+}
+
+char *keel_error_take (struct keel_error **err)
+{
+	char *s;
+
+	if (err == NULL || *err == NULL)
+		return xstrdup ("unknown error");
+	s = keel_error_string (*err);
+	if (s == NULL)
+		s = xstrdup ((*err)->msg);
+	keel_error_release (err);
+	return s;
 }
 
 void keel_error_print (FILE *stream, const char *prog, struct keel_error **err)

@@ -31,6 +31,13 @@ int keel_error_wrap (struct keel_error **err, const char *fmt, ...)
  * Returns a newly allocated string (never NULL unless out of memory). */
 char *keel_error_string (const struct keel_error *err);
 
+/* The message with its strerror (as keel_error_string), and the error
+ * released: the one way a failure that is not fatal becomes the text of
+ * a warning, so no warning prints err->msg and loses the errno.  Never
+ * NULL (xstrdup: out of memory is
+ * util.h's oom); free() the result. */
+char *keel_error_take (struct keel_error **err);
+
 /* Print "PROG: message" to stream and release the error. */
 void keel_error_print (FILE *stream, const char *prog, struct keel_error **err);
 

@@ -134,6 +134,28 @@ void keel_log (enum keel_log_level level, const char *fmt, ...)
 	free (msg);
 }
 
+void keel_log_warning_error (struct keel_error **err, const char *prefix, ...)
+{
+	cleanup_free char *p = NULL;
+	char *s;
+	va_list ap;
+
+	if (err == NULL || *err == NULL)
+		return;
+	if (prefix != NULL) {
+		va_start (ap, prefix);
+		if (vasprintf (&p, prefix, ap) < 0)
+			p = NULL;
+		va_end (ap);
+	}
+	s = keel_error_take (err);
+	if (p != NULL)
+		keel_log (KEEL_LOG_WARNING, "%s: %s", p, s);
+	else
+		log_emit (KEEL_LOG_WARNING, s);
+	free (s);
+}
+
 void keel_log_error (struct keel_error **err)
 {
 	char *s;

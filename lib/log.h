@@ -23,6 +23,11 @@ void keel_log (enum keel_log_level level, const char *fmt, ...)
 	__attribute__ ((format (printf, 2, 3)));
 /* Log the error at KEEL_LOG_ERROR and release it. */
 void keel_log_error (struct keel_error **err);
+/* A failure that is not fatal: "PREFIX: message: strerror" at
+ * KEEL_LOG_WARNING, and the error released (crun's
+ * crun_error_write_warning_and_release).  prefix may be NULL. */
+void keel_log_warning_error (struct keel_error **err, const char *prefix, ...)
+	__attribute__ ((format (printf, 2, 3)));
 
 #ifdef CONFIG_DEBUG_LOG
 #define keel_debug(...)                                                                          \

@@ -34,6 +34,7 @@
 
 #include "lib/log.h"
 #include "lib/mountinfo.h"
+#include "lib/proccgroup.h"
 #include "lib/util.h"
 #include "runtime/cgroup-devices.h"
 #include "runtime/cgroup-v1.h"
@@ -122,19 +123,9 @@ int cgroup_path_append (char **buf, const char *rel, const char *what, struct ke
 /* The caller's own cgroup in the unified hierarchy ("0::PATH"). */
 static int own_cgroup (char **out, struct keel_error **err)
 {
-	cleanup_free char *content = NULL;
-	char *line, *save = NULL;
-	int ret;
+	int ret = proc_cgroup (0, out, err);
 
-	ret = read_file ("/proc/self/cgroup", 0, &content, NULL, err);
-	if (ret < 0)
-		return ret;
-	for (line = strtok_r (content, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-		if (strncmp (line, "0::", 3) == 0) {
-			*out = xstrdup (line + 3);
-			return 0;
-		}
-	return keel_error (err, 0, "cgroup: no unified (0::) entry in /proc/self/cgroup");
+	return ret < 0 ? keel_error_wrap (err, "cgroup") : 0;
 }
 
 static int resolve_path (const char *root, const char *cgroups_path, const char *default_rel,

@@ -77,7 +77,7 @@ void keel_state_free (struct keel_state *st);
 /* The runtime-spec state JSON (runtime.md "State"), malloc'd. */
 char *keel_state_json (const struct keel_state *st);
 
-/* Validate the id as runc does: [A-Za-z0-9_+.-]+, not "." or "..". */
+/* Validate the id: keel's one name rule, lib/name.h. */
 int keel_container_check_id (const char *id, struct keel_error **err);
 
 /* Make the container: state directory, cgroup, namespaces, mounts, hooks,

@@ -124,10 +124,7 @@ void hooks_run_warn (enum spec_hook_kind kind, const struct spec_hook *hooks, si
 {
 	for (size_t i = 0; i < n; i++) {
 		struct keel_error *err = NULL;
-		if (run_one (kind, &hooks[i], state_json, &err) < 0) {
-			cleanup_free char *msg = keel_error_string (err);
-			keel_log (KEEL_LOG_WARNING, "%s: %s", what, msg ? msg : err->msg);
-			keel_error_release (&err);
-		}
+		if (run_one (kind, &hooks[i], state_json, &err) < 0)
+			keel_log_warning_error (&err, "%s", what);
 	}
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/proccgroup.h"
 #include "lib/util.h"
 #include "runtime/cgroup.h"
 
@@ -160,32 +161,15 @@ int notify_proxy_open (const struct keel_runtime *rt, const char *id, const char
  * cgroup there is nothing to tell by: anyone, as with runc. */
 static bool from_container (const struct notify_proxy *p, pid_t pid)
 {
-	cleanup_free char *path = NULL, *buf = NULL;
-	struct keel_error *err = NULL;
-	size_t n;
+	cleanup_free char *cg = NULL;
 
 	if (pid > 0 && pid == p->pid)
 		return true;
 	if (p->cgroup == NULL)
 		return true;
-	if (pid <= 0)
+	if (pid <= 0 || proc_cgroup (pid, &cg, NULL) < 0)
 		return false;
-	path = xasprintf ("/proc/%d/cgroup", (int)pid);
-	if (read_file (path, 16384, &buf, NULL, &err) < 0) {
-		keel_error_release (&err);
-		return false;
-	}
-	n = strcmp (p->cgroup, "/") == 0 ? 0 : strlen (p->cgroup);
-	for (char *line = buf; line && *line;) {
-		char *nl = strchr (line, '\n');
-		if (nl)
-			*nl = '\0';
-		if (strncmp (line, "0::", 3) == 0)
-			return strncmp (line + 3, p->cgroup, n) == 0 &&
-			       (line[3 + n] == '\0' || line[3 + n] == '/');
-		line = nl ? nl + 1 : NULL;
-	}
-	return false;
+	return cgroup_path_within (cg, p->cgroup);
 }
 
 static pid_t sender_of (struct msghdr *mh)

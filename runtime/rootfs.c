@@ -100,9 +100,10 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 		return ret;
 	/* A /dev bound from the host already has its nodes. */
 	if (dev == NULL || !is_bind (dev)) {
+		/* its messages start with "devices:" already */
 		ret = devices_create_with (s, c->rootfs, c->in_userns, c->device_trees, err);
 		if (ret < 0)
-			return keel_error_wrap (err, "devices");
+			return ret;
 	}
 	if (dev && (dev->flags & MS_RDONLY) && !is_bind (dev)) {
 		cleanup_free char *p = xasprintf ("%s/dev", c->rootfs);

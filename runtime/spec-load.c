@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/input.h"
 #include "lib/util.h"
 
 /* Refuse absurd files before json-c allocates for them: a real config.json
@@ -258,37 +259,20 @@ static int decode (struct spec_ctx *c, json_object *root, const char *bundle, st
 
 static int tokenize (struct spec_ctx *c, const char *json, size_t len, json_object **out)
 {
-	struct json_tokener *tok;
-	enum json_tokener_error jerr;
-	json_object *root;
-	size_t end;
+	json_object *root = NULL;
+	int ret;
 
-	if (len > SPEC_MAX_SIZE)
-		return spec_err (c, "file is larger than %u bytes", SPEC_MAX_SIZE);
-	tok = json_tokener_new ();
-	if (tok == NULL)
-		return keel_error (c->err, ENOMEM, "%s: JSON parser", c->name);
-	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex (tok, json, (int)len);
-	jerr = json_tokener_get_error (tok);
-	end = json_tokener_get_parse_end (tok);
-	json_tokener_free (tok);
-	if (jerr == json_tokener_continue)
-		return spec_err (c, "invalid JSON: unexpected end of input");
-	if (root == NULL)
-		return spec_err (c, "invalid JSON at byte %zu: %s", end,
-		                 json_tokener_error_desc (jerr));
-	/* json-c stops after the first complete value: anything but
-	 * whitespace after it is a second value, which JSON does not allow. */
-	for (; end < len; end++) {
-		if (!strchr (" \t\r\n", json[end]) || json[end] == '\0') {
-			json_object_put (root);
-			return spec_err (
-			        c, "invalid JSON at byte %zu: data after the top-level value", end);
-		}
+	if (len > SPEC_MAX_SIZE) {
+		char limit[32];
+
+		input_format_size (SPEC_MAX_SIZE, limit, sizeof limit);
+		return spec_err (c, "%zu bytes is larger than the limit of %s", len, limit);
 	}
+	ret = jpath_parse (c->name, json, len, &root, c->err);
+	if (ret < 0)
+		return ret;
 	if (!json_object_is_type (root, json_type_object)) {
-		int ret = spec_err_type (c, "a JSON object", root);
+		ret = spec_err_type (c, "a JSON object", root);
 		json_object_put (root);
 		return ret;
 	}
@@ -325,7 +309,8 @@ int spec_load (const char *path, const char *bundle, struct spec **out, struct k
 	size_t len = 0;
 	int ret;
 
-	ret = read_file (path, SPEC_MAX_SIZE + 1, &buf, &len, err);
+	/* Messages name the file by its base name, as the parse errors do. */
+	ret = input_read (path, base ? base + 1 : path, SPEC_MAX_SIZE, &buf, &len, err);
 	if (ret < 0)
 		return ret;
 	return spec_parse (base ? base + 1 : path, buf, len, bundle, out, err);
@@ -341,7 +326,7 @@ int spec_load_process (const char *path, struct spec **out, struct keel_error **
 	size_t len = 0;
 	int ret;
 
-	ret = read_file (path, SPEC_MAX_SIZE + 1, &buf, &len, err);
+	ret = input_read (path, c.name, SPEC_MAX_SIZE, &buf, &len, err);
 	if (ret == 0)
 		ret = tokenize (&c, buf, len, &root);
 	if (ret < 0)

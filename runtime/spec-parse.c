@@ -14,45 +14,16 @@
 const char *spec_q (struct spec_ctx *c, const char *s)
 {
 	char *buf = c->qbuf[c->qi++ % ARRAY_SIZE (c->qbuf)];
-	const size_t cap = sizeof (c->qbuf[0]);
-	size_t o = 0;
 
-	buf[o++] = '"';
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		char tmp[8];
-		int n;
-
-		if (ch == '"' || ch == '\\')
-			n = snprintf (tmp, sizeof tmp, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			n = snprintf (tmp, sizeof tmp, "\\x%02x", ch);
-		else
-			n = snprintf (tmp, sizeof tmp, "%c", ch);
-		/* keep room for `..."` and the NUL */
-		if (o + (size_t)n > cap - 5) {
-			memcpy (buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy (buf + o, tmp, (size_t)n);
-		o += (size_t)n;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
+	jpath_quote (s, buf, sizeof (c->qbuf[0]));
 	return buf;
 }
 
-/* "NAME: PATH: message", or "NAME: message" at the top level. */
+/* "NAME: PATH: message", or "NAME: message" at the top level: the shape
+ * keel.json's messages have too (lib/jsonpath.c). */
 static char *spec_message (struct spec_ctx *c, const char *fmt, va_list ap)
 {
-	cleanup_free char *msg = NULL;
-
-	if (vasprintf (&msg, fmt, ap) < 0)
-		msg = NULL;
-	if (c->len == 0)
-		return xasprintf ("%s: %s", c->name, msg ? msg : fmt);
-	return xasprintf ("%s: %s: %s", c->name, c->path, msg ? msg : fmt);
+	return jpath_vmessage (c->name, c->path.s, fmt, ap);
 }
 
 int spec_err (struct spec_ctx *c, const char *fmt, ...)
@@ -111,62 +82,19 @@ int spec_err_type (struct spec_ctx *c, const char *what, json_object *v)
 	}
 }
 
-/* Plain identifiers print as ".key"; anything else (annotation keys with
- * dots or slashes) as ["key"] so the path stays unambiguous. */
-static bool is_ident (const char *k)
-{
-	if (*k == '\0' || (*k >= '0' && *k <= '9'))
-		return false;
-	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
-		      (*k >= '0' && *k <= '9') || *k == '_'))
-			return false;
-	return true;
-}
-
-static void path_append (struct spec_ctx *c, const char *s)
-{
-	size_t n = strlen (s);
-
-	if (c->len + n >= sizeof (c->path)) {
-		/* Only reachable with absurdly long keys: cut, keep it readable. */
-		n = sizeof (c->path) - 1 - c->len;
-	}
-	memcpy (c->path + c->len, s, n);
-	c->len += n;
-	c->path[c->len] = '\0';
-}
-
 size_t spec_push_key (struct spec_ctx *c, const char *key)
 {
-	size_t mark = c->len;
-
-	if (is_ident (key)) {
-		if (c->len > 0)
-			path_append (c, ".");
-		path_append (c, key);
-	} else {
-		path_append (c, "[");
-		path_append (c, spec_q (c, key));
-		path_append (c, "]");
-	}
-	return mark;
+	return jpath_push_key (&c->path, key);
 }
 
 size_t spec_push_index (struct spec_ctx *c, size_t i)
 {
-	size_t mark = c->len;
-	char buf[32];
-
-	snprintf (buf, sizeof buf, "[%zu]", i);
-	path_append (c, buf);
-	return mark;
+	return jpath_push_index (&c->path, i);
 }
 
 void spec_pop (struct spec_ctx *c, size_t mark)
 {
-	c->len = mark;
-	c->path[mark] = '\0';
+	jpath_pop (&c->path, mark);
 }
 
 json_object *spec_member (json_object *obj, const char *key)

@@ -13,14 +13,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/jsonpath.h"
 #include "runtime/spec.h"
-
-#define SPEC_PATH_MAX 512
 
 struct spec_ctx {
 	const char *name; /* file base name, first word of every message */
-	char path[SPEC_PATH_MAX];
-	size_t len;
+	struct jpath path; /* lib/jsonpath.h, shared with keel.json */
 	struct keel_error **err;
 	char qbuf[2][128]; /* spec_q() results, two per message */
 	unsigned qi;

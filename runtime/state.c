@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/input.h"
+#include "lib/name.h"
 #include "lib/util.h"
 #include "runtime/notify-proxy.h"
 
@@ -31,23 +33,7 @@ const char *keel_status_name (enum keel_status s)
 
 int keel_container_check_id (const char *id, struct keel_error **err)
 {
-	const char *p;
-
-	if (id == NULL || *id == '\0')
-		return keel_error (err, 0, "container id cannot be empty");
-	if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-		return keel_error (err, 0, "invalid container id `%s`", id);
-	if (strlen (id) > 1024)
-		return keel_error (err, 0, "invalid container id: longer than 1024 characters");
-	for (p = id; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '+' || c == '-' || c == '.'))
-			return keel_error (
-			        err, 0, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
-			        id);
-	}
-	return 0;
+	return keel_name_check ("container id", id, err);
 }
 
 void keel_state_free (struct keel_state *st)
@@ -242,7 +228,9 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	json_object *o, *v;
 	int ret;
 
-	ret = read_file_at (dirfd, STATE_FILE, 1 << 20, &buf, NULL, err);
+	/* keel wrote it: anything but a regular file (a FIFO, a link) was put
+	 * there by someone else and must not block or redirect the read */
+	ret = input_read_at (dirfd, STATE_FILE, NULL, INPUT_NOFOLLOW, 1 << 20, &buf, NULL, err);
 	if (ret < 0)
 		return ret;
 	o = json_tokener_parse (buf);

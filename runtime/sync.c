@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/unixsock.h"
+
 int sync_pair (int sv[2], struct keel_error **err)
 {
 	if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -25,32 +27,12 @@ int sync_send (int sock, int type, int status, int fd, const char *text, struct 
 	        {.iov_base = &w, .iov_len = sizeof w},
 	        {.iov_base = (void *)(text ? text : ""), .iov_len = text ? strlen (text) : 0},
 	};
-	union {
-		char buf[CMSG_SPACE (sizeof (int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 
 	if (iov[1].iov_len > sizeof (((struct sync_msg *)0)->text) - 1)
 		iov[1].iov_len = sizeof (((struct sync_msg *)0)->text) - 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset (&u, 0, sizeof u);
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof u.buf;
-		c = CMSG_FIRSTHDR (&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN (sizeof (int));
-		memcpy (CMSG_DATA (c), &fd, sizeof (int));
-	}
-	for (;;) {
-		if (sendmsg (sock, &mh, MSG_NOSIGNAL) >= 0)
-			return 0;
-		if (errno != EINTR)
-			return keel_error (err, errno, "sync: send message %d", type);
-	}
+	if (unix_sendmsg_fd (sock, NULL, 0, iov, 2, fd) < 0)
+		return keel_error (err, errno, "sync: send message %d", type);
+	return 0;
 }
 
 int sync_recv (int sock, struct sync_msg *m, struct keel_error **err)
@@ -60,35 +42,23 @@ int sync_recv (int sock, struct sync_msg *m, struct keel_error **err)
 	        {.iov_base = &w, .iov_len = sizeof w},
 	        {.iov_base = m->text, .iov_len = sizeof m->text - 1},
 	};
-	union {
-		char buf[CMSG_SPACE (sizeof (int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {
-	        .msg_iov = iov,
-	        .msg_iovlen = 2,
-	        .msg_control = u.buf,
-	        .msg_controllen = sizeof u.buf,
-	};
-	struct cmsghdr *c;
 	ssize_t n;
 
-	do
-		n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	m->fd = -1;
+	n = unix_recvmsg_fd (sock, iov, 2, 0, &m->fd);
 	if (n < 0)
 		return keel_error (err, errno, "sync: receive");
 	if (n == 0)
 		return keel_error (err, ECONNRESET, "sync: peer exited");
-	if ((size_t)n < sizeof w)
+	if ((size_t)n < sizeof w) {
+		if (m->fd >= 0)
+			close (m->fd);
+		m->fd = -1;
 		return keel_error (err, EPROTO, "sync: short message");
+	}
 	m->type = w.type;
 	m->status = w.status;
 	m->text[n - sizeof w] = '\0';
-	m->fd = -1;
-	for (c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy (&m->fd, CMSG_DATA (c), sizeof (int));
 	return 0;
 }
 

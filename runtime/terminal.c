@@ -122,26 +122,13 @@ int terminal_send_master (const char *console_socket_path, int master, struct ke
 int terminal_recv_fd (int sock, int *fd, struct keel_error **err)
 {
 	char buf[256];
-	char cbuf[CMSG_SPACE (sizeof (int))];
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *cm;
-	ssize_t n;
 
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof cbuf;
-	do
-		n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (unix_recvmsg_fd (sock, &iov, 1, 0, fd) < 0)
 		return keel_error (err, errno, "terminal: recvmsg");
-	for (cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN (sizeof (int))) {
-			memcpy (fd, CMSG_DATA (cm), sizeof (int));
-			return 0;
-		}
-	return keel_error (err, EBADMSG, "terminal: no file descriptor in the message");
+	if (*fd < 0)
+		return keel_error (err, EBADMSG, "terminal: no file descriptor in the message");
+	return 0;
 }
 
 int terminal_setup_slave (int slave, struct keel_error **err)

@@ -57,10 +57,8 @@ static bool read_state (const struct cli_global *g, const char *id, struct keel_
 
 	if (keel_container_state (&g->rt, id, st, &err) == 0)
 		return true;
-	if (err->status != ENOENT) {
-		keel_error_wrap (&err, "list: state `%s`", id);
-		keel_log (KEEL_LOG_WARNING, "%s", err->msg);
-	}
+	if (err->status != ENOENT)
+		keel_log_warning_error (&err, "list: state `%s`", id);
 	return false;
 }
 

@@ -5,7 +5,10 @@
  * returns 0, unknown or bad keel.* options only land in the warning, and
  * the options keep their invariants (absolute containers.d and shell
  * paths, a hostname of 1 to 63 bytes, at most INIT_MAX_SKIP valid and
- * distinct names to skip, a watchdog timeout in range); never a crash, leak or undefined behaviour. */
+ * distinct names to skip, 1 to INIT_MAX_DNS IP addresses for keel.dns,
+ * each a line of /etc/resolv.conf, a watchdog timeout in range); never a
+ * crash, leak or undefined behaviour. */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +33,19 @@ static void check (const struct init_opts *o)
 	/* keel.watchdog: in range, and only set by a valid value */
 	if (o->watchdog_secs > WATCHDOG_MAX_SECS || (!o->watchdog_set && o->watchdog_secs != 0))
 		abort ();
+	if (o->dns != NULL) {
+		char *copy = strdup (o->dns), *save = NULL, *tok;
+		unsigned char addr[16];
+		size_t n = 0;
+
+		if (copy == NULL || o->dns[0] == '\0' || strpbrk (o->dns, " \t\n") != NULL)
+			abort ();
+		for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+			if (++n > INIT_MAX_DNS || (inet_pton (AF_INET, tok, addr) != 1 &&
+			                           inet_pton (AF_INET6, tok, addr) != 1))
+				abort ();
+		free (copy);
+	}
 	for (i = 0; i < o->n_skip; i++) {
 		if (!policy_valid_name (o->skip[i]))
 			abort ();

@@ -1,8 +1,9 @@
 /* libFuzzer target for the decoder of the start helper's report
- * (init/launch.c, launch_parse): the lines "P<pid>", "S" and "E<message>"
+ * (init/launch.c, launch_parse): the lines "T", "P<pid>", "S" and "E<message>"
  * the forked helper writes to PID 1 through a pipe, read in pieces of any
  * size.  Whatever the bytes: the pid is 0 or a plausible pid (below
- * 2^22), the error is the first E line's text without a newline, and
+ * 2^22), T and S are seen exactly when such a line is there, the error
+ * is the first E line's text without a newline, and
  * launch_report_free() releases it; never a crash, leak or undefined
  * behaviour.
  *
@@ -25,6 +26,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
 	launch_parse (buf, size, &r);
 	if (r.pid < 0 || r.pid >= (1 << 22))
+		abort ();
+	if (r.tmpfiles_done != ((size > 0 && buf[0] == 'T') || memmem (buf, size, "\nT", 2) != NULL))
 		abort ();
 	if (r.started != ((size > 0 && buf[0] == 'S') || memmem (buf, size, "\nS", 2) != NULL))
 		abort ();

@@ -26,11 +26,11 @@ struct lines {
 	size_t len, cap, n, bytes;
 };
 
-static void emit (void *data, const char *name, const char *line, size_t len)
+static void emit (void *data, struct console_src *src, const char *line, size_t len)
 {
 	struct lines *l = data;
 
-	if (len > LOG_LINE_MAX || memchr (line, '\n', len) != NULL || strcmp (name, "c") != 0)
+	if (len > LOG_LINE_MAX || memchr (line, '\n', len) != NULL || strcmp (src->name, "c") != 0)
 		abort ();
 	if (l->len + len + 1 > l->cap) {
 		l->cap = (l->len + len + 1) * 2;

@@ -1,8 +1,10 @@
 /* libFuzzer target for the tmpfiles.conf parser (init/tmpfiles.c,
  * tmpfiles_parse).  Every input must either give entries that keep the
- * promises of init/tmpfiles.h (absolute paths without `..` components,
- * never the root itself, a known type, an octal mode up to 07777, a
- * target for every symlink, an unescaped argument of the recorded length)
+ * promises of init/tmpfiles.h (absolute, normalised paths without `..`
+ * components, never the root itself, a known type with only the modifiers
+ * it takes, an octal mode up to 07777, an age with its selectors, a target
+ * for every symlink, an absolute copy source, a bounded ACL of known tags
+ * for every a/A line, an argument of the recorded length)
  * and that tmpfiles_free() releases, or exactly one "tmpfiles.conf...: ..." line with nothing left
  * allocated; never a crash, leak or undefined behaviour.  Nothing is
  * applied: tmpfiles_apply() touches the file system. */
@@ -25,12 +27,13 @@ static void check_path (const char *p)
 	for (s = p; (s = strstr (s, "/..")) != NULL; s += 3)
 		if (s[3] == '/' || s[3] == '\0')
 			abort ();
-	/* Nor the root directory under another spelling ("//", "/.", "/./"):
-	 * applying it would chmod and chown the host's root. */
-	for (s = p; *s == '/' || (*s == '.' && s[-1] == '/' && (s[1] == '/' || s[1] == '\0')); s++)
-		;
-	if (*s == '\0')
+	/* Normalised: no "//", no "/." component, no trailing "/"; so never
+	 * the root under another spelling (chmod and chown of the host's /). */
+	if (strstr (p, "//") != NULL || p[strlen (p) - 1] == '/')
 		abort ();
+	for (s = p; (s = strstr (s, "/.")) != NULL; s += 2)
+		if (s[2] == '/' || s[2] == '\0')
+			abort ();
 }
 
 static void check (const struct tmpfiles *t)
@@ -43,15 +46,42 @@ static void check (const struct tmpfiles *t)
 	for (i = 0; i < t->n; i++) {
 		const struct tmpfiles_entry *e = &t->v[i];
 
-		if (strchr ("dDfFwL", e->type) == NULL || e->type == '\0')
+		if (strchr ("dDfFwLCzZerRxXaA", e->type) == NULL || e->type == '\0')
 			abort ();
-		if (e->plus && strchr ("wL", e->type) == NULL)
+		if (e->plus && strchr ("wLCaA", e->type) == NULL)
+			abort ();
+		if (e->replace && strchr ("dDfFLC", e->type) == NULL)
 			abort ();
 		check_path (e->path);
-		if ((e->has_mode && e->mode > 07777) || (!e->has_mode && e->mode_on_create))
+		if (e->glob != (strchr ("zZerRxXaA", e->type) != NULL && strpbrk (e->path, "*?[")))
 			abort ();
-		if (e->arg ? strlen (e->arg) != e->arg_len : e->arg_len != 0)
+		if ((e->has_mode && e->mode > 07777) ||
+		    (!e->has_mode && (e->mode_on_create || e->mode_masked)))
 			abort ();
+		if (!e->has_age &&
+		    (e->age_usec || e->age_keep_level || e->age_by_file || e->age_by_dir))
+			abort ();
+		if ((e->age_by_file | e->age_by_dir) & ~0xfu)
+			abort ();
+		if (e->type == 'C' && e->arg != NULL && e->arg[0] != '/')
+			abort ();
+		if (strchr ("LC", e->type) != NULL && e->arg != NULL &&
+		    strlen (e->arg) != e->arg_len)
+			abort ();
+		if ((e->type == 'a' || e->type == 'A') !=
+		    (e->acl_n > 0 && e->acl_n <= TMPFILES_MAX_ACL && e->acl != NULL))
+			abort ();
+		for (size_t k = 0; k < e->acl_n; k++) {
+			const struct tmpfiles_ace *a = &e->acl[k];
+			bool named = a->tag == 0x02 || a->tag == 0x08;
+			if (a->perm > 7 || (a->tag != 0x01 && a->tag != 0x04 && a->tag != 0x10 &&
+			                    a->tag != 0x20 && !named))
+				abort ();
+			if (!named && a->id != (uint32_t)-1)
+				abort ();
+		}
+		if (e->arg == NULL && e->arg_len != 0)
+			abort (); /* (base64 arguments may hold NUL bytes) */
 		if (e->type == 'L' && e->arg == NULL)
 			abort ();
 		if (e->line <= last)

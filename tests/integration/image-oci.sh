@@ -84,6 +84,18 @@ is "$(j '.mounts[-1].destination')" '"/extra"' "--volume adds a bind mount elsew
 check "--ref selects by org.opencontainers.image.ref.name"
 [ -f "$t/cd/img/config.json" ]
 check "a bare tag does not name the entry: the layout's directory does"
+# keel's one name rule (lib/name.h, checked against this shell copy by
+# name-rule.sh): up to 128 characters; the hostname keeps the first 64,
+# all sethostname(2) takes.
+long=$(printf '%100s' '' | tr ' ' n)
+"$IMPORT" -q --name "$long" "$t/img" "$t/cd"
+check "a 100-character name imports"
+is "$(jq -r .hostname "$t/cd/$long/config.json")" "$(printf '%64s' '' | tr ' ' n)" \
+	"its hostname is the name's first 64 characters"
+rm -rf "${t:?}/cd/$long"
+out=$("$IMPORT" -q --name "$(printf '%129s' '' | tr ' ' n)" "$t/img" "$t/cd" 2>&1)
+like "$out" "is not a valid entry name \\(\\[A-Za-z0-9_\\+\\.-\\], at most 128, not starting with \\. or -\\)" \
+	"a 129-character name is refused with the rule"
 out=$("$IMPORT" -q --name v2 --ref v2 "$t/img" "$t/cd" 2>&1)
 is "$out" "keel-import: error: $t/img/index.json has no image named \`v2\` (it has: latest)" "an unknown ref is refused, naming those present"
 

@@ -94,9 +94,10 @@ JSON
 	return 0
 }
 
-# Start keel init as PID 1 of a new PID (and mount) namespace.
+# Start keel init as PID 1 of a new PID (and mount) namespace ($KEEL_WRAP:
+# a command to run it under, e.g. prlimit --nofile=128:4096).
 start_keel() {
-	unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$T/run" \
+	${KEEL_WRAP:-} unshare --pid --fork --mount-proc "$KEEL" init --no-boot --dir "$D" --root "$T/run" \
 		--state "$T/state" --cgroup-root "$CGROOT" --console "${CONSOLE:-$T/console.log}" "$@" \
 		>"$T/stdout.log" 2>&1 &
 	UPID=$!
@@ -160,4 +161,35 @@ show_log_on_failure() {
 		echo "# ---- stdout/stderr"
 		sed 's/^/# /' "$T/stdout.log"
 	fi
+}
+
+# slow_console: a console of about 400 KB/s for the next start_keel (a FIFO
+# read 4 KiB every 10 ms into $T/console.log); sets CONSOLE and READER.
+# The reader opens the FIFO without blocking first (keel's non-blocking
+# open of a FIFO needs a reader there) and takes end-of-file only once
+# keel has written to it.
+slow_console() {
+	command -v perl >/dev/null || skip_all "needs perl for the slow console reader"
+	CONSOLE=$T/console.fifo
+	rm -f "$CONSOLE" "$T/reader.ready"
+	mkfifo "$CONSOLE"
+	: >"$T/console.log"
+	perl -e 'use Fcntl; sysopen(my $in, $ARGV[0], O_RDONLY | O_NONBLOCK) or die "open: $!";
+		fcntl($in, F_SETFL, 0) or die; open(my $out, ">", $ARGV[1]) or die;
+		open(my $r, ">", $ARGV[2]); close($r); my ($b, $seen);
+		for (;;) { my $n = sysread($in, $b, 4096); die "read: $!" unless defined $n;
+			if ($n == 0) { last if $seen; select(undef, undef, undef, 0.01); next }
+			$seen = 1; syswrite($out, $b); select(undef, undef, undef, 0.01) }' \
+		"$CONSOLE" "$T/console.log" "$T/reader.ready" &
+	READER=$!
+	EXTRA_CLEANUP="${EXTRA_CLEANUP:+$EXTRA_CLEANUP; }kill $READER 2>/dev/null"
+	while [ ! -e "$T/reader.ready" ] && kill -0 "$READER" 2>/dev/null; do sleep 0.05; done
+}
+
+# slow_console_wait: after keel stopped, until the reader has read all (10 s
+# at most); fails if it had not.
+slow_console_wait() {
+	_n=100
+	while [ "$_n" -gt 0 ] && kill -0 "$READER" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
+	! kill -0 "$READER" 2>/dev/null
 }

@@ -20,7 +20,7 @@ printf 'd %s/tmpf/free-state 0750 0 0 - -\nf %s/tmpf/free-state/hello 0640 0 0 -
 	>"$D/free/tmpfiles.conf"
 # broken entries
 entry badtmp 'true'
-printf 'd /ok 0755 0 0 - -\nz /what 0755 0 0 - -\n' >"$D/badtmp/tmpfiles.conf"
+printf 'd /ok 0755 0 0 - -\np /what 0755 0 0 - -\n' >"$D/badtmp/tmpfiles.conf"
 entry badjson 'true' '{"restart": {"delay": "abc"}}'
 entry needsbad 'true' '{"requires": ["badjson"]}'
 entry unknown 'true' '{"requires": ["nosuch"]}'

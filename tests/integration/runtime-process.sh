@@ -89,6 +89,13 @@ cfg_sh 'cat /proc/self/oom_score_adj'
 ctr_run
 is "$OUT" "123" "oomScoreAdj in /proc/self/oom_score_adj"
 
+# The host's names before any container sets its own: compared after,
+# so a runtime that called sethostname outside the new uts namespace fails.
+host_name=$(cat /proc/sys/kernel/hostname)
+host_domain=$(cat /proc/sys/kernel/domainname)
+[ "$host_name" != kh-test ] && [ "$host_domain" != kd.example ]
+check "the host's names differ from the ones the containers set ($host_name, $host_domain)"
+
 cfg uts
 cfg_set '.hostname = "kh-test"'
 cfg_sh 'hostname'
@@ -103,7 +110,8 @@ else
 	ctr_run
 	is "$OUT" "kd.example" "domainname in the uts namespace"
 fi
-is "$(hostname)" "$(cat /proc/sys/kernel/hostname)" "the host's hostname is untouched"
+is "$(cat /proc/sys/kernel/hostname)" "$host_name" "the host's hostname is untouched"
+is "$(cat /proc/sys/kernel/domainname)" "$host_domain" "the host's domainname is untouched"
 
 cfg pid1
 cfg_sh 'echo $$; ls /proc | grep "^[0-9]" | wc -l'

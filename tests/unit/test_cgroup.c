@@ -12,7 +12,15 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
 
 #include "runtime/cgroup.h"
 #include "tests/unit/linux-helpers.h"
@@ -131,16 +139,50 @@ static char *cgroup_of (pid_t pid)
 
 /* ---- tests --------------------------------------------------------------- */
 
+/* The mount points of cgroup2 filesystems in /proc/self/mountinfo, read
+ * here on their own (field 5 is the mount point, the fstype follows " - "),
+ * so the test does not trust the reader it checks. */
+static bool cgroup2_mounted_at (const char *dir)
+{
+	FILE *f = fopen ("/proc/self/mountinfo", "re");
+	char line[4096];
+	bool found = false;
+
+	assert_non_null (f);
+	while (!found && fgets (line, sizeof line, f) != NULL) {
+		char mnt[4096], fstype[64];
+		const char *sep = strstr (line, " - ");
+
+		if (sep == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf (sep + 3, "%63s", fstype) != 1)
+			continue;
+		found = strcmp (fstype, "cgroup2") == 0 && strcmp (mnt, dir) == 0;
+	}
+	fclose (f);
+	return found;
+}
+
 static void test_unified_root (void **state)
 {
 	const char *root = cgroup_unified_root ();
-	struct stat st;
+	cleanup_free char *type = NULL, *procs = NULL;
+	struct statfs sf;
 
-	if (root == NULL)
+	if (root == NULL) {
+		/* then there must truly be none */
+		assert_false (cgroup2_mounted_at ("/sys/fs/cgroup"));
+		assert_false (cgroup2_mounted_at ("/sys/fs/cgroup/unified"));
 		skip_because ("no cgroup2 filesystem mounted");
-	assert_true (strcmp (root, "/sys/fs/cgroup") == 0 ||
-	             strcmp (root, "/sys/fs/cgroup/unified") == 0);
-	assert_int_equal (stat (root, &st), 0);
+	}
+	/* a cgroup2 filesystem, mounted right there (not a directory in it) */
+	assert_int_equal (statfs (root, &sf), 0);
+	assert_true (sf.f_type == CGROUP2_SUPER_MAGIC);
+	assert_true (cgroup2_mounted_at (root));
+	/* and its root cgroup: only child cgroups have cgroup.type */
+	type = xasprintf ("%s/cgroup.type", root);
+	procs = xasprintf ("%s/cgroup.procs", root);
+	assert_int_equal (access (procs, F_OK), 0);
+	assert_int_equal (access (type, F_OK), -1);
 	printf ("# unified root: %s\n", root);
 }
 

@@ -47,6 +47,23 @@ static void test_cmdline (void **state)
 	assert_string_equal (warn, "keel.skip: skip: \"a/b\" is not a valid container name");
 	free (warn);
 	init_opts_free (&o);
+
+	/* keel.dns: 1-3 addresses; anything else is warned about, not used */
+	init_opts_defaults (&o);
+	assert_null (o.dns);
+	assert_int_equal (
+	        cmdline_apply (&o,
+	                       "keel.dns=10.0.2.3,2001:db8::1 keel.dns=1.2.3 "
+	                       "keel.dns=1.1.1.1,,8.8.8.8 keel.dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4 "
+	                       "keel.dns= keel.dns=a.b,1.1.1.1",
+	                       &warn, &err),
+	        0);
+	assert_string_equal (o.dns, "10.0.2.3,2001:db8::1");
+	assert_string_equal (warn, "keel.dns=1.2.3, keel.dns=1.1.1.1,,8.8.8.8, "
+	                           "keel.dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4, keel.dns=, "
+	                           "keel.dns=a.b,1.1.1.1");
+	free (warn);
+	init_opts_free (&o);
 }
 
 static void test_notify_parse (void **state)
@@ -79,7 +96,15 @@ static void test_launch_parse (void **state)
 	launch_parse (ok, sizeof ok - 1, &r);
 	assert_int_equal (r.pid, 1234);
 	assert_true (r.started);
+	assert_false (r.tmpfiles_done);
 	assert_null (r.error);
+	launch_report_free (&r);
+
+	/* tmpfiles.conf applied, then create failed: applied is kept */
+	launch_parse ("T\nEcreate: no\n", 13, &r);
+	assert_true (r.tmpfiles_done);
+	assert_false (r.started);
+	assert_string_equal (r.error, "create: no");
 	launch_report_free (&r);
 
 	launch_parse (failed, sizeof failed - 1, &r);

@@ -1,12 +1,19 @@
 /* The control socket's request handling (control_handle): replies for
  * list, status and logs, and the refusal of every malformed request,
- * against a supervisor state built in memory (no event loop). */
+ * against a supervisor state built in memory (no event loop); and its
+ * connection handling on a real socket and epoll set: a full set of idle
+ * clients makes room for a new one (the oldest idle goes), which can power
+ * off, and clients past their deadline are closed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -139,6 +146,117 @@ static void test_refused (void **state)
 	EXPECT ("poweroff now", "error: poweroff takes no argument\n");
 }
 
+/* ---- connections ----------------------------------------------------------- */
+
+static char sock_dir[64];
+static struct control ctl;
+
+static int conn_setup (void **state)
+{
+	struct keel_error *err = NULL;
+
+	setup (state);
+	snprintf (sock_dir, sizeof sock_dir, "/tmp/kfl-control.XXXXXX");
+	assert_non_null (mkdtemp (sock_dir));
+	free (opts.state);
+	opts.state = xstrdup (sock_dir);
+	assert_int_equal (loop_init (&s.loop, &err), 0);
+	assert_int_equal (control_open (&ctl, &s, &err), 0);
+	return 0;
+}
+
+static int conn_teardown (void **state)
+{
+	control_close (&ctl);
+	loop_close (&s.loop);
+	rmdir (sock_dir);
+	return teardown (state);
+}
+
+static int client (void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true (fd >= 0);
+	snprintf (sa.sun_path, sizeof sa.sun_path, "%s/keel.sock", sock_dir);
+	assert_int_equal (connect (fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+/* keel's side hung up on fd (end of file, nothing sent) */
+static bool hung_up (int fd)
+{
+	char b[16];
+
+	return recv (fd, b, sizeof b, MSG_DONTWAIT) == 0;
+}
+
+static void accept_all (void)
+{
+	size_t k;
+
+	for (k = 0; k < CONTROL_MAX_CLIENTS + 4; k++)
+		control_accept (&ctl);
+}
+
+static void test_full_set_makes_room (void **state)
+{
+	int idle[CONTROL_MAX_CLIENTS], fd, k;
+	char reply[64] = "";
+
+	for (k = 0; k < CONTROL_MAX_CLIENTS; k++) {
+		idle[k] = client ();
+		accept_all ();
+	}
+	assert_int_equal (ctl.n_clients, CONTROL_MAX_CLIENTS);
+	for (k = 0; k < CONTROL_MAX_CLIENTS; k++)
+		assert_false (hung_up (idle[k]));
+	/* one more: it gets in, the oldest idle one goes */
+	fd = client ();
+	accept_all ();
+	assert_int_equal (ctl.n_clients, CONTROL_MAX_CLIENTS);
+	assert_true (hung_up (idle[0]));
+	for (k = 1; k < CONTROL_MAX_CLIENTS; k++)
+		assert_false (hung_up (idle[k]));
+	/* and it is heard: poweroff */
+	assert_int_equal (send (fd, "poweroff\n", 9, MSG_NOSIGNAL), 9);
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
+	assert_true (s.shutting_down);
+	assert_int_equal (recv (fd, reply, sizeof reply - 1, 0), 3);
+	assert_string_equal (reply, "ok\n");
+	close (fd);
+	for (k = 0; k < CONTROL_MAX_CLIENTS; k++)
+		close (idle[k]);
+}
+
+static void test_deadlines (void **state)
+{
+	struct ctl_client *c;
+	uint64_t now = console_now_ms ();
+	int a = client (), b = client ();
+
+	accept_all ();
+	assert_int_equal (ctl.n_clients, 2);
+	for (c = ctl.clients; c; c = c->next) {
+		assert_true (c->deadline_ms > now);
+		assert_true (c->deadline_ms <= console_now_ms () + CONTROL_REQUEST_MS);
+	}
+	/* the older one's time is up: the next event closes it */
+	ctl.clients->next->deadline_ms = now;
+	control_accept (&ctl);
+	assert_int_equal (ctl.n_clients, 1);
+	assert_true (hung_up (a));
+	assert_false (hung_up (b));
+	/* a request half sent keeps its deadline; a whole one gets the reply's */
+	assert_int_equal (send (b, "li", 2, MSG_NOSIGNAL), 2);
+	now = ctl.clients->deadline_ms;
+	control_client_event (&ctl, ctl.clients, EPOLLIN);
+	assert_int_equal (ctl.clients->deadline_ms, now);
+	close (a);
+	close (b);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,5 +265,12 @@ int main (void)
 	        cmocka_unit_test (test_logs),
 	        cmocka_unit_test (test_refused),
 	};
-	return cmocka_run_group_tests (tests, setup, teardown);
+	const struct CMUnitTest conn_tests[] = {
+	        cmocka_unit_test_setup_teardown (test_full_set_makes_room, conn_setup,
+	                                         conn_teardown),
+	        cmocka_unit_test_setup_teardown (test_deadlines, conn_setup, conn_teardown),
+	};
+	int failed = cmocka_run_group_tests (tests, setup, teardown);
+
+	return failed + cmocka_run_group_tests (conn_tests, NULL, NULL);
 }

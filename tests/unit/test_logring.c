@@ -49,10 +49,10 @@ static void test_ring (void **state)
 
 static char lines[4096];
 
-static void emit (void *data, const char *name, const char *line, size_t len)
+static void emit (void *data, struct console_src *src, const char *line, size_t len)
 {
 	size_t l = strlen (lines);
-	snprintf (lines + l, sizeof lines - l, "%s|%.*s\n", name, (int)len, line);
+	snprintf (lines + l, sizeof lines - l, "%s|%.*s\n", src->name, (int)len, line);
 }
 
 static void test_console_lines (void **state)

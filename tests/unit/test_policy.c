@@ -8,8 +8,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "init/policy.h"
+#include "lib/util.h"
 
 #define F "containers.d/web/keel.json"
 
@@ -122,6 +128,17 @@ static void test_units (void **state)
 	assert_int_equal (policy_parse_duration ("1d", &v), -1);
 	assert_int_equal (policy_parse_duration ("", &v), -1);
 	assert_int_equal (policy_parse_duration ("9999h", &v), -1);
+	assert_int_equal (policy_parse_duration (".5s", &v), 0);
+	assert_int_equal (v, 500);
+	/* strtod would take these; no one means them as durations */
+	assert_int_equal (policy_parse_duration ("0x10", &v), -1);
+	assert_int_equal (policy_parse_duration ("1e2", &v), -1);
+	assert_int_equal (policy_parse_duration ("1E2s", &v), -1);
+	assert_int_equal (policy_parse_duration (" 5s", &v), -1);
+	assert_int_equal (policy_parse_duration ("inf", &v), -1);
+	assert_int_equal (policy_parse_duration ("nan", &v), -1);
+	assert_int_equal (policy_parse_duration (".", &v), -1);
+	assert_int_equal (policy_parse_duration ("1..2", &v), -1);
 	assert_int_equal (policy_parse_size ("64KiB", &v), 0);
 	assert_int_equal (v, 65536);
 	assert_int_equal (policy_parse_size ("1M", &v), 0);
@@ -153,8 +170,8 @@ static const struct {
 	const char *msg;
 } bad[] = {
         /* syntax */
-        {"", F ": invalid JSON: unexpected end of file"},
-        {"{\"kind\": ", F ": invalid JSON: unexpected end of file"},
+        {"", F ": invalid JSON at line 1, column 1: unexpected end of input"},
+        {"{\n  \"kind\": ", F ": invalid JSON at line 2, column 11: unexpected end of input"},
         {"{\n  \"kind\": service\n}",
          F ": invalid JSON at line 2, column 11: unexpected character"},
         {"{} {}", F ": invalid JSON at line 1, column 4: unexpected character"},
@@ -185,11 +202,14 @@ static const struct {
         {"{\"requires\": {}}", F ": requires: expected an array of container names, got {}"},
         {"{\"requires\": [\"net\", 3]}", F ": requires[1]: expected a container name, got 3"},
         {"{\"after\": [\"a/b\"]}",
-         F ": after[0]: \"a/b\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": after[0]: \"a/b\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"wants\": [\"..\"]}",
-         F ": wants[0]: \"..\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": wants[0]: \"..\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"requires\": [\"\"]}",
-         F ": requires[0]: \"\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": requires[0]: \"\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"requires\": [\"db\", \"db\"]}", F ": requires[1]: \"db\" is listed twice"},
         /* restart */
         {"{\"restart\": \"sometimes\"}",
@@ -266,11 +286,39 @@ static const struct {
          F ": logs.ring: 1073741824 bytes is out of range (1024 to 16777216)"},
         {"{\"logs\": {\"ring\": -5}}",
          F ": logs.ring: expected a size like \"64KiB\" or a number of bytes, got -5"},
+        /* a key given twice: json-c would keep the last one silently */
+        {"{\"kind\": \"oneshot\",\n \"kind\": \"service\"}",
+         F ": kind: key given twice (line 1, column 2 and line 2, column 2)"},
+        {"{\"stop\": {\"timeout\": 1, \"signal\": 9, \"timeout\": 2}}",
+         F ": stop.timeout: key given twice (line 1, column 11 and line 1, column 38)"},
+        /* numbers beyond 64 bits are named as written, not as json-c's clamp */
+        {"{\"restart\": {\"limit\": {\"burst\": 99999999999999999999999}}}",
+         F ": restart.limit.burst: 99999999999999999999999 does not fit in 64 bits (the "
+           "greatest is 18446744073709551615) (line 1, column 33)"},
+        {"{\"restart\": {\"limit\": {\"burst\": 9223372036854775808}}}",
+         F ": restart.limit.burst: expected an integer from 1 to 1000, got 9223372036854775808"},
+        {"{\"logs\": {\"ring\": 18446744073709551615}}",
+         F ": logs.ring: 18446744073709551615 bytes is out of range (1024 to 16777216)"},
+        /* durations are decimal: no hex, no exponent, no blanks */
+        {"{\"stop\": {\"timeout\": \"0x10\"}}",
+         F ": stop.timeout: expected a duration like \"500ms\" or a number of seconds, got "
+           "\"0x10\""},
+        {"{\"stop\": {\"timeout\": \"1e2\"}}",
+         F ": stop.timeout: expected a duration like \"500ms\" or a number of seconds, got "
+           "\"1e2\""},
+        {"{\"restart\": {\"delay\": \"inf\"}}",
+         F ": restart.delay: expected a duration like \"500ms\" or a number of seconds, got "
+           "\"inf\""},
+        {"{\"restart\": {\"delay\": \"1.2.3s\"}}",
+         F ": restart.delay: expected a duration like \"500ms\" or a number of seconds, got "
+           "\"1.2.3s\""},
         /* control characters from the file are escaped: one line (found by fuzz_policy) */
         {"{\"restart\": {\"{}\npolicy\": 1}}",
-         F ": restart.{}\\npolicy: unknown key (expected one of: policy, delay, backoff, limit)"},
+         F ": restart[\"{}\\x0apolicy\"]: unknown key (expected one of: policy, delay, backoff, "
+           "limit)"},
         {"{\"requires\": [\"a\tb\033[2J\"]}",
-         F ": requires[0]: \"a\\tb\\x1b[2J\" is not a valid container name ([A-Za-z0-9_+.-]+)"},
+         F ": requires[0]: \"a\\tb\\x1b[2J\" is not a valid container name ("
+           "[A-Za-z0-9_+.-], at most 128, not starting with . or -)"},
         {"{\"logs\": {\"file\": \"x\r\n[  OK  ] fake\"}}",
          F ": logs.file: expected an absolute path, got \"x\\x0d\\n[  OK  ] fake\""},
 };
@@ -303,8 +351,81 @@ static void test_too_big (void **state)
 
 	memset (big, ' ', sizeof big - 1);
 	assert_true (policy_parse (F, big, sizeof big - 1, &p, &err) < 0);
-	assert_string_equal (err->msg, F ": larger than 65536 bytes");
+	assert_string_equal (err->msg, F ": 65537 bytes is larger than the limit of 64 KiB");
 	keel_error_release (&err);
+}
+
+/* policy_load on what a keel.json may be besides a file: each is refused
+ * at once (a FIFO must not block PID 1 in open) with one "FILE: reason"
+ * line, the same shape as a parse error. */
+static void test_load_not_a_file (void **state)
+{
+	char dir[] = "/tmp/keel-test-policy.XXXXXX";
+	cleanup_free char *fifo = NULL, *sub = NULL, *zero = NULL, *big = NULL, *want = NULL;
+	struct keel_error *err = NULL;
+	struct policy p;
+	int fd;
+
+	/* A keel that opens the FIFO blocking would hang here: fail instead. */
+	alarm (20);
+	assert_non_null (mkdtemp (dir));
+	fifo = xasprintf ("%s/fifo.json", dir);
+	sub = xasprintf ("%s/dir.json", dir);
+	zero = xasprintf ("%s/zero.json", dir);
+	big = xasprintf ("%s/big.json", dir);
+	assert_int_equal (mkfifo (fifo, 0600), 0);
+	assert_int_equal (mkdir (sub, 0700), 0);
+	assert_int_equal (symlink ("/dev/zero", zero), 0);
+	fd = open (big, O_WRONLY | O_CREAT, 0600);
+	assert_true (fd >= 0);
+	assert_int_equal (ftruncate (fd, 10 << 20), 0);
+	close (fd);
+
+	/* a FIFO with no writer: open(2) without O_NONBLOCK would wait forever */
+	assert_true (policy_load (fifo, &p, &err) < 0);
+	want = xasprintf ("%s: a FIFO, not a regular file", fifo);
+	assert_string_equal (err->msg, want);
+	keel_error_release (&err);
+	free (want);
+
+	assert_true (policy_load (sub, &p, &err) < 0);
+	want = xasprintf ("%s: a directory, not a regular file", sub);
+	assert_string_equal (err->msg, want);
+	keel_error_release (&err);
+	free (want);
+
+	/* a dangling link is not "no keel.json" (which means the defaults) */
+	{
+		cleanup_free char *dangling = xasprintf ("%s/dangling.json", dir);
+		assert_int_equal (symlink ("/nonexistent/keel.json", dangling), 0);
+		assert_true (policy_load (dangling, &p, &err) < 0);
+		want = xasprintf ("%s: a symbolic link to a missing file", dangling);
+		assert_string_equal (err->msg, want);
+		keel_error_release (&err);
+		free (want);
+		unlink (dangling);
+	}
+
+	/* read(2) of /dev/zero never ends */
+	assert_true (policy_load (zero, &p, &err) < 0);
+	want = xasprintf ("%s: a character device, not a regular file", zero);
+	assert_string_equal (err->msg, want);
+	keel_error_release (&err);
+	free (want);
+
+	/* refused from its size, before reading 10 MiB */
+	assert_true (policy_load (big, &p, &err) < 0);
+	want = xasprintf ("%s: 10485760 bytes is larger than the limit of 64 KiB", big);
+	assert_string_equal (err->msg, want);
+	assert_int_equal (err->status, 0);
+	keel_error_release (&err);
+
+	unlink (fifo);
+	rmdir (sub);
+	unlink (zero);
+	unlink (big);
+	rmdir (dir);
+	alarm (0);
 }
 
 int main (void)
@@ -317,6 +438,7 @@ int main (void)
 	        cmocka_unit_test (test_missing_file_is_defaults),
 	        cmocka_unit_test (test_bad),
 	        cmocka_unit_test (test_too_big),
+	        cmocka_unit_test (test_load_not_a_file),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -618,6 +620,56 @@ static void test_load_missing_file (void **state)
 	keel_error_release (&err);
 }
 
+/* What a config.json may be besides a file: refused at once, named by its
+ * base name as the parse errors are (init prefixes the entry), never read
+ * from a FIFO (open would block PID 1) or a device (/dev/zero never ends). */
+static void test_load_not_a_file (void **state)
+{
+	char dir[] = "/tmp/keel-test-spec.XXXXXX";
+	cleanup_free char *fifo = NULL, *zero = NULL, *big = NULL, *sub = NULL;
+	struct keel_error *err = NULL;
+	struct spec *s = NULL;
+	int fd;
+
+	(void)state;
+	alarm (20); /* a blocking open of the FIFO fails the test, not hangs it */
+	assert_non_null (mkdtemp (dir));
+	sub = xasprintf ("%s/fifo", dir);
+	assert_int_equal (mkdir (sub, 0700), 0);
+	fifo = xasprintf ("%s/config.json", sub);
+	assert_int_equal (mkfifo (fifo, 0600), 0);
+	assert_true (spec_load (fifo, dir, &s, &err) < 0);
+	assert_string_equal (err->msg, "config.json: a FIFO, not a regular file");
+	assert_int_equal (err->status, 0);
+	keel_error_release (&err);
+
+	zero = xasprintf ("%s/zero.json", dir);
+	assert_int_equal (symlink ("/dev/zero", zero), 0);
+	assert_true (spec_load (zero, dir, &s, &err) < 0);
+	assert_string_equal (err->msg, "zero.json: a character device, not a regular file");
+	keel_error_release (&err);
+
+	/* one byte over the limit, refused by size (not "16777217 bytes") */
+	big = xasprintf ("%s/big.json", dir);
+	fd = open (big, O_WRONLY | O_CREAT, 0600);
+	assert_true (fd >= 0);
+	assert_int_equal (ftruncate (fd, (16 << 20) + 1), 0);
+	close (fd);
+	assert_true (spec_load (big, dir, &s, &err) < 0);
+	assert_string_equal (err->msg,
+	                     "big.json: 16777217 bytes is larger than the limit of 16 MiB");
+	assert_int_equal (err->status, 0);
+	keel_error_release (&err);
+	assert_null (s);
+
+	unlink (fifo);
+	rmdir (sub);
+	unlink (zero);
+	unlink (big);
+	rmdir (dir);
+	alarm (0);
+}
+
 /* exec --process FILE: a process JSON alone, errors named in that file. */
 static char *write_tmp (const char *json)
 {
@@ -740,6 +792,7 @@ int main (void)
 	        cmocka_unit_test (test_uts_sysctls),
 	        cmocka_unit_test (test_bundle_relative),
 	        cmocka_unit_test (test_load_missing_file),
+	        cmocka_unit_test (test_load_not_a_file),
 	        cmocka_unit_test (test_load_process),
 	        cmocka_unit_test (test_name_lists),
 	        cmocka_unit_test (test_ns_helpers),

@@ -53,6 +53,23 @@ static void test_check_id (void **state)
 	assert_non_null (strstr (err->msg, "a/b"));
 	keel_error_release (&err);
 	assert_true (keel_container_check_id ("a b", NULL) < 0);
+	/* lib/name.h: no leading "-" (an option) or "." (hidden), 128 at most */
+	assert_true (keel_container_check_id ("-rf", &err) < 0);
+	assert_string_equal (err->msg, "invalid container id `-rf`: must not start with `-`");
+	keel_error_release (&err);
+	assert_true (keel_container_check_id (".x", NULL) < 0);
+	{
+		char name[130];
+
+		memset (name, 'a', 128);
+		name[128] = '\0';
+		assert_int_equal (keel_container_check_id (name, NULL), 0);
+		name[128] = 'a';
+		name[129] = '\0';
+		assert_true (keel_container_check_id (name, &err) < 0);
+		assert_string_equal (err->msg, "invalid container id: 129 characters, at most 128");
+		keel_error_release (&err);
+	}
 }
 
 static void test_state_roundtrip (void **state)
@@ -160,6 +177,32 @@ static void test_state_odd_types (void **state)
 	state_extra_free (&rx);
 	assert_int_equal (state_dir_remove (root, "c2", fd, &err), 0);
 	close (fd);
+}
+
+/* A state.json that keel did not write (a FIFO, a symlink) is refused
+ * without blocking or following it. */
+static void test_state_not_a_file (void **state)
+{
+	struct keel_error *err = NULL;
+	struct keel_state rd;
+	struct state_extra rx;
+	int fd = -1;
+
+	alarm (20); /* a blocking open of the FIFO fails instead of hanging */
+	assert_int_equal (state_dir_create (root, "c3", &fd, &err), 0);
+	assert_int_equal (mkfifoat (fd, STATE_FILE, 0600), 0);
+	assert_true (state_read (fd, &rd, &rx, &err) < 0);
+	assert_string_equal (err->msg, STATE_FILE ": a FIFO, not a regular file");
+	keel_error_release (&err);
+	assert_int_equal (unlinkat (fd, STATE_FILE, 0), 0);
+	assert_int_equal (symlinkat ("/etc/hostname", fd, STATE_FILE), 0);
+	assert_true (state_read (fd, &rd, &rx, &err) < 0);
+	assert_string_equal (err->msg, STATE_FILE ": a symbolic link, not a regular file");
+	keel_error_release (&err);
+	assert_int_equal (unlinkat (fd, STATE_FILE, 0), 0);
+	assert_int_equal (state_dir_remove (root, "c3", fd, &err), 0);
+	close (fd);
+	alarm (0);
 }
 
 static void test_state_json (void **state)
@@ -319,6 +362,7 @@ int main (void)
 	        cmocka_unit_test (test_check_id),
 	        cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_odd_types, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_state_not_a_file, setup, teardown),
 	        cmocka_unit_test (test_state_json),
 	        cmocka_unit_test_setup_teardown (test_list, setup, teardown),
 	        cmocka_unit_test (test_sync),

@@ -25,7 +25,7 @@ def keel_config($img; $name; $readonly; $binds):
 	# inheritable): a non-root user gets no capabilities, as with docker.
 	| .process.capabilities |= del(.inheritable, .ambient)
 	| .root = {path: "rootfs", readonly: $readonly}
-	| .hostname = $name
+	| .hostname = $name[0:64] # sethostname(2) takes 64 bytes; a name may have 128
 	| .linux.namespaces = ((.linux.namespaces // []) + [{type: "cgroup"}] | unique_by(.type))
 	| .linux.maskedPaths = runc_masked_paths
 	| .linux.readonlyPaths = runc_readonly_paths

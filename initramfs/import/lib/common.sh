@@ -34,13 +34,15 @@ link_or_copy() {
 	ln "$1" "$2" 2>/dev/null || cp "$1" "$2" || die "cannot copy \`$1\` to \`$2\`"
 }
 
-# valid_name NAME: a containers.d entry name (also the container id).
+# valid_name NAME: a containers.d entry name (also the container id).  The
+# shell copy of keel's one name rule, lib/name.h (KEEL_NAME_RULE):
+# tests/integration/name-rule.sh checks that both agree.
 valid_name() {
 	case $1 in
 	'' | .* | -*) return 1 ;;
-	*[!A-Za-z0-9_+.-]*) return 1 ;;
+	*[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-]*) return 1 ;;
 	esac
-	[ ${#1} -le 64 ]
+	[ ${#1} -le 128 ]
 }
 
 # resolve_in_rootfs ROOTFS PATH: the host path of PATH looked up as if ROOTFS

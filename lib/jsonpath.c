@@ -1,0 +1,564 @@
+/* See jsonpath.h. */
+#include "lib/jsonpath.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* ---- paths ----------------------------------------------------------- */
+
+/* Plain identifiers print as ".key"; anything else (annotation keys with
+ * dots or slashes) as ["key"] so the path stays unambiguous. */
+static bool is_ident (const char *k)
+{
+	if (*k == '\0' || (*k >= '0' && *k <= '9'))
+		return false;
+	for (; *k; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		      (*k >= '0' && *k <= '9') || *k == '_'))
+			return false;
+	return true;
+}
+
+static void append (struct jpath *p, const char *s)
+{
+	size_t n = strlen (s);
+
+	/* Only reachable with absurdly long keys: cut, keep it readable. */
+	if (p->len + n >= sizeof (p->s))
+		n = sizeof (p->s) - 1 - p->len;
+	memcpy (p->s + p->len, s, n);
+	p->len += n;
+	p->s[p->len] = '\0';
+}
+
+size_t jpath_push_key (struct jpath *p, const char *key)
+{
+	size_t mark = p->len;
+
+	if (is_ident (key)) {
+		if (p->len > 0)
+			append (p, ".");
+		append (p, key);
+	} else {
+		char q[128];
+
+		jpath_quote (key, q, sizeof q);
+		append (p, "[");
+		append (p, q);
+		append (p, "]");
+	}
+	return mark;
+}
+
+size_t jpath_push_index (struct jpath *p, size_t i)
+{
+	size_t mark = p->len;
+	char buf[32];
+
+	snprintf (buf, sizeof buf, "[%zu]", i);
+	append (p, buf);
+	return mark;
+}
+
+void jpath_pop (struct jpath *p, size_t mark)
+{
+	p->len = mark;
+	p->s[mark] = '\0';
+}
+
+char *jpath_join (const char *prefix, const char *key)
+{
+	struct jpath p = {.len = 0};
+
+	if (prefix != NULL)
+		append (&p, prefix);
+	jpath_push_key (&p, key);
+	return xstrdup (p.s);
+}
+
+void jpath_quote (const char *s, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char tmp[8];
+		int n;
+
+		if (ch == '"' || ch == '\\')
+			n = snprintf (tmp, sizeof tmp, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			n = snprintf (tmp, sizeof tmp, "\\x%02x", ch);
+		else
+			n = snprintf (tmp, sizeof tmp, "%c", ch);
+		/* keep room for `..."` and the NUL */
+		if (o + (size_t)n > cap - 5) {
+			memcpy (buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy (buf + o, tmp, (size_t)n);
+		o += (size_t)n;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+}
+
+char *jpath_one_line (const char *s)
+{
+	char *out = xmalloc0 (strlen (s) * 4 + 1), *o = out;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\n')
+			o += sprintf (o, "\\n");
+		else if (ch == '\t')
+			o += sprintf (o, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			o += sprintf (o, "\\x%02x", ch);
+		else
+			*o++ = (char)ch;
+	}
+	return out;
+}
+
+char *jpath_vmessage (const char *name, const char *path, const char *fmt, va_list ap)
+{
+	cleanup_free char *what = NULL, *msg = NULL;
+
+	if (vasprintf (&what, fmt, ap) < 0)
+		what = NULL;
+	if (path == NULL || *path == '\0')
+		msg = xasprintf ("%s: %s", name, what ? what : fmt);
+	else
+		msg = xasprintf ("%s: %s: %s", name, path, what ? what : fmt);
+	return jpath_one_line (msg);
+}
+
+/* ---- tokenizing -------------------------------------------------------- */
+
+/* Line and column (in characters: UTF-8 continuation bytes do not count)
+ * of byte offset off, both from 1, as editors show them. */
+static void line_col (const char *text, size_t len, size_t off, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((ch & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+/* A second pass over text that json-c has already accepted, so it can
+ * trust the grammar: it only looks at what json-c does not report. */
+struct scan {
+	const char *name;
+	const char *text;
+	size_t len, pos;
+	struct jpath path;
+	struct keel_error **err;
+};
+
+struct key_at {
+	char *key;
+	size_t off;
+};
+
+/* The byte at pos, or NUL past the end: the scan never reads outside. */
+static char at (const struct scan *s, size_t pos)
+{
+	return pos < s->len ? s->text[pos] : '\0';
+}
+
+static void skip_ws (struct scan *s)
+{
+	while (at (s, s->pos) && strchr (" \t\r\n", at (s, s->pos)))
+		s->pos++;
+}
+
+static void put_utf8 (char *o, size_t *n, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[(*n)++] = (char)cp;
+	} else if (cp < 0x800) {
+		o[(*n)++] = (char)(0xc0 | (cp >> 6));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		o[(*n)++] = (char)(0xe0 | (cp >> 12));
+		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		o[(*n)++] = (char)(0xf0 | (cp >> 18));
+		o[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+static unsigned hex4 (const char *p)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+	}
+	return v;
+}
+
+/* The string at pos (on its opening quote), decoded, so that "a" and
+ * "\u0061" are the same key as they are to json-c. */
+static char *scan_string (struct scan *s)
+{
+	const char *t = s->text;
+	size_t start = ++s->pos, end = start, n = 0;
+	char *out;
+
+	while (end < s->len && t[end] != '"')
+		end += t[end] == '\\' ? 2 : 1;
+	if (end > s->len)
+		end = s->len;
+	out = xmalloc0 (end - start + 1);
+	while (s->pos < end) {
+		char c = t[s->pos++];
+		unsigned cp;
+
+		if (c != '\\') {
+			out[n++] = c;
+			continue;
+		}
+		c = at (s, s->pos++);
+		switch (c) {
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'u':
+			if (s->pos + 4 > end)
+				break;
+			cp = hex4 (t + s->pos);
+			s->pos += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && s->pos + 6 <= end && t[s->pos] == '\\' &&
+			    t[s->pos + 1] == 'u') {
+				unsigned lo = hex4 (t + s->pos + 2);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					s->pos += 6;
+				}
+			}
+			/* \u0000 and lone surrogates: one byte each keeps them
+			 * distinct from every real character for comparing */
+			if (cp == 0 || (cp >= 0xd800 && cp < 0xe000))
+				out[n++] = (char)0xff;
+			else
+				put_utf8 (out, &n, cp);
+			break;
+		default: /* " \ / */
+			out[n++] = c;
+		}
+	}
+	out[n] = '\0';
+	s->pos = end + 1;
+	return out;
+}
+
+static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
+        __attribute__ ((format (printf, 3, 4)));
+static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
+{
+	cleanup_free char *what = NULL;
+	unsigned line, col;
+	va_list ap;
+
+	va_start (ap, fmt);
+	if (vasprintf (&what, fmt, ap) < 0)
+		what = NULL;
+	va_end (ap);
+	line_col (s->text, s->len, off, &line, &col);
+	if (s->path.len == 0)
+		return keel_error (s->err, 0, "%s: %s (line %u, column %u)", s->name,
+		                   what ? what : fmt, line, col);
+	return keel_error (s->err, 0, "%s: %s: %s (line %u, column %u)", s->name, s->path.s,
+	                   what ? what : fmt, line, col);
+}
+
+/* An integer literal must fit json-c's int64 / uint64; a number with a
+ * fraction or exponent must be finite as a double. */
+static int scan_number (struct scan *s)
+{
+	const char *t = s->text;
+	size_t start = s->pos;
+	bool integer = true;
+	char lit[64];
+	size_t n;
+
+	while (at (s, s->pos) && strchr ("+-0123456789.eE", at (s, s->pos))) {
+		if (strchr (".eE", t[s->pos]))
+			integer = false;
+		s->pos++;
+	}
+	n = s->pos - start;
+	/* json-c takes NaN and Infinity even in strict mode; JSON has neither */
+	if (n == 0 || isalpha ((unsigned char)at (s, s->pos)))
+		return scan_fail (s, start, "not a JSON number");
+	if (n >= sizeof lit) {
+		/* Long literals: every digit counts, so an integer of more
+		 * than 20 digits cannot fit; show its start and length. */
+		if (integer)
+			return scan_fail (s, start, "%.20s... (%zu digits) does not fit in 64 bits",
+			                  t + start, n);
+		n = sizeof lit - 1;
+	}
+	memcpy (lit, t + start, n);
+	lit[n] = '\0';
+	errno = 0;
+	if (integer && lit[0] == '-') {
+		(void)strtoll (lit, NULL, 10);
+		if (errno == ERANGE)
+			return scan_fail (s, start,
+			                  "%s does not fit in 64 bits (the least is %lld)", lit,
+			                  (long long)INT64_MIN);
+	} else if (integer) {
+		(void)strtoull (lit, NULL, 10);
+		if (errno == ERANGE)
+			return scan_fail (s, start,
+			                  "%s does not fit in 64 bits (the greatest is %llu)", lit,
+			                  (unsigned long long)UINT64_MAX);
+	} else if (!isfinite (strtod (lit, NULL))) {
+		return scan_fail (s, start, "%s is out of range for a number", lit);
+	}
+	return 0;
+}
+
+static int cmp_key_at (const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp (x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int scan_value (struct scan *s);
+
+static int scan_object (struct scan *s)
+{
+	struct key_at *keys = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	s->pos++; /* { */
+	skip_ws (s);
+	while (at (s, s->pos) != '}') {
+		size_t off, mark;
+		char *key;
+
+		off = s->pos;
+		if (at (s, off) != '"') {
+			ret = scan_fail (s, off, "invalid JSON");
+			goto out;
+		}
+		key = scan_string (s);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			keys = realloc (keys, cap * sizeof (*keys));
+			if (keys == NULL) {
+				free (key);
+				return keel_error (s->err, ENOMEM, "%s", s->name);
+			}
+		}
+		keys[n].key = key;
+		keys[n++].off = off;
+		skip_ws (s);
+		s->pos++; /* : */
+		skip_ws (s);
+		mark = jpath_push_key (&s->path, key);
+		ret = scan_value (s);
+		if (ret < 0)
+			goto out;
+		jpath_pop (&s->path, mark);
+		skip_ws (s);
+		if (at (s, s->pos) == ',') {
+			s->pos++;
+			skip_ws (s);
+		} else if (at (s, s->pos) != '}') {
+			ret = scan_fail (s, s->pos, "invalid JSON");
+			goto out;
+		}
+	}
+	s->pos++;
+	/* Sorted by key, then by place: the first equal neighbours are the
+	 * earliest repeat of that key. */
+	if (n > 1)
+		qsort (keys, n, sizeof (*keys), cmp_key_at);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp (keys[i - 1].key, keys[i].key) == 0) {
+			unsigned line, col, line2, col2;
+			size_t mark = jpath_push_key (&s->path, keys[i].key);
+
+			line_col (s->text, s->len, keys[i - 1].off, &line, &col);
+			line_col (s->text, s->len, keys[i].off, &line2, &col2);
+			ret = keel_error (
+			        s->err, 0,
+			        "%s: %s: key given twice (line %u, column %u and line %u, "
+			        "column %u)",
+			        s->name, s->path.s, line, col, line2, col2);
+			jpath_pop (&s->path, mark);
+			break;
+		}
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free (keys[i].key);
+	free (keys);
+	return ret;
+}
+
+static int scan_array (struct scan *s)
+{
+	size_t i = 0;
+
+	s->pos++; /* [ */
+	skip_ws (s);
+	while (at (s, s->pos) != ']') {
+		size_t mark = jpath_push_index (&s->path, i++);
+		int ret = scan_value (s);
+
+		if (ret < 0)
+			return ret;
+		jpath_pop (&s->path, mark);
+		skip_ws (s);
+		if (at (s, s->pos) == ',') {
+			s->pos++;
+			skip_ws (s);
+		} else if (at (s, s->pos) != ']') {
+			return scan_fail (s, s->pos, "invalid JSON");
+		}
+	}
+	s->pos++;
+	return 0;
+}
+
+/* Recursion is bounded by json-c's own depth limit, which the text has
+ * passed already. */
+static int scan_value (struct scan *s)
+{
+	char c = at (s, s->pos);
+
+	switch (c) {
+	case '{':
+		return scan_object (s);
+	case '[':
+		return scan_array (s);
+	case '"':
+		free (scan_string (s));
+		return 0;
+	case 't':
+	case 'n':
+	case 'f': {
+		const char *w = c == 't' ? "true" : c == 'n' ? "null" : "false";
+		size_t n = strlen (w);
+
+		if (s->pos + n > s->len || memcmp (s->text + s->pos, w, n) != 0)
+			return scan_fail (s, s->pos, "not a JSON value");
+		s->pos += n;
+		return 0;
+	}
+	default:
+		return scan_number (s);
+	}
+}
+
+int jpath_parse (const char *name, const char *text, size_t len, json_object **out,
+                 struct keel_error **err)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *root;
+	unsigned line, col;
+	size_t end;
+
+	if (len > INT32_MAX)
+		return keel_error (err, EFBIG, "%s: too large to parse", name);
+	tok = json_tokener_new ();
+	if (tok == NULL)
+		return keel_error (err, ENOMEM, "%s: JSON parser", name);
+	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex (tok, text, (int)len);
+	jerr = json_tokener_get_error (tok);
+	end = json_tokener_get_parse_end (tok);
+	json_tokener_free (tok);
+	if (jerr == json_tokener_continue || (root == NULL && jerr == json_tokener_success)) {
+		json_object_put (root);
+		line_col (text, len, len, &line, &col);
+		return keel_error (
+		        err, 0, "%s: invalid JSON at line %u, column %u: unexpected end of input",
+		        name, line, col);
+	}
+	if (root == NULL || jerr != json_tokener_success) {
+		json_object_put (root);
+		line_col (text, len, end, &line, &col);
+		return keel_error (err, 0, "%s: invalid JSON at line %u, column %u: %s", name, line,
+		                   col, json_tokener_error_desc (jerr));
+	}
+	/* json-c stops after the first complete value: anything but
+	 * whitespace after it is a second value, which JSON does not allow. */
+	for (; end < len; end++) {
+		if (!strchr (" \t\r\n", text[end]) || text[end] == '\0') {
+			json_object_put (root);
+			line_col (text, len, end, &line, &col);
+			return keel_error (err, 0,
+			                   "%s: invalid JSON at line %u, column %u: data after the "
+			                   "top-level value",
+			                   name, line, col);
+		}
+	}
+	{
+		struct scan s = {.name = name, .text = text, .len = len, .err = err};
+		int ret;
+
+		/* json-c accepted it, so it starts (after whitespace) with the
+		 * value and the scan can trust the grammar. */
+		skip_ws (&s);
+		ret = scan_value (&s);
+		if (ret < 0) {
+			json_object_put (root);
+			return ret;
+		}
+	}
+	*out = root;
+	return 0;
+}
