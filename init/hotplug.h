@@ -1,7 +1,8 @@
 /* Modules by alias (CONFIG_UDEV: libudev and libkmod).
  *
- * Coldplug: at boot, every device the kernel lists in sysfs that has a
- * MODALIAS gets the modules that alias names loaded with libkmod, each
+ * Coldplug: at boot, every device on a bus (/sys/bus/x/devices) or of the
+ * input class that has no driver bound yet and has a modalias gets the
+ * modules that alias names loaded with libkmod, each
  * after its dependencies (modules.alias.bin, modules.dep.bin of the
  * running kernel under /lib/modules, written by keel-mkimage's
  * --alias-modules).  A module loaded this way can add devices (virtio_pci
