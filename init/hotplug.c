@@ -127,6 +127,32 @@ static unsigned load_alias (const char *alias)
 	return n;
 }
 
+/* Whether alias names a module that is neither loaded nor known to fail:
+ * the index lookup is a read of mmap'd memory and initstate one small
+ * sysfs file, so PID 1 asks before forking a helper, and the many "add"
+ * events whose driver is already there (input devices, ttys, a device
+ * whose module the helper just loaded) cost no fork. */
+static bool alias_needs_load (const char *alias)
+{
+	struct kmod_list *list = NULL, *it;
+	bool need = false;
+
+	if (kmod_module_new_from_lookup (hp.kmod, alias, &list) < 0)
+		return false;
+	kmod_list_foreach (it, list)
+	{
+		struct kmod_module *m = kmod_module_get_module (it);
+		int state = kmod_module_get_initstate (m);
+
+		if (state != KMOD_MODULE_LIVE && state != KMOD_MODULE_BUILTIN &&
+		    state != KMOD_MODULE_COMING && !failed_before (kmod_module_get_name (m)))
+			need = true;
+		kmod_module_unref (m);
+	}
+	kmod_module_unref_list (list);
+	return need;
+}
+
 /* The devices of one sysfs directory of device links (/sys/bus/pci/devices,
  * /sys/class/input): each without a driver bound that has a modalias gets
  * its modules.  A bound device already has its driver; skipping it makes
@@ -289,7 +315,7 @@ static void on_uevent (struct watch *w, uint32_t events)
 		const char *subsys = udev_device_get_subsystem (d);
 
 		if (action && strcmp (action, "add") == 0) {
-			if (alias && *alias)
+			if (alias && *alias && alias_needs_load (alias))
 				aliases[n++] = xstrdup (alias);
 			if (node && subsys && strcmp (subsys, "input") == 0)
 				powerbutton_add (node);
