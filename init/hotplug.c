@@ -55,9 +55,9 @@ static void module_failed (const char *name, const char *alias, int e)
 		return;
 	}
 	clock_gettime (CLOCK_MONOTONIC, &ts);
-	if (c == NULL || dprintf (c->fd, "[%5lld.%06ld] [ WARN ] module %s (for device %s): %s\n",
-	                          (long long)ts.tv_sec, ts.tv_nsec / 1000, name, alias,
-	                          strerror (e)) < 0)
+	if (c == NULL ||
+	    dprintf (c->fd, "[%5lld.%06ld] [ WARN ] module %s (for device %s): %s\n",
+	             (long long)ts.tv_sec, ts.tv_nsec / 1000, name, alias, strerror (e)) < 0)
 		keel_debug ("module %s (for device %s): %s", name, alias, strerror (e));
 }
 

@@ -16,7 +16,7 @@
 
 /* PID 1 has one watchdog: the state is this module's own. */
 static struct {
-	int dev;  /* the open device, -1 when none */
+	int dev; /* the open device, -1 when none */
 	struct watch w_timer;
 	struct loop *loop;
 	struct console *con;
@@ -30,7 +30,8 @@ int watchdog_parse_seconds (const char *s, unsigned *secs, struct keel_error **e
 	const char *p;
 
 	if (s == NULL || *s == '\0')
-		return keel_error (err, EINVAL, "watchdog: empty timeout (want seconds, 0 for off)");
+		return keel_error (err, EINVAL,
+		                   "watchdog: empty timeout (want seconds, 0 for off)");
 	for (p = s; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return keel_error (err, EINVAL,
@@ -136,8 +137,9 @@ int watchdog_open (struct loop *l, const char *device, unsigned secs, struct con
 			                  wd.name, secs);
 			goto fail;
 		}
-		console_status (con, CS_WARN, "watchdog %s (%s): cannot set %us (%s), using its %ds",
-		                device, wd.name, secs, strerror (e), t);
+		console_status (con, CS_WARN,
+		                "watchdog %s (%s): cannot set %us (%s), using its %ds", device,
+		                wd.name, secs, strerror (e), t);
 	}
 	if (t <= 0) {
 		ret = keel_error (err, EINVAL, "watchdog %s: driver reports a timeout of %d s",

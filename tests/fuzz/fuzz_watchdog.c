@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	ret = watchdog_parse_config (text, "/etc/keel/watchdog", &secs, &err);
 	if (ret == 0 && (err != NULL || (secs != 77777 && secs > WATCHDOG_MAX_SECS)))
 		abort ();
-	if (ret < 0 && (err == NULL || strstr (err->msg, "/etc/keel/watchdog") == NULL ||
-	                secs != 77777))
+	if (ret < 0 &&
+	    (err == NULL || strstr (err->msg, "/etc/keel/watchdog") == NULL || secs != 77777))
 		abort ();
 	keel_error_release (&err);
 	free (text);
