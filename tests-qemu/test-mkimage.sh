@@ -86,6 +86,10 @@ if [ -n "$kdir" ]; then
 	"$mk" -o "$tmp/al.img" --init "$init" --kernel-dir "$kdir" --compress none \
 		--alias-modules virtio_rng --alias-modules kernel/drivers/watchdog --module ext4
 	check "--alias-modules builds"
+	"$mk" -o "$tmp/al2.img" --init "$init" --kernel-dir "$kdir" --compress none \
+		--alias-modules virtio_rng --alias-modules kernel/drivers/watchdog --module ext4 &&
+		cmp -s "$tmp/al.img" "$tmp/al2.img"
+	check "and gives the same bytes twice (depmod's indexes included)"
 	al=$(cpio -it --quiet <"$tmp/al.img")
 	like "$al" "^lib/modules/$kver/kernel/drivers/char/hw_random/virtio-rng.ko$" "an alias module is in the image"
 	like "$al" "^lib/modules/$kver/kernel/drivers/virtio/virtio_ring.ko$" "with its dependencies"
