@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "lib/util.h"
 
 static void on_listen (struct watch *w, uint32_t events)
@@ -24,9 +25,8 @@ static void on_listen (struct watch *w, uint32_t events)
 
 static void on_client (struct watch *w, uint32_t events)
 {
-	control_client_event (w->arg,
-	                      (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w)),
-	                      events);
+	control_client_event (
+	        w->arg, (struct ctl_client *)((char *)w - offsetof (struct ctl_client, w)), events);
 }
 
 int control_open (struct control *ctl, struct sup *s, struct keel_error **err)
@@ -253,6 +253,10 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		     s->units[node->deps[k].to].name);
 	if (u->cgroup)
 		put (b, "cgroup: %s\n", u->cgroup);
+	{
+		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
+		put (b, "network: %s\n", net);
+	}
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
 	if (u->error)

@@ -32,8 +32,7 @@ void loop_close (struct loop *l);
 
 /* Register fd: fn(w, events) runs when it is ready.  w must stay valid
  * until loop_unwatch (it is usually embedded in the module's struct). */
-int loop_watch (struct loop *l, struct watch *w, int fd, uint32_t events, watch_fn fn,
-                void *arg);
+int loop_watch (struct loop *l, struct watch *w, int fd, uint32_t events, watch_fn fn, void *arg);
 /* New interest for a registered watch (EPOLLIN -> EPOLLOUT ...). */
 int loop_change (struct loop *l, struct watch *w, uint32_t events);
 /* Stop watching (the fd is the caller's to close); a no-op when unregistered. */

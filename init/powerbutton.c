@@ -82,15 +82,16 @@ static void watch_device (int dirfd, const char *name)
 	for (i = 0; i < n_buttons && buttons[i].w.fd >= 0; i++)
 		;
 	if (i == POWERBUTTON_MAX) {
-		console_status (button_con, CS_WARN, "power button %s/%s: too many devices, ignored",
-		                INPUT_DIR, name);
+		console_status (button_con, CS_WARN,
+		                "power button %s/%s: too many devices, ignored", INPUT_DIR, name);
 		return;
 	}
 	if (ioctl (fd, EVIOCGNAME (sizeof devname - 1), devname) < 0)
 		strcpy (devname, "?");
 	buttons[i].index = i;
 	buttons[i].rdev = st.st_rdev;
-	if (loop_watch (button_loop, &buttons[i].w, fd, EPOLLIN, powerbutton_event, &buttons[i]) < 0)
+	if (loop_watch (button_loop, &buttons[i].w, fd, EPOLLIN, powerbutton_event, &buttons[i]) <
+	    0)
 		return;
 	fd = -1;
 	if (i == n_buttons)

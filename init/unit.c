@@ -653,6 +653,7 @@ static int a_timeout (struct unit_set *set, size_t i, long arg)
 
 /* Every (state, event) pair.  IGN: cannot happen in that state (a stray
  * report); REF: a request that makes no sense now (the caller says why). */
+/* clang-format off */
 static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT */
         [U_WAITING] =      {a_go, a_block, REF,       a_stop_idle,    a_accept,             REF,               IGN,        IGN,             IGN,     IGN,            IGN,       a_timeout},
@@ -668,6 +669,7 @@ static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         [U_SKIPPED] =      {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
         [U_STOPPED] =      {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
 };
+/* clang-format on */
 
 int unit_event (struct unit_set *set, size_t i, enum unit_event ev, long arg)
 {

@@ -103,12 +103,12 @@ struct unit {
 	uint64_t started_ms, ready_ms, exit_ms;
 
 	/* --- resources, each written by the module that owns it --- */
-	pid_t pid;      /* container process (launcher), 0 when none */
-	bool pid_known; /* the start helper reported it */
-	char *cgroup;   /* its cgroup v2 path, for notify checks and cgroup.kill */
+	pid_t pid;                 /* container process (launcher), 0 when none */
+	bool pid_known;            /* the start helper reported it */
+	char *cgroup;              /* its cgroup v2 path, for notify checks and cgroup.kill */
 	bool device_wait_reported; /* "Waiting for device" printed (scheduler) */
 	const char *device_missing; /* the device waited for (policy's string; devices_ok) */
-	pid_t helper;   /* start or delete helper (launcher) */
+	pid_t helper;              /* start or delete helper (launcher) */
 	int helper_fd;
 	enum { H_NONE, H_START, H_DELETE } helper_op;
 	char *helper_buf; /* its report so far (at most LAUNCH_REPORT_MAX bytes) */
@@ -150,9 +150,9 @@ struct unit_set {
 	struct console *con;
 	const struct unit_ops *ops;
 	void *ctx;
-	bool stopping; /* the ordered shutdown has begun: nothing starts again */
+	bool stopping;       /* the ordered shutdown has begun: nothing starts again */
 	size_t max_starting; /* start helpers at once (0: no limit) */
-	const char *why; /* the message of the event being fed (unit_event_why) */
+	const char *why;     /* the message of the event being fed (unit_event_why) */
 
 	/* Preallocated once (unit_set_init), never per pass: */
 	enum graph_state *gs;  /* dependency states for graph_check */

@@ -31,8 +31,8 @@ char *proc_cgroup_parse (const char *text)
 
 int proc_cgroup (pid_t pid, char **out, struct keel_error **err)
 {
-	cleanup_free char *path = pid ? xasprintf ("/proc/%d/cgroup", (int)pid)
-	                              : xstrdup ("/proc/self/cgroup");
+	cleanup_free char *path =
+	        pid ? xasprintf ("/proc/%d/cgroup", (int)pid) : xstrdup ("/proc/self/cgroup");
 	cleanup_free char *buf = NULL;
 	int ret;
 

@@ -18,7 +18,8 @@ static void test_parse (void **state)
 	char *p;
 
 	(void)state;
-	p = proc_cgroup_parse ("12:memory:/a\n1:name=systemd:/init.scope\n0::/keel/containers/web\n");
+	p = proc_cgroup_parse (
+	        "12:memory:/a\n1:name=systemd:/init.scope\n0::/keel/containers/web\n");
 	assert_string_equal (p, "/keel/containers/web");
 	free (p);
 	p = proc_cgroup_parse ("0::/"); /* no newline at the end */

@@ -157,17 +157,24 @@ static int teardown (void **state)
 /* ---- every (state, event) pair ------------------------------------------------ */
 
 struct expect {
-	int ret;                 /* 0 applied, -1 refused or ignored */
+	int ret; /* 0 applied, -1 refused or ignored */
 	enum unit_state next;
 	int launches, cleanups, signals;
 };
 
-#define NOPE(st) {-1, st, 0, 0, 0}
-#define TO(st)   {0, st, 0, 0, 0}
+#define NOPE(st)                \
+	{                       \
+		-1, st, 0, 0, 0 \
+	}
+#define TO(st)                 \
+	{                      \
+		0, st, 0, 0, 0 \
+	}
 
 /* The unit under test is a notify service (so LAUNCHED leaves it
  * running, not ready) whose last run failed with status 3 and whose
  * restart policy is on-failure. */
+/* clang-format off */
 static const struct expect table[U_NSTATES][UE_NEVENTS] = {
         [U_WAITING] = {
                 [UE_GO] = {0, U_STARTING, 1, 0, 0},
@@ -280,6 +287,7 @@ static const struct expect table[U_NSTATES][UE_NEVENTS] = {
         TERMINAL (U_SKIPPED),
         TERMINAL (U_STOPPED),
 };
+/* clang-format on */
 
 /* Put unit 0 in st as the events that lead there would have left it. */
 static void place (enum unit_state st)
@@ -335,7 +343,9 @@ static void test_every_pair (void **state)
 	for (st = 0; st < U_NSTATES; st++) {
 		for (ev = 0; ev < UE_NEVENTS; ev++) {
 			const struct expect *want = &table[st][ev];
-			long arg = ev == UE_EXITED ? (3 << 8) : ev == UE_BLOCK || ev == UE_REQ_FAILED ? 1 : 0;
+			long arg = ev == UE_EXITED                         ? (3 << 8)
+			           : ev == UE_BLOCK || ev == UE_REQ_FAILED ? 1
+			                                                   : 0;
 			int ret;
 
 			teardown (state);
@@ -351,7 +361,8 @@ static void test_every_pair (void **state)
 			if (ret != want->ret || units[0].state != want->next ||
 			    f.launches != want->launches || f.cleanups != want->cleanups ||
 			    f.signals != want->signals)
-				fail_msg ("%s x %s: got ret %d -> %s (launch %d cleanup %d signal %d), "
+				fail_msg ("%s x %s: got ret %d -> %s (launch %d cleanup %d signal "
+				          "%d), "
 				          "want ret %d -> %s (launch %d cleanup %d signal %d)",
 				          unit_state_name (st), unit_event_name (ev), ret,
 				          unit_state_name (units[0].state), f.launches, f.cleanups,
@@ -420,7 +431,8 @@ static void test_start_limit_ends_failed (void **state)
 	}
 	run_once_failing (0, 50);
 	assert_int_equal (units[0].state, U_FAILED);
-	assert_string_equal (units[0].error, "started 5 times within 10000ms; gave up (restart.limit)");
+	assert_string_equal (units[0].error,
+	                     "started 5 times within 10000ms; gave up (restart.limit)");
 	assert_int_equal (f.launches, 5);
 	assert_true (unit_startup_settled (&set));
 	assert_int_equal (unit_next_deadline (&set), 0);
@@ -656,7 +668,8 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_every_pair, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_pair_details, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_start_limit_ends_failed, setup, teardown),
-	        cmocka_unit_test_setup_teardown (test_after_goes_on_requires_waits, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_after_goes_on_requires_waits, setup,
+	                                         teardown),
 	        cmocka_unit_test_setup_teardown (test_requirement_failure_stops, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_launch_cannot_fork, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_essential_failure, setup, teardown),
