@@ -85,7 +85,7 @@ ifeq ($(CONFIG_SECCOMP),y)
 LIBS += -lseccomp
 endif
 ifeq ($(CONFIG_UDEV),y)
-LIBS += -ludev
+LIBS += -ludev -lkmod
 endif
 
 ifeq ($(CONFIG_STATIC),y)
@@ -107,8 +107,9 @@ CPPFLAGS += -isystem $(SYSROOT)/include
 LDFLAGS += -static -L$(SYSROOT)/lib
 STRIP ?= strip
 # Static link order: every archive before the ones it uses (libmount needs
-# libblkid, libudev needs libcap).  Kconfig decides seccomp and udev.
-LIBS := -lmount -lblkid $(if $(filter y,$(CONFIG_UDEV)),-ludev) \
+# libblkid, libudev needs libcap).  Kconfig decides seccomp and udev (with
+# udev comes libkmod: modules by alias for the devices it finds).
+LIBS := -lmount -lblkid $(if $(filter y,$(CONFIG_UDEV)),-ludev -lkmod) \
 	$(if $(filter y,$(CONFIG_SECCOMP)),-lseccomp) -lcap -ljson-c
 else
 CC ?= gcc

@@ -18,12 +18,14 @@
 #include "init/boot.h"
 #include "init/console.h"
 #include "init/control.h"
+#include "init/hotplug.h"
 #include "init/init.h"
 #include "init/options.h"
 #include "init/panic.h"
 #include "init/powerbutton.h"
 #include "init/shutdown.h"
 #include "init/supervisor.h"
+#include "init/watchdog.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/version.h"
@@ -149,8 +151,10 @@ static void boot_machine (struct init_opts *o)
 		free (warn);
 	}
 	keel_error_release (&err);
-	/* Drivers first: the containers' devices and network need them. */
+	/* Drivers first: the containers' devices and network need them.
+	 * The explicit list, then what the devices found ask for. */
 	modules_load (BOOT_MODULES_LIST);
+	hotplug_boot (NULL);
 	if (boot_cgroups (o->cgroup_root, &err) < 0) {
 		cleanup_free char *m = keel_error_take (&err);
 		console_status (NULL, CS_FAIL, "cgroups: %s", m);
@@ -253,8 +257,12 @@ int keel_init_main (int argc, char **argv)
 		ret = control_open (&ctl, &sup, &err);
 		if (ret < 0)
 			keel_error_wrap (&err, "control socket");
-		else if (machine)
+		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
+			hotplug_watch (&sup.loop);
+			/* Only once the loop is sure to run: it pets. */
+			watchdog_boot (&sup.loop, &opts, &con);
+		}
 	}
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
@@ -272,6 +280,9 @@ int keel_init_main (int argc, char **argv)
 	} else {
 		action = sup_run (&sup);
 		ret = sup.exit_code;
+		/* Armed through a reboot, so a hang while unmounting resets. */
+		watchdog_finish (action != SD_REBOOT);
+		hotplug_close ();
 		powerbutton_close ();
 		control_close (&ctl);
 		sup_free (&sup);

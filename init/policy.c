@@ -200,6 +200,8 @@ void policy_defaults (struct policy *p)
 	p->start_limit_interval_ms = 10 * 1000;
 	p->ready = READY_STARTED;
 	p->start_timeout_ms = 90 * 1000;
+	/* systemd's default for a device a unit needs (JobTimeoutSec). */
+	p->devices_timeout_ms = 90 * 1000;
 	p->stop_signal = SIGTERM;
 	p->stop_timeout_ms = 10 * 1000;
 	p->log_console = true;
@@ -645,6 +647,11 @@ static int f_readiness (struct ctx *c, const char *path, json_object *v, struct 
 	if (ret == 0)
 		p->ready = (enum policy_ready)k;
 	return ret;
+}
+
+static int f_devices_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->devices_timeout_ms);
 }
 
 static int f_start_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
@@ -1129,6 +1136,7 @@ static const struct field top_fields[] = {
         {"after", f_after},
         {"wants", f_wants},
         {"devices", f_devices},
+        {"devices_timeout", f_devices_timeout},
         {"restart", f_restart},
         {"readiness", f_readiness},
         {"start_timeout", f_start_timeout},

@@ -77,6 +77,7 @@ struct policy {
 
 	enum policy_ready ready;
 	uint64_t start_timeout_ms; /* 0 = wait forever */
+	uint64_t devices_timeout_ms; /* waiting for `devices` fails after it; 0 = forever */
 	int stop_signal;
 	uint64_t stop_timeout_ms;
 	bool essential; /* its failure is fatal to the boot: power off */

@@ -333,6 +333,7 @@ static bool devices_present (void *ctx, size_t i)
 			present = false;
 		}
 		if (!present) {
+			u->device_missing = u->policy.devices.v[k];
 			if (!u->device_wait_reported) {
 				u->devwait_us = unit_clock_us (); /* boot-time */
 				console_status (s->con, CS_NONE,

@@ -86,7 +86,7 @@ enum unit_event {
 
 /* What happens once the process is gone. */
 enum unit_after_exit { AFTER_DECIDE, AFTER_STOP, AFTER_RESTART, AFTER_HOLD /* reload */ };
-enum unit_timer { T_NONE, T_RESTART, T_START_TIMEOUT, T_STOP_TIMEOUT };
+enum unit_timer { T_NONE, T_RESTART, T_START_TIMEOUT, T_STOP_TIMEOUT, T_DEVICE_TIMEOUT };
 
 struct unit {
 	/* --- read from containers.d (entries.c), then constant --- */
@@ -133,6 +133,7 @@ struct unit {
 	bool pid_known;            /* the start helper reported it */
 	char *cgroup;              /* its cgroup v2 path, for notify checks and cgroup.kill */
 	bool device_wait_reported; /* "Waiting for device" printed (scheduler) */
+	const char *device_missing; /* the device waited for (policy's string; devices_ok) */
 	pid_t helper;              /* start or delete helper (launcher) */
 	int helper_fd;
 	enum { H_NONE, H_START, H_DELETE } helper_op;

@@ -81,6 +81,7 @@ static void test_full (void **state)
 	assert_int_equal (p.start_limit_interval_ms, 60000);
 	assert_int_equal (p.ready, READY_NOTIFY);
 	assert_int_equal (p.start_timeout_ms, 120000);
+	assert_int_equal (p.devices_timeout_ms, 90000); /* the default */
 	assert_int_equal (p.stop_signal, SIGQUIT);
 	assert_int_equal (p.stop_timeout_ms, 2500);
 	assert_true (p.essential);
@@ -178,7 +179,7 @@ static const struct {
         {"\"x\"", F ": expected a JSON object at the top, got \"x\""},
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
-                                        "kind, requires, after, wants, devices, restart, "
+                                        "kind, requires, after, wants, devices, devices_timeout, restart, "
                                         "readiness, start_timeout, stop, essential, logs, network, health)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
@@ -250,6 +251,8 @@ static const struct {
          F ": readiness: \"exited\" is only for oneshots (set \"kind\": \"oneshot\")"},
         {"{\"kind\": \"oneshot\", \"readiness\": \"notify\"}",
          F ": readiness: a oneshot is ready when it exits 0; \"notify\" is only for services"},
+        {"{\"devices_timeout\": \"soon\"}", F
+         ": devices_timeout: expected a duration like \"500ms\" or a number of seconds, got \"soon\""},
         {"{\"start_timeout\": \"1w\"}", F
          ": start_timeout: expected a duration like \"500ms\" or a number of seconds, got \"1w\""},
         {"{\"start_timeout\": 1e12}",
