@@ -172,7 +172,7 @@ int keel_check_main (int argc, char **argv)
 	opts.dir = xstrdup (group);
 	memset (&s, 0, sizeof s);
 	s.opts = &opts;
-	s.epfd = s.sigfd = s.timerfd = s.ctlfd = s.devnull = -1;
+	s.loop.epfd = s.sigfd = s.timerfd = s.devnull = -1;
 
 	/* PID 1 writes its verdicts to the console (fd 2 before it is open):
 	 * catch them to leave out those about graph-only entries. */
