@@ -876,8 +876,8 @@ int policy_parse (const char *file, const char *json, size_t len, struct policy 
 
 	policy_defaults (p);
 	if (len > POLICY_MAX_FILE_SIZE)
-		return keel_error (err, 0, "%s: %zu bytes is larger than the limit of %d KiB", file,
-		                   len, POLICY_MAX_FILE_SIZE / 1024);
+		return keel_error (err, 0, "%s: %zu bytes is larger than the limit of %d KiB",
+		                   file, len, POLICY_MAX_FILE_SIZE / 1024);
 	ret = jpath_parse (file, json, len, &root, err);
 	if (ret < 0)
 		return ret;
