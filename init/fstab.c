@@ -210,6 +210,12 @@ static const char *check_options (struct fstab_entry *e, bool *noauto)
 	int r;
 
 	*noauto = false;
+	/* libmount reads a quoted value up to the end of the string; a quote
+	 * left open is a typo, not a value */
+	for (r = 0, name = opts; *name; name++)
+		r += *name == '"';
+	if (r % 2)
+		return "the options do not parse (an unbalanced quote?)";
 	while ((r = mnt_optstr_next_option (&opts, &name, &nsz, &value, &vsz)) == 0) {
 		cleanup_free char *v = value ? strndup (value, vsz) : NULL;
 

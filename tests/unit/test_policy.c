@@ -178,7 +178,7 @@ static const struct {
         {"\"x\"", F ": expected a JSON object at the top, got \"x\""},
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
-                                        "kind, requires, after, wants, devices, restart, "
+                                        "kind, requires, after, wants, devices, mounts, restart, "
                                         "readiness, start_timeout, stop, essential, logs)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
