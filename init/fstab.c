@@ -93,6 +93,8 @@ static const char *check_target (char *t)
 		return "the mount point must be an absolute path";
 	if (strlen (t) > 1024)
 		return "the mount point is longer than 1024 characters";
+	if (strstr (t, "//"))
+		return "the mount point must not contain \"//\"";
 	while (*p) {
 		const char *e;
 
@@ -101,8 +103,6 @@ static const char *check_target (char *t)
 		e = strchrnul (p, '/');
 		if ((e - p == 1 && p[0] == '.') || (e - p == 2 && p[0] == '.' && p[1] == '.'))
 			return "the mount point must not contain \".\" or \"..\"";
-		if (*e == '/' && e[1] == '/')
-			return "the mount point must not contain \"//\"";
 		p = e;
 	}
 	n = strlen (t);
@@ -256,6 +256,27 @@ static void entry_free (struct fstab_entry *e)
 	memset (e, 0, sizeof (*e));
 }
 
+/* A field as a message may show it: at most 64 bytes, control bytes as
+ * fstab's own octal escapes, so a line cannot write to the console what
+ * the console would act on (a newline, an escape sequence). */
+static char *shown (const char *s)
+{
+	size_t n = strlen (s), k, max = 64;
+	char *out = xmalloc0 (max * 4 + 4), *o = out;
+
+	for (k = 0; k < n && k < max; k++) {
+		unsigned char c = (unsigned char)s[k];
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			o += sprintf (o, "\\%03o", c);
+		else
+			*o++ = (char)c;
+	}
+	if (k < n)
+		strcpy (o, "...");
+	return out;
+}
+
 static bool all_digits (const char *s)
 {
 	if (*s == '\0' || strlen (s) > 9)
@@ -315,12 +336,14 @@ static void parse_line (struct fstab *tab, const char *file, unsigned line, cons
 			goto out;
 		}
 	}
-	if (nf > 4 && !all_digits (field[4])) {
-		bad (tab, file, line, "dump (field 5) must be a number, got \"%s\"", field[4]);
-		goto out;
-	}
-	if (nf > 5 && !all_digits (field[5])) {
-		bad (tab, file, line, "pass (field 6) must be a number, got \"%s\"", field[5]);
+	for (k = 4; k < nf; k++) {
+		cleanup_free char *v = NULL;
+
+		if (all_digits (field[k]))
+			continue;
+		v = shown (field[k]);
+		bad (tab, file, line, "%s (field %zu) must be a number, got \"%s\"",
+		     k == 4 ? "dump" : "pass", k + 1, v);
 		goto out;
 	}
 	e.line = line;
@@ -342,7 +365,8 @@ static void parse_line (struct fstab *tab, const char *file, unsigned line, cons
 	}
 	if (strlen (e.fstype) > 64 ||
 	    strspn (e.fstype, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen (e.fstype)) {
-		bad (tab, file, line, "type \"%s\" is not a file system type name", e.fstype);
+		cleanup_free char *v = shown (e.fstype);
+		bad (tab, file, line, "type \"%s\" is not a file system type name", v);
 		goto out;
 	}
 	if ((why = check_options (&e, &noauto))) {
@@ -355,7 +379,8 @@ static void parse_line (struct fstab *tab, const char *file, unsigned line, cons
 	}
 	if (fstab_find (tab, e.target)) {
 		const struct fstab_entry *first = fstab_find (tab, e.target);
-		bad (tab, file, line, "%s is mounted twice (first at %s:%u)", e.target, first->file,
+		cleanup_free char *v = shown (e.target);
+		bad (tab, file, line, "%s is mounted twice (first at %s:%u)", v, first->file,
 		     first->line);
 		goto out;
 	}
