@@ -28,7 +28,11 @@ CGROOT=keel-bench-$$
 UPID=
 cleanup() {
 	[ -n "$UPID" ] && kill -KILL "$UPID" 2>/dev/null
-	[ -d "$CGMNT/$CGROOT" ] && find "$CGMNT/$CGROOT" -depth -type d -exec rmdir {} + 2>/dev/null
+	# keel makes the containers' cgroups in every v1 hierarchy too on a
+	# hybrid host: remove them there as well
+	for h in "$CGMNT" /sys/fs/cgroup/*; do
+		[ -d "$h/$CGROOT" ] && find "$h/$CGROOT" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT

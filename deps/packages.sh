@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages keel's build, tests and demo need
-# (`deps/packages.sh conformance`: also those of `make conformance`).
+# (`deps/packages.sh conformance`: also those of `make conformance`;
+# `deps/packages.sh bench`: also bench/plot's).
 # Idempotent: does nothing when every package is already present.
 # Must run as root on a fresh machine (CI, new developer box).
 set -eu
@@ -12,11 +13,14 @@ libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
 libcmocka-dev valgrind clang libclang-rt-14-dev
 busybox-static crun runc umoci skopeo jq podman containerd criu
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
-curl file ca-certificates"
+curl file ca-certificates
+containernetworking-plugins iptables"
 # `make conformance` only (runc's bats suite and its Go helpers): not pulled
 # into every `make check`.
 [ "${1:-}" != conformance ] ||
 	PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev"
+# bench/plot draws SVGs with Debian's matplotlib (for /usr/bin/python3).
+[ "${1:-}" != bench ] || PKGS="$PKGS python3-matplotlib"
 
 missing=""
 for p in $PKGS; do

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "init/supervisor.h"
 #include "lib/name.h"
 #include "lib/util.h"
@@ -97,6 +98,12 @@ static void load_one (struct sup *s, struct unit *u)
 		             xasprintf ("%s: process.terminal: keel gives a container a log pipe, "
 		                        "not a terminal; set it to false",
 		                        config));
+		return;
+	}
+	if (cni_check_entry (u->policy_file, &u->policy, u->spec, &err) < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		mark_broken (u, xstrdup (m ? m : u->policy_file));
 		return;
 	}
 	if (u->spec->root.abs_path == NULL || stat (u->spec->root.abs_path, &st) < 0 ||
