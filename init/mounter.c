@@ -18,6 +18,7 @@
 #include "init/mounter.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/exec.h"
 
 /* Without uevents (a build without CONFIG_UDEV), look again this often. */
 #define MOUNTER_POLL_MS 1000
@@ -288,6 +289,13 @@ static void try_slot (struct mounter *m, size_t k)
 		sigprocmask (SIG_SETMASK, &none, NULL);
 		signal (SIGPIPE, SIG_DFL);
 		close (p[0]);
+		/* PID 1's fds (control socket, log pipes, containers' notify
+		 * sockets) are not the helper's: one hung on a broken device
+		 * for long must not hold them open */
+		int keep = p[1];
+		struct keel_error *err = NULL;
+		if (exec_close_fds_except (3, &keep, 1, &err) < 0)
+			keel_error_release (&err); /* close_range missing: carry on */
 		prctl (PR_SET_NAME, "keel-mount", 0, 0, 0);
 		_exit (helper_mount (p[1], e));
 	}
@@ -429,7 +437,8 @@ void mounter_open (struct mounter *m, const char *const *files, struct loop *loo
 	for (i = 0; i < m->tab.n_errors; i++)
 		console_status (con, CS_FAIL, "%s (line ignored)", m->tab.errors[i]);
 	m->slot = xmalloc0 ((m->tab.n + 1) * sizeof (*m->slot));
-	m->unit_waiting_said = xmalloc0 ((set ? set->n : 0) + 1);
+	m->n_said = set ? set->n : 0;
+	m->unit_waiting_said = xmalloc0 (m->n_said + 1);
 	for (k = 0; k < m->tab.n; k++) {
 		m->slot[k].m = m;
 		m->slot[k].idx = k;
@@ -493,6 +502,12 @@ bool mounter_ready (struct mounter *m, size_t i)
 
 		if (e && m->slot[e - m->tab.v].state == MS_MOUNTED)
 			continue;
+		if (i >= m->n_said) {
+			/* units added since (a reload) */
+			m->unit_waiting_said = xrealloc (m->unit_waiting_said, m->set->n);
+			memset (m->unit_waiting_said + m->n_said, 0, m->set->n - m->n_said);
+			m->n_said = m->set->n;
+		}
 		if (!m->unit_waiting_said[i])
 			console_status (m->con, CS_NONE, "         Waiting for mount %s for %s...",
 			                u->policy.mounts.v[k], u->name);

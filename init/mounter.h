@@ -64,6 +64,7 @@ struct mounter {
 	struct devwait *dw; /* kernel uevents: a device may have come */
 	struct watch w_dev;
 	bool *unit_waiting_said; /* per unit: "Waiting for mount" printed */
+	size_t n_said;
 	bool open;
 };
 
