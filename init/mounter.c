@@ -549,7 +549,7 @@ int mounter_unmount (struct mounter *m)
 			continue;
 		}
 		left++;
-		if (errno == EBUSY && mount (NULL, t, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0)
+		if (errno == EBUSY && mount (NULL, t, "none", MS_REMOUNT | MS_RDONLY, NULL) == 0)
 			console_status (m->con, CS_WARN, "%s is busy: remounted read-only", t);
 		else
 			console_status (m->con, CS_WARN, "unmount %s: %s", t, strerror (errno));

@@ -56,14 +56,15 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 		check_target (e->target);
 		if (strcmp (e->target, "/") == 0 || e->line == 0 || e->line > lines)
 			abort ();
-		if (*e->fstype == '\0' || strspn (e->fstype, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
-		                                  strlen (e->fstype))
+		if (*e->fstype == '\0' ||
+		    strspn (e->fstype, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		            strlen (e->fstype))
 			abort ();
 		if ((fstab_tag_name (e->tag) != NULL) != (e->tag_value != NULL))
 			abort ();
-		if (e->tag_value && (*e->tag_value == '\0' ||
-		                     strncmp (e->source, fstab_tag_name (e->tag),
-		                              strlen (fstab_tag_name (e->tag))) != 0))
+		if (e->tag_value &&
+		    (*e->tag_value == '\0' || strncmp (e->source, fstab_tag_name (e->tag),
+		                                       strlen (fstab_tag_name (e->tag))) != 0))
 			abort ();
 		if ((e->tag == FSTAB_PATH) != (e->source[0] == '/'))
 			abort ();

@@ -33,7 +33,8 @@ static void test_fields (void **state)
 	        "LABEL=keeldata  /var/lib/data  ext4  rw,noatime,x-keel.wait=20s  0  2\n"
 	        "UUID=3e6be9de-8139-11d1-9106-a43f08d823a6\t/srv\tauto\tdefaults\r\n"
 	        "PARTUUID=98a81274-01 /boot vfat ro\n"
-	        "PARTLABEL=\"my\\040data\" /mnt/part xfs nofail,x-systemd.device-timeout=500ms 0 0\n"
+	        "PARTLABEL=\"my\\040data\" /mnt/part xfs nofail,x-systemd.device-timeout=500ms 0 "
+	        "0\n"
 	        "/dev/vdc /mnt/with\\040space/ ext4\n"
 	        "tmpfs /run/scratch tmpfs size=1m,mode=0700 0 0";
 	struct fstab t;
@@ -177,9 +178,8 @@ static void test_bad_lines (void **state)
 	(void)state;
 
 	for (k = 0; k < sizeof (cases) / sizeof (cases[0]); k++) {
-		cleanup_free char *text =
-		        xasprintf ("/dev/vda /good ext4\n# comment\n%s\n/dev/vde /after xfs\n",
-		                   cases[k].line);
+		cleanup_free char *text = xasprintf (
+		        "/dev/vda /good ext4\n# comment\n%s\n/dev/vde /after xfs\n", cases[k].line);
 		cleanup_free char *want = xasprintf (F ":3: %s", cases[k].msg);
 		struct fstab t;
 
@@ -240,7 +240,7 @@ static void test_two_files_and_parents (void **state)
 	assert_string_equal (t.v[1].file, "/etc/keel/fstab");
 	assert_ptr_equal (fstab_parent (&t, &t.v[1]), &t.v[0]);
 	assert_ptr_equal (fstab_parent (&t, &t.v[2]), &t.v[1]); /* the nearest */
-	assert_null (fstab_parent (&t, &t.v[3]));                /* /database is not inside /data */
+	assert_null (fstab_parent (&t, &t.v[3]));               /* /database is not inside /data */
 	assert_null (fstab_parent (&t, &t.v[0]));
 	fstab_free (&t);
 }
@@ -326,7 +326,8 @@ static void test_policy_mounts (void **state)
 	policy_free (&p);
 
 	for (k = 0; k < sizeof (bad) / sizeof (bad[0]); k++) {
-		assert_int_equal (policy_parse (P, bad[k].json, strlen (bad[k].json), &p, &err), -1);
+		assert_int_equal (policy_parse (P, bad[k].json, strlen (bad[k].json), &p, &err),
+		                  -1);
 		if (bad[k].msg)
 			assert_string_equal (err->msg, bad[k].msg);
 		else

@@ -84,7 +84,7 @@ static void test_mount_wait_fail_unmount (void **state)
 	FILE *f;
 	(void)state;
 
-	if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		skip ();
 	assert_non_null (mkdtemp (dir));
 	fstab = xasprintf ("%s/fstab", dir);

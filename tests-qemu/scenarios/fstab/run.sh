@@ -16,8 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 keel=${KEEL:-$KQ_TOP/build/keel}
 [ -f "$keel" ] || { echo "1..0 # SKIP keel binary $keel not built"; exit 77; }
-command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null ||
-	{ echo "1..0 # SKIP mkfs.ext4 or debugfs (e2fsprogs) not installed"; exit 77; }
+if ! command -v mkfs.ext4 >/dev/null || ! command -v debugfs >/dev/null; then
+	echo "1..0 # SKIP mkfs.ext4 or debugfs (e2fsprogs) not installed"
+	exit 77
+fi
 kq_setup fstab
 case $? in
 0) ;;
