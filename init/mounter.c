@@ -415,6 +415,23 @@ static void on_devices (struct watch *w, uint32_t events)
 	}
 }
 
+/* Why an entry that needs target cannot have it (malloc'd), or NULL while
+ * it may still come. */
+static char *why_not (const struct mounter *m, const char *target)
+{
+	const struct fstab_entry *e = fstab_find (&m->tab, target);
+
+	if (e == NULL && !m->read_any)
+		return xasprintf ("needs mount %s: keel mounts fstab only as the machine's init",
+		                  target);
+	if (e == NULL)
+		return xasprintf ("needs mount %s, which no line of %s or %s gives", target,
+		                  MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB);
+	if (m->slot[e - m->tab.v].state == MS_FAILED)
+		return xasprintf ("needs mount %s: %s", target, m->slot[e - m->tab.v].error);
+	return NULL;
+}
+
 void mounter_open (struct mounter *m, const char *const *files, struct loop *loop,
                    struct unit_set *set, struct console *con)
 {
@@ -446,25 +463,17 @@ void mounter_open (struct mounter *m, const char *const *files, struct loop *loo
 		m->slot[k].w.fd = -1;
 	}
 	/* A container that needs a mount no line gives never starts. */
-	bool read_any = files[0] != NULL;
+	m->read_any = files[0] != NULL;
 	for (i = 0; set && i < set->n; i++) {
 		const struct unit *u = &set->v[i];
 
 		for (k = 0; k < u->policy.mounts.n; k++) {
-			cleanup_free char *msg = NULL;
+			cleanup_free char *msg = why_not (m, u->policy.mounts.v[k]);
 
-			if (fstab_find (&m->tab, u->policy.mounts.v[k]))
-				continue;
-			if (read_any)
-				msg = xasprintf ("needs mount %s, which no line of %s or %s gives",
-				                 u->policy.mounts.v[k], MOUNTER_FSTAB,
-				                 MOUNTER_KEEL_FSTAB);
-			else
-				msg = xasprintf ("needs mount %s: keel mounts fstab only as the "
-				                 "machine's init",
-				                 u->policy.mounts.v[k]);
-			unit_event_why (set, i, UE_BLOCK, msg);
-			break;
+			if (msg) {
+				unit_event_why (set, i, UE_BLOCK, msg);
+				break;
+			}
 		}
 	}
 	if (m->tab.n == 0)
@@ -499,9 +508,17 @@ bool mounter_ready (struct mounter *m, size_t i)
 	u = &m->set->v[i];
 	for (k = 0; k < u->policy.mounts.n; k++) {
 		const struct fstab_entry *e = fstab_find (&m->tab, u->policy.mounts.v[k]);
+		cleanup_free char *why = NULL;
 
 		if (e && m->slot[e - m->tab.v].state == MS_MOUNTED)
 			continue;
+		/* started again (keelctl start) after its mount failed, or
+		 * added by a reload: blocked with the reason, not left waiting */
+		why = why_not (m, u->policy.mounts.v[k]);
+		if (why) {
+			unit_event_why (m->set, i, UE_BLOCK, why);
+			return false;
+		}
 		if (i >= m->n_said) {
 			/* units added since (a reload) */
 			m->unit_waiting_said = xrealloc (m->unit_waiting_said, m->set->n);

@@ -66,6 +66,7 @@ struct mounter {
 	bool *unit_waiting_said; /* per unit: "Waiting for mount" printed */
 	size_t n_said;
 	bool open;
+	bool read_any; /* some fstab file was to be read (boot mode) */
 };
 
 /* The files read, in order. */

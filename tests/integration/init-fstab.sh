@@ -20,6 +20,10 @@ check "and what requires it"
 like "$(ctl status needs)" 'blocked' "keelctl status shows it blocked"
 wait_for 'Startup finished' 5
 check "startup finishes: nothing is left waiting"
+ctl start needs >/dev/null 2>&1
+wait_count 'Dependency failed for needs: needs mount /var/lib/data' 2 5
+check "keelctl start: blocked again with the reason, not left waiting"
+like "$(ctl status needs)" 'blocked' "and keelctl status shows it blocked"
 ! grep -q 'needs-ran\|after-needs-ran' "$T/console.log"
 check "neither ran"
 
