@@ -8,6 +8,11 @@
 #                      with file:line and the others are mounted; the power
 #                      button powers off and the mount comes off cleanly
 #   boot 2 (expect.2): the same disk, the file written at boot 1 is there
+#   boot 3 (expect.3): a second disk, throttled by QEMU to one request a
+#                      second, is /dev/vdb: its mount is still running when
+#                      its x-keel.wait=3s ends; the helper is killed, only
+#                      the container that needs it is held back, PID 1
+#                      goes on (the others start, the power button works)
 # Between and after, the host reads the disk (debugfs) and checks it
 # (e2fsck -fn: a clean unmount leaves nothing to fix).
 set -u
@@ -42,12 +47,19 @@ fi
 mkfs.ext4 -q -F -L keeldata -d "$here/disk" "$DISK" 64M >/dev/null 2>&1 ||
 	{ echo "not ok 1 - mkfs.ext4 -L keeldata failed"; echo "1..1"; exit 1; }
 
+mkfs.ext4 -q -F -L keelslow "$KQ_DIR/slow.img" 16M >/dev/null 2>&1 ||
+	{ echo "not ok 1 - mkfs.ext4 -L keelslow failed"; echo "1..1"; exit 1; }
+slow=(-q -drive -q "file=$KQ_DIR/slow.img,format=raw,if=none,id=slow,throttling.iops-total=1"
+	-q -device -q "virtio-blk-pci,drive=slow,serial=slow")
+
 rc=0
-for boot in 1 2; do
+for boot in 1 2 3; do
 	ef=$here/expect
 	[ "$boot" = 1 ] || ef=$here/expect.$boot
+	extra=()
+	[ "$boot" != 3 ] || extra=("${slow[@]}")
 	echo "# boot $boot of the same disk"
-	kq_start -disk "$DISK" "$KQ_DIR/initrd.img"
+	kq_start -disk "$DISK" "${extra[@]}" "$KQ_DIR/initrd.img"
 	if ! kq_expect_file "$ef"; then
 		rc=1
 		KQ_NAME=fstab-boot$boot kq_fail_log
