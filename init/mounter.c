@@ -1,5 +1,6 @@
 /* fstab lines mounted at boot in helpers; see mounter.h. */
 #include <blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmount.h>
@@ -52,6 +53,101 @@ static void make_mount_point (const char *target)
 	(void)mkdir (p, 0755);
 }
 
+/* The value libblkid gives for a tag (PARTUUID= is the partition table's
+ * entry, not the file system's). */
+static const char *probe_value_name (enum fstab_tag t)
+{
+	switch (t) {
+	case FSTAB_PARTUUID:
+		return "PART_ENTRY_UUID";
+	case FSTAB_PARTLABEL:
+		return "PART_ENTRY_NAME";
+	default:
+		return fstab_tag_name (t);
+	}
+}
+
+/* In a child per device: does /dev/NAME carry the tag?  Writes NAME on out
+ * when it does. */
+static void probe_one (int out, const char *name, const struct fstab_entry *e)
+{
+	cleanup_free char *dev = xasprintf ("/dev/%s", name);
+	blkid_probe pr = blkid_new_probe_from_filename (dev);
+	const char *v = NULL;
+
+	if (pr == NULL)
+		_exit (1);
+	blkid_probe_enable_superblocks (pr, 1);
+	blkid_probe_set_superblocks_flags (pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+	                                               BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions (pr, 1);
+	blkid_probe_set_partitions_flags (pr, BLKID_PARTS_ENTRY_DETAILS);
+	if (blkid_do_safeprobe (pr) == 0 &&
+	    blkid_probe_lookup_value (pr, probe_value_name (e->tag), &v, NULL) == 0 && v &&
+	    strcmp (v, e->tag_value) == 0)
+		report (out, '/', name);
+	blkid_free_probe (pr);
+	_exit (0);
+}
+
+/* LABEL=, UUID=, PARTUUID=, PARTLABEL=: no udevd means no
+ * /dev/disk/by-label, so every block device the kernel lists is probed
+ * with libblkid -- each in a process of its own, so that one device that
+ * hangs on reads (a broken disk) does not keep the others from being
+ * found; the first that carries the tag wins.  NULL when none does (or
+ * none answers: then the helper waits here until PID 1's deadline). */
+static char *find_by_tag (const struct fstab_entry *e, int report_fd)
+{
+	DIR *d = opendir ("/sys/class/block");
+	struct dirent *de;
+	char line[300];
+	size_t len = 0;
+	int p[2];
+
+	if (d == NULL || pipe2 (p, O_CLOEXEC) < 0) {
+		if (d)
+			closedir (d);
+		return NULL;
+	}
+	while ((de = readdir (d)) != NULL) {
+		pid_t pid;
+
+		if (de->d_name[0] == '.' || strlen (de->d_name) > 200)
+			continue;
+		pid = fork ();
+		if (pid == 0) {
+			/* a prober that hangs must not hold PID 1's pipe */
+			close (report_fd);
+			close (p[0]);
+			probe_one (p[1], de->d_name, e);
+		}
+	}
+	closedir (d);
+	close (p[1]);
+	/* one line is enough; EOF once every prober is done */
+	for (;;) {
+		ssize_t n = read (p[0], line + len, sizeof (line) - 1 - len);
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		line[len] = '\0';
+		nl = strchr (line, '\n');
+		if (nl) {
+			*nl = '\0';
+			close (p[0]);
+			return xasprintf ("/dev/%s", line + 1); /* "/NAME" */
+		}
+		if (len >= sizeof (line) - 1)
+			break;
+	}
+	close (p[0]);
+	return NULL;
+}
+
 static int helper_mount (int fd, const struct fstab_entry *e)
 {
 	cleanup_free char *dev = NULL;
@@ -60,16 +156,7 @@ static int helper_mount (int fd, const struct fstab_entry *e)
 	int rc;
 
 	if (fstab_tag_name (e->tag)) {
-		blkid_cache cache = NULL;
-
-		/* No udevd means no /dev/disk/by-label: libblkid probes each
-		 * block device in /proc/partitions instead.  Its cache stays
-		 * in memory (/dev/null), nothing is written at boot. */
-		if (blkid_get_cache (&cache, "/dev/null") < 0)
-			cache = NULL;
-		dev = blkid_evaluate_tag (fstab_tag_name (e->tag), e->tag_value, &cache);
-		if (cache)
-			blkid_put_cache (cache);
+		dev = find_by_tag (e, fd);
 		if (dev == NULL) {
 			report (fd, 'N', NULL);
 			return 0;
@@ -241,6 +328,12 @@ static void on_helper (struct watch *w, uint32_t events)
 		n = read (s->fd, s->buf + s->len, sizeof (s->buf) - 1 - s->len);
 		if (n > 0) {
 			s->len += (size_t)n;
+			/* the report is one line: done, whoever else still
+			 * holds the pipe */
+			if (memchr (s->buf, '\n', s->len)) {
+				helper_finished (s->m, s->idx);
+				return;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

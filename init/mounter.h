@@ -2,7 +2,8 @@
  *
  * Each line (init/fstab.h) waits for its device -- a path under /dev, or a
  * LABEL=, UUID=, PARTUUID=, PARTLABEL= that libblkid resolves by probing
- * the block devices the kernel lists -- then is mounted through libmount.
+ * the block devices the kernel lists, one process per device so a hung disk
+ * holds only itself -- then is mounted through libmount.
  * Both run in a short-lived helper process per attempt (as launch.c's
  * start helper), which reports one line on a pipe:
  *   "M<device>\n"  mounted
