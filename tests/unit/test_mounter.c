@@ -178,10 +178,94 @@ static void test_mount_wait_fail_unmount (void **state)
 	rmdir (dir);
 }
 
+/* LABEL= through the per-device libblkid probers: an ext4 image with a
+ * label of its own on a loop device; a UUID no device has fails after its
+ * wait.  Skips without loop devices, losetup or mkfs.ext4. */
+static void test_label (void **state)
+{
+	char ldir[] = "/tmp/kfs-mounter-label.XXXXXX";
+	cleanup_free char *img = NULL, *fstab = NULL, *cmd = NULL, *target = NULL, *target2 = NULL,
+	                  *label = NULL, *want = NULL;
+	const char *files[] = {NULL, NULL};
+	struct keel_error *err = NULL;
+	char loopdev[64] = "";
+	struct console con;
+	struct mounter m;
+	struct loop loop;
+	FILE *f;
+	int rounds;
+	(void)state;
+
+	if (access ("/dev/loop-control", W_OK) < 0 ||
+	    system ("command -v losetup >/dev/null") != 0 ||
+	    system ("command -v mkfs.ext4 >/dev/null") != 0)
+		skip ();
+	if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		skip ();
+	assert_non_null (mkdtemp (ldir));
+	img = xasprintf ("%s/disk.img", ldir);
+	label = xasprintf ("kfs%d", (int)getpid ());
+	cmd = xasprintf ("truncate -s 8M %s && mkfs.ext4 -q -F -L %s %s >/dev/null 2>&1", img,
+	                 label, img);
+	assert_int_equal (system (cmd), 0);
+	free (cmd);
+	cmd = xasprintf ("losetup -f --show %s", img);
+	f = popen (cmd, "r");
+	assert_non_null (f);
+	if (fgets (loopdev, sizeof loopdev, f) == NULL)
+		loopdev[0] = '\0';
+	pclose (f);
+	loopdev[strcspn (loopdev, "\n")] = '\0';
+	if (strncmp (loopdev, "/dev/loop", 9) != 0) {
+		unlink (img);
+		rmdir (ldir);
+		skip (); /* no free loop device here */
+	}
+
+	fstab = xasprintf ("%s/fstab", ldir);
+	target = xasprintf ("%s/l", ldir);
+	target2 = xasprintf ("%s/u", ldir);
+	f = fopen (fstab, "w");
+	assert_non_null (f);
+	fprintf (f, "LABEL=%s %s auto rw\n", label, target);
+	fprintf (f, "UUID=00000000-0000-4000-8000-00000000kfs0 %s ext4 nofail,x-keel.wait=1s\n",
+	         target2);
+	fclose (f);
+	files[0] = fstab;
+	assert_int_equal (console_open (&con, "/dev/null", &err), 0);
+	assert_int_equal (loop_init (&loop, &err), 0);
+	mounter_open (&m, files, &loop, NULL, &con);
+	for (rounds = 0; rounds < 200 && !settled (&m); rounds++) {
+		assert_true (loop_once (&loop, 100, &err) >= 0);
+		while (waitpid (-1, NULL, WNOHANG) > 0)
+			;
+	}
+	assert_int_equal (m.slot[0].state, MS_MOUNTED);
+	assert_string_equal (m.slot[0].device, loopdev);
+	assert_true (is_mounted (target));
+	assert_int_equal (m.slot[1].state, MS_FAILED);
+	assert_false (is_mounted (target2));
+	assert_int_equal (mounter_unmount (&m), 0);
+	assert_false (is_mounted (target));
+	mounter_close (&m);
+	console_close (&con);
+	loop_close (&loop);
+
+	free (cmd);
+	cmd = xasprintf ("losetup -d %s", loopdev);
+	assert_int_equal (system (cmd), 0);
+	unlink (img);
+	unlink (fstab);
+	rmdir (target);
+	rmdir (target2);
+	rmdir (ldir);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_mount_wait_fail_unmount),
+	        cmocka_unit_test (test_label),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
