@@ -485,9 +485,16 @@ static void on_timer (struct watch *w, uint32_t events)
 static void on_uevent (void *ctx, const char *action, const char *devnode)
 {
 	bool *any = ctx;
+	const char *name = devwait_devname (devnode);
+	cleanup_free char *sys = NULL;
 
-	(void)devnode;
-	if (strcmp (action, "add") == 0 || strcmp (action, "change") == 0)
+	if (name == NULL || strchr (name, '/') ||
+	    (strcmp (action, "add") != 0 && strcmp (action, "change") != 0))
+		return;
+	/* block devices only: a key press or a tty is no reason to probe
+	 * every disk again */
+	sys = xasprintf ("/sys/class/block/%s", name);
+	if (access (sys, F_OK) == 0)
 		*any = true;
 }
 
