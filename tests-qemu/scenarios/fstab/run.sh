@@ -7,7 +7,10 @@
 #                      the container that needs it; a bad line is reported
 #                      with file:line and the others are mounted; the power
 #                      button powers off and the mount comes off cleanly
-#   boot 2 (expect.2): the same disk, the file written at boot 1 is there
+#   boot 2 (expect.2): the same disk, the file written at boot 1 is there;
+#                      then (expect.2b) a disk hot-plugged with device_add
+#                      is mounted by LABEL= at its uevent, and the
+#                      container that needs it starts
 #   boot 3 (expect.3): a second disk, throttled by QEMU to one request a
 #                      second, is /dev/vdb: its mount is still running when
 #                      its x-keel.wait=3s ends; the helper is killed, only
@@ -49,6 +52,8 @@ mkfs.ext4 -q -F -L keeldata -d "$here/disk" "$DISK" 64M >/dev/null 2>&1 ||
 
 mkfs.ext4 -q -F -L keelslow "$KQ_DIR/slow.img" 16M >/dev/null 2>&1 ||
 	{ echo "not ok 1 - mkfs.ext4 -L keelslow failed"; echo "1..1"; exit 1; }
+mkfs.ext4 -q -F -L keellate -d "$here/late" "$KQ_DIR/late.img" 8M >/dev/null 2>&1 ||
+	{ echo "not ok 1 - mkfs.ext4 -L keellate failed"; echo "1..1"; exit 1; }
 slow=(-q -drive -q "file=$KQ_DIR/slow.img,format=raw,if=none,id=slow,throttling.iops-total=1"
 	-q -device -q "virtio-blk-pci,drive=slow,serial=slow")
 
@@ -62,8 +67,13 @@ for boot in 1 2 3; do
 	kq_start -disk "$DISK" "${extra[@]}" "$KQ_DIR/initrd.img"
 	if ! kq_expect_file "$ef"; then
 		rc=1
-		KQ_NAME=fstab-boot$boot kq_fail_log
+	elif [ "$boot" = 2 ]; then
+		# a disk that comes late: PCI hot-plug (the guest's acpiphp)
+		kq_mon "drive_add 0 if=none,file=$KQ_DIR/late.img,format=raw,id=late"
+		kq_mon "device_add virtio-blk-pci,drive=late,id=latedev,serial=late"
+		kq_expect_file "$here/expect.2b" || rc=1
 	fi
+	[ "$rc" = 0 ] || KQ_NAME=fstab-boot$boot kq_fail_log
 	kq_running && kq_stop
 	[ "$rc" = 0 ] || break
 done
