@@ -23,6 +23,7 @@
 #include "init/options.h"
 #include "init/panic.h"
 #include "init/powerbutton.h"
+#include "init/mounter.h"
 #include "init/shutdown.h"
 #include "init/supervisor.h"
 #include "init/watchdog.h"
@@ -190,6 +191,7 @@ int keel_init_main (int argc, char **argv)
 	struct console con;
 	struct sup sup;
 	struct control ctl = {.fd = -1};
+	struct mounter mnt = {.open = false};
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
 	uint64_t start_us = unit_clock_us (), setup_us; /* keelctl boot-time */
@@ -264,6 +266,16 @@ int keel_init_main (int argc, char **argv)
 			watchdog_boot (&sup.loop, &opts, &con);
 		}
 	}
+	if (ret == 0) {
+		/* fstab: mounted in helpers while the units wait (mounter.h);
+		 * only the machine's init mounts, a supervisor holds back
+		 * what needs a mount. */
+		static const char *const fstabs[] = {MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB, NULL};
+		static const char *const none[] = {NULL};
+
+		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, &sup.set, &con);
+		sup.mounts = &mnt;
+	}
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
@@ -285,6 +297,9 @@ int keel_init_main (int argc, char **argv)
 		hotplug_close ();
 		powerbutton_close ();
 		control_close (&ctl);
+		/* the containers are stopped: their mounts come off first */
+		mounter_unmount (&mnt);
+		mounter_close (&mnt);
 		sup_free (&sup);
 	}
 	console_status (&con, CS_OK, "All containers stopped");

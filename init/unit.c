@@ -317,7 +317,13 @@ static int a_block (struct unit_set *set, size_t i, long cause)
 	struct unit *u = &set->v[i];
 	const struct unit *c = &set->v[cause];
 
-	set_error (u, xasprintf ("requires %s, which %s", c->name, unit_state_name (c->state)));
+	/* Held back by something that is not a unit (a mount: mounter.c)
+	 * when the event comes with its reason. */
+	if (set->why)
+		set_error (u, xstrdup (set->why));
+	else
+		set_error (u, xasprintf ("requires %s, which %s", c->name,
+		                         unit_state_name (c->state)));
 	console_status (set->con, CS_FAIL, "Dependency failed for %s: %s", u->name, u->error);
 	set_state (set, i, U_BLOCKED);
 	propagate (set, i);
@@ -939,10 +945,13 @@ void unit_schedule (struct unit_set *set, unit_devices_fn devices_ok)
 			set->gs[node->deps[k].to] = unit_graph_state (&set->v[node->deps[k].to]);
 		switch (graph_check (set->graph, i, set->gs, &cause)) {
 		case GV_GO:
-			if (devices_ok && u->policy.devices.n > 0 && !devices_ok (set->ctx, i)) {
+			if (devices_ok && (u->policy.devices.n > 0 || u->policy.mounts.n > 0) &&
+			    !devices_ok (set->ctx, i)) {
 				/* The devices' own deadline, from the first look
-				 * that found one missing. */
-				if (u->policy.devices_timeout_ms && u->timer == T_NONE)
+				 * that found one missing (mounts have theirs, in
+				 * mounter.c). */
+				if (u->policy.devices.n > 0 && u->policy.devices_timeout_ms &&
+				    u->timer == T_NONE)
 					set_timer (set, u, T_DEVICE_TIMEOUT,
 					           now (set) + u->policy.devices_timeout_ms);
 				break;

@@ -64,7 +64,8 @@ enum unit_state {
 
 enum unit_event {
 	UE_GO,            /* every dependency allows a start and its devices exist */
-	UE_BLOCK,         /* a requirement will not become ready (cause: its index) */
+	UE_BLOCK,         /* a requirement will not become ready (cause: its index),
+	                     or, given with unit_event_why, a mount failed */
 	UE_START,         /* keelctl start */
 	UE_STOP,          /* keelctl stop, or the ordered shutdown */
 	UE_REQ_FAILED,    /* a running requirement failed (cause): stop, end blocked */
@@ -215,7 +216,7 @@ int unit_event (struct unit_set *set, size_t i, enum unit_event ev, long arg);
 int unit_event_why (struct unit_set *set, size_t i, enum unit_event ev, const char *why);
 
 /* Start whatever may start, block what cannot (UE_GO / UE_BLOCK); units
- * waiting for devices ask devices_ok.  Cost: one pass over the waiting
+ * that list devices or mounts ask devices_ok.  Cost: one pass over the waiting
  * units plus their edges. */
 typedef bool (*unit_devices_fn) (void *ctx, size_t i);
 void unit_schedule (struct unit_set *set, unit_devices_fn devices_ok);

@@ -179,7 +179,7 @@ static const struct {
         {"\"x\"", F ": expected a JSON object at the top, got \"x\""},
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
-                                        "kind, requires, after, wants, devices, devices_timeout, restart, "
+                                        "kind, requires, after, wants, devices, devices_timeout, mounts, restart, "
                                         "readiness, start_timeout, stop, essential, logs, network, health)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
