@@ -6,6 +6,8 @@
  *   keel-runtime                  -> runc-compatible OCI runtime (runtime/cli/)
  *   keelctl                       -> control client for a running PID 1 (init/)
  *   keel init|runtime|ctl ARGS... -> the same, explicitly
+ *   keel check DIR                -> validate containers.d entries as PID 1
+ *                                    would (init/check.c), start nothing
  *
  * PID 1 and the runtime commands that make container processes first
  * re-exec themselves from a sealed copy of the binary (lib/selfclone.h),
@@ -29,14 +31,15 @@ static void usage (FILE *out)
 	fputs ("usage: keel init [OPTIONS]          run as PID 1\n"
 	       "       keel runtime COMMAND [ARGS]  OCI runtime (also as `keel-runtime`)\n"
 	       "       keel ctl COMMAND [ARGS]      talk to a running keel (also as `keelctl`)\n"
+	       "       keel check DIR               validate containers.d entries as PID 1 would\n"
 	       "       keel --version\n",
 	       out);
 }
 
 static bool is_role (const char *arg)
 {
-	static const char *const roles[] = {"init",    "runtime", "ctl", "--version",
-	                                    "version", "--help",  "-h"};
+	static const char *const roles[] = {"init",      "runtime", "ctl",    "check",
+	                                    "--version", "version", "--help", "-h"};
 	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
 		if (strcmp (arg, roles[i]) == 0)
 			return true;
@@ -103,6 +106,8 @@ int main (int argc, char **argv)
 		return runtime_main (argc - 1, argv + 1, argv);
 	if (strcmp (argv[1], "ctl") == 0)
 		return keel_ctl_main (argc - 1, argv + 1);
+	if (strcmp (argv[1], "check") == 0)
+		return keel_check_main (argc - 1, argv + 1);
 	if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {
 		keel_print_version (stdout, "keel");
 		return 0;

@@ -12,7 +12,8 @@ libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
 libcmocka-dev valgrind clang libclang-rt-14-dev
 busybox-static crun runc umoci skopeo jq podman containerd criu
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
-curl file ca-certificates"
+curl file ca-certificates
+containernetworking-plugins iptables"
 # `make conformance` only (runc's bats suite and its Go helpers): not pulled
 # into every `make check`.
 [ "${1:-}" != conformance ] ||

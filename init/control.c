@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "lib/util.h"
 
 static void on_listen (struct watch *w, uint32_t events)
@@ -252,6 +253,10 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 		     s->units[node->deps[k].to].name);
 	if (u->cgroup)
 		put (b, "cgroup: %s\n", u->cgroup);
+	{
+		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
+		put (b, "network: %s\n", net);
+	}
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
 	if (u->error)

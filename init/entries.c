@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "init/supervisor.h"
 #include "lib/name.h"
 #include "lib/util.h"
@@ -93,9 +94,16 @@ static void load_one (struct sup *s, struct unit *u)
 		return;
 	}
 	if (u->spec->has_process && u->spec->process.terminal) {
-		mark_broken (u, xasprintf ("%s: process.terminal: keel gives a container a log pipe, "
-		                           "not a terminal; set it to false",
-		                           config));
+		mark_broken (u,
+		             xasprintf ("%s: process.terminal: keel gives a container a log pipe, "
+		                        "not a terminal; set it to false",
+		                        config));
+		return;
+	}
+	if (cni_check_entry (u->policy_file, &u->policy, u->spec, &err) < 0) {
+		cleanup_free char *m = keel_error_string (err);
+		keel_error_release (&err);
+		mark_broken (u, xstrdup (m ? m : u->policy_file));
 		return;
 	}
 	if (u->spec->root.abs_path == NULL || stat (u->spec->root.abs_path, &st) < 0 ||
@@ -126,29 +134,46 @@ static void graph_warning (void *data, size_t node, const char *msg)
 	console_status (s->con, CS_WARN, "%s: %s", s->units[node].policy_file, msg);
 }
 
+int sup_list_entries (const char *dir, char ***names, size_t *n, struct keel_error **err)
+{
+	return list_entries (dir, names, n, err);
+}
+
 int sup_load (struct sup *s, struct keel_error **err)
 {
-	char **names = NULL;
-	const char **gnames;
-	const struct policy **pols;
+	char **names = NULL, **dirs;
 	size_t n = 0, i;
 	int ret;
 
 	ret = list_entries (s->opts->dir, &names, &n, err);
 	if (ret < 0)
 		return ret;
+	dirs = xmalloc0 ((n ? n : 1) * sizeof (char *));
+	for (i = 0; i < n; i++)
+		dirs[i] = xasprintf ("%s/%s", s->opts->dir, names[i]);
+	sup_load_units (s, n, names, dirs);
+	free (names);
+	free (dirs);
+	return 0;
+}
+
+void sup_load_units (struct sup *s, size_t n, char **names, char **dirs)
+{
+	const char **gnames;
+	const struct policy **pols;
+	size_t i;
+
 	s->units = xmalloc0 ((n ? n : 1) * sizeof (struct unit));
 	s->n_units = n;
 	for (i = 0; i < n; i++) {
 		struct unit *u = &s->units[i];
 		u->name = names[i];
-		u->dir = xasprintf ("%s/%s", s->opts->dir, u->name);
+		u->dir = dirs[i];
 		u->policy_file = xasprintf ("%s/keel.json", u->dir);
 		u->helper_fd = u->log_r = u->log_w = u->notify_fd = -1;
 		policy_defaults (&u->policy);
 		load_one (s, u);
 	}
-	free (names);
 
 	gnames = xmalloc0 ((n ? n : 1) * sizeof (char *));
 	pols = xmalloc0 ((n ? n : 1) * sizeof (struct policy *));
@@ -172,5 +197,4 @@ int sup_load (struct sup *s, struct keel_error **err)
 		              u->policy.log_file, u->policy.log_rotate_size,
 		              u->policy.log_rotate_count);
 	}
-	return 0;
 }

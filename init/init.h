@@ -5,5 +5,7 @@
 int keel_init_main (int argc, char **argv);
 /* keelctl: the control client. */
 int keel_ctl_main (int argc, char **argv);
+/* keel check: containers.d entries validated as PID 1 loads them (check.c). */
+int keel_check_main (int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "init/cni.h"
 #include "lib/util.h"
 #include "runtime/exec.h"
 
@@ -121,9 +122,10 @@ static int container_nofile (const struct spec *spec, struct keel_error **err)
 
 static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
                          const struct spec *spec, const struct keel_create_opts *opts,
-                         const struct tmpfiles *tmpfiles)
+                         const struct tmpfiles *tmpfiles, const struct policy_network *net)
 {
 	struct keel_error *err = NULL;
+	struct cni_attach cni;
 	char buf[32];
 	pid_t pid = 0;
 
@@ -152,12 +154,24 @@ static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
 		report_error (fd, &err);
 		return 1;
 	}
-	if (keel_container_create (rt, id, spec, opts, &pid, &err) < 0) {
+	/* CNI (cni.h): create -> ADD -> start; opts gain the resolv.conf bind */
+	if (cni_prepare (rt, id, net, spec, opts, &cni, &err) < 0) {
+		report_error (fd, &err);
+		return 1;
+	}
+	if (keel_container_create (rt, id, spec, &cni.opts, &pid, &err) < 0) {
 		report_error (fd, &err);
 		return 1;
 	}
 	snprintf (buf, sizeof buf, "%d", (int)pid);
 	report (fd, 'P', buf);
+	if (cni_attach (rt, id, net, pid, &cni, &err) < 0) {
+		report_error (fd, &err);
+		return 1;
+	}
+	if (cni.summary)
+		report (fd, 'N', cni.summary);
+	cni_attach_free (&cni);
 	if (keel_container_start (rt, id, &err) < 0) {
 		report_error (fd, &err);
 		return 1;
@@ -169,7 +183,14 @@ static int helper_start (int fd, const struct keel_runtime *rt, const char *id,
 static int helper_delete (int fd, const struct keel_runtime *rt, const char *id)
 {
 	struct keel_error *err = NULL;
+	int ret = 0;
 
+	/* DEL while the namespace is still held (cni.h); its failure is
+	 * reported, the container is deleted all the same. */
+	if (cni_detach (rt, id, &err) < 0) {
+		report_error (fd, &err);
+		ret = 1;
+	}
 	/* A create that failed has already removed what it made. */
 	if (keel_container_delete (rt, id, true, &err) < 0 && err->status != ENOENT) {
 		report_error (fd, &err);
@@ -177,7 +198,7 @@ static int helper_delete (int fd, const struct keel_runtime *rt, const char *id)
 	}
 	keel_error_release (&err);
 	report (fd, 'S', NULL);
-	return 0;
+	return ret;
 }
 
 /* The helper starts with every descriptor of PID 1 (a log pipe per entry
@@ -201,7 +222,8 @@ static void drop_inherited_fds (int report_fd, const struct keel_create_opts *op
 
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
-                 const struct tmpfiles *tmpfiles, pid_t *helper, int *report_fd,
+                 const struct tmpfiles *tmpfiles, const struct policy_network *net,
+                 pid_t *helper, int *report_fd,
                  struct keel_error **err)
 {
 	int p[2];
@@ -232,7 +254,7 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
 		close (p[0]);
 		drop_inherited_fds (p[1], opts);
 		prctl (PR_SET_NAME, op == LAUNCH_START ? "keel-start" : "keel-delete", 0, 0, 0);
-		rc = op == LAUNCH_START ? helper_start (p[1], rt, id, spec, opts, tmpfiles)
+		rc = op == LAUNCH_START ? helper_start (p[1], rt, id, spec, opts, tmpfiles, net)
 		                        : helper_delete (p[1], rt, id);
 		_exit (rc);
 	}
@@ -269,6 +291,9 @@ void launch_parse (const char *buf, size_t len, struct launch_report *r)
 			r->started = true;
 		} else if (n > 0 && line[0] == 'T') {
 			r->tmpfiles_done = true;
+		} else if (n > 0 && line[0] == 'N' && r->network == NULL) {
+			r->network = xmalloc0 (n);
+			memcpy (r->network, line + 1, n - 1);
 		} else if (n > 0 && line[0] == 'E' && r->error == NULL) {
 			r->error = xmalloc0 (n);
 			memcpy (r->error, line + 1, n - 1);
@@ -281,4 +306,6 @@ void launch_report_free (struct launch_report *r)
 {
 	free (r->error);
 	r->error = NULL;
+	free (r->network);
+	r->network = NULL;
 }

@@ -9,6 +9,7 @@
  *                 Z or R over a large tree must not stall PID 1 either)
  *   "P<pid>\n"     the container process exists (create succeeded)
  *   "S\n"          start succeeded: the process is past its exec fifo
+ *   "N<summary>\n" the CNI network's result in one line (cni.h)
  *   "E<message>\n" the operation failed (one line)
  * The container process is the helper's child; when the helper exits it is
  * reparented to PID 1 (or to keel as child subreaper), which reaps it.
@@ -19,6 +20,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "init/policy.h"
 #include "init/tmpfiles.h"
 #include "lib/error.h"
 #include "runtime/container.h"
@@ -41,17 +43,19 @@ enum launch_op { LAUNCH_START, LAUNCH_DELETE };
 
 /* Fork the helper; *report_fd gets the non-blocking read end.  A start
  * helper given tmpfiles (NULL: none) applies them first, relative to "/";
- * their failure is the start's. */
+ * their failure is the start's.  net is the entry's keel.json network
+ * (NULL or not CNI: nothing to attach, cni.h). */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
-                 const struct tmpfiles *tmpfiles, pid_t *helper, int *report_fd,
-                 struct keel_error **err);
+                 const struct tmpfiles *tmpfiles, const struct policy_network *net,
+                 pid_t *helper, int *report_fd, struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;          /* 0 when create did not get that far */
 	bool started;       /* start succeeded */
 	bool tmpfiles_done; /* a T line: tmpfiles.conf applied */
 	char *error;        /* malloc'd, NULL when none */
+	char *network;      /* N line: CNI result summary, malloc'd, NULL when none */
 };
 
 /* Decode what the helper wrote (buf need not be NUL-terminated). */

@@ -5,6 +5,7 @@
  * a broken entry from the console line alone. */
 #include "init/policy.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -228,6 +229,7 @@ void policy_free (struct policy *p)
 	p->log_file = NULL;
 	free (p->description);
 	p->description = NULL;
+	policy_network_free (&p->network);
 }
 
 /* ---- the parser ------------------------------------------------------ */
@@ -753,6 +755,258 @@ static int f_description (struct ctx *c, const char *path, json_object *v, struc
 	return 0;
 }
 
+
+/* ---- "network" (cni.h; its own section so the rest stays as it is) --- */
+
+const char *policy_net_mode_name (enum policy_net_mode m)
+{
+	switch (m) {
+	case NET_DEFAULT:
+		return "default";
+	case NET_HOST:
+		return "host";
+	case NET_NONE:
+		return "none";
+	case NET_CNI:
+		return "cni";
+	}
+	return "?";
+}
+
+void policy_network_free (struct policy_network *n)
+{
+	size_t i;
+
+	free (n->cni);
+	free (n->interface);
+	for (i = 0; i < n->n_ports; i++)
+		free (n->ports[i].host_ip);
+	free (n->ports);
+	for (i = 0; i < n->n_args; i++)
+		free (n->args[i]);
+	free (n->args);
+	memset (n, 0, sizeof (*n));
+}
+
+/* SPEC.md: a network name starts alphanumeric, then [A-Za-z0-9_.-]; it
+ * also names files and iptables comments, so keep it short. */
+static bool valid_cni_name (const char *s)
+{
+	const char *q;
+
+	if (!isalnum ((unsigned char)*s) || strlen (s) > 64)
+		return false;
+	for (q = s; *q; q++)
+		if (!isalnum ((unsigned char)*q) && !strchr ("_.-", *q))
+			return false;
+	return true;
+}
+
+/* What the kernel takes as an interface name (dev_valid_name). */
+static bool valid_ifname (const char *s)
+{
+	const char *q;
+
+	if (*s == '\0' || strlen (s) > 15 || strcmp (s, ".") == 0 || strcmp (s, "..") == 0)
+		return false;
+	for (q = s; *q; q++)
+		if (*q == '/' || *q == ':' || isspace ((unsigned char)*q) || !isprint ((unsigned char)*q))
+			return false;
+	return true;
+}
+
+static int net_port_number (struct ctx *c, const char *path, json_object *v, uint16_t *out)
+{
+	unsigned n;
+	int ret = get_uint (c, path, v, 1, 65535, &n);
+
+	if (ret == 0)
+		*out = (uint16_t)n;
+	return ret;
+}
+
+static int net_port (struct ctx *c, const char *path, json_object *v, struct policy_port *pt)
+{
+	bool have_host = false, have_container = false;
+
+	if (want_type (c, path, v, json_type_object,
+	               "an object {\"host\", \"container\", \"protocol\", \"host_ip\"}") < 0)
+		return -1;
+	pt->protocol = "tcp";
+	json_object_object_foreach (v, key, val)
+	{
+		cleanup_free char *kpath = xasprintf ("%s.%s", path, key);
+		cleanup_free char *g = NULL;
+
+		if (strcmp (key, "host") == 0) {
+			if (net_port_number (c, kpath, val, &pt->host) < 0)
+				return -1;
+			have_host = true;
+		} else if (strcmp (key, "container") == 0) {
+			if (net_port_number (c, kpath, val, &pt->container) < 0)
+				return -1;
+			have_container = true;
+		} else if (strcmp (key, "protocol") == 0) {
+			static const char *const names[] = {"tcp", "udp", "sctp"};
+			int k;
+			if (get_enum (c, kpath, val, names, 3, "\"tcp\", \"udp\", \"sctp\"", &k) < 0)
+				return -1;
+			pt->protocol = names[k];
+		} else if (strcmp (key, "host_ip") == 0) {
+			unsigned char buf[16];
+			const char *s = json_object_is_type (val, json_type_string)
+			                        ? json_object_get_string (val)
+			                        : NULL;
+			if (s == NULL || (inet_pton (AF_INET, s, buf) != 1 &&
+			                  inet_pton (AF_INET6, s, buf) != 1)) {
+				g = got (val);
+				return fail (c, kpath, "expected an IPv4 or IPv6 address, got %s", g);
+			}
+			free (pt->host_ip);
+			pt->host_ip = xstrdup (s);
+		} else {
+			return fail (c, kpath,
+			             "unknown key (expected one of: host, container, protocol, host_ip)");
+		}
+	}
+	if (!have_host)
+		return fail (c, path, "\"host\" is missing (the port on the host)");
+	if (!have_container)
+		return fail (c, path, "\"container\" is missing (the port in the container)");
+	return 0;
+}
+
+static int net_ports (struct ctx *c, const char *path, json_object *v, struct policy_network *n)
+{
+	size_t i, j, len;
+
+	if (want_type (c, path, v, json_type_array, "an array of port mappings") < 0)
+		return -1;
+	len = json_object_array_length (v);
+	if (len > POLICY_MAX_PORTS)
+		return fail (c, path, "at most %d ports, got %zu", POLICY_MAX_PORTS, len);
+	n->ports = xmalloc0 ((len + 1) * sizeof (*n->ports));
+	for (i = 0; i < len; i++) {
+		cleanup_free char *ipath = xasprintf ("%s[%zu]", path, i);
+		struct policy_port *pt = &n->ports[n->n_ports++];
+
+		if (net_port (c, ipath, json_object_array_get_idx (v, i), pt) < 0)
+			return -1;
+		for (j = 0; j + 1 < n->n_ports; j++)
+			if (n->ports[j].host == pt->host && strcmp (n->ports[j].protocol, pt->protocol) == 0)
+				return fail (c, ipath, "host port %u/%s is already published by %s[%zu]",
+				             pt->host, pt->protocol, path, j);
+	}
+	return 0;
+}
+
+/* CNI_ARGS is "K=V;K=V": keys alphanumeric, values without ';' or '='. */
+static int net_args (struct ctx *c, const char *path, json_object *v, struct policy_network *n)
+{
+	size_t len;
+
+	if (want_type (c, path, v, json_type_object, "an object of strings {\"KEY\": \"VALUE\"}") < 0)
+		return -1;
+	len = (size_t)json_object_object_length (v);
+	if (len > POLICY_MAX_CNI_ARGS)
+		return fail (c, path, "at most %d arguments, got %zu", POLICY_MAX_CNI_ARGS, len);
+	n->args = xmalloc0 ((len + 1) * sizeof (char *));
+	json_object_object_foreach (v, key, val)
+	{
+		cleanup_free char *kpath = xasprintf ("%s.%s", path, key);
+		cleanup_free char *g = NULL;
+		const char *q, *s;
+
+		if (*key == '\0' || strlen (key) > 64)
+			return fail (c, kpath, "a key is 1 to 64 characters [A-Za-z0-9_]");
+		for (q = key; *q; q++)
+			if (!isalnum ((unsigned char)*q) && *q != '_')
+				return fail (c, kpath, "a key is 1 to 64 characters [A-Za-z0-9_]");
+		if (!json_object_is_type (val, json_type_string)) {
+			g = got (val);
+			return fail (c, kpath, "expected a string, got %s", g);
+		}
+		s = json_object_get_string (val);
+		if (strlen (s) > 256)
+			return fail (c, kpath, "longer than 256 characters");
+		for (q = s; *q; q++)
+			if (*q == ';' || *q == '=' || !isprint ((unsigned char)*q))
+				return fail (c, kpath,
+				             "a value is printable text without ';' or '=' (CNI_ARGS)");
+		n->args[n->n_args++] = xasprintf ("%s=%s", key, s);
+	}
+	return 0;
+}
+
+static int f_network (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	struct policy_network *n = &p->network;
+	cleanup_free char *g = NULL;
+
+	policy_network_free (n);
+	if (json_object_is_type (v, json_type_string)) {
+		static const char *const names[] = {"host", "none"};
+		int k;
+		if (get_enum (c, path, v, names, 2, "\"host\", \"none\" or {\"cni\": NAME}", &k) < 0)
+			return -1;
+		n->mode = k == 0 ? NET_HOST : NET_NONE;
+		return 0;
+	}
+	if (!json_object_is_type (v, json_type_object)) {
+		g = got (v);
+		return fail (c, path, "expected \"host\", \"none\" or {\"cni\": NAME}, got %s", g);
+	}
+	n->mode = NET_CNI;
+	json_object_object_foreach (v, key, val)
+	{
+		cleanup_free char *kpath = xasprintf ("%s.%s", path, key);
+		int ret;
+
+		if (strcmp (key, "cni") == 0 || strcmp (key, "interface") == 0) {
+			bool is_cni = key[0] == 'c';
+			const char *s;
+			if (want_type (c, kpath, val, json_type_string,
+			               is_cni ? "a network name" : "an interface name") < 0)
+				return -1;
+			s = json_object_get_string (val);
+			if (is_cni && !valid_cni_name (s))
+				return fail (c, kpath,
+				             "\"%s\" is not a CNI network name (alphanumeric first, "
+				             "then [A-Za-z0-9_.-], at most 64)",
+				             s);
+			if (!is_cni && !valid_ifname (s))
+				return fail (c, kpath,
+				             "\"%s\" is not an interface name (1 to 15 characters, no "
+				             "'/', ':' or spaces)",
+				             s);
+			free (is_cni ? n->cni : n->interface);
+			*(is_cni ? &n->cni : &n->interface) = xstrdup (s);
+			continue;
+		}
+		if (strcmp (key, "ports") == 0)
+			ret = net_ports (c, kpath, val, n);
+		else if (strcmp (key, "timeout") == 0) {
+			ret = get_duration (c, kpath, val, &n->timeout_ms);
+			if (ret == 0 && (n->timeout_ms == 0 || n->timeout_ms > POLICY_MAX_CNI_TIMEOUT_MS))
+				ret = fail (c, kpath, "expected a duration from 1ms to 10min, got %llums",
+				            (unsigned long long)n->timeout_ms);
+		}
+		else if (strcmp (key, "args") == 0)
+			ret = net_args (c, kpath, val, n);
+		else
+			ret = fail (c, kpath,
+			            "unknown key (expected one of: cni, interface, ports, args, timeout)");
+		if (ret < 0)
+			return ret;
+	}
+	if (n->cni == NULL)
+		return fail (c, path, "\"cni\" is missing (the name of a network in the CNI "
+		                      "configuration directory)");
+	if (n->interface == NULL)
+		n->interface = xstrdup ("eth0");
+	return 0;
+}
+
 static const struct field top_fields[] = {
         {"description", f_description},
         {"kind", f_kind},
@@ -766,6 +1020,7 @@ static const struct field top_fields[] = {
         {"stop", f_stop},
         {"essential", f_essential},
         {"logs", f_logs},
+        {"network", f_network},
 };
 
 /* Rules that involve more than one field. */

@@ -25,6 +25,30 @@ struct policy_names {
 	size_t n;
 };
 
+/* keel.json "network" (cni.h): the host's, the container's own namespace
+ * alone, or its own namespace attached to a CNI network. */
+enum policy_net_mode {
+	NET_DEFAULT, /* unset: host without a network namespace in config.json, else none */
+	NET_HOST,
+	NET_NONE,
+	NET_CNI,
+};
+struct policy_port {
+	uint16_t host, container;
+	const char *protocol; /* "tcp", "udp", "sctp" (static strings) */
+	char *host_ip;        /* NULL: every address */
+};
+struct policy_network {
+	enum policy_net_mode mode;
+	char *cni;       /* the network's "name" in its configuration file */
+	char *interface; /* CNI_IFNAME, "eth0" by default */
+	struct policy_port *ports;
+	size_t n_ports;
+	char **args; /* "KEY=VALUE" for CNI_ARGS */
+	size_t n_args;
+	uint64_t timeout_ms; /* each plugin call; 0: CNI_PLUGIN_TIMEOUT_MS */
+};
+
 struct policy {
 	char *description; /* free text, shown by `keelctl status` */
 	enum policy_kind kind;
@@ -51,6 +75,8 @@ struct policy {
 	uint64_t log_rotate_size;
 	unsigned log_rotate_count;
 	uint64_t log_ring_size;
+
+	struct policy_network network;
 };
 
 /* Limits that keep PID 1's memory bounded whatever the JSON says. */
@@ -61,6 +87,9 @@ struct policy {
 #define POLICY_MAX_RING      (16ULL * 1024 * 1024)
 #define POLICY_MIN_RING      1024ULL
 #define POLICY_MAX_LOG_FILES 100
+#define POLICY_MAX_PORTS     64
+#define POLICY_MAX_CNI_ARGS  32
+#define POLICY_MAX_CNI_TIMEOUT_MS (10ULL * 60 * 1000)
 
 /* Fill p with the documented defaults (a service, no restart, ...). */
 void policy_defaults (struct policy *p);
@@ -86,5 +115,7 @@ const char *policy_signal_name (int signo);
 const char *policy_kind_name (enum policy_kind k);
 const char *policy_restart_name (enum policy_restart r);
 const char *policy_ready_name (enum policy_ready r);
+const char *policy_net_mode_name (enum policy_net_mode m);
+void policy_network_free (struct policy_network *n);
 
 #endif

@@ -183,10 +183,11 @@ static int op_launch (void *ctx, size_t i, char **why)
 	u->pid_known = false;
 	/* The entry's tmpfiles.conf (atomic images: bind-mount sources under
 	 * /run and /var/lib) is applied once per boot, by the start helper:
-	 * Z, R or cleaning over a large tree must not block PID 1. */
+	 * Z, R or cleaning over a large tree must not block PID 1.  CNI runs
+	 * there too (cni.h). */
 	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts,
-	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->helper, &u->helper_fd,
-	                   &err);
+	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->policy.network,
+	                   &u->helper, &u->helper_fd, &err);
 	notify_mount_free (&mount);
 	close (u->log_w); /* the helper passed it on to the container */
 	u->log_w = -1;
@@ -210,7 +211,7 @@ static int op_cleanup (void *ctx, size_t i)
 	u->pid_known = false;
 	free (u->cgroup);
 	u->cgroup = NULL;
-	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, &u->helper,
+	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, NULL, &u->helper,
 	                 &u->helper_fd, &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
@@ -449,6 +450,8 @@ static void helper_done (struct sup *s, size_t i)
 	}
 	if (r.tmpfiles_done)
 		u->tmpfiles_applied = true;
+	if (r.network)
+		console_status (s->con, CS_INFO, "%s: network %s", u->name, r.network);
 	if (r.pid > 0 && !u->exited) {
 		u->pid = r.pid;
 		u->pid_known = true;

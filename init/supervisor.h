@@ -72,6 +72,11 @@ struct sup {
 
 /* Read containers.d, validate everything, build the graph (entries.c). */
 int sup_load (struct sup *s, struct keel_error **err);
+/* The same for entries given by name and directory (each NAMES[i] and
+ * DIRS[i] malloc'd, taken over): `keel check` validates with this. */
+void sup_load_units (struct sup *s, size_t n, char **names, char **dirs);
+/* The sorted names of the entry directories of a containers.d. */
+int sup_list_entries (const char *dir, char ***names, size_t *n, struct keel_error **err);
 
 int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct keel_error **err);
 /* Hand the loaded units to the state machine (before anything can send

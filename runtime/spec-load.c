@@ -70,6 +70,12 @@ static int parse_oci_version (struct spec_ctx *c, json_object *root, struct spec
 	spec_push_key (c, "ociVersion");
 	if (!parse_semver (s->oci_version, &major, &minor))
 		return spec_err (c, "%s is not a SemVer version", spec_q (c, s->oci_version));
+	if (major == 0)
+		return spec_err (c,
+		                 "%s is a runtime-spec draft before 1.0, whose fields 1.0 "
+		                 "runtimes do not read where it puts them (capabilities, rlimits); "
+		                 "keel-import upgrades such configs (docs/images.md)",
+		                 spec_q (c, s->oci_version));
 	if (major != 1 || minor > 2)
 		return spec_err (c, "unsupported version %s (keel supports 1.0.0 to 1.2.x)",
 		                 spec_q (c, s->oci_version));
@@ -189,31 +195,83 @@ static void decode_annotations (struct spec *s)
 /* Fields runtime-spec had before 1.0, at their old places.  1.0 readers
  * (runc, crun, keel) skip unknown fields, so a 0.x config whose only
  * capability limit is linux.capabilities would run with every capability
- * the runtime has: refuse that one, warn for the rest.  keel-import
- * upgrades such configs (docs/images.md). */
+ * the runtime has: refuse that one, warn for the rest, each by its JSON
+ * path, so a config whose ociVersion alone was bumped is never run as if
+ * its old fields were not there.  keel-import upgrades such configs
+ * (docs/images.md). */
+static void warn_pre10_field (struct spec_ctx *c, const char *key, const char *what)
+{
+	size_t mark = spec_push_key (c, key);
+
+	spec_warn (c, "a runtime-spec 0.x field, ignored: %s", what);
+	spec_pop (c, mark);
+}
+
 static int check_pre10 (struct spec_ctx *c, json_object *root, const struct spec *s)
 {
 	json_object *linux_, *v;
 	size_t mark;
 
+	if (strncmp (s->oci_version, "1.0.0-rc", 8) == 0) {
+		mark = spec_push_key (c, "ociVersion");
+		spec_warn (c,
+		           "%s is a draft before 1.0: fields it kept elsewhere (flat "
+		           "capability lists, linux.rlimits) are not read there",
+		           spec_q (c, s->oci_version));
+		spec_pop (c, mark);
+	}
 	if (json_object_object_get_ex (root, "platform", NULL)) {
 		mark = spec_push_key (c, "platform");
 		spec_warn (c, "a runtime-spec 0.x field, ignored (1.0 has none)");
 		spec_pop (c, mark);
 	}
 	if (!json_object_object_get_ex (root, "linux", &linux_) ||
-	    !json_object_object_get_ex (linux_, "capabilities", &v))
+	    !json_object_is_type (linux_, json_type_object))
 		return 0;
 	mark = spec_push_key (c, "linux");
+	if (json_object_object_get_ex (linux_, "rlimits", NULL))
+		warn_pre10_field (c, "rlimits",
+		                  s->process.n_rlimits ? "process.rlimits applies"
+		                                       : "the process runs without these limits "
+		                                         "(they belong in process.rlimits)");
+	if (json_object_object_get_ex (linux_, "apparmorProfile", NULL))
+		warn_pre10_field (c, "apparmorProfile", "it belongs in process.apparmorProfile");
+	if (json_object_object_get_ex (linux_, "selinuxProcessLabel", NULL))
+		warn_pre10_field (c, "selinuxProcessLabel", "it belongs in process.selinuxLabel");
+	if (!json_object_object_get_ex (linux_, "capabilities", &v)) {
+		spec_pop (c, mark);
+		return 0;
+	}
 	spec_push_key (c, "capabilities");
 	if (!s->process.caps.present)
 		return spec_err (c, "a runtime-spec 0.x field, which 1.0 runtimes ignore; "
 		                    "process.capabilities is missing, so the process would keep "
 		                    "every capability: move the list to process.capabilities "
-		                    "(bounding, effective, permitted)");
+		                    "(bounding, effective, inheritable, permitted, the sets runc "
+		                    "0.x gave it)");
 	spec_warn (c, "a runtime-spec 0.x field, ignored: process.capabilities applies");
 	spec_pop (c, mark);
 	return 0;
+}
+
+/* process.capabilities as one list is the 1.0.0-rc1..rc4 form; 1.0 wants
+ * an object of sets.  Said before the process is parsed, so the message is
+ * this and not a bare type error. */
+static int check_pre10_process (struct spec_ctx *c, json_object *root)
+{
+	json_object *p, *v;
+
+	if (!json_object_object_get_ex (root, "process", &p) ||
+	    !json_object_is_type (p, json_type_object) ||
+	    !json_object_object_get_ex (p, "capabilities", &v) ||
+	    !json_object_is_type (v, json_type_array))
+		return 0;
+	spec_push_key (c, "process");
+	spec_push_key (c, "capabilities");
+	return spec_err (c, "a flat list is the runtime-spec 1.0.0-rc form (runc then gave it to "
+	                    "the bounding, effective, inheritable and permitted sets): write it "
+	                    "as {\"bounding\": [...], \"effective\": [...], ...}; keel-import "
+	                    "upgrades such configs");
 }
 
 static int decode (struct spec_ctx *c, json_object *root, const char *bundle, struct spec *s)
@@ -225,6 +283,8 @@ static int decode (struct spec_ctx *c, json_object *root, const char *bundle, st
 	if ((ret = parse_oci_version (c, root, s)) < 0 ||
 	    (ret = abs_bundle (c, bundle, &s->bundle)) < 0 || (ret = parse_root (c, root, s)) < 0 ||
 	    (ret = spec_parse_mounts (c, root, s)) < 0)
+		return ret;
+	if ((ret = check_pre10_process (c, root)) < 0)
 		return ret;
 	ret = spec_enter (c, root, "process", json_type_object, &v, &mark);
 	if (ret < 0)

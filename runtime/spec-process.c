@@ -79,8 +79,11 @@ static int parse_user (struct spec_ctx *c, json_object *p, struct spec_user *u)
 	ret = spec_enter (c, p, "user", json_type_object, &v, &mark);
 	if (ret <= 0)
 		return ret;
-	if ((ret = spec_req_int (c, v, "uid", SPEC_U32, &u->uid)) < 0 ||
-	    (ret = spec_req_int (c, v, "gid", SPEC_U32, &u->gid)) < 0 ||
+	/* runc reads a missing uid or gid as 0 (`"user": {}` is root), and
+	 * Atomic images rely on it: so does keel. */
+	u->uid = u->gid = 0;
+	if ((ret = spec_opt_int (c, v, "uid", SPEC_U32, &u->uid, NULL)) < 0 ||
+	    (ret = spec_opt_int (c, v, "gid", SPEC_U32, &u->gid, NULL)) < 0 ||
 	    (ret = spec_opt_int (c, v, "umask", SPEC_U32, &umask, &has_umask)) < 0 ||
 	    (ret = spec_opt_string (c, v, "username", &u->username)) < 0)
 		return ret;
@@ -404,7 +407,10 @@ static int parse_console_size (struct spec_ctx *c, json_object *p, struct spec_p
 	return 0;
 }
 
-/* Fields whose only honest handling on keel is a refusal. */
+/* Fields whose only honest handling on keel is a refusal.  runc (since
+ * 1.0.0-rc1, libcontainer/configs/validate) and crun refuse an SELinux
+ * label on a host without SELinux too; keel-import drops Atomic images'
+ * labels with a warning instead (docs/images.md). */
 static int refuse_unsupported (struct spec_ctx *c, json_object *p, struct spec_process *proc)
 {
 	int ret;

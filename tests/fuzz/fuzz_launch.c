@@ -1,9 +1,10 @@
 /* libFuzzer target for the decoder of the start helper's report
- * (init/launch.c, launch_parse): the lines "T", "P<pid>", "S" and "E<message>"
- * the forked helper writes to PID 1 through a pipe, read in pieces of any
- * size.  Whatever the bytes: the pid is 0 or a plausible pid (below
- * 2^22), T and S are seen exactly when such a line is there, the error
- * is the first E line's text without a newline, and
+ * (init/launch.c, launch_parse): the lines "T", "P<pid>", "S", "N<network>"
+ * and "E<message>" the forked helper writes to PID 1 through a pipe, read
+ * in pieces of any size.  Whatever the bytes: the pid is 0 or a plausible
+ * pid (below 2^22), T, S and N are seen exactly when such a line is there,
+ * the error (the network summary) is the first E (N) line's text without a
+ * newline, and
  * launch_report_free() releases it; never a crash, leak or undefined
  * behaviour.
  *
@@ -32,6 +33,10 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (r.started != ((size > 0 && buf[0] == 'S') || memmem (buf, size, "\nS", 2) != NULL))
 		abort ();
 	if (r.error != NULL && strchr (r.error, '\n') != NULL)
+		abort ();
+	if (r.network != NULL && strchr (r.network, '\n') != NULL)
+		abort ();
+	if ((r.network != NULL) != ((size > 0 && buf[0] == 'N') || memmem (buf, size, "\nN", 2) != NULL))
 		abort ();
 	launch_report_free (&r);
 	return 0;

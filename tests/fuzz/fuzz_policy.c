@@ -41,6 +41,45 @@ static void check_devices (const struct policy_names *d)
 			abort ();
 }
 
+/* keel.json "network": a CNI network name, an interface name, at most
+ * POLICY_MAX_PORTS distinct host ports and POLICY_MAX_CNI_ARGS "K=V" with
+ * nothing CNI_ARGS would split on; nothing of it unless mode is cni. */
+static void check_network (const struct policy_network *n)
+{
+	size_t i, j;
+
+	if (n->mode != NET_CNI) {
+		if (n->mode != NET_DEFAULT && n->mode != NET_HOST && n->mode != NET_NONE)
+			abort ();
+		if (n->cni || n->interface || n->ports || n->args)
+			abort ();
+		return;
+	}
+	if (n->cni == NULL || n->interface == NULL || strlen (n->cni) > 64 ||
+	    strchr (n->cni, '/') || n->interface[0] == '\0' || strlen (n->interface) > 15 ||
+	    strchr (n->interface, '/'))
+		abort ();
+	if (n->n_ports > POLICY_MAX_PORTS || n->n_args > POLICY_MAX_CNI_ARGS ||
+	    n->timeout_ms > POLICY_MAX_CNI_TIMEOUT_MS)
+		abort ();
+	for (i = 0; i < n->n_ports; i++) {
+		if (n->ports[i].host == 0 || n->ports[i].container == 0 ||
+		    (strcmp (n->ports[i].protocol, "tcp") != 0 &&
+		     strcmp (n->ports[i].protocol, "udp") != 0 &&
+		     strcmp (n->ports[i].protocol, "sctp") != 0))
+			abort ();
+		for (j = 0; j < i; j++)
+			if (n->ports[j].host == n->ports[i].host &&
+			    strcmp (n->ports[j].protocol, n->ports[i].protocol) == 0)
+				abort ();
+	}
+	for (i = 0; i < n->n_args; i++) {
+		const char *eq = strchr (n->args[i], '=');
+		if (eq == NULL || eq == n->args[i] || strchr (eq + 1, '=') || strchr (n->args[i], ';'))
+			abort ();
+	}
+}
+
 static void check (const struct policy *p)
 {
 	const uint64_t week = 7ULL * 24 * 3600 * 1000;
@@ -49,6 +88,7 @@ static void check (const struct policy *p)
 	check_names (&p->after);
 	check_names (&p->wants);
 	check_devices (&p->devices);
+	check_network (&p->network);
 	if (p->description && strlen (p->description) > 256)
 		abort ();
 	if (p->kind == KIND_ONESHOT ? p->ready != READY_EXITED || p->restart == RESTART_ALWAYS
@@ -92,7 +132,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (err == NULL || err->msg == NULL || strchr (err->msg, '\n') != NULL ||
 	    strncmp (err->msg, "keel.json: ", 11) != 0)
 		abort ();
-	if (p.description || p.log_file || p.requires.v || p.after.v || p.wants.v || p.devices.v)
+	if (p.description || p.log_file || p.requires.v || p.after.v || p.wants.v || p.devices.v ||
+	    p.network.cni || p.network.interface || p.network.ports || p.network.args)
 		abort ();
 	keel_error_release (&err);
 	return 0;

@@ -101,6 +101,8 @@ fixture_layer "$t/s1" "$t/S1.tar"
 fixture_layer "$t/s2" "$t/S2.tar"
 echo '{"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh", "-c", "echo up"]}}' >"$t/scfg.json"
 fixture_oci_image "$t/sys" latest "$t/scfg.json" "$t/S1.tar" "$t/S2.tar"
+# sys requires db: keel-import checks it among the entries it will boot with.
+fixture_entry "$t/cd" db
 "$IMPORT" -q --name sys "$t/sys" "$t/cd"
 check "system container imported"
 is "$(jq -c . "$t/cd/sys/keel.json")" '{"description":"image sys (manifest '"$(jq -r .manifest "$t/cd/sys/import.json" | cut -c1-19)"')","kind":"service","requires":["db"],"after":["db"],"restart":{"policy":"on-failure","delay":"90000ms","backoff":{"max":"90000ms"},"limit":{"burst":3,"interval":"30000ms"}},"readiness":"notify","start_timeout":"0ms","stop":{"signal":"SIGINT","timeout":"5000ms"}}' \

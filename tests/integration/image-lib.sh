@@ -8,6 +8,7 @@
 #   fixture_layer SRC OUT [gzip]       tar SRC's contents into OUT (optionally gzip)
 #   fixture_blob LAYOUT FILE           move FILE into LAYOUT/blobs/sha256, print "sha256:HEX SIZE"
 #   fixture_oci_image LAYOUT REF CONFIG_JSON LAYER...   write config, manifest, index
+#   fixture_entry CONTAINERS_D NAME    a small valid entry (for dependencies to name)
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
@@ -204,8 +205,8 @@ fixture_boot_entries() {
 	_system_image web 'trap "echo web-stopping; exit 0" TERM; echo web-up as $(id -u) after $(cat /proc/1/comm) motd=$(cat /etc/web/motd 2>/dev/null || echo none); sleep 1000 & wait' \
 		'[Unit]\nRequires=db.service\nAfter=db.service network.target\n[Service]\nRestart=on-failure\nRestartSec=1\n' '' "$@"
 	check "imported web (atomic service requiring db)"
-	is "$(grep -v 'hostfs kept' "$bt/import.err")" "keel-import: warning: /exports/service.template: After=network.target dropped: only .service units map to keel containers" \
-		"network.target is dropped with a warning"
+	is "$(grep -v 'hostfs kept' "$bt/import.err")" "keel-import: warning: /exports/service.template: After=network.target dropped: no entry brings the network up (give keel-import --network NAME)" \
+		"network.target is dropped with a warning (no entry brings the network up here)"
 	is "$(jq -c '{kind, requires, restart}' "$bd/db/keel.json" "$bd/web/keel.json" | tr '\n' ' ')" \
 		'{"kind":"oneshot","requires":null,"restart":{"policy":"no"}} {"kind":"service","requires":["db"],"restart":{"policy":"on-failure","delay":"1000ms"}} ' \
 		"their policies"
@@ -227,4 +228,15 @@ fixture_boot_entries() {
 	fixture_docker_archive "$bt" "$bt/plain.tar" plain:1
 	"$IMPORT" -q "$bt/plain.tar" "$bd"
 	check "imported plain (docker archive)"
+}
+
+# fixture_entry CONTAINERS_D NAME: an entry keel accepts (an empty rootfs is
+# enough: it is only checked, never started).
+fixture_entry() {
+	mkdir -p "$1/$2/rootfs"
+	echo '{"kind": "service"}' >"$1/$2/keel.json"
+	cat >"$1/$2/config.json" <<-'C'
+	{"ociVersion": "1.0.2", "process": {"args": ["/bin/sh"], "cwd": "/"},
+	 "root": {"path": "rootfs", "readonly": true}}
+	C
 }

@@ -110,9 +110,9 @@ static void test_status (void **state)
 {
 	EXPECT ("status web", "ok\nname: web\nstate: ready\nkind: service\npid: 42\nrestarts: 2\n"
 	                      "description: the web server\nrestart: no\nreadiness: started\n"
-	                      "requires: net\nlog-bytes: 100\n");
+	                      "requires: net\nnetwork: default\nlog-bytes: 100\n");
 	EXPECT ("status bad", "ok\nname: bad\nstate: failed\nkind: service\npid: 0\nrestarts: 0\n"
-	                      "restart: no\nreadiness: started\n"
+	                      "restart: no\nreadiness: started\nnetwork: default\n"
 	                      "error: keel.json: kind: expected one of ...\nlog-bytes: 0\n");
 }
 

@@ -41,7 +41,7 @@ static int at_the_limit (const char *root)
 		n++;
 	if (errno != EMFILE || n == 0)
 		return 4;
-	if (launch_fork (LAUNCH_DELETE, &rt, "kfl-gone", NULL, NULL, NULL, &helper, &fd, &err) < 0)
+	if (launch_fork (LAUNCH_DELETE, &rt, "kfl-gone", NULL, NULL, NULL, NULL, &helper, &fd, &err) < 0)
 		return 5;
 	if (waitpid (helper, &status, 0) != helper || !WIFEXITED (status) ||
 	    WEXITSTATUS (status) != 0)

@@ -179,7 +179,7 @@ static const struct {
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
                                         "kind, requires, after, wants, devices, restart, "
-                                        "readiness, start_timeout, stop, essential, logs)"},
+                                        "readiness, start_timeout, stop, essential, logs, network)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
          F ": devices: expected an array of device nodes, got \"/dev/vdb\""},

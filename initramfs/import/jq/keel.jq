@@ -84,55 +84,118 @@ def signame($what):
 def default_policy: {kind: "service", requires: [], after: [], wants: [],
 	restart: "on-failure", readiness: "started", warnings: []};
 
-# unit_policy(file): the [Unit]/[Service] lines of a systemd unit (atomic's
-# service.template, already substituted) that keel's policy can express.
-def unit_policy($file):
+# unit_policy(file; values; network entry or ""): the [Unit], [Service] and
+# [Install] lines of a systemd unit (atomic's service.template, already
+# substituted) as keel's policy.  Every line keel cannot carry over is a
+# warning; what it means elsewhere in keel is in the result:
+#   .reverse {after, requires, wants}: Before=, RequiredBy=, WantedBy= of
+#     other entries (keel-import writes them into those entries' keel.json);
+#   .runtimeDirs: RuntimeDirectory= names (tmpfiles.conf lines);
+#   .stopPost: ExecStopPost= commands (config.json poststop hooks).
+# network.target and network-online.target stand for the readiness of the
+# entry that brings the network up ($net), docs/images.md.
+def unit_policy($file; $vals; $net):
+	# systemd's word splitting, enough for unit files: blanks separate,
+	# "..." and '...' group, a backslash escapes the next character.
+	def words:
+		[scan("\"(?:[^\"\\\\]|\\\\.)*\"|'[^']*'|(?:[^\\s\"'\\\\]|\\\\.)+")
+		 | if startswith("\"") then .[1:-1] | gsub("\\\\(?<c>.)"; .c)
+		   elif startswith("'") then .[1:-1]
+		   else gsub("\\\\(?<c>.)"; .c) end];
 	def names($key):
 		[splits("\\s+") | select(. != "")]
 		| {names: [.[] | select(endswith(".service")) | rtrimstr(".service")],
-		   dropped: [.[] | select(endswith(".service") | not)]};
+		   net: [.[] | select(. == "network.target" or . == "network-online.target")],
+		   dropped: [.[] | select((endswith(".service") or . == "network.target" or . == "network-online.target") | not)]};
 	def addlist($field; $key; $v):
 		if $v == "" then .p[$field] = []   # an empty assignment resets the list, as systemd
 		else ($v | names($key)) as $n
 		| .p[$field] += $n.names
+		| if ($n.net | length) > 0 then
+			if $net == "" then
+				.p.warnings += [$n.net[] | "\($file): \($key)=\(.) dropped: no entry brings the network up (give keel-import --network NAME)"]
+			elif $field == "requires" then
+				.p.warnings += [$n.net[] | "\($file): \($key)=\(.) runs as wants of \($net): a target is never required"]
+				| .p.wants += [$net]
+			else .p[$field] += [$net] end
+		  else . end
 		| .p.warnings += [$n.dropped[] | "\($file): \($key)=\(.) dropped: only .service units map to keel containers"]
 		end;
+	def addreverse($field; $key; $v):
+		($v | names($key)) as $n
+		| .p.reverse[$field] += $n.names
+		# Being wanted by a target is what every keel entry is: started at boot.
+		| .p.warnings += [$n.dropped[] | select(. != "multi-user.target" and . != "default.target" and . != "")
+			| "\($file): \($key)=\(.) dropped: only .service units map to keel containers"];
+	def stoppost($v):
+		# systemd's prefixes: - (failure ignored: a poststop hook's failure
+		# is only a warning anyway), @, :, +, ! (privileges: the hook runs
+		# as the runtime).
+		($v | sub("^[-@:+!]+"; "")) as $c
+		| ($c | words) as $w
+		| if $c == $vals.EXEC_STOPPOST then .   # keel deletes the container itself
+		  elif ($w | length) == 0 then .
+		  elif ($w[0] | startswith("/") | not) then
+			.p.warnings += ["\($file): ExecStopPost=\($v) dropped: the command must be an absolute path"]
+		  else .p.stopPost += [{path: $w[0], args: $w}] end;
 	gsub("\\\\\n"; " ")
 	| split("\n")
 	| map(sub("^\\s+"; "") | sub("\\s+$"; ""))
 	| reduce (.[] | select(. != "" and (startswith("#") | not) and (startswith(";") | not))) as $l
 		# A unit without Restart= is not restarted (systemd's default).
-		({sec: "", p: (default_policy | .restart = "no")};
+		({sec: "", p: (default_policy | .restart = "no" | .reverse = {after: [], requires: [], wants: []}
+			| .runtimeDirs = [] | .runtimeDirMode = "0755" | .stopPost = [])};
 		if ($l | startswith("[")) then .sec = $l
-		elif (.sec == "[Unit]" or .sec == "[Service]") and ($l | test("^[A-Za-z]+=")) then
+		elif (.sec == "[Unit]" or .sec == "[Service]" or .sec == "[Install]") and ($l | test("^[A-Za-z]+=")) then
 			($l | capture("^(?<k>[A-Za-z]+)=(?<v>.*)$")) as $kv
-			| ($kv.v | sub("^\\s+"; "")) as $v
+			| ($kv.v | sub("^\\s+"; "")) as $val
 			| "\($file): \($kv.k)" as $what
-			| if $kv.k == "Description" then .p.description = $v
-			elif $kv.k == "After" then addlist("after"; $kv.k; $v)
-			elif $kv.k == "Requires" or $kv.k == "BindsTo" then addlist("requires"; $kv.k; $v)
-			elif $kv.k == "Wants" then addlist("wants"; $kv.k; $v)
+			| if $kv.k == "Description" then .p.description = $val
+			elif $kv.k == "After" then addlist("after"; $kv.k; $val)
+			elif $kv.k == "Requires" or $kv.k == "BindsTo" then addlist("requires"; $kv.k; $val)
+			elif $kv.k == "Wants" then addlist("wants"; $kv.k; $val)
+			elif $kv.k == "Before" then addreverse("after"; $kv.k; $val)
+			elif $kv.k == "RequiredBy" then addreverse("requires"; $kv.k; $val)
+			elif $kv.k == "WantedBy" then addreverse("wants"; $kv.k; $val)
+			elif $kv.k == "RuntimeDirectory" then .p.runtimeDirs += [$val | splits("\\s+") | select(. != "")]
+			elif $kv.k == "RuntimeDirectoryMode" then
+				if $val | test("^[0-7]{3,4}$") then .p.runtimeDirMode = $val
+				else error("\($what)=\($val): not an octal mode") end
+			elif $kv.k == "ExecStopPost" then stoppost($val)
+			elif $kv.k == "ExecStart" and $val == $vals.EXEC_START then .
+			elif $kv.k == "ExecStop" and $val == $vals.EXEC_STOP then .
+			elif $kv.k == "ExecStartPre" and $val == $vals.EXEC_STARTPRE then .
+			elif $kv.k == "WorkingDirectory" and $val == $vals.DESTDIR then .
+			# keel reads sd_notify messages from the container's processes only.
+			elif $kv.k == "NotifyAccess" and ($val == "all" or $val == "main") then .
 			elif $kv.k == "Restart" then
-				if ["no", "on-failure", "always"] | index($v) then .p.restart = $v
-				elif ["on-abnormal", "on-abort", "on-watchdog"] | index($v) then
-					.p.restart = "on-failure" | .p.warnings += ["\($what)=\($v) runs as on-failure"]
-				elif $v == "on-success" then
+				if ["no", "on-failure", "always"] | index($val) then .p.restart = $val
+				elif ["on-abnormal", "on-abort", "on-watchdog"] | index($val) then
+					.p.restart = "on-failure" | .p.warnings += ["\($what)=\($val) runs as on-failure"]
+				elif $val == "on-success" then
 					.p.restart = "always" | .p.warnings += ["\($what)=on-success runs as always"]
-				else error("\($what)=\($v): unknown restart policy") end
-			elif $kv.k == "RestartSec" then .p.restartMs = ($v | timespan_ms($what))
-			elif $kv.k == "TimeoutStartSec" then .p.startTimeoutMs = (($v | timespan_ms($what)) // 0)
-			elif $kv.k == "TimeoutStopSec" then .p.stopTimeoutMs = ($v | timespan_ms($what))
-			elif $kv.k == "TimeoutSec" then .p.startTimeoutMs = (($v | timespan_ms($what)) // 0) | .p.stopTimeoutMs = ($v | timespan_ms($what))
-			elif $kv.k == "KillSignal" then .p.stopSignal = ($v | signame($what))
-			elif $kv.k == "StartLimitBurst" then .p.startLimitBurst = ($v | tonumber)
-			elif $kv.k == "StartLimitIntervalSec" then .p.startLimitIntervalMs = ($v | timespan_ms($what))
+				else error("\($what)=\($val): unknown restart policy") end
+			elif $kv.k == "RestartSec" then .p.restartMs = ($val | timespan_ms($what))
+			elif $kv.k == "TimeoutStartSec" then .p.startTimeoutMs = (($val | timespan_ms($what)) // 0)
+			elif $kv.k == "TimeoutStopSec" then .p.stopTimeoutMs = ($val | timespan_ms($what))
+			elif $kv.k == "TimeoutSec" then .p.startTimeoutMs = (($val | timespan_ms($what)) // 0) | .p.stopTimeoutMs = ($val | timespan_ms($what))
+			elif $kv.k == "KillSignal" then .p.stopSignal = ($val | signame($what))
+			elif $kv.k == "StartLimitBurst" then .p.startLimitBurst = ($val | tonumber)
+			# StartLimitInterval= is the name systemd used before 230.
+			elif $kv.k == "StartLimitIntervalSec" or $kv.k == "StartLimitInterval" then
+				($val | timespan_ms($what)) as $ms
+				| if $ms == 0 or $ms == null then
+					.p.warnings += ["\($what)=\($val) (no start limit) dropped: keel always has one (restart.limit, default 5 starts in 10 s)"]
+				  else .p.startLimitIntervalMs = $ms end
 			elif $kv.k == "Type" then
-				if $v == "oneshot" then .p.kind = "oneshot" | .p.readiness = "exited"
-				elif $v == "notify" then .p.readiness = "notify"
-				elif ["simple", "exec", "idle"] | index($v) then .
-				else .p.warnings += ["\($what)=\($v) ignored: keel supervises the container's first process"] end
-			else . end
-		else . end)
+				if $val == "oneshot" then .p.kind = "oneshot" | .p.readiness = "exited"
+				elif $val == "notify" then .p.readiness = "notify"
+				elif ["simple", "exec", "idle"] | index($val) then .
+				else .p.warnings += ["\($what)=\($val) ignored: keel supervises the container's first process"] end
+			else .p.warnings += ["\($what)=\($val) dropped: keel has no equivalent"] end
+		elif .sec == "[Unit]" or .sec == "[Service]" or .sec == "[Install]" then
+			.p.warnings += ["\($file): `\($l)` dropped: not a Key=value line"]
+		else .p.warnings += ["\($file): \(.sec) \($l) dropped: keel reads [Unit], [Service] and [Install]"] end)
 	| .p
 	| if (.stopTimeoutMs | type) == "number" and .stopTimeoutMs == 0 or (has("stopTimeoutMs") and .stopTimeoutMs == null) then
 		del(.stopTimeoutMs) | .warnings += ["\($file): an unlimited stop timeout is not kept: keel always follows the stop signal with SIGKILL"]
@@ -140,7 +203,8 @@ def unit_policy($file):
 	| if .kind == "oneshot" and .restart == "always" then
 		.restart = "on-failure" | .warnings += ["\($file): Restart=always on a oneshot runs as on-failure"]
 	  else . end
-	| .after |= unique | .requires |= unique | .wants |= unique;
+	| .after |= unique | .requires |= unique | .wants |= unique
+	| .reverse |= map_values(unique);
 
 # policy_file: the internal policy as keel's containers.d/NAME/keel.json
 # (docs/containers.d.md): durations as "Nms" strings, a delay longer than
@@ -228,3 +292,68 @@ def bind_dirs_tmpfiles($v):
 	 | .source | select(type == "string")
 	 | select(startswith($v.RUN_DIRECTORY + "/") or startswith($v.STATE_DIRECTORY + "/"))]
 	| unique | map("d \(.) 0700 0 0 - -") | join("\n");
+
+# ---- configs older than runtime-spec 1.0 ----------------------------------
+
+# upgrade_pre10(file): a config.json as Atomic images ship them, some written
+# for runtime-spec 0.x or a 1.0.0-rc draft, as runtime-spec 1.0 says the
+# same thing, with a warning per change: {config, warnings}.  The old fields
+# are not kept at their old places: 1.0 runtimes skip them, and a skipped
+# capability list means every capability.
+#   - ociVersion "0.x" or "1.0.0-rc..." becomes "1.0.0";
+#   - platform (0.x: the os/arch the bundle is for) is dropped;
+#   - a flat capability list, linux.capabilities (0.x) or process.capabilities
+#     (1.0.0-rc1 to rc4), goes to the bounding, effective, inheritable and
+#     permitted sets: runc 0.x and 1.0.0-rc1 applied the one list to exactly
+#     those four (libcontainer/capabilities_linux.go: CAPS|BOUNDS; rc2 also
+#     raised it as ambient, which changes nothing for uid 0);
+#   - linux.rlimits, linux.apparmorProfile and linux.selinuxProcessLabel (0.x)
+#     move to process.rlimits, process.apparmorProfile and process.selinuxLabel.
+def upgrade_pre10($file):
+	def w($m): .warnings += ["\($file): \($m)"];
+	def caps4: {bounding: ., effective: ., inheritable: ., permitted: .};
+	def move($old; $new):
+		if (.config.linux | type) == "object" and (.config.linux | has($old)) then
+			if (.config.process | type) == "object" and (.config.process | has($new) | not) then
+				.config.process[$new] = .config.linux[$old]
+				| w("linux.\($old) (runtime-spec 0.x) moved to process.\($new)")
+			else w("linux.\($old) (runtime-spec 0.x) dropped: process.\($new) is set") end
+			| .config.linux |= del(.[$old])
+		else . end;
+	{config: ., warnings: []}
+	| (.config.ociVersion // "") as $v
+	| if ($v | type) == "string" and ($v | test("^0\\.|^1\\.0\\.0-rc")) then
+		.config.ociVersion = "1.0.0"
+		| w("ociVersion \"\($v)\" is a runtime-spec draft before 1.0: upgraded to \"1.0.0\" (docs/images.md)")
+	  else . end
+	| if .config | has("platform") then
+		.config |= del(.platform) | w("platform (runtime-spec 0.x) dropped: 1.0 has no such field")
+	  else . end
+	| if (.config.process | type) == "object" and (.config.process.capabilities | type) == "array" then
+		.config.process.capabilities |= caps4
+		| w("process.capabilities is a flat list (runtime-spec 1.0.0-rc): given to the bounding, effective, inheritable and permitted sets, as runc applied it")
+	  else . end
+	| if (.config.linux | type) == "object" and (.config.linux.capabilities | type) == "array" then
+		if (.config.process | type) == "object" and (.config.process | has("capabilities") | not) then
+			.config.process.capabilities = (.config.linux.capabilities | caps4)
+			| w("linux.capabilities (runtime-spec 0.x) moved to process.capabilities: bounding, effective, inheritable and permitted, as runc applied it")
+		else w("linux.capabilities (runtime-spec 0.x) dropped: process.capabilities is set") end
+		| .config.linux |= del(.capabilities)
+	  else . end
+	| move("rlimits"; "rlimits")
+	| move("apparmorProfile"; "apparmorProfile")
+	| move("selinuxProcessLabel"; "selinuxLabel");
+
+# drop_labels(file): on {config, warnings}, the SELinux labels Atomic images
+# carry (written for Fedora and CentOS hosts) are dropped with a warning: a
+# keel host applies none, and the runtime, like runc and crun, refuses a
+# label it cannot apply.
+def drop_labels($file):
+	if (.config.process | type) == "object" and ((.config.process.selinuxLabel // "") != "") then
+		.warnings += ["\($file): process.selinuxLabel \"\(.config.process.selinuxLabel)\" dropped: keel applies no SELinux label"]
+		| .config.process |= del(.selinuxLabel)
+	else . end
+	| if (.config.linux | type) == "object" and ((.config.linux.mountLabel // "") != "") then
+		.warnings += ["\($file): linux.mountLabel \"\(.config.linux.mountLabel)\" dropped: keel applies no SELinux label"]
+		| .config.linux |= del(.mountLabel)
+	else . end;

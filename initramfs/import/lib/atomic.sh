@@ -58,6 +58,9 @@ atomic_config() {
 	fi
 	jq -e 'type == "object"' "$1/config.json" >/dev/null 2>&1 ||
 		die "$label: the result is not a JSON object: $(jq . "$1/config.json" 2>&1 >/dev/null | head -n1)"
+	jqx -L "$jqlib" --arg f "$label" 'include "keel"; upgrade_pre10($f) | drop_labels($f)' "$1/config.json" >"$work/upgrade.json"
+	jq -r '.warnings[]' "$work/upgrade.json" | while IFS= read -r w; do warn "$w"; done
+	jq '.config' "$work/upgrade.json" >"$1/config.json" || die "cannot write $1/config.json"
 	# atomic refuses a writable root for system containers; so does keel-import.
 	jq -e '.root.readonly == true' "$1/config.json" >/dev/null ||
 		die "$label: root.readonly must be true (system containers run from a read-only rootfs)"
@@ -83,17 +86,76 @@ atomic_tmpfiles() {
 
 # atomic_policy ENTRY: keel.json from service.template (After=, Requires=,
 # Wants=, Restart=, RestartSec=, Type=, ...), else keel-import's default.
+# RuntimeDirectory= becomes tmpfiles.conf lines, ExecStopPost= poststop
+# hooks in config.json; Before=, RequiredBy= and WantedBy= are kept for the
+# entries they name (atomic_reverse).
 atomic_policy() {
 	s=$1/rootfs/exports/service.template
 	if [ -f "$s" ]; then
 		atomic_subst "$s" "$work/unit" /exports/service.template
-		jqx -Rs -L "$jqlib" --arg d "$description" \
-			'include "keel"; unit_policy("/exports/service.template") | .description //= $d' "$work/unit" >"$work/policy.json"
+		jqx -Rs -L "$jqlib" --arg d "$description" --slurpfile v "$work/values.json" --arg net "$network" \
+			'include "keel"; unit_policy("/exports/service.template"; $v[0]; $net) | .description //= $d' "$work/unit" >"$work/policy.json"
 	else
 		jqx -n -L "$jqlib" --arg d "$description" 'include "keel"; default_policy | .description = $d' >"$work/policy.json"
 	fi
 	jq -r '.warnings[]' "$work/policy.json" | while IFS= read -r w; do warn "$w"; done
+	# systemd makes RuntimeDirectory= under /run before the start (and
+	# removes it after the stop, which keel does not).
+	jq -r '.runtimeDirMode as $m | .runtimeDirs[]? | "d /run/\(.) \($m) 0 0 - -"' "$work/policy.json" >"$work/rundirs"
+	if [ -s "$work/rundirs" ]; then
+		cat "$work/rundirs" >>"$1/tmpfiles.conf" || die "cannot write $1/tmpfiles.conf"
+	fi
+	if jq -e '(.stopPost // []) | length > 0' "$work/policy.json" >/dev/null; then
+		jq --slurpfile p "$work/policy.json" '.hooks.poststop = ((.hooks.poststop // []) + $p[0].stopPost)' \
+			"$1/config.json" >"$work/c.json" && mv "$work/c.json" "$1/config.json" ||
+			die "cannot write $1/config.json"
+	fi
+	atomic_reverse_in "$work/policy.json"
 	jqx -L "$jqlib" 'include "keel"; policy_file' "$work/policy.json" >"$1/keel.json"
+}
+
+# atomic_reverse_in POLICY: what entries already imported into $dest said
+# about this one (their Before=, RequiredBy=, WantedBy= naming it, kept in
+# their import.json) joins its policy.
+atomic_reverse_in() {
+	for f in "$dest"/*/import.json; do
+		[ -f "$f" ] || continue
+		other=$(basename "$(dirname "$f")")
+		[ "$other" != "$name" ] || continue
+		jq -e --arg n "$name" '[(.reverse // {})[] | index($n)] | any' "$f" >/dev/null 2>&1 || continue
+		jq --slurpfile o "$f" --arg n "$name" --arg other "$other" '
+			reduce ("after", "requires", "wants") as $k (.;
+				if (($o[0].reverse // {})[$k] // []) | index($n) then .[$k] = (.[$k] + [$other] | unique) else . end)' \
+			"$1" >"$work/p.json" && mv "$work/p.json" "$1" || die "cannot update the policy"
+		note "$other names $name in Before=/RequiredBy=/WantedBy=: carried into its keel.json"
+	done
+}
+
+# atomic_reverse_out: this entry's Before=, RequiredBy= and WantedBy= go
+# into the keel.json of the entries of $dest they name, now (those not
+# there yet get them when imported, from import.json).  Their new keel.json
+# are checked with the entry, in a copy of $dest (atomic_check_dir).
+atomic_reverse_out() {
+	[ -f "$work/policy.json" ] || return 0
+	jq -r '(.reverse // {}) | to_entries[] | .key as $k | .value[] | "\($k) \(.)"' "$work/policy.json" >"$work/reverse"
+	: >"$work/reverse.done"
+	while read -r k other; do
+		if [ ! -f "$dest/$other/keel.json" ]; then
+			note "$other is not in $dest yet: it gets $k $name when imported"
+			continue
+		fi
+		if [ ! -d "$work/with/$other" ]; then
+			mkdir -p "$work/with/$other" || die "cannot create $work/with/$other"
+			for f in "$dest/$other"/*; do
+				ln -s "$f" "$work/with/$other/" || die "cannot link $f"
+			done
+			rm "$work/with/$other/keel.json"
+			cp "$dest/$other/keel.json" "$work/with/$other/keel.json" || die "cannot copy $dest/$other/keel.json"
+		fi
+		jq --arg k "$k" --arg n "$name" '.[$k] = ((.[$k] // []) + [$n] | unique)' "$work/with/$other/keel.json" >"$work/k.json" &&
+			mv "$work/k.json" "$work/with/$other/keel.json" || die "cannot update $other's keel.json"
+		echo "$other" >>"$work/reverse.done"
+	done <"$work/reverse"
 }
 
 # atomic_hostfs ROOTFS DEST: copy /exports/hostfs into DEST as atomic copies
