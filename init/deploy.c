@@ -362,7 +362,11 @@ int deploy_open (int cdfd, const char *name, struct deploy_entry *e, struct keel
 	if (dfd < 0) {
 		if (errno == ENOENT && !e->versioned)
 			return 0;
-		keel_error (err, errno, "open `%s`", dir);
+		if (errno == ENOENT)
+			keel_error (err, 0, "%s: the active deployment %s/%u is missing", name, dir,
+			            e->active);
+		else
+			keel_error (err, errno, "open `%s`", dir);
 		goto fail;
 	}
 	d = fdopendir (dfd);
@@ -455,6 +459,32 @@ static int remove_tree_at (int dfd, const char *name, struct keel_error **err)
 	return 0;
 }
 
+/* A generation newer than the active one that was never activated is
+ * what an update left when it stopped before its switch: removed, so the
+ * next update's keep-N keeps deployments that ran. */
+static int remove_unactivated (int cdfd, const char *name, struct keel_error **err)
+{
+	struct deploy_entry e;
+	size_t i;
+	int ret = 0;
+
+	if (deploy_open (cdfd, name, &e, err) < 0)
+		return -1;
+	for (i = 0; i < e.n && ret == 0; i++) {
+		cleanup_free char *from = NULL, *to = NULL;
+		if (e.v[i].gen <= e.active || e.v[i].activated)
+			continue;
+		from = gen_dir (name, e.v[i].gen);
+		to = xasprintf (DEPLOY_DIR "/%s/.gc-%u", name, e.v[i].gen);
+		if (renameat (cdfd, from, cdfd, to) < 0)
+			ret = keel_error (err, errno, "rename `%s` to `%s`", from, to);
+		else
+			ret = remove_tree_at (cdfd, to, err);
+	}
+	deploy_entry_free (&e);
+	return ret;
+}
+
 static char *switch_name (const char *name)
 {
 	return xasprintf (".%s.switch", name);
@@ -506,7 +536,7 @@ int deploy_repair (int cdfd, const char *name, struct keel_error **err)
 		}
 	}
 	closedir (d);
-	return 0;
+	return remove_unactivated (cdfd, name, err);
 }
 
 /* Point containers.d/NAME at generation GEN in one atomic step. */
