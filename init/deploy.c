@@ -591,7 +591,9 @@ static int record_activation (int cdfd, const char *name, unsigned gen, struct k
 
 	if (deploy_read_meta (cdfd, dir, &d, err) < 0) {
 		deployment_free (&d);
-		return -1;
+		if ((*err)->status != ENOENT || gen != 0)
+			return -1;
+		keel_error_release (err); /* a plain entry's: nothing recorded */
 	}
 	d.gen = gen;
 	d.activated = now_s ();
