@@ -2,7 +2,10 @@
  *   EXIT_CODE WALL_NS CPU_US MAXRSS_KIB
  * A separate tiny static program because ru_maxrss keeps the high-water
  * mark of the address space a child had before execve: forked from a
- * python interpreter, every runtime would report python's 10 MiB. */
+ * python interpreter, every runtime would report python's 10 MiB.
+ * With MEASURE_OUT=FILE the figures go to FILE instead of stdout: a
+ * runtime's `create` hands its stdout to the container, which keeps a
+ * pipe open until it runs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -45,6 +48,10 @@ int main (int argc, char **argv)
 	}
 	t1 = now_ns ();
 	code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+	if (getenv ("MEASURE_OUT") && freopen (getenv ("MEASURE_OUT"), "w", stdout) == NULL) {
+		perror (getenv ("MEASURE_OUT"));
+		return 2;
+	}
 	printf ("%d %lld %lld %ld\n", code, t1 - t0,
 	        (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
 	                ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,

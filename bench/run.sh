@@ -7,7 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 keel=$(realpath "${1:-$here/../build/keel}")
 status=0
-for b in runtime clients init boot; do
+for b in runtime steps clients init boot; do
 	[ -x "$here/$b.sh" ] || continue
 	echo "=== bench/$b.sh"
 	"$here/$b.sh" "$keel" || status=1

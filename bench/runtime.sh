@@ -1,10 +1,13 @@
 #!/bin/sh
-# `run` of /bin/true in one busybox bundle with keel, crun and runc side by
+# `run` of /bin/true in one busybox bundle with keel, crun, runc and the
+# floor (bench/floor.c: the same kernel work and nothing else) side by
 # side: the runtimes alternate, N runs each (BENCH_N, default 50), and for
 # each the median wall time, CPU time (user+sys of the runtime and all it
 # waited for) and peak RSS (ru_maxrss from wait4, measured by the tiny
 # bench/measure.c) are printed with the
-# keel/crun and keel/runc ratios.  Nothing is asserted.
+# keel/floor, keel/crun and keel/runc ratios.  Nothing is asserted.
+# BENCH_JSON=FILE also writes every sample and the medians there (bench/plot
+# draws them).  BENCH_V2_ONLY=1: see below.
 #
 # usage: bench/runtime.sh KEEL_BINARY [BASELINE_KEEL_BINARY]
 #
@@ -30,11 +33,21 @@ done
 # Debian's crun refuses a hybrid cgroup host; the usual empty
 # cgroup.controllers in a private mount namespace gets it going.  The whole
 # benchmark runs in that namespace so every runtime pays the same.
+# The same private namespace gets a tmpfs for the runtimes' state (below).
 ctl=/sys/fs/cgroup/unified/cgroup.controllers
-if [ -z "${KEEL_BENCH_NS:-}" ] && [ -f "$ctl" ]; then
+if [ -z "${KEEL_BENCH_NS:-}" ]; then
 	KEEL_BENCH_NS=1 exec unshare -m --propagation private "$0" "$@"
 fi
-if [ -n "${KEEL_BENCH_NS:-}" ]; then
+# BENCH_V2_ONLY=1 on a hybrid host: unmount the v1 hierarchies in this
+# namespace, so every runtime sees a v2-only host (crun and runc are left
+# out: they cannot tell), and the v1 share of a run is the difference.
+if [ -n "${BENCH_V2_ONLY:-}" ] && [ -f "$ctl" ]; then
+	for h in /sys/fs/cgroup/*; do
+		[ "$h" = /sys/fs/cgroup/unified ] || ! mountpoint -q "$h" || umount "$h"
+	done
+	export FLOOR_V1=0
+fi
+if [ -f "$ctl" ]; then
 	empty=$(mktemp /tmp/keel-bench-empty.XXXXXX)
 	mount --bind "$empty" "$ctl"
 	rm -f "$empty"
@@ -42,9 +55,18 @@ fi
 
 . "$top/tests/lib/bundle.sh"
 dir=$(mktemp -d /tmp/keel-bench.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# The runtimes' state directories (--root) on a tmpfs, where they live in
+# real use (/run/keel, /run/crun, /run/runc, a tmpfs): on ext4 the state files'
+# inode allocation alone was ~13% of keel's CPU time here.
+# /run is not a tmpfs on every machine (it is not here), so the private
+# mount namespace gets its own.
+state=$dir/state
+mkdir "$state"
+mount -t tmpfs -o mode=0700 tmpfs "$state"
+# the floor's parent cgroups (bench/floor.c makes keel-floor/ID) go too
+trap 'umount "$state"; rm -rf "$dir"; rmdir /sys/fs/cgroup/*/keel-floor /sys/fs/cgroup/keel-floor 2>/dev/null' EXIT
 bundle_rootfs "$dir/bundle/rootfs" || { echo "bench/runtime.sh: no static busybox"; exit 0; }
-# One config for all three: runc's default with /bin/true and no terminal.
+# One config for all: runc's default with /bin/true and no terminal.
 (cd "$dir" && runc spec 2>/dev/null || "$keel" runtime spec)
 jq '.process.terminal = false | .process.args = ["/bin/true"]' "$dir/config.json" \
 	>"$dir/bundle/config.json"
@@ -53,18 +75,28 @@ jq '.process.terminal = false | .process.args = ["/bin/true"]' "$dir/config.json
 # ru_maxrss includes) is as small as a process gets.
 cc -O2 -static -o "$dir/measure" "$here/measure.c" 2>/dev/null ||
 	cc -O2 -o "$dir/measure" "$here/measure.c"
+# The floor (bench/floor.c): the same kernel work with nothing else,
+# static with musl like keel (glibc's static start-up alone asks the CPU
+# for its cache sizes with cpuid, which traps to the hypervisor in a VM).
+musl-gcc -O2 -static -o "$dir/floor" "$here/floor.c" 2>/dev/null ||
+	cc -O2 -static -o "$dir/floor" "$here/floor.c" 2>/dev/null ||
+	cc -O2 -o "$dir/floor" "$here/floor.c"
 
 runtimes="keel=$keel runtime"
 [ -z "$base" ] || runtimes="$runtimes
 base=$base runtime"
-command -v crun >/dev/null && runtimes="$runtimes
+if [ -z "${BENCH_V2_ONLY:-}" ]; then
+	command -v crun >/dev/null && runtimes="$runtimes
 crun=crun"
-command -v runc >/dev/null && runtimes="$runtimes
+	command -v runc >/dev/null && runtimes="$runtimes
 runc=runc"
+fi
+runtimes="$runtimes
+floor=$dir/floor"
 
 echo "bench/runtime: run /bin/true, $n runs per runtime, alternating ($(nproc) cpus, $(uname -r))"
-RUNTIMES=$runtimes python3 - "$dir" "$n" <<'PY'
-import os, statistics, subprocess, sys
+STATE=$state RUNTIMES=$runtimes BENCH_JSON=${BENCH_JSON:-} python3 - "$dir" "$n" <<'PY'
+import json, os, statistics, subprocess, sys
 
 work, n = sys.argv[1], int(sys.argv[2])
 runtimes = []
@@ -73,7 +105,7 @@ for line in os.environ["RUNTIMES"].splitlines():
     runtimes.append((name, cmd.split()))
 
 def once(name, cmd, i):
-    root = os.path.join(work, "state-" + name)
+    root = os.path.join(os.environ["STATE"], name)
     argv = cmd + ["--root", root, "run", "--bundle", os.path.join(work, "bundle"),
                   "bench-%s-%d" % (name, i)]
     out = subprocess.run([os.path.join(work, "measure")] + argv, stdin=subprocess.DEVNULL,
@@ -106,10 +138,41 @@ for name, _ in runtimes:
     m = statistics.median(x[2] for x in r) / 1024
     med[name] = (w, c, m)
     print("%-6s %12.2f %12.2f %9.2f MiB %8d" % (name, w, c, m, failures[name]))
-for other in ("base", "crun", "runc"):
+for other in ("floor", "base", "crun", "runc"):
     if "keel" in med and other in med:
         k, o = med["keel"], med[other]
         print("keel/%s: wall %.2f  cpu %.2f  rss %.2f" % (other, k[0] / o[0], k[1] / o[1], k[2] / o[2]))
+# The runtime's own peak RSS: `run`'s figure above is that of the largest
+# process waited for, and the container's busybox /bin/true (1.3 MiB)
+# outweighs keel; create, start and delete as separate processes leave the
+# container out (create does not wait for it).  The floor has no steps.
+own = {}
+def step(name, cmd, sub):
+    res = os.path.join(work, "measure.out")
+    subprocess.run([os.path.join(work, "measure")] + cmd +
+                   ["--root", os.path.join(os.environ["STATE"], name)] + sub,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env=dict(os.environ, MEASURE_OUT=res))
+    with open(res) as f:
+        return int(f.read().split()[-1])
+for name, cmd in runtimes:
+    if name == "floor":
+        continue
+    peaks = []
+    for i in range(5):
+        cid = "bench-own-%s-%d" % (name, i)
+        peaks.append(max(step(name, cmd, ["create", "--bundle", os.path.join(work, "bundle"), cid]),
+                         step(name, cmd, ["start", cid]),
+                         step(name, cmd, ["delete", "--force", cid])))
+    own[name] = statistics.median(peaks) / 1024
+print("own peak RSS (largest of create, start, delete; median of 5): " +
+      ", ".join("%s %.2f MiB" % (k, v) for k, v in own.items()))
+if os.environ.get("BENCH_JSON"):
+    with open(os.environ["BENCH_JSON"], "w") as f:
+        json.dump({"n": n, "cpus": os.cpu_count(), "kernel": os.uname().release,
+                   "median": {k: {"wall_ms": v[0], "cpu_ms": v[1], "rss_mib": v[2]}
+                              for k, v in med.items()},
+                   "own_rss_mib": own, "samples": results, "failed": failures}, f, indent=1)
 
 # The self-clone alone (lib/selfclone.c): `create` of a bundle that does not
 # exist re-execs from a sealed copy of the binary and then fails; `state`
@@ -117,7 +180,7 @@ for other in ("base", "crun", "runc"):
 # Both parse the same global options; the difference is the clone.
 keel = dict(runtimes)["keel"]
 def fail_fast(sub):
-    argv = keel + ["--root", os.path.join(work, "state-clone")] + sub
+    argv = keel + ["--root", os.path.join(os.environ["STATE"], "clone")] + sub
     out = subprocess.run([os.path.join(work, "measure")] + argv, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     _, wall_ns, cpu_us, _ = out.split()[-4:]

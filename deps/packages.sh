@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages keel's build, tests and demo need
-# (`deps/packages.sh conformance`: also those of `make conformance`).
+# (`deps/packages.sh conformance`: also those of `make conformance`;
+# `deps/packages.sh bench`: also bench/plot's).
 # Idempotent: does nothing when every package is already present.
 # Must run as root on a fresh machine (CI, new developer box).
 set -eu
@@ -18,6 +19,8 @@ containernetworking-plugins iptables"
 # into every `make check`.
 [ "${1:-}" != conformance ] ||
 	PKGS="$PKGS bats gawk golang-go golang-github-opencontainers-runc-dev"
+# bench/plot draws SVGs with Debian's matplotlib (for /usr/bin/python3).
+[ "${1:-}" != bench ] || PKGS="$PKGS python3-matplotlib"
 
 missing=""
 for p in $PKGS; do

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "init/cni.h"
+#include "init/reload.h"
 #include "lib/util.h"
 
 static void on_listen (struct watch *w, uint32_t events)
@@ -237,6 +238,7 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 {
 	size_t i = (size_t)(u - s->units), k;
 	const struct graph_node *node = &s->graph.nodes[i];
+	char hbuf[128];
 
 	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
@@ -259,6 +261,9 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 	}
 	if (u->notify_status)
 		put (b, "status: %s\n", u->notify_status);
+	if (u->policy.health.argv) /* health.c's count */
+		put (b, "health: %s\n",
+		     health_describe (&u->health, &u->policy.health, hbuf, sizeof hbuf));
 	if (u->error)
 		put (b, "error: %s\n", u->error);
 	put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);
@@ -311,6 +316,25 @@ static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf
 	put (b, "ok\n");
 }
 
+/* reload [--dry-run]: reload.c reads containers.d and plans (and applies
+ * unless --dry-run); the reply is its plan. */
+static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
+{
+	char *reply;
+
+	if (n > 2) {
+		put (b, "error: too many arguments\n");
+		return;
+	}
+	if (n == 2 && strcmp (arg, "--dry-run") != 0) {
+		put (b, "error: reload: unknown option \"%s\" (--dry-run)\n", arg);
+		return;
+	}
+	reply = reload_request (s, n == 2);
+	put (b, "%s", reply);
+	free (reply);
+}
+
 char *control_handle (struct sup *s, const char *req, size_t *len)
 {
 	struct buf b = {0};
@@ -335,6 +359,8 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 			put (&b, "ok\n");
 			sup_request_shutdown (s, s->opts->boot ? a : SD_EXIT, "keelctl");
 		}
+	} else if (strcmp (cmd, "reload") == 0) {
+		reload_cmd (s, n, name, &b);
 	} else if (strcmp (cmd, "status") == 0 || strcmp (cmd, "logs") == 0 ||
 	           strcmp (cmd, "start") == 0 || strcmp (cmd, "stop") == 0 ||
 	           strcmp (cmd, "restart") == 0) {
@@ -354,7 +380,7 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	} else {
 		put (&b,
 		     "error: unknown request \"%.31s\" (list, status, logs, start, stop, "
-		     "restart, poweroff, reboot, halt)\n",
+		     "restart, reload, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;

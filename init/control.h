@@ -7,6 +7,7 @@
  *   status NAME               key: value lines
  *   logs NAME [BYTES]         the tail of its ring buffer
  *   start NAME | stop NAME | restart NAME
+ *   reload [--dry-run]        containers.d read again; the plan (reload.h)
  *   poweroff | reboot | halt
  * Only root (or keel's own uid) may connect (SO_PEERCRED); every request
  * is validated; each reply is bounded by the ring size and written without

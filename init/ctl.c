@@ -23,6 +23,8 @@ static void usage (FILE *out)
 	       "  status [NAME]           one container in detail (none: the list)\n"
 	       "  logs NAME [BYTES]       the tail of its log ring\n"
 	       "  start|stop|restart NAME\n"
+	       "  reload [--dry-run]      read containers.d again: add, remove, restart what\n"
+	       "                          changed, keep the rest running (--dry-run: the plan)\n"
 	       "  poweroff|reboot|halt\n"
 	       "  notify [READY=1 ...]    send sd_notify lines to $NOTIFY_SOCKET\n"
 	       "The socket defaults to $KEEL_SOCKET or " INIT_DEFAULT_STATE "/keel.sock.\n",

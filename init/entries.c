@@ -52,9 +52,12 @@ static int list_entries (const char *dir, char ***out, size_t *n, struct keel_er
 	return 0;
 }
 
+static bool quiet; /* a reload's dry run reads without a word */
+
 static void mark_broken (struct unit *u, char *msg)
 {
-	console_status (NULL, CS_FAIL, "%s", msg);
+	if (!quiet)
+		console_status (NULL, CS_FAIL, "%s", msg);
 	unit_mark_broken (u, msg);
 }
 
@@ -128,6 +131,15 @@ static void load_one (struct sup *s, struct unit *u)
 		unit_mark_skipped (u);
 }
 
+void sup_load_entry (struct sup *s, struct unit *u, bool report)
+{
+	quiet = !report;
+	load_one (s, u);
+	quiet = false;
+	/* what a reload compares with (reload.h) */
+	reload_fingerprint (u->dir, u->spec ? u->spec->root.abs_path : NULL, &u->fp);
+}
+
 static void graph_warning (void *data, size_t node, const char *msg)
 {
 	struct sup *s = data;
@@ -145,7 +157,7 @@ int sup_load (struct sup *s, struct keel_error **err)
 	size_t n = 0, i;
 	int ret;
 
-	ret = list_entries (s->opts->dir, &names, &n, err);
+	ret = sup_list_entries (s->opts->dir, &names, &n, err);
 	if (ret < 0)
 		return ret;
 	dirs = xmalloc0 ((n ? n : 1) * sizeof (char *));
@@ -163,7 +175,10 @@ void sup_load_units (struct sup *s, size_t n, char **names, char **dirs)
 	const struct policy **pols;
 	size_t i;
 
-	s->units = xmalloc0 ((n ? n : 1) * sizeof (struct unit));
+	/* Room for entries a reload adds: units never move (watches and the
+	 * console's queue point into them). */
+	s->cap_units = n + RELOAD_SPARE_UNITS;
+	s->units = xmalloc0 (s->cap_units * sizeof (struct unit));
 	s->n_units = n;
 	for (i = 0; i < n; i++) {
 		struct unit *u = &s->units[i];
@@ -172,7 +187,7 @@ void sup_load_units (struct sup *s, size_t n, char **names, char **dirs)
 		u->policy_file = xasprintf ("%s/keel.json", u->dir);
 		u->helper_fd = u->log_r = u->log_w = u->notify_fd = -1;
 		policy_defaults (&u->policy);
-		load_one (s, u);
+		sup_load_entry (s, u, true);
 	}
 
 	gnames = xmalloc0 ((n ? n : 1) * sizeof (char *));

@@ -182,6 +182,8 @@ const char *policy_ready_name (enum policy_ready r)
 		return "exited";
 	case READY_NOTIFY:
 		return "notify";
+	case READY_HEALTHY:
+		return "healthy";
 	}
 	return "?";
 }
@@ -204,6 +206,9 @@ void policy_defaults (struct policy *p)
 	p->log_rotate_size = 1024 * 1024; /* LinuxKit's memlogd: 1 MiB x 10 */
 	p->log_rotate_count = 10;
 	p->log_ring_size = 64 * 1024;
+	p->health.interval_ms = 30 * 1000; /* Docker's HEALTHCHECK defaults */
+	p->health.timeout_ms = 30 * 1000;
+	p->health.retries = 3;
 }
 
 static void names_free (struct policy_names *n)
@@ -230,6 +235,11 @@ void policy_free (struct policy *p)
 	free (p->description);
 	p->description = NULL;
 	policy_network_free (&p->network);
+	for (size_t k = 0; k < p->health.argc; k++)
+		free (p->health.argv[k]);
+	free (p->health.argv);
+	p->health.argv = NULL;
+	p->health.argc = 0;
 }
 
 /* ---- the parser ------------------------------------------------------ */
@@ -629,8 +639,9 @@ static int f_restart (struct ctx *c, const char *path, json_object *v, struct po
 
 static int f_readiness (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
-	static const char *const names[] = {"started", "exited", "notify"};
-	int k, ret = get_enum (c, path, v, names, 3, "\"started\", \"exited\", \"notify\"", &k);
+	static const char *const names[] = {"started", "exited", "notify", "healthy"};
+	int k, ret = get_enum (c, path, v, names, 4,
+	                       "\"started\", \"exited\", \"notify\", \"healthy\"", &k);
 	if (ret == 0)
 		p->ready = (enum policy_ready)k;
 	return ret;
@@ -1007,6 +1018,110 @@ static int f_network (struct ctx *c, const char *path, json_object *v, struct po
 	return 0;
 }
 
+/* ---- "health" (init/health.h) ---- */
+
+static int f_health_command (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	size_t n, k;
+
+	if (json_object_is_type (v, json_type_string)) {
+		/* a string is a shell command line, as Docker's CMD-SHELL */
+		const char *s = json_object_get_string (v);
+		if (*s == '\0' || strlen (s) > POLICY_MAX_HEALTH_ARG)
+			return fail (c, path, "expected a command line of 1 to %d characters",
+			             POLICY_MAX_HEALTH_ARG);
+		p->health.argv = xmalloc0 (4 * sizeof (char *));
+		p->health.argv[0] = xstrdup ("/bin/sh");
+		p->health.argv[1] = xstrdup ("-c");
+		p->health.argv[2] = xstrdup (s);
+		p->health.argc = 3;
+		return 0;
+	}
+	if (want_type (c, path, v, json_type_array,
+	               "an array of strings (program and arguments) or a shell command line") < 0)
+		return -1;
+	n = json_object_array_length (v);
+	if (n == 0 || n > POLICY_MAX_HEALTH_ARGS)
+		return fail (c, path, "expected 1 to %d strings, got %zu", POLICY_MAX_HEALTH_ARGS,
+		             n);
+	p->health.argv = xmalloc0 ((n + 1) * sizeof (char *));
+	for (k = 0; k < n; k++) {
+		json_object *e = json_object_array_get_idx (v, k);
+		cleanup_free char *ep = xasprintf ("%s[%zu]", path, k);
+		cleanup_free char *g = NULL;
+		const char *s;
+
+		if (!json_object_is_type (e, json_type_string)) {
+			g = got (e);
+			return fail (c, ep, "expected a string, got %s", g);
+		}
+		s = json_object_get_string (e);
+		if (strlen (s) > POLICY_MAX_HEALTH_ARG || (k == 0 && *s == '\0'))
+			return fail (c, ep, "expected %s of at most %d characters",
+			             k == 0 ? "a program" : "an argument", POLICY_MAX_HEALTH_ARG);
+		if (strlen (s) != (size_t)json_object_get_string_len (e))
+			return fail (c, ep, "contains a NUL byte");
+		p->health.argv[p->health.argc++] = xstrdup (s);
+	}
+	return 0;
+}
+
+static int f_health_interval (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->health.interval_ms);
+}
+
+static int f_health_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->health.timeout_ms);
+}
+
+static int f_health_start_period (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->health.start_period_ms);
+}
+
+static int f_health_retries (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_uint (c, path, v, 1, 100, &p->health.retries);
+}
+
+static int f_health (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	static const struct field fields[] = {
+	        {"command", f_health_command}, {"interval", f_health_interval},
+	        {"timeout", f_health_timeout}, {"start_period", f_health_start_period},
+	        {"retries", f_health_retries},
+	};
+	json_object *cmd;
+
+	if (want_type (c, path, v, json_type_object,
+	               "an object {\"command\", \"interval\", \"timeout\", \"start_period\", "
+	               "\"retries\"}") < 0)
+		return -1;
+	if (!json_object_object_get_ex (v, "command", &cmd))
+		return fail (c, path, "\"command\" is required (what to run in the container)");
+	return WALK (c, path, v, fields, p);
+}
+
+/* The rules of "health" that involve other fields. */
+static int health_cross_check (struct ctx *c, struct policy *p)
+{
+	if (p->ready == READY_HEALTHY && p->health.argv == NULL)
+		return fail (c, "readiness", "\"healthy\" needs a \"health\" section (its command)");
+	if (p->health.argv == NULL)
+		return 0;
+	if (p->kind == KIND_ONESHOT)
+		return fail (c, "health", "a oneshot is not checked (it is done when it exits)");
+	if (p->health.interval_ms < 100)
+		return fail (c, "health.interval", "at least 100ms, got %llums",
+		             (unsigned long long)p->health.interval_ms);
+	if (p->health.timeout_ms < 100)
+		return fail (c, "health.timeout", "at least 100ms, got %llums",
+		             (unsigned long long)p->health.timeout_ms);
+	return 0;
+}
+
 static const struct field top_fields[] = {
         {"description", f_description},
         {"kind", f_kind},
@@ -1021,6 +1136,7 @@ static const struct field top_fields[] = {
         {"essential", f_essential},
         {"logs", f_logs},
         {"network", f_network},
+        {"health", f_health},
 };
 
 /* Rules that involve more than one field. */
@@ -1054,7 +1170,7 @@ static int cross_check (struct ctx *c, json_object *root, struct policy *p)
 	if (p->stop_timeout_ms == 0)
 		return fail (c, "stop.timeout",
 		             "must be longer than 0 (SIGKILL follows the stop signal after it)");
-	return 0;
+	return health_cross_check (c, p);
 }
 
 int policy_parse (const char *file, const char *json, size_t len, struct policy *p,

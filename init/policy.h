@@ -18,7 +18,7 @@
 
 enum policy_kind { KIND_SERVICE, KIND_ONESHOT };
 enum policy_restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
-enum policy_ready { READY_STARTED, READY_EXITED, READY_NOTIFY };
+enum policy_ready { READY_STARTED, READY_EXITED, READY_NOTIFY, READY_HEALTHY };
 
 struct policy_names {
 	char **v;
@@ -48,6 +48,17 @@ struct policy_network {
 	size_t n_args;
 	uint64_t timeout_ms; /* each plugin call; 0: CNI_PLUGIN_TIMEOUT_MS */
 };
+/* "health": a command exec'd in the running container (init/health.h). */
+struct policy_health {
+	char **argv; /* NULL: no health check */
+	size_t argc;
+	uint64_t interval_ms;     /* between the end of a check and the next */
+	uint64_t timeout_ms;      /* a check running longer is killed: a failure */
+	uint64_t start_period_ms; /* failures this soon after the start do not count */
+	unsigned retries;         /* failures in a row that make it unhealthy */
+};
+#define POLICY_MAX_HEALTH_ARGS 64
+#define POLICY_MAX_HEALTH_ARG  4096
 
 struct policy {
 	char *description; /* free text, shown by `keelctl status` */
@@ -77,6 +88,7 @@ struct policy {
 	uint64_t log_ring_size;
 
 	struct policy_network network;
+	struct policy_health health;
 };
 
 /* Limits that keep PID 1's memory bounded whatever the JSON says. */

@@ -22,6 +22,8 @@
 #include "init/boot.h"
 #include "init/notify.h"
 #include "init/panic.h"
+#include "init/health.h"
+#include "init/reload.h"
 #include "init/shutdown.h"
 #include "lib/log.h"
 #include "lib/proccgroup.h"
@@ -565,6 +567,9 @@ static void on_signal (struct watch *w, uint32_t events)
 		case SIGUSR1:
 			sup_request_shutdown (s, SD_HALT, "SIGUSR1");
 			break;
+		case SIGHUP:
+			reload_on_signal (s);
+			break;
 		default:
 			break;
 		}
@@ -691,6 +696,7 @@ int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct
 
 	sigemptyset (&mask);
 	sigaddset (&mask, SIGCHLD);
+	sigaddset (&mask, SIGHUP); /* reload containers.d (reload.c) */
 	sigaddset (&mask, SIGINT);
 	sigaddset (&mask, SIGTERM);
 	sigaddset (&mask, SIGUSR1);
@@ -806,6 +812,8 @@ enum shutdown_action sup_run (struct sup *s)
 
 		if (s->shutting_down && shutdown_step (s))
 			break;
+		reload_step (s); /* a reload's ordered stops, then its starts */
+		health_step (s); /* checks due, checks of units no longer running */
 		unit_schedule (&s->set, devices_present);
 		report_all_started (s);
 		arm_timer (s);
@@ -823,6 +831,8 @@ void sup_free (struct sup *s)
 {
 	size_t i;
 
+	reload_free (s);
+	health_free (s);
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];
 		notify_close (&s->loop, u);

@@ -36,6 +36,8 @@ struct sup {
 	struct keel_runtime rt;
 	struct unit *units;
 	size_t n_units;
+	size_t cap_units;       /* allocated: n_units + room for a reload's additions */
+	struct reload *reload;  /* the reload under way (reload.c), NULL when none */
 	struct graph graph;
 	struct unit_set set; /* the lifecycle of units[] (unit.c) */
 	struct loop loop;
@@ -77,6 +79,10 @@ int sup_load (struct sup *s, struct keel_error **err);
 void sup_load_units (struct sup *s, size_t n, char **names, char **dirs);
 /* The sorted names of the entry directories of a containers.d. */
 int sup_list_entries (const char *dir, char ***names, size_t *n, struct keel_error **err);
+/* One entry read and validated as at boot, for reload.c (u->name, dir,
+ * policy_file set; report: say what is broken on the console), its
+ * fingerprint taken. */
+void sup_load_entry (struct sup *s, struct unit *u, bool report);
 
 int sup_init (struct sup *s, struct init_opts *opts, struct console *con, struct keel_error **err);
 /* Hand the loaded units to the state machine (before anything can send

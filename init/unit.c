@@ -21,6 +21,8 @@ const char *unit_state_name (enum unit_state st)
 	        [U_RESTART_WAIT] = "restarting", [U_DONE] = "done",
 	        [U_FAILED] = "failed",           [U_BLOCKED] = "blocked",
 	        [U_SKIPPED] = "skipped",         [U_STOPPED] = "stopped",
+	        [U_HELD] = "reloading",          [U_REMOVED] = "removed",
+	        [U_UNHEALTHY] = "unhealthy",
 	};
 	return st < U_NSTATES ? names[st] : "?";
 }
@@ -40,6 +42,10 @@ const char *unit_event_name (enum unit_event ev)
 	        [UE_EXITED] = "exited",
 	        [UE_CLEANED] = "cleaned",
 	        [UE_TIMEOUT] = "timeout",
+	        [UE_REPLACE] = "replace",
+	        [UE_RELOADED] = "reloaded",
+	        [UE_HEALTH_PASS] = "health-pass",
+	        [UE_HEALTH_FAIL] = "health-fail",
 	};
 	return ev < UE_NEVENTS ? names[ev] : "?";
 }
@@ -54,6 +60,8 @@ enum graph_state unit_graph_state (const struct unit *u)
 	case U_BLOCKED:
 	case U_SKIPPED:
 	case U_STOPPED:
+	case U_REMOVED:
+	case U_UNHEALTHY:
 		return GS_FAILED;
 	default:
 		return u->start_failed ? GS_RETRYING : GS_PENDING;
@@ -512,7 +520,7 @@ static void record_exit (struct unit_set *set, size_t i, int status)
 	set->changed = true;
 	if (u->timer == T_START_TIMEOUT || u->timer == T_STOP_TIMEOUT)
 		clear_timer (set, u);
-	if (u->after_exit == AFTER_STOP || set->stopping)
+	if (u->after_exit == AFTER_STOP || u->after_exit == AFTER_HOLD || set->stopping)
 		console_status (set->con, CS_OK, "Stopped %s (%s).", u->name, how);
 	else if (u->policy.kind == KIND_ONESHOT && success && !u->forced_failure)
 		console_status (set->con, CS_OK, "Finished %s.", u->name);
@@ -536,6 +544,8 @@ static int a_exited (struct unit_set *set, size_t i, long status)
 	return 0;
 }
 
+static void held (struct unit_set *set, size_t i);
+
 static void after_cleanup (struct unit_set *set, size_t i)
 {
 	struct unit *u = &set->v[i];
@@ -545,6 +555,10 @@ static void after_cleanup (struct unit_set *set, size_t i)
 	uint64_t t = now (set);
 
 	clear_timer (set, u);
+	if (u->after_exit == AFTER_HOLD && !set->stopping) {
+		held (set, i); /* reload: the new files come with UE_RELOADED */
+		return;
+	}
 	if (u->after_exit == AFTER_STOP || set->stopping) {
 		u->start_failed = false;
 		set_state (set, i, u->blocked && !set->stopping ? U_BLOCKED : U_STOPPED);
@@ -635,6 +649,162 @@ static int a_timeout (struct unit_set *set, size_t i, long arg)
 	return -1;
 }
 
+/* ---- reload: UE_REPLACE and UE_RELOADED (reload.h) ----------------------------- */
+
+static void held (struct unit_set *set, size_t i)
+{
+	clear_timer (set, &set->v[i]);
+	set->v[i].start_failed = false;
+	set_state (set, i, U_HELD);
+}
+
+/* Nothing runs: held at once. */
+static int a_hold_idle (struct unit_set *set, size_t i, long arg)
+{
+	(void)arg;
+	held (set, i);
+	return 0;
+}
+
+/* A helper is running: held once it is done (as a stop). */
+static int a_hold_pending (struct unit_set *set, size_t i, long arg)
+{
+	a_stop_pending (set, i, arg);
+	set->v[i].after_exit = AFTER_HOLD;
+	return 0;
+}
+
+static int a_hold_running (struct unit_set *set, size_t i, long arg)
+{
+	a_stop_running (set, i, arg);
+	set->v[i].after_exit = AFTER_HOLD;
+	return 0;
+}
+
+static int a_then_hold (struct unit_set *set, size_t i, long arg)
+{
+	(void)arg;
+	set->v[i].after_exit = AFTER_HOLD;
+	return 0;
+}
+
+/* The unit takes what the reload read for it (policy, config, tmpfiles,
+ * fingerprint) and waits to start as at boot; without a replacement its
+ * entry is gone. */
+static int a_reloaded (struct unit_set *set, size_t i, long arg)
+{
+	struct unit *u = &set->v[i], *r = u->replacement;
+	struct policy p;
+	struct tmpfiles t;
+	struct spec *sp;
+
+	(void)arg;
+	u->replacement = NULL;
+	if (r == NULL) {
+		set_error (u, NULL);
+		set_state (set, i, U_REMOVED);
+		return 0;
+	}
+	p = u->policy, u->policy = r->policy, r->policy = p;
+	t = u->tmpfiles, u->tmpfiles = r->tmpfiles, r->tmpfiles = t;
+	sp = u->spec, u->spec = r->spec, r->spec = sp;
+	u->has_policy = r->has_policy;
+	u->fp = r->fp;
+	u->tmpfiles_applied = false;
+	restart_init (&u->restart, &u->policy);
+	set_error (u, r->error);
+	r->error = NULL;
+	u->after_exit = AFTER_DECIDE;
+	u->blocked = false;
+	u->replacement = r; /* the caller frees what it holds now (the old files) */
+	set_state (set, i, u->spec == NULL ? U_FAILED : r->state == U_SKIPPED ? U_SKIPPED : U_WAITING);
+	return 0;
+}
+
+/* A reload added units n..new_n-1 (already in their initial state, in
+ * the same array, which never moves) and rebuilt the graph in place: the
+ * scratch arrays grow, the worklist keeps its order, the new units are
+ * counted and looked at. */
+void unit_set_grow (struct unit_set *set, size_t new_n)
+{
+	size_t i, k, old_n = set->n, cap = new_n ? new_n : 1;
+	size_t *q = xmalloc0 (cap * sizeof (*q));
+
+	if (new_n < old_n)
+		return;
+	for (k = 0; k < set->q_len; k++)
+		q[k] = set->queue[(set->q_head + k) % (old_n ? old_n : 1)];
+	free (set->queue);
+	set->queue = q;
+	set->q_head = 0;
+	set->q_tail = set->q_len % cap;
+	set->gs = xrealloc (set->gs, cap * sizeof (*set->gs));
+	set->queued = xrealloc (set->queued, cap * sizeof (*set->queued));
+	set->alive = xrealloc (set->alive, cap * sizeof (*set->alive));
+	set->pub = xrealloc (set->pub, cap * sizeof (*set->pub));
+	set->n = new_n;
+	for (i = old_n; i < new_n; i++) {
+		set->queued[i] = set->alive[i] = false;
+		set->pub[i] = unit_graph_state (&set->v[i]);
+		set->count[set->v[i].state]++;
+		enqueue (set, i);
+	}
+	/* what each unit's dependents saw may differ in the new graph */
+	for (i = 0; i < old_n; i++)
+		if (set->v[i].state == U_WAITING)
+			enqueue (set, i);
+	set->changed = true;
+}
+
+/* ---- health: U_UNHEALTHY, UE_HEALTH_PASS, UE_HEALTH_FAIL (health.h) -------------- */
+
+/* The first passing check of a unit whose readiness is "healthy". */
+static int a_health_ready (struct unit_set *set, size_t i, long arg)
+{
+	if (set->v[i].policy.ready != READY_HEALTHY)
+		return 0; /* ready already (started) or when it says so (notify) */
+	return a_ready (set, i, arg);
+}
+
+/* Failed `retries` checks in a row.  What requires it is told as of a
+ * failure (stopped, then blocked: systemd's BindsTo).  With a restart
+ * policy it is stopped as a failure (forced: on-failure restarts it);
+ * with "no" it keeps running, shown unhealthy, until a check passes. */
+static int a_unhealthy (struct unit_set *set, size_t i, long arg)
+{
+	struct unit *u = &set->v[i];
+
+	(void)arg;
+	set_error (u, xasprintf ("unhealthy: %s", set->why ? set->why : "its health check failed"));
+	console_status (set->con, CS_FAIL, "%s is %s", u->name, u->error);
+	if (u->timer == T_START_TIMEOUT)
+		clear_timer (set, u);
+	set_state (set, i, U_UNHEALTHY);
+	propagate (set, i);
+	if (u->policy.restart == RESTART_NO)
+		return 0;
+	u->forced_failure = true; /* the restart policy sees a failure */
+	u->after_exit = AFTER_DECIDE;
+	console_status (set->con, CS_NONE, "         Stopping %s...", u->name);
+	set->ops->signal (set->ctx, i, u->policy.stop_signal, false);
+	set_timer (set, u, T_STOP_TIMEOUT, now (set) + u->policy.stop_timeout_ms);
+	return 0;
+}
+
+/* Healthy again (restart "no": it was left running). */
+static int a_healthy_again (struct unit_set *set, size_t i, long arg)
+{
+	struct unit *u = &set->v[i];
+
+	(void)arg;
+	if (u->forced_failure)
+		return -1; /* being stopped for its restart */
+	set_error (u, NULL);
+	console_status (set->con, CS_OK, "%s is healthy again.", u->name);
+	set_state (set, i, U_READY);
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------------------- */
 
 #define IGN a_ignore
@@ -657,6 +827,39 @@ static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         [U_BLOCKED] =      {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
         [U_SKIPPED] =      {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
         [U_STOPPED] =      {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
+        /* reload (reload.h): the two states, then the two events in every state */
+        /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT    REPLACE  RELOADED */
+        [U_HELD] =         {IGN,  IGN,     REF,       a_stop_done,    IGN,                  REF,               IGN,        IGN,             IGN,     IGN,            IGN,       IGN,       REF,     a_reloaded},
+        [U_REMOVED] =      {IGN,  IGN,     REF,       a_accept,       IGN,                  REF,               IGN,        IGN,             IGN,     IGN,            IGN,       IGN,       REF,     a_reloaded},
+        [U_WAITING][UE_REPLACE] = a_hold_idle,        [U_WAITING][UE_RELOADED] = IGN,
+        [U_STARTING][UE_REPLACE] = a_hold_pending,    [U_STARTING][UE_RELOADED] = IGN,
+        [U_RUNNING][UE_REPLACE] = a_hold_running,     [U_RUNNING][UE_RELOADED] = IGN,
+        [U_READY][UE_REPLACE] = a_hold_running,       [U_READY][UE_RELOADED] = IGN,
+        [U_STOPPING][UE_REPLACE] = a_then_hold,       [U_STOPPING][UE_RELOADED] = IGN,
+        [U_CLEANUP][UE_REPLACE] = a_hold_pending,     [U_CLEANUP][UE_RELOADED] = IGN,
+        [U_RESTART_WAIT][UE_REPLACE] = a_hold_idle,   [U_RESTART_WAIT][UE_RELOADED] = IGN,
+        [U_DONE][UE_REPLACE] = a_hold_idle,           [U_DONE][UE_RELOADED] = IGN,
+        [U_FAILED][UE_REPLACE] = a_hold_idle,         [U_FAILED][UE_RELOADED] = IGN,
+        [U_BLOCKED][UE_REPLACE] = a_hold_idle,        [U_BLOCKED][UE_RELOADED] = IGN,
+        [U_SKIPPED][UE_REPLACE] = a_hold_idle,        [U_SKIPPED][UE_RELOADED] = IGN,
+        [U_STOPPED][UE_REPLACE] = a_hold_idle,        [U_STOPPED][UE_RELOADED] = IGN,
+        /* health (health.h): its state, then its two events in every state */
+        /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT    REPLACE         RELOADED HEALTH_PASS      HEALTH_FAIL */
+        [U_UNHEALTHY] =    {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             IGN,     a_exited,       IGN,       a_timeout, a_hold_running, IGN,     a_healthy_again, a_accept},
+        [U_RUNNING][UE_HEALTH_PASS] = a_health_ready, [U_RUNNING][UE_HEALTH_FAIL] = a_unhealthy,
+        [U_READY][UE_HEALTH_PASS] = a_accept,         [U_READY][UE_HEALTH_FAIL] = a_unhealthy,
+        [U_WAITING][UE_HEALTH_PASS] = IGN,            [U_WAITING][UE_HEALTH_FAIL] = IGN,
+        [U_STARTING][UE_HEALTH_PASS] = IGN,           [U_STARTING][UE_HEALTH_FAIL] = IGN,
+        [U_STOPPING][UE_HEALTH_PASS] = IGN,           [U_STOPPING][UE_HEALTH_FAIL] = IGN,
+        [U_CLEANUP][UE_HEALTH_PASS] = IGN,            [U_CLEANUP][UE_HEALTH_FAIL] = IGN,
+        [U_RESTART_WAIT][UE_HEALTH_PASS] = IGN,       [U_RESTART_WAIT][UE_HEALTH_FAIL] = IGN,
+        [U_DONE][UE_HEALTH_PASS] = IGN,               [U_DONE][UE_HEALTH_FAIL] = IGN,
+        [U_FAILED][UE_HEALTH_PASS] = IGN,             [U_FAILED][UE_HEALTH_FAIL] = IGN,
+        [U_BLOCKED][UE_HEALTH_PASS] = IGN,            [U_BLOCKED][UE_HEALTH_FAIL] = IGN,
+        [U_SKIPPED][UE_HEALTH_PASS] = IGN,            [U_SKIPPED][UE_HEALTH_FAIL] = IGN,
+        [U_STOPPED][UE_HEALTH_PASS] = IGN,            [U_STOPPED][UE_HEALTH_FAIL] = IGN,
+        [U_HELD][UE_HEALTH_PASS] = IGN,               [U_HELD][UE_HEALTH_FAIL] = IGN,
+        [U_REMOVED][UE_HEALTH_PASS] = IGN,            [U_REMOVED][UE_HEALTH_FAIL] = IGN,
 };
 /* clang-format on */
 

@@ -32,9 +32,11 @@
 
 #include "init/console.h"
 #include "init/graph.h"
+#include "init/health.h"
 #include "init/logring.h"
 #include "init/loop.h"
 #include "init/policy.h"
+#include "init/reload.h"
 #include "init/restart.h"
 #include "init/tmpfiles.h"
 #include "runtime/spec.h"
@@ -52,6 +54,11 @@ enum unit_state {
 	U_BLOCKED,      /* a required dependency failed */
 	U_SKIPPED,      /* keel.skip / --skip */
 	U_STOPPED,      /* stopped on request or at shutdown */
+	/* reload (reload.c): */
+	U_HELD,    /* stopped by a reload, waiting for its new files (UE_RELOADED) */
+	U_REMOVED, /* its entry left containers.d; the slot is reused if it comes back */
+	/* health (health.c): */
+	U_UNHEALTHY, /* running, its health check failed `retries` times in a row */
 	U_NSTATES
 };
 
@@ -68,11 +75,17 @@ enum unit_event {
 	UE_EXITED,        /* the container's process was reaped (status) */
 	UE_CLEANED,       /* the delete helper is done, or could not run */
 	UE_TIMEOUT,       /* the unit's deadline passed */
+	/* reload (reload.c): */
+	UE_REPLACE,  /* its entry changed or was removed: stop it and hold it */
+	UE_RELOADED, /* every stop of the reload is done: take the new files, or go */
+	/* health (health.c): */
+	UE_HEALTH_PASS, /* a check passed */
+	UE_HEALTH_FAIL, /* checks failed `retries` times in a row (why: the last) */
 	UE_NEVENTS
 };
 
 /* What happens once the process is gone. */
-enum unit_after_exit { AFTER_DECIDE, AFTER_STOP, AFTER_RESTART };
+enum unit_after_exit { AFTER_DECIDE, AFTER_STOP, AFTER_RESTART, AFTER_HOLD /* reload */ };
 enum unit_timer { T_NONE, T_RESTART, T_START_TIMEOUT, T_STOP_TIMEOUT };
 
 struct unit {
@@ -85,6 +98,12 @@ struct unit {
 	struct spec *spec;
 	struct tmpfiles tmpfiles; /* NAME/tmpfiles.conf, applied before the first start */
 	bool tmpfiles_applied;
+	/* reload (reload.c): what was read, and what a reload read for it */
+	struct entry_fp fp;
+	struct unit *replacement; /* the new files while U_HELD; NULL: removed */
+
+	/* health checks: written by health.c (the counts) */
+	struct unit_health health;
 
 	/* --- the lifecycle: written by unit.c only --- */
 	enum unit_state state;
@@ -172,6 +191,8 @@ struct unit_set {
 void unit_set_init (struct unit_set *set, struct unit *v, size_t n, const struct graph *g,
                     struct console *con, const struct unit_ops *ops, void *ctx);
 void unit_set_free (struct unit_set *set);
+/* A reload appended units up to new_n (same array) and rebuilt the graph. */
+void unit_set_grow (struct unit_set *set, size_t new_n);
 
 /* Initial states, set while containers.d is read (before any event). */
 void unit_mark_broken (struct unit *u, char *msg); /* takes msg */

@@ -94,9 +94,13 @@ int read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *l
 	for (;;) {
 		ssize_t n;
 
-		if (cap - size < 4096) {
+		/* Most files read here (cgroup, /proc and state files) are
+		 * far below a page: start at one page (with the NUL), which
+		 * musl serves from the heap; a first buffer of 8 KiB or more
+		 * was an mmap, a madvise and a munmap per file. */
+		if (size == cap) {
 			char *nb;
-			cap = cap ? cap * 2 : 8192;
+			cap = cap ? cap * 2 + 1 : 4095;
 			nb = realloc (buf, cap + 1);
 			if (nb == NULL)
 				return keel_error (err, ENOMEM, "read `%s`", path);

@@ -1004,8 +1004,11 @@ int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err)
 	for (size_t i = 0; i < paths->n; i++) {
 		struct keel_error *e = NULL;
 
+		/* One rmdir when nothing is left inside (the usual case),
+		 * the walk children-first with its waits otherwise. */
 		if (check_in_hier (paths->v[i], &e) < 0 ||
-		    walk_dirs (paths->v[i], rmdir_fn, NULL, &e) < 0) {
+		    (rmdir (paths->v[i]) < 0 && errno != ENOENT &&
+		     walk_dirs (paths->v[i], rmdir_fn, NULL, &e) < 0)) {
 			if (ret == 0 && err != NULL) {
 				*err = e;
 				e = NULL;

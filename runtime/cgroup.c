@@ -1078,5 +1078,10 @@ int cgroup_destroy (const char *abs_path, struct keel_error **err)
 			return 0;
 		return keel_error (err, errno, "cgroup: stat `%s`", abs_path);
 	}
+	/* Most containers make no child cgroups and leave none populated:
+	 * one rmdir then does it, without listing a kernfs directory of ~40
+	 * files first.  Any failure takes the full walk below. */
+	if (rmdir (abs_path) == 0)
+		return 0;
 	return walk_cgroups (abs_path, true, rmdir_fn, (void *)abs_path, err);
 }

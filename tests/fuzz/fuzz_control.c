@@ -38,10 +38,35 @@ int LLVMFuzzerInitialize (int *argc, char ***argv);
 static struct init_opts opts;
 static struct console con;
 static struct sup s;
+static struct control ctl;
 static struct spec a_spec; /* only tested for NULL by control.c */
 static char dir[64];
 
 /* ---- the supervisor state, rebuilt for every input ---------------------- */
+
+/* The state machine's hands: nothing is forked or signalled here. */
+static uint64_t no_now (void *ctx)
+{
+	(void)ctx;
+	return 1000;
+}
+static int no_launch (void *ctx, size_t i, char **why)
+{
+	(void)ctx, (void)i;
+	*why = xstrdup ("not in the fuzzer");
+	return -1;
+}
+static int no_cleanup (void *ctx, size_t i)
+{
+	(void)ctx, (void)i;
+	return -1;
+}
+static void no_signal (void *ctx, size_t i, int signo, bool all)
+{
+	(void)ctx, (void)i, (void)signo, (void)all;
+}
+static const struct unit_ops fuzz_ops = {
+        .now = no_now, .launch = no_launch, .cleanup = no_cleanup, .signal = no_signal};
 
 static struct unit *add_unit (const char *name, enum unit_state st, enum policy_kind kind, bool ok)
 {
@@ -102,6 +127,7 @@ static void units_build (void)
 		pols[i] = &s.units[i].policy;
 	}
 	graph_build (&s.graph, s.n_units, names, pols, NULL, NULL);
+	unit_set_init (&s.set, s.units, s.n_units, &s.graph, s.con, &fuzz_ops, NULL);
 }
 
 static void units_free (void)
@@ -121,6 +147,7 @@ static void units_free (void)
 	free (s.units);
 	s.units = NULL;
 	s.n_units = 0;
+	unit_set_free (&s.set);
 	graph_free (&s.graph);
 }
 
@@ -128,9 +155,8 @@ static void units_free (void)
 
 static void cleanup (void)
 {
-	control_close (&s); /* closes the listening socket and unlinks it */
-	if (s.epfd >= 0)
-		close (s.epfd);
+	control_close (&ctl); /* closes the listening socket and unlinks it */
+	loop_close (&s.loop);
 	console_close (&con);
 	rmdir (dir);
 	init_opts_free (&opts);
@@ -155,9 +181,7 @@ int LLVMFuzzerInitialize (int *argc, char ***argv)
 		abort ();
 	s.opts = &opts;
 	s.con = &con;
-	s.ctlfd = -1;
-	s.epfd = epoll_create1 (EPOLL_CLOEXEC);
-	if (s.epfd < 0 || control_open (&s, &err) < 0)
+	if (loop_init (&s.loop, &err) < 0 || control_open (&ctl, &s, &err) < 0)
 		abort ();
 	atexit (cleanup);
 	return 0;
@@ -209,13 +233,13 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (size > 0 && write (fd, data, size) != (ssize_t)size)
 		abort ();
 	shutdown (fd, SHUT_WR);
-	control_accept (&s);
-	if (s.n_clients != 1)
+	control_accept (&ctl);
+	if (ctl.n_clients != 1)
 		abort ();
 	/* Each event consumes bytes or ends the connection. */
-	for (k = 0; s.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
-		control_client_event (&s, s.clients, EPOLLIN);
-	if (s.clients != NULL || s.n_clients != 0)
+	for (k = 0; ctl.clients != NULL && k < CONTROL_REQ_MAX + 2; k++)
+		control_client_event (&ctl, ctl.clients, EPOLLIN);
+	if (ctl.clients != NULL || ctl.n_clients != 0)
 		abort (); /* the server never let go */
 	while ((n = read (fd, reply + len, sizeof reply - len)) > 0)
 		len += (size_t)n;

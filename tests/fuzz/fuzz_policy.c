@@ -80,6 +80,32 @@ static void check_network (const struct policy_network *n)
 	}
 }
 
+/* "health": a command of 1..64 bounded strings, NULL-terminated, bounds
+ * and cross rules kept (a separate function: cni adds "network" alike). */
+static void check_health (const struct policy *p)
+{
+	const struct policy_health *h = &p->health;
+	const uint64_t week = 7ULL * 24 * 3600 * 1000;
+	size_t k;
+
+	if (p->ready == READY_HEALTHY && h->argv == NULL)
+		abort ();
+	if (h->argv == NULL) {
+		if (h->argc != 0)
+			abort ();
+		return;
+	}
+	if (p->kind == KIND_ONESHOT || h->argc < 1 || h->argc > POLICY_MAX_HEALTH_ARGS ||
+	    h->argv[h->argc] != NULL || h->argv[0][0] == '\0')
+		abort ();
+	for (k = 0; k < h->argc; k++)
+		if (strlen (h->argv[k]) > POLICY_MAX_HEALTH_ARG)
+			abort ();
+	if (h->interval_ms < 100 || h->timeout_ms < 100 || h->interval_ms > week ||
+	    h->timeout_ms > week || h->start_period_ms > week || h->retries < 1 || h->retries > 100)
+		abort ();
+}
+
 static void check (const struct policy *p)
 {
 	const uint64_t week = 7ULL * 24 * 3600 * 1000;
@@ -114,6 +140,7 @@ static void check (const struct policy *p)
 		abort ();
 	if (p->log_ring_size < POLICY_MIN_RING || p->log_ring_size > POLICY_MAX_RING)
 		abort ();
+	check_health (p);
 }
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -133,7 +160,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	    strncmp (err->msg, "keel.json: ", 11) != 0)
 		abort ();
 	if (p.description || p.log_file || p.requires.v || p.after.v || p.wants.v || p.devices.v ||
-	    p.network.cni || p.network.interface || p.network.ports || p.network.args)
+	    p.network.cni || p.network.interface || p.network.ports || p.network.args ||
+	    p.health.argv)
 		abort ();
 	keel_error_release (&err);
 	return 0;

@@ -128,9 +128,9 @@ static void test_refused (void **state)
 	EXPECT ("", "error: empty request\n");
 	EXPECT ("   ", "error: empty request\n");
 	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, start, "
-	                      "stop, restart, poweroff, reboot, halt)\n");
+	                      "stop, restart, reload, poweroff, reboot, halt)\n");
 	EXPECT ("list web", "error: unknown request \"list\" (list, status, logs, start, stop, "
-	                    "restart, poweroff, reboot, halt)\n");
+	                    "restart, reload, poweroff, reboot, halt)\n");
 	EXPECT ("status ", "ok\n"
 	                   "net                  done       oneshot  0       0\n"
 	                   "web                  ready      service  42      2\n"
@@ -144,6 +144,12 @@ static void test_refused (void **state)
 	EXPECT ("logs web 1 2", "error: too many arguments\n");
 	EXPECT ("start bad", "error: bad is broken: keel.json: kind: expected one of ...\n");
 	EXPECT ("poweroff now", "error: poweroff takes no argument\n");
+	EXPECT ("reload --now", "error: reload: unknown option \"--now\" (--dry-run)\n");
+	EXPECT ("reload --dry-run x", "error: too many arguments\n");
+	free (opts.dir);
+	opts.dir = xstrdup ("/nonexistent/ked-containers.d");
+	EXPECT ("reload --dry-run", "error: reload: open containers.d `/nonexistent/ked-containers.d`: "
+	                            "No such file or directory\n");
 }
 
 /* ---- connections ----------------------------------------------------------- */

@@ -179,7 +179,7 @@ static const struct {
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
                                         "kind, requires, after, wants, devices, restart, "
-                                        "readiness, start_timeout, stop, essential, logs, network)"},
+                                        "readiness, start_timeout, stop, essential, logs, network, health)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
          F ": devices: expected an array of device nodes, got \"/dev/vdb\""},
@@ -245,7 +245,7 @@ static const struct {
          F ": restart.policy: \"always\" would rerun a oneshot forever; use \"on-failure\""},
         /* readiness and timeouts */
         {"{\"readiness\": \"ready\"}",
-         F ": readiness: expected one of \"started\", \"exited\", \"notify\", got \"ready\""},
+         F ": readiness: expected one of \"started\", \"exited\", \"notify\", \"healthy\", got \"ready\""},
         {"{\"readiness\": \"exited\"}",
          F ": readiness: \"exited\" is only for oneshots (set \"kind\": \"oneshot\")"},
         {"{\"kind\": \"oneshot\", \"readiness\": \"notify\"}",

@@ -286,6 +286,105 @@ static const struct expect table[U_NSTATES][UE_NEVENTS] = {
         TERMINAL (U_BLOCKED),
         TERMINAL (U_SKIPPED),
         TERMINAL (U_STOPPED),
+        /* reload (init/reload.h): its two states, its two events in every state */
+#define NOTHING(st)                                                                             \
+	[st] = {                                                                                \
+	        [UE_GO] = NOPE (st),          [UE_BLOCK] = NOPE (st),   [UE_START] = NOPE (st),     \
+	        [UE_STOP] = TO (st),          [UE_REQ_FAILED] = NOPE (st), [UE_RESTART] = NOPE (st), \
+	        [UE_LAUNCHED] = NOPE (st),    [UE_LAUNCH_FAILED] = NOPE (st), [UE_READY] = NOPE (st), \
+	        [UE_EXITED] = NOPE (st),      [UE_CLEANED] = NOPE (st), [UE_TIMEOUT] = NOPE (st),   \
+	        [UE_REPLACE] = NOPE (st),     [UE_RELOADED] = TO (st),                              \
+	}
+        NOTHING (U_REMOVED), /* stop: accepted, it stays removed */
+        /* (x UE_RELOADED: its name came back; without a replacement it stays removed) */
+        [U_HELD] = {
+                [UE_GO] = NOPE (U_HELD),
+                [UE_BLOCK] = NOPE (U_HELD),
+                [UE_START] = NOPE (U_HELD),
+                [UE_STOP] = TO (U_STOPPED), /* shutdown during a reload */
+                [UE_REQ_FAILED] = NOPE (U_HELD),
+                [UE_RESTART] = NOPE (U_HELD),
+                [UE_LAUNCHED] = NOPE (U_HELD),
+                [UE_LAUNCH_FAILED] = NOPE (U_HELD),
+                [UE_READY] = NOPE (U_HELD),
+                [UE_EXITED] = NOPE (U_HELD),
+                [UE_CLEANED] = NOPE (U_HELD),
+                [UE_TIMEOUT] = NOPE (U_HELD),
+                [UE_REPLACE] = NOPE (U_HELD),
+                [UE_RELOADED] = TO (U_REMOVED), /* no replacement: its entry is gone */
+        },
+        [U_WAITING][UE_REPLACE] = TO (U_HELD),
+        [U_STARTING][UE_REPLACE] = TO (U_STARTING), /* held once the helper is done */
+        [U_RUNNING][UE_REPLACE] = {0, U_STOPPING, 0, 0, 1},
+        [U_READY][UE_REPLACE] = {0, U_STOPPING, 0, 0, 1},
+        [U_STOPPING][UE_REPLACE] = TO (U_STOPPING),
+        [U_CLEANUP][UE_REPLACE] = TO (U_CLEANUP),
+        [U_RESTART_WAIT][UE_REPLACE] = TO (U_HELD),
+        [U_DONE][UE_REPLACE] = TO (U_HELD),
+        [U_FAILED][UE_REPLACE] = TO (U_HELD),
+        [U_BLOCKED][UE_REPLACE] = TO (U_HELD),
+        [U_SKIPPED][UE_REPLACE] = TO (U_HELD),
+        [U_STOPPED][UE_REPLACE] = TO (U_HELD),
+        [U_WAITING][UE_RELOADED] = NOPE (U_WAITING),
+        [U_STARTING][UE_RELOADED] = NOPE (U_STARTING),
+        [U_RUNNING][UE_RELOADED] = NOPE (U_RUNNING),
+        [U_READY][UE_RELOADED] = NOPE (U_READY),
+        [U_STOPPING][UE_RELOADED] = NOPE (U_STOPPING),
+        [U_CLEANUP][UE_RELOADED] = NOPE (U_CLEANUP),
+        [U_RESTART_WAIT][UE_RELOADED] = NOPE (U_RESTART_WAIT),
+        [U_DONE][UE_RELOADED] = NOPE (U_DONE),
+        [U_FAILED][UE_RELOADED] = NOPE (U_FAILED),
+        [U_BLOCKED][UE_RELOADED] = NOPE (U_BLOCKED),
+        [U_SKIPPED][UE_RELOADED] = NOPE (U_SKIPPED),
+        [U_STOPPED][UE_RELOADED] = NOPE (U_STOPPED),
+        /* health (init/health.h): its state; its two events in every state.
+         * The unit's restart policy here is on-failure: unhealthy stops it. */
+        [U_UNHEALTHY] = {
+                [UE_GO] = NOPE (U_UNHEALTHY),
+                [UE_BLOCK] = NOPE (U_UNHEALTHY),
+                [UE_START] = NOPE (U_UNHEALTHY),
+                [UE_STOP] = {0, U_STOPPING, 0, 0, 1},
+                [UE_REQ_FAILED] = {0, U_STOPPING, 0, 0, 1},
+                [UE_RESTART] = {0, U_STOPPING, 0, 0, 1},
+                [UE_LAUNCHED] = NOPE (U_UNHEALTHY),
+                [UE_LAUNCH_FAILED] = NOPE (U_UNHEALTHY),
+                [UE_READY] = NOPE (U_UNHEALTHY),
+                [UE_EXITED] = {0, U_CLEANUP, 0, 1, 0},
+                [UE_CLEANED] = NOPE (U_UNHEALTHY),
+                [UE_TIMEOUT] = {0, U_UNHEALTHY, 0, 0, 1}, /* its stop timeout: SIGKILL */
+                [UE_REPLACE] = {0, U_STOPPING, 0, 0, 1},
+                [UE_RELOADED] = NOPE (U_UNHEALTHY),
+                [UE_HEALTH_PASS] = NOPE (U_UNHEALTHY), /* being stopped for its restart */
+                [UE_HEALTH_FAIL] = TO (U_UNHEALTHY),
+        },
+        [U_RUNNING][UE_HEALTH_PASS] = TO (U_RUNNING), /* readiness notify: not ready by it */
+        [U_RUNNING][UE_HEALTH_FAIL] = {0, U_UNHEALTHY, 0, 0, 1},
+        [U_READY][UE_HEALTH_PASS] = TO (U_READY),
+        [U_READY][UE_HEALTH_FAIL] = {0, U_UNHEALTHY, 0, 0, 1},
+        [U_WAITING][UE_HEALTH_PASS] = NOPE (U_WAITING),
+        [U_WAITING][UE_HEALTH_FAIL] = NOPE (U_WAITING),
+        [U_STARTING][UE_HEALTH_PASS] = NOPE (U_STARTING),
+        [U_STARTING][UE_HEALTH_FAIL] = NOPE (U_STARTING),
+        [U_STOPPING][UE_HEALTH_PASS] = NOPE (U_STOPPING),
+        [U_STOPPING][UE_HEALTH_FAIL] = NOPE (U_STOPPING),
+        [U_CLEANUP][UE_HEALTH_PASS] = NOPE (U_CLEANUP),
+        [U_CLEANUP][UE_HEALTH_FAIL] = NOPE (U_CLEANUP),
+        [U_RESTART_WAIT][UE_HEALTH_PASS] = NOPE (U_RESTART_WAIT),
+        [U_RESTART_WAIT][UE_HEALTH_FAIL] = NOPE (U_RESTART_WAIT),
+        [U_DONE][UE_HEALTH_PASS] = NOPE (U_DONE),
+        [U_DONE][UE_HEALTH_FAIL] = NOPE (U_DONE),
+        [U_FAILED][UE_HEALTH_PASS] = NOPE (U_FAILED),
+        [U_FAILED][UE_HEALTH_FAIL] = NOPE (U_FAILED),
+        [U_BLOCKED][UE_HEALTH_PASS] = NOPE (U_BLOCKED),
+        [U_BLOCKED][UE_HEALTH_FAIL] = NOPE (U_BLOCKED),
+        [U_SKIPPED][UE_HEALTH_PASS] = NOPE (U_SKIPPED),
+        [U_SKIPPED][UE_HEALTH_FAIL] = NOPE (U_SKIPPED),
+        [U_STOPPED][UE_HEALTH_PASS] = NOPE (U_STOPPED),
+        [U_STOPPED][UE_HEALTH_FAIL] = NOPE (U_STOPPED),
+        [U_HELD][UE_HEALTH_PASS] = NOPE (U_HELD),
+        [U_HELD][UE_HEALTH_FAIL] = NOPE (U_HELD),
+        [U_REMOVED][UE_HEALTH_PASS] = NOPE (U_REMOVED),
+        [U_REMOVED][UE_HEALTH_FAIL] = NOPE (U_REMOVED),
 };
 /* clang-format on */
 
@@ -329,6 +428,14 @@ static void place (enum unit_state st)
 		break;
 	case U_RESTART_WAIT:
 		u->timer = T_RESTART;
+		u->deadline_ms = f.now - 1;
+		break;
+	case U_UNHEALTHY: /* stopped for its restart (on-failure) */
+		u->pid = 4343;
+		u->pid_known = true;
+		u->was_ready = true;
+		u->forced_failure = true;
+		u->timer = T_STOP_TIMEOUT;
 		u->deadline_ms = f.now - 1;
 		break;
 	default:
@@ -398,6 +505,104 @@ static void test_pair_details (void **state)
 	assert_int_equal (unit_event (&set, 0, UE_EXITED, SIGKILL), 0);
 	assert_int_equal (unit_event (&set, 0, UE_CLEANED, 0), 0);
 	assert_int_equal (units[0].state, U_STOPPED);
+}
+
+/* A reload's life (reload.h): a ready unit that web requires is held for
+ * its new files (stopped, web left running: a restart by reload is not a
+ * failure), takes them with UE_RELOADED and starts again; a held unit
+ * without replacement is removed. */
+static void test_reload_life (void **state)
+{
+	struct unit fresh = {0};
+
+	(void)state;
+	add ("db", NULL, NULL);
+	add ("web", "db", NULL);
+	build ();
+	unit_schedule (&set, NULL);
+	assert_int_equal (unit_event (&set, 0, UE_LAUNCHED, 100), 0);
+	assert_int_equal (units[0].state, U_READY);
+	unit_schedule (&set, NULL);
+	assert_int_equal (unit_event (&set, 1, UE_LAUNCHED, 101), 0);
+	assert_int_equal (units[1].state, U_READY);
+
+	policy_defaults (&fresh.policy);
+	fresh.policy.stop_timeout_ms = 1234;
+	fresh.spec = &dummy_spec;
+	units[0].replacement = &fresh;
+	assert_int_equal (unit_event (&set, 0, UE_REPLACE, 0), 0);
+	assert_int_equal (units[0].state, U_STOPPING);
+	assert_int_equal (f.last_signal, SIGTERM);
+	assert_int_equal (unit_event (&set, 0, UE_EXITED, SIGTERM), 0);
+	assert_int_equal (unit_event (&set, 0, UE_CLEANED, 0), 0);
+	assert_int_equal (units[0].state, U_HELD);
+	assert_int_equal (units[1].state, U_READY); /* not told to stop */
+	assert_int_equal (unit_event (&set, 0, UE_START, 0), -1); /* held for the reload */
+	assert_int_equal (unit_event (&set, 0, UE_RELOADED, 0), 0);
+	assert_int_equal (units[0].state, U_WAITING);
+	assert_int_equal (units[0].policy.stop_timeout_ms, 1234);
+	assert_ptr_equal (units[0].replacement, &fresh); /* the old files, for the caller */
+	assert_int_equal (fresh.policy.stop_timeout_ms, 2000);
+	policy_free (&fresh.policy);
+	units[0].replacement = NULL;
+	unit_schedule (&set, NULL);
+	assert_int_equal (units[0].state, U_STARTING);
+	assert_int_equal (f.launches, 3);
+
+	/* web removed: it runs, so stopped first, then removed */
+	assert_int_equal (unit_event (&set, 1, UE_REPLACE, 0), 0);
+	assert_int_equal (unit_event (&set, 1, UE_EXITED, SIGTERM), 0);
+	assert_int_equal (unit_event (&set, 1, UE_CLEANED, 0), 0);
+	assert_int_equal (unit_event (&set, 1, UE_RELOADED, 0), 0);
+	assert_int_equal (units[1].state, U_REMOVED);
+	assert_int_equal (unit_graph_state (&units[1]), GS_FAILED);
+	assert_int_equal (unit_event (&set, 1, UE_START, 0), -1);
+	assert_int_equal (set.count[U_REMOVED], 1);
+}
+
+/* Health (health.h): readiness "healthy" is reached by the first pass;
+ * unhealthy with restart "no" keeps running, stops what requires it, and
+ * a pass makes it ready again; with on-failure it is stopped as a failure
+ * and restarted. */
+static void test_health_life (void **state)
+{
+	(void)state;
+	add ("db", NULL, NULL);
+	add ("web", "db", NULL);
+	units[0].policy.ready = READY_HEALTHY;
+	units[0].policy.restart = RESTART_NO;
+	build ();
+	unit_schedule (&set, NULL);
+	assert_int_equal (unit_event (&set, 0, UE_LAUNCHED, 100), 0);
+	assert_int_equal (units[0].state, U_RUNNING); /* not ready before a check passes */
+	unit_schedule (&set, NULL);
+	assert_int_equal (units[1].state, U_WAITING); /* web waits for db's readiness */
+	assert_int_equal (unit_event (&set, 0, UE_HEALTH_PASS, 0), 0);
+	assert_int_equal (units[0].state, U_READY);
+	unit_schedule (&set, NULL);
+	assert_int_equal (unit_event (&set, 1, UE_LAUNCHED, 101), 0);
+	assert_int_equal (units[1].state, U_READY);
+
+	f.signals = 0;
+	assert_int_equal (unit_event_why (&set, 0, UE_HEALTH_FAIL, "it timed out 3 times"), 0);
+	assert_int_equal (units[0].state, U_UNHEALTHY);
+	assert_string_equal (units[0].error, "unhealthy: it timed out 3 times");
+	assert_int_equal (units[1].state, U_STOPPING); /* web requires it: told, stopped */
+	assert_int_equal (f.signals, 1);               /* web's stop; db is left running */
+	assert_int_equal (unit_event (&set, 0, UE_HEALTH_PASS, 0), 0);
+	assert_int_equal (units[0].state, U_READY);
+	assert_null (units[0].error);
+
+	/* on-failure: stopped as a failure, then restarted */
+	units[0].policy.restart = RESTART_ON_FAILURE;
+	assert_int_equal (unit_event_why (&set, 0, UE_HEALTH_FAIL, "exited non-zero"), 0);
+	assert_int_equal (units[0].state, U_UNHEALTHY);
+	assert_int_equal (f.last_signal, SIGTERM);
+	assert_int_equal (unit_event (&set, 0, UE_HEALTH_PASS, 0), -1); /* too late */
+	assert_int_equal (unit_event (&set, 0, UE_EXITED, SIGTERM), 0);
+	assert_int_equal (unit_event (&set, 0, UE_CLEANED, 0), 0);
+	assert_int_equal (units[0].state, U_RESTART_WAIT);
+	assert_int_equal (units[0].restarts, 1);
 }
 
 /* ---- whole lives ------------------------------------------------------------------ */
@@ -594,6 +799,8 @@ int main (void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown (test_every_pair, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_pair_details, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_reload_life, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_health_life, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_start_limit_ends_failed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_after_goes_on_requires_waits, setup,
 	                                         teardown),
