@@ -335,6 +335,18 @@ static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
 	free (reply);
 }
 
+/* "deployment": where PID 1 reads containers.d, for keelctl update and
+ * rollback, which change the deployment store there (init/update.c) and
+ * then ask for a reload.  No file is read here: PID 1 only says where. */
+static void deployment_cmd (struct sup *s, int n, struct buf *b)
+{
+	if (n != 1) {
+		put (b, "error: deployment takes no argument\n");
+		return;
+	}
+	put (b, "ok\ndir: %s\n", s->opts->dir);
+}
+
 char *control_handle (struct sup *s, const char *req, size_t *len)
 {
 	struct buf b = {0};
@@ -361,6 +373,8 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 		}
 	} else if (strcmp (cmd, "reload") == 0) {
 		reload_cmd (s, n, name, &b);
+	} else if (strcmp (cmd, "deployment") == 0) {
+		deployment_cmd (s, n, &b);
 	} else if (strcmp (cmd, "status") == 0 || strcmp (cmd, "logs") == 0 ||
 	           strcmp (cmd, "start") == 0 || strcmp (cmd, "stop") == 0 ||
 	           strcmp (cmd, "restart") == 0) {
@@ -380,7 +394,7 @@ char *control_handle (struct sup *s, const char *req, size_t *len)
 	} else {
 		put (&b,
 		     "error: unknown request \"%.31s\" (list, status, logs, start, stop, "
-		     "restart, reload, poweroff, reboot, halt)\n",
+		     "restart, reload, deployment, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;

@@ -90,6 +90,7 @@ void deployment_free (struct deployment *d)
 	free (d->settings);
 	free (d->digest);
 	free (d->source);
+	free (d->failed);
 	memset (d, 0, sizeof *d);
 }
 
@@ -180,6 +181,7 @@ int deploy_read_meta (int cdfd, const char *dir, struct deployment *d, struct ke
 	}
 	if (meta_string (root, path, "digest", &d->digest, err) < 0 ||
 	    meta_string (root, path, "source", &d->source, err) < 0 ||
+	    meta_string (root, path, "failed", &d->failed, err) < 0 ||
 	    meta_uint (root, path, "created", &d->created, err) < 0 ||
 	    meta_uint (root, path, "activated", &d->activated, err) < 0) {
 		json_object_put (root);
@@ -236,6 +238,8 @@ int deploy_write_meta (int cdfd, const char *dir, const struct deployment *d,
 	if (d->activated)
 		json_object_object_add (root, "activated",
 		                        json_object_new_int64 ((int64_t)d->activated));
+	if (d->failed)
+		json_object_object_add (root, "failed", json_object_new_string (d->failed));
 	for (i = 0; i < d->n_settings; i++)
 		json_object_object_add (settings, d->settings[i].key,
 		                        json_object_new_string (d->settings[i].value));
@@ -421,6 +425,13 @@ fail:
 
 /* Remove a tree without following any symlink in it (a rootfs is full of
  * links pointing anywhere). */
+static int remove_tree_at (int dfd, const char *name, struct keel_error **err);
+
+int deploy_remove_tree (int dfd, const char *name, struct keel_error **err)
+{
+	return remove_tree_at (dfd, name, err);
+}
+
 static int remove_tree_at (int dfd, const char *name, struct keel_error **err)
 {
 	int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -611,6 +622,25 @@ static int ensure_dir (int dfd, const char *path, const char *parent, struct kee
 	return 0;
 }
 
+int deploy_mark_failed (int cdfd, const char *name, unsigned gen, const char *why,
+                        struct keel_error **err)
+{
+	cleanup_free char *dir = gen_dir (name, gen);
+	struct deployment d = {0};
+	int ret;
+
+	if (deploy_read_meta (cdfd, dir, &d, err) < 0) {
+		deployment_free (&d);
+		return -1;
+	}
+	d.gen = gen;
+	free (d.failed);
+	d.failed = xstrdup (why);
+	ret = deploy_write_meta (cdfd, dir, &d, err);
+	deployment_free (&d);
+	return ret;
+}
+
 int deploy_prune (int cdfd, const char *name, unsigned keep, struct keel_error **err)
 {
 	struct deploy_entry e;
@@ -631,16 +661,19 @@ int deploy_prune (int cdfd, const char *name, unsigned keep, struct keel_error *
 			keepv[i] = true;
 			kept++;
 		}
-	for (i = e.n; i-- > 0 && kept < keep;)
-		if (!keepv[i] && e.v[i].gen < e.active) {
-			keepv[i] = true;
-			kept++;
-		}
-	for (i = 0; i < e.n && kept < keep; i++)
-		if (!keepv[i] && e.v[i].gen > e.active) {
-			keepv[i] = true;
-			kept++;
-		}
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0: deployments no update rolled back from; 1: the rest */
+		for (i = e.n; i-- > 0 && kept < keep;)
+			if (!keepv[i] && e.v[i].gen < e.active && (pass || !e.v[i].failed)) {
+				keepv[i] = true;
+				kept++;
+			}
+		for (i = 0; i < e.n && kept < keep; i++)
+			if (!keepv[i] && e.v[i].gen > e.active && (pass || !e.v[i].failed)) {
+				keepv[i] = true;
+				kept++;
+			}
+	}
 	for (i = 0; i < e.n && ret == 0; i++) {
 		cleanup_free char *from = NULL, *to = NULL;
 		if (keepv[i] || (!e.versioned && e.v[i].gen == 0))

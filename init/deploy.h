@@ -45,6 +45,7 @@ struct deployment {
 	char *source; /* what it was imported from */
 	uint64_t created;   /* unix seconds */
 	uint64_t activated; /* last activation, unix seconds; 0 never recorded */
+	char *failed;       /* why an update rolled back from it, NULL if it did not */
 	struct deploy_setting *settings; /* the --set values, sorted by key */
 	size_t n_settings;
 };
@@ -84,7 +85,8 @@ int deploy_add (int cdfd, const char *name, const char *staged, const struct dep
 int deploy_switch (int cdfd, const char *name, unsigned gen, struct keel_error **err);
 
 /* Remove deployments beyond KEEP: the active one stays, then the older
- * ones newest first (where rollback goes), then the newer ones. */
+ * ones newest first (where rollback goes), then the newer ones; one an
+ * update rolled back from goes first. */
 int deploy_prune (int cdfd, const char *name, unsigned keep, struct keel_error **err);
 
 /* deploy.json of DIR (relative to cdfd), and writing one atomically. */
@@ -94,6 +96,14 @@ int deploy_write_meta (int cdfd, const char *dir, const struct deployment *d,
 void deployment_free (struct deployment *d);
 /* Set (or replace) one setting; VALUE NULL removes it. */
 void deploy_set (struct deployment *d, const char *key, const char *value);
+
+/* Record why an update rolled back from GEN (deploy.json "failed"). */
+int deploy_mark_failed (int cdfd, const char *name, unsigned gen, const char *why,
+                        struct keel_error **err);
+
+/* Remove a tree (a failed copy of a new deployment) without following
+ * any symlink in it. */
+int deploy_remove_tree (int dfd, const char *name, struct keel_error **err);
 
 /* Tests: _exit(0) at the K-th crash point of a writer (0: never). */
 extern unsigned deploy_crash_at;

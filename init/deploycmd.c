@@ -63,6 +63,8 @@ static int cmd_list (int cdfd, const char *name, struct keel_error **err)
 			printf ("%s%s=%s", j ? "," : "", d->settings[j].key, d->settings[j].value);
 		if (d->n_settings == 0)
 			fputs ("-", stdout);
+		if (d->failed)
+			printf (" failed=\"%s\"", d->failed);
 		putchar ('\n');
 	}
 	deploy_entry_free (&e);

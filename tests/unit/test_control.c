@@ -128,9 +128,9 @@ static void test_refused (void **state)
 	EXPECT ("", "error: empty request\n");
 	EXPECT ("   ", "error: empty request\n");
 	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, start, "
-	                      "stop, restart, reload, poweroff, reboot, halt)\n");
+	                      "stop, restart, reload, deployment, poweroff, reboot, halt)\n");
 	EXPECT ("list web", "error: unknown request \"list\" (list, status, logs, start, stop, "
-	                    "restart, reload, poweroff, reboot, halt)\n");
+	                    "restart, reload, deployment, poweroff, reboot, halt)\n");
 	EXPECT ("status ", "ok\n"
 	                   "net                  done       oneshot  0       0\n"
 	                   "web                  ready      service  42      2\n"
@@ -148,6 +148,8 @@ static void test_refused (void **state)
 	EXPECT ("reload --dry-run x", "error: too many arguments\n");
 	free (opts.dir);
 	opts.dir = xstrdup ("/nonexistent/ked-containers.d");
+	EXPECT ("deployment", "ok\ndir: /nonexistent/ked-containers.d\n");
+	EXPECT ("deployment web", "error: deployment takes no argument\n");
 	EXPECT ("reload --dry-run", "error: reload: open containers.d `/nonexistent/ked-containers.d`: "
 	                            "No such file or directory\n");
 }

@@ -250,6 +250,28 @@ static void test_keep_n (void **state)
 	deploy_entry_free (&e);
 }
 
+/* One an update rolled back from is the first to go. */
+static void test_keep_failed (void **state)
+{
+	int cdfd = (int)(intptr_t)*state;
+	struct keel_error *err = NULL;
+	struct deploy_entry e;
+
+	add (cdfd, "v1", 3, NULL);
+	add (cdfd, "v2", 3, NULL);
+	assert_int_equal (deploy_mark_failed (cdfd, "web", 2, "is failed: exited with status 3",
+	                                      &err),
+	                  0);
+	assert_int_equal (deploy_switch (cdfd, "web", 1, &err), 0);
+	assert_int_equal (add (cdfd, "v3", 2, NULL), 3);
+	gens (cdfd, &e, (unsigned[]){1, 3}, 2);
+	deploy_entry_free (&e);
+	add (cdfd, "v4", 3, NULL);
+	gens (cdfd, &e, (unsigned[]){1, 3, 4}, 3);
+	assert_null (e.v[1].failed);
+	deploy_entry_free (&e);
+}
+
 enum scenario { SC_ADD, SC_ADD_LEGACY, SC_SWITCH };
 
 /* Run one writer in a child that stops dead at crash point K; returns
@@ -441,6 +463,7 @@ int main (void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown (test_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_keep_n, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_keep_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_crash_add, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_crash_add_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_crash_switch, setup, teardown),
