@@ -195,7 +195,8 @@ int deploy_read_meta (int cdfd, const char *dir, struct deployment *d, struct ke
 		json_object_object_foreach (settings, k, v)
 		{
 			if (!json_object_is_type (v, json_type_string)) {
-				ret = keel_error (err, 0, "%s: .settings.%s: expected a string", path, k);
+				ret = keel_error (err, 0, "%s: .settings.%s: expected a string",
+				                  path, k);
 				break;
 			}
 			if (d->n_settings == DEPLOY_MAX_SETTINGS) {
@@ -551,8 +552,7 @@ int deploy_repair (int cdfd, const char *name, struct keel_error **err)
 }
 
 /* Point containers.d/NAME at generation GEN in one atomic step. */
-static int switch_to (int cdfd, const struct deploy_entry *e, unsigned gen,
-                      struct keel_error **err)
+static int switch_to (int cdfd, const struct deploy_entry *e, unsigned gen, struct keel_error **err)
 {
 	cleanup_free char *sw = switch_name (e->name);
 	cleanup_free char *target = gen_dir (e->name, gen);

@@ -29,10 +29,10 @@
 
 #include "lib/error.h"
 
-#define DEPLOY_DIR ".deploy"
-#define DEPLOY_FILE "deploy.json"
+#define DEPLOY_DIR          ".deploy"
+#define DEPLOY_FILE         "deploy.json"
 #define DEPLOY_KEEP_DEFAULT 2
-#define DEPLOY_MAX_GEN 999999999u
+#define DEPLOY_MAX_GEN      999999999u
 #define DEPLOY_MAX_SETTINGS 256
 
 struct deploy_setting {
@@ -41,11 +41,11 @@ struct deploy_setting {
 
 struct deployment {
 	unsigned gen;
-	char *digest; /* image digest (manifest), NULL when not known */
-	char *source; /* what it was imported from */
-	uint64_t created;   /* unix seconds */
-	uint64_t activated; /* last activation, unix seconds; 0 never recorded */
-	char *failed;       /* why an update rolled back from it, NULL if it did not */
+	char *digest;                    /* image digest (manifest), NULL when not known */
+	char *source;                    /* what it was imported from */
+	uint64_t created;                /* unix seconds */
+	uint64_t activated;              /* last activation, unix seconds; 0 never recorded */
+	char *failed;                    /* why an update rolled back from it, NULL if it did not */
 	struct deploy_setting *settings; /* the --set values, sorted by key */
 	size_t n_settings;
 };

@@ -20,7 +20,8 @@
 static void usage (FILE *out)
 {
 	fputs ("usage: keel deploy list CONTAINERS_D NAME\n"
-	       "       keel deploy settings CONTAINERS_D NAME   the active one's --set values, as JSON\n"
+	       "       keel deploy settings CONTAINERS_D NAME   the active one's --set values, as "
+	       "JSON\n"
 	       "       keel deploy add CONTAINERS_D NAME DIR [--digest D] [--source S]\n"
 	       "                       [--set K=V]... [--keep N]\n"
 	       "       keel deploy rollback CONTAINERS_D NAME [GENERATION]\n"
@@ -166,8 +167,7 @@ static int cmd_add (int cdfd, const char *name, int argc, char **argv, struct ke
 	return ret;
 }
 
-static int cmd_rollback (int cdfd, const char *name, int argc, char **argv,
-                         struct keel_error **err)
+static int cmd_rollback (int cdfd, const char *name, int argc, char **argv, struct keel_error **err)
 {
 	struct deploy_entry e;
 	unsigned long long want;

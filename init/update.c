@@ -22,7 +22,7 @@
 #include "lib/util.h"
 
 #define UPDATE_TIMEOUT_DEFAULT 60
-#define POLL_MS 100
+#define POLL_MS                100
 
 /* One request, the whole answer; 0 with "ok" (its body in *out), -1 with
  * the error text (or why there was none) in *out. */
@@ -154,16 +154,17 @@ static int wait_ready (const char *sock, const char *name, long old_pid, unsigne
 
 		unit_status (sock, name, &u);
 		if (u.known && u.state) {
-			bool ready = strcmp (u.state, "ready") == 0 || strcmp (u.state, "done") == 0;
+			bool ready =
+			        strcmp (u.state, "ready") == 0 || strcmp (u.state, "done") == 0;
 			if (u.pid != old_pid || !ready)
 				moved = true;
 			if (ready && moved) {
 				ustate_free (&u);
 				return 0;
 			}
-			if (moved && (strcmp (u.state, "failed") == 0 ||
-			              strcmp (u.state, "blocked") == 0 ||
-			              strcmp (u.state, "unhealthy") == 0)) {
+			if (moved &&
+			    (strcmp (u.state, "failed") == 0 || strcmp (u.state, "blocked") == 0 ||
+			     strcmp (u.state, "unhealthy") == 0)) {
 				*why = xasprintf ("is %s%s%s", u.state, u.error ? ": " : "",
 				                  u.error ? u.error : "");
 				ustate_free (&u);
@@ -348,8 +349,8 @@ static void restart_dependents (const char *sock, const char *name, unsigned tim
 		if (ask (sock, req, &body) < 0 || strstr (body, needle) == NULL)
 			continue;
 		unit_status (sock, dep, &u);
-		running = u.state && (strcmp (u.state, "ready") == 0 ||
-		                      strcmp (u.state, "running") == 0);
+		running = u.state &&
+		          (strcmp (u.state, "ready") == 0 || strcmp (u.state, "running") == 0);
 		free (req);
 		req = xasprintf ("%s %s", running ? "restart" : "start", dep);
 		if (ask (sock, req, &reply) < 0) {
@@ -423,7 +424,8 @@ int update_main (const char *sock, int argc, char **argv)
 		if (c == 'k') {
 			unsigned long long v;
 			if (!parse_uint64 (optarg, &v) || v < 1 || v > 1000) {
-				fprintf (stderr, "keelctl: --keep %s: expected 1 to 1000\n", optarg);
+				fprintf (stderr, "keelctl: --keep %s: expected 1 to 1000\n",
+				         optarg);
 				deployment_free (&d);
 				return 2;
 			}
@@ -446,7 +448,8 @@ int update_main (const char *sock, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2 || !policy_valid_name (argv[optind])) {
-		fprintf (stderr, "usage: keelctl update NAME SRC [--set K=V]... [--timeout SECS] [--keep N]\n");
+		fprintf (stderr, "usage: keelctl update NAME SRC [--set K=V]... [--timeout SECS] "
+		                 "[--keep N]\n");
 		deployment_free (&d);
 		return 2;
 	}
@@ -501,7 +504,8 @@ int update_main (const char *sock, int argc, char **argv)
 	}
 	fprintf (stderr, "keelctl: update %s: deployment %u %s\n", name, gen, why);
 	if (!had_prev) {
-		fprintf (stderr, "keelctl: update %s: no deployment before it to go back to\n", name);
+		fprintf (stderr, "keelctl: update %s: no deployment before it to go back to\n",
+		         name);
 		ustate_free (&before);
 		return 1;
 	}

@@ -58,9 +58,8 @@ static void put (int cdfd, const char *path, const char *text)
 {
 	struct keel_error *err = NULL;
 
-	assert_int_equal (write_file_at (cdfd, path, O_CREAT | O_TRUNC, 0644, text, strlen (text),
-	                                 &err),
-	                  0);
+	assert_int_equal (
+	        write_file_at (cdfd, path, O_CREAT | O_TRUNC, 0644, text, strlen (text), &err), 0);
 }
 
 /* An entry whose three files all say VERSION: a mix would show. */
@@ -259,9 +258,8 @@ static void test_keep_failed (void **state)
 
 	add (cdfd, "v1", 3, NULL);
 	add (cdfd, "v2", 3, NULL);
-	assert_int_equal (deploy_mark_failed (cdfd, "web", 2, "is failed: exited with status 3",
-	                                      &err),
-	                  0);
+	assert_int_equal (
+	        deploy_mark_failed (cdfd, "web", 2, "is failed: exited with status 3", &err), 0);
 	assert_int_equal (deploy_switch (cdfd, "web", 1, &err), 0);
 	assert_int_equal (add (cdfd, "v3", 2, NULL), 3);
 	gens (cdfd, &e, (unsigned[]){1, 3}, 2);
@@ -371,7 +369,8 @@ static void crash_scenario (int cdfd, enum scenario sc)
 			unsigned gen;
 			cleanup_free char *v = NULL;
 			if (deploy_add (cdfd, "web", ".stage-next", &d, 2, &gen, &err) < 0)
-				fail_msg ("crash point %u, next update: %s", k, keel_error_string (err));
+				fail_msg ("crash point %u, next update: %s", k,
+				          keel_error_string (err));
 			v = active_version (cdfd);
 			assert_string_equal (v, "next");
 		}
@@ -461,14 +460,14 @@ static void test_settings (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown (test_switch, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_keep_n, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_keep_failed, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_crash_add, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_crash_add_legacy, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_crash_switch, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_refusals, setup, teardown),
-		cmocka_unit_test (test_settings),
+	        cmocka_unit_test_setup_teardown (test_switch, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_keep_n, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_keep_failed, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_crash_add, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_crash_add_legacy, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_crash_switch, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_refusals, setup, teardown),
+	        cmocka_unit_test (test_settings),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
