@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "init/console.h"
 #include "init/deploy.h"
 #include "lib/input.h"
 #include "lib/util.h"
@@ -157,6 +158,7 @@ int deploy_read_meta (int cdfd, const char *dir, struct deployment *d, struct ke
 	cleanup_free char *buf = NULL;
 	struct json_object *root, *settings;
 	json_tokener *tok;
+	uint64_t prev = UINT64_MAX;
 	size_t len;
 	int ret = 0;
 
@@ -183,9 +185,29 @@ int deploy_read_meta (int cdfd, const char *dir, struct deployment *d, struct ke
 	    meta_string (root, path, "source", &d->source, err) < 0 ||
 	    meta_string (root, path, "failed", &d->failed, err) < 0 ||
 	    meta_uint (root, path, "created", &d->created, err) < 0 ||
-	    meta_uint (root, path, "activated", &d->activated, err) < 0) {
+	    meta_uint (root, path, "activated", &d->activated, err) < 0 ||
+	    meta_uint (root, path, "previous", &prev, err) < 0) {
 		json_object_put (root);
 		return -1;
+	}
+	if (prev != UINT64_MAX) {
+		if (prev > DEPLOY_MAX_GEN) {
+			json_object_put (root);
+			return keel_error (err, 0, "%s: .previous: not a generation", path);
+		}
+		d->has_previous = true;
+		d->previous = (unsigned)prev;
+	}
+	{
+		struct json_object *p;
+		if (json_object_object_get_ex (root, "pending", &p)) {
+			if (!json_object_is_type (p, json_type_boolean)) {
+				json_object_put (root);
+				return keel_error (err, 0, "%s: .pending: expected true or false",
+				                   path);
+			}
+			d->pending = json_object_get_boolean (p);
+		}
 	}
 	if (json_object_object_get_ex (root, "settings", &settings)) {
 		if (!json_object_is_type (settings, json_type_object)) {
@@ -241,6 +263,10 @@ int deploy_write_meta (int cdfd, const char *dir, const struct deployment *d,
 		                        json_object_new_int64 ((int64_t)d->activated));
 	if (d->failed)
 		json_object_object_add (root, "failed", json_object_new_string (d->failed));
+	if (d->pending)
+		json_object_object_add (root, "pending", json_object_new_boolean (1));
+	if (d->has_previous)
+		json_object_object_add (root, "previous", json_object_new_int64 (d->previous));
 	for (i = 0; i < d->n_settings; i++)
 		json_object_object_add (settings, d->settings[i].key,
 		                        json_object_new_string (d->settings[i].value));
@@ -291,7 +317,13 @@ unsigned deploy_previous (const struct deploy_entry *e, bool *found)
 	size_t i;
 	unsigned best = 0;
 
+	const struct deployment *a = deploy_find (e, e->active);
+
 	*found = false;
+	if (a && a->has_previous && a->previous != e->active && deploy_find (e, a->previous)) {
+		*found = true;
+		return a->previous;
+	}
 	for (i = 0; i < e->n; i++)
 		if (e->v[i].gen < e->active && (!*found || e->v[i].gen > best)) {
 			best = e->v[i].gen;
@@ -622,6 +654,95 @@ static int ensure_dir (int dfd, const char *path, const char *parent, struct kee
 	return 0;
 }
 
+int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error **err)
+{
+	cleanup_free char *dir = gen_dir (name, gen);
+	struct deployment d = {0};
+	int ret = 0;
+
+	if (deploy_read_meta (cdfd, dir, &d, err) < 0) {
+		deployment_free (&d);
+		return -1;
+	}
+	d.gen = gen;
+	if (d.pending) {
+		d.pending = false;
+		ret = deploy_write_meta (cdfd, dir, &d, err);
+	}
+	deployment_free (&d);
+	return ret;
+}
+
+int deploy_boot_check (int cdfd, const char *name, char **msg, struct keel_error **err)
+{
+	struct deploy_entry e;
+	const struct deployment *a;
+	unsigned prev;
+	bool found;
+	int ret = 0;
+
+	*msg = NULL;
+	if (deploy_repair (cdfd, name, err) < 0 || deploy_open (cdfd, name, &e, err) < 0)
+		return -1;
+	a = e.versioned ? deploy_find (&e, e.active) : NULL;
+	if (a == NULL || !a->pending) {
+		deploy_entry_free (&e);
+		return 0;
+	}
+	prev = deploy_previous (&e, &found);
+	if (!found) {
+		/* A first deployment has nothing to go back to: it stays. */
+		deploy_entry_free (&e);
+		return 0;
+	}
+	ret = deploy_mark_failed (cdfd, name, e.active,
+	                          "not committed when the machine went down: rolled back at boot",
+	                          err);
+	if (ret == 0)
+		ret = deploy_switch (cdfd, name, prev, err);
+	if (ret == 0) {
+		*msg = xasprintf ("%s: deployment %u was switched to by an update that did not "
+		                  "commit before the machine went down: back to deployment %u",
+		                  name, e.active, prev);
+		ret = 1;
+	}
+	deploy_entry_free (&e);
+	return ret;
+}
+
+void deploy_boot_all (const char *dir)
+{
+	cleanup_close int cdfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (cdfd < 0)
+		return; /* sup_load says what is wrong with it */
+	d = opendir (dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir (d)) != NULL) {
+		struct keel_error *err = NULL;
+		cleanup_free char *msg = NULL;
+		struct stat st;
+		int r;
+
+		/* Only links: a plain entry has no deployments to go back to. */
+		if (de->d_name[0] == '.' ||
+		    fstatat (cdfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISLNK (st.st_mode))
+			continue;
+		r = deploy_boot_check (cdfd, de->d_name, &msg, &err);
+		if (r < 0) {
+			cleanup_free char *m = keel_error_take (&err);
+			console_status (NULL, CS_WARN, "%s: %s", dir, m);
+		} else if (r > 0) {
+			console_status (NULL, CS_WARN, "%s", msg);
+		}
+	}
+	closedir (d);
+}
+
 int deploy_mark_failed (int cdfd, const char *name, unsigned gen, const char *why,
                         struct keel_error **err)
 {
@@ -661,6 +782,16 @@ int deploy_prune (int cdfd, const char *name, unsigned keep, struct keel_error *
 			keepv[i] = true;
 			kept++;
 		}
+	/* Then where a rollback of the active one goes. */
+	{
+		bool found;
+		unsigned prev = deploy_previous (&e, &found);
+		for (i = 0; found && i < e.n && kept < keep; i++)
+			if (!keepv[i] && e.v[i].gen == prev) {
+				keepv[i] = true;
+				kept++;
+			}
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		/* pass 0: deployments no update rolled back from; 1: the rest */
 		for (i = e.n; i-- > 0 && kept < keep;)
@@ -729,6 +860,9 @@ int deploy_add (int cdfd, const char *name, const char *staged, const struct dep
 	m.digest = d->digest ? xstrdup (d->digest) : NULL;
 	m.source = d->source ? xstrdup (d->source) : NULL;
 	m.created = now_s ();
+	m.pending = d->pending;
+	m.has_previous = e.exists;
+	m.previous = e.active;
 	for (i = 0; i < d->n_settings; i++)
 		deploy_set (&m, d->settings[i].key, d->settings[i].value);
 	ret = deploy_write_meta (cdfd, staged, &m, err);

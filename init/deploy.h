@@ -41,11 +41,14 @@ struct deploy_setting {
 
 struct deployment {
 	unsigned gen;
-	char *digest;                    /* image digest (manifest), NULL when not known */
-	char *source;                    /* what it was imported from */
-	uint64_t created;                /* unix seconds */
-	uint64_t activated;              /* last activation, unix seconds; 0 never recorded */
-	char *failed;                    /* why an update rolled back from it, NULL if it did not */
+	char *digest;       /* image digest (manifest), NULL when not known */
+	char *source;       /* what it was imported from */
+	uint64_t created;   /* unix seconds */
+	uint64_t activated; /* last activation, unix seconds; 0 never recorded */
+	char *failed;       /* why an update rolled back from it, NULL if it did not */
+	bool pending;       /* switched to by an update not yet committed */
+	bool has_previous;
+	unsigned previous;               /* the one active when an update added this one */
 	struct deploy_setting *settings; /* the --set values, sorted by key */
 	size_t n_settings;
 };
@@ -64,8 +67,9 @@ struct deploy_entry {
 int deploy_open (int cdfd, const char *name, struct deploy_entry *e, struct keel_error **err);
 void deploy_entry_free (struct deploy_entry *e);
 const struct deployment *deploy_find (const struct deploy_entry *e, unsigned gen);
-/* The generation rollback goes to: the newest one older than the active
- * one; 0 with *found false when there is none. */
+/* The generation rollback goes to: the one that was active when the
+ * active one was added, if it is still there, else the newest one older
+ * than the active one; *found false when there is none. */
 unsigned deploy_previous (const struct deploy_entry *e, bool *found);
 
 /* Finish or undo what a crash interrupted: a half-made switch link, a
@@ -96,6 +100,18 @@ int deploy_write_meta (int cdfd, const char *dir, const struct deployment *d,
 void deployment_free (struct deployment *d);
 /* Set (or replace) one setting; VALUE NULL removes it. */
 void deploy_set (struct deployment *d, const char *key, const char *value);
+
+/* The update to GEN is committed: clear its pending mark. */
+int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error **err);
+
+/* At boot, before the entries are read: an entry whose active deployment
+ * is still pending (the machine went down before its update committed)
+ * goes back to the one before.  Returns 1 when it switched (*msg says
+ * what), 0 when nothing was to do. */
+int deploy_boot_check (int cdfd, const char *name, char **msg, struct keel_error **err);
+/* The same for every entry of containers.d DIR, each outcome (a switch
+ * back, or an error, which leaves the entry as it is) on the console. */
+void deploy_boot_all (const char *dir);
 
 /* Record why an update rolled back from GEN (deploy.json "failed"). */
 int deploy_mark_failed (int cdfd, const char *name, unsigned gen, const char *why,

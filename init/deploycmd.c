@@ -23,7 +23,9 @@ static void usage (FILE *out)
 	       "       keel deploy settings CONTAINERS_D NAME   the active one's --set values, as "
 	       "JSON\n"
 	       "       keel deploy add CONTAINERS_D NAME DIR [--digest D] [--source S]\n"
-	       "                       [--set K=V]... [--keep N]\n"
+	       "                       [--set K=V]... [--keep N] [--pending]\n"
+	       "       keel deploy commit CONTAINERS_D NAME     clear the active one's pending "
+	       "mark\n"
 	       "       keel deploy rollback CONTAINERS_D NAME [GENERATION]\n"
 	       "       keel deploy repair CONTAINERS_D NAME\n"
 	       "DIR: a complete entry (rootfs/, config.json, keel.json) inside CONTAINERS_D;\n"
@@ -64,6 +66,8 @@ static int cmd_list (int cdfd, const char *name, struct keel_error **err)
 			printf ("%s%s=%s", j ? "," : "", d->settings[j].key, d->settings[j].value);
 		if (d->n_settings == 0)
 			fputs ("-", stdout);
+		if (d->pending)
+			fputs (" pending", stdout);
 		if (d->failed)
 			printf (" failed=\"%s\"", d->failed);
 		putchar ('\n');
@@ -111,11 +115,10 @@ static int cmd_settings (int cdfd, const char *name, struct keel_error **err)
 
 static int cmd_add (int cdfd, const char *name, int argc, char **argv, struct keel_error **err)
 {
-	static const struct option opts[] = {{"digest", required_argument, NULL, 'd'},
-	                                     {"source", required_argument, NULL, 's'},
-	                                     {"set", required_argument, NULL, 'S'},
-	                                     {"keep", required_argument, NULL, 'k'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	        {"digest", required_argument, NULL, 'd'}, {"source", required_argument, NULL, 's'},
+	        {"set", required_argument, NULL, 'S'},    {"keep", required_argument, NULL, 'k'},
+	        {"pending", no_argument, NULL, 'p'},      {NULL, 0, NULL, 0}};
 	struct deployment d = {0};
 	unsigned long long keep = DEPLOY_KEEP_DEFAULT;
 	unsigned gen = 0;
@@ -143,6 +146,9 @@ static int cmd_add (int cdfd, const char *name, int argc, char **argv, struct ke
 			*eq = '\0';
 			deploy_set (&d, optarg, eq + 1);
 			*eq = '=';
+			break;
+		case 'p':
+			d.pending = true; /* a boot before `keel deploy commit` goes back */
 			break;
 		case 'k':
 			if (!parse_uint64 (optarg, &keep) || keep < 1 || keep > 1000) {
@@ -229,7 +235,16 @@ int keel_deploy_main (int argc, char **argv)
 		ret = cmd_rollback (cdfd, name, argc - 3, argv + 3, &err);
 	else if (strcmp (cmd, "repair") == 0 && argc == 4)
 		ret = deploy_repair (cdfd, name, &err);
-	else {
+	else if (strcmp (cmd, "commit") == 0 && argc == 4) {
+		struct deploy_entry e;
+		ret = deploy_open (cdfd, name, &e, &err);
+		if (ret == 0 && !e.versioned)
+			ret = keel_error (&err, 0, "%s: no deployments", name);
+		else if (ret == 0)
+			ret = deploy_commit (cdfd, name, e.active, &err);
+		if (ret == 0 || e.name)
+			deploy_entry_free (&e);
+	} else {
 		close (cdfd);
 		usage (stderr);
 		return 2;

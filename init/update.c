@@ -478,6 +478,7 @@ int update_main (const char *sock, int argc, char **argv)
 	}
 	deploy_entry_free (&e);
 	d.digest = bundle_digest (src);
+	d.pending = true; /* until committed: a boot in between goes back */
 	d.source = xstrdup (src);
 
 	unit_status (sock, name, &before);
@@ -497,6 +498,11 @@ int update_main (const char *sock, int argc, char **argv)
 	        had_prev ? "" : " (first deployment)");
 	fflush (stdout);
 	if (activate (sock, cdfd, name, gen, before.pid, timeout, false, &why) == 0) {
+		if (deploy_commit (cdfd, name, gen, &err) < 0) {
+			keel_error_print (stderr, "keelctl update", &err);
+			ustate_free (&before);
+			return 1;
+		}
 		printf ("%s: deployment %u is ready: committed\n", name, gen);
 		restart_dependents (sock, name, timeout);
 		ustate_free (&before);

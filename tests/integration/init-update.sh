@@ -98,6 +98,23 @@ out=$(ctl rollback web 2>&1)
 is "$?" 1 "a second rollback: nothing older"
 like "$out" "rollback web: no deployment older than the active one" "and says so"
 
+# The machine goes down in the middle of an update (switched, not yet
+# committed; made here by keel deploy add --pending): the next boot goes
+# back to the deployment before, and says so.
+stop_keel
+check "keel stopped"
+cp -a "$T/src/v2/web" "$D/.kdp-stage"
+out=$("$KEEL" deploy add "$D" web --pending "$D/.kdp-stage")
+is "$out" "web: deployment 4 active" "an uncommitted switch to v2 (deployment 4)"
+: >"$T/console.log"
+start_keel
+wait_for 'Startup finished' 15
+check "keel started again"
+like "$(cat "$T/console.log")" "web: deployment 4 was switched to by an update that did not commit before the machine went down: back to deployment 0" \
+	"the boot says it goes back"
+is "$(readlink "$D/web")" ".deploy/web/0" "containers.d/web -> deployment 0"
+like "$(ctl logs web)" "web-v1" "web runs v1"
+is "$(jq -r .failed "$D/.deploy/web/4/deploy.json")" "not committed when the machine went down: rolled back at boot" "deployment 4 says why"
 stop_keel
 check "keel stopped"
 done_testing

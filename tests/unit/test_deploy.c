@@ -239,10 +239,16 @@ static void test_keep_n (void **state)
 	gens (cdfd, &e, (unsigned[]){3, 4}, 2);
 	deploy_entry_free (&e);
 
-	/* An update from 3 is generation 5; keeping 2 keeps 4 (older). */
+	/* An update from 3 is generation 5; keeping 2 keeps 3, the one
+	 * active before it (where its rollback goes), not 4 (newer). */
 	assert_int_equal (add (cdfd, "v6", 2, NULL), 5);
-	gens (cdfd, &e, (unsigned[]){4, 5}, 2);
+	gens (cdfd, &e, (unsigned[]){3, 5}, 2);
 	assert_int_equal (e.active, 5);
+	{
+		bool found;
+		assert_int_equal (deploy_previous (&e, &found), 3);
+		assert_true (found);
+	}
 	deploy_entry_free (&e);
 	assert_int_equal (deploy_prune (cdfd, "web", 1, &err), 0);
 	gens (cdfd, &e, (unsigned[]){5}, 1);
@@ -268,6 +274,56 @@ static void test_keep_failed (void **state)
 	gens (cdfd, &e, (unsigned[]){1, 3, 4}, 3);
 	assert_null (e.v[1].failed);
 	deploy_entry_free (&e);
+}
+
+/* An update switched to but not committed when the machine went down:
+ * the boot goes back; a committed one stays; a first one has nothing to
+ * go back to. */
+static void test_pending (void **state)
+{
+	int cdfd = (int)(intptr_t)*state;
+	struct keel_error *err = NULL;
+	struct deployment d = {0};
+	struct deploy_entry e;
+	cleanup_free char *msg = NULL;
+	cleanup_free char *v = NULL;
+	unsigned gen;
+
+	make_entry (cdfd, ".stage-p1", "v1");
+	d.pending = true;
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-p1", &d, 2, &gen, &err), 0);
+	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 0);
+	assert_null (msg);
+	assert_int_equal (deploy_commit (cdfd, "web", 1, &err), 0);
+
+	make_entry (cdfd, ".stage-p2", "v2");
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-p2", &d, 2, &gen, &err), 0);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v2");
+	free (steal_ptr (&v));
+	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 1);
+	assert_string_equal (msg, "web: deployment 2 was switched to by an update that did not "
+	                          "commit before the machine went down: back to deployment 1");
+	v = active_version (cdfd);
+	assert_string_equal (v, "v1");
+	gens (cdfd, &e, (unsigned[]){1, 2}, 2);
+	assert_false (e.v[0].pending);
+	assert_string_equal (e.v[1].failed,
+	                     "not committed when the machine went down: rolled back at boot");
+	deploy_entry_free (&e);
+	free (steal_ptr (&msg));
+	/* Once back, nothing more to do. */
+	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 0);
+
+	/* Committed: stays. */
+	make_entry (cdfd, ".stage-p3", "v3");
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-p3", &d, 2, &gen, &err), 0);
+	assert_int_equal (deploy_commit (cdfd, "web", gen, &err), 0);
+	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 0);
+	free (steal_ptr (&v));
+	v = active_version (cdfd);
+	assert_string_equal (v, "v3");
+	deployment_free (&d);
 }
 
 enum scenario { SC_ADD, SC_ADD_LEGACY, SC_SWITCH };
@@ -463,6 +519,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_switch, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_keep_n, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_keep_failed, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_pending, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_add, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_add_legacy, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_switch, setup, teardown),
