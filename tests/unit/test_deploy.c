@@ -26,6 +26,7 @@
 #include "lib/util.h"
 
 static char tmpdir[64];
+static char hostdir[64]; /* stands for the host: removal must never reach it */
 
 static int rm_one (const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -35,12 +36,27 @@ static int rm_one (const char *p, const struct stat *st, int flag, struct FTW *f
 	return remove (p);
 }
 
+static void put (int cdfd, const char *path, const char *text)
+{
+	struct keel_error *err = NULL;
+
+	assert_int_equal (
+	        write_file_at (cdfd, path, O_CREAT | O_TRUNC, 0644, text, strlen (text), &err), 0);
+}
+
 static int setup (void **state)
 {
 	int fd;
 
 	strcpy (tmpdir, "/tmp/kdp-unit.XXXXXX");
 	assert_non_null (mkdtemp (tmpdir));
+	strcpy (hostdir, "/tmp/kdp-host.XXXXXX");
+	assert_non_null (mkdtemp (hostdir));
+	{
+		char f[128];
+		snprintf (f, sizeof f, "%s/sentinel", hostdir);
+		put (AT_FDCWD, f, "host");
+	}
 	fd = open (tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true (fd >= 0);
 	*state = (void *)(intptr_t)fd;
@@ -49,17 +65,17 @@ static int setup (void **state)
 
 static int teardown (void **state)
 {
+	char f[128];
+	struct stat st;
+
+	/* Every test removed deployments whose rootfs linked here. */
+	snprintf (f, sizeof f, "%s/sentinel", hostdir);
+	if (stat (f, &st) != 0)
+		fail_msg ("%s was removed through a link in a deployment's rootfs", f);
+	nftw (hostdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	close ((int)(intptr_t)*state);
 	nftw (tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;
-}
-
-static void put (int cdfd, const char *path, const char *text)
-{
-	struct keel_error *err = NULL;
-
-	assert_int_equal (
-	        write_file_at (cdfd, path, O_CREAT | O_TRUNC, 0644, text, strlen (text), &err), 0);
 }
 
 /* An entry whose three files all say VERSION: a mix would show. */
@@ -74,6 +90,14 @@ static void make_entry (int cdfd, const char *dir, const char *version)
 	put (cdfd, p, version);
 	snprintf (p, sizeof p, "%s/rootfs/link", dir);
 	assert_int_equal (symlinkat ("/etc", cdfd, p), 0); /* never followed by removal */
+	/* What a container could plant in its rootfs: links to a host
+	 * directory, as a directory entry and in a subdirectory. */
+	snprintf (p, sizeof p, "%s/rootfs/host", dir);
+	assert_int_equal (symlinkat (hostdir, cdfd, p), 0);
+	snprintf (p, sizeof p, "%s/rootfs/sub", dir);
+	assert_int_equal (mkdirat (cdfd, p, 0755), 0);
+	snprintf (p, sizeof p, "%s/rootfs/sub/host", dir);
+	assert_int_equal (symlinkat (hostdir, cdfd, p), 0);
 	snprintf (p, sizeof p, "%s/config.json", dir);
 	put (cdfd, p, version);
 	snprintf (p, sizeof p, "%s/keel.json", dir);
