@@ -18,6 +18,7 @@
 #include "init/boot.h"
 #include "init/console.h"
 #include "init/control.h"
+#include "init/deploy.h"
 #include "init/hotplug.h"
 #include "init/init.h"
 #include "init/options.h"
@@ -249,6 +250,11 @@ int keel_init_main (int argc, char **argv)
 	ret = sup_init (&sup, &opts, &con, &err);
 	sup.keel_start_us = start_us;
 	sup.setup_us = setup_us;
+	/* An update the machine went down in the middle of, not committed:
+	 * back to the deployment before, before anything reads the entries
+	 * (docs/deployments.md). */
+	if (ret == 0)
+		deploy_boot_all (opts.dir);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
 	if (ret == 0) {
