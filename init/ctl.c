@@ -290,7 +290,8 @@ int keel_ctl_main (int argc, char **argv)
 		fprintf (stderr, "keelctl: a newline in the request\n");
 		return 2;
 	}
-	if (argc == 2 && strcmp (argv[0], "status") == 0) {
+	/* status NAME (not status --json) ends with the deployment lines. */
+	if (argc == 2 && strcmp (argv[0], "status") == 0 && argv[1][0] != '-') {
 		int rc = request (sock, req, CTL_STREAM, NULL, NULL);
 		if (rc == 0) {
 			fflush (stdout);
