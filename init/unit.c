@@ -740,6 +740,7 @@ static int a_reloaded (struct unit_set *set, size_t i, long arg)
 	u->has_policy = r->has_policy;
 	u->fp = r->fp;
 	u->tmpfiles_applied = false;
+	restart_free (&u->restart); /* the old limit's array: a reload must not leak it */
 	restart_init (&u->restart, &u->policy);
 	set_error (u, r->error);
 	r->error = NULL;
