@@ -188,8 +188,8 @@ static int op_launch (void *ctx, size_t i, char **why)
 	 * Z, R or cleaning over a large tree must not block PID 1.  CNI runs
 	 * there too (cni.h). */
 	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts,
-	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->policy.network,
-	                   &u->helper, &u->helper_fd, &err);
+	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->policy.network, u->dir,
+	                   &u->fp, &u->helper, &u->helper_fd, &err);
 	notify_mount_free (&mount);
 	close (u->log_w); /* the helper passed it on to the container */
 	u->log_w = -1;
@@ -213,8 +213,8 @@ static int op_cleanup (void *ctx, size_t i)
 	u->pid_known = false;
 	free (u->cgroup);
 	u->cgroup = NULL;
-	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, NULL, &u->helper,
-	                 &u->helper_fd, &err) < 0) {
+	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, NULL, NULL, NULL,
+	                 &u->helper, &u->helper_fd, &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
 		cleanup_free char *m = keel_error_string (err);
