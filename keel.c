@@ -74,6 +74,8 @@ static void run_sealed (char **argv)
 static int init_main (int argc, char **argv, char **full_argv)
 {
 	run_sealed (full_argv);
+	/* start and delete helpers are this binary, exec'd (init/launch.h) */
+	launch_exec_from ("/proc/self/exe");
 	return keel_init_main (argc, argv);
 }
 

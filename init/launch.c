@@ -27,20 +27,26 @@
 #define AT_EMPTY_PATH 0x1000
 #endif
 
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
 extern char **environ;
 
 /* The open file limit a container gets (launch_raise_nofile, container_nofile). */
 static struct rlimit child_nofile;
 static bool child_nofile_set;
 
-/* Two descriptors held in reserve for a delete helper's report pipe: with
- * PID 1 at its open file limit, the cleanup after a failed or finished
- * container must still run, or its cgroup and state stay behind. */
-static int fd_reserve[2] = {-1, -1};
+/* Three descriptors held in reserve for a delete helper's report pipe and
+ * pidfd: with PID 1 at its open file limit, the cleanup after a failed or
+ * finished container must still run, or its cgroup and state stay behind. */
+static int fd_reserve[3] = {-1, -1, -1};
+
+static void self_open (void);
 
 static void reserve_fill (void)
 {
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < ARRAY_SIZE (fd_reserve); i++)
 		if (fd_reserve[i] < 0)
 			fd_reserve[i] = open ("/dev/null", O_RDONLY | O_CLOEXEC);
 }
@@ -49,10 +55,11 @@ static bool reserve_release (void)
 {
 	bool had = fd_reserve[0] >= 0 && fd_reserve[1] >= 0;
 
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < ARRAY_SIZE (fd_reserve); i++) {
 		if (fd_reserve[i] >= 0)
 			close (fd_reserve[i]);
-	fd_reserve[0] = fd_reserve[1] = -1;
+		fd_reserve[i] = -1;
+	}
 	return had;
 }
 
@@ -87,6 +94,7 @@ int launch_raise_nofile (struct keel_error **err)
 		child_nofile.rlim_cur = child_nofile.rlim_max;
 	child_nofile_set = true;
 	reserve_fill ();
+	self_open ();
 	return 0;
 }
 
@@ -294,6 +302,23 @@ static int launch_fork_copy (enum launch_op op, const struct keel_runtime *rt, c
  * container could reach through /proc/PID/exe).  -2: not opened yet;
  * -1: not usable, helpers are forked (launch_fork_copy). */
 static int self_fd = -2;
+static const char *self_path; /* NULL: helpers are forked (launch_exec_from) */
+
+void launch_exec_from (const char *path)
+{
+	self_path = path;
+}
+
+/* Opened early (launch_raise_nofile), before PID 1's descriptors can run
+ * out; a failure for want of descriptors is tried again at the next start. */
+static void self_open (void)
+{
+	if (self_fd != -2 || self_path == NULL)
+		return;
+	self_fd = open (self_path, O_RDONLY | O_CLOEXEC);
+	if (self_fd < 0)
+		self_fd = errno == EMFILE || errno == ENFILE ? -2 : -1;
+}
 
 /* The vfork child's stack: it only moves fds and execs; PID 1 is
  * suspended meanwhile (CLONE_VFORK), so one stack serves every spawn. */
@@ -313,17 +338,31 @@ struct spawn_args {
 static int spawn_child (void *arg)
 {
 	struct spawn_args *a = arg;
+	bool low = false;
 	int tmp[4], i;
 
-	/* first out of the way (a source could be one of the targets) */
-	for (i = 0; i < 4; i++) {
-		tmp[i] = -1;
-		if (a->fds[i] >= 0 && (tmp[i] = fcntl (a->fds[i], F_DUPFD, 10)) < 0)
-			goto fail;
-	}
 	for (i = 0; i < 4; i++)
-		if (tmp[i] >= 0 && dup2 (tmp[i], i) < 0)
+		low = low || (a->fds[i] >= 0 && a->fds[i] < 3);
+	if (!low) {
+		/* Every source is 3 or above (PID 1 keeps 0-2 open): 0-2 first,
+		 * then 3, needs no new descriptor (PID 1 may be at its limit). */
+		for (i = 0; i < 4; i++)
+			if (a->fds[i] >= 0 && a->fds[i] != i && dup2 (a->fds[i], i) < 0)
+				goto fail;
+		/* dup2 onto itself keeps close-on-exec */
+		if (a->fds[3] == 3 && fcntl (3, F_SETFD, 0) < 0)
 			goto fail;
+	} else {
+		/* a source among the targets: each out of the way first */
+		for (i = 0; i < 4; i++) {
+			tmp[i] = -1;
+			if (a->fds[i] >= 0 && (tmp[i] = fcntl (a->fds[i], F_DUPFD, 10)) < 0)
+				goto fail;
+		}
+		for (i = 0; i < 4; i++)
+			if (tmp[i] >= 0 && dup2 (tmp[i], i) < 0)
+				goto fail;
+	}
 	if (syscall (SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		goto fail;
 	syscall (SYS_execveat, self_fd, "", a->argv, environ, AT_EMPTY_PATH);
@@ -336,27 +375,44 @@ fail:
  * shares PID 1's memory with the child until it execs, so the cost no
  * longer grows with PID 1's size (no page tables copied, no copy-on-write
  * faults after).  *fallback says the way itself is not usable here. */
-static int spawn_helper (char **argv, const int fds[4], pid_t *out, bool *fallback,
+static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, bool *fallback,
                          struct keel_error **err)
 {
 	struct spawn_args a = {.argv = argv, .err = 0};
+	int pfd = -1;
 	pid_t pid;
 
 	*fallback = false;
 	memcpy (a.fds, fds, sizeof a.fds);
-	pid = clone (spawn_child, spawn_stack + sizeof spawn_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-	             &a);
-	if (pid < 0)
+	/* exit signal 0: no SIGCHLD, the pidfd tells (launch.h) */
+	pid = clone (spawn_child, spawn_stack + sizeof spawn_stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+	             &a, &pfd);
+	if (pid < 0) {
+		/* at the open file limit there is no room for the pidfd: the
+		 * fork needs none (launch_spawn keeps the exec for next time) */
+		*fallback = errno == EMFILE || errno == ENFILE;
 		return keel_error (err, errno, "start a helper for `%s`", argv[3]);
+	}
 	if (a.err != 0) {
 		int e = a.err;
 		/* It has exited already (the clone returns after the exec or
 		 * the exit): reap it here, no wait. */
-		(void)!waitpid (pid, NULL, 0);
+		(void)!waitpid (pid, NULL, __WALL);
+		if (pfd >= 0)
+			close (pfd);
 		*fallback = true;
 		return keel_error (err, e, "exec keel's own binary for a helper");
 	}
+	if (pfd < 0) {
+		/* cannot happen with CLONE_PIDFD honoured; without a pidfd
+		 * and without SIGCHLD nothing would tell: kill and reap it */
+		kill (pid, SIGKILL);
+		(void)!waitpid (pid, NULL, __WALL);
+		*fallback = true;
+		return keel_error (err, ENOSYS, "no pidfd for a helper");
+	}
 	*out = pid;
+	*pidfd = pfd;
 	return 0;
 }
 
@@ -369,7 +425,7 @@ static char *fp_string (const struct entry_fp *fp)
 static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const char *id,
                          const char *dir, const struct entry_fp *fp,
                          const struct keel_create_opts *opts, bool tmpfiles, int report_w,
-                         pid_t *helper, bool *fallback, struct keel_error **err)
+                         pid_t *helper, int *pidfd, bool *fallback, struct keel_error **err)
 {
 	cleanup_free char *nofile = NULL;
 	cleanup_free char *fps = NULL;
@@ -378,11 +434,7 @@ static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const
 	int fds[4] = {-1, -1, -1, report_w};
 	size_t n = 0;
 
-	if (self_fd == -2) {
-		self_fd = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-		if (self_fd < 0)
-			self_fd = -1;
-	}
+	self_open ();
 	if (self_fd < 0) {
 		*fallback = true;
 		return -1;
@@ -425,8 +477,10 @@ static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const
 			fds[i] = opts->stdio[i];
 	}
 	argv[n] = NULL;
-	if (spawn_helper (argv, fds, helper, fallback, err) < 0) {
-		if (*fallback) {
+	if (spawn_helper (argv, fds, helper, pidfd, fallback, err) < 0) {
+		int e = *err ? (*err)->status : 0;
+		/* for want of descriptors, memory or processes: this once */
+		if (*fallback && e != EMFILE && e != ENFILE && e != ENOMEM && e != EAGAIN) {
 			close (self_fd);
 			self_fd = -1;
 		}
@@ -438,13 +492,14 @@ static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
                  const struct tmpfiles *tmpfiles, const struct policy_network *net,
-                 const char *dir, const struct entry_fp *fp, pid_t *helper, int *report_fd,
-                 struct keel_error **err)
+                 const char *dir, const struct entry_fp *fp, pid_t *helper, int *pidfd,
+                 int *report_fd, struct keel_error **err)
 {
 	struct keel_error *why = NULL;
 	bool fallback = false;
 	int p[2];
 
+	*pidfd = -1;
 	if (op == LAUNCH_START && (dir == NULL || fp == NULL))
 		goto copy;
 	if (pipe2 (p, O_CLOEXEC) < 0) {
@@ -453,27 +508,32 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
 		if (!retry || pipe2 (p, O_CLOEXEC) < 0)
 			return keel_error (err, errno, "pipe");
 	}
-	if (launch_spawn (op, rt, id, dir, fp, opts, tmpfiles != NULL, p[1], helper, &fallback,
-	                  &why) < 0) {
+	if (launch_spawn (op, rt, id, dir, fp, opts, tmpfiles != NULL, p[1], helper, pidfd,
+	                  &fallback, &why) < 0) {
 		close (p[0]);
 		close (p[1]);
 		if (!fallback) {
 			*err = why;
 			return -1;
 		}
-		if (why != NULL) {
+		if (why != NULL && self_fd == -1) {
 			cleanup_free char *m = keel_error_string (why);
 			console_status (NULL, CS_WARN, "helpers are forked from now on: %s",
 			                m ? m : "?");
-			keel_error_release (&why);
 		}
+		keel_error_release (&why);
 		goto copy;
 	}
 	close (p[1]);
 	if (fcntl (p[0], F_SETFL, O_NONBLOCK) < 0) {
-		/* the helper runs all the same; its report is lost, its exit is not */
+		/* cannot fail on a pipe; should it, the helper is not ours to
+		 * lose: it is killed and reaped here */
 		int e = errno;
 		close (p[0]);
+		kill (*helper, SIGKILL);
+		(void)!waitpid (*helper, NULL, __WALL);
+		close (*pidfd);
+		*pidfd = -1;
 		return keel_error (err, e, "fcntl");
 	}
 	*report_fd = p[0];

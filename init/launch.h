@@ -46,6 +46,9 @@ struct entry_fp; /* reload.h */
 /* The hidden role word of a helper (keel.c): `keel __launch start|delete ...`. */
 #define LAUNCH_HELPER_ROLE "__launch"
 int launch_helper_main (int argc, char **argv);
+/* Exec helpers from this file (keel.c: "/proc/self/exe", the sealed memfd
+ * PID 1 runs from); never called: they are forked (tests, other binaries). */
+void launch_exec_from (const char *path);
 
 /* Start the helper; *report_fd gets the non-blocking read end.  A start
  * helper given tmpfiles (NULL: none) applies them first, relative to "/";
@@ -61,12 +64,18 @@ int launch_helper_main (int argc, char **argv);
  * hashes differ from fp, the ones PID 1 validated (entries.c, reload.h).
  * When the binary cannot be exec'd (no /proc/self/exe, no close_range),
  * or dir/fp are NULL, PID 1 forks instead and the child uses spec,
- * tmpfiles and net as they are in PID 1's memory. */
+ * tmpfiles and net as they are in PID 1's memory.
+ *
+ * An exec'd helper sends PID 1 no SIGCHLD (exit signal 0): *pidfd (its
+ * pidfd, close-on-exec) turns readable when it has exited, and it is
+ * reaped with waitpid(pid, __WALL).  So starting N containers wakes no
+ * waitpid(-1) walk over every running container.  The forked fallback
+ * gives *pidfd = -1 and a SIGCHLD as before. */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
                  const struct tmpfiles *tmpfiles, const struct policy_network *net,
-                 const char *dir, const struct entry_fp *fp, pid_t *helper, int *report_fd,
-                 struct keel_error **err);
+                 const char *dir, const struct entry_fp *fp, pid_t *helper, int *pidfd,
+                 int *report_fd, struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;          /* 0 when create did not get that far */
