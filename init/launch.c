@@ -500,8 +500,20 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
 	int p[2];
 
 	*pidfd = -1;
-	if (op == LAUNCH_START && (dir == NULL || fp == NULL))
-		goto copy;
+	if (op == LAUNCH_START) {
+		struct entry_fp now;
+
+		if (dir == NULL || fp == NULL)
+			goto copy;
+		/* The helper reads the entry's files again: when they are no
+		 * longer those PID 1 validated (edited without a reload, or
+		 * kept by a reload because the new ones are broken), the entry
+		 * starts as it was, from PID 1's own copy in a fork.  Three
+		 * small bounded reads (reload.c); the helper checks again. */
+		reload_fingerprint (dir, NULL, &now);
+		if (reload_fp_diff (fp, &now) & (FP_CONFIG | FP_POLICY | FP_TMPFILES))
+			goto copy;
+	}
 	if (pipe2 (p, O_CLOEXEC) < 0) {
 		/* at the limit, a cleanup still runs: on the reserve */
 		bool retry = errno == EMFILE && op == LAUNCH_DELETE && reserve_release ();

@@ -62,9 +62,11 @@ void launch_exec_from (const char *path);
  * nothing else of PID 1's.  A start helper reads the entry in dir again
  * (config.json, keel.json, tmpfiles.conf) and refuses it when its content
  * hashes differ from fp, the ones PID 1 validated (entries.c, reload.h).
- * When the binary cannot be exec'd (no /proc/self/exe, no close_range),
- * or dir/fp are NULL, PID 1 forks instead and the child uses spec,
- * tmpfiles and net as they are in PID 1's memory.
+ * PID 1 forks instead, the child using spec, tmpfiles and net as they are
+ * in PID 1's memory, when the files' hashes already differ from fp (an
+ * entry edited without a reload starts as it was validated, as before),
+ * when the binary cannot be exec'd (no /proc/self/exe, no close_range;
+ * EMFILE: this once), or when dir/fp are NULL.
  *
  * An exec'd helper sends PID 1 no SIGCHLD (exit signal 0): *pidfd (its
  * pidfd, close-on-exec) turns readable when it has exited, and it is
