@@ -384,7 +384,7 @@ static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, 
 
 	*fallback = false;
 	memcpy (a.fds, fds, sizeof a.fds);
-	/* exit signal 0: no SIGCHLD, the pidfd tells (launch.h) */
+	/* the pidfd tells of its end (launch.h; its exec brings SIGCHLD back) */
 	pid = clone (spawn_child, spawn_stack + sizeof spawn_stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
 	             &a, &pfd);
 	if (pid < 0) {
@@ -404,8 +404,8 @@ static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, 
 		return keel_error (err, e, "exec keel's own binary for a helper");
 	}
 	if (pfd < 0) {
-		/* cannot happen with CLONE_PIDFD honoured; without a pidfd
-		 * and without SIGCHLD nothing would tell: kill and reap it */
+		/* cannot happen with CLONE_PIDFD honoured: kill and reap it,
+		 * and fork from now on */
 		kill (pid, SIGKILL);
 		(void)!waitpid (pid, NULL, __WALL);
 		*fallback = true;

@@ -68,11 +68,12 @@ void launch_exec_from (const char *path);
  * when the binary cannot be exec'd (no /proc/self/exe, no close_range;
  * EMFILE: this once), or when dir/fp are NULL.
  *
- * An exec'd helper sends PID 1 no SIGCHLD (exit signal 0): *pidfd (its
- * pidfd, close-on-exec) turns readable when it has exited, and it is
- * reaped with waitpid(pid, __WALL).  So starting N containers wakes no
- * waitpid(-1) walk over every running container.  The forked fallback
- * gives *pidfd = -1 and a SIGCHLD as before. */
+ * *pidfd (the exec'd helper's pidfd, close-on-exec) turns readable when
+ * it has exited; PID 1 reaps it with waitid(P_PIDFD).  It is cloned with
+ * exit signal 0, but the kernel makes a child that execs an ordinary
+ * SIGCHLD child again (measured: SIGCHLD comes, waitpid(-1) reaps it), so
+ * its SIGCHLD still arrives too and whichever of the two comes first
+ * reaps it.  The forked fallback gives *pidfd = -1. */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
                  const struct tmpfiles *tmpfiles, const struct policy_network *net,

@@ -143,7 +143,8 @@ static int ensure_log_pipe (struct sup *s, struct unit *u)
 
 static void reaped (struct sup *s, pid_t pid, int status);
 
-/* An exec'd helper sends no SIGCHLD (launch.h): its pidfd says it ended. */
+/* An exec'd helper's pidfd says it ended (launch.h); its SIGCHLD may come
+ * first, and then reaped() has already unwatched this. */
 static void on_helper_exit (struct watch *w, uint32_t events)
 {
 	struct sup *s = w->arg;
