@@ -294,7 +294,6 @@ static int launch_fork_copy (enum launch_op op, const struct keel_runtime *rt, c
 	return 0;
 }
 
-
 /* ---- the helper without a copy of PID 1 ------------------------------------------- */
 
 /* The file PID 1 runs from, opened once: the sealed memfd of
@@ -385,8 +384,8 @@ static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, 
 	*fallback = false;
 	memcpy (a.fds, fds, sizeof a.fds);
 	/* the pidfd tells of its end (launch.h; its exec brings SIGCHLD back) */
-	pid = clone (spawn_child, spawn_stack + sizeof spawn_stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
-	             &a, &pfd);
+	pid = clone (spawn_child, spawn_stack + sizeof spawn_stack,
+	             CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &a, &pfd);
 	if (pid < 0) {
 		/* at the open file limit there is no room for the pidfd: the
 		 * fork needs none (launch_spawn keeps the exec for next time) */
@@ -439,20 +438,22 @@ static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const
 		*fallback = true;
 		return -1;
 	}
-	nofile = child_nofile_set ? xasprintf ("%llu:%llu", (unsigned long long)child_nofile.rlim_cur,
-	                                       (unsigned long long)child_nofile.rlim_max)
-	                          : xstrdup ("-");
+	nofile = child_nofile_set
+	                 ? xasprintf ("%llu:%llu", (unsigned long long)child_nofile.rlim_cur,
+	                              (unsigned long long)child_nofile.rlim_max)
+	                 : xstrdup ("-");
 	argv[n++] = (char *)"keel";
 	argv[n++] = (char *)LAUNCH_HELPER_ROLE;
 	argv[n++] = (char *)(op == LAUNCH_START ? "start" : "delete");
 	argv[n++] = (char *)id;
 	argv[n++] = (char *)rt->state_root;
-	argv[n++] = (char *)(rt->cgroup_manager == CGROUP_MANAGER_DISABLED ? "disabled" : "cgroupfs");
+	argv[n++] =
+	        (char *)(rt->cgroup_manager == CGROUP_MANAGER_DISABLED ? "disabled" : "cgroupfs");
 	argv[n++] = (char *)(rt->debug ? "1" : "0");
 	argv[n++] = nofile;
 	if (op == LAUNCH_START) {
-		if (opts->n_extra_mounts > 1 || (opts->extra_env && opts->extra_env[0] &&
-		                                 opts->extra_env[1])) {
+		if (opts->n_extra_mounts > 1 ||
+		    (opts->extra_env && opts->extra_env[0] && opts->extra_env[1])) {
 			*fallback = true; /* only the notify mount is carried */
 			return -1;
 		}
@@ -472,7 +473,8 @@ static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const
 		argv[n++] = m ? m->source : (char *)"-";
 		argv[n++] = m ? m->destination : (char *)"-";
 		argv[n++] = (char *)(m && (m->flags & MS_RDONLY) ? "ro" : "rw");
-		argv[n++] = opts->extra_env && opts->extra_env[0] ? opts->extra_env[0] : (char *)"-";
+		argv[n++] =
+		        opts->extra_env && opts->extra_env[0] ? opts->extra_env[0] : (char *)"-";
 		for (size_t i = 0; i < 3; i++)
 			fds[i] = opts->stdio[i];
 	}
@@ -491,9 +493,9 @@ static int launch_spawn (enum launch_op op, const struct keel_runtime *rt, const
 
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
-                 const struct tmpfiles *tmpfiles, const struct policy_network *net,
-                 const char *dir, const struct entry_fp *fp, pid_t *helper, int *pidfd,
-                 int *report_fd, struct keel_error **err)
+                 const struct tmpfiles *tmpfiles, const struct policy_network *net, const char *dir,
+                 const struct entry_fp *fp, pid_t *helper, int *pidfd, int *report_fd,
+                 struct keel_error **err)
 {
 	struct keel_error *why = NULL;
 	bool fallback = false;
@@ -599,8 +601,8 @@ int launch_helper_main (int argc, char **argv)
 	/* only fd 3 and 0-2 came through the exec; should one more have, drop it */
 	drop_inherited_fds (fd, NULL);
 	rt.state_root = argv[3];
-	rt.cgroup_manager =
-	    strcmp (argv[4], "disabled") == 0 ? CGROUP_MANAGER_DISABLED : CGROUP_MANAGER_CGROUPFS;
+	rt.cgroup_manager = strcmp (argv[4], "disabled") == 0 ? CGROUP_MANAGER_DISABLED
+	                                                      : CGROUP_MANAGER_CGROUPFS;
 	rt.debug = strcmp (argv[5], "1") == 0;
 	if (sscanf (argv[6], "%llu:%llu", &cur, &max) == 2) {
 		child_nofile.rlim_cur = (rlim_t)cur;
@@ -621,7 +623,8 @@ int launch_helper_main (int argc, char **argv)
 	keeljson = xasprintf ("%s/keel.json", argv[7]);
 	tmpconf = xasprintf ("%s/tmpfiles.conf", argv[7]);
 	policy_defaults (&pol);
-	if (policy_load (keeljson, &pol, &err) < 0 || spec_load (config, argv[7], &spec, &err) < 0 ||
+	if (policy_load (keeljson, &pol, &err) < 0 ||
+	    spec_load (config, argv[7], &spec, &err) < 0 ||
 	    (strcmp (argv[9], "1") == 0 && tmpfiles_load (tmpconf, &tf, &err) < 0)) {
 		report_error (fd, &err);
 		return 1;
@@ -630,9 +633,11 @@ int launch_helper_main (int argc, char **argv)
 	if (reload_fp_diff (&want, &now) & (FP_CONFIG | FP_POLICY | FP_TMPFILES)) {
 		char what[128];
 		cleanup_free char *m = xasprintf (
-		    "%s: %s changed since keel read it; `keelctl reload` to use the new files", argv[7],
-		    reload_fp_describe (reload_fp_diff (&want, &now) & (FP_CONFIG | FP_POLICY | FP_TMPFILES),
-		                        what, sizeof what));
+		        "%s: %s changed since keel read it; `keelctl reload` to use the new files",
+		        argv[7],
+		        reload_fp_describe (reload_fp_diff (&want, &now) &
+		                                    (FP_CONFIG | FP_POLICY | FP_TMPFILES),
+		                            what, sizeof what));
 		report (fd, 'E', m);
 		return 1;
 	}

@@ -76,9 +76,9 @@ void launch_exec_from (const char *path);
  * reaps it.  The forked fallback gives *pidfd = -1. */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
-                 const struct tmpfiles *tmpfiles, const struct policy_network *net,
-                 const char *dir, const struct entry_fp *fp, pid_t *helper, int *pidfd,
-                 int *report_fd, struct keel_error **err);
+                 const struct tmpfiles *tmpfiles, const struct policy_network *net, const char *dir,
+                 const struct entry_fp *fp, pid_t *helper, int *pidfd, int *report_fd,
+                 struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;          /* 0 when create did not get that far */

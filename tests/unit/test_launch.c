@@ -42,8 +42,8 @@ static int at_the_limit (const char *root, bool exec)
 		n++;
 	if (errno != EMFILE || n == 0)
 		return 4;
-	if (launch_fork (LAUNCH_DELETE, &rt, "kfl-gone", NULL, NULL, NULL, NULL, NULL, NULL, &helper,
-	                 &pidfd, &fd, &err) < 0) {
+	if (launch_fork (LAUNCH_DELETE, &rt, "kfl-gone", NULL, NULL, NULL, NULL, NULL, NULL,
+	                 &helper, &pidfd, &fd, &err) < 0) {
 		keel_error_print (stderr, "launch_fork", &err);
 		return 5;
 	}
