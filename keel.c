@@ -8,6 +8,7 @@
  *   keel init|runtime|ctl ARGS... -> the same, explicitly
  *   keel check DIR                -> validate containers.d entries as PID 1
  *                                    would (init/check.c), start nothing
+ *   keel deploy CMD CONTAINERS_D NAME -> the deployment store (init/deploycmd.c)
  *
  * PID 1 and the runtime commands that make container processes first
  * re-exec themselves from a sealed copy of the binary (lib/selfclone.h),
@@ -33,13 +34,14 @@ static void usage (FILE *out)
 	       "       keel runtime COMMAND [ARGS]  OCI runtime (also as `keel-runtime`)\n"
 	       "       keel ctl COMMAND [ARGS]      talk to a running keel (also as `keelctl`)\n"
 	       "       keel check DIR               validate containers.d entries as PID 1 would\n"
+	       "       keel deploy COMMAND ...      the deployment store of a containers.d\n"
 	       "       keel --version\n",
 	       out);
 }
 
 static bool is_role (const char *arg)
 {
-	static const char *const roles[] = {"init",      "runtime", "ctl",    "check",
+	static const char *const roles[] = {"init",      "runtime", "ctl",    "check", "deploy",
 	                                    "--version", "version", "--help", "-h"};
 	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
 		if (strcmp (arg, roles[i]) == 0)
@@ -111,6 +113,8 @@ int main (int argc, char **argv)
 		return keel_ctl_main (argc - 1, argv + 1);
 	if (strcmp (argv[1], "check") == 0)
 		return keel_check_main (argc - 1, argv + 1);
+	if (strcmp (argv[1], "deploy") == 0)
+		return keel_deploy_main (argc - 1, argv + 1);
 	/* PID 1's start and delete helpers (init/launch.h), exec'd from the
 	 * sealed copy PID 1 runs from; run_sealed makes sure of it. */
 	if (strcmp (argv[1], LAUNCH_HELPER_ROLE) == 0) {

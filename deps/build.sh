@@ -1,9 +1,9 @@
 #!/bin/sh
 # deps/build.sh [SYSROOT] -- build keel's private static musl sysroot.
 #
-# Builds json-c, libcap, libmount + libblkid (util-linux), libseccomp and
-# libudev (systemd) from Debian's own source packages with musl-gcc, as
-# static archives, and installs them into SYSROOT:
+# Builds json-c, libcap, libmount + libblkid (util-linux), libseccomp,
+# libudev (systemd) and libkmod (kmod) from Debian's own source packages
+# with musl-gcc, as static archives, and installs them into SYSROOT:
 #   include/  lib/*.a  lib/pkgconfig/*.pc  bin/musl-cc  kernel-include/
 # SYSROOT/.stamp records a hash of deps/; when it matches, this script does
 # nothing, so `make` can call it on every build.  See deps/README.md.
@@ -19,7 +19,7 @@ WORK=${KEEL_DEPS_WORK:-$(dirname "$SYSROOT")/src}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # The Debian source packages, as `apt-get source` names them.
-SOURCES="json-c libcap2 util-linux libseccomp systemd"
+SOURCES="json-c libcap2 util-linux libseccomp systemd kmod"
 
 # ---- stamp ------------------------------------------------------------------
 
@@ -279,6 +279,37 @@ build_libudev() {
 	write_pc libudev "$_v" -ludev libcap
 }
 
+build_libkmod() {
+	unpack kmod
+	# Debian's kmod source has no configure script; gtk-doc is not needed
+	# (its make fragment only has to exist for automake).
+	touch "$src/libkmod/docs/gtk-doc.make"
+	(cd "$src" && run libkmod autoreconf -fi)
+	# kmod's configure refuses --enable-static, but its own tests link
+	# libkmod-internal.la, a static convenience archive of libkmod and
+	# its shared helpers: build that.  Modules in keel's images are plain
+	# .ko files, so no decompression (zstd, xz, zlib) and no signature
+	# reading (openssl).
+	(cd "$src" && run libkmod ./configure --prefix="$SYSROOT" --host=x86_64-linux-musl \
+		--disable-tools --disable-manpages --disable-test-modules --disable-python \
+		--disable-gtk-doc --disable-logging --disable-debug \
+		--without-zstd --without-xz --without-zlib --without-openssl)
+	run libkmod make -C "$src" -j "$JOBS" libkmod/libkmod-internal.la
+	# Like libudev: kmod's helpers (hash_new, strbuf_*, mkdir_p...) are
+	# global symbols that could clash with util-linux's; keep only the
+	# kmod_* API of libkmod.sym global.
+	sed -n 's/^[[:space:]]*\(kmod_[a-z0-9_]*\);.*/\1/p' "$src/libkmod/libkmod.sym" \
+		>"$src/libkmod.keep"
+	run libkmod ld -r --unique -o "$src/libkmod-all.o" \
+		--whole-archive "$src/libkmod/.libs/libkmod-internal.a"
+	run libkmod objcopy --strip-debug --keep-global-symbols="$src/libkmod.keep" \
+		"$src/libkmod-all.o" "$src/libkmod.o"
+	rm -f "$SYSROOT/lib/libkmod.a"
+	run libkmod ar rcs "$SYSROOT/lib/libkmod.a" "$src/libkmod.o"
+	cp "$src/libkmod/libkmod.h" "$SYSROOT/include/"
+	write_pc libkmod "$src_version" -lkmod
+}
+
 # ---- main ---------------------------------------------------------------------
 
 # build NAME FUNCTION: one library, with a progress line and its time.
@@ -294,11 +325,13 @@ build libcap build_libcap
 build libseccomp build_libseccomp
 build util-linux build_util_linux
 build libudev build_libudev
+build libkmod build_libkmod
 
-# A short check that the five link together statically.
+# A short check that the six link together statically.
 cat >"$WORK/build/link-check.c" <<'EOF2'
 #include <json-c/json.h>
 #include <libmount.h>
+#include <libkmod.h>
 #include <libudev.h>
 #include <seccomp.h>
 #include <sys/capability.h>
@@ -313,13 +346,14 @@ int main (void)
 	seccomp_release (seccomp_init (SCMP_ACT_ALLOW));
 	cap_free (c);
 	udev_unref (u);
+	kmod_unref (kmod_new (NULL, NULL));
 	return 0;
 }
 EOF2
 # shellcheck disable=SC2086 # CFLAGS is a list of flags
 run link-check "$CC" $CFLAGS -isystem "$SYSROOT/include" -static -Wl,--gc-sections \
 	-o "$WORK/build/link-check" "$WORK/build/link-check.c" -L"$SYSROOT/lib" \
-	-lmount -lblkid -ludev -lseccomp -lcap -ljson-c
+	-lmount -lblkid -ludev -lkmod -lseccomp -lcap -ljson-c
 run link-check "$WORK/build/link-check"
 
 printf '%s\n' "$stamp_line" >"$SYSROOT/.stamp"

@@ -9,8 +9,8 @@ PKGS="build-essential pkg-config musl-tools cmake ninja-build meson gperf
 autoconf automake autopoint libtool gettext bison flex dpkg-dev
 python3-jinja2 kconfig-frontends-nox
 libjson-c-dev libcap-dev libmount-dev libblkid-dev libseccomp-dev libudev-dev
-libcmocka-dev valgrind clang libclang-rt-14-dev
-busybox-static crun runc umoci skopeo jq podman containerd criu
+libkmod-dev libcmocka-dev valgrind clang libclang-rt-14-dev
+busybox-static crun runc umoci skopeo jq podman catatonit containerd criu
 qemu-system-x86 qemu-utils cpio zstd gzip kmod e2fsprogs iproute2 util-linux
 curl file ca-certificates
 containernetworking-plugins iptables"

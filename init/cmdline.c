@@ -4,6 +4,7 @@
  *   keel.skip=NAME[,NAME]   do not start these entries
  *   keel.shell=PATH         emergency shell when the boot fails
  *   keel.hostname=NAME      hostname (default: "keel")
+ *   keel.watchdog=SECONDS   pet /dev/watchdog with this timeout (0: off; watchdog.h)
  *   keel.dns=IP[,IP[,IP]]   nameservers of the /etc/resolv.conf written at
  *                           boot when the image has none (boot.c)
  * Arguments are separated by spaces; double quotes group a value with
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "init/policy.h"
+#include "init/watchdog.h"
 #include "lib/util.h"
 
 void init_opts_defaults (struct init_opts *o)
@@ -123,6 +125,10 @@ static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_e
 		set (&o->shell, val);
 	} else if (strcmp (arg, "hostname") == 0 && val && *val && strlen (val) < 64) {
 		set (&o->hostname, val);
+	} else if (strcmp (arg, "watchdog") == 0 && val) {
+		if (watchdog_parse_seconds (val, &o->watchdog_secs, err) < 0)
+			return keel_error_wrap (err, "keel.watchdog");
+		o->watchdog_set = true;
 	} else if (strcmp (arg, "dns") == 0 && val && valid_dns (val)) {
 		set (&o->dns, val);
 	} else if (strcmp (arg, "skip") == 0 && val) {
@@ -169,7 +175,7 @@ int cmdline_apply (struct init_opts *o, const char *cmdline, char **warn, struct
 			break; /* the rest is for init's argv, not options */
 		ret = apply_one (o, arg, warn, err);
 		if (ret < 0) {
-			/* A bad keel.skip must not stop the boot either. */
+			/* A bad keel.skip or keel.watchdog must not stop the boot either. */
 			append_warn (warn, (*err)->msg);
 			keel_error_release (err);
 		}

@@ -534,6 +534,18 @@ static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
 	free (reply);
 }
 
+/* "deployment": where PID 1 reads containers.d, for keelctl update and
+ * rollback, which change the deployment store there (init/update.c) and
+ * then ask for a reload.  No file is read here: PID 1 only says where. */
+static void deployment_cmd (struct sup *s, int n, struct buf *b)
+{
+	if (n != 1) {
+		put (b, "error: deployment takes no argument\n");
+		return;
+	}
+	put (b, "ok\ndir: %s\n", s->opts->dir);
+}
+
 #define MAX_WORDS 8
 
 /* Split a request into words (spaces and tabs); NUL-terminates in place.
@@ -658,6 +670,8 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 		}
 	} else if (strcmp (cmd, "reload") == 0) {
 		reload_cmd (s, (int)n, n > 1 ? w[1] : NULL, &b);
+	} else if (strcmp (cmd, "deployment") == 0) {
+		deployment_cmd (s, (int)n, &b);
 	} else if (strcmp (cmd, "status") == 0 && n == 1) {
 		list (s, &b);
 	} else if (strcmp (cmd, "status") == 0 && strcmp (w[1], "--json") == 0) {
@@ -682,7 +696,7 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 	} else {
 		put (&b,
 		     "error: unknown request \"%.31s\" (list, status, logs, boot-time, start, stop, "
-		     "restart, reload, poweroff, reboot, halt)\n",
+		     "restart, reload, deployment, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;

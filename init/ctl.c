@@ -15,6 +15,7 @@
 #include "init/init.h"
 #include "init/notify.h"
 #include "init/options.h"
+#include "init/update.h"
 #include "lib/util.h"
 
 static void usage (FILE *out)
@@ -32,6 +33,11 @@ static void usage (FILE *out)
 	       "  start|stop|restart NAME\n"
 	       "  reload [--dry-run]      read containers.d again: add, remove, restart what\n"
 	       "                          changed, keep the rest running (--dry-run: the plan)\n"
+	       "  update NAME SRC [--set K=V]... [--timeout SECS] [--keep N]\n"
+	       "                          SRC (an entry directory: rootfs/, config.json,\n"
+	       "                          keel.json) becomes NAME's next deployment; committed\n"
+	       "                          when ready, else rolled back (docs/deployments.md)\n"
+	       "  rollback NAME [--timeout SECS]  back to the deployment before\n"
 	       "  poweroff|reboot|halt\n"
 	       "  notify [READY=1 ...]    send sd_notify lines to $NOTIFY_SOCKET\n"
 	       "The socket defaults to $KEEL_SOCKET or " INIT_DEFAULT_STATE "/keel.sock.\n",
@@ -268,6 +274,10 @@ int keel_ctl_main (int argc, char **argv)
 		return boot_time (sock, argc, argv);
 	if (strcmp (argv[0], "logs") == 0)
 		return logs (sock, argc, argv);
+	if (strcmp (argv[0], "update") == 0)
+		return update_main (sock, argc, argv);
+	if (strcmp (argv[0], "rollback") == 0)
+		return rollback_main (sock, argc, argv);
 	req = xstrdup (argv[0]);
 	for (i = 1; i < argc; i++) {
 		char *t = xasprintf ("%s %s", req, argv[i]);
@@ -279,6 +289,15 @@ int keel_ctl_main (int argc, char **argv)
 	if (strchr (req, '\n')) {
 		fprintf (stderr, "keelctl: a newline in the request\n");
 		return 2;
+	}
+	/* status NAME (not status --json) ends with the deployment lines. */
+	if (argc == 2 && strcmp (argv[0], "status") == 0 && argv[1][0] != '-') {
+		int rc = request (sock, req, CTL_STREAM, NULL, NULL);
+		if (rc == 0) {
+			fflush (stdout);
+			update_print_status (sock, argv[1]);
+		}
+		return rc;
 	}
 	return request (sock, req, CTL_STREAM, NULL, NULL);
 }

@@ -89,11 +89,10 @@ static void load_one (struct sup *s, struct unit *u)
 		                           config));
 		return;
 	}
-	if (spec_load (config, u->dir, &u->spec, &err) < 0) {
-		cleanup_free char *m = keel_error_take (&err);
-		/* spec_load's messages, reading and parsing alike, start with the
-		 * file's base name ("config.json: ..."): give the entry's path. */
-		mark_broken (u, xasprintf ("%s/%s", u->dir, m));
+	/* Errors and warnings alike start with the entry's path, not the
+	 * bare "config.json" the runtime CLI prints. */
+	if (spec_load_as (config, config, u->dir, &u->spec, &err) < 0) {
+		mark_broken (u, keel_error_take (&err));
 		return;
 	}
 	if (u->spec->has_process && u->spec->process.terminal) {

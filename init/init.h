@@ -7,5 +7,7 @@ int keel_init_main (int argc, char **argv);
 int keel_ctl_main (int argc, char **argv);
 /* keel check: containers.d entries validated as PID 1 loads them (check.c). */
 int keel_check_main (int argc, char **argv);
+/* keel deploy: the deployment store of a containers.d (deploycmd.c). */
+int keel_deploy_main (int argc, char **argv);
 
 #endif

@@ -18,12 +18,16 @@
 #include "init/boot.h"
 #include "init/console.h"
 #include "init/control.h"
+#include "init/deploy.h"
+#include "init/hotplug.h"
 #include "init/init.h"
 #include "init/options.h"
 #include "init/panic.h"
 #include "init/powerbutton.h"
+#include "init/mounter.h"
 #include "init/shutdown.h"
 #include "init/supervisor.h"
+#include "init/watchdog.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/version.h"
@@ -149,8 +153,10 @@ static void boot_machine (struct init_opts *o)
 		free (warn);
 	}
 	keel_error_release (&err);
-	/* Drivers first: the containers' devices and network need them. */
+	/* Drivers first: the containers' devices and network need them.
+	 * The explicit list, then what the devices found ask for. */
 	modules_load (BOOT_MODULES_LIST);
+	hotplug_boot (NULL);
 	if (boot_cgroups (o->cgroup_root, &err) < 0) {
 		cleanup_free char *m = keel_error_take (&err);
 		console_status (NULL, CS_FAIL, "cgroups: %s", m);
@@ -186,6 +192,7 @@ int keel_init_main (int argc, char **argv)
 	struct console con;
 	struct sup sup;
 	struct control ctl = {.fd = -1};
+	struct mounter mnt = {.open = false};
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
 	uint64_t start_us = unit_clock_us (), setup_us; /* keelctl boot-time */
@@ -243,6 +250,11 @@ int keel_init_main (int argc, char **argv)
 	ret = sup_init (&sup, &opts, &con, &err);
 	sup.keel_start_us = start_us;
 	sup.setup_us = setup_us;
+	/* An update the machine went down in the middle of, not committed:
+	 * back to the deployment before, before anything reads the entries
+	 * (docs/deployments.md). */
+	if (ret == 0)
+		deploy_boot_all (opts.dir);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
 	if (ret == 0) {
@@ -253,8 +265,22 @@ int keel_init_main (int argc, char **argv)
 		ret = control_open (&ctl, &sup, &err);
 		if (ret < 0)
 			keel_error_wrap (&err, "control socket");
-		else if (machine)
+		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
+			hotplug_watch (&sup.loop);
+			/* Only once the loop is sure to run: it pets. */
+			watchdog_boot (&sup.loop, &opts, &con);
+		}
+	}
+	if (ret == 0) {
+		/* fstab: mounted in helpers while the units wait (mounter.h);
+		 * only the machine's init mounts, a supervisor holds back
+		 * what needs a mount. */
+		static const char *const fstabs[] = {MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB, NULL};
+		static const char *const none[] = {NULL};
+
+		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, &sup.set, &con);
+		sup.mounts = &mnt;
 	}
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
@@ -272,8 +298,14 @@ int keel_init_main (int argc, char **argv)
 	} else {
 		action = sup_run (&sup);
 		ret = sup.exit_code;
+		/* Armed through a reboot, so a hang while unmounting resets. */
+		watchdog_finish (action != SD_REBOOT);
+		hotplug_close ();
 		powerbutton_close ();
 		control_close (&ctl);
+		/* the containers are stopped: their mounts come off first */
+		mounter_unmount (&mnt);
+		mounter_close (&mnt);
 		sup_free (&sup);
 	}
 	console_status (&con, CS_OK, "All containers stopped");

@@ -25,6 +25,8 @@ struct init_opts {
 	char *dns; /* keel.dns=: 1-3 comma-separated IP addresses, validated */
 	char *skip[INIT_MAX_SKIP];
 	size_t n_skip;
+	unsigned watchdog_secs; /* hardware watchdog timeout, 0: off (watchdog.h) */
+	bool watchdog_set;      /* keel.watchdog= given: wins over /etc/keel/watchdog */
 };
 
 #define INIT_DEFAULT_DIR         "/containers.d"

@@ -200,6 +200,8 @@ void policy_defaults (struct policy *p)
 	p->start_limit_interval_ms = 10 * 1000;
 	p->ready = READY_STARTED;
 	p->start_timeout_ms = 90 * 1000;
+	/* systemd's default for a device a unit needs (JobTimeoutSec). */
+	p->devices_timeout_ms = 90 * 1000;
 	p->stop_signal = SIGTERM;
 	p->stop_timeout_ms = 10 * 1000;
 	p->log_console = true;
@@ -230,6 +232,7 @@ void policy_free (struct policy *p)
 	names_free (&p->after);
 	names_free (&p->wants);
 	names_free (&p->devices);
+	names_free (&p->mounts);
 	free (p->log_file);
 	p->log_file = NULL;
 	free (p->description);
@@ -522,6 +525,69 @@ static int f_devices (struct ctx *c, const char *path, json_object *v, struct po
 	return 0;
 }
 
+/* "mounts": the mount points of /etc/fstab (or /etc/keel/fstab) this entry
+ * needs, written as fstab writes them: absolute, no "." or "..", no "//",
+ * no trailing '/' (one spelling, so the match with fstab is exact).  Which
+ * line gives each is checked at boot (init/mounter.c), when fstab is read:
+ * keel.json is read by `keel check` on a host whose fstab is not the
+ * image's. */
+static bool valid_mount_point (const char *s)
+{
+	const char *p = s;
+	size_t n = strlen (s);
+
+	if (s[0] != '/' || n < 2 || n > 1024 || s[n - 1] == '/')
+		return false;
+	while (*p) {
+		const char *e;
+
+		p++; /* the '/' */
+		e = strchrnul (p, '/');
+		if (e == p || (e - p == 1 && p[0] == '.') ||
+		    (e - p == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		for (; p < e; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return false;
+	}
+	return true;
+}
+
+static int f_mounts (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	size_t i, k, n;
+
+	if (want_type (c, path, v, json_type_array, "an array of mount points") < 0)
+		return -1;
+	n = json_object_array_length (v);
+	if (n > POLICY_MAX_MOUNTS)
+		return fail (c, path, "at most %d mounts, got %zu", POLICY_MAX_MOUNTS, n);
+	names_free (&p->mounts);
+	p->mounts.v = xmalloc0 ((n + 1) * sizeof (char *));
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx (v, i);
+		cleanup_free char *ipath = xasprintf ("%s[%zu]", path, i);
+		cleanup_free char *g = NULL;
+		const char *s;
+
+		if (!json_object_is_type (e, json_type_string) ||
+		    !valid_mount_point (json_object_get_string (e))) {
+			g = got (e);
+			return fail (
+			        c, ipath,
+			        "expected a mount point of /etc/fstab like \"/var/lib/data\" "
+			        "(absolute, no \".\", \"..\", \"//\" or trailing \"/\"), got %s",
+			        g);
+		}
+		s = json_object_get_string (e);
+		for (k = 0; k < p->mounts.n; k++)
+			if (strcmp (p->mounts.v[k], s) == 0)
+				return fail (c, ipath, "\"%s\" is listed twice", s);
+		p->mounts.v[p->mounts.n++] = xstrdup (s);
+	}
+	return 0;
+}
+
 static int f_kind (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	static const char *const names[] = {"service", "oneshot"};
@@ -645,6 +711,11 @@ static int f_readiness (struct ctx *c, const char *path, json_object *v, struct 
 	if (ret == 0)
 		p->ready = (enum policy_ready)k;
 	return ret;
+}
+
+static int f_devices_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
+{
+	return get_duration (c, path, v, &p->devices_timeout_ms);
 }
 
 static int f_start_timeout (struct ctx *c, const char *path, json_object *v, struct policy *p)
@@ -1129,6 +1200,8 @@ static const struct field top_fields[] = {
         {"after", f_after},
         {"wants", f_wants},
         {"devices", f_devices},
+        {"devices_timeout", f_devices_timeout},
+        {"mounts", f_mounts},
         {"restart", f_restart},
         {"readiness", f_readiness},
         {"start_timeout", f_start_timeout},

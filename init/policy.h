@@ -67,6 +67,7 @@ struct policy {
 	struct policy_names after;    /* ordering only */
 	struct policy_names wants;    /* soft: ordering, failure ignored */
 	struct policy_names devices;  /* device nodes to wait for ("/dev/vdb") */
+	struct policy_names mounts;   /* fstab mount points it needs ("/var/lib/data") */
 
 	enum policy_restart restart;
 	uint64_t restart_delay_ms;
@@ -77,6 +78,7 @@ struct policy {
 
 	enum policy_ready ready;
 	uint64_t start_timeout_ms; /* 0 = wait forever */
+	uint64_t devices_timeout_ms; /* waiting for `devices` fails after it; 0 = forever */
 	int stop_signal;
 	uint64_t stop_timeout_ms;
 	bool essential; /* its failure is fatal to the boot: power off */
@@ -95,6 +97,7 @@ struct policy {
 #define POLICY_MAX_FILE_SIZE (64 * 1024)
 #define POLICY_MAX_DEPS      64
 #define POLICY_MAX_DEVICES   16
+#define POLICY_MAX_MOUNTS    16
 #define POLICY_MAX_BURST     1000
 #define POLICY_MAX_RING      (16ULL * 1024 * 1024)
 #define POLICY_MIN_RING      1024ULL

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "init/powerbutton.h"
@@ -21,6 +22,7 @@
 static struct button {
 	struct watch w;
 	size_t index;
+	dev_t rdev; /* the device node, so a uevent for a watched one is ignored */
 } buttons[POWERBUTTON_MAX];
 static size_t n_buttons;
 static struct loop *button_loop;
@@ -48,19 +50,37 @@ static bool has_power_key (int fd)
 	return test_bit (keys, KEY_POWER);
 }
 
+/* Whether a watched device is this device node (one seen by the scan and
+ * again in a uevent). */
+static bool watched (dev_t rdev)
+{
+	size_t i;
+
+	for (i = 0; i < n_buttons; i++)
+		if (buttons[i].w.fd >= 0 && buttons[i].rdev == rdev)
+			return true;
+	return false;
+}
+
 static void watch_device (int dirfd, const char *name)
 {
 	cleanup_close int fd = -1;
 	char devname[128] = "";
-	size_t i = n_buttons;
+	struct stat st;
+	size_t i;
 
 	fd = openat (dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		keel_debug ("open %s/%s: %s", INPUT_DIR, name, strerror (errno));
 		return;
 	}
+	if (fstat (fd, &st) < 0 || !S_ISCHR (st.st_mode) || watched (st.st_rdev))
+		return;
 	if (!has_power_key (fd))
 		return;
+	/* A slot whose device went away (its module unloaded) is reused. */
+	for (i = 0; i < n_buttons && buttons[i].w.fd >= 0; i++)
+		;
 	if (i == POWERBUTTON_MAX) {
 		console_status (button_con, CS_WARN,
 		                "power button %s/%s: too many devices, ignored", INPUT_DIR, name);
@@ -69,13 +89,35 @@ static void watch_device (int dirfd, const char *name)
 	if (ioctl (fd, EVIOCGNAME (sizeof devname - 1), devname) < 0)
 		strcpy (devname, "?");
 	buttons[i].index = i;
+	buttons[i].rdev = st.st_rdev;
 	if (loop_watch (button_loop, &buttons[i].w, fd, EPOLLIN, powerbutton_event, &buttons[i]) <
 	    0)
 		return;
 	fd = -1;
-	n_buttons++;
+	if (i == n_buttons)
+		n_buttons++;
 	console_status (button_con, CS_INFO, "Watching power button %s/%s (%s)", INPUT_DIR, name,
 	                devname);
+}
+
+void powerbutton_add (const char *devnode)
+{
+	const char *name;
+	int dirfd;
+
+	/* Only after powerbutton_open (boot mode), only evdev nodes. */
+	if (button_loop == NULL || strncmp (devnode, INPUT_DIR "/event", sizeof INPUT_DIR + 5) != 0)
+		return;
+	name = devnode + sizeof INPUT_DIR;
+	if (strchr (name, '/') != NULL)
+		return;
+	dirfd = open (INPUT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		keel_debug ("power button: %s: %s", INPUT_DIR, strerror (errno));
+		return;
+	}
+	watch_device (dirfd, name);
+	close (dirfd);
 }
 
 void powerbutton_open (struct loop *l, struct console *con, void (*pressed) (void *arg), void *arg)

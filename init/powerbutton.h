@@ -5,8 +5,9 @@
  * hypervisor's "shut down" (QEMU's system_powerdown) is clean.
  *
  * The devices present when the supervisor starts are scanned once; no
- * udevd runs, and button.ko/evdev.ko are loaded from /etc/keel/modules
- * before that.  Boot mode only: a keel under test must not react to the
+ * udevd runs.  One added later (button.ko or evdev.ko loaded late, by
+ * alias or by hand) comes from hotplug.c's uevents: powerbutton_add.
+ * Boot mode only: a keel under test must not react to the
  * host's keyboard.
  */
 #ifndef KEEL_INIT_POWERBUTTON_H
@@ -25,6 +26,10 @@
  * l; a press calls pressed(arg).  Nothing found is not an error. */
 void powerbutton_open (struct loop *l, struct console *con, void (*pressed) (void *arg),
                        void *arg);
+/* A device node added later ("/dev/input/event3", from a uevent): watched
+ * when it reports KEY_POWER and is not watched yet.  A no-op before
+ * powerbutton_open and for anything else. */
+void powerbutton_add (const char *devnode);
 void powerbutton_close (void);
 
 #endif

@@ -368,12 +368,16 @@ static const struct unit_ops real_ops = {
 };
 
 /* Whether every device the entry lists exists (devwait.h); the first
- * time one is missing, say so. */
+ * time one is missing, say so.  And every mount it lists is mounted
+ * (mounter.h; it says what it waits for). */
 static bool devices_present (void *ctx, size_t i)
 {
 	struct sup *s = ctx;
 	struct unit *u = &s->units[i];
 	size_t k;
+
+	if (u->policy.mounts.n > 0 && !mounter_ready (s->mounts, i))
+		return false;
 
 	for (k = 0; k < u->policy.devices.n; k++) {
 		struct keel_error *err = NULL;
@@ -385,6 +389,7 @@ static bool devices_present (void *ctx, size_t i)
 			present = false;
 		}
 		if (!present) {
+			u->device_missing = u->policy.devices.v[k];
 			if (!u->device_wait_reported) {
 				u->devwait_us = unit_clock_us (); /* boot-time */
 				console_status (s->con, CS_NONE,

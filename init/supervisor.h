@@ -23,6 +23,7 @@
 #include "init/options.h"
 #include "init/launch.h"
 #include "init/loop.h"
+#include "init/mounter.h"
 #include "init/policy.h"
 #include "init/unit.h"
 #include "runtime/container.h"
@@ -45,6 +46,7 @@ struct sup {
 	int sigfd, timerfd, devnull;
 	struct watch w_signal, w_timer, w_console, w_devices;
 	struct devwait *devwait; /* kernel uevents, when some entry waits for devices */
+	struct mounter *mounts;  /* fstab at boot (main.c), NULL: none read (mounter.h) */
 	struct pidmap {
 		pid_t *pid; /* 0 free, -1 removed */
 		size_t *unit;

@@ -803,7 +803,8 @@ static int entry_paths (struct ctx *x, const struct tmpfiles_entry *e, struct pa
 		paths_free (out);
 		return keel_error_wrap (err, "expand `%s`", e->path);
 	}
-	qsort (out->v, out->n, sizeof (char *), cmp_str);
+	if (out->n > 1) /* qsort's array must not be NULL, even for 0 items */
+		qsort (out->v, out->n, sizeof (char *), cmp_str);
 	return 0;
 }
 

@@ -283,6 +283,8 @@ static int a_go (struct unit_set *set, size_t i, long arg)
 	(void)arg;
 	if (set->stopping || u->spec == NULL)
 		return -1;
+	if (u->timer == T_DEVICE_TIMEOUT)
+		clear_timer (set, u); /* its devices came in time */
 	u->after_exit = AFTER_DECIDE;
 	u->blocked = u->exited = u->forced_failure = u->was_ready = false;
 	u->exit_status = 0;
@@ -315,7 +317,13 @@ static int a_block (struct unit_set *set, size_t i, long cause)
 	struct unit *u = &set->v[i];
 	const struct unit *c = &set->v[cause];
 
-	set_error (u, xasprintf ("requires %s, which %s", c->name, unit_state_name (c->state)));
+	/* Held back by something that is not a unit (a mount: mounter.c)
+	 * when the event comes with its reason. */
+	if (set->why)
+		set_error (u, xstrdup (set->why));
+	else
+		set_error (u, xasprintf ("requires %s, which %s", c->name,
+		                         unit_state_name (c->state)));
 	console_status (set->con, CS_FAIL, "Dependency failed for %s: %s", u->name, u->error);
 	set_state (set, i, U_BLOCKED);
 	propagate (set, i);
@@ -655,6 +663,15 @@ static int a_timeout (struct unit_set *set, size_t i, long arg)
 			u->forced_failure = true;
 		set->ops->signal (set->ctx, i, SIGKILL, true);
 		return 0;
+	case T_DEVICE_TIMEOUT:
+		if (u->state != U_WAITING)
+			return -1;
+		set_error (u, xasprintf ("device %s did not appear within %llums",
+		                         u->device_missing ? u->device_missing : "?",
+		                         (unsigned long long)u->policy.devices_timeout_ms));
+		console_status (set->con, CS_FAIL, "%s: %s", u->name, u->error);
+		set_state (set, i, U_FAILED);
+		return 0;
 	case T_NONE:
 		break;
 	}
@@ -830,7 +847,7 @@ static int a_healthy_again (struct unit_set *set, size_t i, long arg)
 /* clang-format off */
 static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT */
-        [U_WAITING] =      {a_go, a_block, REF,       a_stop_idle,    a_accept,             REF,               IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
+        [U_WAITING] =      {a_go, a_block, REF,       a_stop_idle,    a_accept,             REF,               IGN,        IGN,             IGN,     IGN,            IGN,       a_timeout},
         [U_STARTING] =     {IGN,  IGN,     REF,       a_stop_pending, a_req_failed_pending, a_restart_pending, a_launched, a_launch_failed, IGN,     a_exited_early, IGN,       a_timeout},
         [U_RUNNING] =      {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             a_ready, a_exited,       IGN,       a_timeout},
         [U_READY] =        {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             a_accept, a_exited,      IGN,       IGN},
@@ -928,8 +945,17 @@ void unit_schedule (struct unit_set *set, unit_devices_fn devices_ok)
 			set->gs[node->deps[k].to] = unit_graph_state (&set->v[node->deps[k].to]);
 		switch (graph_check (set->graph, i, set->gs, &cause)) {
 		case GV_GO:
-			if (devices_ok && u->policy.devices.n > 0 && !devices_ok (set->ctx, i))
+			if (devices_ok && (u->policy.devices.n > 0 || u->policy.mounts.n > 0) &&
+			    !devices_ok (set->ctx, i)) {
+				/* The devices' own deadline, from the first look
+				 * that found one missing (mounts have theirs, in
+				 * mounter.c). */
+				if (u->policy.devices.n > 0 && u->policy.devices_timeout_ms &&
+				    u->timer == T_NONE)
+					set_timer (set, u, T_DEVICE_TIMEOUT,
+					           now (set) + u->policy.devices_timeout_ms);
 				break;
+			}
 			unit_event (set, i, UE_GO, 0);
 			break;
 		case GV_BLOCKED:

@@ -64,7 +64,8 @@ enum unit_state {
 
 enum unit_event {
 	UE_GO,            /* every dependency allows a start and its devices exist */
-	UE_BLOCK,         /* a requirement will not become ready (cause: its index) */
+	UE_BLOCK,         /* a requirement will not become ready (cause: its index),
+	                     or, given with unit_event_why, a mount failed */
 	UE_START,         /* keelctl start */
 	UE_STOP,          /* keelctl stop, or the ordered shutdown */
 	UE_REQ_FAILED,    /* a running requirement failed (cause): stop, end blocked */
@@ -86,7 +87,7 @@ enum unit_event {
 
 /* What happens once the process is gone. */
 enum unit_after_exit { AFTER_DECIDE, AFTER_STOP, AFTER_RESTART, AFTER_HOLD /* reload */ };
-enum unit_timer { T_NONE, T_RESTART, T_START_TIMEOUT, T_STOP_TIMEOUT };
+enum unit_timer { T_NONE, T_RESTART, T_START_TIMEOUT, T_STOP_TIMEOUT, T_DEVICE_TIMEOUT };
 
 struct unit {
 	/* --- read from containers.d (entries.c), then constant --- */
@@ -133,6 +134,7 @@ struct unit {
 	bool pid_known;            /* the start helper reported it */
 	char *cgroup;              /* its cgroup v2 path, for notify checks and cgroup.kill */
 	bool device_wait_reported; /* "Waiting for device" printed (scheduler) */
+	const char *device_missing; /* the device waited for (policy's string; devices_ok) */
 	pid_t helper;              /* start or delete helper (launcher) */
 	int helper_fd;
 	enum { H_NONE, H_START, H_DELETE } helper_op;
@@ -217,7 +219,7 @@ int unit_event (struct unit_set *set, size_t i, enum unit_event ev, long arg);
 int unit_event_why (struct unit_set *set, size_t i, enum unit_event ev, const char *why);
 
 /* Start whatever may start, block what cannot (UE_GO / UE_BLOCK); units
- * waiting for devices ask devices_ok.  Cost: one pass over the waiting
+ * that list devices or mounts ask devices_ok.  Cost: one pass over the waiting
  * units plus their edges. */
 typedef bool (*unit_devices_fn) (void *ctx, size_t i);
 void unit_schedule (struct unit_set *set, unit_devices_fn devices_ok);

@@ -62,10 +62,17 @@ size_t jpath_push_key (struct jpath *p, const char *key)
 size_t jpath_push_index (struct jpath *p, size_t i)
 {
 	size_t mark = p->len;
-	char buf[32];
+	char buf[32], *b = buf + sizeof buf;
 
-	snprintf (buf, sizeof buf, "[%zu]", i);
-	append (p, buf);
+	/* by hand: every array element of every parse pushes one, and
+	 * snprintf was a tenth of a spec's parse */
+	*--b = '\0';
+	*--b = ']';
+	do
+		*--b = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	*--b = '[';
+	append (p, b);
 	return mark;
 }
 
@@ -165,18 +172,31 @@ static void line_col (const char *text, size_t len, size_t off, unsigned *line, 
 }
 
 /* A second pass over text that json-c has already accepted, so it can
- * trust the grammar: it only looks at what json-c does not report. */
+ * trust the grammar: it only looks at what json-c does not report.
+ *
+ * It runs twice only when something is wrong.  The quick pass (quick set)
+ * builds no path, copies no string but an object key with an escape in
+ * it, and on the first problem returns -1 without a message; only then
+ * the full pass runs over the same text and says what and where.  Every
+ * file that is fine, i.e. every container start, pays the quick pass
+ * alone: it was more than json-c's own parse when each pass built the
+ * path with snprintf and copied every string. */
 struct scan {
 	const char *name;
 	const char *text;
 	size_t len, pos;
+	bool quick;
 	struct jpath path;
 	struct keel_error **err;
 };
 
+/* key: decoded, owned when owned is set; otherwise it points into the
+ * text (a key without a backslash is its own decoding) and is not
+ * NUL-terminated: len bytes. */
 struct key_at {
-	char *key;
-	size_t off;
+	const char *key;
+	size_t len, off;
+	bool owned;
 };
 
 /* The byte at pos, or NUL past the end: the scan never reads outside. */
@@ -185,9 +205,14 @@ static char at (const struct scan *s, size_t pos)
 	return pos < s->len ? s->text[pos] : '\0';
 }
 
+static bool is_ws (char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static void skip_ws (struct scan *s)
 {
-	while (at (s, s->pos) && strchr (" \t\r\n", at (s, s->pos)))
+	while (is_ws (at (s, s->pos)))
 		s->pos++;
 }
 
@@ -229,16 +254,33 @@ static unsigned hex4 (const char *p)
 
 /* The string at pos (on its opening quote), decoded, so that "a" and
  * "\u0061" are the same key as they are to json-c. */
+/* The offset of the closing quote of the string whose contents start at
+ * start (or len), and whether a backslash came before it. */
+static size_t string_end (const struct scan *s, size_t start, bool *escaped)
+{
+	const char *t = s->text;
+	size_t end = start;
+
+	*escaped = false;
+	while (end < s->len && t[end] != '"') {
+		if (t[end] == '\\') {
+			*escaped = true;
+			end += 2;
+		} else {
+			end++;
+		}
+	}
+	return end > s->len ? s->len : end;
+}
+
 static char *scan_string (struct scan *s)
 {
 	const char *t = s->text;
-	size_t start = ++s->pos, end = start, n = 0;
+	size_t start = ++s->pos, end, n = 0;
+	bool escaped;
 	char *out;
 
-	while (end < s->len && t[end] != '"')
-		end += t[end] == '\\' ? 2 : 1;
-	if (end > s->len)
-		end = s->len;
+	end = string_end (s, start, &escaped);
 	out = xmalloc0 (end - start + 1);
 	while (s->pos < end) {
 		char c = t[s->pos++];
@@ -302,6 +344,8 @@ static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
 	unsigned line, col;
 	va_list ap;
 
+	if (s->quick)
+		return -1; /* the full pass says what */
 	va_start (ap, fmt);
 	if (vasprintf (&what, fmt, ap) < 0)
 		what = NULL;
@@ -324,10 +368,11 @@ static int scan_number (struct scan *s)
 	char lit[64];
 	size_t n;
 
-	while (at (s, s->pos) && strchr ("+-0123456789.eE", at (s, s->pos))) {
-		if (strchr (".eE", t[s->pos]))
+	for (char c; (c = at (s, s->pos)) != '\0'; s->pos++) {
+		if (c == '.' || c == 'e' || c == 'E')
 			integer = false;
-		s->pos++;
+		else if (!(c >= '0' && c <= '9') && c != '+' && c != '-')
+			break;
 	}
 	n = s->pos - start;
 	/* json-c takes NaN and Infinity even in strict mode; JSON has neither */
@@ -341,6 +386,9 @@ static int scan_number (struct scan *s)
 			                  t + start, n);
 		n = sizeof lit - 1;
 	}
+	/* 18 digits and a sign fit in 64 bits either way */
+	if (integer && n <= 18)
+		return 0;
 	memcpy (lit, t + start, n);
 	lit[n] = '\0';
 	errno = 0;
@@ -365,51 +413,94 @@ static int scan_number (struct scan *s)
 static int cmp_key_at (const void *a, const void *b)
 {
 	const struct key_at *x = a, *y = b;
-	int c = strcmp (x->key, y->key);
+	int c = memcmp (x->key, y->key, x->len < y->len ? x->len : y->len);
 
+	if (c == 0)
+		c = x->len < y->len ? -1 : x->len > y->len;
 	if (c != 0)
 		return c;
 	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static bool same_key (const struct key_at *x, const struct key_at *y)
+{
+	return x->len == y->len && memcmp (x->key, y->key, x->len) == 0;
+}
+
+/* The quick pass's test for a key given twice: the objects of a config
+ * have a few keys each, where comparing every pair costs less than a
+ * sort. */
+static bool any_repeat (struct key_at *keys, size_t n)
+{
+	if (n > 16) {
+		qsort (keys, n, sizeof (*keys), cmp_key_at);
+		for (size_t i = 1; i < n; i++)
+			if (same_key (&keys[i - 1], &keys[i]))
+				return true;
+		return false;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (same_key (&keys[j], &keys[i]))
+				return true;
+	return false;
 }
 
 static int scan_value (struct scan *s);
 
 static int scan_object (struct scan *s)
 {
-	struct key_at *keys = NULL;
-	size_t n = 0, cap = 0;
+	struct key_at local[16], *keys = local;
+	size_t n = 0, cap = sizeof local / sizeof local[0];
 	int ret = 0;
 
 	s->pos++; /* { */
 	skip_ws (s);
 	while (at (s, s->pos) != '}') {
-		size_t off, mark;
-		char *key;
+		size_t off, mark = 0, end;
+		struct key_at k;
+		bool escaped;
 
 		off = s->pos;
 		if (at (s, off) != '"') {
 			ret = scan_fail (s, off, "invalid JSON");
 			goto out;
 		}
-		key = scan_string (s);
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			keys = realloc (keys, cap * sizeof (*keys));
-			if (keys == NULL) {
-				free (key);
-				return keel_error (s->err, ENOMEM, "%s", s->name);
-			}
+		end = string_end (s, off + 1, &escaped);
+		if (s->quick && !escaped) {
+			k = (struct key_at){.key = s->text + off + 1, .len = end - off - 1};
+			s->pos = end + 1;
+		} else {
+			char *key = scan_string (s);
+			k = (struct key_at){.key = key, .len = strlen (key), .owned = true};
 		}
-		keys[n].key = key;
-		keys[n++].off = off;
+		k.off = off;
+		if (n == cap) {
+			struct key_at *more = keys == local ? NULL : keys;
+
+			more = realloc (more, cap * 2 * sizeof (*keys));
+			if (more == NULL) {
+				if (k.owned)
+					free ((char *)k.key);
+				ret = keel_error (s->err, ENOMEM, "%s", s->name);
+				goto out;
+			}
+			if (keys == local)
+				memcpy (more, local, sizeof local);
+			keys = more;
+			cap *= 2;
+		}
+		keys[n++] = k;
 		skip_ws (s);
 		s->pos++; /* : */
 		skip_ws (s);
-		mark = jpath_push_key (&s->path, key);
+		if (!s->quick)
+			mark = jpath_push_key (&s->path, k.key);
 		ret = scan_value (s);
 		if (ret < 0)
 			goto out;
-		jpath_pop (&s->path, mark);
+		if (!s->quick)
+			jpath_pop (&s->path, mark);
 		skip_ws (s);
 		if (at (s, s->pos) == ',') {
 			s->pos++;
@@ -420,12 +511,16 @@ static int scan_object (struct scan *s)
 		}
 	}
 	s->pos++;
+	if (s->quick) {
+		ret = any_repeat (keys, n) ? -1 : 0;
+		goto out;
+	}
 	/* Sorted by key, then by place: the first equal neighbours are the
 	 * earliest repeat of that key. */
 	if (n > 1)
 		qsort (keys, n, sizeof (*keys), cmp_key_at);
 	for (size_t i = 1; i < n; i++) {
-		if (strcmp (keys[i - 1].key, keys[i].key) == 0) {
+		if (same_key (&keys[i - 1], &keys[i])) {
 			unsigned line, col, line2, col2;
 			size_t mark = jpath_push_key (&s->path, keys[i].key);
 
@@ -442,8 +537,10 @@ static int scan_object (struct scan *s)
 	}
 out:
 	for (size_t i = 0; i < n; i++)
-		free (keys[i].key);
-	free (keys);
+		if (keys[i].owned)
+			free ((char *)keys[i].key);
+	if (keys != local)
+		free (keys);
 	return ret;
 }
 
@@ -454,12 +551,14 @@ static int scan_array (struct scan *s)
 	s->pos++; /* [ */
 	skip_ws (s);
 	while (at (s, s->pos) != ']') {
-		size_t mark = jpath_push_index (&s->path, i++);
+		size_t mark = s->quick ? 0 : jpath_push_index (&s->path, i);
 		int ret = scan_value (s);
 
+		i++;
 		if (ret < 0)
 			return ret;
-		jpath_pop (&s->path, mark);
+		if (!s->quick)
+			jpath_pop (&s->path, mark);
 		skip_ws (s);
 		if (at (s, s->pos) == ',') {
 			s->pos++;
@@ -484,7 +583,12 @@ static int scan_value (struct scan *s)
 	case '[':
 		return scan_array (s);
 	case '"':
-		free (scan_string (s));
+		if (s->quick) {
+			bool escaped;
+			s->pos = string_end (s, s->pos + 1, &escaped) + 1;
+		} else {
+			free (scan_string (s));
+		}
 		return 0;
 	case 't':
 	case 'n':
@@ -547,13 +651,20 @@ int jpath_parse (const char *name, const char *text, size_t len, json_object **o
 		}
 	}
 	{
-		struct scan s = {.name = name, .text = text, .len = len, .err = err};
+		struct scan s = {.name = name, .text = text, .len = len, .quick = true, .err = err};
 		int ret;
 
 		/* json-c accepted it, so it starts (after whitespace) with the
 		 * value and the scan can trust the grammar. */
 		skip_ws (&s);
 		ret = scan_value (&s);
+		if (ret < 0) {
+			/* something is wrong: the full pass finds it again and
+			 * says what, with the path and the line */
+			s = (struct scan){.name = name, .text = text, .len = len, .err = err};
+			skip_ws (&s);
+			ret = scan_value (&s);
+		}
 		if (ret < 0) {
 			json_object_put (root);
 			return ret;

@@ -24,16 +24,39 @@ void mountinfo_unescape (char *s)
 }
 
 /* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue" */
+/* The next space-separated field of *p, NUL-terminated in place, or NULL
+ * at the end: strtok_r (s, " ") by hand, since a runtime reads mountinfo
+ * twice per container and musl's strtok_r (a strspn and a strcspn with
+ * their byte tables per call) was most of the parse. */
+static char *next_field (char **p)
+{
+	char *s = *p, *start;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '\0') {
+		*p = s;
+		return NULL;
+	}
+	start = s;
+	while (*s != ' ' && *s != '\0')
+		s++;
+	if (*s == ' ')
+		*s++ = '\0';
+	*p = s;
+	return start;
+}
+
 static int parse_line (char *line, struct mountinfo *m)
 {
-	char *f[6], *save = NULL, *tok, *sep;
+	char *f[6], *cur = line, *tok, *sep;
 	int n = 0;
 
 	sep = strstr (line, " - ");
 	if (sep == NULL)
 		return -1;
 	*sep = '\0';
-	for (tok = strtok_r (line, " ", &save); tok && n < 6; tok = strtok_r (NULL, " ", &save))
+	while (n < 6 && (tok = next_field (&cur)) != NULL)
 		f[n++] = tok;
 	if (n < 6)
 		return -1;
@@ -42,10 +65,10 @@ static int parse_line (char *line, struct mountinfo *m)
 	m->root = f[3];
 	m->mountpoint = f[4];
 	m->options = f[5];
-	save = NULL;
-	m->fstype = strtok_r (sep + 3, " ", &save);
-	m->source = strtok_r (NULL, " ", &save);
-	m->super_options = strtok_r (NULL, " ", &save);
+	cur = sep + 3;
+	m->fstype = next_field (&cur);
+	m->source = next_field (&cur);
+	m->super_options = next_field (&cur);
 	if (m->fstype == NULL || m->source == NULL)
 		return -1;
 	if (m->super_options == NULL)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,10 +70,24 @@ void *xmalloc0 (size_t n)
 
 char *xasprintf (const char *fmt, ...)
 {
+	char buf[256];
 	va_list ap;
 	char *r;
 	int n;
 
+	/* One formatting pass into the stack for the usual short path or
+	 * message, then a copy: musl's vasprintf formats twice (once to
+	 * measure), and keel builds ~80 paths this way per container. */
+	va_start (ap, fmt);
+	n = vsnprintf (buf, sizeof buf, fmt, ap);
+	va_end (ap);
+	if (n < 0)
+		oom ();
+	if ((size_t)n < sizeof buf) {
+		r = xmalloc0 ((size_t)n + 1);
+		memcpy (r, buf, (size_t)n + 1);
+		return r;
+	}
 	va_start (ap, fmt);
 	n = vasprintf (&r, fmt, ap);
 	va_end (ap);
@@ -86,21 +101,44 @@ int read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *l
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *buf = NULL;
+	char first[4096];
 	size_t size = 0, cap = 0;
+	bool eof = false;
 
 	fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return keel_error (err, errno, "open `%s`", path);
-	for (;;) {
+	/* Most files read here (cgroup, /proc and state files) are far below
+	 * a page: read them into the stack and keep an exact copy.  A first
+	 * heap buffer of a page or more is a size class musl's malloc serves
+	 * with a fresh mmap, so each file cost an mmap, a page fault and a
+	 * munmap (about 20 files per container). */
+	while (size < sizeof first) {
+		ssize_t n = read (fd, first + size, sizeof first - size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return keel_error (err, errno, "read `%s`", path);
+		if (n == 0) {
+			eof = true;
+			break;
+		}
+		size += (size_t)n;
+		if (max && size > max)
+			return keel_error (err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+	}
+	cap = eof ? size : 2 * sizeof first;
+	buf = malloc (cap + 1);
+	if (buf == NULL)
+		return keel_error (err, ENOMEM, "read `%s`", path);
+	memcpy (buf, first, size);
+	while (!eof) {
 		ssize_t n;
 
-		/* Most files read here (cgroup, /proc and state files) are
-		 * far below a page: start at one page (with the NUL), which
-		 * musl serves from the heap; a first buffer of 8 KiB or more
-		 * was an mmap, a madvise and a munmap per file. */
 		if (size == cap) {
 			char *nb;
-			cap = cap ? cap * 2 + 1 : 4095;
+			cap = cap * 2 + 1;
 			nb = realloc (buf, cap + 1);
 			if (nb == NULL)
 				return keel_error (err, ENOMEM, "read `%s`", path);
@@ -113,7 +151,7 @@ int read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *l
 			return keel_error (err, errno, "read `%s`", path);
 		if (n == 0)
 			break;
-		size += (size_t) n;
+		size += (size_t)n;
 		if (max && size > max)
 			return keel_error (err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
 	}

@@ -165,13 +165,16 @@ enum cgroup_mode cgroup_mode (void)
 static const struct hier *hier_of (const char *path)
 {
 	const struct hier *best = NULL;
-	size_t best_len = 0;
+	size_t best_len = 0, plen = strlen (path);
 
 	load_hiers ();
 	for (size_t i = 0; i < n_hiers; i++) {
 		size_t len = strlen (hiers[i].mnt);
 
-		if (strncmp (path, hiers[i].mnt, len) == 0 && path[len] == '/' && len > best_len) {
+		/* the cheap tests first: this runs for every path of every
+		 * hierarchy, nine by nine on a hybrid host */
+		if (len < plen && path[len] == '/' && len > best_len &&
+		    memcmp (path, hiers[i].mnt, len) == 0) {
 			best = &hiers[i];
 			best_len = len;
 		}
@@ -476,6 +479,43 @@ static int write_period_quota (const char *dir, const struct spec_cpu *c, bool p
 	return 0;
 }
 
+/* cpu.rt_period_us and cpu.rt_runtime_us limit each other (runtime <=
+ * period, checked at each write): a period below the current runtime is
+ * EINVAL until the runtime is lowered, so when both are given and the
+ * period is refused, the runtime goes first and the period after it
+ * (runc's order).  0 leaves either as it is, as runc. */
+static int write_rt (const char *dir, const struct spec_cpu *c, struct keel_error **err)
+{
+	bool period = c->has_rt_period && c->rt_period != 0;
+	bool runtime = c->has_rt_runtime && c->rt_runtime != 0;
+	bool period_later = false;
+	int ret;
+
+	if (period) {
+		ret = need_file (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
+		                 err);
+		if (ret == 0)
+			ret = cg_writef (dir, "cpu.rt_period_us", err, "%" PRIu64, c->rt_period);
+		if (ret < 0 && runtime && (*err)->status == EINVAL) {
+			keel_error_release (err);
+			period_later = true;
+		} else if (ret < 0) {
+			return ret;
+		}
+	}
+	if (runtime) {
+		ret = need_file (dir, "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime",
+		                 err);
+		if (ret == 0)
+			ret = cg_writef (dir, "cpu.rt_runtime_us", err, "%" PRId64, c->rt_runtime);
+		if (ret < 0)
+			return ret;
+	}
+	if (period_later)
+		return cg_writef (dir, "cpu.rt_period_us", err, "%" PRIu64, c->rt_period);
+	return 0;
+}
+
 static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_error **err)
 {
 	int ret;
@@ -503,22 +543,8 @@ static int apply_cpu (const char *dir, const struct spec_cpu *c, struct keel_err
 		if (ret < 0)
 			return ret;
 	}
-	if (c->has_rt_period && c->rt_period != 0) {
-		ret = need_file (dir, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
-		                 err);
-		if (ret == 0)
-			ret = cg_writef (dir, "cpu.rt_period_us", err, "%" PRIu64, c->rt_period);
-		if (ret < 0)
-			return ret;
-	}
-	if (c->has_rt_runtime && c->rt_runtime != 0) {
-		ret = need_file (dir, "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime",
-		                 err);
-		if (ret == 0)
-			ret = cg_writef (dir, "cpu.rt_runtime_us", err, "%" PRId64, c->rt_runtime);
-		if (ret < 0)
-			return ret;
-	}
+	if ((ret = write_rt (dir, c, err)) < 0)
+		return ret;
 	if (c->has_idle) {
 		ret = need_file (dir, "cpu.idle", "linux.resources.cpu.idle", err);
 		if (ret == 0)

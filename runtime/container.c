@@ -921,6 +921,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	int ret;
 
 	ret = state_dir_create (state_root (c->rt), c->id, &c->dirfd, err);
+	if (ret == 0 && c->opts->config_json)
+		ret = state_spec_save (c->dirfd, c->opts->config_json, c->opts->config_len, err);
 	if (ret < 0)
 		return ret;
 	if ((ret = ns_plan_make (c->spec, &c->ns, err)) < 0 || (ret = check_spec (c, err)) < 0)
@@ -1062,6 +1064,8 @@ int keel_container_adopt (const struct keel_runtime *rt, const char *id, const s
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = state_dir_create (state_root (rt), id, &c.dirfd, err);
+	if (ret == 0 && opts->config_json)
+		ret = state_spec_save (c.dirfd, opts->config_json, opts->config_len, err);
 	if (ret == 0 && rt->cgroup_manager != CGROUP_MANAGER_DISABLED) {
 		if (opts->default_cgroup_path == NULL)
 			dflt_cgroup = xasprintf ("keel/%s", id);

@@ -48,6 +48,11 @@ struct keel_create_opts {
 	/* The CLI's NOTIFY_SOCKET proxy: make STATE/ID/notify, which one of
 	 * extra_mounts binds into the container (runtime/notify-proxy.h). */
 	bool notify_proxy_dir;
+	/* The config.json bytes spec was parsed from, kept in the state
+	 * directory for exec and checkpoint (state.h); NULL keeps none, and
+	 * they read the bundle's. */
+	const char *config_json;
+	size_t config_len;
 };
 
 enum keel_status {

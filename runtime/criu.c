@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/mountinfo.h"
 #include "lib/util.h"
 #include "runtime/cgroup-v1.h"
 #include "runtime/cgroup.h"
 #include "runtime/criu.h"
+#include "runtime/terminal.h"
 
 /* The key criu knows a namespace joined by path under: the same at dump
  * and restore, and runc's, so images move between the runtimes. */
@@ -23,6 +26,7 @@
 #define DUMP_LOG        "dump.log"
 #define RESTORE_LOG     "restore.log"
 #define RESTORE_PIDFILE "restore.pid"
+#define TTY_KEY         "keel-tty" /* in the images: criu's key of the init's terminal */
 
 struct argv_buf {
 	char **v;
@@ -252,8 +256,78 @@ static int write_descriptors (pid_t pid, const struct criu_opts *o, struct keel_
 	return ret;
 }
 
-static void dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid)
+/* The "cgroup" mount on a v1 or hybrid host is a tmpfs with one bind of
+ * the container's own cgroup per hierarchy (mounts.c): binds of a
+ * directory, which criu refuses to dump as they are ("doesn't have a
+ * proper root mount").  They are external, as runc makes them: dumped by
+ * name (their mount point), bound at restore from the new container's
+ * cgroups (restore_cgroup_mounts). */
+static int external_cgroup (const struct mountinfo *m, void *data)
 {
+	struct argv_buf *a = data;
+
+	if ((strcmp (m->fstype, "cgroup") == 0 || strcmp (m->fstype, "cgroup2") == 0) &&
+	    strcmp (m->root, "/") != 0)
+		arg_add (a, "--ext-mount-map=%s:%s", m->mountpoint, m->mountpoint);
+	return 0;
+}
+
+static bool has_cgroup_mount (const struct spec *spec, const char **dest)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (spec->mounts[i].type && strcmp (spec->mounts[i].type, "cgroup") == 0) {
+			*dest = spec->mounts[i].destination;
+			return true;
+		}
+	return false;
+}
+
+struct restore_cg {
+	struct argv_buf *a;
+	const char *dest;
+	const struct spec_strv *v1;
+};
+
+/* A host v1 hierarchy H: the container's directory in it is bound at
+ * DEST/basename(H), as mounts.c names it. */
+static int restore_v1_hierarchy (const struct mountinfo *m, void *data)
+{
+	struct restore_cg *r = data;
+	size_t len = strlen (m->mountpoint);
+	const char *name = strrchr (m->mountpoint, '/');
+
+	if (strcmp (m->fstype, "cgroup") != 0)
+		return 0;
+	for (size_t k = 0; k < r->v1->n; k++) {
+		const char *dir = r->v1->v[k];
+		if (strncmp (dir, m->mountpoint, len) == 0 && (dir[len] == '/' || !dir[len])) {
+			arg_add (r->a, "--ext-mount-map=%s/%s:%s", r->dest,
+			         name ? name + 1 : m->mountpoint, dir);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int restore_cgroup_mounts (struct argv_buf *a, const struct spec *spec,
+                                  const char *cgroup_path, const struct spec_strv *cgroup_v1,
+                                  struct keel_error **err)
+{
+	struct restore_cg r = {.a = a, .v1 = cgroup_v1};
+	int ret;
+
+	if (cgroup_v1 == NULL || cgroup_v1->n == 0 || !has_cgroup_mount (spec, &r.dest))
+		return 0;
+	ret = mountinfo_foreach ("/proc/self/mountinfo", restore_v1_hierarchy, &r, err);
+	if (ret >= 0 && cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
+		arg_add (a, "--ext-mount-map=%s/unified:%s", r.dest, cgroup_path);
+	return ret < 0 ? ret : 0;
+}
+
+static int dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid,
+                        struct keel_error **err)
+{
+	const char *dest;
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		if (spec->mounts[i].bind)
 			arg_add (a, "--ext-mount-map=%s:%s", spec->mounts[i].destination,
@@ -272,6 +346,58 @@ static void dump_mounts (struct argv_buf *a, const struct spec *spec, pid_t pid)
 	for (size_t i = 0; i < spec->linux_.n_devices; i++)
 		arg_add (a, "--ext-mount-map=%s:%s", spec->linux_.devices[i].path,
 		         spec->linux_.devices[i].path);
+	if (cgroup_mode () != CGROUP_MODE_UNIFIED && has_cgroup_mount (spec, &dest)) {
+		cleanup_free char *mi = xasprintf ("/proc/%d/mountinfo", (int)pid);
+		int ret = mountinfo_foreach (mi, external_cgroup, a, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int find_console (const struct mountinfo *m, void *data)
+{
+	(void)data;
+	return strcmp (m->mountpoint, "/dev/console") == 0;
+}
+
+/* A terminal container's stdio is the slave of a pty whose master is held
+ * outside the tree (by run, conmon, the shim): criu dumps it as external,
+ * keyed by the slave's rdev and its devpts's dev, and the key is kept in
+ * the images for restore, which gives the tree a new pty's slave under it
+ * (runc has criu make a master over its RPC, orphan-pts-master, which the
+ * criu program does not offer).  create binds the slave on /dev/console:
+ * that bind is external too. */
+static int dump_terminal (struct argv_buf *a, const struct spec *spec, pid_t pid,
+                          const struct criu_opts *o, struct keel_error **err)
+{
+	cleanup_free char *key = NULL, *path = NULL, *mi = NULL;
+	int ret;
+
+	if (!spec->has_process || !spec->process.terminal)
+		return 0;
+	for (int fd = 0; fd < 3 && key == NULL; fd++) {
+		char link[64];
+		struct stat sb;
+
+		snprintf (link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+		/* UNIX98 pty slaves: majors 136..143 */
+		if (stat (link, &sb) == 0 && S_ISCHR (sb.st_mode) && major (sb.st_rdev) >= 136 &&
+		    major (sb.st_rdev) <= 143)
+			key = xasprintf ("tty[%llx:%llx]", (unsigned long long)sb.st_rdev,
+			                 (unsigned long long)sb.st_dev);
+	}
+	if (key == NULL)
+		return 0; /* the terminal is closed: nothing of it to restore */
+	arg_add (a, "--external=%s", key);
+	mi = xasprintf ("/proc/%d/mountinfo", (int)pid);
+	ret = mountinfo_foreach (mi, find_console, NULL, err);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		arg_add (a, "--ext-mount-map=/dev/console:/dev/console");
+	path = xasprintf ("%s/" TTY_KEY, o->image_path);
+	return write_file_at (AT_FDCWD, path, O_CREAT | O_TRUNC, 0600, key, strlen (key), err);
 }
 
 int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
@@ -316,8 +442,11 @@ int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
 	}
 	/* A pre-dump only takes memory: mounts and fds are the dump's. */
 	if (!o->pre_dump) {
-		dump_mounts (&a, spec, pid);
-		ret = write_descriptors (pid, o, err);
+		ret = dump_mounts (&a, spec, pid, err);
+		if (ret == 0)
+			ret = dump_terminal (&a, spec, pid, o, err);
+		if (ret == 0)
+			ret = write_descriptors (pid, o, err);
 	}
 	if (ret == 0)
 		ret = run_criu (&a, o, o->pre_dump ? "pre-dump" : "dump", DUMP_LOG, NULL, NULL,
@@ -351,17 +480,57 @@ static int inherit_stdio (struct argv_buf *a, const struct criu_opts *o, struct 
 	return 0;
 }
 
+/* Images of a terminal container (dump_terminal kept its key): a new pty
+ * from our /dev/ptmx, its slave inherited by criu under the dumped key and
+ * bound on /dev/console, its master for the caller (--console-socket or
+ * the foreground proxy, as after create). */
+static int restore_terminal (struct argv_buf *a, const struct spec *spec, const struct criu_opts *o,
+                             int *master, int *slave, struct keel_error **err)
+{
+	cleanup_free char *path = xasprintf ("%s/" TTY_KEY, o->image_path);
+	cleanup_free char *key = NULL, *name = NULL;
+	unsigned long long rdev, dev;
+	int ret, end = 0;
+
+	if (access (path, F_OK) < 0)
+		return errno == ENOENT ? 0 : keel_error (err, errno, "`%s`", path);
+	if (!spec->has_process || !spec->process.terminal)
+		return keel_error (err, 0,
+		                   "the checkpoint holds a terminal (`%s`) but process.terminal "
+		                   "is false",
+		                   path);
+	ret = read_file (path, 64, &key, NULL, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "checkpoint images");
+	/* It goes on criu's command line: exactly what dump_terminal wrote. */
+	if (sscanf (key, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || key[end] != '\0')
+		return keel_error (err, 0, "`%s`: not a tty[RDEV:DEV] key", path);
+	ret = terminal_open_pty (&spec->process, master, slave, err);
+	if (ret == 0)
+		ret = terminal_slave_path (*master, &name, err);
+	/* Not O_CLOEXEC: criu inherits it under this number. */
+	if (ret == 0 && fcntl (*slave, F_SETFD, 0) < 0)
+		ret = keel_error (err, errno, "fcntl the pty's slave");
+	if (ret < 0)
+		return ret;
+	arg_add (a, "--inherit-fd=fd[%d]:%s", *slave, key);
+	arg_add (a, "--ext-mount-map=/dev/console:%s", name);
+	return 0;
+}
+
 int criu_restore (const struct spec *spec, const char *root, const char *cgroup_path,
                   const struct spec_strv *cgroup_v1, const struct criu_opts *o, pid_t *pid,
-                  struct keel_error **err)
+                  int *tty_master, struct keel_error **err)
 {
 	cleanup_free char *pidfile = xasprintf ("%s/" RESTORE_PIDFILE, work_dir (o));
 	cleanup_free char *buf = NULL;
-	cleanup_close int netns_fd = -1;
+	cleanup_close int netns_fd = -1, tty_slave = -1;
 	struct argv_buf a = {0};
 	const char *netns = netns_path (spec);
 	unsigned long long n;
 	int ret;
+
+	*tty_master = -1;
 
 	if (o->work_path && (ret = mkdir_p (o->work_path, 0700, err)) < 0)
 		return ret;
@@ -383,6 +552,11 @@ int criu_restore (const struct spec *spec, const char *root, const char *cgroup_
 	for (size_t i = 0; i < spec->linux_.n_devices; i++)
 		arg_add (&a, "--ext-mount-map=%s:%s", spec->linux_.devices[i].path,
 		         spec->linux_.devices[i].path);
+	ret = restore_cgroup_mounts (&a, spec, cgroup_path, cgroup_v1, err);
+	if (ret < 0) {
+		argv_free (&a);
+		return ret;
+	}
 	if (netns && !o->empty_netns) {
 		/* Not O_CLOEXEC: criu inherits it under this number. */
 		netns_fd = open (netns, O_RDONLY);
@@ -394,17 +568,23 @@ int criu_restore (const struct spec *spec, const char *root, const char *cgroup_
 	}
 	ret = inherit_stdio (&a, o, err);
 	if (ret == 0)
+		ret = restore_terminal (&a, spec, o, tty_master, &tty_slave, err);
+	if (ret == 0)
 		ret = run_criu (&a, o, "restore", RESTORE_LOG, cgroup_path, cgroup_v1, err);
 	argv_free (&a);
-	if (ret < 0)
-		return ret;
-	ret = read_file (pidfile, 64, &buf, NULL, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "criu restore's pid file");
-	buf[strcspn (buf, "\n")] = '\0';
-	if (!parse_uint64 (buf, &n) || n == 0 || n > INT_MAX)
-		return keel_error (err, 0, "criu restore's pid file `%s`: `%s` is not a pid",
-		                   pidfile, buf);
-	*pid = (pid_t)n;
-	return 0;
+	if (ret == 0 && (ret = read_file (pidfile, 64, &buf, NULL, err)) < 0)
+		keel_error_wrap (err, "criu restore's pid file");
+	if (ret == 0) {
+		buf[strcspn (buf, "\n")] = '\0';
+		if (!parse_uint64 (buf, &n) || n == 0 || n > INT_MAX)
+			ret = keel_error (err, 0, "criu restore's pid file `%s`: `%s` is not a pid",
+			                  pidfile, buf);
+		else
+			*pid = (pid_t)n;
+	}
+	if (ret < 0 && *tty_master >= 0) {
+		close (*tty_master);
+		*tty_master = -1;
+	}
+	return ret;
 }

@@ -42,10 +42,12 @@ int criu_dump (const struct spec *spec, pid_t pid, const struct criu_opts *o,
  * container's rootfs) as its /.  The criu process is moved into cgroup_path
  * and the cgroup_v1 directories (when set) before it restores anything, so
  * the tree lands there; *pid gets the restored init's pid, which criu has
- * left running, detached from it. */
+ * left running, detached from it.  A checkpoint of a terminal container
+ * gets a new pty: *tty_master is its master (the caller's to send or
+ * proxy), -1 without a terminal. */
 int criu_restore (const struct spec *spec, const char *root, const char *cgroup_path,
                   const struct spec_strv *cgroup_v1, const struct criu_opts *o, pid_t *pid,
-                  struct keel_error **err);
+                  int *tty_master, struct keel_error **err);
 
 /* The cause of a failure in the text of criu's log (malloc'd), or NULL
  * when it has no "Error (" line; the rule is in criu.c. */

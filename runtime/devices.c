@@ -67,25 +67,44 @@ static int open_parent (int rootfd, const char *path, const char **base, struct 
 	else
 		*slash = '\0';
 
-	cur = open_in_root (rootfd, "/", O_PATH | O_DIRECTORY);
-	if (cur < 0)
-		return keel_error (err, errno, "devices: open the rootfs");
+	/* cur, the level above comp, is opened only when comp is missing
+	 * and must be made: every node of the default /dev has an existing
+	 * parent, and opening each level twice was two system calls per
+	 * node.  Each level is still resolved from the root by itself. */
 	for (comp = strtok_r (dir, "/", &save); comp; comp = strtok_r (NULL, "/", &save)) {
 		char *np = xasprintf ("%s/%s", prefix, comp);
-		int next;
+		int next, e;
 
+		next = open_in_root (rootfd, np, O_PATH | O_DIRECTORY);
+		e = next < 0 ? errno : 0;
+		if (e == ENOENT && cur < 0) {
+			cur = open_in_root (rootfd, *prefix ? prefix : "/", O_PATH | O_DIRECTORY);
+			if (cur < 0) {
+				e = errno;
+				free (np);
+				if (*prefix == '\0')
+					return keel_error (err, e, "devices: open the rootfs");
+				return keel_error (err, e, "devices: open `%s` in the rootfs", prefix);
+			}
+		}
 		free (prefix);
 		prefix = np;
-		next = open_in_root (rootfd, prefix, O_PATH | O_DIRECTORY);
-		if (next < 0 && errno == ENOENT) {
+		errno = e;
+		if (e == ENOENT) {
 			if (mkdirat (cur, comp, 0755) < 0 && errno != EEXIST)
 				return keel_error (err, errno, "devices: mkdir `%s`", prefix);
 			next = open_in_root (rootfd, prefix, O_PATH | O_DIRECTORY);
 		}
 		if (next < 0)
 			return keel_error (err, errno, "devices: open `%s` in the rootfs", prefix);
-		close (cur);
+		if (cur >= 0)
+			close (cur);
 		cur = next;
+	}
+	if (cur < 0) {
+		cur = open_in_root (rootfd, "/", O_PATH | O_DIRECTORY);
+		if (cur < 0)
+			return keel_error (err, errno, "devices: open the rootfs");
 	}
 	return steal_fd (&cur);
 }

@@ -362,18 +362,25 @@ int spec_parse (const char *name, const char *json, size_t len, const char *bund
 	return 0;
 }
 
-int spec_load (const char *path, const char *bundle, struct spec **out, struct keel_error **err)
+int spec_load_as (const char *path, const char *name, const char *bundle, struct spec **out,
+                  struct keel_error **err)
 {
 	cleanup_free char *buf = NULL;
-	const char *base = strrchr (path, '/');
 	size_t len = 0;
 	int ret;
 
-	/* Messages name the file by its base name, as the parse errors do. */
-	ret = input_read (path, base ? base + 1 : path, SPEC_MAX_SIZE, &buf, &len, err);
+	ret = input_read (path, name, SPEC_MAX_SIZE, &buf, &len, err);
 	if (ret < 0)
 		return ret;
-	return spec_parse (base ? base + 1 : path, buf, len, bundle, out, err);
+	return spec_parse (name, buf, len, bundle, out, err);
+}
+
+int spec_load (const char *path, const char *bundle, struct spec **out, struct keel_error **err)
+{
+	const char *base = strrchr (path, '/');
+
+	/* The runtime's messages name the file by its base name, as runc's. */
+	return spec_load_as (path, base ? base + 1 : path, bundle, out, err);
 }
 
 int spec_load_process (const char *path, struct spec **out, struct keel_error **err)

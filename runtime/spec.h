@@ -379,6 +379,10 @@ struct spec {
  * directory.  On error *err holds exactly one line:
  *   "config.json: linux.namespaces[2].type: unknown namespace \"pidd\"" */
 int spec_load (const char *path, const char *bundle, struct spec **out, struct keel_error **err);
+/* The same, with name as the first word of every message and warning
+ * (PID 1 gives the entry's path, so a warning says which entry). */
+int spec_load_as (const char *path, const char *name, const char *bundle, struct spec **out,
+                  struct keel_error **err);
 /* The same from a buffer (fuzzing, tests); name is used in messages. */
 int spec_parse (const char *name, const char *json, size_t len, const char *bundle,
                 struct spec **out, struct keel_error **err);

@@ -491,3 +491,32 @@ int keel_container_list (const struct keel_runtime *rt, char ***ids, size_t *n,
 	*n = len;
 	return 0;
 }
+
+int state_spec_save (int dirfd, const char *json, size_t len, struct keel_error **err)
+{
+	int ret;
+
+	ret = write_file_at (dirfd, SPEC_COPY ".tmp", O_CREAT | O_TRUNC, 0600, json, len, err);
+	if (ret < 0)
+		return ret;
+	if (renameat (dirfd, SPEC_COPY ".tmp", dirfd, SPEC_COPY) < 0)
+		return keel_error (err, errno, "rename `" SPEC_COPY "`");
+	return 0;
+}
+
+int state_spec_load (int dirfd, const char *bundle, struct spec **out, struct keel_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	if (faccessat (dirfd, SPEC_COPY, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : keel_error (err, errno, "`" SPEC_COPY "`");
+	/* The copy create made (within spec-load.c's 16 MiB), as state.json:
+	 * anything but a regular file was put there by someone else. */
+	ret = input_read_at (dirfd, SPEC_COPY, NULL, INPUT_NOFOLLOW, 16u << 20, &buf, &len, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "the container's state directory");
+	return spec_parse (SPEC_COPY " (kept by create)", buf, len, bundle, out, err);
+}

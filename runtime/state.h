@@ -3,6 +3,10 @@
  *               atomically (write state.json.tmp, rename)
  *   exec.fifo   exists from create until start: the container process
  *               blocks opening it for writing; start opens it for reading
+ *   config.json the config create was given, byte for byte as it read it:
+ *               exec and checkpoint use it, as runc uses the spec it keeps
+ *               in its state, so editing the bundle after create changes
+ *               nothing for the running container
  * Commands that change the container (create, start, delete) hold an
  * exclusive flock on the directory itself; state and kill only read. */
 #ifndef KEEL_STATE_H
@@ -17,6 +21,7 @@
 
 #define STATE_FILE "state.json"
 #define EXEC_FIFO  "exec.fifo"
+#define SPEC_COPY  "config.json"
 
 /* What keel keeps besides the public state, for later commands. */
 struct state_extra {
@@ -47,6 +52,14 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
  * says so (create is running hooks), created while exec.fifo exists,
  * running otherwise. */
 void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *x);
+
+/* Keep json (len bytes, the config create parsed) as SPEC_COPY, written
+ * to a temporary name and renamed so a reader never sees half of it. */
+int state_spec_save (int dirfd, const char *json, size_t len, struct keel_error **err);
+/* Parse SPEC_COPY with bundle as its directory.  A state directory
+ * without one (made by a keel before the copy was kept) leaves *out NULL
+ * and returns 0: the caller falls back to the bundle's config.json. */
+int state_spec_load (int dirfd, const char *bundle, struct spec **out, struct keel_error **err);
 
 /* Field 22 of /proc/PID/stat, and whether the process is a zombie. */
 int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie,

@@ -80,6 +80,36 @@ if [ -n "$kdir" ]; then
 	is "$(printf '%s\n' "$list" | grep -v '^#' | sed 's,.*/,,')" "$(printf '%s\n' virtio_ring.ko virtio.ko virtio_blk.ko crc32c-intel.ko crc32c_generic.ko jbd2.ko mbcache.ko crc16.ko ext4.ko)" \
 		"module list is each closure in load order, deduplicated"
 	like "$names" "^lib/modules/$(cat "$kdir/kver")/kernel/fs/ext4/ext4.ko$" "the modules themselves are in the image"
+	# --alias-modules: in the image with their closure and depmod's
+	# indexes over the image's own modules, not in the list.
+	kver=$(cat "$kdir/kver")
+	"$mk" -o "$tmp/al.img" --init "$init" --kernel-dir "$kdir" --compress none \
+		--alias-modules virtio_rng --alias-modules kernel/drivers/watchdog --module ext4
+	check "--alias-modules builds"
+	"$mk" -o "$tmp/al2.img" --init "$init" --kernel-dir "$kdir" --compress none \
+		--alias-modules virtio_rng --alias-modules kernel/drivers/watchdog --module ext4 &&
+		cmp -s "$tmp/al.img" "$tmp/al2.img"
+	check "and gives the same bytes twice (depmod's indexes included)"
+	al=$(cpio -it --quiet <"$tmp/al.img")
+	like "$al" "^lib/modules/$kver/kernel/drivers/char/hw_random/virtio-rng.ko$" "an alias module is in the image"
+	like "$al" "^lib/modules/$kver/kernel/drivers/virtio/virtio_ring.ko$" "with its dependencies"
+	like "$al" "^lib/modules/$kver/kernel/drivers/watchdog/i6300esb.ko$" "a directory brings every module under it"
+	like "$al" "^lib/modules/$kver/modules.alias.bin$" "depmod's alias index is there"
+	like "$al" "^lib/modules/$kver/modules.dep.bin$" "and its dependency index"
+	(cd "$tmp" && rm -rf alx && mkdir alx && cd alx && cpio -id --quiet <"$tmp/al.img")
+	ok=1
+	modprobe -d "$tmp/alx" -S "$kver" -R virtio:d00000004v00001AF4 2>/dev/null | grep -qx virtio_rng || ok=0
+	modprobe -d "$tmp/alx" -S "$kver" -R pci:v00008086d000025ABsv00001AF4sd00001100bc08sc80i00 2>/dev/null |
+		grep -qx i6300esb || ok=0
+	[ "$ok" = 1 ]
+	check "the image's index resolves the devices' aliases (virtio-rng, i6300esb)"
+	# Only what the image holds: a module left out is not in its index.
+	modprobe -d "$kdir/root" -S "$kver" -R virtio:d00000001v00001AF4 2>/dev/null | grep -qx virtio_net &&
+		! modprobe -d "$tmp/alx" -S "$kver" -R virtio:d00000001v00001AF4 >/dev/null 2>&1
+	check "a module left out (virtio_net) is not in the index"
+	list=$(cd "$tmp/alx" && grep -v '^#' etc/keel/modules | sed 's,.*/,,' | tr '\n' ' ')
+	! printf '%s\n' "$list" | grep -qE 'virtio-rng|i6300esb' && printf '%s\n' "$list" | grep -q ext4.ko
+	check "alias modules are not in /etc/keel/modules (the listed ones are)"
 else
 	skip "module closure" "no kernel (fetch-kernel.sh failed)"
 fi

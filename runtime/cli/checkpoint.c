@@ -19,6 +19,7 @@
 #include "runtime/cli/command.h"
 #include "runtime/cli/proxy.h"
 #include "runtime/criu.h"
+#include "runtime/terminal.h"
 
 #define CRIU_USAGE_COMMON                                                                      \
 	"      --image-path DIR      the checkpoint images (default ./checkpoint)\n"           \
@@ -55,7 +56,7 @@ static const char restore_usage[] =
         "  -b, --bundle DIR          the bundle directory (default: the working directory)\n"
         "  -d, --detach              return once the container runs\n"
         "      --pid-file FILE       write the restored process's pid to FILE\n"
-        "      --console-socket SOCK refused: terminal containers are not restored\n"
+        "      --console-socket SOCK send a terminal container's new pty master there\n"
         "      --no-subreaper, --no-pivot  accepted for runc compatibility\n";
 
 enum {
@@ -188,17 +189,6 @@ static void criu_args_free (struct criu_args *a)
 	free (a->work);
 }
 
-/* criu hands a pty's master back only through its RPC, which keel does not
- * speak: a terminal container is refused rather than half restored. */
-static int check_no_terminal (const struct spec *spec, struct keel_error **err)
-{
-	if (spec->has_process && spec->process.terminal)
-		return keel_error (err, 0,
-		                   "process.terminal is set: keel does not checkpoint or restore "
-		                   "terminal containers");
-	return 0;
-}
-
 static int checkpoint (struct cli_global *g, const char *id, struct criu_args *a,
                        struct keel_error **err)
 {
@@ -210,9 +200,7 @@ static int checkpoint (struct cli_global *g, const char *id, struct criu_args *a
 	/* The config as create read it: mounts and namespaces name what criu
 	 * must treat as external. */
 	if (ret == 0)
-		ret = cli_load_spec (st.bundle, NULL, &spec, err);
-	if (ret == 0)
-		ret = check_no_terminal (spec, err);
+		ret = cli_created_spec (g, id, st.bundle, &spec, err);
 	if (ret == 0)
 		ret = resolve_args (a, err);
 	if (ret == 0)
@@ -275,6 +263,7 @@ int cli_checkpoint (struct cli_global *g, int argc, char **argv)
 struct restore_ctx {
 	const struct spec *spec;
 	const struct criu_opts *o;
+	int tty_master; /* a terminal container's new pty, -1 for none */
 };
 
 /* keel_container_adopt's spawn: criu restores with a bind of the rootfs
@@ -284,11 +273,16 @@ struct restore_ctx {
 static int restore_spawn (void *arg, const char *state_dir, const char *cgroup_path,
                           const struct spec_strv *cgroup_v1, pid_t *pid, struct keel_error **err)
 {
-	const struct restore_ctx *r = arg;
+	struct restore_ctx *r = arg;
 	const char *rootfs = r->spec->root.abs_path ? r->spec->root.abs_path : r->spec->root.path;
-	cleanup_free char *root = xasprintf ("%s/criu-root", state_dir);
+	cleanup_free char *dir = realpath (state_dir, NULL), *root = NULL;
 	int ret;
 
+	/* criu resolves --root from its own mount namespace: absolute, even
+	 * with a relative --root of ours */
+	if (dir == NULL)
+		return keel_error (err, errno, "state directory `%s`", state_dir);
+	root = xasprintf ("%s/criu-root", dir);
 	if (mkdir (root, 0700) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s`", root);
 	if (mount (rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -296,7 +290,7 @@ static int restore_spawn (void *arg, const char *state_dir, const char *cgroup_p
 		rmdir (root);
 		return ret;
 	}
-	ret = criu_restore (r->spec, root, cgroup_path, cgroup_v1, r->o, pid, err);
+	ret = criu_restore (r->spec, root, cgroup_path, cgroup_v1, r->o, pid, &r->tty_master, err);
 	if (umount2 (root, MNT_DETACH) < 0)
 		keel_log (KEEL_LOG_WARNING, "detach `%s`: %s", root, strerror (errno));
 	else if (rmdir (root) < 0)
@@ -310,15 +304,54 @@ struct restore_args {
 	bool detach;
 };
 
+/* runc's rules for a terminal, as for create (cli_check_terminal). */
+static int check_terminal (const struct spec *spec, const struct restore_args *a,
+                           struct keel_error **err)
+{
+	bool terminal = spec->has_process && spec->process.terminal;
+
+	if (terminal && a->detach && a->console_arg == NULL)
+		return keel_error (err, 0,
+		                   "process.terminal is set: a detached restore needs "
+		                   "--console-socket to send the pty's master to");
+	if (!terminal && a->console_arg)
+		return keel_error (err, 0, "--console-socket given but process.terminal is false");
+	return 0;
+}
+
+/* The restored tree's new pty: its master to --console-socket, or in the
+ * foreground to our own proxy (through a socket of ours, as after create). */
+static int pass_terminal (struct restore_ctx *r, const char *console_socket, bool detach,
+                          struct console *con, struct keel_error **err)
+{
+	int ret;
+
+	if (r->tty_master < 0)
+		return 0;
+	if (console_socket) {
+		ret = terminal_send_master (console_socket, r->tty_master, err);
+	} else {
+		ret = cli_console_listen (con, err);
+		if (ret == 0)
+			ret = terminal_send_master (con->path, r->tty_master, err);
+		if (ret == 0 && !detach)
+			ret = cli_console_accept (con, err);
+	}
+	close (r->tty_master);
+	r->tty_master = -1;
+	return ret;
+}
+
 static int restore (struct cli_global *g, const char *id, struct restore_args *a, int *code,
                     struct keel_error **err)
 {
-	cleanup_free char *bundle = NULL, *pid_file = NULL;
+	cleanup_free char *bundle = NULL, *pid_file = NULL, *json = NULL, *console = NULL;
 	struct keel_create_opts opts = {.stdio = {-1, -1, -1}};
+	size_t json_len = 0;
 	struct waiter w = {.sfd = -1};
-	struct console con = {.listen_fd = -1, .master = -1}; /* none: no terminal */
+	struct console con = {.listen_fd = -1, .master = -1}; /* foreground terminal proxy */
 	struct spec *spec = NULL;
-	struct restore_ctx r;
+	struct restore_ctx r = {.tty_master = -1};
 	sigset_t old;
 	bool blocked = false;
 	int ret;
@@ -328,11 +361,11 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0 && a->pid_file_arg)
 		ret = cli_abs_path (a->pid_file_arg, &pid_file, err);
 	if (ret == 0)
-		ret = cli_load_spec (bundle, NULL, &spec, err);
+		ret = cli_load_spec (bundle, NULL, &spec, &json, &json_len, err);
 	if (ret == 0)
-		ret = check_no_terminal (spec, err);
+		ret = check_terminal (spec, a, err);
 	if (ret == 0 && a->console_arg)
-		ret = keel_error (err, 0, "--console-socket given but process.terminal is false");
+		ret = cli_abs_path (a->console_arg, &console, err);
 	if (ret == 0)
 		ret = resolve_args (&a->c, err);
 	/* In the foreground the restored init becomes our child when criu
@@ -353,9 +386,16 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 	if (ret == 0) {
 		opts.bundle = bundle;
 		opts.pid_file = pid_file;
-		r = (struct restore_ctx){.spec = spec, .o = &a->c.o};
+		opts.config_json = json;
+		opts.config_len = json_len;
+		r = (struct restore_ctx){.spec = spec, .o = &a->c.o, .tty_master = -1};
 		ret = keel_container_adopt (&g->rt, id, spec, &opts, restore_spawn, &r, &w.pid,
 		                            err);
+		if (ret == 0 && (ret = pass_terminal (&r, console, a->detach, &con, err)) < 0)
+			/* restored, but nobody holds its terminal: not left running */
+			(void)keel_container_delete (&g->rt, id, true, NULL);
+		else if (ret < 0 && r.tty_master >= 0)
+			close (r.tty_master);
 	}
 	spec_free (spec);
 	if (ret == 0 && !a->detach) {
@@ -372,6 +412,7 @@ static int restore (struct cli_global *g, const char *id, struct restore_args *a
 		if (ret < 0)
 			keel_error_wrap (err, "delete");
 	}
+	cli_console_cleanup (&con);
 	return ret;
 }
 

@@ -96,9 +96,14 @@ int cli_bundle_path (const char *arg, char **abs, struct keel_error **err);
 /* An absolute form of a path given on the command line (pid file, console
  * socket), relative paths taken from the working directory as runc does. */
 int cli_abs_path (const char *arg, char **abs, struct keel_error **err);
-/* Load BUNDLE/config.json, or config_arg (crun's --config) when set. */
-int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out,
-                   struct keel_error **err);
+/* Load BUNDLE/config.json, or config_arg (crun's --config) when set;
+ * *json (when json != NULL) gets the bytes parsed, for create to keep. */
+int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out, char **json,
+                   size_t *len, struct keel_error **err);
+/* The config a container was created with: the copy in its state
+ * directory (state.h), or its bundle's config.json when it has none. */
+int cli_created_spec (struct cli_global *g, const char *id, const char *bundle, struct spec **out,
+                      struct keel_error **err);
 
 /* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+3", "0" (no signal, only the
  * existence check): the signal number or -1. */
@@ -128,6 +133,8 @@ bool cli_create_option (int c, const char *arg, struct cli_create_args *a, bool 
  * (freed with cli_create_paths_free), and load the config. */
 struct cli_create_paths {
 	char *bundle, *pid_file, *console_socket;
+	char *config_json; /* what the spec was parsed from, kept by create */
+	size_t config_len;
 	/* LISTEN_FDS=N, LISTEN_PID=1, NOTIFY_SOCKET=..., as present; NULL-ended */
 	char *env[4];
 	struct spec_mount notify_mount; /* the notify proxy's directory */

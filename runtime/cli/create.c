@@ -48,6 +48,7 @@ void cli_create_paths_free (struct cli_create_paths *paths)
 	free (paths->bundle);
 	free (paths->pid_file);
 	free (paths->console_socket);
+	free (paths->config_json);
 	for (size_t i = 0; i < ARRAY_SIZE (paths->env); i++)
 		free (paths->env[i]);
 	notify_proxy_mount_free (&paths->notify_mount);
@@ -129,7 +130,8 @@ int cli_create_prepare (const struct keel_runtime *rt, const char *id,
 		if (ret < 0)
 			return ret;
 	}
-	ret = cli_load_spec (paths->bundle, a->config_arg, spec, err);
+	ret = cli_load_spec (paths->bundle, a->config_arg, spec, &paths->config_json,
+	                     &paths->config_len, err);
 	if (ret < 0)
 		return ret;
 
@@ -140,6 +142,8 @@ int cli_create_prepare (const struct keel_runtime *rt, const char *id,
 	        .no_pivot = a->no_pivot,
 	        .preserve_fds = a->preserve_fds,
 	        .stdio = {-1, -1, -1},
+	        .config_json = paths->config_json,
+	        .config_len = paths->config_len,
 	};
 	n_listen = listen_fds (paths, &n_env);
 	if (n_listen > 0)

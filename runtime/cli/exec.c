@@ -169,8 +169,9 @@ static int apply_options (const struct exec_args *a, struct spec_process *p, str
 	return 0;
 }
 
-/* The process: --process FILE as is, or the container's config.json
- * process (re-read from the bundle state.json names) with COMMAND. */
+/* The process: --process FILE as is, or the process of the config the
+ * container was created with (state.h keeps it: an edit of the bundle
+ * since changes nothing, as with runc) with COMMAND. */
 static int build_process (struct cli_global *g, const char *id, struct exec_args *a, char **cmd,
                           int n_cmd, struct spec_process *p, struct exec_parts *x,
                           struct keel_error **err)
@@ -181,8 +182,8 @@ static int build_process (struct cli_global *g, const char *id, struct exec_args
 	ret = keel_container_state (&g->rt, id, &st, err);
 	if (ret == 0 && st.bundle == NULL)
 		ret = keel_error (err, 0, "the container's state has no bundle");
-	if (ret == 0 && (ret = cli_load_spec (st.bundle, NULL, &x->config, err)) < 0)
-		keel_error_wrap (err, "the container's bundle `%s`", st.bundle);
+	if (ret == 0)
+		ret = cli_created_spec (g, id, st.bundle, &x->config, err);
 	keel_state_free (&st);
 	if (ret < 0)
 		return ret;

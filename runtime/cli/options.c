@@ -8,9 +8,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/cli/command.h"
+#include "runtime/state.h"
 
 void cli_parser_init (struct cli_parser *p, const char *cmd, const char *usage,
                       const char *shortopts, const struct option *longopts, int argc, char **argv)
@@ -141,19 +143,53 @@ int cli_bundle_path (const char *arg, char **abs, struct keel_error **err)
 	return 0;
 }
 
-int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out,
-                   struct keel_error **err)
+/* spec-load.c's limit (SPEC_MAX_SIZE) */
+#define CONFIG_READ_MAX (16u << 20)
+
+int cli_load_spec (const char *bundle, const char *config_arg, struct spec **out, char **json,
+                   size_t *len, struct keel_error **err)
 {
-	cleanup_free char *path = NULL;
+	cleanup_free char *path = NULL, *buf = NULL;
+	const char *base;
+	size_t n = 0;
+	int ret;
 
 	if (config_arg != NULL) {
-		int ret = cli_abs_path (config_arg, &path, err);
+		ret = cli_abs_path (config_arg, &path, err);
 		if (ret < 0)
 			return ret;
 	} else {
 		path = xasprintf ("%s/config.json", bundle);
 	}
-	return spec_load (path, bundle, out, err);
+	/* Read once (as spec_load reads: a regular file, bounded): what is
+	 * kept is exactly what was parsed. */
+	base = strrchr (path, '/');
+	ret = input_read (path, base ? base + 1 : path, CONFIG_READ_MAX, &buf, &n, err);
+	if (ret < 0)
+		return ret;
+	ret = spec_parse (base ? base + 1 : path, buf, n, bundle, out, err);
+	if (ret == 0 && json) {
+		*json = steal_ptr (&buf);
+		*len = n;
+	}
+	return ret;
+}
+
+int cli_created_spec (struct cli_global *g, const char *id, const char *bundle, struct spec **out,
+                      struct keel_error **err)
+{
+	const char *root = g->rt.state_root ? g->rt.state_root : KEEL_DEFAULT_STATE_ROOT;
+	cleanup_close int dirfd = -1;
+	int ret;
+
+	ret = state_dir_open (root, id, false, &dirfd, err);
+	if (ret == 0)
+		ret = state_spec_load (dirfd, bundle, out, err);
+	if (ret == 0 && *out == NULL)
+		ret = cli_load_spec (bundle, NULL, out, NULL, NULL, err);
+	if (ret < 0)
+		keel_error_wrap (err, "the container's config (bundle `%s`)", bundle);
+	return ret;
 }
 
 static const struct {

@@ -28,6 +28,8 @@ static const char update_usage[] =
         "      --cpu-quota US          cpu.quota\n"
         "      --cpu-period US         cpu.period\n"
         "      --cpu-share N           cpu.shares\n"
+        "      --cpu-rt-period US      cpu.realtimePeriod (cgroup v1 only)\n"
+        "      --cpu-rt-runtime US     cpu.realtimeRuntime (cgroup v1 only)\n"
         "      --cpuset-cpus LIST      cpu.cpus\n"
         "      --cpuset-mems LIST      cpu.mems\n"
         "      --blkio-weight N        blockIO.weight\n";
@@ -40,6 +42,8 @@ enum {
 	OPT_CPU_QUOTA,
 	OPT_CPU_PERIOD,
 	OPT_CPU_SHARE,
+	OPT_CPU_RT_PERIOD,
+	OPT_CPU_RT_RUNTIME,
 	OPT_CPUSET_CPUS,
 	OPT_CPUSET_MEMS,
 	OPT_BLKIO_WEIGHT,
@@ -115,6 +119,8 @@ static bool flag_to_json (json_object *res, int c, const char *arg)
 	        {OPT_CPU_QUOTA, "cpu", "quota", false, false},
 	        {OPT_CPU_PERIOD, "cpu", "period", false, false},
 	        {OPT_CPU_SHARE, "cpu", "shares", false, false},
+	        {OPT_CPU_RT_PERIOD, "cpu", "realtimePeriod", false, false},
+	        {OPT_CPU_RT_RUNTIME, "cpu", "realtimeRuntime", false, false},
 	        {OPT_CPUSET_CPUS, "cpu", "cpus", false, true},
 	        {OPT_CPUSET_MEMS, "cpu", "mems", false, true},
 	        {OPT_BLKIO_WEIGHT, "blockIO", "weight", false, false},
@@ -219,6 +225,8 @@ int cli_update (struct cli_global *g, int argc, char **argv)
 	        {"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
 	        {"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
 	        {"cpu-share", required_argument, NULL, OPT_CPU_SHARE},
+	        {"cpu-rt-period", required_argument, NULL, OPT_CPU_RT_PERIOD},
+	        {"cpu-rt-runtime", required_argument, NULL, OPT_CPU_RT_RUNTIME},
 	        {"cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS},
 	        {"cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS},
 	        {"blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT},

@@ -6,8 +6,8 @@
  * the options keep their invariants (absolute containers.d and shell
  * paths, a hostname of 1 to 63 bytes, at most INIT_MAX_SKIP valid and
  * distinct names to skip, 1 to INIT_MAX_DNS IP addresses for keel.dns,
- * each a line of /etc/resolv.conf); never a crash, leak or undefined
- * behaviour. */
+ * each a line of /etc/resolv.conf, a watchdog timeout in range); never a
+ * crash, leak or undefined behaviour. */
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 
 #include "init/options.h"
 #include "init/policy.h"
+#include "init/watchdog.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -28,6 +29,9 @@ static void check (const struct init_opts *o)
 	if (o->hostname == NULL || o->hostname[0] == '\0' || strlen (o->hostname) >= 64)
 		abort ();
 	if (o->n_skip > INIT_MAX_SKIP)
+		abort ();
+	/* keel.watchdog: in range, and only set by a valid value */
+	if (o->watchdog_secs > WATCHDOG_MAX_SECS || (!o->watchdog_set && o->watchdog_secs != 0))
 		abort ();
 	if (o->dns != NULL) {
 		char *copy = strdup (o->dns), *save = NULL, *tok;

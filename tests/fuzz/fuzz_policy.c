@@ -122,7 +122,7 @@ static void check (const struct policy *p)
 		abort ();
 	if (p->restart_delay_ms > week || p->backoff_max_ms > week ||
 	    p->start_limit_interval_ms > week || p->start_timeout_ms > week ||
-	    p->stop_timeout_ms > week)
+	    p->stop_timeout_ms > week || p->devices_timeout_ms > week)
 		abort ();
 	if (p->backoff_max_ms < p->restart_delay_ms || p->start_limit_interval_ms == 0 ||
 	    p->stop_timeout_ms == 0)

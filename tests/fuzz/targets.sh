@@ -22,6 +22,7 @@ fuzz_max_len() {
 	case $1 in
 	spec) echo 16384 ;;
 	policy | tmpfiles | state) echo 8192 ;;
+	fstab) echo 8192 ;; # several lines of up to 4096 bytes
 	control) echo 5000 ;;
 	logsink) echo 8192 ;;
 	*) echo 4096 ;;

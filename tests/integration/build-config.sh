@@ -54,6 +54,7 @@ grep -q '^#define CONFIG_SECCOMP' "$t/include/generated/autoconf.h"
 check "tiny: autoconf.h does not define CONFIG_SECCOMP"
 is "$(defined "$t/keel.unstripped" "seccomp_(init|load|rule_add)")" 0 "tiny: no libseccomp symbol (seccomp_init/load/rule_add) linked"
 is "$(defined "$t/keel.unstripped" udev_)" 0 "tiny: no udev_* symbol linked"
+is "$(defined "$t/keel.unstripped" kmod_)" 0 "tiny: no kmod_* symbol linked (libkmod comes with udev)"
 ver=$("$t/keel" --version 2>&1)
 like "$ver" '-SECCOMP -UDEV' "tiny: --version says -SECCOMP -UDEV"
 like "$ver" '^\+JSONC [0-9.]+ \+CAP [0-9.]+ \+MOUNT [0-9.]+' "tiny: --version lists json-c, libcap, libmount"
@@ -73,6 +74,8 @@ check "full: libseccomp symbols are linked"
 if calls "$f" udev_; then
 	[ "$(defined "$f/keel.unstripped" udev_)" -gt 0 ]
 	check "full: udev_* symbols are linked"
+	[ "$(defined "$f/keel.unstripped" "kmod_(new|module_probe_insert_module)")" -ge 2 ]
+	check "full: libkmod (kmod_new, kmod_module_probe_insert_module) is linked"
 else
 	skip "full: udev_* symbols are linked" "no keel code calls libudev yet"
 fi

@@ -2,7 +2,8 @@
 # "devices" in keel.json: an entry waits until the kernel announces its
 # device (a kernel uevent, through libudev's monitor in PID 1's epoll set),
 # then starts; the others do not wait for it.  The device is a zram disk
-# hot-added only after keel is up (and removed at the end).
+# hot-added only after keel is up (and removed at the end).  One that never
+# comes fails the entry at its devices_timeout, naming the device.
 . "$(dirname "$0")/init-lib.sh"
 
 ctl_dir=/sys/class/zram-control
@@ -16,6 +17,8 @@ dev=zram$id
 
 entry disk "echo disk-up; exec sleep 1000" "{\"devices\": [\"/dev/$dev\"], \"stop\": {\"signal\": \"KILL\"}}"
 entry other 'echo other-up; exec sleep 1000' '{"stop": {"signal": "KILL"}}'
+never=zram$((id + 40))
+entry late "echo late-up" "{\"kind\": \"oneshot\", \"devices\": [\"/dev/$never\"], \"devices_timeout\": \"1s\"}"
 start_keel
 wait_for 'other \| other-up' 10
 check "an entry without devices starts at once"
@@ -31,6 +34,11 @@ grep -q 'Startup finished' "$T/console.log"
 [ $? != 0 ]
 check "startup is not finished while it waits"
 
+wait_for "late: device /dev/$never did not appear within 1000ms" 5
+check "an entry whose device never comes fails at its devices_timeout, naming it"
+like "$(ctl status late)" 'state: failed' "it is failed"
+like "$(ctl status disk)" 'state: waiting' "the other one still waits (its timeout is the default 90 s)"
+
 got=$(cat "$ctl_dir/hot_add")
 EXTRA_CLEANUP="echo $got >$ctl_dir/hot_remove 2>/dev/null"
 is "$got" "$id" "the kernel added $dev"
@@ -39,6 +47,8 @@ check "started once /dev/$dev appeared"
 wait_for 'Startup finished' 5
 check "startup finished after the device"
 
+! grep -q 'late-up' "$T/console.log"
+check "the failed entry never ran"
 stop_keel
 is "$RC" 0 "clean exit"
 echo "$got" >"$ctl_dir/hot_remove"

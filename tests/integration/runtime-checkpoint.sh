@@ -194,7 +194,8 @@ if [ $CRIU_RC != 0 ]; then
 		"checkpoint --leave-running keeps it running" \
 		"exec in the restored container" \
 		"restore in the foreground waits for the restored init" \
-		"delete after restore leaves nothing"; do
+		"delete after restore leaves nothing" \
+		"a terminal container: checkpoint and restore with a new pty"; do
 		skip "$t" "criu check: $CRIU_WHY"
 	done
 	kill_holders
@@ -281,5 +282,61 @@ while [ ! -s "$T/fg.rc" ] && [ $_i -lt 200 ]; do
 done
 is "$(cat "$T/fg.rc" 2>/dev/null)" 137 "... restore exits 128+9 when the init is killed"
 ctr_gone count "$FG"
+
+# --- a terminal container ---------------------------------------------------------------
+# Its stdio is the slave of a pty whose master the console socket's holder
+# has (conmon, the shim).  criu dumps that pty as external; restore gives
+# the tree a new one (runc has criu make it over its RPC), sends its master
+# to restore's --console-socket, and it is again the init's stdio, its
+# controlling terminal and /dev/console.
+recv_console() { # recv_console SOCK OUT: a console-recv.py listening on SOCK
+	python3 "$_rt_here/console-recv.py" "$1" "$2" &
+	RT_PIDS="$RT_PIDS $!"
+	_i=0
+	while [ ! -S "$1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+}
+cfg tty
+cfg_set '.process.terminal = true | .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
+	options: ["nosuid", "nodev", "mode=1777"]}]'
+cfg_sh 'i=0; while :; do echo $i > /tmp/c; i=$((i+1)); sleep 0.1; done'
+if [ "$RT_NAME" = keel ]; then
+	rt restore -d --bundle "$B" --image-path "$T/none" tty </dev/null >/dev/null 2>"$T/err"
+	[ $? != 0 ]
+	check "tty: restore -d of a terminal container without --console-socket is refused"
+	like "$(cat "$T/err")" "process.terminal is set: a detached restore needs --console-socket" \
+		"... saying where the pty's master would have to go"
+	ctr_gone tty ""
+fi
+recv_console "$T/tty1.sock" "$T/tty1.out"
+rt run -d --console-socket "$T/tty1.sock" --bundle "$B" tty </dev/null >/dev/null 2>"$T/err"
+is "$?" 0 "tty: a terminal counter container runs (--console-socket)"
+TPID=$(ctr_state tty pid)
+counter_passes "$TPID" 2
+check "tty: it counts"
+rt checkpoint --image-path "$T/tty-img" tty >/dev/null 2>"$T/err"
+is "$?" 0 "checkpoint of a terminal container succeeds"
+show=$(head -c 300 "$T/err") && [ -n "$show" ] && echo "# $show"
+recv_console "$T/tty2.sock" "$T/tty2.out"
+rt restore -d --console-socket "$T/tty2.sock" --bundle "$B" --image-path "$T/tty-img" tty \
+	</dev/null >/dev/null 2>"$T/err"
+is "$?" 0 "restore -d --console-socket of it succeeds"
+show=$(head -c 300 "$T/err") && [ -n "$show" ] && echo "# $show"
+TNEW=$(ctr_state tty pid)
+AT=$(counter "$TNEW")
+counter_passes "$TNEW" "${AT:-0}"
+check "... the restored init counts on (past ${AT:-?})"
+rt exec tty sh -c 'for f in 0 1 2; do readlink /proc/1/fd/$f; done | sort -u | wc -l
+	readlink /proc/1/fd/0; [ "$(cut -d" " -f7 /proc/1/stat)" != 0 ] && echo ctty
+	[ "$(stat -L -c %t:%T /dev/console)" = "$(stat -L -c %t:%T /proc/1/fd/0)" ] && echo console
+	echo to-the-terminal >/proc/1/fd/1' >"$T/tty.exec" 2>&1
+is "$(sed -n 1p "$T/tty.exec")" 1 "... its stdin, stdout and stderr are one file"
+like "$(sed -n 2p "$T/tty.exec")" "^/dev/pts/[0-9]+$" "... a pty"
+is "$(sed -n 3,4p "$T/tty.exec" | tr '\n' ' ')" "ctty console " "... which is its controlling terminal and /dev/console"
+_i=0
+until grep -q to-the-terminal "$T/tty2.out" 2>/dev/null || [ $_i -ge 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+grep -q to-the-terminal "$T/tty2.out" 2>/dev/null
+check "... and what is written to it reaches the new console socket's holder"
+rt delete -f tty >/dev/null 2>&1
+ctr_gone tty "$TNEW"
 kill_holders
 done_testing

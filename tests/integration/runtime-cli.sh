@@ -177,6 +177,67 @@ else
 	fi
 fi
 
+# --- update --cpu-rt-period / --cpu-rt-runtime ---------------------------------------
+# runc's flags for realtime group scheduling, a v1 cpu controller feature
+# (cpu.rt_period_us, cpu.rt_runtime_us with CONFIG_RT_GROUP_SCHED): written
+# there, the runtime before the period when the new period is below the
+# current runtime (the kernel checks runtime <= period at each write).
+# cgroup v2 has no realtime files: keel refuses the flags as it refuses the
+# config fields at create; runc 1.1 drops them there without a word (fs2).
+cfg rtupd
+cfg_set '.process.args = ["sleep", "1000"]'
+rt run -d --bundle "$B" rtupd </dev/null >/dev/null 2>"$T/err"
+check "update --cpu-rt-*: a detached container runs"
+rtcg=/sys/fs/cgroup/cpu/keeltest-$$-rtupd
+rt_files() { echo $(cat "$rtcg/cpu.rt_period_us" "$rtcg/cpu.rt_runtime_us" 2>&1); }
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	rt update --cpu-rt-period 100000 --cpu-rt-runtime 5000 rtupd 2>"$T/err"
+	rc=$?
+	if [ "$RT_NAME" = keel ]; then
+		is "$rc" 1 "cgroup v2: update --cpu-rt-period/--cpu-rt-runtime fails"
+		like "$(cat "$T/err")" "update .rtupd.: cgroup: cpu.realtimeRuntime/realtimePeriod are not supported by cgroup v2" \
+			"... saying cgroup v2 has no realtime limits"
+	else
+		skip "cgroup v2: --cpu-rt-* refused" "$RT_NAME exits $rc there ($(head -1 "$T/err"))"
+	fi
+elif [ -f "$rtcg/cpu.rt_runtime_us" ]; then
+	rt update --cpu-rt-period 100000 --cpu-rt-runtime 5000 rtupd 2>"$T/err"
+	check "cgroup v1: update --cpu-rt-period 100000 --cpu-rt-runtime 5000"
+	[ -s "$T/err" ] && printf '# stderr: %s\n' "$(head -3 "$T/err")"
+	is "$(rt_files)" "100000 5000" "... cpu.rt_period_us and cpu.rt_runtime_us"
+	lowered=yes
+	if [ "$RT_NAME" = keel ]; then
+		rt update --cpu-rt-period 4000 --cpu-rt-runtime 2000 rtupd 2>"$T/err"
+		check "update to a period (4000) below the current runtime (5000), with a runtime that fits"
+		[ -s "$T/err" ] && printf '# stderr: %s\n' "$(head -3 "$T/err")"
+		is "$(rt_files)" "4000 2000" "... both written, the runtime first"
+	else
+		skip "a period below the current runtime" "$RT_NAME writes the period first and fails with EINVAL (runc 1.1.5's fs/cpu.go; the retry is runc 1.2's SetRtSched)"
+		rt update --cpu-rt-runtime 2000 rtupd 2>"$T/err" && rt update --cpu-rt-period 4000 rtupd 2>>"$T/err" ||
+			lowered="runtime 2000 then period 4000 failed: $(grep -o 'error.*' "$T/err" | head -1)"
+	fi
+	if [ "$lowered" = yes ]; then
+		rt update --cpu-rt-runtime 3000 rtupd 2>"$T/err"
+		is "$?:$(rt_files)" "0:4000 3000" "update --cpu-rt-runtime alone leaves the period"
+		rt update --cpu-rt-runtime 9000 rtupd 2>"$T/err"
+		[ $? != 0 ]
+		check "a runtime above the period is refused (by the kernel)"
+		is "$(rt_files)" "4000 3000" "... and changes nothing"
+	else
+		skip "update --cpu-rt-runtime under a lowered period" "$RT_NAME: $lowered"
+	fi
+else
+	skip "update --cpu-rt-*" "no v1 cpu.rt_runtime_us at $rtcg (kernel without CONFIG_RT_GROUP_SCHED)"
+fi
+if keel_only "update --cpu-rt-period: a bad value"; then
+	rt update --cpu-rt-period -5 rtupd 2>"$T/err"
+	[ $? != 0 ]
+	check "update --cpu-rt-period -5 fails"
+	like "$(cat "$T/err")" "realtimePeriod|cpu-rt-period" "... naming the field"
+fi
+rt delete --force rtupd
+ctr_gone rtupd ""
+
 # --- list on an empty root --------------------------------------------------------
 is "$(rt list -q)" "" "list -q on an empty root prints nothing"
 if [ "$RT_NAME" != crun ]; then

@@ -283,6 +283,30 @@ is "$(ctr_state created status)" created "... and it stays created"
 rt delete --force created
 ctr_gone created "$cpid"
 
+# --- the config as it was at create --------------------------------------------------------------
+# The container's own settings (seccomp here) are those of create for every
+# runtime: runc keeps them in its state, crun and keel a copy of config.json.
+# keel and crun take exec's process defaults (env, cwd) from that copy too,
+# so an edit or removal of the bundle's config.json changes nothing; runc
+# (1.1.5, and its main branch's exec.go getProcess) re-reads the bundle's
+# file for them.
+EB=$T/b/exec
+cp "$EB/config.json" "$T/exec-config.json"
+jq '.process.env = ["PATH=/bin:/sbin", "FROM_CONFIG=edited"] | .process.cwd = "/tmp" | del(.linux.seccomp)' \
+	"$T/exec-config.json" >"$EB/config.json"
+ex exec sh -c 'grep ^Seccomp: /proc/self/status; echo "$FROM_CONFIG $(pwd)"'
+is "$(echo "$OUT" | sed -n 1p)" "$(printf 'Seccomp:\t2')" "config.json edited after create (seccomp removed): exec'd process still filtered by create's"
+if [ "$RT_NAME" = runc ]; then
+	skip "exec's process defaults from create's config" "runc re-reads the bundle's config.json for them (exec.go getProcess)"
+	skip "exec with the bundle's config.json removed" "runc re-reads the bundle's config.json"
+else
+	is "$(echo "$OUT" | sed -n 2p)" "yes /" "... and its env and cwd are create's (FROM_CONFIG=yes, /), not the edit's"
+	rm "$EB/config.json"
+	ex exec sh -c 'echo "$FROM_CONFIG"'
+	is "$RC:$OUT" "0:yes" "config.json removed from the bundle: exec still runs with the config of create"
+fi
+mv "$T/exec-config.json" "$EB/config.json"
+
 # --- paused and stopped --------------------------------------------------------------------------
 if rt pause exec 2>"$T/err"; then
 	ex exec true

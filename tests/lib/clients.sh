@@ -5,8 +5,15 @@
 # state and socket, and a symlink named keel-runtime to $KEEL.
 #
 #   clients_setup       make $T, $T/keel-runtime, $T/rootfs.tar; set RUNTIMES
+#                       (keel runc, or $CLIENTS_RUNTIMES)
 #   rt_path NAME        the binary for keel or runc
 #   show_err FILE       print a file's first lines as TAP comments
+#   cg_v2               true on a pure cgroup v2 host (the QEMU guest)
+#   cg_file CTL REL V1 V2   a cgroup file of /REL: /sys/fs/cgroup/CTL/REL/V1
+#                       on a v1 or hybrid host, /sys/fs/cgroup/REL/V2 on v2
+#   clients_full        false with CLIENTS_QUICK set (the QEMU guest under
+#                       TCG): only the cases that differ by hierarchy and
+#                       the core lifecycle run there
 
 clients_setup() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
@@ -18,7 +25,15 @@ clients_setup() {
 	ln -s "$KEEL" "$T/keel-runtime"
 	bundle_rootfs "$T/rootfs" || skip_all "cannot build the busybox rootfs"
 	tar -C "$T/rootfs" -cf "$T/rootfs.tar" . || exit 1
-	RUNTIMES="keel runc"
+	# the QEMU guest's quick set runs keel alone (CLIENTS_RUNTIMES=keel)
+	RUNTIMES=${CLIENTS_RUNTIMES:-keel runc}
+	# --privileged: what the caller has, and a block device of the host
+	# (the QEMU guest has no loop devices, but its disk)
+	CAPBND=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+	HOSTBLK=
+	for _b in /dev/loop0 /dev/vda /dev/sda /dev/nvme0n1; do
+		[ -b "$_b" ] && HOSTBLK=$_b && break
+	done
 }
 
 rt_path() {
@@ -28,6 +43,12 @@ rt_path() {
 	crun) command -v crun ;;
 	esac
 }
+
+cg_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+cg_file() {
+	if cg_v2; then echo "/sys/fs/cgroup/$2/$4"; else echo "/sys/fs/cgroup/$1/$2/$3"; fi
+}
+clients_full() { [ -z "${CLIENTS_QUICK:-}" ]; }
 
 show_err() {
 	[ -s "$1" ] && sed -n '1,4s/^/#   /p' "$1"
@@ -41,7 +62,7 @@ show_err() {
 # controllers this host does not mount: hugetlb, net_cls, perf_event...).
 # Only ever called with a name the test made up (keeltest-clients-PID).
 cg_cleanup() {
-	for _m in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for _m in /sys/fs/cgroup/ /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		_d=$_m$1
 		[ -d "$_d" ] || continue
 		case $(stat -f -c %T "$_m") in

@@ -130,7 +130,8 @@ static void test_refused (void **state)
 	EXPECT ("", "error: empty request\n");
 	EXPECT ("   ", "error: empty request\n");
 	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, "
-	                      "boot-time, start, stop, restart, reload, poweroff, reboot, halt)\n");
+	                      "boot-time, start, stop, restart, reload, deployment, poweroff, reboot, "
+	                      "halt)\n");
 	EXPECT ("list web", "error: list takes no argument\n");
 	EXPECT ("status ", "ok\n"
 	                   "net                  done       oneshot  0       0\n"
@@ -161,6 +162,8 @@ static void test_refused (void **state)
 	EXPECT ("reload --dry-run x", "error: too many arguments\n");
 	free (opts.dir);
 	opts.dir = xstrdup ("/nonexistent/ked-containers.d");
+	EXPECT ("deployment", "ok\ndir: /nonexistent/ked-containers.d\n");
+	EXPECT ("deployment web", "error: deployment takes no argument\n");
 	EXPECT ("reload --dry-run", "error: reload: open containers.d `/nonexistent/ked-containers.d`: "
 	                            "No such file or directory\n");
 }

@@ -89,6 +89,13 @@ static void run_at_the_limit (bool exec)
 	int status;
 	pid_t pid;
 
+	/* valgrind keeps descriptors of its own above the soft limit and
+	 * refuses the setrlimit this test is about. */
+	const char *pre = getenv ("LD_PRELOAD");
+	if (pre && strstr (pre, "vgpreload")) {
+		print_message ("under valgrind: RLIMIT_NOFILE is valgrind's own\n");
+		skip ();
+	}
 	assert_non_null (mkdtemp (root));
 	pid = fork ();
 	assert_true (pid >= 0);

@@ -81,6 +81,7 @@ static void test_full (void **state)
 	assert_int_equal (p.start_limit_interval_ms, 60000);
 	assert_int_equal (p.ready, READY_NOTIFY);
 	assert_int_equal (p.start_timeout_ms, 120000);
+	assert_int_equal (p.devices_timeout_ms, 90000); /* the default */
 	assert_int_equal (p.stop_signal, SIGQUIT);
 	assert_int_equal (p.stop_timeout_ms, 2500);
 	assert_true (p.essential);
@@ -178,7 +179,7 @@ static const struct {
         {"\"x\"", F ": expected a JSON object at the top, got \"x\""},
         /* unknown keys */
         {"{\"restrat\": \"always\"}", F ": restrat: unknown key (expected one of: description, "
-                                        "kind, requires, after, wants, devices, restart, "
+                                        "kind, requires, after, wants, devices, devices_timeout, mounts, restart, "
                                         "readiness, start_timeout, stop, essential, logs, network, health)"},
         /* devices */
         {"{\"devices\": \"/dev/vdb\"}",
@@ -250,6 +251,8 @@ static const struct {
          F ": readiness: \"exited\" is only for oneshots (set \"kind\": \"oneshot\")"},
         {"{\"kind\": \"oneshot\", \"readiness\": \"notify\"}",
          F ": readiness: a oneshot is ready when it exits 0; \"notify\" is only for services"},
+        {"{\"devices_timeout\": \"soon\"}", F
+         ": devices_timeout: expected a duration like \"500ms\" or a number of seconds, got \"soon\""},
         {"{\"start_timeout\": \"1w\"}", F
          ": start_timeout: expected a duration like \"500ms\" or a number of seconds, got \"1w\""},
         {"{\"start_timeout\": 1e12}",
@@ -288,6 +291,15 @@ static const struct {
          F ": kind: key given twice (line 1, column 2 and line 2, column 2)"},
         {"{\"stop\": {\"timeout\": 1, \"signal\": 9, \"timeout\": 2}}",
          F ": stop.timeout: key given twice (line 1, column 11 and line 1, column 38)"},
+        /* the same key spelt with an escape, and a repeat in an object of
+         * more than 16 keys (lib/jsonpath.c's quick pass sorts those) */
+        {"{\"kind\": \"oneshot\", \"\\u006bind\": \"service\"}",
+         F ": kind: key given twice (line 1, column 2 and line 1, column 21)"},
+        {"{\"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, \"k6\": 6, "
+         "\"k7\": 7, \"k8\": 8, \"k9\": 9, \"k10\": 10, \"k11\": 11, \"k12\": 12, "
+         "\"k13\": 13, \"k14\": 14, \"k15\": 15, \"k16\": 16, \"k17\": 17, \"k18\": 18, "
+         "\"k19\": 19, \"k7\": 0}",
+         F ": k7: key given twice (line 1, column 65 and line 1, column 202)"},
         /* numbers beyond 64 bits are named as written, not as json-c's clamp */
         {"{\"restart\": {\"limit\": {\"burst\": 99999999999999999999999}}}",
          F ": restart.limit.burst: 99999999999999999999999 does not fit in 64 bits (the "

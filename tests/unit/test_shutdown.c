@@ -44,7 +44,7 @@ static int child (void)
 	snprintf (space, sizeof space, "%s/with space", dir);
 	snprintf (inner, sizeof inner, "%s/with space/in ner", dir);
 	snprintf (plain, sizeof plain, "%s/plain", dir);
-	if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return 10;
 	if (mkdir (space, 0700) < 0 || mkdir (plain, 0700) < 0)
 		return 11;

@@ -179,6 +179,35 @@ static void test_state_odd_types (void **state)
 	close (fd);
 }
 
+/* The config create keeps: none is "read the bundle" (NULL, 0), a copy
+ * parses with the bundle as its directory, a corrupt one is an error
+ * naming the copy; state_dir_remove takes it away with the rest. */
+static void test_spec_copy (void **state)
+{
+	static const char cfg[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+	                          " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\","
+	                          " \"env\": [\"AT=create\"]}}";
+	struct keel_error *err = NULL;
+	struct spec *spec = (struct spec *)1;
+	int fd = -1;
+
+	assert_int_equal (state_dir_create (root, "c4", &fd, &err), 0);
+	assert_int_equal (state_spec_load (fd, "/b", &spec, &err), 0);
+	assert_null (spec);
+	assert_int_equal (state_spec_save (fd, cfg, strlen (cfg), &err), 0);
+	assert_int_equal (state_spec_load (fd, "/b", &spec, &err), 0);
+	assert_non_null (spec);
+	assert_string_equal (spec->process.env.v[0], "AT=create");
+	assert_string_equal (spec->root.abs_path, "/b/rootfs");
+	spec_free (spec);
+	assert_int_equal (state_spec_save (fd, "{", 1, &err), 0);
+	assert_true (state_spec_load (fd, "/b", &spec, &err) < 0);
+	assert_non_null (strstr (err->msg, "kept by create"));
+	keel_error_release (&err);
+	assert_int_equal (state_dir_remove (root, "c4", fd, &err), 0);
+	close (fd);
+}
+
 /* A state.json that keel did not write (a FIFO, a symlink) is refused
  * without blocking or following it. */
 static void test_state_not_a_file (void **state)
@@ -362,6 +391,7 @@ int main (void)
 	        cmocka_unit_test (test_check_id),
 	        cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_odd_types, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_spec_copy, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_not_a_file, setup, teardown),
 	        cmocka_unit_test (test_state_json),
 	        cmocka_unit_test_setup_teardown (test_list, setup, teardown),

@@ -794,6 +794,79 @@ static void test_schedule_chain (void **state)
 	assert_int_equal (units[3].state, U_STARTING);
 }
 
+/* A unit waiting for a device: the device's deadline runs from the first
+ * look that found it missing; at it the unit fails with the device named,
+ * and a dependent that requires it is blocked.  A device that comes in
+ * time disarms it. */
+static bool devices_there;
+static bool fake_devices (void *ctx, size_t i)
+{
+	(void)ctx;
+	units[i].device_missing = units[i].policy.devices.v[0];
+	return devices_there;
+}
+
+static void with_device (struct unit *u, const char *dev, uint64_t timeout_ms)
+{
+	u->policy.devices.v = xmalloc0 (2 * sizeof (char *));
+	u->policy.devices.v[0] = xstrdup (dev);
+	u->policy.devices.n = 1;
+	u->policy.devices_timeout_ms = timeout_ms;
+}
+
+static void test_device_timeout (void **state)
+{
+	add ("disk", NULL, NULL);
+	add ("db", "disk", NULL);
+	with_device (&units[0], "/dev/vdb", 30000);
+	build ();
+	devices_there = false;
+	unit_schedule (&set, fake_devices);
+	assert_int_equal (units[0].state, U_WAITING);
+	assert_int_equal (units[0].timer, T_DEVICE_TIMEOUT);
+	assert_int_equal (units[0].deadline_ms, f.now + 30000);
+	/* a uevent for another device: looked at again, same deadline */
+	f.now += 10000;
+	unit_requeue_waiting (&set);
+	unit_schedule (&set, fake_devices);
+	assert_int_equal (units[0].deadline_ms, f.now + 20000);
+	f.now += 19999;
+	unit_timers (&set, f.now);
+	assert_int_equal (units[0].state, U_WAITING);
+	f.now += 1;
+	unit_timers (&set, f.now);
+	assert_int_equal (units[0].state, U_FAILED);
+	assert_string_equal (units[0].error, "device /dev/vdb did not appear within 30000ms");
+	assert_int_equal (units[0].timer, T_NONE);
+	unit_schedule (&set, fake_devices);
+	assert_int_equal (units[1].state, U_BLOCKED);
+	assert_int_equal (f.launches, 0);
+
+	/* keelctl start: a fresh wait; this time the device comes */
+	assert_int_equal (unit_event (&set, 0, UE_START, 0), 0);
+	unit_schedule (&set, fake_devices);
+	assert_int_equal (units[0].deadline_ms, f.now + 30000);
+	devices_there = true;
+	unit_requeue_waiting (&set);
+	unit_schedule (&set, fake_devices);
+	assert_int_equal (units[0].state, U_STARTING);
+	assert_int_equal (units[0].timer, T_START_TIMEOUT); /* the device's is gone */
+}
+
+/* devices_timeout 0: wait forever, no timer. */
+static void test_device_wait_forever (void **state)
+{
+	add ("disk", NULL, NULL);
+	with_device (&units[0], "vdb", 0);
+	build ();
+	devices_there = false;
+	unit_schedule (&set, fake_devices);
+	assert_int_equal (units[0].timer, T_NONE);
+	f.now += 7 * 24 * 3600 * 1000ULL;
+	unit_timers (&set, f.now);
+	assert_int_equal (units[0].state, U_WAITING);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -809,6 +882,8 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_essential_failure, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_ordered_stop, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_schedule_chain, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_device_timeout, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_device_wait_forever, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
