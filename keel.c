@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "init/launch.h"
 #include "lib/selfclone.h"
 #include "lib/version.h"
 #include "runtime/cli/cli.h"
@@ -75,6 +76,8 @@ static void run_sealed (char **argv)
 static int init_main (int argc, char **argv, char **full_argv)
 {
 	run_sealed (full_argv);
+	/* start and delete helpers are this binary, exec'd (init/launch.h) */
+	launch_exec_from ("/proc/self/exe");
 	return keel_init_main (argc, argv);
 }
 
@@ -112,6 +115,12 @@ int main (int argc, char **argv)
 		return keel_check_main (argc - 1, argv + 1);
 	if (strcmp (argv[1], "deploy") == 0)
 		return keel_deploy_main (argc - 1, argv + 1);
+	/* PID 1's start and delete helpers (init/launch.h), exec'd from the
+	 * sealed copy PID 1 runs from; run_sealed makes sure of it. */
+	if (strcmp (argv[1], LAUNCH_HELPER_ROLE) == 0) {
+		run_sealed (argv);
+		return launch_helper_main (argc - 1, argv + 1);
+	}
 	if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {
 		keel_print_version (stdout, "keel");
 		return 0;

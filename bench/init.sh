@@ -22,9 +22,9 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 [ "$(id -u)" = 0 ] || { echo "bench/init.sh: needs root"; exit 0; }
 [ -x "$KEEL" ] || { echo "bench/init.sh: no keel at $KEEL"; exit 1; }
 
-T=$(mktemp -d /tmp/keel-bench-init.XXXXXX)
+T=$(mktemp -d "/tmp/${BENCH_PREFIX:-keel-bench}-init.XXXXXX")
 CGMNT=$( [ -d /sys/fs/cgroup/unified ] && echo /sys/fs/cgroup/unified || echo /sys/fs/cgroup )
-CGROOT=keel-bench-$$
+CGROOT=${BENCH_PREFIX:-keel-bench}-$$
 UPID=
 cleanup() {
 	[ -n "$UPID" ] && kill -KILL "$UPID" 2>/dev/null

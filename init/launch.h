@@ -41,14 +41,44 @@ int launch_raise_nofile (struct keel_error **err);
 
 enum launch_op { LAUNCH_START, LAUNCH_DELETE };
 
-/* Fork the helper; *report_fd gets the non-blocking read end.  A start
+struct entry_fp; /* reload.h */
+
+/* The hidden role word of a helper (keel.c): `keel __launch start|delete ...`. */
+#define LAUNCH_HELPER_ROLE "__launch"
+int launch_helper_main (int argc, char **argv);
+/* Exec helpers from this file (keel.c: "/proc/self/exe", the sealed memfd
+ * PID 1 runs from); never called: they are forked (tests, other binaries). */
+void launch_exec_from (const char *path);
+
+/* Start the helper; *report_fd gets the non-blocking read end.  A start
  * helper given tmpfiles (NULL: none) applies them first, relative to "/";
  * their failure is the start's.  net is the entry's keel.json network
- * (NULL or not CNI: nothing to attach, cni.h). */
+ * (NULL or not CNI: nothing to attach, cni.h).
+ *
+ * The helper is keel's own binary (the sealed memfd PID 1 runs from),
+ * started with CLONE_VM|CLONE_VFORK and exec'd, so PID 1 is never copied:
+ * a fork's cost grows with PID 1's memory, this one's does not.  It gets
+ * fds 0-2 (a start: /dev/null and the log pipe) and 3 (its report pipe),
+ * nothing else of PID 1's.  A start helper reads the entry in dir again
+ * (config.json, keel.json, tmpfiles.conf) and refuses it when its content
+ * hashes differ from fp, the ones PID 1 validated (entries.c, reload.h).
+ * PID 1 forks instead, the child using spec, tmpfiles and net as they are
+ * in PID 1's memory, when the files' hashes already differ from fp (an
+ * entry edited without a reload starts as it was validated, as before),
+ * when the binary cannot be exec'd (no /proc/self/exe, no close_range;
+ * EMFILE: this once), or when dir/fp are NULL.
+ *
+ * *pidfd (the exec'd helper's pidfd, close-on-exec) turns readable when
+ * it has exited; PID 1 reaps it with waitid(P_PIDFD).  It is cloned with
+ * exit signal 0, but the kernel makes a child that execs an ordinary
+ * SIGCHLD child again (measured: SIGCHLD comes, waitpid(-1) reaps it), so
+ * its SIGCHLD still arrives too and whichever of the two comes first
+ * reaps it.  The forked fallback gives *pidfd = -1. */
 int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *id,
                  const struct spec *spec, const struct keel_create_opts *opts,
-                 const struct tmpfiles *tmpfiles, const struct policy_network *net,
-                 pid_t *helper, int *report_fd, struct keel_error **err);
+                 const struct tmpfiles *tmpfiles, const struct policy_network *net, const char *dir,
+                 const struct entry_fp *fp, pid_t *helper, int *pidfd, int *report_fd,
+                 struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;          /* 0 when create did not get that far */

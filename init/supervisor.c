@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,10 @@
 #include "lib/proccgroup.h"
 #include "lib/util.h"
 #include "runtime/cgroup.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 #define LOG_READS_PER_WAKEUP 4 /* x 16 KiB: a flood cannot monopolise the loop */
 
@@ -136,7 +141,38 @@ static int ensure_log_pipe (struct sup *s, struct unit *u)
 	return loop_watch (&s->loop, &u->w_log, u->log_r, EPOLLIN, on_log, s);
 }
 
-static void watch_helper (struct sup *s, size_t i, enum launch_op op)
+static void reaped (struct sup *s, pid_t pid, int status);
+
+/* An exec'd helper's pidfd says it ended (launch.h); its SIGCHLD may come
+ * first, and then reaped() has already unwatched this. */
+static void on_helper_exit (struct watch *w, uint32_t events)
+{
+	struct sup *s = w->arg;
+	struct unit *u = unit_of (w, w_hpid);
+	siginfo_t si = {0};
+	int status;
+
+	(void)events;
+	if (waitid ((idtype_t)P_PIDFD, (id_t)w->fd, &si, WEXITED | WNOHANG | __WALL) < 0 ||
+	    si.si_pid == 0)
+		return; /* not yet (cannot be on EPOLLIN), or gone: nothing to reap */
+	status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+	reaped (s, si.si_pid, status);
+	(void)u;
+}
+
+static void unwatch_helper_exit (struct sup *s, struct unit *u)
+{
+	int fd = u->w_hpid.fd;
+
+	if (!u->w_hpid_on)
+		return;
+	loop_unwatch (&s->loop, &u->w_hpid);
+	close (fd);
+	u->w_hpid_on = false;
+}
+
+static void watch_helper (struct sup *s, size_t i, enum launch_op op, int pidfd)
 {
 	struct unit *u = &s->units[i];
 
@@ -145,6 +181,21 @@ static void watch_helper (struct sup *s, size_t i, enum launch_op op)
 	u->helper_len = 0;
 	pidmap_put (&s->pids, u->helper, i);
 	loop_watch (&s->loop, &u->w_helper, u->helper_fd, EPOLLIN, on_helper, s);
+	if (pidfd >= 0) {
+		if (loop_watch (&s->loop, &u->w_hpid, pidfd, EPOLLIN, on_helper_exit, s) < 0) {
+			/* Nothing else would tell of its end: wait for it now,
+			 * after a SIGKILL (epoll_ctl fails only without memory). */
+			siginfo_t si = {0};
+			syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			while (waitid ((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 &&
+			       errno == EINTR)
+				;
+			close (pidfd);
+			reaped (s, u->helper, SIGKILL);
+			return;
+		}
+		u->w_hpid_on = true;
+	}
 }
 
 static int op_launch (void *ctx, size_t i, char **why)
@@ -157,7 +208,7 @@ static int op_launch (void *ctx, size_t i, char **why)
 	char *env[2] = {NULL, NULL};
 	cleanup_free char *cgroup = NULL;
 	cleanup_free char *env0 = NULL;
-	int ret;
+	int ret, pidfd = -1;
 
 	if (ensure_log_pipe (s, u) < 0) {
 		*why = xasprintf ("log pipe: %s", strerror (errno));
@@ -188,8 +239,8 @@ static int op_launch (void *ctx, size_t i, char **why)
 	 * Z, R or cleaning over a large tree must not block PID 1.  CNI runs
 	 * there too (cni.h). */
 	ret = launch_fork (LAUNCH_START, &s->rt, u->name, u->spec, &opts,
-	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->policy.network,
-	                   &u->helper, &u->helper_fd, &err);
+	                   u->tmpfiles_applied ? NULL : &u->tmpfiles, &u->policy.network, u->dir,
+	                   &u->fp, &u->helper, &pidfd, &u->helper_fd, &err);
 	notify_mount_free (&mount);
 	close (u->log_w); /* the helper passed it on to the container */
 	u->log_w = -1;
@@ -199,7 +250,7 @@ static int op_launch (void *ctx, size_t i, char **why)
 		u->helper = 0;
 		return -1;
 	}
-	watch_helper (s, i, LAUNCH_START);
+	watch_helper (s, i, LAUNCH_START, pidfd);
 	return 0;
 }
 
@@ -208,13 +259,14 @@ static int op_cleanup (void *ctx, size_t i)
 	struct sup *s = ctx;
 	struct unit *u = &s->units[i];
 	struct keel_error *err = NULL;
+	int pidfd = -1;
 
 	u->pid = 0;
 	u->pid_known = false;
 	free (u->cgroup);
 	u->cgroup = NULL;
-	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, NULL, &u->helper,
-	                 &u->helper_fd, &err) < 0) {
+	if (launch_fork (LAUNCH_DELETE, &s->rt, u->name, NULL, NULL, NULL, NULL, NULL, NULL,
+	                 &u->helper, &pidfd, &u->helper_fd, &err) < 0) {
 		/* Without cleanup the name stays taken; the start helper deletes
 		 * stale state before create, so go on. */
 		cleanup_free char *m = keel_error_string (err);
@@ -223,7 +275,7 @@ static int op_cleanup (void *ctx, size_t i)
 		u->helper = 0;
 		return -1;
 	}
-	watch_helper (s, i, LAUNCH_DELETE);
+	watch_helper (s, i, LAUNCH_DELETE, pidfd);
 	return 0;
 }
 
@@ -448,6 +500,7 @@ static void helper_done (struct sup *s, size_t i)
 
 	helper_drain (s, u);
 	launch_parse (u->helper_buf, u->helper_len, &r);
+	unwatch_helper_exit (s, u);
 	loop_unwatch (&s->loop, &u->w_helper);
 	close (u->helper_fd);
 	u->helper_fd = -1;

@@ -141,6 +141,9 @@ struct unit {
 	char *helper_buf; /* its report so far (at most LAUNCH_REPORT_MAX bytes) */
 	size_t helper_len;
 	struct watch w_helper;
+	/* the helper's pidfd (launch.h: it sends no SIGCHLD), when w_hpid_on */
+	struct watch w_hpid;
+	bool w_hpid_on;
 	int log_r, log_w; /* pipe: container stdout+stderr -> PID 1 */
 	struct logsink log;
 	struct watch w_log;
