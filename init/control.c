@@ -211,33 +211,6 @@ static void on_timer (struct watch *w, uint32_t events)
 
 /* ---- requests ------------------------------------------------------------ */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void put (struct buf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void put (struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start (ap, fmt);
-		n = vsnprintf (b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end (ap);
-		if (n < 0)
-			return;
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap * 2 + (size_t)n + 256;
-		b->p = xrealloc (b->p, b->cap);
-	}
-}
-
 static void put_mem (struct buf *b, const char *p, size_t n)
 {
 	if (b->cap - b->len < n + 1) {
@@ -288,37 +261,37 @@ static void put_json_str (struct buf *b, const char *s)
 	size_t n;
 
 	if (s == NULL) {
-		put (b, "null");
+		buf_put (b, "null");
 		return;
 	}
 	n = strlen (s);
-	put (b, "\"");
+	buf_put (b, "\"");
 	while (n > 0) {
 		size_t k = utf8_len (p, n);
 		if (k == 0) {
-			put (b, "\\ufffd");
+			buf_put (b, "\\ufffd");
 			k = 1;
 		} else if (*p == '"' || *p == '\\') {
-			put (b, "\\%c", *p);
+			buf_put (b, "\\%c", *p);
 		} else if (*p < 0x20 || *p == 0x7f) {
-			put (b, "\\u%04x", *p);
+			buf_put (b, "\\u%04x", *p);
 		} else {
 			put_mem (b, (const char *)p, k);
 		}
 		p += k;
 		n -= k;
 	}
-	put (b, "\"");
+	buf_put (b, "\"");
 }
 
 static void list (struct sup *s, struct buf *b)
 {
 	size_t i;
 
-	put (b, "ok\n");
+	buf_put (b, "ok\n");
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];
-		put (b, "%-20s %-10s %-8s %-7d %u\n", u->name, unit_state_name (u->state),
+		buf_put (b, "%-20s %-10s %-8s %-7d %u\n", u->name, unit_state_name (u->state),
 		     policy_kind_name (u->policy.kind), u->exited ? 0 : (int)u->pid, u->restarts);
 	}
 }
@@ -334,30 +307,30 @@ static void status (struct sup *s, struct unit *u, struct buf *b)
 	const struct graph_node *node = &s->graph.nodes[i];
 	char hbuf[128];
 
-	put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
+	buf_put (b, "ok\nname: %s\nstate: %s\nkind: %s\npid: %d\nrestarts: %u\n", u->name,
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
 	     u->exited ? 0 : (int)u->pid, u->restarts);
 	if (u->policy.description)
-		put (b, "description: %s\n", u->policy.description);
-	put (b, "restart: %s\nreadiness: %s\n", policy_restart_name (u->policy.restart),
+		buf_put (b, "description: %s\n", u->policy.description);
+	buf_put (b, "restart: %s\nreadiness: %s\n", policy_restart_name (u->policy.restart),
 	     policy_ready_name (u->policy.ready));
 	for (k = 0; k < node->n_deps; k++)
-		put (b, "%s: %s\n", dep_kind_name (node->deps[k].kind),
+		buf_put (b, "%s: %s\n", dep_kind_name (node->deps[k].kind),
 		     s->units[node->deps[k].to].name);
 	if (u->cgroup)
-		put (b, "cgroup: %s\n", u->cgroup);
+		buf_put (b, "cgroup: %s\n", u->cgroup);
 	{
 		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
-		put (b, "network: %s\n", net);
+		buf_put (b, "network: %s\n", net);
 	}
 	if (u->notify_status)
-		put (b, "status: %s\n", u->notify_status);
+		buf_put (b, "status: %s\n", u->notify_status);
 	if (u->policy.health.argv) /* health.c's count */
-		put (b, "health: %s\n",
+		buf_put (b, "health: %s\n",
 		     health_describe (&u->health, &u->policy.health, hbuf, sizeof hbuf));
 	if (u->error)
-		put (b, "error: %s\n", u->error);
-	put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);
+		buf_put (b, "error: %s\n", u->error);
+	buf_put (b, "log-bytes: %llu\n", (unsigned long long)u->log.ring.total);
 }
 
 /* One unit as a JSON object; the field names are documented in
@@ -369,38 +342,38 @@ static void status_json_unit (struct sup *s, size_t i, struct buf *b)
 	static const enum dep_kind kinds[] = {DEP_REQUIRES, DEP_WANTS, DEP_AFTER};
 	size_t k, d;
 
-	put (b, "{\"name\":");
+	buf_put (b, "{\"name\":");
 	put_json_str (b, u->name);
-	put (b, ",\"state\":\"%s\",\"kind\":\"%s\",\"pid\":%d,\"restarts\":%u,\"description\":",
+	buf_put (b, ",\"state\":\"%s\",\"kind\":\"%s\",\"pid\":%d,\"restarts\":%u,\"description\":",
 	     unit_state_name (u->state), policy_kind_name (u->policy.kind),
 	     u->exited ? 0 : (int)u->pid, u->restarts);
 	put_json_str (b, u->policy.description);
-	put (b, ",\"restart\":\"%s\",\"readiness\":\"%s\"", policy_restart_name (u->policy.restart),
+	buf_put (b, ",\"restart\":\"%s\",\"readiness\":\"%s\"", policy_restart_name (u->policy.restart),
 	     policy_ready_name (u->policy.ready));
 	for (k = 0; k < 3; k++) {
 		bool first = true;
-		put (b, ",\"%s\":[", dep_kind_name (kinds[k]));
+		buf_put (b, ",\"%s\":[", dep_kind_name (kinds[k]));
 		for (d = 0; node && d < node->n_deps; d++) {
 			if (node->deps[d].kind != kinds[k])
 				continue;
-			put (b, first ? "" : ",");
+			buf_put (b, first ? "" : ",");
 			put_json_str (b, s->units[node->deps[d].to].name);
 			first = false;
 		}
-		put (b, "]");
+		buf_put (b, "]");
 	}
-	put (b, ",\"cgroup\":");
+	buf_put (b, ",\"cgroup\":");
 	put_json_str (b, u->cgroup);
 	{
 		cleanup_free char *net = cni_status (&s->rt, u->name, &u->policy.network);
-		put (b, ",\"network\":");
+		buf_put (b, ",\"network\":");
 		put_json_str (b, net);
 	}
-	put (b, ",\"notify_status\":");
+	buf_put (b, ",\"notify_status\":");
 	put_json_str (b, u->notify_status);
-	put (b, ",\"error\":");
+	buf_put (b, ",\"error\":");
 	put_json_str (b, u->error);
-	put (b, ",\"log_bytes\":%llu}", (unsigned long long)u->log.ring.total);
+	buf_put (b, ",\"log_bytes\":%llu}", (unsigned long long)u->log.ring.total);
 }
 
 static void status_json (struct sup *s, size_t only, struct buf *b)
@@ -408,15 +381,15 @@ static void status_json (struct sup *s, size_t only, struct buf *b)
 	size_t i;
 	bool first = true;
 
-	put (b, "ok\n{\"units\":[");
+	buf_put (b, "ok\n{\"units\":[");
 	for (i = 0; i < s->n_units; i++) {
 		if (only != (size_t)-1 && i != only)
 			continue;
-		put (b, first ? "\n" : ",\n");
+		buf_put (b, first ? "\n" : ",\n");
 		status_json_unit (s, i, b);
 		first = false;
 	}
-	put (b, "\n]}\n");
+	buf_put (b, "\n]}\n");
 }
 
 /* The boot's raw timestamps (unit_clock_us, 0: never); keelctl turns them
@@ -425,7 +398,7 @@ static void boot_time (struct sup *s, struct buf *b)
 {
 	size_t i, k;
 
-	put (b,
+	buf_put (b,
 	     "ok\n{\"clock\":\"CLOCK_BOOTTIME\",\"unit\":\"us\",\"boot\":%s,\"now\":%llu,"
 	     "\"keel_start\":%llu,\"setup_done\":%llu,\"loaded\":%llu,\"settled\":%llu,"
 	     "\"units\":[",
@@ -436,24 +409,24 @@ static void boot_time (struct sup *s, struct buf *b)
 		const struct unit *u = &s->units[i];
 		const struct graph_node *node = s->graph.nodes ? &s->graph.nodes[i] : NULL;
 
-		put (b, "%s\n{\"name\":", i ? "," : "");
+		buf_put (b, "%s\n{\"name\":", i ? "," : "");
 		put_json_str (b, u->name);
-		put (b, ",\"kind\":\"%s\",\"state\":\"%s\",\"devices\":%zu,\"deps\":[",
+		buf_put (b, ",\"kind\":\"%s\",\"state\":\"%s\",\"devices\":%zu,\"deps\":[",
 		     policy_kind_name (u->policy.kind), unit_state_name (u->state),
 		     u->policy.devices.n);
 		for (k = 0; node && k < node->n_deps; k++) {
-			put (b, "%s{\"name\":", k ? "," : "");
+			buf_put (b, "%s{\"name\":", k ? "," : "");
 			put_json_str (b, s->units[node->deps[k].to].name);
-			put (b, ",\"kind\":\"%s\"}", dep_kind_name (node->deps[k].kind));
+			buf_put (b, ",\"kind\":\"%s\"}", dep_kind_name (node->deps[k].kind));
 		}
-		put (b, "],\"devwait\":%llu,\"created\":%llu", (unsigned long long)u->devwait_us,
+		buf_put (b, "],\"devwait\":%llu,\"created\":%llu", (unsigned long long)u->devwait_us,
 		     (unsigned long long)u->created_us);
 		for (k = 0; k < U_NSTATES; k++)
-			put (b, ",\"%s\":%llu", unit_state_name ((enum unit_state)k),
+			buf_put (b, ",\"%s\":%llu", unit_state_name ((enum unit_state)k),
 			     (unsigned long long)u->first_us[k]);
-		put (b, "}");
+		buf_put (b, "}");
 	}
-	put (b, "\n]}\n");
+	buf_put (b, "\n]}\n");
 }
 
 /* The last `lines` lines of the ring (a partial last line counts). */
@@ -470,7 +443,7 @@ static void logs_lines (struct unit *u, unsigned long long lines, struct buf *b)
 			break;
 		from--;
 	}
-	put (b, "ok\n");
+	buf_put (b, "ok\n");
 	put_mem (b, t + from, n - from);
 }
 
@@ -481,11 +454,11 @@ static void logs (struct unit *u, const char *arg, struct buf *b)
 	char *t;
 
 	if (arg && (!parse_uint64 (arg, &max) || max == 0)) {
-		put (b, "error: logs: BYTES must be a positive number, got \"%s\"\n", arg);
+		buf_put (b, "error: logs: BYTES must be a positive number, got \"%s\"\n", arg);
 		return;
 	}
 	t = logring_tail (&u->log.ring, (size_t)max, &n);
-	put (b, "ok\n");
+	buf_put (b, "ok\n");
 	put_mem (b, t, n);
 	free (t);
 }
@@ -500,19 +473,19 @@ static void unit_cmd (struct sup *s, const char *cmd, struct unit *u, struct buf
 	                                                    : UE_START;
 
 	if (s->shutting_down) {
-		put (b, "error: shutting down\n");
+		buf_put (b, "error: shutting down\n");
 		return;
 	}
 	if (ev != UE_STOP && u->spec == NULL) {
-		put (b, "error: %s is broken: %s\n", u->name,
+		buf_put (b, "error: %s is broken: %s\n", u->name,
 		     u->error ? u->error : "invalid entry");
 		return;
 	}
 	if (sup_unit_event (s, i, ev) < 0) {
-		put (b, "error: %s is already %s\n", u->name, unit_state_name (u->state));
+		buf_put (b, "error: %s is already %s\n", u->name, unit_state_name (u->state));
 		return;
 	}
-	put (b, "ok\n");
+	buf_put (b, "ok\n");
 }
 
 /* reload [--dry-run]: reload.c reads containers.d and plans (and applies
@@ -522,15 +495,15 @@ static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
 	char *reply;
 
 	if (n > 2) {
-		put (b, "error: too many arguments\n");
+		buf_put (b, "error: too many arguments\n");
 		return;
 	}
 	if (n == 2 && strcmp (arg, "--dry-run") != 0) {
-		put (b, "error: reload: unknown option \"%s\" (--dry-run)\n", arg);
+		buf_put (b, "error: reload: unknown option \"%s\" (--dry-run)\n", arg);
 		return;
 	}
 	reply = reload_request (s, n == 2);
-	put (b, "%s", reply);
+	buf_put (b, "%s", reply);
 	free (reply);
 }
 
@@ -540,10 +513,10 @@ static void reload_cmd (struct sup *s, int n, const char *arg, struct buf *b)
 static void deployment_cmd (struct sup *s, int n, struct buf *b)
 {
 	if (n != 1) {
-		put (b, "error: deployment takes no argument\n");
+		buf_put (b, "error: deployment takes no argument\n");
 		return;
 	}
-	put (b, "ok\ndir: %s\n", s->opts->dir);
+	buf_put (b, "ok\ndir: %s\n", s->opts->dir);
 }
 
 #define MAX_WORDS 8
@@ -577,17 +550,17 @@ static size_t find_unit (struct sup *s, const char *cmd, const char *name, struc
 	size_t i;
 
 	if (name == NULL || name[0] == '-') {
-		put (b, "error: %s needs a container name\n", cmd);
+		buf_put (b, "error: %s needs a container name\n", cmd);
 		return (size_t)-1;
 	}
 	if (keel_name_check ("container name", name, &err) < 0) {
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
-		put (b, "error: %s: %s\n", cmd, m ? m : "invalid container name");
+		buf_put (b, "error: %s: %s\n", cmd, m ? m : "invalid container name");
 		return (size_t)-1;
 	}
 	if ((i = sup_find (s, name)) == (size_t)-1)
-		put (b, "error: no container \"%s\"\n", name);
+		buf_put (b, "error: no container \"%s\"\n", name);
 	return i;
 }
 
@@ -612,12 +585,12 @@ static void logs_request (struct sup *s, char **w, size_t n, struct buf *b, bool
 		} else if (strcmp (w[k], "-n") == 0 && !has_n && k + 1 < n) {
 			has_n = true;
 			if (!parse_uint64 (w[++k], &lines)) {
-				put (b, "error: logs: -n takes a number of lines, got \"%s\"\n",
+				buf_put (b, "error: logs: -n takes a number of lines, got \"%s\"\n",
 				     w[k]);
 				return;
 			}
 		} else {
-			put (b,
+			buf_put (b,
 			     "error: logs: unexpected \"%s\" (logs NAME [BYTES] or logs NAME [-n "
 			     "LINES] [-f])\n",
 			     w[k]);
@@ -625,11 +598,11 @@ static void logs_request (struct sup *s, char **w, size_t n, struct buf *b, bool
 		}
 	}
 	if (f && follow == NULL) {
-		put (b, "error: logs -f needs a connection\n");
+		buf_put (b, "error: logs -f needs a connection\n");
 		return;
 	}
 	if (has_n && lines == 0)
-		put (b, "ok\n");
+		buf_put (b, "ok\n");
 	else if (has_n)
 		logs_lines (&s->units[i], lines, b);
 	else
@@ -649,14 +622,14 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 	const char *cmd = n > 0 ? w[0] : "";
 
 	if (n == 0) {
-		put (&b, "error: empty request\n");
+		buf_put (&b, "error: empty request\n");
 	} else if (n > MAX_WORDS) {
-		put (&b, "error: too many arguments\n");
+		buf_put (&b, "error: too many arguments\n");
 	} else if (strcmp (cmd, "list") == 0 || strcmp (cmd, "boot-time") == 0 ||
 	           strcmp (cmd, "poweroff") == 0 || strcmp (cmd, "reboot") == 0 ||
 	           strcmp (cmd, "halt") == 0) {
 		if (n != 1) {
-			put (&b, "error: %s takes no argument\n", cmd);
+			buf_put (&b, "error: %s takes no argument\n", cmd);
 		} else if (cmd[0] == 'l') {
 			list (s, &b);
 		} else if (cmd[0] == 'b') {
@@ -665,7 +638,7 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 			enum shutdown_action a = cmd[0] == 'p'   ? SD_POWEROFF
 			                         : cmd[0] == 'r' ? SD_REBOOT
 			                                         : SD_HALT;
-			put (&b, "ok\n");
+			buf_put (&b, "ok\n");
 			sup_request_shutdown (s, s->opts->boot ? a : SD_EXIT, "keelctl");
 		}
 	} else if (strcmp (cmd, "reload") == 0) {
@@ -676,7 +649,7 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 		list (s, &b);
 	} else if (strcmp (cmd, "status") == 0 && strcmp (w[1], "--json") == 0) {
 		if (n > 3)
-			put (&b, "error: too many arguments\n");
+			buf_put (&b, "error: too many arguments\n");
 		else if (n == 2)
 			status_json (s, (size_t)-1, &b);
 		else if ((i = find_unit (s, cmd, w[2], &b)) != (size_t)-1)
@@ -688,13 +661,13 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 		if ((i = find_unit (s, cmd, n > 1 ? w[1] : NULL, &b)) == (size_t)-1)
 			;
 		else if (n != 2)
-			put (&b, "error: too many arguments\n");
+			buf_put (&b, "error: too many arguments\n");
 		else if (strcmp (cmd, "status") == 0)
 			status (s, &s->units[i], &b);
 		else
 			unit_cmd (s, cmd, &s->units[i], &b);
 	} else {
-		put (&b,
+		buf_put (&b,
 		     "error: unknown request \"%.31s\" (list, status, logs, boot-time, start, stop, "
 		     "restart, reload, deployment, poweroff, reboot, halt)\n",
 		     cmd);

@@ -208,33 +208,6 @@ void reload_plan_free (struct reload_plan *plan)
 	memset (plan, 0, sizeof (*plan));
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void put (struct buf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void put (struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start (ap, fmt);
-		n = vsnprintf (b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end (ap);
-		if (n < 0)
-			return;
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap * 2 + (size_t)n + 256;
-		b->p = xrealloc (b->p, b->cap);
-	}
-}
-
 char *reload_plan_format (const struct reload_plan *plan, const struct reload_entry *old,
                           const struct reload_entry *new)
 {
@@ -245,39 +218,39 @@ char *reload_plan_format (const struct reload_plan *plan, const struct reload_en
 	for (k = 0; k < plan->n; k++) {
 		const struct reload_item *it = &plan->v[k];
 
-		put (&b, "%-7s %s", reload_action_name (it->action), it->name);
+		buf_put (&b, "%-7s %s", reload_action_name (it->action), it->name);
 		switch (it->action) {
 		case RL_KEEP:
-			put (&b, "%s\n", old[it->old_i].alive ? " (running, untouched)" : "");
+			buf_put (&b, "%s\n", old[it->old_i].alive ? " (running, untouched)" : "");
 			break;
 		case RL_ADD:
-			put (&b, " (new: started)\n");
+			buf_put (&b, " (new: started)\n");
 			break;
 		case RL_REMOVE:
-			put (&b, " (gone from containers.d: stopped)\n");
+			buf_put (&b, " (gone from containers.d: stopped)\n");
 			break;
 		case RL_CHANGE:
-			put (&b, ": %s changed: restarted\n",
+			buf_put (&b, ": %s changed: restarted\n",
 			     it->changed ? reload_fp_describe (it->changed, what, sizeof what)
 			                 : "its dependencies");
 			break;
 		case RL_ADD_BROKEN:
-			put (&b, " (new, not started): %s\n", new[it->new_i].error);
+			buf_put (&b, " (new, not started): %s\n", new[it->new_i].error);
 			break;
 		case RL_BROKEN_EDIT:
-			put (&b, " (%s): %s\n",
+			buf_put (&b, " (%s): %s\n",
 			     old[it->old_i].valid ? "the old one keeps running" : "still broken",
 			     new[it->new_i].error);
 			break;
 		}
 	}
 	if (plan->n_stop) {
-		put (&b, "stop order:");
+		buf_put (&b, "stop order:");
 		for (k = 0; k < plan->n_stop; k++)
-			put (&b, " %s", plan->v[plan->stop[k]].name);
-		put (&b, "\n");
+			buf_put (&b, " %s", plan->v[plan->stop[k]].name);
+		buf_put (&b, "\n");
 	}
-	put (&b, "%zu kept, %zu added, %zu removed, %zu changed, %zu broken\n",
+	buf_put (&b, "%zu kept, %zu added, %zu removed, %zu changed, %zu broken\n",
 	     plan->counts[RL_KEEP], plan->counts[RL_ADD], plan->counts[RL_REMOVE],
 	     plan->counts[RL_CHANGE], plan->counts[RL_ADD_BROKEN] + plan->counts[RL_BROKEN_EDIT]);
 	return b.p;

@@ -225,3 +225,24 @@ bool parse_uint64 (const char *s, unsigned long long *out)
 	*out = strtoull (s, &end, 10);
 	return errno == 0 && *end == '\0';
 }
+
+void buf_put (struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start (ap, fmt);
+		n = vsnprintf (b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end (ap);
+		if (n < 0)
+			return;
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap * 2 + (size_t)n + 256;
+		b->p = xrealloc (b->p, b->cap);
+	}
+}

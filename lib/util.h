@@ -72,4 +72,13 @@ int mkdir_p (const char *path, mode_t mode, struct keel_error **err);
 /* Parse a non-negative decimal integer; false when s is not one. */
 bool parse_uint64 (const char *s, unsigned long long *out);
 
+/* A growing text buffer for replies built in pieces (the control socket's
+ * answers, reload's plan): buf_put appends printf-style; out of memory
+ * is oom()'s, as everywhere.  {0} is an empty buffer; free(b.p) after. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+void buf_put (struct buf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
 #endif
