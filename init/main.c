@@ -26,6 +26,7 @@
 #include "init/powerbutton.h"
 #include "init/mounter.h"
 #include "init/shutdown.h"
+#include "init/store.h"
 #include "init/supervisor.h"
 #include "init/watchdog.h"
 #include "lib/log.h"
@@ -250,6 +251,23 @@ int keel_init_main (int argc, char **argv)
 	ret = sup_init (&sup, &opts, &con, &err);
 	sup.keel_start_us = start_us;
 	sup.setup_us = setup_us;
+	if (ret == 0) {
+		/* fstab: mounted in helpers while the units wait (mounter.h),
+		 * from now on, so that the store's line (x-keel.containers)
+		 * is settled before any entry is read; only the machine's init
+		 * mounts, a supervisor holds back what needs a mount. */
+		static const char *const fstabs[] = {MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB, NULL};
+		static const char *const none[] = {NULL};
+		char *store;
+
+		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, NULL, &con);
+		sup.mounts = &mnt;
+		store = store_boot (&sup, &mnt); /* store.h: the disk or the fallback */
+		if (store) {
+			free (opts.dir);
+			opts.dir = store;
+		}
+	}
 	/* An update the machine went down in the middle of, not committed:
 	 * back to the deployment before, before anything reads the entries
 	 * (docs/deployments.md). */
@@ -272,16 +290,8 @@ int keel_init_main (int argc, char **argv)
 			watchdog_boot (&sup.loop, &opts, &con);
 		}
 	}
-	if (ret == 0) {
-		/* fstab: mounted in helpers while the units wait (mounter.h);
-		 * only the machine's init mounts, a supervisor holds back
-		 * what needs a mount. */
-		static const char *const fstabs[] = {MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB, NULL};
-		static const char *const none[] = {NULL};
-
-		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, &sup.set, &con);
-		sup.mounts = &mnt;
-	}
+	if (ret == 0)
+		mounter_attach (&mnt, &sup.set); /* the units wait for their mounts */
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
@@ -289,6 +299,7 @@ int keel_init_main (int argc, char **argv)
 		if (machine)
 			emergency_shell (&opts, "cannot read containers.d");
 		control_close (&ctl);
+		mounter_close (&mnt);
 		sup_free (&sup);
 		if (!machine) {
 			console_close (&con);

@@ -203,7 +203,7 @@ static int open_store (const char *sock, struct keel_error **err)
 
 /* Copy SRC (a bundle: rootfs/, config.json, keel.json) to DST under
  * dstfd, owners, modes and links as they are, never following a link. */
-static int copy_tree (int sfd, const char *sname, int dfd, const char *dname,
+int update_copy_tree (int sfd, const char *sname, int dfd, const char *dname,
                       struct keel_error **err)
 {
 	struct stat st;
@@ -238,7 +238,7 @@ static int copy_tree (int sfd, const char *sname, int dfd, const char *dname,
 		while (ret == 0 && (de = readdir (dir)) != NULL) {
 			if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
 				continue;
-			ret = copy_tree (dirfd (dir), de->d_name, d, de->d_name, err);
+			ret = update_copy_tree (dirfd (dir), de->d_name, d, de->d_name, err);
 			if (ret < 0)
 				keel_error_wrap (err, "%s", sname);
 		}
@@ -483,7 +483,7 @@ int update_main (const char *sock, int argc, char **argv)
 
 	unit_status (sock, name, &before);
 	staged = xasprintf (".%s.update.%d", name, (int)getpid ());
-	if (copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0 ||
+	if (update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0 ||
 	    deploy_add (cdfd, name, staged, &d, keep, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
 		/* A half copy, or a copy the store refused, is ours: removed. */

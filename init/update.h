@@ -15,6 +15,12 @@
 /* argv[0] is "update" or "rollback"; exit status for keelctl. */
 int update_main (const char *sock, int argc, char **argv);
 int rollback_main (const char *sock, int argc, char **argv);
+/* Copy SNAME under sfd to DNAME under dfd: owners, modes, links and
+ * device nodes as they are, never following a link (store.c seeds the
+ * disk's containers.d with it too). */
+struct keel_error;
+int update_copy_tree (int sfd, const char *sname, int dfd, const char *dname,
+                      struct keel_error **err);
 /* After `keelctl status NAME`: its deployment, digest and activation. */
 void update_print_status (const char *sock, const char *name);
 
