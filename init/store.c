@@ -230,7 +230,7 @@ int store_prepare (const char *mount_point, const char *fallback, int out)
 	cleanup_free char *dir = xasprintf ("%s/%s", mount_point, STORE_SUBDIR);
 	struct stat st;
 	DIR *d;
-	struct dirent *de;
+	struct dirent *de = NULL;
 	int ret = 0;
 
 	mfd = open (mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -249,8 +249,11 @@ int store_prepare (const char *mount_point, const char *fallback, int out)
 	d = fdopendir (dup (cdfd));
 	if (d == NULL)
 		return fail (out, "read %s: %s", dir, strerror (errno));
-	errno = 0;
-	while (ret == 0 && (de = readdir (d)) != NULL) {
+	while (ret == 0) {
+		errno = 0;
+		de = readdir (d);
+		if (de == NULL)
+			break;
 		cleanup_free char *msg = NULL;
 		int r;
 
@@ -271,9 +274,8 @@ int store_prepare (const char *mount_point, const char *fallback, int out)
 			ret = fail (out, "%s: %s", de->d_name, m);
 		} else if (r > 0)
 			say (out, 'W', "%s", msg);
-		errno = 0;
 	}
-	if (ret == 0 && errno != 0)
+	if (ret == 0 && de == NULL && errno != 0)
 		ret = fail (out, "read %s: %s", dir, strerror (errno));
 	closedir (d);
 	if (ret == 0)
