@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -25,6 +24,9 @@
 #include "runtime/exec.h"
 
 /* ---- the prepare helper (a child: may block) ----------------------------------- */
+
+/* PID 1's own binary: the sealed copy it runs from. */
+const char *store_keel_exe = "/proc/self/exe";
 
 static void say (int out, char kind, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 
@@ -103,54 +105,67 @@ static int seed (int mfd, const char *mount_point, const char *fallback, int out
 }
 
 /* `keel check DIR` in a process of its own (PID 1's loading code with
- * nothing started): stdout and stderr into memfds.  Returns its exit
- * status (2 when it could not run). */
-static int run_check (const char *dir, int *out_fd, int *err_fd)
+ * nothing started).  Its stdout and stderr are one pipe, read to the end
+ * here: keel's console reopens its fd 1, which on a file or memfd would
+ * start writing again at offset 0, over the lines before.  *text gets what
+ * it printed (the first MiB); returns its exit status (2 when it could
+ * not run). */
+static int run_check (const char *dir, char **text)
 {
-	int o = memfd_create ("store-check-out", MFD_CLOEXEC);
-	int e = memfd_create ("store-check-err", MFD_CLOEXEC);
+	size_t len = 0, cap = 1 << 20;
+	int p[2], status;
 	pid_t pid;
-	int status;
 
-	*out_fd = o;
-	*err_fd = e;
-	if (o < 0 || e < 0)
+	*text = xmalloc0 (cap + 1);
+	if (pipe2 (p, O_CLOEXEC) < 0)
 		return 2;
 	pid = fork ();
-	if (pid < 0)
+	if (pid < 0) {
+		close (p[0]);
+		close (p[1]);
 		return 2;
+	}
 	if (pid == 0) {
 		char *argv[] = {(char *)"keel", (char *)"check", (char *)dir, NULL};
 		int devnull = open ("/dev/null", O_RDONLY);
 
-		if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (o, 1) < 0 || dup2 (e, 2) < 0)
+		if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (p[1], 1) < 0 ||
+		    dup2 (p[1], 2) < 0)
 			_exit (2);
-		/* PID 1's own binary (the sealed copy it runs from) */
-		execv ("/proc/self/exe", argv);
+		execv (store_keel_exe, argv);
 		_exit (2);
 	}
+	close (p[1]);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read (p[0], buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len < cap) {
+			size_t k = (size_t)n < cap - len ? (size_t)n : cap - len;
+			memcpy (*text + len, buf, k);
+			len += k;
+		}
+	}
+	close (p[0]);
 	while (waitpid (pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 2;
 	return WIFEXITED (status) ? WEXITSTATUS (status) : 2;
 }
 
-static char *slurp (int fd)
+static bool listed (char *const *names, size_t n, const char *name)
 {
-	off_t len = lseek (fd, 0, SEEK_END);
-	char *buf;
-
-	if (len < 0)
-		len = 0;
-	if (len > 1 << 20)
-		len = 1 << 20;
-	buf = xmalloc0 ((size_t)len + 1);
-	if (len > 0 && pread (fd, buf, (size_t)len, 0) != len)
-		buf[0] = '\0';
-	return buf;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp (names[i], name) == 0)
+			return true;
+	return false;
 }
 
-/* Whether check's stdout has the line "DIR/NAME: ok". */
+/* Whether check's output has the line "DIR/NAME: ok". */
 static bool accepted (const char *out, const char *dir, const char *name)
 {
 	cleanup_free char *want = xasprintf ("%s/%s: ok\n", dir, name);
@@ -172,8 +187,10 @@ static char *first_line_about (const char *text, const char *dir, const char *na
 		const char *after = p + strlen (pat);
 		if (*after == '/' || *after == ':' || *after == ' ') {
 			const char *b = p, *e = strchr (p, '\n');
-			while (b > text && b[-1] != '\n')
-				b--;
+			while (b > text && b[-1] != '\n' && b[-1] != ']')
+				b--; /* from the path on: no timestamp, no [FAILED] */
+			while (*b == ' ')
+				b++;
 			return xasprintf ("%.*s", (int)(e ? (size_t)(e - b) : strlen (b)), b);
 		}
 		p = after;
@@ -188,38 +205,40 @@ static char *first_line_about (const char *text, const char *dir, const char *na
 static int check_store (const char *dir, const char *fallback, int out)
 {
 	struct keel_error *err = NULL;
-	cleanup_close int o = -1, e = -1, fo = -1, fe = -1;
-	cleanup_free char *sout = NULL, *serr = NULL, *fout = NULL;
-	char **names = NULL;
-	size_t n = 0, i;
+	cleanup_free char *text = NULL, *ftext = NULL;
+	char **names = NULL, **fnames = NULL;
+	size_t n = 0, fn = 0, i;
 	int rc, ret = 0;
 
-	rc = run_check (dir, &o, &e);
+	rc = run_check (dir, &text);
 	if (rc == 0)
 		return 0;
 	if (rc != 1)
 		return fail (out, "keel check %s could not run (status %d)", dir, rc);
-	sout = o >= 0 ? slurp (o) : xstrdup ("");
-	serr = e >= 0 ? slurp (e) : xstrdup ("");
 	if (sup_list_entries (dir, &names, &n, &err) < 0) {
 		cleanup_free char *m = keel_error_take (&err);
 		return fail (out, "%s", m);
 	}
-	if (run_check (fallback, &fo, &fe) == 2)
-		fout = xstrdup ("");
-	else
-		fout = fo >= 0 ? slurp (fo) : xstrdup ("");
+	if (sup_list_entries (fallback, &fnames, &fn, &err) < 0)
+		keel_error_release (&err); /* then no entry of it counts */
+	(void)run_check (fallback, &ftext);
 	for (i = 0; i < n; i++) {
-		if (ret == 0 && !accepted (sout, dir, names[i]) &&
-		    (accepted (fout, fallback, names[i]) || !strstr (fout, names[i]))) {
-			cleanup_free char *why = first_line_about (serr, dir, names[i]);
-			ret = fail (out,
-			            "keel check refuses %s, which the initramfs's %s accepts: %s",
-			            names[i], fallback, why);
+		bool in_fallback = listed (fnames, fn, names[i]);
+
+		if (ret == 0 && !accepted (text, dir, names[i]) &&
+		    (!in_fallback || accepted (ftext, fallback, names[i]))) {
+			cleanup_free char *why = first_line_about (text, dir, names[i]);
+			ret = fail (out, "keel check refuses %s, which the initramfs's %s %s: %s",
+			            names[i], fallback, in_fallback ? "accepts" : "does not have",
+			            why);
 		}
-		free (names[i]);
 	}
+	for (i = 0; i < n; i++)
+		free (names[i]);
+	for (i = 0; i < fn; i++)
+		free (fnames[i]);
 	free (names);
+	free (fnames);
 	return ret;
 }
 

@@ -46,5 +46,8 @@ char *store_boot (struct sup *s, struct mounter *m);
  * console line is written to out as "I...\n" or "W...\n"; the outcome is
  * "S\n" (use it) or "F<why>\n" (fall back).  Returns 0 for S. */
 int store_prepare (const char *mount_point, const char *fallback, int out);
+/* The keel binary store_prepare runs `keel check` with: PID 1's own
+ * (/proc/self/exe); the unit tests point it at the build's. */
+extern const char *store_keel_exe;
 
 #endif
