@@ -262,6 +262,11 @@ int keel_init_main (int argc, char **argv)
 
 		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, NULL, &con);
 		sup.mounts = &mnt;
+		/* The loop runs from here on (store.c waits in it, for as long
+		 * as the store's x-keel.wait=): it pets a watchdog the last
+		 * boot left armed. */
+		if (machine)
+			watchdog_boot (&sup.loop, &opts, &con);
 		store = store_boot (&sup, &mnt); /* store.h: the disk or the fallback */
 		if (store) {
 			free (opts.dir);
@@ -286,8 +291,6 @@ int keel_init_main (int argc, char **argv)
 		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
 			hotplug_watch (&sup.loop);
-			/* Only once the loop is sure to run: it pets. */
-			watchdog_boot (&sup.loop, &opts, &con);
 		}
 	}
 	if (ret == 0)
@@ -296,8 +299,13 @@ int keel_init_main (int argc, char **argv)
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
-		if (machine)
+		if (machine) {
+			/* the machine powers off after the shell, as any
+			 * poweroff: disarmed (the watchdog is open since the
+			 * store's wait) */
+			watchdog_finish (true);
 			emergency_shell (&opts, "cannot read containers.d");
+		}
 		control_close (&ctl);
 		mounter_close (&mnt);
 		sup_free (&sup);
