@@ -310,7 +310,7 @@ struct prep {
 	pid_t pid;
 	int fd;
 	struct watch w;
-	char buf[8192];
+	char buf[65536]; /* the outcome and the console lines: one per entry at most */
 	size_t len;
 	bool done;
 	int timerfd;
@@ -352,9 +352,9 @@ static void on_prep_timer (struct watch *w, uint32_t events)
 	p->expired = true;
 }
 
-/* PID 1's loop until *a or *b, the store's line settled (or a shutdown request): signals, reaping,
- * mount helpers and uevents go on as usual; nothing here blocks but
- * epoll_wait. */
+/* PID 1's loop until *a or *b, or the store's line settled, or a
+ * shutdown request: signals, reaping, mount helpers and uevents go on as
+ * usual; nothing here blocks but epoll_wait. */
 static void run_until (struct sup *s, const bool *a, const bool *b, const struct mount_slot *slot)
 {
 	for (;;) {
@@ -425,8 +425,8 @@ static char *prepare (struct sup *s, const char *mount_point)
 	    loop_watch (&s->loop, &p.w, p.fd, EPOLLIN, on_prep, &p) < 0 || p.timerfd < 0 ||
 	    timerfd_settime (p.timerfd, 0, &its, NULL) < 0 ||
 	    loop_watch (&s->loop, &p.w_timer, p.timerfd, EPOLLIN, on_prep_timer, &p) < 0) {
+		/* unwatched, it would run on unbounded: stop it */
 		outcome = xasprintf ("Fwatch the prepare helper: %s", strerror (errno));
-		p.expired = true;
 	} else {
 		run_until (s, &p.done, &p.expired, NULL);
 	}
@@ -438,7 +438,8 @@ static char *prepare (struct sup *s, const char *mount_point)
 	if (!p.done) {
 		/* reaped by the supervisor's sweep as an orphan */
 		kill (p.pid, SIGKILL);
-		free (outcome);
+		if (outcome)
+			return outcome;
 		if (s->shutting_down)
 			return xstrdup ("Fthe machine is shutting down");
 		return xasprintf ("Fpreparing it took longer than %u s (a disk that hangs?)",
@@ -450,10 +451,9 @@ static char *prepare (struct sup *s, const char *mount_point)
 		*--line = '\0';
 	while (line > p.buf && line[-1] != '\n')
 		line--;
-	if (outcome == NULL)
-		outcome = xstrdup (line[0] == 'S' || line[0] == 'F'
-		                           ? line
-		                           : "Fthe prepare helper ended without an outcome");
+	outcome = xstrdup (line[0] == 'S' || line[0] == 'F'
+	                           ? line
+	                           : "Fthe prepare helper ended without an outcome");
 	if (line > p.buf) {
 		line[-1] = '\0';
 		relay (s, p.buf);
