@@ -197,7 +197,7 @@ int keel_init_main (int argc, char **argv)
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
 	uint64_t start_us = unit_clock_us (), setup_us; /* keelctl boot-time */
-	bool machine;
+	bool machine, on_disk = false;
 	int ret;
 
 	/* Reached as `keel init ...` or as PID 1 under any name. */
@@ -271,12 +271,13 @@ int keel_init_main (int argc, char **argv)
 		if (store) {
 			free (opts.dir);
 			opts.dir = store;
+			on_disk = true;
 		}
 	}
 	/* An update the machine went down in the middle of, not committed:
 	 * back to the deployment before, before anything reads the entries
-	 * (docs/deployments.md). */
-	if (ret == 0)
+	 * (docs/deployments.md); on the disk, store.c's helper did it. */
+	if (ret == 0 && !on_disk)
 		deploy_boot_all (opts.dir);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
