@@ -300,13 +300,8 @@ int keel_init_main (int argc, char **argv)
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
-		if (machine) {
-			/* the machine powers off after the shell, as any
-			 * poweroff: disarmed (the watchdog is open since the
-			 * store's wait) */
-			watchdog_finish (true);
+		if (machine) /* not petted meanwhile: as panic.c's shell */
 			emergency_shell (&opts, "cannot read containers.d");
-		}
 		control_close (&ctl);
 		mounter_close (&mnt);
 		sup_free (&sup);
