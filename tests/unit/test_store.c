@@ -199,6 +199,39 @@ static void test_half_seed (void **state)
 	assert_int_equal (lstat (p, &st), -1);
 }
 
+/* A half seed that is a link (planted by whatever can write the disk):
+ * removed as a link, never followed; a containers.d that is a link is
+ * not used (PID 1 would read entries from wherever it points). */
+static void test_links (void **state)
+{
+	cleanup_free char *r1 = NULL, *r2 = NULL, *want = NULL;
+	char p[1024], host[256];
+	struct stat st;
+
+	(void)state;
+	need_keel ();
+	snprintf (p, sizeof p, "%s/web", fallback);
+	make_entry (p, "v1");
+	snprintf (host, sizeof host, "%s/host", tmpdir);
+	assert_int_equal (mkdir (host, 0755), 0);
+	snprintf (p, sizeof p, "%s/sentinel", host);
+	put (p, "host");
+	snprintf (p, sizeof p, "%s/" STORE_SEED, mnt);
+	assert_int_equal (symlink (host, p), 0);
+	assert_int_equal (prepare (&r1), 0);
+	snprintf (p, sizeof p, "%s/sentinel", host);
+	assert_int_equal (stat (p, &st), 0);
+	snprintf (p, sizeof p, "%s/web/config.json", store);
+	assert_int_equal (lstat (p, &st), 0);
+	/* containers.d itself a link */
+	snprintf (p, sizeof p, "%s/containers.d.real", mnt);
+	assert_int_equal (rename (store, p), 0);
+	assert_int_equal (symlink ("containers.d.real", store), 0);
+	assert_int_equal (prepare (&r2), -1);
+	want = xasprintf ("F%s is not a directory\n", store);
+	assert_string_equal (r2, want);
+}
+
 static void test_not_a_directory (void **state)
 {
 	cleanup_free char *r = NULL, *want = NULL;
@@ -285,6 +318,7 @@ int main (void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown (test_seed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_half_seed, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_links, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_not_a_directory, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_check, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_uncommitted, setup, teardown),
