@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "init/deploy.h"
+#include "init/policy.h"
 #include "init/panic.h"
 #include "init/update.h"
 #include "lib/util.h"
@@ -242,15 +243,93 @@ static int check_store (const char *dir, const char *fallback, int out)
 	return ret;
 }
 
-int store_prepare (const char *mount_point, const char *fallback, int out)
+/* ".NAME.update.PID": the work directory of a `keelctl update` (update.c)
+ * that the machine went down in the middle of.  At boot no update runs,
+ * so it is debris; left there, it would also stop a later update that
+ * happens to run with the same pid (a container's pids repeat from boot
+ * to boot). */
+static bool update_debris (const char *n)
+{
+	const char *dot = n[0] == '.' ? strstr (n + 1, ".update.") : NULL;
+	cleanup_free char *name = NULL;
+
+	if (dot == NULL || dot[8] == '\0' || strspn (dot + 8, "0123456789") != strlen (dot + 8))
+		return false;
+	name = xasprintf ("%.*s", (int)(dot - n - 1), n + 1);
+	return policy_valid_name (name);
+}
+
+/* Repairs, debris and pending switches, entry by entry. */
+static int repair_all (int cdfd, const char *dir, int out)
 {
 	struct keel_error *err = NULL;
+	char **names = NULL;
+	size_t n = 0, i;
+	struct dirent *de;
+	DIR *d = fdopendir (dup (cdfd));
+	int ret = 0;
+
+	if (d == NULL)
+		return fail (out, "read %s: %s", dir, strerror (errno));
+	/* names first: the loop below removes some */
+	for (;;) {
+		errno = 0;
+		de = readdir (d);
+		if (de == NULL)
+			break;
+		if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+			continue;
+		names = xrealloc (names, (n + 1) * sizeof (*names));
+		names[n++] = xstrdup (de->d_name);
+	}
+	if (errno != 0)
+		ret = fail (out, "read %s: %s", dir, strerror (errno));
+	closedir (d);
+	for (i = 0; ret == 0 && i < n; i++) {
+		cleanup_free char *msg = NULL;
+		struct stat st;
+		int r;
+
+		if (update_debris (names[i])) {
+			if (deploy_remove_tree (cdfd, names[i], &err) < 0) {
+				cleanup_free char *m = keel_error_take (&err);
+				ret = fail (out, "removing %s/%s: %s", dir, names[i], m);
+			} else
+				say (out, 'W',
+				     "Removed %s/%s, an update's copy the machine went down "
+				     "in the middle of",
+				     dir, names[i]);
+			continue;
+		}
+		if (names[i][0] == '.')
+			continue;
+		if (deploy_repair (cdfd, names[i], &err) < 0) {
+			cleanup_free char *m = keel_error_take (&err);
+			ret = fail (out, "repairing the deployments of %s: %s", names[i], m);
+			break;
+		}
+		if (fstatat (cdfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK (st.st_mode))
+			continue;
+		/* what main.c's deploy_boot_all does for the initramfs */
+		r = deploy_boot_check (cdfd, names[i], &msg, &err);
+		if (r < 0) {
+			cleanup_free char *m = keel_error_take (&err);
+			ret = fail (out, "%s: %s", names[i], m);
+		} else if (r > 0)
+			say (out, 'W', "%s", msg);
+	}
+	for (i = 0; i < n; i++)
+		free (names[i]);
+	free (names);
+	return ret;
+}
+
+int store_prepare (const char *mount_point, const char *fallback, int out)
+{
 	cleanup_close int mfd = -1, cdfd = -1;
 	cleanup_free char *dir = xasprintf ("%s/%s", mount_point, STORE_SUBDIR);
 	struct stat st;
-	DIR *d;
-	struct dirent *de = NULL;
-	int ret = 0;
+	int ret;
 
 	mfd = open (mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mfd < 0)
@@ -265,38 +344,7 @@ int store_prepare (const char *mount_point, const char *fallback, int out)
 	cdfd = openat (mfd, STORE_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (cdfd < 0)
 		return fail (out, "open %s: %s", dir, strerror (errno));
-	d = fdopendir (dup (cdfd));
-	if (d == NULL)
-		return fail (out, "read %s: %s", dir, strerror (errno));
-	while (ret == 0) {
-		errno = 0;
-		de = readdir (d);
-		if (de == NULL)
-			break;
-		cleanup_free char *msg = NULL;
-		int r;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (deploy_repair (cdfd, de->d_name, &err) < 0) {
-			cleanup_free char *m = keel_error_take (&err);
-			ret = fail (out, "repairing the deployments of %s: %s", de->d_name, m);
-			break;
-		}
-		if (fstatat (cdfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISLNK (st.st_mode))
-			continue;
-		/* what main.c's deploy_boot_all does for the initramfs */
-		r = deploy_boot_check (cdfd, de->d_name, &msg, &err);
-		if (r < 0) {
-			cleanup_free char *m = keel_error_take (&err);
-			ret = fail (out, "%s: %s", de->d_name, m);
-		} else if (r > 0)
-			say (out, 'W', "%s", msg);
-	}
-	if (ret == 0 && de == NULL && errno != 0)
-		ret = fail (out, "read %s: %s", dir, strerror (errno));
-	closedir (d);
+	ret = repair_all (cdfd, dir, out);
 	if (ret == 0)
 		ret = check_store (dir, fallback, out);
 	if (ret == 0)

@@ -14,8 +14,9 @@
  *     is copied to MOUNT/.containers.d.seed, syncfs(2), renamed to
  *     MOUNT/containers.d, the mount point fsync'd: a power cut leaves no
  *     containers.d (seeded again, the half copy removed first) or all of it;
- *   - every entry's deployments repaired (deploy_repair) and an update the
- *     machine went down in the middle of switched back (deploy_boot_check);
+ *   - every entry's deployments repaired (deploy_repair), an update the
+ *     machine went down in the middle of switched back (deploy_boot_check)
+ *     and its half copy (.NAME.update.PID) removed;
  *   - `keel check` of the disk's containers.d.
  *
  * The disk's containers.d is used unless: the line failed (device missing,

@@ -232,6 +232,39 @@ static void test_links (void **state)
 	assert_string_equal (r2, want);
 }
 
+/* What an update the machine went down in the middle of its copy leaves:
+ * removed at boot (a later update with the same pid would find it in its
+ * way); nothing else that starts with a dot is touched. */
+static void test_update_debris (void **state)
+{
+	cleanup_free char *r = NULL, *want = NULL;
+	char p[1024];
+	struct stat st;
+
+	(void)state;
+	need_keel ();
+	assert_int_equal (mkdir (store, 0755), 0);
+	snprintf (p, sizeof p, "%s/web", store);
+	make_entry (p, "v1");
+	snprintf (p, sizeof p, "%s/.web.update.31", store);
+	make_entry (p, "v2");
+	snprintf (p, sizeof p, "%s/.web.update.x", store);
+	assert_int_equal (mkdir (p, 0755), 0);
+	snprintf (p, sizeof p, "%s/.keep", store);
+	put (p, "mine");
+	assert_int_equal (prepare (&r), 0);
+	want = xasprintf ("WRemoved %s/.web.update.31, an update's copy the machine went down "
+	                  "in the middle of\n",
+	                  store);
+	assert_non_null (strstr (r, want));
+	snprintf (p, sizeof p, "%s/.web.update.31", store);
+	assert_int_equal (lstat (p, &st), -1);
+	snprintf (p, sizeof p, "%s/.web.update.x", store);
+	assert_int_equal (lstat (p, &st), 0);
+	snprintf (p, sizeof p, "%s/.keep", store);
+	assert_int_equal (lstat (p, &st), 0);
+}
+
 static void test_not_a_directory (void **state)
 {
 	cleanup_free char *r = NULL, *want = NULL;
@@ -319,6 +352,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_seed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_half_seed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_links, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_update_debris, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_not_a_directory, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_check, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_uncommitted, setup, teardown),

@@ -185,7 +185,7 @@ fi
 # The window: an update as long as boot 1's v2 took, plus a margin after.
 window=$((update_ms + 1000))
 old=v1 new=
-seen_old=0 seen_new=0 undone=0
+seen_old=0 seen_new=0 undone=0 halfcopy=0
 cuts_t0=$(kq_now_ms)
 for k in $(seq 1 $((tries + 1))); do
 	[ "$rc" = 0 ] || break
@@ -200,6 +200,10 @@ for k in $(seq 1 $((tries + 1))); do
 	if kq_console_from 1 | grep -q "did not commit before the machine went down"; then
 		how=", its uncommitted switch undone at boot"
 		undone=$((undone + 1))
+	fi
+	if kq_console_from 1 | grep -q "an update's copy the machine went down in the middle of"; then
+		how="$how, its half copy removed at boot"
+		halfcopy=$((halfcopy + 1))
 	fi
 	if [ -n "$new" ]; then
 		if [ "$v" = "$old" ] || [ "$v" = "$new" ]; then
@@ -221,6 +225,12 @@ for k in $(seq 1 $((tries + 1))); do
 	fi
 	if [ "$k" -gt "$tries" ]; then
 		step check | sed 's/^/#   after the cuts: /'
+		# the store takes an update after all of it
+		out=$(step update-final)
+		sed 's/^/#   /' <<<"$out"
+		check "after the cuts, an update goes through" grep -q "rc=0" <<<"$out"
+		check "the host sees it" page_is final
+		check "one whole deployment" eval '[ "$(consistent)" = final ]'
 		clean_end
 		break
 	fi
@@ -233,7 +243,7 @@ for k in $(seq 1 $((tries + 1))); do
 	kq_stop
 	wait 2>/dev/null
 done
-echo "# power cuts: $tries tries in a window of $window ms; came up old $seen_old times ($undone of them undoing an uncommitted switch), new $seen_new times; $(( ($(kq_now_ms) - cuts_t0) / 1000 )) s"
+echo "# power cuts: $tries tries in a window of $window ms; came up old $seen_old times ($undone undoing an uncommitted switch, $halfcopy removing a half copy), new $seen_new times; $(( ($(kq_now_ms) - cuts_t0) / 1000 )) s"
 fail_log cuts
 
 # ---- the disk missing, then a damaged store -------------------------------------------
