@@ -169,6 +169,10 @@ if [ "$rc" = 0 ]; then
 	check "web and ctl answer the host" wait_up
 	check "the reboot kept v2 (the initramfs holds v1)" page_is v2
 	check "no second seed" eval '! kq_console_from 1 | grep -q Seeded'
+	# what the store costs the boot: from the disk mounted to the entries read
+	kq_console_from 1 | awk -F'[][]' '
+		/Mounted \/var\/lib\/keel/ {m = $2} /containers.d: \/var\/lib\/keel/ {c = $2}
+		END {if (m != "" && c != "") printf "# the store: mounted at %.3f s, repaired and checked %d ms later\n", m, (c - m) * 1000}'
 	check "keelctl status web: deployment 1" eval 'step status | grep -q "^deployment: 1"'
 	other=$(step pid-other)
 	out=$(step rollback)
