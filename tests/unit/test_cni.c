@@ -226,7 +226,22 @@ static void test_bad_results (void **state)
 	         "R: dns.nameservers[0]: \"ns1\" is not an IP address"},
 	        /* a newline would add lines to the container's resolv.conf */
 	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"search\": [\"a\\nnameserver 6.6.6.6\"]}}",
-	         "R: dns: \"a?nameserver 6.6.6.6\" has a space or control character"},
+	         "R: dns.search[0]: \"a?nameserver 6.6.6.6\" has a space or control character"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"options\": [\"ndots:1\", \"a b\"]}}",
+	         "R: dns.options[1]: \"a b\" has a space or control character"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"domain\": \"a\\tb\"}}",
+	         "R: dns.domain: \"a?b\" has a space or control character"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"nameservers\": \"10.0.0.1\"}}",
+	         "R: dns.nameservers: expected an array"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": []}", "R: dns: expected an object"},
+	        {"{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\"}], \"ips\": "
+	         "[{\"address\": \"10.0.0.2/24\", \"interface\": 0}, 7]}",
+	         "R: ips[1]: expected an object"},
+	        {"{\"cniVersion\": \"1.0.0\", \"routes\": [{\"dst\": \"0.0.0.0/0\", \"gw\": "
+	         "\"fd00::1\"}]}",
+	         "R: routes[0].gw: expected an IPv4 address"},
+	        {"{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\", \"mac\": 1}]}",
+	         "R: interfaces[0].mac: expected a string"},
 	        {"{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\\nx\"}]}",
 	         "R: interfaces[0].name: \"eth0?x\" is not an interface name"},
 	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"options\": [7]}}",
