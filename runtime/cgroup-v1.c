@@ -246,47 +246,25 @@ static int own_cgroup_in (const struct hier *h, char **out, struct keel_error **
 	                   h->ctl.v[0], h->mnt);
 }
 
-static int resolve_in (const struct hier *h, const char *cgroups_path, const char *default_rel,
-                       char **out, struct keel_error **err)
+/* The caller's own cgroup in hierarchy h, as the mount shows it.  Where
+ * only a sub-tree is mounted (a runtime in a container that got its own
+ * cgroup bound), /proc/self/cgroup still names the full path: the mount
+ * shows it without the root, and nothing above the root is reachable. */
+static int own_under_mount (const void *arg, char **out, struct keel_error **err)
 {
-	cleanup_free char *path = xstrdup (h->mnt);
+	const struct hier *h = arg;
+	cleanup_free char *own = NULL;
+	size_t rlen = strlen (h->root);
 	int ret;
 
-	if (cgroups_path != NULL && cgroups_path[0] != '/') {
-		cleanup_free char *own = NULL;
-		size_t rlen = strlen (h->root);
-		char *rel, *slash;
-
-		ret = own_cgroup_in (h, &own, err);
-		if (ret < 0)
-			return ret;
-		/* Where only a sub-tree is mounted (a runtime in a container
-		 * that got its own cgroup bound), /proc/self/cgroup still
-		 * names the full path: the mount shows it without the root,
-		 * and nothing above the root is reachable. */
-		rel = own;
-		if (strcmp (h->root, "/") != 0 && strncmp (own, h->root, rlen) == 0 &&
-		    (own[rlen] == '/' || own[rlen] == '\0'))
-			rel = own + rlen;
-		slash = strrchr (rel, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		ret = cgroup_path_append (&path, rel, "own cgroup", err);
-		if (ret < 0)
-			return ret;
-	}
-	if (cgroups_path == NULL) {
-		if (default_rel == NULL)
-			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
-		cgroups_path = default_rel;
-	}
-	ret = cgroup_path_append (&path, cgroups_path, "cgroupsPath", err);
+	ret = own_cgroup_in (h, &own, err);
 	if (ret < 0)
 		return ret;
-	if (strcmp (path, h->mnt) == 0)
-		return keel_error (err, 0, "cgroup: cgroupsPath `%s` names the root cgroup",
-		                   cgroups_path);
-	*out = steal_ptr (&path);
+	if (strcmp (h->root, "/") != 0 && strncmp (own, h->root, rlen) == 0 &&
+	    (own[rlen] == '/' || own[rlen] == '\0'))
+		*out = xstrdup (own + rlen);
+	else
+		*out = steal_ptr (&own);
 	return 0;
 }
 
@@ -865,7 +843,8 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 	for (size_t i = 0; ret == 0 && i < n_hiers; i++) {
 		char *dir = NULL;
 
-		ret = resolve_in (&hiers[i], cgroups_path, default_rel, &dir, err);
+		ret = cgroup_path_resolve (hiers[i].mnt, own_under_mount, &hiers[i], cgroups_path,
+		                           default_rel, &dir, err);
 		if (ret < 0)
 			break;
 		strv_push (&out, dir);

@@ -60,8 +60,15 @@ int cgroup_v1_is_empty (const char *dir, bool *empty, struct keel_error **err);
 int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err);
 void cgroup_v1_paths_free (struct spec_strv *paths);
 
-/* Shared with cgroup.c: append rel's components to *buf, refusing "." and
- * ".." (what names the path in the error). */
-int cgroup_path_append (char **buf, const char *rel, const char *what, struct keel_error **err);
+/* Shared with cgroup.c (v2 and each v1 hierarchy): where a container's
+ * cgroup goes in the hierarchy mounted at root.  cgroupsPath (default_rel
+ * when it is NULL) is taken under root when absolute; a relative one
+ * under the parent of the caller's own cgroup, which own_fn (called with
+ * arg, only then) gives relative to root.  Components "." and ".." are
+ * refused, and so is the root cgroup itself.  *out is malloc'd. */
+typedef int cgroup_own_fn (const void *arg, char **own, struct keel_error **err);
+int cgroup_path_resolve (const char *root, cgroup_own_fn *own_fn, const void *arg,
+                         const char *cgroups_path, const char *default_rel, char **out,
+                         struct keel_error **err);
 
 #endif

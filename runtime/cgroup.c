@@ -101,7 +101,7 @@ const char *cgroup_unified_root (void)
 
 /* Append the components of rel to buf (which ends without '/'), refusing
  * "." and "..". */
-int cgroup_path_append (char **buf, const char *rel, const char *what, struct keel_error **err)
+static int path_append (char **buf, const char *rel, const char *what, struct keel_error **err)
 {
 	cleanup_free char *copy = xstrdup (rel);
 	char *save = NULL, *tok;
@@ -121,15 +121,17 @@ int cgroup_path_append (char **buf, const char *rel, const char *what, struct ke
 }
 
 /* The caller's own cgroup in the unified hierarchy ("0::PATH"). */
-static int own_cgroup (char **out, struct keel_error **err)
+static int own_cgroup (const void *arg, char **out, struct keel_error **err)
 {
 	int ret = proc_cgroup (0, out, err);
 
+	(void)arg;
 	return ret < 0 ? keel_error_wrap (err, "cgroup") : 0;
 }
 
-static int resolve_path (const char *root, const char *cgroups_path, const char *default_rel,
-                         char **out, struct keel_error **err)
+int cgroup_path_resolve (const char *root, cgroup_own_fn *own_fn, const void *arg,
+                         const char *cgroups_path, const char *default_rel, char **out,
+                         struct keel_error **err)
 {
 	cleanup_free char *path = xstrdup (root);
 	int ret;
@@ -138,13 +140,13 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 		cleanup_free char *own = NULL;
 		char *slash;
 
-		ret = own_cgroup (&own, err);
+		ret = own_fn (arg, &own, err);
 		if (ret < 0)
 			return ret;
 		slash = strrchr (own, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		ret = cgroup_path_append (&path, own, "own cgroup", err);
+		ret = path_append (&path, own, "own cgroup", err);
 		if (ret < 0)
 			return ret;
 	}
@@ -153,7 +155,7 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
 		cgroups_path = default_rel;
 	}
-	ret = cgroup_path_append (&path, cgroups_path, "cgroupsPath", err);
+	ret = path_append (&path, cgroups_path, "cgroupsPath", err);
 	if (ret < 0)
 		return ret;
 	if (strcmp (path, root) == 0)
@@ -816,7 +818,7 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 
 	if (root == NULL)
 		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
-	ret = resolve_path (root, cgroups_path, default_rel, &path, err);
+	ret = cgroup_path_resolve (root, own_cgroup, NULL, cgroups_path, default_rel, &path, err);
 	if (ret < 0)
 		return ret;
 	if (res != NULL) {
