@@ -78,6 +78,18 @@ bool cni_valid_container_id (const char *id)
 	return true;
 }
 
+/* The refusal ADD and DEL give alike. */
+static int check_container_id (const struct policy_network *net, const char *id,
+                               struct keel_error **err)
+{
+	if (cni_valid_container_id (id))
+		return 0;
+	return keel_error (err, 0,
+	                   "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
+	                   "then [A-Za-z0-9_.-])",
+	                   net->cni, id);
+}
+
 /* ---- results ---------------------------------------------------------------- */
 
 static void strv_free (char **v, size_t n)
@@ -1180,12 +1192,8 @@ int cni_prepare (const struct keel_runtime *rt, const char *id, const struct pol
 	a->opts = *opts;
 	if (net == NULL || net->mode != NET_CNI)
 		return 0;
-	if (!cni_valid_container_id (id))
-		return keel_error (
-		        err, 0,
-		        "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
-		        "then [A-Za-z0-9_.-])",
-		        net->cni, id);
+	if (check_container_id (net, id, err) < 0)
+		return -1;
 	/* An attachment left by an earlier run that ended without DEL (keel
 	 * was killed): ADD twice without DEL is not allowed. */
 	if (cni_detach (rt, id, err) < 0)
@@ -1502,12 +1510,8 @@ int cni_attach (const struct keel_runtime *rt, const char *id, const struct poli
 
 	if (net == NULL || net->mode != NET_CNI)
 		return 0;
-	if (!cni_valid_container_id (id))
-		return keel_error (
-		        err, 0,
-		        "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
-		        "then [A-Za-z0-9_.-])",
-		        net->cni, id);
+	if (check_container_id (net, id, err) < 0)
+		return -1;
 	if (load_network (net->cni, &list, &file, err) < 0)
 		return -1;
 	if (select_version (file, list, &version, err) < 0)

@@ -303,6 +303,24 @@ static void test_versions_and_ids (void **state)
 	assert_false (cni_valid_container_id ("-web"));
 	assert_false (cni_valid_container_id ("a+b"));
 	assert_false (cni_valid_container_id (""));
+	{
+		/* ADD (prepare, attach) refuses such an id before anything runs */
+		static const char want[] = "network `lan`: `-web` is not a CNI container id "
+		                           "(alphanumeric first, then [A-Za-z0-9_.-])";
+		struct policy_network net = {.mode = NET_CNI, .cni = (char *)"lan"};
+		struct keel_runtime rt = {0};
+		struct keel_create_opts opts = {0};
+		struct cni_attach a;
+		struct keel_error *err = NULL;
+
+		assert_int_equal (cni_prepare (&rt, "-web", &net, NULL, &opts, &a, &err), -1);
+		assert_string_equal (err->msg, want);
+		keel_error_release (&err);
+		memset (&a, 0, sizeof a);
+		assert_int_equal (cni_attach (&rt, "-web", &net, 1, &a, &err), -1);
+		assert_string_equal (err->msg, want);
+		keel_error_release (&err);
+	}
 }
 
 /* ---- keel.json "network" ------------------------------------------------- */
