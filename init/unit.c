@@ -167,6 +167,17 @@ void unit_mark_broken (struct unit *u, char *msg)
 	u->state = U_FAILED;
 }
 
+void unit_free_entry (struct unit *u)
+{
+	policy_free (&u->policy);
+	tmpfiles_free (&u->tmpfiles);
+	spec_free (u->spec);
+	free (u->name);
+	free (u->dir);
+	free (u->policy_file);
+	free (u->error);
+}
+
 void unit_mark_skipped (struct unit *u)
 {
 	u->state = U_SKIPPED;
