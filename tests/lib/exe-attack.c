@@ -108,6 +108,10 @@ int main (int argc, char **argv)
 			n++;
 			fd = open (p, O_WRONLY | O_APPEND);
 			if (fd >= 0) {
+				char to[256];
+				ssize_t k = readlink (p, to, sizeof to - 1);
+				to[k > 0 ? k : 0] = '\0';
+				printf ("# map_files: %s (%s) opened for writing\n", e->d_name, to);
 				w = fd;
 				break;
 			}
