@@ -13,12 +13,13 @@
 # no host directory.  Then a privileged A (CAP_SYS_ADMIN, CAP_SYS_PTRACE,
 # CAP_DAC_READ_SEARCH, ...) also runs tests/lib/exe-attack.c against B:
 # /proc/B/exe and /proc/B/map_files opened for writing, the exe's mount
-# made writable (mount_setattr, fspick + reconfigure, a clone by
-# open_tree, a bind remounted rw) and open_by_handle_at; none may get a
-# writable fd (it never writes: a writable open is the proof).  Debian's
-# runc 1.1.5 and crun 1.8.1 fail that one: they are dynamically linked, and
-# /proc/B/map_files of their created process opens the host's shared
-# libraries for writing; keel is static and its only mapped file is the
+# made writable (mount_setattr, a clone by open_tree, a bind remounted rw),
+# its superblock reached (fspick) and open_by_handle_at; every try must be
+# refused (it never writes or reconfigures: reaching is the proof).
+# Debian's runc 1.1.5 and crun 1.8.1 fail that one: they are dynamically
+# linked, and /proc/B/map_files of their created process opens the host's
+# shared libraries for writing, and fspick reaches the superblock under
+# their bind mount; keel is static and its only mapped file is the
 # protected binary.
 #
 # keel runs from a copy in the test's directory, so that a keel with the
