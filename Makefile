@@ -232,7 +232,7 @@ check-clients-guest: packages
 # (make check runs 3; tests-qemu/README.md has the times).
 check-store: packages
 	$(Q)$(MAKE) --no-print-directory O=build all
-	$(Q)KEEL_STORE_TRIES=20 KEEL=build/keel ./tests-qemu/scenarios/store/run.sh
+	$(Q)KEEL_STORE_TRIES=20 KEEL_STORE_SEED_TRIES=5 KEEL=build/keel ./tests-qemu/scenarios/store/run.sh
 
 check-unit: dev
 	$(Q)./tests/run.sh --build build/dev --dev build/dev --only unit

@@ -13,6 +13,9 @@
 #      deployment, old or new: page, config.json, keel.json and rootfs all
 #      of one version (KEEL_STORE_TRIES tries, default 3; `make
 #      check-store` runs 20)
+#   before all that, on fresh disks: a power cut in the middle of the
+#      first boot's seed (KEEL_STORE_SEED_TRIES, default 1; 5 in `make
+#      check-store`): the next boot serves the whole v1, no half seed left
 #   then: the disk missing -> the initramfs's containers.d with the reason;
 #      a damaged store (keel.json keel check refuses) -> the same
 # The host checks the file system after each clean shutdown (e2fsck -fn).
@@ -22,6 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 keel=${KEEL:-$KQ_TOP/build/keel}
 tries=${KEEL_STORE_TRIES:-3}
+seed_tries=${KEEL_STORE_SEED_TRIES:-1}
 [ -f "$keel" ] || { echo "1..0 # SKIP keel binary $keel not built"; exit 77; }
 for c in mkfs.ext4 e2fsck curl; do
 	command -v $c >/dev/null || { echo "1..0 # SKIP $c not installed"; exit 77; }
@@ -130,6 +134,47 @@ clean_end() { # ctrl-alt-delete, keel reboots (QEMU ends), the disk is clean
 	check "console never shows a kernel panic" eval '! kq_console_from 1 | grep -q "Kernel panic"'
 }
 fail_log() { [ "$rc" = 0 ] || KQ_NAME=store-$1 kq_fail_log; }
+
+# ---- a power cut in the middle of the first boot's seed --------------------------------
+# A fresh disk each try: the cut lands 0 to 1.5 s after the disk is
+# mounted (the seed took about 0.7 s here); the next boot must serve the
+# whole v1 from the disk, with no half seed left beside containers.d.
+SEED=$KQ_DIR/seed.img
+for k in $(seq 1 "$seed_tries"); do
+	[ "$rc" = 0 ] || break
+	mkfs.ext4 -q -F -L keelstate "$SEED" 128M >/dev/null 2>&1 || { nok "mkfs.ext4 (seed try $k)"; break; }
+	kq_start -disk "$SEED" -hostfwd "$fwd" "$KQ_DIR/initrd.img"
+	if ! kq_wait "Mounted /var/lib/keel" 120; then
+		nok "seed try $k: the disk is mounted"
+		break
+	fi
+	cut=$(shuf -i 0-1500 -n 1)
+	sleep "$(printf '%d.%03d' $((cut / 1000)) $((cut % 1000)))"
+	kq_mon "quit"
+	kq_wait_exit 30 >/dev/null
+	seeded=no
+	kq_console_from 1 | grep -q "Seeded /var/lib/keel/containers.d" && seeded=yes
+	kq_stop
+	kq_start -disk "$SEED" -hostfwd "$fwd" "$KQ_DIR/initrd.img"
+	if kq_wait "containers.d: /var/lib/keel/containers.d" 120 && wait_up; then
+		again=no
+		kq_console_from 1 | grep -q "Seeded /var/lib/keel/containers.d" && again=yes
+		out=$(step check)
+		if [ "$(consistent)" = v1 ] && grep -q "^store: containers.d lost+found $" <<<"$out"; then
+			ok "seed cut $k at $cut ms after the mount (seed said done: $seeded; seeded again: $again): the whole v1 from the disk, no half seed"
+		else
+			nok "seed cut $k at $cut ms: not the whole v1, or debris beside containers.d"
+			sed 's/^/#   /' <<<"$out"
+		fi
+	else
+		nok "seed cut $k at $cut ms: the next boot is up with the store"
+	fi
+	kq_mon "quit"
+	kq_wait_exit 30 >/dev/null
+	kq_stop
+	fail_log seed$k
+done
+rm -f "$SEED"
 
 # ---- boot 1: seeded, v1 -> v2, v3 rolled back ---------------------------------------
 echo "# boot 1: first boot of an empty disk"
