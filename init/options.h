@@ -27,6 +27,7 @@ struct init_opts {
 	size_t n_skip;
 	unsigned watchdog_secs; /* hardware watchdog timeout, 0: off (watchdog.h) */
 	bool watchdog_set;      /* keel.watchdog= given: wins over /etc/keel/watchdog */
+	bool store_off;         /* keel.store=off: the initramfs's containers.d (store.h) */
 };
 
 #define INIT_DEFAULT_DIR         "/containers.d"

@@ -518,6 +518,15 @@ char *store_boot (struct sup *s, struct mounter *m)
 	if (slot == NULL)
 		return NULL;
 	e = &m->tab.v[slot->idx];
+	if (s->opts->store_off) {
+		/* by hand, for a store that boots but runs something bad: the
+		 * disk is still mounted as a line of fstab */
+		console_status (s->con, CS_WARN,
+		                "containers.d: keel.store=off on the kernel command line: booting "
+		                "the initramfs's %s, not the store on %s",
+		                s->opts->dir, e->source);
+		return NULL;
+	}
 	/* the fstab line's own wait (x-keel.wait=) bounds this */
 	run_until (s, NULL, NULL, slot);
 	if (slot->state != MS_MOUNTED)
