@@ -17,6 +17,7 @@
 #      first boot's seed (KEEL_STORE_SEED_TRIES, default 1; 5 in `make
 #      check-store`): the next boot serves the whole v1, no half seed left
 #   then: the disk missing -> the initramfs's containers.d with the reason;
+#      keel.store=off on the kernel command line -> the same, by hand;
 #      a damaged store (keel.json keel check refuses) -> the same
 # The host checks the file system after each clean shutdown (e2fsck -fn).
 set -u
@@ -307,6 +308,14 @@ if [ "$rc" = 0 ]; then
 	check "QEMU exited" kq_wait_exit 60
 	kq_stop
 	fail_log nodisk
+fi
+if [ "$rc" = 0 ]; then
+	echo "# keel.store=off on the kernel command line"
+	kq_start -disk "$DISK" -hostfwd "$fwd" -append keel.store=off "$KQ_DIR/initrd.img"
+	wait_line "containers.d: keel.store=off on the kernel command line: booting the initramfs's /containers.d, not the store on LABEL=keelstate" 60
+	check "the host sees the initramfs's v1 (the store holds final)" eval 'wait_page_any && page_is v1'
+	clean_end
+	fail_log store-off
 fi
 if [ "$rc" = 0 ]; then
 	echo "# a damaged store"
