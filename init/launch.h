@@ -50,6 +50,11 @@ int launch_helper_main (int argc, char **argv);
  * PID 1 runs from); never called: they are forked (tests, other binaries). */
 void launch_exec_from (const char *path);
 
+/* Start keel's own binary with argv (argv[1] its role word, at least four
+ * words) the way the helpers below are started, with PID 1's fds 0-2 and
+ * no other; *pidfd turns readable when it has exited (importjob.c). */
+int launch_spawn_role (char **argv, pid_t *pid, int *pidfd, struct keel_error **err);
+
 /* Start the helper; *report_fd gets the non-blocking read end.  A start
  * helper given tmpfiles (NULL: none) applies them first, relative to "/";
  * their failure is the start's.  net is the entry's keel.json network

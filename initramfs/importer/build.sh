@@ -60,6 +60,7 @@ with_libs "$(command -v umoci)"
 ! command -v zstd >/dev/null || with_libs "$(command -v zstd)"
 cp -R "$here/../import/keel-import" "$here/../import/lib" "$here/../import/jq" "$r/usr/lib/keel-import/"
 cp "$here/keel-import-job" "$r/usr/bin/keel-import-job"
+: >"$r/src.tar" # the mount point of an archive (a file)
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$r/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 
