@@ -116,6 +116,195 @@ check "keelctl rollback web"
 like "$(ctl logs web | tail -n 1)" "web-v3 v3" "back to v3"
 
 
+
+# ---- images that try to reach out ---------------------------------------------
+# Host places an image names: none may change.
+H=/tmp/ki-host-$$
+mkdir -p "$H"
+echo victim >"$H/victim"
+EXTRA_CLEANUP='rm -rf "$H" /tmp/ki-escape-$$ /tmp/ki-abs-$$'
+state_before() { (cd "$T/img/${1:-v2}" && find . -printf '%p %s %m %T@\n' | LC_ALL=C sort | sha256sum); }
+D_before() { ls -A "$D" | tr '\n' ' '; }
+src_sum=$(state_before)
+d_list=$(D_before)
+python3 - "$T/fx/evil.tar" "$H" "$$" <<'PY'
+import io, sys, tarfile
+out, host, pid = sys.argv[1], sys.argv[2], sys.argv[3]
+t = tarfile.open(out, "w", format=tarfile.GNU_FORMAT)
+def add(name, kind=tarfile.REGTYPE, data=b"pwned\n", link="", major=0, minor=0):
+    i = tarfile.TarInfo(name)
+    i.type, i.linkname, i.devmajor, i.devminor, i.mode = kind, link, major, minor, 0o644
+    if kind == tarfile.REGTYPE:
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+    else:
+        t.addfile(i)
+add("../../../../../../../../tmp/ki-escape-" + pid)          # ../ names
+add("/tmp/ki-abs-" + pid)                                     # an absolute name
+add("hostlink", tarfile.SYMTYPE, link=host)                   # a link to the host ...
+add("hostlink/pwned")                                         # ... written through
+add("rel", tarfile.SYMTYPE, link="../../../../../../../.." + host)
+add("rel/pwned2")
+add("hostlink/.wh.victim")                                    # a whiteout through a link
+add("../../../../../../../.." + host + "/.wh.victim")         # a whiteout with ../
+add("mem", tarfile.CHRTYPE, major=1, minor=1)                 # device nodes: kept in the
+add("sda", tarfile.BLKTYPE, major=8, minor=0)                 # image, never opened here
+add("hard", tarfile.LNKTYPE, link="../../../../../../../.." + host + "/victim")  # a hard link out
+t.close()
+PY
+check "made a layer with ../ names, links out, a hard link out, whiteouts out, device nodes"
+rm -rf "$T/img/evil"
+cp "$T/fx/base.tar" "$T/fx/b.tar"
+jq -n --arg c "echo web-evil; ls -l /mem /sda; $LOOP" '{architecture: "amd64", os: "linux",
+	config: {Cmd: ["/bin/sh", "-c", $c], Env: ["PATH=/bin"]}}' >"$T/fx/cfg.json"
+fixture_oci_image "$T/img/evil" latest "$T/fx/cfg.json" "$T/fx/b.tar" "$T/fx/evil.tar"
+evil_sum=$(state_before evil)
+out=$(ctl update web "$T/img/evil" --timeout 20 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+is "$(ls -A "$H" | tr '\n' ' ')" "victim " "the host directory the image names holds its file only"
+is "$(cat "$H/victim")" victim "... unchanged"
+[ ! -e /tmp/ki-escape-$$ ] && [ ! -e /tmp/ki-abs-$$ ]
+check "no file made on the host by a ../ or an absolute name"
+is "$(state_before evil)" "$evil_sum" "SRC is unchanged"
+is "$(leftovers)" "" "no work directory left"
+if [ "$rc" = 0 ]; then
+	# umoci kept every name inside the rootfs: the entry holds them there.
+	g=$(readlink "$D/web")
+	[ -L "$D/$g/rootfs/hostlink" ] && [ ! -e "$D/$g/rootfs/hostlink/pwned" ] || [ ! -e "$H/pwned" ]
+	check "the imported entry is the image's (accepted: every name was kept inside its rootfs)"
+	like "$(ctl logs web | tail -n 3)" "web-evil|mem|sda" "and runs"
+	ctl rollback web --timeout 20 >/dev/null 2>&1
+	check "rolled back by hand"
+else
+	like "$out" "keel-import: error" "refused by the importer, saying why"
+fi
+
+# A layer with a file larger than the importer may write (16 MiB here).
+mkdir -p "$T/fx/big"
+head -c 20971520 /dev/zero >"$T/fx/big/big"
+fixture_layer "$T/fx/big" "$T/fx/big.tar" gzip
+rm -rf "$T/fx/big" "$T/img/big"
+cp "$T/fx/base.tar" "$T/fx/b.tar"
+fixture_oci_image "$T/img/big" latest "$T/fx/cfg.json" "$T/fx/b.tar" "$T/fx/big.tar:gzip"
+cur=$(readlink "$D/web")
+out=$(ctl update web "$T/img/big" --timeout 20 2>&1)
+is "$?" 1 "an image with a 20 MiB file fails"
+echo "$out" | sed 's/^/# /'
+like "$out" "the importer failed" "the importer failed"
+like "$out" "(too large|File size limit|signal 25|unpacking the layers failed)" "on the size of the file"
+is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
+is "$(leftovers)" "" "nothing of it is left in containers.d"
+
+# A digest that is a path.
+rm -rf "$T/img/bad"
+cp -R "$T/img/v2" "$T/img/bad"
+jq '.manifests[0].digest = "sha256:../../../../../etc/passwd"' "$T/img/v2/index.json" >"$T/img/bad/index.json"
+out=$(ctl update web "$T/img/bad" --timeout 20 2>&1)
+is "$?" 1 "a layout whose digest is a path fails"
+like "$out" "malformed digest .sha256:../../../../../etc/passwd." "keel-import says which digest"
+is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
+
+# ---- an importer that is hostile ------------------------------------------------
+# What a bug in the unpacker would hand an image: the importer's program
+# itself.  It tries what an attacker would, prints one line per try, and
+# (by --set MODE=) leaves keelctl links instead of an entry.
+rm -rf "$T/evil-importer"
+"$SRCDIR/initramfs/importer/build.sh" --max-file 16777216 "$T/evil-importer"
+cat >"$T/evil-importer/rootfs/usr/bin/keel-import-job" <<'EVIL'
+#!/bin/sh
+try() { # NAME COMMAND...: "blocked" when the command fails
+	n=$1; shift
+	if "$@" >/dev/null 2>&1; then echo "PROBE $n: REACHED"; else echo "PROBE $n: blocked"; fi
+}
+mode=$(jq -r '.args | map(select(startswith("MODE="))) | .[0] // "MODE=probe" | .[5:]' /work/request.json)
+case $mode in
+probe)
+	try root-write touch /pwned
+	try src-write touch /src/pwned
+	try src-tar-write sh -c 'echo x >>/src.tar'
+	try mknod-open-null sh -c 'mknod /work/null c 1 3 && echo x >/work/null'
+	try mknod-read-mem sh -c 'mknod /work/mem c 1 1 && head -c 1 /work/mem'
+	try mknod-read-disk sh -c 'mknod /work/sda b 8 0 && head -c 1 /work/sda'
+	try mount mount -t tmpfs x /tmp
+	try chroot chroot /work /bin/true
+	try sys-write sh -c 'echo 1 >/sys/kernel/mm/ksm/run'
+	try proc-sysrq sh -c 'echo h >/proc/sysrq-trigger'
+	try net-iface sh -c 'ip -o link | grep -v ": lo:"'
+	try net-route sh -c 'ip route | grep .'
+	try work-write touch /work/mine
+	echo "PROBE caps: $(grep CapEff /proc/self/status | tr -d '\t')"
+	echo "PROBE pid1: $(tr '\0' ' ' </proc/1/cmdline)"
+	exit 1 ;;
+link-entry) mkdir -p /work/out && ln -s / /work/out/web ;;
+link-out) ln -s /containers.d /work/out ;;
+link-config)
+	mkdir -p /work/out/web/rootfs && echo '{}' >/work/out/web/keel.json && echo '{}' >/work/out/web/import.json
+	ln -s /etc/shadow /work/out/web/config.json ;;
+esac
+exit 0
+EVIL
+chmod 755 "$T/evil-importer/rootfs/usr/bin/keel-import-job"
+mv "$T/importer" "$T/good-importer" && ln -s evil-importer "$T/importer"
+check "the importer keel runs is now the hostile one"
+out=$(ctl update web "$T/img/v2" --set MODE=probe --timeout 20 2>&1)
+is "$?" 1 "the hostile importer's job fails"
+echo "$out" | grep PROBE | sed 's/^/# /'
+for p in root-write src-write src-tar-write mknod-open-null mknod-read-mem mknod-read-disk mount chroot \
+	sys-write proc-sysrq net-iface net-route; do
+	like "$out" "PROBE $p: blocked" "hostile importer: $p is blocked"
+done
+like "$out" "PROBE work-write: REACHED" "it writes its work directory (its one place)"
+like "$out" "PROBE caps: CapEff:00000000880000[01]b" "its capabilities are the six (CapEff 0x8800001b)"
+like "$out" "PROBE pid1: /bin/sh /usr/bin/keel-import-job" "its PID 1 is its own program (a PID namespace of its own)"
+is "$(state_before)" "$src_sum" "SRC is unchanged"
+for m in link-entry link-out link-config; do
+	out=$(ctl update web "$T/img/v2" --set MODE=$m --timeout 20 2>&1)
+	is "$?" 1 "an importer that leaves a link ($m) fails the update"
+	echo "$out" | sed 's/^/# /'
+done
+like "$out" "config.json is not a regular file" "a linked config.json is refused"
+is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
+is "$(D_before)" "$d_list" "containers.d holds what it held"
+is "$(leftovers)" "" "no work directory left"
+rm "$T/importer" && mv "$T/good-importer" "$T/importer"
+
+# ---- inputs -------------------------------------------------------------------
+out=$(ctl update web "$T/fx/cfg.json" 2>&1)
+is "$?" 1 "SRC that is no archive"
+like "$out" "cfg.json: not a tar archive" "says so"
+mkdir -p "$T/empty"
+out=$(ctl update web "$T/empty" 2>&1)
+like "$out" "empty: neither an OCI image layout \(no oci-layout file\) nor an entry directory \(no config.json\)" "a directory that is neither"
+out=$(ctl update web "$T/nothere" 2>&1)
+like "$out" "nothere: No such file or directory" "a missing SRC"
+tar -C "$T/fx" -cf "$T/fx/plain.tar" cfg.json
+out=$(ctl update web "$T/fx/plain.tar" 2>&1)
+like "$out" "plain.tar: a tar archive with neither manifest.json \(docker save\) nor oci-layout" "a tar that holds no image"
+cp -R "$T/img/v2" "$T/img/with space"
+out=$(ctl update web "$T/img/with space" 2>&1)
+like "$out" "a path with a space or a tab cannot be given to keel" "a path with a space"
+out=$(ctl update web "$T/img/v2" --ref x --import-timeout 0 2>&1)
+is "$?" 2 "--import-timeout 0 is refused"
+# PID 1's request, word by word, as any client of the socket may send it.
+req() { python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n")
+print(s.makefile().read().strip())' "$T/state/keel.sock" "$1"; }
+is "$(req 'import')" "$(printf 'ok\njob: idle')" "import: no job runs"
+like "$(req 'import ../x /tmp 10')" "error: import: stage \"../x\": only letters, digits and _\+.- are allowed" "a stage that is a path"
+like "$(req 'import x /tmp 10')" "error: import: stage \"x\": expected a name starting with a dot" "a stage that could be an entry"
+like "$(req 'import .deploy /tmp 10')" "error: import: stage \".deploy\": reserved name" "the store's own directory"
+like "$(req 'import .x tmp 10')" "error: import: SRC \"tmp\": not an absolute path" "a relative SRC"
+like "$(req 'import .x /a/../b 10')" "SRC \"/a/../b\": has an empty, \`.\` or \`..\` component" "a SRC with .."
+like "$(req 'import .x / 10')" "SRC \"/\": is /" "SRC /"
+like "$(req 'import .x /tmp 0')" "error: import: \"0\": expected 1 to 86400 seconds" "a timeout of 0"
+like "$(req 'import .x /tmp')" "error: import: expected" "a word missing"
+like "$(req 'import .ki-nostage /tmp 10')" "^ok" "a stage that does not exist: PID 1 does not look (the helper does)"
+sleep 1
+like "$(cat "$T/stdout.log")" "keel __import: .*\.ki-nostage.: not a directory of containers.d" "the helper says why on keel's stderr"
+is "$(req 'import')" "$(printf 'ok\njob: idle')" "and the job is over"
+is "$(pid_of kimother)" "$po" "kimother's pid unchanged through all of it"
+
 stop_keel
 check "keel stopped"
 done_testing
