@@ -98,8 +98,9 @@ static int tar_kind (int fd, const char *src, enum import_src *kind, struct keel
 			return keel_error (err, errno, "%s: read", src);
 		if (r < (ssize_t)sizeof h) {
 			if (members == 0)
-				return keel_error (err, 0, "%s: not a tar archive (shorter than one header)",
-				                   src);
+				return keel_error (
+				        err, 0, "%s: not a tar archive (shorter than one header)",
+				        src);
 			break; /* a truncated end: keel-import says more */
 		}
 		for (size_t i = 0; i < sizeof h; i++)
@@ -108,11 +109,11 @@ static int tar_kind (int fd, const char *src, enum import_src *kind, struct keel
 			break; /* the end: a zero block */
 		sum = tar_number (h + 148, 8, &ok);
 		if (!ok || sum != want)
-			return keel_error (
-			        err, 0,
-			        "%s: not a tar archive (header %lu at byte %lld has a bad checksum; a "
-			        "compressed archive must be uncompressed first)",
-			        src, members + 1, (long long)off);
+			return keel_error (err, 0,
+			                   "%s: not a tar archive (header %lu at byte %lld has a "
+			                   "bad checksum; a "
+			                   "compressed archive must be uncompressed first)",
+			                   src, members + 1, (long long)off);
 		size = tar_number (h + 124, 12, &ok);
 		if (!ok || size > (unsigned long long)LLONG_MAX - 1024 - (unsigned long long)off)
 			return keel_error (err, 0, "%s: tar header %lu at byte %lld has a bad size",
@@ -158,10 +159,11 @@ int import_detect (const char *src, enum import_src *kind, struct keel_error **e
 			*kind = IMPORT_SRC_ENTRY;
 			return 0;
 		}
-		return keel_error (err, 0,
-		                   "%s: neither an OCI image layout (no oci-layout file) nor an entry "
-		                   "directory (no config.json)",
-		                   src);
+		return keel_error (
+		        err, 0,
+		        "%s: neither an OCI image layout (no oci-layout file) nor an entry "
+		        "directory (no config.json)",
+		        src);
 	}
 	if (!S_ISREG (st.st_mode))
 		return keel_error (err, 0,
@@ -237,8 +239,7 @@ static const char *src_invalid (const char *s)
 	return NULL;
 }
 
-void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n,
-                        struct buf *b)
+void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n, struct buf *b)
 {
 	struct keel_error *err = NULL;
 	unsigned long long secs;
@@ -343,7 +344,9 @@ static int job_config (const char *importer, const char *src, bool src_dir, cons
 	} binds[2] = {
 	        /* a file goes onto the empty file /src.tar of the importer's
 	         * root, a directory onto /src (initramfs/importer/build.sh) */
-	        {src_dir ? "/src" : "/src.tar", src, {"bind", "ro", "nosuid", "nodev", "noexec", NULL}},
+	        {src_dir ? "/src" : "/src.tar",
+	         src,
+	         {"bind", "ro", "nosuid", "nodev", "noexec", NULL}},
 	        /* nodev: a device node an image makes cannot be opened there */
 	        {"/work", work, {"bind", "nosuid", "nodev", "noexec", NULL, NULL}},
 	};
@@ -465,7 +468,8 @@ int importjob_helper_main (int argc, char **argv)
 	 * link on the way (it names where the container may write). */
 	cdfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cdfd < 0) {
-		fprintf (stderr, "keel __import: open containers.d `%s`: %s\n", dir, strerror (errno));
+		fprintf (stderr, "keel __import: open containers.d `%s`: %s\n", dir,
+		         strerror (errno));
 		return 1;
 	}
 	stagefd = openat (cdfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -477,8 +481,7 @@ int importjob_helper_main (int argc, char **argv)
 		         dir, stage, stagefd < 0 ? ": " : "", stagefd < 0 ? strerror (errno) : "");
 		return 1;
 	}
-	logfd = openat (stagefd, "log", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	                0600);
+	logfd = openat (stagefd, "log", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (logfd < 0) {
 		fprintf (stderr, "keel __import: create `%s/%s/log`: %s\n", dir, stage,
 		         strerror (errno));
@@ -584,8 +587,9 @@ static int write_request (int workfd, int cdfd, const char *name, const struct d
 	json_object_object_add (o, "args", a);
 	{
 		const char *text = json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN);
-		ret = write_file_at (workfd, "request.json", O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		                     0644, text, strlen (text), err);
+		ret = write_file_at (workfd, "request.json",
+		                     O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644, text,
+		                     strlen (text), err);
 	}
 	json_object_put (o);
 	return ret;
@@ -646,7 +650,8 @@ static int take_entry (int cdfd, int stagefd, const char *name, const char *stag
 		if (fstatat (efd, need[i].file, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return keel_error (err, errno, "the imported entry's %s", need[i].file);
 		if ((st.st_mode & S_IFMT) != need[i].type)
-			return keel_error (err, 0, "the imported entry's %s is not a %s", need[i].file,
+			return keel_error (err, 0, "the imported entry's %s is not a %s",
+			                   need[i].file,
 			                   need[i].type == S_IFDIR ? "directory" : "regular file");
 	}
 	/* the store writes its own deploy.json (deploy_add) */
@@ -662,8 +667,14 @@ static int check_entry (const char *dir, const char *name, const char *staged,
                         struct keel_error **err)
 {
 	cleanup_free char *path = xasprintf ("%s/%s", dir, staged);
-	char *argv[] = {(char *)"keel", (char *)"check", (char *)"--name", (char *)name,
-	                (char *)"--with", (char *)dir, path, NULL};
+	char *argv[] = {(char *)"keel",
+	                (char *)"check",
+	                (char *)"--name",
+	                (char *)name,
+	                (char *)"--with",
+	                (char *)dir,
+	                path,
+	                NULL};
 	pid_t pid;
 	int status;
 
@@ -745,8 +756,8 @@ static int run_job (const char *sock, int stagefd, const char *stage, const char
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
 		struct keel_error *e = NULL;
 
-		if (input_read_at (stagefd, "status", "status", INPUT_NOFOLLOW, 4096, &st, NULL, &e) ==
-		    0)
+		if (input_read_at (stagefd, "status", "status", INPUT_NOFOLLOW, 4096, &st, NULL,
+		                   &e) == 0)
 			break;
 		keel_error_release (&e);
 		if (++polls % 10 == 0) {
@@ -756,8 +767,8 @@ static int run_job (const char *sock, int stagefd, const char *stage, const char
 			 * it once more after an idle answer */
 			if (update_ask (sock, "import", &b) == 0 &&
 			    (job = answer_field (b, "job")) != NULL && strcmp (job, "idle") == 0 &&
-			    input_read_at (stagefd, "status", "status", INPUT_NOFOLLOW, 4096, &st, NULL,
-			                   &e) < 0) {
+			    input_read_at (stagefd, "status", "status", INPUT_NOFOLLOW, 4096, &st,
+			                   NULL, &e) < 0) {
 				keel_error_release (&e);
 				return keel_error (err, 0,
 				                   "the import job ended without a result (keel's "
@@ -780,7 +791,8 @@ static int run_job (const char *sock, int stagefd, const char *stage, const char
 		while (l > 0 && tail[l - 1] == '\n')
 			tail[--l] = '\0';
 		if (strncmp (st, "timeout ", 8) == 0)
-			return keel_error (err, 0, "the importer ran longer than %ss and was killed%s%s",
+			return keel_error (err, 0,
+			                   "the importer ran longer than %ss and was killed%s%s",
 			                   st + 8, l ? ":\n" : "", tail);
 		if (strncmp (st, "error ", 6) == 0)
 			return keel_error (err, 0, "the import job: %s", st + 6);
@@ -805,7 +817,8 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 
 	*staged = NULL;
 	*digest = NULL;
-	if (update_ask (sock, "deployment", &body) < 0 || (dir = answer_field (body, "dir")) == NULL)
+	if (update_ask (sock, "deployment", &body) < 0 ||
+	    (dir = answer_field (body, "dir")) == NULL)
 		return keel_error (err, 0, "asking keel where containers.d is: %s", body);
 	/* keel binds SRC as it resolves it: one absolute path without links */
 	abs = realpath (src, NULL);
@@ -813,9 +826,10 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		return keel_error (err, errno, "%s", src);
 	if (strpbrk (abs, " \t\n") || (why = src_invalid (abs)) != NULL)
 		return keel_error (err, 0, "%s: %s", abs,
-		                   strpbrk (abs, " \t\n") ? "a path with a space or a tab cannot be "
-		                                            "given to keel (its requests are words)"
-		                                          : why);
+		                   strpbrk (abs, " \t\n")
+		                           ? "a path with a space or a tab cannot be "
+		                             "given to keel (its requests are words)"
+		                           : why);
 	tmpl = xasprintf ("%s/.%s.import.XXXXXX", dir, name);
 	if (mkdtemp (tmpl) == NULL)
 		return keel_error (err, errno, "create a work directory in `%s`", dir);
@@ -840,7 +854,8 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 	out = xasprintf (".%s.imported.%s", name, stage + strlen (name) + 9);
 	if (take_entry (cdfd, stagefd, name, out, err) < 0)
 		goto out;
-	if (check_entry (dir, name, out, err) < 0 || (*digest = entry_digest (cdfd, out, err)) == NULL) {
+	if (check_entry (dir, name, out, err) < 0 ||
+	    (*digest = entry_digest (cdfd, out, err)) == NULL) {
 		if (deploy_remove_tree (cdfd, out, &e2) < 0)
 			keel_error_print (stderr, "keelctl update", &e2);
 		goto out;

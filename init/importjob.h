@@ -38,10 +38,10 @@
 
 /* What SRC is. */
 enum import_src {
-	IMPORT_SRC_ENTRY,  /* an entry directory (config.json, rootfs/): copied as today */
-	IMPORT_SRC_LAYOUT, /* an OCI image layout directory (oci-layout, index.json) */
+	IMPORT_SRC_ENTRY,       /* an entry directory (config.json, rootfs/): copied as today */
+	IMPORT_SRC_LAYOUT,      /* an OCI image layout directory (oci-layout, index.json) */
 	IMPORT_SRC_OCI_ARCHIVE, /* a tar of an OCI image layout */
-	IMPORT_SRC_DOCKER, /* a `docker save` tar (manifest.json) */
+	IMPORT_SRC_DOCKER,      /* a `docker save` tar (manifest.json) */
 };
 const char *import_src_name (enum import_src k);
 
@@ -52,8 +52,7 @@ int import_detect (const char *src, enum import_src *kind, struct keel_error **e
 /* The PID 1 side of the `import` request (control.c): w[0] is "import";
  * `import` alone says whether a job runs, `import STAGE SRC SECONDS`
  * starts one.  The answer goes to b. */
-void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n,
-                        struct buf *b);
+void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n, struct buf *b);
 
 /* `keel __import STATE_ROOT CGROUP_MANAGER CGROUP_PATH CONTAINERS_D STAGE
  * SRC IMPORTER SECONDS`: the helper PID 1 starts. */
