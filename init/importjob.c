@@ -1,5 +1,6 @@
 /* Importing an image on the node in a container of its own (importjob.h,
  * docs/deployments.md "Importing an image on the node"). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -801,6 +802,41 @@ static int run_job (const char *sock, int stagefd, const char *stage, const char
 	}
 }
 
+/* Work directories an import of NAME left when its keelctl was killed:
+ * removed while no job runs (none can be writing into them then). */
+static void remove_stale (const char *sock, int cdfd, const char *name)
+{
+	cleanup_free char *body = NULL;
+	cleanup_free char *job = NULL;
+	cleanup_free char *p1 = xasprintf (".%s.import.", name);
+	cleanup_free char *p2 = xasprintf (".%s.imported.", name);
+	struct keel_error *err = NULL;
+	struct dirent *de;
+	int fd;
+	DIR *dir;
+
+	if (update_ask (sock, "import", &body) < 0 || (job = answer_field (body, "job")) == NULL ||
+	    strcmp (job, "idle") != 0)
+		return;
+	fd = openat (cdfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (dir = fdopendir (fd)) == NULL) {
+		if (fd >= 0)
+			close (fd);
+		return;
+	}
+	while ((de = readdir (dir)) != NULL) {
+		if (strncmp (de->d_name, p1, strlen (p1)) != 0 &&
+		    strncmp (de->d_name, p2, strlen (p2)) != 0)
+			continue;
+		if (deploy_remove_tree (cdfd, de->d_name, &err) < 0)
+			keel_error_print (stderr, "keelctl update", &err);
+		else
+			printf ("%s: removed %s, left by an import that did not finish\n", name,
+			        de->d_name);
+	}
+	closedir (dir);
+}
+
 int importjob_run (const char *sock, int cdfd, const char *name, const char *src,
                    const struct deployment *d, const char *ref, unsigned timeout, char **staged,
                    char **digest, struct keel_error **err)
@@ -830,6 +866,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		                           ? "a path with a space or a tab cannot be "
 		                             "given to keel (its requests are words)"
 		                           : why);
+	remove_stale (sock, cdfd, name);
 	tmpl = xasprintf ("%s/.%s.import.XXXXXX", dir, name);
 	if (mkdtemp (tmpl) == NULL)
 		return keel_error (err, errno, "create a work directory in `%s`", dir);

@@ -101,9 +101,13 @@ is "$(jq -c .settings "$D/.deploy/web/2/deploy.json")" '{"GREETING":"bonjour"}' 
 like "$(ctl status web)" "^description: web says bonjour" "and used again"
 
 # ---- a tar of an OCI layout, --set changing a value -----------------------------
+# What a keelctl killed in the middle of an import leaves: removed by the next.
+mkdir -p "$D/.web.import.kistal/work/out" "$D/.web.imported.kistal/rootfs"
 out=$(ctl update web "$T/web-v4.oci.tar" --set GREETING=hallo --timeout 20 2>&1)
 check "keelctl update web from an OCI archive"
 echo "$out" | sed 's/^/# /'
+like "$out" "^web: removed .web.import.kistal, left by an import that did not finish" "a stale work directory is removed"
+like "$out" "^web: removed .web.imported.kistal, left by an import that did not finish" "and a stale imported entry"
 like "$(ctl logs web | tail -n 1)" "web-v4 v4" "web runs v4's content"
 is "$(jq -r .digest "$D/.deploy/web/3/deploy.json")" "$(manifest_of v4)" "deploy.json: v4's manifest digest"
 is "$(jq -c .settings "$D/.deploy/web/3/deploy.json")" '{"GREETING":"hallo"}' "--set changed the value"
