@@ -5,27 +5,29 @@
 # /usr/lib/keel/importer; tests build it anywhere.
 #
 #   initramfs/importer/build.sh [--busybox FILE] [--max-file BYTES]
-#                               [--memory BYTES] [--epoch SECONDS] DIR
+#                               [--max-size BYTES] [--memory BYTES]
+#                               [--epoch SECONDS] DIR
 #
 # From Debian's packaged binaries: busybox-static, jq, umoci, zstd (for
 # zstd layers), with the shared libraries ldd names for them at the same
 # paths (Debian builds them dynamically), and keel-import's scripts.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-busybox=/bin/busybox max_file=4294967296 memory=1073741824 epoch=${SOURCE_DATE_EPOCH:-0}
+busybox=/bin/busybox max_file=4294967296 max_size=8589934592 memory=1073741824 epoch=${SOURCE_DATE_EPOCH:-0}
 die() { echo "importer/build.sh: $*" >&2; exit 1; }
 while [ $# -gt 1 ]; do
 	case $1 in
 	--busybox) busybox=$2; shift 2 ;;
 	--max-file) max_file=$2; shift 2 ;;
+	--max-size) max_size=$2; shift 2 ;;
 	--memory) memory=$2; shift 2 ;;
 	--epoch) epoch=$2; shift 2 ;;
 	*) die "unknown argument \`$1\`" ;;
 	esac
 done
-[ $# = 1 ] || die "usage: build.sh [--busybox FILE] [--max-file BYTES] [--memory BYTES] [--epoch SECONDS] DIR"
+[ $# = 1 ] || die "usage: build.sh [--busybox FILE] [--max-file BYTES] [--max-size BYTES] [--memory BYTES] [--epoch SECONDS] DIR"
 out=$1
-for n in "$max_file" "$memory" "$epoch"; do
+for n in "$max_file" "$max_size" "$memory" "$epoch"; do
 	case $n in '' | *[!0-9]*) die "\`$n\`: expected a number" ;; esac
 done
 [ -x "$busybox" ] || die "no busybox at $busybox (apt-get install busybox-static)"
@@ -69,8 +71,10 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 # owners made it needs (owners, modes, set-id bits, device nodes, file
 # capabilities); no new privileges; bounded memory, processes and size of
 # any one file it writes (RLIMIT_FSIZE: a layer's huge file fails the
-# import).  /src (the image, read-only) and /work (its work directory in
-# containers.d) are added by keel for each job (init/importjob.c).
+# import); keel-import refuses layers larger than max_size in all
+# (KEEL_IMPORT_MAX_BYTES) before it unpacks them.  /src or /src.tar (the
+# image, read-only) and /work (its work directory in containers.d) are
+# added by keel for each job (init/importjob.c).
 caps='"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_MKNOD", "CAP_SETFCAP"'
 cat >"$out/config.json" <<JSON
 {
@@ -78,7 +82,7 @@ cat >"$out/config.json" <<JSON
   "process": {
     "user": {"uid": 0, "gid": 0},
     "args": ["/usr/bin/keel-import-job"],
-    "env": ["PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/tmp", "TMPDIR=/tmp", "KEEL_IMPORT_JOB=1"],
+    "env": ["PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/tmp", "TMPDIR=/tmp", "KEEL_IMPORT_MAX_BYTES=$max_size"],
     "cwd": "/work",
     "capabilities": {"bounding": [$caps], "effective": [$caps], "permitted": [$caps]},
     "rlimits": [

@@ -26,8 +26,8 @@ entry web "echo web-v1; $LOOP"
 entry kimother "echo other-up; $LOOP"
 
 # The importer, as keel-mkimage --importer builds it; a file of more than
-# 16 MiB fails the import (RLIMIT_FSIZE).
-"$SRCDIR/initramfs/importer/build.sh" --max-file 16777216 "$T/importer"
+# 16 MiB fails the import (RLIMIT_FSIZE), and layers of more than 24 MiB.
+"$SRCDIR/initramfs/importer/build.sh" --max-file 16777216 --max-size 25165824 "$T/importer"
 check "the importer bundle is built"
 is "$(jq -r '.process.capabilities.bounding | join(",")' "$T/importer/config.json")" \
 	"CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_MKNOD,CAP_SETFCAP" "the importer keeps six capabilities"
@@ -197,6 +197,24 @@ is "$?" 1 "an image with a 20 MiB file fails"
 echo "$out" | sed 's/^/# /'
 like "$out" "the importer failed" "the importer failed"
 like "$out" "(too large|File size limit|signal 25|unpacking the layers failed)" "on the size of the file"
+is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
+is "$(leftovers)" "" "nothing of it is left in containers.d"
+
+# Layers that hold more than the importer may write (24 MiB here), in
+# files each below its file limit: refused before anything is unpacked.
+mkdir -p "$T/fx/many"
+head -c 13631488 /dev/zero >"$T/fx/many/a"
+head -c 13631488 /dev/zero >"$T/fx/many/b"
+fixture_layer "$T/fx/many" "$T/fx/many.tar" gzip
+rm -rf "$T/fx/many" "$T/img/many"
+cp "$T/fx/base.tar" "$T/fx/b.tar"
+fixture_oci_image "$T/img/many" latest "$T/fx/cfg.json" "$T/fx/b.tar" "$T/fx/many.tar:gzip"
+out=$(ctl update web "$T/img/many" --timeout 20 2>&1)
+is "$?" 1 "an image whose layers hold 26 MiB fails"
+echo "$out" | sed 's/^/# /'
+like "$out" "layer 2/2 of manifest .*: the layers unpack to more than 25165824 bytes" "keel-import says which layer went over the limit"
+unlike_umoci=$(printf '%s\n' "$out" | grep -c 'unpacking the layers')
+is "$unlike_umoci" 0 "before unpacking"
 is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
 is "$(leftovers)" "" "nothing of it is left in containers.d"
 

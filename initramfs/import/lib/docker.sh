@@ -35,7 +35,7 @@ docker_verify() {
 	n=$(wc -l <"$work/dlayers")
 	nd=$(jq '.rootfs.diff_ids | length' "$cf")
 	[ "$n" = "$nd" ] || die "docker archive: manifest.json lists $n layers but config \`$cfg\` has $nd rootfs.diff_ids"
-	i=0
+	i=0 layers_total=0
 	while read -r l; do
 		i=$((i + 1))
 		safe_member "$l"
@@ -44,6 +44,7 @@ docker_verify() {
 		file_named_digest "$lf" "$l" "layer $i/$n"
 		want=$(jq -r --argjson i $((i - 1)) '.rootfs.diff_ids[$i]' "$cf")
 		got=$(uncompressed_digest "$lf" "") || die "docker archive: layer $i/$n \`$l\` cannot be decompressed"
+		layer_bytes "docker archive: layer $i/$n \`$l\`"
 		[ "$got" = "$want" ] ||
 			die "docker archive: layer $i/$n \`$l\` is corrupt: its content hashes to $got, config rootfs.diff_ids[$((i - 1))] says $want"
 	done <"$work/dlayers"
