@@ -751,8 +751,20 @@ static int run_job (const char *sock, int stagefd, const char *stage, const char
 	uint64_t deadline = mono_ms () + (uint64_t)timeout * 1000 + 60000;
 	unsigned polls = 0;
 
-	if (update_ask (sock, req, &body) < 0)
-		return keel_error (err, 0, "asking keel for the import job: %s", body);
+	/* one job at a time: another entry's import first, waited for */
+	while (update_ask (sock, req, &body) < 0) {
+		struct timespec one = {.tv_sec = 1};
+		if (strstr (body, "a job is running") == NULL || mono_ms () >= deadline)
+			return keel_error (err, 0, "asking keel for the import job: %s", body);
+		if (polls++ == 0) {
+			printf ("waiting for the import that runs (%s)\n", body);
+			fflush (stdout);
+		}
+		free (body);
+		body = NULL;
+		nanosleep (&one, NULL);
+	}
+	polls = 0;
 	for (;;) {
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
 		struct keel_error *e = NULL;

@@ -75,6 +75,11 @@ trap 'show_log_on_failure; cleanup' EXIT
 pid_of() { ctl status "$1" | awk '/^pid:/ {print $2}'; }
 po=$(pid_of kimother)
 leftovers() { ls -A "$D" | grep -E '^\.web\.(import|imported|update)\.' || true; }
+# A raw request to PID 1, as any client of its socket may send it.
+req() { python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n")
+print(s.makefile().read().strip())' "$T/state/keel.sock" "$1"; }
+
 
 # ---- an OCI image layout directory ------------------------------------------
 out=$(ctl update web "$T/img/v2" --set GREETING=bonjour --timeout 20 2>&1)
@@ -260,6 +265,7 @@ probe)
 	exit 1 ;;
 link-entry) mkdir -p /work/out && ln -s / /work/out/web ;;
 link-out) ln -s /containers.d /work/out ;;
+sleep) sleep 3; exit 1 ;;
 link-config)
 	mkdir -p /work/out/web/rootfs && echo '{}' >/work/out/web/keel.json && echo '{}' >/work/out/web/import.json
 	ln -s /etc/shadow /work/out/web/config.json ;;
@@ -286,6 +292,17 @@ for m in link-entry link-out link-config; do
 	echo "$out" | sed 's/^/# /'
 done
 like "$out" "config.json is not a regular file" "a linked config.json is refused"
+# One job at a time: PID 1 refuses a second; keelctl waits for the first.
+ctl update web "$T/img/v2" --set MODE=sleep --timeout 20 >"$T/first.out" 2>&1 &
+first=$!
+n=0
+while [ $n -lt 50 ] && ! req import | grep -q 'job: running'; do sleep 0.1; n=$((n + 1)); done
+like "$(req 'import .web.import.kisecond /tmp 10')" "^error: import: a job is running \(pid [0-9]+\): one at a time" "PID 1 runs one job at a time"
+out=$(ctl update web "$T/img/v2" --set MODE=probe --timeout 20 2>&1)
+like "$out" "^waiting for the import that runs \(error: import: a job is running" "a second keelctl update waits for it"
+like "$out" "PROBE work-write: REACHED" "then runs its own"
+wait $first
+like "$(cat "$T/first.out")" "the importer failed \(exit 1\)" "the first one ended as its importer did"
 is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
 is "$(D_before)" "$d_list" "containers.d holds what it held"
 is "$(leftovers)" "" "no work directory left"
@@ -309,9 +326,6 @@ like "$out" "a path with a space or a tab cannot be given to keel" "a path with 
 out=$(ctl update web "$T/img/v2" --ref x --import-timeout 0 2>&1)
 is "$?" 2 "--import-timeout 0 is refused"
 # PID 1's request, word by word, as any client of the socket may send it.
-req() { python3 -c 'import socket,sys
-s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n")
-print(s.makefile().read().strip())' "$T/state/keel.sock" "$1"; }
 is "$(req 'import')" "$(printf 'ok\njob: idle')" "import: no job runs"
 like "$(req 'import ../x /tmp 10')" "error: import: stage \"../x\": only letters, digits and _\+.- are allowed" "a stage that is a path"
 like "$(req 'import x /tmp 10')" "error: import: stage \"x\": expected a name starting with a dot" "a stage that could be an entry"
