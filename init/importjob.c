@@ -561,8 +561,8 @@ static char *answer_field (const char *body, const char *key)
 }
 
 /* work/request.json: keel-import's arguments (initramfs/importer/keel-import-job). */
-static int write_request (int workfd, int cdfd, const char *name, const struct deployment *d,
-                          const char *ref, struct keel_error **err)
+static int write_request (int workfd, int cdfd, const char *name, const char *src,
+                          const struct deployment *d, const char *ref, struct keel_error **err)
 {
 	struct json_object *o = json_object_new_object ();
 	struct json_object *a = json_object_new_array ();
@@ -570,6 +570,8 @@ static int write_request (int workfd, int cdfd, const char *name, const struct d
 
 	json_object_array_add (a, json_object_new_string ("--name"));
 	json_object_array_add (a, json_object_new_string (name));
+	json_object_array_add (a, json_object_new_string ("--source-name"));
+	json_object_array_add (a, json_object_new_string (src));
 	for (size_t i = 0; i < d->n_settings; i++) {
 		cleanup_free char *kv =
 		        xasprintf ("%s=%s", d->settings[i].key, d->settings[i].value);
@@ -894,7 +896,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		keel_error (err, errno, "create `%s/work`", tmpl);
 		goto out;
 	}
-	if (write_request (workfd, cdfd, name, d, ref, err) < 0)
+	if (write_request (workfd, cdfd, name, abs, d, ref, err) < 0)
 		goto out;
 	printf ("%s: importing %s in the importer container\n", name, abs);
 	fflush (stdout);
