@@ -268,6 +268,7 @@ probe)
 link-entry) mkdir -p /work/out && ln -s / /work/out/web ;;
 link-out) ln -s /containers.d /work/out ;;
 sleep) sleep 3; exit 1 ;;
+hang) sleep 1000 ;;
 link-config)
 	mkdir -p /work/out/web/rootfs && echo '{}' >/work/out/web/keel.json && echo '{}' >/work/out/web/import.json
 	ln -s /etc/shadow /work/out/web/config.json ;;
@@ -299,12 +300,31 @@ ctl update web "$T/img/v2" --set MODE=sleep --timeout 20 >"$T/first.out" 2>&1 &
 first=$!
 n=0
 while [ $n -lt 50 ] && ! req import | grep -q 'job: running'; do sleep 0.1; n=$((n + 1)); done
+# The job's cgroup, in the unified hierarchy or (a hybrid host) in v1's.
+cg=$(find "$CGMNT/$CGROOT" -name .import -type d 2>/dev/null | head -n 1)
+if [ -n "$cg" ] && [ -f "$cg/memory.max" ]; then
+	lim="$(cat "$cg/memory.max") $(cat "$cg/pids.max")"
+elif [ -f "/sys/fs/cgroup/memory/$CGROOT/.import/memory.limit_in_bytes" ]; then
+	lim="$(cat "/sys/fs/cgroup/memory/$CGROOT/.import/memory.limit_in_bytes") $(cat "/sys/fs/cgroup/pids/$CGROOT/.import/pids.max" 2>/dev/null)"
+fi
+if [ -n "${lim:-}" ]; then
+	is "$lim" "1073741824 256" "the job runs in $CGROOT/.import: 1 GiB of memory, 256 processes"
+else
+	skip "the job's cgroup limits" "no memory controller for $CGROOT here"
+fi
 like "$(req 'import .web.import.kisecond /tmp 10')" "^error: import: a job is running \(pid [0-9]+\): one at a time" "PID 1 runs one job at a time"
 out=$(ctl update web "$T/img/v2" --set MODE=probe --timeout 20 2>&1)
 like "$out" "^waiting for the import that runs \(error: import: a job is running" "a second keelctl update waits for it"
 like "$out" "PROBE work-write: REACHED" "then runs its own"
 wait $first
 like "$(cat "$T/first.out")" "the importer failed \(exit 1\)" "the first one ended as its importer did"
+# An importer that never ends is killed at --import-timeout.
+out=$(ctl update web "$T/img/v2" --set MODE=hang --import-timeout 2 --timeout 20 2>&1)
+is "$?" 1 "an importer that hangs fails the update"
+like "$out" "the importer ran longer than 2s and was killed" "killed at its deadline, saying so"
+is "$(req import)" "$(printf 'ok\njob: idle')" "the job is over"
+is "$(ls "$T/run" | grep -c keel-import)" 0 "its container is deleted"
+is "$(find "$CGMNT/$CGROOT" /sys/fs/cgroup/memory/$CGROOT -name .import 2>/dev/null | wc -l)" 0 "and its cgroup"
 is "$(readlink "$D/web")" "$cur" "the active deployment is unchanged"
 is "$(D_before)" "$d_list" "containers.d holds what it held"
 is "$(leftovers)" "" "no work directory left"
