@@ -191,6 +191,47 @@ else
 	like "$out" "keel-import: error" "refused by the importer, saying why"
 fi
 
+# A docker archive whose own members reach out (the importer unpacks the
+# archive itself with busybox tar before it reads a layer).
+cp "$T/web-v3.tar" "$T/evil-docker.tar"
+python3 - "$T/evil-docker.tar" "$H" "$$" <<'PY'
+import io, sys, tarfile
+out, host, pid = sys.argv[1], sys.argv[2], sys.argv[3]
+t = tarfile.open(out, "a", format=tarfile.GNU_FORMAT)
+def add(name, kind=tarfile.REGTYPE, link="", major=0, minor=0):
+    i = tarfile.TarInfo(name)
+    i.type, i.linkname, i.devmajor, i.devminor, i.mode = kind, link, major, minor, 0o644
+    data = b"pwned\n"
+    if kind == tarfile.REGTYPE:
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data))
+    else:
+        t.addfile(i)
+add("../../../../../../../../tmp/ki-escape-" + pid)
+add("/tmp/ki-abs-" + pid)
+add("hostlink", tarfile.SYMTYPE, link=host)
+add("hostlink/pwned")
+add("sda", tarfile.BLKTYPE, major=8, minor=0)
+t.close()
+PY
+check "made a docker archive with ../ and absolute members, a link out written through, a device node"
+evil_sum=$(sha256sum <"$T/evil-docker.tar")
+out=$(ctl update web "$T/evil-docker.tar" --timeout 20 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+is "$(ls -A "$H" | tr '\n' ' ')" "victim " "the host directory the archive names holds its file only"
+[ ! -e /tmp/ki-escape-$$ ] && [ ! -e /tmp/ki-abs-$$ ]
+check "no file made on the host by the archive's ../ or absolute names"
+is "$(sha256sum <"$T/evil-docker.tar")" "$evil_sum" "SRC is unchanged"
+is "$(leftovers)" "" "no work directory left"
+if [ "$rc" = 0 ]; then
+	like "$(ctl logs web | tail -n 1)" "web-v3 v3" "the archive's image (its manifest.json's) is what runs"
+	ctl rollback web --timeout 20 >/dev/null 2>&1
+	check "rolled back by hand"
+else
+	like "$out" "keel-import: error" "refused by the importer, saying why"
+fi
+
 # A layer with a file larger than the importer may write (16 MiB here).
 mkdir -p "$T/fx/big"
 head -c 20971520 /dev/zero >"$T/fx/big/big"
