@@ -434,8 +434,10 @@ int update_main (const char *sock, int argc, char **argv)
 			return 2;
 		if (c == 'r')
 			ref = optarg;
-		if (c == 'i' && parse_timeout (optarg, &import_timeout) < 0)
+		if (c == 'i' && parse_timeout (optarg, &import_timeout) < 0) {
+			deployment_free (&d);
 			return 2;
+		}
 		if (c == 'k') {
 			unsigned long long v;
 			if (!parse_uint64 (optarg, &v) || v < 1 || v > 1000) {
