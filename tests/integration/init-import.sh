@@ -121,6 +121,14 @@ is "$(jq -c .settings "$D/.deploy/web/3/deploy.json")" '{"GREETING":"hallo"}' "-
 is "$(pid_of kimother)" "$po" "kimother's pid unchanged"
 is "$(leftovers)" "" "no work directory left"
 
+# ---- an entry that does not exist yet: its first deployment -----------------------
+out=$(ctl update kinew "$T/img/v4" --timeout 20 2>&1)
+check "keelctl update kinew (a new entry) from an OCI layout"
+like "$out" "^kinew: deployment 1 active \(first deployment\), reloading" "its first deployment"
+like "$(ctl logs kinew | tail -n 1)" "web-v4 v4" "kinew runs the image"
+out=$(ctl stop kinew 2>&1)
+check "kinew stopped"
+
 # ---- keelctl rollback works on imported deployments as on copied ones -----------
 out=$(ctl rollback web --timeout 20 2>&1)
 check "keelctl rollback web"
