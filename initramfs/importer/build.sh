@@ -72,7 +72,11 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 # capabilities); no new privileges; bounded memory, processes and size of
 # any one file it writes (RLIMIT_FSIZE: a layer's huge file fails the
 # import); keel-import refuses layers larger than max_size in all
-# (KEEL_IMPORT_MAX_BYTES) before it unpacks them.  /src or /src.tar (the
+# (KEEL_IMPORT_MAX_BYTES) before it unpacks them.  A seccomp filter
+# refuses what unpacking never needs and a kernel exploit would: new
+# namespaces (unshare, setns, clone with a CLONE_NEW* flag; clone3 says
+# ENOSYS so the C libraries use clone), mounts, keyrings, bpf, perf,
+# userfaultfd, ptrace, io_uring, modules, kexec, clocks, reboot.  /src or /src.tar (the
 # image, read-only) and /work (its work directory in containers.d) are
 # added by keel for each job (init/importjob.c).
 caps='"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_MKNOD", "CAP_SETFCAP"'
@@ -104,7 +108,22 @@ cat >"$out/config.json" <<JSON
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}],
     "resources": {"memory": {"limit": $memory}, "pids": {"limit": 256}},
     "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    "seccomp": {
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [
+      {"names": ["unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "fsconfig", "fspick", "move_mount", "open_tree", "mount_setattr", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "ptrace", "process_vm_readv", "process_vm_writev", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at", "name_to_handle_at", "swapon", "swapoff", "reboot", "syslog", "acct", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm", "quotactl", "io_uring_setup", "io_uring_enter", "io_uring_register", "personality"],
+       "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+      {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 131072, "valueTwo": 131072, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 33554432, "valueTwo": 33554432, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 67108864, "valueTwo": 67108864, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 134217728, "valueTwo": 134217728, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 536870912, "valueTwo": 536870912, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 1073741824, "valueTwo": 1073741824, "op": "SCMP_CMP_MASKED_EQ"}]}
+      ]
+    }
   }
 }
 JSON

@@ -31,6 +31,8 @@ entry kimother "echo other-up; $LOOP"
 check "the importer bundle is built"
 is "$(jq -r '.process.capabilities.bounding | join(",")' "$T/importer/config.json")" \
 	"CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_MKNOD,CAP_SETFCAP" "the importer keeps six capabilities"
+is "$(jq -r '.linux.seccomp.syscalls[0].names | index("unshare") != null and index("bpf") != null' "$T/importer/config.json")" true \
+	"its seccomp filter refuses unshare and bpf"
 is "$(jq -c '[.linux.namespaces[].type]' "$T/importer/config.json")" \
 	'["pid","mount","ipc","uts","network","cgroup"]' "a network namespace of its own (no network)"
 
@@ -310,6 +312,9 @@ probe)
 	try proc-sysrq sh -c 'echo h >/proc/sysrq-trigger'
 	try net-iface sh -c 'ip -o link | grep -v ": lo:"'
 	try net-route sh -c 'ip route | grep .'
+	try userns unshare -U true
+	try netns unshare -n true
+	try mountns unshare -m true
 	try work-write touch /work/mine
 	echo "PROBE caps: $(grep CapEff /proc/self/status | tr -d '\t')"
 	echo "PROBE pid1: $(tr '\0' ' ' </proc/1/cmdline)"
@@ -331,7 +336,7 @@ out=$(ctl update web "$T/img/v2" --set MODE=probe --timeout 20 2>&1)
 is "$?" 1 "the hostile importer's job fails"
 echo "$out" | grep PROBE | sed 's/^/# /'
 for p in root-write src-write src-tar-write mknod-open-null mknod-read-mem mknod-read-disk mount chroot \
-	sys-write proc-sysrq net-iface net-route; do
+	sys-write proc-sysrq net-iface net-route userns netns mountns; do
 	like "$out" "PROBE $p: blocked" "hostile importer: $p is blocked"
 done
 like "$out" "PROBE work-write: REACHED" "it writes its work directory (its one place)"
