@@ -34,7 +34,7 @@ static void usage (FILE *out)
 	       "  reload [--dry-run]      read containers.d again: add, remove, restart what\n"
 	       "                          changed, keep the rest running (--dry-run: the plan)\n"
 	       "  update NAME SRC [--set K=V]... [--timeout SECS] [--keep N]\n"
-	       "         [--ref REF] [--import-timeout SECS]\n"
+	       "         [--ref REF] [--no-exports] [--import-timeout SECS]\n"
 	       "                          SRC (an OCI image layout, a tar of one, a docker\n"
 	       "                          save archive, or an entry directory) becomes NAME's\n"
 	       "                          next deployment, an image imported in the importer\n"

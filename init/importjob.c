@@ -562,7 +562,8 @@ static char *answer_field (const char *body, const char *key)
 
 /* work/request.json: keel-import's arguments (initramfs/importer/keel-import-job). */
 static int write_request (int workfd, int cdfd, const char *name, const char *src,
-                          const struct deployment *d, const char *ref, struct keel_error **err)
+                          const struct deployment *d, const struct import_opts *io,
+                          struct keel_error **err)
 {
 	struct json_object *o = json_object_new_object ();
 	struct json_object *a = json_object_new_array ();
@@ -578,10 +579,12 @@ static int write_request (int workfd, int cdfd, const char *name, const char *sr
 		json_object_array_add (a, json_object_new_string ("--set"));
 		json_object_array_add (a, json_object_new_string (kv));
 	}
-	if (ref) {
+	if (io->ref) {
 		json_object_array_add (a, json_object_new_string ("--ref"));
-		json_object_array_add (a, json_object_new_string (ref));
+		json_object_array_add (a, json_object_new_string (io->ref));
 	}
+	if (io->no_exports)
+		json_object_array_add (a, json_object_new_string ("--no-exports"));
 	/* keel-import's default, which it cannot see from its work directory */
 	if (faccessat (cdfd, "net", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		json_object_array_add (a, json_object_new_string ("--network"));
@@ -852,7 +855,7 @@ static void remove_stale (const char *sock, int cdfd, const char *name)
 }
 
 int importjob_run (const char *sock, int cdfd, const char *name, const char *src,
-                   const struct deployment *d, const char *ref, unsigned timeout, char **staged,
+                   const struct deployment *d, const struct import_opts *io, char **staged,
                    char **digest, struct keel_error **err)
 {
 	cleanup_free char *body = NULL;
@@ -896,11 +899,11 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		keel_error (err, errno, "create `%s/work`", tmpl);
 		goto out;
 	}
-	if (write_request (workfd, cdfd, name, abs, d, ref, err) < 0)
+	if (write_request (workfd, cdfd, name, abs, d, io, err) < 0)
 		goto out;
 	printf ("%s: importing %s in the importer container\n", name, abs);
 	fflush (stdout);
-	if (run_job (sock, stagefd, stage, abs, timeout, err) < 0)
+	if (run_job (sock, stagefd, stage, abs, io->timeout, err) < 0)
 		goto out;
 	out = xasprintf (".%s.imported.%s", name, stage + strlen (name) + 9);
 	if (take_entry (cdfd, stagefd, name, out, err) < 0)

@@ -58,12 +58,19 @@ void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_
  * SRC IMPORTER SECONDS`: the helper PID 1 starts. */
 int importjob_helper_main (int argc, char **argv);
 
-/* keelctl: run the job for NAME from SRC with settings d->settings and
- * keel-import's --ref (NULL: none) within timeout seconds; on success
- * *staged is the entry's name in cdfd (a directory beside the entries,
- * ready for deploy_add) and *digest the image's manifest digest. */
+/* What keelctl update passes on to the import. */
+struct import_opts {
+	const char *ref;  /* keel-import --ref, NULL: none */
+	bool no_exports;  /* keel-import --no-exports: /exports ignored */
+	unsigned timeout; /* seconds the importer may run */
+};
+
+/* keelctl: run the job for NAME from SRC with settings d->settings; on
+ * success *staged is the entry's name in cdfd (a directory beside the
+ * entries, ready for deploy_add) and *digest the image's manifest
+ * digest. */
 int importjob_run (const char *sock, int cdfd, const char *name, const char *src,
-                   const struct deployment *d, const char *ref, unsigned timeout, char **staged,
+                   const struct deployment *d, const struct import_opts *o, char **staged,
                    char **digest, struct keel_error **err);
 
 #endif

@@ -412,12 +412,12 @@ int update_main (const char *sock, int argc, char **argv)
 	                                     {"keep", required_argument, NULL, 'k'},
 	                                     {"ref", required_argument, NULL, 'r'},
 	                                     {"import-timeout", required_argument, NULL, 'i'},
+	                                     {"no-exports", no_argument, NULL, 'x'},
 	                                     {NULL, 0, NULL, 0}};
 	struct keel_error *err = NULL;
 	struct deployment d = {0};
 	enum import_src kind;
-	const char *ref = NULL;
-	unsigned import_timeout = 600;
+	struct import_opts io = {.timeout = 600};
 	struct deploy_entry e;
 	struct ustate before;
 	cleanup_close int cdfd = -1;
@@ -433,8 +433,10 @@ int update_main (const char *sock, int argc, char **argv)
 		if (c == 't' && parse_timeout (optarg, &timeout) < 0)
 			return 2;
 		if (c == 'r')
-			ref = optarg;
-		if (c == 'i' && parse_timeout (optarg, &import_timeout) < 0) {
+			io.ref = optarg;
+		if (c == 'x')
+			io.no_exports = true;
+		if (c == 'i' && parse_timeout (optarg, &io.timeout) < 0) {
 			deployment_free (&d);
 			return 2;
 		}
@@ -466,7 +468,7 @@ int update_main (const char *sock, int argc, char **argv)
 	}
 	if (argc - optind != 2 || !policy_valid_name (argv[optind])) {
 		fprintf (stderr, "usage: keelctl update NAME SRC [--set K=V]... [--timeout SECS] "
-		                 "[--keep N] [--ref REF] [--import-timeout SECS]\n"
+		                 "[--keep N] [--ref REF] [--no-exports] [--import-timeout SECS]\n"
 		                 "SRC: an OCI image layout (a directory or a tar of one), a docker "
 		                 "save archive, or an entry directory\n");
 		deployment_free (&d);
@@ -481,9 +483,9 @@ int update_main (const char *sock, int argc, char **argv)
 		deployment_free (&d);
 		return 1;
 	}
-	if (ref && kind == IMPORT_SRC_ENTRY) {
-		fprintf (stderr, "keelctl: update: --ref chooses an image: %s is %s\n", src,
-		         import_src_name (kind));
+	if ((io.ref || io.no_exports) && kind == IMPORT_SRC_ENTRY) {
+		fprintf (stderr, "keelctl: update: --%s is for an image: %s is %s\n",
+		         io.ref ? "ref" : "no-exports", src, import_src_name (kind));
 		deployment_free (&d);
 		return 2;
 	}
@@ -514,8 +516,7 @@ int update_main (const char *sock, int argc, char **argv)
 	unit_status (sock, name, &before);
 	if (kind != IMPORT_SRC_ENTRY) {
 		/* An image: the importer container makes the entry (importjob.h). */
-		if (importjob_run (sock, cdfd, name, src, &d, ref, import_timeout, &staged, &d.digest,
-		                   &err) < 0) {
+		if (importjob_run (sock, cdfd, name, src, &d, &io, &staged, &d.digest, &err) < 0) {
 			keel_error_print (stderr, "keelctl update", &err);
 			deployment_free (&d);
 			ustate_free (&before);

@@ -65,7 +65,8 @@ check "skopeo made a docker archive of v3 (offline, from the local layout)"
 (cd "$T/img/v4" && tar --sort=name --mtime=@0 --owner=0 --group=0 -cf "$T/web-v4.oci.tar" oci-layout index.json blobs)
 check "a tar of v4's layout (an OCI archive)"
 # What keel-import on the build host says the docker archive's digest is.
-mkdir -p "$T/hostcd"
+mkdir -p "$T/hostcd" "$T/src-entry"
+: >"$T/src-entry/config.json"
 "$SRCDIR/initramfs/import/keel-import" -q --no-check -n web --set GREETING=bonjour "$T/web-v3.tar" "$T/hostcd" 2>"$T/hostcd.err"
 check "keel-import on the host reads the docker archive"
 v3digest=$(jq -r .manifest "$T/hostcd/web/import.json")
@@ -137,6 +138,15 @@ check "keelctl rollback web"
 like "$(ctl logs web | tail -n 1)" "web-v3 v3" "back to v3"
 
 
+
+# ---- --no-exports: an atomic image imported as a plain one ------------------------
+out=$(ctl update web "$T/img/v3" --no-exports --timeout 20 2>&1)
+check "keelctl update web --no-exports"
+like "$(ctl status web)" "^description: image v3 \(manifest sha256:" "the image's service.template is not used"
+like "$(ctl logs web | tail -n 1)" "web-v3 v3" "web runs v3"
+out=$(ctl update web "$T/src-entry" --no-exports 2>&1)
+is "$?" 2 "--no-exports with an entry directory is refused"
+like "$out" "--no-exports is for an image: $T/src-entry is an entry directory" "saying why"
 
 # ---- images that try to reach out ---------------------------------------------
 # Host places an image names: none may change.
