@@ -455,8 +455,14 @@ int importjob_helper_main (int argc, char **argv)
 	unsigned long long secs;
 	struct stat st;
 	bool timed_out = false;
+	sigset_t none;
 	int status;
 
+	/* PID 1's mask (every signal blocked, for its signalfd) and its
+	 * SIG_IGN for SIGPIPE came through the exec: not for the job. */
+	sigemptyset (&none);
+	sigprocmask (SIG_SETMASK, &none, NULL);
+	signal (SIGPIPE, SIG_DFL);
 	if (argc != 10 || !parse_uint64 (argv[9], &secs) || secs < 1 ||
 	    secs > IMPORTJOB_TIMEOUT_MAX) {
 		fprintf (stderr, "keel __import: started by PID 1 only\n");

@@ -328,6 +328,7 @@ probe)
 	try work-write touch /work/mine
 	echo "PROBE caps: $(grep CapEff /proc/self/status | tr -d '\t')"
 	echo "PROBE pid1: $(tr '\0' ' ' </proc/1/cmdline)"
+	echo "PROBE signals: $(grep -E '^Sig(Blk|Ign)' /proc/1/status | tr -d '\t' | tr '\n' ' ')"
 	exit 1 ;;
 link-entry) mkdir -p /work/out && ln -s / /work/out/web ;;
 link-out) ln -s /containers.d /work/out ;;
@@ -352,6 +353,7 @@ done
 like "$out" "PROBE work-write: REACHED" "it writes its work directory (its one place)"
 like "$out" "PROBE caps: CapEff:00000000880000[01]b" "its capabilities are the six (CapEff 0x8800001b)"
 like "$out" "PROBE pid1: /bin/sh /usr/bin/keel-import-job" "its PID 1 is its own program (a PID namespace of its own)"
+like "$out" "PROBE signals: SigBlk:0000000000000000 SigIgn:0000000000000[0-9a-f]{3} " "it blocks no signal and does not ignore SIGPIPE (PID 1's mask and SIG_IGN stay behind)"
 is "$(state_before)" "$src_sum" "SRC is unchanged"
 for m in link-entry link-out link-config; do
 	out=$(ctl update web "$T/img/v2" --set MODE=$m --timeout 20 2>&1)
