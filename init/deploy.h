@@ -104,6 +104,19 @@ void deploy_set (struct deployment *d, const char *key, const char *value);
 /* The update to GEN is committed: clear its pending mark. */
 int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error **err);
 
+/* Undo the update to GEN (DEPLOY_ANY_GEN: whichever is active): when it
+ * is still the active deployment and still pending, record WHY in its
+ * deploy.json ("failed") and switch back to the one before it (*prev).
+ * Returns DEPLOY_UNDO_SWITCHED; DEPLOY_UNDO_NONE when GEN is not the
+ * active pending one (committed, rolled back by hand, or another update
+ * came since: nothing to undo); DEPLOY_UNDO_NO_PREVIOUS for a first
+ * deployment (it stays, pending); -1 on an error.  PID 1's commit deadline
+ * (commit.c, in a helper) and the boot check both come here. */
+#define DEPLOY_ANY_GEN 0xffffffffu
+enum { DEPLOY_UNDO_NONE = 0, DEPLOY_UNDO_SWITCHED = 1, DEPLOY_UNDO_NO_PREVIOUS = 2 };
+int deploy_undo (int cdfd, const char *name, unsigned gen, const char *why, unsigned *prev,
+                 struct keel_error **err);
+
 /* At boot, before the entries are read: an entry whose active deployment
  * is still pending (the machine went down before its update committed)
  * goes back to the one before.  Returns 1 when it switched (*msg says
