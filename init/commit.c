@@ -171,11 +171,11 @@ struct cwatch {
 	/* the entry when the deadline was set: the deployment before GEN */
 	bool had_unit;
 	struct entry_fp fp;
-	char *why;          /* why GEN did not commit */
-	char *error;        /* why the commit or the rollback did not work */
-	struct buf notes;   /* "reload: ..." and "dependent: ..." lines for keelctl */
-	pid_t helper;       /* the helper running (committing, rolling back), 0: none */
-	int fd;             /* its report pipe, -1 when none */
+	char *why;        /* why GEN did not commit */
+	char *error;      /* why the commit or the rollback did not work */
+	struct buf notes; /* "reload: ..." and "dependent: ..." lines for keelctl */
+	pid_t helper;     /* the helper running (committing, rolling back), 0: none */
+	int fd;           /* its report pipe, -1 when none */
 	struct watch w;
 	char rep[COMMIT_REPORT_MAX];
 	size_t rep_len;
@@ -321,7 +321,7 @@ static void restart_dependents (struct sup *s, struct cwatch *w)
 		long pid;
 
 		for (size_t d = 0; d < dn->n_deps; d++)
-			requires |= dn->deps[d].to == i && dn->deps[d].kind == DEP_REQUIRES;
+		requires |= dn->deps[d].to == i && dn->deps[d].kind == DEP_REQUIRES;
 		if (!requires || u->state == U_REMOVED)
 			continue;
 		running = u->state == U_READY || u->state == U_RUNNING || u->state == U_UNHEALTHY;
@@ -336,8 +336,8 @@ static void restart_dependents (struct sup *s, struct cwatch *w)
 	}
 }
 
-static int helper_run (int fd, const char *op, const char *name, const char *dir,
-                       const char *gens, const char *why);
+static int helper_run (int fd, const char *op, const char *name, const char *dir, const char *gens,
+                       const char *why);
 static void on_helper (struct watch *ww, uint32_t events);
 
 /* The file work in a helper: `keel __commit OP NAME DIR GEN [WHY]`. */
@@ -345,8 +345,10 @@ static int spawn (struct sup *s, struct cwatch *w, const char *op, const char *w
 {
 	struct keel_error *err = NULL;
 	char gen[16], whyb[COMMIT_WHY_MAX];
-	char *argv[] = {(char *)"keel", (char *)COMMIT_HELPER_ROLE, (char *)op, w->name,
-	                s->opts->dir, gen, whyb, NULL};
+	char *argv[] = {(char *)"keel", (char *)COMMIT_HELPER_ROLE,
+	                (char *)op,     w->name,
+	                s->opts->dir,   gen,
+	                whyb,           NULL};
 	bool fallback = false;
 	int p[2], pidfd = -1;
 	pid_t pid = 0;
@@ -456,7 +458,8 @@ static void helper_done (struct sup *s, struct cwatch *w)
 		w->phase = CP_RELOADING; /* commit_step asks for the reload */
 		w->has_prev = true;
 		w->prev = r.prev;
-		console_status (s->con, CS_WARN, "%s: deployment %u %s: not committed, back to "
+		console_status (s->con, CS_WARN,
+		                "%s: deployment %u %s: not committed, back to "
 		                "deployment %u",
 		                w->name, w->gen, w->why, w->prev);
 		return;
@@ -655,8 +658,8 @@ char *commit_request (struct sup *s, size_t n, char **w)
 	}
 	c->v[c->n++] = cw;
 	console_status (s->con, CS_INFO,
-	                "%s: deployment %u is to be ready within %us, or it is rolled back",
-	                a.name, a.gen, a.seconds);
+	                "%s: deployment %u is to be ready within %us, or it is rolled back", a.name,
+	                a.gen, a.seconds);
 	arm_timer (c);
 	buf_put (&b, "ok\n");
 	return b.p;
@@ -689,8 +692,8 @@ static void say (int fd, char kind, const char *msg)
 		keel_error_release (&err); /* PID 1 sees no report: says so */
 }
 
-static int helper_run (int fd, const char *op, const char *name, const char *dir,
-                       const char *gens, const char *why)
+static int helper_run (int fd, const char *op, const char *name, const char *dir, const char *gens,
+                       const char *why)
 {
 	struct keel_error *err = NULL;
 	cleanup_close int cdfd = -1;
@@ -705,7 +708,8 @@ static int helper_run (int fd, const char *op, const char *name, const char *dir
 	}
 	cdfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cdfd < 0) {
-		cleanup_free char *m = xasprintf ("open containers.d `%s`: %s", dir, strerror (errno));
+		cleanup_free char *m =
+		        xasprintf ("open containers.d `%s`: %s", dir, strerror (errno));
 		say (fd, 'E', m);
 		return 1;
 	}
@@ -727,8 +731,8 @@ static int helper_run (int fd, const char *op, const char *name, const char *dir
 		return 0;
 	}
 	if (strcmp (op, "undo") == 0) {
-		r = deploy_undo (cdfd, name, (unsigned)g, why && *why ? why : "not committed", &prev,
-		                 &err);
+		r = deploy_undo (cdfd, name, (unsigned)g, why && *why ? why : "not committed",
+		                 &prev, &err);
 		if (r < 0)
 			goto error;
 		snprintf (num, sizeof num, "%u", prev);
@@ -740,7 +744,7 @@ static int helper_run (int fd, const char *op, const char *name, const char *dir
 	}
 	say (fd, 'E', "commit helper: unknown operation");
 	return 2;
-error: {
+error : {
 	cleanup_free char *m = keel_error_take (&err);
 	say (fd, 'E', m);
 	return 1;

@@ -38,11 +38,11 @@
 
 #include "init/unit.h"
 
-#define COMMIT_HELPER_ROLE  "__commit"
-#define COMMIT_MAX_WATCHES  32    /* updates watched (or remembered) at once */
-#define COMMIT_MAX_SECONDS  86400 /* as keelctl update --timeout */
-#define COMMIT_WHY_MAX      512   /* a reason given to the helper, in bytes */
-#define COMMIT_REPORT_MAX   1024  /* a helper's report, in bytes */
+#define COMMIT_HELPER_ROLE "__commit"
+#define COMMIT_MAX_WATCHES 32    /* updates watched (or remembered) at once */
+#define COMMIT_MAX_SECONDS 86400 /* as keelctl update --timeout */
+#define COMMIT_WHY_MAX     512   /* a reason given to the helper, in bytes */
+#define COMMIT_REPORT_MAX  1024  /* a helper's report, in bytes */
 /* How long the entry must have stayed ready before it is committed (unless
  * the deadline comes first): with readiness "started", ready is the
  * moment it started, and a service that exits at once (a bad config) must
@@ -58,8 +58,9 @@ enum commit_phase {
 	CP_RELOADING,   /* switched back: a reload is to be asked (one is under way) */
 	CP_RECOVERING,  /* reloaded: waiting for the entry to be ready on its old files */
 	CP_ROLLED_BACK, /* done: ready on the deployment before */
-	CP_FAILED,      /* done: the commit or the rollback did not work, or nothing to go back to */
-	CP_CANCELLED,   /* done: GEN was no longer the active pending one (by hand, or another update) */
+	CP_FAILED,    /* done: the commit or the rollback did not work, or nothing to go back to */
+	CP_CANCELLED, /* done: GEN was no longer the active pending one (by hand, or another update)
+	               */
 };
 const char *commit_phase_name (enum commit_phase p);
 bool commit_phase_final (enum commit_phase p);

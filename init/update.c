@@ -468,14 +468,15 @@ static int follow_update (const char *sock, int cdfd, const char *name, unsigned
 		if (r < 0)
 			keel_error_print (stderr, "keelctl update", &err);
 		else if (r == DEPLOY_UNDO_SWITCHED)
-			fprintf (stderr, "keelctl: update %s: switched back to deployment %u\n", name,
-			         back);
+			fprintf (stderr, "keelctl: update %s: switched back to deployment %u\n",
+			         name, back);
 		return 1;
 	}
 	free (body);
 	body = NULL;
 	if (ask (sock, "reload", &body) < 0)
-		fprintf (stderr, "keelctl: update %s: reload: %s (keel rolls it back at the deadline)\n",
+		fprintf (stderr,
+		         "keelctl: update %s: reload: %s (keel rolls it back at the deadline)\n",
 		         name, body);
 	else
 		say_reload (body);
@@ -491,9 +492,10 @@ static int follow_update (const char *sock, int cdfd, const char *name, unsigned
 		state = NULL;
 		if (ask (sock, req, &body) == 0) {
 			state = field (body, "state");
-			if (state && (strcmp (state, "committed") == 0 ||
-			              strcmp (state, "rolled-back") == 0 ||
-			              strcmp (state, "failed") == 0 || strcmp (state, "cancelled") == 0))
+			if (state &&
+			    (strcmp (state, "committed") == 0 ||
+			     strcmp (state, "rolled-back") == 0 || strcmp (state, "failed") == 0 ||
+			     strcmp (state, "cancelled") == 0))
 				break;
 		}
 		if (now_ms () >= limit) {

@@ -36,7 +36,10 @@ static enum commit_verdict judge (bool exists, bool moved, enum unit_state st, c
                                   uint64_t ready_ms, uint64_t now, uint64_t deadline,
                                   uint64_t *wake, char **why)
 {
-	struct commit_view v = {.exists = exists, .moved = moved, .state = st, .error = error,
+	struct commit_view v = {.exists = exists,
+	                        .moved = moved,
+	                        .state = st,
+	                        .error = error,
 	                        .ready_ms = ready_ms};
 
 	return commit_judge (&v, now, deadline, 4, wake, why);
@@ -49,15 +52,17 @@ static void test_judge (void **state)
 
 	(void)state;
 	/* ready on the new files for the settle time: ready */
-	assert_int_equal (judge (true, true, U_READY, NULL, 1000, 1000 + COMMIT_SETTLE_MS, 9000,
-	                         &wake, &why),
-	                  CV_READY);
+	assert_int_equal (
+	        judge (true, true, U_READY, NULL, 1000, 1000 + COMMIT_SETTLE_MS, 9000, &wake, &why),
+	        CV_READY);
 	assert_null (why);
 	/* ready only just: wait, and wake at the settle time's end */
-	assert_int_equal (judge (true, true, U_READY, NULL, 1000, 1200, 9000, &wake, &why), CV_WAIT);
+	assert_int_equal (judge (true, true, U_READY, NULL, 1000, 1200, 9000, &wake, &why),
+	                  CV_WAIT);
 	assert_int_equal (wake, 1000 + COMMIT_SETTLE_MS);
 	/* ...unless the deadline comes first: ready then is ready */
-	assert_int_equal (judge (true, true, U_READY, NULL, 8800, 8900, 9000, &wake, &why), CV_WAIT);
+	assert_int_equal (judge (true, true, U_READY, NULL, 8800, 8900, 9000, &wake, &why),
+	                  CV_WAIT);
 	assert_int_equal (wake, 9000);
 	assert_int_equal (judge (true, true, U_READY, NULL, 8800, 9000, 9000, &wake, &why),
 	                  CV_READY);
@@ -92,9 +97,10 @@ static void test_judge (void **state)
 	assert_string_equal (why, "was not started within 4s (keel still runs the files before it: "
 	                          "not reloaded, or its new files are broken)");
 	free (steal_ptr (&why));
-	assert_int_equal (judge (false, false, U_WAITING, NULL, 0, 9001, 9000, &wake, &why), CV_FAIL);
-	assert_string_equal (why,
-	                     "was not started within 4s (keel has no such entry: was it reloaded?)");
+	assert_int_equal (judge (false, false, U_WAITING, NULL, 0, 9001, 9000, &wake, &why),
+	                  CV_FAIL);
+	assert_string_equal (
+	        why, "was not started within 4s (keel has no such entry: was it reloaded?)");
 	free (steal_ptr (&why));
 }
 
