@@ -171,6 +171,7 @@ struct cwatch {
 	/* the entry when the deadline was set: the deployment before GEN */
 	bool had_unit;
 	struct entry_fp fp;
+	bool touched; /* the entry ran GEN's files: its dependents restart after */
 	char *why;        /* why GEN did not commit */
 	char *error;      /* why the commit or the rollback did not work */
 	struct buf notes; /* "reload: ..." and "dependent: ..." lines for keelctl */
@@ -526,6 +527,8 @@ static void step_one (struct sup *s, struct cwatch *w, uint64_t now)
 	if (w->phase != CP_WATCHING && w->phase != CP_RECOVERING)
 		return;
 	view_of (s, w, &v);
+	if (w->phase == CP_WATCHING && v.exists && v.moved)
+		w->touched = true;
 	verdict = commit_judge (&v, now, w->deadline_ms, w->timeout_s, &w->wake_ms, &why);
 	if (verdict == CV_WAIT)
 		return;
@@ -534,7 +537,9 @@ static void step_one (struct sup *s, struct cwatch *w, uint64_t now)
 			w->phase = CP_ROLLED_BACK;
 			console_status (s->con, CS_OK, "%s: deployment %u is ready again", w->name,
 			                w->prev);
-			restart_dependents (s, w);
+			/* never ran GEN's files (not reloaded): they ran on these */
+			if (w->touched)
+				restart_dependents (s, w);
 		} else {
 			free (w->error);
 			w->error = one_line (xstrdup (why));

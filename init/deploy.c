@@ -853,6 +853,13 @@ int deploy_prune (int cdfd, const char *name, unsigned keep, struct keel_error *
 int deploy_add (int cdfd, const char *name, const char *staged, const struct deployment *d,
                 unsigned keep, unsigned *gen, struct keel_error **err)
 {
+	return deploy_add_ex (cdfd, name, staged, d, keep, NULL, NULL, gen, err);
+}
+
+int deploy_add_ex (int cdfd, const char *name, const char *staged, const struct deployment *d,
+                   unsigned keep, deploy_before_switch_fn before_switch, void *arg, unsigned *gen,
+                   struct keel_error **err)
+{
 	struct deploy_entry e;
 	struct deployment m = {0};
 	cleanup_free char *dir = xasprintf (DEPLOY_DIR "/%s", name);
@@ -905,6 +912,10 @@ int deploy_add (int cdfd, const char *name, const char *staged, const struct dep
 	if ((ret = fsync_at (cdfd, dir, err)) < 0)
 		goto out;
 	crash_point ();
+	/* Refused: not switched to; the next repair removes it (a newer
+	 * deployment never activated). */
+	if (before_switch && (ret = before_switch (g, arg, err)) < 0)
+		goto out;
 	if ((ret = switch_to (cdfd, &e, g, err)) < 0)
 		goto out;
 	if ((ret = record_activation (cdfd, name, g, err)) < 0)

@@ -85,6 +85,17 @@ int deploy_repair (int cdfd, const char *name, struct keel_error **err);
 int deploy_add (int cdfd, const char *name, const char *staged, const struct deployment *d,
                 unsigned keep, unsigned *gen, struct keel_error **err);
 
+/* The same, calling BEFORE_SWITCH (when not NULL) once the new generation
+ * is complete under its number and before the link is switched to it:
+ * keelctl update hands PID 1 the commit deadline there, so that there is
+ * no moment when a pending deployment is active and PID 1 does not know
+ * of it.  When it fails, nothing is switched (deploy_repair removes the
+ * deployment) and deploy_add_ex fails with its error. */
+typedef int (*deploy_before_switch_fn) (unsigned gen, void *arg, struct keel_error **err);
+int deploy_add_ex (int cdfd, const char *name, const char *staged, const struct deployment *d,
+                   unsigned keep, deploy_before_switch_fn before_switch, void *arg, unsigned *gen,
+                   struct keel_error **err);
+
 /* Make generation GEN active (it must exist). */
 int deploy_switch (int cdfd, const char *name, unsigned gen, struct keel_error **err);
 

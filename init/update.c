@@ -439,14 +439,31 @@ static void print_dependent (const char *v, void *arg)
 	}
 }
 
-/* What PID 1 decided about the update to GEN (commit.h): it owns the
- * deadline; keelctl tells it, asks for the reload, and reports. */
-static int follow_update (const char *sock, int cdfd, const char *name, unsigned gen,
-                          unsigned timeout)
+/* Hand PID 1 the commit deadline of GEN (commit.h), once GEN is complete
+ * and before the link is switched to it (deploy_add_ex): a keelctl killed
+ * at any moment after the switch leaves PID 1 in charge. */
+struct handover {
+	const char *sock, *name;
+	unsigned timeout;
+};
+
+static int hand_deadline (unsigned gen, void *arg, struct keel_error **err)
 {
-	struct keel_error *err = NULL;
+	const struct handover *h = arg;
+	cleanup_free char *req = xasprintf ("pending %s %u %u", h->name, gen, h->timeout);
+	cleanup_free char *body = NULL;
+
+	if (ask (h->sock, req, &body) < 0)
+		return keel_error (err, 0, "keel did not take the commit deadline: %s", body);
+	return 0;
+}
+
+/* What PID 1 decided about the update to GEN (commit.h): it owns the
+ * deadline; keelctl asks for the reload and reports. */
+static int follow_update (const char *sock, const char *name, unsigned gen, unsigned timeout)
+{
 	struct dep_report dr = {sock, name, timeout};
-	cleanup_free char *req = xasprintf ("pending %s %u %u", name, gen, timeout);
+	cleanup_free char *req = xasprintf ("pending %s", name);
 	cleanup_free char *body = NULL;
 	cleanup_free char *state = NULL;
 	cleanup_free char *why = NULL;
@@ -457,23 +474,6 @@ static int follow_update (const char *sock, int cdfd, const char *name, unsigned
 	 * old one again; keelctl gives up on hearing from it after both */
 	uint64_t limit = now_ms () + ((uint64_t)timeout * 2 + 30) * 1000;
 
-	if (ask (sock, req, &body) < 0) {
-		unsigned back = 0;
-		int r;
-		fprintf (stderr, "keelctl: update %s: keel did not take the commit deadline: %s\n",
-		         name, body);
-		/* nothing was reloaded: undone here, as a boot would */
-		r = deploy_undo (cdfd, name, gen, "keel did not take the commit deadline", &back,
-		                 &err);
-		if (r < 0)
-			keel_error_print (stderr, "keelctl update", &err);
-		else if (r == DEPLOY_UNDO_SWITCHED)
-			fprintf (stderr, "keelctl: update %s: switched back to deployment %u\n",
-			         name, back);
-		return 1;
-	}
-	free (body);
-	body = NULL;
 	if (ask (sock, "reload", &body) < 0)
 		fprintf (stderr,
 		         "keelctl: update %s: reload: %s (keel rolls it back at the deadline)\n",
@@ -481,8 +481,6 @@ static int follow_update (const char *sock, int cdfd, const char *name, unsigned
 	else
 		say_reload (body);
 	fflush (stdout);
-	free (req);
-	req = xasprintf ("pending %s", name);
 	for (;;) {
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_MS * 1000000L};
 
@@ -580,6 +578,7 @@ int update_main (const char *sock, int argc, char **argv)
 	struct deploy_entry e;
 	cleanup_close int cdfd = -1;
 	cleanup_free char *staged = NULL;
+	struct handover ho;
 	unsigned timeout = UPDATE_TIMEOUT_DEFAULT, gen = 0, keep = DEPLOY_KEEP_DEFAULT;
 	bool had_prev = false;
 	const char *name, *src;
@@ -648,12 +647,18 @@ int update_main (const char *sock, int argc, char **argv)
 	d.pending = true; /* until committed: a boot in between goes back */
 	d.source = xstrdup (src);
 
+	ho = (struct handover){sock, name, timeout};
 	staged = xasprintf (".%s.update.%d", name, (int)getpid ());
 	if (copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0 ||
-	    deploy_add (cdfd, name, staged, &d, keep, &gen, &err) < 0) {
+	    deploy_add_ex (cdfd, name, staged, &d, keep, hand_deadline, &ho, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
-		/* A half copy, or a copy the store refused, is ours: removed. */
-		if (deploy_remove_tree (cdfd, staged, &err) < 0)
+		/* A half copy, or a copy the store refused, is ours: removed;
+		 * so is a deployment PID 1 did not take the deadline of (never
+		 * switched to: repair removes it). */
+		if (faccessat (cdfd, staged, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    deploy_remove_tree (cdfd, staged, &err) < 0)
+			keel_error_print (stderr, "keelctl update", &err);
+		if (deploy_repair (cdfd, name, &err) < 0)
 			keel_error_print (stderr, "keelctl update", &err);
 		deployment_free (&d);
 		return 1;
@@ -662,7 +667,7 @@ int update_main (const char *sock, int argc, char **argv)
 	printf ("%s: deployment %u active%s, reloading\n", name, gen,
 	        had_prev ? "" : " (first deployment)");
 	fflush (stdout);
-	return follow_update (sock, cdfd, name, gen, timeout);
+	return follow_update (sock, name, gen, timeout);
 }
 
 int rollback_main (const char *sock, int argc, char **argv)

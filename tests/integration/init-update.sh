@@ -203,6 +203,29 @@ pd=$(pid_of kdpdep)
 [ "$pd" -gt 0 ] && [ "$pd" != "$pd0" ]
 check "kdpdep restarted by PID 1 after the commit ($pd0 -> $pd)"
 is "$(pid_of kdpother)" "$po" "kdpother's pid unchanged"
+
+# keelctl killed after it handed over the deadline and switched, before
+# it asked for the reload (made here by hand: keel deploy add --pending,
+# then the pending request): web never ran the new files; at the deadline
+# PID 1 switches back, and web and kdpdep keep their pids.
+pw=$(pid_of web)
+pd0=$(pid_of kdpdep)
+active=$(readlink "$D/web" | sed 's|.*/||')
+cp -a "$T/src/v5/web" "$D/.kdp-stage2"
+out=$("$KEEL" deploy add "$D" web --pending --keep 10 "$D/.kdp-stage2")
+gen=$(echo "$out" | sed -n 's/^web: deployment \([0-9]*\) active.*/\1/p')
+[ -n "$gen" ] && [ "$gen" -gt "$active" ]
+check "an uncommitted switch to deployment $gen, not reloaded"
+ctl pending web "$gen" 2 >/dev/null
+check "PID 1 takes its deadline"
+wait_for "web: deployment $gen was not started within 2s \(keel still runs the files before it: not reloaded, or its new files are broken\): not committed, back to deployment $active" 10
+check "at the deadline PID 1 switches back, saying why"
+is "$(readlink "$D/web")" ".deploy/web/$active" "containers.d/web -> deployment $active again"
+wait_for "web: deployment $active is ready again" 10
+check "deployment $active is ready"
+like "$(jq -r .failed "$D/.deploy/web/$gen/deploy.json")" "^was not started within 2s" "deployment $gen records why"
+is "$(pid_of web)" "$pw" "web kept its pid (it never ran deployment $gen)"
+is "$(pid_of kdpdep)" "$pd0" "kdpdep kept its pid (web never changed)"
 stop_keel
 check "keel stopped"
 done_testing

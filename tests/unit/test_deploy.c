@@ -410,6 +410,64 @@ static void test_undo (void **state)
 	deployment_free (&d);
 }
 
+static unsigned handed;
+
+static int take (unsigned gen, void *arg, struct keel_error **err)
+{
+	int cdfd = *(int *)arg;
+	char *v = active_version (cdfd);
+
+	/* called with the new one complete but the old one still active */
+	assert_string_equal (v, "v1");
+	free (v);
+	handed = gen;
+	return 0;
+}
+
+static int refuse (unsigned gen, void *arg, struct keel_error **err)
+{
+	(void)arg;
+	handed = gen;
+	return keel_error (err, 0, "keel did not take the commit deadline");
+}
+
+/* keelctl update hands PID 1 the deadline between the add and the switch
+ * (deploy_add_ex): refused, nothing is switched and repair removes it. */
+static void test_before_switch (void **state)
+{
+	int cdfd = (int)(intptr_t)*state;
+	struct keel_error *err = NULL;
+	struct deployment d = {0};
+	struct deploy_entry e;
+	cleanup_free char *v = NULL;
+	unsigned gen = 0;
+
+	make_entry (cdfd, ".stage-b1", "v1");
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-b1", &d, 5, &gen, &err), 0);
+	d.pending = true;
+	make_entry (cdfd, ".stage-b2", "v2");
+	assert_int_equal (deploy_add_ex (cdfd, "web", ".stage-b2", &d, 5, refuse, NULL, &gen, &err),
+	                  -1);
+	v = keel_error_take (&err);
+	assert_non_null (strstr (v, "keel did not take the commit deadline"));
+	free (steal_ptr (&v));
+	assert_int_equal (handed, 2);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v1");
+	free (steal_ptr (&v));
+	assert_int_equal (deploy_repair (cdfd, "web", &err), 0);
+	gens (cdfd, &e, (unsigned[]){1}, 1);
+	deploy_entry_free (&e);
+	/* taken: switched after it */
+	make_entry (cdfd, ".stage-b3", "v2");
+	assert_int_equal (deploy_add_ex (cdfd, "web", ".stage-b3", &d, 5, take, &cdfd, &gen, &err),
+	                  0);
+	assert_int_equal (handed, gen);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v2");
+	deployment_free (&d);
+}
+
 enum scenario { SC_ADD, SC_ADD_LEGACY, SC_SWITCH };
 
 /* Run one writer in a child that stops dead at crash point K; returns
@@ -605,6 +663,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_keep_failed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_pending, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_undo, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_before_switch, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_add, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_add_legacy, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_switch, setup, teardown),
