@@ -257,7 +257,8 @@ static int setup (void **state)
 
 	memset (&s, 0, sizeof s);
 	init_opts_defaults (&opts);
-	opts.dir = tmpdir;
+	free (opts.dir);
+	opts.dir = xstrdup (tmpdir);
 	s.opts = &opts;
 	assert_int_equal (loop_init (&s.loop, &err), 0);
 	s.units = xmalloc0 (sizeof (struct unit));
@@ -277,6 +278,7 @@ static int teardown (void **state)
 	(void)state;
 	commit_free (&s);
 	loop_close (&s.loop);
+	init_opts_free (&opts);
 	free (s.units[0].name);
 	free (s.units[0].error);
 	free (s.units);

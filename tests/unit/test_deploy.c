@@ -390,6 +390,7 @@ static void test_undo (void **state)
 	assert_int_equal (prev, 1);
 	v = active_version (cdfd);
 	assert_string_equal (v, "v1");
+	free (steal_ptr (&v));
 	gens (cdfd, &e, (unsigned[]){1, 2}, 2);
 	assert_string_equal (e.v[1].failed, "was not ready within 4s (state running)");
 	assert_true (e.v[1].pending); /* never committed: history stays true */
