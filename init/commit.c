@@ -171,7 +171,7 @@ struct cwatch {
 	/* the entry when the deadline was set: the deployment before GEN */
 	bool had_unit;
 	struct entry_fp fp;
-	bool touched; /* the entry ran GEN's files: its dependents restart after */
+	bool touched;     /* the entry ran GEN's files: its dependents restart after */
 	char *why;        /* why GEN did not commit */
 	char *error;      /* why the commit or the rollback did not work */
 	struct buf notes; /* "reload: ..." and "dependent: ..." lines for keelctl */
@@ -255,12 +255,15 @@ static void watch_remove (struct sup *s, struct commit *c, size_t k)
 	c->v[k] = c->v[--c->n];
 }
 
-static void arm_timer (struct commit *c)
+/* Armed for the earliest wake time of what is watched; disarmed when
+ * nothing is, or while shutting down (nothing is looked at then: a past
+ * deadline left armed would fire at every pass). */
+static void arm_timer (struct commit *c, bool off)
 {
 	struct itimerspec its = {0};
 	uint64_t next = 0;
 
-	for (size_t k = 0; k < c->n; k++) {
+	for (size_t k = 0; !off && k < c->n; k++) {
 		const struct cwatch *w = c->v[k];
 		if ((w->phase == CP_WATCHING || w->phase == CP_RECOVERING) &&
 		    (next == 0 || w->wake_ms < next))
@@ -574,7 +577,7 @@ void commit_step (struct sup *s)
 		for (size_t k = 0; k < c->n; k++)
 			step_one (s, c->v[k], now);
 	}
-	arm_timer (c);
+	arm_timer (c, s->shutting_down);
 }
 
 static void status_reply (const struct cwatch *w, struct buf *b)
@@ -665,7 +668,7 @@ char *commit_request (struct sup *s, size_t n, char **w)
 	console_status (s->con, CS_INFO,
 	                "%s: deployment %u is to be ready within %us, or it is rolled back", a.name,
 	                a.gen, a.seconds);
-	arm_timer (c);
+	arm_timer (c, false);
 	buf_put (&b, "ok\n");
 	return b.p;
 }

@@ -422,6 +422,35 @@ static void test_rollback_at_deadline (void **state)
 	s.reload = NULL;
 }
 
+/* While keel shuts down nothing is decided (the boot check undoes a
+ * pending switch), and a deadline passing then does not wake the loop at
+ * every pass. */
+static void test_quiet_at_shutdown (void **state)
+{
+	int events = 0;
+	char *r;
+
+	(void)state;
+	add_pending (".stage-1", "v1");
+	r = request ("pending web 1 1");
+	assert_string_equal (r, "ok\n");
+	free (r);
+	s.shutting_down = true;
+	for (int k = 0; k < 6; k++) {
+		struct keel_error *err = NULL;
+		commit_step (&s);
+		events += loop_once (&s.loop, 300, &err);
+	}
+	assert_int_equal (events, 0);
+	r = request ("pending web");
+	assert_non_null (strstr (r, "state: watching\n"));
+	free (r);
+	r = request ("pending web 2 5");
+	assert_string_equal (r, "error: shutting down\n");
+	free (r);
+	s.shutting_down = false;
+}
+
 static void test_first_deployment (void **state)
 {
 	char *r;
@@ -467,6 +496,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_commit_when_ready, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_rollback_when_failed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_rollback_at_deadline, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_quiet_at_shutdown, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_first_deployment, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
