@@ -128,7 +128,7 @@ int main (int argc, char **argv)
 	}
 	/* PID 1's commit and rollback helper of an update (init/commit.h) */
 	if (strcmp (argv[1], COMMIT_HELPER_ROLE) == 0) {
-		run_sealed (argv);
+		run_sealed (argv, false);
 		return commit_helper_main (argc - 1, argv + 1);
 	}
 	if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {
