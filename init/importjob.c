@@ -247,6 +247,7 @@ void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_
 	const char *why;
 	char *argv[12];
 	cleanup_free char *cgroup = NULL;
+	bool fallback;
 	pid_t pid;
 	int pidfd;
 
@@ -283,15 +284,15 @@ void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_
 	argv[0] = (char *)"keel";
 	argv[1] = (char *)IMPORTJOB_HELPER_ROLE;
 	argv[2] = o->runtime_root;
-	argv[3] = (char *)(cgroups ? "cgroupfs" : "disabled");
-	argv[4] = cgroup;
-	argv[5] = o->dir;
-	argv[6] = w[1];
+	argv[3] = w[1]; /* the stage: what an error of the spawn names */
+	argv[4] = (char *)(cgroups ? "cgroupfs" : "disabled");
+	argv[5] = cgroup;
+	argv[6] = o->dir;
 	argv[7] = w[2];
 	argv[8] = o->importer;
 	argv[9] = w[3];
 	argv[10] = NULL;
-	if (launch_spawn_role (argv, &pid, &pidfd, &err) < 0) {
+	if (launch_spawn_role (argv, -1, &pid, &pidfd, &fallback, &err) < 0) {
 		cleanup_free char *m = keel_error_take (&err);
 		buf_put (b, "error: import: %s\n", m);
 		return;
@@ -468,7 +469,7 @@ int importjob_helper_main (int argc, char **argv)
 		fprintf (stderr, "keel __import: started by PID 1 only\n");
 		return 2;
 	}
-	state_root = argv[2], mgr = argv[3], cgroup = argv[4], dir = argv[5], stage = argv[6];
+	state_root = argv[2], stage = argv[3], mgr = argv[4], cgroup = argv[5], dir = argv[6];
 	src = argv[7], importer = argv[8];
 
 	/* The stage: keelctl's directory in containers.d, work/ in it; no

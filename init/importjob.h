@@ -54,7 +54,7 @@ int import_detect (const char *src, enum import_src *kind, struct keel_error **e
  * starts one.  The answer goes to b. */
 void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n, struct buf *b);
 
-/* `keel __import STATE_ROOT CGROUP_MANAGER CGROUP_PATH CONTAINERS_D STAGE
+/* `keel __import STATE_ROOT STAGE CGROUP_MANAGER CGROUP_PATH CONTAINERS_D
  * SRC IMPORTER SECONDS`: the helper PID 1 starts. */
 int importjob_helper_main (int argc, char **argv);
 

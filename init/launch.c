@@ -415,16 +415,18 @@ static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, 
 	return 0;
 }
 
-int launch_spawn_role (char **argv, pid_t *pid, int *pidfd, struct keel_error **err)
+int launch_spawn_role (char **argv, int report_w, pid_t *helper, int *pidfd, bool *fallback,
+                       struct keel_error **err)
 {
-	const int fds[4] = {-1, -1, -1, -1};
-	bool fallback;
+	int fds[4] = {-1, -1, -1, report_w};
 
+	*fallback = false;
 	self_open ();
-	if (self_fd < 0)
-		return keel_error (err, 0, "keel's own binary cannot be exec'd for `%s` here",
-		                   argv[1]);
-	return spawn_helper (argv, fds, pid, pidfd, &fallback, err);
+	if (self_fd < 0) {
+		*fallback = true;
+		return keel_error (err, 0, "keel's own binary cannot be exec'd for a helper");
+	}
+	return spawn_helper (argv, fds, helper, pidfd, fallback, err);
 }
 
 static char *fp_string (const struct entry_fp *fp)

@@ -50,11 +50,6 @@ int launch_helper_main (int argc, char **argv);
  * PID 1 runs from); never called: they are forked (tests, other binaries). */
 void launch_exec_from (const char *path);
 
-/* Start keel's own binary with argv (argv[1] its role word, at least four
- * words) the way the helpers below are started, with PID 1's fds 0-2 and
- * no other; *pidfd turns readable when it has exited (importjob.c). */
-int launch_spawn_role (char **argv, pid_t *pid, int *pidfd, struct keel_error **err);
-
 /* Start the helper; *report_fd gets the non-blocking read end.  A start
  * helper given tmpfiles (NULL: none) applies them first, relative to "/";
  * their failure is the start's.  net is the entry's keel.json network
@@ -84,6 +79,15 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
                  const struct tmpfiles *tmpfiles, const struct policy_network *net, const char *dir,
                  const struct entry_fp *fp, pid_t *helper, int *pidfd, int *report_fd,
                  struct keel_error **err);
+
+/* Another of PID 1's helpers started the same way (commit.c, importjob.c
+ * with report_w -1: then fd 3 is not kept either): argv is
+ * keel's own command line (argv[1] its hidden role word, argv[3] named in
+ * an error), fd 3 gets report_w, fds 0-2 are PID 1's.  -1 with *fallback
+ * when this way is not usable here (no exec'able binary, or for want of
+ * descriptors this once): the caller forks instead. */
+int launch_spawn_role (char **argv, int report_w, pid_t *helper, int *pidfd, bool *fallback,
+                       struct keel_error **err);
 
 struct launch_report {
 	pid_t pid;          /* 0 when create did not get that far */

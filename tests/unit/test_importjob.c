@@ -231,7 +231,7 @@ static void test_request_words (void **state)
 	answer_is ("import .a /x ten", "error: import: \"ten\": expected 1 to 86400 seconds\n");
 	/* Valid words reach the spawn, which has no binary here. */
 	answer_is ("import .web.import.abc123 /media/web.tar 600",
-	           "error: import: keel's own binary cannot be exec'd for `__import` here\n");
+	           "error: import: keel's own binary cannot be exec'd for a helper\n");
 	answer_is ("import", "ok\njob: idle\n");
 }
 
