@@ -27,6 +27,7 @@ void init_opts_defaults (struct init_opts *o)
 	o->state = xstrdup (INIT_DEFAULT_STATE);
 	o->runtime_root = xstrdup (INIT_DEFAULT_STATE);
 	o->cgroup_root = xstrdup (INIT_DEFAULT_CGROUP_ROOT);
+	o->importer = xstrdup (INIT_DEFAULT_IMPORTER);
 	o->hostname = xstrdup ("keel");
 }
 
@@ -38,6 +39,7 @@ void init_opts_free (struct init_opts *o)
 	free (o->runtime_root);
 	free (o->state);
 	free (o->cgroup_root);
+	free (o->importer);
 	free (o->console);
 	free (o->shell);
 	free (o->hostname);

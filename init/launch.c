@@ -362,7 +362,7 @@ static int spawn_child (void *arg)
 			if (tmp[i] >= 0 && dup2 (tmp[i], i) < 0)
 				goto fail;
 	}
-	if (syscall (SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (syscall (SYS_close_range, a->fds[3] >= 0 ? 4U : 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		goto fail;
 	syscall (SYS_execveat, self_fd, "", a->argv, environ, AT_EMPTY_PATH);
 fail:

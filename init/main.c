@@ -42,6 +42,8 @@ static void usage (FILE *out)
 	       ")\n"
 	       "  --cgroup-root PATH containers' cgroups at PATH/NAME under the unified\n"
 	       "                     hierarchy (default " INIT_DEFAULT_CGROUP_ROOT ")\n"
+	       "  --importer DIR     the importer bundle for keelctl update from an image\n"
+	       "                     (default " INIT_DEFAULT_IMPORTER ")\n"
 	       "  --console FILE     write the boot log to FILE instead of stdout\n"
 	       "  --skip NAME[,NAME] do not start these entries\n"
 	       "  --shell PATH       emergency shell if the boot fails (boot mode)\n"
@@ -60,6 +62,7 @@ static int parse_args (int argc, char **argv, struct init_opts *o, struct keel_e
 	        {"state", required_argument, NULL, 's'},
 	        {"cgroup-root", required_argument, NULL, 'c'},
 	        {"console", required_argument, NULL, 'C'},
+	        {"importer", required_argument, NULL, 'I'},
 	        {"skip", required_argument, NULL, 'k'},
 	        {"shell", required_argument, NULL, 'S'},
 	        {"hostname", required_argument, NULL, 'H'},
@@ -91,6 +94,9 @@ static int parse_args (int argc, char **argv, struct init_opts *o, struct keel_e
 			break;
 		case 'C':
 			slot = &o->console;
+			break;
+		case 'I':
+			slot = &o->importer;
 			break;
 		case 'S':
 			slot = &o->shell;

@@ -19,6 +19,7 @@ struct init_opts {
 	char *runtime_root; /* runtime state (keel-runtime --root) */
 	char *state;        /* keel.sock, notify sockets */
 	char *cgroup_root;  /* containers go to CGROUP_ROOT/NAME (relative to the unified root) */
+	char *importer;     /* the importer bundle (init/importjob.h) */
 	char *console;      /* NULL: stdout (the kernel's /dev/console when PID 1) */
 	char *shell;        /* emergency shell, run on the console when the boot fails */
 	char *hostname;
@@ -32,6 +33,7 @@ struct init_opts {
 #define INIT_DEFAULT_DIR         "/containers.d"
 #define INIT_DEFAULT_STATE       "/run/keel"
 #define INIT_DEFAULT_CGROUP_ROOT "keel/containers"
+#define INIT_DEFAULT_IMPORTER    "/usr/lib/keel/importer"
 
 void init_opts_defaults (struct init_opts *o);
 void init_opts_free (struct init_opts *o);

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "init/deploy.h"
+#include "init/importjob.h"
 #include "init/policy.h"
 #include "init/update.h"
 #include "lib/input.h"
@@ -82,6 +83,11 @@ static int ask (const char *sock, const char *req, char **out)
 	}
 	*out = buf;
 	return -1;
+}
+
+int update_ask (const char *sock, const char *req, char **out)
+{
+	return ask (sock, req, out);
 }
 
 /* The value of "KEY: value" in a status answer (malloc'd), or NULL. */
@@ -572,9 +578,14 @@ int update_main (const char *sock, int argc, char **argv)
 	static const struct option opts[] = {{"set", required_argument, NULL, 's'},
 	                                     {"timeout", required_argument, NULL, 't'},
 	                                     {"keep", required_argument, NULL, 'k'},
+	                                     {"ref", required_argument, NULL, 'r'},
+	                                     {"import-timeout", required_argument, NULL, 'i'},
+	                                     {"no-exports", no_argument, NULL, 'x'},
 	                                     {NULL, 0, NULL, 0}};
 	struct keel_error *err = NULL;
 	struct deployment d = {0};
+	enum import_src kind;
+	struct import_opts io = {.timeout = 600};
 	struct deploy_entry e;
 	cleanup_close int cdfd = -1;
 	cleanup_free char *staged = NULL;
@@ -588,6 +599,14 @@ int update_main (const char *sock, int argc, char **argv)
 	while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
 		if (c == 't' && parse_timeout (optarg, &timeout) < 0)
 			return 2;
+		if (c == 'r')
+			io.ref = optarg;
+		if (c == 'x')
+			io.no_exports = true;
+		if (c == 'i' && parse_timeout (optarg, &io.timeout) < 0) {
+			deployment_free (&d);
+			return 2;
+		}
 		if (c == 'k') {
 			unsigned long long v;
 			if (!parse_uint64 (optarg, &v) || v < 1 || v > 1000) {
@@ -616,13 +635,27 @@ int update_main (const char *sock, int argc, char **argv)
 	}
 	if (argc - optind != 2 || !policy_valid_name (argv[optind])) {
 		fprintf (stderr, "usage: keelctl update NAME SRC [--set K=V]... [--timeout SECS] "
-		                 "[--keep N]\n");
+		                 "[--keep N] [--ref REF] [--no-exports] [--import-timeout SECS]\n"
+		                 "SRC: an OCI image layout (a directory or a tar of one), a docker "
+		                 "save archive, or an entry directory\n");
 		deployment_free (&d);
 		return 2;
 	}
 	name = argv[optind];
 	src = argv[optind + 1];
 
+	/* What SRC is, before anything is changed (importjob.c). */
+	if (import_detect (src, &kind, &err) < 0) {
+		keel_error_print (stderr, "keelctl update", &err);
+		deployment_free (&d);
+		return 1;
+	}
+	if ((io.ref || io.no_exports) && kind == IMPORT_SRC_ENTRY) {
+		fprintf (stderr, "keelctl: update: --%s is for an image: %s is %s\n",
+		         io.ref ? "ref" : "no-exports", src, import_src_name (kind));
+		deployment_free (&d);
+		return 2;
+	}
 	cdfd = open_store (sock, &err);
 	if (cdfd < 0 || deploy_repair (cdfd, name, &err) < 0 ||
 	    deploy_open (cdfd, name, &e, &err) < 0) {
@@ -643,13 +676,22 @@ int update_main (const char *sock, int argc, char **argv)
 		}
 	}
 	deploy_entry_free (&e);
-	d.digest = bundle_digest (src);
 	d.pending = true; /* until committed: a boot in between goes back */
 	d.source = xstrdup (src);
 
 	ho = (struct handover){sock, name, timeout};
-	staged = xasprintf (".%s.update.%d", name, (int)getpid ());
-	if (copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0 ||
+	if (kind != IMPORT_SRC_ENTRY) {
+		/* An image: the importer container makes the entry (importjob.h). */
+		if (importjob_run (sock, cdfd, name, src, &d, &io, &staged, &d.digest, &err) < 0) {
+			keel_error_print (stderr, "keelctl update", &err);
+			deployment_free (&d);
+			return 1;
+		}
+	} else {
+		d.digest = bundle_digest (src);
+		staged = xasprintf (".%s.update.%d", name, (int)getpid ());
+	}
+	if ((kind == IMPORT_SRC_ENTRY && copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
 	    deploy_add_ex (cdfd, name, staged, &d, keep, hand_deadline, &ho, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
 		/* A half copy, or a copy the store refused, is ours: removed;

@@ -18,6 +18,9 @@
 /* argv[0] is "update" or "rollback"; exit status for keelctl. */
 int update_main (const char *sock, int argc, char **argv);
 int rollback_main (const char *sock, int argc, char **argv);
+/* One request to PID 1 (importjob.c): 0 with the answer's body after
+ * "ok" in *out, -1 with the error text in *out (malloc'd either way). */
+int update_ask (const char *sock, const char *req, char **out);
 /* After `keelctl status NAME`: its deployment, digest and activation. */
 void update_print_status (const char *sock, const char *name);
 
