@@ -26,6 +26,7 @@
 #include "init/powerbutton.h"
 #include "init/mounter.h"
 #include "init/shutdown.h"
+#include "init/slot.h"
 #include "init/supervisor.h"
 #include "init/watchdog.h"
 #include "lib/log.h"
@@ -243,6 +244,10 @@ int keel_init_main (int argc, char **argv)
 	}
 	if (machine)
 		boot_machine (&opts);
+	/* The A/B selector: kexec into a slot; back here only if none
+	 * boots (slot.h) */
+	if (machine && opts.slots && opts.slot == 0)
+		slot_select_boot (&opts, &con);
 	setup_us = unit_clock_us ();
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);

@@ -26,6 +26,7 @@
 #include "init/health.h"
 #include "init/reload.h"
 #include "init/shutdown.h"
+#include "init/slot.h"
 #include "lib/log.h"
 #include "lib/proccgroup.h"
 #include "lib/util.h"
@@ -349,7 +350,10 @@ static void op_essential_failed (void *ctx, size_t i)
 			return;
 	}
 	console_status (s->con, CS_FAIL, "%s", why);
-	sup_request_shutdown (s, s->opts->boot ? SD_POWEROFF : SD_EXIT, "essential failed");
+	/* A slot on trial reboots, and the A/B selector falls back (slot.h) */
+	sup_request_shutdown (s, !s->opts->boot ? SD_EXIT
+	                         : s->opts->slot_trial ? SD_REBOOT : SD_POWEROFF,
+	                      "essential failed");
 }
 
 static uint64_t op_now (void *ctx)
@@ -405,7 +409,7 @@ static bool devices_present (void *ctx, size_t i)
 
 static void report_all_started (struct sup *s)
 {
-	size_t i, ready = 0, done = 0, failed = 0, other = 0;
+	size_t i, ready = 0, done = 0, failed = 0, other = 0, essential_not_ready = 0;
 
 	/* O(1) until the end of the startup; one count then. */
 	if (s->all_ready_reported || s->shutting_down || !unit_startup_settled (&s->set))
@@ -425,6 +429,9 @@ static void report_all_started (struct sup *s)
 		default:
 			other++;
 		}
+		if (s->units[i].policy.essential && s->units[i].state != U_READY &&
+		    s->units[i].state != U_DONE)
+			essential_not_ready++;
 	}
 	s->all_ready_reported = true;
 	s->settled_us = unit_clock_us (); /* keelctl boot-time */
@@ -432,6 +439,8 @@ static void report_all_started (struct sup *s)
 	                "Startup finished in %llums: %zu ready, %zu done, %zu failed, %zu other",
 	                (unsigned long long)console_now_ms () - (unsigned long long)s->start_ms,
 	                ready, done, failed, other);
+	/* whole-node A/B: the booted slot is good (slot.h) */
+	slot_settled (&s->loop, s->con, s->opts, essential_not_ready);
 }
 
 /* ---- helpers (launch / delete) ----------------------------------------- */

@@ -1,0 +1,118 @@
+/* Whole-node A/B: two slots (a kernel and an initramfs each) on a boot
+ * disk and a boot counter in one small state file, the way Flatcar
+ * (priority/tries/successful) and Talos do it; docs/deployments.md,
+ * "Whole-node A/B".
+ *
+ *   BOOT/A/vmlinuz  BOOT/A/initrd.img  [BOOT/A/cmdline]
+ *   BOOT/B/...
+ *   BOOT/boot.json  {"good": "A", "next": "B", "tries": 1}
+ *
+ * Three parts:
+ *   the selector   keel as PID 1 of a small first initramfs
+ *                  (keel.slots=DEV on the kernel command line, no
+ *                  keel.slot=): mounts DEV, picks a slot, writes the
+ *                  decremented counter, kexec_file_load()s the slot with
+ *                  keel.slot=X (keel.slot.trial when on trial) added to
+ *                  its own command line, and reboots into it
+ *   the mark       keel as PID 1 of the booted slot: when the startup
+ *                  settles with every essential entry ready (or done),
+ *                  a helper process writes good=X (PID 1 never blocks)
+ *   keelctl slot   status, good, set-next, install: the updater's tool
+ *
+ * Every write is a synced temporary file renamed over boot.json and the
+ * directory synced: a power cut leaves the old state or the new one. */
+#ifndef KEEL_INIT_SLOT_H
+#define KEEL_INIT_SLOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "init/console.h"
+#include "init/loop.h"
+#include "init/options.h"
+#include "lib/error.h"
+
+#define SLOT_STATE_FILE "boot.json"
+#define SLOT_STATE_MAX  4096 /* a state file is ~60 bytes */
+#define SLOT_MAX_TRIES  16
+#define SLOT_KERNEL     "vmlinuz"
+#define SLOT_INITRD     "initrd.img"
+#define SLOT_CMDLINE    "cmdline" /* optional: more kernel command line for this slot */
+#define SLOT_CMDLINE_MAX 1024
+
+struct slot_state {
+	char good;     /* 'A' or 'B': the slot that booted and was marked */
+	char next;     /* the slot to boot: on trial while next != good and tries > 0 */
+	unsigned tries; /* boots of next left before the selector gives up on it */
+	char failed;   /* 0, or the slot whose tries ran out without a mark */
+};
+
+/* 'A' or 'B' for "A" / "B" (either case), else 0. */
+static inline char slot_name (const char *s)
+{
+	if (s == NULL || s[0] == '\0' || s[1] != '\0')
+		return 0;
+	if (s[0] == 'A' || s[0] == 'a')
+		return 'A';
+	return s[0] == 'B' || s[0] == 'b' ? 'B' : 0;
+}
+/* The other slot. */
+static inline char slot_other (char s)
+{
+	return s == 'A' ? 'B' : 'A';
+}
+
+/* The state a boot disk without boot.json has: A, nothing on trial. */
+void slot_state_default (struct slot_state *st);
+
+/* Parse the text of a boot.json (len bytes; name starts every message:
+ * "BOOT/boot.json: tries: expected an integer from 0 to 16").  Keys:
+ * good and next (required), tries, failed; any other key is refused. */
+int slot_state_parse (const char *name, const char *text, size_t len, struct slot_state *st,
+                      struct keel_error **err);
+/* The one-line JSON of a state (a new string, ending in a newline). */
+char *slot_state_format (const struct slot_state *st);
+
+/* boot.json in the directory dfd (name for messages); *missing (may be
+ * NULL) is set and the default state given when there is none. */
+int slot_state_read (int dfd, const char *name, struct slot_state *st, bool *missing,
+                     struct keel_error **err);
+/* Write through .boot.json.tmp: write, fsync, rename, fsync the directory. */
+int slot_state_write (int dfd, const char *name, const struct slot_state *st,
+                      struct keel_error **err);
+/* Tests: _exit(0) at the K-th crash point of a writer (0: never). */
+extern unsigned slot_crash_at;
+
+/* ---- the decisions (pure; tests/unit/test_slot.c) ------------------------ */
+
+/* The selector's choice for this boot.  next on trial with tries left:
+ * one try is spent and next is booted (*trial set).  next on trial with
+ * none left: it failed (failed = next, next = good) and good is booted.
+ * Otherwise good.  *changed: st must be written before booting. */
+char slot_choose (struct slot_state *st, bool *trial, bool *changed);
+/* The booted slot reached "every essential entry ready": good = slot, and
+ * its trial (if next is slot) is over.  Another slot's pending trial is
+ * left alone.  Returns whether st changed. */
+bool slot_mark_good (struct slot_state *st, char slot);
+/* An updater made slot ready: boot it next, tries times, then fall back. */
+void slot_set_next (struct slot_state *st, char slot, unsigned tries);
+
+/* ---- keel as PID 1 -------------------------------------------------------- */
+
+/* The selector (main.c, boot mode, after modules are loaded, when
+ * keel.slots= is given and keel.slot= is not).  Returns only when no
+ * slot could be booted: the reason is on the console and the boot goes on
+ * with the selector's own containers.d (a rescue image). */
+void slot_select_boot (const struct init_opts *o, struct console *con);
+
+/* The startup settled (supervisor.c, "Startup finished"): with a booted
+ * slot and every essential entry ready, a helper marks it good; else says
+ * why not.  Never blocks; the helper's one-line report comes back through
+ * the loop and goes to the console. */
+void slot_settled (struct loop *loop, struct console *con, const struct init_opts *o,
+                   size_t essential_not_ready);
+
+/* keelctl slot ... (argv[0] is "slot"). */
+int slot_ctl_main (int argc, char **argv);
+
+#endif

@@ -1,0 +1,83 @@
+#!/bin/bash
+# Whole-node A/B (issue 13; docs/deployments.md, "Whole-node A/B"): every
+# boot is QEMU's -kernel/-initrd with a small selector image (keel, no
+# containers) and keel.slots=LABEL=keelboot; the selector reads boot.json
+# on that ext4 disk, spends a try and kexec_file_load()s the chosen slot's
+# bzImage and initramfs with keel.slot=X on the command line.  A QEMU exit
+# (-no-reboot) and a new start of the same disk is a reboot.
+#   boot 1 (expect.1): slot A, good; the updater in it installs the good
+#                      image from /boot/staging/B into slot B
+#                      (keelctl slot install: next=B, 1 try) and reboots
+#   boot 2 (expect.2): B on trial (keel.slot=B keel.slot.trial), every
+#                      essential entry ready: B marked good; its updater
+#                      installs a bad image (an essential oneshot that
+#                      fails) into slot A and reboots
+#   boot 3 (expect.3): A on trial, its essential entry fails: not marked,
+#                      and a slot on trial reboots (not powers off)
+#   boot 4 (expect.4): A's try is spent without a mark: the selector says
+#                      so, records failed=A, boots B; B is good
+# After each boot the host reads boot.json with debugfs and checks it.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../lib/harness.sh"
+
+keel=${KEEL:-$KQ_TOP/build/keel}
+[ -f "$keel" ] || { echo "1..0 # SKIP keel binary $keel not built"; exit 77; }
+if ! command -v mkfs.ext4 >/dev/null || ! command -v debugfs >/dev/null; then
+	echo "1..0 # SKIP mkfs.ext4 or debugfs (e2fsprogs) not installed"
+	exit 77
+fi
+kq_setup ab
+case $? in
+0) ;;
+2) echo "1..0 # SKIP qemu-system-x86_64 not installed"; exit 77 ;;
+*) echo "1..0 # SKIP cannot fetch Debian's kernel"; exit 77 ;;
+esac
+export KQ_DIR TESTDIR=$here DISK=$KQ_DIR/boot.img
+[ -f "$KQ_KDIR/vmlinuz" ] || { echo "1..0 # SKIP no bzImage (vmlinuz) beside the kernel: kexec_file_load needs one"; exit 77; }
+
+fail_setup() {
+	echo "not ok 1 - $1"
+	[ ! -f "${2:-}" ] || sed 's/^/#   /' "$2"
+	echo "1..1"
+	exit 1
+}
+
+# The selector: keel and the disk's drivers, no containers.
+mkdir -p "$KQ_DIR/none.d"
+kq_image "$KQ_DIR/selector.img" --init "$keel" --containers "$KQ_DIR/none.d" \
+	>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage (selector) failed" "$KQ_DIR/mkimage.log"
+# The slots' image, good and bad (the bad one has an essential entry that fails).
+mk=(--init "$keel" --busybox-rootfs --file "$here/fstab:/etc/fstab")
+kq_image "$KQ_DIR/good.img" "${mk[@]}" --containers "$here/containers.d" \
+	>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage (good) failed" "$KQ_DIR/mkimage.log"
+mkdir -p "$KQ_DIR/bad.d"
+cp -a "$here/containers.d/." "$here/bad.d/." "$KQ_DIR/bad.d/"
+kq_image "$KQ_DIR/bad.img" "${mk[@]}" --containers "$KQ_DIR/bad.d" \
+	>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage (bad) failed" "$KQ_DIR/mkimage.log"
+
+# The boot disk: slot A installed and good, B empty; what the updaters
+# will install waits in staging/ (an update that reached the node).
+d=$KQ_DIR/disk
+mkdir -p "$d/A" "$d/staging/B" "$d/staging/A"
+cp "$KQ_KDIR/vmlinuz" "$d/A/vmlinuz"
+cp "$KQ_DIR/good.img" "$d/A/initrd.img"
+cp "$KQ_KDIR/vmlinuz" "$d/staging/B/vmlinuz"
+cp "$KQ_DIR/good.img" "$d/staging/B/initrd.img"
+cp "$KQ_KDIR/vmlinuz" "$d/staging/A/vmlinuz"
+cp "$KQ_DIR/bad.img" "$d/staging/A/initrd.img"
+echo '{"good": "A", "next": "A", "tries": 0}' >"$d/boot.json"
+mkfs.ext4 -q -F -L keelboot -d "$d" "$DISK" 160M >/dev/null 2>&1 ||
+	fail_setup "mkfs.ext4 -L keelboot failed"
+
+rc=0
+for boot in 1 2 3 4; do
+	echo "# boot $boot of the same boot disk"
+	kq_start -disk "$DISK" -append "keel.slots=LABEL=keelboot" "$KQ_DIR/selector.img"
+	kq_expect_file "$here/expect.$boot" || rc=1
+	[ "$rc" = 0 ] || KQ_NAME=ab-boot$boot kq_fail_log
+	kq_running && kq_stop
+	[ "$rc" = 0 ] || break
+done
+echo "1..$KQ_CHECKS"
+exit "$rc"
