@@ -52,7 +52,8 @@ static int state_slot (const char *name, json_object *v, const char *key, char *
 
 	if (!json_object_is_type (v, json_type_string))
 		return keel_error (err, 0, "%s: %s: expected \"A\" or \"B\"", name, key);
-	*out = slot_name (json_object_get_string (v));
+	/* the length too: "A\u0000B" is "A" to a C string */
+	*out = json_object_get_string_len (v) == 1 ? slot_name (json_object_get_string (v)) : 0;
 	if (*out == 0) {
 		jpath_quote (json_object_get_string (v), quoted, sizeof quoted);
 		return keel_error (err, 0, "%s: %s: %s is not a slot (\"A\" or \"B\")", name, key,
@@ -192,11 +193,16 @@ bool slot_mark_good (struct slot_state *st, char slot)
 	struct slot_state old = *st;
 
 	st->good = slot;
-	if (st->next == slot)
+	/* its trial is over; a next with no tries left (the old good
+	 * slot, or a spent trial) gives way to it; a trial of the other
+	 * slot an updater set meanwhile stays pending */
+	if (st->next == slot || st->tries == 0) {
+		st->next = slot;
 		st->tries = 0;
+	}
 	if (st->failed == slot)
 		st->failed = 0;
-	return memcmp (&old, st, sizeof old) != 0;
+	return !slot_state_equal (&old, st);
 }
 
 void slot_set_next (struct slot_state *st, char slot, unsigned tries)

@@ -62,6 +62,12 @@ static inline char slot_other (char s)
 	return s == 'A' ? 'B' : 'A';
 }
 
+static inline bool slot_state_equal (const struct slot_state *a, const struct slot_state *b)
+{
+	return a->good == b->good && a->next == b->next && a->tries == b->tries &&
+	       a->failed == b->failed;
+}
+
 /* The state a boot disk without boot.json has: A, nothing on trial. */
 void slot_state_default (struct slot_state *st);
 
@@ -90,9 +96,9 @@ extern unsigned slot_crash_at;
  * none left: it failed (failed = next, next = good) and good is booted.
  * Otherwise good.  *changed: st must be written before booting. */
 char slot_choose (struct slot_state *st, bool *trial, bool *changed);
-/* The booted slot reached "every essential entry ready": good = slot, and
- * its trial (if next is slot) is over.  Another slot's pending trial is
- * left alone.  Returns whether st changed. */
+/* The booted slot reached "every essential entry ready": good = slot, its
+ * trial over, and next = slot unless another slot's trial (tries left)
+ * is pending, which is left alone.  Returns whether st changed. */
 bool slot_mark_good (struct slot_state *st, char slot);
 /* An updater made slot ready: boot it next, tries times, then fall back. */
 void slot_set_next (struct slot_state *st, char slot, unsigned tries);
