@@ -90,7 +90,8 @@ int slot_state_parse (const char *name, const char *text, size_t len, struct slo
 			int64_t n = json_object_get_int64 (v);
 
 			if (!json_object_is_type (v, json_type_int) || n < 0 || n > SLOT_MAX_TRIES)
-				ret = keel_error (err, 0, "%s: tries: expected an integer from 0 to %d",
+				ret = keel_error (err, 0,
+				                  "%s: tries: expected an integer from 0 to %d",
 				                  name, SLOT_MAX_TRIES);
 			else
 				st->tries = (unsigned)n;
@@ -215,6 +216,9 @@ void slot_set_next (struct slot_state *st, char slot, unsigned tries)
 
 /* ---- the boot disk -------------------------------------------------------------- */
 
+/* Where the selector, and the mark in its own mount namespace, mount it. */
+#define SLOT_MNT "/run/keel-slots"
+
 /* How long the selector and the mark wait for the boot disk to appear
  * (its driver was loaded just before: the disk comes within a second). */
 #define SLOT_DEVICE_WAIT_MS 10000
@@ -239,7 +243,8 @@ static char *find_device (const char *spec, struct keel_error **err)
 			if (dev)
 				return dev;
 		} else {
-			keel_error (err, 0, "keel.slots=%s: neither a /dev path nor TAG=VALUE", spec);
+			keel_error (err, 0, "keel.slots=%s: neither a /dev path nor TAG=VALUE",
+			            spec);
 			return NULL;
 		}
 		if (waited >= SLOT_DEVICE_WAIT_MS) {
@@ -287,7 +292,6 @@ static int mount_boot_disk (const char *spec, const char *target, struct keel_er
 
 /* ---- the selector ------------------------------------------------------------------ */
 
-#define SLOT_SELECT_MNT "/run/keel-slots"
 
 /* The booted slot's kernel command line: the selector's own, without a
  * keel.slot option it may carry, then the slot's own cmdline file, then
@@ -328,8 +332,7 @@ static char *slot_cmdline (int dfd, char slot, bool trial, struct keel_error **e
 }
 
 /* Load slot's kernel and initramfs for the kexec reboot. */
-static int slot_load (int dfd, char slot, bool trial, struct console *con,
-                      struct keel_error **err)
+static int slot_load (int dfd, char slot, bool trial, struct console *con, struct keel_error **err)
 {
 	cleanup_free char *kpath = xasprintf ("%c/" SLOT_KERNEL, slot);
 	cleanup_free char *ipath = xasprintf ("%c/" SLOT_INITRD, slot);
@@ -359,15 +362,15 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 	struct keel_error *err = NULL;
 	struct slot_state st;
 	cleanup_close int dfd = -1;
-	char slot, name[64];
+	cleanup_free char *name = xasprintf ("%s:/" SLOT_STATE_FILE, o->slots);
+	char slot;
 	bool trial, changed, missing;
 
-	snprintf (name, sizeof name, "%s:/" SLOT_STATE_FILE, o->slots);
-	if (mount_boot_disk (o->slots, SLOT_SELECT_MNT, &err) < 0)
+	if (mount_boot_disk (o->slots, SLOT_MNT, &err) < 0)
 		goto fail;
-	dfd = open (SLOT_SELECT_MNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open (SLOT_MNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		keel_error (&err, errno, "open `%s`", SLOT_SELECT_MNT);
+		keel_error (&err, errno, "open `%s`", SLOT_MNT);
 		goto fail;
 	}
 	if (slot_state_read (dfd, name, &st, &missing, &err) < 0) {
@@ -387,7 +390,8 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 		if (missing)
 			console_status (con, CS_INFO, "%s: none; booting slot A", name);
 		else if (trial)
-			console_status (con, CS_INFO, "%s: %s: slot %c on trial, %u tries left after this one",
+			console_status (con, CS_INFO,
+			                "%s: %s: slot %c on trial, %u tries left after this one",
 			                name, before, slot, st.tries);
 		else if (changed)
 			console_status (con, CS_WARN,
@@ -430,13 +434,14 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 	close (dfd);
 	dfd = -1;
 	sync ();
-	if (umount2 (SLOT_SELECT_MNT, 0) < 0)
-		console_status (con, CS_WARN, "unmount `%s`: %s", SLOT_SELECT_MNT, strerror (errno));
+	if (umount2 (SLOT_MNT, 0) < 0)
+		console_status (con, CS_WARN, "unmount `%s`: %s", SLOT_MNT,
+		                strerror (errno));
 	con->sync = true;
 	console_drain (con);
 	reboot (RB_KEXEC);
 	keel_error (&err, errno, "reboot into slot %c (kexec)", slot);
-fail: {
+fail : {
 	cleanup_free char *m = keel_error_take (&err);
 	console_status (con, CS_FAIL, "%s", m);
 }
@@ -446,7 +451,7 @@ give_up:
 		close (dfd);
 		dfd = -1;
 	}
-	(void)umount2 (SLOT_SELECT_MNT, MNT_DETACH);
+	(void)umount2 (SLOT_MNT, MNT_DETACH);
 }
 
 /* ---- the mark ----------------------------------------------------------------------- */
@@ -457,7 +462,7 @@ give_up:
  * "M<state>" marked, "=<state>" it was already, "E<message>". */
 static int mark_helper (int fd, const char *spec, char slot)
 {
-	static const char mnt[] = "/run/keel-slots";
+	static const char mnt[] = SLOT_MNT;
 	struct keel_error *err = NULL;
 	struct slot_state st;
 	cleanup_free char *line = NULL, *text = NULL, *name = NULL;
@@ -477,6 +482,14 @@ static int mark_helper (int fd, const char *spec, char slot)
 		kind = '=';
 	else if (slot_state_write (dfd, name, &st, &err) == 0)
 		kind = 'M';
+	/* the mount goes with the namespace; the directory made for it
+	 * is in the /run everyone sees */
+	if (dfd >= 0) {
+		close (dfd);
+		dfd = -1;
+		if (umount2 (mnt, 0) == 0)
+			(void)rmdir (mnt);
+	}
 	if (kind == 'E') {
 		text = keel_error_take (&err);
 	} else {
@@ -524,7 +537,8 @@ static void mark_reported (struct watch *w, uint32_t events)
 		*nl = '\0';
 	switch (mark.buf[0]) {
 	case 'M':
-		console_status (mark.con, CS_OK, "Slot %c marked good: %s", mark.slot, mark.buf + 1);
+		console_status (mark.con, CS_OK, "Slot %c marked good: %s", mark.slot,
+		                mark.buf + 1);
 		break;
 	case '=':
 		console_status (mark.con, CS_OK, "Slot %c is good: %s", mark.slot, mark.buf + 1);
@@ -534,8 +548,10 @@ static void mark_reported (struct watch *w, uint32_t events)
 		                mark.buf + 1);
 		break;
 	default:
-		console_status (mark.con, CS_FAIL, "Slot %c not marked good: its helper ended "
-		                "without a report", mark.slot);
+		console_status (mark.con, CS_FAIL,
+		                "Slot %c not marked good: its helper ended "
+		                "without a report",
+		                mark.slot);
 	}
 	/* the helper is reaped by the supervisor's sweep, as the mounter's */
 	loop_unwatch (mark.loop, &mark.w);
@@ -552,14 +568,16 @@ void slot_settled (struct loop *loop, struct console *con, const struct init_opt
 	if (o->slot == 0 || mark.fd >= 0)
 		return;
 	if (o->slots == NULL) {
-		console_status (con, CS_WARN, "Slot %c not marked good: no keel.slots= to find "
-		                "the boot disk", o->slot);
+		console_status (con, CS_WARN,
+		                "Slot %c not marked good: no keel.slots= to find "
+		                "the boot disk",
+		                o->slot);
 		return;
 	}
 	if (essential_not_ready > 0) {
-		console_status (con, CS_FAIL,
-		                "Slot %c not marked good: %zu essential %s not ready", o->slot,
-		                essential_not_ready, essential_not_ready == 1 ? "entry" : "entries");
+		console_status (con, CS_FAIL, "Slot %c not marked good: %zu essential %s not ready",
+		                o->slot, essential_not_ready,
+		                essential_not_ready == 1 ? "entry" : "entries");
 		return;
 	}
 	if (pipe2 (p, O_CLOEXEC) < 0) {

@@ -32,19 +32,19 @@
 #include "init/options.h"
 #include "lib/error.h"
 
-#define SLOT_STATE_FILE "boot.json"
-#define SLOT_STATE_MAX  4096 /* a state file is ~60 bytes */
-#define SLOT_MAX_TRIES  16
-#define SLOT_KERNEL     "vmlinuz"
-#define SLOT_INITRD     "initrd.img"
-#define SLOT_CMDLINE    "cmdline" /* optional: more kernel command line for this slot */
+#define SLOT_STATE_FILE  "boot.json"
+#define SLOT_STATE_MAX   4096 /* a state file is ~60 bytes */
+#define SLOT_MAX_TRIES   16
+#define SLOT_KERNEL      "vmlinuz"
+#define SLOT_INITRD      "initrd.img"
+#define SLOT_CMDLINE     "cmdline" /* optional: more kernel command line for this slot */
 #define SLOT_CMDLINE_MAX 1024
 
 struct slot_state {
-	char good;     /* 'A' or 'B': the slot that booted and was marked */
-	char next;     /* the slot to boot: on trial while next != good and tries > 0 */
+	char good;      /* 'A' or 'B': the slot that booted and was marked */
+	char next;      /* the slot to boot: on trial while next != good and tries > 0 */
 	unsigned tries; /* boots of next left before the selector gives up on it */
-	char failed;   /* 0, or the slot whose tries ran out without a mark */
+	char failed;    /* 0, or the slot whose tries ran out without a mark */
 };
 
 /* 'A' or 'B' for "A" / "B" (either case), else 0. */

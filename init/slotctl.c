@@ -17,8 +17,8 @@
 
 static void usage (FILE *out)
 {
-	fputs ("usage: keelctl slot [--dir DIR] COMMAND   (DIR: the boot disk, default " SLOT_DEFAULT_DIR
-	       ")\n"
+	fputs ("usage: keelctl slot [--dir DIR] COMMAND   (DIR: the boot disk, "
+	       "default " SLOT_DEFAULT_DIR ")\n"
 	       "  status [--json]          booted slot, good, next, tries left, failed\n"
 	       "  good [SLOT]              mark SLOT (default: the booted one) good\n"
 	       "  set-next SLOT [--tries N]\n"
@@ -68,8 +68,7 @@ static int parse_tries (const char *s, unsigned *out)
 
 /* Copy dfd/SRC's file name into slot/name through a synced temporary
  * file renamed over it. */
-static int copy_in (int sfd, int ddfd, const char *name, const char *dname,
-                    struct keel_error **err)
+static int copy_in (int sfd, int ddfd, const char *name, const char *dname, struct keel_error **err)
 {
 	cleanup_free char *tmp = xasprintf (".%s.tmp", name);
 	cleanup_close int in = -1, out = -1;
@@ -114,8 +113,10 @@ static int cmd_install (int dfd, const char *name, struct slot_state *st, char s
 	size_t i;
 
 	if (slot == st->good)
-		return keel_error (err, 0, "slot %c is the good one (what a failed boot falls back "
-		                   "to): install into slot %c", slot, slot_other (slot));
+		return keel_error (err, 0,
+		                   "slot %c is the good one (what a failed boot falls back "
+		                   "to): install into slot %c",
+		                   slot, slot_other (slot));
 	if (slot == booted_slot (&trial))
 		return keel_error (err, 0, "slot %c is the one running", slot);
 	sfd = open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -337,6 +337,7 @@ static void op_essential_failed (void *ctx, size_t i)
 {
 	struct sup *s = ctx;
 	cleanup_free char *why = NULL;
+	enum shutdown_action a = SD_POWEROFF;
 
 	if (s->shell_pid > 0)
 		return;
@@ -350,10 +351,12 @@ static void op_essential_failed (void *ctx, size_t i)
 			return;
 	}
 	console_status (s->con, CS_FAIL, "%s", why);
-	/* A slot on trial reboots, and the A/B selector falls back (slot.h) */
-	sup_request_shutdown (s, !s->opts->boot ? SD_EXIT
-	                         : s->opts->slot_trial ? SD_REBOOT : SD_POWEROFF,
-	                      "essential failed");
+	/* A slot on trial reboots: the A/B selector falls back (slot.h) */
+	if (!s->opts->boot)
+		a = SD_EXIT;
+	else if (s->opts->slot_trial)
+		a = SD_REBOOT;
+	sup_request_shutdown (s, a, "essential failed");
 }
 
 static uint64_t op_now (void *ctx)

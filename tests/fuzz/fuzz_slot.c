@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 		keel_error_release (&err);
 		return 0;
 	}
-	if (err != NULL || !is_slot (st.good) || !is_slot (st.next) ||
-	    st.tries > SLOT_MAX_TRIES || (st.failed && !is_slot (st.failed)))
+	if (err != NULL || !is_slot (st.good) || !is_slot (st.next) || st.tries > SLOT_MAX_TRIES ||
+	    (st.failed && !is_slot (st.failed)))
 		abort ();
 	text = slot_state_format (&st);
 	if (slot_state_parse ("boot.json", text, strlen (text), &back, &err) < 0 ||

@@ -56,7 +56,8 @@ static void test_parse_good (void **state)
 	assert_int_equal (st.failed, 'A');
 	/* the format reads back as itself */
 	for (unsigned t = 0; t <= SLOT_MAX_TRIES; t++) {
-		struct slot_state a = {.good = 'B', .next = 'A', .tries = t, .failed = t % 2 ? 'A' : 0};
+		struct slot_state a = {
+		        .good = 'B', .next = 'A', .tries = t, .failed = t % 2 ? 'A' : 0};
 		struct slot_state b;
 		char *text = slot_state_format (&a);
 
@@ -104,7 +105,8 @@ static void test_parse_bad (void **state)
 		if (parse (cases[i].text, &st, &msg) == 0)
 			fail_msg ("accepted: %s", cases[i].text);
 		if (strncmp (msg, cases[i].msg, strlen (cases[i].msg)) != 0)
-			fail_msg ("%s: got \"%s\", want \"%s...\"", cases[i].text, msg, cases[i].msg);
+			fail_msg ("%s: got \"%s\", want \"%s...\"", cases[i].text, msg,
+			          cases[i].msg);
 		assert_null (strchr (msg, '\n'));
 		free (msg);
 	}
