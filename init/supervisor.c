@@ -343,7 +343,9 @@ static void op_essential_failed (void *ctx, size_t i)
 		return;
 	why = xasprintf ("%s is essential: its failure ends the boot", s->units[i].name);
 	s->exit_code = 1;
-	if (s->opts->boot && emergency_shell_path (s->opts)) {
+	/* A slot on trial falls back at once, shell or not: the A/B
+	 * selector boots the good slot after the reboot (slot.h) */
+	if (s->opts->boot && !s->opts->slot_trial && emergency_shell_path (s->opts)) {
 		/* A human may want to look before the machine goes down; the
 		 * rest keeps running meanwhile. */
 		s->shell_pid = emergency_spawn (s->opts, why);
@@ -351,7 +353,6 @@ static void op_essential_failed (void *ctx, size_t i)
 			return;
 	}
 	console_status (s->con, CS_FAIL, "%s", why);
-	/* A slot on trial reboots: the A/B selector falls back (slot.h) */
 	if (!s->opts->boot)
 		a = SD_EXIT;
 	else if (s->opts->slot_trial)
