@@ -292,15 +292,106 @@ static int mount_boot_disk (const char *spec, const char *target, struct keel_er
 
 /* ---- the selector ------------------------------------------------------------------ */
 
+/* The next word of a kernel command line, cut in place; a double-quoted
+ * part keeps its spaces (and its quotes), as the kernel's parser reads
+ * it.  NULL at the end. */
+static char *next_word (char **pos)
+{
+	char *p = *pos, *w;
+	bool quoted = false;
 
-/* The booted slot's kernel command line: the selector's own, without a
- * keel.slot option it may carry, then the slot's own cmdline file, then
- * which slot it is.  NULL (and *err) when the slot's file is unusable. */
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	for (w = p; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && (*p == ' ' || *p == '\t' || *p == '\n'))
+			break;
+	}
+	if (*p)
+		*p++ = '\0';
+	*pos = p;
+	return w;
+}
+
+/* The words of text, without keel.slot=... and keel.slot.trial (only the
+ * selector says which slot booted) and, from a slot's file, keel.slots=,
+ * appended to b. */
+static void put_words (struct buf *b, char *text, bool slot_file)
+{
+	char *p = text, *w;
+
+	for (w = next_word (&p); w; w = next_word (&p)) {
+		/* as keel's own parser (cmdline.c) reads it: quotes removed */
+		char bare[32];
+		size_t n = 0;
+
+		for (const char *c = w; *c && n < sizeof bare - 1; c++)
+			if (*c != '"')
+				bare[n++] = *c;
+		bare[n] = '\0';
+		if (strncmp (bare, "keel.slot=", 10) == 0 ||
+		    strncmp (bare, "keel.slot.trial", 15) == 0)
+			continue;
+		/* the boot disk the selector read is the one the mark writes */
+		if (slot_file && strncmp (bare, "keel.slots=", 11) == 0)
+			continue;
+		buf_put (b, "%s%s", b->len ? " " : "", w);
+	}
+}
+
+static size_t count_quotes (const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '"';
+	return n;
+}
+
+char *slot_cmdline_make (const char *own, const char *extra, const char *extra_name, char slot,
+                         bool trial, struct keel_error **err)
+{
+	cleanup_free char *o = xstrdup (own), *x = xstrdup (extra ? extra : "");
+	struct buf b = {0};
+
+	for (char *c = x; *c; c++) {
+		if (*c == '\n' || *c == '\t' || *c == '\r')
+			*c = ' ';
+		else if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			keel_error (err, 0, "%s: a control character (byte %zu)", extra_name,
+			            (size_t)(c - x));
+			return NULL;
+		}
+	}
+	/* an open quote would swallow the keel.slot= put after it */
+	if (count_quotes (o) % 2 || count_quotes (x) % 2) {
+		keel_error (err, 0, "%s: a double quote without its end",
+		            count_quotes (o) % 2 ? "the kernel command line" : extra_name);
+		return NULL;
+	}
+	/* first: a "--" in either hands the rest to init as arguments */
+	buf_put (&b, "keel.slot=%c%s", slot, trial ? " keel.slot.trial" : "");
+	put_words (&b, o, false);
+	put_words (&b, x, true);
+	if (b.len >= SLOT_CMDLINE_KERNEL_MAX) {
+		keel_error (err, 0,
+		            "%s: the command line would be %zu bytes, more than the %d the "
+		            "kernel takes",
+		            extra_name, b.len, SLOT_CMDLINE_KERNEL_MAX - 1);
+		free (b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* The booted slot's kernel command line: which slot it is, the
+ * selector's own, the slot's cmdline file. */
 static char *slot_cmdline (int dfd, char slot, bool trial, struct keel_error **err)
 {
 	cleanup_free char *own = NULL, *extra = NULL, *path = NULL;
-	struct buf b = {0};
-	char *save = NULL, *w;
 
 	if (read_file ("/proc/cmdline", 65536, &own, NULL, err) < 0)
 		return NULL;
@@ -310,25 +401,7 @@ static char *slot_cmdline (int dfd, char slot, bool trial, struct keel_error **e
 			return NULL;
 		keel_error_release (err);
 	}
-	for (w = strtok_r (own, " \t\n", &save); w; w = strtok_r (NULL, " \t\n", &save)) {
-		if (strncmp (w, "keel.slot=", 10) == 0 || strcmp (w, "keel.slot.trial") == 0)
-			continue;
-		buf_put (&b, "%s%s", b.len ? " " : "", w);
-	}
-	if (extra) {
-		for (char *c = extra; *c; c++) {
-			if (*c == '\n' || *c == '\t')
-				*c = ' ';
-			else if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-				free (b.p);
-				keel_error (err, 0, "%s: a control character", path);
-				return NULL;
-			}
-		}
-		buf_put (&b, " %s", extra);
-	}
-	buf_put (&b, " keel.slot=%c%s", slot, trial ? " keel.slot.trial" : "");
-	return b.p;
+	return slot_cmdline_make (own, extra, path, slot, trial, err);
 }
 
 /* Load slot's kernel and initramfs for the kexec reboot. */
@@ -435,8 +508,7 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 	dfd = -1;
 	sync ();
 	if (umount2 (SLOT_MNT, 0) < 0)
-		console_status (con, CS_WARN, "unmount `%s`: %s", SLOT_MNT,
-		                strerror (errno));
+		console_status (con, CS_WARN, "unmount `%s`: %s", SLOT_MNT, strerror (errno));
 	con->sync = true;
 	console_drain (con);
 	reboot (RB_KEXEC);

@@ -12,8 +12,8 @@
  *                  (keel.slots=DEV on the kernel command line, no
  *                  keel.slot=): mounts DEV, picks a slot, writes the
  *                  decremented counter, kexec_file_load()s the slot with
- *                  keel.slot=X (keel.slot.trial when on trial) added to
- *                  its own command line, and reboots into it
+ *                  keel.slot=X (keel.slot.trial when on trial) and its
+ *                  own command line, and reboots into it
  *   the mark       keel as PID 1 of the booted slot: when the startup
  *                  settles with every essential entry ready (or done),
  *                  a helper process writes good=X (PID 1 never blocks)
@@ -102,6 +102,20 @@ char slot_choose (struct slot_state *st, bool *trial, bool *changed);
 bool slot_mark_good (struct slot_state *st, char slot);
 /* An updater made slot ready: boot it next, tries times, then fall back. */
 void slot_set_next (struct slot_state *st, char slot, unsigned tries);
+
+/* The command line the selector gives slot's kernel: keel.slot=X (and
+ * keel.slot.trial) first (a "--" hands what follows to init as
+ * arguments), then the words of its own (own: /proc/cmdline) and of the
+ * slot's cmdline file (extra, may be NULL; extra_name in messages),
+ * without any keel.slot=/keel.slot.trial they hold, quoted or not (nor a
+ * keel.slots= in the slot's file: the mark writes the disk the selector
+ * read).  A new string; NULL
+ * and *err for a control character in extra, a double quote without its
+ * end (it would swallow keel.slot=), or a line longer than the kernel
+ * takes.  A double-quoted part stays one word. */
+#define SLOT_CMDLINE_KERNEL_MAX 2048 /* x86's COMMAND_LINE_SIZE */
+char *slot_cmdline_make (const char *own, const char *extra, const char *extra_name, char slot,
+                         bool trial, struct keel_error **err);
 
 /* ---- keel as PID 1 -------------------------------------------------------- */
 

@@ -191,6 +191,61 @@ static void test_decisions (void **state)
 	assert_false (changed);
 }
 
+static char *cmdline (const char *own, const char *extra, char slot, bool trial, char **msg)
+{
+	struct keel_error *err = NULL;
+	char *c = slot_cmdline_make (own, extra, "A/cmdline", slot, trial, &err);
+
+	*msg = c ? NULL : keel_error_string (err);
+	keel_error_release (&err);
+	return c;
+}
+
+/* What the selector hands the slot's kernel. */
+static void test_cmdline (void **state)
+{
+	char *c, *msg, big[3000];
+
+	(void)state;
+	c = cmdline ("console=ttyS0 panic=-1  keel.slots=LABEL=keelboot\n", NULL, 'B', true, &msg);
+	assert_string_equal (c, "keel.slot=B keel.slot.trial console=ttyS0 panic=-1 "
+	                        "keel.slots=LABEL=keelboot");
+	free (c);
+	/* the slot's own words follow; a keel.slot of either is dropped, so
+	 * only the selector says which slot booted and whether on trial */
+	c = cmdline ("keel.slot=A keel.slots=/dev/vda keel.slot.trial",
+	             "quiet\nkeel.debug keel.slot.trial\tkeel.\"slot=A\" keel.slots=/dev/vdb\n",
+	             'B', false, &msg);
+	assert_string_equal (c, "keel.slot=B keel.slots=/dev/vda quiet keel.debug");
+	free (c);
+	/* ahead of a "--" (what follows goes to init as arguments) */
+	c = cmdline ("console=ttyS0 -- x", "-- y", 'A', false, &msg);
+	assert_string_equal (c, "keel.slot=A console=ttyS0 -- x -- y");
+	free (c);
+	/* a quoted value keeps its spaces */
+	c = cmdline ("a \"b  c\" keel.x=\"y z\"", NULL, 'A', false, &msg);
+	assert_string_equal (c, "keel.slot=A a \"b  c\" keel.x=\"y z\"");
+	free (c);
+	c = cmdline ("", "", 'A', false, &msg);
+	assert_string_equal (c, "keel.slot=A");
+	free (c);
+	/* refused: a control character in the slot's file; too long */
+	assert_null (cmdline ("x", "quiet\x1b[2J", 'A', false, &msg));
+	assert_string_equal (msg, "A/cmdline: a control character (byte 5)");
+	free (msg);
+	assert_null (cmdline ("x", "quiet keel.x=\"y", 'A', false, &msg));
+	assert_string_equal (msg, "A/cmdline: a double quote without its end");
+	free (msg);
+	assert_null (cmdline ("x=\"", NULL, 'A', false, &msg));
+	assert_string_equal (msg, "the kernel command line: a double quote without its end");
+	free (msg);
+	memset (big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_null (cmdline ("console=ttyS0", big, 'A', false, &msg));
+	assert_non_null (strstr (msg, "more than the 2047 the kernel takes"));
+	free (msg);
+}
+
 static char tmpdir[64];
 
 static int setup (void **state)
@@ -313,6 +368,7 @@ int main (void)
 	        cmocka_unit_test (test_parse_good),
 	        cmocka_unit_test (test_parse_bad),
 	        cmocka_unit_test (test_decisions),
+	        cmocka_unit_test (test_cmdline),
 	        cmocka_unit_test_setup_teardown (test_read_write, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_points, setup, teardown),
 	};
