@@ -64,6 +64,7 @@ cp "$KQ_KDIR/vmlinuz" "$d/A/vmlinuz"
 cp "$KQ_DIR/good.img" "$d/A/initrd.img"
 cp "$KQ_KDIR/vmlinuz" "$d/staging/B/vmlinuz"
 cp "$KQ_DIR/good.img" "$d/staging/B/initrd.img"
+echo "keel.hostname=node-b" >"$d/staging/B/cmdline" # slot B's own command line
 cp "$KQ_KDIR/vmlinuz" "$d/staging/A/vmlinuz"
 cp "$KQ_DIR/bad.img" "$d/staging/A/initrd.img"
 echo '{"good": "A", "next": "A", "tries": 0}' >"$d/boot.json"
