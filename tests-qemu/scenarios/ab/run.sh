@@ -5,6 +5,9 @@
 # on that ext4 disk, spends a try and kexec_file_load()s the chosen slot's
 # bzImage and initramfs with keel.slot=X on the command line.  A QEMU exit
 # (-no-reboot) and a new start of the same disk is a reboot.
+#   boot 0 (expect.0): keel.slots= names a disk that is not there: the
+#                      selector gives up after 10 s and keel boots the
+#                      selector image's own (empty) containers.d
 #   boot 1 (expect.1): slot A, good; the updater in it installs the good
 #                      image from /boot/staging/B into slot B
 #                      (keelctl slot install: next=B, 1 try) and reboots
@@ -72,9 +75,12 @@ mkfs.ext4 -q -F -L keelboot -d "$d" "$DISK" 160M >/dev/null 2>&1 ||
 	fail_setup "mkfs.ext4 -L keelboot failed"
 
 rc=0
-for boot in 1 2 3 4; do
-	echo "# boot $boot of the same boot disk"
-	kq_start -disk "$DISK" -append "keel.slots=LABEL=keelboot" "$KQ_DIR/selector.img"
+for boot in 0 1 2 3 4; do
+	# boot 0: the selector is given a disk that is not there
+	slots=LABEL=keelboot
+	[ "$boot" != 0 ] || slots=LABEL=nosuchdisk
+	echo "# boot $boot of the same boot disk (keel.slots=$slots)"
+	kq_start -disk "$DISK" -append "keel.slots=$slots" "$KQ_DIR/selector.img"
 	kq_expect_file "$here/expect.$boot" || rc=1
 	[ "$rc" = 0 ] || KQ_NAME=ab-boot$boot kq_fail_log
 	kq_running && kq_stop
