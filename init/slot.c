@@ -430,6 +430,13 @@ static int slot_load (int dfd, char slot, bool trial, struct console *con, struc
 	return 0;
 }
 
+static void fail_say (struct console *con, struct keel_error **err)
+{
+	cleanup_free char *m = keel_error_take (err);
+
+	console_status (con, CS_FAIL, "%s", m);
+}
+
 void slot_select_boot (const struct init_opts *o, struct console *con)
 {
 	struct keel_error *err = NULL;
@@ -483,10 +490,9 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 		}
 	}
 	if (slot_load (dfd, slot, trial, con, &err) < 0) {
-		cleanup_free char *m = keel_error_take (&err);
 		char good = missing ? 'A' : st.good;
 
-		console_status (con, CS_FAIL, "%s", m);
+		fail_say (con, &err);
 		if (slot == good)
 			goto give_up;
 		/* a trial slot that cannot even be loaded has failed */
@@ -500,6 +506,7 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 			}
 		}
 		slot = good;
+		trial = false;
 		if (slot_load (dfd, slot, false, con, &err) < 0)
 			goto fail;
 	}
@@ -513,10 +520,9 @@ void slot_select_boot (const struct init_opts *o, struct console *con)
 	console_drain (con);
 	reboot (RB_KEXEC);
 	keel_error (&err, errno, "reboot into slot %c (kexec)", slot);
-fail : {
-	cleanup_free char *m = keel_error_take (&err);
-	console_status (con, CS_FAIL, "%s", m);
-}
+	con->sync = false; /* the boot goes on: back to the queued console */
+fail:
+	fail_say (con, &err);
 give_up:
 	console_status (con, CS_FAIL, "No slot could be booted: going on with this image");
 	if (dfd >= 0) {

@@ -8,9 +8,12 @@
 #   boot 0 (expect.0): keel.slots= names a disk that is not there: the
 #                      selector gives up after 10 s and keel boots the
 #                      selector image's own (empty) containers.d
-#   boot 1 (expect.1): slot A, good; the updater in it installs the good
-#                      image from /boot/staging/B into slot B
-#                      (keelctl slot install: next=B, 1 try) and reboots
+#   boot 1 (expect.1): boot.json has B on trial, but slot B has no files:
+#                      the selector records failed=B and loads A instead,
+#                      in the same boot; A is good; the updater in it
+#                      installs the good image from /boot/staging/B into
+#                      slot B (keelctl slot install: next=B, 1 try) and
+#                      reboots
 #   boot 2 (expect.2): B on trial (keel.slot=B keel.slot.trial), every
 #                      essential entry ready: B marked good; its updater
 #                      installs a bad image (an essential oneshot that
@@ -70,7 +73,8 @@ cp "$KQ_DIR/good.img" "$d/staging/B/initrd.img"
 echo "keel.hostname=node-b" >"$d/staging/B/cmdline" # slot B's own command line
 cp "$KQ_KDIR/vmlinuz" "$d/staging/A/vmlinuz"
 cp "$KQ_DIR/bad.img" "$d/staging/A/initrd.img"
-echo '{"good": "A", "next": "A", "tries": 0}' >"$d/boot.json"
+# ... and a trial of B set by an update whose files never arrived
+echo '{"good": "A", "next": "B", "tries": 1}' >"$d/boot.json"
 mkfs.ext4 -q -F -L keelboot -d "$d" "$DISK" 160M >/dev/null 2>&1 ||
 	fail_setup "mkfs.ext4 -L keelboot failed"
 
