@@ -441,7 +441,8 @@ int deploy_open (int cdfd, const char *name, struct deploy_entry *e, struct keel
 		e->v[e->n++].gen = gen;
 	}
 	closedir (d);
-	qsort (e->v, e->n, sizeof *e->v, cmp_gen);
+	if (e->n > 1) /* e->v is NULL when there is none: qsort's array must not be */
+		qsort (e->v, e->n, sizeof *e->v, cmp_gen);
 	if (e->versioned && deploy_find (e, e->active) == NULL) {
 		keel_error (err, 0, "%s: the active deployment %s/%u is missing", name, dir,
 		            e->active);

@@ -923,13 +923,7 @@ void sup_free (struct sup *s)
 			close (u->helper_fd);
 		logsink_free (&u->log);
 		restart_free (&u->restart);
-		policy_free (&u->policy);
-		tmpfiles_free (&u->tmpfiles);
-		spec_free (u->spec);
-		free (u->name);
-		free (u->dir);
-		free (u->policy_file);
-		free (u->error);
+		unit_free_entry (u);
 		free (u->cgroup);
 		free (u->helper_buf);
 		free (u->notify_status);

@@ -504,6 +504,16 @@ static void test_refusals (void **state)
 	                               ".deploy/web/4 is missing");
 	keel_error_release (&err);
 	assert_int_equal (unlinkat (cdfd, "web", 0), 0);
+	/* The same with the deployments' directory there but empty: no
+	 * generation read, nothing to sort (qsort is never given NULL). */
+	assert_int_equal (mkdirat (cdfd, ".deploy", 0755), 0);
+	assert_int_equal (mkdirat (cdfd, ".deploy/web", 0755), 0);
+	assert_int_equal (symlinkat (".deploy/web/4", cdfd, "web"), 0);
+	assert_true (deploy_open (cdfd, "web", &e, &err) < 0);
+	assert_string_equal (err->msg, "deployments of `web`: web: the active deployment "
+	                               ".deploy/web/4 is missing");
+	keel_error_release (&err);
+	assert_int_equal (unlinkat (cdfd, "web", 0), 0);
 
 	/* A deploy.json that is not what we write, named with its path. */
 	add (cdfd, "v1", 2, NULL);
