@@ -11,6 +11,8 @@
  *                           keel.slot=, keel is the slot selector (slot.h)
  *   keel.slot=A|B           the slot this kernel was booted from (the selector
  *                           adds it), keel.slot.trial: not marked good yet
+ *   keel.slot.timeout=SECS  a slot on trial not marked good by then reboots
+ *                           (default 600, 0: never, at most a day)
  * Arguments are separated by spaces; double quotes group a value with
  * spaces, as the kernel's own parser does. */
 #include "init/options.h"
@@ -33,6 +35,7 @@ void init_opts_defaults (struct init_opts *o)
 	o->runtime_root = xstrdup (INIT_DEFAULT_STATE);
 	o->cgroup_root = xstrdup (INIT_DEFAULT_CGROUP_ROOT);
 	o->hostname = xstrdup ("keel");
+	o->slot_timeout_secs = INIT_DEFAULT_SLOT_TIMEOUT;
 }
 
 void init_opts_free (struct init_opts *o)
@@ -117,6 +120,7 @@ static bool valid_dns (const char *list)
 static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_error **err)
 {
 	char *val = strchr (arg, '=');
+	unsigned long long n;
 
 	if (strncmp (arg, "keel.", 5) != 0)
 		return 0; /* not ours: the kernel and others use it */
@@ -143,6 +147,9 @@ static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_e
 		o->slot = slot_name (val);
 	} else if (strcmp (arg, "slot.trial") == 0 && val == NULL) {
 		o->slot_trial = true;
+	} else if (strcmp (arg, "slot.timeout") == 0 && val && parse_uint64 (val, &n) &&
+	           n <= 86400) {
+		o->slot_timeout_secs = (unsigned)n;
 	} else if (strcmp (arg, "skip") == 0 && val) {
 		int ret = init_opts_add_skip (o, val, err);
 		if (ret < 0)

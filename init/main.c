@@ -181,6 +181,16 @@ static void emergency_shell (const struct init_opts *o, const char *why)
 		;
 }
 
+/* An A/B slot on trial not marked good in time (slot.h). */
+static void slot_trial_expired (void *arg)
+{
+	struct sup *s = arg;
+
+	/* a poweroff already under way stays one */
+	if (!s->shutting_down)
+		sup_request_shutdown (s, SD_REBOOT, "slot on trial not marked good in time");
+}
+
 /* A power button press: the same ordered stop as SIGTERM. */
 static void power_pressed (void *arg)
 {
@@ -275,6 +285,7 @@ int keel_init_main (int argc, char **argv)
 			hotplug_watch (&sup.loop);
 			/* Only once the loop is sure to run: it pets. */
 			watchdog_boot (&sup.loop, &opts, &con);
+			slot_trial_arm (&sup.loop, &con, &opts, slot_trial_expired, &sup);
 		}
 	}
 	if (ret == 0) {

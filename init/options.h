@@ -30,11 +30,14 @@ struct init_opts {
 	char *slots;     /* keel.slots=: the A/B boot disk (a /dev path or LABEL=...; slot.h) */
 	char slot;       /* keel.slot=A|B: the slot this boot came from (0: none) */
 	bool slot_trial; /* keel.slot.trial: that slot is not marked good yet */
+	unsigned slot_timeout_secs; /* keel.slot.timeout=: a trial not marked by then reboots */
 };
 
 #define INIT_DEFAULT_DIR         "/containers.d"
 #define INIT_DEFAULT_STATE       "/run/keel"
 #define INIT_DEFAULT_CGROUP_ROOT "keel/containers"
+
+#define INIT_DEFAULT_SLOT_TIMEOUT 600 /* seconds; slot.h */
 
 void init_opts_defaults (struct init_opts *o);
 void init_opts_free (struct init_opts *o);

@@ -16,6 +16,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -588,7 +589,22 @@ static struct {
 	char slot;
 	char buf[512];
 	size_t len;
-} mark = {.fd = -1};
+	/* the trial's deadline (slot_trial_arm) */
+	struct watch w_timer;
+	int timerfd;
+	unsigned timeout_secs;
+	void (*expired) (void *arg);
+	void *arg;
+} mark = {.fd = -1, .timerfd = -1};
+
+static void trial_disarm (void)
+{
+	if (mark.timerfd < 0)
+		return;
+	loop_unwatch (mark.loop, &mark.w_timer);
+	close (mark.timerfd);
+	mark.timerfd = -1;
+}
 
 static void mark_reported (struct watch *w, uint32_t events)
 {
@@ -615,10 +631,12 @@ static void mark_reported (struct watch *w, uint32_t events)
 		*nl = '\0';
 	switch (mark.buf[0]) {
 	case 'M':
+		trial_disarm ();
 		console_status (mark.con, CS_OK, "Slot %c marked good: %s", mark.slot,
 		                mark.buf + 1);
 		break;
 	case '=':
+		trial_disarm ();
 		console_status (mark.con, CS_OK, "Slot %c is good: %s", mark.slot, mark.buf + 1);
 		break;
 	case 'E':
@@ -700,4 +718,48 @@ void slot_settled (struct loop *loop, struct console *con, const struct init_opt
 	mark.fd = p[0];
 	console_status (con, CS_INFO, "Slot %c: every essential entry is ready; marking it good",
 	                o->slot);
+}
+
+static void trial_expired (struct watch *w, uint32_t events)
+{
+	uint64_t n;
+
+	(void)w;
+	(void)events;
+	if (read (mark.timerfd, &n, sizeof n) != (ssize_t)sizeof n)
+		return; /* spurious: not expired yet */
+	trial_disarm ();
+	console_status (mark.con, CS_FAIL,
+	                "Slot %c not marked good within %u s of its trial: rebooting, so the "
+	                "selector falls back",
+	                mark.slot, mark.timeout_secs);
+	mark.expired (mark.arg);
+}
+
+void slot_trial_arm (struct loop *loop, struct console *con, const struct init_opts *o,
+                     void (*expired) (void *arg), void *arg)
+{
+	struct itimerspec its = {.it_value = {.tv_sec = o->slot_timeout_secs}};
+	int fd;
+
+	if (o->slot == 0 || !o->slot_trial || o->slot_timeout_secs == 0 || mark.timerfd >= 0)
+		return;
+	fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0 || timerfd_settime (fd, 0, &its, NULL) < 0 ||
+	    loop_watch (loop, &mark.w_timer, fd, EPOLLIN, trial_expired, NULL) < 0) {
+		/* without it a trial that hangs short of a failure stays
+		 * until someone reboots: say so */
+		console_status (con, CS_WARN, "Slot %c: no deadline for its trial: %s", o->slot,
+		                strerror (errno));
+		if (fd >= 0)
+			close (fd);
+		return;
+	}
+	mark.loop = loop;
+	mark.con = con;
+	mark.slot = o->slot;
+	mark.timerfd = fd;
+	mark.timeout_secs = o->slot_timeout_secs;
+	mark.expired = expired;
+	mark.arg = arg;
 }

@@ -132,6 +132,16 @@ void slot_select_boot (const struct init_opts *o, struct console *con);
 void slot_settled (struct loop *loop, struct console *con, const struct init_opts *o,
                    size_t essential_not_ready);
 
+/* A slot on trial (keel.slot.trial) must be marked within
+ * keel.slot.timeout= seconds (default INIT_DEFAULT_SLOT_TIMEOUT, 0: no
+ * limit) of this call (main.c, once the loop runs): an essential entry
+ * that hangs short of failing, or one blocked for good, would otherwise
+ * keep the machine on a bad slot with PID 1 healthy and the watchdog
+ * petted.  When it passes, the console says so and expired(arg) runs
+ * (main.c: an ordered reboot); the mark disarms it. */
+void slot_trial_arm (struct loop *loop, struct console *con, const struct init_opts *o,
+                     void (*expired) (void *arg), void *arg);
+
 /* keelctl slot ... (argv[0] is "slot"). */
 int slot_ctl_main (int argc, char **argv);
 
