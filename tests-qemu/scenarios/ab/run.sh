@@ -11,7 +11,7 @@
 #   boot 1 (expect.1): boot.json has B on trial, but slot B has no files:
 #                      the selector records failed=B and loads A instead,
 #                      in the same boot; A is good; the updater in it
-#                      installs the good image from /boot/staging/B into
+#                      installs the good image from /boot/staging/B.1 into
 #                      slot B (keelctl slot install: next=B, 1 try) and
 #                      reboots
 #   boot 2 (expect.2): B on trial (keel.slot=B keel.slot.trial), every
@@ -21,7 +21,13 @@
 #   boot 3 (expect.3): A on trial, its essential entry fails: not marked,
 #                      and a slot on trial reboots (not powers off)
 #   boot 4 (expect.4): A's try is spent without a mark: the selector says
-#                      so, records failed=A, boots B; B is good
+#                      so, records failed=A, boots B; B is good; its
+#                      updater installs an image whose essential oneshot
+#                      never ends into A, with keel.slot.timeout=15 in
+#                      A's cmdline, and reboots
+#   boot 5 (expect.5): A on trial never settles: 15 s later keel says the
+#                      trial ran out and reboots
+#   boot 6 (expect.6): back to B again, failed=A; nothing left to install
 # After each boot the host reads boot.json with debugfs and checks it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,29 +63,34 @@ kq_image "$KQ_DIR/selector.img" --init "$keel" --containers "$KQ_DIR/none.d" \
 mk=(--init "$keel" --busybox-rootfs --file "$here/fstab:/etc/fstab")
 kq_image "$KQ_DIR/good.img" "${mk[@]}" --containers "$here/containers.d" \
 	>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage (good) failed" "$KQ_DIR/mkimage.log"
-mkdir -p "$KQ_DIR/bad.d"
-cp -a "$here/containers.d/." "$here/bad.d/." "$KQ_DIR/bad.d/"
-kq_image "$KQ_DIR/bad.img" "${mk[@]}" --containers "$KQ_DIR/bad.d" \
-	>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage (bad) failed" "$KQ_DIR/mkimage.log"
+for v in bad hang; do # an essential entry that fails; one that never ends
+	mkdir -p "$KQ_DIR/$v.d"
+	cp -a "$here/containers.d/." "$here/$v.d/." "$KQ_DIR/$v.d/"
+	kq_image "$KQ_DIR/$v.img" "${mk[@]}" --containers "$KQ_DIR/$v.d" \
+		>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage ($v) failed" "$KQ_DIR/mkimage.log"
+done
 
-# The boot disk: slot A installed and good, B empty; what the updaters
-# will install waits in staging/ (an update that reached the node).
+# The boot disk: slot A installed and good, B empty, and a trial of B set
+# by an update whose files never arrived.  The updates that will reach
+# the node wait in staging/SLOT.N; the updaters install them in order.
 d=$KQ_DIR/disk
-mkdir -p "$d/A" "$d/staging/B" "$d/staging/A"
-cp "$KQ_KDIR/vmlinuz" "$d/A/vmlinuz"
-cp "$KQ_DIR/good.img" "$d/A/initrd.img"
-cp "$KQ_KDIR/vmlinuz" "$d/staging/B/vmlinuz"
-cp "$KQ_DIR/good.img" "$d/staging/B/initrd.img"
-echo "keel.hostname=node-b" >"$d/staging/B/cmdline" # slot B's own command line
-cp "$KQ_KDIR/vmlinuz" "$d/staging/A/vmlinuz"
-cp "$KQ_DIR/bad.img" "$d/staging/A/initrd.img"
-# ... and a trial of B set by an update whose files never arrived
+stage() { # stage DIR IMAGE [CMDLINE]
+	mkdir -p "$d/$1"
+	cp "$KQ_KDIR/vmlinuz" "$d/$1/vmlinuz"
+	cp "$KQ_DIR/$2" "$d/$1/initrd.img"
+	[ -z "${3:-}" ] || echo "$3" >"$d/$1/cmdline"
+}
+stage A good.img
+mkdir -p "$d/B"
+stage staging/B.1 good.img "keel.hostname=node-b" # with a command line of its own
+stage staging/A.1 bad.img
+stage staging/A.2 hang.img "keel.slot.timeout=15" # a short trial deadline
 echo '{"good": "A", "next": "B", "tries": 1}' >"$d/boot.json"
-mkfs.ext4 -q -F -L keelboot -d "$d" "$DISK" 160M >/dev/null 2>&1 ||
+mkfs.ext4 -q -F -L keelboot -d "$d" "$DISK" 200M >/dev/null 2>&1 ||
 	fail_setup "mkfs.ext4 -L keelboot failed"
 
 rc=0
-for boot in 0 1 2 3 4; do
+for boot in 0 1 2 3 4 5 6; do
 	# boot 0: the selector is given a disk that is not there
 	slots=LABEL=keelboot
 	[ "$boot" != 0 ] || slots=LABEL=nosuchdisk
