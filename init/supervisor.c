@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "init/boot.h"
+#include "init/commit.h"
 #include "init/notify.h"
 #include "init/panic.h"
 #include "init/health.h"
@@ -892,6 +893,7 @@ enum shutdown_action sup_run (struct sup *s)
 		if (s->shutting_down && shutdown_step (s))
 			break;
 		reload_step (s); /* a reload's ordered stops, then its starts */
+		commit_step (s); /* updates: commit when ready, roll back at the deadline */
 		health_step (s); /* checks due, checks of units no longer running */
 		unit_schedule (&s->set, devices_present);
 		report_all_started (s);
@@ -911,6 +913,7 @@ void sup_free (struct sup *s)
 	size_t i;
 
 	reload_free (s);
+	commit_free (s);
 	health_free (s);
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];

@@ -101,6 +101,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 	struct hier *nh;
 
 	(void)data;
+	cgroup_unified_note (m);
 	if (strcmp (m->fstype, "cgroup2") == 0 && strcmp (m->mountpoint, "/sys/fs/cgroup") == 0)
 		v2_on_sys_fs_cgroup = true;
 	if (strcmp (m->fstype, "cgroup") != 0)
@@ -133,7 +134,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 	return 0;
 }
 
-static void load_hiers (void)
+void cgroup_v1_load (void)
 {
 	static bool loaded;
 	struct keel_error *err = NULL;
@@ -151,7 +152,7 @@ enum cgroup_mode cgroup_mode (void)
 {
 	bool controllers = false;
 
-	load_hiers ();
+	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++)
 		for (size_t j = 0; j < hiers[i].ctl.n; j++)
 			controllers |= strncmp (hiers[i].ctl.v[j], "name=", 5) != 0;
@@ -167,7 +168,7 @@ static const struct hier *hier_of (const char *path)
 	const struct hier *best = NULL;
 	size_t best_len = 0, plen = strlen (path);
 
-	load_hiers ();
+	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++) {
 		size_t len = strlen (hiers[i].mnt);
 
@@ -180,6 +181,12 @@ static const struct hier *hier_of (const char *path)
 		}
 	}
 	return best;
+}
+
+const char *cgroup_v1_mountpoint (size_t i)
+{
+	cgroup_v1_load ();
+	return i < n_hiers ? hiers[i].mnt : NULL;
 }
 
 /* A path from state.json is acted on only inside a mounted hierarchy:
@@ -205,7 +212,7 @@ static const char *path_for (const struct spec_strv *paths, const char *ctl)
 
 static bool ctl_mounted (const char *ctl)
 {
-	load_hiers ();
+	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++)
 		if (hier_has (&hiers[i], ctl))
 			return true;
@@ -803,7 +810,7 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 	struct spec_strv made = {0}, out = {0};
 	int ret = 0;
 
-	load_hiers ();
+	cgroup_v1_load ();
 	if (res != NULL)
 		ret = validate (res, err);
 	for (size_t i = 0; ret == 0 && i < n_hiers; i++) {

@@ -31,6 +31,15 @@ enum cgroup_mode {
  * (a lone name=systemd mount next to cgroup2 does not make a hybrid host). */
 enum cgroup_mode cgroup_mode (void);
 
+/* Read the v1 hierarchies from /proc/self/mountinfo, once per process (the
+ * same pass tells cgroup.c where cgroup2 is mounted). */
+void cgroup_v1_load (void);
+
+/* The mount point of the i-th v1 hierarchy (each hierarchy once, in
+ * mountinfo's order), NULL past the last.  A forked child gets the list
+ * its parent read. */
+const char *cgroup_v1_mountpoint (size_t i);
+
 /* Resolve cgroupsPath in every mounted v1 hierarchy (named ones such as
  * name=systemd too), with cgroup.c's rules: "/a/b" under the hierarchy's
  * mount point, a relative "a/b" under the parent of the caller's own cgroup

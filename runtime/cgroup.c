@@ -84,16 +84,36 @@ static int find_unified_root (char *out, size_t size)
 	return u.best > 0 ? 0 : -1;
 }
 
+/* What cgroup-v1.c's own pass over mountinfo saw of cgroup2: reading and
+ * parsing mountinfo once per container instead of twice (each read makes
+ * the kernel format every mount of the namespace). */
+static char seen_root[PATH_MAX];
+static struct unified_pick seen = {.out = seen_root, .size = sizeof seen_root};
+
+void cgroup_unified_note (const struct mountinfo *m)
+{
+	if (seen.best < 3)
+		pick_unified (m, &seen);
+}
+
 const char *cgroup_unified_root (void)
 {
 	/* Cached once found: every cgroup operation needs it and the runtime
 	 * process's mounts do not move under it.  Not cached while missing:
-	 * PID 1 may ask before it has mounted cgroup2. */
+	 * PID 1 may ask before it has mounted cgroup2, so a pass that saw
+	 * none is not trusted and mountinfo is read again. */
 	static char root[PATH_MAX];
 	static bool found;
 
-	if (!found)
-		found = find_unified_root (root, sizeof root) == 0;
+	if (!found) {
+		cgroup_v1_load ();
+		if (seen.best > 0) {
+			memcpy (root, seen_root, sizeof root);
+			found = true;
+		} else {
+			found = find_unified_root (root, sizeof root) == 0;
+		}
+	}
 	return found ? root : NULL;
 }
 
