@@ -26,6 +26,7 @@
 #include "init/powerbutton.h"
 #include "init/mounter.h"
 #include "init/shutdown.h"
+#include "init/slot.h"
 #include "init/supervisor.h"
 #include "init/watchdog.h"
 #include "lib/log.h"
@@ -186,6 +187,16 @@ static void emergency_shell (const struct init_opts *o, const char *why)
 		;
 }
 
+/* An A/B slot on trial not marked good in time (slot.h). */
+static void slot_trial_expired (void *arg)
+{
+	struct sup *s = arg;
+
+	/* a poweroff already under way stays one */
+	if (!s->shutting_down)
+		sup_request_shutdown (s, SD_REBOOT, "slot on trial not marked good in time");
+}
+
 /* A power button press: the same ordered stop as SIGTERM. */
 static void power_pressed (void *arg)
 {
@@ -249,6 +260,10 @@ int keel_init_main (int argc, char **argv)
 	}
 	if (machine)
 		boot_machine (&opts);
+	/* The A/B selector: kexec into a slot; back here only if none
+	 * boots (slot.h) */
+	if (machine && opts.slots && opts.slot == 0)
+		slot_select_boot (&opts, &con);
 	setup_us = unit_clock_us ();
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
@@ -276,6 +291,7 @@ int keel_init_main (int argc, char **argv)
 			hotplug_watch (&sup.loop);
 			/* Only once the loop is sure to run: it pets. */
 			watchdog_boot (&sup.loop, &opts, &con);
+			slot_trial_arm (&sup.loop, &con, &opts, slot_trial_expired, &sup);
 		}
 	}
 	if (ret == 0) {
