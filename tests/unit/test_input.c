@@ -132,7 +132,8 @@ static void test_pipe_ok (void **state)
 	assert_int_equal (write (p[1], "{\"args\": []}", 12), 12);
 	close (p[1]);
 	path = xasprintf ("/proc/self/fd/%d", p[0]);
-	assert_int_equal (input_read_at (AT_FDCWD, path, "P", INPUT_PIPE_OK, 100, &buf, &len, &err), 0);
+	assert_int_equal (input_read_at (AT_FDCWD, path, "P", INPUT_PIPE_OK, 100, &buf, &len, &err),
+	                  0);
 	assert_int_equal (len, 12);
 	assert_string_equal (buf, "{\"args\": []}");
 	close (p[0]);
@@ -148,7 +149,8 @@ static void test_pipe_ok (void **state)
 
 		_exit (fd >= 0 && write (fd, "0123456789", 10) == 10 ? 0 : 1);
 	}
-	assert_int_equal (input_read_at (AT_FDCWD, fifo, "F", INPUT_PIPE_OK, 100, &buf, &len, &err), 0);
+	assert_int_equal (input_read_at (AT_FDCWD, fifo, "F", INPUT_PIPE_OK, 100, &buf, &len, &err),
+	                  0);
 	assert_string_equal (buf, "0123456789");
 	assert_int_equal (waitpid (pid, NULL, 0), pid);
 
