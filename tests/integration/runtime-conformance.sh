@@ -123,6 +123,22 @@ fi
 rt ps --format json running -e >"$T/ps" 2>"$T/err"
 check "ps --format json ID PS-ARGS: the arguments are ignored"
 is "$(jq -c . "$T/ps" 2>/dev/null)" "[$pid]" "... and the pids are printed"
+if [ "$RT_NAME" != crun ]; then
+	rt ps running >"$T/ps" 2>"$T/err"
+	check "ps ID without PS-ARGS"
+	like "$(head -n 1 "$T/ps")" "UID +PID +PPID .*CMD" "... is ps -ef's table, as runc's"
+	like "$(awk -v p="$pid" '$2 == p' "$T/ps")" "sleep 1000" "... with the container's process"
+fi
+fi
+if [ "$RT_NAME" = keel ]; then
+	# A host without ps (keel's own images): keel's own table.
+	PATH=/nonexistent rt ps running >"$T/ps" 2>"$T/err"
+	check "ps ID on a host without ps"
+	is "$(head -n 1 "$T/ps" | tr -s ' ')" "PID CMD" "... prints keel's own table"
+	like "$(awk -v p="$pid" '$1 == p' "$T/ps")" "sleep 1000" "... with the container's process"
+	PATH=/nonexistent rt ps running -o pid >"$T/ps" 2>"$T/err"
+	[ $? != 0 ]
+	check "... but ps ID PS-ARGS there fails (PS-ARGS are for ps)"
 fi
 
 # ---- a device rule with access "rwa" --------------------------------------
