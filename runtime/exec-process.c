@@ -151,8 +151,8 @@ static int open_cgroup (struct exec_ctx *c, const char *cgroup_path, struct keel
 	if (sub) {
 		if (strchr (sub, ':'))
 			return keel_error (err, 0,
-			                   "--cgroup `%s`: a controller prefix is for cgroup v1; "
-			                   "keel drives cgroup v2 only",
+			                   "--cgroup `%s`: a controller prefix (CONTROLLER:PATH, "
+			                   "cgroup v1) is not supported by keel",
 			                   sub);
 		for (const char *s = sub; *s; s += strcspn (s, "/"), s += *s == '/')
 			if (strncmp (s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
