@@ -283,7 +283,7 @@ unset RUNC_USE_SYSTEMD
 # A test that fails midway can leave a helper (recvtty) holding bats'
 # output open, and bats then waits forever: a time limit, after which the
 # pty's hangup ends what is left in it.
-limit=${RUNC_BATS_TIMEOUT:-1800}
+limit=${RUNC_BATS_TIMEOUT:-900}
 {
 	timeout -k 30 "$limit" script -qefc "bats --tap $files" /dev/null </dev/null 8>&-
 	echo $? >"$work/status"
