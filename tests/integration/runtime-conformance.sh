@@ -130,6 +130,11 @@ if [ "$RT_NAME" != crun ]; then
 	like "$(awk -v p="$pid" '$2 == p' "$T/ps")" "sleep 1000" "... with the container's process"
 fi
 fi
+if [ "$RT_NAME" != crun ]; then
+	# runc's list prints its Go struct's order; scripts match it as text.
+	is "$(rt list --format json | jq -c '[.[] | keys_unsorted[:4]] | unique')" \
+		'[["ociVersion","id","pid","status"]]' "list --format json: runc's key order"
+fi
 if [ "$RT_NAME" = keel ]; then
 	# A host without ps (keel's own images): keel's own table.
 	PATH=/nonexistent rt ps running >"$T/ps" 2>"$T/err"
