@@ -146,6 +146,23 @@ if [ "$RT_NAME" = keel ]; then
 	check "... but ps ID PS-ARGS there fails (PS-ARGS are for ps)"
 fi
 
+# ---- stderr closed under the runtime --------------------------------------
+# An engine that went away, or `--debug ... | head`: every write to stderr
+# fails with EPIPE.  The runtime must not die halfway through create (keel
+# did, of SIGPIPE, leaving a "creating" state and cgroups `delete -f` left).
+cfg epipe
+cfg_sh 'exec sleep 1000'
+rm -f "$T/fifo" && mkfifo "$T/fifo"
+exec 4<>"$T/fifo" 5>"$T/fifo" 4<&- # fd 5: a pipe nobody reads any more
+rt --debug run -d --bundle "$B" epipe </dev/null >/dev/null 2>&5
+RC=$?
+exec 5>&-
+is "$RC" 0 "run -d --debug with stderr a pipe nobody reads succeeds"
+is "$(ctr_state epipe status)" running "... and the container runs"
+EPID=$(ctr_state epipe pid)
+rt delete -f epipe >/dev/null 2>&1
+ctr_gone epipe "$EPID"
+
 # ---- a device rule with access "rwa" --------------------------------------
 
 cfg rwa
