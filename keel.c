@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "init/commit.h"
 #include "init/init.h"
 #include "init/launch.h"
 #include "lib/selfclone.h"
@@ -52,15 +53,19 @@ static bool is_role (const char *arg)
 /* Go on from a sealed copy of the binary; returns only when already running
  * from one.  PID 1 must not exit (the kernel would panic), so it says what
  * failed and boots from its own file; any other role refuses to make
- * containers that could reach the host binary. */
-static void run_sealed (char **argv)
+ * containers that could reach the host binary.  overlay: the runtime's
+ * commands may run from the binary through a private overlayfs instead of
+ * a copy (lib/selfclone.h); PID 1 and its helpers, which run as long as
+ * the machine, keep the memfd. */
+static void run_sealed (char **argv, bool overlay)
 {
 	struct keel_error *err = NULL;
 	bool pid1 = getpid () == 1;
+	unsigned flags = (pid1 ? SELFCLONE_MOUNT_PROC : 0) | (overlay ? SELFCLONE_OVERLAY : 0);
 
-	if (selfclone_exec (argv, pid1, &err) == 0) {
-		/* An exec from a memfd names the process after it ("memfd:keel",
-		 * or the fd's number on older kernels): give ps and pidof back
+	if (selfclone_exec (argv, flags, &err) == 0) {
+		/* An exec from a memfd or an fd names the process after it
+		 * ("memfd:keel", or the fd's number): give ps and pidof back
 		 * the name keel was started as.  Cosmetic, so unchecked. */
 		const char *slash = argv[0] ? strrchr (argv[0], '/') : NULL;
 		if (argv[0])
@@ -75,7 +80,7 @@ static void run_sealed (char **argv)
 
 static int init_main (int argc, char **argv, char **full_argv)
 {
-	run_sealed (full_argv);
+	run_sealed (full_argv, false);
 	/* start and delete helpers are this binary, exec'd (init/launch.h) */
 	launch_exec_from ("/proc/self/exe");
 	return keel_init_main (argc, argv);
@@ -84,7 +89,7 @@ static int init_main (int argc, char **argv, char **full_argv)
 static int runtime_main (int argc, char **argv, char **full_argv)
 {
 	if (keel_runtime_spawns (argc, argv))
-		run_sealed (full_argv);
+		run_sealed (full_argv, getpid () != 1);
 	return keel_runtime_main (argc, argv);
 }
 
@@ -118,8 +123,13 @@ int main (int argc, char **argv)
 	/* PID 1's start and delete helpers (init/launch.h), exec'd from the
 	 * sealed copy PID 1 runs from; run_sealed makes sure of it. */
 	if (strcmp (argv[1], LAUNCH_HELPER_ROLE) == 0) {
-		run_sealed (argv);
+		run_sealed (argv, false);
 		return launch_helper_main (argc - 1, argv + 1);
+	}
+	/* PID 1's commit and rollback helper of an update (init/commit.h) */
+	if (strcmp (argv[1], COMMIT_HELPER_ROLE) == 0) {
+		run_sealed (argv, false);
+		return commit_helper_main (argc - 1, argv + 1);
 	}
 	if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {
 		keel_print_version (stdout, "keel");

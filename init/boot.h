@@ -36,6 +36,10 @@ int switchroot_if_initramfs (struct keel_error **err);
  * there is none); its exit means power off. */
 const char *emergency_shell_path (const struct init_opts *o);
 pid_t emergency_spawn (const struct init_opts *o, const char *why);
+/* Exec sh on the console (its controlling terminal when the caller leads
+ * a session) with no signal blocked; returns only when the exec failed.
+ * Also panic.c's, in a child or in PID 1's own place. */
+void emergency_exec_shell (const char *sh);
 
 /* modules.c: load the modules listed in list (BOOT_MODULES_LIST). */
 #define BOOT_MODULES_LIST "/etc/keel/modules"

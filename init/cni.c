@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/jsonpath.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/resolve.h"
@@ -75,6 +76,18 @@ bool cni_valid_container_id (const char *id)
 		if (!isalnum ((unsigned char)*q) && !strchr ("_.-", *q))
 			return false;
 	return true;
+}
+
+/* The refusal ADD and DEL give alike. */
+static int check_container_id (const struct policy_network *net, const char *id,
+                               struct keel_error **err)
+{
+	if (cni_valid_container_id (id))
+		return 0;
+	return keel_error (err, 0,
+	                   "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
+	                   "then [A-Za-z0-9_.-])",
+	                   net->cni, id);
 }
 
 /* ---- results ---------------------------------------------------------------- */
@@ -167,28 +180,36 @@ static bool is_cidr (const char *s, int *family)
 	return bits <= (*family == 4 ? 32u : 128u);
 }
 
+/* A result being read: what names the plugin's result at the start of
+ * every message, path is where the reader is (lib/jsonpath.c), so each
+ * message says "WHAT: PATH: reason". */
 struct rctx {
 	const char *what;
+	struct jpath path;
 	struct keel_error **err;
 };
 
-static int rfail (struct rctx *c, const char *path, const char *fmt, ...)
+/* The message about the value at the path, or at its member key (key
+ * NULL: the value itself). */
+static int rfail (struct rctx *c, const char *key, const char *fmt, ...)
         __attribute__ ((format (printf, 3, 4)));
-static int rfail (struct rctx *c, const char *path, const char *fmt, ...)
+static int rfail (struct rctx *c, const char *key, const char *fmt, ...)
 {
+	size_t mark = c->path.len;
 	cleanup_free char *m = NULL;
 	va_list ap;
 
+	if (key != NULL)
+		jpath_push_key (&c->path, key);
 	va_start (ap, fmt);
-	if (vasprintf (&m, fmt, ap) < 0)
-		m = NULL;
+	m = jpath_vmessage (c->what, c->path.len > 0 ? c->path.s : "(top)", fmt, ap);
 	va_end (ap);
-	return keel_error (c->err, 0, "%s: %s: %s", c->what, path, m ? m : "invalid");
+	jpath_pop (&c->path, mark);
+	return keel_error (c->err, 0, "%s", m);
 }
 
 /* An optional string member; NULL when absent or null. */
-static int opt_string (struct rctx *c, json_object *o, const char *key, const char *path,
-                       char **out)
+static int opt_string (struct rctx *c, json_object *o, const char *key, char **out)
 {
 	json_object *v;
 
@@ -196,13 +217,15 @@ static int opt_string (struct rctx *c, json_object *o, const char *key, const ch
 	if (!json_object_object_get_ex (o, key, &v) || json_object_is_type (v, json_type_null))
 		return 0;
 	if (!json_object_is_type (v, json_type_string))
-		return rfail (c, path, "expected a string");
+		return rfail (c, key, "expected a string");
 	if (json_object_get_string_len (v) > 4096)
-		return rfail (c, path, "longer than 4096 characters");
+		return rfail (c, key, "longer than 4096 characters");
 	*out = xstrdup (json_object_get_string (v));
 	return 0;
 }
 
+/* An optional array member and its length (at most CNI_MAX_ITEMS); *arr
+ * NULL when absent or null. */
 static int get_array (struct rctx *c, json_object *o, const char *key, json_object **arr, size_t *n)
 {
 	*arr = NULL;
@@ -220,36 +243,195 @@ static int get_array (struct rctx *c, json_object *o, const char *key, json_obje
 	return 0;
 }
 
-static int parse_strings (struct rctx *c, json_object *o, const char *key, const char *path,
-                          char ***out, size_t *n)
+/* The one loop over a result's arrays: one() reads each of the n elements
+ * of arr, the member key of the value at the path, with the path at
+ * KEY[i]; the first failure ends it. */
+static int each_item (struct rctx *c, const char *key, json_object *arr, size_t n,
+                      int (*one) (struct rctx *c, json_object *e, void *arg), void *arg)
 {
+	size_t mark = jpath_push_key (&c->path, key);
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		size_t at = jpath_push_index (&c->path, i);
+
+		ret = one (c, json_object_array_get_idx (arr, i), arg);
+		jpath_pop (&c->path, at);
+	}
+	jpath_pop (&c->path, mark);
+	return ret;
+}
+
+static int one_interface (struct rctx *c, json_object *e, void *arg)
+{
+	struct cni_result *r = arg;
+	struct cni_interface *f = &r->interfaces[r->n_interfaces++];
+
+	if (!json_object_is_type (e, json_type_object))
+		return rfail (c, NULL, "expected an object");
+	if (opt_string (c, e, "name", &f->name) < 0 || opt_string (c, e, "mac", &f->mac) < 0 ||
+	    opt_string (c, e, "sandbox", &f->sandbox) < 0)
+		return -1;
+	if (f->name == NULL || *f->name == '\0')
+		return rfail (c, "name", "missing");
+	/* shown in logs and keelctl status, one line each */
+	for (const char *q = f->name; *q; q++)
+		if (!isgraph ((unsigned char)*q) || q - f->name >= 64) {
+			cleanup_free char *t = shown (f->name);
+			return rfail (c, "name", "\"%s\" is not an interface name", t);
+		}
+	return 0;
+}
+
+static int one_ip (struct rctx *c, json_object *e, void *arg)
+{
+	struct cni_result *r = arg;
+	struct cni_ip *ip = &r->ips[r->n_ips++];
+	bool old = version_rank (r->version) < version_rank ("1.0.0"); /* 0.x: "version" */
+	json_object *v;
+	int fam = 0, gfam = 0;
+
+	ip->interface = -1;
+	if (!json_object_is_type (e, json_type_object))
+		return rfail (c, NULL, "expected an object");
+	if (opt_string (c, e, "address", &ip->address) < 0 ||
+	    opt_string (c, e, "gateway", &ip->gateway) < 0)
+		return -1;
+	if (ip->address == NULL)
+		return rfail (c, "address", "missing");
+	if (!is_cidr (ip->address, &fam)) {
+		cleanup_free char *s = shown (ip->address);
+		return rfail (c, "address", "\"%s\" is not an address in CIDR notation", s);
+	}
+	if (ip->gateway && (!is_ip (ip->gateway, &gfam) || gfam != fam)) {
+		cleanup_free char *s = shown (ip->gateway);
+		return rfail (c, "gateway", "\"%s\" is not an IPv%d address", s, fam);
+	}
+	if (json_object_object_get_ex (e, "version", &v)) {
+		const char *s =
+		        json_object_is_type (v, json_type_string) ? json_object_get_string (v) : "";
+		if (!old)
+			return rfail (c, "version", "not part of a %s result (0.x only)",
+			              r->version);
+		if (strcmp (s, fam == 4 ? "4" : "6") != 0)
+			return rfail (c, "version", "expected \"%d\" for %s", fam, ip->address);
+	} else if (old) {
+		return rfail (c, "version", "missing (a %s result has \"4\" or \"6\")", r->version);
+	}
+	if (json_object_object_get_ex (e, "interface", &v) &&
+	    !json_object_is_type (v, json_type_null)) {
+		int64_t k = json_object_get_int64 (v);
+		if (!json_object_is_type (v, json_type_int) || k < 0 ||
+		    (size_t)k >= r->n_interfaces)
+			return rfail (c, "interface",
+			              "expected an index into interfaces (0 to %zu)",
+			              r->n_interfaces ? r->n_interfaces - 1 : 0);
+		ip->interface = (int)k;
+	}
+	return 0;
+}
+
+static int one_route (struct rctx *c, json_object *e, void *arg)
+{
+	struct cni_result *r = arg;
+	struct cni_route *rt = &r->routes[r->n_routes++];
+	int fam = 0, gfam = 0;
+
+	if (!json_object_is_type (e, json_type_object))
+		return rfail (c, NULL, "expected an object");
+	if (opt_string (c, e, "dst", &rt->dst) < 0 || opt_string (c, e, "gw", &rt->gw) < 0)
+		return -1;
+	if (rt->dst == NULL || !is_cidr (rt->dst, &fam))
+		return rfail (c, "dst", "expected a destination in CIDR notation");
+	if (rt->gw && (!is_ip (rt->gw, &gfam) || gfam != fam))
+		return rfail (c, "gw", "expected an IPv%d address", fam);
+	return 0;
+}
+
+/* What is wrong with a string of dns, or NULL: nameservers are IP
+ * addresses; search, options and domain are words, since resolv.conf is
+ * line-based and a newline in one would add lines. */
+static const char *not_ip (const char *s)
+{
+	int fam;
+
+	return is_ip (s, &fam) ? NULL : "is not an IP address";
+}
+
+static const char *not_word (const char *s)
+{
+	for (; *s; s++)
+		if (!isgraph ((unsigned char)*s))
+			return "has a space or control character";
+	return NULL;
+}
+
+struct strings {
+	char **v;
+	size_t n;
+	const char *(*wrong) (const char *s);
+};
+
+static int one_string (struct rctx *c, json_object *e, void *arg)
+{
+	struct strings *l = arg;
+	const char *why;
+
+	if (!json_object_is_type (e, json_type_string) || json_object_get_string_len (e) > 255)
+		return rfail (c, NULL, "expected a string of at most 255 characters");
+	l->v[l->n++] = xstrdup (json_object_get_string (e));
+	why = l->wrong (l->v[l->n - 1]);
+	if (why != NULL) {
+		cleanup_free char *t = shown (l->v[l->n - 1]);
+		return rfail (c, NULL, "\"%s\" %s", t, why);
+	}
+	return 0;
+}
+
+static int parse_strings (struct rctx *c, json_object *o, const char *key,
+                          const char *(*wrong) (const char *s), char ***out, size_t *n)
+{
+	struct strings l = {.wrong = wrong};
 	json_object *arr;
-	size_t i, len;
+	size_t len;
+	int ret;
 
 	if (get_array (c, o, key, &arr, &len) < 0)
-		return keel_error_wrap (c->err, "%s", path);
-	*out = xmalloc0 ((len + 1) * sizeof (char *));
-	for (i = 0; i < len; i++) {
-		json_object *e = json_object_array_get_idx (arr, i);
-		if (!json_object_is_type (e, json_type_string) ||
-		    json_object_get_string_len (e) > 255) {
-			cleanup_free char *p = xasprintf ("%s.%s[%zu]", path, key, i);
-			return rfail (c, p, "expected a string of at most 255 characters");
-		}
-		(*out)[(*n)++] = xstrdup (json_object_get_string (e));
+		return -1;
+	l.v = xmalloc0 ((len + 1) * sizeof (char *));
+	ret = each_item (c, key, arr, len, one_string, &l);
+	*out = l.v; /* what was read so far, for cni_result_free */
+	*n = l.n;
+	return ret;
+}
+
+static int parse_dns (struct rctx *c, json_object *dns, struct cni_result *r)
+{
+	const char *why;
+
+	if (!json_object_is_type (dns, json_type_object))
+		return rfail (c, NULL, "expected an object");
+	if (parse_strings (c, dns, "nameservers", not_ip, &r->nameservers, &r->n_nameservers) < 0 ||
+	    parse_strings (c, dns, "search", not_word, &r->search, &r->n_search) < 0 ||
+	    parse_strings (c, dns, "options", not_word, &r->options, &r->n_options) < 0 ||
+	    opt_string (c, dns, "domain", &r->domain) < 0)
+		return -1;
+	if (r->domain != NULL && (why = not_word (r->domain)) != NULL) {
+		cleanup_free char *t = shown (r->domain);
+		return rfail (c, "domain", "\"%s\" %s", t, why);
 	}
 	return 0;
 }
 
 static int parse_result_obj (struct rctx *c, json_object *root, struct cni_result *r)
 {
-	bool old; /* 0.3.x and 0.4.0: ips carry "version" */
 	json_object *arr, *dns;
-	size_t i, n;
+	size_t n, mark;
+	int ret;
 
 	if (!json_object_is_type (root, json_type_object))
-		return rfail (c, "(top)", "expected a JSON object");
-	if (opt_string (c, root, "cniVersion", "cniVersion", &r->version) < 0)
+		return rfail (c, NULL, "expected a JSON object");
+	if (opt_string (c, root, "cniVersion", &r->version) < 0)
 		return -1;
 	if (r->version == NULL)
 		return rfail (c, "cniVersion", "missing");
@@ -261,145 +443,30 @@ static int parse_result_obj (struct rctx *c, json_object *root, struct cni_resul
 		        "1.1.0)",
 		        v);
 	}
-	old = version_rank (r->version) < version_rank ("1.0.0");
 
 	if (get_array (c, root, "interfaces", &arr, &n) < 0)
 		return -1;
 	r->interfaces = xmalloc0 ((n + 1) * sizeof (*r->interfaces));
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx (arr, i);
-		struct cni_interface *f = &r->interfaces[r->n_interfaces++];
-		cleanup_free char *p = xasprintf ("interfaces[%zu]", i);
-		cleanup_free char *pn = xasprintf ("%s.name", p);
-		cleanup_free char *pm = xasprintf ("%s.mac", p);
-		cleanup_free char *ps = xasprintf ("%s.sandbox", p);
-
-		if (!json_object_is_type (e, json_type_object))
-			return rfail (c, p, "expected an object");
-		if (opt_string (c, e, "name", pn, &f->name) < 0 ||
-		    opt_string (c, e, "mac", pm, &f->mac) < 0 ||
-		    opt_string (c, e, "sandbox", ps, &f->sandbox) < 0)
-			return -1;
-		if (f->name == NULL || *f->name == '\0')
-			return rfail (c, pn, "missing");
-		/* shown in logs and keelctl status, one line each */
-		for (const char *q = f->name; *q; q++)
-			if (!isgraph ((unsigned char)*q) || q - f->name >= 64) {
-				cleanup_free char *t = shown (f->name);
-				return rfail (c, pn, "\"%s\" is not an interface name", t);
-			}
-	}
-
+	if (each_item (c, "interfaces", arr, n, one_interface, r) < 0)
+		return -1;
 	if (get_array (c, root, "ips", &arr, &n) < 0)
 		return -1;
 	r->ips = xmalloc0 ((n + 1) * sizeof (*r->ips));
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx (arr, i), *v;
-		struct cni_ip *ip = &r->ips[r->n_ips++];
-		cleanup_free char *p = xasprintf ("ips[%zu]", i);
-		cleanup_free char *pa = xasprintf ("%s.address", p);
-		cleanup_free char *pg = xasprintf ("%s.gateway", p);
-		int fam = 0, gfam = 0;
-
-		ip->interface = -1;
-		if (!json_object_is_type (e, json_type_object))
-			return rfail (c, p, "expected an object");
-		if (opt_string (c, e, "address", pa, &ip->address) < 0 ||
-		    opt_string (c, e, "gateway", pg, &ip->gateway) < 0)
-			return -1;
-		if (ip->address == NULL)
-			return rfail (c, pa, "missing");
-		if (!is_cidr (ip->address, &fam)) {
-			cleanup_free char *s = shown (ip->address);
-			return rfail (c, pa, "\"%s\" is not an address in CIDR notation", s);
-		}
-		if (ip->gateway && (!is_ip (ip->gateway, &gfam) || gfam != fam)) {
-			cleanup_free char *s = shown (ip->gateway);
-			return rfail (c, pg, "\"%s\" is not an IPv%d address", s, fam);
-		}
-		if (json_object_object_get_ex (e, "version", &v)) {
-			const char *s = json_object_is_type (v, json_type_string)
-			                        ? json_object_get_string (v)
-			                        : "";
-			cleanup_free char *pv = xasprintf ("%s.version", p);
-			if (!old)
-				return rfail (c, pv, "not part of a %s result (0.x only)",
-				              r->version);
-			if (strcmp (s, fam == 4 ? "4" : "6") != 0)
-				return rfail (c, pv, "expected \"%d\" for %s", fam, ip->address);
-		} else if (old) {
-			cleanup_free char *pv = xasprintf ("%s.version", p);
-			return rfail (c, pv, "missing (a %s result has \"4\" or \"6\")",
-			              r->version);
-		}
-		if (json_object_object_get_ex (e, "interface", &v) &&
-		    !json_object_is_type (v, json_type_null)) {
-			cleanup_free char *pi = xasprintf ("%s.interface", p);
-			int64_t k = json_object_get_int64 (v);
-			if (!json_object_is_type (v, json_type_int) || k < 0 ||
-			    (size_t)k >= r->n_interfaces)
-				return rfail (c, pi, "expected an index into interfaces (0 to %zu)",
-				              r->n_interfaces ? r->n_interfaces - 1 : 0);
-			ip->interface = (int)k;
-		}
-	}
-
+	if (each_item (c, "ips", arr, n, one_ip, r) < 0)
+		return -1;
 	if (get_array (c, root, "routes", &arr, &n) < 0)
 		return -1;
 	r->routes = xmalloc0 ((n + 1) * sizeof (*r->routes));
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx (arr, i);
-		struct cni_route *rt = &r->routes[r->n_routes++];
-		cleanup_free char *p = xasprintf ("routes[%zu]", i);
-		cleanup_free char *pd = xasprintf ("%s.dst", p);
-		cleanup_free char *pg = xasprintf ("%s.gw", p);
-		int fam = 0, gfam = 0;
+	if (each_item (c, "routes", arr, n, one_route, r) < 0)
+		return -1;
 
-		if (!json_object_is_type (e, json_type_object))
-			return rfail (c, p, "expected an object");
-		if (opt_string (c, e, "dst", pd, &rt->dst) < 0 ||
-		    opt_string (c, e, "gw", pg, &rt->gw) < 0)
-			return -1;
-		if (rt->dst == NULL || !is_cidr (rt->dst, &fam))
-			return rfail (c, pd, "expected a destination in CIDR notation");
-		if (rt->gw && (!is_ip (rt->gw, &gfam) || gfam != fam))
-			return rfail (c, pg, "expected an IPv%d address", fam);
-	}
-
-	if (json_object_object_get_ex (root, "dns", &dns) &&
-	    !json_object_is_type (dns, json_type_null)) {
-		if (!json_object_is_type (dns, json_type_object))
-			return rfail (c, "dns", "expected an object");
-		if (parse_strings (c, dns, "nameservers", "dns", &r->nameservers,
-		                   &r->n_nameservers) < 0 ||
-		    parse_strings (c, dns, "search", "dns", &r->search, &r->n_search) < 0 ||
-		    parse_strings (c, dns, "options", "dns", &r->options, &r->n_options) < 0 ||
-		    opt_string (c, dns, "domain", "dns.domain", &r->domain) < 0)
-			return -1;
-		for (i = 0; i < r->n_nameservers; i++) {
-			int fam;
-			if (!is_ip (r->nameservers[i], &fam)) {
-				cleanup_free char *p = xasprintf ("dns.nameservers[%zu]", i);
-				cleanup_free char *s = shown (r->nameservers[i]);
-				return rfail (c, p, "\"%s\" is not an IP address", s);
-			}
-		}
-		/* resolv.conf is line-based: a newline in a name would add lines */
-		for (i = 0; i < r->n_search + r->n_options + (r->domain != NULL); i++) {
-			const char *s = i < r->n_search ? r->search[i]
-			                : i < r->n_search + r->n_options
-			                        ? r->options[i - r->n_search]
-			                        : r->domain;
-			const char *q;
-			for (q = s; *q; q++)
-				if (!isgraph ((unsigned char)*q)) {
-					cleanup_free char *t = shown (s);
-					return rfail (c, "dns",
-					              "\"%s\" has a space or control character", t);
-				}
-		}
-	}
-	return 0;
+	if (!json_object_object_get_ex (root, "dns", &dns) ||
+	    json_object_is_type (dns, json_type_null))
+		return 0;
+	mark = jpath_push_key (&c->path, "dns");
+	ret = parse_dns (c, dns, r);
+	jpath_pop (&c->path, mark);
+	return ret;
 }
 
 static json_object *parse_json (const char *json, size_t len)
@@ -883,9 +950,9 @@ static int run_plugin (const char *plugin, const char *type, const struct call *
 		if (now >= deadline) {
 			kill (pid, SIGKILL);
 			waitpid (pid, status, 0);
-			ret = keel_error (err, 0,
-			                  "plugin `%s` (%s) did not finish within %llums; killed",
-			                  type, call->command, (unsigned long long)call->timeout_ms);
+			ret = keel_error (
+			        err, 0, "plugin `%s` (%s) did not finish within %llums; killed",
+			        type, call->command, (unsigned long long)call->timeout_ms);
 			goto out;
 		}
 		if (o_open)
@@ -1125,12 +1192,8 @@ int cni_prepare (const struct keel_runtime *rt, const char *id, const struct pol
 	a->opts = *opts;
 	if (net == NULL || net->mode != NET_CNI)
 		return 0;
-	if (!cni_valid_container_id (id))
-		return keel_error (
-		        err, 0,
-		        "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
-		        "then [A-Za-z0-9_.-])",
-		        net->cni, id);
+	if (check_container_id (net, id, err) < 0)
+		return -1;
 	/* An attachment left by an earlier run that ended without DEL (keel
 	 * was killed): ADD twice without DEL is not allowed. */
 	if (cni_detach (rt, id, err) < 0)
@@ -1250,8 +1313,9 @@ static int load_attachment (const struct keel_runtime *rt, const char *id, struc
 		int64_t ms = json_object_object_get_ex (at->root, "timeoutMs", &t)
 		                     ? json_object_get_int64 (t)
 		                     : 0;
-		at->timeout_ms = ms > 0 && (uint64_t)ms <= POLICY_MAX_CNI_TIMEOUT_MS ? (uint64_t)ms
-		                                                            : CNI_PLUGIN_TIMEOUT_MS;
+		at->timeout_ms = ms > 0 && (uint64_t)ms <= POLICY_MAX_CNI_TIMEOUT_MS
+		                         ? (uint64_t)ms
+		                         : CNI_PLUGIN_TIMEOUT_MS;
 	}
 	json_object_object_get_ex (at->root, "runtimeArgs", &at->runtime_args);
 	if (json_object_object_get_ex (at->root, "result", &at->result) &&
@@ -1446,12 +1510,8 @@ int cni_attach (const struct keel_runtime *rt, const char *id, const struct poli
 
 	if (net == NULL || net->mode != NET_CNI)
 		return 0;
-	if (!cni_valid_container_id (id))
-		return keel_error (
-		        err, 0,
-		        "network `%s`: `%s` is not a CNI container id (alphanumeric first, "
-		        "then [A-Za-z0-9_.-])",
-		        net->cni, id);
+	if (check_container_id (net, id, err) < 0)
+		return -1;
 	if (load_network (net->cni, &list, &file, err) < 0)
 		return -1;
 	if (select_version (file, list, &version, err) < 0)

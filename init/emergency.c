@@ -20,6 +20,23 @@ const char *emergency_shell_path (const struct init_opts *o)
 	return access (sh, X_OK) == 0 ? sh : NULL;
 }
 
+void emergency_exec_shell (const char *sh)
+{
+	sigset_t none;
+	int fd;
+
+	sigemptyset (&none);
+	sigprocmask (SIG_SETMASK, &none, NULL);
+	fd = open ("/dev/console", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		ioctl (fd, TIOCSCTTY, 1);
+		dup2 (fd, 0);
+		dup2 (fd, 1);
+		dup2 (fd, 2);
+	}
+	execl (sh, sh, (char *)NULL);
+}
+
 pid_t emergency_spawn (const struct init_opts *o, const char *why)
 {
 	const char *sh = emergency_shell_path (o);
@@ -34,20 +51,8 @@ pid_t emergency_spawn (const struct init_opts *o, const char *why)
 	console_drain (console_get ());
 	pid = fork ();
 	if (pid == 0) {
-		sigset_t none;
-		int fd;
-
-		sigemptyset (&none);
-		sigprocmask (SIG_SETMASK, &none, NULL);
 		setsid ();
-		fd = open ("/dev/console", O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			ioctl (fd, TIOCSCTTY, 1);
-			dup2 (fd, 0);
-			dup2 (fd, 1);
-			dup2 (fd, 2);
-		}
-		execl (sh, sh, (char *)NULL);
+		emergency_exec_shell (sh);
 		_exit (127);
 	}
 	if (pid < 0)

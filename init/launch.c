@@ -415,6 +415,20 @@ static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, 
 	return 0;
 }
 
+int launch_spawn_role (char **argv, int report_w, pid_t *helper, int *pidfd, bool *fallback,
+                       struct keel_error **err)
+{
+	int fds[4] = {-1, -1, -1, report_w};
+
+	*fallback = false;
+	self_open ();
+	if (self_fd < 0) {
+		*fallback = true;
+		return keel_error (err, 0, "keel's own binary cannot be exec'd for a helper");
+	}
+	return spawn_helper (argv, fds, helper, pidfd, fallback, err);
+}
+
 static char *fp_string (const struct entry_fp *fp)
 {
 	return xasprintf ("%016" PRIx64 ":%016" PRIx64 ":%016" PRIx64, fp->config, fp->policy,

@@ -1,10 +1,7 @@
 /* PID 1's fatal path (see panic.h). */
 #include "init/panic.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,23 +21,6 @@ void keel_panic_install (const struct init_opts *o)
 {
 	panic_opts = o;
 	util_set_oom_handler (oom_panic);
-}
-
-static void exec_shell (const char *sh)
-{
-	sigset_t none;
-	int fd;
-
-	sigemptyset (&none);
-	sigprocmask (SIG_SETMASK, &none, NULL);
-	fd = open ("/dev/console", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		ioctl (fd, TIOCSCTTY, 1);
-		dup2 (fd, 0);
-		dup2 (fd, 1);
-		dup2 (fd, 2);
-	}
-	execl (sh, sh, (char *)NULL);
 }
 
 void keel_panic (const struct init_opts *o, const char *why)
@@ -63,11 +43,11 @@ void keel_panic (const struct init_opts *o, const char *why)
 		pid = fork ();
 		if (pid == 0) {
 			setsid ();
-			exec_shell (sh);
+			emergency_exec_shell (sh);
 			_exit (127);
 		}
-		if (pid < 0)
-			exec_shell (sh); /* no process to spare: the shell becomes PID 1 */
+		if (pid < 0) /* no process to spare: the shell becomes PID 1 */
+			emergency_exec_shell (sh);
 		while (pid > 0 && waitpid (-1, NULL, 0) != pid)
 			;
 		sync ();

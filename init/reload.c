@@ -271,13 +271,7 @@ struct reload {
 
 static void free_fresh (struct unit *u)
 {
-	policy_free (&u->policy);
-	tmpfiles_free (&u->tmpfiles);
-	spec_free (u->spec);
-	free (u->name);
-	free (u->dir);
-	free (u->policy_file);
-	free (u->error);
+	unit_free_entry (u);
 	memset (u, 0, sizeof (*u));
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "init/boot.h"
+#include "init/commit.h"
 #include "init/notify.h"
 #include "init/panic.h"
 #include "init/health.h"
@@ -879,6 +880,7 @@ enum shutdown_action sup_run (struct sup *s)
 		if (s->shutting_down && shutdown_step (s))
 			break;
 		reload_step (s); /* a reload's ordered stops, then its starts */
+		commit_step (s); /* updates: commit when ready, roll back at the deadline */
 		health_step (s); /* checks due, checks of units no longer running */
 		unit_schedule (&s->set, devices_present);
 		report_all_started (s);
@@ -898,6 +900,7 @@ void sup_free (struct sup *s)
 	size_t i;
 
 	reload_free (s);
+	commit_free (s);
 	health_free (s);
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];
@@ -910,13 +913,7 @@ void sup_free (struct sup *s)
 			close (u->helper_fd);
 		logsink_free (&u->log);
 		restart_free (&u->restart);
-		policy_free (&u->policy);
-		tmpfiles_free (&u->tmpfiles);
-		spec_free (u->spec);
-		free (u->name);
-		free (u->dir);
-		free (u->policy_file);
-		free (u->error);
+		unit_free_entry (u);
 		free (u->cgroup);
 		free (u->helper_buf);
 		free (u->notify_status);

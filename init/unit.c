@@ -167,6 +167,17 @@ void unit_mark_broken (struct unit *u, char *msg)
 	u->state = U_FAILED;
 }
 
+void unit_free_entry (struct unit *u)
+{
+	policy_free (&u->policy);
+	tmpfiles_free (&u->tmpfiles);
+	spec_free (u->spec);
+	free (u->name);
+	free (u->dir);
+	free (u->policy_file);
+	free (u->error);
+}
+
 void unit_mark_skipped (struct unit *u)
 {
 	u->state = U_SKIPPED;
@@ -382,30 +393,49 @@ static int a_req_failed_idle (struct unit_set *set, size_t i, long cause)
 	return 0;
 }
 
-/* A helper is running (start or delete): act once it is done, bounded
- * by the stop timeout in case it never is. */
-static int a_stop_pending (struct unit_set *set, size_t i, long arg)
+/* Stop a unit that has a process or a helper, and do `then` once it has
+ * exited.  The two kinds differ only in what is sent and the state:
+ * - a helper is running (starting: start helper; exited: delete
+ *   helper): nothing to signal, the state stays and the stop acts once
+ *   the helper is done, bounded by the stop timeout in case it never is
+ *   (a stop timer already running is kept);
+ * - a process is running (running, ready, unhealthy): its stop signal,
+ *   the state stopping, and the stop timeout from now. */
+static void stop_then (struct unit_set *set, size_t i, enum unit_after_exit then)
 {
 	struct unit *u = &set->v[i];
 
-	(void)arg;
-	u->after_exit = AFTER_STOP;
-	if (u->timer != T_STOP_TIMEOUT)
-		set_timer (set, u, T_STOP_TIMEOUT, now (set) + u->policy.stop_timeout_ms);
-	return 0;
+	u->after_exit = then;
+	if (u->state == U_STARTING || u->state == U_CLEANUP) {
+		if (u->timer != T_STOP_TIMEOUT)
+			set_timer (set, u, T_STOP_TIMEOUT, now (set) + u->policy.stop_timeout_ms);
+		return;
+	}
+	set_state (set, i, U_STOPPING);
+	console_status (set->con, CS_NONE, "         Stopping %s...", u->name);
+	set->ops->signal (set->ctx, i, u->policy.stop_signal, false);
+	set_timer (set, u, T_STOP_TIMEOUT, now (set) + u->policy.stop_timeout_ms);
 }
 
-static int a_restart_pending (struct unit_set *set, size_t i, long arg)
+static int a_stop (struct unit_set *set, size_t i, long arg)
 {
-	a_stop_pending (set, i, arg);
-	set->v[i].after_exit = AFTER_RESTART;
+	(void)arg;
+	stop_then (set, i, AFTER_STOP);
 	return 0;
 }
 
-static int a_req_failed_pending (struct unit_set *set, size_t i, long cause)
+static int a_restart (struct unit_set *set, size_t i, long arg)
+{
+	(void)arg;
+	stop_then (set, i, AFTER_RESTART);
+	return 0;
+}
+
+static int a_req_failed (struct unit_set *set, size_t i, long cause)
 {
 	say_req_failed (set, i, (size_t)cause);
-	return a_stop_pending (set, i, 0);
+	stop_then (set, i, AFTER_STOP);
+	return 0;
 }
 
 /* Start again once the exit is handled. */
@@ -430,32 +460,6 @@ static int a_req_failed_stopping (struct unit_set *set, size_t i, long cause)
 	                                  unit_state_name (set->v[cause].state)));
 	set->v[i].after_exit = AFTER_STOP;
 	return 0;
-}
-
-static int a_stop_running (struct unit_set *set, size_t i, long arg)
-{
-	struct unit *u = &set->v[i];
-
-	(void)arg;
-	u->after_exit = AFTER_STOP;
-	set_state (set, i, U_STOPPING);
-	console_status (set->con, CS_NONE, "         Stopping %s...", u->name);
-	set->ops->signal (set->ctx, i, u->policy.stop_signal, false);
-	set_timer (set, u, T_STOP_TIMEOUT, now (set) + u->policy.stop_timeout_ms);
-	return 0;
-}
-
-static int a_restart_running (struct unit_set *set, size_t i, long arg)
-{
-	a_stop_running (set, i, arg);
-	set->v[i].after_exit = AFTER_RESTART;
-	return 0;
-}
-
-static int a_req_failed_running (struct unit_set *set, size_t i, long cause)
-{
-	say_req_failed (set, i, (size_t)cause);
-	return a_stop_running (set, i, 0);
 }
 
 static int a_ready (struct unit_set *set, size_t i, long arg)
@@ -495,9 +499,7 @@ static int a_launched (struct unit_set *set, size_t i, long arg)
 		return 0;
 	}
 	if (u->after_exit != AFTER_DECIDE) { /* stop or restart asked meanwhile */
-		enum unit_after_exit then = u->after_exit;
-		a_stop_running (set, i, 0);
-		u->after_exit = then;
+		stop_then (set, i, u->after_exit);
 		return 0;
 	}
 	if (u->policy.kind == KIND_SERVICE && u->policy.ready == READY_STARTED)
@@ -695,18 +697,11 @@ static int a_hold_idle (struct unit_set *set, size_t i, long arg)
 	return 0;
 }
 
-/* A helper is running: held once it is done (as a stop). */
-static int a_hold_pending (struct unit_set *set, size_t i, long arg)
+/* Something runs: held once it has exited (as a stop). */
+static int a_hold (struct unit_set *set, size_t i, long arg)
 {
-	a_stop_pending (set, i, arg);
-	set->v[i].after_exit = AFTER_HOLD;
-	return 0;
-}
-
-static int a_hold_running (struct unit_set *set, size_t i, long arg)
-{
-	a_stop_running (set, i, arg);
-	set->v[i].after_exit = AFTER_HOLD;
+	(void)arg;
+	stop_then (set, i, AFTER_HOLD);
 	return 0;
 }
 
@@ -849,11 +844,11 @@ static int a_healthy_again (struct unit_set *set, size_t i, long arg)
 static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT */
         [U_WAITING] =      {a_go, a_block, REF,       a_stop_idle,    a_accept,             REF,               IGN,        IGN,             IGN,     IGN,            IGN,       a_timeout},
-        [U_STARTING] =     {IGN,  IGN,     REF,       a_stop_pending, a_req_failed_pending, a_restart_pending, a_launched, a_launch_failed, IGN,     a_exited_early, IGN,       a_timeout},
-        [U_RUNNING] =      {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             a_ready, a_exited,       IGN,       a_timeout},
-        [U_READY] =        {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             a_accept, a_exited,      IGN,       IGN},
+        [U_STARTING] =     {IGN,  IGN,     REF,       a_stop,         a_req_failed,         a_restart,         a_launched, a_launch_failed, IGN,     a_exited_early, IGN,       a_timeout},
+        [U_RUNNING] =      {IGN,  IGN,     REF,       a_stop,         a_req_failed,         a_restart,         IGN,        IGN,             a_ready, a_exited,       IGN,       a_timeout},
+        [U_READY] =        {IGN,  IGN,     REF,       a_stop,         a_req_failed,         a_restart,         IGN,        IGN,             a_accept, a_exited,      IGN,       IGN},
         [U_STOPPING] =     {IGN,  IGN,     a_then_restart, a_then_stop, a_req_failed_stopping, a_then_restart, IGN,      IGN,             IGN,     a_exited,       IGN,       a_timeout},
-        [U_CLEANUP] =      {IGN,  IGN,     a_then_restart, a_stop_pending, a_req_failed_pending, a_then_restart, IGN,    IGN,             IGN,     IGN,            a_cleaned, a_timeout},
+        [U_CLEANUP] =      {IGN,  IGN,     a_then_restart, a_stop,         a_req_failed,         a_then_restart, IGN,    IGN,             IGN,     IGN,            a_cleaned, a_timeout},
         [U_RESTART_WAIT] = {IGN,  IGN,     a_requeue, a_stop_idle,    a_req_failed_idle,    a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       a_timeout},
         [U_DONE] =         {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
         [U_FAILED] =       {IGN,  IGN,     a_requeue, a_stop_done,    IGN,                  a_requeue,         IGN,        IGN,             IGN,     IGN,            IGN,       IGN},
@@ -865,11 +860,11 @@ static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         [U_HELD] =         {IGN,  IGN,     REF,       a_stop_done,    IGN,                  REF,               IGN,        IGN,             IGN,     IGN,            IGN,       IGN,       REF,     a_reloaded},
         [U_REMOVED] =      {IGN,  IGN,     REF,       a_accept,       IGN,                  REF,               IGN,        IGN,             IGN,     IGN,            IGN,       IGN,       REF,     a_reloaded},
         [U_WAITING][UE_REPLACE] = a_hold_idle,        [U_WAITING][UE_RELOADED] = IGN,
-        [U_STARTING][UE_REPLACE] = a_hold_pending,    [U_STARTING][UE_RELOADED] = IGN,
-        [U_RUNNING][UE_REPLACE] = a_hold_running,     [U_RUNNING][UE_RELOADED] = IGN,
-        [U_READY][UE_REPLACE] = a_hold_running,       [U_READY][UE_RELOADED] = IGN,
+        [U_STARTING][UE_REPLACE] = a_hold,            [U_STARTING][UE_RELOADED] = IGN,
+        [U_RUNNING][UE_REPLACE] = a_hold,             [U_RUNNING][UE_RELOADED] = IGN,
+        [U_READY][UE_REPLACE] = a_hold,               [U_READY][UE_RELOADED] = IGN,
         [U_STOPPING][UE_REPLACE] = a_then_hold,       [U_STOPPING][UE_RELOADED] = IGN,
-        [U_CLEANUP][UE_REPLACE] = a_hold_pending,     [U_CLEANUP][UE_RELOADED] = IGN,
+        [U_CLEANUP][UE_REPLACE] = a_hold,             [U_CLEANUP][UE_RELOADED] = IGN,
         [U_RESTART_WAIT][UE_REPLACE] = a_hold_idle,   [U_RESTART_WAIT][UE_RELOADED] = IGN,
         [U_DONE][UE_REPLACE] = a_hold_idle,           [U_DONE][UE_RELOADED] = IGN,
         [U_FAILED][UE_REPLACE] = a_hold_idle,         [U_FAILED][UE_RELOADED] = IGN,
@@ -878,7 +873,7 @@ static action_fn *const actions[U_NSTATES][UE_NEVENTS] = {
         [U_STOPPED][UE_REPLACE] = a_hold_idle,        [U_STOPPED][UE_RELOADED] = IGN,
         /* health (health.h): its state, then its two events in every state */
         /*                  GO    BLOCK    START      STOP          REQ_FAILED              RESTART            LAUNCHED    LAUNCH_FAILED    READY    EXITED          CLEANED    TIMEOUT    REPLACE         RELOADED HEALTH_PASS      HEALTH_FAIL */
-        [U_UNHEALTHY] =    {IGN,  IGN,     REF,       a_stop_running, a_req_failed_running, a_restart_running, IGN,        IGN,             IGN,     a_exited,       IGN,       a_timeout, a_hold_running, IGN,     a_healthy_again, a_accept},
+        [U_UNHEALTHY] =    {IGN,  IGN,     REF,       a_stop,         a_req_failed,         a_restart,         IGN,        IGN,             IGN,     a_exited,       IGN,       a_timeout, a_hold,         IGN,     a_healthy_again, a_accept},
         [U_RUNNING][UE_HEALTH_PASS] = a_health_ready, [U_RUNNING][UE_HEALTH_FAIL] = a_unhealthy,
         [U_READY][UE_HEALTH_PASS] = a_accept,         [U_READY][UE_HEALTH_FAIL] = a_unhealthy,
         [U_WAITING][UE_HEALTH_PASS] = IGN,            [U_WAITING][UE_HEALTH_FAIL] = IGN,

@@ -209,6 +209,10 @@ void unit_set_grow (struct unit_set *set, size_t new_n);
 /* Initial states, set while containers.d is read (before any event). */
 void unit_mark_broken (struct unit *u, char *msg); /* takes msg */
 void unit_mark_skipped (struct unit *u);
+/* Free what reading its entry gave a unit (name, directory, keel.json's
+ * path, policy, tmpfiles, spec) and its error: the supervisor's end, and
+ * a reload's read units that were not taken. */
+void unit_free_entry (struct unit *u);
 
 /* Feed one event.  arg: the cause's index for UE_BLOCK / UE_REQ_FAILED,
  * the wait status for UE_EXITED, the pid for UE_LAUNCHED, else 0.

@@ -6,9 +6,12 @@
  * process (a shared pid namespace, /proc/PID/exe, /proc/PID/fd) must not
  * reach the host's file: neither to overwrite it nor to read it.  So the
  * roles that make container processes re-exec themselves once, at start,
- * from a memfd holding a copy of the binary, sealed against any change;
- * /proc/PID/exe then names "/memfd:keel (deleted)", and writing to it fails
- * whatever the opener's privileges.
+ * from a file that nothing can change: a memfd holding a copy of the binary,
+ * sealed against any change (/proc/PID/exe then names "/memfd:keel
+ * (deleted)"), or, for the runtime's short-lived commands where the kernel
+ * allows it, the binary itself seen through a private overlayfs with no
+ * upper layer, never mounted anywhere (/proc/PID/exe names "/keel" on
+ * that overlay).  Writing to either fails whatever the opener's privileges.
  */
 #ifndef KEEL_SELFCLONE_H
 #define KEEL_SELFCLONE_H
@@ -16,16 +19,28 @@
 
 #include "lib/error.h"
 
-/* True when /proc/self/exe is already a memfd with every seal
- * selfclone_exec sets (the file itself is checked, not the environment).
- * -1 with *err when /proc/self/exe cannot be opened. */
-int selfclone_is_sealed (struct keel_error **err);
+/* True when /proc/self/exe is already one of the two: a memfd with every
+ * seal selfclone_exec sets, or a file on a read-only overlayfs whose mount
+ * is in no mount namespace of ours (the file itself is checked, not the
+ * environment).  -1 with *err when /proc/self/exe cannot be opened. */
+int selfclone_is_protected (struct keel_error **err);
 
-/* Re-exec the running binary from a sealed memfd copy, with the same argv
+/* selfclone_exec's flags. */
+enum {
+	/* /proc may not be mounted yet (PID 1 at boot): mount it for the
+	 * look at /proc/self/exe and unmount it again, so the boot that
+	 * follows sees the machine as the kernel left it. */
+	SELFCLONE_MOUNT_PROC = 1,
+	/* Try the private overlayfs first, the memfd copy when it cannot be
+	 * made.  For processes that live as long as their container's
+	 * create (the overlay pins the binary's directory while it runs),
+	 * not for PID 1. */
+	SELFCLONE_OVERLAY = 2,
+};
+
+/* Re-exec the running binary from a protected file, with the same argv
  * and environment, unless it already runs from one (then 0).  Does not
- * return on success.  mount_proc: /proc may not be mounted yet (PID 1 at
- * boot); mount it for the look at /proc/self/exe and unmount it again, so
- * the boot that follows sees the machine as the kernel left it. */
-int selfclone_exec (char **argv, bool mount_proc, struct keel_error **err);
+ * return on success. */
+int selfclone_exec (char **argv, unsigned flags, struct keel_error **err);
 
 #endif

@@ -101,6 +101,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 	struct hier *nh;
 
 	(void)data;
+	cgroup_unified_note (m);
 	if (strcmp (m->fstype, "cgroup2") == 0 && strcmp (m->mountpoint, "/sys/fs/cgroup") == 0)
 		v2_on_sys_fs_cgroup = true;
 	if (strcmp (m->fstype, "cgroup") != 0)
@@ -133,7 +134,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 	return 0;
 }
 
-static void load_hiers (void)
+void cgroup_v1_load (void)
 {
 	static bool loaded;
 	struct keel_error *err = NULL;
@@ -151,7 +152,7 @@ enum cgroup_mode cgroup_mode (void)
 {
 	bool controllers = false;
 
-	load_hiers ();
+	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++)
 		for (size_t j = 0; j < hiers[i].ctl.n; j++)
 			controllers |= strncmp (hiers[i].ctl.v[j], "name=", 5) != 0;
@@ -167,7 +168,7 @@ static const struct hier *hier_of (const char *path)
 	const struct hier *best = NULL;
 	size_t best_len = 0, plen = strlen (path);
 
-	load_hiers ();
+	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++) {
 		size_t len = strlen (hiers[i].mnt);
 
@@ -180,6 +181,12 @@ static const struct hier *hier_of (const char *path)
 		}
 	}
 	return best;
+}
+
+const char *cgroup_v1_mountpoint (size_t i)
+{
+	cgroup_v1_load ();
+	return i < n_hiers ? hiers[i].mnt : NULL;
 }
 
 /* A path from state.json is acted on only inside a mounted hierarchy:
@@ -205,7 +212,7 @@ static const char *path_for (const struct spec_strv *paths, const char *ctl)
 
 static bool ctl_mounted (const char *ctl)
 {
-	load_hiers ();
+	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++)
 		if (hier_has (&hiers[i], ctl))
 			return true;
@@ -246,47 +253,25 @@ static int own_cgroup_in (const struct hier *h, char **out, struct keel_error **
 	                   h->ctl.v[0], h->mnt);
 }
 
-static int resolve_in (const struct hier *h, const char *cgroups_path, const char *default_rel,
-                       char **out, struct keel_error **err)
+/* The caller's own cgroup in hierarchy h, as the mount shows it.  Where
+ * only a sub-tree is mounted (a runtime in a container that got its own
+ * cgroup bound), /proc/self/cgroup still names the full path: the mount
+ * shows it without the root, and nothing above the root is reachable. */
+static int own_under_mount (const void *arg, char **out, struct keel_error **err)
 {
-	cleanup_free char *path = xstrdup (h->mnt);
+	const struct hier *h = arg;
+	cleanup_free char *own = NULL;
+	size_t rlen = strlen (h->root);
 	int ret;
 
-	if (cgroups_path != NULL && cgroups_path[0] != '/') {
-		cleanup_free char *own = NULL;
-		size_t rlen = strlen (h->root);
-		char *rel, *slash;
-
-		ret = own_cgroup_in (h, &own, err);
-		if (ret < 0)
-			return ret;
-		/* Where only a sub-tree is mounted (a runtime in a container
-		 * that got its own cgroup bound), /proc/self/cgroup still
-		 * names the full path: the mount shows it without the root,
-		 * and nothing above the root is reachable. */
-		rel = own;
-		if (strcmp (h->root, "/") != 0 && strncmp (own, h->root, rlen) == 0 &&
-		    (own[rlen] == '/' || own[rlen] == '\0'))
-			rel = own + rlen;
-		slash = strrchr (rel, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		ret = cgroup_path_append (&path, rel, "own cgroup", err);
-		if (ret < 0)
-			return ret;
-	}
-	if (cgroups_path == NULL) {
-		if (default_rel == NULL)
-			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
-		cgroups_path = default_rel;
-	}
-	ret = cgroup_path_append (&path, cgroups_path, "cgroupsPath", err);
+	ret = own_cgroup_in (h, &own, err);
 	if (ret < 0)
 		return ret;
-	if (strcmp (path, h->mnt) == 0)
-		return keel_error (err, 0, "cgroup: cgroupsPath `%s` names the root cgroup",
-		                   cgroups_path);
-	*out = steal_ptr (&path);
+	if (strcmp (h->root, "/") != 0 && strncmp (own, h->root, rlen) == 0 &&
+	    (own[rlen] == '/' || own[rlen] == '\0'))
+		*out = xstrdup (own + rlen);
+	else
+		*out = steal_ptr (&own);
 	return 0;
 }
 
@@ -810,46 +795,12 @@ static int cpuset_inherit (const char *dir, struct keel_error **err)
 	return 0;
 }
 
-static void strv_push (struct spec_strv *v, char *s)
+/* cgroup_mkdir_p's hook for a hierarchy with cpuset: every level gets
+ * its parent's cpus and mems. */
+static int cpuset_level (const void *arg, const char *dir, struct keel_error **err)
 {
-	char **nv = realloc (v->v, (v->n + 2) * sizeof (char *));
-
-	if (nv == NULL)
-		abort ();
-	v->v = nv;
-	v->v[v->n++] = s;
-	v->v[v->n] = NULL;
-}
-
-/* mkdir -p of abs below h's mount point; made gets the directories this
- * call created, shallowest first. */
-static int make_path (const struct hier *h, const char *abs, struct spec_strv *made,
-                      struct keel_error **err)
-{
-	cleanup_free char *cur = xstrdup (h->mnt);
-	const char *p = abs + strlen (h->mnt);
-	bool cpuset = hier_has (h, "cpuset");
-
-	while (*p == '/') {
-		const char *end = strchr (p + 1, '/');
-		size_t len = end ? (size_t)(end - p) : strlen (p);
-		char *next = xasprintf ("%s%.*s", cur, (int)len, p);
-		int ret;
-
-		free (cur);
-		cur = next;
-		p += len;
-		if (mkdir (cur, 0755) == 0)
-			strv_push (made, xstrdup (cur));
-		else if (errno != EEXIST)
-			return keel_error (err, errno, "cgroup: mkdir `%s`", cur);
-		if (cpuset) {
-			ret = cpuset_inherit (cur, err);
-			if (ret < 0)
-				return ret;
-		}
-	}
-	return 0;
+	(void)arg;
+	return cpuset_inherit (dir, err);
 }
 
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
@@ -859,26 +810,25 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 	struct spec_strv made = {0}, out = {0};
 	int ret = 0;
 
-	load_hiers ();
+	cgroup_v1_load ();
 	if (res != NULL)
 		ret = validate (res, err);
 	for (size_t i = 0; ret == 0 && i < n_hiers; i++) {
 		char *dir = NULL;
 
-		ret = resolve_in (&hiers[i], cgroups_path, default_rel, &dir, err);
+		ret = cgroup_path_resolve (hiers[i].mnt, own_under_mount, &hiers[i], cgroups_path,
+		                           default_rel, &dir, err);
 		if (ret < 0)
 			break;
-		strv_push (&out, dir);
-		ret = make_path (&hiers[i], dir, &made, err);
+		cgroup_paths_push (&out, dir);
+		ret = cgroup_mkdir_p (hiers[i].mnt, dir, NULL,
+		                      hier_has (&hiers[i], "cpuset") ? cpuset_level : NULL, NULL,
+		                      &made, err);
 	}
 	if (ret == 0 && res != NULL)
 		ret = cgroup_v1_apply_resources (&out, res, err);
 	if (ret < 0) {
-		/* Deepest first: the list is in creation order. */
-		for (size_t i = made.n; i-- > 0;)
-			if (rmdir (made.v[i]) < 0)
-				keel_debug ("cgroup: rmdir `%s`: %s", made.v[i], strerror (errno));
-		cgroup_v1_paths_free (&made);
+		cgroup_mkdirs_undo (&made);
 		cgroup_v1_paths_free (&out);
 		return ret;
 	}

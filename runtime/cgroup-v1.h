@@ -31,6 +31,15 @@ enum cgroup_mode {
  * (a lone name=systemd mount next to cgroup2 does not make a hybrid host). */
 enum cgroup_mode cgroup_mode (void);
 
+/* Read the v1 hierarchies from /proc/self/mountinfo, once per process (the
+ * same pass tells cgroup.c where cgroup2 is mounted). */
+void cgroup_v1_load (void);
+
+/* The mount point of the i-th v1 hierarchy (each hierarchy once, in
+ * mountinfo's order), NULL past the last.  A forked child gets the list
+ * its parent read. */
+const char *cgroup_v1_mountpoint (size_t i);
+
 /* Resolve cgroupsPath in every mounted v1 hierarchy (named ones such as
  * name=systemd too), with cgroup.c's rules: "/a/b" under the hierarchy's
  * mount point, a relative "a/b" under the parent of the caller's own cgroup
@@ -70,8 +79,29 @@ int cgroup_v1_is_empty (const char *dir, bool *empty, struct keel_error **err);
 int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err);
 void cgroup_v1_paths_free (struct spec_strv *paths);
 
-/* Shared with cgroup.c: append rel's components to *buf, refusing "." and
- * ".." (what names the path in the error). */
-int cgroup_path_append (char **buf, const char *rel, const char *what, struct keel_error **err);
+/* Shared with cgroup.c (v2 and each v1 hierarchy): where a container's
+ * cgroup goes in the hierarchy mounted at root.  cgroupsPath (default_rel
+ * when it is NULL) is taken under root when absolute; a relative one
+ * under the parent of the caller's own cgroup, which own_fn (called with
+ * arg, only then) gives relative to root.  Components "." and ".." are
+ * refused, and so is the root cgroup itself.  *out is malloc'd. */
+typedef int cgroup_own_fn (const void *arg, char **own, struct keel_error **err);
+int cgroup_path_resolve (const char *root, cgroup_own_fn *own_fn, const void *arg,
+                         const char *cgroups_path, const char *default_rel, char **out,
+                         struct keel_error **err);
+/* mkdir -p of abs (below root, as cgroup_path_resolve makes it), a level
+ * at a time: before(arg, PARENT) ahead of each level (v2: the controllers
+ * enabled in the parent), after(arg, DIR) once the level is there, made by
+ * this call or not (v1's cpuset: cpus and mems from the parent); either
+ * may be NULL.  made gets the directories this call made, shallowest
+ * first: cgroup_mkdirs_undo removes them deepest first (a failure to is
+ * only logged, at debug level) and frees the list; cgroup_v1_paths_free
+ * only frees it. */
+typedef int cgroup_dir_fn (const void *arg, const char *dir, struct keel_error **err);
+int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
+                    const void *arg, struct spec_strv *made, struct keel_error **err);
+void cgroup_mkdirs_undo (struct spec_strv *made);
+/* Append s (taken) to v, which stays NULL-terminated. */
+void cgroup_paths_push (struct spec_strv *v, char *s);
 
 #endif

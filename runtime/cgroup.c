@@ -84,16 +84,36 @@ static int find_unified_root (char *out, size_t size)
 	return u.best > 0 ? 0 : -1;
 }
 
+/* What cgroup-v1.c's own pass over mountinfo saw of cgroup2: reading and
+ * parsing mountinfo once per container instead of twice (each read makes
+ * the kernel format every mount of the namespace). */
+static char seen_root[PATH_MAX];
+static struct unified_pick seen = {.out = seen_root, .size = sizeof seen_root};
+
+void cgroup_unified_note (const struct mountinfo *m)
+{
+	if (seen.best < 3)
+		pick_unified (m, &seen);
+}
+
 const char *cgroup_unified_root (void)
 {
 	/* Cached once found: every cgroup operation needs it and the runtime
 	 * process's mounts do not move under it.  Not cached while missing:
-	 * PID 1 may ask before it has mounted cgroup2. */
+	 * PID 1 may ask before it has mounted cgroup2, so a pass that saw
+	 * none is not trusted and mountinfo is read again. */
 	static char root[PATH_MAX];
 	static bool found;
 
-	if (!found)
-		found = find_unified_root (root, sizeof root) == 0;
+	if (!found) {
+		cgroup_v1_load ();
+		if (seen.best > 0) {
+			memcpy (root, seen_root, sizeof root);
+			found = true;
+		} else {
+			found = find_unified_root (root, sizeof root) == 0;
+		}
+	}
 	return found ? root : NULL;
 }
 
@@ -101,7 +121,7 @@ const char *cgroup_unified_root (void)
 
 /* Append the components of rel to buf (which ends without '/'), refusing
  * "." and "..". */
-int cgroup_path_append (char **buf, const char *rel, const char *what, struct keel_error **err)
+static int path_append (char **buf, const char *rel, const char *what, struct keel_error **err)
 {
 	cleanup_free char *copy = xstrdup (rel);
 	char *save = NULL, *tok;
@@ -121,15 +141,17 @@ int cgroup_path_append (char **buf, const char *rel, const char *what, struct ke
 }
 
 /* The caller's own cgroup in the unified hierarchy ("0::PATH"). */
-static int own_cgroup (char **out, struct keel_error **err)
+static int own_cgroup (const void *arg, char **out, struct keel_error **err)
 {
 	int ret = proc_cgroup (0, out, err);
 
+	(void)arg;
 	return ret < 0 ? keel_error_wrap (err, "cgroup") : 0;
 }
 
-static int resolve_path (const char *root, const char *cgroups_path, const char *default_rel,
-                         char **out, struct keel_error **err)
+int cgroup_path_resolve (const char *root, cgroup_own_fn *own_fn, const void *arg,
+                         const char *cgroups_path, const char *default_rel, char **out,
+                         struct keel_error **err)
 {
 	cleanup_free char *path = xstrdup (root);
 	int ret;
@@ -138,13 +160,13 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 		cleanup_free char *own = NULL;
 		char *slash;
 
-		ret = own_cgroup (&own, err);
+		ret = own_fn (arg, &own, err);
 		if (ret < 0)
 			return ret;
 		slash = strrchr (own, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		ret = cgroup_path_append (&path, own, "own cgroup", err);
+		ret = path_append (&path, own, "own cgroup", err);
 		if (ret < 0)
 			return ret;
 	}
@@ -153,7 +175,7 @@ static int resolve_path (const char *root, const char *cgroups_path, const char 
 			return keel_error (err, 0, "cgroup: no cgroupsPath and no default path");
 		cgroups_path = default_rel;
 	}
-	ret = cgroup_path_append (&path, cgroups_path, "cgroupsPath", err);
+	ret = path_append (&path, cgroups_path, "cgroupsPath", err);
 	if (ret < 0)
 		return ret;
 	if (strcmp (path, root) == 0)
@@ -739,49 +761,58 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 
 /* ---- create, enter ------------------------------------------------------- */
 
-/* rmdir the directories this call created, deepest first. */
-static void undo_mkdirs (char **made, size_t n)
+void cgroup_paths_push (struct spec_strv *v, char *s)
 {
-	while (n > 0) {
-		n--;
-		if (rmdir (made[n]) < 0)
-			keel_debug ("cgroup: rmdir `%s`: %s", made[n], strerror (errno));
-		free (made[n]);
-	}
+	char **nv = realloc (v->v, (v->n + 2) * sizeof (char *));
+
+	if (nv == NULL)
+		abort ();
+	v->v = nv;
+	v->v[v->n++] = s;
+	v->v[v->n] = NULL;
 }
 
-static int make_path (const char *root, const char *abs, const struct ctl_set *need,
-                      char ***made_out, size_t *n_made, struct keel_error **err)
+int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
+                    const void *arg, struct spec_strv *made, struct keel_error **err)
 {
 	cleanup_free char *cur = xstrdup (root);
 	const char *p = abs + strlen (root);
-	size_t depth = 0;
-	char **made;
 	int ret;
 
-	for (const char *q = p; *q; q++)
-		depth += *q == '/';
-	made = xmalloc0 (sizeof (char *) * (depth + 1));
-	*made_out = made;
-	*n_made = 0;
 	while (*p == '/') {
 		const char *end = strchr (p + 1, '/');
 		size_t len = end ? (size_t)(end - p) : strlen (p);
 		char *next;
 
-		ret = enable_set (cur, need, err);
-		if (ret < 0)
+		if (before != NULL && (ret = before (arg, cur, err)) < 0)
 			return ret;
 		next = xasprintf ("%s%.*s", cur, (int)len, p);
 		free (cur);
 		cur = next;
+		p += len;
 		if (mkdir (cur, 0755) == 0)
-			made[(*n_made)++] = xstrdup (cur);
+			cgroup_paths_push (made, xstrdup (cur));
 		else if (errno != EEXIST)
 			return keel_error (err, errno, "cgroup: mkdir `%s`", cur);
-		p += len;
+		if (after != NULL && (ret = after (arg, cur, err)) < 0)
+			return ret;
 	}
 	return 0;
+}
+
+void cgroup_mkdirs_undo (struct spec_strv *made)
+{
+	for (size_t i = made->n; i-- > 0;)
+		if (rmdir (made->v[i]) < 0)
+			keel_debug ("cgroup: rmdir `%s`: %s", made->v[i], strerror (errno));
+	cgroup_v1_paths_free (made);
+}
+
+/* cgroup_mkdir_p's hook for v2: the controllers the container needs,
+ * enabled in each parent's cgroup.subtree_control on the way down. */
+static int enable_need (const void *arg, const char *parent, struct keel_error **err)
+{
+	return enable_set (parent, arg, err);
 }
 
 /* A cgroup that already has processes (another container's, as when a
@@ -809,14 +840,13 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 {
 	const char *root = cgroup_unified_root ();
 	cleanup_free char *path = NULL;
-	char **made = NULL;
-	size_t n_made = 0;
+	struct spec_strv made = {0};
 	struct ctl_set need;
 	int ret;
 
 	if (root == NULL)
 		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
-	ret = resolve_path (root, cgroups_path, default_rel, &path, err);
+	ret = cgroup_path_resolve (root, own_cgroup, NULL, cgroups_path, default_rel, &path, err);
 	if (ret < 0)
 		return ret;
 	if (res != NULL) {
@@ -829,18 +859,15 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 	else if (errno != ENOENT)
 		return keel_error (err, errno, "cgroup: `%s`", path);
 	needed_controllers (res, &need);
-	ret = make_path (root, path, &need, &made, &n_made, err);
+	ret = cgroup_mkdir_p (root, path, enable_need, NULL, &need, &made, err);
 	ctl_set_free (&need);
 	if (ret == 0)
 		ret = cgroup_apply_resources (path, res, err);
 	if (ret < 0) {
-		undo_mkdirs (made, n_made);
-		free (made);
+		cgroup_mkdirs_undo (&made);
 		return ret;
 	}
-	for (size_t i = 0; i < n_made; i++)
-		free (made[i]);
-	free (made);
+	cgroup_v1_paths_free (&made);
 	*abs_path = steal_ptr (&path);
 	return 0;
 }

@@ -18,6 +18,11 @@
 /* The mount point of the unified hierarchy, or NULL when there is none. */
 const char *cgroup_unified_root (void);
 
+struct mountinfo;
+/* For cgroup-v1.c's pass over /proc/self/mountinfo: note a cgroup2 mount,
+ * so cgroup_unified_root need not read the file again. */
+void cgroup_unified_note (const struct mountinfo *m);
+
 /* Resolve cgroupsPath (absolute, relative, or NULL -> default_rel) to an
  * absolute directory under the unified root, create it and its parents
  * (enabling the controllers the resources need in each parent's

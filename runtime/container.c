@@ -245,28 +245,6 @@ static int reopen_dev_null (struct keel_error **err)
 	return 0;
 }
 
-/* process.terminal: a pty from the container's devpts, its slave as
- * /dev/console and the process's stdio, its master to the parent. */
-static int setup_terminal (struct create_ctx *c, struct keel_error **err)
-{
-	cleanup_close int master = -1, slave = -1;
-	cleanup_free char *slave_path = NULL;
-	int ret;
-
-	ret = terminal_open_pty (&c->spec->process, &master, &slave, err);
-	if (ret == 0)
-		ret = terminal_slave_path (master, &slave_path, err);
-	if (ret == 0)
-		ret = devices_bind_console ("/", slave_path, err);
-	if (ret == 0)
-		ret = sync_send (c->sync[1], SYNC_CONSOLE, 0, master, NULL, err);
-	if (ret == 0)
-		ret = terminal_setup_slave (slave, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "process.terminal");
-	return 0;
-}
-
 /* Load linux.seccomp, the last step before the exec fifo and execve, so a
  * profile need not allow what the runtime does before.  After the filter
  * come only: the listener fd's number to the parent (write; the parent
@@ -441,7 +419,8 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	if ((c->own_mountns || c->shared_mountns) && (ret = rootfs_finish (s, err)) < 0)
 		return ret;
-	if (s->process.terminal && (ret = setup_terminal (c, err)) < 0)
+	if (s->process.terminal &&
+	    (ret = terminal_setup_process (&s->process, c->sync[1], true, err)) < 0)
 		return ret;
 	if (!s->process.terminal && (ret = reopen_dev_null (err)) < 0)
 		return ret;

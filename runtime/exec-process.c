@@ -202,23 +202,6 @@ static int open_cgroup (struct exec_ctx *c, const char *cgroup_path, const struc
 
 /* ---- the exec'd process ---------------------------------------------------- */
 
-/* A pty from the container's devpts (we are in its mount namespace), its
- * slave our controlling terminal and stdio, its master to the runtime. */
-static int setup_terminal (const struct exec_ctx *c, struct keel_error **err)
-{
-	cleanup_close int master = -1, slave = -1;
-	int ret;
-
-	ret = terminal_open_pty (c->o->process, &master, &slave, err);
-	if (ret == 0)
-		ret = sync_send (c->sync[1], SYNC_CONSOLE, 0, master, NULL, err);
-	if (ret == 0)
-		ret = terminal_setup_slave (slave, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "process.terminal");
-	return 0;
-}
-
 static int process_setup (struct exec_ctx *c, char **exe, char ***envp, struct keel_error **err)
 {
 	const struct spec_process *p = c->o->process;
@@ -241,7 +224,8 @@ static int process_setup (struct exec_ctx *c, char **exe, char ***envp, struct k
 	sigemptyset (&none);
 	if (sigprocmask (SIG_SETMASK, &none, NULL) < 0)
 		return keel_error (err, errno, "sigprocmask");
-	if (p->terminal && (ret = setup_terminal (c, err)) < 0)
+	/* /dev/console stays the container init's */
+	if (p->terminal && (ret = terminal_setup_process (p, c->sync[1], false, err)) < 0)
 		return ret;
 	if ((ret = process_setup_apply (&ps, &kept_cap, err)) < 0)
 		return ret;

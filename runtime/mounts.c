@@ -18,7 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/mountinfo.h"
 #include "lib/util.h"
 #include "runtime/cgroup-v1.h"
 #include "runtime/cgroup.h"
@@ -467,23 +466,6 @@ static int refuse_symlink (int rootfd, const char *dest, const char *type, struc
 	return 0;
 }
 
-/* The mount points of the host's v1 hierarchies. */
-static int collect_v1 (const struct mountinfo *m, void *data)
-{
-	struct spec_strv *v = data;
-	char **nv;
-
-	if (strcmp (m->fstype, "cgroup") != 0)
-		return 0;
-	nv = realloc (v->v, (v->n + 2) * sizeof *nv);
-	if (nv == NULL)
-		return -ENOMEM;
-	v->v = nv;
-	v->v[v->n++] = xstrdup (m->mountpoint);
-	v->v[v->n] = NULL;
-	return 0;
-}
-
 /* Bind dir (a host cgroup directory) at NAME under the tmpfs top. */
 static int bind_hierarchy (int top, const char *name, const char *dir, const struct spec_mount *m,
                            struct keel_error **err)
@@ -508,8 +490,8 @@ static int bind_hierarchy (int top, const char *name, const char *dir, const str
 static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *m, int target,
                             struct keel_error **err)
 {
-	struct spec_strv hier = {0};
 	struct spec_mount b = *m;
+	const char *mnt;
 	cleanup_close int top = -1;
 	char path[64];
 	int ret;
@@ -520,16 +502,18 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 	top = open_in_root (c->rootfd, m->destination, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
 		return keel_error (err, errno, "reopen `%s`", m->destination);
-	ret = mountinfo_foreach ("/proc/self/mountinfo", collect_v1, &hier, err);
+	/* The hierarchies the parent found before clone (the container's
+	 * paths were made from the same list): no second read of mountinfo. */
+	ret = 0;
 	b.propagation = 0;
-	for (size_t i = 0; ret >= 0 && i < hier.n; i++) {
-		size_t len = strlen (hier.v[i]);
-		const char *name = strrchr (hier.v[i], '/');
+	for (size_t i = 0; ret >= 0 && (mnt = cgroup_v1_mountpoint (i)) != NULL; i++) {
+		size_t len = strlen (mnt);
+		const char *name = strrchr (mnt, '/');
 
-		name = name ? name + 1 : hier.v[i];
+		name = name ? name + 1 : mnt;
 		for (size_t k = 0; k < c->cgroup_v1->n; k++) {
 			const char *dir = c->cgroup_v1->v[k];
-			if (strncmp (dir, hier.v[i], len) != 0 || (dir[len] != '/' && dir[len]))
+			if (strncmp (dir, mnt, len) != 0 || (dir[len] != '/' && dir[len]))
 				continue;
 			ret = bind_hierarchy (top, name, dir, &b, err);
 			/* "cpu,cpuacct" is also "cpu" and "cpuacct", as on the host. */
@@ -545,9 +529,6 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 			break;
 		}
 	}
-	for (size_t i = 0; i < hier.n; i++)
-		free (hier.v[i]);
-	free (hier.v);
 	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
 		ret = bind_hierarchy (top, "unified", c->cgroup_path, &b, err);
 	if (ret == 0 && (m->flags & MS_RDONLY) &&

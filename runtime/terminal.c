@@ -15,6 +15,8 @@
 
 #include "lib/unixsock.h"
 #include "lib/util.h"
+#include "runtime/devices.h"
+#include "runtime/sync.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO ('T', 0x41)
@@ -143,5 +145,27 @@ int terminal_setup_slave (int slave, struct keel_error **err)
 			return keel_error (err, errno, "terminal: dup2 the pty onto fd %d", i);
 	if (slave > 2 && close (slave) < 0)
 		return keel_error (err, errno, "terminal: close the pty slave");
+	return 0;
+}
+
+int terminal_setup_process (const struct spec_process *p, int sync_fd, bool console,
+                            struct keel_error **err)
+{
+	cleanup_close int master = -1, slave = -1;
+	cleanup_free char *slave_path = NULL;
+	int ret;
+
+	ret = terminal_open_pty (p, &master, &slave, err);
+	if (ret == 0 && console) {
+		ret = terminal_slave_path (master, &slave_path, err);
+		if (ret == 0)
+			ret = devices_bind_console ("/", slave_path, err);
+	}
+	if (ret == 0)
+		ret = sync_send (sync_fd, SYNC_CONSOLE, 0, master, NULL, err);
+	if (ret == 0)
+		ret = terminal_setup_slave (slave, err);
+	if (ret < 0)
+		return keel_error_wrap (err, "process.terminal");
 	return 0;
 }

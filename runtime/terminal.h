@@ -26,6 +26,16 @@ int terminal_send_master (const char *console_socket_path, int master, struct ke
  * (TIOCSCTTY) and dup2 it onto 0, 1 and 2. */
 int terminal_setup_slave (int slave, struct keel_error **err);
 
+/* process.terminal in the container process, create's init or exec's
+ * process, after the container's devpts is in place (we are in its mount
+ * namespace): a pty from it (terminal_open_pty), with console its slave
+ * bind-mounted on /dev/console (create), the master sent to the runtime
+ * on the sync socket as SYNC_CONSOLE, the slave our controlling terminal
+ * and stdio (terminal_setup_slave).  Errors are wrapped in
+ * "process.terminal". */
+int terminal_setup_process (const struct spec_process *p, int sync_fd, bool console,
+                            struct keel_error **err);
+
 /* Receive one fd sent with SCM_RIGHTS on sock (the other end of
  * terminal_send_master; used by `run`/tests acting as console socket). */
 int terminal_recv_fd (int sock, int *fd, struct keel_error **err);

@@ -84,6 +84,11 @@ int cli_next_opt (struct cli_parser *p);
  * Returns the index of the first operand in argv, or -1. */
 int cli_operands (struct cli_parser *p, int min, int max, const char *what);
 
+/* The command line of a command that takes one container id and no option
+ * but --help (start, state, pause, resume): *id, and 0; or *id NULL and
+ * the status the command exits with (0 after --help, 1 after a usage
+ * error, already logged). */
+int cli_id_only (const char *cmd, const char *usage, int argc, char **argv, const char **id);
 /* Log a usage error for cmd ("keel-runtime CMD: ...") and return 1. */
 int cli_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 

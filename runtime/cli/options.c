@@ -112,6 +112,23 @@ int cli_operands (struct cli_parser *p, int min, int max, const char *what)
 	return optind;
 }
 
+int cli_id_only (const char *cmd, const char *usage, int argc, char **argv, const char **id)
+{
+	struct cli_parser p;
+	int c, i;
+
+	*id = NULL;
+	cli_parser_init (&p, cmd, usage, "", NULL, argc, argv);
+	c = cli_next_opt (&p);
+	if (c != CLI_OPT_END)
+		return c == CLI_OPT_HELP ? 0 : 1;
+	i = cli_operands (&p, 1, 1, "container id");
+	if (i < 0)
+		return 1;
+	*id = argv[i];
+	return 0;
+}
+
 int cli_fail (struct keel_error **err)
 {
 	keel_log_error (err);

@@ -70,18 +70,13 @@ static int freeze (struct cli_global *g, const char *id, bool frozen, struct kee
 static int pause_resume (struct cli_global *g, int argc, char **argv, bool frozen)
 {
 	cleanup_error struct keel_error *err = NULL;
-	const char *cmd = frozen ? "pause" : "resume";
-	struct cli_parser p;
-	int c, i;
+	const char *cmd = frozen ? "pause" : "resume", *id;
+	int ret = cli_id_only (cmd, frozen ? pause_usage : resume_usage, argc, argv, &id);
 
-	cli_parser_init (&p, cmd, frozen ? pause_usage : resume_usage, "", NULL, argc, argv);
-	while ((c = cli_next_opt (&p)) != CLI_OPT_END)
-		return c == CLI_OPT_HELP ? 0 : 1;
-	i = cli_operands (&p, 1, 1, "container id");
-	if (i < 0)
-		return 1;
-	if (freeze (g, argv[i], frozen, &err) < 0) {
-		keel_error_wrap (&err, "%s `%s`", cmd, argv[i]);
+	if (id == NULL)
+		return ret;
+	if (freeze (g, id, frozen, &err) < 0) {
+		keel_error_wrap (&err, "%s `%s`", cmd, id);
 		return cli_fail (&err);
 	}
 	return 0;

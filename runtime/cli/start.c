@@ -30,17 +30,13 @@ static int start_container (struct cli_global *g, const char *id, struct keel_er
 int cli_start (struct cli_global *g, int argc, char **argv)
 {
 	cleanup_error struct keel_error *err = NULL;
-	struct cli_parser p;
-	int c, i;
+	const char *id;
+	int ret = cli_id_only ("start", start_usage, argc, argv, &id);
 
-	cli_parser_init (&p, "start", start_usage, "", NULL, argc, argv);
-	while ((c = cli_next_opt (&p)) != CLI_OPT_END)
-		return c == CLI_OPT_HELP ? 0 : 1;
-	i = cli_operands (&p, 1, 1, "container id");
-	if (i < 0)
-		return 1;
-	if (start_container (g, argv[i], &err) < 0) {
-		keel_error_wrap (&err, "start `%s`", argv[i]);
+	if (id == NULL)
+		return ret;
+	if (start_container (g, id, &err) < 0) {
+		keel_error_wrap (&err, "start `%s`", id);
 		return cli_fail (&err);
 	}
 	return 0;

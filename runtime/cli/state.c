@@ -50,22 +50,18 @@ int cli_state (struct cli_global *g, int argc, char **argv)
 	cleanup_error struct keel_error *err = NULL;
 	struct keel_state st = {0};
 	json_object *obj = NULL;
-	struct cli_parser p;
-	int c, i, ret;
+	const char *id;
+	int ret = cli_id_only ("state", state_usage, argc, argv, &id);
 
-	cli_parser_init (&p, "state", state_usage, "", NULL, argc, argv);
-	while ((c = cli_next_opt (&p)) != CLI_OPT_END)
-		return c == CLI_OPT_HELP ? 0 : 1;
-	i = cli_operands (&p, 1, 1, "container id");
-	if (i < 0)
-		return 1;
-	ret = keel_container_state (&g->rt, argv[i], &st, &err);
+	if (id == NULL)
+		return ret;
+	ret = keel_container_state (&g->rt, id, &st, &err);
 	if (ret == 0) {
 		ret = cli_state_object (&st, &obj, &err);
 		keel_state_free (&st);
 	}
 	if (ret < 0) {
-		keel_error_wrap (&err, "state `%s`", argv[i]);
+		keel_error_wrap (&err, "state `%s`", id);
 		return cli_fail (&err);
 	}
 	ret = print_json (stdout, obj);

@@ -49,6 +49,23 @@ check "an unknown command fails"
 rt delete >/dev/null 2>"$T/err"
 [ $? != 0 ]
 check "delete without an id fails"
+# The commands whose one operand is the id: the same words for each.
+if keel_only "start, state, pause, resume: usage errors"; then
+	for cmd in start state pause resume; do
+		rt "$cmd" --help >"$T/help" 2>&1
+		is "$?" 0 "$cmd --help exits 0"
+		like "$(head -1 "$T/help")" "^usage: keel-runtime $cmd CONTAINER-ID" "$cmd --help: its usage"
+		rt "$cmd" >/dev/null 2>"$T/err"
+		is "$?" 1 "$cmd without an id: exit 1"
+		like "$(cat "$T/err")" "$cmd: missing container id" "... saying what is missing"
+		rt "$cmd" a b >/dev/null 2>"$T/err"
+		is "$?" 1 "$cmd with two ids: exit 1"
+		like "$(cat "$T/err")" "$cmd: unexpected argument \`b\`" "... naming the extra one"
+		rt "$cmd" --bogus a >/dev/null 2>"$T/err"
+		is "$?" 1 "$cmd with an option it does not take: exit 1"
+		like "$(cat "$T/err")" "$cmd: unknown option \`--bogus\`" "... naming it"
+	done
+fi
 rt create --bundle "$T/base" "../evil" >/dev/null 2>"$T/err"
 [ $? != 0 ] && [ ! -e "$STATE/../evil" ] && [ ! -e "$(dirname "$STATE")/evil" ]
 check "an id with a slash is refused"

@@ -10,7 +10,17 @@
 # Every attempt must fail and the binary's checksum stay the same.  Then
 # again with CAP_SYS_PTRACE in A, which non-dumpable does not stop: the
 # exe it reaches must be a sealed or read-only copy, B's fds must lead to
-# no host directory.
+# no host directory.  Then a privileged A (CAP_SYS_ADMIN, CAP_SYS_PTRACE,
+# CAP_DAC_READ_SEARCH, ...) also runs tests/lib/exe-attack.c against B:
+# /proc/B/exe and /proc/B/map_files opened for writing, the exe's mount
+# made writable (mount_setattr, a clone by open_tree, a bind remounted rw),
+# its superblock reached (fspick) and open_by_handle_at; every try must be
+# refused (it never writes or reconfigures: reaching is the proof).
+# Debian's runc 1.1.5 and crun 1.8.1 fail that one: they are dynamically
+# linked, and /proc/B/map_files of their created process opens the host's
+# shared libraries for writing, and fspick reaches the superblock under
+# their bind mount; keel is static and its only mapped file is the
+# protected binary.
 #
 # keel runs from a copy in the test's directory, so that a keel with the
 # hole (this test on an old binary) damages only the copy.
@@ -46,6 +56,7 @@ b=$(cat /share/go1)
 		done
 	done
 	echo "leak=${leak:-none}"
+	[ ! -x /share/exe-attack ] || /share/exe-attack /proc/$b 2>&1
 } >/share/r1
 # A failed redirection on exec would end the shell: try in a subshell first.
 if (exec 3</proc/$b/exe) 2>/dev/null; then
@@ -64,6 +75,7 @@ exec sleep 1000'
 attack() {
 	sh=$T/share-$1
 	mkdir -p "$sh"
+	[ -z "$ATTACK_BIN" ] || cp "$ATTACK_BIN" "$sh/exe-attack"
 	cfg "$1-a"
 	cfg_set '.mounts += [{destination: "/share", type: "bind", source: $s, options: ["rbind", "rw"]}]' \
 		--arg s "$sh"
@@ -79,6 +91,9 @@ attack() {
 	rt create --bundle "$B" "$1-b" </dev/null >"$T/out" 2>&1
 	check "$1: B joins A's pid namespace by path and is created"
 	bpid=$(ctr_state "$1-b" pid)
+	# What B runs from, as the host sees it: file system and device.
+	BEXE_FS=$(stat -L -f -c %T "/proc/$bpid/exe" 2>/dev/null)
+	BEXE_DEV=$(stat -L -c %d "/proc/$bpid/exe" 2>/dev/null)
 	# B's pid in A's namespace: the last NSpid field.
 	bns=$(awk '/^NSpid:/ { print $NF }' "/proc/$bpid/status" 2>/dev/null)
 	# A 0600 host file next to the state B's runtime keeps.
@@ -107,15 +122,40 @@ attack() {
 r1() { echo "$R1" | sed -n "s/^$1=//p"; }
 
 # readlink must not name a host file: nothing (no access), a memfd copy
-# (keel), or "/", the root of a detached read-only bind mount of the
-# binary (runc 1.1 and crun 1.8, which try that before a memfd copy).
+# (keel without overlayfs), "/", the root of a detached read-only bind
+# mount of the binary (runc 1.1 and crun 1.8, which try that before a
+# memfd copy), or "/NAME", the binary at the root of a private overlayfs
+# (keel, runc 1.2): then the host must see B's exe on an overlayfs, not
+# on the binary's own file system.
 exe_hidden() {
 	case $(r1 readlink) in
 	"" | / | /memfd:*) true ;;
+	"/$(basename "$bin")")
+		[ "$BEXE_FS" = overlayfs ] && [ "$BEXE_DEV" != "$(stat -c %d "$bin")" ] ;;
 	*) false ;;
 	esac
-	check "$1: readlink /proc/B/exe names no host file (got '$(r1 readlink)')"
+	check "$1: readlink /proc/B/exe names no host file (got '$(r1 readlink)', on ${BEXE_FS:-?})"
 }
+
+# The lines of tests/lib/exe-attack.c: each try refused, and all seven ran.
+attacks_refused() {
+	[ -n "$ATTACK_BIN" ] || {
+		skip "$1: exe-attack" "cannot build it statically: $(head -1 "$T/cc.err")"
+		return
+	}
+	n=0
+	for a in exe-open map_files setattr fspick open_tree handle bind; do
+		v=$(r1 "$a")
+		case $v in refused*) n=$((n + 1)) ;; *) echo "# $a: ${v:-did not run}" ;; esac
+	done
+	is "$n" 7 "$1: every exe-attack try (open, map_files, mount_setattr, fspick, open_tree, bind, handle) is refused"
+}
+
+# The privileged attacker's program; cc is there wherever keel is built.
+ATTACK_BIN=
+if cc -static -O2 -o "$T/exe-attack" "$(dirname "$0")/../lib/exe-attack.c" 2>"$T/cc.err"; then
+	ATTACK_BIN=$T/exe-attack
+fi
 
 # --- a container with the default capabilities ------------------------------
 attack plain
@@ -123,6 +163,7 @@ exe_hidden plain
 is "$(r1 append)" refused "plain: /proc/B/exe cannot be opened for appending"
 is "$(r1 read)" refused "plain: /proc/B/exe cannot be read"
 is "$(r1 leak)" none "plain: no fd of B reaches a 0600 host file"
+attacks_refused plain
 is "$(r1 held)" refused "plain: /proc/B/exe cannot be held open across start"
 is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
 	"plain: after start, nothing A held on /proc/B/exe writes to the binary"
@@ -135,8 +176,21 @@ attack ptrace '.process.capabilities |= with_entries(.value += ["CAP_SYS_PTRACE"
 exe_hidden ptrace
 is "$(r1 append)" refused "ptrace: /proc/B/exe cannot be opened for appending"
 is "$(r1 leak)" none "ptrace: no fd of B reaches a 0600 host file"
+attacks_refused ptrace
 is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
 	"ptrace: after start, what A held on /proc/B/exe does not write to the binary"
 is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "ptrace: the runtime binary is unchanged"
+
+# --- a privileged attacker ------------------------------------------------------
+# Every capability, so mounts, map_files and file handles are open to it.
+# The exe it reaches must stay unwritable whatever it does to the mount.
+attack priv '.process.capabilities |= with_entries(.value = (.value + ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE",
+	"CAP_DAC_READ_SEARCH", "CAP_DAC_OVERRIDE", "CAP_CHECKPOINT_RESTORE", "CAP_FOWNER", "CAP_MKNOD"] | unique))'
+exe_hidden priv
+is "$(r1 append)" refused "priv: /proc/B/exe cannot be opened for appending"
+attacks_refused priv
+is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
+	"priv: after start, what A held on /proc/B/exe does not write to the binary"
+is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "priv: the runtime binary is unchanged"
 
 done_testing

@@ -350,17 +350,30 @@ static void test_default_path (void **state)
 
 static void test_bad_paths (void **state)
 {
-	static const char *const bad[] = {"/a/../b", "../x", "/./a", "/", "//"};
+	static const struct {
+		const char *path, *msg;
+	} bad[] = {
+	        {"/a/../b", "cgroup: cgroupsPath `/a/../b`: `..` components are not allowed"},
+	        {"../x", "cgroup: cgroupsPath `../x`: `..` components are not allowed"},
+	        {"/./a", "cgroup: cgroupsPath `/./a`: `.` components are not allowed"},
+	        {"/", "cgroup: cgroupsPath `/` names the root cgroup"},
+	        {"//", "cgroup: cgroupsPath `//` names the root cgroup"},
+	};
 	struct keel_error *err = NULL;
 	char *path = NULL;
 
 	need_cgroup ();
 	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
-		assert_true (cgroup_create (bad[i], NULL, NULL, &path, &err) < 0);
+		assert_true (cgroup_create (bad[i].path, NULL, NULL, &path, &err) < 0);
 		assert_null (path);
-		assert_non_null (strstr (err->msg, "cgroup"));
+		assert_string_equal (err->msg, bad[i].msg);
 		keel_error_release (&err);
 	}
+	/* neither a cgroupsPath nor a default */
+	assert_true (cgroup_create (NULL, NULL, NULL, &path, &err) < 0);
+	assert_null (path);
+	assert_string_equal (err->msg, "cgroup: no cgroupsPath and no default path");
+	keel_error_release (&err);
 }
 
 /* A resource whose controller is missing fails naming it, and leaves no

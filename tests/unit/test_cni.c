@@ -226,7 +226,22 @@ static void test_bad_results (void **state)
 	         "R: dns.nameservers[0]: \"ns1\" is not an IP address"},
 	        /* a newline would add lines to the container's resolv.conf */
 	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"search\": [\"a\\nnameserver 6.6.6.6\"]}}",
-	         "R: dns: \"a?nameserver 6.6.6.6\" has a space or control character"},
+	         "R: dns.search[0]: \"a?nameserver 6.6.6.6\" has a space or control character"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"options\": [\"ndots:1\", \"a b\"]}}",
+	         "R: dns.options[1]: \"a b\" has a space or control character"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"domain\": \"a\\tb\"}}",
+	         "R: dns.domain: \"a?b\" has a space or control character"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"nameservers\": \"10.0.0.1\"}}",
+	         "R: dns.nameservers: expected an array"},
+	        {"{\"cniVersion\": \"1.0.0\", \"dns\": []}", "R: dns: expected an object"},
+	        {"{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\"}], \"ips\": "
+	         "[{\"address\": \"10.0.0.2/24\", \"interface\": 0}, 7]}",
+	         "R: ips[1]: expected an object"},
+	        {"{\"cniVersion\": \"1.0.0\", \"routes\": [{\"dst\": \"0.0.0.0/0\", \"gw\": "
+	         "\"fd00::1\"}]}",
+	         "R: routes[0].gw: expected an IPv4 address"},
+	        {"{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\", \"mac\": 1}]}",
+	         "R: interfaces[0].mac: expected a string"},
 	        {"{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": \"eth0\\nx\"}]}",
 	         "R: interfaces[0].name: \"eth0?x\" is not an interface name"},
 	        {"{\"cniVersion\": \"1.0.0\", \"dns\": {\"options\": [7]}}",
@@ -288,6 +303,24 @@ static void test_versions_and_ids (void **state)
 	assert_false (cni_valid_container_id ("-web"));
 	assert_false (cni_valid_container_id ("a+b"));
 	assert_false (cni_valid_container_id (""));
+	{
+		/* ADD (prepare, attach) refuses such an id before anything runs */
+		static const char want[] = "network `lan`: `-web` is not a CNI container id "
+		                           "(alphanumeric first, then [A-Za-z0-9_.-])";
+		struct policy_network net = {.mode = NET_CNI, .cni = (char *)"lan"};
+		struct keel_runtime rt = {0};
+		struct keel_create_opts opts = {0};
+		struct cni_attach a;
+		struct keel_error *err = NULL;
+
+		assert_int_equal (cni_prepare (&rt, "-web", &net, NULL, &opts, &a, &err), -1);
+		assert_string_equal (err->msg, want);
+		keel_error_release (&err);
+		memset (&a, 0, sizeof a);
+		assert_int_equal (cni_attach (&rt, "-web", &net, 1, &a, &err), -1);
+		assert_string_equal (err->msg, want);
+		keel_error_release (&err);
+	}
 }
 
 /* ---- keel.json "network" ------------------------------------------------- */
