@@ -884,12 +884,13 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 	abs = realpath (src, NULL);
 	if (abs == NULL)
 		return keel_error (err, errno, "%s", src);
-	if (strpbrk (abs, " \t\n") || (why = src_invalid (abs)) != NULL)
-		return keel_error (err, 0, "%s: %s", abs,
-		                   strpbrk (abs, " \t\n")
-		                           ? "a path with a space or a tab cannot be "
-		                             "given to keel (its requests are words)"
-		                           : why);
+	if (strpbrk (abs, " \t\n"))
+		why = "a path with a space or a tab cannot be given to keel (its requests are "
+		      "words)";
+	else
+		why = src_invalid (abs);
+	if (why != NULL)
+		return keel_error (err, 0, "%s: %s", abs, why);
 	remove_stale (sock, cdfd, name);
 	tmpl = xasprintf ("%s/.%s.import.XXXXXX", dir, name);
 	if (mkdtemp (tmpl) == NULL)
