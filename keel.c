@@ -22,6 +22,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "init/commit.h"
+#include "init/importjob.h"
 #include "init/init.h"
 #include "init/launch.h"
 #include "lib/selfclone.h"
@@ -124,6 +126,16 @@ int main (int argc, char **argv)
 	if (strcmp (argv[1], LAUNCH_HELPER_ROLE) == 0) {
 		run_sealed (argv, false);
 		return launch_helper_main (argc - 1, argv + 1);
+	}
+	/* PID 1's commit and rollback helper of an update (init/commit.h) */
+	if (strcmp (argv[1], COMMIT_HELPER_ROLE) == 0) {
+		run_sealed (argv, false);
+		return commit_helper_main (argc - 1, argv + 1);
+	}
+	/* PID 1's import job (init/importjob.h), exec'd the same way. */
+	if (strcmp (argv[1], IMPORTJOB_HELPER_ROLE) == 0) {
+		run_sealed (argv, false);
+		return importjob_helper_main (argc, argv);
 	}
 	if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {
 		keel_print_version (stdout, "keel");

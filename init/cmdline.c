@@ -9,6 +9,12 @@
  *                           the disk marked x-keel.containers (store.h)
  *   keel.dns=IP[,IP[,IP]]   nameservers of the /etc/resolv.conf written at
  *                           boot when the image has none (boot.c)
+ *   keel.slots=DEV          the A/B boot disk (/dev/... or LABEL=...): without
+ *                           keel.slot=, keel is the slot selector (slot.h)
+ *   keel.slot=A|B           the slot this kernel was booted from (the selector
+ *                           adds it), keel.slot.trial: not marked good yet
+ *   keel.slot.timeout=SECS  a slot on trial not marked good by then reboots
+ *                           (default 600, 0: never, at most a day)
  * Arguments are separated by spaces; double quotes group a value with
  * spaces, as the kernel's own parser does. */
 #include "init/options.h"
@@ -19,6 +25,7 @@
 #include <string.h>
 
 #include "init/policy.h"
+#include "init/slot.h"
 #include "init/watchdog.h"
 #include "lib/util.h"
 
@@ -29,7 +36,9 @@ void init_opts_defaults (struct init_opts *o)
 	o->state = xstrdup (INIT_DEFAULT_STATE);
 	o->runtime_root = xstrdup (INIT_DEFAULT_STATE);
 	o->cgroup_root = xstrdup (INIT_DEFAULT_CGROUP_ROOT);
+	o->importer = xstrdup (INIT_DEFAULT_IMPORTER);
 	o->hostname = xstrdup ("keel");
+	o->slot_timeout_secs = INIT_DEFAULT_SLOT_TIMEOUT;
 }
 
 void init_opts_free (struct init_opts *o)
@@ -40,10 +49,12 @@ void init_opts_free (struct init_opts *o)
 	free (o->runtime_root);
 	free (o->state);
 	free (o->cgroup_root);
+	free (o->importer);
 	free (o->console);
 	free (o->shell);
 	free (o->hostname);
 	free (o->dns);
+	free (o->slots);
 	for (i = 0; i < o->n_skip; i++)
 		free (o->skip[i]);
 	memset (o, 0, sizeof (*o));
@@ -113,6 +124,7 @@ static bool valid_dns (const char *list)
 static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_error **err)
 {
 	char *val = strchr (arg, '=');
+	unsigned long long n;
 
 	if (strncmp (arg, "keel.", 5) != 0)
 		return 0; /* not ours: the kernel and others use it */
@@ -136,6 +148,15 @@ static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_e
 		o->store_off = strcmp (val, "off") == 0;
 	} else if (strcmp (arg, "dns") == 0 && val && valid_dns (val)) {
 		set (&o->dns, val);
+	} else if (strcmp (arg, "slots") == 0 && val && *val && strlen (val) < 256) {
+		set (&o->slots, val);
+	} else if (strcmp (arg, "slot") == 0 && val && slot_name (val)) {
+		o->slot = slot_name (val);
+	} else if (strcmp (arg, "slot.trial") == 0 && val == NULL) {
+		o->slot_trial = true;
+	} else if (strcmp (arg, "slot.timeout") == 0 && val && parse_uint64 (val, &n) &&
+	           n <= 86400) {
+		o->slot_timeout_secs = (unsigned)n;
 	} else if (strcmp (arg, "skip") == 0 && val) {
 		int ret = init_opts_add_skip (o, val, err);
 		if (ret < 0)

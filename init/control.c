@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "init/cni.h"
+#include "init/commit.h"
+#include "init/importjob.h"
 #include "init/reload.h"
 #include "lib/name.h"
 #include "lib/util.h"
@@ -645,6 +647,13 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 		reload_cmd (s, (int)n, n > 1 ? w[1] : NULL, &b);
 	} else if (strcmp (cmd, "deployment") == 0) {
 		deployment_cmd (s, (int)n, &b);
+	} else if (strcmp (cmd, "pending") == 0) {
+		char *r = commit_request (s, n, w);
+		buf_put (&b, "%s", r);
+		free (r);
+	} else if (strcmp (cmd, "import") == 0) {
+		importjob_request (s->opts, s->rt.cgroup_manager != CGROUP_MANAGER_DISABLED, w, n,
+		                   &b);
 	} else if (strcmp (cmd, "status") == 0 && n == 1) {
 		list (s, &b);
 	} else if (strcmp (cmd, "status") == 0 && strcmp (w[1], "--json") == 0) {
@@ -669,7 +678,7 @@ static char *handle (struct sup *s, const char *req, size_t *len, bool *follow, 
 	} else {
 		buf_put (&b,
 		     "error: unknown request \"%.31s\" (list, status, logs, boot-time, start, stop, "
-		     "restart, reload, deployment, poweroff, reboot, halt)\n",
+		     "restart, reload, deployment, pending, import, poweroff, reboot, halt)\n",
 		     cmd);
 	}
 	*len = b.len;

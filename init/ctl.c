@@ -15,6 +15,7 @@
 #include "init/init.h"
 #include "init/notify.h"
 #include "init/options.h"
+#include "init/slot.h"
 #include "init/update.h"
 #include "lib/util.h"
 
@@ -34,10 +35,15 @@ static void usage (FILE *out)
 	       "  reload [--dry-run]      read containers.d again: add, remove, restart what\n"
 	       "                          changed, keep the rest running (--dry-run: the plan)\n"
 	       "  update NAME SRC [--set K=V]... [--timeout SECS] [--keep N]\n"
-	       "                          SRC (an entry directory: rootfs/, config.json,\n"
-	       "                          keel.json) becomes NAME's next deployment; committed\n"
-	       "                          when ready, else rolled back (docs/deployments.md)\n"
+	       "         [--ref REF] [--no-exports] [--import-timeout SECS]\n"
+	       "                          SRC (an OCI image layout, a tar of one, a docker\n"
+	       "                          save archive, or an entry directory) becomes NAME's\n"
+	       "                          next deployment, an image imported in the importer\n"
+	       "                          container; committed when ready, else rolled back\n"
+	       "                          (docs/deployments.md)\n"
 	       "  rollback NAME [--timeout SECS]  back to the deployment before\n"
+	       "  slot [--dir DIR] status|good|set-next|install ...\n"
+	       "                          whole-node A/B on the boot disk (keelctl slot --help)\n"
 	       "  poweroff|reboot|halt\n"
 	       "  notify [READY=1 ...]    send sd_notify lines to $NOTIFY_SOCKET\n"
 	       "The socket defaults to $KEEL_SOCKET or " INIT_DEFAULT_STATE "/keel.sock.\n",
@@ -274,6 +280,8 @@ int keel_ctl_main (int argc, char **argv)
 		return boot_time (sock, argc, argv);
 	if (strcmp (argv[0], "logs") == 0)
 		return logs (sock, argc, argv);
+	if (strcmp (argv[0], "slot") == 0)
+		return slot_ctl_main (argc, argv);
 	if (strcmp (argv[0], "update") == 0)
 		return update_main (sock, argc, argv);
 	if (strcmp (argv[0], "rollback") == 0)

@@ -674,41 +674,58 @@ int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error *
 	return ret;
 }
 
-int deploy_boot_check (int cdfd, const char *name, char **msg, struct keel_error **err)
+int deploy_undo (int cdfd, const char *name, unsigned gen, const char *why, unsigned *prev,
+                 struct keel_error **err)
 {
 	struct deploy_entry e;
 	const struct deployment *a;
-	unsigned prev;
 	bool found;
-	int ret = 0;
+	int ret;
 
-	*msg = NULL;
 	if (deploy_repair (cdfd, name, err) < 0 || deploy_open (cdfd, name, &e, err) < 0)
 		return -1;
 	a = e.versioned ? deploy_find (&e, e.active) : NULL;
-	if (a == NULL || !a->pending) {
+	if (a == NULL || !a->pending || (gen != DEPLOY_ANY_GEN && e.active != gen)) {
+		/* committed, rolled back by hand, or another update since */
 		deploy_entry_free (&e);
-		return 0;
+		return DEPLOY_UNDO_NONE;
 	}
-	prev = deploy_previous (&e, &found);
+	*prev = deploy_previous (&e, &found);
 	if (!found) {
 		/* A first deployment has nothing to go back to: it stays. */
 		deploy_entry_free (&e);
-		return 0;
+		return DEPLOY_UNDO_NO_PREVIOUS;
 	}
-	ret = deploy_mark_failed (cdfd, name, e.active,
-	                          "not committed when the machine went down: rolled back at boot",
-	                          err);
+	ret = deploy_mark_failed (cdfd, name, e.active, why, err);
 	if (ret == 0)
-		ret = deploy_switch (cdfd, name, prev, err);
-	if (ret == 0) {
-		*msg = xasprintf ("%s: deployment %u was switched to by an update that did not "
-		                  "commit before the machine went down: back to deployment %u",
-		                  name, e.active, prev);
-		ret = 1;
-	}
+		ret = deploy_switch (cdfd, name, *prev, err);
 	deploy_entry_free (&e);
-	return ret;
+	return ret < 0 ? -1 : DEPLOY_UNDO_SWITCHED;
+}
+
+int deploy_boot_check (int cdfd, const char *name, char **msg, struct keel_error **err)
+{
+	struct deploy_entry e;
+	unsigned prev = 0, active;
+	int r;
+
+	*msg = NULL;
+	/* which one is active, for the message (undo repairs first: so here) */
+	if (deploy_repair (cdfd, name, err) < 0 || deploy_open (cdfd, name, &e, err) < 0)
+		return -1;
+	active = e.active;
+	deploy_entry_free (&e);
+	r = deploy_undo (cdfd, name, DEPLOY_ANY_GEN,
+	                 "not committed when the machine went down: rolled back at boot", &prev,
+	                 err);
+	if (r < 0)
+		return -1;
+	if (r != DEPLOY_UNDO_SWITCHED)
+		return 0;
+	*msg = xasprintf ("%s: deployment %u was switched to by an update that did not "
+	                  "commit before the machine went down: back to deployment %u",
+	                  name, active, prev);
+	return 1;
 }
 
 void deploy_boot_all (const char *dir)
@@ -837,6 +854,13 @@ int deploy_prune (int cdfd, const char *name, unsigned keep, struct keel_error *
 int deploy_add (int cdfd, const char *name, const char *staged, const struct deployment *d,
                 unsigned keep, unsigned *gen, struct keel_error **err)
 {
+	return deploy_add_ex (cdfd, name, staged, d, keep, NULL, NULL, gen, err);
+}
+
+int deploy_add_ex (int cdfd, const char *name, const char *staged, const struct deployment *d,
+                   unsigned keep, deploy_before_switch_fn before_switch, void *arg, unsigned *gen,
+                   struct keel_error **err)
+{
 	struct deploy_entry e;
 	struct deployment m = {0};
 	cleanup_free char *dir = xasprintf (DEPLOY_DIR "/%s", name);
@@ -889,6 +913,10 @@ int deploy_add (int cdfd, const char *name, const char *staged, const struct dep
 	if ((ret = fsync_at (cdfd, dir, err)) < 0)
 		goto out;
 	crash_point ();
+	/* Refused: not switched to; the next repair removes it (a newer
+	 * deployment never activated). */
+	if (before_switch && (ret = before_switch (g, arg, err)) < 0)
+		goto out;
 	if ((ret = switch_to (cdfd, &e, g, err)) < 0)
 		goto out;
 	if ((ret = record_activation (cdfd, name, g, err)) < 0)

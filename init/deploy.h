@@ -85,6 +85,17 @@ int deploy_repair (int cdfd, const char *name, struct keel_error **err);
 int deploy_add (int cdfd, const char *name, const char *staged, const struct deployment *d,
                 unsigned keep, unsigned *gen, struct keel_error **err);
 
+/* The same, calling BEFORE_SWITCH (when not NULL) once the new generation
+ * is complete under its number and before the link is switched to it:
+ * keelctl update hands PID 1 the commit deadline there, so that there is
+ * no moment when a pending deployment is active and PID 1 does not know
+ * of it.  When it fails, nothing is switched (deploy_repair removes the
+ * deployment) and deploy_add_ex fails with its error. */
+typedef int (*deploy_before_switch_fn) (unsigned gen, void *arg, struct keel_error **err);
+int deploy_add_ex (int cdfd, const char *name, const char *staged, const struct deployment *d,
+                   unsigned keep, deploy_before_switch_fn before_switch, void *arg, unsigned *gen,
+                   struct keel_error **err);
+
 /* Make generation GEN active (it must exist). */
 int deploy_switch (int cdfd, const char *name, unsigned gen, struct keel_error **err);
 
@@ -103,6 +114,19 @@ void deploy_set (struct deployment *d, const char *key, const char *value);
 
 /* The update to GEN is committed: clear its pending mark. */
 int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error **err);
+
+/* Undo the update to GEN (DEPLOY_ANY_GEN: whichever is active): when it
+ * is still the active deployment and still pending, record WHY in its
+ * deploy.json ("failed") and switch back to the one before it (*prev).
+ * Returns DEPLOY_UNDO_SWITCHED; DEPLOY_UNDO_NONE when GEN is not the
+ * active pending one (committed, rolled back by hand, or another update
+ * came since: nothing to undo); DEPLOY_UNDO_NO_PREVIOUS for a first
+ * deployment (it stays, pending); -1 on an error.  PID 1's commit deadline
+ * (commit.c, in a helper) and the boot check both come here. */
+#define DEPLOY_ANY_GEN 0xffffffffu
+enum { DEPLOY_UNDO_NONE = 0, DEPLOY_UNDO_SWITCHED = 1, DEPLOY_UNDO_NO_PREVIOUS = 2 };
+int deploy_undo (int cdfd, const char *name, unsigned gen, const char *why, unsigned *prev,
+                 struct keel_error **err);
 
 /* At boot, before the entries are read: an entry whose active deployment
  * is still pending (the machine went down before its update committed)

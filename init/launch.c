@@ -362,7 +362,7 @@ static int spawn_child (void *arg)
 			if (tmp[i] >= 0 && dup2 (tmp[i], i) < 0)
 				goto fail;
 	}
-	if (syscall (SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (syscall (SYS_close_range, a->fds[3] >= 0 ? 4U : 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		goto fail;
 	syscall (SYS_execveat, self_fd, "", a->argv, environ, AT_EMPTY_PATH);
 fail:
@@ -413,6 +413,20 @@ static int spawn_helper (char **argv, const int fds[4], pid_t *out, int *pidfd, 
 	*out = pid;
 	*pidfd = pfd;
 	return 0;
+}
+
+int launch_spawn_role (char **argv, int report_w, pid_t *helper, int *pidfd, bool *fallback,
+                       struct keel_error **err)
+{
+	int fds[4] = {-1, -1, -1, report_w};
+
+	*fallback = false;
+	self_open ();
+	if (self_fd < 0) {
+		*fallback = true;
+		return keel_error (err, 0, "keel's own binary cannot be exec'd for a helper");
+	}
+	return spawn_helper (argv, fds, helper, pidfd, fallback, err);
 }
 
 static char *fp_string (const struct entry_fp *fp)

@@ -80,6 +80,15 @@ int launch_fork (enum launch_op op, const struct keel_runtime *rt, const char *i
                  const struct entry_fp *fp, pid_t *helper, int *pidfd, int *report_fd,
                  struct keel_error **err);
 
+/* Another of PID 1's helpers started the same way (commit.c, importjob.c
+ * with report_w -1: then fd 3 is not kept either): argv is
+ * keel's own command line (argv[1] its hidden role word, argv[3] named in
+ * an error), fd 3 gets report_w, fds 0-2 are PID 1's.  -1 with *fallback
+ * when this way is not usable here (no exec'able binary, or for want of
+ * descriptors this once): the caller forks instead. */
+int launch_spawn_role (char **argv, int report_w, pid_t *helper, int *pidfd, bool *fallback,
+                       struct keel_error **err);
+
 struct launch_report {
 	pid_t pid;          /* 0 when create did not get that far */
 	bool started;       /* start succeeded */

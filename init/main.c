@@ -27,6 +27,7 @@
 #include "init/mounter.h"
 #include "init/shutdown.h"
 #include "init/store.h"
+#include "init/slot.h"
 #include "init/supervisor.h"
 #include "init/watchdog.h"
 #include "lib/log.h"
@@ -43,6 +44,8 @@ static void usage (FILE *out)
 	       ")\n"
 	       "  --cgroup-root PATH containers' cgroups at PATH/NAME under the unified\n"
 	       "                     hierarchy (default " INIT_DEFAULT_CGROUP_ROOT ")\n"
+	       "  --importer DIR     the importer bundle for keelctl update from an image\n"
+	       "                     (default " INIT_DEFAULT_IMPORTER ")\n"
 	       "  --console FILE     write the boot log to FILE instead of stdout\n"
 	       "  --skip NAME[,NAME] do not start these entries\n"
 	       "  --shell PATH       emergency shell if the boot fails (boot mode)\n"
@@ -61,6 +64,7 @@ static int parse_args (int argc, char **argv, struct init_opts *o, struct keel_e
 	        {"state", required_argument, NULL, 's'},
 	        {"cgroup-root", required_argument, NULL, 'c'},
 	        {"console", required_argument, NULL, 'C'},
+	        {"importer", required_argument, NULL, 'I'},
 	        {"skip", required_argument, NULL, 'k'},
 	        {"shell", required_argument, NULL, 'S'},
 	        {"hostname", required_argument, NULL, 'H'},
@@ -92,6 +96,9 @@ static int parse_args (int argc, char **argv, struct init_opts *o, struct keel_e
 			break;
 		case 'C':
 			slot = &o->console;
+			break;
+		case 'I':
+			slot = &o->importer;
 			break;
 		case 'S':
 			slot = &o->shell;
@@ -181,6 +188,16 @@ static void emergency_shell (const struct init_opts *o, const char *why)
 		;
 }
 
+/* An A/B slot on trial not marked good in time (slot.h). */
+static void slot_trial_expired (void *arg)
+{
+	struct sup *s = arg;
+
+	/* a poweroff already under way stays one */
+	if (!s->shutting_down)
+		sup_request_shutdown (s, SD_REBOOT, "slot on trial not marked good in time");
+}
+
 /* A power button press: the same ordered stop as SIGTERM. */
 static void power_pressed (void *arg)
 {
@@ -244,6 +261,10 @@ int keel_init_main (int argc, char **argv)
 	}
 	if (machine)
 		boot_machine (&opts);
+	/* The A/B selector: kexec into a slot; back here only if none
+	 * boots (slot.h) */
+	if (machine && opts.slots && opts.slot == 0)
+		slot_select_boot (&opts, &con);
 	setup_us = unit_clock_us ();
 	if (keel_log_open (NULL, false, opts.debug, &err) < 0)
 		keel_error_release (&err);
@@ -292,6 +313,7 @@ int keel_init_main (int argc, char **argv)
 		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
 			hotplug_watch (&sup.loop);
+			slot_trial_arm (&sup.loop, &con, &opts, slot_trial_expired, &sup);
 		}
 	}
 	if (ret == 0)

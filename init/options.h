@@ -19,6 +19,7 @@ struct init_opts {
 	char *runtime_root; /* runtime state (keel-runtime --root) */
 	char *state;        /* keel.sock, notify sockets */
 	char *cgroup_root;  /* containers go to CGROUP_ROOT/NAME (relative to the unified root) */
+	char *importer;     /* the importer bundle (init/importjob.h) */
 	char *console;      /* NULL: stdout (the kernel's /dev/console when PID 1) */
 	char *shell;        /* emergency shell, run on the console when the boot fails */
 	char *hostname;
@@ -28,11 +29,18 @@ struct init_opts {
 	unsigned watchdog_secs; /* hardware watchdog timeout, 0: off (watchdog.h) */
 	bool watchdog_set;      /* keel.watchdog= given: wins over /etc/keel/watchdog */
 	bool store_off;         /* keel.store=off: the initramfs's containers.d (store.h) */
+	char *slots;     /* keel.slots=: the A/B boot disk (a /dev path or LABEL=...; slot.h) */
+	char slot;       /* keel.slot=A|B: the slot this boot came from (0: none) */
+	bool slot_trial; /* keel.slot.trial: that slot is not marked good yet */
+	unsigned slot_timeout_secs; /* keel.slot.timeout=: a trial not marked by then reboots */
 };
 
 #define INIT_DEFAULT_DIR         "/containers.d"
 #define INIT_DEFAULT_STATE       "/run/keel"
 #define INIT_DEFAULT_CGROUP_ROOT "keel/containers"
+#define INIT_DEFAULT_IMPORTER    "/usr/lib/keel/importer"
+
+#define INIT_DEFAULT_SLOT_TIMEOUT 600 /* seconds; slot.h */
 
 void init_opts_defaults (struct init_opts *o);
 void init_opts_free (struct init_opts *o);

@@ -21,11 +21,13 @@
 #include <unistd.h>
 
 #include "init/boot.h"
+#include "init/commit.h"
 #include "init/notify.h"
 #include "init/panic.h"
 #include "init/health.h"
 #include "init/reload.h"
 #include "init/shutdown.h"
+#include "init/slot.h"
 #include "lib/log.h"
 #include "lib/proccgroup.h"
 #include "lib/util.h"
@@ -336,12 +338,15 @@ static void op_essential_failed (void *ctx, size_t i)
 {
 	struct sup *s = ctx;
 	cleanup_free char *why = NULL;
+	enum shutdown_action a = SD_POWEROFF;
 
 	if (s->shell_pid > 0)
 		return;
 	why = xasprintf ("%s is essential: its failure ends the boot", s->units[i].name);
 	s->exit_code = 1;
-	if (s->opts->boot && emergency_shell_path (s->opts)) {
+	/* A slot on trial falls back at once, shell or not: the A/B
+	 * selector boots the good slot after the reboot (slot.h) */
+	if (s->opts->boot && !s->opts->slot_trial && emergency_shell_path (s->opts)) {
 		/* A human may want to look before the machine goes down; the
 		 * rest keeps running meanwhile. */
 		s->shell_pid = emergency_spawn (s->opts, why);
@@ -349,7 +354,11 @@ static void op_essential_failed (void *ctx, size_t i)
 			return;
 	}
 	console_status (s->con, CS_FAIL, "%s", why);
-	sup_request_shutdown (s, s->opts->boot ? SD_POWEROFF : SD_EXIT, "essential failed");
+	if (!s->opts->boot)
+		a = SD_EXIT;
+	else if (s->opts->slot_trial)
+		a = SD_REBOOT;
+	sup_request_shutdown (s, a, "essential failed");
 }
 
 static uint64_t op_now (void *ctx)
@@ -405,7 +414,7 @@ static bool devices_present (void *ctx, size_t i)
 
 static void report_all_started (struct sup *s)
 {
-	size_t i, ready = 0, done = 0, failed = 0, other = 0;
+	size_t i, ready = 0, done = 0, failed = 0, other = 0, essential_not_ready = 0;
 
 	/* O(1) until the end of the startup; one count then. */
 	if (s->all_ready_reported || s->shutting_down || !unit_startup_settled (&s->set))
@@ -425,6 +434,9 @@ static void report_all_started (struct sup *s)
 		default:
 			other++;
 		}
+		if (s->units[i].policy.essential && s->units[i].state != U_READY &&
+		    s->units[i].state != U_DONE)
+			essential_not_ready++;
 	}
 	s->all_ready_reported = true;
 	s->settled_us = unit_clock_us (); /* keelctl boot-time */
@@ -432,6 +444,8 @@ static void report_all_started (struct sup *s)
 	                "Startup finished in %llums: %zu ready, %zu done, %zu failed, %zu other",
 	                (unsigned long long)console_now_ms () - (unsigned long long)s->start_ms,
 	                ready, done, failed, other);
+	/* whole-node A/B: the booted slot is good (slot.h) */
+	slot_settled (&s->loop, s->con, s->opts, essential_not_ready);
 }
 
 /* ---- helpers (launch / delete) ----------------------------------------- */
@@ -879,6 +893,7 @@ enum shutdown_action sup_run (struct sup *s)
 		if (s->shutting_down && shutdown_step (s))
 			break;
 		reload_step (s); /* a reload's ordered stops, then its starts */
+		commit_step (s); /* updates: commit when ready, roll back at the deadline */
 		health_step (s); /* checks due, checks of units no longer running */
 		unit_schedule (&s->set, devices_present);
 		report_all_started (s);
@@ -898,6 +913,7 @@ void sup_free (struct sup *s)
 	size_t i;
 
 	reload_free (s);
+	commit_free (s);
 	health_free (s);
 	for (i = 0; i < s->n_units; i++) {
 		struct unit *u = &s->units[i];

@@ -39,6 +39,7 @@ struct sup {
 	size_t n_units;
 	size_t cap_units;       /* allocated: n_units + room for a reload's additions */
 	struct reload *reload;  /* the reload under way (reload.c), NULL when none */
+	struct commit *commit;  /* updates' commit deadlines (commit.c), NULL until one */
 	struct graph graph;
 	struct unit_set set; /* the lifecycle of units[] (unit.c) */
 	struct loop loop;

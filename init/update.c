@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "init/deploy.h"
+#include "init/importjob.h"
 #include "init/policy.h"
 #include "init/update.h"
 #include "lib/input.h"
@@ -82,6 +83,11 @@ static int ask (const char *sock, const char *req, char **out)
 	}
 	*out = buf;
 	return -1;
+}
+
+int update_ask (const char *sock, const char *req, char **out)
+{
+	return ask (sock, req, out);
 }
 
 /* The value of "KEY: value" in a status answer (malloc'd), or NULL. */
@@ -387,6 +393,174 @@ static int activate (const char *sock, int cdfd, const char *name, unsigned gen,
 	return wait_ready (sock, name, old_pid, timeout, why);
 }
 
+/* Each "KEY: value" line of a body, in order: fn(value, arg). */
+static void each_field (const char *body, const char *key, void (*fn) (const char *, void *),
+                        void *arg)
+{
+	size_t k = strlen (key);
+	const char *p = body;
+
+	while (p && *p) {
+		const char *nl = strchr (p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen (p);
+		if (n > k + 1 && strncmp (p, key, k) == 0 && p[k] == ':' && p[k + 1] == ' ') {
+			cleanup_free char *v = xmalloc0 (n - k - 1);
+			memcpy (v, p + k + 2, n - k - 2);
+			fn (v, arg);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static void print_reload (const char *v, void *arg)
+{
+	(void)arg;
+	printf ("  reload: %s\n", v);
+}
+
+struct dep_report {
+	const char *sock, *name;
+	unsigned timeout;
+};
+
+/* "dependent: NAME restarted|started PID" or "dependent: NAME left STATE":
+ * what PID 1 did to an entry that requires the updated one; keelctl waits
+ * for it to be ready and says so, as before PID 1 did it. */
+static void print_dependent (const char *v, void *arg)
+{
+	const struct dep_report *d = arg;
+	char dep[160], what[16];
+	cleanup_free char *why = NULL;
+	long pid = 0;
+
+	if (sscanf (v, "%159s %15s %ld", dep, what, &pid) < 2)
+		return;
+	if (strcmp (what, "left") == 0) {
+		const char *st = strchr (strchr (v, ' ') + 1, ' ');
+		printf ("  %s (requires %s): left %s\n", dep, d->name, st ? st + 1 : "as it was");
+	} else if (wait_ready (d->sock, dep, pid, d->timeout, &why) < 0) {
+		printf ("  %s (requires %s): %s: it %s\n", dep, d->name, what, why);
+	} else {
+		printf ("  %s (requires %s): %s, ready\n", dep, d->name, what);
+	}
+}
+
+/* Hand PID 1 the commit deadline of GEN (commit.h), once GEN is complete
+ * and before the link is switched to it (deploy_add_ex): a keelctl killed
+ * at any moment after the switch leaves PID 1 in charge. */
+struct handover {
+	const char *sock, *name;
+	unsigned timeout;
+};
+
+static int hand_deadline (unsigned gen, void *arg, struct keel_error **err)
+{
+	const struct handover *h = arg;
+	cleanup_free char *req = xasprintf ("pending %s %u %u", h->name, gen, h->timeout);
+	cleanup_free char *body = NULL;
+
+	if (ask (h->sock, req, &body) < 0)
+		return keel_error (err, 0, "keel did not take the commit deadline: %s", body);
+	return 0;
+}
+
+/* What PID 1 decided about the update to GEN (commit.h): it owns the
+ * deadline; keelctl asks for the reload and reports. */
+static int follow_update (const char *sock, const char *name, unsigned gen, unsigned timeout)
+{
+	struct dep_report dr = {sock, name, timeout};
+	cleanup_free char *req = xasprintf ("pending %s", name);
+	cleanup_free char *body = NULL;
+	cleanup_free char *state = NULL;
+	cleanup_free char *why = NULL;
+	cleanup_free char *error = NULL;
+	cleanup_free char *prevs = NULL;
+	unsigned prev = 0;
+	/* PID 1 waits up to the timeout for the new one, then as long for the
+	 * old one again; keelctl gives up on hearing from it after both */
+	uint64_t limit = now_ms () + ((uint64_t)timeout * 2 + 30) * 1000;
+
+	if (ask (sock, "reload", &body) < 0)
+		fprintf (stderr,
+		         "keelctl: update %s: reload: %s (keel rolls it back at the deadline)\n",
+		         name, body);
+	else
+		say_reload (body);
+	fflush (stdout);
+	for (;;) {
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_MS * 1000000L};
+
+		free (body);
+		body = NULL;
+		free (state);
+		state = NULL;
+		if (ask (sock, req, &body) == 0) {
+			state = field (body, "state");
+			if (state &&
+			    (strcmp (state, "committed") == 0 ||
+			     strcmp (state, "rolled-back") == 0 || strcmp (state, "failed") == 0 ||
+			     strcmp (state, "cancelled") == 0))
+				break;
+		}
+		if (now_ms () >= limit) {
+			fprintf (stderr,
+			         "keelctl: update %s: keel has not decided about deployment %u "
+			         "(state %s): %s\n",
+			         name, gen, state ? state : "unknown", body ? body : "");
+			return 1;
+		}
+		nanosleep (&ts, NULL);
+	}
+	why = field (body, "why");
+	error = field (body, "error");
+	prevs = field (body, "previous");
+	if (prevs)
+		prev = (unsigned)strtoul (prevs, NULL, 10);
+	if (strcmp (state, "committed") == 0) {
+		printf ("%s: deployment %u is ready: committed\n", name, gen);
+		each_field (body, "dependent", print_dependent, &dr);
+		fflush (stdout);
+		return 0;
+	}
+	if (strcmp (state, "cancelled") == 0) {
+		fprintf (stderr,
+		         "keelctl: update %s: deployment %u was rolled back or replaced meanwhile: "
+		         "not committed\n",
+		         name, gen);
+		return 1;
+	}
+	if (why == NULL) {
+		fprintf (stderr, "keelctl: update %s: deployment %u: %s\n", name, gen,
+		         error ? error : "failed");
+		return 1;
+	}
+	fprintf (stderr, "keelctl: update %s: deployment %u %s\n", name, gen, why);
+	if (prevs == NULL && error == NULL) {
+		fprintf (stderr, "keelctl: update %s: no deployment before it to go back to\n",
+		         name);
+		return 1;
+	}
+	if (prevs == NULL) {
+		fprintf (stderr, "keelctl: update %s: the rollback: %s\n", name, error);
+		return 1;
+	}
+	fprintf (stderr, "keelctl: update %s: rolling back to deployment %u\n", name, prev);
+	fflush (stderr);
+	each_field (body, "reload", print_reload, NULL);
+	fflush (stdout);
+	if (error) {
+		fprintf (stderr, "keelctl: update %s: the rollback to deployment %u %s\n", name,
+		         prev, error);
+		return 1;
+	}
+	fprintf (stderr, "keelctl: update %s: rolled back: deployment %u is ready again\n", name,
+	         prev);
+	fflush (stderr);
+	each_field (body, "dependent", print_dependent, &dr);
+	fflush (stdout);
+	return 1;
+}
+
 static int parse_timeout (const char *s, unsigned *out)
 {
 	unsigned long long v;
@@ -404,15 +578,19 @@ int update_main (const char *sock, int argc, char **argv)
 	static const struct option opts[] = {{"set", required_argument, NULL, 's'},
 	                                     {"timeout", required_argument, NULL, 't'},
 	                                     {"keep", required_argument, NULL, 'k'},
+	                                     {"ref", required_argument, NULL, 'r'},
+	                                     {"import-timeout", required_argument, NULL, 'i'},
+	                                     {"no-exports", no_argument, NULL, 'x'},
 	                                     {NULL, 0, NULL, 0}};
 	struct keel_error *err = NULL;
 	struct deployment d = {0};
+	enum import_src kind;
+	struct import_opts io = {.timeout = 600};
 	struct deploy_entry e;
-	struct ustate before;
 	cleanup_close int cdfd = -1;
 	cleanup_free char *staged = NULL;
-	cleanup_free char *why = NULL;
-	unsigned timeout = UPDATE_TIMEOUT_DEFAULT, gen = 0, prev = 0, keep = DEPLOY_KEEP_DEFAULT;
+	struct handover ho;
+	unsigned timeout = UPDATE_TIMEOUT_DEFAULT, gen = 0, keep = DEPLOY_KEEP_DEFAULT;
 	bool had_prev = false;
 	const char *name, *src;
 	int c;
@@ -421,6 +599,14 @@ int update_main (const char *sock, int argc, char **argv)
 	while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
 		if (c == 't' && parse_timeout (optarg, &timeout) < 0)
 			return 2;
+		if (c == 'r')
+			io.ref = optarg;
+		if (c == 'x')
+			io.no_exports = true;
+		if (c == 'i' && parse_timeout (optarg, &io.timeout) < 0) {
+			deployment_free (&d);
+			return 2;
+		}
 		if (c == 'k') {
 			unsigned long long v;
 			if (!parse_uint64 (optarg, &v) || v < 1 || v > 1000) {
@@ -449,13 +635,27 @@ int update_main (const char *sock, int argc, char **argv)
 	}
 	if (argc - optind != 2 || !policy_valid_name (argv[optind])) {
 		fprintf (stderr, "usage: keelctl update NAME SRC [--set K=V]... [--timeout SECS] "
-		                 "[--keep N]\n");
+		                 "[--keep N] [--ref REF] [--no-exports] [--import-timeout SECS]\n"
+		                 "SRC: an OCI image layout (a directory or a tar of one), a docker "
+		                 "save archive, or an entry directory\n");
 		deployment_free (&d);
 		return 2;
 	}
 	name = argv[optind];
 	src = argv[optind + 1];
 
+	/* What SRC is, before anything is changed (importjob.c). */
+	if (import_detect (src, &kind, &err) < 0) {
+		keel_error_print (stderr, "keelctl update", &err);
+		deployment_free (&d);
+		return 1;
+	}
+	if ((io.ref || io.no_exports) && kind == IMPORT_SRC_ENTRY) {
+		fprintf (stderr, "keelctl: update: --%s is for an image: %s is %s\n",
+		         io.ref ? "ref" : "no-exports", src, import_src_name (kind));
+		deployment_free (&d);
+		return 2;
+	}
 	cdfd = open_store (sock, &err);
 	if (cdfd < 0 || deploy_repair (cdfd, name, &err) < 0 ||
 	    deploy_open (cdfd, name, &e, &err) < 0) {
@@ -466,7 +666,6 @@ int update_main (const char *sock, int argc, char **argv)
 	/* The active deployment's settings, the ones given now on top. */
 	if (e.exists) {
 		const struct deployment *a = deploy_find (&e, e.active);
-		prev = e.active;
 		had_prev = true;
 		for (size_t i = 0; a && i < a->n_settings; i++) {
 			bool given = false;
@@ -477,60 +676,40 @@ int update_main (const char *sock, int argc, char **argv)
 		}
 	}
 	deploy_entry_free (&e);
-	d.digest = bundle_digest (src);
 	d.pending = true; /* until committed: a boot in between goes back */
 	d.source = xstrdup (src);
 
-	unit_status (sock, name, &before);
-	staged = xasprintf (".%s.update.%d", name, (int)getpid ());
-	if (update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0 ||
-	    deploy_add (cdfd, name, staged, &d, keep, &gen, &err) < 0) {
+	ho = (struct handover){sock, name, timeout};
+	if (kind != IMPORT_SRC_ENTRY) {
+		/* An image: the importer container makes the entry (importjob.h). */
+		if (importjob_run (sock, cdfd, name, src, &d, &io, &staged, &d.digest, &err) < 0) {
+			keel_error_print (stderr, "keelctl update", &err);
+			deployment_free (&d);
+			return 1;
+		}
+	} else {
+		d.digest = bundle_digest (src);
+		staged = xasprintf (".%s.update.%d", name, (int)getpid ());
+	}
+	if ((kind == IMPORT_SRC_ENTRY && update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
+	    deploy_add_ex (cdfd, name, staged, &d, keep, hand_deadline, &ho, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
-		/* A half copy, or a copy the store refused, is ours: removed. */
-		if (deploy_remove_tree (cdfd, staged, &err) < 0)
+		/* A half copy, or a copy the store refused, is ours: removed;
+		 * so is a deployment PID 1 did not take the deadline of (never
+		 * switched to: repair removes it). */
+		if (faccessat (cdfd, staged, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    deploy_remove_tree (cdfd, staged, &err) < 0)
+			keel_error_print (stderr, "keelctl update", &err);
+		if (deploy_repair (cdfd, name, &err) < 0)
 			keel_error_print (stderr, "keelctl update", &err);
 		deployment_free (&d);
-		ustate_free (&before);
 		return 1;
 	}
 	deployment_free (&d);
 	printf ("%s: deployment %u active%s, reloading\n", name, gen,
 	        had_prev ? "" : " (first deployment)");
 	fflush (stdout);
-	if (activate (sock, cdfd, name, gen, before.pid, timeout, false, &why) == 0) {
-		if (deploy_commit (cdfd, name, gen, &err) < 0) {
-			keel_error_print (stderr, "keelctl update", &err);
-			ustate_free (&before);
-			return 1;
-		}
-		printf ("%s: deployment %u is ready: committed\n", name, gen);
-		restart_dependents (sock, name, timeout);
-		ustate_free (&before);
-		return 0;
-	}
-	fprintf (stderr, "keelctl: update %s: deployment %u %s\n", name, gen, why);
-	if (!had_prev) {
-		fprintf (stderr, "keelctl: update %s: no deployment before it to go back to\n",
-		         name);
-		ustate_free (&before);
-		return 1;
-	}
-	if (deploy_mark_failed (cdfd, name, gen, why, &err) < 0)
-		keel_error_print (stderr, "keelctl update", &err);
-	fprintf (stderr, "keelctl: update %s: rolling back to deployment %u\n", name, prev);
-	free (why);
-	why = NULL;
-	if (activate (sock, cdfd, name, prev, 0, timeout, true, &why) < 0) {
-		fprintf (stderr, "keelctl: update %s: the rollback to deployment %u %s\n", name,
-		         prev, why);
-		ustate_free (&before);
-		return 1;
-	}
-	fprintf (stderr, "keelctl: update %s: rolled back: deployment %u is ready again\n", name,
-	         prev);
-	restart_dependents (sock, name, timeout);
-	ustate_free (&before);
-	return 1;
+	return follow_update (sock, name, gen, timeout);
 }
 
 int rollback_main (const char *sock, int argc, char **argv)

@@ -1,13 +1,16 @@
 /* keelctl update, rollback and the deployment lines of status: the node
  * side of the deployment store (deploy.h, docs/deployments.md).
  *
- * They run in the keelctl process, not in PID 1: copying a new deployment
- * in and syncing it can take seconds and PID 1 never blocks.  keelctl asks
- * PID 1 where containers.d is ("deployment"), switches the store, asks for
- * a reload (the changed link is a changed entry: stopped, its dependents
- * first, and started from the new deployment), then watches the entry's
- * status until it is ready (a health-gated readiness included) within a
- * deadline, and otherwise switches back and reloads again, saying why.
+ * The file work runs in the keelctl process, not in PID 1: copying a new
+ * deployment in and syncing it can take seconds and PID 1 never blocks.
+ * keelctl asks PID 1 where containers.d is ("deployment"), adds the new
+ * deployment and switches to it (pending), hands PID 1 the deadline
+ * ("pending NAME GEN SECONDS") and asks for a reload (the changed link is
+ * a changed entry: stopped and started from the new deployment).  From
+ * then on PID 1 decides (commit.h): it commits once the entry is ready,
+ * or rolls back; keelctl only waits for that and reports it, so a keelctl
+ * killed in the middle changes nothing.  A rollback by hand switches,
+ * reloads and waits here.
  */
 #ifndef KEEL_INIT_UPDATE_H
 #define KEEL_INIT_UPDATE_H
@@ -21,6 +24,9 @@ int rollback_main (const char *sock, int argc, char **argv);
 struct keel_error;
 int update_copy_tree (int sfd, const char *sname, int dfd, const char *dname,
                       struct keel_error **err);
+/* One request to PID 1 (importjob.c): 0 with the answer's body after
+ * "ok" in *out, -1 with the error text in *out (malloc'd either way). */
+int update_ask (const char *sock, const char *req, char **out);
 /* After `keelctl status NAME`: its deployment, digest and activation. */
 void update_print_status (const char *sock, const char *name);
 

@@ -72,9 +72,26 @@ int input_read_at (int dirfd, const char *path, const char *name, unsigned flags
 		return keel_error (err, errno, "%s: open", name);
 	if (fstat (fd, &st) < 0)
 		return keel_error (err, errno, "%s: fstat", name);
-	if (!S_ISREG (st.st_mode))
+	if (S_ISFIFO (st.st_mode) && (flags & INPUT_PIPE_OK)) {
+		/* Opened O_NONBLOCK, a named FIFO without a writer reads as
+		 * empty: open it again blocking, which waits for the writer as
+		 * the caller asked (an anonymous pipe has one already). */
+		char self[64];
+		int bfd;
+
+		snprintf (self, sizeof self, "/proc/self/fd/%d", fd);
+		do
+			bfd = open (self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		while (bfd < 0 && errno == EINTR);
+		if (bfd < 0)
+			return keel_error (err, errno, "%s: open", name);
+		close (fd);
+		fd = bfd;
+		st.st_size = 0;
+	} else if (!S_ISREG (st.st_mode)) {
 		return keel_error (err, 0, "%s: %s, not a regular file", name,
 		                   input_file_type (st.st_mode));
+	}
 	if ((unsigned long long)st.st_size > max)
 		return too_big (name, (unsigned long long)st.st_size, max, err);
 	/* Sized by fstat, but a regular file can still grow while we read it

@@ -20,6 +20,11 @@
 /* Refuse a symlink as the last component (state files keel itself wrote:
  * a link there was put by someone else). */
 #define INPUT_NOFOLLOW 1u
+/* Also read a FIFO or pipe to its end, blocking for its writer as a plain
+ * open(2) and read(2) would: for a command-line tool (`keel-runtime exec
+ * -p <(...)`, `-p /dev/stdin`), as runc reads its --process, never for
+ * what PID 1 reads.  The size bound still holds. */
+#define INPUT_PIPE_OK 2u
 
 /* Read path (relative to dirfd) into a NUL-terminated buffer of at most
  * max bytes (max > 0: every input has a bound); *len gets its size if

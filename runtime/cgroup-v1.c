@@ -851,6 +851,59 @@ int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error
 	return 0;
 }
 
+int cgroup_v1_sub_paths (const struct spec_strv *paths, const char *all, char *const *specs,
+                         size_t n_specs, struct spec_strv *out, struct keel_error **err)
+{
+	const char **sub = xmalloc0 ((paths->n + 1) * sizeof (*sub));
+	int ret = 0;
+
+	for (size_t i = 0; i < paths->n; i++)
+		sub[i] = all;
+	for (size_t k = 0; k < n_specs && ret == 0; k++) {
+		const char *colon = strchr (specs[k], ':');
+		cleanup_free char *ctls = xstrdup (specs[k]);
+		char *save = NULL;
+
+		ctls[colon - specs[k]] = '\0';
+		for (char *c = strtok_r (ctls, ",", &save); c && ret == 0;
+		     c = strtok_r (NULL, ",", &save)) {
+			size_t i;
+
+			for (i = 0; i < paths->n; i++) {
+				const struct hier *h = hier_of (paths->v[i]);
+				if (h != NULL && hier_has (h, c))
+					break;
+			}
+			if (i == paths->n)
+				ret = keel_error (
+				        err, 0,
+				        "--cgroup `%s`: unknown controller `%s` (none of the "
+				        "container's cgroup v1 hierarchies has it)",
+				        specs[k], c);
+			else
+				sub[i] = colon + 1;
+		}
+	}
+	if (ret == 0) {
+		out->v = xmalloc0 ((paths->n + 1) * sizeof (*out->v));
+		out->n = paths->n;
+		for (size_t i = 0; i < paths->n; i++)
+			out->v[i] = sub[i] && *sub[i] ? xasprintf ("%s/%s", paths->v[i], sub[i])
+			                              : xstrdup (paths->v[i]);
+	}
+	free (sub);
+	return ret;
+}
+
+void cgroup_v1_strv_free (struct spec_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free (v->v[i]);
+	free (v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
 /* ---- freeze -------------------------------------------------------------- */
 
 static void sleep_ms (long ms)

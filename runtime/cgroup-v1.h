@@ -54,6 +54,16 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       struct keel_error **err);
 /* Move pid into every one of the container's v1 cgroups. */
 int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err);
+/* exec --cgroup on v1: each of the container's directories (paths) with
+ * the sub-cgroup it gets, into *out (same order; free with
+ * cgroup_v1_strv_free): `all` (a plain PATH) for every hierarchy, or
+ * from specs "CTRL[,CTRL]:PATH" the PATH named for a controller of its
+ * hierarchy; a hierarchy no spec names keeps its directory.  A controller
+ * none of the container's hierarchies has is an error, as with runc.  The
+ * PATHs were checked by the caller (no ".."). */
+int cgroup_v1_sub_paths (const struct spec_strv *paths, const char *all, char *const *specs,
+                         size_t n_specs, struct spec_strv *out, struct keel_error **err);
+void cgroup_v1_strv_free (struct spec_strv *v);
 /* Write res into the hierarchies whose controllers take each part. */
 int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_resources *res,
                                struct keel_error **err);

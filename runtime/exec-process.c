@@ -39,6 +39,7 @@ struct exec_ctx {
 	int ns_flags;                      /* CLONE_NEW* of the namespaces to join */
 	int cgroup_fd;                     /* the cgroup directory, or -1 */
 	const struct spec_strv *cgroup_v1; /* its v1 directories (hybrid, legacy) */
+	struct spec_strv v1_sub;           /* the same with --cgroup's sub-cgroups */
 	int sync[2];
 };
 
@@ -136,29 +137,62 @@ static int open_namespaces (struct exec_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-/* The container's cgroup, or the --cgroup one below it (which must exist,
- * as with runc; ".." is refused so it stays below). */
-static int open_cgroup (struct exec_ctx *c, const char *cgroup_path, struct keel_error **err)
+/* A --cgroup PATH stays below the container's cgroup: no ".." in it. */
+static int check_sub (const char *arg, const char *sub, struct keel_error **err)
 {
-	const char *sub = c->o->sub_cgroup;
-	cleanup_free char *path = NULL;
+	for (const char *s = sub; *s; s += strcspn (s, "/"), s += *s == '/')
+		if (strncmp (s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
+			return keel_error (err, 0, "--cgroup `%s`: .. is not a sub cgroup path",
+			                   arg);
+	return 0;
+}
 
-	if (cgroup_path == NULL) {
-		if (sub)
+/* The container's cgroup, or the --cgroup one below it (which must exist,
+ * as with runc): a plain PATH in every hierarchy, unified and v1; on v1,
+ * CTRL[,CTRL]:PATH in the hierarchies of those controllers only. */
+static int open_cgroup (struct exec_ctx *c, const char *cgroup_path, const struct spec_strv *v1,
+                        struct keel_error **err)
+{
+	const struct keel_exec_opts *o = c->o;
+	const char *sub = o->sub_cgroup;
+	cleanup_free char *path = NULL;
+	int ret;
+
+	c->cgroup_v1 = v1;
+	if (cgroup_path == NULL && v1->n == 0) {
+		if (sub || o->n_sub_cgroup_ctl)
 			return keel_error (err, 0, "--cgroup: the container has no cgroup");
 		return 0;
 	}
-	if (sub) {
-		if (strchr (sub, ':'))
+	if (sub && (ret = check_sub (sub, sub, err)) < 0)
+		return ret;
+	for (size_t k = 0; k < o->n_sub_cgroup_ctl; k++) {
+		const char *arg = o->sub_cgroup_ctl[k];
+		if (v1->n == 0)
 			return keel_error (err, 0,
-			                   "--cgroup `%s`: a controller prefix is for cgroup v1; "
-			                   "keel drives cgroup v2 only",
-			                   sub);
-		for (const char *s = sub; *s; s += strcspn (s, "/"), s += *s == '/')
-			if (strncmp (s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
-				return keel_error (err, 0, "--cgroup `%s`: `..` is not allowed",
-				                   sub);
+			                   "--cgroup `%s`: a controller prefix is for cgroup v1 "
+			                   "hierarchies, and this container has none",
+			                   arg);
+		if ((ret = check_sub (arg, strchr (arg, ':') + 1, err)) < 0)
+			return ret;
 	}
+	if (v1->n > 0 && (sub || o->n_sub_cgroup_ctl)) {
+		ret = cgroup_v1_sub_paths (v1, sub, o->sub_cgroup_ctl, o->n_sub_cgroup_ctl,
+		                           &c->v1_sub, err);
+		if (ret < 0)
+			return ret;
+		c->cgroup_v1 = &c->v1_sub;
+		/* Checked here, where the error still reaches the caller as
+		 * the unified one does. */
+		for (size_t i = 0; i < c->v1_sub.n; i++) {
+			struct stat st;
+			if (stat (c->v1_sub.v[i], &st) < 0)
+				return keel_error (err, errno, "--cgroup: cgroup `%s`",
+				                   c->v1_sub.v[i]);
+		}
+	}
+	if (cgroup_path == NULL)
+		return 0;
 	path = sub ? xasprintf ("%s/%s", cgroup_path, sub) : xstrdup (cgroup_path);
 	c->cgroup_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->cgroup_fd < 0)
@@ -453,8 +487,7 @@ int keel_container_exec (const struct keel_runtime *rt, const char *id,
 	if (ret == 0)
 		ret = open_namespaces (&c, err);
 	if (ret == 0)
-		ret = open_cgroup (&c, st.cgroup_path, err);
-	c.cgroup_v1 = &st.cgroup_v1;
+		ret = open_cgroup (&c, st.cgroup_path, &st.cgroup_v1, err);
 	if (ret == 0)
 		ret = sync_pair (c.sync, err);
 	if (ret == 0)
@@ -469,6 +502,7 @@ int keel_container_exec (const struct keel_runtime *rt, const char *id,
 		close (c.pidfd);
 	if (c.cgroup_fd >= 0)
 		close (c.cgroup_fd);
+	cgroup_v1_strv_free (&c.v1_sub);
 	keel_state_free (&st);
 	return ret;
 }

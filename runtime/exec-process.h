@@ -23,7 +23,9 @@
 struct keel_exec_opts {
 	const struct spec *config;          /* the container's config: linux.seccomp */
 	const struct spec_process *process; /* what to run */
-	const char *sub_cgroup;     /* --cgroup: a path under the container's cgroup, or NULL */
+	const char *sub_cgroup;      /* --cgroup: a path under the container's cgroup, or NULL */
+	char *const *sub_cgroup_ctl; /* --cgroup CTRL[,CTRL]:PATH (cgroup v1), n_sub_cgroup_ctl */
+	size_t n_sub_cgroup_ctl;
 	const char *console_socket; /* process->terminal: where the pty master goes */
 	int preserve_fds;           /* fds 3 .. 3+n-1 are passed on */
 	bool ignore_paused;

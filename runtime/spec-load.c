@@ -3,6 +3,7 @@
 #include "runtime/spec-parse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,7 +394,9 @@ int spec_load_process (const char *path, struct spec **out, struct keel_error **
 	size_t len = 0;
 	int ret;
 
-	ret = input_read (path, c.name, SPEC_MAX_SIZE, &buf, &len, err);
+	/* --process of the command line: a pipe serves too (`-p <(...)`), as
+	 * for runc */
+	ret = input_read_at (AT_FDCWD, path, c.name, INPUT_PIPE_OK, SPEC_MAX_SIZE, &buf, &len, err);
 	if (ret == 0)
 		ret = tokenize (&c, buf, len, &root);
 	if (ret < 0)

@@ -388,7 +388,8 @@ int spec_parse (const char *name, const char *json, size_t len, const char *bund
                 struct spec **out, struct keel_error **err);
 /* A runtime-spec process JSON alone (runc exec --process): a spec whose
  * only field is process, errors named by JSON path in that file
- * ("process.json: args: required but missing"). */
+ * ("process.json: args: required but missing"); a FIFO or pipe is read too
+ * (`-p <(...)`), as runc reads it. */
 int spec_load_process (const char *path, struct spec **out, struct keel_error **err);
 void spec_free (struct spec *s);
 /* Free a map's entries and leave it empty (state annotations use it too). */

@@ -12,9 +12,9 @@
 #   --valgrind  run the unit tests under valgrind (leaks and errors fail)
 #   --tag NAME  prefix test names (e.g. "asan/") so several runs read apart
 # conformance: runc's own bats suite against keel-runtime
-# (tests/conformance/), when a runc source tree is at hand: $RUNC_SRC, or
-# the one `make conformance` fetched into ~/.cache/keel/runc-src; a skip
-# with the reason otherwise.
+# (tests/conformance/), on $RUNC_SRC or on Debian's runc source, which
+# tests/conformance/fetch-runc-src.sh fetches once into ~/.cache/keel/runc-src
+# (a skip with the reason when it cannot: no network, no APT).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,11 +94,13 @@ if want qemu; then
 fi
 
 if want conformance; then
-	src=${RUNC_SRC:-}
-	cached=${KEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel}/runc-src/tree
-	[ -n "$src" ] || [ ! -f "$cached/tests/integration/helpers.bash" ] || src=$cached
-	# shellcheck disable=SC2086 # no tree: no argument, and the script skips
-	run_one "${tag}conformance/runc-bats" "$top/tests/conformance/runc-bats.sh" $src
+	# $RUNC_SRC, else Debian's runc source, fetched once into the cache
+	# (a skip with the reason when it cannot be).
+	if [ -n "${RUNC_SRC:-}" ]; then
+		run_one "${tag}conformance/runc-bats" "$top/tests/conformance/runc-bats.sh" "$RUNC_SRC"
+	else
+		run_one "${tag}conformance/runc-bats" "$top/tests/conformance/runc-bats.sh" --fetch
+	fi
 fi
 
 [ -z "$failed_list" ] || echo "failed:$failed_list (logs in $logdir)"

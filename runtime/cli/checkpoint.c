@@ -143,6 +143,25 @@ static bool common_option (int c, const char *arg, struct criu_args *a)
 	return false;
 }
 
+/* criu takes --prev-images-dir relative to the image directory and, when
+ * it is wrong, says so only in its log after the container was stopped
+ * for the dump: check it first, as runc does. */
+static int check_parent (const char *image, const char *parent, struct keel_error **err)
+{
+	cleanup_free char *path = NULL;
+	struct stat st;
+
+	if (parent[0] == '/')
+		return keel_error (err, 0, "--parent-path `%s` must be relative to the image path",
+		                   parent);
+	path = xasprintf ("%s/%s", image, parent);
+	if (stat (path, &st) < 0)
+		return keel_error (err, errno, "invalid --parent-path `%s`: %s", parent, path);
+	if (!S_ISDIR (st.st_mode))
+		return keel_error (err, ENOTDIR, "invalid --parent-path `%s`: %s", parent, path);
+	return 0;
+}
+
 static int resolve_args (struct criu_args *a, struct keel_error **err)
 {
 	static const char *const modes[] = {"soft", "full", "strict", "ignore"};
@@ -180,6 +199,8 @@ static int resolve_args (struct criu_args *a, struct keel_error **err)
 	a->o.image_path = a->image;
 	a->o.work_path = a->work;
 	a->o.parent_path = a->parent_arg;
+	if (ret == 0 && a->parent_arg)
+		ret = check_parent (a->image, a->parent_arg, err);
 	return ret;
 }
 

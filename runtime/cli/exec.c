@@ -35,7 +35,7 @@ static const char exec_usage[] =
         "  -c, --cap CAP_NAME        add a capability to every set but inheritable\n"
         "      --no-new-privs        set no_new_privs\n"
         "      --preserve-fds N      pass N more fds (3 .. 3+N-1) to the process\n"
-        "      --cgroup PATH         a sub-cgroup of the container's to run in\n"
+        "      --cgroup [CTRL[,CTRL]:]PATH  a sub-cgroup of the container's to run in\n"
         "      --ignore-paused       exec even when the container is paused\n"
         "      --apparmor, --process-label  refused: keel has no LSM support\n";
 
@@ -44,8 +44,8 @@ struct exec_args {
 	const char *process_file, *console_socket, *pid_file, *cwd, *user, *cgroup;
 	struct keel_exec_opts opts;
 	bool detach, tty, no_new_privs;
-	char **env, **caps, **gids; /* NULL-terminated, as given */
-	size_t n_env, n_caps, n_gids;
+	char **env, **caps, **gids, **cgroup_ctl; /* NULL-terminated, as given */
+	size_t n_env, n_caps, n_gids, n_cgroup_ctl;
 };
 
 /* What the process owns that the config does not: freed by exec_parts_free. */
@@ -363,12 +363,32 @@ int cli_exec (struct cli_global *g, int argc, char **argv)
 		case OPT_PRESERVE:
 			ret = cli_parse_preserve_fds (optarg, &a.opts.preserve_fds, &err);
 			break;
-		case OPT_CGROUP:
-			if (a.cgroup)
+		case OPT_CGROUP: {
+			/* PATH alone, or CTRL[,CTRL]:PATH any number of times
+			 * (cgroup v1), as runc. */
+			const char *colon = strchr (optarg, ':');
+
+			if (colon && (colon == optarg || strchr (colon + 1, ':')))
 				ret = keel_error (&err, 0,
-				                  "--cgroup: one sub-cgroup only (cgroup v2)");
-			a.cgroup = a.opts.sub_cgroup = optarg;
+				                  "--cgroup `%s`: not PATH or "
+				                  "CONTROLLER[,CONTROLLER]:PATH",
+				                  optarg);
+			else if (colon)
+				push (&a.cgroup_ctl, &a.n_cgroup_ctl, optarg);
+			else if (a.cgroup)
+				ret = keel_error (&err, 0, "--cgroup `%s`: one PATH only", optarg);
+			else
+				a.cgroup = optarg;
+			if (ret == 0 && a.cgroup && a.n_cgroup_ctl)
+				ret = keel_error (&err, 0,
+				                  "--cgroup `%s`: a PATH without a controller "
+				                  "prefix must be the only --cgroup",
+				                  a.cgroup);
+			a.opts.sub_cgroup = a.cgroup;
+			a.opts.sub_cgroup_ctl = a.cgroup_ctl;
+			a.opts.n_sub_cgroup_ctl = a.n_cgroup_ctl;
 			break;
+		}
 		case OPT_IGNORE_PAUSED:
 			a.opts.ignore_paused = true;
 			break;
@@ -391,6 +411,7 @@ int cli_exec (struct cli_global *g, int argc, char **argv)
 		ret = do_exec (g, argv[i], &a, argv + i + 1, argc - i - 1, &code, &err);
 	free (a.env);
 	free (a.caps);
+	free (a.cgroup_ctl);
 	free (a.gids);
 	if (i < 0) {
 		/* The command line itself: a usage error, 1 as for every command. */

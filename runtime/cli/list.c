@@ -62,6 +62,28 @@ static bool read_state (const struct cli_global *g, const char *id, struct keel_
 	return false;
 }
 
+/* runc's list prints each state with pid before status (its Go struct's
+ * order; `state` follows runtime-spec's); scripts that match the line as
+ * text (runc's own list.bats does) see the same.  The rest keeps its
+ * order. */
+static json_object *runc_key_order (json_object *st)
+{
+	static const char *const first[] = {"ociVersion", "id", "pid", "status"};
+	json_object *o = json_object_new_object (), *v;
+	size_t i;
+
+	for (i = 0; i < sizeof first / sizeof first[0]; i++)
+		if (json_object_object_get_ex (st, first[i], &v))
+			json_object_object_add (o, first[i], json_object_get (v));
+	json_object_object_foreach (st, key, val)
+	{
+		if (!json_object_object_get_ex (o, key, NULL))
+			json_object_object_add (o, key, json_object_get (val));
+	}
+	json_object_put (st);
+	return o;
+}
+
 static int list_json (const struct cli_global *g, char **ids, size_t n)
 {
 	json_object *arr = json_object_new_array ();
@@ -75,7 +97,7 @@ static int list_json (const struct cli_global *g, char **ids, size_t n)
 		if (!read_state (g, ids[i], &st))
 			continue;
 		if (cli_state_object (&st, &obj, &err) == 0)
-			json_object_array_add (arr, obj);
+			json_object_array_add (arr, runc_key_order (obj));
 		else
 			keel_log_error (&err);
 		keel_state_free (&st);

@@ -1,6 +1,8 @@
 /* keel-runtime: the runc-compatible command line.  Global options come
  * first (`keel-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS`), as for
  * runc and crun; each command lives in its own file. */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +219,11 @@ bool keel_runtime_spawns (int argc, char **argv)
 	return false;
 }
 
+static void no_op (int sig)
+{
+	(void)sig;
+}
+
 int keel_runtime_main (int argc, char **argv)
 {
 	struct cli_global g = {
@@ -228,6 +235,16 @@ int keel_runtime_main (int argc, char **argv)
 	int status, first;
 	size_t i;
 
+	/* A closed stderr or log pipe (an engine that went away, `| head`)
+	 * must not kill the runtime halfway through a create, leaving a
+	 * "creating" state and its cgroups: its writes fail with EPIPE
+	 * instead.  A handler, not SIG_IGN, so execve gives the container's
+	 * processes SIGPIPE's default back. */
+	struct sigaction pipe_sa = {.sa_handler = no_op, .sa_flags = SA_RESTART};
+
+	sigemptyset (&pipe_sa.sa_mask);
+	if (sigaction (SIGPIPE, &pipe_sa, NULL) < 0)
+		keel_log (KEEL_LOG_WARNING, "sigaction SIGPIPE: %s", strerror (errno));
 	keel_log_set_prog (CLI_PROG);
 	first = parse_global (&g, argc, argv, &status);
 	if (first == 0)

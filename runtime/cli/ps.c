@@ -2,9 +2,10 @@
  * container, as runc ps prints them (containerd reads `--format json`, an
  * array of pids).  They are the members of the container's cgroup and its
  * children; a container run without a cgroup (--cgroup-manager disabled)
- * has only its own process to show.  With PS-ARGS the table is the host's
- * `ps PS-ARGS` cut down to those pids, as runc does (which always runs ps,
- * `-ef` by default; keel's own table needs no ps binary). */
+ * has only its own process to show.  The table is the host's `ps PS-ARGS`
+ * (`ps -ef` without them) cut down to those pids, as runc prints it; a
+ * host where `ps -ef` fails (no ps binary: keel's own images need none)
+ * gets keel's own PID/CMD table instead, unless PS-ARGS asked for ps. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,13 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/cli/command.h"
 
 static const char ps_usage[] = "ps [OPTIONS] CONTAINER-ID [PS-ARGS]\n"
                                "\n"
-                               "List the processes of the container; with PS-ARGS, as the\n"
-                               "host's `ps PS-ARGS` shows them (table format only).\n"
+                               "List the processes of the container as the host's\n"
+                               "`ps PS-ARGS` shows them (`ps -ef` by default; without a ps\n"
+                               "binary, a PID/CMD table); --format json: their pids.\n"
                                "\n"
                                "  -f, --format table|json   output format (default table)\n";
 
@@ -292,10 +295,22 @@ int cli_ps (struct cli_global *g, int argc, char **argv)
 	if (i < 0)
 		return 1;
 	ret = container_pids (g, argv[i], &p, &err);
-	if (ret == 0 && !json && i + 1 < argc)
+	if (ret == 0 && !json && i + 1 < argc) {
 		ret = print_ps (&p, argc - i - 1, argv + i + 1, &err);
-	else if (ret == 0)
+	} else if (ret == 0 && !json) {
+		static char *ef[] = {"-ef"};
+
+		/* Nothing printed when it fails: no ps, or one that refuses -ef. */
+		ret = print_ps (&p, 1, ef, &err);
+		if (ret < 0) {
+			keel_debug ("ps: `ps -ef`: %s; keel's own table instead", err->msg);
+			keel_error_release (&err);
+			print_pids (&p, false);
+			ret = 0;
+		}
+	} else if (ret == 0) {
 		print_pids (&p, json);
+	}
 	free (p.v);
 	if (ret < 0) {
 		keel_error_wrap (&err, "ps `%s`", argv[i]);

@@ -7,9 +7,13 @@
 #
 # usage: tests/conformance/runc-bats.sh [--runtime PATH] [--no-skip]
 #                                       [--work DIR] RUNC_SRC [FILE.bats ...]
+#        tests/conformance/runc-bats.sh [OPTIONS] --fetch [FILE.bats ...]
 #   RUNC_SRC       a runc source tree: a git checkout (helpers built with
 #                  -mod=vendor) or Debian's source package (helpers built
 #                  against Debian's golang-*-dev packages, GO111MODULE=off)
+#   --fetch        no RUNC_SRC: Debian's, from fetch-runc-src.sh (fetched
+#                  once into the cache); when that fails (no network, no
+#                  APT), the whole suite is one skip with its reason
 #   --runtime PATH the runtime under test (default: keel-runtime, a symlink
 #                  to $KEEL or build/keel); `--runtime /usr/sbin/runc
 #                  --no-skip` measures runc itself on the same host
@@ -30,11 +34,13 @@ top=$(cd "$here/../.." && pwd)
 runtime=
 skiplist=$here/runc-bats.skip
 work=
+fetch=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runtime) runtime=$2; shift 2 ;;
 	--no-skip) skiplist=; shift ;;
 	--work) work=$2; shift 2 ;;
+	--fetch) fetch=1; shift ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed 's/^# \{0,1\}//;/^set -u/d'; exit 0 ;;
 	-*) echo "runc-bats.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -46,9 +52,21 @@ skip_all() {
 	exit 77
 }
 
-[ $# -ge 1 ] || skip_all "no runc source tree given (RUNC_SRC=DIR, or \`make conformance\` fetches Debian's)"
-src=$(cd "$1" 2>/dev/null && pwd) || skip_all "runc source tree $1 does not exist"
-shift
+if [ -n "$fetch" ]; then
+	[ "$(id -u)" = 0 ] || skip_all "runc's suite runs containers as root"
+	# Its one line of reason, without the script's name.
+	src=$("$here/fetch-runc-src.sh" 2>"${TMPDIR:-/tmp}/keel-fetch-runc.$$") || {
+		why=$(tail -n 1 "${TMPDIR:-/tmp}/keel-fetch-runc.$$" | sed 's/^fetch-runc-src.sh: //')
+		rm -f "${TMPDIR:-/tmp}/keel-fetch-runc.$$"
+		skip_all "cannot fetch Debian's runc source (tests/conformance/fetch-runc-src.sh): ${why:-no reason given}"
+	}
+	rm -f "${TMPDIR:-/tmp}/keel-fetch-runc.$$"
+else
+	[ $# -ge 1 ] || skip_all "no runc source tree given (RUNC_SRC=DIR, --fetch, or \`make conformance\` fetches Debian's)"
+	src=$1
+	shift
+fi
+src=$(cd "$src" 2>/dev/null && pwd) || skip_all "runc source tree $src does not exist"
 [ -f "$src/tests/integration/helpers.bash" ] ||
 	skip_all "$src has no tests/integration/helpers.bash: not a runc source tree"
 [ "$(id -u)" = 0 ] || skip_all "runc's suite runs containers as root"
@@ -171,8 +189,26 @@ cat >"$it/get-images.sh" <<-EOF
 	echo DEBIAN_IMAGE=$deb
 EOF
 # Skips of the environment, for every runtime (runc too, with --no-skip).
+# criu: checkpoint.bats skips itself without criu, but runs where criu is
+# installed and cannot work (Debian 12's criu 3.17 on a newer kernel:
+# "vdso: Unexpected rt vDSO area bounds"); its first error is the reason.
+criu_fails=''
+criu_why=''
+if command -v criu >/dev/null && ! criu check -v4 --log-file "$work/criu-check.log" >/dev/null 2>&1; then
+	criu_fails=1
+	criu_why=$(grep -m 1 'Error (' "$work/criu-check.log" 2>/dev/null | sed 's/^([0-9. ]*) //; s/^Error ([^)]*): //')
+	say "criu check fails here (${criu_why:-no error logged}): checkpoint.bats's dumps skip"
+fi
 {
 	echo "spec.bats | spec validator | needs the network: git clone of runtime-spec from GitHub, go get"
+	if [ -n "$criu_fails" ]; then
+		for t in "checkpoint and restore" "checkpoint and restore (bind mount, destination is symlink)" \
+			"checkpoint and restore (with --debug)" "checkpoint and restore (cgroupns)" \
+			"checkpoint --pre-dump and restore" "checkpoint and restore with container specific CRIU config" \
+			"checkpoint and restore with nested bind mounts"; do
+			echo "checkpoint.bats | $t | criu check fails on this host: ${criu_why:-see criu check}"
+		done
+	fi
 	if [ ! -e "$deb" ]; then
 		# hooks.bats needs the Debian image (ldconfig, gcc-built libraries).
 		say "no $(basename "$deb") in $src/tests/integration/testdata: hooks.bats skips"
@@ -247,7 +283,7 @@ unset RUNC_USE_SYSTEMD
 # A test that fails midway can leave a helper (recvtty) holding bats'
 # output open, and bats then waits forever: a time limit, after which the
 # pty's hangup ends what is left in it.
-limit=${RUNC_BATS_TIMEOUT:-1800}
+limit=${RUNC_BATS_TIMEOUT:-900}
 {
 	timeout -k 30 "$limit" script -qefc "bats --tap $files" /dev/null </dev/null 8>&-
 	echo $? >"$work/status"

@@ -6,7 +6,9 @@
  * the options keep their invariants (absolute containers.d and shell
  * paths, a hostname of 1 to 63 bytes, at most INIT_MAX_SKIP valid and
  * distinct names to skip, 1 to INIT_MAX_DNS IP addresses for keel.dns,
- * each a line of /etc/resolv.conf, a watchdog timeout in range); never a
+ * each a line of /etc/resolv.conf, a watchdog timeout in range, an A/B
+ * slot that is A or B, a boot disk of 1 to 255 bytes, a trial timeout of
+ * at most a day); never a
  * crash, leak or undefined behaviour. */
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -32,6 +34,11 @@ static void check (const struct init_opts *o)
 		abort ();
 	/* keel.watchdog: in range, and only set by a valid value */
 	if (o->watchdog_secs > WATCHDOG_MAX_SECS || (!o->watchdog_set && o->watchdog_secs != 0))
+		abort ();
+	/* keel.slots / keel.slot (init/slot.h) */
+	if ((o->slot != 0 && o->slot != 'A' && o->slot != 'B') ||
+	    (o->slots && (o->slots[0] == '\0' || strlen (o->slots) >= 256)) ||
+	    o->slot_timeout_secs > 86400)
 		abort ();
 	if (o->dns != NULL) {
 		char *copy = strdup (o->dns), *save = NULL, *tok;

@@ -147,6 +147,21 @@ if [ "$RT_NAME" = keel ]; then
 	ctr_gone gone ""
 fi
 
+# A --parent-path criu could not use is refused before criu stops the
+# container for its dump (runc's checkpoint.bats "bad --parent-path").
+start_counter parent
+rt checkpoint --parent-path "$T/pimg-abs" --image-path "$T/pimg" parent >/dev/null 2>"$T/err"
+[ $? != 0 ]
+check "checkpoint --parent-path ABSOLUTE is refused"
+like "$(cat "$T/err")" "--parent-path.*relative" "... saying it must be relative to the image path"
+rt checkpoint --parent-path ../pimg-none --image-path "$T/pimg" parent >/dev/null 2>"$T/err"
+[ $? != 0 ]
+check "checkpoint --parent-path to nothing is refused"
+like "$(cat "$T/err")" "--parent-path.*[Nn]o such file" "... naming the missing directory"
+is "$(ctr_state parent status)" running "... and the container keeps running"
+rt delete -f parent >/dev/null 2>&1
+ctr_gone parent "$PID"
+
 # --- can criu work here at all? -----------------------------------------------------
 # Its cause as keel reports it: the first error another one follows.
 criu check -v4 --work-dir "$T" --log-file check.log >"$T/check" 2>&1

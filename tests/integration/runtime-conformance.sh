@@ -123,7 +123,45 @@ fi
 rt ps --format json running -e >"$T/ps" 2>"$T/err"
 check "ps --format json ID PS-ARGS: the arguments are ignored"
 is "$(jq -c . "$T/ps" 2>/dev/null)" "[$pid]" "... and the pids are printed"
+if [ "$RT_NAME" != crun ]; then
+	rt ps running >"$T/ps" 2>"$T/err"
+	check "ps ID without PS-ARGS"
+	like "$(head -n 1 "$T/ps")" "UID +PID +PPID .*CMD" "... is ps -ef's table, as runc's"
+	like "$(awk -v p="$pid" '$2 == p' "$T/ps")" "sleep 1000" "... with the container's process"
 fi
+fi
+if [ "$RT_NAME" != crun ]; then
+	# runc's list prints its Go struct's order; scripts match it as text.
+	is "$(rt list --format json | jq -c '[.[] | keys_unsorted[:4]] | unique')" \
+		'[["ociVersion","id","pid","status"]]' "list --format json: runc's key order"
+fi
+if [ "$RT_NAME" = keel ]; then
+	# A host without ps (keel's own images): keel's own table.
+	PATH=/nonexistent rt ps running >"$T/ps" 2>"$T/err"
+	check "ps ID on a host without ps"
+	is "$(head -n 1 "$T/ps" | tr -s ' ')" "PID CMD" "... prints keel's own table"
+	like "$(awk -v p="$pid" '$1 == p' "$T/ps")" "sleep 1000" "... with the container's process"
+	PATH=/nonexistent rt ps running -o pid >"$T/ps" 2>"$T/err"
+	[ $? != 0 ]
+	check "... but ps ID PS-ARGS there fails (PS-ARGS are for ps)"
+fi
+
+# ---- stderr closed under the runtime --------------------------------------
+# An engine that went away, or `--debug ... | head`: every write to stderr
+# fails with EPIPE.  The runtime must not die halfway through create (keel
+# did, of SIGPIPE, leaving a "creating" state and cgroups `delete -f` left).
+cfg epipe
+cfg_sh 'exec sleep 1000'
+rm -f "$T/fifo" && mkfifo "$T/fifo"
+exec 4<>"$T/fifo" 5>"$T/fifo" 4<&- # fd 5: a pipe nobody reads any more
+rt --debug run -d --bundle "$B" epipe </dev/null >/dev/null 2>&5
+RC=$?
+exec 5>&-
+is "$RC" 0 "run -d --debug with stderr a pipe nobody reads succeeds"
+is "$(ctr_state epipe status)" running "... and the container runs"
+EPID=$(ctr_state epipe pid)
+rt delete -f epipe >/dev/null 2>&1
+ctr_gone epipe "$EPID"
 
 # ---- a device rule with access "rwa" --------------------------------------
 

@@ -41,14 +41,35 @@ is "$(echo "$OUT" | sed -n 1p)" "$(echo "$OUT" | sed -n 2p)" "in the init's cgro
 # pids and memory limits live there.
 ex exec sh -c 'cat /proc/self/cgroup | sort | tr "\n" " "; echo; cat /proc/1/cgroup | sort | tr "\n" " "'
 is "$(echo "$OUT" | sed -n 1p)" "$(echo "$OUT" | sed -n 2p)" "in the init's cgroup in every hierarchy ($(grep -c . /proc/self/cgroup) here)"
-cg=$(ctr_cgroup_dir exec)
-mkdir "$cg/sub" 2>/dev/null
-ex --cgroup sub exec sh -c 'grep "^0::" /proc/self/cgroup'
-case $RT_NAME:$RC in
-runc:[!0]*) skip "--cgroup SUB" "runc 1.1 on a hybrid host puts the process in every v1 hierarchy's SUB too" ;;
-*) like "$OUT" "^0::.*/sub$" "--cgroup sub: the process is in the sub-cgroup" ;;
-esac
-rmdir "$cg/sub" 2>/dev/null
+# --cgroup SUB: SUB in every hierarchy of the container's, v1 ones too (as
+# runc); on v1, CTRL[,CTRL]:SUB in those controllers' hierarchies only.
+cgdirs() { ls -d /sys/fs/cgroup/keeltest-$$-exec /sys/fs/cgroup/*/keeltest-$$-exec 2>/dev/null; }
+for d in $(cgdirs); do mkdir "$d/sub"; done
+ex --cgroup sub exec sh -c 'sort /proc/self/cgroup | tr "\n" " "; echo; sort /proc/1/cgroup | tr "\n" " "'
+want=$(echo "$OUT" | sed -n 2p | tr ' ' '\n' | sed "/keeltest-$$-exec\$/s|\$|/sub|" | tr '\n' ' ')
+is "$(echo "$OUT" | sed -n 1p)" "$want" "--cgroup sub: the process is in sub of every hierarchy the init is in ($(cgdirs | wc -l) here)"
+if [ ! -f /sys/fs/cgroup/cgroup.controllers ] && [ -d /sys/fs/cgroup/memory/keeltest-$$-exec ]; then
+	mkdir /sys/fs/cgroup/memory/keeltest-$$-exec/msub
+	ex --cgroup memory:msub --cgroup pids:sub exec sh -c 'for c in memory pids devices; do grep ":$c:" /proc/self/cgroup; grep ":$c:" /proc/1/cgroup; done'
+	like "$(echo "$OUT" | sed -n 1p)" ":memory:.*/msub$" "--cgroup memory:msub --cgroup pids:sub: memory's sub-cgroup msub"
+	like "$(echo "$OUT" | sed -n 3p)" ":pids:.*/sub$" "... pids' sub"
+	is "$(echo "$OUT" | sed -n 5p)" "$(echo "$OUT" | sed -n 6p)" "... and the init's cgroup in the others (devices)"
+	rmdir /sys/fs/cgroup/memory/keeltest-$$-exec/msub
+	ex --cgroup whaaat:/ exec true
+	[ "$RC" != 0 ]
+	check "--cgroup CTRL:PATH with an unknown controller fails"
+	like "$ERR" "unknown controller" "... saying so"
+	ex --cgroup memory:nonexistent exec true
+	[ "$RC" != 0 ]
+	check "--cgroup CTRL:PATH to a missing sub-cgroup fails"
+else
+	skip "--cgroup CTRL:PATH" "no cgroup v1 memory hierarchy here"
+fi
+ex --cgroup .. exec true
+[ "$RC" != 0 ]
+check "--cgroup .. (out of the container's cgroup) is refused"
+like "$ERR" " \\.\\. is not a sub cgroup path" "... in runc's words"
+for d in $(cgdirs); do rmdir "$d/sub"; done
 
 ex exec sh -c 'grep ^Seccomp: /proc/self/status; mkdir /x'
 is "$OUT" "Seccomp:	2" "the container's linux.seccomp filters the exec'd process"

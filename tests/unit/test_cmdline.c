@@ -73,6 +73,26 @@ static void test_cmdline (void **state)
 	                           "keel.dns=a.b,1.1.1.1");
 	free (warn);
 	init_opts_free (&o);
+
+	/* whole-node A/B (init/slot.h): the boot disk, the booted slot */
+	init_opts_defaults (&o);
+	assert_null (o.slots);
+	assert_int_equal (o.slot, 0);
+	assert_int_equal (o.slot_timeout_secs, 600);
+	assert_int_equal (cmdline_apply (&o,
+	                                 "keel.slot=b keel.slots=LABEL=keelboot keel.slot.trial "
+	                                 "keel.slot=C keel.slots= keel.slot.trial=1 "
+	                                 "keel.slot.timeout=15 keel.slot.timeout=86401",
+	                                 &warn, &err),
+	                  0);
+	assert_int_equal (o.slot_timeout_secs, 15);
+	assert_string_equal (o.slots, "LABEL=keelboot");
+	assert_int_equal (o.slot, 'B');
+	assert_true (o.slot_trial);
+	assert_string_equal (warn, "keel.slot=C, keel.slots=, keel.slot.trial=1, "
+	                           "keel.slot.timeout=86401");
+	free (warn);
+	init_opts_free (&o);
 }
 
 static void test_notify_parse (void **state)

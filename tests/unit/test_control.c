@@ -130,8 +130,8 @@ static void test_refused (void **state)
 	EXPECT ("", "error: empty request\n");
 	EXPECT ("   ", "error: empty request\n");
 	EXPECT ("frobnicate", "error: unknown request \"frobnicate\" (list, status, logs, "
-	                      "boot-time, start, stop, restart, reload, deployment, poweroff, reboot, "
-	                      "halt)\n");
+	                      "boot-time, start, stop, restart, reload, deployment, pending, import, "
+	                      "poweroff, reboot, halt)\n");
 	EXPECT ("list web", "error: list takes no argument\n");
 	EXPECT ("status ", "ok\n"
 	                   "net                  done       oneshot  0       0\n"

@@ -350,6 +350,125 @@ static void test_pending (void **state)
 	deployment_free (&d);
 }
 
+/* PID 1's rollback at an update's deadline (commit.c's helper): only the
+ * generation it watched, only while it is active and pending; the reason
+ * recorded; a first deployment stays. */
+static void test_undo (void **state)
+{
+	int cdfd = (int)(intptr_t)*state;
+	struct keel_error *err = NULL;
+	struct deployment d = {0};
+	struct deploy_entry e;
+	cleanup_free char *v = NULL;
+	unsigned gen, prev = 99;
+
+	make_entry (cdfd, ".stage-u1", "v1");
+	d.pending = true;
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-u1", &d, 5, &gen, &err), 0);
+	assert_int_equal (gen, 1);
+	/* a first deployment: nothing to go back to, left pending */
+	assert_int_equal (deploy_undo (cdfd, "web", 1, "is failed", &prev, &err),
+	                  DEPLOY_UNDO_NO_PREVIOUS);
+	gens (cdfd, &e, (unsigned[]){1}, 1);
+	assert_true (e.v[0].pending);
+	assert_null (e.v[0].failed);
+	deploy_entry_free (&e);
+	assert_int_equal (deploy_commit (cdfd, "web", 1, &err), 0);
+
+	make_entry (cdfd, ".stage-u2", "v2");
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-u2", &d, 5, &gen, &err), 0);
+	assert_int_equal (gen, 2);
+	/* another generation than the active pending one: not touched */
+	assert_int_equal (deploy_undo (cdfd, "web", 1, "is failed", &prev, &err), DEPLOY_UNDO_NONE);
+	assert_int_equal (deploy_undo (cdfd, "web", 3, "is failed", &prev, &err), DEPLOY_UNDO_NONE);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v2");
+	free (steal_ptr (&v));
+	assert_int_equal (deploy_undo (cdfd, "web", 2, "was not ready within 4s (state running)",
+	                               &prev, &err),
+	                  DEPLOY_UNDO_SWITCHED);
+	assert_int_equal (prev, 1);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v1");
+	free (steal_ptr (&v));
+	gens (cdfd, &e, (unsigned[]){1, 2}, 2);
+	assert_string_equal (e.v[1].failed, "was not ready within 4s (state running)");
+	assert_true (e.v[1].pending); /* never committed: history stays true */
+	assert_null (e.v[0].failed);
+	deploy_entry_free (&e);
+	/* twice: the second finds 1 active and committed */
+	assert_int_equal (deploy_undo (cdfd, "web", 2, "again", &prev, &err), DEPLOY_UNDO_NONE);
+
+	/* committed meanwhile: nothing to undo */
+	make_entry (cdfd, ".stage-u3", "v3");
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-u3", &d, 5, &gen, &err), 0);
+	assert_int_equal (deploy_commit (cdfd, "web", gen, &err), 0);
+	assert_int_equal (deploy_undo (cdfd, "web", gen, "late", &prev, &err), DEPLOY_UNDO_NONE);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v3");
+	/* an entry that does not exist */
+	assert_int_equal (deploy_undo (cdfd, "nosuch", 1, "x", &prev, &err), DEPLOY_UNDO_NONE);
+	deployment_free (&d);
+}
+
+static unsigned handed;
+
+static int take (unsigned gen, void *arg, struct keel_error **err)
+{
+	int cdfd = *(int *)arg;
+	char *v = active_version (cdfd);
+
+	/* called with the new one complete but the old one still active */
+	assert_string_equal (v, "v1");
+	free (v);
+	handed = gen;
+	return 0;
+}
+
+static int refuse (unsigned gen, void *arg, struct keel_error **err)
+{
+	(void)arg;
+	handed = gen;
+	return keel_error (err, 0, "keel did not take the commit deadline");
+}
+
+/* keelctl update hands PID 1 the deadline between the add and the switch
+ * (deploy_add_ex): refused, nothing is switched and repair removes it. */
+static void test_before_switch (void **state)
+{
+	int cdfd = (int)(intptr_t)*state;
+	struct keel_error *err = NULL;
+	struct deployment d = {0};
+	struct deploy_entry e;
+	cleanup_free char *v = NULL;
+	unsigned gen = 0;
+
+	make_entry (cdfd, ".stage-b1", "v1");
+	assert_int_equal (deploy_add (cdfd, "web", ".stage-b1", &d, 5, &gen, &err), 0);
+	d.pending = true;
+	make_entry (cdfd, ".stage-b2", "v2");
+	assert_int_equal (deploy_add_ex (cdfd, "web", ".stage-b2", &d, 5, refuse, NULL, &gen, &err),
+	                  -1);
+	v = keel_error_take (&err);
+	assert_non_null (strstr (v, "keel did not take the commit deadline"));
+	free (steal_ptr (&v));
+	assert_int_equal (handed, 2);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v1");
+	free (steal_ptr (&v));
+	assert_int_equal (deploy_repair (cdfd, "web", &err), 0);
+	gens (cdfd, &e, (unsigned[]){1}, 1);
+	deploy_entry_free (&e);
+	/* taken: switched after it */
+	make_entry (cdfd, ".stage-b3", "v2");
+	assert_int_equal (deploy_add_ex (cdfd, "web", ".stage-b3", &d, 5, take, &cdfd, &gen, &err),
+	                  0);
+	assert_int_equal (handed, gen);
+	v = active_version (cdfd);
+	assert_string_equal (v, "v2");
+	deployment_free (&d);
+}
+
 enum scenario { SC_ADD, SC_ADD_LEGACY, SC_SWITCH };
 
 /* Run one writer in a child that stops dead at crash point K; returns
@@ -554,6 +673,8 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_keep_n, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_keep_failed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_pending, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_undo, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_before_switch, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_add, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_add_legacy, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_switch, setup, teardown),

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -115,6 +116,60 @@ static void test_nofollow (void **state)
 	expect_refused (link, "L", INPUT_NOFOLLOW, 10, "L: a symbolic link, not a regular file", 0);
 }
 
+/* INPUT_PIPE_OK (the runtime's --process): an anonymous pipe and a named
+ * FIFO are read to their end, the bound still holds; a device still is
+ * refused. */
+static void test_pipe_ok (void **state)
+{
+	cleanup_free char *fifo = in_dir ("fifo-ok"), *path = NULL, *buf = NULL;
+	struct keel_error *err = NULL;
+	size_t len = 0;
+	int p[2];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal (pipe (p), 0);
+	assert_int_equal (write (p[1], "{\"args\": []}", 12), 12);
+	close (p[1]);
+	path = xasprintf ("/proc/self/fd/%d", p[0]);
+	assert_int_equal (input_read_at (AT_FDCWD, path, "P", INPUT_PIPE_OK, 100, &buf, &len, &err),
+	                  0);
+	assert_int_equal (len, 12);
+	assert_string_equal (buf, "{\"args\": []}");
+	close (p[0]);
+	free (buf);
+	buf = NULL;
+
+	/* a named FIFO whose writer comes later: the read waits for it */
+	assert_int_equal (mkfifo (fifo, 0600), 0);
+	pid = fork ();
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		int fd = open (fifo, O_WRONLY);
+
+		_exit (fd >= 0 && write (fd, "0123456789", 10) == 10 ? 0 : 1);
+	}
+	assert_int_equal (input_read_at (AT_FDCWD, fifo, "F", INPUT_PIPE_OK, 100, &buf, &len, &err),
+	                  0);
+	assert_string_equal (buf, "0123456789");
+	assert_int_equal (waitpid (pid, NULL, 0), pid);
+
+	/* larger than the bound */
+	pid = fork ();
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		int fd = open (fifo, O_WRONLY);
+
+		_exit (fd >= 0 && write (fd, "0123456789", 10) == 10 ? 0 : 1);
+	}
+	expect_refused (fifo, "F", INPUT_PIPE_OK, 4, "F: larger than the limit of 4 bytes", 0);
+	assert_int_equal (waitpid (pid, NULL, 0), pid);
+	/* without the flag: refused, without blocking */
+	expect_refused (fifo, "F", 0, 100, "F: a FIFO, not a regular file", 0);
+	expect_refused ("/dev/zero", "Z", INPUT_PIPE_OK, 100,
+	                "Z: a character device, not a regular file", 0);
+}
+
 /* /proc files say 0 bytes: read up to the bound, and refuse beyond it */
 static void test_proc_size_zero (void **state)
 {
@@ -135,6 +190,7 @@ int main (void)
 	        cmocka_unit_test (test_regular),
 	        cmocka_unit_test (test_not_regular),
 	        cmocka_unit_test (test_nofollow),
+	        cmocka_unit_test (test_pipe_ok),
 	        cmocka_unit_test (test_proc_size_zero),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);

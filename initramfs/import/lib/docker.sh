@@ -3,7 +3,7 @@
 # tars ID/layer.tar, with digests only inside the config's rootfs.diff_ids)
 # and Docker 25+'s, which is an OCI image layout plus the same manifest.json.
 # The archive is unpacked into $work/archive and verified here; the classic
-# kind is then converted to an OCI layout with skopeo.  A tarred OCI layout
+# kind is then converted to an OCI layout (docker_convert).  A tarred OCI layout
 # (skopeo's oci-archive) is taken here too.  Sourced.
 # shellcheck disable=SC3043 # local: see common.sh
 
@@ -35,7 +35,7 @@ docker_verify() {
 	n=$(wc -l <"$work/dlayers")
 	nd=$(jq '.rootfs.diff_ids | length' "$cf")
 	[ "$n" = "$nd" ] || die "docker archive: manifest.json lists $n layers but config \`$cfg\` has $nd rootfs.diff_ids"
-	i=0
+	i=0 layers_total=0
 	while read -r l; do
 		i=$((i + 1))
 		safe_member "$l"
@@ -44,10 +44,11 @@ docker_verify() {
 		file_named_digest "$lf" "$l" "layer $i/$n"
 		want=$(jq -r --argjson i $((i - 1)) '.rootfs.diff_ids[$i]' "$cf")
 		got=$(uncompressed_digest "$lf" "") || die "docker archive: layer $i/$n \`$l\` cannot be decompressed"
+		layer_bytes "docker archive: layer $i/$n \`$l\`"
 		[ "$got" = "$want" ] ||
 			die "docker archive: layer $i/$n \`$l\` is corrupt: its content hashes to $got, config rootfs.diff_ids[$((i - 1))] says $want"
 	done <"$work/dlayers"
-	# Docker's image id: skopeo rewrites the config as an OCI one, whose digest differs.
+	# Docker's image id (docker_convert keeps the config's bytes: its digest too).
 	docker_image_id=sha256:$(sha256sum <"$cf" | cut -d' ' -f1)
 }
 
@@ -116,8 +117,44 @@ docker_import() {
 		return 0
 	fi
 	docker_verify "$work/archive" "$idx"
-	need_tool skopeo "to convert docker archives" skopeo
-	skopeo copy -q "docker-archive:$1:@$idx" "oci:$work/converted:keel" >"$work/skopeo.err" 2>&1 ||
-		die "skopeo cannot convert \`$1\`: $(tail -n1 "$work/skopeo.err")"
+	docker_convert "$work/archive" "$idx" "$work/converted"
 	layout=$work/converted ref=keel
+}
+
+# docker_convert ARCHIVE_DIR INDEX LAYOUT: the verified classic image as an
+# OCI layout, in jq rather than with skopeo (16 MB and its libraries, which
+# the node's importer image would have to carry): the config's bytes as
+# the config blob (its digest is then the docker image id), each layer
+# file as it is (tar, or tar+gzip when it starts with gzip's magic), and a
+# manifest naming them.  The same conversion on the build host and on the
+# node: the same manifest digest for the same archive.
+docker_convert() {
+	local cf cfg l lf mt d s layers config
+	mkdir -p "$3/blobs/sha256" || die "cannot create $3"
+	printf '{"imageLayoutVersion":"1.0.0"}\n' >"$3/oci-layout"
+	cfg=$(jq -r --argjson i "$2" '.[$i].Config' "$1/manifest.json")
+	cf=$(member "$1" "$cfg")
+	d=$(sha256sum <"$cf" | cut -d' ' -f1) s=$(stat -c %s "$cf")
+	[ -e "$3/blobs/sha256/$d" ] || link_or_copy "$cf" "$3/blobs/sha256/$d"
+	config="{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$d\",\"size\":$s}"
+	layers=
+	while read -r l; do
+		lf=$(member "$1" "$l")
+		case $(od -An -tx1 -N2 "$lf" | tr -d ' \n') in
+		1f8b) mt=application/vnd.oci.image.layer.v1.tar+gzip ;;
+		*) mt=application/vnd.oci.image.layer.v1.tar ;;
+		esac
+		d=$(sha256sum <"$lf" | cut -d' ' -f1) s=$(stat -c %s "$lf")
+		[ -e "$3/blobs/sha256/$d" ] || link_or_copy "$lf" "$3/blobs/sha256/$d"
+		layers="$layers${layers:+,}{\"mediaType\":\"$mt\",\"digest\":\"sha256:$d\",\"size\":$s}"
+	done <"$work/dlayers"
+	jq -c -n --argjson c "$config" --argjson l "[$layers]" \
+		'{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: $c, layers: $l}' \
+		>"$3/manifest.tmp" || die "cannot write the converted manifest"
+	d=$(sha256sum <"$3/manifest.tmp" | cut -d' ' -f1) s=$(stat -c %s "$3/manifest.tmp")
+	mv "$3/manifest.tmp" "$3/blobs/sha256/$d" || die "cannot write the converted manifest"
+	jq -c -n --arg d "sha256:$d" --argjson s "$s" \
+		'{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
+		  digest: $d, size: $s, annotations: {"org.opencontainers.image.ref.name": "keel"}}]}' \
+		>"$3/index.json" || die "cannot write the converted index"
 }

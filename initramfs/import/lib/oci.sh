@@ -51,7 +51,8 @@ verify_blob() {
 		die "blob $2 ($4) is corrupt: its content hashes to ${2%%:*}:$sum: $bf"
 }
 
-# uncompressed_digest FILE MEDIATYPE: sha256 of the layer's tar stream.
+# uncompressed_digest FILE MEDIATYPE: sha256 of the layer's tar stream; its
+# length in bytes goes to $work/ulen (layer_bytes adds them up).
 uncompressed_digest() {
 	local dec s
 	case $2 in
@@ -68,8 +69,26 @@ uncompressed_digest() {
 		*) dec='cat' ;;
 		esac
 	fi
-	s=$($dec <"$1" | sha256sum | cut -d' ' -f1) || return 1
+	rm -f "$work/ulen.fifo" "$work/ulen"
+	mkfifo "$work/ulen.fifo" || return 1
+	wc -c <"$work/ulen.fifo" >"$work/ulen" &
+	s=$($dec <"$1" | tee "$work/ulen.fifo" | sha256sum | cut -d' ' -f1) || return 1
+	wait $! || return 1
 	echo "sha256:$s"
+}
+
+# layer_bytes ROLE: add the layer just hashed to $layers_total and refuse
+# an image whose layers unpack to more than $KEEL_IMPORT_MAX_BYTES (the
+# importer's limit on a node, keel-mkimage --importer-max-size; unset or 0:
+# none): a tar stream is at least as large as the files it makes, so a
+# layer that would fill the disk is refused before anything is unpacked.
+layer_bytes() {
+	local b
+	b=$(cat "$work/ulen" 2>/dev/null) || b=0
+	layers_total=$((${layers_total:-0} + b))
+	if [ "${KEEL_IMPORT_MAX_BYTES:-0}" -gt 0 ] && [ "$layers_total" -gt "$KEEL_IMPORT_MAX_BYTES" ]; then
+		die "$1: the layers unpack to more than $KEEL_IMPORT_MAX_BYTES bytes ($layers_total so far), the most an import may write here"
+	fi
 }
 
 # oci_pick_descriptor LAYOUT INDEXFILE REF WHERE: print the chosen
@@ -136,7 +155,7 @@ oci_resolve() {
 	n=$(wc -l <"$work/layers")
 	nd=$(jq '.rootfs.diff_ids | length' "$config_file")
 	[ "$n" = "$nd" ] || die "manifest $d has $n layers but its config $config_digest lists $nd rootfs.diff_ids"
-	i=0
+	i=0 layers_total=0
 	while read -r ld ls lmt; do
 		i=$((i + 1))
 		role="layer $i/$n of manifest $d"
@@ -144,6 +163,7 @@ oci_resolve() {
 		want=$(jq -r --argjson i $((i - 1)) '.rootfs.diff_ids[$i]' "$config_file")
 		got=$(uncompressed_digest "$(blob_file "$layout" "$ld" "$role")" "$lmt") ||
 			die "blob $ld ($role) cannot be decompressed as $lmt"
+		layer_bytes "blob $ld ($role)"
 		[ "$got" = "$want" ] ||
 			die "blob $ld ($role): its uncompressed content hashes to $got, config rootfs.diff_ids[$((i - 1))] says $want"
 	done <"$work/layers"

@@ -1,0 +1,246 @@
+/* init/importjob: what keelctl update's SRC is (tar headers made here,
+ * byte by byte, as tar writes them), and PID 1's `import` request: every
+ * refusal's exact answer, and a valid request that reaches the spawn
+ * (which has no binary to exec in this test, so it says so: nothing is
+ * started). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "init/importjob.h"
+#include "lib/util.h"
+
+static char tmpdir[64];
+
+static int setup (void **state)
+{
+	(void)state;
+	strcpy (tmpdir, "/tmp/ki-unit.XXXXXX");
+	assert_non_null (mkdtemp (tmpdir));
+	return 0;
+}
+
+static int teardown (void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	assert_int_equal (system (cmd), 0);
+	return 0;
+}
+
+/* A ustar header for NAME of SIZE bytes (type 0), its checksum right
+ * unless bad_sum; the data follows as zeros. */
+static void tar_member (FILE *f, const char *name, size_t size, bool bad_sum)
+{
+	unsigned char h[512] = {0};
+	unsigned sum = 0;
+	char zero[512] = {0};
+
+	strncpy ((char *)h, name, 100);
+	memcpy (h + 100, "0000644", 8);
+	memcpy (h + 108, "0000000", 8);
+	memcpy (h + 116, "0000000", 8);
+	snprintf ((char *)h + 124, 12, "%011zo", size);
+	memcpy (h + 136, "00000000000", 12);
+	h[156] = '0';
+	memcpy (h + 257, "ustar", 6);
+	memcpy (h + 263, "00", 2);
+	memset (h + 148, ' ', 8);
+	for (size_t i = 0; i < sizeof h; i++)
+		sum += h[i];
+	snprintf ((char *)h + 148, 8, "%06o", sum + (bad_sum ? 1 : 0));
+	assert_int_equal (fwrite (h, 1, sizeof h, f), sizeof h);
+	for (size_t left = (size + 511) / 512; left > 0; left--)
+		assert_int_equal (fwrite (zero, 1, sizeof zero, f), sizeof zero);
+}
+
+/* A tar at tmpdir/NAME of the given members (NULL-terminated), its end. */
+static const char *tar (const char *name, bool bad_first, ...)
+{
+	static char path[128];
+	char zero[1024] = {0};
+	va_list ap;
+	const char *m;
+	bool first = true;
+	FILE *f;
+
+	snprintf (path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen (path, "w");
+	assert_non_null (f);
+	va_start (ap, bad_first);
+	while ((m = va_arg (ap, const char *)) != NULL) {
+		tar_member (f, m, strlen (m) * 100, first && bad_first);
+		first = false;
+	}
+	va_end (ap);
+	assert_int_equal (fwrite (zero, 1, sizeof zero, f), sizeof zero);
+	assert_int_equal (fclose (f), 0);
+	return path;
+}
+
+static void expect_kind (const char *src, enum import_src want)
+{
+	struct keel_error *err = NULL;
+	enum import_src k = IMPORT_SRC_ENTRY;
+
+	assert_int_equal (import_detect (src, &k, &err), 0);
+	assert_null (err);
+	assert_int_equal (k, want);
+}
+
+/* The message import_detect gives, after the path (malloc'd). */
+static char *refusal (const char *src)
+{
+	struct keel_error *err = NULL;
+	enum import_src k;
+	char *m;
+
+	assert_true (import_detect (src, &k, &err) < 0);
+	m = keel_error_take (&err);
+	assert_non_null (m);
+	assert_true (strncmp (m, src, strlen (src)) == 0);
+	memmove (m, m + strlen (src), strlen (m + strlen (src)) + 1);
+	return m;
+}
+
+static void test_detect_archives (void **state)
+{
+	char *m;
+
+	(void)state;
+	expect_kind (tar ("d.tar", false, "abc/layer.tar", "abc.json", "manifest.json", NULL),
+	             IMPORT_SRC_DOCKER);
+	expect_kind (tar ("d2.tar", false, "./manifest.json", NULL), IMPORT_SRC_DOCKER);
+	/* Docker 25+: an OCI layout and manifest.json; keel-import reads both */
+	expect_kind (tar ("d3.tar", false, "oci-layout", "index.json", "manifest.json", NULL),
+	             IMPORT_SRC_DOCKER);
+	expect_kind (tar ("o.tar", false, "blobs/sha256/aa", "index.json", "oci-layout", NULL),
+	             IMPORT_SRC_OCI_ARCHIVE);
+	/* a name deeper than the top is not the file */
+	m = refusal (tar ("n.tar", false, "x/manifest.json", "y/oci-layout", NULL));
+	assert_string_equal (m, ": a tar archive with neither manifest.json (docker save) nor "
+	                        "oci-layout (an OCI image layout) at its top");
+	free (m);
+	m = refusal (tar ("b.tar", true, "manifest.json", NULL));
+	assert_string_equal (m, ": not a tar archive (header 1 at byte 0 has a bad checksum; a "
+	                        "compressed archive must be uncompressed first)");
+	free (m);
+	{
+		char p[128];
+		snprintf (p, sizeof p, "%s/short", tmpdir);
+		FILE *f = fopen (p, "w");
+		assert_non_null (f);
+		fputs ("not a tar", f);
+		fclose (f);
+		m = refusal (p);
+		assert_string_equal (m, ": not a tar archive (shorter than one header)");
+		free (m);
+	}
+}
+
+static void test_detect_dirs (void **state)
+{
+	char p[128], f[160];
+	char *m;
+
+	(void)state;
+	snprintf (p, sizeof p, "%s/layout", tmpdir);
+	assert_int_equal (mkdir (p, 0755), 0);
+	m = refusal (p);
+	assert_string_equal (m, ": neither an OCI image layout (no oci-layout file) nor an entry "
+	                        "directory (no config.json)");
+	free (m);
+	snprintf (f, sizeof f, "%s/config.json", p);
+	assert_int_equal (close (open (f, O_CREAT | O_WRONLY, 0644)), 0);
+	expect_kind (p, IMPORT_SRC_ENTRY);
+	snprintf (f, sizeof f, "%s/oci-layout", p);
+	assert_int_equal (close (open (f, O_CREAT | O_WRONLY, 0644)), 0);
+	expect_kind (p, IMPORT_SRC_LAYOUT);
+	m = refusal ("/dev/null");
+	assert_string_equal (m, ": not a directory nor a regular file (an image layout, an "
+	                        "archive or an entry directory)");
+	free (m);
+	snprintf (p, sizeof p, "%s/missing", tmpdir);
+	m = refusal (p);
+	assert_string_equal (m, ": No such file or directory");
+	free (m);
+}
+
+/* PID 1's answer to one request line. */
+static char *request (const char *line)
+{
+	struct init_opts o;
+	struct buf b = {0};
+	char *copy = xstrdup (line);
+	char *w[8];
+	size_t n = 0;
+
+	init_opts_defaults (&o);
+	for (char *p = strtok (copy, " "); p && n < 8; p = strtok (NULL, " "))
+		w[n++] = p;
+	importjob_request (&o, true, w, n, &b);
+	init_opts_free (&o);
+	free (copy);
+	return b.p;
+}
+
+static void answer_is (const char *line, const char *want)
+{
+	char *got = request (line);
+
+	assert_string_equal (got, want);
+	free (got);
+}
+
+static void test_request_words (void **state)
+{
+	(void)state;
+	answer_is ("import", "ok\njob: idle\n");
+	answer_is ("import .a", "error: import: expected `import` or `import STAGE SRC SECONDS`\n");
+	answer_is ("import x /tmp 10",
+	           "error: import: stage \"x\": expected a name starting with a dot, at most 200 "
+	           "characters\n");
+	answer_is ("import ../x /tmp 10",
+	           "error: import: stage \"../x\": only letters, digits and _+.- are allowed\n");
+	answer_is ("import .. /tmp 10", "error: import: stage \"..\": reserved name\n");
+	answer_is ("import .deploy /tmp 10", "error: import: stage \".deploy\": reserved name\n");
+	answer_is ("import .a tmp 10", "error: import: SRC \"tmp\": not an absolute path\n");
+	answer_is ("import .a / 10", "error: import: SRC \"/\": is /\n");
+	answer_is ("import .a /x/../etc 10",
+	           "error: import: SRC \"/x/../etc\": has an empty, `.` or `..` component\n");
+	answer_is ("import .a /x//y 10",
+	           "error: import: SRC \"/x//y\": has an empty, `.` or `..` component\n");
+	answer_is ("import .a /x/./y 10",
+	           "error: import: SRC \"/x/./y\": has an empty, `.` or `..` component\n");
+	answer_is ("import .a /x/ 10", "error: import: SRC \"/x/\": ends with /\n");
+	answer_is ("import .a /x\x01y 10",
+	           "error: import: SRC \"/x\x01y\": has a control character\n");
+	answer_is ("import .a /x 0", "error: import: \"0\": expected 1 to 86400 seconds\n");
+	answer_is ("import .a /x 86401", "error: import: \"86401\": expected 1 to 86400 seconds\n");
+	answer_is ("import .a /x ten", "error: import: \"ten\": expected 1 to 86400 seconds\n");
+	/* Valid words reach the spawn, which has no binary here. */
+	answer_is ("import .web.import.abc123 /media/web.tar 600",
+	           "error: import: keel's own binary cannot be exec'd for a helper\n");
+	answer_is ("import", "ok\njob: idle\n");
+}
+
+int main (void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown (test_detect_archives, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_detect_dirs, setup, teardown),
+	        cmocka_unit_test (test_request_words),
+	};
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}
