@@ -33,7 +33,7 @@ KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
 
 .DEFAULT_GOAL := all
 
-.PHONY: packages all dev asan check check-unit check-asan check-clients-guest conformance clean \
+.PHONY: packages all dev asan check check-unit check-asan check-clients-guest check-store conformance clean \
 	distclean deps run fuzz \
 	defconfig menuconfig oldconfig olddefconfig savedefconfig bench format FORCE
 
@@ -228,6 +228,12 @@ conformance: packages
 check-clients-guest: packages
 	$(Q)$(MAKE) --no-print-directory O=build all
 	$(Q)KEEL_CLIENTS_FULL=1 KEEL=build/keel ./tests-qemu/scenarios/clients/run.sh
+
+# The store scenario's power cuts in the middle of an update: 20 tries
+# (make check runs 3; tests-qemu/README.md has the times).
+check-store: packages
+	$(Q)$(MAKE) --no-print-directory O=build all
+	$(Q)KEEL_STORE_TRIES=20 KEEL_STORE_SEED_TRIES=5 KEEL=build/keel ./tests-qemu/scenarios/store/run.sh
 
 check-unit: dev
 	$(Q)./tests/run.sh --build build/dev --dev build/dev --only unit

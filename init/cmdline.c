@@ -5,6 +5,8 @@
  *   keel.shell=PATH         emergency shell when the boot fails
  *   keel.hostname=NAME      hostname (default: "keel")
  *   keel.watchdog=SECONDS   pet /dev/watchdog with this timeout (0: off; watchdog.h)
+ *   keel.store=off          boot the initramfs's containers.d, not the one on
+ *                           the disk marked x-keel.containers (store.h)
  *   keel.dns=IP[,IP[,IP]]   nameservers of the /etc/resolv.conf written at
  *                           boot when the image has none (boot.c)
  *   keel.slots=DEV          the A/B boot disk (/dev/... or LABEL=...): without
@@ -141,6 +143,9 @@ static int apply_one (struct init_opts *o, char *arg, char **warn, struct keel_e
 		if (watchdog_parse_seconds (val, &o->watchdog_secs, err) < 0)
 			return keel_error_wrap (err, "keel.watchdog");
 		o->watchdog_set = true;
+	} else if (strcmp (arg, "store") == 0 && val &&
+	           (strcmp (val, "off") == 0 || strcmp (val, "on") == 0)) {
+		o->store_off = strcmp (val, "off") == 0;
 	} else if (strcmp (arg, "dns") == 0 && val && valid_dns (val)) {
 		set (&o->dns, val);
 	} else if (strcmp (arg, "slots") == 0 && val && *val && strlen (val) < 256) {

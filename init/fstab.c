@@ -236,8 +236,14 @@ static const char *check_options (struct fstab_entry *e, bool *noauto)
 				return "the device's wait is given twice (x-keel.wait=, "
 				       "x-systemd.device-timeout=)";
 			waited = true;
+		} else if (IS ("x-keel.containers")) {
+			if (v != NULL)
+				return "x-keel.containers takes no value (containers.d is "
+				       "MOUNT-POINT/containers.d)";
+			e->containers = true;
 		} else if (nsz > 7 && strncmp (name, "x-keel.", 7) == 0)
-			return "unknown x-keel. option: only x-keel.wait= is known";
+			return "unknown x-keel. option: only x-keel.wait= and x-keel.containers "
+			       "are known";
 #undef IS
 	}
 	if (r < 0)
@@ -373,6 +379,18 @@ static void parse_line (struct fstab *tab, const char *file, unsigned line, cons
 		bad (tab, file, line, "%s", why);
 		goto out;
 	}
+	if (e.containers && (noauto || strcmp (e.target, "/") == 0)) {
+		bad (tab, file, line,
+		     "x-keel.containers: the store is mounted at boot, on a "
+		     "mount point of its own (not noauto, not /)");
+		goto out;
+	}
+	if (e.containers && fstab_store (tab)) {
+		const struct fstab_entry *first = fstab_store (tab);
+		bad (tab, file, line, "x-keel.containers is given twice (first at %s:%u)",
+		     first->file, first->line);
+		goto out;
+	}
 	if (noauto || strcmp (e.target, "/") == 0) {
 		tab->n_skipped++; /* not at boot; "/" is already mounted */
 		goto out;
@@ -412,6 +430,16 @@ size_t fstab_parse (struct fstab *tab, const char *file, const char *text, size_
 		i += n + 1;
 	}
 	return tab->n_errors - before;
+}
+
+const struct fstab_entry *fstab_store (const struct fstab *tab)
+{
+	size_t k;
+
+	for (k = 0; k < tab->n; k++)
+		if (tab->v[k].containers)
+			return &tab->v[k];
+	return NULL;
 }
 
 int fstab_read (struct fstab *tab, const char *path, struct keel_error **err)

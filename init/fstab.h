@@ -48,6 +48,7 @@ struct fstab_entry {
 	bool nofail;       /* a failure is a warning, not a failed boot */
 	bool wait_forever; /* x-keel.wait=infinity (or 0) */
 	unsigned wait_ms;  /* how long its device may take to appear */
+	bool containers;   /* x-keel.containers: containers.d lives on it (init/store.h) */
 };
 
 struct fstab {
@@ -72,6 +73,8 @@ int fstab_read (struct fstab *tab, const char *path, struct keel_error **err);
 /* The entry mounted on target, or NULL. */
 const struct fstab_entry *fstab_find (const struct fstab *tab, const char *target);
 
+/* The line marked x-keel.containers (at most one is accepted), or NULL. */
+const struct fstab_entry *fstab_store (const struct fstab *tab);
 /* The longest other entry whose mount point holds e's (it must be mounted
  * first), or NULL. */
 const struct fstab_entry *fstab_parent (const struct fstab *tab, const struct fstab_entry *e);

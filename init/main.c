@@ -26,6 +26,7 @@
 #include "init/powerbutton.h"
 #include "init/mounter.h"
 #include "init/shutdown.h"
+#include "init/store.h"
 #include "init/slot.h"
 #include "init/supervisor.h"
 #include "init/watchdog.h"
@@ -213,7 +214,7 @@ int keel_init_main (int argc, char **argv)
 	struct keel_error *err = NULL;
 	enum shutdown_action action = SD_POWEROFF;
 	uint64_t start_us = unit_clock_us (), setup_us; /* keelctl boot-time */
-	bool machine;
+	bool machine, on_disk = false;
 	int ret;
 
 	/* Reached as `keel init ...` or as PID 1 under any name. */
@@ -271,10 +272,33 @@ int keel_init_main (int argc, char **argv)
 	ret = sup_init (&sup, &opts, &con, &err);
 	sup.keel_start_us = start_us;
 	sup.setup_us = setup_us;
+	if (ret == 0) {
+		/* fstab: mounted in helpers while the units wait (mounter.h),
+		 * from now on, so that the store's line (x-keel.containers)
+		 * is settled before any entry is read; only the machine's init
+		 * mounts, a supervisor holds back what needs a mount. */
+		static const char *const fstabs[] = {MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB, NULL};
+		static const char *const none[] = {NULL};
+		char *store;
+
+		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, NULL, &con);
+		sup.mounts = &mnt;
+		/* The loop runs from here on (store.c waits in it, for as long
+		 * as the store's x-keel.wait=): it pets a watchdog the last
+		 * boot left armed. */
+		if (machine)
+			watchdog_boot (&sup.loop, &opts, &con);
+		store = store_boot (&sup, &mnt); /* store.h: the disk or the fallback */
+		if (store) {
+			free (opts.dir);
+			opts.dir = store;
+			on_disk = true;
+		}
+	}
 	/* An update the machine went down in the middle of, not committed:
 	 * back to the deployment before, before anything reads the entries
-	 * (docs/deployments.md). */
-	if (ret == 0)
+	 * (docs/deployments.md); on the disk, store.c's helper did it. */
+	if (ret == 0 && !on_disk)
 		deploy_boot_all (opts.dir);
 	if (ret == 0)
 		ret = sup_load (&sup, &err);
@@ -289,28 +313,19 @@ int keel_init_main (int argc, char **argv)
 		else if (machine) {
 			powerbutton_open (&sup.loop, &con, power_pressed, &sup);
 			hotplug_watch (&sup.loop);
-			/* Only once the loop is sure to run: it pets. */
-			watchdog_boot (&sup.loop, &opts, &con);
 			slot_trial_arm (&sup.loop, &con, &opts, slot_trial_expired, &sup);
 		}
 	}
-	if (ret == 0) {
-		/* fstab: mounted in helpers while the units wait (mounter.h);
-		 * only the machine's init mounts, a supervisor holds back
-		 * what needs a mount. */
-		static const char *const fstabs[] = {MOUNTER_FSTAB, MOUNTER_KEEL_FSTAB, NULL};
-		static const char *const none[] = {NULL};
-
-		mounter_open (&mnt, machine ? fstabs : none, &sup.loop, &sup.set, &con);
-		sup.mounts = &mnt;
-	}
+	if (ret == 0)
+		mounter_attach (&mnt, &sup.set); /* the units wait for their mounts */
 	if (ret < 0) {
 		cleanup_free char *m = keel_error_string (err);
 		keel_error_release (&err);
 		console_status (&con, CS_FAIL, "keel: %s", m ? m : "setup failed");
-		if (machine)
+		if (machine) /* not petted meanwhile: as panic.c's shell */
 			emergency_shell (&opts, "cannot read containers.d");
 		control_close (&ctl);
+		mounter_close (&mnt);
 		sup_free (&sup);
 		if (!machine) {
 			console_close (&con);

@@ -540,7 +540,6 @@ void mounter_open (struct mounter *m, const char *const *files, struct loop *loo
 
 	memset (m, 0, sizeof (*m));
 	m->loop = loop;
-	m->set = set;
 	m->con = con;
 	m->timerfd = -1;
 	m->w_timer.fd = m->w_dev.fd = -1;
@@ -554,28 +553,15 @@ void mounter_open (struct mounter *m, const char *const *files, struct loop *loo
 	for (i = 0; i < m->tab.n_errors; i++)
 		console_status (con, CS_FAIL, "%s (line ignored)", m->tab.errors[i]);
 	m->slot = xmalloc0 ((m->tab.n + 1) * sizeof (*m->slot));
-	m->n_said = set ? set->n : 0;
-	m->unit_waiting_said = xmalloc0 (m->n_said + 1);
 	for (k = 0; k < m->tab.n; k++) {
 		m->slot[k].m = m;
 		m->slot[k].idx = k;
 		m->slot[k].fd = -1;
 		m->slot[k].w.fd = -1;
 	}
-	/* A container that needs a mount no line gives never starts. */
 	m->read_any = files[0] != NULL;
-	for (i = 0; set && i < set->n; i++) {
-		const struct unit *u = &set->v[i];
-
-		for (k = 0; k < u->policy.mounts.n; k++) {
-			cleanup_free char *msg = why_not (m, u->policy.mounts.v[k]);
-
-			if (msg) {
-				unit_event_why (set, i, UE_BLOCK, msg);
-				break;
-			}
-		}
-	}
+	if (set)
+		mounter_attach (m, set);
 	if (m->tab.n == 0)
 		return;
 	m->timerfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -596,6 +582,37 @@ void mounter_open (struct mounter *m, const char *const *files, struct loop *loo
 	retry_waiting (m);
 	if (m->timerfd >= 0)
 		arm_timer (m);
+}
+
+void mounter_attach (struct mounter *m, struct unit_set *set)
+{
+	size_t i, k;
+
+	m->set = set;
+	free (m->unit_waiting_said);
+	m->n_said = set->n;
+	m->unit_waiting_said = xmalloc0 (m->n_said + 1);
+	/* A container that needs a mount no line gives, or one that already
+	 * failed, never starts. */
+	for (i = 0; i < set->n; i++) {
+		const struct unit *u = &set->v[i];
+
+		for (k = 0; k < u->policy.mounts.n; k++) {
+			cleanup_free char *msg = why_not (m, u->policy.mounts.v[k]);
+
+			if (msg) {
+				unit_event_why (set, i, UE_BLOCK, msg);
+				break;
+			}
+		}
+	}
+}
+
+const struct mount_slot *mounter_store (const struct mounter *m)
+{
+	const struct fstab_entry *e = m->open ? fstab_store (&m->tab) : NULL;
+
+	return e ? &m->slot[e - m->tab.v] : NULL;
 }
 
 bool mounter_ready (struct mounter *m, size_t i)

@@ -75,10 +75,21 @@ struct mounter {
 #define MOUNTER_KEEL_FSTAB "/etc/keel/fstab"
 
 /* Read files (NULL-terminated), report their bad lines, block the units
- * that list a mount no file has, and start mounting.  Never fails: what
+ * that list a mount no file has (when set is given; else mounter_attach
+ * does it later), and start mounting.  Never fails: what
  * cannot be done is reported and held back. */
 void mounter_open (struct mounter *m, const char *const *files, struct loop *loop,
                    struct unit_set *set, struct console *con);
+
+/* The units are loaded (after the store, init/store.h, told which
+ * containers.d to read): block those that list a mount no line gives or
+ * one that already failed, and from now on requeue and block them as the
+ * lines are mounted.  mounter_open does it itself when given a set. */
+void mounter_attach (struct mounter *m, struct unit_set *set);
+
+/* The slot of the line marked x-keel.containers (fstab_store), NULL when
+ * there is none: store.c waits for it to be mounted or to fail. */
+const struct mount_slot *mounter_store (const struct mounter *m);
 
 /* Whether every mount unit i lists is mounted (m NULL: keel did not read
  * fstab -- not the machine's init -- so none is). */

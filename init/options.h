@@ -28,6 +28,7 @@ struct init_opts {
 	size_t n_skip;
 	unsigned watchdog_secs; /* hardware watchdog timeout, 0: off (watchdog.h) */
 	bool watchdog_set;      /* keel.watchdog= given: wins over /etc/keel/watchdog */
+	bool store_off;         /* keel.store=off: the initramfs's containers.d (store.h) */
 	char *slots;     /* keel.slots=: the A/B boot disk (a /dev path or LABEL=...; slot.h) */
 	char slot;       /* keel.slot=A|B: the slot this boot came from (0: none) */
 	bool slot_trial; /* keel.slot.trial: that slot is not marked good yet */

@@ -209,7 +209,7 @@ static int open_store (const char *sock, struct keel_error **err)
 
 /* Copy SRC (a bundle: rootfs/, config.json, keel.json) to DST under
  * dstfd, owners, modes and links as they are, never following a link. */
-static int copy_tree (int sfd, const char *sname, int dfd, const char *dname,
+int update_copy_tree (int sfd, const char *sname, int dfd, const char *dname,
                       struct keel_error **err)
 {
 	struct stat st;
@@ -244,7 +244,7 @@ static int copy_tree (int sfd, const char *sname, int dfd, const char *dname,
 		while (ret == 0 && (de = readdir (dir)) != NULL) {
 			if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
 				continue;
-			ret = copy_tree (dirfd (dir), de->d_name, d, de->d_name, err);
+			ret = update_copy_tree (dirfd (dir), de->d_name, d, de->d_name, err);
 			if (ret < 0)
 				keel_error_wrap (err, "%s", sname);
 		}
@@ -691,7 +691,7 @@ int update_main (const char *sock, int argc, char **argv)
 		d.digest = bundle_digest (src);
 		staged = xasprintf (".%s.update.%d", name, (int)getpid ());
 	}
-	if ((kind == IMPORT_SRC_ENTRY && copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
+	if ((kind == IMPORT_SRC_ENTRY && update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
 	    deploy_add_ex (cdfd, name, staged, &d, keep, hand_deadline, &ho, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
 		/* A half copy, or a copy the store refused, is ours: removed;

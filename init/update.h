@@ -18,6 +18,12 @@
 /* argv[0] is "update" or "rollback"; exit status for keelctl. */
 int update_main (const char *sock, int argc, char **argv);
 int rollback_main (const char *sock, int argc, char **argv);
+/* Copy SNAME under sfd to DNAME under dfd: owners, modes, links and
+ * device nodes as they are, never following a link (store.c seeds the
+ * disk's containers.d with it too). */
+struct keel_error;
+int update_copy_tree (int sfd, const char *sname, int dfd, const char *dname,
+                      struct keel_error **err);
 /* One request to PID 1 (importjob.c): 0 with the answer's body after
  * "ok" in *out, -1 with the error text in *out (malloc'd either way). */
 int update_ask (const char *sock, const char *req, char **out);

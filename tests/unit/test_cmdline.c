@@ -41,6 +41,15 @@ static void test_cmdline (void **state)
 	init_opts_free (&o);
 
 	init_opts_defaults (&o);
+	assert_false (o.store_off);
+	assert_int_equal (cmdline_apply (&o, "keel.store=off keel.store=maybe", &warn, &err), 0);
+	assert_true (o.store_off);
+	assert_string_equal (warn, "keel.store=maybe");
+	free (warn);
+	warn = NULL;
+	init_opts_free (&o);
+
+	init_opts_defaults (&o);
 	assert_int_equal (cmdline_apply (&o, "keel.debug=0 keel.skip=a/b", &warn, &err), 0);
 	assert_false (o.debug);
 	assert_int_equal (o.n_skip, 0);

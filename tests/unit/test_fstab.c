@@ -166,7 +166,15 @@ static void test_bad_lines (void **state)
 	        {"/dev/vdb /a ext4 x-keel.wait=1s,x-systemd.device-timeout=2s",
 	         "the device's wait is given twice (x-keel.wait=, x-systemd.device-timeout=)"},
 	        {"/dev/vdb /a ext4 x-keel.wiat=1s",
-	         "unknown x-keel. option: only x-keel.wait= is known"},
+	         "unknown x-keel. option: only x-keel.wait= and x-keel.containers are known"},
+	        {"/dev/vdb /a ext4 x-keel.containers=yes",
+	         "x-keel.containers takes no value (containers.d is MOUNT-POINT/containers.d)"},
+	        {"/dev/vdb /a ext4 noauto,x-keel.containers",
+	         "x-keel.containers: the store is mounted at boot, on a mount point of its own "
+	         "(not noauto, not /)"},
+	        {"/dev/vdb / ext4 x-keel.containers",
+	         "x-keel.containers: the store is mounted at boot, on a mount point of its own "
+	         "(not noauto, not /)"},
 	        {"/dev/vdb /a ext4 rw,\"unbalanced",
 	         "the options do not parse (an unbalanced quote?)"},
 	        {"/dev/vdb /a ext4 rw x", "dump (field 5) must be a number, got \"x\""},
@@ -193,6 +201,28 @@ static void test_bad_lines (void **state)
 		assert_int_equal (t.v[1].line, 4);
 		fstab_free (&t);
 	}
+}
+
+/* The store's line (init/store.h): found by fstab_store, one only. */
+static void test_store_mark (void **state)
+{
+	struct fstab t;
+	(void)state;
+
+	assert_int_equal (parse (&t, "/dev/vda /a ext4\n"), 0);
+	assert_null (fstab_store (&t));
+	fstab_free (&t);
+	assert_int_equal (parse (&t, "/dev/vda /a ext4\nLABEL=st /var/lib/keel ext4 "
+	                             "rw,x-keel.containers,x-keel.wait=5s\n"
+	                             "/dev/vdc /b ext4 x-keel.containers\n"),
+	                  1);
+	assert_string_equal (t.errors[0],
+	                     F ":3: x-keel.containers is given twice (first at " F ":2)");
+	assert_non_null (fstab_store (&t));
+	assert_string_equal (fstab_store (&t)->target, "/var/lib/keel");
+	assert_int_equal (fstab_store (&t)->wait_ms, 5000);
+	assert_false (t.v[0].containers);
+	fstab_free (&t);
 }
 
 static void test_bytes (void **state)
@@ -344,6 +374,7 @@ int main (void)
 	        cmocka_unit_test (test_skipped),
 	        cmocka_unit_test (test_wait),
 	        cmocka_unit_test (test_bad_lines),
+	        cmocka_unit_test (test_store_mark),
 	        cmocka_unit_test (test_bytes),
 	        cmocka_unit_test (test_two_files_and_parents),
 	        cmocka_unit_test (test_too_many),
