@@ -125,6 +125,16 @@ void *__wrap_malloc (size_t n);
 void *__wrap_calloc (size_t m, size_t n);
 void *__wrap_realloc (void *p, size_t n);
 void __wrap_free (void *p);
+/* musl's own internal names, which some of its functions call directly:
+ * duplocale and freelocale, which json-c calls around every parse, and a
+ * few others (newlocale, atexit past 32 handlers, posix_spawn's file
+ * actions, the TZ string). */
+void *__real___libc_malloc (size_t n);
+void *__real___libc_calloc (size_t m, size_t n);
+void __real___libc_free (void *p);
+void *__wrap___libc_malloc (size_t n);
+void *__wrap___libc_calloc (size_t m, size_t n);
+void __wrap___libc_free (void *p);
 
 void keel_arena_start (void)
 {
@@ -147,14 +157,51 @@ void *__wrap_malloc (size_t n)
 	return __real_malloc (n);
 }
 
+/* A full arena's calloc is musl's malloc and a clear here, never musl's
+ * calloc: that one calls the public malloc (the arena's, were it to fit)
+ * and then asks mallocng's metadata whether the block is already zero. */
+static void *arena_calloc (size_t m, size_t n, void *(*fallback) (size_t))
+{
+	void *p = keel_arena_calloc (&arena, m * n);
+
+	if (p == NULL) {
+		p = fallback (m * n);
+		if (p != NULL)
+			memset (p, 0, m * n);
+	}
+	return p;
+}
+
 void *__wrap_calloc (size_t m, size_t n)
 {
-	if (arena.base != NULL && (n == 0 || m <= SIZE_MAX / n)) {
-		void *p = keel_arena_calloc (&arena, m * n);
+	if (arena.base == NULL || (n != 0 && m > SIZE_MAX / n))
+		return __real_calloc (m, n);
+	return arena_calloc (m, n, __real_malloc);
+}
+
+void *__wrap___libc_malloc (size_t n)
+{
+	if (arena.base != NULL) {
+		void *p = keel_arena_alloc (&arena, n);
 		if (p != NULL)
 			return p;
 	}
-	return __real_calloc (m, n);
+	return __real___libc_malloc (n);
+}
+
+void *__wrap___libc_calloc (size_t m, size_t n)
+{
+	if (arena.base == NULL || (n != 0 && m > SIZE_MAX / n))
+		return __real___libc_calloc (m, n);
+	return arena_calloc (m, n, __real___libc_malloc);
+}
+
+void __wrap___libc_free (void *p)
+{
+	if (keel_arena_owns (&arena, p))
+		keel_arena_free (&arena, p);
+	else
+		__real___libc_free (p);
 }
 
 void __wrap_free (void *p)
