@@ -7,7 +7,7 @@
 /* Every block is preceded by a 16-byte header holding the size asked for,
  * which keeps blocks 16-byte aligned (what malloc promises on x86-64 and
  * aarch64) and lets realloc copy the right amount. */
-#define HDR 16u
+#define HDR         16u
 #define ALIGN_UP(n) (((n) + 15u) & ~(size_t)15u)
 
 void keel_arena_init (struct keel_arena *a, void *mem, size_t size)
@@ -114,7 +114,7 @@ void *keel_arena_realloc (struct keel_arena *a, void *p, size_t n)
  * several times over (docs/performance.md); beyond it musl serves. */
 #define ARENA_BYTES (256u * 1024u)
 
-static _Alignas (16) unsigned char arena_mem[ARENA_BYTES];
+static _Alignas(16) unsigned char arena_mem[ARENA_BYTES];
 static struct keel_arena arena;
 
 void *__real_malloc (size_t n);

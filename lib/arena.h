@@ -3,18 +3,20 @@
  * musl's mallocng spreads a process's allocations over one group of slots
  * per size class, each group its own mmap'd pages, and returns emptied
  * groups with munmap: a `run` paid ~200 K instructions in malloc and free,
- * 17 mmap and 12 munmap, and about 40 page faults for it (docs/performance.md,
- * "The fourth pass").  The runtime's create/start/run/exec/delete/state/kill
- * live for milliseconds and allocate little, so they allocate from one arena
- * instead: consecutive blocks in a static buffer, free a no-op except for
- * the most recent block (which is taken back), realloc in place for the
- * most recent block and by copy otherwise.  When the arena is full, or for
- * any other process (PID 1, keelctl, the long-lived runtime commands), musl's
- * malloc serves as before: memory stays bounded by the arena's size.
+ * 16 mmap and 11 munmap (docs/performance.md, "The fourth pass").  The
+ * runtime's create/start/run/exec/delete/state/kill live for milliseconds
+ * and allocate little, so they allocate from one arena instead: consecutive
+ * blocks in a static buffer, free a no-op except for the most recent block
+ * (which is taken back), realloc in place for the most recent block and by
+ * copy otherwise.  When the arena is full, or for any other process (PID 1,
+ * keelctl, the long-lived runtime commands), musl's malloc serves as before:
+ * memory stays bounded by the arena's size.
  *
  * The static build routes every malloc/calloc/realloc/free of the link
- * (keel, json-c, libmount, musl's own callers) through lib/arena.c with the
- * linker's --wrap (KEEL_ARENA_WRAP, Makefile).  The dev and asan builds
+ * (keel, json-c, libmount, musl's own callers), and musl's internal
+ * __libc_malloc/__libc_calloc/__libc_free (its locale functions, which
+ * json-c calls on every parse), through lib/arena.c with the linker's
+ * --wrap (KEEL_ARENA_WRAP, Makefile).  The dev and asan builds
  * (glibc) have no wrappers: keel_arena_start is a no-op there, so ASan and
  * valgrind see the C library's allocator. */
 #ifndef KEEL_ARENA_H
@@ -26,7 +28,7 @@
 struct keel_arena {
 	unsigned char *base;
 	size_t size;
-	size_t used; /* bytes handed out, headers included */
+	size_t used;  /* bytes handed out, headers included */
 	size_t dirty; /* high-water mark: bytes above it were never handed out */
 };
 

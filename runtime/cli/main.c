@@ -36,11 +36,12 @@ static const struct cli_command commands[] = {
 
 /* The commands that allocate from lib/arena.h: they live for milliseconds
  * (run and exec until the container's process exits, with a bounded
- * arena), where musl's malloc cost a `run` ~40 page faults and 29 mmap and
- * munmap.  The others (events, ps, list, update...) keep musl's. */
+ * arena), where musl's malloc cost a `run` ~200 K instructions, 27 mmap
+ * and munmap and 13 page faults (docs/performance.md, "The fourth pass").
+ * The others (events, ps, list, update...) keep musl's. */
 static bool arena_command (const char *name)
 {
-	static const char *const names[] = {"create", "start", "run",  "exec",
+	static const char *const names[] = {"create", "start", "run", "exec",
 	                                    "delete", "state", "kill"};
 	size_t i;
 

@@ -11,7 +11,7 @@
 
 #include "lib/arena.h"
 
-static _Alignas (16) unsigned char mem[4096];
+static _Alignas(16) unsigned char mem[4096];
 
 static void test_blocks_are_aligned_and_distinct (void **state)
 {

@@ -12,13 +12,13 @@
 
 #include "lib/util.h"
 
-#define SAME(...)                                                                                  \
-	do {                                                                                       \
-		char want[2048];                                                                   \
-		char *got = xasprintf (__VA_ARGS__);                                               \
-		snprintf (want, sizeof want, __VA_ARGS__);                                         \
-		assert_string_equal (got, want);                                                   \
-		free (got);                                                                        \
+#define SAME(...)                                          \
+	do {                                               \
+		char want[2048];                           \
+		char *got = xasprintf (__VA_ARGS__);       \
+		snprintf (want, sizeof want, __VA_ARGS__); \
+		assert_string_equal (got, want);           \
+		free (got);                                \
 	} while (0)
 
 static void test_xasprintf_joins_strings (void **state)
