@@ -111,6 +111,14 @@ STRIP ?= strip
 # udev comes libkmod: modules by alias for the devices it finds).
 LIBS := -lmount -lblkid $(if $(filter y,$(CONFIG_UDEV)),-ludev -lkmod) \
 	$(if $(filter y,$(CONFIG_SECCOMP)),-lseccomp) -lcap -ljson-c
+# lib/arena.h: every malloc, calloc, realloc and free of the static link
+# (keel, the libraries, musl's own callers, and musl's internal
+# __libc_malloc/calloc/free that its locale functions call) goes through
+# lib/arena.c, so the runtime's short-lived commands can allocate from a
+# bump arena.
+CPPFLAGS += -DKEEL_ARENA_WRAP
+LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+	-Wl,--wrap=__libc_malloc,--wrap=__libc_calloc,--wrap=__libc_free
 else
 CC ?= gcc
 CPPFLAGS += $(shell pkg-config --cflags json-c mount)

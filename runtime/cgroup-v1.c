@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -673,18 +674,61 @@ static void dev_num (char *buf, size_t size, int64_t n)
 		snprintf (buf, size, "%" PRId64, n);
 }
 
+/* devices.deny and devices.allow, each opened once for all the rules
+ * written to it: the kernel takes every write(2) to a cgroup file as one
+ * rule, whatever the file offset, so this is the same as opening the file
+ * per rule (as cg_write does) without a path walk and a kernfs open and
+ * release for each of the ~12 rules of a container. */
+struct dev_files {
+	const char *dir;
+	int fd[2]; /* [0] devices.deny, [1] devices.allow */
+};
+
+static int dev_rule (struct dev_files *f, bool allow, const char *rule, struct keel_error **err)
+{
+	const char *file = allow ? "devices.allow" : "devices.deny";
+	int *fd = &f->fd[allow];
+
+	keel_debug ("cgroup: %s/%s = %s", f->dir, file, rule);
+	if (*fd < 0) {
+		cleanup_free char *path = xasprintf ("%s/%s", f->dir, file);
+
+		*fd = open (path, O_WRONLY | O_CLOEXEC);
+		if (*fd < 0) {
+			keel_error (err, errno, "open `%s`", path);
+			return keel_error_wrap (err, "cgroup: set %s to \"%s\"", file, rule);
+		}
+	}
+	if (write_all (*fd, rule, strlen (rule), err) < 0) {
+		keel_error_wrap (err, "`%s/%s`", f->dir, file);
+		return keel_error_wrap (err, "cgroup: set %s to \"%s\"", file, rule);
+	}
+	return 0;
+}
+
+static int dev_files_close (struct dev_files *f, int ret, struct keel_error **err)
+{
+	for (int i = 0; i < 2; i++) {
+		if (f->fd[i] >= 0 && close (f->fd[i]) < 0 && ret == 0)
+			ret = keel_error (err, errno, "close `%s/%s`", f->dir,
+			                  i ? "devices.allow" : "devices.deny");
+		f->fd[i] = -1;
+	}
+	return ret;
+}
+
 /* v1's device controller is a list: "a" in devices.deny empties it and
  * denies everything, then each rule adds (allow) or removes (deny) an
  * entry, so the rules apply in order as on v2. */
 static int apply_devices (const char *dir, const struct spec_resources *res,
                           struct keel_error **err)
 {
-	int ret = cg_write (dir, "devices.deny", "a", err);
+	struct dev_files f = {.dir = dir, .fd = {-1, -1}};
+	int ret = dev_rule (&f, false, "a", err);
 
 	for (size_t i = 0; ret == 0 && i < res->n_devices; i++) {
 		const struct spec_device_rule *r = &res->devices[i];
-		const char *file = r->allow ? "devices.allow" : "devices.deny";
-		char access[4] = "", maj[24], min[24];
+		char access[4] = "", maj[24], min[24], rule[64];
 		size_t n = 0;
 
 		/* Other letters were warned about when the config was read
@@ -692,24 +736,27 @@ static int apply_devices (const char *dir, const struct spec_resources *res,
 		for (const char *a = r->access && *r->access ? r->access : "rwm"; *a; a++)
 			if ((*a == 'r' || *a == 'w' || *a == 'm') && strchr (access, *a) == NULL)
 				access[n++] = *a;
-		if (n == 0)
-			return keel_error (err, 0,
-			                   "cgroup: linux.resources.devices[%zu].access: none of "
-			                   "r, w, m",
-			                   i);
+		if (n == 0) {
+			ret = keel_error (err, 0,
+			                  "cgroup: linux.resources.devices[%zu].access: none of "
+			                  "r, w, m",
+			                  i);
+			break;
+		}
 		if (r->type == 'a' || r->type == '\0') {
 			/* "a" is every device and every access: a rule for
 			 * all types is the whole list. */
-			ret = cg_write (dir, file, "a", err);
+			ret = dev_rule (&f, r->allow, "a", err);
 			continue;
 		}
 		dev_num (maj, sizeof maj, r->major);
 		dev_num (min, sizeof min, r->minor);
-		ret = cg_writef (dir, file, err, "%c %s:%s %s", r->type, maj, min, access);
+		snprintf (rule, sizeof rule, "%c %s:%s %s", r->type, maj, min, access);
+		ret = dev_rule (&f, r->allow, rule, err);
 	}
 	for (size_t i = 0; ret == 0 && i < sizeof default_devices / sizeof default_devices[0]; i++)
-		ret = cg_write (dir, "devices.allow", default_devices[i], err);
-	return ret;
+		ret = dev_rule (&f, true, default_devices[i], err);
+	return dev_files_close (&f, ret, err);
 }
 
 /* Write the parts of res that hierarchy h's controllers take into dir. */

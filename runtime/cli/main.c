@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/arena.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/version.h"
@@ -31,6 +33,23 @@ static const struct cli_command commands[] = {
         {"restore", "make a running container from criu images", cli_restore},
         {"events", "print a container's statistics and OOM events as JSON", cli_events},
 };
+
+/* The commands that allocate from lib/arena.h: they live for milliseconds
+ * (run and exec until the container's process exits, with a bounded
+ * arena), where musl's malloc cost a `run` ~200 K instructions, 27 mmap
+ * and munmap and 13 page faults (docs/performance.md, "The fourth pass").
+ * The others (events, ps, list, update...) keep musl's. */
+static bool arena_command (const char *name)
+{
+	static const char *const names[] = {"create", "start", "run", "exec",
+	                                    "delete", "state", "kill"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE (names); i++)
+		if (strcmp (name, names[i]) == 0)
+			return true;
+	return false;
+}
 
 /* The commands whose process enters a container (create's, exec's). */
 static bool spawning_command (const char *name)
@@ -196,27 +215,34 @@ static int parse_global (struct cli_global *g, int argc, char **argv, int *statu
 	return optind;
 }
 
-bool keel_runtime_spawns (int argc, char **argv)
+/* The command: the first word that is neither a global option nor the
+ * value of one (global_longopts says which take a value); NULL if none. */
+static const char *command_word (int argc, char **argv)
 {
 	int i;
 
-	/* The command is the first word that is neither a global option nor
-	 * the value of one; global_longopts says which take a value. */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const struct option *o;
 
 		if (strcmp (a, "--") == 0)
-			return i + 1 < argc && spawning_command (argv[i + 1]);
+			return i + 1 < argc ? argv[i + 1] : NULL;
 		if (a[0] != '-')
-			return spawning_command (a);
+			return a;
 		if (a[1] != '-' || strchr (a, '=') != NULL)
 			continue;
 		for (o = global_longopts; o->name; o++)
 			if (strcmp (a + 2, o->name) == 0 && o->has_arg == required_argument)
 				i++;
 	}
-	return false;
+	return NULL;
+}
+
+bool keel_runtime_spawns (int argc, char **argv)
+{
+	const char *name = command_word (argc, argv);
+
+	return name != NULL && spawning_command (name);
 }
 
 static void no_op (int sig)
@@ -234,6 +260,11 @@ int keel_runtime_main (int argc, char **argv)
 	const char *name;
 	int status, first;
 	size_t i;
+
+	/* Before anything allocates, so that musl's malloc is never set up */
+	name = command_word (argc, argv);
+	if (name != NULL && arena_command (name) && getpid () != 1)
+		keel_arena_start ();
 
 	/* A closed stderr or log pipe (an engine that went away, `| head`)
 	 * must not kill the runtime halfway through a create, leaving a
