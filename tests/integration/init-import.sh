@@ -411,6 +411,22 @@ like "$out" "plain.tar: a tar archive with neither manifest.json \(docker save\)
 cp -R "$T/img/v2" "$T/img/with space"
 out=$(ctl update web "$T/img/with space" 2>&1)
 like "$out" "a path with a space or a tab cannot be given to keel" "a path with a space"
+# SRC in a directory another user can write: they could swap it for a
+# link to /etc/shadow or a disk between keelctl's realpath and the bind.
+mkdir -p "$T/userdir" && cp -R "$T/img/v2" "$T/userdir/v2" && chown 65534:65534 "$T/userdir"
+out=$(ctl update web "$T/userdir/v2" 2>&1)
+is "$?" 1 "SRC in a directory of another user is refused"
+like "$out" "userdir/v2: \`$T/userdir\` is owned by another user than root: SRC could be swapped for a link" "says which directory and why"
+chown 0:0 "$T/userdir" && chmod 0777 "$T/userdir"
+out=$(ctl update web "$T/userdir/v2" 2>&1)
+like "$out" "\`$T/userdir\` is writable by group or others" "and in a directory anyone can write"
+# The helper checks it too (a client of the socket need not be keelctl).
+mkdir -m 0700 "$D/.ki-src" "$D/.ki-src/work"
+like "$(req "import .ki-src $T/userdir/v2 10")" "^ok" "PID 1 takes the words"
+for _ in $(seq 50); do [ -e "$D/.ki-src/status" ] && break; sleep 0.1; done
+like "$(cat "$D/.ki-src/status" 2>&1)" "^error $T/userdir/v2: \`$T/userdir\` is writable by group or others" "the helper refuses it before any bind"
+is "$(ls "$D/.ki-src")" "$(printf 'log\nstatus\nwork')" "and runs no importer"
+rm -rf "$D/.ki-src" "$T/userdir"
 out=$(ctl update web "$T/img/v2" --ref x --import-timeout 0 2>&1)
 is "$?" 2 "--import-timeout 0 is refused"
 # PID 1's request, word by word, as any client of the socket may send it.
