@@ -686,6 +686,12 @@ static char *log_tail (int stagefd)
 	if (n <= 0)
 		return xstrdup ("");
 	buf[n] = '\0';
+	/* the container wrote it: no terminal escape (a title, the
+	 * clipboard, a cleared screen) reaches whoever reads the error */
+	for (ssize_t i = 0; i < n; i++)
+		if (((unsigned char)buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t') ||
+		    buf[i] == 0x7f)
+			buf[i] = '?';
 	p = buf;
 	if (off > 0 && (p = strchr (buf, '\n')) != NULL)
 		p++;

@@ -329,6 +329,9 @@ probe)
 	echo "PROBE caps: $(grep CapEff /proc/self/status | tr -d '\t')"
 	echo "PROBE pid1: $(tr '\0' ' ' </proc/1/cmdline)"
 	echo "PROBE signals: $(grep -E '^Sig(Blk|Ign)' /proc/1/status | tr -d '\t' | tr '\n' ' ')"
+	# terminal escapes (a title, the clipboard, a cleared screen) for
+	# whoever reads keelctl's error
+	printf 'PROBE escape: \033]0;pwned\007\033]52;c;cHduZWQ=\007\033[2J\r\n'
 	exit 1 ;;
 link-entry) mkdir -p /work/out && ln -s / /work/out/web ;;
 link-out) ln -s /containers.d /work/out ;;
@@ -354,6 +357,8 @@ like "$out" "PROBE work-write: REACHED" "it writes its work directory (its one p
 like "$out" "PROBE caps: CapEff:00000000880000[01]b" "its capabilities are the six (CapEff 0x8800001b)"
 like "$out" "PROBE pid1: /bin/sh /usr/bin/keel-import-job" "its PID 1 is its own program (a PID namespace of its own)"
 like "$out" "PROBE signals: SigBlk:0000000000000000 SigIgn:0000000000000[0-9a-f]{3} " "it blocks no signal and does not ignore SIGPIPE (PID 1's mask and SIG_IGN stay behind)"
+is "$(printf '%s' "$out" | tr -d '\n\t' | tr -d '\040-\176' | wc -c)" 0 "keelctl prints no control byte of the importer's (no terminal escape reaches the admin's terminal)"
+like "$out" "PROBE escape: \?\]0;pwned\?\?\]52;c;cHduZWQ=\?\?\[2J\?$" "it shows them as ?"
 is "$(state_before)" "$src_sum" "SRC is unchanged"
 for m in link-entry link-out link-config; do
 	out=$(ctl update web "$T/img/v2" --set MODE=$m --timeout 20 2>&1)
