@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "init/slot.h"
+#include "lib/input.h"
 #include "lib/util.h"
 
 #define SLOT_DEFAULT_DIR "/boot"
@@ -122,6 +123,17 @@ static int cmd_install (int dfd, const char *name, struct slot_state *st, char s
 	sfd = open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		return keel_error (err, errno, "open `%s`", src);
+	/* The selector refuses a cmdline it cannot use (too large, a control
+	 * character, an open quote) only at the boot, spending the trial:
+	 * say it now, before anything changes. */
+	if (faccessat (sfd, SLOT_CMDLINE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		cleanup_free char *text = NULL, *cmd = NULL;
+		cleanup_free char *path = xasprintf ("%s/" SLOT_CMDLINE, src);
+		if (input_read_at (sfd, SLOT_CMDLINE, path, 0, SLOT_CMDLINE_MAX, &text, NULL,
+		                   err) < 0 ||
+		    (cmd = slot_cmdline_make ("", text, path, slot, true, err)) == NULL)
+			return keel_error_wrap (err, "install slot %c", slot);
+	}
 	/* Whatever trial of the slot was pending is off while its files
 	 * change: a power cut in the middle boots the good slot. */
 	if (st->next == slot) {

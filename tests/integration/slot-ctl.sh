@@ -51,6 +51,22 @@ like "$out" "install slot B: open \`initrd.img\`: No such file" "naming the miss
 is "$(cat "$b/boot.json")" '{"good": "A", "next": "A", "tries": 0}' \
 	"B's trial was cancelled before its files changed"
 
+# A cmdline the selector would refuse at the boot (spending B's trial) is
+# refused by the install, before anything changes.
+cp -R "$b" "$t/before"
+printf 'quiet "keel.hostname=x\n' >"$t/new/cmdline"
+out=$(slot install B "$t/new" 2>&1)
+is "$?" 1 "a cmdline with an open quote is refused"
+like "$out" "install slot B: $t/new/cmdline: a double quote without its end" "naming the file and why"
+printf 'quiet\001 keel.debug\n' >"$t/new/cmdline"
+out=$(slot install B "$t/new" 2>&1)
+like "$out" "install slot B: $t/new/cmdline: a control character \(byte 5\)" "a control character is refused"
+head -c 1500 /dev/zero | tr '\0' x >"$t/new/cmdline"
+out=$(slot install B "$t/new" 2>&1)
+like "$out" "install slot B: $t/new/cmdline: .*larger than" "a cmdline over 1 KiB is refused"
+diff -r "$t/before" "$b" >/dev/null
+check "the boot disk is unchanged by the refusals"
+rm -rf "$t/before"
 rm "$t/new/cmdline"
 slot install B "$t/new" >/dev/null
 check "install B again, without a cmdline"
