@@ -33,6 +33,8 @@ is "$(jq -r '.process.capabilities.bounding | join(",")' "$T/importer/config.jso
 	"CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_MKNOD,CAP_SETFCAP" "the importer keeps six capabilities"
 is "$(jq -r '.linux.seccomp.syscalls[0].names | index("unshare") != null and index("bpf") != null' "$T/importer/config.json")" true \
 	"its seccomp filter refuses unshare and bpf"
+is "$(jq -c '.linux.resources.devices' "$T/importer/config.json")" '[{"allow":false,"access":"rwm"}]' \
+	"a device filter: no device but the runtime's defaults opens (keel's runtime sets none without a rule)"
 is "$(jq -c '[.linux.namespaces[].type]' "$T/importer/config.json")" \
 	'["pid","mount","ipc","uts","network","cgroup"]' "a network namespace of its own (no network)"
 
@@ -316,6 +318,11 @@ probe)
 	try mknod-open-null sh -c 'mknod /work/null c 1 3 && echo x >/work/null'
 	try mknod-read-mem sh -c 'mknod /work/mem c 1 1 && head -c 1 /work/mem'
 	try mknod-read-disk sh -c 'mknod /work/sda b 8 0 && head -c 1 /work/sda'
+	# /dev and /tmp are its own tmpfs: a node made there must not open either
+	try dev-mknod-mem sh -c 'mknod /dev/kimem c 1 1 && head -c 1 /dev/kimem'
+	try dev-mknod-disk sh -c 'mknod /dev/kisda b 8 0 && head -c 1 /dev/kisda'
+	try dev-mknod-kmsg sh -c 'mknod /dev/kikmsg c 1 11 && echo pwned >/dev/kikmsg'
+	try tmp-mknod-mem sh -c 'mknod /tmp/kimem c 1 1 && head -c 1 /tmp/kimem'
 	try mount mount -t tmpfs x /tmp
 	try chroot chroot /work /bin/true
 	try sys-write sh -c 'echo 1 >/sys/kernel/mm/ksm/run'
@@ -349,7 +356,8 @@ check "the importer keel runs is now the hostile one"
 out=$(ctl update web "$T/img/v2" --set MODE=probe --timeout 20 2>&1)
 is "$?" 1 "the hostile importer's job fails"
 echo "$out" | grep PROBE | sed 's/^/# /'
-for p in root-write src-write src-tar-write mknod-open-null mknod-read-mem mknod-read-disk mount chroot \
+for p in root-write src-write src-tar-write mknod-open-null mknod-read-mem mknod-read-disk \
+	dev-mknod-mem dev-mknod-disk dev-mknod-kmsg tmp-mknod-mem mount chroot \
 	sys-write proc-sysrq net-iface net-route userns netns mountns; do
 	like "$out" "PROBE $p: blocked" "hostile importer: $p is blocked"
 done
