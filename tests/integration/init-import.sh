@@ -460,4 +460,6 @@ is "$(pid_of kimother)" "$po" "kimother's pid unchanged through all of it"
 
 stop_keel
 check "keel stopped"
+is "$(grep -c 'ERROR: LeakSanitizer' "$T/stdout.log" "$T/console.log" 2>/dev/null | awk -F: '{n += $NF} END {print n + 0}')" 0 \
+	"no leak reported by keel, its helpers or containers' start helpers (in an ASan build: make asan)"
 done_testing
