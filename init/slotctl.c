@@ -39,20 +39,13 @@ static char booted_slot (bool *trial)
 {
 	cleanup_free char *cmd = NULL;
 	struct keel_error *err = NULL;
-	char *save = NULL, *w, slot = 0;
 
 	*trial = false;
 	if (read_file ("/proc/cmdline", 65536, &cmd, NULL, &err) < 0) {
 		keel_error_release (&err);
 		return 0;
 	}
-	for (w = strtok_r (cmd, " \t\n", &save); w; w = strtok_r (NULL, " \t\n", &save)) {
-		if (strncmp (w, "keel.slot=", 10) == 0)
-			slot = slot_name (w + 10);
-		else if (strcmp (w, "keel.slot.trial") == 0)
-			*trial = true;
-	}
-	return slot;
+	return slot_booted (cmd, trial);
 }
 
 static int parse_tries (const char *s, unsigned *out)

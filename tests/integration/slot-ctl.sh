@@ -109,4 +109,27 @@ out=$(slot status 2>&1)
 [ $? = 1 ]
 check "a boot.json that is a symlink is refused"
 
+# The booted slot as keel reads its command line (a fake /proc/cmdline
+# bound in a mount namespace of this test's own): a quoted value holding
+# " keel.slot=A " is one word, so slot B booted and installing B is
+# refused (keelctl split on spaces alone, saw A and overwrote the slot
+# that runs).
+if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	printf 'keel.slot=B keel.slot.trial x="a keel.slot=A b" quiet\n' >"$t/cmdline"
+	b=$t/boot2
+	mkdir -p "$b" && echo '{"good": "A", "next": "B", "tries": 1}' >"$b/boot.json"
+	cp -R "$b" "$t/before"
+	out=$(unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /proc/cmdline && shift && exec "$@"' \
+		sh "$t/cmdline" "$KEEL" ctl slot --dir "$b" status 2>&1)
+	like "$out" "^booted: B \(on trial\)" "a quoted keel.slot=A in a value is not the booted slot"
+	out=$(unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /proc/cmdline && shift && exec "$@"' \
+		sh "$t/cmdline" "$KEEL" ctl slot --dir "$b" install B "$t/new" 2>&1)
+	like "$out" "slot B is the one running" "so installing into B, the running slot, is refused"
+	diff -r "$t/before" "$b" >/dev/null
+	check "and the boot disk is unchanged"
+	rm -rf "$t/before"
+else
+	skip "the booted slot from a quoted command line" "no unshare -m here"
+fi
+
 done_testing
