@@ -122,8 +122,8 @@ static int cmd_install (int dfd, const char *name, struct slot_state *st, char s
 	if (faccessat (sfd, SLOT_CMDLINE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		cleanup_free char *text = NULL, *cmd = NULL;
 		cleanup_free char *path = xasprintf ("%s/" SLOT_CMDLINE, src);
-		if (input_read_at (sfd, SLOT_CMDLINE, path, 0, SLOT_CMDLINE_MAX, &text, NULL,
-		                   err) < 0 ||
+		if (input_read_at (sfd, SLOT_CMDLINE, path, 0, SLOT_CMDLINE_MAX, &text, NULL, err) <
+		            0 ||
 		    (cmd = slot_cmdline_make ("", text, path, slot, true, err)) == NULL)
 			return keel_error_wrap (err, "install slot %c", slot);
 	}
