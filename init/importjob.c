@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -916,8 +917,16 @@ static void remove_stale (const char *sock, int cdfd, const char *name)
 		return;
 	}
 	while ((de = readdir (dir)) != NULL) {
+		cleanup_close int lk = -1;
+
 		if (strncmp (de->d_name, p1, strlen (p1)) != 0 &&
 		    strncmp (de->d_name, p2, strlen (p2)) != 0)
+			continue;
+		/* another keelctl update of NAME that is still alive holds its
+		 * directory locked (hold_lock): between the job and deploy_add
+		 * no job runs, and its entry must not be removed under it */
+		lk = openat (cdfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (lk >= 0 && flock (lk, LOCK_EX | LOCK_NB) < 0)
 			continue;
 		if (deploy_remove_tree (cdfd, de->d_name, &err) < 0)
 			keel_error_print (stderr, "keelctl update", &err);
@@ -926,6 +935,20 @@ static void remove_stale (const char *sock, int cdfd, const char *name)
 			        de->d_name);
 	}
 	closedir (dir);
+}
+
+/* Lock a work directory of ours for as long as this keelctl lives (the
+ * lock goes with the process, so one killed leaves nothing held):
+ * remove_stale of a concurrent update of the same entry skips it. */
+static void hold_lock (int cdfd, const char *dir)
+{
+	int fd = openat (cdfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0) {
+		close (fd);
+		return;
+	}
+	/* fd is kept open on purpose: closing it would drop the lock */
 }
 
 int importjob_run (const char *sock, int cdfd, const char *name, const char *src,
@@ -974,6 +997,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		keel_error (err, errno, "open `%s`", tmpl);
 		goto out;
 	}
+	hold_lock (cdfd, stage);
 	if (mkdirat (stagefd, "work", 0700) < 0 ||
 	    (workfd = openat (stagefd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
 	            0) {
@@ -989,6 +1013,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 	out = xasprintf (".%s.imported.%s", name, stage + strlen (name) + 9);
 	if (take_entry (cdfd, stagefd, name, out, err) < 0)
 		goto out;
+	hold_lock (cdfd, out);
 	if (check_entry (dir, name, out, err) < 0 ||
 	    (*digest = entry_digest (cdfd, out, err)) == NULL) {
 		if (deploy_remove_tree (cdfd, out, &e2) < 0)

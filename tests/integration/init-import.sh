@@ -114,11 +114,21 @@ like "$(ctl status web)" "^description: web says bonjour" "and used again"
 # ---- a tar of an OCI layout, --set changing a value -----------------------------
 # What a keelctl killed in the middle of an import leaves: removed by the next.
 mkdir -p "$D/.web.import.kistal/work/out" "$D/.web.imported.kistal/rootfs"
+# ... but not what a keelctl update of web that still runs holds (its
+# imported entry between the job and deploy_add: no job runs then).
+mkdir -p "$D/.web.imported.kilive/rootfs"
+flock "$D/.web.imported.kilive" sleep 60 &
+live=$!
+sleep 0.3
 out=$(ctl update web "$T/web-v4.oci.tar" --set GREETING=hallo --timeout 20 2>&1)
 check "keelctl update web from an OCI archive"
 echo "$out" | sed 's/^/# /'
 like "$out" "^web: removed .web.import.kistal, left by an import that did not finish" "a stale work directory is removed"
 like "$out" "^web: removed .web.imported.kistal, left by an import that did not finish" "and a stale imported entry"
+[ -d "$D/.web.imported.kilive/rootfs" ]
+check "an imported entry a live keelctl holds locked is kept"
+kill "$live" 2>/dev/null; wait "$live" 2>/dev/null
+rm -rf "$D/.web.imported.kilive"
 like "$(ctl logs web | tail -n 1)" "web-v4 v4" "web runs v4's content"
 like "$(ctl status web)" "^description: image web-v4.oci.tar \(manifest sha256:" "its description names the archive"
 is "$(jq -r .digest "$D/.deploy/web/3/deploy.json")" "$(manifest_of v4)" "deploy.json: v4's manifest digest"
