@@ -695,6 +695,10 @@ static void say (int fd, char kind, const char *msg)
 	struct keel_error *err = NULL;
 
 	one_line (line + 1);
+	/* PID 1 takes a report of COMMIT_REPORT_MAX - 1 bytes at most and
+	 * drops a longer one whole ("ended without a report"): cut it */
+	if (strlen (line) > COMMIT_REPORT_MAX - 1)
+		line[COMMIT_REPORT_MAX - 1] = '\0';
 	line[strlen (line) - 1] = '\n';
 	if (write_all (fd, line, strlen (line), &err) < 0)
 		keel_error_release (&err); /* PID 1 sees no report: says so */

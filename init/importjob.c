@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -238,6 +239,70 @@ static const char *src_invalid (const char *s)
 			return "ends with /";
 	}
 	return NULL;
+}
+
+/* SRC is bound by path (keel's runtime resolves it when it mounts): a
+ * directory on the way that anyone but root can write could have SRC
+ * swapped for a link to /etc/shadow, a device or another directory
+ * between this check and the bind.  So the path must have no link and
+ * only root may change what it names: each directory owned by root (or
+ * us) and not writable by group or others, unless sticky with the next
+ * component owned by root (/tmp: no one else can rename or remove it).
+ * *st is what SRC is. */
+int import_src_check (const char *src, struct stat *st, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	struct stat up;
+	const char *why;
+
+	if ((why = src_invalid (src)) != NULL)
+		return keel_error (err, 0, "%s: %s", src, why);
+	fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat (fd, &up) < 0)
+		return keel_error (err, errno, "%s: open /", src);
+	for (const char *p = src + 1; *p;) {
+		size_t l = strcspn (p, "/");
+		char name[NAME_MAX + 1];
+		int next;
+
+		if (l > NAME_MAX)
+			return keel_error (err, ENAMETOOLONG, "%s", src);
+		memcpy (name, p, l);
+		name[l] = '\0';
+		next = openat (fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			return keel_error (err, errno, "%s: `%.*s`", src, (int)(p + l - src), src);
+		close (fd);
+		fd = next;
+		if (fstat (fd, st) < 0)
+			return keel_error (err, errno, "%s: stat `%.*s`", src, (int)(p + l - src),
+			                   src);
+		if ((up.st_uid != 0 && up.st_uid != geteuid ()) ||
+		    ((up.st_mode & 022) &&
+		     !((up.st_mode & S_ISVTX) && (st->st_uid == 0 || st->st_uid == geteuid ()))))
+			return keel_error (
+			        err, 0,
+			        "%s: `%.*s` is %s: SRC could be swapped for a link to another file "
+			        "before keel binds it; keep images in directories only root can "
+			        "write",
+			        src, p == src + 1 ? 1 : (int)(p - 1 - src), src,
+			        (up.st_uid != 0 && up.st_uid != geteuid ())
+			                ? "owned by another user than root"
+			                : "writable by group or others");
+		if (S_ISLNK (st->st_mode))
+			return keel_error (err, 0, "%s: `%.*s` is a symbolic link", src,
+			                   (int)(p + l - src), src);
+		p += l;
+		if (*p == '/')
+			p++;
+		if (*p && !S_ISDIR (st->st_mode))
+			return keel_error (err, ENOTDIR, "%s: `%.*s`", src, (int)(p - 1 - src),
+			                   src);
+		up = *st;
+	}
+	if (!S_ISDIR (st->st_mode) && !S_ISREG (st->st_mode))
+		return keel_error (err, 0, "%s: not a directory nor a regular file", src);
+	return 0;
 }
 
 void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n, struct buf *b)
@@ -502,12 +567,9 @@ int importjob_helper_main (int argc, char **argv)
 		              stage);
 		return 1;
 	}
-	if (stat (src, &st) < 0) {
-		write_status (stagefd, "error %s: %s", src, strerror (errno));
-		return 1;
-	}
-	if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode)) {
-		write_status (stagefd, "error %s: not a directory nor a regular file", src);
+	if (import_src_check (src, &st, &err) < 0) {
+		cleanup_free char *m = keel_error_take (&err);
+		write_status (stagefd, "error %s", m);
 		return 1;
 	}
 	work = xasprintf ("%s/%s/work", dir, stage);
@@ -625,6 +687,12 @@ static char *log_tail (int stagefd)
 	if (n <= 0)
 		return xstrdup ("");
 	buf[n] = '\0';
+	/* the container wrote it: no terminal escape (a title, the
+	 * clipboard, a cleared screen) reaches whoever reads the error */
+	for (ssize_t i = 0; i < n; i++)
+		if (((unsigned char)buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t') ||
+		    buf[i] == 0x7f)
+			buf[i] = '?';
 	p = buf;
 	if (off > 0 && (p = strchr (buf, '\n')) != NULL)
 		p++;
@@ -849,8 +917,16 @@ static void remove_stale (const char *sock, int cdfd, const char *name)
 		return;
 	}
 	while ((de = readdir (dir)) != NULL) {
+		cleanup_close int lk = -1;
+
 		if (strncmp (de->d_name, p1, strlen (p1)) != 0 &&
 		    strncmp (de->d_name, p2, strlen (p2)) != 0)
+			continue;
+		/* another keelctl update of NAME that is still alive holds its
+		 * directory locked (hold_lock): between the job and deploy_add
+		 * no job runs, and its entry must not be removed under it */
+		lk = openat (cdfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (lk >= 0 && flock (lk, LOCK_EX | LOCK_NB) < 0)
 			continue;
 		if (deploy_remove_tree (cdfd, de->d_name, &err) < 0)
 			keel_error_print (stderr, "keelctl update", &err);
@@ -859,6 +935,20 @@ static void remove_stale (const char *sock, int cdfd, const char *name)
 			        de->d_name);
 	}
 	closedir (dir);
+}
+
+/* Lock a work directory of ours for as long as this keelctl lives (the
+ * lock goes with the process, so one killed leaves nothing held):
+ * remove_stale of a concurrent update of the same entry skips it. */
+static void hold_lock (int cdfd, const char *dir)
+{
+	int fd = openat (cdfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0) {
+		close (fd);
+		return;
+	}
+	/* fd is kept open on purpose: closing it would drop the lock */
 }
 
 int importjob_run (const char *sock, int cdfd, const char *name, const char *src,
@@ -891,6 +981,12 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		why = src_invalid (abs);
 	if (why != NULL)
 		return keel_error (err, 0, "%s: %s", abs, why);
+	{
+		/* keel's helper checks it again: this says it early */
+		struct stat st;
+		if (import_src_check (abs, &st, err) < 0)
+			return -1;
+	}
 	remove_stale (sock, cdfd, name);
 	tmpl = xasprintf ("%s/.%s.import.XXXXXX", dir, name);
 	if (mkdtemp (tmpl) == NULL)
@@ -901,6 +997,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 		keel_error (err, errno, "open `%s`", tmpl);
 		goto out;
 	}
+	hold_lock (cdfd, stage);
 	if (mkdirat (stagefd, "work", 0700) < 0 ||
 	    (workfd = openat (stagefd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
 	            0) {
@@ -916,6 +1013,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 	out = xasprintf (".%s.imported.%s", name, stage + strlen (name) + 9);
 	if (take_entry (cdfd, stagefd, name, out, err) < 0)
 		goto out;
+	hold_lock (cdfd, out);
 	if (check_entry (dir, name, out, err) < 0 ||
 	    (*digest = entry_digest (cdfd, out, err)) == NULL) {
 		if (deploy_remove_tree (cdfd, out, &e2) < 0)

@@ -49,6 +49,13 @@ const char *import_src_name (enum import_src k);
  * its headers, nothing is unpacked); -1 with the reason. */
 int import_detect (const char *src, enum import_src *kind, struct keel_error **err);
 
+/* SRC as the helper binds it: an absolute path without a link, each of
+ * its directories writable by root only (a sticky one: the next
+ * component root's), naming a directory or a regular file (*st); else -1
+ * naming the component and why. */
+struct stat;
+int import_src_check (const char *src, struct stat *st, struct keel_error **err);
+
 /* The PID 1 side of the `import` request (control.c): w[0] is "import";
  * `import` alone says whether a job runs, `import STAGE SRC SECONDS`
  * starts one.  The answer goes to b. */

@@ -674,6 +674,11 @@ int launch_helper_main (int argc, char **argv)
 	}
 	rc = helper_start (fd, &rt, argv[2], spec, &opts, strcmp (argv[9], "1") == 0 ? &tf : NULL,
 	                   &pol.network);
+	/* the helper returns into main and exits: what it read goes first
+	 * (LeakSanitizer's report at its exit went to the container's log) */
+	spec_free (spec);
+	tmpfiles_free (&tf);
+	policy_free (&pol);
 	return rc;
 }
 

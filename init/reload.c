@@ -520,12 +520,10 @@ static void release_old (struct unit *u)
 	u->replacement = NULL;
 	if (r == NULL)
 		return;
-	policy_free (&r->policy);
-	tmpfiles_free (&r->tmpfiles);
-	spec_free (r->spec);
-	r->spec = NULL;
-	free (r->error);
-	r->error = NULL;
+	/* the unit kept its own name, dir and policy_file: the read's copies
+	 * go too (an update's every reload leaked them) */
+	unit_free_entry (r);
+	memset (r, 0, sizeof (*r));
 }
 
 /* A new entry: into a removed one's slot of the same name, else at the end. */

@@ -343,6 +343,29 @@ static void put_words (struct buf *b, char *text, bool slot_file)
 	}
 }
 
+char slot_booted (const char *cmdline, bool *trial)
+{
+	cleanup_free char *buf = xstrdup (cmdline ? cmdline : "");
+	char *p = buf, *w, slot = 0;
+
+	*trial = false;
+	for (w = next_word (&p); w; w = next_word (&p)) {
+		char *o = w;
+
+		for (const char *c = w; *c; c++) /* quotes removed, as cmdline.c */
+			if (*c != '"')
+				*o++ = *c;
+		*o = '\0';
+		if (strcmp (w, "--") == 0)
+			break;
+		if (strncmp (w, "keel.slot=", 10) == 0 && slot_name (w + 10))
+			slot = slot_name (w + 10);
+		else if (strcmp (w, "keel.slot.trial") == 0)
+			*trial = true;
+	}
+	return slot;
+}
+
 static size_t count_quotes (const char *s)
 {
 	size_t n = 0;

@@ -117,6 +117,12 @@ void slot_set_next (struct slot_state *st, char slot, unsigned tries);
 char *slot_cmdline_make (const char *own, const char *extra, const char *extra_name, char slot,
                          bool trial, struct keel_error **err);
 
+/* The slot a kernel command line says was booted (keel.slot=, 0: none)
+ * and *trial (keel.slot.trial), its words read as keel's own parser reads
+ * them (cmdline.c: a double-quoted part is one word, quotes removed,
+ * nothing after "--"), so keelctl slot and keel agree on the booted slot. */
+char slot_booted (const char *cmdline, bool *trial);
+
 /* ---- keel as PID 1 -------------------------------------------------------- */
 
 /* The selector (main.c, boot mode, after modules are loaded, when

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "init/slot.h"
+#include "lib/input.h"
 #include "lib/util.h"
 
 #define SLOT_DEFAULT_DIR "/boot"
@@ -38,20 +39,13 @@ static char booted_slot (bool *trial)
 {
 	cleanup_free char *cmd = NULL;
 	struct keel_error *err = NULL;
-	char *save = NULL, *w, slot = 0;
 
 	*trial = false;
 	if (read_file ("/proc/cmdline", 65536, &cmd, NULL, &err) < 0) {
 		keel_error_release (&err);
 		return 0;
 	}
-	for (w = strtok_r (cmd, " \t\n", &save); w; w = strtok_r (NULL, " \t\n", &save)) {
-		if (strncmp (w, "keel.slot=", 10) == 0)
-			slot = slot_name (w + 10);
-		else if (strcmp (w, "keel.slot.trial") == 0)
-			*trial = true;
-	}
-	return slot;
+	return slot_booted (cmd, trial);
 }
 
 static int parse_tries (const char *s, unsigned *out)
@@ -122,6 +116,17 @@ static int cmd_install (int dfd, const char *name, struct slot_state *st, char s
 	sfd = open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		return keel_error (err, errno, "open `%s`", src);
+	/* The selector refuses a cmdline it cannot use (too large, a control
+	 * character, an open quote) only at the boot, spending the trial:
+	 * say it now, before anything changes. */
+	if (faccessat (sfd, SLOT_CMDLINE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		cleanup_free char *text = NULL, *cmd = NULL;
+		cleanup_free char *path = xasprintf ("%s/" SLOT_CMDLINE, src);
+		if (input_read_at (sfd, SLOT_CMDLINE, path, 0, SLOT_CMDLINE_MAX, &text, NULL, err) <
+		            0 ||
+		    (cmd = slot_cmdline_make ("", text, path, slot, true, err)) == NULL)
+			return keel_error_wrap (err, "install slot %c", slot);
+	}
 	/* Whatever trial of the slot was pending is off while its files
 	 * change: a power cut in the middle boots the good slot. */
 	if (st->next == slot) {

@@ -106,7 +106,7 @@ cat >"$out/config.json" <<JSON
   ],
   "linux": {
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}],
-    "resources": {"memory": {"limit": $memory}, "pids": {"limit": 256}},
+    "resources": {"memory": {"limit": $memory}, "pids": {"limit": 256}, "devices": [{"allow": false, "access": "rwm"}]},
     "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
     "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     "seccomp": {

@@ -57,6 +57,24 @@ like "$out" "^keel-import: error: docker archive: config \`$cfg\` is corrupt: it
 	"an edited config is caught by its name"
 is "$(ls -A "$t/cd")" web "failed imports leave nothing behind"
 
+# manifest.json's member names: strings of one line, named by JSON path.
+for bad in '.[0].Config = 5' '.[0].Config = "a\nb.json"' '.[0].Layers = "x/layer.tar"' \
+	'.[0].Layers = [.[0].Layers[0], null]' '.[0].Layers |= [.[0] + "\n" + .[1]]'; do
+	n=$((${n:-0} + 1))
+	rm -rf "$t/bad"
+	cp -a "$t/docker" "$t/bad"
+	jq -c "$bad" "$t/docker/manifest.json" >"$t/bad/manifest.json"
+	tar -C "$t/bad" -cf "$t/bad.tar" .
+	out=$("$IMPORT" -q --name bad "$t/bad.tar" "$t/cd" 2>&1)
+	case $bad in
+	*Config*) want="docker archive: manifest.json: \[0\].Config: expected the config's member name \(a string of one line\)" ;;
+	*) want="docker archive: manifest.json: \[0\].Layers: expected an array of member names \(strings of one line\)" ;;
+	esac
+	like "$out" "^keel-import: error: $want\$" "bad member names $n/5 (Config 5, a Config of two lines, Layers a string, a null layer, two names in one): refused naming the JSON path"
+done
+rm -rf "$t/bad"
+is "$(ls -A "$t/cd")" web "none of them was imported"
+
 # Members are looked up inside the archive: docker's links between
 # identical layers work, a link to a file of the build host does not.
 d1=$(jq -r '.[0].Layers[0]' "$t/docker/manifest.json")

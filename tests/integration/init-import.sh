@@ -33,6 +33,8 @@ is "$(jq -r '.process.capabilities.bounding | join(",")' "$T/importer/config.jso
 	"CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_MKNOD,CAP_SETFCAP" "the importer keeps six capabilities"
 is "$(jq -r '.linux.seccomp.syscalls[0].names | index("unshare") != null and index("bpf") != null' "$T/importer/config.json")" true \
 	"its seccomp filter refuses unshare and bpf"
+is "$(jq -c '.linux.resources.devices' "$T/importer/config.json")" '[{"allow":false,"access":"rwm"}]' \
+	"a device filter: no device but the runtime's defaults opens (keel's runtime sets none without a rule)"
 is "$(jq -c '[.linux.namespaces[].type]' "$T/importer/config.json")" \
 	'["pid","mount","ipc","uts","network","cgroup"]' "a network namespace of its own (no network)"
 
@@ -112,11 +114,21 @@ like "$(ctl status web)" "^description: web says bonjour" "and used again"
 # ---- a tar of an OCI layout, --set changing a value -----------------------------
 # What a keelctl killed in the middle of an import leaves: removed by the next.
 mkdir -p "$D/.web.import.kistal/work/out" "$D/.web.imported.kistal/rootfs"
+# ... but not what a keelctl update of web that still runs holds (its
+# imported entry between the job and deploy_add: no job runs then).
+mkdir -p "$D/.web.imported.kilive/rootfs"
+flock "$D/.web.imported.kilive" sleep 60 &
+live=$!
+sleep 0.3
 out=$(ctl update web "$T/web-v4.oci.tar" --set GREETING=hallo --timeout 20 2>&1)
 check "keelctl update web from an OCI archive"
 echo "$out" | sed 's/^/# /'
 like "$out" "^web: removed .web.import.kistal, left by an import that did not finish" "a stale work directory is removed"
 like "$out" "^web: removed .web.imported.kistal, left by an import that did not finish" "and a stale imported entry"
+[ -d "$D/.web.imported.kilive/rootfs" ]
+check "an imported entry a live keelctl holds locked is kept"
+kill "$live" 2>/dev/null; wait "$live" 2>/dev/null
+rm -rf "$D/.web.imported.kilive"
 like "$(ctl logs web | tail -n 1)" "web-v4 v4" "web runs v4's content"
 like "$(ctl status web)" "^description: image web-v4.oci.tar \(manifest sha256:" "its description names the archive"
 is "$(jq -r .digest "$D/.deploy/web/3/deploy.json")" "$(manifest_of v4)" "deploy.json: v4's manifest digest"
@@ -316,6 +328,11 @@ probe)
 	try mknod-open-null sh -c 'mknod /work/null c 1 3 && echo x >/work/null'
 	try mknod-read-mem sh -c 'mknod /work/mem c 1 1 && head -c 1 /work/mem'
 	try mknod-read-disk sh -c 'mknod /work/sda b 8 0 && head -c 1 /work/sda'
+	# /dev and /tmp are its own tmpfs: a node made there must not open either
+	try dev-mknod-mem sh -c 'mknod /dev/kimem c 1 1 && head -c 1 /dev/kimem'
+	try dev-mknod-disk sh -c 'mknod /dev/kisda b 8 0 && head -c 1 /dev/kisda'
+	try dev-mknod-kmsg sh -c 'mknod /dev/kikmsg c 1 11 && echo pwned >/dev/kikmsg'
+	try tmp-mknod-mem sh -c 'mknod /tmp/kimem c 1 1 && head -c 1 /tmp/kimem'
 	try mount mount -t tmpfs x /tmp
 	try chroot chroot /work /bin/true
 	try sys-write sh -c 'echo 1 >/sys/kernel/mm/ksm/run'
@@ -329,6 +346,9 @@ probe)
 	echo "PROBE caps: $(grep CapEff /proc/self/status | tr -d '\t')"
 	echo "PROBE pid1: $(tr '\0' ' ' </proc/1/cmdline)"
 	echo "PROBE signals: $(grep -E '^Sig(Blk|Ign)' /proc/1/status | tr -d '\t' | tr '\n' ' ')"
+	# terminal escapes (a title, the clipboard, a cleared screen) for
+	# whoever reads keelctl's error
+	printf 'PROBE escape: \033]0;pwned\007\033]52;c;cHduZWQ=\007\033[2J\r\n'
 	exit 1 ;;
 link-entry) mkdir -p /work/out && ln -s / /work/out/web ;;
 link-out) ln -s /containers.d /work/out ;;
@@ -346,7 +366,8 @@ check "the importer keel runs is now the hostile one"
 out=$(ctl update web "$T/img/v2" --set MODE=probe --timeout 20 2>&1)
 is "$?" 1 "the hostile importer's job fails"
 echo "$out" | grep PROBE | sed 's/^/# /'
-for p in root-write src-write src-tar-write mknod-open-null mknod-read-mem mknod-read-disk mount chroot \
+for p in root-write src-write src-tar-write mknod-open-null mknod-read-mem mknod-read-disk \
+	dev-mknod-mem dev-mknod-disk dev-mknod-kmsg tmp-mknod-mem mount chroot \
 	sys-write proc-sysrq net-iface net-route userns netns mountns; do
 	like "$out" "PROBE $p: blocked" "hostile importer: $p is blocked"
 done
@@ -354,6 +375,8 @@ like "$out" "PROBE work-write: REACHED" "it writes its work directory (its one p
 like "$out" "PROBE caps: CapEff:00000000880000[01]b" "its capabilities are the six (CapEff 0x8800001b)"
 like "$out" "PROBE pid1: /bin/sh /usr/bin/keel-import-job" "its PID 1 is its own program (a PID namespace of its own)"
 like "$out" "PROBE signals: SigBlk:0000000000000000 SigIgn:0000000000000[0-9a-f]{3} " "it blocks no signal and does not ignore SIGPIPE (PID 1's mask and SIG_IGN stay behind)"
+is "$(printf '%s' "$out" | tr -d '\n\t' | tr -d '\040-\176' | wc -c)" 0 "keelctl prints no control byte of the importer's (no terminal escape reaches the admin's terminal)"
+like "$out" "PROBE escape: \?\]0;pwned\?\?\]52;c;cHduZWQ=\?\?\[2J\?$" "it shows them as ?"
 is "$(state_before)" "$src_sum" "SRC is unchanged"
 for m in link-entry link-out link-config; do
 	out=$(ctl update web "$T/img/v2" --set MODE=$m --timeout 20 2>&1)
@@ -411,6 +434,22 @@ like "$out" "plain.tar: a tar archive with neither manifest.json \(docker save\)
 cp -R "$T/img/v2" "$T/img/with space"
 out=$(ctl update web "$T/img/with space" 2>&1)
 like "$out" "a path with a space or a tab cannot be given to keel" "a path with a space"
+# SRC in a directory another user can write: they could swap it for a
+# link to /etc/shadow or a disk between keelctl's realpath and the bind.
+mkdir -p "$T/userdir" && cp -R "$T/img/v2" "$T/userdir/v2" && chown 65534:65534 "$T/userdir"
+out=$(ctl update web "$T/userdir/v2" 2>&1)
+is "$?" 1 "SRC in a directory of another user is refused"
+like "$out" "userdir/v2: \`$T/userdir\` is owned by another user than root: SRC could be swapped for a link" "says which directory and why"
+chown 0:0 "$T/userdir" && chmod 0777 "$T/userdir"
+out=$(ctl update web "$T/userdir/v2" 2>&1)
+like "$out" "\`$T/userdir\` is writable by group or others" "and in a directory anyone can write"
+# The helper checks it too (a client of the socket need not be keelctl).
+mkdir -m 0700 "$D/.ki-src" "$D/.ki-src/work"
+like "$(req "import .ki-src $T/userdir/v2 10")" "^ok" "PID 1 takes the words"
+for _ in $(seq 50); do [ -e "$D/.ki-src/status" ] && break; sleep 0.1; done
+like "$(cat "$D/.ki-src/status" 2>&1)" "^error $T/userdir/v2: \`$T/userdir\` is writable by group or others" "the helper refuses it before any bind"
+is "$(ls "$D/.ki-src")" "$(printf 'log\nstatus\nwork')" "and runs no importer"
+rm -rf "$D/.ki-src" "$T/userdir"
 out=$(ctl update web "$T/img/v2" --ref x --import-timeout 0 2>&1)
 is "$?" 2 "--import-timeout 0 is refused"
 # PID 1's request, word by word, as any client of the socket may send it.
@@ -431,4 +470,6 @@ is "$(pid_of kimother)" "$po" "kimother's pid unchanged through all of it"
 
 stop_keel
 check "keel stopped"
+is "$(grep -c 'ERROR: LeakSanitizer' "$T/stdout.log" "$T/console.log" 2>/dev/null | awk -F: '{n += $NF} END {print n + 0}')" 0 \
+	"no leak reported by keel, its helpers or containers' start helpers (in an ASan build: make asan)"
 done_testing

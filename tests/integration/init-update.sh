@@ -110,6 +110,8 @@ like "$out" "rollback web: no deployment older than the active one" "and says so
 # back to the deployment before, and says so.
 stop_keel
 check "keel stopped"
+is "$(grep -c 'ERROR: LeakSanitizer' "$T/stdout.log" "$T/console.log" 2>/dev/null | awk -F: '{n += $NF} END {print n + 0}')" 0 \
+	"no leak reported by keel, its helpers or containers' start helpers (in an ASan build: make asan)"
 cp -a "$T/src/v2/web" "$D/.kdp-stage"
 out=$("$KEEL" deploy add "$D" web --pending "$D/.kdp-stage")
 is "$out" "web: deployment 4 active" "an uncommitted switch to v2 (deployment 4)"
@@ -228,4 +230,6 @@ is "$(pid_of web)" "$pw" "web kept its pid (it never ran deployment $gen)"
 is "$(pid_of kdpdep)" "$pd0" "kdpdep kept its pid (web never changed)"
 stop_keel
 check "keel stopped"
+is "$(grep -c 'ERROR: LeakSanitizer' "$T/stdout.log" "$T/console.log" 2>/dev/null | awk -F: '{n += $NF} END {print n + 0}')" 0 \
+	"no leak reported by keel, its helpers or containers' start helpers (in an ASan build: make asan)"
 done_testing

@@ -51,6 +51,22 @@ like "$out" "install slot B: open \`initrd.img\`: No such file" "naming the miss
 is "$(cat "$b/boot.json")" '{"good": "A", "next": "A", "tries": 0}' \
 	"B's trial was cancelled before its files changed"
 
+# A cmdline the selector would refuse at the boot (spending B's trial) is
+# refused by the install, before anything changes.
+cp -R "$b" "$t/before"
+printf 'quiet "keel.hostname=x\n' >"$t/new/cmdline"
+out=$(slot install B "$t/new" 2>&1)
+is "$?" 1 "a cmdline with an open quote is refused"
+like "$out" "install slot B: $t/new/cmdline: a double quote without its end" "naming the file and why"
+printf 'quiet\001 keel.debug\n' >"$t/new/cmdline"
+out=$(slot install B "$t/new" 2>&1)
+like "$out" "install slot B: $t/new/cmdline: a control character \(byte 5\)" "a control character is refused"
+head -c 1500 /dev/zero | tr '\0' x >"$t/new/cmdline"
+out=$(slot install B "$t/new" 2>&1)
+like "$out" "install slot B: $t/new/cmdline: .*larger than" "a cmdline over 1 KiB is refused"
+diff -r "$t/before" "$b" >/dev/null
+check "the boot disk is unchanged by the refusals"
+rm -rf "$t/before"
 rm "$t/new/cmdline"
 slot install B "$t/new" >/dev/null
 check "install B again, without a cmdline"
@@ -92,5 +108,28 @@ ln -s "$t/elsewhere.json" "$b/boot.json"
 out=$(slot status 2>&1)
 [ $? = 1 ]
 check "a boot.json that is a symlink is refused"
+
+# The booted slot as keel reads its command line (a fake /proc/cmdline
+# bound in a mount namespace of this test's own): a quoted value holding
+# " keel.slot=A " is one word, so slot B booted and installing B is
+# refused (keelctl split on spaces alone, saw A and overwrote the slot
+# that runs).
+if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	printf 'keel.slot=B keel.slot.trial x="a keel.slot=A b" quiet\n' >"$t/cmdline"
+	b=$t/boot2
+	mkdir -p "$b" && echo '{"good": "A", "next": "B", "tries": 1}' >"$b/boot.json"
+	cp -R "$b" "$t/before"
+	out=$(unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /proc/cmdline && shift && exec "$@"' \
+		sh "$t/cmdline" "$KEEL" ctl slot --dir "$b" status 2>&1)
+	like "$out" "^booted: B \(on trial\)" "a quoted keel.slot=A in a value is not the booted slot"
+	out=$(unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /proc/cmdline && shift && exec "$@"' \
+		sh "$t/cmdline" "$KEEL" ctl slot --dir "$b" install B "$t/new" 2>&1)
+	like "$out" "slot B is the one running" "so installing into B, the running slot, is refused"
+	diff -r "$t/before" "$b" >/dev/null
+	check "and the boot disk is unchanged"
+	rm -rf "$t/before"
+else
+	skip "the booted slot from a quoted command line" "no unshare -m here"
+fi
 
 done_testing

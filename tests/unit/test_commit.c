@@ -196,6 +196,42 @@ static void test_report (void **state)
 	report ("X\n", 0, 0, NULL);
 }
 
+/* The helper's error report fits what PID 1 reads (COMMIT_REPORT_MAX - 1
+ * bytes), however long the message: containers.d's path here. */
+static void test_report_long (void **state)
+{
+	char dir[1400], got[4096];
+	char *argv[] = {(char *)COMMIT_HELPER_ROLE, (char *)"undo", (char *)"web", dir,
+	                (char *)"1", (char *)"why", NULL};
+	struct commit_report r;
+	int p[2], saved;
+	ssize_t n;
+
+	(void)state;
+	memset (dir, 'x', sizeof dir - 1);
+	dir[0] = '/';
+	dir[sizeof dir - 1] = '\0';
+	for (size_t i = 200; i < sizeof dir - 1; i += 200)
+		dir[i] = '/'; /* components of at most 199 bytes: ENOENT, not ENAMETOOLONG */
+	assert_int_equal (pipe (p), 0);
+	saved = dup (3);
+	assert_int_equal (dup2 (p[1], 3), 3);
+	assert_int_equal (commit_helper_main (6, argv), 1);
+	if (saved >= 0) {
+		dup2 (saved, 3);
+		close (saved);
+	} else {
+		close (3);
+	}
+	close (p[1]);
+	n = read (p[0], got, sizeof got);
+	close (p[0]);
+	assert_true (n > 0 && n <= COMMIT_REPORT_MAX - 1);
+	commit_parse_report (got, (size_t)n, &r);
+	assert_int_equal (r.kind, 'E');
+	assert_true (strncmp (r.message, "open containers.d `/xxx", 23) == 0);
+}
+
 /* ---- PID 1's side, on a real loop and store ---------------------------------- */
 
 static char tmpdir[64];
@@ -493,6 +529,7 @@ int main (void)
 	        cmocka_unit_test (test_judge),
 	        cmocka_unit_test (test_parse),
 	        cmocka_unit_test (test_report),
+	        cmocka_unit_test (test_report_long),
 	        cmocka_unit_test_setup_teardown (test_commit_when_ready, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_rollback_when_failed, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_rollback_at_deadline, setup, teardown),

@@ -177,6 +177,108 @@ static void test_detect_dirs (void **state)
 	free (m);
 }
 
+/* SRC's path as the helper binds it: no link, and only root may change
+ * what it names. */
+static char *src_refusal (const char *path)
+{
+	struct keel_error *err = NULL;
+	struct stat st;
+	char *m;
+
+	assert_true (import_src_check (path, &st, &err) < 0);
+	m = keel_error_take (&err);
+	assert_non_null (m);
+	return m;
+}
+
+static void src_ok (const char *path, mode_t type)
+{
+	struct keel_error *err = NULL;
+	struct stat st;
+
+	if (import_src_check (path, &st, &err) < 0) {
+		char *m = keel_error_take (&err);
+		fail_msg ("%s refused: %s", path, m);
+	}
+	assert_int_equal (st.st_mode & S_IFMT, type);
+}
+
+static void test_src_path (void **state)
+{
+	char d[128], f[192], l[192], want[512];
+	char *m;
+
+	(void)state;
+	/* tmpdir is root's, in sticky /tmp: fine */
+	snprintf (d, sizeof d, "%s/img", tmpdir);
+	assert_int_equal (mkdir (d, 0755), 0);
+	snprintf (f, sizeof f, "%s/web.tar", d);
+	assert_int_equal (close (open (f, O_CREAT | O_WRONLY, 0644)), 0);
+	src_ok (f, S_IFREG);
+	src_ok (d, S_IFDIR);
+	/* a link anywhere on the way */
+	snprintf (l, sizeof l, "%s/link", tmpdir);
+	assert_int_equal (symlink ("img", l), 0);
+	snprintf (f, sizeof f, "%s/link/web.tar", tmpdir);
+	m = src_refusal (f);
+	snprintf (want, sizeof want, "%s: `%s` is a symbolic link", f, l);
+	assert_string_equal (m, want);
+	free (m);
+	snprintf (l, sizeof l, "%s/img/shadow", tmpdir);
+	assert_int_equal (symlink ("/etc/shadow", l), 0);
+	m = src_refusal (l);
+	snprintf (want, sizeof want, "%s: `%s` is a symbolic link", l, l);
+	assert_string_equal (m, want);
+	free (m);
+	/* a directory someone else can write: they could swap SRC */
+	assert_int_equal (chmod (d, 0777), 0);
+	snprintf (f, sizeof f, "%s/web.tar", d);
+	m = src_refusal (f);
+	snprintf (want, sizeof want,
+	          "%s: `%s` is writable by group or others: SRC could be swapped for a link to "
+	          "another file before keel binds it; keep images in directories only root can "
+	          "write",
+	          f, d);
+	assert_string_equal (m, want);
+	free (m);
+	/* sticky, as /tmp: only a root-owned next component */
+	assert_int_equal (chmod (d, 01777), 0);
+	src_ok (f, S_IFREG);
+	assert_int_equal (chown (f, 65534, 65534), 0);
+	m = src_refusal (f);
+	free (m);
+	/* a directory of another user */
+	assert_int_equal (chmod (d, 0755), 0);
+	assert_int_equal (chown (d, 65534, 65534), 0);
+	m = src_refusal (f);
+	snprintf (want, sizeof want,
+	          "%s: `%s` is owned by another user than root: SRC could be swapped for a "
+	          "link to another file before keel binds it; keep images in directories only "
+	          "root can write",
+	          f, d);
+	assert_string_equal (m, want);
+	free (m);
+	src_ok (d, S_IFDIR); /* its own owner does not matter, its parent's does */
+	assert_int_equal (chown (d, 0, 0), 0);
+	/* a device, a file on the way, a missing one */
+	m = src_refusal ("/dev/null");
+	assert_string_equal (m, "/dev/null: not a directory nor a regular file");
+	free (m);
+	snprintf (f, sizeof f, "%s/img/web.tar/x", tmpdir);
+	m = src_refusal (f);
+	snprintf (want, sizeof want, "%s: `%s/img/web.tar`: Not a directory", f, tmpdir);
+	assert_string_equal (m, want);
+	free (m);
+	snprintf (f, sizeof f, "%s/nothere/x", tmpdir);
+	m = src_refusal (f);
+	snprintf (want, sizeof want, "%s: `%s/nothere`: No such file or directory", f, tmpdir);
+	assert_string_equal (m, want);
+	free (m);
+	m = src_refusal ("/a/../etc/shadow");
+	assert_string_equal (m, "/a/../etc/shadow: has an empty, `.` or `..` component");
+	free (m);
+}
+
 /* PID 1's answer to one request line. */
 static char *request (const char *line)
 {
@@ -241,6 +343,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_detect_archives, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_detect_dirs, setup, teardown),
 	        cmocka_unit_test (test_request_words),
+	        cmocka_unit_test_setup_teardown (test_src_path, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }

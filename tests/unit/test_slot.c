@@ -201,6 +201,30 @@ static char *cmdline (const char *own, const char *extra, char slot, bool trial,
 	return c;
 }
 
+/* keelctl slot's booted slot, read as keel reads its command line. */
+static void test_booted (void **state)
+{
+	bool trial;
+
+	(void)state;
+	assert_int_equal (slot_booted ("keel.slot=B keel.slot.trial console=ttyS0", &trial), 'B');
+	assert_true (trial);
+	assert_int_equal (slot_booted ("console=ttyS0", &trial), 0);
+	assert_false (trial);
+	/* a quoted value is one word: its keel.slot=A is not an option */
+	assert_int_equal (slot_booted ("keel.slot=B x=\"a keel.slot=A keel.slot.trial b\"", &trial),
+	                  'B');
+	assert_false (trial);
+	/* quotes removed as keel's parser removes them */
+	assert_int_equal (slot_booted ("\"keel.slot=A\" keel.\"slot.trial\"", &trial), 'A');
+	assert_true (trial);
+	/* after "--": init's arguments */
+	assert_int_equal (slot_booted ("keel.slot=A -- keel.slot=B keel.slot.trial", &trial), 'A');
+	assert_false (trial);
+	/* a bad value is ignored, as keel ignores it */
+	assert_int_equal (slot_booted ("keel.slot=B keel.slot=C", &trial), 'B');
+}
+
 /* What the selector hands the slot's kernel. */
 static void test_cmdline (void **state)
 {
@@ -369,6 +393,7 @@ int main (void)
 	        cmocka_unit_test (test_parse_bad),
 	        cmocka_unit_test (test_decisions),
 	        cmocka_unit_test (test_cmdline),
+	        cmocka_unit_test (test_booted),
 	        cmocka_unit_test_setup_teardown (test_read_write, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_crash_points, setup, teardown),
 	};

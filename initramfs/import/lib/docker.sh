@@ -24,6 +24,12 @@ docker_pick() {
 # what the archive records (file names that are digests, and diff_ids).
 docker_verify() {
 	a=$1
+	# The member names, read line by line below: strings, one line each
+	# (a name with a newline would be read as two).
+	jq -e --argjson i "$2" '.[$i].Config | type == "string" and (contains("\n") | not)' "$a/manifest.json" >/dev/null 2>&1 ||
+		die "docker archive: manifest.json: [$2].Config: expected the config's member name (a string of one line)"
+	jq -e --argjson i "$2" '.[$i].Layers | type == "array" and all(type == "string" and (contains("\n") | not))' "$a/manifest.json" >/dev/null 2>&1 ||
+		die "docker archive: manifest.json: [$2].Layers: expected an array of member names (strings of one line)"
 	cfg=$(jq -r --argjson i "$2" '.[$i].Config' "$a/manifest.json")
 	safe_member "$cfg"
 	cf=$(member "$a" "$cfg")
