@@ -792,6 +792,23 @@ static int apply_in (const struct hier *h, const char *dir, const struct spec_re
 	return ret;
 }
 
+int cgroup_v1_devices_default (const struct spec_strv *paths, struct keel_error **err)
+{
+	const struct spec_resources none = {0};
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < paths->n; i++) {
+		const struct hier *h = hier_of (paths->v[i]);
+
+		if (h == NULL)
+			return keel_error (err, 0, "cgroup: `%s` is in no mounted v1 hierarchy",
+			                   paths->v[i]);
+		if (hier_has (h, "devices"))
+			ret = apply_devices (paths->v[i], &none, err);
+	}
+	return ret;
+}
+
 int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_resources *res,
                                struct keel_error **err)
 {

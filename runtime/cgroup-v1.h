@@ -67,6 +67,10 @@ void cgroup_v1_strv_free (struct spec_strv *v);
 /* Write res into the hierarchies whose controllers take each part. */
 int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_resources *res,
                                struct keel_error **err);
+/* The device list of a config without linux.resources.devices: deny all,
+ * then the devices every container may use (as runc and crun), in each
+ * hierarchy that has the devices controller. */
+int cgroup_v1_devices_default (const struct spec_strv *paths, struct keel_error **err);
 /* freezer.state FROZEN / THAWED, waiting until the kernel reports it. */
 int cgroup_v1_freeze (const struct spec_strv *paths, bool frozen, struct keel_error **err);
 /* true when the container's freezer cgroup is FROZEN (or FREEZING). */

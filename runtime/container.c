@@ -33,6 +33,7 @@
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/cgroup-v1.h"
+#include "runtime/cgroup-devices.h"
 #include "runtime/devices.h"
 #include "runtime/exec.h"
 #include "runtime/hooks.h"
@@ -93,6 +94,7 @@ struct create_ctx {
 	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
+	bool default_devices;   /* no linux.resources.devices: the default filter after the mounts */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -415,6 +417,18 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	ns_plan_close (&c->ns);
 	if ((ret = set_names (c, err)) < 0 || (ret = setup_rootfs (c, host_pid, err)) < 0)
 		return ret;
+	/* The config's mounts may open block devices (an ext4 `source`), which
+	 * the filter would refuse; nothing of the config's own runs before the
+	 * parent answers. */
+	if (c->default_devices) {
+		struct sync_msg dm;
+
+		ret = sync_send (c->sync[1], SYNC_DEVICES, 0, -1, NULL, err);
+		if (ret == 0)
+			ret = sync_expect (c->sync[1], SYNC_DEVICES_DONE, &dm, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (s->linux_.sysctl.n && (ret = sysctl_apply (&s->linux_.sysctl, s, err)) < 0)
 		return ret;
 	if ((c->own_mountns || c->shared_mountns) && (ret = rootfs_finish (s, err)) < 0)
@@ -684,6 +698,18 @@ static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
 	return ret;
 }
 
+/* A config without linux.resources.devices still gets a device filter:
+ * deny everything but the devices every container may use, as runc and
+ * crun do (without it a container with CAP_MKNOD could make and open any
+ * host device).  On a hybrid host the v1 devices controller enforces it,
+ * as it does the config's own rules. */
+static int apply_default_devices (const struct create_ctx *c, struct keel_error **err)
+{
+	if (c->cgroup_v1.n > 0)
+		return cgroup_v1_devices_default (&c->cgroup_v1, err);
+	return cgroup_devices_apply (c->cgroup_path, NULL, 0, err);
+}
+
 /* After the clone: finish the child's environment from outside, then
  * serve its requests until it reports that it is held before execve. */
 static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_error **err)
@@ -770,6 +796,13 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 				return ret;
 			break;
 		}
+		case SYNC_DEVICES:
+			ret = apply_default_devices (c, err);
+			if (ret == 0)
+				ret = sync_send (c->sync[0], SYNC_DEVICES_DONE, 0, -1, NULL, err);
+			if (ret < 0)
+				return ret;
+			break;
 		case SYNC_SECCOMP:
 			ret = pass_notify_fd (c, m.status, err);
 			if (ret < 0)
@@ -869,6 +902,9 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 	enum cgroup_mode mode = cgroup_mode ();
 	int ret;
 
+	/* Not for an unprivileged runtime: it can neither load a device
+	 * program nor write devices.deny (runc's rootless mode skips it too). */
+	c->default_devices = res->n_devices == 0 && geteuid () == 0;
 	if (mode != CGROUP_MODE_UNIFIED) {
 		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_v1,
 		                        err);

@@ -23,6 +23,10 @@ enum sync_type {
 	/* parent -> child, before SYNC_GO: the bind source of mounts[status],
 	 * opened in the child's mount namespace (fd attached) */
 	SYNC_MOUNT_SOURCE,
+	/* child -> parent: mounts done; a config without device rules gets the
+	 * default filter now (after the mounts, as runc sets its resources) */
+	SYNC_DEVICES,
+	SYNC_DEVICES_DONE, /* parent -> child */
 };
 
 struct sync_msg {

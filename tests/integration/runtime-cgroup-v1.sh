@@ -292,6 +292,41 @@ is "$OUT" null-ok "devices: denying c 1:3 leaves /dev/null usable (the defaults 
 rt delete --force devnull >/dev/null 2>&1
 dirs_gone devnull
 
+# No rule in the config at all: the same default list as runc and crun,
+# everything else denied (without it CAP_MKNOD reached every host device).
+for what in resources.devices resources; do
+	devcfg "devnone-$what"
+	cfg_set "del(.linux.$what)"
+	cfg_sh 'echo x >/dev/null && echo null-ok; mknod /dev/k c 1 11 && (exec 3>/dev/k) && echo opened'
+	ctr_run
+	is "$OUT" null-ok "devices: without linux.$what, /dev/null works and a device outside the defaults cannot be opened"
+	rt delete --force "devnone-$what" >/dev/null 2>&1
+	dirs_gone "devnone-$what"
+done
+
+# The default filter comes after the config's mounts (as runc sets its
+# resources after them): a block device as a mount's source still mounts.
+if command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null; then
+	truncate -s 8M "$T/disk.img" && mkfs.ext4 -q -F "$T/disk.img" >/dev/null 2>&1 &&
+		mkdir -p "$T/diskfill" && echo on-disk >"$T/diskfill/hello" &&
+		debugfs -w -R "write $T/diskfill/hello hello" "$T/disk.img" >/dev/null 2>&1
+	LOOP=$(losetup -f --show "$T/disk.img" 2>/dev/null)
+	if [ -n "$LOOP" ]; then
+		devcfg devmount
+		cfg_set 'del(.linux.resources.devices) | .mounts += [{destination: "/mnt", type: "ext4", source: $dev, options: ["ro"]}]' --arg dev "$LOOP"
+		cfg_sh 'cat /mnt/hello; mknod /dev/k c 1 11 && (exec 3>/dev/k) && echo opened'
+		ctr_run
+		is "$OUT" on-disk "devices: a config mount of a block device works under the default filter, which still denies the rest"
+		rt delete --force devmount >/dev/null 2>&1
+		dirs_gone devmount
+		losetup -d "$LOOP"
+	else
+		skip "devices: a block-device mount under the default filter" "losetup refused here"
+	fi
+else
+	skip "devices: a block-device mount under the default filter" "no mkfs.ext4 or losetup"
+fi
+
 # --- a legacy host: no cgroup2 at all ------------------------------------------------
 
 # Simulated on this hybrid host: in a private mount namespace without the
