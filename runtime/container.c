@@ -94,7 +94,7 @@ struct create_ctx {
 	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
-	bool default_devices;   /* no linux.resources.devices: the default filter after the mounts */
+	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
 };
 
 /* The state JSON hooks read on stdin. */
