@@ -488,8 +488,22 @@ static void reset_signals (void)
 
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction old;
-		if (sigaction (sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-			sigaction (sig, &dfl, NULL);
+		if (sigaction (sig, NULL, &old) == 0) {
+			if (old.sa_handler == SIG_IGN)
+				sigaction (sig, &dfl, NULL);
+		} else if (errno == EINVAL) {
+			/* The signals libc keeps for itself (32-34 in musl, 32-33
+			 * in glibc): its sigaction refuses them, but an ignored
+			 * one is inherited all the same (a caller started as a
+			 * background job in some shells has them ignored). */
+			struct {
+				unsigned long handler, flags, restorer, mask;
+			} k_old, k_dfl = {(unsigned long)SIG_DFL, 0, 0, 0};
+
+			if (syscall (SYS_rt_sigaction, sig, NULL, &k_old, sizeof k_old.mask) == 0 &&
+			    k_old.handler == (unsigned long)SIG_IGN)
+				syscall (SYS_rt_sigaction, sig, &k_dfl, NULL, sizeof k_dfl.mask);
+		}
 	}
 	sigemptyset (&none);
 	sigprocmask (SIG_SETMASK, &none, NULL);
