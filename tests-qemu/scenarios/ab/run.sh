@@ -65,7 +65,8 @@ kq_image "$KQ_DIR/good.img" "${mk[@]}" --containers "$here/containers.d" \
 	>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage (good) failed" "$KQ_DIR/mkimage.log"
 for v in bad hang; do # an essential entry that fails; one that never ends
 	mkdir -p "$KQ_DIR/$v.d"
-	cp -a "$here/containers.d/." "$here/$v.d/." "$KQ_DIR/$v.d/"
+	cp -a "$here/containers.d/." "$here/$v.d/." "$KQ_DIR/$v.d/" ||
+		fail_setup "the $v image's entries ($here/$v.d) are missing"
 	kq_image "$KQ_DIR/$v.img" "${mk[@]}" --containers "$KQ_DIR/$v.d" \
 		>"$KQ_DIR/mkimage.log" 2>&1 || fail_setup "keel-mkimage ($v) failed" "$KQ_DIR/mkimage.log"
 done
