@@ -610,25 +610,6 @@ int importjob_helper_main (int argc, char **argv)
 	return 0;
 }
 
-/* ---- keelctl ------------------------------------------------------------ */
-
-static char *answer_field (const char *body, const char *key)
-{
-	size_t k = strlen (key);
-
-	for (const char *p = body; p && *p;) {
-		const char *nl = strchr (p, '\n');
-		if (strncmp (p, key, k) == 0 && p[k] == ':' && p[k + 1] == ' ') {
-			size_t n = nl ? (size_t)(nl - p) - k - 2 : strlen (p + k + 2);
-			char *v = xmalloc0 (n + 1);
-			memcpy (v, p + k + 2, n);
-			return v;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return NULL;
-}
-
 /* work/request.json: keel-import's arguments (initramfs/importer/keel-import-job). */
 static int write_request (int workfd, int cdfd, const char *name, const char *src,
                           const struct deployment *d, const struct import_opts *io,
@@ -859,7 +840,8 @@ static int run_job (const char *sock, int stagefd, const char *stage, const char
 			/* the status is written before the helper exits: read
 			 * it once more after an idle answer */
 			if (update_ask (sock, "import", &b) == 0 &&
-			    (job = answer_field (b, "job")) != NULL && strcmp (job, "idle") == 0 &&
+			    (job = update_answer_field (b, "job")) != NULL &&
+			    strcmp (job, "idle") == 0 &&
 			    input_read_at (stagefd, "status", "status", INPUT_NOFOLLOW, 4096, &st,
 			                   NULL, &e) < 0) {
 				keel_error_release (&e);
@@ -907,8 +889,8 @@ static void remove_stale (const char *sock, int cdfd, const char *name)
 	int fd;
 	DIR *dir;
 
-	if (update_ask (sock, "import", &body) < 0 || (job = answer_field (body, "job")) == NULL ||
-	    strcmp (job, "idle") != 0)
+	if (update_ask (sock, "import", &body) < 0 ||
+	    (job = update_answer_field (body, "job")) == NULL || strcmp (job, "idle") != 0)
 		return;
 	fd = openat (cdfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || (dir = fdopendir (fd)) == NULL) {
@@ -968,7 +950,7 @@ int importjob_run (const char *sock, int cdfd, const char *name, const char *src
 	*staged = NULL;
 	*digest = NULL;
 	if (update_ask (sock, "deployment", &body) < 0 ||
-	    (dir = answer_field (body, "dir")) == NULL)
+	    (dir = update_answer_field (body, "dir")) == NULL)
 		return keel_error (err, 0, "asking keel where containers.d is: %s", body);
 	/* keel binds SRC as it resolves it: one absolute path without links */
 	abs = realpath (src, NULL);

@@ -90,8 +90,7 @@ int update_ask (const char *sock, const char *req, char **out)
 	return ask (sock, req, out);
 }
 
-/* The value of "KEY: value" in a status answer (malloc'd), or NULL. */
-static char *field (const char *body, const char *key)
+char *update_answer_field (const char *body, const char *key)
 {
 	size_t k = strlen (key);
 	const char *p = body;
@@ -140,9 +139,9 @@ static void unit_status (const char *sock, const char *name, struct ustate *u)
 	if (ask (sock, req, &body) < 0)
 		return;
 	u->known = true;
-	u->state = field (body, "state");
-	u->error = field (body, "error");
-	pid = field (body, "pid");
+	u->state = update_answer_field (body, "state");
+	u->error = update_answer_field (body, "error");
+	pid = update_answer_field (body, "pid");
 	u->pid = pid ? strtol (pid, NULL, 10) : 0;
 }
 
@@ -198,7 +197,7 @@ static int open_store (const char *sock, struct keel_error **err)
 
 	if (ask (sock, "deployment", &body) < 0)
 		return keel_error (err, 0, "asking keel where containers.d is: %s", body);
-	dir = field (body, "dir");
+	dir = update_answer_field (body, "dir");
 	if (dir == NULL)
 		return keel_error (err, 0, "keel did not say where containers.d is");
 	fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -495,7 +494,7 @@ static int follow_update (const char *sock, const char *name, unsigned gen, unsi
 		free (state);
 		state = NULL;
 		if (ask (sock, req, &body) == 0) {
-			state = field (body, "state");
+			state = update_answer_field (body, "state");
 			if (state &&
 			    (strcmp (state, "committed") == 0 ||
 			     strcmp (state, "rolled-back") == 0 || strcmp (state, "failed") == 0 ||
@@ -511,9 +510,9 @@ static int follow_update (const char *sock, const char *name, unsigned gen, unsi
 		}
 		nanosleep (&ts, NULL);
 	}
-	why = field (body, "why");
-	error = field (body, "error");
-	prevs = field (body, "previous");
+	why = update_answer_field (body, "why");
+	error = update_answer_field (body, "error");
+	prevs = update_answer_field (body, "previous");
 	if (prevs)
 		prev = (unsigned)strtoul (prevs, NULL, 10);
 	if (strcmp (state, "committed") == 0) {
@@ -691,7 +690,8 @@ int update_main (const char *sock, int argc, char **argv)
 		d.digest = bundle_digest (src);
 		staged = xasprintf (".%s.update.%d", name, (int)getpid ());
 	}
-	if ((kind == IMPORT_SRC_ENTRY && update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
+	if ((kind == IMPORT_SRC_ENTRY &&
+	     update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
 	    deploy_add_ex (cdfd, name, staged, &d, keep, hand_deadline, &ho, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
 		/* A half copy, or a copy the store refused, is ours: removed;

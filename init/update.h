@@ -27,6 +27,8 @@ int update_copy_tree (int sfd, const char *sname, int dfd, const char *dname,
 /* One request to PID 1 (importjob.c): 0 with the answer's body after
  * "ok" in *out, -1 with the error text in *out (malloc'd either way). */
 int update_ask (const char *sock, const char *req, char **out);
+/* The value of "KEY: value" in such an answer (malloc'd), or NULL. */
+char *update_answer_field (const char *body, const char *key);
 /* After `keelctl status NAME`: its deployment, digest and activation. */
 void update_print_status (const char *sock, const char *name);
 
