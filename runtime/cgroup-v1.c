@@ -37,6 +37,7 @@
  * or "name=systemd" for a named one without controllers). */
 struct hier {
 	char *mnt;
+	size_t mnt_len; /* strlen (mnt): hier_of compares it for every path */
 	char *root; /* the cgroup mounted there: "/" unless a sub-tree is bound */
 	struct spec_strv ctl;
 };
@@ -129,6 +130,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 		abort ();
 	hiers = nh;
 	hiers[n_hiers].mnt = xstrdup (m->mountpoint);
+	hiers[n_hiers].mnt_len = strlen (m->mountpoint);
 	hiers[n_hiers].root = xstrdup (m->root);
 	hiers[n_hiers].ctl = ctl;
 	n_hiers++;
@@ -171,7 +173,7 @@ static const struct hier *hier_of (const char *path)
 
 	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++) {
-		size_t len = strlen (hiers[i].mnt);
+		size_t len = hiers[i].mnt_len;
 
 		/* the cheap tests first: this runs for every path of every
 		 * hierarchy, nine by nine on a hybrid host */
@@ -903,11 +905,15 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 
 int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err)
 {
+	char spid[24];
+
+	/* formatted once, not once per hierarchy (nine on a hybrid host) */
+	snprintf (spid, sizeof spid, "%d", (int)pid);
 	for (size_t i = 0; i < paths->n; i++) {
 		int ret = check_in_hier (paths->v[i], err);
 
 		if (ret == 0)
-			ret = cg_writef (paths->v[i], "cgroup.procs", err, "%d", (int)pid);
+			ret = cg_write (paths->v[i], "cgroup.procs", spid, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int)pid,
 			                        paths->v[i]);
