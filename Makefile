@@ -119,6 +119,10 @@ LIBS := -lmount -lblkid $(if $(filter y,$(CONFIG_UDEV)),-ludev -lkmod) \
 CPPFLAGS += -DKEEL_ARENA_WRAP
 LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
 	-Wl,--wrap=__libc_malloc,--wrap=__libc_calloc,--wrap=__libc_free
+# lib/sysfast.c: keel's open() and fcntl(F_DUPFD_CLOEXEC) without musl's
+# extra fcntl(F_SETFD) after each, for kernels that ignored O_CLOEXEC.
+CPPFLAGS += -DKEEL_SYSCALL_WRAP
+LDFLAGS += -Wl,--wrap=open,--wrap=fcntl
 else
 CC ?= gcc
 CPPFLAGS += $(shell pkg-config --cflags json-c mount)

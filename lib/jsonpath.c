@@ -210,10 +210,16 @@ static bool is_ws (char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* a pointer walk, not at () per byte: config.json is mostly indentation,
+ * and this runs over all of it (at () gives '\0' past the end, which is
+ * not whitespace either) */
 static void skip_ws (struct scan *s)
 {
-	while (is_ws (at (s, s->pos)))
-		s->pos++;
+	const char *p = s->text + s->pos, *end = s->text + s->len;
+
+	while (p < end && is_ws (*p))
+		p++;
+	s->pos = (size_t)(p - s->text);
 }
 
 static void put_utf8 (char *o, size_t *n, unsigned cp)

@@ -37,6 +37,7 @@
  * or "name=systemd" for a named one without controllers). */
 struct hier {
 	char *mnt;
+	size_t mnt_len; /* strlen (mnt): hier_of compares it for every path */
 	char *root; /* the cgroup mounted there: "/" unless a sub-tree is bound */
 	struct spec_strv ctl;
 };
@@ -129,6 +130,7 @@ static int collect_hier (const struct mountinfo *m, void *data)
 		abort ();
 	hiers = nh;
 	hiers[n_hiers].mnt = xstrdup (m->mountpoint);
+	hiers[n_hiers].mnt_len = strlen (m->mountpoint);
 	hiers[n_hiers].root = xstrdup (m->root);
 	hiers[n_hiers].ctl = ctl;
 	n_hiers++;
@@ -171,7 +173,7 @@ static const struct hier *hier_of (const char *path)
 
 	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++) {
-		size_t len = strlen (hiers[i].mnt);
+		size_t len = hiers[i].mnt_len;
 
 		/* the cheap tests first: this runs for every path of every
 		 * hierarchy, nine by nine on a hybrid host */
@@ -830,41 +832,67 @@ int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_
 
 /* ---- create, enter ------------------------------------------------------- */
 
+/* What cpuset_inherit found (or wrote) at the level above: the next
+ * level's parent, so its cpus and mems are not read a second time a few
+ * system calls later (two kernfs opens of every create). */
+struct cpuset_memo {
+	char *dir;
+	char *val[2];
+};
+
+static void cpuset_memo_free (struct cpuset_memo *m)
+{
+	free (m->dir);
+	free (m->val[0]);
+	free (m->val[1]);
+	*m = (struct cpuset_memo){0};
+}
+
 /* A new cpuset cgroup starts with no cpus and no mems, and no task can
  * join it then: give it its parent's (what the kernel's clone_children
  * does, which is off by default). */
-static int cpuset_inherit (const char *dir, struct keel_error **err)
+static int cpuset_inherit (struct cpuset_memo *memo, const char *dir, struct keel_error **err)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	cleanup_free char *parent = xstrdup (dir);
 	char *slash = strrchr (parent, '/');
+	char *val[2] = {NULL, NULL};
+	bool memo_is_parent;
 
 	if (slash == NULL)
 		return 0;
 	*slash = '\0';
+	memo_is_parent = memo->dir != NULL && strcmp (memo->dir, parent) == 0;
 	for (size_t i = 0; i < 2; i++) {
 		cleanup_free char *cur = NULL, *from = NULL;
 		int ret = read_trimmed (dir, files[i], &cur, err);
 
-		if (ret < 0)
+		if (ret == 0 && cur[0] == '\0') {
+			if (memo_is_parent)
+				from = xstrdup (memo->val[i]);
+			else
+				ret = read_trimmed (parent, files[i], &from, err);
+			if (ret == 0)
+				ret = cg_write (dir, files[i], from, err);
+		}
+		if (ret < 0) {
+			free (val[0]);
 			return ret;
-		if (cur[0] != '\0')
-			continue;
-		ret = read_trimmed (parent, files[i], &from, err);
-		if (ret == 0)
-			ret = cg_write (dir, files[i], from, err);
-		if (ret < 0)
-			return ret;
+		}
+		val[i] = cur[0] != '\0' ? steal_ptr (&cur) : steal_ptr (&from);
 	}
+	cpuset_memo_free (memo);
+	memo->dir = xstrdup (dir);
+	memo->val[0] = val[0];
+	memo->val[1] = val[1];
 	return 0;
 }
 
 /* cgroup_mkdir_p's hook for a hierarchy with cpuset: every level gets
  * its parent's cpus and mems. */
-static int cpuset_level (const void *arg, const char *dir, struct keel_error **err)
+static int cpuset_level (void *arg, const char *dir, struct keel_error **err)
 {
-	(void)arg;
-	return cpuset_inherit (dir, err);
+	return cpuset_inherit (arg, dir, err);
 }
 
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
@@ -872,6 +900,7 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       struct keel_error **err)
 {
 	struct spec_strv made = {0}, out = {0};
+	struct cpuset_memo memo = {0};
 	int ret = 0;
 
 	cgroup_v1_load ();
@@ -886,9 +915,10 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 			break;
 		cgroup_paths_push (&out, dir);
 		ret = cgroup_mkdir_p (hiers[i].mnt, dir, NULL,
-		                      hier_has (&hiers[i], "cpuset") ? cpuset_level : NULL, NULL,
+		                      hier_has (&hiers[i], "cpuset") ? cpuset_level : NULL, &memo,
 		                      &made, err);
 	}
+	cpuset_memo_free (&memo);
 	if (ret == 0 && res != NULL)
 		ret = cgroup_v1_apply_resources (&out, res, err);
 	if (ret < 0) {
@@ -903,11 +933,15 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 
 int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err)
 {
+	char spid[24];
+
+	/* formatted once, not once per hierarchy (nine on a hybrid host) */
+	snprintf (spid, sizeof spid, "%d", (int)pid);
 	for (size_t i = 0; i < paths->n; i++) {
 		int ret = check_in_hier (paths->v[i], err);
 
 		if (ret == 0)
-			ret = cg_writef (paths->v[i], "cgroup.procs", err, "%d", (int)pid);
+			ret = cg_write (paths->v[i], "cgroup.procs", spid, err);
 		if (ret < 0)
 			return keel_error_wrap (err, "cgroup: move pid %d into `%s`", (int)pid,
 			                        paths->v[i]);

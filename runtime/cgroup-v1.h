@@ -101,9 +101,9 @@ int cgroup_path_resolve (const char *root, cgroup_own_fn *own_fn, const void *ar
  * first: cgroup_mkdirs_undo removes them deepest first (a failure to is
  * only logged, at debug level) and frees the list; cgroup_v1_paths_free
  * only frees it. */
-typedef int cgroup_dir_fn (const void *arg, const char *dir, struct keel_error **err);
+typedef int cgroup_dir_fn (void *arg, const char *dir, struct keel_error **err);
 int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
-                    const void *arg, struct spec_strv *made, struct keel_error **err);
+                    void *arg, struct spec_strv *made, struct keel_error **err);
 void cgroup_mkdirs_undo (struct spec_strv *made);
 /* Append s (taken) to v, which stays NULL-terminated. */
 void cgroup_paths_push (struct spec_strv *v, char *s);

@@ -773,7 +773,7 @@ void cgroup_paths_push (struct spec_strv *v, char *s)
 }
 
 int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
-                    const void *arg, struct spec_strv *made, struct keel_error **err)
+                    void *arg, struct spec_strv *made, struct keel_error **err)
 {
 	cleanup_free char *cur = xstrdup (root);
 	const char *p = abs + strlen (root);
@@ -810,7 +810,7 @@ void cgroup_mkdirs_undo (struct spec_strv *made)
 
 /* cgroup_mkdir_p's hook for v2: the controllers the container needs,
  * enabled in each parent's cgroup.subtree_control on the way down. */
-static int enable_need (const void *arg, const char *parent, struct keel_error **err)
+static int enable_need (void *arg, const char *parent, struct keel_error **err)
 {
 	return enable_set (parent, arg, err);
 }

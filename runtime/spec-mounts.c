@@ -56,7 +56,9 @@ static const struct {
 
 static bool rec_option (struct spec_mount *m, const char *opt)
 {
-	for (size_t i = 0; i < ARRAY_SIZE (rec_options); i++) {
+	/* Every name here starts with 'r' but the three below: the rest of
+	 * a config's options (about 30 in runc's default) skip the table. */
+	for (size_t i = 0; opt[0] == 'r' && i < ARRAY_SIZE (rec_options); i++) {
 		if (strcmp (rec_options[i].name, opt) != 0)
 			continue;
 		m->rec_attr_set = (m->rec_attr_set & ~(rec_options[i].set | rec_options[i].clr)) |
@@ -83,8 +85,10 @@ static bool linux_option (struct spec_mount *m, const char *opt)
 	const struct libmnt_optmap *map = mnt_get_builtin_optmap (MNT_LINUX_MAP);
 	unsigned long id;
 
+	/* the first byte before strcmp: the table has about 60 names, and
+	 * every option of every mount is looked up in it */
 	for (; map && map->name; map++)
-		if (strcmp (map->name, opt) == 0)
+		if (map->name[0] == opt[0] && strcmp (map->name, opt) == 0)
 			break;
 	if (map == NULL || map->name == NULL)
 		return false;
@@ -115,9 +119,14 @@ static int userspace_option (const char *opt)
 
 	for (; map && map->name; map++) {
 		const char *n = map->name;
-		size_t len = strlen (n);
+		size_t len;
 		bool match;
 
+		/* every kind of match below compares from opt's first byte
+		 * (opt is not empty, nor is any name) */
+		if (n[0] != opt[0])
+			continue;
+		len = strlen (n);
 		if (len > 3 && strcmp (n + len - 3, "[=]") == 0)
 			match = strncmp (opt, n, len - 3) == 0 &&
 			        (opt[len - 3] == '\0' || opt[len - 3] == '=');
