@@ -47,17 +47,19 @@ killed_at() {
 	[ $_rc = 137 ] || { echo "# create exited $_rc, not by SIGKILL"; return 1; }
 }
 
-# after_kill NAME PROCS...: the leftover is listed as creating (or what the
-# state says), `delete -f` removes it all and kills PROCS.
+# after_kill NAME STATUS PROCS...: the leftover is listed with STATUS,
+# `delete -f` removes it all and kills PROCS.
 after_kill() {
 	_n=$1
-	shift
+	_want=$2
+	shift 2
 	[ -d "$STATE/$_n" ]
 	check "$_n: create killed left its state directory"
 	rt list >"$T/list" 2>"$T/list.err"
 	check "$_n: list succeeds with the leftover"
-	grep -q "^$_n " "$T/list"
-	check "$_n: list shows it"
+	grep "^$_n " "$T/list" | sed 's/^/# list: /'
+	awk -v n="$_n" '$1 == n { print $3 }' "$T/list" >"$T/status"
+	is "$(cat "$T/status")" "$_want" "$_n: list shows it, $_want"
 	[ ! -s "$T/list.err" ]
 	check "$_n: list warns of nothing ($(head -1 "$T/list.err"))"
 	rt delete -f "$_n" 2>"$T/del.err"
@@ -83,7 +85,7 @@ if [ -n "$V1_PIDS" ]; then
 	killed_at kc2-mkdir -P "$V1_PIDS/keeltest-$$-kc2-mkdir" -e trace=mkdir,mkdirat \
 		-e inject=mkdir,mkdirat:signal=KILL
 	check "kc2-mkdir: create is SIGKILLed at mkdir in the pids hierarchy"
-	after_kill kc2-mkdir
+	after_kill kc2-mkdir creating
 else
 	skip "kc2-mkdir" "no v1 pids hierarchy at /sys/fs/cgroup/pids"
 fi
@@ -107,7 +109,7 @@ done
 if [ -n "$V1_FREEZER" ] && [ -d "$V1_FREEZER/keeltest-$$-kc2-fifo" ]; then
 	echo FROZEN >"$V1_FREEZER/keeltest-$$-kc2-fifo/freezer.state"
 fi
-after_kill kc2-fifo "$stray"
+after_kill kc2-fifo creating "$stray"
 
 # 3. Killed as it moves the container process into the v1 pids cgroup:
 #    the process exists (it exits once its create is gone).
@@ -115,7 +117,7 @@ if [ -n "$V1_PIDS" ]; then
 	killed_at kc2-enter -P "$V1_PIDS/keeltest-$$-kc2-enter/cgroup.procs" \
 		-e trace=open,openat -e inject=open,openat:signal=KILL
 	check "kc2-enter: create is SIGKILLed at the move into the pids cgroup"
-	after_kill kc2-enter
+	after_kill kc2-enter creating
 else
 	skip "kc2-enter" "no v1 pids hierarchy at /sys/fs/cgroup/pids"
 fi
@@ -134,7 +136,11 @@ is "$(ctr_state kc2-hook status)" creating "kc2-hook: state says creating while 
 kill -9 "$cpid"
 wait "$cpid"
 is "$?" 137 "kc2-hook: create is SIGKILLed in its hook"
-after_kill kc2-hook
+# the container process ends once its create is gone: state.json's
+# "creating" then reads as stopped
+ctr_wait_status kc2-hook stopped
+check "kc2-hook: the leftover is stopped once its process ended"
+after_kill kc2-hook stopped
 kill -9 "$hook" 2>/dev/null
 
 # 5. Killed writing --pid-file into a FIFO nobody reads: the container is
@@ -154,6 +160,6 @@ check "kc2-pidf: created, process $cpid_ctr, create blocked on the pid file"
 kill -9 "$cpid"
 wait "$cpid"
 is "$?" 137 "kc2-pidf: create is SIGKILLed at its pid file"
-after_kill kc2-pidf "$cpid_ctr"
+after_kill kc2-pidf created "$cpid_ctr"
 
 done_testing
