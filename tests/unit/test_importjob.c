@@ -3,6 +3,7 @@
  * refusal's exact answer, and a valid request that reaches the spawn
  * (which has no binary to exec in this test, so it says so: nothing is
  * started). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -400,13 +401,45 @@ static void test_job_deadline_kill (void **state)
 	answer_is ("import", "ok\njob: idle\n");
 }
 
+/* What test_job_stuck_given_up made, undone by its teardown even when an
+ * assertion failed: a frozen child would otherwise hold the test's pipes
+ * open for good. */
+static char stuck_dir[128];
+static pid_t stuck_pid;
+
+static int teardown_stuck (void **state)
+{
+	char file[192];
+	int fd;
+
+	(void)state;
+	if (stuck_dir[0] == '\0')
+		return 0;
+	snprintf (file, sizeof file, "%s/freezer.state", stuck_dir);
+	fd = open (file, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write (fd, "THAWED", 6);
+		close (fd);
+	}
+	if (stuck_pid > 0) {
+		kill (stuck_pid, SIGKILL);
+		while (waitpid (stuck_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (int i = 0; i < 100 && rmdir (stuck_dir) < 0 && errno == EBUSY; i++)
+		usleep (10000);
+	stuck_dir[0] = '\0';
+	stuck_pid = 0;
+	return 0;
+}
+
 /* A helper the kernel holds: a task in a frozen v1 freezer cgroup does not
  * die of SIGKILL until thawed (as one in D state on a hung FUSE mount).
  * PID 1 gives up on it after the grace and a later import is no longer
  * refused; it is reaped once it ends. */
 static void test_job_stuck_given_up (void **state)
 {
-	char dir[128], file[192], buf[32] = "", want[128];
+	char *dir = stuck_dir, file[192], buf[32] = "", want[128];
 	int pidfd, status, fd;
 	struct timespec ts;
 	uint64_t dl;
@@ -418,9 +451,10 @@ static void test_job_stuck_given_up (void **state)
 		        "/sys/fs/cgroup/freezer\n");
 		skip ();
 	}
-	snprintf (dir, sizeof dir, "/sys/fs/cgroup/freezer/kc2-importjob-%d", (int)getpid ());
+	snprintf (stuck_dir, sizeof stuck_dir, "/sys/fs/cgroup/freezer/kc2-importjob-%d",
+	          (int)getpid ());
 	assert_int_equal (mkdir (dir, 0755), 0);
-	pid = child_pausing (&pidfd);
+	pid = stuck_pid = child_pausing (&pidfd);
 	snprintf (file, sizeof file, "%s/cgroup.procs", dir);
 	snprintf (buf, sizeof buf, "%d", (int)pid);
 	write_str (file, buf);
@@ -459,8 +493,10 @@ static void test_job_stuck_given_up (void **state)
 
 	write_str (file, "THAWED");
 	assert_int_equal (waitpid (pid, &status, 0), pid);
+	stuck_pid = 0;
 	assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
 	assert_int_equal (rmdir (dir), 0);
+	stuck_dir[0] = '\0';
 }
 
 int main (void)
@@ -471,7 +507,7 @@ int main (void)
 	        cmocka_unit_test (test_request_words),
 	        cmocka_unit_test_setup_teardown (test_src_path, setup, teardown),
 	        cmocka_unit_test (test_job_deadline_kill),
-	        cmocka_unit_test (test_job_stuck_given_up),
+	        cmocka_unit_test_teardown (test_job_stuck_given_up, teardown_stuck),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
