@@ -24,6 +24,7 @@
 #include "init/policy.h"
 #include "init/update.h"
 #include "lib/input.h"
+#include "lib/log.h"
 
 #define STAGE_MAX   200
 #define SRC_MAX     1024
@@ -179,20 +180,70 @@ int import_detect (const char *src, enum import_src *kind, struct keel_error **e
 
 static int job_pidfd = -1;
 static pid_t job_pid;
+static uint64_t job_deadline_ms; /* CLOCK_MONOTONIC: past it, PID 1 kills the helper */
+static uint64_t job_killed_ms;   /* when it did, 0 before */
 
-/* Still running?  A pidfd is readable once its process has exited (the
- * SIGCHLD sweep reaps it, supervisor.c); never blocks. */
-static bool job_running (void)
+static uint64_t mono_ms (void)
+{
+	struct timespec ts;
+
+	clock_gettime (CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void importjob_track (pid_t pid, int pidfd, uint64_t deadline_ms)
+{
+	if (job_pidfd >= 0)
+		close (job_pidfd);
+	job_pid = pid;
+	job_pidfd = pidfd;
+	job_deadline_ms = deadline_ms;
+	job_killed_ms = 0;
+}
+
+/* A pidfd is readable once its process has exited (the SIGCHLD sweep
+ * reaps it, supervisor.c); never blocks.  The helper kills its container
+ * at its own deadline; one still there IMPORTJOB_GRACE_MS later is stuck
+ * (waiting for a container process the kernel holds) and gets SIGKILL.
+ * One that outlives that too by IMPORTJOB_KILL_GRACE_MS is itself held by
+ * the kernel (D state on a hung FUSE or NFS, a frozen v1 freezer cgroup):
+ * PID 1 stops waiting for it, so that a later import can run; the sweep
+ * reaps it if it ever ends. */
+bool importjob_running (uint64_t now_ms)
 {
 	struct pollfd p = {.fd = job_pidfd, .events = POLLIN};
 
 	if (job_pidfd < 0)
 		return false;
-	if (poll (&p, 1, 0) == 0)
-		return true;
-	close (job_pidfd);
-	job_pidfd = -1;
-	return false;
+	if (poll (&p, 1, 0) != 0) {
+		close (job_pidfd);
+		job_pidfd = -1;
+		return false;
+	}
+	if (job_killed_ms == 0 && now_ms >= job_deadline_ms) {
+		keel_log (KEEL_LOG_WARNING,
+		          "import: the helper (pid %d) outlived its deadline by %ds: killed",
+		          (int)job_pid, IMPORTJOB_GRACE_MS / 1000);
+		if (syscall (SYS_pidfd_send_signal, job_pidfd, SIGKILL, NULL, 0) < 0)
+			keel_log (KEEL_LOG_WARNING, "import: SIGKILL to the helper (pid %d): %s",
+			          (int)job_pid, strerror (errno));
+		job_killed_ms = now_ms;
+	} else if (job_killed_ms != 0 && now_ms >= job_killed_ms + IMPORTJOB_KILL_GRACE_MS) {
+		keel_log (KEEL_LOG_WARNING,
+		          "import: the helper (pid %d) did not end %ds after SIGKILL (held in the "
+		          "kernel?): no longer waited for, another import may run; it is reaped "
+		          "if it ever ends",
+		          (int)job_pid, IMPORTJOB_KILL_GRACE_MS / 1000);
+		close (job_pidfd);
+		job_pidfd = -1;
+		return false;
+	}
+	return true;
+}
+
+static bool job_running (void)
+{
+	return importjob_running (mono_ms ());
 }
 
 /* A stage is a name directly in containers.d that is never an entry:
@@ -362,8 +413,7 @@ void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_
 		buf_put (b, "error: import: %s\n", m);
 		return;
 	}
-	job_pid = pid;
-	job_pidfd = pidfd;
+	importjob_track (pid, pidfd, mono_ms () + secs * 1000 + IMPORTJOB_GRACE_MS);
 	buf_put (b, "ok\npid: %d\n", (int)pid);
 }
 
@@ -790,14 +840,6 @@ static char *entry_digest (int cdfd, const char *staged, struct keel_error **err
 		keel_error (err, 0, "the imported entry's import.json has no manifest digest");
 	json_object_put (o);
 	return r;
-}
-
-static uint64_t mono_ms (void)
-{
-	struct timespec ts;
-
-	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Ask for the job and wait for its status; 0 when the importer exited 0. */

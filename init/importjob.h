@@ -26,6 +26,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "init/deploy.h"
 #include "init/options.h"
@@ -60,6 +62,18 @@ int import_src_check (const char *src, struct stat *st, struct keel_error **err)
  * `import` alone says whether a job runs, `import STAGE SRC SECONDS`
  * starts one.  The answer goes to b. */
 void importjob_request (const struct init_opts *o, bool cgroups, char **w, size_t n, struct buf *b);
+
+/* PID 1's hold on the running helper: pid, its pidfd (taken over) and the
+ * CLOCK_MONOTONIC time in ms past which it is killed (the job's seconds
+ * plus IMPORTJOB_GRACE_MS; importjob_request sets it when it starts one).
+ * importjob_running says whether it still runs at now_ms: past the
+ * deadline it sends SIGKILL, and IMPORTJOB_KILL_GRACE_MS after that it
+ * gives up on a helper the kernel holds (logged on the console), so that
+ * a later import can run; never blocks. */
+#define IMPORTJOB_GRACE_MS      60000
+#define IMPORTJOB_KILL_GRACE_MS 10000
+void importjob_track (pid_t pid, int pidfd, uint64_t deadline_ms);
+bool importjob_running (uint64_t now_ms);
 
 /* `keel __import STATE_ROOT STAGE CGROUP_MANAGER CGROUP_PATH CONTAINERS_D
  * SRC IMPORTER SECONDS`: the helper PID 1 starts. */

@@ -895,6 +895,26 @@ static int cpuset_level (void *arg, const char *dir, struct keel_error **err)
 	return cpuset_inherit (arg, dir, err);
 }
 
+int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct spec_strv *paths,
+                       struct keel_error **err)
+{
+	struct spec_strv out = {0};
+
+	cgroup_v1_load ();
+	for (size_t i = 0; i < n_hiers; i++) {
+		char *dir = NULL;
+		int ret = cgroup_path_resolve (hiers[i].mnt, own_under_mount, &hiers[i],
+		                               cgroups_path, default_rel, &dir, err);
+		if (ret < 0) {
+			cgroup_v1_paths_free (&out);
+			return ret;
+		}
+		cgroup_paths_push (&out, dir);
+	}
+	*paths = out;
+	return 0;
+}
+
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       const struct spec_resources *res, struct spec_strv *paths,
                       struct keel_error **err)

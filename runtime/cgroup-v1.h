@@ -52,6 +52,10 @@ const char *cgroup_v1_mountpoint (size_t i);
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       const struct spec_resources *res, struct spec_strv *paths,
                       struct keel_error **err);
+/* The directories cgroup_v1_create would make (same order), made not:
+ * create records them first (cgroup.h's cgroup_resolve). */
+int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct spec_strv *paths,
+                       struct keel_error **err);
 /* Move pid into every one of the container's v1 cgroups. */
 int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err);
 /* exec --cgroup on v1: each of the container's directories (paths) with

@@ -835,6 +835,17 @@ static void warn_if_populated (const char *path)
 		          path);
 }
 
+int cgroup_resolve (const char *cgroups_path, const char *default_rel, char **abs_path,
+                    struct keel_error **err)
+{
+	const char *root = cgroup_unified_root ();
+
+	if (root == NULL)
+		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
+	return cgroup_path_resolve (root, own_cgroup, NULL, cgroups_path, default_rel, abs_path,
+	                            err);
+}
+
 int cgroup_create (const char *cgroups_path, const char *default_rel,
                    const struct spec_resources *res, char **abs_path, struct keel_error **err)
 {

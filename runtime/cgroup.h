@@ -34,6 +34,11 @@ void cgroup_unified_note (const struct mountinfo *m);
  * processes is used anyway, with a warning in the log (runc 1.1). */
 int cgroup_create (const char *cgroups_path, const char *default_rel,
                    const struct spec_resources *res, char **abs_path, struct keel_error **err);
+/* cgroup_create's *abs_path without making anything: create records it
+ * before it makes the cgroup, so that a create killed halfway leaves a
+ * state directory whose delete finds the cgroup (container.c). */
+int cgroup_resolve (const char *cgroups_path, const char *default_rel, char **abs_path,
+                    struct keel_error **err);
 int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err);
 int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
                             struct keel_error **err);

@@ -910,11 +910,38 @@ static int refuse_frozen (const struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
+/* Write the cgroups create is about to make into the state directory
+ * (state.h's CGROUPS_FILE) before it makes any: a create killed from here
+ * on (SIGKILL, the OOM killer) leaves a "creating" container whose
+ * `delete -f` finds every one of them, as runc's does. */
+static int record_cgroups (struct create_ctx *c, const char *dflt, enum cgroup_mode mode,
+                           struct keel_error **err)
+{
+	const char *cgroups_path = c->spec->linux_.cgroups_path;
+	cleanup_free char *v2 = NULL;
+	struct spec_strv v1 = {0};
+	int ret = 0;
+
+	if (mode != CGROUP_MODE_UNIFIED)
+		ret = cgroup_v1_resolve (cgroups_path, dflt, &v1, err);
+	if (ret == 0 && mode != CGROUP_MODE_LEGACY)
+		ret = cgroup_resolve (cgroups_path, dflt, &v2, err);
+	if (ret == 0)
+		ret = state_cgroups_save (
+		        c->dirfd, mode == CGROUP_MODE_LEGACY && v1.n > 0 ? v1.v[0] : v2, &v1, err);
+	cgroup_v1_paths_free (&v1);
+	return ret;
+}
+
 static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_error **err)
 {
 	const struct spec_resources *res = &c->spec->linux_.resources;
 	enum cgroup_mode mode = cgroup_mode ();
 	int ret;
+
+	ret = record_cgroups (c, dflt, mode, err);
+	if (ret < 0)
+		return ret;
 
 	/* Not for an unprivileged runtime: it can neither load a device
 	 * program nor write devices.deny (runc's rootless mode skips it too). */
@@ -1180,11 +1207,12 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, struc
 	if (ret < 0) {
 		if ((*err)->status != ENOENT)
 			return ret;
-		/* No state.json yet: create is still running (or crashed). */
+		/* No state.json yet: create is still running (or was killed);
+		 * the cgroups it made are in CGROUPS_FILE, for delete. */
 		keel_error_release (err);
 		l->st.id = xstrdup (id);
 		l->st.status = KEEL_CREATING;
-		return 0;
+		return state_cgroups_load (l->dirfd, &l->st, err);
 	}
 	state_refresh (l->dirfd, &l->st, &l->x);
 	return 0;
@@ -1342,6 +1370,27 @@ static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 	return 0;
 }
 
+/* Leftovers of a container whose init is gone, or of a create killed
+ * before it wrote state.json: whatever is in its cgroups gets SIGKILL,
+ * in every v1 hierarchy too (a legacy host's processes may be in some of
+ * them only), thawed first where the v1 freezer holds them (a frozen task
+ * dies only once thawed).  Best effort: the removal after it says what
+ * remains. */
+static void kill_leftovers_all (const struct loaded *l)
+{
+	bool empty = true;
+
+	if (l->st.cgroup_v1.n > 0 && cgroup_v1_is_frozen (&l->st.cgroup_v1))
+		cgroup_v1_freeze (&l->st.cgroup_v1, false, NULL);
+	if (l->st.cgroup_path && cgroup_is_empty (l->st.cgroup_path, &empty, NULL) == 0 && !empty)
+		cgroup_kill (l->st.cgroup_path, SIGKILL, NULL);
+	for (size_t i = 0; i < l->st.cgroup_v1.n; i++) {
+		empty = true;
+		if (cgroup_v1_is_empty (l->st.cgroup_v1.v[i], &empty, NULL) == 0 && !empty)
+			cgroup_kill (l->st.cgroup_v1.v[i], SIGKILL, NULL);
+	}
+}
+
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
                            struct keel_error **err)
 {
@@ -1360,11 +1409,8 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		ret = kill_and_wait (&l, err);
 		if (ret < 0)
 			return ret;
-	} else if (l.st.cgroup_path) {
-		bool empty = true;
-		/* Leftovers of a container whose init is gone. */
-		if (cgroup_is_empty (l.st.cgroup_path, &empty, NULL) == 0 && !empty)
-			cgroup_kill (l.st.cgroup_path, SIGKILL, NULL);
+	} else {
+		kill_leftovers_all (&l);
 	}
 	if (l.x.n_poststop) {
 		cleanup_free char *json = NULL;

@@ -178,6 +178,26 @@ int state_write (int dirfd, const struct keel_state *st, const struct state_extr
 	return 0;
 }
 
+int state_cgroups_save (int dirfd, const char *cgroup_path, const struct spec_strv *v1,
+                        struct keel_error **err)
+{
+	json_object *o = json_object_new_object ();
+	cleanup_free char *s = NULL;
+	int ret;
+
+	if (cgroup_path)
+		put_str (o, "cgroupPath", cgroup_path);
+	json_object_object_add (o, "cgroupV1Paths", strv_json (v1));
+	s = to_string (o, JSON_C_TO_STRING_PLAIN);
+	ret = write_file_at (dirfd, CGROUPS_FILE ".tmp", O_CREAT | O_TRUNC, 0600, s, strlen (s),
+	                     err);
+	if (ret < 0)
+		return ret;
+	if (renameat (dirfd, CGROUPS_FILE ".tmp", dirfd, CGROUPS_FILE) < 0)
+		return keel_error (err, errno, "rename `" CGROUPS_FILE "`");
+	return 0;
+}
+
 static char *get_str (json_object *o, const char *k)
 {
 	json_object *v;
@@ -280,6 +300,37 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
 	json_object_put (o);
 	if (st->id == NULL)
 		return keel_error (err, 0, "`" STATE_FILE "` has no id");
+	return 0;
+}
+
+int state_cgroups_load (int dirfd, struct keel_state *st, struct keel_error **err)
+{
+	struct keel_error *e = NULL;
+	cleanup_free char *buf = NULL;
+	json_object *o;
+	int ret;
+
+	/* As state.json: keel wrote it, anything but a regular file is not. */
+	ret = input_read_at (dirfd, CGROUPS_FILE, NULL, INPUT_NOFOLLOW, 1 << 20, &buf, NULL, &e);
+	if (ret < 0) {
+		if (e->status == ENOENT) {
+			keel_error_release (&e);
+			return 0;
+		}
+		if (err)
+			*err = e;
+		else
+			keel_error_release (&e);
+		return ret;
+	}
+	o = json_tokener_parse (buf);
+	if (o == NULL || !json_object_is_type (o, json_type_object)) {
+		json_object_put (o);
+		return keel_error (err, 0, "`" CGROUPS_FILE "` is not valid JSON");
+	}
+	st->cgroup_path = get_str (o, "cgroupPath");
+	get_strv (o, "cgroupV1Paths", &st->cgroup_v1);
+	json_object_put (o);
 	return 0;
 }
 

@@ -3,6 +3,10 @@
  *               atomically (write state.json.tmp, rename)
  *   exec.fifo   exists from create until start: the container process
  *               blocks opening it for writing; start opens it for reading
+ *   cgroups.json the container's cgroups ("cgroupPath", "cgroupV1Paths" as
+ *               in state.json), written before create makes them: a create
+ *               killed before state.json exists leaves them findable, and
+ *               delete removes them (state.json, once written, has them too)
  *   config.json the config create was given, byte for byte as it read it:
  *               exec and checkpoint use it, as runc uses the spec it keeps
  *               in its state, so editing the bundle after create changes
@@ -19,9 +23,10 @@
 #include "runtime/container.h"
 #include "runtime/spec.h"
 
-#define STATE_FILE "state.json"
-#define EXEC_FIFO  "exec.fifo"
-#define SPEC_COPY  "config.json"
+#define STATE_FILE   "state.json"
+#define EXEC_FIFO    "exec.fifo"
+#define SPEC_COPY    "config.json"
+#define CGROUPS_FILE "cgroups.json"
 
 /* What keel keeps besides the public state, for later commands. */
 struct state_extra {
@@ -52,6 +57,14 @@ int state_read (int dirfd, struct keel_state *st, struct state_extra *x, struct 
  * says so (create is running hooks), created while exec.fifo exists,
  * running otherwise. */
 void state_refresh (int dirfd, struct keel_state *st, const struct state_extra *x);
+
+/* Record the cgroups create is about to make (CGROUPS_FILE, written to a
+ * temporary name and renamed): cgroup_path may be NULL, v1 empty. */
+int state_cgroups_save (int dirfd, const char *cgroup_path, const struct spec_strv *v1,
+                        struct keel_error **err);
+/* Fill st->cgroup_path and st->cgroup_v1 from CGROUPS_FILE; none (create
+ * was killed before it resolved them) leaves them empty and returns 0. */
+int state_cgroups_load (int dirfd, struct keel_state *st, struct keel_error **err);
 
 /* Keep json (len bytes, the config create parsed) as SPEC_COPY, written
  * to a temporary name and renamed so a reader never sees half of it. */

@@ -3,6 +3,7 @@
  * refusal's exact answer, and a valid request that reaches the spawn
  * (which has no binary to exec in this test, so it says so: nothing is
  * started). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -337,6 +342,163 @@ static void test_request_words (void **state)
 	answer_is ("import", "ok\njob: idle\n");
 }
 
+static void write_str (const char *path, const char *s)
+{
+	int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+	assert_true (fd >= 0);
+	assert_int_equal (write (fd, s, strlen (s)), (ssize_t)strlen (s));
+	close (fd);
+}
+
+/* 'R', 'S', 'D', 'Z'... of /proc/PID/stat (after the last ')'). */
+static char proc_state (pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+	fd = open (path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read (fd, buf, sizeof buf - 1);
+	close (fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr (buf, ')');
+	return p && p[1] ? p[2] : '?';
+}
+
+static pid_t child_pausing (int *pidfd)
+{
+	pid_t pid = fork ();
+
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		for (;;)
+			pause ();
+	}
+	*pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+	assert_true (*pidfd >= 0);
+	return pid;
+}
+
+/* A helper that ends on SIGKILL: killed at its deadline, then idle. */
+static void test_job_deadline_kill (void **state)
+{
+	int pidfd, status;
+	pid_t pid = child_pausing (&pidfd);
+
+	(void)state;
+	importjob_track (pid, pidfd, 5000);
+	assert_true (importjob_running (4999));
+	assert_true (importjob_running (5000)); /* SIGKILL sent */
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+	assert_false (importjob_running (5001));
+	answer_is ("import", "ok\njob: idle\n");
+}
+
+/* What test_job_stuck_given_up made, undone by its teardown even when an
+ * assertion failed: a frozen child would otherwise hold the test's pipes
+ * open for good. */
+static char stuck_dir[128];
+static pid_t stuck_pid;
+
+static int teardown_stuck (void **state)
+{
+	char file[192];
+	int fd;
+
+	(void)state;
+	if (stuck_dir[0] == '\0')
+		return 0;
+	snprintf (file, sizeof file, "%s/freezer.state", stuck_dir);
+	fd = open (file, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write (fd, "THAWED", 6);
+		close (fd);
+	}
+	if (stuck_pid > 0) {
+		kill (stuck_pid, SIGKILL);
+		while (waitpid (stuck_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (int i = 0; i < 100 && rmdir (stuck_dir) < 0 && errno == EBUSY; i++)
+		usleep (10000);
+	stuck_dir[0] = '\0';
+	stuck_pid = 0;
+	return 0;
+}
+
+/* A helper the kernel holds: a task in a frozen v1 freezer cgroup does not
+ * die of SIGKILL until thawed (as one in D state on a hung FUSE mount).
+ * PID 1 gives up on it after the grace and a later import is no longer
+ * refused; it is reaped once it ends. */
+static void test_job_stuck_given_up (void **state)
+{
+	char *dir = stuck_dir, file[192], buf[32] = "", want[128];
+	int pidfd, status, fd;
+	struct timespec ts;
+	uint64_t dl;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid () != 0 || access ("/sys/fs/cgroup/freezer/cgroup.procs", W_OK) < 0) {
+		printf ("# skipped: needs root and the cgroup v1 freezer at "
+		        "/sys/fs/cgroup/freezer\n");
+		skip ();
+	}
+	snprintf (stuck_dir, sizeof stuck_dir, "/sys/fs/cgroup/freezer/kc2-importjob-%d",
+	          (int)getpid ());
+	assert_int_equal (mkdir (dir, 0755), 0);
+	pid = stuck_pid = child_pausing (&pidfd);
+	snprintf (file, sizeof file, "%s/cgroup.procs", dir);
+	snprintf (buf, sizeof buf, "%d", (int)pid);
+	write_str (file, buf);
+	snprintf (file, sizeof file, "%s/freezer.state", dir);
+	write_str (file, "FROZEN");
+	for (int i = 0; i < 500; i++) {
+		fd = open (file, O_RDONLY | O_CLOEXEC);
+		assert_true (fd >= 0);
+		memset (buf, 0, sizeof buf);
+		assert_true (read (fd, buf, sizeof buf - 1) > 0);
+		close (fd);
+		if (strncmp (buf, "FROZEN", 6) == 0)
+			break;
+		usleep (10000);
+	}
+	assert_string_equal (buf, "FROZEN\n");
+
+	/* the deadline an hour from now (CLOCK_MONOTONIC, as PID 1's): the
+	 * requests below, at the real time, see the job running */
+	clock_gettime (CLOCK_MONOTONIC, &ts);
+	dl = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 3600000;
+	importjob_track (pid, pidfd, dl);
+	snprintf (want, sizeof want, "error: import: a job is running (pid %d): one at a time\n",
+	          (int)pid);
+	answer_is ("import .web.import.abc123 /media/web.tar 600", want);
+	assert_true (importjob_running (dl)); /* SIGKILL sent: held by the freezer */
+	usleep (200000);
+	assert_true (proc_state (pid) != 'Z' && proc_state (pid) != '?');
+	assert_true (importjob_running (dl + IMPORTJOB_KILL_GRACE_MS - 1));
+	assert_false (importjob_running (dl + IMPORTJOB_KILL_GRACE_MS)); /* given up */
+	answer_is ("import", "ok\njob: idle\n");
+	/* the next import is not refused with "a job is running": it reaches
+	 * the spawn, which has no binary here */
+	answer_is ("import .web.import.abc123 /media/web.tar 600",
+	           "error: import: keel's own binary cannot be exec'd for a helper\n");
+
+	write_str (file, "THAWED");
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	stuck_pid = 0;
+	assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+	assert_int_equal (rmdir (dir), 0);
+	stuck_dir[0] = '\0';
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +506,8 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_detect_dirs, setup, teardown),
 	        cmocka_unit_test (test_request_words),
 	        cmocka_unit_test_setup_teardown (test_src_path, setup, teardown),
+	        cmocka_unit_test (test_job_deadline_kill),
+	        cmocka_unit_test_teardown (test_job_stuck_given_up, teardown_stuck),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
