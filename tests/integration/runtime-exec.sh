@@ -48,8 +48,8 @@ for d in $(cgdirs); do mkdir "$d/sub"; done
 ex --cgroup sub exec sh -c 'sort /proc/self/cgroup | tr "\n" " "; echo; sort /proc/1/cgroup | tr "\n" " "'
 # In a cgroup namespace of its own (the QEMU guest) the init's v2 line is
 # 0::/ and the exec'd process's 0::/sub.
-want=$(echo "$OUT" | sed -n 2p | tr ' ' '\n' | sed -e "/keeltest-$$-exec\$/s|\$|/sub|" -e 's|^0::/$|0::/sub|' | tr '\n' ' ')
-is "$(echo "$OUT" | sed -n 1p)" "$want" "--cgroup sub: the process is in sub of every hierarchy the init is in ($(cgdirs | wc -l) here)"
+want=$(echo "$OUT" | sed -n 2p | tr ' ' '\n' | sed -e "/keeltest-$$-exec\$/s|\$|/sub|" -e 's|^0::/$|0::/sub|' | tr '\n' ' ' | sed 's/ *$//')
+is "$(echo "$OUT" | sed -n 1p | sed 's/ *$//')" "$want" "--cgroup sub: the process is in sub of every hierarchy the init is in ($(cgdirs | wc -l) here)"
 if [ ! -f /sys/fs/cgroup/cgroup.controllers ] && [ -d /sys/fs/cgroup/memory/keeltest-$$-exec ]; then
 	mkdir /sys/fs/cgroup/memory/keeltest-$$-exec/msub
 	ex --cgroup memory:msub --cgroup pids:sub exec sh -c 'for c in memory pids devices; do grep ":$c:" /proc/self/cgroup; grep ":$c:" /proc/1/cgroup; done'
