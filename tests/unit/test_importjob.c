@@ -371,6 +371,20 @@ static char proc_state (pid_t pid)
 	return p && p[1] ? p[2] : '?';
 }
 
+/* valgrind 3.19 knows no pidfd_open (434): the tests that need one skip
+ * there, before they make anything. */
+static void need_pidfd (void)
+{
+	int fd = (int)syscall (SYS_pidfd_open, getpid (), 0);
+
+	if (fd < 0 && errno == ENOSYS) {
+		print_message ("no pidfd_open here (valgrind?)\n");
+		skip ();
+	}
+	if (fd >= 0)
+		close (fd);
+}
+
 static pid_t child_pausing (int *pidfd)
 {
 	pid_t pid = fork ();
@@ -389,7 +403,10 @@ static pid_t child_pausing (int *pidfd)
 static void test_job_deadline_kill (void **state)
 {
 	int pidfd, status;
-	pid_t pid = child_pausing (&pidfd);
+	pid_t pid;
+
+	need_pidfd ();
+	pid = child_pausing (&pidfd);
 
 	(void)state;
 	importjob_track (pid, pidfd, 5000);
@@ -446,6 +463,7 @@ static void test_job_stuck_given_up (void **state)
 	pid_t pid;
 
 	(void)state;
+	need_pidfd ();
 	if (geteuid () != 0 || access ("/sys/fs/cgroup/freezer/cgroup.procs", W_OK) < 0) {
 		printf ("# skipped: needs root and the cgroup v1 freezer at "
 		        "/sys/fs/cgroup/freezer\n");
