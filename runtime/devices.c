@@ -290,10 +290,11 @@ int devices_create_with (const struct spec *s, const char *rootfs, bool in_usern
 	return 0;
 }
 
-int devices_bind_console (const char *rootfs, const char *slave_path, struct keel_error **err)
+int devices_bind_console (const char *rootfs, int slave, struct keel_error **err)
 {
 	cleanup_close int rootfd = -1;
 	cleanup_close int dirfd = -1;
+	cleanup_close int tree = -1;
 	const char *base;
 
 	rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -302,7 +303,15 @@ int devices_bind_console (const char *rootfs, const char *slave_path, struct kee
 	dirfd = open_parent (rootfd, "/dev/console", &base, err);
 	if (dirfd < 0)
 		return dirfd;
-	return bind_onto (slave_path, dirfd, base, "/dev/console", err);
+	/* The pty we hold, cloned from its fd: binding "/dev/pts/N" by name
+	 * would follow whatever /dev/pts is by then, and a process sharing
+	 * /dev can have swapped it for a symlink to a directory of its own
+	 * or to /proc/self/fd (runc's CVE-2025-52565). */
+	tree = (int)syscall (SYS_open_tree, slave, "",
+	                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return keel_error (err, errno, "devices: clone the pty for `/dev/console`");
+	return attach_node (tree, dirfd, base, "/dev/console", err);
 }
 
 /* The host id container id maps to, or -1. */

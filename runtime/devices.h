@@ -37,8 +37,8 @@ int devices_create_with (const struct spec *s, const char *rootfs, bool in_usern
 int devices_prepare_userns (const struct spec *s, int **trees, struct keel_error **err);
 void devices_trees_close (int *trees, size_t n);
 
-/* Bind-mount the pty slave (slave_path, e.g. /dev/pts/3) on ROOTFS/dev/console,
- * creating the mount point. */
-int devices_bind_console (const char *rootfs, const char *slave_path, struct keel_error **err);
+/* Bind-mount the pty slave open at fd slave (cloned from the fd, never
+ * looked up by name) on ROOTFS/dev/console, creating the mount point. */
+int devices_bind_console (const char *rootfs, int slave, struct keel_error **err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -306,6 +309,30 @@ static char *bind_source (const char *bundle, const struct spec_mount *m)
 	return m->source[0] == '/' ? xstrdup (m->source) : xasprintf ("%s/%s", bundle, m->source);
 }
 
+/* A destination whose path is not under /proc but that resolved into a
+ * procfs: a symlink in the image, or one a sibling container raced into a
+ * shared volume, pointed it there.  A mount on a procfs file or
+ * directory hides it or, when its source is another procfs file, takes
+ * the writes meant for it (runc's CVE-2025-52881); runc refuses mounts
+ * into /proc by their resolved path as well.  Checked on the fd the mount
+ * then goes on, so a later swap of the symlink changes nothing. */
+static int refuse_procfs_target (int target, const char *dest, struct keel_error **err)
+{
+	const char *d = dest + strspn (dest, "/");
+	struct statfs sfs;
+
+	if (strncmp (d, "proc", 4) == 0 && (d[4] == '/' || d[4] == '\0'))
+		return 0;
+	if (fstatfs (target, &sfs) < 0)
+		return keel_error (err, errno, "statfs `%s` in the rootfs", dest);
+	if (sfs.f_type == PROC_SUPER_MAGIC)
+		return keel_error (err, 0,
+		                   "`%s` resolves into the container's procfs (a symlink in the "
+		                   "rootfs or a volume points there): refused",
+		                   dest);
+	return 0;
+}
+
 static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, int fd,
                        struct keel_error **err)
 {
@@ -320,6 +347,8 @@ static int mount_bind (const struct mount_ctx *c, const struct spec_mount *m, in
 	if ((fd >= 0 ? fstat (fd, &st) : stat (src, &st)) < 0)
 		return keel_error (err, errno, "bind source `%s`", src);
 	ret = mounts_ensure_path (c->rootfd, m->destination, S_ISDIR (st.st_mode), &target, err);
+	if (ret == 0)
+		ret = refuse_procfs_target (target, m->destination, err);
 	if (ret < 0)
 		return ret;
 	/* An idmapped mount comes ready from the parent: the kernel idmaps a
@@ -565,6 +594,8 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 	    (ret = refuse_symlink (c->rootfd, m->destination, type, err)) < 0)
 		return ret;
 	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
+	if (ret == 0)
+		ret = refuse_procfs_target (target, m->destination, err);
 	if (ret < 0)
 		return ret;
 	if (strcmp (m->type, "cgroup") == 0 && c->cgroup_v1 && c->cgroup_v1->n > 0)
@@ -674,25 +705,68 @@ int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err
 	return 0;
 }
 
+/* The container's /dev/null, checked to be the null device (1:3) once,
+ * then bound from this fd: a process sharing /dev (a sibling container
+ * with the same volume) may swap it for a symlink to a procfs file or
+ * delete it, and a bind by name would then give a masked path that file,
+ * writable, or leave it unmasked (runc's CVE-2025-31133).  O_NOFOLLOW: a
+ * symlink is refused, not followed. */
+static int open_dev_null (int *out, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+
+	fd = open ("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "linux.maskedPaths: open the container's /dev/null");
+	if (fstat (fd, &st) < 0)
+		return keel_error (err, errno, "linux.maskedPaths: fstat the container's /dev/null");
+	if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
+		return keel_error (err, 0,
+		                   "linux.maskedPaths: the container's /dev/null is not the null "
+		                   "device (1:3); nothing is bound from it");
+	*out = steal_fd (&fd);
+	return 0;
+}
+
 int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 {
+	cleanup_close int null_fd = -1;
+
 	for (size_t i = 0; i < paths->n; i++) {
 		const char *p = paths->v[i];
+		cleanup_close int target = -1, tree = -1;
+		char path[64];
 		struct stat st;
-		int r;
+		int ret;
 
-		if (lstat (p, &st) < 0) {
+		/* The path itself is the config's, resolved in the container
+		 * as runc does; the mount goes on this fd, not on the name. */
+		target = open (p, O_PATH | O_CLOEXEC);
+		if (target < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
 			return keel_error (err, errno, "linux.maskedPaths: `%s`", p);
 		}
-		if (S_ISDIR (st.st_mode))
-			r = mount ("tmpfs", p, "tmpfs",
-			           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			           "size=0,mode=0555");
-		else
-			r = mount ("/dev/null", p, NULL, MS_BIND, NULL);
-		if (r < 0)
+		if (fstat (target, &st) < 0)
+			return keel_error (err, errno, "linux.maskedPaths: fstat `%s`", p);
+		if (S_ISDIR (st.st_mode)) {
+			snprintf (path, sizeof path, "/proc/self/fd/%d", target);
+			if (mount ("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			           "size=0,mode=0555") < 0)
+				return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
+			continue;
+		}
+		if (null_fd < 0 && (ret = open_dev_null (&null_fd, err)) < 0)
+			return ret;
+		/* A detached clone of exactly the node checked above. */
+		tree = sys_open_tree (null_fd, "",
+		                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0)
+			return keel_error (err, errno, "linux.maskedPaths: clone /dev/null for `%s`",
+			                   p);
+		if (sys_move_mount (tree, "", target, "",
+		                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
 	}
 	return 0;

@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/procfs.h"
 
 int process_apply_rlimits (const struct spec_process *p, struct keel_error **err)
 {
@@ -39,7 +40,9 @@ int process_apply_oom_score_adj (const struct spec_process *p, struct keel_error
 	if (!p->has_oom_score_adj)
 		return 0;
 	snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
-	ret = write_file ("/proc/self/oom_score_adj", buf, strlen (buf), err);
+	/* Through a procfs of our own: a mount over /proc/self/... must not
+	 * take the write (CVE-2025-52881). */
+	ret = procfs_write ("self/oom_score_adj", buf, strlen (buf), err);
 	if (ret < 0)
 		return keel_error_wrap (err, "set oomScoreAdj %d", p->oom_score_adj);
 	return 0;
@@ -247,7 +250,7 @@ static int sysctl_path (const char *key, char **out, struct keel_error **err)
 	if (k[0] == '\0' || k[0] == '/' || strstr (k, "//") != NULL || strstr (k, "..") != NULL ||
 	    k[strlen (k) - 1] == '/')
 		return keel_error (err, 0, "linux.sysctl: invalid key `%s`", key);
-	*out = xasprintf ("/proc/sys/%s", k);
+	*out = xasprintf ("sys/%s", k); /* under /proc, for procfs_write */
 	return 0;
 }
 
@@ -331,7 +334,11 @@ int sysctl_apply (const struct spec_map *m, const struct spec *s, struct keel_er
 		ret = sysctl_path (m->e[i].key, &path, err);
 		if (ret < 0)
 			return ret;
-		ret = write_file (path, v, strlen (v), err);
+		/* Not by path: this runs after pivot_root, in the container's
+		 * /proc, where a config mount steered by a symlink in a shared
+		 * volume could sit on the file and take the write to wherever
+		 * its source is (CVE-2025-52881). */
+		ret = procfs_write (path, v, strlen (v), err);
 		if (ret < 0)
 			return keel_error_wrap (err, "linux.sysctl: set `%s` to \"%s\"",
 			                        m->e[i].key, v);

@@ -4,11 +4,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -22,6 +26,40 @@
 #define TIOCGPTPEER _IO ('T', 0x41)
 #endif
 
+/* The pty multiplexer: /dev/ptmx or devpts's own ptmx, both 5:2.  The
+ * container's /dev may be shared with a process that swapped /dev/ptmx or
+ * /dev/pts for something else (runc checks the same since 1.2.8). */
+static int check_master (int fd, struct keel_error **err)
+{
+	struct stat st;
+
+	if (fstat (fd, &st) < 0)
+		return keel_error (err, errno, "terminal: fstat `/dev/ptmx`");
+	if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (5, 2))
+		return keel_error (err, 0, "terminal: `/dev/ptmx` is not the pty multiplexer (5:2)");
+	return 0;
+}
+
+/* The slave is a pty of a devpts (majors 136-143) and the one of master
+ * (its number), whichever way it was opened. */
+static int check_slave (int master, int fd, struct keel_error **err)
+{
+	struct statfs sfs;
+	struct stat st;
+	unsigned int n;
+
+	if (ioctl (master, TIOCGPTN, &n) < 0)
+		return keel_error (err, errno, "terminal: the pty's number (TIOCGPTN)");
+	if (fstatfs (fd, &sfs) < 0 || fstat (fd, &st) < 0)
+		return keel_error (err, errno, "terminal: stat the pty slave");
+	if (sfs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR (st.st_mode) || major (st.st_rdev) < 136 ||
+	    major (st.st_rdev) > 143 ||
+	    (major (st.st_rdev) - 136) * 256 + minor (st.st_rdev) != n)
+		return keel_error (err, 0, "terminal: the pty slave opened is not pty %u of devpts",
+		                   n);
+	return 0;
+}
+
 /* Open the slave of master: TIOCGPTPEER (4.13+) opens it through the
  * master's own devpts instance, so no path lookup can be redirected; the
  * ptsname path is the fallback for older kernels. */
@@ -31,8 +69,12 @@ static int open_slave (int master, struct keel_error **err)
 	int fd, ret;
 
 	fd = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
+	if (fd >= 0) {
+		ret = check_slave (master, fd, err);
+		if (ret < 0)
+			close (fd);
+		return ret < 0 ? ret : fd;
+	}
 	if (errno != EINVAL && errno != ENOTTY)
 		return keel_error (err, errno, "terminal: open the pty slave (TIOCGPTPEER)");
 	ret = terminal_slave_path (master, &path, err);
@@ -41,7 +83,10 @@ static int open_slave (int master, struct keel_error **err)
 	fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return keel_error (err, errno, "terminal: open `%s`", path);
-	return fd;
+	ret = check_slave (master, fd, err);
+	if (ret < 0)
+		close (fd);
+	return ret < 0 ? ret : fd;
 }
 
 /* runc's "sane terminal": the container writes "\n" and its client gets
@@ -68,6 +113,9 @@ int terminal_open_pty (const struct spec_process *p, int *master, int *slave,
 	m = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return keel_error (err, errno, "terminal: open `/dev/ptmx`");
+	ret = check_master (m, err);
+	if (ret < 0)
+		return ret;
 	if (unlockpt (m) < 0)
 		return keel_error (err, errno, "terminal: unlockpt");
 	s = open_slave (m, err);
@@ -152,15 +200,11 @@ int terminal_setup_process (const struct spec_process *p, int sync_fd, bool cons
                             struct keel_error **err)
 {
 	cleanup_close int master = -1, slave = -1;
-	cleanup_free char *slave_path = NULL;
 	int ret;
 
 	ret = terminal_open_pty (p, &master, &slave, err);
-	if (ret == 0 && console) {
-		ret = terminal_slave_path (master, &slave_path, err);
-		if (ret == 0)
-			ret = devices_bind_console ("/", slave_path, err);
-	}
+	if (ret == 0 && console)
+		ret = devices_bind_console ("/", slave, err);
 	if (ret == 0)
 		ret = sync_send (sync_fd, SYNC_CONSOLE, 0, master, NULL, err);
 	if (ret == 0)

@@ -205,6 +205,26 @@ CTR=sc-sysctl-calm
 ctr_run
 is "$OUT" RAN "with the volume left alone the sysctl container runs and sets ip_forward"
 
+# The runtime's procfs writes themselves: even with a mount on the very
+# file (here the config's own bind of a host file on ip_forward, as lxcfs
+# binds /proc/meminfo), the sysctl goes to the kernel, not to the mount.
+cfg sc-sysctl-bound
+: >"$SINK"
+cfg_set '.mounts += [{destination: "/proc/sys/net/ipv4/ip_forward", type: "bind", source: $s,
+	options: ["bind", "rw"]}] | .linux.sysctl = {"net.ipv4.ip_forward": "1"}' --arg s "$SINK"
+cfg_sh 'echo RAN'
+ctr_run
+if [ "$RT_NAME" = keel ]; then
+	[ "$OUT" = RAN ] && [ ! -s "$SINK" ]
+	check "CVE-2025-52881: a bind on /proc/sys/net/ipv4/ip_forward does not take the sysctl write (host file: '$(head -c 20 "$SINK")')"
+elif [ "$RC" != 0 ]; then
+	skip "a bind on a sysctl file" "$RT_NAME refuses the mount (rc $RC)"
+else
+	[ ! -s "$SINK" ]
+	verdict $? "CVE-2025-52881: a bind on /proc/sys/net/ipv4/ip_forward does not take the sysctl write" \
+		"the host file got '$(head -c 20 "$SINK")'"
+fi
+
 # --- CVE-2021-30465: mount destinations swapped for symlinks --------------
 # Four tmpfs mounts in a shared volume, each destination flipped between a
 # directory and a symlink climbing out of the rootfs to a host directory.

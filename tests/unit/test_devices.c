@@ -333,7 +333,7 @@ static int console_child (void *arg, int out)
 	}
 	if (terminal_open_pty (NULL, &m, &s, &err) < 0 ||
 	    terminal_slave_path (m, &slave_path, &err) < 0 ||
-	    devices_bind_console (root, slave_path, &err) < 0) {
+	    devices_bind_console (root, s, &err) < 0) {
 		report_error (out, &err);
 		return 1;
 	}
