@@ -68,7 +68,9 @@ int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err);
 
 /* After pivot_root: linux.maskedPaths (/dev/null over files, an empty
  * read-only tmpfs over directories) and linux.readonlyPaths (read-only
- * bind onto itself).  Paths that do not exist are skipped, as runc does. */
+ * bind onto itself).  Paths that do not exist are skipped, as runc does.
+ * /dev/null is opened once and must be the null device (1:3): a missing
+ * or swapped one fails, since /dev may be shared with a racing process. */
 int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err);
 int mounts_readonly_paths (const struct spec_strv *paths, struct keel_error **err);
 

@@ -15,16 +15,19 @@
 # container's own fds; /proc/sys/kernel/core_pattern is only read.
 # RUNTIME=runc|crun runs the same races against Debian's runc 1.1.5 and
 # crun 1.8; where they lose, the check says so as a skip naming what was
-# seen (docs/runtime-linux.md, "Races").  RACE_RUNS (default 25) is the
+# seen (docs/runtime-linux.md, "Races").  RACE_RUNS (default 20) is the
 # number of creates per race.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
 rt_setup "$@"
 
+command -v python3 >/dev/null || skip_all "python3 is needed for the console receiver"
 command -v cc >/dev/null || skip_all "no C compiler for the racer (tests/lib/race-flip.c)"
 cc -O2 -o "$T/race-flip" "$_rt_here/race-flip.c" 2>"$T/cc.err" ||
 	skip_all "cannot build tests/lib/race-flip.c: $(head -1 "$T/cc.err")"
-RUNS=${RACE_RUNS:-25}
+RUNS=${RACE_RUNS:-20}
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # not a slow shim
 CORE_PATTERN=$(cat /proc/sys/kernel/core_pattern)
 
 # race_start MODE ARGS: the racer in the background ($RACER); at most 20 s.
@@ -41,8 +44,12 @@ race_stop() {
 }
 
 # A known vulnerable runtime is a skip with what was seen, never a pass.
+# No create that got through shows nothing either way: a skip, with why
+# (the calm runs after each race show that the bundle itself runs).
 verdict() { # verdict OK DESCRIPTION SEEN
-	if [ "$1" = 0 ]; then
+	if [ "$RAN" = 0 ] && [ "$1" = 0 ]; then
+		skip "$2" "no create got through the race: $(head -c 150 "$T/err")"
+	elif [ "$1" = 0 ]; then
 		true
 		check "$2"
 	elif [ "$RT_NAME" != keel ]; then
@@ -59,21 +66,45 @@ verdict() { # verdict OK DESCRIPTION SEEN
 race_runs() {
 	RAN=0
 	OUTS=
-	_i=1
-	while [ $_i -le "$RUNS" ]; do
-		CTR=$1-$_i
+	_run=1
+	while [ $_run -le "$RUNS" ]; do
+		CTR=$1-$_run
 		: >"$T/stdin"
-		timeout 20 $RUNTIME --root "$STATE" run --bundle "$B" "$CTR" <"${RUN_STDIN:-$T/stdin}" \
-			>"$T/out" 2>"$T/err"
+		if [ -n "${RUN_CONSOLE:-}" ]; then
+			run_console
+		else
+			timeout -k 3 20 $RUNTIME --root "$STATE" run --bundle "$B" "$CTR" \
+				<"${RUN_STDIN:-$T/stdin}" >"$T/out" 2>"$T/err"
+		fi
 		rt delete --force "$CTR" >/dev/null 2>&1
 		if grep -q RAN "$T/out"; then
 			RAN=$((RAN + 1))
 		fi
 		OUTS="$OUTS$(grep -aoE '(UNMASKED|CONSOLE-NOT-A-PTY|IP_FORWARD):[^ ]*' "$T/out")
 "
-		_i=$((_i + 1))
+		_run=$((_run + 1))
 	done
 	echo "# $1: $RAN of $RUNS creates ran the container (the others were refused); last stderr: $(head -c 200 "$T/err")"
+}
+
+# process.terminal through --console-socket, as containerd's shim runs it
+# (runc's `run` wants a terminal on stdin for its own pty): create, start,
+# wait, with console-recv.py copying the pty to $T/out.
+run_console() {
+	rm -f "$T/con.sock" "$T/out"
+	$PY "$_rt_here/console-recv.py" "$T/con.sock" "$T/out" 2>/dev/null &
+	_recv=$!
+	_w=0
+	while [ ! -S "$T/con.sock" ] && [ $_w -lt 100 ]; do sleep 0.02; _w=$((_w + 1)); done
+	timeout -k 3 20 $RUNTIME --root "$STATE" create --bundle "$B" --console-socket "$T/con.sock" \
+		"$CTR" <"${RUN_STDIN:-$T/stdin}" >/dev/null 2>"$T/err" &&
+		rt start "$CTR" 2>>"$T/err" && ctr_wait_status "$CTR" stopped
+	rt delete --force "$CTR" >/dev/null 2>&1
+	_w=0
+	while kill -0 "$_recv" 2>/dev/null && [ $_w -lt 50 ]; do sleep 0.02; _w=$((_w + 1)); done
+	kill "$_recv" 2>/dev/null
+	wait "$_recv" 2>/dev/null
+	touch "$T/out"
 }
 
 # A /dev for the container in a directory the racer shares: the config
@@ -163,19 +194,25 @@ for target in /proc/self/fd /sc-fake-pts; do
 	cfg_set '.process.terminal = true'
 	cfg_sh 'ls -lL /dev/console | grep -q "^c.* 136, " ||
 		echo "CONSOLE-NOT-A-PTY:$(ls -lL /dev/console | cut -c1-10)"; echo RAN'
-	RUN_STDIN=$VICTIM
+	RUN_STDIN=$VICTIM RUN_CONSOLE=1
 	race_start exchange "$S/pts" "$S/pts.evil"
 	race_runs "$name"
 	race_stop
-	RUN_STDIN=
+	RUN_STDIN= RUN_CONSOLE=
 	[ -z "$(echo $OUTS)" ] && [ "$(cat "$VICTIM")" = host-file ]
 	verdict $? "CVE-2025-52565: /dev/pts raced to a symlink to $target: /dev/console is always the pty ($RAN of $RUNS ran)" \
 		"$(echo "$OUTS" | grep . | sort | uniq -c | tr '\n' ' ') host file: $(head -c 40 "$VICTIM")"
 done
 CTR=sc-console-calm
 : >"$T/stdin"
-timeout 20 $RUNTIME --root "$STATE" run --bundle "$B" "$CTR" <"$T/stdin" >"$T/out" 2>"$T/err"
-like "$(cat "$T/out")" RAN "with /dev/pts left alone the console container runs"
+RUN_CONSOLE=1
+run_console
+RUN_CONSOLE=
+if [ "$RT_NAME" = crun ] && ! grep -q RAN "$T/out"; then
+	skip "console container without the race" "crun 1.8 cannot bind the console in a /dev bound from a directory: $(head -c 150 "$T/err")"
+else
+	like "$(cat "$T/out")" RAN "with /dev/pts left alone the console container runs"
+fi
 
 # --- CVE-2025-52881: a procfs write redirected by a racing mount ----------
 # A volume shared with the racer holds x, flipped between a file and a
@@ -197,9 +234,12 @@ cfg_sh 'f=$(cat /proc/sys/net/ipv4/ip_forward); [ "$f" = 1 ] || echo "IP_FORWARD
 race_start exchange "$V/x" "$V/x.evil"
 race_runs sc-sysctl
 race_stop
-[ ! -s "$SINK" ] && [ -z "$(echo $OUTS)" ]
-verdict $? "CVE-2025-52881: a mount raced into /proc never takes the sysctl write; it lands in procfs ($RAN of $RUNS ran)" \
-	"$(echo "$OUTS" | grep . | sort | uniq -c | tr '\n' ' ') host file: '$(head -c 40 "$SINK")'"
+[ ! -s "$SINK" ]
+verdict $? "CVE-2025-52881: the sysctl write never lands on the host file a raced mount put on it ($RAN of $RUNS ran)" \
+	"host file: '$(head -c 40 "$SINK")'"
+[ -z "$(echo $OUTS)" ]
+verdict $? "CVE-2025-52881: no raced mount lands on /proc/sys/net/ipv4/ip_forward, which reads 1 ($RAN of $RUNS ran)" \
+	"$(echo "$OUTS" | grep . | sort | uniq -c | tr '\n' ' ')"
 rm -f "$V/x.evil"
 CTR=sc-sysctl-calm
 ctr_run
