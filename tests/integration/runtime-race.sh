@@ -181,8 +181,11 @@ is "$OUT" RAN "with /dev/null left alone the masked container runs"
 # file of this test), or a plain file of the image (/sc-fake-pts/N, what
 # any directory the container controls could hold).  /dev/console must be
 # a pty (major 136) every time, and the host file untouched.
+# Its ptmx leads back to the real devpts, which the swap renamed pts.evil,
+# so that /dev/ptmx opens in either state, as an attacker would arrange.
 mkdir -p "$T/rootfs/sc-fake-pts"
 for n in 0 1 2 3; do echo fake >"$T/rootfs/sc-fake-pts/$n"; done
+ln -s /dev/pts.evil/ptmx "$T/rootfs/sc-fake-pts/ptmx"
 VICTIM=$T/console-victim
 echo "host-file" >"$VICTIM"
 for target in /proc/self/fd /sc-fake-pts; do
