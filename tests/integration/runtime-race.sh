@@ -317,10 +317,10 @@ cfg_set '.root.path = $r | .mounts += [{destination: "/vol", type: "bind", sourc
 	{destination: "/vol/newf/file", type: "bind", source: $f, options: ["bind"]}]' \
 	--arg r "$R" --arg v "$V" --arg f "$T/mkdir-src"
 cfg_sh 'echo RAN'
-"$T/race-flip" -t 20 link "$V/newf" "../../../../../../../../../../..$HOSTNEW" 2>"$T/racer2.err" &
+"$T/race-flip" -t 20 -p 200 link "$V/newf" "../../../../../../../../../../..$HOSTNEW" 2>"$T/racer2.err" &
 racer2=$!
 RT_PIDS="$RT_PIDS $racer2"
-race_start link "$V/new" "../../../../../../../../../../..$HOSTNEW"
+race_start -p 200 link "$V/new" "../../../../../../../../../../..$HOSTNEW"
 race_runs sc-mkdir
 race_stop
 kill "$racer2" 2>/dev/null

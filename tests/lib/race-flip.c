@@ -10,10 +10,13 @@
  *   race-flip [-t SECONDS] toggle A B
  *       rename A to B and back: A is there, then gone (the deletion race).
  *       Stops with A in place.
- *   race-flip [-t SECONDS] link PATH TARGET
+ *   race-flip [-t SECONDS] [-p USEC] link PATH TARGET
  *       symlink(TARGET, PATH), then take PATH away again (unlink; a
  *       directory someone made there meanwhile is renamed aside to
  *       PATH.N), over and over.  Stops with PATH absent.
+ *
+ * -p USEC pauses after each step of link, so that some creates see a
+ * quiet moment and get through (a create that fails shows nothing).
  *
  * Prints how many flips it made on stderr, so a test can tell that it ran. */
 #define _GNU_SOURCE
@@ -46,7 +49,7 @@ static int exchange (const char *a, const char *b)
 
 static void usage (void)
 {
-	fprintf (stderr, "usage: race-flip [-t SECONDS] exchange A B [A B ...] | toggle A B | "
+	fprintf (stderr, "usage: race-flip [-t SECONDS] [-p USEC] exchange A B [A B ...] | toggle A B | "
 	                 "link PATH TARGET\n");
 	exit (2);
 }
@@ -55,12 +58,17 @@ int main (int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	unsigned long long flips = 0, aside = 0;
-	int seconds = 30, i = 1;
+	int seconds = 30, pause_us = 0, i = 1;
 	const char *mode;
 
-	if (argc > 2 && strcmp (argv[1], "-t") == 0) {
-		seconds = atoi (argv[2]);
-		i = 3;
+	while (argc - i > 1 && argv[i][0] == '-') {
+		if (strcmp (argv[i], "-t") == 0)
+			seconds = atoi (argv[i + 1]);
+		else if (strcmp (argv[i], "-p") == 0)
+			pause_us = atoi (argv[i + 1]);
+		else
+			usage ();
+		i += 2;
 	}
 	if (argc - i < 3)
 		usage ();
@@ -106,6 +114,8 @@ int main (int argc, char **argv)
 				fprintf (stderr, "race-flip: symlink %s: %s\n", path, strerror (errno));
 				return 1;
 			}
+			if (pause_us > 0)
+				usleep ((useconds_t)pause_us);
 			if (unlink (path) < 0) {
 				if (errno == ENOENT)
 					continue;
@@ -123,6 +133,8 @@ int main (int argc, char **argv)
 				}
 			}
 			flips += 2;
+			if (pause_us > 0)
+				usleep ((useconds_t)pause_us);
 		}
 		if (unlink (path) < 0 && errno != ENOENT && errno != EISDIR && errno != EPERM) {
 			fprintf (stderr, "race-flip: unlink %s: %s\n", path, strerror (errno));
