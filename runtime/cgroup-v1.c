@@ -1167,6 +1167,17 @@ int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err)
 	return ret;
 }
 
+bool cgroup_v1_remove_if_empty (const struct spec_strv *paths)
+{
+	bool gone = true;
+
+	for (size_t i = 0; i < paths->n; i++)
+		if (check_in_hier (paths->v[i], NULL) < 0 ||
+		    (rmdir (paths->v[i]) < 0 && errno != ENOENT))
+			gone = false;
+	return gone;
+}
+
 void cgroup_v1_paths_free (struct spec_strv *paths)
 {
 	for (size_t i = 0; i < paths->n; i++)

@@ -85,6 +85,11 @@ int cgroup_v1_is_empty (const char *dir, bool *empty, struct keel_error **err);
 /* rmdir every directory of paths, children first; EBUSY while processes
  * remain (after a short wait for exiting ones). */
 int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err);
+/* One rmdir of each directory of paths, no wait and no walk: true when
+ * every one is gone (or was never there).  The kernel refuses the rmdir
+ * of a cgroup that still holds a process or a child cgroup, so a false
+ * says only that something is left for cgroup_v1_destroy. */
+bool cgroup_v1_remove_if_empty (const struct spec_strv *paths);
 void cgroup_v1_paths_free (struct spec_strv *paths);
 
 /* Shared with cgroup.c (v2 and each v1 hierarchy): where a container's

@@ -637,16 +637,24 @@ int keel_write_pid_file (const char *path, pid_t pid, struct keel_error **err)
 	return 0;
 }
 
-static char *owner_name (void)
+/* The user owning the state directory, for `state` and `list` (runc
+ * looks it up the same way, when asked).  Looked up there rather than
+ * stored at create: getpwuid reads and parses /etc/passwd, work every
+ * `create` and `run` would pay for a field only those two print. */
+static char *owner_of (int dirfd)
 {
-	struct passwd *pw = getpwuid (geteuid ());
+	struct passwd *pw;
+	struct stat st;
+
+	if (fstat (dirfd, &st) < 0)
+		return xstrdup ("");
+	pw = getpwuid (st.st_uid);
 	return xstrdup (pw ? pw->pw_name : "");
 }
 
 static int save_state (struct create_ctx *c, enum keel_status status, struct keel_error **err)
 {
 	cleanup_free char *created = state_timestamp ();
-	cleanup_free char *owner = owner_name ();
 	struct keel_state st = {
 	        .id = (char *)c->id,
 	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
@@ -654,7 +662,6 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	        .status = status,
 	        .pid = c->pid,
 	        .created = created,
-	        .owner = owner,
 	        .cgroup_path = c->cgroup_path,
 	        .cgroup_v1 = c->cgroup_v1,
 	        .annotations = c->spec->annotations,
@@ -1286,6 +1293,11 @@ int keel_container_state (const struct keel_runtime *rt, const char *id, struct 
 		memset (&l.st, 0, sizeof l.st);
 		if (st->status == KEEL_STOPPED)
 			st->pid = 0;
+		/* state.json of a keel before 2026-12 carries the name. */
+		if (st->owner == NULL || st->owner[0] == '\0') {
+			free (st->owner);
+			st->owner = owner_of (l.dirfd);
+		}
 	}
 	return ret;
 }
@@ -1391,11 +1403,31 @@ static void kill_leftovers_all (const struct loaded *l)
 	}
 }
 
+/* The usual end of a stopped container: its init is gone and, with a pid
+ * namespace of its own, every process of it, so each of its cgroups goes
+ * with one rmdir.  That is tried first, before listing kernfs directories
+ * and v1 pid lists to find leftovers (three system calls per hierarchy,
+ * and a pid list the kernel builds for each read): the kernel refuses the
+ * rmdir of a cgroup that still holds a process or a child cgroup (EBUSY),
+ * so nothing left can be missed, only found by kill_leftovers_all.  True
+ * when every cgroup is gone. */
+static bool remove_empty_cgroups (const struct loaded *l)
+{
+	bool gone = cgroup_v1_remove_if_empty (&l->st.cgroup_v1);
+
+	/* On a legacy host cgroup_path is one of the v1 directories: by now
+	 * ENOENT. */
+	if (l->st.cgroup_path && rmdir (l->st.cgroup_path) < 0 && errno != ENOENT)
+		gone = false;
+	return gone;
+}
+
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
                            struct keel_error **err)
 {
 	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, true, &l, err);
+	bool gone = false; /* every cgroup of the container removed already */
 
 	if (ret < 0)
 		return ret;
@@ -1409,6 +1441,8 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		ret = kill_and_wait (&l, err);
 		if (ret < 0)
 			return ret;
+	} else if (remove_empty_cgroups (&l)) {
+		gone = true;
 	} else {
 		kill_leftovers_all (&l);
 	}
@@ -1421,12 +1455,12 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		json = keel_state_json (&l.st);
 		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
 	}
-	if (l.st.cgroup_v1.n > 0) {
+	if (l.st.cgroup_v1.n > 0 && !gone) {
 		ret = cgroup_v1_destroy (&l.st.cgroup_v1, err);
 		if (ret < 0)
 			return ret;
 	}
-	if (l.st.cgroup_path) {
+	if (l.st.cgroup_path && !gone) {
 		ret = cgroup_destroy (l.st.cgroup_path, err);
 		if (ret < 0)
 			return ret;
