@@ -4,7 +4,9 @@
  * On a hybrid host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified with
  * no controllers) the container also gets its cgroup in the unified
  * hierarchy (cgroup.c): that one holds all its processes for kill, ps and
- * "is it empty", while every limit goes to the v1 hierarchies.  On a legacy
+ * "is it empty", while every limit goes to the v1 hierarchies (the device
+ * filter too, unless no v1 hierarchy has the devices controller: see
+ * cgroup_devices_via).  On a legacy
  * host (no cgroup2 at all) the v1 cgroups are all there is.  A pure v2 host
  * never reaches this file.
  *

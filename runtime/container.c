@@ -948,11 +948,12 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 	c->default_devices = res->n_devices == 0 && geteuid () == 0;
 	c->devices_via = cgroup_devices_via (mode);
 	if (c->devices_via == CGROUP_DEVICES_NONE && (c->default_devices || res->n_devices > 0))
-		return keel_error (err, 0,
-		                   "cgroup: no device filter is possible on this host: no cgroup v1 "
-		                   "hierarchy has the devices controller and no cgroup2 is mounted; "
-		                   "refusing to create a container that could open every host "
-		                   "device (mount the v1 devices hierarchy or cgroup2)");
+		return keel_error (
+		        err, 0,
+		        "cgroup: no device filter is possible on this host: no cgroup v1 "
+		        "hierarchy has the devices controller and no cgroup2 is mounted; "
+		        "refusing to create a container that could open every host "
+		        "device (mount the v1 devices hierarchy or cgroup2)");
 	ret = record_cgroups (c, dflt, mode, err);
 	if (ret < 0)
 		return ret;

@@ -185,8 +185,8 @@ static int decode (json_object *res, struct spec **spec, struct keel_error **err
  * device rules where create put the container's filter: the v1 devices
  * controller, or the eBPF program on its unified cgroup when no v1
  * hierarchy of its has the devices controller (cgroup-v1.h). */
-static int update_v1 (const char *id, const struct keel_state *st,
-                      const struct spec_resources *res, struct keel_error **err)
+static int update_v1 (const char *id, const struct keel_state *st, const struct spec_resources *res,
+                      struct keel_error **err)
 {
 	struct spec_resources v1_res = *res;
 	enum cgroup_devices_via via;

@@ -35,7 +35,6 @@ devices_mounts() {
 
 if [ -z "${KEEL_TEST_NODEVICES_NS:-}" ]; then
 	KEEL_TEST_NODEVICES_NS=1 exec unshare -m --propagation private "$0" "$@"
-	skip_all "unshare -m failed"
 fi
 for m in $(devices_mounts); do umount "$m" || skip_all "cannot unmount $m here"; done
 rt_setup "$@"
@@ -175,10 +174,14 @@ unshare -m --propagation private sh -c '
 	# have made nothing in it.
 	ls -d /sys/fs/cgroup/unified/keeltest-* 2>/dev/null
 ' >"$T/legacy" 2>&1
-is "$(sed -n 's/^rc=//p' "$T/legacy")" 1 "legacy, no devices hierarchy: create fails"
-like "$(cat "$B/err")" "no device filter is possible on this host" "... saying why"
-is "$(ls "$STATE")" "" "... and leaves no state"
-dirs_gone legacy
-is "$(sed -n '2,$p' "$T/legacy")" "" "... nor a directory under the hidden unified mount point"
+if ! grep -q '^rc=' "$T/legacy"; then
+	skip "legacy, no devices hierarchy: create fails" "cannot unmount the unified hierarchy here"
+else
+	is "$(sed -n 's/^rc=//p' "$T/legacy")" 1 "legacy, no devices hierarchy: create fails"
+	like "$(cat "$B/err")" "no device filter is possible on this host" "... saying why"
+	is "$(ls "$STATE")" "" "... and leaves no state"
+	dirs_gone legacy
+	is "$(sed -n '2,$p' "$T/legacy")" "" "... nor a directory under the hidden unified mount point"
+fi
 
 done_testing
