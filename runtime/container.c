@@ -95,6 +95,7 @@ struct create_ctx {
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
 	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
+	enum cgroup_devices_via devices_via; /* where the device filter goes (cgroup-v1.h) */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -722,11 +723,13 @@ static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
 /* A config without linux.resources.devices still gets a device filter:
  * deny everything but the devices every container may use, as runc and
  * crun do (without it a container with CAP_MKNOD could make and open any
- * host device).  On a hybrid host the v1 devices controller enforces it,
- * as it does the config's own rules. */
+ * host device).  It goes where the config's own rules would go: the v1
+ * devices controller when a v1 hierarchy has it, else the eBPF program on
+ * the unified cgroup (create_cgroups refused the container when there is
+ * neither). */
 static int apply_default_devices (const struct create_ctx *c, struct keel_error **err)
 {
-	if (c->cgroup_v1.n > 0)
+	if (c->devices_via == CGROUP_DEVICES_V1)
 		return cgroup_v1_devices_default (&c->cgroup_v1, err);
 	return cgroup_devices_apply (c->cgroup_path, NULL, 0, err);
 }
@@ -944,17 +947,36 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 {
 	const struct spec_resources *res = &c->spec->linux_.resources;
 	enum cgroup_mode mode = cgroup_mode ();
+	struct spec_resources v1_res, bpf_res = {0};
 	int ret;
-
-	ret = record_cgroups (c, dflt, mode, err);
-	if (ret < 0)
-		return ret;
 
 	/* Not for an unprivileged runtime: it can neither load a device
 	 * program nor write devices.deny (runc's rootless mode skips it too). */
 	c->default_devices = res->n_devices == 0 && geteuid () == 0;
+	c->devices_via = cgroup_devices_via (mode);
+	if (c->devices_via == CGROUP_DEVICES_NONE && (c->default_devices || res->n_devices > 0))
+		return keel_error (
+		        err, 0,
+		        "cgroup: no device filter is possible on this host: no cgroup v1 "
+		        "hierarchy has the devices controller and no cgroup2 is mounted; "
+		        "refusing to create a container that could open every host "
+		        "device (mount the v1 devices hierarchy or cgroup2)");
+	ret = record_cgroups (c, dflt, mode, err);
+	if (ret < 0)
+		return ret;
+
 	if (mode != CGROUP_MODE_UNIFIED) {
-		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_v1,
+		/* The device rules go to the unified cgroup's eBPF program when
+		 * no v1 hierarchy can take them: hidden from v1, which would
+		 * refuse them as an unmounted controller's. */
+		v1_res = *res;
+		if (c->devices_via == CGROUP_DEVICES_BPF) {
+			v1_res.devices = NULL;
+			v1_res.n_devices = 0;
+			bpf_res.devices = res->devices;
+			bpf_res.n_devices = res->n_devices;
+		}
+		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, &v1_res, &c->cgroup_v1,
 		                        err);
 		if (ret < 0)
 			return ret;
@@ -965,7 +987,7 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 			c->cgroup_path = xstrdup (c->cgroup_v1.v[0]);
 			return 0;
 		}
-		res = NULL;
+		res = bpf_res.n_devices > 0 ? &bpf_res : NULL;
 	}
 	ret = cgroup_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_path, err);
 	if (ret < 0)
