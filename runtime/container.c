@@ -1157,6 +1157,14 @@ int keel_container_adopt (const struct keel_runtime *rt, const char *id, const s
 		ret = create_cgroups (&c, dflt_cgroup ? dflt_cgroup : opts->default_cgroup_path,
 		                      err);
 	}
+	/* A config without device rules gets the default list here too,
+	 * before anything of the container runs in these cgroups: criu puts
+	 * the restored processes into them and lets them go.  create sets it
+	 * after the config's mounts; a restore makes no mounts of the
+	 * config's that need a block device, and runc sets every resource
+	 * (devices included) before criu restores the mounts. */
+	if (ret == 0 && c.default_devices)
+		ret = apply_default_devices (&c, err);
 	if (ret == 0) {
 		dir = xasprintf ("%s/%s", state_root (rt), id);
 		ret = spawn (arg, dir, c.cgroup_path, &c.cgroup_v1, &c.pid, err);
