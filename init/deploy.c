@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -47,6 +48,16 @@ static uint64_t now_s (void)
 	if (clock_gettime (CLOCK_REALTIME, &ts) < 0)
 		return 0;
 	return (uint64_t)ts.tv_sec;
+}
+
+unsigned deploy_lock_wait_ms (void)
+{
+	const char *v = getenv ("KEEL_DEPLOY_LOCK_WAIT");
+	unsigned long long s;
+
+	if (v && parse_uint64 (v, &s) && s <= 3600)
+		return (unsigned)s * 1000;
+	return DEPLOY_LOCK_WAIT_MS;
 }
 
 static int fsync_at (int dfd, const char *path, struct keel_error **err)
@@ -653,6 +664,58 @@ static int ensure_dir (int dfd, const char *path, const char *parent, struct kee
 	if (errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s`", path);
 	return 0;
+}
+
+int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	unsigned waited_ms = 0, pause_ms = 5;
+	char pid[24];
+	ssize_t n;
+
+	/* In .deploy, where nothing is an entry and nothing lists. */
+	if (ensure_dir (cdfd, DEPLOY_DIR, ".", err) < 0)
+		return -1;
+	fd = openat (cdfd, DEPLOY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s`", DEPLOY_LOCK);
+	/* flock(2) has no timeout and a timer signal would be process-wide
+	 * state in a library: try, and sleep a little longer each time, up to
+	 * 0.1 s (never in PID 1: its helpers and the command line wait here).
+	 * The time is the sum of the sleeps, so at least WAIT_MS. */
+	while (flock (fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts;
+
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return keel_error (err, errno, "lock `%s`", DEPLOY_LOCK);
+		if (waited_ms >= wait_ms) {
+			/* The holder wrote its pid once it had the lock. */
+			n = pread (fd, pid, sizeof pid - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn (pid, "\n")] = '\0';
+			return keel_error (err, 0,
+			                   "the deployment store is busy: another writer (pid %s) "
+			                   "has held `%s` for more than %u s; try again",
+			                   *pid ? pid : "unknown", DEPLOY_LOCK, wait_ms / 1000);
+		}
+		if (pause_ms > wait_ms - waited_ms)
+			pause_ms = wait_ms - waited_ms;
+		ts = (struct timespec){.tv_nsec = pause_ms * 1000000L};
+		while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
+			;
+		waited_ms += pause_ms;
+		pause_ms = pause_ms < 50 ? pause_ms * 2 : 100;
+	}
+	/* For the message of a writer that gives up waiting (not a lock
+	 * itself: the flock is, and goes with the process). */
+	n = snprintf (pid, sizeof pid, "%d\n", (int)getpid ());
+	if (ftruncate (fd, 0) < 0)
+		return keel_error (err, errno, "truncate `%s`", DEPLOY_LOCK);
+	if (pwrite (fd, pid, (size_t)n, 0) != n)
+		return keel_error (err, errno ? errno : EIO, "write `%s`", DEPLOY_LOCK);
+	return steal_fd (&fd);
 }
 
 int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error **err)
