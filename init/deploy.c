@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -666,12 +667,40 @@ static int ensure_dir (int dfd, const char *path, const char *parent, struct kee
 	return 0;
 }
 
+/* Who holds the flock on FD, from /proc/locks (the pid as this pid
+ * namespace sees it); 0 when it cannot tell.  Nothing is written in the
+ * lock file, which keel-mkimage may copy into an image. */
+static long lock_holder (int fd)
+{
+	struct stat st;
+	FILE *f;
+	char line[256];
+	long pid = 0;
+
+	if (fstat (fd, &st) < 0 || (f = fopen ("/proc/locks", "re")) == NULL)
+		return 0;
+	while (pid == 0 && fgets (line, sizeof line, f)) {
+		char type[16];
+		long p;
+		unsigned maj, min;
+		unsigned long ino;
+
+		/* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; a
+		 * waiter's line has "->" where FLOCK is */
+		if (sscanf (line, "%*d: %15s %*s %*s %ld %x:%x:%lu", type, &p, &maj, &min, &ino) ==
+		            5 &&
+		    strcmp (type, "FLOCK") == 0 && maj == major (st.st_dev) &&
+		    min == minor (st.st_dev) && ino == st.st_ino)
+			pid = p;
+	}
+	fclose (f);
+	return pid;
+}
+
 int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
 	unsigned waited_ms = 0, pause_ms = 5;
-	char pid[24];
-	ssize_t n;
 
 	/* In .deploy, where nothing is an entry and nothing lists. */
 	if (ensure_dir (cdfd, DEPLOY_DIR, ".", err) < 0)
@@ -691,14 +720,16 @@ int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err)
 		if (errno != EWOULDBLOCK)
 			return keel_error (err, errno, "lock `%s`", DEPLOY_LOCK);
 		if (waited_ms >= wait_ms) {
-			/* The holder wrote its pid once it had the lock. */
-			n = pread (fd, pid, sizeof pid - 1, 0);
-			pid[n > 0 ? n : 0] = '\0';
-			pid[strcspn (pid, "\n")] = '\0';
-			return keel_error (err, 0,
-			                   "the deployment store is busy: another writer (pid %s) "
-			                   "has held `%s` for more than %u s; try again",
-			                   *pid ? pid : "unknown", DEPLOY_LOCK, wait_ms / 1000);
+			long holder = lock_holder (fd);
+			char who[48] = "another writer";
+
+			if (holder > 0)
+				snprintf (who, sizeof who, "another writer (pid %ld)", holder);
+			return keel_error (
+			        err, 0,
+			        "the deployment store is busy: %s has held `%s` for more "
+			        "than %u s; try again",
+			        who, DEPLOY_LOCK, wait_ms / 1000);
 		}
 		if (pause_ms > wait_ms - waited_ms)
 			pause_ms = wait_ms - waited_ms;
@@ -708,13 +739,6 @@ int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err)
 		waited_ms += pause_ms;
 		pause_ms = pause_ms < 50 ? pause_ms * 2 : 100;
 	}
-	/* For the message of a writer that gives up waiting (not a lock
-	 * itself: the flock is, and goes with the process). */
-	n = snprintf (pid, sizeof pid, "%d\n", (int)getpid ());
-	if (ftruncate (fd, 0) < 0)
-		return keel_error (err, errno, "truncate `%s`", DEPLOY_LOCK);
-	if (pwrite (fd, pid, (size_t)n, 0) != n)
-		return keel_error (err, errno ? errno : EIO, "write `%s`", DEPLOY_LOCK);
 	return steal_fd (&fd);
 }
 

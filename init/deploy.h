@@ -74,7 +74,8 @@ struct deploy_entry {
 /* Take the store's writer lock (an exclusive flock on
  * containers.d/.deploy/.lock, made 0600 when missing), waiting at most
  * WAIT_MS for another writer to finish; returns the fd that holds it
- * (close it to let go) or -1 with an error naming the holder's pid.
+ * (close it to let go) or -1 with an error naming the holder's pid
+ * (from /proc/locks: the file stays empty).
  * Never called by PID 1 itself: its helpers take it (commit.c, store.c). */
 int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err);
 /* DEPLOY_LOCK_WAIT_MS, or $KEEL_DEPLOY_LOCK_WAIT (seconds, 0 to 3600) for
