@@ -181,7 +181,6 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .mount_fds = c->mount_fds,
 	        .device_trees = c->device_trees,
 	};
-	struct sync_msg m;
 	int ret;
 
 	if (c->own_mountns || c->shared_mountns) {
@@ -204,9 +203,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	devices_trees_close (c->device_trees, s->linux_.n_devices);
 	c->device_trees = NULL;
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
-		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
-		if (ret == 0)
-			ret = sync_expect (c->sync[1], SYNC_HOOKS_DONE, &m, err);
+		ret = sync_ask (c->sync[1], SYNC_HOOKS, SYNC_HOOKS_DONE, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -422,11 +419,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	 * the filter would refuse; nothing of the config's own runs before the
 	 * parent answers. */
 	if (c->default_devices) {
-		struct sync_msg dm;
-
-		ret = sync_send (c->sync[1], SYNC_DEVICES, 0, -1, NULL, err);
-		if (ret == 0)
-			ret = sync_expect (c->sync[1], SYNC_DEVICES_DONE, &dm, err);
+		ret = sync_ask (c->sync[1], SYNC_DEVICES, SYNC_DEVICES_DONE, err);
 		if (ret < 0)
 			return ret;
 	}
