@@ -435,7 +435,7 @@ void console_container_line (struct console *c, struct console_src *src, const c
                              size_t len)
 {
 	char buf[LOG_LINE_BUF];
-	size_t n, used;
+	size_t n, used, room;
 
 	if (c == NULL || c->q == NULL)
 		return;
@@ -443,8 +443,15 @@ void console_container_line (struct console *c, struct console_src *src, const c
 		note_dropped (c, false);
 		n = (size_t)stamp (buf, sizeof buf);
 		n += (size_t)snprintf (buf + n, sizeof buf - n, "%.64s | ", src->name);
+		/* the rendering is at least as long as the line (or the room):
+		 * a flood's lines that cannot fit are dropped before the work */
+		room = sizeof buf - n - 1;
+		if (!fits_share (c, src, n + (len < room ? len : room) + 1)) {
+			drop_line (c, src, n + len + 1);
+			return;
+		}
 		/* at least one escape or character fits: the prefix is < 100 bytes */
-		n += termsafe (buf + n, sizeof buf - n - 1, line, len, 0, &used);
+		n += termsafe (buf + n, room, line, len, 0, &used);
 		buf[n++] = '\n';
 		line += used;
 		len -= used;

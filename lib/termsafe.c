@@ -54,9 +54,15 @@ size_t termsafe (char *out, size_t cap, const char *in, size_t len, unsigned fla
 		size_t k = 1;
 		bool keep;
 
-		if ((ch >= 0x20 && ch < 0x7f) || ch == '\t')
-			keep = true;
-		else if (ch == '\n')
+		if ((ch >= 0x20 && ch < 0x7f) || ch == '\t') {
+			/* the common case, a byte at a time without the rest */
+			if (o == cap)
+				break;
+			out[o++] = (char)ch;
+			i++;
+			continue;
+		}
+		if (ch == '\n')
 			keep = (flags & TERMSAFE_NEWLINES) != 0;
 		else if (ch < 0x80)
 			keep = false; /* the other C0 controls and DEL */
