@@ -100,8 +100,9 @@ static void log_line (enum keel_log_level level, const char *msg, bool json, int
 	} else {
 		/* stderr is a terminal more often than not (PID 1's is the
 		 * console), and the message may quote what a container or an
-		 * image's file held: rendered by lib/termsafe.h */
-		cleanup_free char *safe = termsafe_dup (msg, TERMSAFE_NEWLINES);
+		 * image's file held: rendered by lib/termsafe.h, one line (a
+		 * newline in it would let the quoted text forge a line) */
+		cleanup_free char *safe = termsafe_dup (msg, 0);
 		if (level == KEEL_LOG_ERROR)
 			fprintf (f, "%s: %s\n", log_state.prog, safe);
 		else

@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/error.h"
+#include "lib/log.h"
 #include "lib/termsafe.h"
+#include "lib/util.h"
 
 static void same (const char *in, unsigned flags, const char *want)
 {
@@ -167,6 +171,52 @@ static void test_every_byte (void **state)
 	}
 }
 
+static char *read_back (FILE *f)
+{
+	static char buf[512];
+	size_t n;
+
+	rewind (f);
+	n = fread (buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* keel_log's text lines (PID 1's stderr is the console) are one line,
+ * rendered; keel_error_print keeps an error's lines (the importer's log
+ * tail) and renders the rest. */
+static void test_log_and_error_text (void **state)
+{
+	char path[] = "/tmp/keel-termsafe-XXXXXX";
+	struct keel_error *err = NULL;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp (path);
+	assert_true (fd >= 0);
+	close (fd);
+	assert_int_equal (keel_log_open (path, false, false, &err), 0);
+	keel_log (KEEL_LOG_WARNING, "user `%s` not found", "\x1b[2J\n[  OK  ] forged\xc2\x9b");
+	f = fopen (path, "r");
+	assert_non_null (f);
+	assert_string_equal (
+	        read_back (f),
+	        "keel: warning: user `\\x1b[2J\\x0a[  OK  ] forged\\xc2\\x9b` not found\n");
+	fclose (f);
+	unlink (path);
+
+	f = tmpfile ();
+	assert_non_null (f);
+	keel_error (&err, 0, "the importer failed:\nline \x1b]0;t\x07\nend\r");
+	keel_error_print (f, "keelctl update", &err);
+	assert_null (err);
+	assert_string_equal (
+	        read_back (f),
+	        "keelctl update: the importer failed:\nline \\x1b]0;t\\x07\nend\\x0d\n");
+	fclose (f);
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +227,7 @@ int main (void)
 	        cmocka_unit_test (test_bounded),
 	        cmocka_unit_test (test_stream_pieces),
 	        cmocka_unit_test (test_every_byte),
+	        cmocka_unit_test (test_log_and_error_text),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
