@@ -55,6 +55,8 @@ entry co-bad 'true' '{"kind": "oneshot"}'
 perl -0pi -e 's|"args": \[[^]]*\]|"args": ["/bin/\\u001b[2Jnope\\u009b\\u0007"]|' "$D/co-bad/config.json"
 grep -q 'u001b' "$D/co-bad/config.json"
 check "co-bad's config.json names /bin/ESC[2Jnope CSI BEL"
+# a broken entry: its error quotes keel.json's value (CSI in UTF-8, ESC, CR)
+entry co-broken 'true' '{"requires": ["x\u001b[2J\u009by\r"]}'
 
 start_keel
 wait_for 'co-evil \| evil-done' 15
@@ -82,11 +84,20 @@ check "valid UTF-8 reaches the console intact (utf8:$utf8:end)"
 like "$(grep -F 'co-bad' "$T/console.log" | grep -v ' | ')" '\\x1b\[2Jnope\\xc2\\x9b\\x07' \
 	"keel's own line quoting the image's program name shows it escaped"
 
+like "$(grep -F 'co-broken' "$T/console.log")" 'requires\[0\]: "x\\x1b\[2J\\xc2\\x9by\\x0d"' \
+	"a broken entry's line quoting its keel.json shows the value escaped"
+
 # keelctl: status through a pipe (PID 1 keeps STATUS= and errors rendered)
 st=$(ctl status co-evil)
 like "$st" 'status: up\\x1b\[2J\\xc2\\x9b:end' "keelctl status: STATUS= escaped"
 ctl status co-evil >"$T/status.out"
 is "$(raw_controls "$T/status.out")" 0 "keelctl status prints no raw control byte"
+
+ctl status co-broken >"$T/status-broken.out"
+like "$(cat "$T/status-broken.out")" 'error: .*x\\x1b\[2J\\xc2\\x9by' "keelctl status: a unit's error escaped"
+is "$(raw_controls "$T/status-broken.out")" 0 "and no raw control byte in it"
+ctl status --json co-broken >"$T/status-broken.json"
+is "$(raw_controls "$T/status-broken.json")" 0 "keelctl status --json: no raw control byte either"
 
 # keelctl logs: to a pipe the container's own bytes, on a terminal rendered
 ctl logs co-evil >"$T/logs.raw"
