@@ -166,8 +166,9 @@ endif
 	@printf '  KEEL    %s: %s bytes, %s\n' $@ "$$(stat -c %s $@)" \
 		"$$(file -b $@ | sed 's/, \(version\|interpreter\|BuildID\|for GNU\|with debug\)[^,]*//g')"
 
-# Unit tests link libkeel.a and cmocka; they run in glibc builds only.
-$(O)/tests/%: tests/unit/%.c $(O)/libkeel.a
+# Unit tests link libkeel.a and cmocka; they run in glibc builds only.  Their
+# shared helpers are headers (tests/unit/*.h: linux-helpers.h, fixture.h).
+$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(O)/libkeel.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \

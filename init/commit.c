@@ -708,7 +708,7 @@ static int helper_run (int fd, const char *op, const char *name, const char *dir
                        const char *why)
 {
 	struct keel_error *err = NULL;
-	cleanup_close int cdfd = -1;
+	cleanup_close int cdfd = -1, lockfd = -1;
 	unsigned long long g;
 	unsigned prev = 0;
 	char num[16];
@@ -725,6 +725,11 @@ static int helper_run (int fd, const char *op, const char *name, const char *dir
 		say (fd, 'E', m);
 		return 1;
 	}
+	/* A keelctl writing the store meanwhile finishes first (deploy.h);
+	 * PID 1 does not wait for this: it watches the report's pipe. */
+	lockfd = deploy_lock (cdfd, DEPLOY_LOCK_WAIT_MS, &err);
+	if (lockfd < 0)
+		goto error;
 	if (strcmp (op, "commit") == 0) {
 		struct deploy_entry e;
 		bool active;

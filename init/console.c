@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/termsafe.h"
 #include "lib/util.h"
 
 #define CONTAINER_BUDGET (CONSOLE_QUEUE - CONSOLE_RESERVE)
@@ -369,15 +370,24 @@ static void drop_line (struct console *c, struct console_src *src, size_t len)
 	}
 }
 
-/* "STAMP TAG message\n" into line, cut to fit; returns its length. */
+/* "STAMP TAG message\n" into line, cut to fit; returns its length.  The
+ * message is rendered for the terminal (lib/termsafe.h): what it quotes
+ * (an entry's error, a name or a value from an image's files, what a
+ * helper reported) may come from a container; the tag's colours are
+ * keel's own and stay. */
 static size_t status_line (char *line, size_t size, const char *tag, const char *fmt, va_list ap)
 {
-	int n = stamp (line, size);
+	char msg[1024];
+	int n = stamp (line, size), m;
 
 	n += snprintf (line + n, size - (size_t)n, "%s", tag);
-	n += vsnprintf (line + n, size - (size_t)n, fmt, ap);
-	if (n >= (int)size - 1)
-		n = (int)size - 2;
+	m = vsnprintf (msg, sizeof msg, fmt, ap);
+	if (m < 0)
+		m = 0;
+	if ((size_t)m >= sizeof msg)
+		m = (int)sizeof msg - 1;
+	/* room for the newline */
+	n += (int)termsafe (line + n, size - (size_t)n - 1, msg, (size_t)m, 0, NULL);
 	line[n++] = '\n';
 	return (size_t)n;
 }
@@ -415,26 +425,42 @@ void console_status (struct console *c, enum console_status st, const char *fmt,
 	enqueue_keel (c, line, n);
 }
 
+/* A container's line, rendered for the terminal (lib/termsafe.h): its
+ * control bytes, C1 controls and invalid UTF-8 shown as \xNN, so nothing
+ * it prints can move the cursor, rewrite earlier lines or make the
+ * terminal answer into the console's input.  The rendering can be up to
+ * four times the line: what does not fit in one console line of
+ * LOG_LINE_BUF bytes goes on in the next, under the same prefix. */
 void console_container_line (struct console *c, struct console_src *src, const char *line,
                              size_t len)
 {
 	char buf[LOG_LINE_BUF];
-	size_t n;
+	size_t n, used, room;
 
 	if (c == NULL || c->q == NULL)
 		return;
-	note_dropped (c, false);
-	n = (size_t)stamp (buf, sizeof buf);
-	n += (size_t)snprintf (buf + n, sizeof buf - n, "%.64s | ", src->name);
-	if (len > sizeof buf - n - 1)
-		len = sizeof buf - n - 1;
-	memcpy (buf + n, line, len);
-	n += len;
-	buf[n++] = '\n';
-	if (!fits_share (c, src, n)) {
-		drop_line (c, src, n);
-		return;
-	}
-	queue_put (c, src, buf, n);
-	flush_or_drain (c);
+	do {
+		note_dropped (c, false);
+		n = (size_t)stamp (buf, sizeof buf);
+		n += (size_t)snprintf (buf + n, sizeof buf - n, "%.64s | ", src->name);
+		/* the rendering is at least as long as the line (or the room):
+		 * a flood's lines that cannot fit are dropped before the work */
+		room = sizeof buf - n - 1;
+		if (!fits_share (c, src, n + (len < room ? len : room) + 1)) {
+			drop_line (c, src, n + len + 1);
+			return;
+		}
+		/* at least one escape or character fits: the prefix is < 100 bytes */
+		n += termsafe (buf + n, room, line, len, 0, &used);
+		buf[n++] = '\n';
+		line += used;
+		len -= used;
+		if (!fits_share (c, src, n)) {
+			/* the rest of the line goes with it */
+			drop_line (c, src, n + len);
+			return;
+		}
+		queue_put (c, src, buf, n);
+		flush_or_drain (c);
+	} while (len > 0);
 }

@@ -17,6 +17,7 @@
 #include "init/options.h"
 #include "init/slot.h"
 #include "init/update.h"
+#include "lib/termsafe.h"
 #include "lib/util.h"
 
 static void usage (FILE *out)
@@ -84,6 +85,45 @@ static int send_request (int fd, const char *req)
 	return 0;
 }
 
+/* Where a reply's body goes.  On a terminal it is rendered for it
+ * (lib/termsafe.h, newlines kept): logs, STATUS= and errors hold what a
+ * container wrote, and its escapes must not reach the admin's terminal.
+ * Elsewhere (a pipe, a file) the bytes go as they are, so `keelctl logs
+ * NAME >file` keeps exactly what the container wrote (docs/containers.d.md). */
+struct ctl_out {
+	FILE *f;
+	bool tty;
+	char carry[4]; /* a UTF-8 sequence the end of a read cut off */
+	size_t n_carry;
+};
+
+static void ctl_out_init (struct ctl_out *o, FILE *f)
+{
+	o->f = f;
+	o->tty = isatty (fileno (f)) == 1;
+	o->n_carry = 0;
+}
+
+/* more: further bytes follow (a cut character waits for them). */
+static int ctl_out_write (struct ctl_out *o, const char *p, size_t n, bool more)
+{
+	cleanup_free char *in = NULL, *out = NULL;
+	size_t len, used, k;
+
+	if (!o->tty)
+		return fwrite (p, 1, n, o->f) == n ? 0 : -1;
+	len = o->n_carry + n;
+	in = xmalloc0 (len + 1);
+	out = xmalloc0 (len * TERMSAFE_GROWTH + 1);
+	memcpy (in, o->carry, o->n_carry);
+	memcpy (in + o->n_carry, p, n);
+	k = termsafe (out, len * TERMSAFE_GROWTH, in, len,
+	              TERMSAFE_NEWLINES | (more ? TERMSAFE_MORE : 0), &used);
+	o->n_carry = len - used; /* at most 3 */
+	memcpy (o->carry, in + used, o->n_carry);
+	return fwrite (out, 1, k, o->f) == k ? 0 : -1;
+}
+
 /* How the reply is used: streamed to stdout (errors to stderr), streamed
  * without end (logs -f: no answer timeout after the first bytes), or
  * collected for boot-time's rendering. */
@@ -97,6 +137,7 @@ static int request (const char *path, const char *req, enum ctl_mode mode, char 
 	cleanup_close int fd = -1;
 	char buf[65536];
 	bool first = true, ok = false;
+	struct ctl_out out, errs;
 
 	if (strlen (path) >= sizeof sa.sun_path) {
 		fprintf (stderr, "keelctl: socket path too long\n");
@@ -114,6 +155,8 @@ static int request (const char *path, const char *req, enum ctl_mode mode, char 
 	}
 	if (send_request (fd, req) != 0)
 		return 1;
+	ctl_out_init (&out, stdout);
+	ctl_out_init (&errs, stderr);
 	for (;;) {
 		ssize_t n = read (fd, buf, sizeof buf);
 		char *body = buf;
@@ -139,8 +182,12 @@ static int request (const char *path, const char *req, enum ctl_mode mode, char 
 			                 "follower fell behind)\n");
 			return 1;
 		}
-		if (n == 0)
+		if (n == 0) {
+			/* a cut character at the very end: shown escaped */
+			if (ctl_out_write (ok ? &out : &errs, "", 0, false) != 0)
+				return 1;
 			break;
+		}
 		if (first) {
 			/* "ok\n" is only the status; errors go to stderr. */
 			first = false;
@@ -167,7 +214,7 @@ static int request (const char *path, const char *req, enum ctl_mode mode, char 
 			(*collected)[*collected_len] = '\0';
 			continue;
 		}
-		if (fwrite (body, 1, (size_t)n, ok ? stdout : stderr) != (size_t)n)
+		if (ctl_out_write (ok ? &out : &errs, body, (size_t)n, true) != 0)
 			return 1;
 		if (mode == CTL_FOLLOW && fflush (stdout) != 0)
 			return 1; /* the reader went away */

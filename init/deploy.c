@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +49,16 @@ static uint64_t now_s (void)
 	if (clock_gettime (CLOCK_REALTIME, &ts) < 0)
 		return 0;
 	return (uint64_t)ts.tv_sec;
+}
+
+unsigned deploy_lock_wait_ms (void)
+{
+	const char *v = getenv ("KEEL_DEPLOY_LOCK_WAIT");
+	unsigned long long s;
+
+	if (v && parse_uint64 (v, &s) && s <= 3600)
+		return (unsigned)s * 1000;
+	return DEPLOY_LOCK_WAIT_MS;
 }
 
 static int fsync_at (int dfd, const char *path, struct keel_error **err)
@@ -653,6 +665,81 @@ static int ensure_dir (int dfd, const char *path, const char *parent, struct kee
 	if (errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s`", path);
 	return 0;
+}
+
+/* Who holds the flock on FD, from /proc/locks (the pid as this pid
+ * namespace sees it); 0 when it cannot tell.  Nothing is written in the
+ * lock file, which keel-mkimage may copy into an image. */
+static long lock_holder (int fd)
+{
+	struct stat st;
+	FILE *f;
+	char line[256];
+	long pid = 0;
+
+	if (fstat (fd, &st) < 0 || (f = fopen ("/proc/locks", "re")) == NULL)
+		return 0;
+	while (pid == 0 && fgets (line, sizeof line, f)) {
+		char type[16];
+		long p;
+		unsigned maj, min;
+		unsigned long ino;
+
+		/* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; a
+		 * waiter's line has "->" where FLOCK is */
+		if (sscanf (line, "%*d: %15s %*s %*s %ld %x:%x:%lu", type, &p, &maj, &min, &ino) ==
+		            5 &&
+		    strcmp (type, "FLOCK") == 0 && maj == major (st.st_dev) &&
+		    min == minor (st.st_dev) && ino == st.st_ino)
+			pid = p;
+	}
+	fclose (f);
+	return pid;
+}
+
+int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err)
+{
+	cleanup_close int fd = -1;
+	unsigned waited_ms = 0, pause_ms = 5;
+
+	/* In .deploy, where nothing is an entry and nothing lists. */
+	if (ensure_dir (cdfd, DEPLOY_DIR, ".", err) < 0)
+		return -1;
+	fd = openat (cdfd, DEPLOY_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return keel_error (err, errno, "open `%s`", DEPLOY_LOCK);
+	/* flock(2) has no timeout and a timer signal would be process-wide
+	 * state in a library: try, and sleep a little longer each time, up to
+	 * 0.1 s (never in PID 1: its helpers and the command line wait here).
+	 * The time is the sum of the sleeps, so at least WAIT_MS. */
+	while (flock (fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts;
+
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return keel_error (err, errno, "lock `%s`", DEPLOY_LOCK);
+		if (waited_ms >= wait_ms) {
+			long holder = lock_holder (fd);
+			char who[48] = "another writer";
+
+			if (holder > 0)
+				snprintf (who, sizeof who, "another writer (pid %ld)", holder);
+			return keel_error (
+			        err, 0,
+			        "the deployment store is busy: %s has held `%s` for more "
+			        "than %u s; try again",
+			        who, DEPLOY_LOCK, wait_ms / 1000);
+		}
+		if (pause_ms > wait_ms - waited_ms)
+			pause_ms = wait_ms - waited_ms;
+		ts = (struct timespec){.tv_nsec = pause_ms * 1000000L};
+		while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
+			;
+		waited_ms += pause_ms;
+		pause_ms = pause_ms < 50 ? pause_ms * 2 : 100;
+	}
+	return steal_fd (&fd);
 }
 
 int deploy_commit (int cdfd, const char *name, unsigned gen, struct keel_error **err)

@@ -19,6 +19,12 @@
  *
  * Every function takes the containers.d directory as an open fd.  Writers
  * call deploy_repair first; readers (status) do not write.
+ *
+ * Two writers must not interleave (two keelctl update, keelctl and PID 1's
+ * commit helper): each one, the command that starts the writing, holds
+ * deploy_lock's lock on containers.d/.deploy/.lock around its steps (the
+ * deploy_* functions do not take it themselves, since they call each
+ * other, and flock(2) locks per open file).
  */
 #ifndef KEEL_INIT_DEPLOY_H
 #define KEEL_INIT_DEPLOY_H
@@ -34,6 +40,8 @@
 #define DEPLOY_KEEP_DEFAULT 2
 #define DEPLOY_MAX_GEN      999999999u
 #define DEPLOY_MAX_SETTINGS 256
+#define DEPLOY_LOCK         DEPLOY_DIR "/.lock"
+#define DEPLOY_LOCK_WAIT_MS 60000u /* a writer holds it seconds at most: a sync, a prune */
 
 struct deploy_setting {
 	char *key, *value;
@@ -62,6 +70,17 @@ struct deploy_entry {
 	struct deployment *v;  /* ascending by gen; the active one included */
 	size_t n;
 };
+
+/* Take the store's writer lock (an exclusive flock on
+ * containers.d/.deploy/.lock, made 0600 when missing), waiting at most
+ * WAIT_MS for another writer to finish; returns the fd that holds it
+ * (close it to let go) or -1 with an error naming the holder's pid
+ * (from /proc/locks: the file stays empty).
+ * Never called by PID 1 itself: its helpers take it (commit.c, store.c). */
+int deploy_lock (int cdfd, unsigned wait_ms, struct keel_error **err);
+/* DEPLOY_LOCK_WAIT_MS, or $KEEL_DEPLOY_LOCK_WAIT (seconds, 0 to 3600) for
+ * the command-line writers (keel deploy, keelctl update/rollback). */
+unsigned deploy_lock_wait_ms (void);
 
 /* Read the store of one entry (no writes). */
 int deploy_open (int cdfd, const char *name, struct deploy_entry *e, struct keel_error **err);

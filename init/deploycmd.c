@@ -29,7 +29,9 @@ static void usage (FILE *out)
 	       "       keel deploy rollback CONTAINERS_D NAME [GENERATION]\n"
 	       "       keel deploy repair CONTAINERS_D NAME\n"
 	       "DIR: a complete entry (rootfs/, config.json, keel.json) inside CONTAINERS_D;\n"
-	       "it becomes the next deployment of NAME and the active one.\n",
+	       "it becomes the next deployment of NAME and the active one.\n"
+	       "add, commit, rollback and repair wait for another writer of the store\n"
+	       "up to 60 s ($KEEL_DEPLOY_LOCK_WAIT seconds), then fail.\n",
 	       out);
 }
 
@@ -204,6 +206,7 @@ int keel_deploy_main (int argc, char **argv)
 {
 	struct keel_error *err = NULL;
 	const char *cmd, *name;
+	cleanup_close int lockfd = -1;
 	int cdfd, ret;
 
 	if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
@@ -224,6 +227,15 @@ int keel_deploy_main (int argc, char **argv)
 	if (cdfd < 0) {
 		fprintf (stderr, "keel deploy: open `%s`: %s\n", argv[2], strerror (errno));
 		return 1;
+	}
+	/* Every command that writes the store holds its lock (deploy.h). */
+	if (strcmp (cmd, "list") != 0 && strcmp (cmd, "settings") != 0) {
+		lockfd = deploy_lock (cdfd, deploy_lock_wait_ms (), &err);
+		if (lockfd < 0) {
+			close (cdfd);
+			keel_error_print (stderr, "keel deploy", &err);
+			return 1;
+		}
 	}
 	if (strcmp (cmd, "list") == 0 && argc == 4)
 		ret = cmd_list (cdfd, name, &err);

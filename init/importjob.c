@@ -25,6 +25,7 @@
 #include "init/update.h"
 #include "lib/input.h"
 #include "lib/log.h"
+#include "lib/termsafe.h"
 
 #define STAGE_MAX   200
 #define SRC_MAX     1024
@@ -718,18 +719,20 @@ static char *log_tail (int stagefd)
 	if (n <= 0)
 		return xstrdup ("");
 	buf[n] = '\0';
-	/* the container wrote it: no terminal escape (a title, the
-	 * clipboard, a cleared screen) reaches whoever reads the error */
-	for (ssize_t i = 0; i < n; i++)
-		if (((unsigned char)buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t') ||
-		    buf[i] == 0x7f)
-			buf[i] = '?';
 	p = buf;
-	if (off > 0 && (p = strchr (buf, '\n')) != NULL)
+	if (off > 0 && (p = memchr (buf, '\n', (size_t)n)) != NULL)
 		p++;
 	else if (p == NULL)
 		p = buf;
-	return xstrdup (p);
+	/* the container wrote it: no terminal escape (a title, the
+	 * clipboard, a cleared screen, an answerback) reaches whoever reads
+	 * the error; its lines stay lines (lib/termsafe.h) */
+	{
+		size_t len = (size_t)n - (size_t)(p - buf);
+		char *out = xmalloc0 (len * TERMSAFE_GROWTH + 1);
+		termsafe (out, len * TERMSAFE_GROWTH, p, len, TERMSAFE_NEWLINES, NULL);
+		return out;
+	}
 }
 
 /* The entry keel-import wrote, moved out of what the container could

@@ -20,6 +20,7 @@
 #include "init/cni.h"
 #include "init/console.h"
 #include "init/reload.h"
+#include "lib/termsafe.h"
 #include "lib/util.h"
 #include "runtime/exec.h"
 
@@ -682,6 +683,17 @@ int launch_helper_main (int argc, char **argv)
 	return rc;
 }
 
+/* A report's text goes to the console and to keelctl: an error can quote
+ * what the image's files held (config.json's args, a user name from its
+ * /etc/passwd), so it is rendered for a terminal here (lib/termsafe.h). */
+static char *report_text (const char *s, size_t n)
+{
+	char *out = xmalloc0 (n * TERMSAFE_GROWTH + 1);
+
+	termsafe (out, n * TERMSAFE_GROWTH, s, n, 0, NULL);
+	return out;
+}
+
 void launch_parse (const char *buf, size_t len, struct launch_report *r)
 {
 	size_t i = 0;
@@ -704,11 +716,9 @@ void launch_parse (const char *buf, size_t len, struct launch_report *r)
 		} else if (n > 0 && line[0] == 'T') {
 			r->tmpfiles_done = true;
 		} else if (n > 0 && line[0] == 'N' && r->network == NULL) {
-			r->network = xmalloc0 (n);
-			memcpy (r->network, line + 1, n - 1);
+			r->network = report_text (line + 1, n - 1);
 		} else if (n > 0 && line[0] == 'E' && r->error == NULL) {
-			r->error = xmalloc0 (n);
-			memcpy (r->error, line + 1, n - 1);
+			r->error = report_text (line + 1, n - 1);
 		}
 		i += n + 1;
 	}

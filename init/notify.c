@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/proccgroup.h"
+#include "lib/termsafe.h"
 #include "lib/unixsock.h"
 #include "lib/util.h"
 
@@ -127,13 +128,11 @@ void notify_parse (const char *msg, size_t len, bool *ready, char **status)
 		else if (n >= 7 && memcmp (line, "STATUS=", 7) == 0) {
 			size_t l = n - 7 > 200 ? 200 : n - 7;
 			free (*status);
-			*status = xmalloc0 (l + 1);
-			/* Shown on the console and by keelctl: a container
-			 * must not be able to send terminal escapes there. */
-			for (size_t k = 0; k < l; k++) {
-				unsigned char c = (unsigned char)line[7 + k];
-				(*status)[k] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-			}
+			*status = xmalloc0 (l * TERMSAFE_GROWTH + 1);
+			/* Shown by keelctl status, on a terminal: a container
+			 * must not be able to send terminal escapes there
+			 * (lib/termsafe.h; its NULs become \x00 too). */
+			termsafe (*status, l * TERMSAFE_GROWTH, line + 7, l, 0, NULL);
 		}
 		i += n + 1;
 	}

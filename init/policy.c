@@ -292,6 +292,23 @@ static int want_type (struct ctx *c, const char *path, json_object *v, json_type
 	return fail (c, path, "expected %s, got %s", what, g);
 }
 
+/* The prologue of every bounded array: its type (`what` names it in the
+ * error), at most `max` elements (`noun` counts them in the error), then
+ * a zeroed array of n + 1 elements of `size`, so a list of pointers ends
+ * with NULL.  NULL after an error. */
+static void *want_array (struct ctx *c, const char *path, json_object *v, const char *what,
+                         const char *noun, size_t max, size_t size, size_t *n)
+{
+	if (want_type (c, path, v, json_type_array, what) < 0)
+		return NULL;
+	*n = json_object_array_length (v);
+	if (*n > max) {
+		fail (c, path, "at most %zu %s, got %zu", max, noun, *n);
+		return NULL;
+	}
+	return xmalloc0 ((*n + 1) * size);
+}
+
 static int get_bool (struct ctx *c, const char *path, json_object *v, bool *out)
 {
 	int ret = want_type (c, path, v, json_type_boolean, "true or false");
@@ -412,12 +429,10 @@ static int get_names (struct ctx *c, const char *key, json_object *v, struct pol
 		json_object_put (arr);
 		return ret;
 	}
-	if (want_type (c, key, v, json_type_array, "an array of container names") < 0)
+	out->v = want_array (c, key, v, "an array of container names", "names", POLICY_MAX_DEPS,
+	                     sizeof (char *), &n);
+	if (!out->v)
 		return -1;
-	n = json_object_array_length (v);
-	if (n > POLICY_MAX_DEPS)
-		return fail (c, key, "at most %d names, got %zu", POLICY_MAX_DEPS, n);
-	out->v = xmalloc0 ((n + 1) * sizeof (char *));
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx (v, i);
 		cleanup_free char *path = xasprintf ("%s[%zu]", key, i);
@@ -496,19 +511,18 @@ static bool valid_device (const char *s)
 static int f_devices (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	size_t i, n;
+	char **v_out = want_array (c, path, v, "an array of device nodes", "devices",
+	                           POLICY_MAX_DEVICES, sizeof (char *), &n);
 
-	if (want_type (c, path, v, json_type_array, "an array of device nodes") < 0)
+	if (!v_out)
 		return -1;
-	n = json_object_array_length (v);
+	names_free (&p->devices);
+	p->devices.v = v_out;
 #ifndef CONFIG_UDEV
 	if (n > 0)
 		return fail (c, path,
 		             "this keel is built without CONFIG_UDEV: it cannot wait for devices");
 #endif
-	if (n > POLICY_MAX_DEVICES)
-		return fail (c, path, "at most %d devices, got %zu", POLICY_MAX_DEVICES, n);
-	names_free (&p->devices);
-	p->devices.v = xmalloc0 ((n + 1) * sizeof (char *));
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx (v, i);
 		cleanup_free char *ipath = xasprintf ("%s[%zu]", path, i);
@@ -556,14 +570,13 @@ static bool valid_mount_point (const char *s)
 static int f_mounts (struct ctx *c, const char *path, json_object *v, struct policy *p)
 {
 	size_t i, k, n;
+	char **v_out = want_array (c, path, v, "an array of mount points", "mounts",
+	                           POLICY_MAX_MOUNTS, sizeof (char *), &n);
 
-	if (want_type (c, path, v, json_type_array, "an array of mount points") < 0)
+	if (!v_out)
 		return -1;
-	n = json_object_array_length (v);
-	if (n > POLICY_MAX_MOUNTS)
-		return fail (c, path, "at most %d mounts, got %zu", POLICY_MAX_MOUNTS, n);
 	names_free (&p->mounts);
-	p->mounts.v = xmalloc0 ((n + 1) * sizeof (char *));
+	p->mounts.v = v_out;
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx (v, i);
 		cleanup_free char *ipath = xasprintf ("%s[%zu]", path, i);
@@ -962,12 +975,10 @@ static int net_ports (struct ctx *c, const char *path, json_object *v, struct po
 {
 	size_t i, j, len;
 
-	if (want_type (c, path, v, json_type_array, "an array of port mappings") < 0)
+	n->ports = want_array (c, path, v, "an array of port mappings", "ports", POLICY_MAX_PORTS,
+	                       sizeof (*n->ports), &len);
+	if (!n->ports)
 		return -1;
-	len = json_object_array_length (v);
-	if (len > POLICY_MAX_PORTS)
-		return fail (c, path, "at most %d ports, got %zu", POLICY_MAX_PORTS, len);
-	n->ports = xmalloc0 ((len + 1) * sizeof (*n->ports));
 	for (i = 0; i < len; i++) {
 		cleanup_free char *ipath = xasprintf ("%s[%zu]", path, i);
 		struct policy_port *pt = &n->ports[n->n_ports++];

@@ -266,9 +266,17 @@ static int repair_all (int cdfd, const char *dir, int out)
 	char **names = NULL;
 	size_t n = 0, i;
 	struct dirent *de;
-	DIR *d = fdopendir (dup (cdfd));
+	/* At boot nothing else writes the store yet; the lock is every
+	 * writer's rule all the same (deploy.h). */
+	cleanup_close int lockfd = deploy_lock (cdfd, DEPLOY_LOCK_WAIT_MS, &err);
+	DIR *d;
 	int ret = 0;
 
+	if (lockfd < 0) {
+		cleanup_free char *m = keel_error_take (&err);
+		return fail (out, "%s: %s", dir, m);
+	}
+	d = fdopendir (dup (cdfd));
 	if (d == NULL)
 		return fail (out, "read %s: %s", dir, strerror (errno));
 	/* names first: the loop below removes some */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/termsafe.h"
 #include "lib/util.h"
 
 typedef int action_fn (struct unit_set *set, size_t i, long arg);
@@ -160,10 +161,25 @@ uint64_t unit_clock_us (void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* An error is shown on the console, by `keelctl status` (text and JSON)
+ * and in update's answers, and it can quote what an entry's or an image's
+ * files held: kept rendered for a terminal (lib/termsafe.h), whoever
+ * made it.  Takes msg. */
+static char *error_text (char *msg)
+{
+	char *r;
+
+	if (msg == NULL)
+		return NULL;
+	r = termsafe_dup (msg, 0);
+	free (msg);
+	return r;
+}
+
 void unit_mark_broken (struct unit *u, char *msg)
 {
 	free (u->error);
-	u->error = msg;
+	u->error = error_text (msg);
 	u->state = U_FAILED;
 }
 
@@ -211,7 +227,7 @@ static void set_timer (struct unit_set *set, struct unit *u, enum unit_timer kin
 static void set_error (struct unit *u, char *msg)
 {
 	free (u->error);
-	u->error = msg;
+	u->error = error_text (msg);
 }
 
 static char *describe_status (int status)

@@ -372,17 +372,11 @@ static void restart_dependents (const char *sock, const char *name, unsigned tim
 	fflush (stdout);
 }
 
-/* Switch NAME to GEN, reload, wait; *why on failure. */
-static int activate (const char *sock, int cdfd, const char *name, unsigned gen, long old_pid,
-                     unsigned timeout, bool switch_first, char **why)
+/* NAME was switched: reload, wait; *why on failure. */
+static int activate (const char *sock, const char *name, long old_pid, unsigned timeout, char **why)
 {
-	struct keel_error *err = NULL;
 	cleanup_free char *body = NULL;
 
-	if (switch_first && deploy_switch (cdfd, name, gen, &err) < 0) {
-		*why = keel_error_take (&err);
-		return -1;
-	}
 	if (ask (sock, "reload", &body) < 0) {
 		*why = xasprintf ("reload: %s", body);
 		return -1;
@@ -586,7 +580,7 @@ int update_main (const char *sock, int argc, char **argv)
 	enum import_src kind;
 	struct import_opts io = {.timeout = 600};
 	struct deploy_entry e;
-	cleanup_close int cdfd = -1;
+	cleanup_close int cdfd = -1, lockfd = -1;
 	cleanup_free char *staged = NULL;
 	struct handover ho;
 	unsigned timeout = UPDATE_TIMEOUT_DEFAULT, gen = 0, keep = DEPLOY_KEEP_DEFAULT;
@@ -655,9 +649,12 @@ int update_main (const char *sock, int argc, char **argv)
 		deployment_free (&d);
 		return 2;
 	}
+	/* The store's writer lock (deploy.h) for its own steps only: not
+	 * for the import or the copy (ours alone: a name with our pid), nor
+	 * while PID 1 decides (its commit helper takes the lock). */
 	cdfd = open_store (sock, &err);
-	if (cdfd < 0 || deploy_repair (cdfd, name, &err) < 0 ||
-	    deploy_open (cdfd, name, &e, &err) < 0) {
+	if (cdfd < 0 || (lockfd = deploy_lock (cdfd, deploy_lock_wait_ms (), &err)) < 0 ||
+	    deploy_repair (cdfd, name, &err) < 0 || deploy_open (cdfd, name, &e, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
 		deployment_free (&d);
 		return 1;
@@ -675,6 +672,7 @@ int update_main (const char *sock, int argc, char **argv)
 		}
 	}
 	deploy_entry_free (&e);
+	close (steal_fd (&lockfd));
 	d.pending = true; /* until committed: a boot in between goes back */
 	d.source = xstrdup (src);
 
@@ -692,19 +690,21 @@ int update_main (const char *sock, int argc, char **argv)
 	}
 	if ((kind == IMPORT_SRC_ENTRY &&
 	     update_copy_tree (AT_FDCWD, src, cdfd, staged, &err) < 0) ||
+	    (lockfd = deploy_lock (cdfd, deploy_lock_wait_ms (), &err)) < 0 ||
 	    deploy_add_ex (cdfd, name, staged, &d, keep, hand_deadline, &ho, &gen, &err) < 0) {
 		keel_error_print (stderr, "keelctl update", &err);
 		/* A half copy, or a copy the store refused, is ours: removed;
 		 * so is a deployment PID 1 did not take the deadline of (never
-		 * switched to: repair removes it). */
+		 * switched to: repair removes it, when the store is ours). */
 		if (faccessat (cdfd, staged, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    deploy_remove_tree (cdfd, staged, &err) < 0)
 			keel_error_print (stderr, "keelctl update", &err);
-		if (deploy_repair (cdfd, name, &err) < 0)
+		if (lockfd >= 0 && deploy_repair (cdfd, name, &err) < 0)
 			keel_error_print (stderr, "keelctl update", &err);
 		deployment_free (&d);
 		return 1;
 	}
+	close (steal_fd (&lockfd));
 	deployment_free (&d);
 	printf ("%s: deployment %u active%s, reloading\n", name, gen,
 	        had_prev ? "" : " (first deployment)");
@@ -719,7 +719,7 @@ int rollback_main (const char *sock, int argc, char **argv)
 	struct keel_error *err = NULL;
 	struct deploy_entry e;
 	struct ustate before;
-	cleanup_close int cdfd = -1;
+	cleanup_close int cdfd = -1, lockfd = -1;
 	cleanup_free char *why = NULL;
 	unsigned timeout = UPDATE_TIMEOUT_DEFAULT, gen;
 	bool found;
@@ -738,9 +738,11 @@ int rollback_main (const char *sock, int argc, char **argv)
 		return 2;
 	}
 	name = argv[optind];
+	/* The store's writer lock (deploy.h) up to the switch, not while
+	 * the entry reloads. */
 	cdfd = open_store (sock, &err);
-	if (cdfd < 0 || deploy_repair (cdfd, name, &err) < 0 ||
-	    deploy_open (cdfd, name, &e, &err) < 0) {
+	if (cdfd < 0 || (lockfd = deploy_lock (cdfd, deploy_lock_wait_ms (), &err)) < 0 ||
+	    deploy_repair (cdfd, name, &err) < 0 || deploy_open (cdfd, name, &e, &err) < 0) {
 		keel_error_print (stderr, "keelctl rollback", &err);
 		return 1;
 	}
@@ -752,7 +754,14 @@ int rollback_main (const char *sock, int argc, char **argv)
 		return 1;
 	}
 	unit_status (sock, name, &before);
-	if (activate (sock, cdfd, name, gen, before.pid, timeout, true, &why) < 0) {
+	if (deploy_switch (cdfd, name, gen, &err) < 0) {
+		why = keel_error_take (&err);
+		fprintf (stderr, "keelctl: rollback %s: deployment %u %s\n", name, gen, why);
+		ustate_free (&before);
+		return 1;
+	}
+	close (steal_fd (&lockfd));
+	if (activate (sock, name, before.pid, timeout, &why) < 0) {
 		fprintf (stderr, "keelctl: rollback %s: deployment %u %s\n", name, gen, why);
 		ustate_free (&before);
 		return 1;

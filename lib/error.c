@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "termsafe.h"
 #include "util.h"
 
 /* Used when even the error cannot be allocated: the caller still gets a
@@ -105,7 +106,12 @@ void keel_error_print (FILE *stream, const char *prog, struct keel_error **err)
 	if (err == NULL || *err == NULL)
 		return;
 	s = keel_error_string (*err);
-	fprintf (stream, "%s: %s\n", prog, s ? s : (*err)->msg);
+	{
+		/* a terminal reads it, and the message may quote what a
+		 * container or an image's file held (lib/termsafe.h) */
+		cleanup_free char *safe = termsafe_dup (s ? s : (*err)->msg, TERMSAFE_NEWLINES);
+		fprintf (stream, "%s: %s\n", prog, safe);
+	}
 	free (s);
 	keel_error_release (err);
 }

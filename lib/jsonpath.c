@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/termsafe.h"
 #include "lib/util.h"
 
 /* ---- paths ----------------------------------------------------------- */
@@ -123,18 +124,20 @@ void jpath_quote (const char *s, char *buf, size_t cap)
 
 char *jpath_one_line (const char *s)
 {
-	char *out = xmalloc0 (strlen (s) * 4 + 1), *o = out;
+	size_t len = strlen (s), cap = len * TERMSAFE_GROWTH;
+	char *out = xmalloc0 (cap + 1), *o = out;
 
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '\n')
-			o += sprintf (o, "\\n");
-		else if (ch == '\t')
-			o += sprintf (o, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			o += sprintf (o, "\\x%02x", ch);
-		else
-			*o++ = (char)ch;
+	/* newline and tab as C does; everything else a terminal would act
+	 * on as the console shows it (lib/termsafe.h) */
+	while (*s) {
+		size_t run = strcspn (s, "\n\t");
+
+		o += termsafe (o, cap - (size_t)(o - out), s, run, 0, NULL);
+		s += run;
+		if (*s) {
+			*o++ = '\\';
+			*o++ = *s++ == '\n' ? 'n' : 't';
+		}
 	}
 	return out;
 }

@@ -39,8 +39,10 @@ char *jpath_join (const char *prefix, const char *key);
  * '"' and '\' escaped, control characters as \xNN, cut with "..." to fit
  * cap bytes (cap >= 8). */
 void jpath_quote (const char *s, char *buf, size_t cap);
-/* The same escaping without quotes or a length limit (a new string), for a
- * whole message whose parts came from the input. */
+/* A whole message whose parts came from the input, as one line for a
+ * terminal (a new string): newline and tab as \n and \t, everything else
+ * lib/termsafe.h escapes (C0 controls, DEL, C1 controls, bytes that are
+ * not UTF-8) as \xNN. */
 char *jpath_one_line (const char *s);
 
 /* The one message shape for a value in a JSON file: "NAME: PATH: what"

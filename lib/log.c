@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "termsafe.h"
 #include "util.h"
 
 static struct {
@@ -96,10 +97,16 @@ static void log_line (enum keel_log_level level, const char *msg, bool json, int
 		fprintf (f, "{\"level\":\"%s\",\"msg\":\"", level_name (level));
 		json_escape (f, msg);
 		fprintf (f, "\",\"time\":\"%s\"}\n", when);
-	} else if (level == KEEL_LOG_ERROR) {
-		fprintf (f, "%s: %s\n", log_state.prog, msg);
 	} else {
-		fprintf (f, "%s: %s: %s\n", log_state.prog, level_name (level), msg);
+		/* stderr is a terminal more often than not (PID 1's is the
+		 * console), and the message may quote what a container or an
+		 * image's file held: rendered by lib/termsafe.h, one line (a
+		 * newline in it would let the quoted text forge a line) */
+		cleanup_free char *safe = termsafe_dup (msg, 0);
+		if (level == KEEL_LOG_ERROR)
+			fprintf (f, "%s: %s\n", log_state.prog, safe);
+		else
+			fprintf (f, "%s: %s: %s\n", log_state.prog, level_name (level), safe);
 	}
 	if (fclose (f) == 0) {
 		/* One write per line so concurrent writers never interleave. */

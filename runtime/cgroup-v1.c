@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -220,6 +222,30 @@ static bool ctl_mounted (const char *ctl)
 		if (hier_has (&hiers[i], ctl))
 			return true;
 	return false;
+}
+
+enum cgroup_devices_via cgroup_devices_via (enum cgroup_mode mode)
+{
+	if (mode == CGROUP_MODE_UNIFIED)
+		return CGROUP_DEVICES_BPF;
+	if (ctl_mounted ("devices"))
+		return CGROUP_DEVICES_V1;
+	return mode == CGROUP_MODE_HYBRID ? CGROUP_DEVICES_BPF : CGROUP_DEVICES_NONE;
+}
+
+enum cgroup_devices_via cgroup_devices_via_container (const struct spec_strv *paths,
+                                                      const char *cgroup_path)
+{
+	struct statfs fs;
+
+	if (path_for (paths, "devices") != NULL)
+		return CGROUP_DEVICES_V1;
+	/* By the filesystem, not by the path: a legacy container's handle is
+	 * its first v1 directory. */
+	if (cgroup_path != NULL && statfs (cgroup_path, &fs) == 0 &&
+	    fs.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_DEVICES_BPF;
+	return CGROUP_DEVICES_NONE;
 }
 
 /* ---- path resolution ----------------------------------------------------- */
@@ -797,6 +823,7 @@ static int apply_in (const struct hier *h, const char *dir, const struct spec_re
 int cgroup_v1_devices_default (const struct spec_strv *paths, struct keel_error **err)
 {
 	const struct spec_resources none = {0};
+	bool applied = false;
 	int ret = 0;
 
 	for (size_t i = 0; ret == 0 && i < paths->n; i++) {
@@ -805,9 +832,15 @@ int cgroup_v1_devices_default (const struct spec_strv *paths, struct keel_error 
 		if (h == NULL)
 			return keel_error (err, 0, "cgroup: `%s` is in no mounted v1 hierarchy",
 			                   paths->v[i]);
-		if (hier_has (h, "devices"))
+		if (hier_has (h, "devices")) {
 			ret = apply_devices (paths->v[i], &none, err);
+			applied = true;
+		}
 	}
+	if (ret == 0 && !applied)
+		return keel_error (err, 0,
+		                   "cgroup: no device filter: none of the container's v1 cgroups "
+		                   "is in a hierarchy with the devices controller");
 	return ret;
 }
 
@@ -1165,6 +1198,17 @@ int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err)
 		}
 	}
 	return ret;
+}
+
+bool cgroup_v1_remove_if_empty (const struct spec_strv *paths)
+{
+	bool gone = true;
+
+	for (size_t i = 0; i < paths->n; i++)
+		if (check_in_hier (paths->v[i], NULL) < 0 ||
+		    (rmdir (paths->v[i]) < 0 && errno != ENOENT))
+			gone = false;
+	return gone;
 }
 
 void cgroup_v1_paths_free (struct spec_strv *paths)

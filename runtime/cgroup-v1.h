@@ -4,7 +4,9 @@
  * On a hybrid host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified with
  * no controllers) the container also gets its cgroup in the unified
  * hierarchy (cgroup.c): that one holds all its processes for kill, ps and
- * "is it empty", while every limit goes to the v1 hierarchies.  On a legacy
+ * "is it empty", while every limit goes to the v1 hierarchies (the device
+ * filter too, unless no v1 hierarchy has the devices controller: see
+ * cgroup_devices_via).  On a legacy
  * host (no cgroup2 at all) the v1 cgroups are all there is.  A pure v2 host
  * never reaches this file.
  *
@@ -30,6 +32,29 @@ enum cgroup_mode {
  * on /sys/fs/cgroup or when no v1 hierarchy with a controller is mounted
  * (a lone name=systemd mount next to cgroup2 does not make a hybrid host). */
 enum cgroup_mode cgroup_mode (void);
+
+/* Where a container's device filter (linux.resources.devices, or the
+ * default list) is enforced: by the v1 devices controller when a v1
+ * hierarchy has it, else by the eBPF program on the container's cgroup2
+ * cgroup (cgroup-devices.h), which the kernel runs for a task's cgroup in
+ * the unified hierarchy whatever v1 does: a pure v2 host, or a hybrid one
+ * that mounts no v1 devices hierarchy.  NONE is a legacy host without the
+ * devices hierarchy: no filter is possible there, and create refuses the
+ * container rather than give it every host device (runc 1.1 refuses too,
+ * "mountpoint for devices not found"). */
+enum cgroup_devices_via {
+	CGROUP_DEVICES_V1,
+	CGROUP_DEVICES_BPF,
+	CGROUP_DEVICES_NONE,
+};
+
+/* For a new container, from this host's mounts (mode is cgroup_mode ()). */
+enum cgroup_devices_via cgroup_devices_via (enum cgroup_mode mode);
+/* For an existing one (update), from the cgroups it was given: V1 when one
+ * of its v1 directories (paths) is in a hierarchy with the devices
+ * controller, BPF when cgroup_path is a cgroup2 directory. */
+enum cgroup_devices_via cgroup_devices_via_container (const struct spec_strv *paths,
+                                                      const char *cgroup_path);
 
 /* Read the v1 hierarchies from /proc/self/mountinfo, once per process (the
  * same pass tells cgroup.c where cgroup2 is mounted). */
@@ -73,7 +98,8 @@ int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_
                                struct keel_error **err);
 /* The device list of a config without linux.resources.devices: deny all,
  * then the devices every container may use (as runc and crun), in each
- * hierarchy that has the devices controller. */
+ * hierarchy that has the devices controller; an error when none of paths
+ * is in one (the filter is never silently left out). */
 int cgroup_v1_devices_default (const struct spec_strv *paths, struct keel_error **err);
 /* freezer.state FROZEN / THAWED, waiting until the kernel reports it. */
 int cgroup_v1_freeze (const struct spec_strv *paths, bool frozen, struct keel_error **err);
@@ -85,6 +111,11 @@ int cgroup_v1_is_empty (const char *dir, bool *empty, struct keel_error **err);
 /* rmdir every directory of paths, children first; EBUSY while processes
  * remain (after a short wait for exiting ones). */
 int cgroup_v1_destroy (const struct spec_strv *paths, struct keel_error **err);
+/* One rmdir of each directory of paths, no wait and no walk: true when
+ * every one is gone (or was never there).  The kernel refuses the rmdir
+ * of a cgroup that still holds a process or a child cgroup, so a false
+ * says only that something is left for cgroup_v1_destroy. */
+bool cgroup_v1_remove_if_empty (const struct spec_strv *paths);
 void cgroup_v1_paths_free (struct spec_strv *paths);
 
 /* Shared with cgroup.c (v2 and each v1 hierarchy): where a container's

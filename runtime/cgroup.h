@@ -4,7 +4,8 @@
  * (the kernel keel boots), /sys/fs/cgroup/unified on a hybrid one.  On
  * hybrid and legacy hosts the container also gets a cgroup in every v1
  * hierarchy and its resources go there (cgroup-v1.h); the unified cgroup
- * then only holds its processes.
+ * then holds its processes, and its device filter when no v1 hierarchy has
+ * the devices controller (cgroup_devices_via).
  */
 #ifndef KEEL_CGROUP_H
 #define KEEL_CGROUP_H

@@ -95,6 +95,7 @@ struct create_ctx {
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
 	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
+	enum cgroup_devices_via devices_via; /* where the device filter goes (cgroup-v1.h) */
 };
 
 /* The state JSON hooks read on stdin. */
@@ -180,7 +181,6 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .mount_fds = c->mount_fds,
 	        .device_trees = c->device_trees,
 	};
-	struct sync_msg m;
 	int ret;
 
 	if (c->own_mountns || c->shared_mountns) {
@@ -203,9 +203,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	devices_trees_close (c->device_trees, s->linux_.n_devices);
 	c->device_trees = NULL;
 	if (s->hooks.n[HOOK_PRESTART] || s->hooks.n[HOOK_CREATE_RUNTIME]) {
-		ret = sync_send (c->sync[1], SYNC_HOOKS, 0, -1, NULL, err);
-		if (ret == 0)
-			ret = sync_expect (c->sync[1], SYNC_HOOKS_DONE, &m, err);
+		ret = sync_ask (c->sync[1], SYNC_HOOKS, SYNC_HOOKS_DONE, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -421,11 +419,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	 * the filter would refuse; nothing of the config's own runs before the
 	 * parent answers. */
 	if (c->default_devices) {
-		struct sync_msg dm;
-
-		ret = sync_send (c->sync[1], SYNC_DEVICES, 0, -1, NULL, err);
-		if (ret == 0)
-			ret = sync_expect (c->sync[1], SYNC_DEVICES_DONE, &dm, err);
+		ret = sync_ask (c->sync[1], SYNC_DEVICES, SYNC_DEVICES_DONE, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -637,16 +631,24 @@ int keel_write_pid_file (const char *path, pid_t pid, struct keel_error **err)
 	return 0;
 }
 
-static char *owner_name (void)
+/* The user owning the state directory, for `state` and `list` (runc
+ * looks it up the same way, when asked).  Looked up there rather than
+ * stored at create: getpwuid reads and parses /etc/passwd, work every
+ * `create` and `run` would pay for a field only those two print. */
+static char *owner_of (int dirfd)
 {
-	struct passwd *pw = getpwuid (geteuid ());
+	struct passwd *pw;
+	struct stat st;
+
+	if (fstat (dirfd, &st) < 0)
+		return xstrdup ("");
+	pw = getpwuid (st.st_uid);
 	return xstrdup (pw ? pw->pw_name : "");
 }
 
 static int save_state (struct create_ctx *c, enum keel_status status, struct keel_error **err)
 {
 	cleanup_free char *created = state_timestamp ();
-	cleanup_free char *owner = owner_name ();
 	struct keel_state st = {
 	        .id = (char *)c->id,
 	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
@@ -654,7 +656,6 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	        .status = status,
 	        .pid = c->pid,
 	        .created = created,
-	        .owner = owner,
 	        .cgroup_path = c->cgroup_path,
 	        .cgroup_v1 = c->cgroup_v1,
 	        .annotations = c->spec->annotations,
@@ -715,11 +716,13 @@ static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
 /* A config without linux.resources.devices still gets a device filter:
  * deny everything but the devices every container may use, as runc and
  * crun do (without it a container with CAP_MKNOD could make and open any
- * host device).  On a hybrid host the v1 devices controller enforces it,
- * as it does the config's own rules. */
+ * host device).  It goes where the config's own rules would go: the v1
+ * devices controller when a v1 hierarchy has it, else the eBPF program on
+ * the unified cgroup (create_cgroups refused the container when there is
+ * neither). */
 static int apply_default_devices (const struct create_ctx *c, struct keel_error **err)
 {
-	if (c->cgroup_v1.n > 0)
+	if (c->devices_via == CGROUP_DEVICES_V1)
 		return cgroup_v1_devices_default (&c->cgroup_v1, err);
 	return cgroup_devices_apply (c->cgroup_path, NULL, 0, err);
 }
@@ -937,17 +940,36 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 {
 	const struct spec_resources *res = &c->spec->linux_.resources;
 	enum cgroup_mode mode = cgroup_mode ();
+	struct spec_resources v1_res, bpf_res = {0};
 	int ret;
-
-	ret = record_cgroups (c, dflt, mode, err);
-	if (ret < 0)
-		return ret;
 
 	/* Not for an unprivileged runtime: it can neither load a device
 	 * program nor write devices.deny (runc's rootless mode skips it too). */
 	c->default_devices = res->n_devices == 0 && geteuid () == 0;
+	c->devices_via = cgroup_devices_via (mode);
+	if (c->devices_via == CGROUP_DEVICES_NONE && (c->default_devices || res->n_devices > 0))
+		return keel_error (
+		        err, 0,
+		        "cgroup: no device filter is possible on this host: no cgroup v1 "
+		        "hierarchy has the devices controller and no cgroup2 is mounted; "
+		        "refusing to create a container that could open every host "
+		        "device (mount the v1 devices hierarchy or cgroup2)");
+	ret = record_cgroups (c, dflt, mode, err);
+	if (ret < 0)
+		return ret;
+
 	if (mode != CGROUP_MODE_UNIFIED) {
-		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_v1,
+		/* The device rules go to the unified cgroup's eBPF program when
+		 * no v1 hierarchy can take them: hidden from v1, which would
+		 * refuse them as an unmounted controller's. */
+		v1_res = *res;
+		if (c->devices_via == CGROUP_DEVICES_BPF) {
+			v1_res.devices = NULL;
+			v1_res.n_devices = 0;
+			bpf_res.devices = res->devices;
+			bpf_res.n_devices = res->n_devices;
+		}
+		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, &v1_res, &c->cgroup_v1,
 		                        err);
 		if (ret < 0)
 			return ret;
@@ -958,7 +980,7 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 			c->cgroup_path = xstrdup (c->cgroup_v1.v[0]);
 			return 0;
 		}
-		res = NULL;
+		res = bpf_res.n_devices > 0 ? &bpf_res : NULL;
 	}
 	ret = cgroup_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_path, err);
 	if (ret < 0)
@@ -1128,6 +1150,14 @@ int keel_container_adopt (const struct keel_runtime *rt, const char *id, const s
 		ret = create_cgroups (&c, dflt_cgroup ? dflt_cgroup : opts->default_cgroup_path,
 		                      err);
 	}
+	/* A config without device rules gets the default list here too,
+	 * before anything of the container runs in these cgroups: criu puts
+	 * the restored processes into them and lets them go.  create sets it
+	 * after the config's mounts; a restore makes no mounts of the
+	 * config's that need a block device, and runc sets every resource
+	 * (devices included) before criu restores the mounts. */
+	if (ret == 0 && c.default_devices)
+		ret = apply_default_devices (&c, err);
 	if (ret == 0) {
 		dir = xasprintf ("%s/%s", state_root (rt), id);
 		ret = spawn (arg, dir, c.cgroup_path, &c.cgroup_v1, &c.pid, err);
@@ -1286,6 +1316,11 @@ int keel_container_state (const struct keel_runtime *rt, const char *id, struct 
 		memset (&l.st, 0, sizeof l.st);
 		if (st->status == KEEL_STOPPED)
 			st->pid = 0;
+		/* state.json of a keel before 2026-12 carries the name. */
+		if (st->owner == NULL || st->owner[0] == '\0') {
+			free (st->owner);
+			st->owner = owner_of (l.dirfd);
+		}
 	}
 	return ret;
 }
@@ -1391,11 +1426,31 @@ static void kill_leftovers_all (const struct loaded *l)
 	}
 }
 
+/* The usual end of a stopped container: its init is gone and, with a pid
+ * namespace of its own, every process of it, so each of its cgroups goes
+ * with one rmdir.  That is tried first, before listing kernfs directories
+ * and v1 pid lists to find leftovers (three system calls per hierarchy,
+ * and a pid list the kernel builds for each read): the kernel refuses the
+ * rmdir of a cgroup that still holds a process or a child cgroup (EBUSY),
+ * so nothing left can be missed, only found by kill_leftovers_all.  True
+ * when every cgroup is gone. */
+static bool remove_empty_cgroups (const struct loaded *l)
+{
+	bool gone = cgroup_v1_remove_if_empty (&l->st.cgroup_v1);
+
+	/* On a legacy host cgroup_path is one of the v1 directories: by now
+	 * ENOENT. */
+	if (l->st.cgroup_path && rmdir (l->st.cgroup_path) < 0 && errno != ENOENT)
+		gone = false;
+	return gone;
+}
+
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
                            struct keel_error **err)
 {
 	cleanup_loaded struct loaded l = {.dirfd = -1};
 	int ret = load (rt, id, true, &l, err);
+	bool gone = false; /* every cgroup of the container removed already */
 
 	if (ret < 0)
 		return ret;
@@ -1409,6 +1464,8 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		ret = kill_and_wait (&l, err);
 		if (ret < 0)
 			return ret;
+	} else if (remove_empty_cgroups (&l)) {
+		gone = true;
 	} else {
 		kill_leftovers_all (&l);
 	}
@@ -1421,12 +1478,12 @@ int keel_container_delete (const struct keel_runtime *rt, const char *id, bool f
 		json = keel_state_json (&l.st);
 		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
 	}
-	if (l.st.cgroup_v1.n > 0) {
+	if (l.st.cgroup_v1.n > 0 && !gone) {
 		ret = cgroup_v1_destroy (&l.st.cgroup_v1, err);
 		if (ret < 0)
 			return ret;
 	}
-	if (l.st.cgroup_path) {
+	if (l.st.cgroup_path && !gone) {
 		ret = cgroup_destroy (l.st.cgroup_path, err);
 		if (ret < 0)
 			return ret;

@@ -146,16 +146,12 @@ static int attach_node (int tree, int dirfd, const char *base, const char *what,
 	return 0;
 }
 
-static int make_node (int rootfd, const struct dev_node *n, bool in_userns, int tree,
-                      struct keel_error **err)
+/* n in dirfd, the directory that holds it (base: its last component). */
+static int make_node_at (int dirfd, const char *base, const struct dev_node *n, bool in_userns,
+                         int tree, struct keel_error **err)
 {
-	cleanup_close int dirfd = -1;
-	const char *base;
 	dev_t dev = makedev (n->major, n->minor);
 
-	dirfd = open_parent (rootfd, n->path, &base, err);
-	if (dirfd < 0)
-		return dirfd;
 	if (tree >= 0)
 		return attach_node (tree, dirfd, base, n->path, err);
 	/* A user namespace may not mknod: use the host's node instead, as
@@ -180,6 +176,18 @@ static int make_node (int rootfd, const struct dev_node *n, bool in_userns, int 
 	return 0;
 }
 
+static int make_node (int rootfd, const struct dev_node *n, bool in_userns, int tree,
+                      struct keel_error **err)
+{
+	cleanup_close int dirfd = -1;
+	const char *base;
+
+	dirfd = open_parent (rootfd, n->path, &base, err);
+	if (dirfd < 0)
+		return dirfd;
+	return make_node_at (dirfd, base, n, in_userns, tree, err);
+}
+
 /* The empty file the pty slave is later bound on: made now, while /dev is
  * still writable, since a read-only /dev is remounted before the terminal
  * exists (runc also creates it before that remount). */
@@ -197,18 +205,14 @@ static int make_console_point (int rootfd, struct keel_error **err)
 	return 0;
 }
 
-static int make_link (int rootfd, const char *target, const char *path, struct keel_error **err)
+static int make_link_at (int dirfd, const char *target, const char *path,
+                         struct keel_error **err)
 {
-	cleanup_close int dirfd = -1;
-	const char *base;
-
-	dirfd = open_parent (rootfd, path, &base, err);
-	if (dirfd < 0)
-		return dirfd;
-	if (symlinkat (target, dirfd, base) < 0 && errno != EEXIST)
+	if (symlinkat (target, dirfd, strrchr (path, '/') + 1) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "devices: symlink `%s` -> `%s`", path, target);
 	return 0;
 }
+
 
 static int spec_node (const struct spec_device *d, struct dev_node *n, struct keel_error **err)
 {
@@ -249,6 +253,36 @@ static bool overridden (const struct spec *s, const char *path)
 	return false;
 }
 
+/* The default nodes and links, all directly in /dev: /dev is resolved
+ * (and made) once, and every one of them is made through that fd, rather
+ * than resolving /dev from the root again for each (two system calls
+ * apiece, and the directory cannot change under us between them). */
+static int make_defaults (int rootfd, const struct spec *s, bool in_userns,
+                          struct keel_error **err)
+{
+	cleanup_close int dev = -1;
+	const char *base;
+	int ret;
+
+	dev = open_parent (rootfd, default_nodes[0].path, &base, err);
+	if (dev < 0)
+		return dev;
+	for (size_t i = 0; i < ARRAY_SIZE (default_nodes); i++) {
+		if (overridden (s, default_nodes[i].path))
+			continue;
+		ret = make_node_at (dev, strrchr (default_nodes[i].path, '/') + 1, &default_nodes[i],
+		                    in_userns, -1, err);
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE (default_links); i++) {
+		ret = make_link_at (dev, default_links[i].target, default_links[i].path, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
                     struct keel_error **err)
 {
@@ -264,18 +298,9 @@ int devices_create_with (const struct spec *s, const char *rootfs, bool in_usern
 	rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return keel_error (err, errno, "devices: open rootfs `%s`", rootfs);
-	for (size_t i = 0; i < ARRAY_SIZE (default_nodes); i++) {
-		if (overridden (s, default_nodes[i].path))
-			continue;
-		ret = make_node (rootfd, &default_nodes[i], in_userns, -1, err);
-		if (ret < 0)
-			return ret;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE (default_links); i++) {
-		ret = make_link (rootfd, default_links[i].target, default_links[i].path, err);
-		if (ret < 0)
-			return ret;
-	}
+	ret = make_defaults (rootfd, s, in_userns, err);
+	if (ret < 0)
+		return ret;
 	for (size_t i = 0; s && i < s->linux_.n_devices; i++) {
 		struct dev_node n;
 

@@ -78,6 +78,22 @@ int sync_expect (int sock, int type, struct sync_msg *m, struct keel_error **err
 	return 0;
 }
 
+int sync_ask (int sock, int type, int done_type, struct keel_error **err)
+{
+	struct sync_msg m;
+	int ret = sync_send (sock, type, 0, -1, NULL, err);
+
+	if (ret == 0)
+		ret = sync_expect (sock, done_type, &m, err);
+	if (ret < 0)
+		return ret;
+	/* The answers carry no fd; one that came anyway must not leak into
+	 * the container. */
+	if (m.fd >= 0)
+		close (m.fd);
+	return 0;
+}
+
 void sync_send_error (int sock, const struct keel_error *e)
 {
 	sync_send (sock, SYNC_ERROR, e ? e->status : 0, -1, e ? e->msg : "unknown error", NULL);

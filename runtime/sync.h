@@ -53,6 +53,11 @@ int sync_recv (int sock, struct sync_msg *m, struct keel_error **err);
 /* Receive and insist on `type`; a SYNC_ERROR is turned into *err. */
 int sync_expect (int sock, int type, struct sync_msg *m, struct keel_error **err);
 
+/* A round trip: send `type` (no fd, no text), then wait for `done_type`.
+ * The child's way to have the parent act at one point of its set-up
+ * (SYNC_HOOKS, SYNC_DEVICES) and go on only once it has. */
+int sync_ask (int sock, int type, int done_type, struct keel_error **err);
+
 /* In the child: send *err to the parent (best effort). */
 void sync_send_error (int sock, const struct keel_error *err);
 

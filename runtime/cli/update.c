@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "runtime/cgroup-devices.h"
 #include "runtime/cgroup.h"
 #include "runtime/cgroup-v1.h"
 #include "runtime/cli/command.h"
@@ -180,6 +181,36 @@ static int decode (json_object *res, struct spec **spec, struct keel_error **err
 	return ret;
 }
 
+/* On a v1 or hybrid host the limits live in the v1 hierarchies, and the
+ * device rules where create put the container's filter: the v1 devices
+ * controller, or the eBPF program on its unified cgroup when no v1
+ * hierarchy of its has the devices controller (cgroup-v1.h). */
+static int update_v1 (const char *id, const struct keel_state *st, const struct spec_resources *res,
+                      struct keel_error **err)
+{
+	struct spec_resources v1_res = *res;
+	enum cgroup_devices_via via;
+	int ret;
+
+	if (res->n_devices == 0)
+		return cgroup_v1_apply_resources (&st->cgroup_v1, res, err);
+	via = cgroup_devices_via_container (&st->cgroup_v1, st->cgroup_path);
+	if (via == CGROUP_DEVICES_V1)
+		return cgroup_v1_apply_resources (&st->cgroup_v1, res, err);
+	if (via == CGROUP_DEVICES_NONE)
+		return keel_error (err, 0,
+		                   "cgroup: linux.resources.devices: container `%s` has no device "
+		                   "filter to update (none of its v1 cgroups has the devices "
+		                   "controller and it has no cgroup2 cgroup)",
+		                   id);
+	v1_res.devices = NULL;
+	v1_res.n_devices = 0;
+	ret = cgroup_v1_apply_resources (&st->cgroup_v1, &v1_res, err);
+	if (ret == 0)
+		ret = cgroup_devices_apply (st->cgroup_path, res->devices, res->n_devices, err);
+	return ret;
+}
+
 static int update (struct cli_global *g, const char *id, json_object *res, struct keel_error **err)
 {
 	struct keel_state st = {0};
@@ -196,9 +227,8 @@ static int update (struct cli_global *g, const char *id, json_object *res, struc
 		                  "container `%s` has no cgroup (--cgroup-manager disabled)", id);
 	if (ret == 0)
 		ret = decode (res, &spec, err);
-	/* On a v1 or hybrid host the limits live in the v1 hierarchies. */
 	if (ret == 0 && st.cgroup_v1.n > 0)
-		ret = cgroup_v1_apply_resources (&st.cgroup_v1, &spec->linux_.resources, err);
+		ret = update_v1 (id, &st, &spec->linux_.resources, err);
 	else if (ret == 0)
 		ret = cgroup_apply_resources (st.cgroup_path, &spec->linux_.resources, err);
 	spec_free (spec);

@@ -7,6 +7,9 @@
 #   qemu.cmd     the exact QEMU command line
 # The console log is kept (in $KEEL_QEMU_LOGDIR) when a check fails.
 #
+#   kq_scenario NAME TOOL... a scenario's own run.sh starts here: skips
+#                            (exit 77, with the reason) without keel, a
+#                            TOOL, QEMU or the kernel; else kq_setup NAME
 #   kq_setup NAME            work dir, kernel, cleanup trap
 #   kq_image OUT ARGS...     initramfs/keel-mkimage with this kernel's modules
 #   kq_start [opts] INITRD   boot: -m MEM, -smp N, -append ARGS, -disk FILE,
@@ -46,6 +49,35 @@ kq_setup() {
 	KQ_KDIR=$("$KQ_TOP/tests-qemu/fetch-kernel.sh") || return 3
 	KQ_KVER=$(cat "$KQ_KDIR/kver")
 	kq_probe_accel
+}
+
+kq_skip() { # kq_skip REASON: this whole scenario cannot run here
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
+# kq_scenario NAME TOOL[:PACKAGE]...: $keel is $KEEL (else build/keel) and
+# must be there, every TOOL on PATH (PACKAGE, when given, is named in the
+# reason), then kq_setup NAME; KQ_DIR and TESTDIR (the folder of the
+# run.sh that called it) are exported for the scenario's own scripts.
+kq_scenario() {
+	local name=$1 t tool
+	shift
+	keel=${KEEL:-$KQ_TOP/build/keel}
+	[ -f "$keel" ] || kq_skip "keel binary $keel not built"
+	for t in "$@"; do
+		tool=${t%%:*}
+		[ "$tool" = "$t" ] && t= || t=" (${t#*:})"
+		command -v "$tool" >/dev/null || kq_skip "$tool not installed$t"
+	done
+	kq_setup "$name"
+	case $? in
+	0) ;;
+	2) kq_skip "qemu-system-x86_64 not installed" ;;
+	*) kq_skip "cannot fetch Debian's kernel" ;;
+	esac
+	TESTDIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
+	export KQ_DIR TESTDIR
 }
 
 kq_cleanup() {

@@ -3,8 +3,9 @@
  * directly, through $NOTIFY_SOCKET (at most 4096 bytes a datagram, any
  * bytes).  Each datagram is parsed twice in a row, as consecutive messages
  * are: READY=1 must be reported only for a line that is exactly
- * "READY=1", STATUS= must keep the last status of at most 200 bytes with
- * no newline (keelctl status prints it as one "status: ..." line), and the
+ * "READY=1", STATUS= must keep the last status of at most 200 bytes
+ * rendered for a terminal (lib/termsafe.h: at most 800, no newline, no
+ * ESC; keelctl status prints it as one "status: ..." line), and the
  * previous status is released; never a crash, leak or undefined
  * behaviour.
  *
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "init/notify.h"
+#include "lib/termsafe.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -49,7 +51,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 		notify_parse (msg, size, &ready, &status);
 		if (ready != has_ready (msg, size))
 			abort ();
-		if (status && (strlen (status) > 200 || strchr (status, '\n') != NULL))
+		if (status && (strlen (status) > 200 * TERMSAFE_GROWTH ||
+		               strchr (status, '\n') != NULL || strchr (status, '\033') != NULL))
 			abort ();
 		/* a status once any line started with STATUS= */
 		if ((status != NULL) != ((size >= 7 && memcmp (msg, "STATUS=", 7) == 0) ||

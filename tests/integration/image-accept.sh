@@ -6,16 +6,11 @@
 # containers, the imported busybox image is run for real.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$here/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
+. "$top/tests/lib/image.sh"
 dev=$(dirname "${KEEL_DEV:-$top/build/dev/keel}")
 
-fixture_need jq umoci sha256sum gzip tar cc
-[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
+image_test /tmp/keel-image-accept jq umoci sha256sum gzip tar cc
 [ -f "$dev/libkeel.a" ] || skip_all "no $dev/libkeel.a (make dev first)"
-t=$(mktemp -d /tmp/keel-image-accept.XXXXXX)
-trap 'rm -rf "$t"' EXIT
 
 have_policy=0 have_spec=0
 grep -q '^int policy_load ' "$top/init/policy.h" 2>/dev/null && have_policy=1

@@ -5,14 +5,9 @@
 # for an unset variable, a stray `$` and a writable root.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$here/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
+. "$top/tests/lib/image.sh"
 
-fixture_need jq umoci sha256sum gzip tar
-[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
-t=$(mktemp -d /tmp/keel-image-atomic.XXXXXX)
-trap 'rm -rf "$t"' EXIT
+image_test /tmp/keel-image-atomic jq umoci sha256sum gzip tar
 
 # Layer 1: busybox.  Layer 2: /exports.
 fixture_rootfs "$t/l1"

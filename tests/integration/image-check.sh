@@ -8,16 +8,10 @@
 # check` on its own, on an entry and on a whole containers.d.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$here/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
-KEEL=${KEEL:-$top/build/keel}
+. "$top/tests/lib/image.sh"
 
-fixture_need jq umoci sha256sum gzip tar
-[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
-[ -x "$KEEL" ] || skip_all "no $KEEL (make first)"
-t=$(mktemp -d /tmp/keel-image-check.XXXXXX)
-trap 'rm -rf "$t"' EXIT
+image_test /tmp/keel-image-check jq umoci sha256sum gzip tar
+image_need_keel
 
 fixture_rootfs "$t/l1"
 echo '{"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]}}' >"$t/cfg.json"

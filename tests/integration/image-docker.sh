@@ -4,14 +4,9 @@
 # selection, and corrupt members named precisely.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$here/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
+. "$top/tests/lib/image.sh"
 
-fixture_need jq umoci skopeo sha256sum gzip tar
-[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
-t=$(mktemp -d /tmp/keel-image-docker.XXXXXX)
-trap 'rm -rf "$t"' EXIT
+image_test /tmp/keel-image-docker jq umoci skopeo sha256sum gzip tar
 
 fixture_base_layers "$t"
 fixture_docker_archive "$t" "$t/web.tar" "example.com/team/web:1.2"

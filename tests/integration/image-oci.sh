@@ -4,14 +4,9 @@
 # and keel.json fields, name/ref selection and every refusal's message.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$here/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
+. "$top/tests/lib/image.sh"
 
-fixture_need jq umoci sha256sum gzip tar
-[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
-t=$(mktemp -d /tmp/keel-image-oci.XXXXXX)
-trap 'rm -rf "$t"' EXIT
+image_test /tmp/keel-image-oci jq umoci sha256sum gzip tar
 
 fixture_base_layers "$t"
 fixture_oci_image "$t/img" latest "$t/cfg.json" "$t/L1.tar" "$t/L2.tar:gzip"

@@ -6,22 +6,10 @@
 # build/keel), QEMU and the cached kernel; skips without them.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$here/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
-KEEL=${KEEL:-$top/build/keel}
-KQT=$top/tests-qemu/keel-qemu-test
+. "$top/tests/lib/image.sh"
 
-fixture_need jq umoci skopeo sha256sum gzip tar
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-[ -x "$KQT" ] || skip_all "no tests-qemu/keel-qemu-test in this tree"
-command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
-[ -x "$KEEL" ] && file -L "$KEEL" | grep -q 'statically linked' ||
-	skip_all "no static keel at $KEEL (make)"
-
-t=$(mktemp -d /tmp/keel-image-qemu.XXXXXX)
-trap 'rm -rf "$t"' EXIT
-trap 'exit 1' INT TERM
+image_test /tmp/keel-image-qemu jq umoci skopeo sha256sum gzip tar
+image_need_qemu
 mkdir -p "$t/test/containers.d" "$t/hostfs"
 fixture_boot_entries "$t" "$t/test/containers.d" "$t/hostfs"
 
@@ -43,16 +31,6 @@ web \| web-stopping
 Stopped web \(exited with status 0\)
 exit
 X
-"$KQT" --keel "$KEEL" --name image-qemu "$t/test" >"$t/kqt.log" 2>&1
-rc=$?
-# keel-qemu-test's own TAP lines become checks of this test.
-while IFS= read -r l; do
-	case $l in
-	"ok "*) true; check "qemu: ${l#ok * - }" ;;
-	"not ok "*) false; check "qemu: ${l#not ok * - }" ;;
-	*) printf '# %s\n' "$l" ;;
-	esac
-done <"$t/kqt.log"
-is "$rc" 0 "keel-qemu-test: the imported containers.d boots in QEMU, in order, and reboots cleanly"
+image_boot image-qemu "keel-qemu-test: the imported containers.d boots in QEMU, in order, and reboots cleanly"
 
 done_testing

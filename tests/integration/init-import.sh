@@ -376,7 +376,7 @@ like "$out" "PROBE caps: CapEff:00000000880000[01]b" "its capabilities are the s
 like "$out" "PROBE pid1: /bin/sh /usr/bin/keel-import-job" "its PID 1 is its own program (a PID namespace of its own)"
 like "$out" "PROBE signals: SigBlk:0000000000000000 SigIgn:0000000000000[0-9a-f]{3} " "it blocks no signal and does not ignore SIGPIPE (PID 1's mask and SIG_IGN stay behind)"
 is "$(printf '%s' "$out" | tr -d '\n\t' | tr -d '\040-\176' | wc -c)" 0 "keelctl prints no control byte of the importer's (no terminal escape reaches the admin's terminal)"
-like "$out" "PROBE escape: \?\]0;pwned\?\?\]52;c;cHduZWQ=\?\?\[2J\?$" "it shows them as ?"
+like "$out" 'PROBE escape: \\x1b\]0;pwned\\x07\\x1b\]52;c;cHduZWQ=\\x07\\x1b\[2J\\x0d$' "it shows them as \\xNN (lib/termsafe.h)"
 is "$(state_before)" "$src_sum" "SRC is unchanged"
 for m in link-entry link-out link-config; do
 	out=$(ctl update web "$T/img/v2" --set MODE=$m --timeout 20 2>&1)

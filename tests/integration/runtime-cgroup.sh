@@ -197,7 +197,7 @@ fi
 # devices, the rest denied), as runc and crun; CAP_MKNOD lets the
 # container make /dev/kmsg's node (1:11), the filter must refuse opening it.
 if [ "$pure_v2" = no ]; then
-	skip "the default device filter on v2" "hybrid host: the v1 devices controller enforces it (runtime-cgroup-v1.sh)"
+	skip "the default device filter on v2" "hybrid host: the v1 devices controller enforces it (runtime-cgroup-v1.sh), or the eBPF filter on the unified cgroup when v1 has no devices hierarchy (runtime-cgroup-devices.sh)"
 else
 	write_config devnone '["sh", "-c", "echo x >/dev/null && echo null-ok; mknod /dev/k c 1 11 && (exec 3>/dev/k) && echo opened"]' '{}'
 	sed -i 's/"noNewPrivileges": true/"noNewPrivileges": true, "capabilities": { "bounding": ["CAP_MKNOD"], "effective": ["CAP_MKNOD"], "permitted": ["CAP_MKNOD"] }/' "$B/config.json"

@@ -222,6 +222,24 @@ rt pause pause && rt delete --force pause
 check "delete --force of a paused container"
 ctr_gone pause "$pid"
 
+# --- processes that outlive the init: run's delete kills them -----------------
+# Without a pid namespace of its own the init's exit leaves its children
+# running in the container's cgroups.  delete first tries one rmdir per
+# cgroup (the usual, empty case); the kernel refuses it here, and delete
+# must then find the processes, kill them and remove every cgroup (v1 ones
+# too on a hybrid host), as runc and crun do.
+cfg orphan
+cfg_set '.linux.namespaces = [.linux.namespaces[] | select(.type != "pid")]'
+cfg_sh 'sleep 1000 </dev/null >/dev/null 2>&1 & echo $!'
+rt run --bundle "$B" orphan </dev/null >"$T/orphan.out" 2>"$T/err"
+check "run of an init that leaves a child behind exits 0"
+left=$(cat "$T/orphan.out")
+[ -n "$left" ] && ! proc_alive "$left"
+check "the child left behind ($left) was killed by run's delete"
+ctr_gone orphan "$left"
+cg=$(basename "$(ctr_cgroup_dir orphan)")
+is "$(ls -d /sys/fs/cgroup/*/"$cg" 2>/dev/null)" "" "no cgroup of it left in any hierarchy"
+
 # --- concurrent commands on one container --------------------------------------
 cfg conc
 cfg_set '.process.args = ["sleep", "1000"]'

@@ -109,9 +109,16 @@ static void test_notify_parse (void **state)
 	ready = false;
 	notify_parse ("READY=10\nXREADY=1", 17, &ready, &status);
 	assert_false (ready);
-	/* Escapes and NULs never reach the console or keelctl. */
+	/* Escapes and NULs never reach the console or keelctl: shown
+	 * (lib/termsafe.h), valid UTF-8 kept, a C1 CSI escaped. */
 	notify_parse ("STATUS=a\033[2Jb\0c\x7f", 16, &ready, &status);
-	assert_string_equal (status, "a?[2Jb?c?");
+	assert_string_equal (status, "a\\x1b[2Jb\\x00c\\x7f");
+	notify_parse ("STATUS=gr\xc3\xbc\xc3\x9f"
+	              "e \xc2\x9b"
+	              "6n\r",
+	              20, &ready, &status);
+	assert_string_equal (status, "gr\xc3\xbc\xc3\x9f"
+	                             "e \\xc2\\x9b6n\\x0d");
 	free (status);
 }
 

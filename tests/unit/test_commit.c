@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +28,7 @@
 #include "init/deploy.h"
 #include "init/supervisor.h"
 #include "lib/util.h"
+#include "tests/unit/fixture.h"
 
 /* ---- the verdict ------------------------------------------------------------ */
 
@@ -239,18 +239,9 @@ static struct sup s;
 static struct init_opts opts;
 static int cdfd = -1;
 
-static int rm_one (const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st, (void)flag, (void)f;
-	return remove (p);
-}
-
 static void put (const char *path, const char *text)
 {
-	struct keel_error *err = NULL;
-
-	assert_int_equal (
-	        write_file_at (cdfd, path, O_CREAT | O_TRUNC, 0644, text, strlen (text), &err), 0);
+	fixture_put (cdfd, path, text);
 }
 
 static void make_entry (const char *dir, const char *version)
@@ -285,8 +276,7 @@ static int setup (void **state)
 	struct unit *u;
 
 	(void)state;
-	strcpy (tmpdir, "/tmp/kc-commit.XXXXXX");
-	assert_non_null (mkdtemp (tmpdir));
+	fixture_tmpdir (tmpdir, sizeof tmpdir, "/tmp/kc-commit");
 	cdfd = open (tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true (cdfd >= 0);
 	make_entry ("web", "v0"); /* a plain entry: deployment 0 */
@@ -320,7 +310,7 @@ static int teardown (void **state)
 	free (s.units);
 	free (s.graph.nodes);
 	close (cdfd);
-	nftw (tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_remove (tmpdir);
 	return 0;
 }
 

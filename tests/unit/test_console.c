@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "init/console.h"
+#include "init/logring.h"
 #include "lib/util.h"
 
 struct fixture {
@@ -184,6 +185,52 @@ static void test_release_while_queued (void **state)
 	assert_int_equal (f->con.n_active, 0);
 }
 
+/* What a container prints reaches the console rendered (lib/termsafe.h):
+ * no control byte, the escapes shown, valid UTF-8 kept; a line whose
+ * rendering is longer than LOG_LINE_BUF goes on in the next console line,
+ * nothing lost; keel's own status lines quoting it are rendered too. */
+static void test_container_bytes_rendered (void **state)
+{
+	struct fixture *f = *state;
+	struct console_src a;
+	char esc[LOG_LINE_MAX];
+	const char *p;
+	size_t i, lines = 0, shown = 0;
+
+	console_src_init (&a, "evil");
+	console_container_line (&f->con, &a,
+	                        "\x1b[2J\x1b]0;t\x07\x1bZ\rgr\xc3\xbc\xc3\x9f"
+	                        "e \xc2\x9b\xff",
+	                        strlen ("\x1b[2J\x1b]0;t\x07\x1bZ\rgr\xc3\xbc\xc3\x9f"
+	                                "e \xc2\x9b\xff"));
+	memset (esc, 0x1b, sizeof esc);
+	console_container_line (&f->con, &a, esc, sizeof esc);
+	console_status (&f->con, CS_FAIL, "Failed to start %s: %s", "evil", "user `\x1b[6n` \x9b");
+	drain_reading (f);
+	assert_non_null (strstr (f->out,
+	                         "evil | \\x1b[2J\\x1b]0;t\\x07\\x1bZ\\x0dgr\xc3\xbc\xc3\x9f"
+	                         "e \\xc2\\x9b\\xff\n"));
+	assert_non_null (strstr (f->out, "Failed to start evil: user `\\x1b[6n` \\x9b\n"));
+	for (i = 0; i < f->out_len; i++) {
+		unsigned char c = (unsigned char)f->out[i];
+		assert_true (c >= 0x20 || c == '\n');
+		assert_true (c != 0x7f && c != 0x9b);
+	}
+	/* 1024 ESC: 4096 bytes shown, over several console lines of at most
+	 * LOG_LINE_BUF bytes, every one of them there */
+	for (p = f->out; (p = strstr (p, "evil | \\x1b\\x1b")) != NULL; p++) {
+		const char *nl = strchr (p, '\n');
+		assert_non_null (nl);
+		assert_true ((size_t)(nl - p) + 16 <=
+		             LOG_LINE_BUF); /* with its stamp and newline */
+		lines++;
+		for (const char *q = p; q < nl; q++)
+			shown += strncmp (q, "\\x1b", 4) == 0;
+	}
+	assert_true (lines >= 4);
+	assert_int_equal (shown, LOG_LINE_MAX);
+}
+
 static void test_drain_is_bounded (void **state)
 {
 	struct fixture *f = *state;
@@ -211,6 +258,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_fair_share_and_reserve, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_summary_per_interval, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_release_while_queued, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_container_bytes_rendered, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_drain_is_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);

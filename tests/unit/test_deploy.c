@@ -15,47 +15,28 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "init/deploy.h"
 #include "lib/util.h"
+#include "tests/unit/fixture.h"
 
 static char tmpdir[64];
 static char hostdir[64]; /* stands for the host: removal must never reach it */
-
-static int rm_one (const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove (p);
-}
-
-static void put (int cdfd, const char *path, const char *text)
-{
-	struct keel_error *err = NULL;
-
-	assert_int_equal (
-	        write_file_at (cdfd, path, O_CREAT | O_TRUNC, 0644, text, strlen (text), &err), 0);
-}
 
 static int setup (void **state)
 {
 	int fd;
 
-	strcpy (tmpdir, "/tmp/kdp-unit.XXXXXX");
-	assert_non_null (mkdtemp (tmpdir));
-	strcpy (hostdir, "/tmp/kdp-host.XXXXXX");
-	assert_non_null (mkdtemp (hostdir));
+	fixture_tmpdir (tmpdir, sizeof tmpdir, "/tmp/kdp-unit");
+	fixture_tmpdir (hostdir, sizeof hostdir, "/tmp/kdp-host");
 	{
 		char f[128];
 		snprintf (f, sizeof f, "%s/sentinel", hostdir);
-		put (AT_FDCWD, f, "host");
+		fixture_put (AT_FDCWD, f, "host");
 	}
 	fd = open (tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true (fd >= 0);
@@ -72,9 +53,9 @@ static int teardown (void **state)
 	snprintf (f, sizeof f, "%s/sentinel", hostdir);
 	if (stat (f, &st) != 0)
 		fail_msg ("%s was removed through a link in a deployment's rootfs", f);
-	nftw (hostdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_remove (hostdir);
 	close ((int)(intptr_t)*state);
-	nftw (tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_remove (tmpdir);
 	return 0;
 }
 
@@ -87,7 +68,7 @@ static void make_entry (int cdfd, const char *dir, const char *version)
 	snprintf (p, sizeof p, "%s/rootfs", dir);
 	assert_int_equal (mkdirat (cdfd, p, 0755), 0);
 	snprintf (p, sizeof p, "%s/rootfs/version", dir);
-	put (cdfd, p, version);
+	fixture_put (cdfd, p, version);
 	snprintf (p, sizeof p, "%s/rootfs/link", dir);
 	assert_int_equal (symlinkat ("/etc", cdfd, p), 0); /* never followed by removal */
 	/* What a container could plant in its rootfs: links to a host
@@ -99,29 +80,17 @@ static void make_entry (int cdfd, const char *dir, const char *version)
 	snprintf (p, sizeof p, "%s/rootfs/sub/host", dir);
 	assert_int_equal (symlinkat (hostdir, cdfd, p), 0);
 	snprintf (p, sizeof p, "%s/config.json", dir);
-	put (cdfd, p, version);
+	fixture_put (cdfd, p, version);
 	snprintf (p, sizeof p, "%s/keel.json", dir);
-	put (cdfd, p, version);
-}
-
-static char *get (int cdfd, const char *path)
-{
-	struct keel_error *err = NULL;
-	char *s = NULL;
-
-	if (read_file_at (cdfd, path, 4096, &s, NULL, &err) < 0) {
-		keel_error_release (&err);
-		return NULL;
-	}
-	return s;
+	fixture_put (cdfd, p, version);
 }
 
 /* What containers.d/web shows, checked whole: the version, or NULL. */
 static char *active_version (int cdfd)
 {
-	char *a = get (cdfd, "web/rootfs/version");
-	cleanup_free char *b = get (cdfd, "web/config.json");
-	cleanup_free char *c = get (cdfd, "web/keel.json");
+	char *a = fixture_get (cdfd, "web/rootfs/version");
+	cleanup_free char *b = fixture_get (cdfd, "web/config.json");
+	cleanup_free char *c = fixture_get (cdfd, "web/keel.json");
 
 	assert_non_null (a);
 	assert_non_null (b);
@@ -138,22 +107,30 @@ static bool exists (int cdfd, const char *p)
 	return fstatat (cdfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static unsigned add (int cdfd, const char *version, unsigned keep, const char *digest)
+/* VERSION made into an entry and added as web's next deployment with D
+ * (pending or not, its digest and settings), keeping KEEP: its generation. */
+static unsigned add_as (int cdfd, const char *version, const struct deployment *d, unsigned keep)
 {
 	struct keel_error *err = NULL;
-	struct deployment d = {0};
 	char staged[64];
 	unsigned gen = 0;
-	int ret;
 
 	snprintf (staged, sizeof staged, ".stage-%s", version);
 	make_entry (cdfd, staged, version);
+	if (deploy_add (cdfd, "web", staged, d, keep, &gen, &err) < 0)
+		fail_msg ("%s", keel_error_string (err));
+	return gen;
+}
+
+static unsigned add (int cdfd, const char *version, unsigned keep, const char *digest)
+{
+	struct deployment d = {0};
+	unsigned gen;
+
 	d.digest = digest ? xstrdup (digest) : NULL;
 	deploy_set (&d, "PORT", "8080");
 	deploy_set (&d, "VERSION", version);
-	ret = deploy_add (cdfd, "web", staged, &d, keep, &gen, &err);
-	if (ret < 0)
-		fail_msg ("%s", keel_error_string (err));
+	gen = add_as (cdfd, version, &d, keep);
 	deployment_free (&d);
 	return gen;
 }
@@ -313,15 +290,13 @@ static void test_pending (void **state)
 	cleanup_free char *v = NULL;
 	unsigned gen;
 
-	make_entry (cdfd, ".stage-p1", "v1");
 	d.pending = true;
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-p1", &d, 2, &gen, &err), 0);
+	add_as (cdfd, "v1", &d, 2);
 	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 0);
 	assert_null (msg);
 	assert_int_equal (deploy_commit (cdfd, "web", 1, &err), 0);
 
-	make_entry (cdfd, ".stage-p2", "v2");
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-p2", &d, 2, &gen, &err), 0);
+	add_as (cdfd, "v2", &d, 2);
 	v = active_version (cdfd);
 	assert_string_equal (v, "v2");
 	free (steal_ptr (&v));
@@ -340,8 +315,7 @@ static void test_pending (void **state)
 	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 0);
 
 	/* Committed: stays. */
-	make_entry (cdfd, ".stage-p3", "v3");
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-p3", &d, 2, &gen, &err), 0);
+	gen = add_as (cdfd, "v3", &d, 2);
 	assert_int_equal (deploy_commit (cdfd, "web", gen, &err), 0);
 	assert_int_equal (deploy_boot_check (cdfd, "web", &msg, &err), 0);
 	free (steal_ptr (&v));
@@ -362,10 +336,8 @@ static void test_undo (void **state)
 	cleanup_free char *v = NULL;
 	unsigned gen, prev = 99;
 
-	make_entry (cdfd, ".stage-u1", "v1");
 	d.pending = true;
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-u1", &d, 5, &gen, &err), 0);
-	assert_int_equal (gen, 1);
+	assert_int_equal (add_as (cdfd, "v1", &d, 5), 1);
 	/* a first deployment: nothing to go back to, left pending */
 	assert_int_equal (deploy_undo (cdfd, "web", 1, "is failed", &prev, &err),
 	                  DEPLOY_UNDO_NO_PREVIOUS);
@@ -375,9 +347,7 @@ static void test_undo (void **state)
 	deploy_entry_free (&e);
 	assert_int_equal (deploy_commit (cdfd, "web", 1, &err), 0);
 
-	make_entry (cdfd, ".stage-u2", "v2");
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-u2", &d, 5, &gen, &err), 0);
-	assert_int_equal (gen, 2);
+	assert_int_equal (add_as (cdfd, "v2", &d, 5), 2);
 	/* another generation than the active pending one: not touched */
 	assert_int_equal (deploy_undo (cdfd, "web", 1, "is failed", &prev, &err), DEPLOY_UNDO_NONE);
 	assert_int_equal (deploy_undo (cdfd, "web", 3, "is failed", &prev, &err), DEPLOY_UNDO_NONE);
@@ -400,8 +370,7 @@ static void test_undo (void **state)
 	assert_int_equal (deploy_undo (cdfd, "web", 2, "again", &prev, &err), DEPLOY_UNDO_NONE);
 
 	/* committed meanwhile: nothing to undo */
-	make_entry (cdfd, ".stage-u3", "v3");
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-u3", &d, 5, &gen, &err), 0);
+	gen = add_as (cdfd, "v3", &d, 5);
 	assert_int_equal (deploy_commit (cdfd, "web", gen, &err), 0);
 	assert_int_equal (deploy_undo (cdfd, "web", gen, "late", &prev, &err), DEPLOY_UNDO_NONE);
 	v = active_version (cdfd);
@@ -443,8 +412,7 @@ static void test_before_switch (void **state)
 	cleanup_free char *v = NULL;
 	unsigned gen = 0;
 
-	make_entry (cdfd, ".stage-b1", "v1");
-	assert_int_equal (deploy_add (cdfd, "web", ".stage-b1", &d, 5, &gen, &err), 0);
+	add_as (cdfd, "v1", &d, 5);
 	d.pending = true;
 	make_entry (cdfd, ".stage-b2", "v2");
 	assert_int_equal (deploy_add_ex (cdfd, "web", ".stage-b2", &d, 5, refuse, NULL, &gen, &err),
@@ -471,39 +439,34 @@ static void test_before_switch (void **state)
 
 enum scenario { SC_ADD, SC_ADD_LEGACY, SC_SWITCH };
 
+struct crashing {
+	int cdfd;
+	enum scenario sc;
+	unsigned k;
+};
+
+/* In the child of fixture_run_writer: the writer, stopping dead at
+ * crash point K. */
+static int crashing_writer (void *arg, struct keel_error **err)
+{
+	const struct crashing *c = arg;
+	struct deployment d = {0};
+	unsigned gen;
+
+	deploy_crash_at = c->k;
+	if (c->sc == SC_SWITCH)
+		return deploy_switch (c->cdfd, "web", 1, err);
+	d.digest = xstrdup ("sha256:new");
+	return deploy_add (c->cdfd, "web", ".stage-new", &d, 2, &gen, err);
+}
+
 /* Run one writer in a child that stops dead at crash point K; returns
  * true when it got past every point (K too large). */
 static bool run_crashing (int cdfd, enum scenario sc, unsigned k)
 {
-	pid_t pid;
-	int status;
+	struct crashing c = {cdfd, sc, k};
 
-	fflush (NULL);
-	pid = fork ();
-	assert_true (pid >= 0);
-	if (pid == 0) {
-		struct keel_error *err = NULL;
-		struct deployment d = {0};
-		unsigned gen;
-		int ret;
-
-		deploy_crash_at = k;
-		if (sc == SC_SWITCH) {
-			ret = deploy_switch (cdfd, "web", 1, &err);
-		} else {
-			d.digest = xstrdup ("sha256:new");
-			ret = deploy_add (cdfd, "web", ".stage-new", &d, 2, &gen, &err);
-		}
-		if (ret < 0) {
-			fprintf (stderr, "crash point %u: %s\n", k, keel_error_string (err));
-			_exit (2);
-		}
-		_exit (10);
-	}
-	assert_int_equal (waitpid (pid, &status, 0), pid);
-	assert_true (WIFEXITED (status));
-	assert_int_not_equal (WEXITSTATUS (status), 2);
-	return WEXITSTATUS (status) == 10;
+	return fixture_run_writer (crashing_writer, &c);
 }
 
 static void crash_scenario (int cdfd, enum scenario sc)
@@ -636,12 +599,12 @@ static void test_refusals (void **state)
 
 	/* A deploy.json that is not what we write, named with its path. */
 	add (cdfd, "v1", 2, NULL);
-	put (cdfd, ".deploy/web/1/deploy.json", "{\"settings\": {\"A\": 1}}");
+	fixture_put (cdfd, ".deploy/web/1/deploy.json", "{\"settings\": {\"A\": 1}}");
 	assert_true (deploy_open (cdfd, "web", &e, &err) < 0);
 	assert_string_equal (err->msg, "deployments of `web`: .deploy/web/1/deploy.json: "
 	                               ".settings.A: expected a string");
 	keel_error_release (&err);
-	put (cdfd, ".deploy/web/1/deploy.json", "{\"digest\": \"a\", \"digest\": \"b\"");
+	fixture_put (cdfd, ".deploy/web/1/deploy.json", "{\"digest\": \"a\", \"digest\": \"b\"");
 	assert_true (deploy_open (cdfd, "web", &e, &err) < 0);
 	assert_non_null (strstr (err->msg, ".deploy/web/1/deploy.json: not valid JSON"));
 	keel_error_release (&err);

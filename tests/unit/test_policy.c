@@ -352,6 +352,50 @@ static void test_bad (void **state)
 	               sizeof bad / sizeof bad[0]);
 }
 
+/* One element past each array's bound: refused before any element is
+ * looked at, with the bound and the count in the message. */
+static void test_too_many (void **state)
+{
+	static const struct {
+		const char *key; /* the JSON around the array, "%s" for it */
+		const char *elem;
+		size_t max;
+		const char *msg;
+	} cases[] = {
+	        {"{\"requires\": [%s]}", "\"a\"", POLICY_MAX_DEPS,
+	         F ": requires: at most 64 names, got 65"},
+	        {"{\"wants\": [%s]}", "\"a\"", POLICY_MAX_DEPS,
+	         F ": wants: at most 64 names, got 65"},
+#ifdef CONFIG_UDEV
+	        {"{\"devices\": [%s]}", "\"/dev/vdb\"", POLICY_MAX_DEVICES,
+	         F ": devices: at most 16 devices, got 17"},
+#endif
+	        {"{\"mounts\": [%s]}", "\"/data\"", POLICY_MAX_MOUNTS,
+	         F ": mounts: at most 16 mounts, got 17"},
+	        {"{\"network\": {\"cni\": \"n\", \"ports\": [%s]}}", "\"80:80\"", POLICY_MAX_PORTS,
+	         F ": network.ports: at most 64 ports, got 65"},
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cleanup_free char *arr = xstrdup (cases[i].elem);
+		cleanup_free char *json = NULL;
+		struct policy p;
+		struct keel_error *err = NULL;
+
+		for (k = 0; k < cases[i].max; k++) {
+			char *more = xasprintf ("%s, %s", arr, cases[i].elem);
+			free (arr);
+			arr = more;
+		}
+		json = xasprintf (cases[i].key, arr);
+		if (policy_parse (F, json, strlen (json), &p, &err) >= 0)
+			fail_msg ("%s was accepted", cases[i].key);
+		assert_string_equal (err->msg, cases[i].msg);
+		keel_error_release (&err);
+	}
+}
+
 static void test_too_big (void **state)
 {
 	static char big[POLICY_MAX_FILE_SIZE + 2];
@@ -446,6 +490,7 @@ int main (void)
 	        cmocka_unit_test (test_units),
 	        cmocka_unit_test (test_missing_file_is_defaults),
 	        cmocka_unit_test (test_bad),
+	        cmocka_unit_test (test_too_many),
 	        cmocka_unit_test (test_too_big),
 	        cmocka_unit_test (test_load_not_a_file),
 	};

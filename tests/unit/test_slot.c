@@ -19,13 +19,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "init/slot.h"
 #include "lib/util.h"
+#include "tests/unit/fixture.h"
 
 static int parse (const char *text, struct slot_state *st, char **msg)
 {
@@ -275,21 +275,14 @@ static char tmpdir[64];
 static int setup (void **state)
 {
 	(void)state;
-	snprintf (tmpdir, sizeof tmpdir, "/tmp/keel-test-slot.XXXXXX");
-	assert_non_null (mkdtemp (tmpdir));
+	fixture_tmpdir (tmpdir, sizeof tmpdir, "/tmp/keel-test-slot");
 	return 0;
 }
 
 static int teardown (void **state)
 {
-	char p[128];
-
 	(void)state;
-	snprintf (p, sizeof p, "%s/" SLOT_STATE_FILE, tmpdir);
-	unlink (p);
-	snprintf (p, sizeof p, "%s/." SLOT_STATE_FILE ".tmp", tmpdir);
-	unlink (p);
-	rmdir (tmpdir);
+	fixture_remove (tmpdir);
 	return 0;
 }
 
@@ -324,27 +317,28 @@ static void test_read_write (void **state)
 	close (dfd);
 }
 
+struct crashing {
+	int dfd;
+	const struct slot_state *st;
+	unsigned k;
+};
+
+/* In the child of fixture_run_writer: the writer, stopping dead at
+ * crash point K. */
+static int crashing_writer (void *arg, struct keel_error **err)
+{
+	const struct crashing *c = arg;
+
+	slot_crash_at = c->k;
+	return slot_state_write (c->dfd, "boot.json", c->st, err);
+}
+
 /* The writer stopped dead at point k; true when it got past every point. */
 static bool write_crashing (int dfd, const struct slot_state *st, unsigned k)
 {
-	pid_t pid;
-	int status;
+	struct crashing c = {dfd, st, k};
 
-	fflush (NULL);
-	pid = fork ();
-	assert_true (pid >= 0);
-	if (pid == 0) {
-		struct keel_error *err = NULL;
-
-		slot_crash_at = k;
-		if (slot_state_write (dfd, "boot.json", st, &err) < 0)
-			_exit (2);
-		_exit (10);
-	}
-	assert_int_equal (waitpid (pid, &status, 0), pid);
-	assert_true (WIFEXITED (status));
-	assert_int_not_equal (WEXITSTATUS (status), 2);
-	return WEXITSTATUS (status) == 10;
+	return fixture_run_writer (crashing_writer, &c);
 }
 
 static void test_crash_points (void **state)

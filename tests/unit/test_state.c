@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "runtime/cgroup-v1.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/exec.h"
 #include "runtime/hooks.h"
@@ -277,6 +279,82 @@ static void test_list (void **state)
 	free (ids);
 }
 
+/* restore's adopt: a config without device rules gets the default filter
+ * before the process criu restores can run.  The spawn below stands in
+ * for criu: a real child, put into the container's cgroups, that then
+ * tries a host device the default list does not allow (/dev/kmsg) and
+ * one it does (/dev/null). */
+struct adopt_child {
+	int go[2];
+};
+
+static int adopt_spawn (void *arg, const char *state_dir, const char *cgroup_path,
+                        const struct spec_strv *cgroup_v1, pid_t *pid, struct keel_error **err)
+{
+	struct adopt_child *a = arg;
+	char c;
+	int ret = 0;
+
+	(void)state_dir;
+	*pid = fork ();
+	if (*pid < 0)
+		return keel_error (err, errno, "fork");
+	if (*pid == 0) {
+		int kmsg, null;
+
+		close (a->go[1]);
+		if (read (a->go[0], &c, 1) != 1)
+			_exit (3);
+		kmsg = open ("/dev/kmsg", O_RDONLY | O_CLOEXEC);
+		null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+		_exit (kmsg >= 0 ? 1 : null < 0 ? 2 : 0);
+	}
+	/* On a legacy host cgroup_path is the first v1 directory. */
+	if (cgroup_path && (cgroup_v1->n == 0 || strcmp (cgroup_path, cgroup_v1->v[0]) != 0))
+		ret = cgroup_enter (cgroup_path, *pid, err);
+	if (ret == 0 && cgroup_v1->n > 0)
+		ret = cgroup_v1_enter (cgroup_v1, *pid, err);
+	if (write (a->go[1], "x", 1) != 1 && ret == 0)
+		ret = keel_error (err, errno, "write");
+	return ret;
+}
+
+static void test_adopt_default_devices (void **state)
+{
+	static const char config[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
+	struct keel_runtime rt = {.state_root = root};
+	struct keel_create_opts opts = {.stdio = {-1, -1, -1}};
+	struct adopt_child a;
+	struct spec *spec = NULL;
+	struct keel_error *err = NULL;
+	char cg[64], id[32];
+	pid_t pid = 0;
+	int status = -1, ret;
+
+	(void)state;
+	if (geteuid () != 0 || cgroup_devices_via (cgroup_mode ()) == CGROUP_DEVICES_NONE) {
+		skip ();
+		return;
+	}
+	snprintf (cg, sizeof cg, "/keeltest-unit-adopt-%d", (int)getpid ());
+	snprintf (id, sizeof id, "adopt-%d", (int)getpid ());
+	opts.default_cgroup_path = cg;
+	assert_int_equal (spec_parse ("config.json", config, strlen (config), "/b", &spec, &err), 0);
+	assert_int_equal (pipe (a.go), 0);
+	ret = keel_container_adopt (&rt, id, spec, &opts, adopt_spawn, &a, &pid, &err);
+	if (ret < 0)
+		fail_msg ("adopt: %s", err->msg);
+	close (a.go[0]);
+	close (a.go[1]);
+	assert_true (pid > 0);
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_int_equal (keel_container_delete (&rt, id, true, &err), 0);
+	spec_free (spec);
+	/* 1: /dev/kmsg opened, no filter; 2: /dev/null refused. */
+	assert_true (WIFEXITED (status));
+	assert_int_equal (WEXITSTATUS (status), 0);
+}
+
 static void test_sync (void **state)
 {
 	struct keel_error *err = NULL;
@@ -395,6 +473,7 @@ int main (void)
 	        cmocka_unit_test_setup_teardown (test_state_not_a_file, setup, teardown),
 	        cmocka_unit_test (test_state_json),
 	        cmocka_unit_test_setup_teardown (test_list, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_adopt_default_devices, setup, teardown),
 	        cmocka_unit_test (test_sync),
 	        cmocka_unit_test (test_exec_find),
 	        cmocka_unit_test (test_exec_env),

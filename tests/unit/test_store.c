@@ -15,7 +15,6 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -26,6 +25,7 @@
 #include "init/deploy.h"
 #include "init/store.h"
 #include "lib/util.h"
+#include "tests/unit/fixture.h"
 
 static char tmpdir[64];
 static char fallback[128], mnt[128], store[160];
@@ -36,33 +36,14 @@ static const char config[] =
         " \"root\": {\"path\": \"rootfs\"},"
         " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}\n";
 
-static int rm_one (const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove (p);
-}
-
 static void put (const char *path, const char *text)
 {
-	struct keel_error *err = NULL;
-
-	assert_int_equal (
-	        write_file_at (AT_FDCWD, path, O_CREAT | O_TRUNC, 0644, text, strlen (text), &err),
-	        0);
+	fixture_put (AT_FDCWD, path, text);
 }
 
 static char *get (const char *path)
 {
-	struct keel_error *err = NULL;
-	char *s = NULL;
-
-	if (read_file_at (AT_FDCWD, path, 65536, &s, NULL, &err) < 0) {
-		keel_error_release (&err);
-		return NULL;
-	}
-	return s;
+	return fixture_get (AT_FDCWD, path);
 }
 
 /* An entry keel check accepts: config.json, rootfs/ with a file and a
@@ -100,9 +81,7 @@ static int setup (void **state)
 	self[n] = '\0';
 	snprintf (keel, sizeof keel, "%s/../keel", dirname (self));
 	store_keel_exe = keel;
-	strcpy (tmpdir, "/tmp/kp-store-unit.XXXXXX");
-	if (mkdtemp (tmpdir) == NULL)
-		return -1;
+	fixture_tmpdir (tmpdir, sizeof tmpdir, "/tmp/kp-store-unit");
 	snprintf (fallback, sizeof fallback, "%s/initramfs-containers.d", tmpdir);
 	snprintf (mnt, sizeof mnt, "%s/mnt", tmpdir);
 	snprintf (store, sizeof store, "%s/containers.d", mnt);
@@ -114,7 +93,7 @@ static int setup (void **state)
 static int teardown (void **state)
 {
 	(void)state;
-	nftw (tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_remove (tmpdir);
 	return 0;
 }
 

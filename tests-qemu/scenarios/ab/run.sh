@@ -33,20 +33,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/harness.sh"
 
-keel=${KEEL:-$KQ_TOP/build/keel}
-[ -f "$keel" ] || { echo "1..0 # SKIP keel binary $keel not built"; exit 77; }
-if ! command -v mkfs.ext4 >/dev/null || ! command -v debugfs >/dev/null; then
-	echo "1..0 # SKIP mkfs.ext4 or debugfs (e2fsprogs) not installed"
-	exit 77
-fi
-kq_setup ab
-case $? in
-0) ;;
-2) echo "1..0 # SKIP qemu-system-x86_64 not installed"; exit 77 ;;
-*) echo "1..0 # SKIP cannot fetch Debian's kernel"; exit 77 ;;
-esac
-export KQ_DIR TESTDIR=$here DISK=$KQ_DIR/boot.img
-[ -f "$KQ_KDIR/vmlinuz" ] || { echo "1..0 # SKIP no bzImage (vmlinuz) beside the kernel: kexec_file_load needs one"; exit 77; }
+kq_scenario ab mkfs.ext4:e2fsprogs debugfs:e2fsprogs
+export DISK=$KQ_DIR/boot.img
+[ -f "$KQ_KDIR/vmlinuz" ] || kq_skip "no bzImage (vmlinuz) beside the kernel: kexec_file_load needs one"
 
 fail_setup() {
 	echo "not ok 1 - $1"

@@ -15,21 +15,11 @@
 # namespaces, files, and the order readiness gives.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/integration/image-lib.sh"
-IMPORT=$top/initramfs/import/keel-import
-KEEL=${KEEL:-$top/build/keel}
-KQT=$top/tests-qemu/keel-qemu-test
+. "$top/tests/lib/image.sh"
 
-fixture_need jq umoci sha256sum tar
-[ "$(id -u)" = 0 ] || skip_all "needs root (umoci keeps the layers' owners)"
-command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
-[ -x "$KEEL" ] && file -L "$KEEL" | grep -q 'statically linked' || skip_all "no static keel at $KEEL (make)"
+image_test /tmp/keel-qemu-atomic jq umoci sha256sum tar
+image_need_qemu
 notify=$(command -v systemd-notify) || skip_all "no systemd-notify (Debian package systemd)"
-
-t=$(mktemp -d /tmp/keel-qemu-atomic.XXXXXX)
-trap 'rm -rf "$t"' EXIT
-trap 'exit 1' INT TERM
 
 # Layer 1: busybox with every applet, as a base image would have.
 r=$t/base
@@ -103,15 +93,6 @@ check "dependent imports (etcdish, which it requires, is there)"
 printf '%s\n' "--file $t/hostfs:/" "--append keel.dns=10.0.2.3" \
 	"--hostfwd tcp:127.0.0.1:$((20000 + $$ % 20000))-:8080" >"$t/test/options"
 cp "$here/expect" "$t/test/expect"
-"$KQT" --keel "$KEEL" --name atomic "$t/test" >"$t/kqt.log" 2>&1
-rc=$?
-while IFS= read -r l; do
-	case $l in
-	"ok "*) true; check "qemu: ${l#ok * - }" ;;
-	"not ok "*) false; check "qemu: ${l#not ok * - }" ;;
-	*) printf '# %s\n' "$l" ;;
-	esac
-done <"$t/kqt.log"
-is "$rc" 0 "the imported containers.d boots in QEMU and every container runs as its template asks"
+image_boot atomic "the imported containers.d boots in QEMU and every container runs as its template asks"
 
 done_testing

@@ -10,21 +10,11 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/harness.sh"
 
-keel=${KEEL:-$KQ_TOP/build/keel}
-[ -f "$keel" ] || { echo "1..0 # SKIP keel binary $keel not built"; exit 77; }
-for t in mkfs.ext4 jq umoci; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 77; }
-done
-kq_setup import
-case $? in
-0) ;;
-2) echo "1..0 # SKIP qemu-system-x86_64 not installed"; exit 77 ;;
-*) echo "1..0 # SKIP cannot fetch Debian's kernel"; exit 77 ;;
-esac
-export KQ_DIR TESTDIR=$here DISK=$KQ_DIR/disk.img
+kq_scenario import mkfs.ext4:e2fsprogs jq umoci
+export DISK=$KQ_DIR/disk.img
 
 # The image: busybox, /etc/version, a command that prints both.
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+skip_all() { kq_skip "$@"; }
 . "$KQ_TOP/tests/integration/image-lib.sh"
 fixture_need jq
 img=$KQ_DIR/img

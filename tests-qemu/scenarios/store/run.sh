@@ -24,20 +24,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/harness.sh"
 
-keel=${KEEL:-$KQ_TOP/build/keel}
 tries=${KEEL_STORE_TRIES:-3}
 seed_tries=${KEEL_STORE_SEED_TRIES:-1}
-[ -f "$keel" ] || { echo "1..0 # SKIP keel binary $keel not built"; exit 77; }
-for c in mkfs.ext4 e2fsck curl; do
-	command -v $c >/dev/null || { echo "1..0 # SKIP $c not installed"; exit 77; }
-done
-kq_setup store
-case $? in
-0) ;;
-2) echo "1..0 # SKIP qemu-system-x86_64 not installed"; exit 77 ;;
-*) echo "1..0 # SKIP cannot fetch Debian's kernel"; exit 77 ;;
-esac
-export KQ_DIR TESTDIR=$here DISK=$KQ_DIR/store.img
+kq_scenario store mkfs.ext4:e2fsprogs e2fsck:e2fsprogs curl
+export DISK=$KQ_DIR/store.img
 
 free_port() {
 	local p
