@@ -30,7 +30,7 @@ int boot_resolv_conf (int rootfd, const char *dns, struct keel_error **err);
 
 /* switchroot.c: when / is the initramfs (rootfs, where pivot_root fails
  * with EINVAL), move the tree into a tmpfs and make that the root. */
-int switchroot_if_initramfs (struct keel_error **err);
+int switchroot_if_initramfs (const char **how, struct keel_error **err);
 
 /* emergency.c: the shell for a boot that cannot go on (NULL / -1 when
  * there is none); its exit means power off. */

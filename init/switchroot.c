@@ -216,13 +216,14 @@ static int move_tree (struct move_ctx *m, int sdir, int ddir, const char *prefix
 	return ret;
 }
 
-int switchroot_if_initramfs (struct keel_error **err)
+int switchroot_if_initramfs (const char **how, struct keel_error **err)
 {
 	cleanup_close int oldroot = -1, newroot = -1;
 	struct stat st;
 	bool proc_mounted = false, rootfs;
 	int ret;
 
+	*how = NULL;
 	if (mkdir ("/proc", 0555) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir /proc");
 	if (mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
@@ -232,6 +233,7 @@ int switchroot_if_initramfs (struct keel_error **err)
 		return keel_error (err, errno, "unmount /proc");
 	if (!rootfs)
 		return 0;
+	*how = "copy into a tmpfs";
 
 	if (stat ("/", &st) < 0)
 		return keel_error (err, errno, "stat /");
