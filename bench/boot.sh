@@ -247,10 +247,12 @@ for im in "${images[@]}"; do
 	keel-* | base-*) ref=${floor_kernel[floor+payload-zstd]:-} ;;
 	*) ref= ;;
 	esac
+	mem=$(col 13)
+	[ "$mem" = - ] || mem=$(printf '%.0f' "$mem")
 	[ -z "$ref" ] || [ "$(col 6)" = - ] || share=$(awk -v t="$(col 6)" -v f="$ref" 'BEGIN {printf "%.3f", t - f}')
 	printf '%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s %9s\n' "$name" "$k" "$(col 3)" "$(col 10)" \
 		"$(col 11)" "$(col 12)" "$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)" "$share" "$(col 9)" \
-		"$(( $(stat -c %s "$img") / 1024 ))" "$(col 13)"
+		"$(( $(stat -c %s "$img") / 1024 ))" "$mem"
 done
 if [ -n "${KEEL_BENCH_JSON:-}" ]; then
 	python3 - "$KQ_DIR/runs" "$KEEL_BENCH_JSON" "$runs" "$accel" "$KQ_DIR/sizes" <<'PY'
