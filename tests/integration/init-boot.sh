@@ -17,9 +17,12 @@ VMLINUX=${KEEL_VMLINUX:-${KEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel}/kern
 file -L /bin/busybox | grep -q 'statically linked' || skip_all "needs busybox-static"
 
 T=$(mktemp -d /tmp/keel-init-boot.XXXXXX)
-QPID=
+QPID= MONCAT=
 cleanup() {
 	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
+	# the monitor's reader never sees EOF (fd 9 is read-write): it would
+	# outlive the test and hold the caller's stderr open
+	[ -n "$MONCAT" ] && kill "$MONCAT" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -66,6 +69,7 @@ QPID=$!
 # read-write: a write never blocks or raises SIGPIPE, even once QEMU is gone
 exec 8<>"$T/mon.in" 9<>"$T/mon.out"
 cat <&9 >/dev/null &
+MONCAT=$!
 
 wait_for() { # PATTERN SECONDS
 	n=$(($2 * 10))
