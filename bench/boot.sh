@@ -78,9 +78,11 @@ make_tree() {
 		mkdir -p "$d/$name"
 		root=rootfs mem=
 		[ "$i" = 0 ] || root=../c000/rootfs
+		# the trap first: a container's PID 1 ignores a SIGTERM it has no
+		# handler for, and the stop may come before the grep is done
 		[ "$i" = 0 ] && mem='grep MemAvailable /proc/meminfo; '
 		"$top/tests-qemu/lib/mkconfig" --hostname "$name" --readonly --root "$root" \
-			"${mem}trap \"exit 0\" TERM; sleep 1000000 & wait" >"$d/$name/config.json"
+			"trap \"exit 0\" TERM; ${mem}sleep 1000000 & wait" >"$d/$name/config.json"
 		echo '{ "kind": "service", "readiness": "started" }' >"$d/$name/keel.json"
 	done
 }
