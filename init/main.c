@@ -154,7 +154,9 @@ void keel_init_stamp_start (void)
 	struct timespec ts;
 	char us[32];
 
-	if (getpid () != 1 || getenv (BOOT_T0_ENV))
+	/* Only the machine's init: a keel that is PID 1 of a container's
+	 * namespace has no boot to split. */
+	if (getenv (BOOT_T0_ENV) || !boot_is_machine_init ())
 		return;
 	snprintf (us, sizeof us, "%llu", (unsigned long long)unit_clock_us ());
 	/* The first console line, on the console the kernel gave us (nothing
