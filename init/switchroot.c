@@ -10,12 +10,12 @@
  * rootfs, and in each container's mount namespace pivot_root puts the
  * container's root where the bind was and detaches the bind.
  *
- * Until 2026 keel copied the tree into a tmpfs instead (as LinuxKit's init
- * does), 150-500 ms under TCG for a one-container image and a copy of
- * every file's attributes but its xattrs; what the bind leaves under the
- * root, and who could reach it, is in init/README.md ("Leaving the
- * initramfs"). Linux 7.0 puts an empty nullfs under the rootfs, so the
- * root has a parent from the start and nothing is done here. */
+ * keel used to copy the tree into a tmpfs instead (as LinuxKit's init
+ * does): 150-530 ms under TCG for a one-container image, and the xattrs
+ * were lost.  What the bind leaves under a container's root, and who can
+ * reach it, is in init/README.md ("Leaving the initramfs").  Kernels that
+ * put the rootfs on an empty nullfs (Linux 7.0) give the root a parent
+ * from the start, and nothing is done here. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
