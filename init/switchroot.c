@@ -14,10 +14,11 @@
  * does): 150-530 ms under TCG for a one-container image, and the xattrs
  * were lost.  It still does when the rootfs is a ramfs (a root= on the
  * kernel command line, or a kernel without tmpfs): a ramfs has no size
- * limit and counts no blocks, and containers' writable roots are on it.  What the bind leaves under
- * a container's root, and who can reach it, is in init/README.md ("Leaving the initramfs"). Kernels
- * that put the rootfs on an empty nullfs (Linux 7.0) give the root a parent from the start, and
- * nothing is done here. */
+ * limit and counts no blocks, and containers' writable roots are on it.
+ * What the bind leaves under a container's root, and who can reach it,
+ * is in init/README.md ("Leaving the initramfs").  Kernels that put the
+ * rootfs on an empty nullfs (Linux 7.0) give the root a parent from the
+ * start, and nothing is done here. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -287,7 +288,7 @@ int switchroot_if_initramfs (const char **how, struct keel_error **err)
 	if (chdir (NEWROOT) < 0)
 		return keel_error (err, errno, "chdir %s", NEWROOT);
 	if (mount (".", "/", NULL, MS_MOVE, NULL) < 0)
-		return keel_error (err, errno, "move the bind of / onto /");
+		return keel_error (err, errno, "move %s onto /", NEWROOT);
 	if (chroot (".") < 0)
 		return keel_error (err, errno, "chroot");
 	if (chdir ("/") < 0)
