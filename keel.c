@@ -81,6 +81,7 @@ static void run_sealed (char **argv, bool overlay)
 
 static int init_main (int argc, char **argv, char **full_argv)
 {
+	keel_init_stamp_start ();
 	run_sealed (full_argv, false);
 	/* start and delete helpers are this binary, exec'd (init/launch.h) */
 	launch_exec_from ("/proc/self/exe");

@@ -9,6 +9,10 @@
 #   KEEL_BENCH_COUNTS  container counts (default "1 10 100")
 #   KEEL_BENCH_RUNS    rounds; medians are printed (default 3)
 #   KEEL_BENCH_JSON    also write every figure there (bench/plot reads it)
+#   KEEL_BENCH_BASELINE  another keel binary (an older build) booted in the
+#                      same rounds as "base-nomod" and "base-1", for a
+#                      before/after in one run
+#   KEEL_BENCH_ONLY    an extended regex: boot only the images it matches
 #   KEEL_QEMU_KVM=1    use KVM where it really boots (never here: TCG)
 #
 # The images:
@@ -23,14 +27,23 @@
 #
 # Clocks: the kernel stamps its console lines, and keel stamps its own with
 # CLOCK_MONOTONIC, the same clock since boot, so one console gives
-#   kernel   kernel start -> keel's first line (includes unpacking the
-#            initramfs and loading nothing else: keel loads the modules)
+#   kernel   kernel start -> keel's first line, "keel: PID 1 started", its
+#            first instruction (includes unpacking the initramfs and
+#            loading nothing else: keel loads the modules)
 #   keel     keel's first line -> "Startup finished" (all containers ready:
 #            switch root, mounts, cgroups, modules, every container started),
 #            split into
-#     setup      keel's own boot: switch root, mounts, cgroups, modules
+#     pre        before "keel ... starting as": the re-exec from a protected
+#                copy of its binary and the switch root, whose own figures
+#                keel prints ("boot: binary protected in N ms, switch root
+#                (HOW) in M ms") and are the protect and switch columns
+#     setup      keel's own boot after that: mounts, cgroups, modules
 #     start      keel's "Startup finished in N ms": containers.d read, every
 #                container created, started and ready
+#   mem      MemAvailable (kB) as the first container read it at its start
+#            (/proc/meminfo is the machine's, the same PID 1 sees)
+# An older keel without the first line gives pre, protect and switch as "-"
+# and its kernel figure ends at "starting as".
 #   total    kernel start -> all ready (kernel + keel)
 #   wall     host clock from QEMU's start to the line (firmware, QEMU setup)
 #   stop     host clock from ctrl-alt-delete to QEMU's exit
@@ -63,10 +76,13 @@ make_tree() {
 	for i in $(seq 0 $((n - 1))); do
 		name=$(printf 'c%03d' "$i")
 		mkdir -p "$d/$name"
-		root=rootfs
+		root=rootfs mem=
 		[ "$i" = 0 ] || root=../c000/rootfs
+		# the trap first: a container's PID 1 ignores a SIGTERM it has no
+		# handler for, and the stop may come before the grep is done
+		[ "$i" = 0 ] && mem='grep MemAvailable /proc/meminfo; '
 		"$top/tests-qemu/lib/mkconfig" --hostname "$name" --readonly --root "$root" \
-			'trap "exit 0" TERM; sleep 1000000 & wait' >"$d/$name/config.json"
+			"trap \"exit 0\" TERM; ${mem}sleep 1000000 & wait" >"$d/$name/config.json"
 		echo '{ "kind": "service", "readiness": "started" }' >"$d/$name/keel.json"
 	done
 }
@@ -122,6 +138,23 @@ for n in $counts; do
 		--containers "$KQ_DIR/containers.d.$n" --busybox-rootfs
 	images+=("keel-$n keel $KQ_DIR/boot-$n.img")
 done
+if [ -n "${KEEL_BENCH_BASELINE:-}" ]; then
+	base=$(realpath "$KEEL_BENCH_BASELINE")
+	mk base-nomod "$KQ_MKIMAGE" -o "$KQ_DIR/base-nomod.img" --init "$base" \
+		--containers "$KQ_DIR/containers.d.1" --busybox-rootfs
+	images+=("base-nomod keel $KQ_DIR/base-nomod.img")
+	mk base-1 kq_image "$KQ_DIR/base-1.img" --init "$base" \
+		--containers "$KQ_DIR/containers.d.1" --busybox-rootfs
+	images+=("base-1 keel $KQ_DIR/base-1.img")
+	echo "baseline: $base"
+fi
+if [ -n "${KEEL_BENCH_ONLY:-}" ]; then
+	kept=()
+	for im in "${images[@]}"; do
+		[[ ${im%% *} =~ $KEEL_BENCH_ONLY ]] && kept+=("$im")
+	done
+	images=("${kept[@]}")
+fi
 
 # The kernel's own stamps around unpacking the initramfs (guest seconds).
 unpack_time() {
@@ -135,10 +168,12 @@ unpack_time() {
 	fi
 }
 
-# One boot: appends "name kernel keel setup start total wall stop unpack" to $KQ_DIR/runs
-# (seconds; "-" where it does not apply).
+# One boot: appends "name kernel keel setup start total wall stop unpack pre
+# protect switch mem" to $KQ_DIR/runs (seconds, mem in kB; "-" where it does
+# not apply).
 boot_once() {
-	local name=$1 kind=$2 img=$3 w t_keel t_ready t_self t_init t0 stop=-
+	local name=$1 kind=$2 img=$3 w t_keel t_ready t_self t_init t0 stop=- t_first
+	local protect=- switch=- mem=- line
 	KQ_ELAPSED=
 	kq_start "$img"
 	if [ "$kind" = floor ]; then
@@ -151,7 +186,7 @@ boot_once() {
 			return
 		fi
 		w=$KQ_ELAPSED
-		echo "$name $t_init - - - $t_init $(awk -v w="$w" 'BEGIN {printf "%.3f", w / 1000}') - $(unpack_time)" >>"$KQ_DIR/runs"
+		echo "$name $t_init - - - $t_init $(awk -v w="$w" 'BEGIN {printf "%.3f", w / 1000}') - $(unpack_time) - - - -" >>"$KQ_DIR/runs"
 		return
 	fi
 	if ! kq_wait 'Startup finished in [0-9]+ms' 600; then
@@ -162,6 +197,14 @@ boot_once() {
 	fi
 	w=$(( $(kq_now_ms) - KQ_T0 ))
 	t_keel=$(stamp_of 'keel .* starting as')
+	t_first=$(stamp_of 'keel: PID 1 started')
+	line=$(kq_console_from 1 | grep -m1 'boot: binary protected in')
+	if [ -n "$line" ]; then
+		protect=$(printf '%s\n' "$line" | sed -n 's/.*protected in \([0-9]*\) ms.*/\1/p' | awk '{printf "%.3f", $1 / 1000}')
+		switch=$(printf '%s\n' "$line" | sed -n 's/.*switch root.* in \([0-9]*\) ms.*/\1/p' | awk '{printf "%.3f", $1 / 1000}')
+	fi
+	mem=$(kq_console_from 1 | grep -m1 -o 'MemAvailable: *[0-9]*' | grep -o '[0-9]*$')
+	[ -n "$mem" ] || mem=-
 	t_ready=$(stamp_of 'Startup finished in')
 	t_self=$(printf '%s\n' "$KQ_MATCH" | sed -n 's/.*Startup finished in \([0-9]*\)ms.*/\1/p')
 	case $KQ_MATCH in *' 0 failed'*) ;; *) echo "# $name: $KQ_MATCH" ;; esac
@@ -172,9 +215,13 @@ boot_once() {
 	else
 		kq_stop
 	fi
-	awk -v k="$t_keel" -v r="$t_ready" -v s="$t_self" -v w="$w" -v n="$name" -v st="$stop" -v u="$(unpack_time)" \
-		'BEGIN {printf "%s %.3f %.3f %.3f %.3f %.3f %.3f %s %s\n", n, k, r - k, r - k - s / 1000, s / 1000, r, w / 1000, st, u}' \
-		>>"$KQ_DIR/runs"
+	awk -v k="$t_keel" -v f="${t_first:-}" -v r="$t_ready" -v s="$t_self" -v w="$w" -v n="$name" -v st="$stop" \
+		-v u="$(unpack_time)" -v p="$protect" -v sw="$switch" -v m="$mem" \
+		'BEGIN {
+			pre = "-"
+			if (f != "") { pre = sprintf("%.3f", k - f); k0 = f } else k0 = k
+			printf "%s %.3f %.3f %.3f %.3f %.3f %.3f %s %s %s %s %s %s\n", n, k0, r - k0, r - k - s / 1000, s / 1000, r, w / 1000, st, u, pre, p, sw, m
+		}' >>"$KQ_DIR/runs"
 }
 
 : >"$KQ_DIR/runs"
@@ -185,7 +232,7 @@ for r in $(seq 1 "$runs"); do
 	done
 done
 
-printf '%-18s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s\n' image kernel keel setup start total wall stop 'share' unpack 'size_KiB'
+printf '%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s %9s\n' image kernel keel pre protect switch setup start total wall stop 'share' unpack 'size_KiB' 'mem_kB'
 declare -A floor_kernel
 : >"$KQ_DIR/sizes"
 for im in "${images[@]}"; do
@@ -198,20 +245,23 @@ for im in "${images[@]}"; do
 	# keel's share: its total minus the floor's kernel time with the same payload
 	share=-
 	case $name in
-	keel-nomod) ref=${floor_kernel[floor]:-} ;;
-	keel-*) ref=${floor_kernel[floor+payload-zstd]:-} ;;
+	keel-nomod | base-nomod) ref=${floor_kernel[floor]:-} ;;
+	keel-* | base-*) ref=${floor_kernel[floor+payload-zstd]:-} ;;
 	*) ref= ;;
 	esac
+	mem=$(col 13)
+	[ "$mem" = - ] || mem=$(printf '%.0f' "$mem")
 	[ -z "$ref" ] || [ "$(col 6)" = - ] || share=$(awk -v t="$(col 6)" -v f="$ref" 'BEGIN {printf "%.3f", t - f}')
-	printf '%-18s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s\n' "$name" "$k" "$(col 3)" "$(col 4)" \
-		"$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)" "$share" "$(col 9)" "$(( $(stat -c %s "$img") / 1024 ))"
+	printf '%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s %8s %10s %9s\n' "$name" "$k" "$(col 3)" "$(col 10)" \
+		"$(col 11)" "$(col 12)" "$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)" "$share" "$(col 9)" \
+		"$(( $(stat -c %s "$img") / 1024 ))" "$mem"
 done
 if [ -n "${KEEL_BENCH_JSON:-}" ]; then
 	python3 - "$KQ_DIR/runs" "$KEEL_BENCH_JSON" "$runs" "$accel" "$KQ_DIR/sizes" <<'PY'
 import json, sys
 runs, out, n, accel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sizes = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[5]) if l.strip()}
-keys = ["kernel", "keel", "setup", "start", "total", "wall", "stop", "unpack"]
+keys = ["kernel", "keel", "setup", "start", "total", "wall", "stop", "unpack", "pre", "protect", "switch", "mem"]
 data = {}
 for line in open(runs):
     if line.startswith("#"):
@@ -222,9 +272,11 @@ json.dump({"runs": n, "accel": accel, "sizes": sizes, "boots": data}, open(out, 
 PY
 fi
 echo "kernel = kernel start -> the first line of /init (keel's, or boot-floor's); keel = that ->"
-echo "all containers ready, of which setup = keel's own boot (switch root, mounts, cgroups, kernel"
-echo "modules) and start = keel's 'Startup finished in' figure (every container created, started,"
-echo "ready); total = kernel start -> all ready (floor: -> /init); wall = QEMU start -> all ready"
+echo "all containers ready, of which pre = before 'starting as' (protect = the re-exec from a"
+echo "protected copy of the binary, switch = leaving the initramfs, both as keel measured them),"
+echo "setup = keel's own boot after that (mounts, cgroups, kernel modules) and start = keel's"
+echo "'Startup finished in' figure (every container created, started, ready); total = kernel start -> all ready (floor: -> /init); wall = QEMU start -> all ready"
 echo "(floor: -> QEMU exit after poweroff; host clock); stop = ctrl-alt-delete -> QEMU exit;"
 echo "share = total - the floor's kernel figure with the same payload (keel-nomod: the bare floor);"
-echo "unpack = the kernel's 'Trying to unpack rootfs' -> 'Freeing initrd memory' (guest clock)."
+echo "unpack = the kernel's 'Trying to unpack rootfs' -> 'Freeing initrd memory' (guest clock);"
+echo "mem_kB = MemAvailable when the first container started (base-*: KEEL_BENCH_BASELINE's keel)."

@@ -28,9 +28,10 @@ void boot_misc (const struct init_opts *o);
  * NULL.  An existing file or symlink is left alone. */
 int boot_resolv_conf (int rootfd, const char *dns, struct keel_error **err);
 
-/* switchroot.c: when / is the initramfs (rootfs, where pivot_root fails
- * with EINVAL), move the tree into a tmpfs and make that the root. */
-int switchroot_if_initramfs (struct keel_error **err);
+/* switchroot.c: when / is the initramfs (the root of the mount tree, where
+ * pivot_root fails with EINVAL), make a bind of it the root, so that the
+ * root mount has a parent; *how says what was done (NULL: nothing to do). */
+int switchroot_if_initramfs (const char **how, struct keel_error **err);
 
 /* emergency.c: the shell for a boot that cannot go on (NULL / -1 when
  * there is none); its exit means power off. */

@@ -33,6 +33,11 @@ struct bt {
 	bool boot;       /* keel is the machine's init: 0 is the kernel's start */
 	uint64_t origin; /* the time axis' 0: the kernel's start, else keel's */
 	uint64_t now, keel_start, setup_done, loaded, settled;
+	/* keel's first instruction, before the re-exec from its protected
+	 * copy (keel_start when unknown), and the end of leaving the
+	 * initramfs (keel_start when none): keel_start .. switched is the
+	 * switch root, switched .. setup_done the rest of the setup. */
+	uint64_t first, switched;
 	struct bt_unit *u;
 	size_t n;
 };
@@ -110,6 +115,12 @@ static int parse (struct bt *b, const char *json, size_t len, struct keel_error 
 	b->setup_done = get_u64 (root, "setup_done");
 	b->loaded = get_u64 (root, "loaded");
 	b->settled = get_u64 (root, "settled");
+	b->first = get_u64 (root, "pid1_start");
+	if (!b->boot || b->first == 0 || b->first > b->keel_start)
+		b->first = b->keel_start;
+	b->switched = get_u64 (root, "switched");
+	if (b->switched < b->keel_start || b->switched > b->setup_done)
+		b->switched = b->keel_start;
 	b->n = json_object_array_length (units);
 	b->u = xmalloc0 ((b->n ? b->n : 1) * sizeof (*b->u));
 	for (i = 0; i < b->n; i++) {
@@ -254,8 +265,7 @@ static void render_text (const struct bt *b, FILE *out)
 	if (b->boot)
 		fprintf (out,
 		         "Startup finished in %s (kernel) + %s (keel) + %s (containers) = %s%s\n",
-		         dur (d1, sizeof d1, b->keel_start),
-		         dur (d2, sizeof d2, b->loaded - b->keel_start),
+		         dur (d1, sizeof d1, b->first), dur (d2, sizeof d2, b->loaded - b->first),
 		         dur (d3, sizeof d3, end - b->loaded), dur (d4, sizeof d4, end),
 		         b->settled ? "" : " (still starting)");
 	else
@@ -265,9 +275,13 @@ static void render_text (const struct bt *b, FILE *out)
 		         dur (d2, sizeof d2, b->loaded - b->keel_start),
 		         dur (d3, sizeof d3, end - b->loaded), dur (d4, sizeof d4, end - b->origin),
 		         b->settled ? "" : " (still starting)");
+	if (b->first < b->keel_start || b->switched > b->keel_start)
+		fprintf (out, "keel: %s protecting its binary, %s leaving the initramfs\n",
+		         dur (d1, sizeof d1, b->keel_start - b->first),
+		         dur (d2, sizeof d2, b->switched - b->keel_start));
 	fprintf (out,
 	         "keel: %s machine setup (mounts, modules, cgroups), %s reading containers.d\n",
-	         dur (d1, sizeof d1, b->setup_done - b->keel_start),
+	         dur (d1, sizeof d1, b->setup_done - b->switched),
 	         dur (d2, sizeof d2, b->loaded - b->setup_done));
 	fprintf (out, "\nblame (start helper to ready or done; waiting not counted):\n");
 	for (i = 0; i < b->n; i++)
@@ -318,9 +332,13 @@ static void render_json (const struct bt *b, FILE *out)
 	uint64_t end = finish (b);
 
 	fprintf (out, "{\"boot\":%s,", b->boot ? "true" : "false");
-	json_ms (out, "kernel_ms", b->boot ? b->keel_start : 0);
+	json_ms (out, "kernel_ms", b->boot ? b->first : 0);
 	fputs (",", out);
-	json_ms (out, "keel_setup_ms", b->setup_done - b->keel_start);
+	json_ms (out, "keel_protect_ms", b->keel_start - b->first);
+	fputs (",", out);
+	json_ms (out, "keel_switch_root_ms", b->switched - b->keel_start);
+	fputs (",", out);
+	json_ms (out, "keel_setup_ms", b->setup_done - b->switched);
 	fputs (",", out);
 	json_ms (out, "keel_load_ms", b->loaded - b->setup_done);
 	fputs (",", out);
@@ -457,7 +475,8 @@ static void render_svg (const struct bt *b, FILE *out)
 {
 	uint64_t end = finish (b), step, t;
 	struct axis ax = {.origin = b->origin};
-	size_t rows = b->n + (b->boot ? 3 : 2), i, k;
+	bool pre = b->first < b->keel_start || b->switched > b->keel_start;
+	size_t rows = b->n + (b->boot ? 3 : 2) + (pre ? 1 : 0), i, k;
 	int h = SVG_TOP + (int)rows * SVG_ROW + 30;
 	char d1[32], d2[32], d3[32], title[256];
 	double y;
@@ -476,8 +495,7 @@ static void render_svg (const struct bt *b, FILE *out)
 		         "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">keel boot: "
 		         "%s "
 		         "(kernel) + %s (keel) + %s (containers) = %s</text>\n",
-		         dur (d1, sizeof d1, b->keel_start),
-		         dur (d2, sizeof d2, b->loaded - b->keel_start),
+		         dur (d1, sizeof d1, b->first), dur (d2, sizeof d2, b->loaded - b->first),
 		         dur (d3, sizeof d3, end - b->loaded), dur (title, sizeof title, end));
 	else
 		fprintf (out,
@@ -511,14 +529,23 @@ static void render_svg (const struct bt *b, FILE *out)
 	y = SVG_TOP;
 	if (b->boot) {
 		fprintf (out, "<text x=\"10\" y=\"%.0f\">kernel</text>\n", y + 12);
-		snprintf (title, sizeof title, "kernel: %s", dur (d1, sizeof d1, b->keel_start));
-		svg_bar (out, 0, b->keel_start, &ax, y, "#9b59b6", title);
+		snprintf (title, sizeof title, "kernel: %s", dur (d1, sizeof d1, b->first));
+		svg_bar (out, 0, b->first, &ax, y, "#9b59b6", title);
+		y += SVG_ROW;
+	}
+	if (pre) {
+		fprintf (out, "<text x=\"10\" y=\"%.0f\">keel: pre-switch</text>\n", y + 12);
+		snprintf (title, sizeof title,
+		          "keel: protecting its binary %s, leaving the initramfs %s",
+		          dur (d1, sizeof d1, b->keel_start - b->first),
+		          dur (d2, sizeof d2, b->switched - b->keel_start));
+		svg_bar (out, b->first, b->switched, &ax, y, "#6c3483", title);
 		y += SVG_ROW;
 	}
 	fprintf (out, "<text x=\"10\" y=\"%.0f\">keel: machine setup</text>\n", y + 12);
 	snprintf (title, sizeof title, "keel: mounts, modules, cgroups: %s",
-	          dur (d1, sizeof d1, b->setup_done - b->keel_start));
-	svg_bar (out, b->keel_start, b->setup_done, &ax, y, "#8e44ad", title);
+	          dur (d1, sizeof d1, b->setup_done - b->switched));
+	svg_bar (out, b->switched, b->setup_done, &ax, y, "#8e44ad", title);
 	y += SVG_ROW;
 	fprintf (out, "<text x=\"10\" y=\"%.0f\">keel: containers.d</text>\n", y + 12);
 	snprintf (title, sizeof title, "keel: reading containers.d: %s",

@@ -402,10 +402,11 @@ static void boot_time (struct sup *s, struct buf *b)
 
 	buf_put (b,
 	     "ok\n{\"clock\":\"CLOCK_BOOTTIME\",\"unit\":\"us\",\"boot\":%s,\"now\":%llu,"
-	     "\"keel_start\":%llu,\"setup_done\":%llu,\"loaded\":%llu,\"settled\":%llu,"
-	     "\"units\":[",
+	     "\"pid1_start\":%llu,\"keel_start\":%llu,\"switched\":%llu,\"setup_done\":%llu,"
+	     "\"loaded\":%llu,\"settled\":%llu,\"units\":[",
 	     s->opts->boot ? "true" : "false", (unsigned long long)unit_clock_us (),
-	     (unsigned long long)s->keel_start_us, (unsigned long long)s->setup_us,
+	     (unsigned long long)s->pid1_start_us, (unsigned long long)s->keel_start_us,
+	     (unsigned long long)s->switched_us, (unsigned long long)s->setup_us,
 	     (unsigned long long)s->loaded_us, (unsigned long long)s->settled_us);
 	for (i = 0; i < s->n_units; i++) {
 		const struct unit *u = &s->units[i];

@@ -76,6 +76,10 @@ struct sup {
 	 * machine set up (mounts, modules, cgroups), containers.d read, the
 	 * startup settled ("Startup finished"); set by main.c and here. */
 	uint64_t keel_start_us, setup_us, loaded_us, settled_us;
+	/* Before keel_start_us (0: unknown): PID 1's first instruction, before
+	 * the re-exec from its protected copy (keel_init_stamp_start), and
+	 * the end of leaving the initramfs (0: nothing to leave). */
+	uint64_t pid1_start_us, switched_us;
 	pid_t shell_pid; /* emergency shell after an essential failure (boot mode) */
 };
 

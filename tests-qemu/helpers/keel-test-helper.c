@@ -11,7 +11,14 @@
  *                                       time, printing progress every 8 MiB
  *   keel-test-helper forks N            fork up to N sleeping children and
  *                                       report how many the kernel allowed
+ *   keel-test-helper under PROG ARG...  unmount the container's root
+ *                                       (MNT_DETACH), enter its own mount
+ *                                       namespace again (setns puts the root
+ *                                       on what lies under it) and exec PROG
+ *                                       there: what a container with
+ *                                       CAP_SYS_ADMIN finds under its root
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -162,6 +171,21 @@ static int forks (long n)
 	return made == n ? 0 : 3;
 }
 
+/* The namespace's fd is opened first: the unmount takes /proc with it. */
+static int under (char **argv)
+{
+	int ns = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+
+	if (ns < 0 || umount2 ("/", MNT_DETACH) < 0 || setns (ns, CLONE_NEWNS) < 0 ||
+	    chdir ("/") < 0) {
+		printf ("under: %s\n", strerror (errno));
+		return 1;
+	}
+	execv (argv[0], argv);
+	printf ("under: exec %s: %s\n", argv[0], strerror (errno));
+	return 127;
+}
+
 int main (int argc, char **argv)
 {
 	setvbuf (stdout, NULL, _IOLBF, 0);
@@ -171,6 +195,8 @@ int main (int argc, char **argv)
 		return hog (atol (argv[2]));
 	if (argc == 3 && strcmp (argv[1], "forks") == 0)
 		return forks (atol (argv[2]));
-	fprintf (stderr, "usage: keel-test-helper notify MSG... | hog MB | forks N\n");
+	if (argc >= 3 && strcmp (argv[1], "under") == 0)
+		return under (argv + 2);
+	fprintf (stderr, "usage: keel-test-helper notify MSG... | hog MB | forks N | under PROG ARG...\n");
 	return 2;
 }

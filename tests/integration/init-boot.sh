@@ -1,7 +1,7 @@
 #!/bin/sh
 # keel as the machine's PID 1 for real: an initramfs with keel as /init
 # boots Debian's kernel under QEMU (TCG).  keel leaves the initramfs
-# (copy into a tmpfs + MS_MOVE + chroot), mounts the world, sets up cgroup2
+# (a bind of it moved onto / + chroot: init/switchroot.c), mounts the world, sets up cgroup2
 # with keel/containers/NAME, reads keel.* from the kernel command line,
 # starts containers in order, and on ctrl-alt-delete (SIGINT once CAD is
 # disabled) stops them in reverse order and reboots, which ends QEMU
@@ -17,9 +17,12 @@ VMLINUX=${KEEL_VMLINUX:-${KEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel}/kern
 file -L /bin/busybox | grep -q 'statically linked' || skip_all "needs busybox-static"
 
 T=$(mktemp -d /tmp/keel-init-boot.XXXXXX)
-QPID=
+QPID= MONCAT=
 cleanup() {
 	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
+	# the monitor's reader never sees EOF (fd 9 is read-write): it would
+	# outlive the test and hold the caller's stderr open
+	[ -n "$MONCAT" ] && kill "$MONCAT" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -66,6 +69,7 @@ QPID=$!
 # read-write: a write never blocks or raises SIGPIPE, even once QEMU is gone
 exec 8<>"$T/mon.in" 9<>"$T/mon.out"
 cat <&9 >/dev/null &
+MONCAT=$!
 
 wait_for() { # PATTERN SECONDS
 	n=$(($2 * 10))
@@ -85,7 +89,7 @@ log=$(tr -d '\r' <"$T/console.log" | sed 's/\x1b\[[0-9;]*m//g')
 like "$log" "keel .* starting as the machine's init \(pid 1\)" "PID 1 in boot mode"
 like "$log" "kernel command line: ignoring keel.bogus" "unknown keel.* option reported, not fatal"
 like "$log" 'svc \| svc cgroup 0::/keel/containers/svc host testbox' "cgroup keel/containers/NAME; keel.hostname applied"
-like "$log" 'svc \| rootfs on / type tmpfs \(ro' "container pivoted off keel's tmpfs root (initramfs left)"
+like "$log" 'svc \| rootfs on / type rootfs \(ro' "container's root: its bind of the initramfs, read-only"
 s=$(printf '%s\n' "$log" | grep -n 'Finished setup' | cut -d: -f1)
 v=$(printf '%s\n' "$log" | grep -n 'Started svc' | cut -d: -f1)
 [ -n "$s" ] && [ -n "$v" ] && [ "$v" -gt "$s" ]

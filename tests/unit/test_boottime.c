@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "init/boottime.h"
+#include "lib/util.h"
 
 /* Kernel 2 s, keel setup 0.5 s, containers.d 0.1 s (loaded at 2.6 s).
  * net: oneshot, starts at once, created +50 ms, running +10 ms, done after
@@ -155,6 +156,53 @@ static void test_not_boot (void **state)
 	free (j);
 }
 
+/* PID 1 started at 1.2 s, ran from its protected copy at 1.5 s, left the
+ * initramfs at 1.8 s: the kernel ends at 1.2 s, keel's setup is what comes
+ * after the switch root; a stamp out of place is ignored, not trusted. */
+static void test_pre_switch (void **state)
+{
+	char *j = strdup (reply);
+	char *p = strstr (j, "\"keel_start\"");
+	cleanup_free char *full = NULL, *bad = NULL;
+	int ret;
+	char *t;
+	json_object *o;
+
+	(void)state;
+	full = xasprintf ("%.*s\"pid1_start\":1200000,\"switched\":2300000,%s", (int)(p - j), j, p);
+	t = render (full, BOOTTIME_TEXT, &ret);
+	assert_int_equal (ret, 0);
+	assert_non_null (strstr (t, "Startup finished in 1.200s (kernel) + 1.400s (keel) + 900.0ms "
+	                            "(containers) = 3.500s\n"));
+	assert_non_null (strstr (t, "keel: 800.0ms protecting its binary, 300.0ms leaving the "
+	                            "initramfs\nkeel: 200.0ms machine setup (mounts, modules, "
+	                            "cgroups), 100.0ms reading containers.d\n"));
+	free (t);
+	t = render (full, BOOTTIME_JSON, &ret);
+	assert_int_equal (ret, 0);
+	o = json_tokener_parse (t);
+	assert_non_null (o);
+	assert_true (num (o, "kernel_ms") == 1200.0);
+	assert_true (num (o, "keel_protect_ms") == 800.0);
+	assert_true (num (o, "keel_switch_root_ms") == 300.0);
+	assert_true (num (o, "keel_setup_ms") == 200.0);
+	json_object_put (o);
+	free (t);
+	t = render (full, BOOTTIME_SVG, &ret);
+	assert_non_null (strstr (t, ">keel: pre-switch</text>"));
+	assert_non_null (strstr (t, "<title>keel: protecting its binary 800.0ms, leaving the "
+	                            "initramfs 300.0ms</title>"));
+	free (t);
+	/* after keel's start, after the setup: both ignored */
+	bad = xasprintf ("%.*s\"pid1_start\":2100000,\"switched\":2600000,%s", (int)(p - j), j, p);
+	t = render (bad, BOOTTIME_TEXT, &ret);
+	assert_int_equal (ret, 0);
+	assert_non_null (strstr (t, "Startup finished in 2.000s (kernel) + 600.0ms (keel)"));
+	assert_null (strstr (t, "protecting its binary"));
+	free (t);
+	free (j);
+}
+
 static void test_refused (void **state)
 {
 	int ret;
@@ -186,7 +234,7 @@ int main (void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_text),    cmocka_unit_test (test_json),
 	        cmocka_unit_test (test_svg),     cmocka_unit_test (test_not_boot),
-	        cmocka_unit_test (test_refused),
+	        cmocka_unit_test (test_refused), cmocka_unit_test (test_pre_switch),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);

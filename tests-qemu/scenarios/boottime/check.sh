@@ -20,6 +20,8 @@ u = {x["name"]: x for x in j["units"]}
 assert j["boot"] is True, j
 assert j["kernel_ms"] > 100, j  # the kernel's own boot, before keel
 assert j["keel_setup_ms"] > 0 and j["total_ms"] > j["kernel_ms"], j
+# PID 1's re-exec from its sealed copy and its switch root, before its setup
+assert j["keel_protect_ms"] > 0 and j["keel_switch_root_ms"] > 0, j
 assert j["settled"] is True, j
 n, w, a = u["net"], u["web"], u["analyze"]
 assert n["end"] == "done" and w["end"] == "ready" and a["end"] == "ready", (n, w, a)
@@ -28,8 +30,8 @@ assert w["start_at_ms"] >= n["end_at_ms"], (w, n)
 assert w["deps_ms"] >= 450, w
 assert a["start_at_ms"] >= w["end_at_ms"], (a, w)
 assert j["critical_chain"] == ["analyze", "web", "net"], j["critical_chain"]
-print("# kernel %.0f ms, keel %.1f + %.1f ms, containers %.0f ms; net run %.0f ms, web deps %.0f ms"
-      % (j["kernel_ms"], j["keel_setup_ms"], j["keel_load_ms"], j["containers_ms"],
+print("# kernel %.0f ms, keel %.1f + %.1f + %.1f + %.1f ms, containers %.0f ms; net run %.0f ms, web deps %.0f ms"
+      % (j["kernel_ms"], j["keel_protect_ms"], j["keel_switch_root_ms"], j["keel_setup_ms"], j["keel_load_ms"], j["containers_ms"],
          n["ready_ms"], w["deps_ms"]))
 PY
 python3 - "$out/status.json" <<'PY'
