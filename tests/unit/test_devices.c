@@ -217,7 +217,7 @@ static int userns_child (void *arg, int out)
 	/* A private mount namespace so the bind mounts die with the child. */
 	if (unshare (CLONE_NEWNS) < 0 ||
 	    mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
-		report (out, "skip: %s\n", strerror (errno));
+		report (out, "skip: private mount namespace: %s\n", strerror (errno));
 		return 0;
 	}
 	if (devices_create (&s, root, true, &err) < 0) {
@@ -244,7 +244,7 @@ static void test_bind_from_host (void **state)
 	need_rootfs ();
 	run_child (userns_child, NULL, &r);
 	if (report_value (&r, "skip"))
-		skip_because ("private mount namespace: %s", report_value (&r, "skip"));
+		skip_because ("%s", report_value (&r, "skip"));
 	assert_true (child_ok (&r));
 	assert_string_equal (report_value (&r, "null"), "1:3");
 	assert_string_equal (report_value (&r, "urandom"), "1:9");
@@ -322,7 +322,8 @@ static void test_prepared_for_userns (void **state)
 static int console_child (void *arg, int out)
 {
 	struct keel_error *err = NULL;
-	char *slave_path = NULL, *p;
+	cleanup_free char *slave_path = NULL;
+	char *p;
 	struct stat a, b;
 	int m, s;
 
@@ -334,6 +335,12 @@ static int console_child (void *arg, int out)
 	if (terminal_open_pty (NULL, &m, &s, &err) < 0 ||
 	    terminal_slave_path (m, &slave_path, &err) < 0 ||
 	    devices_bind_console (root, s, &err) < 0) {
+		/* valgrind 3.19 does not know open_tree (syscall 428). */
+		if (err != NULL && err->status == ENOSYS) {
+			report (out, "skip: open_tree: %s\n", strerror (ENOSYS));
+			keel_error_release (&err);
+			return 0;
+		}
 		report_error (out, &err);
 		return 1;
 	}
@@ -342,7 +349,6 @@ static int console_child (void *arg, int out)
 		return 2;
 	report (out, "same=%d\n", a.st_rdev == b.st_rdev);
 	free (p);
-	free (slave_path);
 	return 0;
 }
 
