@@ -96,7 +96,7 @@ floor=$dir/floor"
 
 echo "bench/runtime: run /bin/true, $n runs per runtime, alternating ($(nproc) cpus, $(uname -r))"
 STATE=$state RUNTIMES=$runtimes BENCH_JSON=${BENCH_JSON:-} python3 - "$dir" "$n" <<'PY'
-import json, os, statistics, subprocess, sys
+import json, os, shutil, statistics, subprocess, sys
 
 work, n = sys.argv[1], int(sys.argv[2])
 runtimes = []
@@ -123,9 +123,7 @@ failures = {name: 0 for name, _ in runtimes}
 # peak RSS was 1.04 MiB from build/, 0.79 MiB from a `cp` of it and 0.73
 # MiB once read back from the disk (docs/performance.md, sixth pass).
 for name, cmd in runtimes:
-    fd = os.open(cmd[0] if os.path.isabs(cmd[0]) else subprocess.run(
-        ["sh", "-c", "command -v " + cmd[0]], stdout=subprocess.PIPE, text=True).stdout.strip(),
-        os.O_RDONLY)
+    fd = os.open(shutil.which(cmd[0]), os.O_RDONLY)
     os.fdatasync(fd)  # dirty pages stay cached until written
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)
