@@ -213,7 +213,6 @@ static int make_link_at (int dirfd, const char *target, const char *path,
 	return 0;
 }
 
-
 static int spec_node (const struct spec_device *d, struct dev_node *n, struct keel_error **err)
 {
 	memset (n, 0, sizeof *n);
