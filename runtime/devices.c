@@ -205,8 +205,7 @@ static int make_console_point (int rootfd, struct keel_error **err)
 	return 0;
 }
 
-static int make_link_at (int dirfd, const char *target, const char *path,
-                         struct keel_error **err)
+static int make_link_at (int dirfd, const char *target, const char *path, struct keel_error **err)
 {
 	if (symlinkat (target, dirfd, strrchr (path, '/') + 1) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "devices: symlink `%s` -> `%s`", path, target);
