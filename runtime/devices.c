@@ -255,8 +255,7 @@ static bool overridden (const struct spec *s, const char *path)
  * (and made) once, and every one of them is made through that fd, rather
  * than resolving /dev from the root again for each (two system calls
  * apiece, and the directory cannot change under us between them). */
-static int make_defaults (int rootfd, const struct spec *s, bool in_userns,
-                          struct keel_error **err)
+static int make_defaults (int rootfd, const struct spec *s, bool in_userns, struct keel_error **err)
 {
 	cleanup_close int dev = -1;
 	const char *base;
@@ -268,8 +267,8 @@ static int make_defaults (int rootfd, const struct spec *s, bool in_userns,
 	for (size_t i = 0; i < ARRAY_SIZE (default_nodes); i++) {
 		if (overridden (s, default_nodes[i].path))
 			continue;
-		ret = make_node_at (dev, strrchr (default_nodes[i].path, '/') + 1, &default_nodes[i],
-		                    in_userns, -1, err);
+		ret = make_node_at (dev, strrchr (default_nodes[i].path, '/') + 1,
+		                    &default_nodes[i], in_userns, -1, err);
 		if (ret < 0)
 			return ret;
 	}
