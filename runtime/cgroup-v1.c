@@ -317,16 +317,7 @@ static int need_file (const char *dir, const char *file, const char *field, stru
 
 static int read_trimmed (const char *dir, const char *file, char **out, struct keel_error **err)
 {
-	cleanup_free char *path = xasprintf ("%s/%s", dir, file);
-	size_t len;
-	int ret;
-
-	ret = read_file (path, 4096, out, &len, err);
-	if (ret < 0)
-		return keel_error_wrap (err, "cgroup");
-	while (len > 0 && ((*out)[len - 1] == '\n' || (*out)[len - 1] == ' '))
-		(*out)[--len] = '\0';
-	return 0;
+	return cg_read_value (-1, dir, file, out, err);
 }
 
 /* ---- resources ----------------------------------------------------------- */
@@ -753,6 +744,10 @@ static int apply_devices (const char *dir, const struct spec_resources *res,
 {
 	struct dev_files f = {.dir = dir, .fd = {-1, -1}};
 	int ret = dev_rule (&f, false, "a", err);
+	/* Nothing allowed since the last "a" denied: another deny of "a"
+	 * (every config's first rule, runc's default spec's only one) would
+	 * change nothing, and is not written. */
+	bool all_denied = true;
 
 	for (size_t i = 0; ret == 0 && i < res->n_devices; i++) {
 		const struct spec_device_rule *r = &res->devices[i];
@@ -774,13 +769,17 @@ static int apply_devices (const char *dir, const struct spec_resources *res,
 		if (r->type == 'a' || r->type == '\0') {
 			/* "a" is every device and every access: a rule for
 			 * all types is the whole list. */
+			if (!r->allow && all_denied)
+				continue;
 			ret = dev_rule (&f, r->allow, "a", err);
+			all_denied = !r->allow;
 			continue;
 		}
 		dev_num (maj, sizeof maj, r->major);
 		dev_num (min, sizeof min, r->minor);
 		snprintf (rule, sizeof rule, "%c %s:%s %s", r->type, maj, min, access);
 		ret = dev_rule (&f, r->allow, rule, err);
+		all_denied = all_denied && !r->allow;
 	}
 	for (size_t i = 0; ret == 0 && i < sizeof default_devices / sizeof default_devices[0]; i++)
 		ret = dev_rule (&f, true, default_devices[i], err);
@@ -869,6 +868,7 @@ int cgroup_v1_apply_resources (const struct spec_strv *paths, const struct spec_
  * level's parent, so its cpus and mems are not read a second time a few
  * system calls later (two kernfs opens of every create). */
 struct cpuset_memo {
+	const char *mnt; /* the hierarchy's mount point: its cpus are never empty */
 	char *dir;
 	char *val[2];
 };
@@ -878,33 +878,45 @@ static void cpuset_memo_free (struct cpuset_memo *m)
 	free (m->dir);
 	free (m->val[0]);
 	free (m->val[1]);
-	*m = (struct cpuset_memo){0};
+	m->dir = m->val[0] = m->val[1] = NULL;
 }
 
 /* A new cpuset cgroup starts with no cpus and no mems, and no task can
  * join it then: give it its parent's (what the kernel's clone_children
- * does, which is off by default). */
-static int cpuset_inherit (struct cpuset_memo *memo, const char *dir, struct keel_error **err)
+ * does, which is off by default).  fresh: dir was just made, so it is
+ * not read first: it is empty, or has its parent's already (with
+ * clone_children), and the parent's is what is written either way.  A
+ * parent found empty (made by something that did not fill it) is filled
+ * first from its own, up to the first that has them. */
+static int cpuset_inherit (struct cpuset_memo *memo, const char *dir, bool fresh,
+                           struct keel_error **err)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	cleanup_free char *parent = xstrdup (dir);
 	char *slash = strrchr (parent, '/');
 	char *val[2] = {NULL, NULL};
-	bool memo_is_parent;
 
 	if (slash == NULL)
 		return 0;
 	*slash = '\0';
-	memo_is_parent = memo->dir != NULL && strcmp (memo->dir, parent) == 0;
 	for (size_t i = 0; i < 2; i++) {
 		cleanup_free char *cur = NULL, *from = NULL;
-		int ret = read_trimmed (dir, files[i], &cur, err);
+		bool memo_is_parent = memo->dir != NULL && strcmp (memo->dir, parent) == 0;
+		int ret = fresh ? 0 : read_trimmed (dir, files[i], &cur, err);
 
-		if (ret == 0 && cur[0] == '\0') {
+		if (ret == 0 && (cur == NULL || cur[0] == '\0')) {
 			if (memo_is_parent)
 				from = xstrdup (memo->val[i]);
 			else
 				ret = read_trimmed (parent, files[i], &from, err);
+			if (ret == 0 && from[0] == '\0' && !memo_is_parent && memo->mnt != NULL &&
+			    strcmp (parent, memo->mnt) != 0) {
+				ret = cpuset_inherit (memo, parent, false, err);
+				if (ret == 0) {
+					free (from);
+					from = xstrdup (memo->val[i]);
+				}
+			}
 			if (ret == 0)
 				ret = cg_write (dir, files[i], from, err);
 		}
@@ -912,7 +924,7 @@ static int cpuset_inherit (struct cpuset_memo *memo, const char *dir, struct kee
 			free (val[0]);
 			return ret;
 		}
-		val[i] = cur[0] != '\0' ? steal_ptr (&cur) : steal_ptr (&from);
+		val[i] = cur != NULL && cur[0] != '\0' ? steal_ptr (&cur) : steal_ptr (&from);
 	}
 	cpuset_memo_free (memo);
 	memo->dir = xstrdup (dir);
@@ -921,11 +933,12 @@ static int cpuset_inherit (struct cpuset_memo *memo, const char *dir, struct kee
 	return 0;
 }
 
-/* cgroup_mkdir_p's hook for a hierarchy with cpuset: every level gets
- * its parent's cpus and mems. */
-static int cpuset_level (void *arg, const char *dir, struct keel_error **err)
+/* cgroup_mkdir_p's hook for a hierarchy with cpuset: the container's
+ * cgroup (and every level made on the way) gets its parent's cpus and
+ * mems. */
+static int cpuset_level (void *arg, const char *dir, bool made, struct keel_error **err)
 {
-	return cpuset_inherit (arg, dir, err);
+	return cpuset_inherit (arg, dir, made, err);
 }
 
 int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct spec_strv *paths,
@@ -967,6 +980,7 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 		if (ret < 0)
 			break;
 		cgroup_paths_push (&out, dir);
+		memo.mnt = hiers[i].mnt;
 		ret = cgroup_mkdir_p (hiers[i].mnt, dir, NULL,
 		                      hier_has (&hiers[i], "cpuset") ? cpuset_level : NULL, &memo,
 		                      &made, err);

@@ -129,14 +129,17 @@ int cgroup_path_resolve (const char *root, cgroup_own_fn *own_fn, const void *ar
                          const char *cgroups_path, const char *default_rel, char **out,
                          struct keel_error **err);
 /* mkdir -p of abs (below root, as cgroup_path_resolve makes it), a level
- * at a time: before(arg, PARENT) ahead of each level (v2: the controllers
- * enabled in the parent), after(arg, DIR) once the level is there, made by
- * this call or not (v1's cpuset: cpus and mems from the parent); either
- * may be NULL.  made gets the directories this call made, shallowest
- * first: cgroup_mkdirs_undo removes them deepest first (a failure to is
- * only logged, at debug level) and frees the list; cgroup_v1_paths_free
- * only frees it. */
-typedef int cgroup_dir_fn (void *arg, const char *dir, struct keel_error **err);
+ * at a time: before(arg, PARENT, false) ahead of each level (v2: the
+ * controllers enabled in the parent), after(arg, DIR, MADE) once the level
+ * is there, MADE when this call made it (v1's cpuset: cpus and mems from
+ * the parent); either may be NULL.  Without before, the leaf is tried
+ * first and the levels above are made only when one is missing: after
+ * then sees the leaf alone, and fills what it needs above it itself.
+ * made gets the directories this call made, shallowest first:
+ * cgroup_mkdirs_undo removes them deepest first (a failure to is only
+ * logged, at debug level) and frees the list; cgroup_v1_paths_free only
+ * frees it. */
+typedef int cgroup_dir_fn (void *arg, const char *dir, bool made, struct keel_error **err);
 int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
                     void *arg, struct spec_strv *made, struct keel_error **err);
 void cgroup_mkdirs_undo (struct spec_strv *made);

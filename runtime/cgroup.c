@@ -204,6 +204,14 @@ static void ctl_set_free (struct ctl_set *s)
 	free (s->extra);
 }
 
+static bool ctl_set_empty (const struct ctl_set *s)
+{
+	for (int i = 0; i < CTL_MAX; i++)
+		if (s->known[i])
+			return false;
+	return s->n_extra == 0;
+}
+
 bool cg_memory_set (const struct spec_memory *m)
 {
 	return m->has_limit || m->has_reservation || m->has_swap || m->has_swappiness ||
@@ -383,6 +391,36 @@ int cg_writef (const char *dir, const char *file, struct keel_error **err, const
 	if (v == NULL)
 		return keel_error (err, ENOMEM, "cgroup: %s", file);
 	return cg_write (dir, file, v, err);
+}
+
+int cg_read_value (int dirfd, const char *dir, const char *file, char **out,
+                   struct keel_error **err)
+{
+	cleanup_free char *path = dirfd < 0 ? xasprintf ("%s/%s", dir, file) : NULL;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = dirfd < 0 ? open (path, O_RDONLY | O_CLOEXEC) : openat (dirfd, file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return keel_error (err, errno, "cgroup: open `%s/%s`", dir, file);
+	do
+		n = read (fd, buf, sizeof buf);
+	while (n < 0 && errno == EINTR);
+	close (fd);
+	if (n < 0)
+		return keel_error (err, errno, "cgroup: read `%s/%s`", dir, file);
+	/* A value as long as the buffer may go on: read it all. */
+	if ((size_t)n == sizeof buf) {
+		int ret = read_file_at (dirfd < 0 ? AT_FDCWD : dirfd, dirfd < 0 ? path : file,
+		                        1 << 20, out, NULL, err);
+		return ret < 0 ? keel_error_wrap (err, "cgroup") : 0;
+	}
+	*out = xmalloc0 ((size_t)n + 1);
+	memcpy (*out, buf, (size_t)n);
+	while (n > 0 && ((*out)[n - 1] == '\n' || (*out)[n - 1] == ' '))
+		(*out)[--n] = '\0';
+	return 0;
 }
 
 bool cg_exists (const char *dir, const char *file)
@@ -775,26 +813,44 @@ void cgroup_paths_push (struct spec_strv *v, char *s)
 int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
                     void *arg, struct spec_strv *made, struct keel_error **err)
 {
-	cleanup_free char *cur = xstrdup (root);
+	cleanup_free char *cur = NULL;
 	const char *p = abs + strlen (root);
 	int ret;
 
+	/* The leaf first when nothing is to be done in the levels above: they
+	 * exist already for every container but the first (keel/ID under
+	 * keel/), and one mkdir then replaces one per level (the parents'
+	 * EEXIST).  ENOENT says a parent is missing: make them all below. */
+	if (before == NULL) {
+		if (mkdir (abs, 0755) == 0) {
+			cgroup_paths_push (made, xstrdup (abs));
+			return after != NULL ? after (arg, abs, true, err) : 0;
+		}
+		if (errno == EEXIST)
+			return after != NULL ? after (arg, abs, false, err) : 0;
+		if (errno != ENOENT)
+			return keel_error (err, errno, "cgroup: mkdir `%s`", abs);
+	}
+	cur = xstrdup (root);
 	while (*p == '/') {
 		const char *end = strchr (p + 1, '/');
 		size_t len = end ? (size_t)(end - p) : strlen (p);
+		bool new_dir = false;
 		char *next;
 
-		if (before != NULL && (ret = before (arg, cur, err)) < 0)
+		if (before != NULL && (ret = before (arg, cur, false, err)) < 0)
 			return ret;
 		next = xasprintf ("%s%.*s", cur, (int)len, p);
 		free (cur);
 		cur = next;
 		p += len;
-		if (mkdir (cur, 0755) == 0)
+		if (mkdir (cur, 0755) == 0) {
 			cgroup_paths_push (made, xstrdup (cur));
-		else if (errno != EEXIST)
+			new_dir = true;
+		} else if (errno != EEXIST) {
 			return keel_error (err, errno, "cgroup: mkdir `%s`", cur);
-		if (after != NULL && (ret = after (arg, cur, err)) < 0)
+		}
+		if (after != NULL && (ret = after (arg, cur, new_dir, err)) < 0)
 			return ret;
 	}
 	return 0;
@@ -810,8 +866,9 @@ void cgroup_mkdirs_undo (struct spec_strv *made)
 
 /* cgroup_mkdir_p's hook for v2: the controllers the container needs,
  * enabled in each parent's cgroup.subtree_control on the way down. */
-static int enable_need (void *arg, const char *parent, struct keel_error **err)
+static int enable_need (void *arg, const char *parent, bool made, struct keel_error **err)
 {
+	(void)made;
 	return enable_set (parent, arg, err);
 }
 
@@ -865,13 +922,16 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 		if (ret < 0)
 			return ret;
 	}
-	if (access (path, F_OK) == 0)
-		warn_if_populated (path);
-	else if (errno != ENOENT)
-		return keel_error (err, errno, "cgroup: `%s`", path);
 	needed_controllers (res, &need);
-	ret = cgroup_mkdir_p (root, path, enable_need, NULL, &need, &made, err);
+	/* No controller to enable (a hybrid host's unified cgroup, a config
+	 * with no limits): no hook, so that the leaf is made first. */
+	ret = cgroup_mkdir_p (root, path, ctl_set_empty (&need) ? NULL : enable_need, NULL, &need,
+	                      &made, err);
 	ctl_set_free (&need);
+	/* Found there rather than made by this call: cgroupsPath named an
+	 * existing cgroup (or a concurrent create made it first). */
+	if (ret == 0 && (made.n == 0 || strcmp (made.v[made.n - 1], path) != 0))
+		warn_if_populated (path);
 	if (ret == 0)
 		ret = cgroup_apply_resources (path, res, err);
 	if (ret < 0) {
@@ -1061,6 +1121,39 @@ int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err)
 	if (ret < 0)
 		return ret;
 	return wait_event (abs_path, "frozen", frozen ? 1 : 0, FREEZE_TIMEOUT_MS, err);
+}
+
+/* The value of key in cgroup.events text ("populated 0\nfrozen 1"), or
+ * -1 when it has none. */
+static int event_value (const char *text, const char *key)
+{
+	size_t klen = strlen (key);
+
+	for (const char *line = text; line != NULL && *line;) {
+		const char *nl = strchr (line, '\n');
+
+		if (strncmp (line, key, klen) == 0 && line[klen] == ' ')
+			return atoi (line + klen + 1);
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+bool cgroup_frozen_at (int dirfd, const char *abs_path)
+{
+	cleanup_free char *events = NULL, *freeze = NULL;
+
+	/* No cgroup.events or no "frozen" in it: a kernel without the
+	 * freezer (before 5.2), where nothing can be frozen. */
+	if (cg_read_value (dirfd, abs_path, "cgroup.events", &events, NULL) < 0)
+		return false;
+	if (event_value (events, "frozen") == 1)
+		return true;
+	/* Populated and not yet all stopped: frozen all the same when its own
+	 * cgroup.freeze asks for it.  An empty one is reported frozen at once. */
+	return event_value (events, "populated") == 1 &&
+	       cg_read_value (dirfd, abs_path, "cgroup.freeze", &freeze, NULL) == 0 &&
+	       strcmp (freeze, "1") == 0;
 }
 
 int cgroup_is_empty (const char *abs_path, bool *empty, struct keel_error **err)

@@ -46,6 +46,11 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 /* Signal every process in the cgroup (cgroup.kill for SIGKILL). */
 int cgroup_kill (const char *abs_path, int signo, struct keel_error **err);
 int cgroup_freeze (const char *abs_path, bool frozen, struct keel_error **err);
+/* Whether a task put into the cgroup (dirfd, opened on abs_path) would be
+ * held frozen: "frozen 1" in its cgroup.events, which a new cgroup under
+ * a frozen parent shows at once (its own cgroup.freeze stays 0), or a
+ * populated one whose cgroup.freeze is 1 and is still freezing. */
+bool cgroup_frozen_at (int dirfd, const char *abs_path);
 /* true when cgroup.procs (recursively) is empty */
 int cgroup_is_empty (const char *abs_path, bool *empty, struct keel_error **err);
 /* Remove the cgroup (and its empty children); fails with EBUSY while
@@ -58,6 +63,14 @@ int cg_write (const char *dir, const char *file, const char *value, struct keel_
 int cg_writef (const char *dir, const char *file, struct keel_error **err, const char *fmt, ...)
         __attribute__ ((format (printf, 4, 5)));
 bool cg_exists (const char *dir, const char *file);
+/* A cgroup file that holds one value (cpuset.cpus, freezer.state,
+ * cgroup.events) into *out (malloc'd, trailing newline and spaces cut):
+ * DIR/FILE, or FILE under dirfd when dirfd >= 0 (dir then only names it
+ * in errors).  One read(2): the kernel shows such a file in one piece, so
+ * a read that does not fill the buffer got all of it, and the read that
+ * would only see the end of the file is not made. */
+int cg_read_value (int dirfd, const char *dir, const char *file, char **out,
+                   struct keel_error **err);
 /* Whether a resources section asks for anything (v1 and v2 alike), and
  * whether a config-given name is safe as a file name in a cgroup dir. */
 bool cg_memory_set (const struct spec_memory *m);

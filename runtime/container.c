@@ -895,20 +895,8 @@ static void undo_create (struct create_ctx *c)
  * too, with these words). */
 static int refuse_frozen (const struct create_ctx *c, struct keel_error **err)
 {
-	char buf[4] = "";
-	int fd;
-
-	if (c->cgroup_v1.n > 0 && cgroup_v1_is_frozen (&c->cgroup_v1))
-		return keel_error (err, 0, "container's cgroup unexpectedly frozen");
-	if (c->cgroup_fd < 0)
-		return 0;
-	fd = openat (c->cgroup_fd, "cgroup.freeze", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* no freezer (before Linux 5.2): nothing can be frozen */
-	if (read (fd, buf, 1) < 0)
-		buf[0] = '\0';
-	close (fd);
-	if (buf[0] == '1')
+	if ((c->cgroup_v1.n > 0 && cgroup_v1_is_frozen (&c->cgroup_v1)) ||
+	    (c->cgroup_fd >= 0 && cgroup_frozen_at (c->cgroup_fd, c->cgroup_path)))
 		return keel_error (err, 0, "container's cgroup unexpectedly frozen");
 	return 0;
 }
