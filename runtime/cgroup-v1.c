@@ -963,7 +963,7 @@ int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct
 
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       const struct spec_resources *res, struct spec_strv *paths,
-                      struct keel_error **err)
+                      struct spec_strv *made_out, struct keel_error **err)
 {
 	struct spec_strv made = {0}, out = {0};
 	struct cpuset_memo memo = {0};
@@ -993,7 +993,7 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
 		cgroup_v1_paths_free (&out);
 		return ret;
 	}
-	cgroup_v1_paths_free (&made);
+	cgroup_made_take (made_out, &made);
 	*paths = out;
 	return 0;
 }

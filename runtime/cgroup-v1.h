@@ -71,12 +71,13 @@ const char *cgroup_v1_mountpoint (size_t i);
  * in that hierarchy (/proc/self/cgroup), NULL -> default_rel under the
  * mount point.  Create the directories (in cpuset, every level gets its
  * parent's cpus and mems when it has none, or no task could join it), and
- * apply res.  paths gets one absolute directory per hierarchy.  A resource
+ * apply res.  paths gets one absolute directory per hierarchy, made (when
+ * not NULL) those of the directories this call made (cgroup_create's).  A resource
  * no v1 controller can take is an error naming its JSON path, before
  * anything is made; on failure the directories made are removed again. */
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       const struct spec_resources *res, struct spec_strv *paths,
-                      struct keel_error **err);
+                      struct spec_strv *made, struct keel_error **err);
 /* The directories cgroup_v1_create would make (same order), made not:
  * create records them first (cgroup.h's cgroup_resolve). */
 int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct spec_strv *paths,
@@ -143,6 +144,9 @@ typedef int cgroup_dir_fn (void *arg, const char *dir, bool made, struct keel_er
 int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cgroup_dir_fn *after,
                     void *arg, struct spec_strv *made, struct keel_error **err);
 void cgroup_mkdirs_undo (struct spec_strv *made);
+/* Move the directories of made to the end of to (NULL: drop them), made
+ * is left empty. */
+void cgroup_made_take (struct spec_strv *to, struct spec_strv *made);
 /* Append s (taken) to v, which stays NULL-terminated. */
 void cgroup_paths_push (struct spec_strv *v, char *s);
 

@@ -856,6 +856,13 @@ int cgroup_mkdir_p (const char *root, const char *abs, cgroup_dir_fn *before, cg
 	return 0;
 }
 
+void cgroup_made_take (struct spec_strv *to, struct spec_strv *made)
+{
+	for (size_t i = 0; to != NULL && i < made->n; i++)
+		cgroup_paths_push (to, steal_ptr (&made->v[i]));
+	cgroup_v1_paths_free (made);
+}
+
 void cgroup_mkdirs_undo (struct spec_strv *made)
 {
 	for (size_t i = made->n; i-- > 0;)
@@ -904,7 +911,8 @@ int cgroup_resolve (const char *cgroups_path, const char *default_rel, char **ab
 }
 
 int cgroup_create (const char *cgroups_path, const char *default_rel,
-                   const struct spec_resources *res, char **abs_path, struct keel_error **err)
+                   const struct spec_resources *res, char **abs_path, struct spec_strv *made_out,
+                   struct keel_error **err)
 {
 	const char *root = cgroup_unified_root ();
 	cleanup_free char *path = NULL;
@@ -938,7 +946,7 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 		cgroup_mkdirs_undo (&made);
 		return ret;
 	}
-	cgroup_v1_paths_free (&made);
+	cgroup_made_take (made_out, &made);
 	*abs_path = steal_ptr (&path);
 	return 0;
 }

@@ -31,10 +31,14 @@ void cgroup_unified_note (const struct mountinfo *m);
  * "/a/b" is under the unified root; a relative "a/b" is joined under the
  * parent of the caller's own cgroup, as runc does; default_rel is always
  * under the unified root (as crun's default).  ".." is refused.  On failure
- * the directories it made are removed again.  A cgroup that already has
- * processes is used anyway, with a warning in the log (runc 1.1). */
+ * the directories it made are removed again; on success they are appended
+ * to made (when not NULL, shallowest first: cgroup_made_take), so that a
+ * create that fails later removes what it made and only that.  A cgroup
+ * that already has processes is used anyway, with a warning in the log
+ * (runc 1.1). */
 int cgroup_create (const char *cgroups_path, const char *default_rel,
-                   const struct spec_resources *res, char **abs_path, struct keel_error **err);
+                   const struct spec_resources *res, char **abs_path, struct spec_strv *made,
+                   struct keel_error **err);
 /* cgroup_create's *abs_path without making anything: create records it
  * before it makes the cgroup, so that a create killed halfway leaves a
  * state directory whose delete finds the cgroup (container.c). */

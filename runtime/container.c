@@ -83,6 +83,10 @@ struct create_ctx {
 	int cgroup_fd;     /* for CLONE_INTO_CGROUP, or -1 */
 	/* The v1 hierarchies' directories (cgroup-v1.h), or none. */
 	struct spec_strv cgroup_v1;
+	/* The cgroup directories this create made: a failed one removes
+	 * those and leaves alone any that cgroupsPath found already there
+	 * (another container's, or one found frozen). */
+	struct spec_strv cgroups_made;
 	struct ns_plan ns;
 	int sync[2];
 	pid_t pid;         /* the container process, in our pid namespace */
@@ -93,7 +97,6 @@ struct create_ctx {
 	bool shared_mountns;    /* none in the config: the runtime's (runc, crun) */
 	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
-	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
 	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
 	enum cgroup_devices_via devices_via; /* where the device filter goes (cgroup-v1.h) */
 };
@@ -859,6 +862,34 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
+static bool cgroup_made (const struct create_ctx *c, const char *dir)
+{
+	for (size_t i = 0; i < c->cgroups_made.n; i++)
+		if (strcmp (c->cgroups_made.v[i], dir) == 0)
+			return true;
+	return false;
+}
+
+/* The container's cgroups that this create made (with the waits of
+ * cgroup_v1_destroy and cgroup_destroy for a process that just exited);
+ * not the levels made above them, which a concurrent create may be
+ * making its own cgroup in. */
+static void undo_cgroups (struct create_ctx *c)
+{
+	cleanup_error struct keel_error *e = NULL;
+	struct spec_strv v1 = {0};
+
+	for (size_t i = 0; i < c->cgroup_v1.n; i++)
+		if (cgroup_made (c, c->cgroup_v1.v[i]))
+			cgroup_paths_push (&v1, xstrdup (c->cgroup_v1.v[i]));
+	if (v1.n > 0 && cgroup_v1_destroy (&v1, &e) < 0)
+		keel_log_error (&e);
+	cgroup_v1_paths_free (&v1);
+	if (c->cgroup_path && cgroup_made (c, c->cgroup_path) &&
+	    cgroup_destroy (c->cgroup_path, &e) < 0)
+		keel_log_error (&e);
+}
+
 static void undo_create (struct create_ctx *c)
 {
 	if (c->pid > 0) {
@@ -866,17 +897,7 @@ static void undo_create (struct create_ctx *c)
 		while (waitpid (c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	/* A cgroup found frozen is someone else's: leave it as it was. */
-	if (c->cgroup_v1.n > 0 && !c->cgroup_foreign) {
-		cleanup_error struct keel_error *e = NULL;
-		if (cgroup_v1_destroy (&c->cgroup_v1, &e) < 0)
-			keel_log_error (&e);
-	}
-	if (c->cgroup_path && !c->cgroup_foreign) {
-		cleanup_error struct keel_error *e = NULL;
-		if (cgroup_destroy (c->cgroup_path, &e) < 0)
-			keel_log_error (&e);
-	}
+	undo_cgroups (c);
 	/* Everything the container mounted in the caller's namespace hangs
 	 * under our bind of its rootfs. */
 	if (c->rootfs_bound && umount2 (c->rootfs, MNT_DETACH) < 0)
@@ -958,7 +979,7 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 			bpf_res.n_devices = res->n_devices;
 		}
 		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, &v1_res, &c->cgroup_v1,
-		                        err);
+		                        &c->cgroups_made, err);
 		if (ret < 0)
 			return ret;
 		if (mode == CGROUP_MODE_LEGACY) {
@@ -970,7 +991,8 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 		}
 		res = bpf_res.n_devices > 0 ? &bpf_res : NULL;
 	}
-	ret = cgroup_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_path, err);
+	ret = cgroup_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_path,
+	                     &c->cgroups_made, err);
 	if (ret < 0)
 		return ret;
 	c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1005,8 +1027,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 			dflt_cgroup = xasprintf ("keel/%s", c->id);
 		ret = create_cgroups (c, dflt_cgroup ? dflt_cgroup : c->opts->default_cgroup_path,
 		                      err);
-		if (ret == 0 && (ret = refuse_frozen (c, err)) < 0)
-			c->cgroup_foreign = true;
+		if (ret == 0)
+			ret = refuse_frozen (c, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -1098,6 +1120,7 @@ static void ctx_release (struct create_ctx *c)
 	free (c->cgroup_path);
 	c->cgroup_path = NULL;
 	cgroup_v1_paths_free (&c->cgroup_v1);
+	cgroup_v1_paths_free (&c->cgroups_made);
 }
 
 int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,

@@ -149,6 +149,59 @@ check "a second create there is refused too"
 { echo THAWED >"$frz/freezer.state"; } 2>/dev/null
 for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-frozen" 2>/dev/null; done
 
+# A new v1 freezer cgroup under a frozen parent is frozen from the start:
+# refused as well, and the cgroups create made under that parent (in every
+# hierarchy) are removed again, the parent left as it was.
+frz=/sys/fs/cgroup/freezer/keeltest-$$-frzp
+mkdir -p "$frz" && echo FROZEN >"$frz/freezer.state"
+cfg frzp
+cfg_set ".linux.cgroupsPath = \"/keeltest-$$-frzp/c\" | .process.args = [\"true\"]"
+timeout 20 $RUNTIME --root "$STATE" run --bundle "$B" frzp </dev/null >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ]
+check "run under a frozen v1 freezer parent fails at once (rc $rc, 124 = hung)"
+like "$(cat "$T/err")" "cgroup unexpectedly frozen" "... saying the cgroup is frozen"
+[ "$rc" = 124 ] && { echo THAWED >"$frz/freezer.state"; rt delete --force frzp >/dev/null 2>&1; }
+_left=
+for _m in $V1 $UNIFIED; do [ -d "$_m/keeltest-$$-frzp/c" ] && _left="$_left $_m/keeltest-$$-frzp/c"; done
+is "$_left" "" "... and removes the cgroup it made under that parent in every hierarchy"
+is "$(cat "$frz/freezer.state" 2>/dev/null)" FROZEN "... and leaves the parent frozen"
+{ echo THAWED >"$frz/freezer.state"; } 2>/dev/null
+for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-frzp/c" "$_m/keeltest-$$-frzp" 2>/dev/null; done
+
+# --- cgroups found rather than made -------------------------------------------
+
+# A cpuset parent that exists with no cpus and no mems (made by a tool that
+# did not fill it): the container's cgroup is made under it at once, and the
+# parent is filled from its own parent first, or no task could join.
+cs=/sys/fs/cgroup/cpuset/keeltest-$$-cs
+mkdir -p "$cs"
+is "$(cat "$cs/cpuset.cpus")" "" "cpuset: a parent made by hand has no cpus"
+cfg csempty
+cfg_set ".linux.cgroupsPath = \"/keeltest-$$-cs/c\""
+cfg_sh 'echo ok'
+ctr_run
+is "$RC $OUT" "0 ok" "cpuset: a container under an empty cpuset parent runs"
+is "$(cat "$cs/cpuset.cpus")" "$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)" "... and the parent got its parent's cpus"
+is "$(cat "$cs/cpuset.mems")" "$(cat /sys/fs/cgroup/cpuset/cpuset.mems)" "... and mems"
+for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-cs/c" "$_m/keeltest-$$-cs" 2>/dev/null; done
+
+# A create that fails removes the cgroups it made, and only those: one that
+# cgroupsPath named and that was there before is left.
+pre=/sys/fs/cgroup/memory/keeltest-$$-pre
+mkdir -p "$pre"
+cfg pre
+cfg_set ".linux.cgroupsPath = \"/keeltest-$$-pre\" | .linux.resources.cpu = {cpus: \"999\"}"
+rt run --bundle "$B" pre </dev/null >/dev/null 2>"$T/err"
+[ $? != 0 ]
+check "pre: a create that fails (cpus 999)"
+[ -d "$pre" ]
+check "... leaves the memory cgroup that was there before"
+[ ! -d /sys/fs/cgroup/pids/keeltest-$$-pre ] && [ ! -d /sys/fs/cgroup/cpuset/keeltest-$$-pre ]
+check "... and removes those it made (pids, cpuset)"
+rt delete --force pre >/dev/null 2>&1
+for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-pre" 2>/dev/null; done
+
 # --- more of runc's v1 mapping ------------------------------------------------
 
 vda=$(cat /sys/block/vda/dev 2>/dev/null || cat "$(ls -d /sys/block/*/dev | head -1)")

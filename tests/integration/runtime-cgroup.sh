@@ -85,6 +85,38 @@ rt delete --force plain
 check "delete --force"
 ctr_gone plain "$pid"
 
+# --- a parent frozen beforehand: refused at once, not waited on forever -----
+# A new cgroup under a frozen parent is frozen from the start: its
+# cgroup.events says "frozen 1" while its own cgroup.freeze reads 0.  A
+# check of cgroup.freeze alone lets the container process be held frozen
+# before it reports, and create never returns (keel did until 2026-12).
+P=$CGROOT/keeltest-$$-frzp
+mkdir -p "$P"
+if [ "$RT_NAME" != keel ]; then
+	skip "frozen parent" "runc 1.1 and crun read only the cgroup's own cgroup.freeze and wait"
+elif ! [ -f "$P/cgroup.freeze" ]; then
+	skip "frozen parent" "no cgroup.freeze (kernel before 5.2)"
+else
+	echo 1 >"$P/cgroup.freeze"
+	write_config frzp '["true"]' '{}'
+	sed -i "s#\"/keeltest-$$-frzp\"#\"/keeltest-$$-frzp/c\"#" "$B/config.json"
+	timeout 20 $RUNTIME --root "$STATE" run --bundle "$B" frzp </dev/null >/dev/null 2>"$T/err"
+	rc=$?
+	[ "$rc" != 0 ] && [ "$rc" != 124 ]
+	check "run under a frozen parent cgroup fails at once (rc $rc, 124 = hung)"
+	like "$(cat "$T/err")" "cgroup unexpectedly frozen" "... saying the cgroup is frozen (runc's words)"
+	[ "$rc" = 124 ] && { echo 0 >"$P/cgroup.freeze"; rt delete --force frzp >/dev/null 2>&1; }
+	left=
+	for d in /sys/fs/cgroup/*/keeltest-$$-frzp/c "$P/c"; do [ -d "$d" ] && left="$left $d"; done
+	is "$left" "" "... and removes the cgroups it made under it, in every hierarchy"
+	is "$(cat "$P/cgroup.freeze" 2>/dev/null)" 1 "... and leaves the parent, not its own, frozen"
+	echo 0 >"$P/cgroup.freeze"
+fi
+for d in /sys/fs/cgroup/*/keeltest-$$-frzp/c /sys/fs/cgroup/*/keeltest-$$-frzp "$P/c" "$P"; do
+	[ -d "$d" ] && rmdir "$d"
+done
+[ "$RT_NAME" = keel ] && ctr_gone frzp ""
+
 # --- resources ----------------------------------------------------------------------
 
 if ! has memory; then

@@ -196,7 +196,7 @@ static void test_lifecycle (void **state)
 
 	need_cgroup ();
 	r = rel ("ctr");
-	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
+	assert_int_equal (cgroup_create (r, NULL, NULL, &path, NULL, &err), 0);
 	assert_int_equal (strncmp (path, top_abs, strlen (top_abs)), 0);
 	assert_string_equal (path + strlen (cgroup_unified_root ()), r);
 
@@ -246,7 +246,7 @@ static void test_kill_other_signal (void **state)
 
 	need_cgroup ();
 	r = rel ("term");
-	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
+	assert_int_equal (cgroup_create (r, NULL, NULL, &path, NULL, &err), 0);
 	a = spawn_sleeper ();
 	assert_int_equal (cgroup_enter (path, a, &err), 0);
 	/* Not SIGKILL: delivered to every pid in cgroup.procs. */
@@ -267,7 +267,7 @@ static void test_freeze_thaw (void **state)
 
 	need_cgroup ();
 	r = rel ("frz");
-	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
+	assert_int_equal (cgroup_create (r, NULL, NULL, &path, NULL, &err), 0);
 	st = xasprintf ("%s/cgroup.freeze", path);
 	if (access (st, F_OK) < 0) {
 		free (st);
@@ -313,7 +313,7 @@ static void test_relative_path_under_own_parent (void **state)
 	*strrchr (parent, '/') = '\0';
 	/* runc's rule: relative to the parent of the caller's cgroup. */
 	r = xasprintf ("%s/rel", top_rel + 1);
-	assert_int_equal (cgroup_create (r, NULL, NULL, &path, &err), 0);
+	assert_int_equal (cgroup_create (r, NULL, NULL, &path, NULL, &err), 0);
 	want = xasprintf ("%s%s/%s", cgroup_unified_root (), parent, r);
 	assert_string_equal (path, want);
 	assert_int_equal (cgroup_destroy (path, &err), 0);
@@ -337,11 +337,11 @@ static void test_default_path (void **state)
 
 	need_cgroup ();
 	/* default_rel is under the unified root whatever the caller's cgroup. */
-	assert_int_equal (cgroup_create (NULL, top_rel + 1, NULL, &path, &err), 0);
+	assert_int_equal (cgroup_create (NULL, top_rel + 1, NULL, &path, NULL, &err), 0);
 	assert_string_equal (path, top_abs);
 	want = xasprintf ("%s/keel/x", top_rel + 1);
 	free (path);
-	assert_int_equal (cgroup_create (NULL, want, NULL, &path, &err), 0);
+	assert_int_equal (cgroup_create (NULL, want, NULL, &path, NULL, &err), 0);
 	assert_non_null (strstr (path, "/keel/x"));
 	assert_int_equal (cgroup_destroy (path, &err), 0);
 	free (path);
@@ -364,13 +364,13 @@ static void test_bad_paths (void **state)
 
 	need_cgroup ();
 	for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
-		assert_true (cgroup_create (bad[i].path, NULL, NULL, &path, &err) < 0);
+		assert_true (cgroup_create (bad[i].path, NULL, NULL, &path, NULL, &err) < 0);
 		assert_null (path);
 		assert_string_equal (err->msg, bad[i].msg);
 		keel_error_release (&err);
 	}
 	/* neither a cgroupsPath nor a default */
-	assert_true (cgroup_create (NULL, NULL, NULL, &path, &err) < 0);
+	assert_true (cgroup_create (NULL, NULL, NULL, &path, NULL, &err) < 0);
 	assert_null (path);
 	assert_string_equal (err->msg, "cgroup: no cgroupsPath and no default path");
 	keel_error_release (&err);
@@ -412,7 +412,7 @@ static void test_missing_controller_error (void **state)
 		res.blkio.has_weight = true;
 		res.blkio.weight = 500;
 	}
-	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+	assert_true (cgroup_create (r, NULL, &res, &path, NULL, &err) < 0);
 	want = xasprintf ("cgroup: controller \"%s\" is not available in %s", missing, root);
 	printf ("# %s\n", err->msg);
 	assert_non_null (strstr (err->msg, want));
@@ -427,7 +427,7 @@ static char *create_with (const char *name, const struct spec_resources *res)
 	struct keel_error *err = NULL;
 	char *path = NULL, *r = rel (name);
 
-	if (cgroup_create (r, NULL, res, &path, &err) < 0) {
+	if (cgroup_create (r, NULL, res, &path, NULL, &err) < 0) {
 		printf ("# %s\n", err->msg);
 		keel_error_release (&err);
 	}
@@ -493,7 +493,7 @@ static void test_memory_swap_below_limit (void **state)
 	res.memory.limit = 64 << 20;
 	res.memory.has_swap = true;
 	res.memory.swap = 32 << 20;
-	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+	assert_true (cgroup_create (r, NULL, &res, &path, NULL, &err) < 0);
 	assert_non_null (strstr (err->msg, "below memory.limit"));
 	keel_error_release (&err);
 	free (r);
@@ -588,7 +588,7 @@ static void test_unified_bad_keys (void **state)
 		struct spec_kv kv = {(char *)bad[i], (char *)"1"};
 		struct spec_resources res = {.present = true, .unified = {&kv, 1}};
 
-		assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+		assert_true (cgroup_create (r, NULL, &res, &path, NULL, &err) < 0);
 		printf ("# %s -> %s\n", bad[i], err->msg);
 		keel_error_release (&err);
 	}
@@ -607,7 +607,7 @@ static void test_unified_missing_controller (void **state)
 	if (has_controller (cgroup_unified_root (), "memory"))
 		skip_because ("memory is available in %s", cgroup_unified_root ());
 	r = rel ("umem");
-	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+	assert_true (cgroup_create (r, NULL, &res, &path, NULL, &err) < 0);
 	assert_non_null (strstr (err->msg, "controller \"memory\" is not available"));
 	keel_error_release (&err);
 	free (r);
@@ -622,7 +622,7 @@ static void test_rdma (void **state)
 
 	need_cgroup ();
 	r = rel ("rdma");
-	assert_true (cgroup_create (r, NULL, &res, &path, &err) < 0);
+	assert_true (cgroup_create (r, NULL, &res, &path, NULL, &err) < 0);
 	printf ("# %s\n", err->msg);
 	if (has_controller (cgroup_unified_root (), "rdma"))
 		/* No such device here: the kernel refuses the line. */
