@@ -47,12 +47,24 @@ static char *next_field (char **p)
 	return start;
 }
 
+/* The " - " that ends the optional fields: the first one, since no field
+ * before it can hold a space (mountinfo writes one as \040).  By '-'
+ * (strchr reads a word at a time) rather than strstr, which was most of
+ * the cost of a line. */
+static char *find_separator (char *line)
+{
+	for (char *p = strchr (line, '-'); p != NULL; p = strchr (p + 1, '-'))
+		if (p > line && p[-1] == ' ' && p[1] == ' ')
+			return p - 1;
+	return NULL;
+}
+
 static int parse_line (char *line, struct mountinfo *m)
 {
 	char *f[6], *cur = line, *tok, *sep;
 	int n = 0;
 
-	sep = strstr (line, " - ");
+	sep = find_separator (line);
 	if (sep == NULL)
 		return -1;
 	*sep = '\0';
@@ -79,9 +91,11 @@ static int parse_line (char *line, struct mountinfo *m)
 	return 0;
 }
 
-int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mountinfo *m, void *data),
-                     void *data, struct keel_error **err)
+static int parse_fstype (char *buf, const char *name, const char *fstype,
+                         int (*cb) (const struct mountinfo *m, void *data), void *data,
+                         struct keel_error **err)
 {
+	size_t flen = fstype ? strlen (fstype) : 0;
 	char *line, *next;
 	int ret;
 
@@ -93,6 +107,12 @@ int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mounti
 			*next++ = '\0';
 		if (*line == '\0')
 			continue;
+		if (fstype != NULL) {
+			const char *sep = find_separator (line);
+
+			if (sep != NULL && strncmp (sep + 3, fstype, flen) != 0)
+				continue;
+		}
 		if (parse_line (line, &m) < 0)
 			return keel_error (err, EINVAL, "%s: a line does not parse", name);
 		ret = cb (&m, data);
@@ -104,8 +124,15 @@ int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mounti
 	return 0;
 }
 
-int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
-                       void *data, struct keel_error **err)
+int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mountinfo *m, void *data),
+                     void *data, struct keel_error **err)
+{
+	return parse_fstype (buf, name, NULL, cb, data, err);
+}
+
+int mountinfo_foreach_fstype (const char *path, const char *fstype,
+                              int (*cb) (const struct mountinfo *m, void *data), void *data,
+                              struct keel_error **err)
 {
 	cleanup_free char *buf = NULL;
 	int ret;
@@ -113,5 +140,11 @@ int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, v
 	ret = read_file (path, 16 << 20, &buf, NULL, err);
 	if (ret < 0)
 		return ret;
-	return mountinfo_parse (buf, path, cb, data, err);
+	return parse_fstype (buf, path, fstype, cb, data, err);
+}
+
+int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
+                       void *data, struct keel_error **err)
+{
+	return mountinfo_foreach_fstype (path, NULL, cb, data, err);
 }

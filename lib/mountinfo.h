@@ -23,6 +23,13 @@ struct mountinfo {
 int mountinfo_foreach (const char *path, int (*cb) (const struct mountinfo *m, void *data),
                        void *data, struct keel_error **err);
 
+/* The same for the entries whose filesystem type starts with fstype
+ * ("cgroup": cgroup and cgroup2) only: the other lines are not split into
+ * fields, nor checked. */
+int mountinfo_foreach_fstype (const char *path, const char *fstype,
+                              int (*cb) (const struct mountinfo *m, void *data), void *data,
+                              struct keel_error **err);
+
 /* The same over the text in buf (NUL-terminated, modified in place);
  * name is what errors call it. */
 int mountinfo_parse (char *buf, const char *name, int (*cb) (const struct mountinfo *m, void *data),

@@ -147,7 +147,8 @@ void cgroup_v1_load (void)
 	if (loaded)
 		return;
 	loaded = true;
-	if (mountinfo_foreach ("/proc/self/mountinfo", collect_hier, NULL, &err) < 0) {
+	if (mountinfo_foreach_fstype ("/proc/self/mountinfo", "cgroup", collect_hier, NULL, &err) <
+	    0) {
 		keel_debug ("cgroup: %s", err->msg);
 		keel_error_release (&err);
 	}
@@ -961,39 +962,49 @@ int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct
 	return 0;
 }
 
-int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
-                      const struct spec_resources *res, struct spec_strv *paths,
-                      struct spec_strv *made_out, struct keel_error **err)
+int cgroup_v1_make (const struct spec_strv *paths, const struct spec_resources *res,
+                    struct spec_strv *made_out, struct keel_error **err)
 {
-	struct spec_strv made = {0}, out = {0};
+	struct spec_strv made = {0};
 	struct cpuset_memo memo = {0};
 	int ret = 0;
 
 	cgroup_v1_load ();
+	if (paths->n != n_hiers)
+		return keel_error (err, 0, "cgroup: %zu v1 directories for %zu hierarchies", paths->n,
+		                   n_hiers);
 	if (res != NULL)
 		ret = validate (res, err);
 	for (size_t i = 0; ret == 0 && i < n_hiers; i++) {
-		char *dir = NULL;
-
-		ret = cgroup_path_resolve (hiers[i].mnt, own_under_mount, &hiers[i], cgroups_path,
-		                           default_rel, &dir, err);
-		if (ret < 0)
-			break;
-		cgroup_paths_push (&out, dir);
 		memo.mnt = hiers[i].mnt;
-		ret = cgroup_mkdir_p (hiers[i].mnt, dir, NULL,
+		ret = cgroup_mkdir_p (hiers[i].mnt, paths->v[i], NULL,
 		                      hier_has (&hiers[i], "cpuset") ? cpuset_level : NULL, &memo,
 		                      &made, err);
 	}
 	cpuset_memo_free (&memo);
 	if (ret == 0 && res != NULL)
-		ret = cgroup_v1_apply_resources (&out, res, err);
+		ret = cgroup_v1_apply_resources (paths, res, err);
 	if (ret < 0) {
 		cgroup_mkdirs_undo (&made);
-		cgroup_v1_paths_free (&out);
 		return ret;
 	}
 	cgroup_made_take (made_out, &made);
+	return 0;
+}
+
+int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
+                      const struct spec_resources *res, struct spec_strv *paths,
+                      struct spec_strv *made, struct keel_error **err)
+{
+	struct spec_strv out = {0};
+	int ret = cgroup_v1_resolve (cgroups_path, default_rel, &out, err);
+
+	if (ret == 0)
+		ret = cgroup_v1_make (&out, res, made, err);
+	if (ret < 0) {
+		cgroup_v1_paths_free (&out);
+		return ret;
+	}
 	*paths = out;
 	return 0;
 }

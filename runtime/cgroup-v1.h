@@ -82,6 +82,9 @@ int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
  * create records them first (cgroup.h's cgroup_resolve). */
 int cgroup_v1_resolve (const char *cgroups_path, const char *default_rel, struct spec_strv *paths,
                        struct keel_error **err);
+/* cgroup_v1_create after its cgroup_v1_resolve: paths as that gave them. */
+int cgroup_v1_make (const struct spec_strv *paths, const struct spec_resources *res,
+                    struct spec_strv *made, struct keel_error **err);
 /* Move pid into every one of the container's v1 cgroups. */
 int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error **err);
 /* exec --cgroup on v1: each of the container's directories (paths) with

@@ -79,7 +79,7 @@ static int find_unified_root (char *out, size_t size)
 	struct unified_pick u = {.out = out, .size = size};
 	struct keel_error *err = NULL;
 
-	if (mountinfo_foreach ("/proc/self/mountinfo", pick_unified, &u, &err) < 0)
+	if (mountinfo_foreach_fstype ("/proc/self/mountinfo", "cgroup2", pick_unified, &u, &err) < 0)
 		keel_error_release (&err);
 	return u.best > 0 ? 0 : -1;
 }
@@ -120,23 +120,38 @@ const char *cgroup_unified_root (void)
 /* ---- path resolution ----------------------------------------------------- */
 
 /* Append the components of rel to buf (which ends without '/'), refusing
- * "." and "..". */
+ * "." and "..", in one allocation: this runs for every hierarchy (ten on
+ * a hybrid host) and a strtok_r and an asprintf per component showed. */
 static int path_append (char **buf, const char *rel, const char *what, struct keel_error **err)
 {
-	cleanup_free char *copy = xstrdup (rel);
-	char *save = NULL, *tok;
+	size_t blen = strlen (*buf);
+	char *out = xmalloc0 (blen + strlen (rel) + 2), *w = out + blen;
 
-	for (tok = strtok_r (copy, "/", &save); tok; tok = strtok_r (NULL, "/", &save)) {
-		char *n;
+	memcpy (out, *buf, blen);
+	for (const char *p = rel; *p;) {
+		const char *end;
+		size_t n;
 
-		if (strcmp (tok, ".") == 0 || strcmp (tok, "..") == 0)
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchrnul (p, '/');
+		n = (size_t)(end - p);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			free (out);
 			return keel_error (err, 0,
-			                   "cgroup: %s `%s`: `%s` components are not allowed", what,
-			                   rel, tok);
-		n = xasprintf ("%s/%s", *buf, tok);
-		free (*buf);
-		*buf = n;
+			                   "cgroup: %s `%s`: `%.*s` components are not allowed",
+			                   what, rel, (int)n, p);
+		}
+		*w++ = '/';
+		memcpy (w, p, n);
+		w += n;
+		p = end;
 	}
+	*w = '\0';
+	free (*buf);
+	*buf = out;
 	return 0;
 }
 
@@ -910,21 +925,19 @@ int cgroup_resolve (const char *cgroups_path, const char *default_rel, char **ab
 	                            err);
 }
 
-int cgroup_create (const char *cgroups_path, const char *default_rel,
-                   const struct spec_resources *res, char **abs_path, struct spec_strv *made_out,
-                   struct keel_error **err)
+int cgroup_make (const char *path, const struct spec_resources *res, struct spec_strv *made_out,
+                 struct keel_error **err)
 {
 	const char *root = cgroup_unified_root ();
-	cleanup_free char *path = NULL;
 	struct spec_strv made = {0};
 	struct ctl_set need;
 	int ret;
 
 	if (root == NULL)
 		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
-	ret = cgroup_path_resolve (root, own_cgroup, NULL, cgroups_path, default_rel, &path, err);
-	if (ret < 0)
-		return ret;
+	if (!cgroup_path_within (path, root) || strcmp (path, root) == 0)
+		return keel_error (err, 0, "cgroup: `%s` is not below the unified root %s", path,
+		                   root);
 	if (res != NULL) {
 		ret = validate_resources (res, err);
 		if (ret < 0)
@@ -947,6 +960,20 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 		return ret;
 	}
 	cgroup_made_take (made_out, &made);
+	return 0;
+}
+
+int cgroup_create (const char *cgroups_path, const char *default_rel,
+                   const struct spec_resources *res, char **abs_path, struct spec_strv *made,
+                   struct keel_error **err)
+{
+	cleanup_free char *path = NULL;
+	int ret = cgroup_resolve (cgroups_path, default_rel, &path, err);
+
+	if (ret == 0)
+		ret = cgroup_make (path, res, made, err);
+	if (ret < 0)
+		return ret;
 	*abs_path = steal_ptr (&path);
 	return 0;
 }

@@ -925,23 +925,21 @@ static int refuse_frozen (const struct create_ctx *c, struct keel_error **err)
 /* Write the cgroups create is about to make into the state directory
  * (state.h's CGROUPS_FILE) before it makes any: a create killed from here
  * on (SIGKILL, the OOM killer) leaves a "creating" container whose
- * `delete -f` finds every one of them, as runc's does. */
+ * `delete -f` finds every one of them, as runc's does.  v1 and v2 get the
+ * directories, which create_cgroups then makes (resolved once). */
 static int record_cgroups (struct create_ctx *c, const char *dflt, enum cgroup_mode mode,
-                           struct keel_error **err)
+                           struct spec_strv *v1, char **v2, struct keel_error **err)
 {
 	const char *cgroups_path = c->spec->linux_.cgroups_path;
-	cleanup_free char *v2 = NULL;
-	struct spec_strv v1 = {0};
 	int ret = 0;
 
 	if (mode != CGROUP_MODE_UNIFIED)
-		ret = cgroup_v1_resolve (cgroups_path, dflt, &v1, err);
+		ret = cgroup_v1_resolve (cgroups_path, dflt, v1, err);
 	if (ret == 0 && mode != CGROUP_MODE_LEGACY)
-		ret = cgroup_resolve (cgroups_path, dflt, &v2, err);
+		ret = cgroup_resolve (cgroups_path, dflt, v2, err);
 	if (ret == 0)
 		ret = state_cgroups_save (
-		        c->dirfd, mode == CGROUP_MODE_LEGACY && v1.n > 0 ? v1.v[0] : v2, &v1, err);
-	cgroup_v1_paths_free (&v1);
+		        c->dirfd, mode == CGROUP_MODE_LEGACY && v1->n > 0 ? v1->v[0] : *v2, v1, err);
 	return ret;
 }
 
@@ -950,6 +948,8 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 	const struct spec_resources *res = &c->spec->linux_.resources;
 	enum cgroup_mode mode = cgroup_mode ();
 	struct spec_resources v1_res, bpf_res = {0};
+	struct spec_strv v1 = {0};
+	cleanup_free char *v2 = NULL;
 	int ret;
 
 	/* Not for an unprivileged runtime: it can neither load a device
@@ -963,9 +963,11 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 		        "hierarchy has the devices controller and no cgroup2 is mounted; "
 		        "refusing to create a container that could open every host "
 		        "device (mount the v1 devices hierarchy or cgroup2)");
-	ret = record_cgroups (c, dflt, mode, err);
-	if (ret < 0)
+	ret = record_cgroups (c, dflt, mode, &v1, &v2, err);
+	if (ret < 0) {
+		cgroup_v1_paths_free (&v1);
 		return ret;
+	}
 
 	if (mode != CGROUP_MODE_UNIFIED) {
 		/* The device rules go to the unified cgroup's eBPF program when
@@ -978,10 +980,12 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 			bpf_res.devices = res->devices;
 			bpf_res.n_devices = res->n_devices;
 		}
-		ret = cgroup_v1_create (c->spec->linux_.cgroups_path, dflt, &v1_res, &c->cgroup_v1,
-		                        &c->cgroups_made, err);
-		if (ret < 0)
+		ret = cgroup_v1_make (&v1, &v1_res, &c->cgroups_made, err);
+		if (ret < 0) {
+			cgroup_v1_paths_free (&v1);
 			return ret;
+		}
+		c->cgroup_v1 = v1;
 		if (mode == CGROUP_MODE_LEGACY) {
 			if (c->cgroup_v1.n == 0)
 				return keel_error (err, 0,
@@ -991,10 +995,10 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 		}
 		res = bpf_res.n_devices > 0 ? &bpf_res : NULL;
 	}
-	ret = cgroup_create (c->spec->linux_.cgroups_path, dflt, res, &c->cgroup_path,
-	                     &c->cgroups_made, err);
+	ret = cgroup_make (v2, res, &c->cgroups_made, err);
 	if (ret < 0)
 		return ret;
+	c->cgroup_path = steal_ptr (&v2);
 	c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->cgroup_fd < 0)
 		return keel_error (err, errno, "open cgroup `%s`", c->cgroup_path);

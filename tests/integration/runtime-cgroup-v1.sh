@@ -186,15 +186,17 @@ is "$(cat "$cs/cpuset.cpus")" "$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)" "... an
 is "$(cat "$cs/cpuset.mems")" "$(cat /sys/fs/cgroup/cpuset/cpuset.mems)" "... and mems"
 for _m in $V1 $UNIFIED; do rmdir "$_m/keeltest-$$-cs/c" "$_m/keeltest-$$-cs" 2>/dev/null; done
 
-# A create that fails removes the cgroups it made, and only those: one that
-# cgroupsPath named and that was there before is left.
+# A create that fails (here in the container process, with every cgroup
+# made) removes the cgroups it made, and only those: one that cgroupsPath
+# named and that was there before is left.
 pre=/sys/fs/cgroup/memory/keeltest-$$-pre
 mkdir -p "$pre"
 cfg pre
-cfg_set ".linux.cgroupsPath = \"/keeltest-$$-pre\" | .linux.resources.cpu = {cpus: \"999\"}"
+cfg_set ".linux.cgroupsPath = \"/keeltest-$$-pre\"
+	| .mounts += [{destination: \"/mnt\", type: \"bind\", source: \"$T/no-such-source\", options: [\"bind\"]}]"
 rt run --bundle "$B" pre </dev/null >/dev/null 2>"$T/err"
 [ $? != 0 ]
-check "pre: a create that fails (cpus 999)"
+check "pre: a create that fails (a bind mount of a missing source)"
 [ -d "$pre" ]
 check "... leaves the memory cgroup that was there before"
 [ ! -d /sys/fs/cgroup/pids/keeltest-$$-pre ] && [ ! -d /sys/fs/cgroup/cpuset/keeltest-$$-pre ]
