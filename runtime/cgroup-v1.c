@@ -47,6 +47,7 @@ struct hier {
 static struct hier *hiers;
 static size_t n_hiers;
 static bool v2_on_sys_fs_cgroup;
+static bool v1_loaded;
 
 static bool is_mount_option (const char *tok)
 {
@@ -141,12 +142,11 @@ static int collect_hier (const struct mountinfo *m, void *data)
 
 void cgroup_v1_load (void)
 {
-	static bool loaded;
 	struct keel_error *err = NULL;
 
-	if (loaded)
+	if (v1_loaded)
 		return;
-	loaded = true;
+	v1_loaded = true;
 	if (mountinfo_foreach_fstype ("/proc/self/mountinfo", "cgroup", collect_hier, NULL, &err) <
 	    0) {
 		keel_debug ("cgroup: %s", err->msg);
@@ -154,10 +154,30 @@ void cgroup_v1_load (void)
 	}
 }
 
+/* cgroup2 mounted on /sys/fs/cgroup (what path lookups reach there, so
+ * the mount on top): a pure v2 host, told by one statfs(2), without
+ * reading mountinfo (four system calls, and parsing it was a tenth of a
+ * runtime's instructions before it makes a container).  Once mountinfo
+ * is read (a hybrid host), what it said; a yes is kept, a no is asked
+ * again until then (PID 1 asks before it has mounted cgroup2). */
+bool cgroup_v2_on_sys_fs_cgroup (void)
+{
+	static bool yes;
+	struct statfs fs;
+
+	if (!yes && v1_loaded)
+		return v2_on_sys_fs_cgroup;
+	if (!yes)
+		yes = statfs ("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+	return yes;
+}
+
 enum cgroup_mode cgroup_mode (void)
 {
 	bool controllers = false;
 
+	if (cgroup_v2_on_sys_fs_cgroup ())
+		return CGROUP_MODE_UNIFIED;
 	cgroup_v1_load ();
 	for (size_t i = 0; i < n_hiers; i++)
 		for (size_t j = 0; j < hiers[i].ctl.n; j++)

@@ -32,6 +32,8 @@ enum cgroup_mode {
  * on /sys/fs/cgroup or when no v1 hierarchy with a controller is mounted
  * (a lone name=systemd mount next to cgroup2 does not make a hybrid host). */
 enum cgroup_mode cgroup_mode (void);
+/* cgroup2 is what /sys/fs/cgroup is (statfs(2); a yes is kept). */
+bool cgroup_v2_on_sys_fs_cgroup (void);
 
 /* Where a container's device filter (linux.resources.devices, or the
  * default list) is enforced: by the v1 devices controller when a v1

@@ -105,6 +105,10 @@ const char *cgroup_unified_root (void)
 	static char root[PATH_MAX];
 	static bool found;
 
+	if (!found && cgroup_v2_on_sys_fs_cgroup ()) {
+		snprintf (root, sizeof root, "/sys/fs/cgroup");
+		found = true;
+	}
 	if (!found) {
 		cgroup_v1_load ();
 		if (seen.best > 0) {
