@@ -211,7 +211,17 @@ static int detach_id (int cgfd, uint32_t id, struct keel_error **err)
 int cgroup_devices_apply (const char *abs_path, const struct spec_device_rule *rules, size_t n,
                           struct keel_error **err)
 {
-	cleanup_close int cgfd = -1;
+	cleanup_close int cgfd = open (abs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (cgfd < 0)
+		return keel_error (err, errno, "cgroup: open `%s`", abs_path);
+	return cgroup_devices_apply_at (cgfd, abs_path, false, rules, n, err);
+}
+
+int cgroup_devices_apply_at (int cgfd, const char *abs_path, bool fresh,
+                             const struct spec_device_rule *rules, size_t n,
+                             struct keel_error **err)
+{
 	cleanup_close int progfd = -1;
 	struct prog p = {NULL, 0, 0};
 	uint32_t old[64], n_old = ARRAY_SIZE (old);
@@ -223,11 +233,9 @@ int cgroup_devices_apply (const char *abs_path, const struct spec_device_rule *r
 			return keel_error (err, 0,
 			                   "cgroup: linux.resources.devices[%zu]: type '%c'", i,
 			                   rules[i].type);
-	cgfd = open (abs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cgfd < 0)
-		return keel_error (err, errno, "cgroup: open `%s`", abs_path);
-	ret = query_attached (cgfd, old, &n_old, err);
-	if (ret < 0)
+	if (fresh)
+		n_old = 0;
+	else if ((ret = query_attached (cgfd, old, &n_old, err)) < 0)
 		return ret;
 	build_program (&p, rules, n);
 	progfd = load_program (&p, err);

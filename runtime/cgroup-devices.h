@@ -3,6 +3,7 @@
 #ifndef KEEL_CGROUP_DEVICES_H
 #define KEEL_CGROUP_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/error.h"
@@ -15,5 +16,13 @@
  * detach the filters attached before.  Needs CAP_SYS_ADMIN (or CAP_BPF). */
 int cgroup_devices_apply (const char *abs_path, const struct spec_device_rule *rules, size_t n,
                           struct keel_error **err);
+/* The same on the cgroup open at cgfd (abs_path names it in errors).
+ * fresh: the cgroup was just made and nothing was attached to it since,
+ * so there is nothing to detach and no need to ask which (a new cgroup
+ * has no program attached of its own: its parents' run for it all the
+ * same, and are not the ones replaced). */
+int cgroup_devices_apply_at (int cgfd, const char *abs_path, bool fresh,
+                             const struct spec_device_rule *rules, size_t n,
+                             struct keel_error **err);
 
 #endif

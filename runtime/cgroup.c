@@ -762,8 +762,10 @@ static int validate_resources (const struct spec_resources *res, struct keel_err
 	return 0;
 }
 
-int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
-                            struct keel_error **err)
+/* cgroup_apply_resources, with the cgroup's directory open at cgfd when
+ * >= 0 and fresh when cgroup_make just made it (for the device filter). */
+static int apply_resources_at (const char *abs_path, int cgfd, bool fresh,
+                               const struct spec_resources *res, struct keel_error **err)
 {
 	struct ctl_set need;
 	int ret;
@@ -808,12 +810,20 @@ int cgroup_apply_resources (const char *abs_path, const struct spec_resources *r
 	if (ret < 0)
 		return ret;
 	if (res->n_devices > 0) {
-		ret = cgroup_devices_apply (abs_path, res->devices, res->n_devices, err);
+		ret = cgfd >= 0 ? cgroup_devices_apply_at (cgfd, abs_path, fresh, res->devices,
+		                                           res->n_devices, err)
+		                : cgroup_devices_apply (abs_path, res->devices, res->n_devices, err);
 		if (ret < 0)
 			return ret;
 	}
 	/* Last, so that explicit unified values win over converted ones. */
 	return apply_unified (abs_path, &res->unified, err);
+}
+
+int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
+                            struct keel_error **err)
+{
+	return apply_resources_at (abs_path, -1, false, res, err);
 }
 
 /* ---- create, enter ------------------------------------------------------- */
@@ -930,12 +940,13 @@ int cgroup_resolve (const char *cgroups_path, const char *default_rel, char **ab
 }
 
 int cgroup_make (const char *path, const struct spec_resources *res, struct spec_strv *made_out,
-                 struct keel_error **err)
+                 int *dirfd, struct keel_error **err)
 {
 	const char *root = cgroup_unified_root ();
 	struct spec_strv made = {0};
 	struct ctl_set need;
-	int ret;
+	bool fresh = false;
+	int fd = -1, ret;
 
 	if (root == NULL)
 		return keel_error (err, 0, "cgroup: no cgroup2 filesystem is mounted");
@@ -953,17 +964,27 @@ int cgroup_make (const char *path, const struct spec_resources *res, struct spec
 	ret = cgroup_mkdir_p (root, path, ctl_set_empty (&need) ? NULL : enable_need, NULL, &need,
 	                      &made, err);
 	ctl_set_free (&need);
+	fresh = ret == 0 && made.n > 0 && strcmp (made.v[made.n - 1], path) == 0;
 	/* Found there rather than made by this call: cgroupsPath named an
 	 * existing cgroup (or a concurrent create made it first). */
-	if (ret == 0 && (made.n == 0 || strcmp (made.v[made.n - 1], path) != 0))
+	if (ret == 0 && !fresh)
 		warn_if_populated (path);
+	if (ret == 0 && dirfd != NULL) {
+		fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			ret = keel_error (err, errno, "cgroup: open `%s`", path);
+	}
 	if (ret == 0)
-		ret = cgroup_apply_resources (path, res, err);
+		ret = apply_resources_at (path, fd, fresh, res, err);
 	if (ret < 0) {
+		if (fd >= 0)
+			close (fd);
 		cgroup_mkdirs_undo (&made);
 		return ret;
 	}
 	cgroup_made_take (made_out, &made);
+	if (dirfd != NULL)
+		*dirfd = fd;
 	return 0;
 }
 
@@ -975,7 +996,7 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
 	int ret = cgroup_resolve (cgroups_path, default_rel, &path, err);
 
 	if (ret == 0)
-		ret = cgroup_make (path, res, made, err);
+		ret = cgroup_make (path, res, made, NULL, err);
 	if (ret < 0)
 		return ret;
 	*abs_path = steal_ptr (&path);

@@ -44,9 +44,12 @@ int cgroup_create (const char *cgroups_path, const char *default_rel,
  * state directory whose delete finds the cgroup (container.c). */
 int cgroup_resolve (const char *cgroups_path, const char *default_rel, char **abs_path,
                     struct keel_error **err);
-/* cgroup_create after its cgroup_resolve: abs_path as that gave it. */
+/* cgroup_create after its cgroup_resolve: abs_path as that gave it; with
+ * dirfd, the cgroup's directory open (O_DIRECTORY, for CLONE_INTO_CGROUP
+ * and the device filter) goes there, and the resources are applied
+ * through it. */
 int cgroup_make (const char *abs_path, const struct spec_resources *res, struct spec_strv *made,
-                 struct keel_error **err);
+                 int *dirfd, struct keel_error **err);
 int cgroup_enter (const char *abs_path, pid_t pid, struct keel_error **err);
 int cgroup_apply_resources (const char *abs_path, const struct spec_resources *res,
                             struct keel_error **err);

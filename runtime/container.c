@@ -716,6 +716,15 @@ static int send_mount_sources (struct create_ctx *c, struct keel_error **err)
 	return ret;
 }
 
+/* Whether this create made dir (one of its cgroups) rather than found it. */
+static bool cgroup_made (const struct create_ctx *c, const char *dir)
+{
+	for (size_t i = 0; i < c->cgroups_made.n; i++)
+		if (strcmp (c->cgroups_made.v[i], dir) == 0)
+			return true;
+	return false;
+}
+
 /* A config without linux.resources.devices still gets a device filter:
  * deny everything but the devices every container may use, as runc and
  * crun do (without it a container with CAP_MKNOD could make and open any
@@ -727,6 +736,11 @@ static int apply_default_devices (const struct create_ctx *c, struct keel_error 
 {
 	if (c->devices_via == CGROUP_DEVICES_V1)
 		return cgroup_v1_devices_default (&c->cgroup_v1, err);
+	/* The default list goes only where the config had no rules, so a
+	 * cgroup this create made has no program of its own yet. */
+	if (c->cgroup_fd >= 0)
+		return cgroup_devices_apply_at (c->cgroup_fd, c->cgroup_path,
+		                                cgroup_made (c, c->cgroup_path), NULL, 0, err);
 	return cgroup_devices_apply (c->cgroup_path, NULL, 0, err);
 }
 
@@ -862,14 +876,6 @@ static int check_spec (const struct create_ctx *c, struct keel_error **err)
 	return 0;
 }
 
-static bool cgroup_made (const struct create_ctx *c, const char *dir)
-{
-	for (size_t i = 0; i < c->cgroups_made.n; i++)
-		if (strcmp (c->cgroups_made.v[i], dir) == 0)
-			return true;
-	return false;
-}
-
 /* The container's cgroups that this create made (with the waits of
  * cgroup_v1_destroy and cgroup_destroy for a process that just exited);
  * not the levels made above them, which a concurrent create may be
@@ -995,13 +1001,10 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 		}
 		res = bpf_res.n_devices > 0 ? &bpf_res : NULL;
 	}
-	ret = cgroup_make (v2, res, &c->cgroups_made, err);
+	ret = cgroup_make (v2, res, &c->cgroups_made, &c->cgroup_fd, err);
 	if (ret < 0)
 		return ret;
 	c->cgroup_path = steal_ptr (&v2);
-	c->cgroup_fd = open (c->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->cgroup_fd < 0)
-		return keel_error (err, errno, "open cgroup `%s`", c->cgroup_path);
 	return 0;
 }
 
