@@ -991,8 +991,8 @@ int cgroup_v1_make (const struct spec_strv *paths, const struct spec_resources *
 
 	cgroup_v1_load ();
 	if (paths->n != n_hiers)
-		return keel_error (err, 0, "cgroup: %zu v1 directories for %zu hierarchies", paths->n,
-		                   n_hiers);
+		return keel_error (err, 0, "cgroup: %zu v1 directories for %zu hierarchies",
+		                   paths->n, n_hiers);
 	if (res != NULL)
 		ret = validate (res, err);
 	for (size_t i = 0; ret == 0 && i < n_hiers; i++) {

@@ -71,12 +71,13 @@ const char *cgroup_v1_mountpoint (size_t i);
  * name=systemd too), with cgroup.c's rules: "/a/b" under the hierarchy's
  * mount point, a relative "a/b" under the parent of the caller's own cgroup
  * in that hierarchy (/proc/self/cgroup), NULL -> default_rel under the
- * mount point.  Create the directories (in cpuset, every level gets its
- * parent's cpus and mems when it has none, or no task could join it), and
- * apply res.  paths gets one absolute directory per hierarchy, made (when
- * not NULL) those of the directories this call made (cgroup_create's).  A resource
- * no v1 controller can take is an error naming its JSON path, before
- * anything is made; on failure the directories made are removed again. */
+ * mount point.  Create the directories (in cpuset, the container's gets
+ * its parent's cpus and mems, and so does every level above it that has
+ * none, or no task could join it), and apply res.  paths gets one
+ * absolute directory per hierarchy, made (when not NULL) those of the
+ * directories this call made (cgroup_create's).  A resource no v1
+ * controller can take is an error naming its JSON path, before anything
+ * is made; on failure the directories made are removed again. */
 int cgroup_v1_create (const char *cgroups_path, const char *default_rel,
                       const struct spec_resources *res, struct spec_strv *paths,
                       struct spec_strv *made, struct keel_error **err);

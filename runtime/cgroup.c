@@ -79,7 +79,8 @@ static int find_unified_root (char *out, size_t size)
 	struct unified_pick u = {.out = out, .size = size};
 	struct keel_error *err = NULL;
 
-	if (mountinfo_foreach_fstype ("/proc/self/mountinfo", "cgroup2", pick_unified, &u, &err) < 0)
+	if (mountinfo_foreach_fstype ("/proc/self/mountinfo", "cgroup2", pick_unified, &u, &err) <
+	    0)
 		keel_error_release (&err);
 	return u.best > 0 ? 0 : -1;
 }
@@ -420,7 +421,8 @@ int cg_read_value (int dirfd, const char *dir, const char *file, char **out,
 	ssize_t n;
 	int fd;
 
-	fd = dirfd < 0 ? open (path, O_RDONLY | O_CLOEXEC) : openat (dirfd, file, O_RDONLY | O_CLOEXEC);
+	fd = dirfd < 0 ? open (path, O_RDONLY | O_CLOEXEC)
+	               : openat (dirfd, file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return keel_error (err, errno, "cgroup: open `%s/%s`", dir, file);
 	do
@@ -810,9 +812,10 @@ static int apply_resources_at (const char *abs_path, int cgfd, bool fresh,
 	if (ret < 0)
 		return ret;
 	if (res->n_devices > 0) {
-		ret = cgfd >= 0 ? cgroup_devices_apply_at (cgfd, abs_path, fresh, res->devices,
-		                                           res->n_devices, err)
-		                : cgroup_devices_apply (abs_path, res->devices, res->n_devices, err);
+		ret = cgfd >= 0
+		              ? cgroup_devices_apply_at (cgfd, abs_path, fresh, res->devices,
+		                                         res->n_devices, err)
+		              : cgroup_devices_apply (abs_path, res->devices, res->n_devices, err);
 		if (ret < 0)
 			return ret;
 	}

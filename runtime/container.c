@@ -944,8 +944,9 @@ static int record_cgroups (struct create_ctx *c, const char *dflt, enum cgroup_m
 	if (ret == 0 && mode != CGROUP_MODE_LEGACY)
 		ret = cgroup_resolve (cgroups_path, dflt, v2, err);
 	if (ret == 0)
-		ret = state_cgroups_save (
-		        c->dirfd, mode == CGROUP_MODE_LEGACY && v1->n > 0 ? v1->v[0] : *v2, v1, err);
+		ret = state_cgroups_save (c->dirfd,
+		                          mode == CGROUP_MODE_LEGACY && v1->n > 0 ? v1->v[0] : *v2,
+		                          v1, err);
 	return ret;
 }
 
