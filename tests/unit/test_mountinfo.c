@@ -107,6 +107,35 @@ static void test_callback_error (void **state)
 	unlink (p);
 }
 
+/* Only the lines of the filesystem type asked for (a prefix: "cgroup"
+ * is cgroup and cgroup2), found past optional fields and paths holding
+ * '-'; the others are not split into fields. */
+static void test_fstype (void **state)
+{
+	(void)state;
+	cleanup_free char *p = write_tmp (
+	        "22 1 0:21 / /run/user-0 rw,nosuid shared:12 - tmpfs a-b rw\n"
+	        "30 22 0:26 / /sys/fs/cgroup/cpu,cpuacct rw master:3 - cgroup cgroup rw,cpu\n"
+	        "31 22 0:27 / /x-y rw - ext4 /dev/sda rw\n"
+	        "40 22 0:30 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
+	struct seen s = {.stop_at = -1};
+	struct keel_error *err = NULL;
+
+	assert_int_equal (mountinfo_foreach_fstype (p, "cgroup", record, &s, &err), 0);
+	assert_int_equal (s.n, 2);
+	assert_string_equal (s.lines[0], "30 22 [/] [/sys/fs/cgroup/cpu,cpuacct] [rw] [cgroup] "
+	                                 "[cgroup] [rw,cpu]");
+	assert_string_equal (s.lines[1], "40 22 [/] [/sys/fs/cgroup/unified] [rw] [cgroup2] "
+	                                 "[cgroup2] [rw]");
+	s = (struct seen){.stop_at = -1};
+	assert_int_equal (mountinfo_foreach_fstype (p, "cgroup2", record, &s, &err), 0);
+	assert_int_equal (s.n, 1);
+	s = (struct seen){.stop_at = -1};
+	assert_int_equal (mountinfo_foreach_fstype (p, "proc", record, &s, &err), 0);
+	assert_int_equal (s.n, 0);
+	unlink (p);
+}
+
 static void test_self (void **state)
 {
 	(void)state;
@@ -120,9 +149,8 @@ static void test_self (void **state)
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test (test_fields),
-	        cmocka_unit_test (test_stop_and_errors),
-	        cmocka_unit_test (test_callback_error),
+	        cmocka_unit_test (test_fields),         cmocka_unit_test (test_stop_and_errors),
+	        cmocka_unit_test (test_callback_error), cmocka_unit_test (test_fstype),
 	        cmocka_unit_test (test_self),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
