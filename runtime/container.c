@@ -96,6 +96,12 @@ struct create_ctx {
 	bool cgroup_foreign;    /* found frozen: not ours to remove on failure */
 	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
 	enum cgroup_devices_via devices_via; /* where the device filter goes (cgroup-v1.h) */
+	/* For a caller that goes on with the container (keel_container_create_held):
+	 * what save_state recorded, and a pidfd taken before it read the start time. */
+	bool hold;
+	int pidfd;
+	unsigned long long starttime;
+	char *created;
 };
 
 /* The state JSON hooks read on stdin. */
@@ -648,14 +654,13 @@ static char *owner_of (int dirfd)
 
 static int save_state (struct create_ctx *c, enum keel_status status, struct keel_error **err)
 {
-	cleanup_free char *created = state_timestamp ();
 	struct keel_state st = {
 	        .id = (char *)c->id,
 	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
 	        .oci_version = c->spec->oci_version,
 	        .status = status,
 	        .pid = c->pid,
-	        .created = created,
+	        .created = c->created = state_timestamp (),
 	        .cgroup_path = c->cgroup_path,
 	        .cgroup_v1 = c->cgroup_v1,
 	        .annotations = c->spec->annotations,
@@ -664,9 +669,15 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	struct state_extra x = {0};
 	int ret;
 
+	/* Before the start time is read: the pidfd then pins the very
+	 * process it belongs to (none before Linux 5.3: start and delete
+	 * check /proc as the other commands do). */
+	if (c->hold && (c->pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0)) < 0 && errno != ENOSYS)
+		return keel_error (err, errno, "pidfd_open %d", (int)c->pid);
 	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
 	if (ret < 0)
 		return ret;
+	c->starttime = x.starttime;
 	/* Borrowed: state_write only reads them. */
 	x.poststop = c->spec->hooks.h[HOOK_POSTSTOP];
 	x.n_poststop = c->spec->hooks.n[HOOK_POSTSTOP];
@@ -1087,6 +1098,7 @@ static void ctx_init (struct create_ctx *c, const struct keel_runtime *rt, const
 	        .fifo_dirfd = -1,
 	        .cgroup_fd = -1,
 	        .sync = {-1, -1},
+	        .pidfd = -1,
 	};
 	for (int k = 0; k < NS_KIND_MAX; k++)
 		c->ns.join_fd[k] = -1;
@@ -1095,8 +1107,8 @@ static void ctx_init (struct create_ctx *c, const struct keel_runtime *rt, const
 /* Everything the runtime process still holds of a create (or adopt). */
 static void ctx_release (struct create_ctx *c)
 {
-	int *fds[] = {&c->sync[0], &c->sync[1], &c->cgroup_fd,
-	              &c->dirfd,   &c->fifo_fd, &c->fifo_dirfd};
+	int *fds[] = {&c->sync[0], &c->sync[1],    &c->cgroup_fd, &c->dirfd,
+	              &c->fifo_fd, &c->fifo_dirfd, &c->pidfd};
 
 	ns_plan_close (&c->ns);
 	for (size_t i = 0; i < ARRAY_SIZE (fds); i++)
@@ -1109,16 +1121,22 @@ static void ctx_release (struct create_ctx *c)
 	c->mount_fds = c->device_trees = NULL;
 	free (c->cgroup_path);
 	c->cgroup_path = NULL;
+	free (c->created);
+	c->created = NULL;
 	cgroup_v1_paths_free (&c->cgroup_v1);
 }
 
-int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
-                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
+static struct keel_held *held_from (struct create_ctx *c);
+
+static int create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                   const struct keel_create_opts *opts, pid_t *pid, struct keel_held **held,
+                   struct keel_error **err)
 {
 	struct create_ctx c;
 	int ret;
 
 	ctx_init (&c, rt, id, spec, opts);
+	c.hold = held != NULL;
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = create_container (&c, err);
@@ -1126,8 +1144,24 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		undo_create (&c);
 	else if (pid)
 		*pid = c.pid;
+	if (ret == 0 && held)
+		*held = held_from (&c);
 	ctx_release (&c);
 	return ret;
+}
+
+int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
+{
+	return create (rt, id, spec, opts, pid, NULL, err);
+}
+
+int keel_container_create_held (const struct keel_runtime *rt, const char *id,
+                                const struct spec *spec, const struct keel_create_opts *opts,
+                                struct keel_held **held, struct keel_error **err)
+{
+	*held = NULL;
+	return create (rt, id, spec, opts, NULL, held, err);
 }
 
 int keel_container_adopt (const struct keel_runtime *rt, const char *id, const struct spec *spec,
@@ -1248,23 +1282,15 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, struc
 	return 0;
 }
 
-int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
+/* Release the created container of l (locked) and run its poststart
+ * hooks; pidfd (or -1) tells when its process died instead. */
+static int start_loaded (const char *id, struct loaded *l, int pidfd, struct keel_error **err)
 {
-	cleanup_close int fifo = -1, pidfd = -1;
-	cleanup_loaded struct loaded l = {.dirfd = -1};
+	cleanup_close int fifo = -1;
 	char c;
 	int ret;
 
-	ret = load (rt, id, true, &l, err);
-	if (ret < 0)
-		return ret;
-	if (l.st.status != KEEL_CREATED) {
-		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
-		                  keel_status_name (l.st.status));
-		return ret;
-	}
-	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
-	fifo = openat (l.dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fifo = openat (l->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0) {
 		ret = keel_error (err, errno, "open exec fifo");
 		return ret;
@@ -1292,17 +1318,34 @@ int keel_container_start (const struct keel_runtime *rt, const char *id, struct 
 			return ret;
 		}
 	}
-	unlinkat (l.dirfd, EXEC_FIFO, 0);
-	if (l.x.n_poststart) {
+	unlinkat (l->dirfd, EXEC_FIFO, 0);
+	l->st.status = KEEL_RUNNING;
+	if (l->x.n_poststart) {
 		cleanup_free char *json = NULL;
 		cleanup_free char *what = xasprintf ("container `%s`", id);
 
-		l.st.status = KEEL_RUNNING;
-		json = keel_state_json (&l.st);
-		hooks_run_warn (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, what);
+		json = keel_state_json (&l->st);
+		hooks_run_warn (HOOK_POSTSTART, l->x.poststart, l->x.n_poststart, json, what);
 	}
-	ret = 0;
-	return ret;
+	return 0;
+}
+
+int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
+{
+	cleanup_close int pidfd = -1;
+	cleanup_loaded struct loaded l = {.dirfd = -1};
+	int ret;
+
+	ret = load (rt, id, true, &l, err);
+	if (ret < 0)
+		return ret;
+	if (l.st.status != KEEL_CREATED) {
+		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
+		                  keel_status_name (l.st.status));
+		return ret;
+	}
+	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
+	return start_loaded (id, &l, pidfd, err);
 }
 
 int keel_container_state (const struct keel_runtime *rt, const char *id, struct keel_state *st,
@@ -1379,10 +1422,13 @@ int keel_container_kill (const struct keel_runtime *rt, const char *id, int sign
 	return ret;
 }
 
-/* SIGKILL everything of the container and wait until its init is gone. */
-static int kill_and_wait (const struct loaded *l, struct keel_error **err)
+/* SIGKILL everything of the container and wait until its init is gone;
+ * held_pidfd is the caller's pidfd of it, or -1 to open one. */
+static int kill_and_wait (const struct loaded *l, int held_pidfd, struct keel_error **err)
 {
-	cleanup_close int pidfd = pidfd_open_checked (l->st.pid, l->x.starttime);
+	cleanup_close int own =
+	        held_pidfd < 0 ? pidfd_open_checked (l->st.pid, l->x.starttime) : -1;
+	int pidfd = held_pidfd >= 0 ? held_pidfd : own;
 	int ret;
 
 	if (l->st.cgroup_path) {
@@ -1445,54 +1491,252 @@ static bool remove_empty_cgroups (const struct loaded *l)
 	return gone;
 }
 
-int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
-                           struct keel_error **err)
-{
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, true, &l, err);
-	bool gone = false; /* every cgroup of the container removed already */
+/* What a caller that made the container knows is in its state directory
+ * (struct keel_held); NULL: look. */
+struct known_files {
+	bool spec_copy, shared_mounts, notify_dir, fifo;
+};
 
-	if (ret < 0)
-		return ret;
-	if (l.st.status == KEEL_RUNNING && !force) {
+static int delete_loaded (const struct keel_runtime *rt, const char *id, struct loaded *l,
+                          bool force, int pidfd, const struct known_files *k,
+                          struct keel_error **err)
+{
+	bool gone = false; /* every cgroup of the container removed already */
+	int ret;
+
+	if (l->st.status == KEEL_RUNNING && !force) {
 		ret = keel_error (err, 0, "container `%s` is running: stop it first or use --force",
 		                  id);
 		return ret;
 	}
 	/* A created container is killed by delete, as runc does. */
-	if (l.st.status != KEEL_STOPPED && l.st.pid > 0) {
-		ret = kill_and_wait (&l, err);
+	if (l->st.status != KEEL_STOPPED && l->st.pid > 0) {
+		ret = kill_and_wait (l, pidfd, err);
 		if (ret < 0)
 			return ret;
-	} else if (remove_empty_cgroups (&l)) {
+	} else if (remove_empty_cgroups (l)) {
 		gone = true;
 	} else {
-		kill_leftovers_all (&l);
+		kill_leftovers_all (l);
 	}
-	if (l.x.n_poststop) {
+	if (l->x.n_poststop) {
 		cleanup_free char *json = NULL;
 		cleanup_free char *what = xasprintf ("container `%s`", id);
 
-		l.st.status = KEEL_STOPPED;
-		l.st.pid = 0;
-		json = keel_state_json (&l.st);
-		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
+		l->st.status = KEEL_STOPPED;
+		l->st.pid = 0;
+		json = keel_state_json (&l->st);
+		hooks_run_warn (HOOK_POSTSTOP, l->x.poststop, l->x.n_poststop, json, what);
 	}
-	if (l.st.cgroup_v1.n > 0 && !gone) {
-		ret = cgroup_v1_destroy (&l.st.cgroup_v1, err);
+	if (l->st.cgroup_v1.n > 0 && !gone) {
+		ret = cgroup_v1_destroy (&l->st.cgroup_v1, err);
 		if (ret < 0)
 			return ret;
 	}
-	if (l.st.cgroup_path && !gone) {
-		ret = cgroup_destroy (l.st.cgroup_path, err);
+	if (l->st.cgroup_path && !gone) {
+		ret = cgroup_destroy (l->st.cgroup_path, err);
 		if (ret < 0)
 			return ret;
 	}
 	/* Our bind of the rootfs onto itself carries every mount made for
 	 * the container (runc and crun leave them behind). */
-	if (l.st.rootfs && faccessat (l.dirfd, SHARED_MOUNTS, F_OK, 0) == 0 &&
-	    umount2 (l.st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
-		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l.st.rootfs);
-	ret = state_dir_remove (state_root (rt), id, l.dirfd, err);
+	if (l->st.rootfs &&
+	    (k ? k->shared_mounts : faccessat (l->dirfd, SHARED_MOUNTS, F_OK, 0) == 0) &&
+	    umount2 (l->st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l->st.rootfs);
+	if (k) {
+		struct state_entry known[7];
+		size_t n = 0;
+
+		known[n++] = (struct state_entry){STATE_FILE, false};
+		known[n++] = (struct state_entry){CGROUPS_FILE, false};
+		if (k->spec_copy)
+			known[n++] = (struct state_entry){SPEC_COPY, false};
+		if (k->shared_mounts)
+			known[n++] = (struct state_entry){SHARED_MOUNTS, false};
+		if (k->fifo)
+			known[n++] = (struct state_entry){EXEC_FIFO, false};
+		if (k->notify_dir) {
+			known[n++] = (struct state_entry){NOTIFY_PROXY_DIR "/" NOTIFY_PROXY_SOCKET,
+			                                  false};
+			known[n++] = (struct state_entry){NOTIFY_PROXY_DIR, true};
+		}
+		return state_dir_remove_known (state_root (rt), id, l->dirfd, known, n, err);
+	}
+	return state_dir_remove (state_root (rt), id, l->dirfd, err);
+}
+
+int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
+                           struct keel_error **err)
+{
+	cleanup_loaded struct loaded l = {.dirfd = -1};
+	int ret = load (rt, id, true, &l, err);
+
+	if (ret < 0)
+		return ret;
+	return delete_loaded (rt, id, &l, force, -1, NULL, err);
+}
+
+/* ---- a container create made and its caller holds on to (`run`) ---------- */
+
+struct keel_held {
+	const struct keel_runtime *rt;
+	struct loaded l; /* as load() would read it back; l.dirfd is the state dir */
+	int pidfd;       /* of the container process, taken at create; -1 without */
+	bool locked;     /* l.dirfd's flock is ours */
+	bool started;    /* start released it: the exec fifo is gone */
+	struct known_files files;
+};
+
+static struct spec_strv strv_copy (const struct spec_strv *v)
+{
+	struct spec_strv c = {.v = xmalloc0 ((v->n + 1) * sizeof (char *)), .n = v->n};
+
+	for (size_t i = 0; i < v->n; i++)
+		c.v[i] = xstrdup (v->v[i]);
+	return c;
+}
+
+static struct spec_map map_copy (const struct spec_map *m)
+{
+	struct spec_map c = {.e = xmalloc0 ((m->n + 1) * sizeof *m->e), .n = m->n};
+
+	for (size_t i = 0; i < m->n; i++) {
+		c.e[i].key = xstrdup (m->e[i].key);
+		c.e[i].value = xstrdup (m->e[i].value);
+	}
+	return c;
+}
+
+static void copy_hooks (const struct spec_hook *from, size_t n, struct spec_hook **to, size_t *nto)
+{
+	*nto = 0;
+	*to = NULL;
+	if (n == 0)
+		return;
+	*to = xmalloc0 (n * sizeof **to);
+	for (size_t i = 0; i < n; i++) {
+		struct spec_hook *d = &(*to)[i];
+		d->path = xstrdup (from[i].path);
+		d->args = strv_copy (&from[i].args);
+		/* absent and [] differ (state.h keeps that difference too) */
+		if (from[i].env.v != NULL)
+			d->env = strv_copy (&from[i].env);
+		d->has_timeout = from[i].has_timeout;
+		d->timeout = from[i].timeout;
+	}
+	*nto = n;
+}
+
+static char *xstrdup_null (const char *s)
+{
+	return s ? xstrdup (s) : NULL;
+}
+
+/* The state create just wrote, kept as state_read would return it, and
+ * what create holds: the state directory, still locked, and the pidfd. */
+static struct keel_held *held_from (struct create_ctx *c)
+{
+	struct keel_held *h = xmalloc0 (sizeof *h);
+	struct keel_state *st = &h->l.st;
+	const struct spec *s = c->spec;
+
+	h->rt = c->rt;
+	h->l.dirfd = steal_fd (&c->dirfd);
+	h->pidfd = steal_fd (&c->pidfd);
+	h->locked = true;
+	h->files.spec_copy = c->opts->config_json != NULL;
+	h->files.shared_mounts = c->shared_mountns;
+	h->files.notify_dir = c->opts->notify_proxy_dir;
+	h->files.fifo = true;
+	st->id = xstrdup (c->id);
+	st->bundle = xstrdup (s->bundle ? s->bundle : c->opts->bundle);
+	st->oci_version = xstrdup_null (s->oci_version);
+	st->status = KEEL_CREATED;
+	st->pid = c->pid;
+	st->created = steal_ptr (&c->created);
+	st->cgroup_path = steal_ptr (&c->cgroup_path);
+	st->cgroup_v1 = c->cgroup_v1;
+	c->cgroup_v1 = (struct spec_strv){0};
+	st->annotations = map_copy (&s->annotations);
+	st->rootfs = xstrdup_null (c->rootfs);
+	h->l.x.starttime = c->starttime;
+	copy_hooks (s->hooks.h[HOOK_POSTSTART], s->hooks.n[HOOK_POSTSTART], &h->l.x.poststart,
+	            &h->l.x.n_poststart);
+	copy_hooks (s->hooks.h[HOOK_POSTSTOP], s->hooks.n[HOOK_POSTSTOP], &h->l.x.poststop,
+	            &h->l.x.n_poststop);
+	return h;
+}
+
+pid_t keel_held_pid (const struct keel_held *h)
+{
+	return h->l.st.pid;
+}
+
+int keel_held_start (struct keel_held *h, struct keel_error **err)
+{
+	/* Locked since create: no other command started or deleted it in
+	 * between.  Its process may have died (a kill from elsewhere): the
+	 * pidfd says so while start waits on the fifo. */
+	int ret = start_loaded (h->l.st.id, &h->l, h->pidfd, err);
+
+	if (ret < 0)
+		return ret;
+	h->started = true;
+	h->files.fifo = false;
+	/* As after `keel start`: the container is anyone's to kill or delete
+	 * while it runs. */
+	ret = state_dir_unlock (h->l.dirfd, h->l.st.id, err);
+	if (ret == 0)
+		h->locked = false;
 	return ret;
+}
+
+int keel_held_delete (struct keel_held *h, bool force, struct keel_error **err)
+{
+	struct loaded *l = &h->l;
+
+	/* Our directory, locked again; removed meanwhile by a delete of
+	 * another process (and maybe a new container of that id made since:
+	 * never ours to touch), it is ENOENT. */
+	if (!h->locked) {
+		cleanup_error struct keel_error *e = NULL;
+
+		if (state_dir_lock (l->dirfd, l->st.id, &e) < 0) {
+			if (e->status == ENOENT)
+				return 1;
+			*err = steal_ptr (&e);
+			return -1;
+		}
+		h->locked = true;
+	}
+	/* Status as state_refresh would say: a pidfd is readable once the
+	 * process exited (reaped or not). */
+	if (h->pidfd >= 0) {
+		struct pollfd p = {.fd = h->pidfd, .events = POLLIN};
+		int r;
+
+		while ((r = poll (&p, 1, 0)) < 0 && errno == EINTR)
+			;
+		if (r < 0)
+			return keel_error (err, errno, "poll the container's pidfd");
+		if (r > 0)
+			l->st.status = KEEL_STOPPED;
+		else
+			l->st.status = h->started ? KEEL_RUNNING : KEEL_CREATED;
+	} else {
+		l->st.status = KEEL_CREATED;
+		state_refresh (l->dirfd, &l->st, &l->x);
+	}
+	return delete_loaded (h->rt, l->st.id, l, force, h->pidfd, &h->files, err);
+}
+
+void keel_held_free (struct keel_held *h)
+{
+	if (h == NULL)
+		return;
+	if (h->pidfd >= 0)
+		close (h->pidfd);
+	loaded_free (&h->l);
+	free (h);
 }

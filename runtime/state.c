@@ -434,6 +434,27 @@ int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_
 	return 0;
 }
 
+int state_dir_lock (int dirfd, const char *id, struct keel_error **err)
+{
+	struct stat st;
+
+	if (lock_dir (dirfd, id, err) < 0)
+		return -1;
+	/* A delete that held the lock before us removed the directory. */
+	if (fstat (dirfd, &st) < 0)
+		return keel_error (err, errno, "container `%s`: stat state directory", id);
+	if (st.st_nlink == 0)
+		return keel_error (err, ENOENT, "container `%s` does not exist", id);
+	return 0;
+}
+
+int state_dir_unlock (int dirfd, const char *id, struct keel_error **err)
+{
+	if (flock (dirfd, LOCK_UN) < 0)
+		return keel_error (err, errno, "container `%s`: unlock state directory", id);
+	return 0;
+}
+
 int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
                     struct keel_error **err)
 {
@@ -446,16 +467,8 @@ int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
 			return keel_error (err, ENOENT, "container `%s` does not exist", id);
 		return keel_error (err, errno, "open `%s`", path);
 	}
-	if (lock) {
-		struct stat st;
-		if (lock_dir (fd, id, err) < 0)
-			return -1;
-		/* A delete that held the lock before us removed the directory. */
-		if (fstat (fd, &st) < 0)
-			return keel_error (err, errno, "stat `%s`", path);
-		if (st.st_nlink == 0)
-			return keel_error (err, ENOENT, "container `%s` does not exist", id);
-	}
+	if (lock && state_dir_lock (fd, id, err) < 0)
+		return -1;
 	*dirfd = steal_fd (&fd);
 	return 0;
 }
@@ -493,6 +506,23 @@ int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_e
 	if (rmdir (path) < 0 && errno != ENOENT)
 		return keel_error (err, errno, "remove `%s`", path);
 	return 0;
+}
+
+int state_dir_remove_known (const char *root, const char *id, int dirfd,
+                            const struct state_entry *known, size_t n, struct keel_error **err)
+{
+	cleanup_free char *path = xasprintf ("%s/%s", root, id);
+
+	for (size_t i = 0; i < n; i++)
+		if (unlinkat (dirfd, known[i].name, known[i].dir ? AT_REMOVEDIR : 0) < 0 &&
+		    errno != ENOENT)
+			return keel_error (err, errno, "remove `%s/%s`", path, known[i].name);
+	if (rmdir (path) == 0 || errno == ENOENT)
+		return 0;
+	/* Something the caller did not know of: the full sweep. */
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return keel_error (err, errno, "remove `%s`", path);
+	return state_dir_remove (root, id, dirfd, err);
 }
 
 static int cmp_str (const void *a, const void *b)

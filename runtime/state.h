@@ -44,8 +44,22 @@ int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_
  * lock is true (waiting for a concurrent command to finish). */
 int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
                     struct keel_error **err);
+/* Lock an open state directory as state_dir_open does (ENOENT "does not
+ * exist" when a delete removed it meanwhile), and let it go again. */
+int state_dir_lock (int dirfd, const char *id, struct keel_error **err);
+int state_dir_unlock (int dirfd, const char *id, struct keel_error **err);
 /* Remove everything in ROOT/ID and the directory (best effort, ENOENT ok). */
 int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_error **err);
+/* The same for a caller that knows what it put there (`run`, which made
+ * the container): known[] is removed (each may be missing; a dir after
+ * what is in it), then the directory, with no listing of it; anything
+ * else found there still goes, through state_dir_remove. */
+struct state_entry {
+	const char *name;
+	bool dir;
+};
+int state_dir_remove_known (const char *root, const char *id, int dirfd,
+                            const struct state_entry *known, size_t n, struct keel_error **err);
 
 int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
                  struct keel_error **err);
