@@ -183,14 +183,23 @@ int state_cgroups_save (int dirfd, const char *cgroup_path, const struct spec_st
 {
 	json_object *o = json_object_new_object ();
 	cleanup_free char *s = NULL;
+	size_t len;
 	int ret;
 
 	if (cgroup_path)
 		put_str (o, "cgroupPath", cgroup_path);
 	json_object_object_add (o, "cgroupV1Paths", strv_json (v1));
 	s = to_string (o, JSON_C_TO_STRING_PLAIN);
-	ret = write_file_at (dirfd, CGROUPS_FILE ".tmp", O_CREAT | O_TRUNC, 0600, s, strlen (s),
-	                     err);
+	len = strlen (s);
+	/* Nothing reads it while create runs (it holds the lock): only a
+	 * create killed midway matters.  One write(2) of less than a page is
+	 * all or nothing under SIGKILL (the kernel checks for a fatal signal
+	 * before each page it copies), so the file is written in place and is
+	 * empty at worst, which state_cgroups_load reads as none made yet.  A
+	 * longer one still goes through a temporary name. */
+	if (len < 4096)
+		return write_file_at (dirfd, CGROUPS_FILE, O_CREAT | O_EXCL, 0600, s, len, err);
+	ret = write_file_at (dirfd, CGROUPS_FILE ".tmp", O_CREAT | O_TRUNC, 0600, s, len, err);
 	if (ret < 0)
 		return ret;
 	if (renameat (dirfd, CGROUPS_FILE ".tmp", dirfd, CGROUPS_FILE) < 0)
@@ -307,11 +316,12 @@ int state_cgroups_load (int dirfd, struct keel_state *st, struct keel_error **er
 {
 	struct keel_error *e = NULL;
 	cleanup_free char *buf = NULL;
+	size_t len = 0;
 	json_object *o;
 	int ret;
 
 	/* As state.json: keel wrote it, anything but a regular file is not. */
-	ret = input_read_at (dirfd, CGROUPS_FILE, NULL, INPUT_NOFOLLOW, 1 << 20, &buf, NULL, &e);
+	ret = input_read_at (dirfd, CGROUPS_FILE, NULL, INPUT_NOFOLLOW, 1 << 20, &buf, &len, &e);
 	if (ret < 0) {
 		if (e->status == ENOENT) {
 			keel_error_release (&e);
@@ -323,6 +333,9 @@ int state_cgroups_load (int dirfd, struct keel_state *st, struct keel_error **er
 			keel_error_release (&e);
 		return ret;
 	}
+	/* A create killed between its open and its write: no cgroup yet. */
+	if (len == 0)
+		return 0;
 	o = json_tokener_parse (buf);
 	if (o == NULL || !json_object_is_type (o, json_type_object)) {
 		json_object_put (o);
@@ -410,24 +423,25 @@ static int lock_dir (int fd, const char *id, struct keel_error **err)
 
 int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_error **err)
 {
-	cleanup_close int rootfd = -1, fd = -1;
+	cleanup_free char *path = xasprintf ("%s/%s", root, id);
+	cleanup_close int fd = -1;
+	int r;
 
-	if (mkdir (root, 0711) < 0 && errno != EEXIST) {
-		int ret = mkdir_p (root, 0711, err);
-		if (ret < 0)
+	/* The root is there but for the first container: made then. */
+	r = mkdir (path, 0711);
+	if (r < 0 && errno == ENOENT) {
+		if (mkdir (root, 0711) < 0 && errno != EEXIST && mkdir_p (root, 0711, err) < 0)
 			return keel_error_wrap (err, "state root");
+		r = mkdir (path, 0711);
 	}
-	rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return keel_error (err, errno, "open state root `%s`", root);
-	if (mkdirat (rootfd, id, 0711) < 0) {
+	if (r < 0) {
 		if (errno == EEXIST)
 			return keel_error (err, EEXIST, "container `%s` already exists", id);
-		return keel_error (err, errno, "mkdir `%s/%s`", root, id);
+		return keel_error (err, errno, "mkdir `%s`", path);
 	}
-	fd = openat (rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return keel_error (err, errno, "open `%s/%s`", root, id);
+		return keel_error (err, errno, "open `%s`", path);
 	if (lock_dir (fd, id, err) < 0)
 		return -1;
 	*dirfd = steal_fd (&fd);
@@ -575,14 +589,10 @@ int keel_container_list (const struct keel_runtime *rt, char ***ids, size_t *n,
 
 int state_spec_save (int dirfd, const char *json, size_t len, struct keel_error **err)
 {
-	int ret;
-
-	ret = write_file_at (dirfd, SPEC_COPY ".tmp", O_CREAT | O_TRUNC, 0600, json, len, err);
-	if (ret < 0)
-		return ret;
-	if (renameat (dirfd, SPEC_COPY ".tmp", dirfd, SPEC_COPY) < 0)
-		return keel_error (err, errno, "rename `" SPEC_COPY "`");
-	return 0;
+	/* Written in place: its readers (exec, checkpoint) first need the
+	 * state.json create renames into place after this is whole, and
+	 * delete never reads it. */
+	return write_file_at (dirfd, SPEC_COPY, O_CREAT | O_EXCL, 0600, json, len, err);
 }
 
 int state_spec_load (int dirfd, const char *bundle, struct spec **out, struct keel_error **err)
