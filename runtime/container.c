@@ -1650,7 +1650,7 @@ static struct keel_held *held_from (struct create_ctx *c)
 	h->files.notify_dir = c->opts->notify_proxy_dir;
 	h->files.fifo = true;
 	st->id = xstrdup (c->id);
-	st->bundle = xstrdup (s->bundle ? s->bundle : c->opts->bundle);
+	st->bundle = xstrdup_null (s->bundle ? s->bundle : c->opts->bundle);
 	st->oci_version = xstrdup_null (s->oci_version);
 	st->status = KEEL_CREATED;
 	st->pid = c->pid;
