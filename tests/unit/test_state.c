@@ -157,6 +157,61 @@ static void test_state_roundtrip (void **state)
 	keel_error_release (&err);
 }
 
+/* state.json is written without json-c: every byte a bundle path, an
+ * annotation or a hook may hold comes back as it was (quotes, '\\', '/',
+ * control characters, UTF-8), and a hook's env absent stays absent while
+ * an empty one stays empty. */
+static void test_state_escapes (void **state)
+{
+	static const char odd[] = "q\"b\\s/n\nt\tc\x01\x1f\x7f \xc3\xa9 end";
+	struct keel_error *err = NULL;
+	struct spec_kv ann[] = {{(char *)odd, (char *)odd}, {(char *)"k2", (char *)""}};
+	char *args[] = {(char *)odd, NULL};
+	char *none[] = {NULL};
+	struct spec_hook hooks[] = {
+	        {.path = (char *)odd, .args = {args, 1}, .env = {none, 0}},
+	        {.path = (char *)"/h", .args = {args, 1}},
+	};
+	struct keel_state st = {
+	        .id = (char *)"c8",
+	        .bundle = (char *)odd,
+	        .status = KEEL_CREATED,
+	        .pid = getpid (),
+	        .created = (char *)odd,
+	        .annotations = {ann, 2},
+	};
+	struct state_extra x = {.poststart = hooks, .n_poststart = 2, .starttime = ~0ULL};
+	struct keel_state rd;
+	struct state_extra rx;
+	int fd = -1;
+
+	assert_int_equal (state_dir_create (root, "c8", &fd, &err), 0);
+	assert_int_equal (state_write (fd, &st, &x, &err), 0);
+	assert_int_equal (state_read (fd, &rd, &rx, &err), 0);
+	assert_string_equal (rd.bundle, odd);
+	assert_string_equal (rd.created, odd);
+	assert_string_equal (rd.oci_version, "1.2.0");
+	assert_string_equal (rd.owner, "");
+	assert_null (rd.cgroup_path);
+	assert_int_equal (rd.annotations.n, 2);
+	assert_string_equal (rd.annotations.e[0].key, odd);
+	assert_string_equal (rd.annotations.e[0].value, odd);
+	assert_string_equal (rd.annotations.e[1].value, "");
+	assert_int_equal (rx.starttime, ~0ULL);
+	assert_int_equal (rx.n_poststart, 2);
+	assert_int_equal (rx.n_poststop, 0);
+	assert_string_equal (rx.poststart[0].path, odd);
+	assert_string_equal (rx.poststart[0].args.v[0], odd);
+	assert_non_null (rx.poststart[0].env.v);
+	assert_int_equal (rx.poststart[0].env.n, 0);
+	assert_false (rx.poststart[0].has_timeout);
+	assert_null (rx.poststart[1].env.v);
+	keel_state_free (&rd);
+	state_extra_free (&rx);
+	assert_int_equal (state_dir_remove (root, "c8", fd, &err), 0);
+	close (fd);
+}
+
 /* A state.json with fields of the wrong type still loads (found by
  * fuzz_state: "status": null crashed every command reading it). */
 static void test_state_odd_types (void **state)
@@ -552,6 +607,7 @@ int main (void)
 	        cmocka_unit_test (test_check_id),
 	        cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_odd_types, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_state_escapes, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_spec_copy, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_not_a_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_cgroups_record, setup, teardown),
