@@ -11,8 +11,13 @@
  *               exec and checkpoint use it, as runc uses the spec it keeps
  *               in its state, so editing the bundle after create changes
  *               nothing for the running container
+ * Only state.json is read while it may change; cgroups.json and config.json
+ * are written in place, without a temporary name (state_cgroups_save and
+ * state_spec_save say why that is safe).
  * Commands that change the container (create, start, delete) hold an
- * exclusive flock on the directory itself; state and kill only read. */
+ * exclusive flock on the directory itself; state and kill only read.
+ * `run` holds it from create through start and takes it again, on the
+ * same fd, for its delete (docs/runtime-linux.md, "run"). */
 #ifndef KEEL_STATE_H
 #define KEEL_STATE_H
 
