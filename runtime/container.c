@@ -1241,6 +1241,7 @@ static int wait_pidfd (int pidfd, int timeout_ms)
 
 struct loaded {
 	int dirfd;
+	int pidfd; /* of st.pid, when asked for and still that process; else -1 */
 	struct keel_state st;
 	struct state_extra x;
 };
@@ -1249,19 +1250,25 @@ static void loaded_free (struct loaded *l)
 {
 	if (l->dirfd >= 0)
 		close (l->dirfd);
+	if (l->pidfd >= 0)
+		close (l->pidfd);
 	keel_state_free (&l->st);
 	state_extra_free (&l->x);
 }
 
 #define cleanup_loaded __attribute__ ((cleanup (loaded_free)))
 
-static int load (const struct keel_runtime *rt, const char *id, bool lock, struct loaded *l,
-                 struct keel_error **err)
+/* pin: a pidfd of the process too (start, kill), opened before the
+ * refresh reads its start time, which thus checks the pidfd as well: one
+ * read of /proc/PID/stat, not a second after pidfd_open.  None (-1) when
+ * the container is stopped, or without pidfd_open (before Linux 5.3). */
+static int load (const struct keel_runtime *rt, const char *id, bool lock, bool pin,
+                 struct loaded *l, struct keel_error **err)
 {
 	int ret;
 
 	memset (l, 0, sizeof *l);
-	l->dirfd = -1;
+	l->dirfd = l->pidfd = -1;
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = state_dir_open (state_root (rt), id, lock, &l->dirfd, err);
@@ -1278,7 +1285,13 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, struc
 		l->st.status = KEEL_CREATING;
 		return state_cgroups_load (l->dirfd, &l->st, err);
 	}
+	if (pin && l->st.pid > 0)
+		l->pidfd = (int)syscall (SYS_pidfd_open, l->st.pid, 0);
 	state_refresh (l->dirfd, &l->st, &l->x);
+	if (l->st.status == KEEL_STOPPED && l->pidfd >= 0) {
+		close (l->pidfd);
+		l->pidfd = -1;
+	}
 	return 0;
 }
 
@@ -1332,11 +1345,10 @@ static int start_loaded (const char *id, struct loaded *l, int pidfd, struct kee
 
 int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
 {
-	cleanup_close int pidfd = -1;
-	cleanup_loaded struct loaded l = {.dirfd = -1};
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
 	int ret;
 
-	ret = load (rt, id, true, &l, err);
+	ret = load (rt, id, true, true, &l, err);
 	if (ret < 0)
 		return ret;
 	if (l.st.status != KEEL_CREATED) {
@@ -1344,15 +1356,14 @@ int keel_container_start (const struct keel_runtime *rt, const char *id, struct 
 		                  keel_status_name (l.st.status));
 		return ret;
 	}
-	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
-	return start_loaded (id, &l, pidfd, err);
+	return start_loaded (id, &l, l.pidfd, err);
 }
 
 int keel_container_state (const struct keel_runtime *rt, const char *id, struct keel_state *st,
                           struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, false, &l, err);
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	int ret = load (rt, id, false, false, &l, err);
 
 	if (ret == 0) {
 		*st = l.st;
@@ -1370,7 +1381,8 @@ int keel_container_state (const struct keel_runtime *rt, const char *id, struct 
 
 static int signal_init (const struct loaded *l, int signo, struct keel_error **err)
 {
-	cleanup_close int pidfd = pidfd_open_checked (l->st.pid, l->x.starttime);
+	cleanup_close int own = l->pidfd < 0 ? pidfd_open_checked (l->st.pid, l->x.starttime) : -1;
+	int pidfd = l->pidfd >= 0 ? l->pidfd : own;
 
 	if (pidfd < 0) {
 		if (errno == ESRCH)
@@ -1404,8 +1416,8 @@ static int kill_leftovers (const struct loaded *l, int signo, struct keel_error 
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
                          struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, false, &l, err);
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	int ret = load (rt, id, false, !all, &l, err);
 
 	if (ret < 0)
 		return ret;
@@ -1422,13 +1434,11 @@ int keel_container_kill (const struct keel_runtime *rt, const char *id, int sign
 	return ret;
 }
 
-/* SIGKILL everything of the container and wait until its init is gone;
- * held_pidfd is the caller's pidfd of it, or -1 to open one. */
-static int kill_and_wait (const struct loaded *l, int held_pidfd, struct keel_error **err)
+/* SIGKILL everything of the container and wait until its init is gone. */
+static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 {
-	cleanup_close int own =
-	        held_pidfd < 0 ? pidfd_open_checked (l->st.pid, l->x.starttime) : -1;
-	int pidfd = held_pidfd >= 0 ? held_pidfd : own;
+	cleanup_close int own = l->pidfd < 0 ? pidfd_open_checked (l->st.pid, l->x.starttime) : -1;
+	int pidfd = l->pidfd >= 0 ? l->pidfd : own;
 	int ret;
 
 	if (l->st.cgroup_path) {
@@ -1498,8 +1508,7 @@ struct known_files {
 };
 
 static int delete_loaded (const struct keel_runtime *rt, const char *id, struct loaded *l,
-                          bool force, int pidfd, const struct known_files *k,
-                          struct keel_error **err)
+                          bool force, const struct known_files *k, struct keel_error **err)
 {
 	bool gone = false; /* every cgroup of the container removed already */
 	int ret;
@@ -1511,7 +1520,7 @@ static int delete_loaded (const struct keel_runtime *rt, const char *id, struct 
 	}
 	/* A created container is killed by delete, as runc does. */
 	if (l->st.status != KEEL_STOPPED && l->st.pid > 0) {
-		ret = kill_and_wait (l, pidfd, err);
+		ret = kill_and_wait (l, err);
 		if (ret < 0)
 			return ret;
 	} else if (remove_empty_cgroups (l)) {
@@ -1569,22 +1578,24 @@ static int delete_loaded (const struct keel_runtime *rt, const char *id, struct 
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
                            struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, true, &l, err);
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	/* No pidfd first: the usual delete is of a stopped container. */
+	int ret = load (rt, id, true, false, &l, err);
 
 	if (ret < 0)
 		return ret;
-	return delete_loaded (rt, id, &l, force, -1, NULL, err);
+	return delete_loaded (rt, id, &l, force, NULL, err);
 }
 
 /* ---- a container create made and its caller holds on to (`run`) ---------- */
 
 struct keel_held {
 	const struct keel_runtime *rt;
-	struct loaded l; /* as load() would read it back; l.dirfd is the state dir */
-	int pidfd;       /* of the container process, taken at create; -1 without */
-	bool locked;     /* l.dirfd's flock is ours */
-	bool started;    /* start released it: the exec fifo is gone */
+	/* as load() would read it back; l.pidfd taken at create (-1 without
+	 * pidfd_open) and kept whatever the status */
+	struct loaded l;
+	bool locked;  /* l.dirfd's flock is ours */
+	bool started; /* start released it: the exec fifo is gone */
 	struct known_files files;
 };
 
@@ -1643,7 +1654,7 @@ static struct keel_held *held_from (struct create_ctx *c)
 
 	h->rt = c->rt;
 	h->l.dirfd = steal_fd (&c->dirfd);
-	h->pidfd = steal_fd (&c->pidfd);
+	h->l.pidfd = steal_fd (&c->pidfd);
 	h->locked = true;
 	h->files.spec_copy = c->opts->config_json != NULL;
 	h->files.shared_mounts = c->shared_mountns;
@@ -1678,7 +1689,7 @@ int keel_held_start (struct keel_held *h, struct keel_error **err)
 	/* Locked since create: no other command started or deleted it in
 	 * between.  Its process may have died (a kill from elsewhere): the
 	 * pidfd says so while start waits on the fifo. */
-	int ret = start_loaded (h->l.st.id, &h->l, h->pidfd, err);
+	int ret = start_loaded (h->l.st.id, &h->l, h->l.pidfd, err);
 
 	if (ret < 0)
 		return ret;
@@ -1712,8 +1723,8 @@ int keel_held_delete (struct keel_held *h, bool force, struct keel_error **err)
 	}
 	/* Status as state_refresh would say: a pidfd is readable once the
 	 * process exited (reaped or not). */
-	if (h->pidfd >= 0) {
-		struct pollfd p = {.fd = h->pidfd, .events = POLLIN};
+	if (l->pidfd >= 0) {
+		struct pollfd p = {.fd = l->pidfd, .events = POLLIN};
 		int r;
 
 		while ((r = poll (&p, 1, 0)) < 0 && errno == EINTR)
@@ -1728,15 +1739,13 @@ int keel_held_delete (struct keel_held *h, bool force, struct keel_error **err)
 		l->st.status = KEEL_CREATED;
 		state_refresh (l->dirfd, &l->st, &l->x);
 	}
-	return delete_loaded (h->rt, l->st.id, l, force, h->pidfd, &h->files, err);
+	return delete_loaded (h->rt, l->st.id, l, force, &h->files, err);
 }
 
 void keel_held_free (struct keel_held *h)
 {
 	if (h == NULL)
 		return;
-	if (h->pidfd >= 0)
-		close (h->pidfd);
 	loaded_free (&h->l);
 	free (h);
 }
