@@ -1502,7 +1502,7 @@ static bool remove_empty_cgroups (const struct loaded *l)
 }
 
 /* What a caller that made the container knows is in its state directory
- * (struct keel_held); NULL: look. */
+ * (struct keel_held); NULL: whatever keel may have put there. */
 struct known_files {
 	bool spec_copy, shared_mounts, notify_dir, fifo;
 };
@@ -1553,10 +1553,17 @@ static int delete_loaded (const struct keel_runtime *rt, const char *id, struct 
 	    (k ? k->shared_mounts : faccessat (l->dirfd, SHARED_MOUNTS, F_OK, 0) == 0) &&
 	    umount2 (l->st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
 		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l->st.rootfs);
-	if (k) {
+	{
+		/* What keel may have put there, for a delete that did not make it:
+		 * a missing one costs one unlinkat, a listing of the directory
+		 * (open, fstat, two fcntl, two getdents, close) more. */
+		static const struct known_files all = {
+		        .spec_copy = true, .shared_mounts = true, .notify_dir = true, .fifo = true};
 		struct state_entry known[7];
 		size_t n = 0;
 
+		if (k == NULL)
+			k = &all;
 		known[n++] = (struct state_entry){STATE_FILE, false};
 		known[n++] = (struct state_entry){CGROUPS_FILE, false};
 		if (k->spec_copy)
@@ -1572,7 +1579,6 @@ static int delete_loaded (const struct keel_runtime *rt, const char *id, struct 
 		}
 		return state_dir_remove_known (state_root (rt), id, l->dirfd, known, n, err);
 	}
-	return state_dir_remove (state_root (rt), id, l->dirfd, err);
 }
 
 int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,

@@ -55,10 +55,11 @@ int state_dir_lock (int dirfd, const char *id, struct keel_error **err);
 int state_dir_unlock (int dirfd, const char *id, struct keel_error **err);
 /* Remove everything in ROOT/ID and the directory (best effort, ENOENT ok). */
 int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_error **err);
-/* The same for a caller that knows what it put there (`run`, which made
- * the container): known[] is removed (each may be missing; a dir after
- * what is in it), then the directory, with no listing of it; anything
- * else found there still goes, through state_dir_remove. */
+/* The same from the names keel puts there (delete; `run` knows which it
+ * made): known[] is removed (each may be missing; a dir after what is in
+ * it), then the directory, with no listing of it; anything else found
+ * there (a temporary file of a create that was killed) still goes,
+ * through state_dir_remove. */
 struct state_entry {
 	const char *name;
 	bool dir;
