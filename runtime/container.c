@@ -99,6 +99,12 @@ struct create_ctx {
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
 	enum cgroup_devices_via devices_via; /* where the device filter goes (cgroup-v1.h) */
+	/* For a caller that goes on with the container (keel_container_create_held):
+	 * what save_state recorded, and a pidfd taken before it read the start time. */
+	bool hold;
+	int pidfd;
+	unsigned long long starttime;
+	char *created;
 };
 
 /* The state JSON hooks read on stdin. */
@@ -651,14 +657,13 @@ static char *owner_of (int dirfd)
 
 static int save_state (struct create_ctx *c, enum keel_status status, struct keel_error **err)
 {
-	cleanup_free char *created = state_timestamp ();
 	struct keel_state st = {
 	        .id = (char *)c->id,
 	        .bundle = c->spec->bundle ? c->spec->bundle : (char *)c->opts->bundle,
 	        .oci_version = c->spec->oci_version,
 	        .status = status,
 	        .pid = c->pid,
-	        .created = created,
+	        .created = c->created = state_timestamp (),
 	        .cgroup_path = c->cgroup_path,
 	        .cgroup_v1 = c->cgroup_v1,
 	        .annotations = c->spec->annotations,
@@ -667,9 +672,15 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	struct state_extra x = {0};
 	int ret;
 
+	/* Before the start time is read: the pidfd then pins the very
+	 * process it belongs to (none before Linux 5.3: start and delete
+	 * check /proc as the other commands do). */
+	if (c->hold && (c->pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0)) < 0 && errno != ENOSYS)
+		return keel_error (err, errno, "pidfd_open %d", (int)c->pid);
 	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
 	if (ret < 0)
 		return ret;
+	c->starttime = x.starttime;
 	/* Borrowed: state_write only reads them. */
 	x.poststop = c->spec->hooks.h[HOOK_POSTSTOP];
 	x.n_poststop = c->spec->hooks.n[HOOK_POSTSTOP];
@@ -1105,6 +1116,7 @@ static void ctx_init (struct create_ctx *c, const struct keel_runtime *rt, const
 	        .fifo_dirfd = -1,
 	        .cgroup_fd = -1,
 	        .sync = {-1, -1},
+	        .pidfd = -1,
 	};
 	for (int k = 0; k < NS_KIND_MAX; k++)
 		c->ns.join_fd[k] = -1;
@@ -1113,8 +1125,8 @@ static void ctx_init (struct create_ctx *c, const struct keel_runtime *rt, const
 /* Everything the runtime process still holds of a create (or adopt). */
 static void ctx_release (struct create_ctx *c)
 {
-	int *fds[] = {&c->sync[0], &c->sync[1], &c->cgroup_fd,
-	              &c->dirfd,   &c->fifo_fd, &c->fifo_dirfd};
+	int *fds[] = {&c->sync[0], &c->sync[1],    &c->cgroup_fd, &c->dirfd,
+	              &c->fifo_fd, &c->fifo_dirfd, &c->pidfd};
 
 	ns_plan_close (&c->ns);
 	for (size_t i = 0; i < ARRAY_SIZE (fds); i++)
@@ -1127,17 +1139,23 @@ static void ctx_release (struct create_ctx *c)
 	c->mount_fds = c->device_trees = NULL;
 	free (c->cgroup_path);
 	c->cgroup_path = NULL;
+	free (c->created);
+	c->created = NULL;
 	cgroup_v1_paths_free (&c->cgroup_v1);
 	cgroup_v1_paths_free (&c->cgroups_made);
 }
 
-int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
-                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
+static struct keel_held *held_from (struct create_ctx *c);
+
+static int create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                   const struct keel_create_opts *opts, pid_t *pid, struct keel_held **held,
+                   struct keel_error **err)
 {
 	struct create_ctx c;
 	int ret;
 
 	ctx_init (&c, rt, id, spec, opts);
+	c.hold = held != NULL;
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = create_container (&c, err);
@@ -1145,8 +1163,24 @@ int keel_container_create (const struct keel_runtime *rt, const char *id, const 
 		undo_create (&c);
 	else if (pid)
 		*pid = c.pid;
+	if (ret == 0 && held)
+		*held = held_from (&c);
 	ctx_release (&c);
 	return ret;
+}
+
+int keel_container_create (const struct keel_runtime *rt, const char *id, const struct spec *spec,
+                           const struct keel_create_opts *opts, pid_t *pid, struct keel_error **err)
+{
+	return create (rt, id, spec, opts, pid, NULL, err);
+}
+
+int keel_container_create_held (const struct keel_runtime *rt, const char *id,
+                                const struct spec *spec, const struct keel_create_opts *opts,
+                                struct keel_held **held, struct keel_error **err)
+{
+	*held = NULL;
+	return create (rt, id, spec, opts, NULL, held, err);
 }
 
 int keel_container_adopt (const struct keel_runtime *rt, const char *id, const struct spec *spec,
@@ -1226,6 +1260,7 @@ static int wait_pidfd (int pidfd, int timeout_ms)
 
 struct loaded {
 	int dirfd;
+	int pidfd; /* of st.pid, when asked for and still that process; else -1 */
 	struct keel_state st;
 	struct state_extra x;
 };
@@ -1234,19 +1269,25 @@ static void loaded_free (struct loaded *l)
 {
 	if (l->dirfd >= 0)
 		close (l->dirfd);
+	if (l->pidfd >= 0)
+		close (l->pidfd);
 	keel_state_free (&l->st);
 	state_extra_free (&l->x);
 }
 
 #define cleanup_loaded __attribute__ ((cleanup (loaded_free)))
 
-static int load (const struct keel_runtime *rt, const char *id, bool lock, struct loaded *l,
-                 struct keel_error **err)
+/* pin: a pidfd of the process too (start, kill), opened before the
+ * refresh reads its start time, which thus checks the pidfd as well: one
+ * read of /proc/PID/stat, not a second after pidfd_open.  None (-1) when
+ * the container is stopped, or without pidfd_open (before Linux 5.3). */
+static int load (const struct keel_runtime *rt, const char *id, bool lock, bool pin,
+                 struct loaded *l, struct keel_error **err)
 {
 	int ret;
 
 	memset (l, 0, sizeof *l);
-	l->dirfd = -1;
+	l->dirfd = l->pidfd = -1;
 	ret = keel_container_check_id (id, err);
 	if (ret == 0)
 		ret = state_dir_open (state_root (rt), id, lock, &l->dirfd, err);
@@ -1263,27 +1304,25 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, struc
 		l->st.status = KEEL_CREATING;
 		return state_cgroups_load (l->dirfd, &l->st, err);
 	}
+	if (pin && l->st.pid > 0)
+		l->pidfd = (int)syscall (SYS_pidfd_open, l->st.pid, 0);
 	state_refresh (l->dirfd, &l->st, &l->x);
+	if (l->st.status == KEEL_STOPPED && l->pidfd >= 0) {
+		close (l->pidfd);
+		l->pidfd = -1;
+	}
 	return 0;
 }
 
-int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
+/* Release the created container of l (locked) and run its poststart
+ * hooks; pidfd (or -1) tells when its process died instead. */
+static int start_loaded (const char *id, struct loaded *l, int pidfd, struct keel_error **err)
 {
-	cleanup_close int fifo = -1, pidfd = -1;
-	cleanup_loaded struct loaded l = {.dirfd = -1};
+	cleanup_close int fifo = -1;
 	char c;
 	int ret;
 
-	ret = load (rt, id, true, &l, err);
-	if (ret < 0)
-		return ret;
-	if (l.st.status != KEEL_CREATED) {
-		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
-		                  keel_status_name (l.st.status));
-		return ret;
-	}
-	pidfd = pidfd_open_checked (l.st.pid, l.x.starttime);
-	fifo = openat (l.dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fifo = openat (l->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0) {
 		ret = keel_error (err, errno, "open exec fifo");
 		return ret;
@@ -1311,24 +1350,39 @@ int keel_container_start (const struct keel_runtime *rt, const char *id, struct 
 			return ret;
 		}
 	}
-	unlinkat (l.dirfd, EXEC_FIFO, 0);
-	if (l.x.n_poststart) {
+	unlinkat (l->dirfd, EXEC_FIFO, 0);
+	l->st.status = KEEL_RUNNING;
+	if (l->x.n_poststart) {
 		cleanup_free char *json = NULL;
 		cleanup_free char *what = xasprintf ("container `%s`", id);
 
-		l.st.status = KEEL_RUNNING;
-		json = keel_state_json (&l.st);
-		hooks_run_warn (HOOK_POSTSTART, l.x.poststart, l.x.n_poststart, json, what);
+		json = keel_state_json (&l->st);
+		hooks_run_warn (HOOK_POSTSTART, l->x.poststart, l->x.n_poststart, json, what);
 	}
-	ret = 0;
-	return ret;
+	return 0;
+}
+
+int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
+{
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	int ret;
+
+	ret = load (rt, id, true, true, &l, err);
+	if (ret < 0)
+		return ret;
+	if (l.st.status != KEEL_CREATED) {
+		ret = keel_error (err, 0, "container `%s` is %s, not created", id,
+		                  keel_status_name (l.st.status));
+		return ret;
+	}
+	return start_loaded (id, &l, l.pidfd, err);
 }
 
 int keel_container_state (const struct keel_runtime *rt, const char *id, struct keel_state *st,
                           struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, false, &l, err);
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	int ret = load (rt, id, false, false, &l, err);
 
 	if (ret == 0) {
 		*st = l.st;
@@ -1346,7 +1400,8 @@ int keel_container_state (const struct keel_runtime *rt, const char *id, struct 
 
 static int signal_init (const struct loaded *l, int signo, struct keel_error **err)
 {
-	cleanup_close int pidfd = pidfd_open_checked (l->st.pid, l->x.starttime);
+	cleanup_close int own = l->pidfd < 0 ? pidfd_open_checked (l->st.pid, l->x.starttime) : -1;
+	int pidfd = l->pidfd >= 0 ? l->pidfd : own;
 
 	if (pidfd < 0) {
 		if (errno == ESRCH)
@@ -1380,8 +1435,8 @@ static int kill_leftovers (const struct loaded *l, int signo, struct keel_error 
 int keel_container_kill (const struct keel_runtime *rt, const char *id, int signo, bool all,
                          struct keel_error **err)
 {
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, false, &l, err);
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	int ret = load (rt, id, false, !all, &l, err);
 
 	if (ret < 0)
 		return ret;
@@ -1401,7 +1456,8 @@ int keel_container_kill (const struct keel_runtime *rt, const char *id, int sign
 /* SIGKILL everything of the container and wait until its init is gone. */
 static int kill_and_wait (const struct loaded *l, struct keel_error **err)
 {
-	cleanup_close int pidfd = pidfd_open_checked (l->st.pid, l->x.starttime);
+	cleanup_close int own = l->pidfd < 0 ? pidfd_open_checked (l->st.pid, l->x.starttime) : -1;
+	int pidfd = l->pidfd >= 0 ? l->pidfd : own;
 	int ret;
 
 	if (l->st.cgroup_path) {
@@ -1464,54 +1520,257 @@ static bool remove_empty_cgroups (const struct loaded *l)
 	return gone;
 }
 
-int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
-                           struct keel_error **err)
-{
-	cleanup_loaded struct loaded l = {.dirfd = -1};
-	int ret = load (rt, id, true, &l, err);
-	bool gone = false; /* every cgroup of the container removed already */
+/* What a caller that made the container knows is in its state directory
+ * (struct keel_held); NULL: whatever keel may have put there. */
+struct known_files {
+	bool spec_copy, shared_mounts, notify_dir, fifo;
+};
 
-	if (ret < 0)
-		return ret;
-	if (l.st.status == KEEL_RUNNING && !force) {
+static int delete_loaded (const struct keel_runtime *rt, const char *id, struct loaded *l,
+                          bool force, const struct known_files *k, struct keel_error **err)
+{
+	bool gone = false; /* every cgroup of the container removed already */
+	int ret;
+
+	if (l->st.status == KEEL_RUNNING && !force) {
 		ret = keel_error (err, 0, "container `%s` is running: stop it first or use --force",
 		                  id);
 		return ret;
 	}
 	/* A created container is killed by delete, as runc does. */
-	if (l.st.status != KEEL_STOPPED && l.st.pid > 0) {
-		ret = kill_and_wait (&l, err);
+	if (l->st.status != KEEL_STOPPED && l->st.pid > 0) {
+		ret = kill_and_wait (l, err);
 		if (ret < 0)
 			return ret;
-	} else if (remove_empty_cgroups (&l)) {
+	} else if (remove_empty_cgroups (l)) {
 		gone = true;
 	} else {
-		kill_leftovers_all (&l);
+		kill_leftovers_all (l);
 	}
-	if (l.x.n_poststop) {
+	if (l->x.n_poststop) {
 		cleanup_free char *json = NULL;
 		cleanup_free char *what = xasprintf ("container `%s`", id);
 
-		l.st.status = KEEL_STOPPED;
-		l.st.pid = 0;
-		json = keel_state_json (&l.st);
-		hooks_run_warn (HOOK_POSTSTOP, l.x.poststop, l.x.n_poststop, json, what);
+		l->st.status = KEEL_STOPPED;
+		l->st.pid = 0;
+		json = keel_state_json (&l->st);
+		hooks_run_warn (HOOK_POSTSTOP, l->x.poststop, l->x.n_poststop, json, what);
 	}
-	if (l.st.cgroup_v1.n > 0 && !gone) {
-		ret = cgroup_v1_destroy (&l.st.cgroup_v1, err);
+	if (l->st.cgroup_v1.n > 0 && !gone) {
+		ret = cgroup_v1_destroy (&l->st.cgroup_v1, err);
 		if (ret < 0)
 			return ret;
 	}
-	if (l.st.cgroup_path && !gone) {
-		ret = cgroup_destroy (l.st.cgroup_path, err);
+	if (l->st.cgroup_path && !gone) {
+		ret = cgroup_destroy (l->st.cgroup_path, err);
 		if (ret < 0)
 			return ret;
 	}
 	/* Our bind of the rootfs onto itself carries every mount made for
 	 * the container (runc and crun leave them behind). */
-	if (l.st.rootfs && faccessat (l.dirfd, SHARED_MOUNTS, F_OK, 0) == 0 &&
-	    umount2 (l.st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
-		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l.st.rootfs);
-	ret = state_dir_remove (state_root (rt), id, l.dirfd, err);
+	if (l->st.rootfs &&
+	    (k ? k->shared_mounts : faccessat (l->dirfd, SHARED_MOUNTS, F_OK, 0) == 0) &&
+	    umount2 (l->st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+		return keel_error (err, errno, "detach the rootfs mounts at `%s`", l->st.rootfs);
+	{
+		/* What keel may have put there, for a delete that did not make it:
+		 * a missing one costs one unlinkat, a listing of the directory
+		 * (open, fstat, two fcntl, two getdents, close) more. */
+		static const struct known_files all = {
+		        .spec_copy = true, .shared_mounts = true, .notify_dir = true, .fifo = true};
+		struct state_entry known[7];
+		size_t n = 0;
+
+		if (k == NULL)
+			k = &all;
+		known[n++] = (struct state_entry){STATE_FILE, false};
+		known[n++] = (struct state_entry){CGROUPS_FILE, false};
+		if (k->spec_copy)
+			known[n++] = (struct state_entry){SPEC_COPY, false};
+		if (k->shared_mounts)
+			known[n++] = (struct state_entry){SHARED_MOUNTS, false};
+		if (k->fifo)
+			known[n++] = (struct state_entry){EXEC_FIFO, false};
+		if (k->notify_dir) {
+			known[n++] = (struct state_entry){NOTIFY_PROXY_DIR "/" NOTIFY_PROXY_SOCKET,
+			                                  false};
+			known[n++] = (struct state_entry){NOTIFY_PROXY_DIR, true};
+		}
+		return state_dir_remove_known (state_root (rt), id, l->dirfd, known, n, err);
+	}
+}
+
+int keel_container_delete (const struct keel_runtime *rt, const char *id, bool force,
+                           struct keel_error **err)
+{
+	cleanup_loaded struct loaded l = {.dirfd = -1, .pidfd = -1};
+	/* No pidfd first: the usual delete is of a stopped container. */
+	int ret = load (rt, id, true, false, &l, err);
+
+	if (ret < 0)
+		return ret;
+	return delete_loaded (rt, id, &l, force, NULL, err);
+}
+
+/* ---- a container create made and its caller holds on to (`run`) ---------- */
+
+struct keel_held {
+	const struct keel_runtime *rt;
+	/* as load() would read it back; l.pidfd taken at create (-1 without
+	 * pidfd_open) and kept whatever the status */
+	struct loaded l;
+	bool locked;  /* l.dirfd's flock is ours */
+	bool started; /* start released it: the exec fifo is gone */
+	struct known_files files;
+};
+
+static struct spec_strv strv_copy (const struct spec_strv *v)
+{
+	struct spec_strv c = {.v = xmalloc0 ((v->n + 1) * sizeof (char *)), .n = v->n};
+
+	for (size_t i = 0; i < v->n; i++)
+		c.v[i] = xstrdup (v->v[i]);
+	return c;
+}
+
+static struct spec_map map_copy (const struct spec_map *m)
+{
+	struct spec_map c = {.e = xmalloc0 ((m->n + 1) * sizeof *m->e), .n = m->n};
+
+	for (size_t i = 0; i < m->n; i++) {
+		c.e[i].key = xstrdup (m->e[i].key);
+		c.e[i].value = xstrdup (m->e[i].value);
+	}
+	return c;
+}
+
+static void copy_hooks (const struct spec_hook *from, size_t n, struct spec_hook **to, size_t *nto)
+{
+	*nto = 0;
+	*to = NULL;
+	if (n == 0)
+		return;
+	*to = xmalloc0 (n * sizeof **to);
+	for (size_t i = 0; i < n; i++) {
+		struct spec_hook *d = &(*to)[i];
+		d->path = xstrdup (from[i].path);
+		d->args = strv_copy (&from[i].args);
+		/* absent and [] differ (state.h keeps that difference too) */
+		if (from[i].env.v != NULL)
+			d->env = strv_copy (&from[i].env);
+		d->has_timeout = from[i].has_timeout;
+		d->timeout = from[i].timeout;
+	}
+	*nto = n;
+}
+
+static char *xstrdup_null (const char *s)
+{
+	return s ? xstrdup (s) : NULL;
+}
+
+/* The state create just wrote, kept as state_read would return it, and
+ * what create holds: the state directory, still locked, and the pidfd. */
+static struct keel_held *held_from (struct create_ctx *c)
+{
+	struct keel_held *h = xmalloc0 (sizeof *h);
+	struct keel_state *st = &h->l.st;
+	const struct spec *s = c->spec;
+
+	h->rt = c->rt;
+	h->l.dirfd = steal_fd (&c->dirfd);
+	h->l.pidfd = steal_fd (&c->pidfd);
+	h->locked = true;
+	h->files.spec_copy = c->opts->config_json != NULL;
+	h->files.shared_mounts = c->shared_mountns;
+	h->files.notify_dir = c->opts->notify_proxy_dir;
+	h->files.fifo = true;
+	st->id = xstrdup (c->id);
+	st->bundle = xstrdup_null (s->bundle ? s->bundle : c->opts->bundle);
+	st->oci_version = xstrdup_null (s->oci_version);
+	st->status = KEEL_CREATED;
+	st->pid = c->pid;
+	st->created = steal_ptr (&c->created);
+	st->cgroup_path = steal_ptr (&c->cgroup_path);
+	st->cgroup_v1 = c->cgroup_v1;
+	c->cgroup_v1 = (struct spec_strv){0};
+	st->annotations = map_copy (&s->annotations);
+	st->rootfs = xstrdup_null (c->rootfs);
+	h->l.x.starttime = c->starttime;
+	copy_hooks (s->hooks.h[HOOK_POSTSTART], s->hooks.n[HOOK_POSTSTART], &h->l.x.poststart,
+	            &h->l.x.n_poststart);
+	copy_hooks (s->hooks.h[HOOK_POSTSTOP], s->hooks.n[HOOK_POSTSTOP], &h->l.x.poststop,
+	            &h->l.x.n_poststop);
+	return h;
+}
+
+pid_t keel_held_pid (const struct keel_held *h)
+{
+	return h->l.st.pid;
+}
+
+int keel_held_start (struct keel_held *h, struct keel_error **err)
+{
+	/* Locked since create: no other command started or deleted it in
+	 * between.  Its process may have died (a kill from elsewhere): the
+	 * pidfd says so while start waits on the fifo. */
+	int ret = start_loaded (h->l.st.id, &h->l, h->l.pidfd, err);
+
+	if (ret < 0)
+		return ret;
+	h->started = true;
+	h->files.fifo = false;
+	/* As after `keel start`: the container is anyone's to kill or delete
+	 * while it runs. */
+	ret = state_dir_unlock (h->l.dirfd, h->l.st.id, err);
+	if (ret == 0)
+		h->locked = false;
 	return ret;
+}
+
+int keel_held_delete (struct keel_held *h, bool force, struct keel_error **err)
+{
+	struct loaded *l = &h->l;
+
+	/* Our directory, locked again; removed meanwhile by a delete of
+	 * another process (and maybe a new container of that id made since:
+	 * never ours to touch), it is ENOENT. */
+	if (!h->locked) {
+		cleanup_error struct keel_error *e = NULL;
+
+		if (state_dir_lock (l->dirfd, l->st.id, &e) < 0) {
+			if (e->status == ENOENT)
+				return 1;
+			*err = steal_ptr (&e);
+			return -1;
+		}
+		h->locked = true;
+	}
+	/* Status as state_refresh would say: a pidfd is readable once the
+	 * process exited (reaped or not). */
+	if (l->pidfd >= 0) {
+		struct pollfd p = {.fd = l->pidfd, .events = POLLIN};
+		int r;
+
+		while ((r = poll (&p, 1, 0)) < 0 && errno == EINTR)
+			;
+		if (r < 0)
+			return keel_error (err, errno, "poll the container's pidfd");
+		if (r > 0)
+			l->st.status = KEEL_STOPPED;
+		else
+			l->st.status = h->started ? KEEL_RUNNING : KEEL_CREATED;
+	} else {
+		l->st.status = KEEL_CREATED;
+		state_refresh (l->dirfd, &l->st, &l->x);
+	}
+	return delete_loaded (h->rt, l->st.id, l, force, &h->files, err);
+}
+
+void keel_held_free (struct keel_held *h)
+{
+	if (h == NULL)
+		return;
+	loaded_free (&h->l);
+	free (h);
 }

@@ -98,6 +98,25 @@ int keel_container_check_id (const char *id, struct keel_error **err);
 int keel_container_create (const struct keel_runtime *rt, const char *id,
 			   const struct spec *spec, const struct keel_create_opts *opts,
 			   pid_t *pid, struct keel_error **err);
+/* `run`: create, then start and delete the very container from what
+ * create knows (runc and crun do the same), rather than each reading it
+ * back from the state directory.  *held keeps the state directory open and
+ * locked as create left it, the state create wrote and a pidfd of the
+ * process; keel_held_pid gives its pid (see create about reaping it).
+ * keel_held_start is keel_container_start without the reading; it lets
+ * the lock go, as start does.  keel_held_delete is keel_container_delete
+ * of that directory: locked again first; it returns 1 when a delete
+ * elsewhere removed it meanwhile (nothing then is touched, not even a new
+ * container of the same id).  keel_held_free closes what is
+ * held (a container not deleted stays, as after create or start). */
+struct keel_held;
+int keel_container_create_held (const struct keel_runtime *rt, const char *id,
+                                const struct spec *spec, const struct keel_create_opts *opts,
+                                struct keel_held **held, struct keel_error **err);
+pid_t keel_held_pid (const struct keel_held *h);
+int keel_held_start (struct keel_held *h, struct keel_error **err);
+int keel_held_delete (struct keel_held *h, bool force, struct keel_error **err);
+void keel_held_free (struct keel_held *h);
 /* Adopt a process another program made as container id (restore: criu
  * recreates the process tree from a checkpoint).  The state directory and
  * the cgroups are made as by create; spawn then gets the state directory,

@@ -11,8 +11,13 @@
  *               exec and checkpoint use it, as runc uses the spec it keeps
  *               in its state, so editing the bundle after create changes
  *               nothing for the running container
+ * Only state.json is read while it may change; cgroups.json and config.json
+ * are written in place, without a temporary name (state_cgroups_save and
+ * state_spec_save say why that is safe).
  * Commands that change the container (create, start, delete) hold an
- * exclusive flock on the directory itself; state and kill only read. */
+ * exclusive flock on the directory itself; state and kill only read.
+ * `run` holds it from create through start and takes it again, on the
+ * same fd, for its delete (docs/runtime-linux.md, "run"). */
 #ifndef KEEL_STATE_H
 #define KEEL_STATE_H
 
@@ -44,8 +49,23 @@ int state_dir_create (const char *root, const char *id, int *dirfd, struct keel_
  * lock is true (waiting for a concurrent command to finish). */
 int state_dir_open (const char *root, const char *id, bool lock, int *dirfd,
                     struct keel_error **err);
+/* Lock an open state directory as state_dir_open does (ENOENT "does not
+ * exist" when a delete removed it meanwhile), and let it go again. */
+int state_dir_lock (int dirfd, const char *id, struct keel_error **err);
+int state_dir_unlock (int dirfd, const char *id, struct keel_error **err);
 /* Remove everything in ROOT/ID and the directory (best effort, ENOENT ok). */
 int state_dir_remove (const char *root, const char *id, int dirfd, struct keel_error **err);
+/* The same from the names keel puts there (delete; `run` knows which it
+ * made): known[] is removed (each may be missing; a dir after what is in
+ * it), then the directory, with no listing of it; anything else found
+ * there (a temporary file of a create that was killed) still goes,
+ * through state_dir_remove. */
+struct state_entry {
+	const char *name;
+	bool dir;
+};
+int state_dir_remove_known (const char *root, const char *id, int dirfd,
+                            const struct state_entry *known, size_t n, struct keel_error **err);
 
 int state_write (int dirfd, const struct keel_state *st, const struct state_extra *x,
                  struct keel_error **err);

@@ -211,14 +211,14 @@ struct run_args {
 };
 
 /* Start, then wait in the foreground; *code gets the exit code. */
-static int start_and_wait (struct cli_global *g, const char *id, pid_t pid, struct console *con,
-                           struct notify_proxy *np, int *code, struct keel_error **err)
+static int start_and_wait (struct keel_held *h, struct console *con, struct notify_proxy *np,
+                           int *code, struct keel_error **err)
 {
-	struct waiter w = {.pid = pid, .sfd = -1};
+	struct waiter w = {.pid = keel_held_pid (h), .sfd = -1};
 	sigset_t old;
 	int ret;
 
-	ret = keel_container_start (&g->rt, id, err);
+	ret = keel_held_start (h, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "start");
 	ret = cli_block_signals (&old, &w.sfd, err);
@@ -240,9 +240,9 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	struct console con = {.listen_fd = -1, .master = -1};
 	struct notify_proxy np = {.fd = -1, .pidfd = -1};
 	struct keel_create_opts opts;
+	struct keel_held *h = NULL;
 	struct spec *spec = NULL;
 	bool proxy;
-	pid_t pid = 0;
 	int ret;
 
 	ret = cli_create_prepare (&g->rt, id, &a->create, &paths, &spec, &opts, err);
@@ -256,8 +256,10 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	}
 	if (ret == 0 && !a->detach && prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		ret = keel_error (err, errno, "prctl PR_SET_CHILD_SUBREAPER");
+	/* create hands over what it knows, and start and delete go on from
+	 * it: no reading of the state back from disk, twice. */
 	if (ret == 0) {
-		ret = keel_container_create (&g->rt, id, spec, &opts, &pid, err);
+		ret = keel_container_create_held (&g->rt, id, spec, &opts, &h, err);
 		if (ret < 0)
 			keel_error_wrap (err, "create");
 	}
@@ -275,7 +277,7 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	if (ret == 0 && a->detach) {
 		/* As runc: a detached run returns once the container is ready,
 		 * its process the one to watch from then on. */
-		ret = keel_container_start (&g->rt, id, err);
+		ret = keel_held_start (h, err);
 		if (ret < 0)
 			keel_error_wrap (err, "start");
 		else
@@ -284,7 +286,7 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	} else if (ret == 0) {
 		/* We stay and exit with the container: we are the main pid. */
 		np.mainpid = getpid ();
-		ret = start_and_wait (g, id, pid, &con, &np, code, err);
+		ret = start_and_wait (h, &con, &np, code, err);
 	}
 	notify_proxy_close (&np);
 	cli_console_cleanup (&con);
@@ -292,15 +294,24 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	/* A failed start leaves nothing behind either, as runc. */
 	if (ret < 0 || (!a->detach && !a->keep)) {
 		cleanup_error struct keel_error *derr = NULL;
-		if (keel_container_delete (&g->rt, id, true, &derr) < 0) {
+		int r = keel_held_delete (h, true, &derr);
+
+		/* A delete --force from elsewhere was first: it killed the
+		 * process and removed everything; runc then exits with the
+		 * status too (128+9). */
+		if (r > 0)
+			keel_log (KEEL_LOG_DEBUG, "container `%s` was deleted meanwhile", id);
+		if (r < 0) {
 			keel_error_wrap (&derr, "delete");
 			if (ret == 0) {
+				keel_held_free (h);
 				*err = steal_ptr (&derr);
 				return -1;
 			}
 			keel_log_error (&derr);
 		}
 	}
+	keel_held_free (h);
 	return ret;
 }
 

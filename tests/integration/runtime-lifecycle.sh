@@ -2,8 +2,9 @@
 # The lifecycle of runtime.md: create -> created, start -> running, the
 # process exits or is killed -> stopped, delete -> gone, with `state` JSON
 # at each step; kill (names, numbers, --all), delete --force, list, run and
-# its exit status, run -d, --keep, --pid-file.  After each container
-# nothing is left: no state, no process, no cgroup, no mount.
+# its exit status, run -d, --keep, --pid-file, a delete --force from
+# elsewhere while run waits.  After each container nothing is left: no
+# state, no process, no cgroup, no mount.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
 rt_setup "$@"
@@ -161,6 +162,50 @@ rt kill killed KILL
 wait $runpid
 is "$?" 137 "run exits 128+9 when SIGKILL killed the container"
 ctr_gone killed ""
+
+# A delete --force from another shell while run waits: run exits with the
+# status of the process that delete killed (runc and crun: 137) and says
+# nothing; nothing is left.
+cfg gone
+cfg_set '.process.args = ["sleep", "1000"]'
+$RUNTIME --root "$STATE" run --bundle "$B" gone </dev/null >/dev/null 2>"$T/gone.err" &
+runpid=$!
+RT_PIDS="$RT_PIDS $runpid"
+ctr_wait_status gone running
+pid=$(ctr_state gone pid)
+rt delete --force gone
+check "delete --force of a container that run waits for"
+wait $runpid
+is "$?" 137 "run exits 128+9 when a delete --force elsewhere killed its container"
+is "$(cat "$T/gone.err")" "" "run says nothing about the delete it was spared"
+ctr_gone gone "$pid"
+
+# The same, and a new container of that id made before run notices: run's
+# delete is of the container it made (keel's run holds its state
+# directory), never of the new one.  run is held stopped meanwhile, so
+# this order is certain.
+if [ "$RT_NAME" != keel ]; then
+	skip "run leaves a new container of its id alone" "$RT_NAME's run deletes by id"
+else
+	$RUNTIME --root "$STATE" run --bundle "$B" gone </dev/null >/dev/null 2>"$T/gone.err" &
+	runpid=$!
+	RT_PIDS="$RT_PIDS $runpid"
+	ctr_wait_status gone running
+	kill -STOP $runpid
+	rt delete --force gone
+	check "delete --force while run is stopped"
+	rt create --bundle "$B" gone </dev/null >/dev/null 2>&1
+	check "a new container of the same id"
+	pid=$(ctr_state gone pid)
+	kill -CONT $runpid
+	wait $runpid
+	is "$?" 137 "run exits 128+9 all the same"
+	is "$(ctr_state gone status)" created "the new container is still there, created"
+	proc_alive "$pid"
+	check "its process ($pid) lives"
+	rt delete --force gone
+	ctr_gone gone "$pid"
+fi
 
 cfg fwd
 cfg_sh 'trap "exit 7" TERM; while :; do sleep 0.05; done'

@@ -157,6 +157,61 @@ static void test_state_roundtrip (void **state)
 	keel_error_release (&err);
 }
 
+/* state.json is written without json-c: every byte a bundle path, an
+ * annotation or a hook may hold comes back as it was (quotes, '\\', '/',
+ * control characters, UTF-8), and a hook's env absent stays absent while
+ * an empty one stays empty. */
+static void test_state_escapes (void **state)
+{
+	static const char odd[] = "q\"b\\s/n\nt\tc\x01\x1f\x7f \xc3\xa9 end";
+	struct keel_error *err = NULL;
+	struct spec_kv ann[] = {{(char *)odd, (char *)odd}, {(char *)"k2", (char *)""}};
+	char *args[] = {(char *)odd, NULL};
+	char *none[] = {NULL};
+	struct spec_hook hooks[] = {
+	        {.path = (char *)odd, .args = {args, 1}, .env = {none, 0}},
+	        {.path = (char *)"/h", .args = {args, 1}},
+	};
+	struct keel_state st = {
+	        .id = (char *)"c8",
+	        .bundle = (char *)odd,
+	        .status = KEEL_CREATED,
+	        .pid = getpid (),
+	        .created = (char *)odd,
+	        .annotations = {ann, 2},
+	};
+	struct state_extra x = {.poststart = hooks, .n_poststart = 2, .starttime = ~0ULL};
+	struct keel_state rd;
+	struct state_extra rx;
+	int fd = -1;
+
+	assert_int_equal (state_dir_create (root, "c8", &fd, &err), 0);
+	assert_int_equal (state_write (fd, &st, &x, &err), 0);
+	assert_int_equal (state_read (fd, &rd, &rx, &err), 0);
+	assert_string_equal (rd.bundle, odd);
+	assert_string_equal (rd.created, odd);
+	assert_string_equal (rd.oci_version, "1.2.0");
+	assert_string_equal (rd.owner, "");
+	assert_null (rd.cgroup_path);
+	assert_int_equal (rd.annotations.n, 2);
+	assert_string_equal (rd.annotations.e[0].key, odd);
+	assert_string_equal (rd.annotations.e[0].value, odd);
+	assert_string_equal (rd.annotations.e[1].value, "");
+	assert_int_equal (rx.starttime, ~0ULL);
+	assert_int_equal (rx.n_poststart, 2);
+	assert_int_equal (rx.n_poststop, 0);
+	assert_string_equal (rx.poststart[0].path, odd);
+	assert_string_equal (rx.poststart[0].args.v[0], odd);
+	assert_non_null (rx.poststart[0].env.v);
+	assert_int_equal (rx.poststart[0].env.n, 0);
+	assert_false (rx.poststart[0].has_timeout);
+	assert_null (rx.poststart[1].env.v);
+	keel_state_free (&rd);
+	state_extra_free (&rx);
+	assert_int_equal (state_dir_remove (root, "c8", fd, &err), 0);
+	close (fd);
+}
+
 /* A state.json with fields of the wrong type still loads (found by
  * fuzz_state: "status": null crashed every command reading it). */
 static void test_state_odd_types (void **state)
@@ -202,11 +257,92 @@ static void test_spec_copy (void **state)
 	assert_string_equal (spec->process.env.v[0], "AT=create");
 	assert_string_equal (spec->root.abs_path, "/b/rootfs");
 	spec_free (spec);
+	/* Written in place, once: create never replaces one. */
+	assert_true (state_spec_save (fd, "{", 1, &err) < 0);
+	keel_error_release (&err);
+	assert_int_equal (unlinkat (fd, SPEC_COPY, 0), 0);
 	assert_int_equal (state_spec_save (fd, "{", 1, &err), 0);
 	assert_true (state_spec_load (fd, "/b", &spec, &err) < 0);
 	assert_non_null (strstr (err->msg, "kept by create"));
 	keel_error_release (&err);
 	assert_int_equal (state_dir_remove (root, "c4", fd, &err), 0);
+	close (fd);
+}
+
+/* cgroups.json reads back as written; empty (a create killed between
+ * its open and its one write) is "no cgroup made yet", not an error that
+ * would keep delete from removing the container; anything else that is
+ * not JSON is one. */
+static void test_cgroups_record (void **state)
+{
+	char *v1[] = {"/sys/fs/cgroup/cpu/keel/c5", "/sys/fs/cgroup/pids/keel/c5", NULL};
+	struct spec_strv v = {.v = v1, .n = 2};
+	struct keel_error *err = NULL;
+	struct keel_state st = {0};
+	int fd = -1;
+
+	assert_int_equal (state_dir_create (root, "c5", &fd, &err), 0);
+	assert_int_equal (state_cgroups_save (fd, "/sys/fs/cgroup/keel/c5", &v, &err), 0);
+	assert_int_equal (state_cgroups_load (fd, &st, &err), 0);
+	assert_string_equal (st.cgroup_path, "/sys/fs/cgroup/keel/c5");
+	assert_int_equal (st.cgroup_v1.n, 2);
+	assert_string_equal (st.cgroup_v1.v[1], "/sys/fs/cgroup/pids/keel/c5");
+	keel_state_free (&st);
+	assert_int_equal (unlinkat (fd, CGROUPS_FILE, 0), 0);
+	assert_int_equal (write_file_at (fd, CGROUPS_FILE, O_CREAT | O_EXCL, 0600, "", 0, &err), 0);
+	assert_int_equal (state_cgroups_load (fd, &st, &err), 0);
+	assert_null (st.cgroup_path);
+	assert_int_equal (st.cgroup_v1.n, 0);
+	assert_int_equal (unlinkat (fd, CGROUPS_FILE, 0), 0);
+	assert_int_equal (
+	        write_file_at (fd, CGROUPS_FILE, O_CREAT | O_EXCL, 0600, "{\"cg", 4, &err), 0);
+	assert_true (state_cgroups_load (fd, &st, &err) < 0);
+	assert_non_null (strstr (err->msg, CGROUPS_FILE));
+	keel_error_release (&err);
+	keel_state_free (&st);
+	assert_int_equal (state_dir_remove (root, "c5", fd, &err), 0);
+	close (fd);
+}
+
+/* What `run` does with the directory it made: unlock it while the
+ * container runs, lock it again (ENOENT once another delete removed it),
+ * remove what it knows is there, and what it does not know too. */
+static void test_dir_known (void **state)
+{
+	static const struct state_entry known[] = {
+	        {STATE_FILE, false}, {"missing", false}, {"sub", true}};
+	struct keel_error *err = NULL;
+	char path[128];
+	struct stat sb;
+	int fd = -1, other = -1;
+
+	assert_int_equal (state_dir_create (root, "c6", &fd, &err), 0);
+	assert_int_equal (write_file_at (fd, STATE_FILE, O_CREAT, 0600, "{}", 2, &err), 0);
+	assert_int_equal (mkdirat (fd, "sub", 0700), 0);
+	/* Locked: another command waits; unlocked, it gets the lock. */
+	assert_int_equal (state_dir_open (root, "c6", false, &other, &err), 0);
+	assert_true (flock (other, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK);
+	assert_int_equal (state_dir_unlock (fd, "c6", &err), 0);
+	assert_int_equal (flock (other, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal (flock (other, LOCK_UN), 0);
+	assert_int_equal (state_dir_lock (fd, "c6", &err), 0);
+	/* Known names only: no listing, and the directory goes. */
+	assert_int_equal (state_dir_remove_known (root, "c6", fd, known, 3, &err), 0);
+	snprintf (path, sizeof path, "%s/c6", root);
+	assert_true (stat (path, &sb) < 0 && errno == ENOENT);
+	close (fd);
+	/* Removed while another held it open: its lock says so. */
+	assert_true (state_dir_lock (other, "c6", &err) < 0);
+	assert_int_equal (err->status, ENOENT);
+	assert_string_equal (err->msg, "container `c6` does not exist");
+	keel_error_release (&err);
+	close (other);
+	/* Something it did not know of: the full sweep takes it too. */
+	assert_int_equal (state_dir_create (root, "c7", &fd, &err), 0);
+	assert_int_equal (write_file_at (fd, "later", O_CREAT, 0600, "x", 1, &err), 0);
+	assert_int_equal (state_dir_remove_known (root, "c7", fd, known, 3, &err), 0);
+	snprintf (path, sizeof path, "%s/c7", root);
+	assert_true (stat (path, &sb) < 0 && errno == ENOENT);
 	close (fd);
 }
 
@@ -321,7 +457,8 @@ static int adopt_spawn (void *arg, const char *state_dir, const char *cgroup_pat
 
 static void test_adopt_default_devices (void **state)
 {
-	static const char config[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
+	static const char config[] =
+	        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
 	struct keel_runtime rt = {.state_root = root};
 	struct keel_create_opts opts = {.stdio = {-1, -1, -1}};
 	struct adopt_child a;
@@ -339,7 +476,8 @@ static void test_adopt_default_devices (void **state)
 	snprintf (cg, sizeof cg, "/keeltest-unit-adopt-%d", (int)getpid ());
 	snprintf (id, sizeof id, "adopt-%d", (int)getpid ());
 	opts.default_cgroup_path = cg;
-	assert_int_equal (spec_parse ("config.json", config, strlen (config), "/b", &spec, &err), 0);
+	assert_int_equal (spec_parse ("config.json", config, strlen (config), "/b", &spec, &err),
+	                  0);
 	assert_int_equal (pipe (a.go), 0);
 	ret = keel_container_adopt (&rt, id, spec, &opts, adopt_spawn, &a, &pid, &err);
 	if (ret < 0)
@@ -469,8 +607,11 @@ int main (void)
 	        cmocka_unit_test (test_check_id),
 	        cmocka_unit_test_setup_teardown (test_state_roundtrip, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_odd_types, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_state_escapes, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_spec_copy, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_state_not_a_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_cgroups_record, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_dir_known, setup, teardown),
 	        cmocka_unit_test (test_state_json),
 	        cmocka_unit_test_setup_teardown (test_list, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_adopt_default_devices, setup, teardown),
