@@ -374,19 +374,23 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	pid_t host_pid;
 	int kept_cap = -1, ret;
 
-	/* The flock belongs to the parent's open file: start must be able to
-	 * take it while we wait on the fifo. */
-	close (c->dirfd);
-	c->dirfd = -1;
+	/* The state directory (the flock belongs to the parent's open file:
+	 * start must be able to take it while we wait on the fifo) and the
+	 * cgroup's fd go with the rest in close_foreign_fds's close_range;
+	 * by hand only when among the fds passed on (a caller that left a
+	 * gap in them), which that range spares. */
+	if (c->dirfd >= 0 && c->dirfd < 3 + pass)
+		close (c->dirfd);
+	if (c->cgroup_fd >= 0 && c->cgroup_fd < 3 + pass)
+		close (c->cgroup_fd);
 	if ((ret = move_above (&c->sync[1], 3 + pass, err)) < 0 ||
 	    (ret = move_above (&c->fifo_fd, 3 + pass, err)) < 0 ||
 	    (ret = move_above (&c->fifo_dirfd, 3 + pass, err)) < 0)
 		return ret;
-	if (c->cgroup_fd >= 0)
-		close (c->cgroup_fd);
-	c->cgroup_fd = -1;
 	if ((ret = close_foreign_fds (c, 3 + pass, err)) < 0)
 		return ret;
+	c->dirfd = -1;
+	c->cgroup_fd = -1;
 	if ((ret = ns_join_paths (&c->ns, err)) < 0)
 		return ret;
 	if (c->ns.fork_after_join) {
