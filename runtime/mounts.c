@@ -522,36 +522,41 @@ static const char *fallback_source (const struct mount_ctx *c, const char *type)
 /* procfs and sysfs go on a plain directory of the rootfs, never where a
  * symlink of the image points (a /proc -> /some/dir would give the
  * container a procfs where its masks and read-only paths do not apply;
- * CVE-2019-16884, CVE-2019-19921).  runc refuses the same. */
-static int refuse_symlink (int rootfd, const char *dest, const char *type, struct keel_error **err)
+ * CVE-2019-16884, CVE-2019-19921).  runc refuses the same.  Checked on
+ * the fd the mount then goes on: its last component is opened with
+ * O_NOFOLLOW | O_DIRECTORY, which a symlink (dangling or not) fails with
+ * ENOTDIR, so a symlink raced in after a check by path (a sibling
+ * container sharing the rootfs) is refused as well, not followed.
+ * Trailing slashes and a last "." or ".." would make the kernel follow
+ * the name before them: dropped, and "." and ".." refused. */
+static int open_plain_dir (int rootfd, const char *dest, const char *type, int *fd,
+                           struct keel_error **err)
 {
-	cleanup_free char *parent = xstrdup (dest);
-	cleanup_close int dir = -1;
-	char *slash, *last;
+	cleanup_free char *d = xstrdup (dest);
+	cleanup_close int l = -1;
+	size_t len = strlen (d);
+	const char *last;
 	struct stat st;
+	int ret;
 
-	while ((slash = strrchr (parent, '/')) != NULL && slash[1] == '\0' && slash != parent)
-		*slash = '\0';
-	slash = strrchr (parent, '/');
-	last = slash ? slash + 1 : parent;
+	while (len > 1 && d[len - 1] == '/')
+		d[--len] = '\0';
+	last = strrchr (d, '/');
+	last = last ? last + 1 : d;
 	if (*last == '\0' || strcmp (last, ".") == 0 || strcmp (last, "..") == 0)
-		return 0;
-	if (slash)
-		*slash = '\0';
-	dir = open_in_root (rootfd, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY);
-	if (dir < 0)
-		return errno == ENOENT
-		               ? 0
-		               : keel_error (err, errno, "resolve `%s` in the rootfs", dest);
-	if (fstatat (dir, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0
-		                       : keel_error (err, errno, "stat `%s` in the rootfs", dest);
-	if (S_ISLNK (st.st_mode))
+		return keel_error (err, 0, "%s must be mounted on an ordinary directory, not `%s`",
+		                   type, dest);
+	ret = ensure_path (rootfd, d, true, O_NOFOLLOW | O_DIRECTORY, fd, err);
+	if (ret == 0 || (*err)->status != ENOTDIR)
+		return ret;
+	/* Only to name the cause: the refusal stands either way. */
+	l = open_in_root (rootfd, d, O_PATH | O_NOFOLLOW);
+	if (l >= 0 && fstat (l, &st) == 0 && S_ISLNK (st.st_mode))
 		return keel_error (err, 0,
 		                   "`%s` is a symlink in the rootfs: %s must be mounted on an "
 		                   "ordinary directory",
 		                   dest, type);
-	return 0;
+	return ret;
 }
 
 /* Bind dir (a host cgroup directory) at NAME under the tmpfs top. */
@@ -649,10 +654,10 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		type = "cgroup2";
 		data = NULL;
 	}
-	if ((strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0) &&
-	    (ret = refuse_symlink (c->rootfd, m->destination, type, err)) < 0)
-		return ret;
-	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
+	if (strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0)
+		ret = open_plain_dir (c->rootfd, m->destination, type, &target, err);
+	else
+		ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
 	if (ret == 0)
 		ret = refuse_procfs_target (target, m->destination, err);
 	if (ret < 0)
