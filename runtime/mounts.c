@@ -559,14 +559,36 @@ static int open_plain_dir (int rootfd, const char *dest, const char *type, int *
 	return ret;
 }
 
-/* Bind dir (a host cgroup directory) at NAME under the tmpfs top. */
+/* Bind dir (a host cgroup directory) at NAME under the tmpfs top.  The
+ * tmpfs was mounted a moment ago by this process, in its own mount
+ * namespace (slave: nothing of ours propagates out), before any process
+ * of the container exists: no other process can reach it to swap NAME
+ * for a symlink, so the bind goes on by name, as a plain mount(2) and
+ * its flags with mount_setattr(2) on the attached bind (3 system calls;
+ * a detached clone moved onto an O_PATH fd of NAME took 7).  Nothing is
+ * in the container's reach before the flags are set: its process is
+ * made after.  Recursive attributes ("rro") take the detached way. */
 static int bind_hierarchy (int top, const char *name, const char *dir, const struct spec_mount *m,
                            struct keel_error **err)
 {
 	cleanup_close int at = -1;
+	struct mount_attr a;
+	char path[PATH_MAX];
 
 	if (mkdirat (top, name, 0755) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s/%s`", m->destination, name);
+	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr) {
+		snprintf (path, sizeof path, "/proc/self/fd/%d/%s", top, name);
+		if (mount (dir, path, NULL, MS_BIND, NULL) < 0)
+			return keel_error (err, errno, "bind `%s` on `%s/%s`", dir, m->destination,
+			                   name);
+		ms_to_attr (m->flags, m->clear_flags, &a);
+		if ((a.attr_set || a.attr_clr) &&
+		    sys_mount_setattr (top, name, AT_SYMLINK_NOFOLLOW, &a) < 0)
+			return keel_error (err, errno, "set flags of `%s/%s`", m->destination,
+			                   name);
+		return 0;
+	}
 	at = openat (top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (at < 0)
 		return keel_error (err, errno, "open `%s/%s`", m->destination, name);
@@ -624,17 +646,12 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 	}
 	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
 		ret = bind_hierarchy (top, "unified", c->cgroup_path, &b, err);
+	/* Through the top: path names the directory the tmpfs covers. */
+	snprintf (path, sizeof path, "/proc/self/fd/%d", top);
 	if (ret == 0 && (m->flags & MS_RDONLY) &&
 	    mount (NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	           "mode=755") < 0) {
-		/* path names the covered directory: remount through the top. */
-		snprintf (path, sizeof path, "/proc/self/fd/%d", top);
-		if (mount (NULL, path, NULL,
-		           MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		           "mode=755") < 0)
-			ret = keel_error (err, errno, "make the tmpfs on `%s` read-only",
-			                  m->destination);
-	}
+	           "mode=755") < 0)
+		ret = keel_error (err, errno, "make the tmpfs on `%s` read-only", m->destination);
 	return ret < 0 ? ret : 0;
 }
 
