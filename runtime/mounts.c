@@ -223,7 +223,8 @@ int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err)
 	cleanup_close int fd = -1;
 	int ret;
 
-	if (cwd == NULL || *cwd == '\0')
+	/* "/" (runc's default) is the root itself, which exists. */
+	if (cwd == NULL || cwd[strspn (cwd, "/")] == '\0')
 		return 0;
 	/* Only a missing one is made: any other failure (a directory only
 	 * the process's user may enter) is for the chdir to judge. */
