@@ -776,11 +776,12 @@ static unsigned long current_flags (const char *path)
 
 int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err)
 {
-	if (recursive) {
-		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (sys_mount_setattr (AT_FDCWD, path, AT_RECURSIVE, &a) == 0)
-			return 0;
-	}
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	/* Read-only and nothing else changed, in one call; a remount needs
+	 * the flags it keeps from statvfs first (kernels before 5.12). */
+	if (sys_mount_setattr (AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a) == 0)
+		return 0;
 	if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags (path),
 	           NULL) < 0)
 		return keel_error (err, errno, "remount `%s` read-only", path);
