@@ -84,7 +84,8 @@ static int open_parent (int rootfd, const char *path, const char **base, struct 
 				free (np);
 				if (*prefix == '\0')
 					return keel_error (err, e, "devices: open the rootfs");
-				return keel_error (err, e, "devices: open `%s` in the rootfs", prefix);
+				return keel_error (err, e, "devices: open `%s` in the rootfs",
+				                   prefix);
 			}
 		}
 		free (prefix);
@@ -290,11 +291,18 @@ int devices_create_with (const struct spec *s, const char *rootfs, bool in_usern
                          struct keel_error **err)
 {
 	cleanup_close int rootfd = -1;
-	int ret;
 
 	rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return keel_error (err, errno, "devices: open rootfs `%s`", rootfs);
+	return devices_create_at (s, rootfd, in_userns, trees, err);
+}
+
+int devices_create_at (const struct spec *s, int rootfd, bool in_userns, const int *trees,
+                       struct keel_error **err)
+{
+	int ret;
+
 	ret = make_defaults (rootfd, s, in_userns, err);
 	if (ret < 0)
 		return ret;
