@@ -803,7 +803,8 @@ static int open_dev_null (int *out, struct keel_error **err)
 	if (fd < 0)
 		return keel_error (err, errno, "linux.maskedPaths: open the container's /dev/null");
 	if (fstat (fd, &st) < 0)
-		return keel_error (err, errno, "linux.maskedPaths: fstat the container's /dev/null");
+		return keel_error (err, errno,
+		                   "linux.maskedPaths: fstat the container's /dev/null");
 	if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
 		return keel_error (err, 0,
 		                   "linux.maskedPaths: the container's /dev/null is not the null "
@@ -835,7 +836,8 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 			return keel_error (err, errno, "linux.maskedPaths: fstat `%s`", p);
 		if (S_ISDIR (st.st_mode)) {
 			snprintf (path, sizeof path, "/proc/self/fd/%d", target);
-			if (mount ("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			if (mount ("tmpfs", path, "tmpfs",
+			           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			           "size=0,mode=0555") < 0)
 				return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
 			continue;
@@ -846,8 +848,8 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 		tree = sys_open_tree (null_fd, "",
 		                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (tree < 0)
-			return keel_error (err, errno, "linux.maskedPaths: clone /dev/null for `%s`",
-			                   p);
+			return keel_error (err, errno,
+			                   "linux.maskedPaths: clone /dev/null for `%s`", p);
 		if (sys_move_mount (tree, "", target, "",
 		                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
