@@ -2,11 +2,15 @@
 #include "runtime/caps.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -44,53 +48,81 @@ static int drop_bounding (const struct spec_caps *caps, int last, struct keel_er
 	return 0;
 }
 
-static int set_flag (cap_t c, cap_flag_t flag, const int *list, size_t n, int last,
-                     struct keel_error **err)
-{
-	for (size_t i = 0; i < n; i++) {
-		cap_value_t v = list[i];
+/* The three sets as 64-bit masks, capget/capset's version-3 layout. */
+struct cap_sets {
+	uint64_t effective, permitted, inheritable;
+};
 
-		if (list[i] < 0 || list[i] > last) {
+static int caps_get (struct cap_sets *out)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall (SYS_capget, &h, d) < 0)
+		return -1;
+	out->effective = d[0].effective | (uint64_t)d[1].effective << 32;
+	out->permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	out->inheritable = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	return 0;
+}
+
+static int caps_set (const struct cap_sets *in)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {
+	        {(uint32_t)in->effective, (uint32_t)in->permitted, (uint32_t)in->inheritable},
+	        {(uint32_t)(in->effective >> 32), (uint32_t)(in->permitted >> 32),
+	         (uint32_t)(in->inheritable >> 32)},
+	};
+
+	return (int)syscall (SYS_capset, &h, d);
+}
+
+static uint64_t cap_mask (const int *list, size_t n, int last)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (list[i] < 0 || list[i] > last || list[i] > 63) {
 			keel_debug ("caps: capability %d is unknown to this kernel, ignored",
 			            list[i]);
 			continue;
 		}
-		if (cap_set_flag (c, flag, 1, &v, CAP_SET) < 0)
-			return keel_error (err, errno, "caps: cap_set_flag %d", list[i]);
+		m |= 1ULL << list[i];
 	}
-	return 0;
+	return m;
 }
 
 /* keep: a capability to leave effective and permitted besides the
- * config's, or -1. */
+ * config's, or -1.  One capset(2): libcap's cap_set_proc adds a capget
+ * to learn the kernel's version, which version 3 does not need. */
 static int set_sets (const struct spec_caps *caps, int keep, int last, struct keel_error **err)
 {
-	cap_value_t k = keep;
-	cap_t c = cap_init ();
-	int ret = 0;
+	struct cap_sets s = {
+	        .effective = cap_mask (caps->effective, caps->n_effective, last),
+	        .permitted = cap_mask (caps->permitted, caps->n_permitted, last),
+	        .inheritable = cap_mask (caps->inheritable, caps->n_inheritable, last),
+	};
 
-	if (c == NULL)
-		return keel_error (err, errno, "caps: cap_init");
-	if (keep >= 0 && (cap_set_flag (c, CAP_EFFECTIVE, 1, &k, CAP_SET) < 0 ||
-	                  cap_set_flag (c, CAP_PERMITTED, 1, &k, CAP_SET) < 0))
-		ret = keel_error (err, errno, "caps: cap_set_flag %d", keep);
-	if (ret == 0)
-		ret = set_flag (c, CAP_EFFECTIVE, caps->effective, caps->n_effective, last, err);
-	if (ret == 0)
-		ret = set_flag (c, CAP_PERMITTED, caps->permitted, caps->n_permitted, last, err);
-	if (ret == 0)
-		ret = set_flag (c, CAP_INHERITABLE, caps->inheritable, caps->n_inheritable, last,
-		                err);
-	if (ret == 0 && cap_set_proc (c) < 0)
-		ret = keel_error (err, errno,
-		                  "caps: set the effective, permitted and inheritable sets");
-	cap_free (c);
-	return ret;
+	if (keep >= 0 && keep <= 63) {
+		s.effective |= 1ULL << keep;
+		s.permitted |= 1ULL << keep;
+	}
+	if (caps_set (&s) < 0)
+		return keel_error (err, errno,
+		                   "caps: set the effective, permitted and inheritable sets");
+	return 0;
 }
 
+/* After set_sets.  The kernel keeps the ambient set within permitted and
+ * inheritable (lowering either lowers it), so when the config's two have
+ * nothing in common the caller's ambient capabilities are gone already
+ * and there is nothing to clear. */
 static int raise_ambient (const struct spec_caps *caps, int last, struct keel_error **err)
 {
-	if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+	if ((cap_mask (caps->permitted, caps->n_permitted, last) &
+	     cap_mask (caps->inheritable, caps->n_inheritable, last)) != 0 &&
+	    prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return keel_error (err, errno, "caps: clear the ambient set");
 	for (size_t i = 0; i < caps->n_ambient; i++) {
 		int cap = caps->ambient[i];
@@ -98,12 +130,21 @@ static int raise_ambient (const struct spec_caps *caps, int last, struct keel_er
 
 		if (cap < 0 || cap > last)
 			continue;
-		if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == 0)
-			continue;
 		/* As runc: an ambient capability missing from the permitted or
 		 * inheritable set cannot be raised; that is the config's
 		 * choice, not a failure to start.  Debug level, because this
-		 * stderr is the container's stderr too. */
+		 * stderr is the container's stderr too.  The sets are the
+		 * config's (set_sets just set them), so the kernel's EPERM is
+		 * known without asking. */
+		if (!cap_listed (caps->permitted, caps->n_permitted, cap) ||
+		    !cap_listed (caps->inheritable, caps->n_inheritable, cap)) {
+			keel_debug ("caps: cannot raise ambient %s: not in the permitted and "
+			            "inheritable sets",
+			            cap_name (cap, name, sizeof name));
+			continue;
+		}
+		if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == 0)
+			continue;
 		if (errno == EPERM) {
 			keel_debug ("caps: cannot raise ambient %s: not in the permitted and "
 			            "inheritable sets",
@@ -119,18 +160,20 @@ static int raise_ambient (const struct spec_caps *caps, int last, struct keel_er
 /* After setuid() to a non-zero uid the kernel clears the effective set
  * (PR_SET_KEEPCAPS only keeps the permitted one), but dropping bounding
  * capabilities needs CAP_SETPCAP in the effective set: raise every
- * permitted capability first. */
+ * permitted capability first.  Root's effective set is its permitted one
+ * already: then one capget and nothing to set. */
 static int raise_permitted (struct keel_error **err)
 {
-	cap_t c = cap_get_proc ();
-	int ret = 0;
+	struct cap_sets s;
 
-	if (c == NULL)
-		return keel_error (err, errno, "caps: cap_get_proc");
-	if (cap_fill (c, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc (c) < 0)
-		ret = keel_error (err, errno, "caps: raise the permitted capabilities");
-	cap_free (c);
-	return ret;
+	if (caps_get (&s) < 0)
+		return keel_error (err, errno, "caps: capget");
+	if (s.effective == s.permitted)
+		return 0;
+	s.effective = s.permitted;
+	if (caps_set (&s) < 0)
+		return keel_error (err, errno, "caps: raise the permitted capabilities");
+	return 0;
 }
 
 /* Whether cap is in set `flag` of the process now. */

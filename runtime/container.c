@@ -383,19 +383,23 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	pid_t host_pid;
 	int kept_cap = -1, ret;
 
-	/* The flock belongs to the parent's open file: start must be able to
-	 * take it while we wait on the fifo. */
-	close (c->dirfd);
-	c->dirfd = -1;
+	/* The state directory (the flock belongs to the parent's open file:
+	 * start must be able to take it while we wait on the fifo) and the
+	 * cgroup's fd go with the rest in close_foreign_fds's close_range;
+	 * by hand only when among the fds passed on (a caller that left a
+	 * gap in them), which that range spares. */
+	if (c->dirfd >= 0 && c->dirfd < 3 + pass)
+		close (c->dirfd);
+	if (c->cgroup_fd >= 0 && c->cgroup_fd < 3 + pass)
+		close (c->cgroup_fd);
 	if ((ret = move_above (&c->sync[1], 3 + pass, err)) < 0 ||
 	    (ret = move_above (&c->fifo_fd, 3 + pass, err)) < 0 ||
 	    (ret = move_above (&c->fifo_dirfd, 3 + pass, err)) < 0)
 		return ret;
-	if (c->cgroup_fd >= 0)
-		close (c->cgroup_fd);
-	c->cgroup_fd = -1;
 	if ((ret = close_foreign_fds (c, 3 + pass, err)) < 0)
 		return ret;
+	c->dirfd = -1;
+	c->cgroup_fd = -1;
 	if ((ret = ns_join_paths (&c->ns, err)) < 0)
 		return ret;
 	if (c->ns.fork_after_join) {
@@ -481,32 +485,55 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
+/* The signals ignored now, from SigIgn in /proc/self/status (still the
+ * host's procfs: nothing of the container is mounted or joined yet), in
+ * one read instead of one rt_sigaction per signal; false when it cannot
+ * be read (no procfs), and the caller asks each signal. */
+static bool ignored_signals (uint64_t *mask)
+{
+	char buf[4096], *p;
+	ssize_t n;
+	int fd = open ("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read (fd, buf, sizeof buf - 1);
+	close (fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strstr (buf, "\nSigIgn:\t");
+	if (p == NULL)
+		return false;
+	errno = 0;
+	*mask = strtoull (p + 9, &p, 16);
+	return errno == 0 && *p == '\n';
+}
+
 /* The caller may be PID 1 with every signal blocked for its signalfd and
  * SIGPIPE ignored: the container starts from a clean slate (execve resets
- * handled signals itself, but not blocked or ignored ones). */
+ * handled signals itself, but not blocked or ignored ones).  The kernel's
+ * rt_sigaction, not libc's: libc refuses the signals it keeps for itself
+ * (32-34 in musl, 32-33 in glibc), but an ignored one is inherited all
+ * the same (a caller started as a background job in some shells has them
+ * ignored), and musl's sigaction adds two sigprocmask for SIGABRT. */
 static void reset_signals (void)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	struct {
+		unsigned long handler, flags, restorer, mask;
+	} k_old, k_dfl = {(unsigned long)SIG_DFL, 0, 0, 0};
+	uint64_t ign = 0;
+	bool known = ignored_signals (&ign);
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++) {
-		struct sigaction old;
-		if (sigaction (sig, NULL, &old) == 0) {
-			if (old.sa_handler == SIG_IGN)
-				sigaction (sig, &dfl, NULL);
-		} else if (errno == EINVAL) {
-			/* The signals libc keeps for itself (32-34 in musl, 32-33
-			 * in glibc): its sigaction refuses them, but an ignored
-			 * one is inherited all the same (a caller started as a
-			 * background job in some shells has them ignored). */
-			struct {
-				unsigned long handler, flags, restorer, mask;
-			} k_old, k_dfl = {(unsigned long)SIG_DFL, 0, 0, 0};
-
-			if (syscall (SYS_rt_sigaction, sig, NULL, &k_old, sizeof k_old.mask) == 0 &&
-			    k_old.handler == (unsigned long)SIG_IGN)
-				syscall (SYS_rt_sigaction, sig, &k_dfl, NULL, sizeof k_dfl.mask);
-		}
+	for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
+		if (known && !(ign >> (sig - 1) & 1))
+			continue;
+		if (!known &&
+		    (syscall (SYS_rt_sigaction, sig, NULL, &k_old, sizeof k_old.mask) < 0 ||
+		     k_old.handler != (unsigned long)SIG_IGN))
+			continue;
+		syscall (SYS_rt_sigaction, sig, &k_dfl, NULL, sizeof k_dfl.mask);
 	}
 	sigemptyset (&none);
 	sigprocmask (SIG_SETMASK, &none, NULL);

@@ -28,6 +28,11 @@ int devices_create (const struct spec *s, const char *rootfs, bool in_userns,
 int devices_create_with (const struct spec *s, const char *rootfs, bool in_userns, const int *trees,
                          struct keel_error **err);
 
+/* devices_create_with in the rootfs open at rootfd (the mounts' own fd
+ * of it: not opened by its path again). */
+int devices_create_at (const struct spec *s, int rootfd, bool in_userns, const int *trees,
+                       struct keel_error **err);
+
 /* Parent, before clone, for a new user namespace (where the container may
  * not mknod, and chowning a bind mount of the host's node would chown the
  * host's): every linux.devices node made in a private tmpfs with its

@@ -70,21 +70,75 @@ static char *splice_link (int dir, const char *comp, const char *p, size_t start
 	return xasprintf ("%.*s/%s/%s", (int)start, p, target, rest);
 }
 
-int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
+/* The usual miss: dest's parent exists and only its last component is
+ * missing.  Made in the parent (resolved in the root) and reopened from
+ * the root as the slow path does, in 3 system calls where the walk
+ * takes 7; 1 when this is not that case (the parent is missing too, or
+ * the name exists now: a dangling symlink, which the walk follows, or a
+ * racer), and the walk decides. */
+static int make_last (int rootfd, const char *dest, bool dir, int last_flags, int *fd,
+                      struct keel_error **err)
+{
+	cleanup_free char *parent = xstrdup (dest);
+	cleanup_close int pfd = -1;
+	char *slash, *base;
+	size_t len = strlen (parent);
+
+	while (len > 1 && parent[len - 1] == '/')
+		parent[--len] = '\0';
+	slash = strrchr (parent, '/');
+	base = slash ? slash + 1 : parent;
+	if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+		return 1;
+	if (slash)
+		*slash = '\0';
+	pfd = open_in_root (rootfd, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY);
+	if (pfd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+		               ? 1
+		               : keel_error (err, errno, "resolve `%s` in the rootfs", dest);
+	if (dir) {
+		if (mkdirat (pfd, base, 0755) < 0)
+			return errno == EEXIST
+			               ? 1
+			               : keel_error (err, errno, "mkdir `%s` in the rootfs", dest);
+	} else {
+		int f = openat (pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+		                0644);
+		if (f < 0)
+			return errno == EEXIST
+			               ? 1
+			               : keel_error (err, errno, "create `%s` in the rootfs", dest);
+		close (f);
+	}
+	*fd = open_in_root (rootfd, dest, O_PATH | last_flags);
+	if (*fd < 0)
+		return keel_error (err, errno, "resolve `%s` in the rootfs", dest);
+	return 0;
+}
+
+/* mounts_ensure_path with last_flags added to the open of the last
+ * component (O_NOFOLLOW | O_DIRECTORY: it must be a directory, not a
+ * symlink to one). */
+static int ensure_path (int rootfd, const char *dest, bool dir, int last_flags, int *fd,
+                        struct keel_error **err)
 {
 	cleanup_free char *p = xstrdup (dest);
 	cleanup_close int cur = -1;
 	size_t i = 0;
-	int links = 0;
+	int links = 0, ret;
 
 	/* Fast path: it usually exists. */
-	cur = open_in_root (rootfd, dest, O_PATH | O_CLOEXEC);
+	cur = open_in_root (rootfd, dest, O_PATH | last_flags);
 	if (cur >= 0) {
 		*fd = steal_fd (&cur);
 		return 0;
 	}
 	if (errno != ENOENT)
 		return keel_error (err, errno, "resolve `%s` in the rootfs", dest);
+	ret = make_last (rootfd, dest, dir, last_flags, fd, err);
+	if (ret <= 0)
+		return ret;
 	cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
 	if (cur < 0)
 		return keel_error (err, errno, "dup");
@@ -108,7 +162,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 		comp = p + start;
 		last = save == '\0' || p[i + 1 + strspn (p + i + 1, "/")] == '\0';
 		/* Resolve the prefix from the root so ".." and symlinks stay inside. */
-		next = open_in_root (rootfd, p, O_PATH | O_CLOEXEC);
+		next = open_in_root (rootfd, p, O_PATH | (last ? last_flags : 0));
 		if (next < 0 && errno == ENOENT) {
 			struct stat st;
 
@@ -147,7 +201,7 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 				if (f >= 0)
 					close (f);
 			}
-			next = open_in_root (rootfd, p, O_PATH | O_CLOEXEC);
+			next = open_in_root (rootfd, p, O_PATH | (last ? last_flags : 0));
 		}
 		if (next < 0)
 			return keel_error (err, errno, "resolve `%s` in the rootfs", p);
@@ -159,12 +213,18 @@ int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct 
 	return 0;
 }
 
+int mounts_ensure_path (int rootfd, const char *dest, bool dir, int *fd, struct keel_error **err)
+{
+	return ensure_path (rootfd, dest, dir, 0, fd, err);
+}
+
 int mounts_ensure_cwd (int rootfd, const char *cwd, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
 	int ret;
 
-	if (cwd == NULL || *cwd == '\0')
+	/* "/" (runc's default) is the root itself, which exists. */
+	if (cwd == NULL || cwd[strspn (cwd, "/")] == '\0')
 		return 0;
 	/* Only a missing one is made: any other failure (a directory only
 	 * the process's user may enter) is for the chdir to judge. */
@@ -463,46 +523,73 @@ static const char *fallback_source (const struct mount_ctx *c, const char *type)
 /* procfs and sysfs go on a plain directory of the rootfs, never where a
  * symlink of the image points (a /proc -> /some/dir would give the
  * container a procfs where its masks and read-only paths do not apply;
- * CVE-2019-16884, CVE-2019-19921).  runc refuses the same. */
-static int refuse_symlink (int rootfd, const char *dest, const char *type, struct keel_error **err)
+ * CVE-2019-16884, CVE-2019-19921).  runc refuses the same.  Checked on
+ * the fd the mount then goes on: its last component is opened with
+ * O_NOFOLLOW | O_DIRECTORY, which a symlink (dangling or not) fails with
+ * ENOTDIR, so a symlink raced in after a check by path (a sibling
+ * container sharing the rootfs) is refused as well, not followed.
+ * Trailing slashes and a last "." or ".." would make the kernel follow
+ * the name before them: dropped, and "." and ".." refused. */
+static int open_plain_dir (int rootfd, const char *dest, const char *type, int *fd,
+                           struct keel_error **err)
 {
-	cleanup_free char *parent = xstrdup (dest);
-	cleanup_close int dir = -1;
-	char *slash, *last;
+	cleanup_free char *d = xstrdup (dest);
+	cleanup_close int l = -1;
+	size_t len = strlen (d);
+	const char *last;
 	struct stat st;
+	int ret;
 
-	while ((slash = strrchr (parent, '/')) != NULL && slash[1] == '\0' && slash != parent)
-		*slash = '\0';
-	slash = strrchr (parent, '/');
-	last = slash ? slash + 1 : parent;
+	while (len > 1 && d[len - 1] == '/')
+		d[--len] = '\0';
+	last = strrchr (d, '/');
+	last = last ? last + 1 : d;
 	if (*last == '\0' || strcmp (last, ".") == 0 || strcmp (last, "..") == 0)
-		return 0;
-	if (slash)
-		*slash = '\0';
-	dir = open_in_root (rootfd, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY);
-	if (dir < 0)
-		return errno == ENOENT
-		               ? 0
-		               : keel_error (err, errno, "resolve `%s` in the rootfs", dest);
-	if (fstatat (dir, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0
-		                       : keel_error (err, errno, "stat `%s` in the rootfs", dest);
-	if (S_ISLNK (st.st_mode))
+		return keel_error (err, 0, "%s must be mounted on an ordinary directory, not `%s`",
+		                   type, dest);
+	ret = ensure_path (rootfd, d, true, O_NOFOLLOW | O_DIRECTORY, fd, err);
+	if (ret == 0 || (*err)->status != ENOTDIR)
+		return ret;
+	/* Only to name the cause: the refusal stands either way. */
+	l = open_in_root (rootfd, d, O_PATH | O_NOFOLLOW);
+	if (l >= 0 && fstat (l, &st) == 0 && S_ISLNK (st.st_mode))
 		return keel_error (err, 0,
 		                   "`%s` is a symlink in the rootfs: %s must be mounted on an "
 		                   "ordinary directory",
 		                   dest, type);
-	return 0;
+	return ret;
 }
 
-/* Bind dir (a host cgroup directory) at NAME under the tmpfs top. */
+/* Bind dir (a host cgroup directory) at NAME under the tmpfs top.  The
+ * tmpfs was mounted a moment ago by this process, in its own mount
+ * namespace (slave: nothing of ours propagates out), before any process
+ * of the container exists: no other process can reach it to swap NAME
+ * for a symlink, so the bind goes on by name, as a plain mount(2) and
+ * its flags with mount_setattr(2) on the attached bind (3 system calls;
+ * a detached clone moved onto an O_PATH fd of NAME took 7).  Nothing is
+ * in the container's reach before the flags are set: its process is
+ * made after.  Recursive attributes ("rro") take the detached way. */
 static int bind_hierarchy (int top, const char *name, const char *dir, const struct spec_mount *m,
                            struct keel_error **err)
 {
 	cleanup_close int at = -1;
+	struct mount_attr a;
+	char path[PATH_MAX];
 
 	if (mkdirat (top, name, 0755) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s/%s`", m->destination, name);
+	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr) {
+		snprintf (path, sizeof path, "/proc/self/fd/%d/%s", top, name);
+		if (mount (dir, path, NULL, MS_BIND, NULL) < 0)
+			return keel_error (err, errno, "bind `%s` on `%s/%s`", dir, m->destination,
+			                   name);
+		ms_to_attr (m->flags, m->clear_flags, &a);
+		if ((a.attr_set || a.attr_clr) &&
+		    sys_mount_setattr (top, name, AT_SYMLINK_NOFOLLOW, &a) < 0)
+			return keel_error (err, errno, "set flags of `%s/%s`", m->destination,
+			                   name);
+		return 0;
+	}
 	at = openat (top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (at < 0)
 		return keel_error (err, errno, "open `%s/%s`", m->destination, name);
@@ -560,17 +647,12 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 	}
 	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
 		ret = bind_hierarchy (top, "unified", c->cgroup_path, &b, err);
+	/* Through the top: path names the directory the tmpfs covers. */
+	snprintf (path, sizeof path, "/proc/self/fd/%d", top);
 	if (ret == 0 && (m->flags & MS_RDONLY) &&
 	    mount (NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	           "mode=755") < 0) {
-		/* path names the covered directory: remount through the top. */
-		snprintf (path, sizeof path, "/proc/self/fd/%d", top);
-		if (mount (NULL, path, NULL,
-		           MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		           "mode=755") < 0)
-			ret = keel_error (err, errno, "make the tmpfs on `%s` read-only",
-			                  m->destination);
-	}
+	           "mode=755") < 0)
+		ret = keel_error (err, errno, "make the tmpfs on `%s` read-only", m->destination);
 	return ret < 0 ? ret : 0;
 }
 
@@ -590,10 +672,10 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		type = "cgroup2";
 		data = NULL;
 	}
-	if ((strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0) &&
-	    (ret = refuse_symlink (c->rootfd, m->destination, type, err)) < 0)
-		return ret;
-	ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
+	if (strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0)
+		ret = open_plain_dir (c->rootfd, m->destination, type, &target, err);
+	else
+		ret = mounts_ensure_path (c->rootfd, m->destination, true, &target, err);
 	if (ret == 0)
 		ret = refuse_procfs_target (target, m->destination, err);
 	if (ret < 0)
@@ -694,11 +776,12 @@ static unsigned long current_flags (const char *path)
 
 int mounts_remount_ro (const char *path, bool recursive, struct keel_error **err)
 {
-	if (recursive) {
-		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (sys_mount_setattr (AT_FDCWD, path, AT_RECURSIVE, &a) == 0)
-			return 0;
-	}
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	/* Read-only and nothing else changed, in one call; a remount needs
+	 * the flags it keeps from statvfs first (kernels before 5.12). */
+	if (sys_mount_setattr (AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a) == 0)
+		return 0;
 	if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags (path),
 	           NULL) < 0)
 		return keel_error (err, errno, "remount `%s` read-only", path);
@@ -720,7 +803,8 @@ static int open_dev_null (int *out, struct keel_error **err)
 	if (fd < 0)
 		return keel_error (err, errno, "linux.maskedPaths: open the container's /dev/null");
 	if (fstat (fd, &st) < 0)
-		return keel_error (err, errno, "linux.maskedPaths: fstat the container's /dev/null");
+		return keel_error (err, errno,
+		                   "linux.maskedPaths: fstat the container's /dev/null");
 	if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
 		return keel_error (err, 0,
 		                   "linux.maskedPaths: the container's /dev/null is not the null "
@@ -752,7 +836,8 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 			return keel_error (err, errno, "linux.maskedPaths: fstat `%s`", p);
 		if (S_ISDIR (st.st_mode)) {
 			snprintf (path, sizeof path, "/proc/self/fd/%d", target);
-			if (mount ("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			if (mount ("tmpfs", path, "tmpfs",
+			           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			           "size=0,mode=0555") < 0)
 				return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
 			continue;
@@ -763,8 +848,8 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 		tree = sys_open_tree (null_fd, "",
 		                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (tree < 0)
-			return keel_error (err, errno, "linux.maskedPaths: clone /dev/null for `%s`",
-			                   p);
+			return keel_error (err, errno,
+			                   "linux.maskedPaths: clone /dev/null for `%s`", p);
 		if (sys_move_mount (tree, "", target, "",
 		                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);

@@ -169,6 +169,40 @@ static bool setgroups_denied_here (void)
 	return strncmp (s, "deny", 4) == 0;
 }
 
+/* setgroups, setresgid and setresuid straight to the kernel.  libc's
+ * wrappers change every thread of the process (POSIX says the ids are
+ * per process, the kernel keeps them per thread); musl does that by
+ * blocking signals and signalling each thread, three more system calls
+ * apiece even with one thread.  Only the container's process (create's
+ * and exec's, each a fresh clone or fork of one thread; keel starts no
+ * threads) comes here, so its one thread is all there is to change. */
+static int sys_setgroups (size_t n, const gid_t *list)
+{
+#ifdef SYS_setgroups32
+	return (int)syscall (SYS_setgroups32, n, list);
+#else
+	return (int)syscall (SYS_setgroups, n, list);
+#endif
+}
+
+static int sys_setresgid (gid_t g)
+{
+#ifdef SYS_setresgid32
+	return (int)syscall (SYS_setresgid32, g, g, g);
+#else
+	return (int)syscall (SYS_setresgid, g, g, g);
+#endif
+}
+
+static int sys_setresuid (uid_t u)
+{
+#ifdef SYS_setresuid32
+	return (int)syscall (SYS_setresuid32, u, u, u);
+#else
+	return (int)syscall (SYS_setresuid, u, u, u);
+#endif
+}
+
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
                 struct keel_error **err)
 {
@@ -181,7 +215,7 @@ int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
 			        err, 0,
 			        "process.user.additionalGids: setgroups is denied in the "
 			        "container's user namespace");
-	} else if (setgroups (u->n_additional_gids, u->additional_gids) < 0) {
+	} else if (sys_setgroups (u->n_additional_gids, u->additional_gids) < 0) {
 		/* Even an empty list is set: the container must not inherit the
 		 * runtime's supplementary groups -- unless the namespace denies
 		 * setgroups, where there is nothing to ask for. */
@@ -190,9 +224,9 @@ int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
 			return keel_error (err, e, "setgroups (%zu additional gids)",
 			                   u->n_additional_gids);
 	}
-	if (setresgid (u->gid, u->gid, u->gid) < 0)
+	if (sys_setresgid (u->gid) < 0)
 		return keel_error (err, errno, "setresgid %u", (unsigned)u->gid);
-	if (setresuid (u->uid, u->uid, u->uid) < 0)
+	if (sys_setresuid (u->uid) < 0)
 		return keel_error (err, errno, "setresuid %u", (unsigned)u->uid);
 	if (u->has_umask)
 		umask (u->umask);

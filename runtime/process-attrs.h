@@ -37,7 +37,9 @@ int personality_apply (const struct spec_personality *pers, struct keel_error **
  * (in_userns_without_setgroups: then additionalGids must be empty) or
  * u->keep_original_groups keeps the caller's groups, then
  * setresgid, setresuid, and umask when u->has_umask.  The caller sets
- * PR_SET_KEEPCAPS first if capabilities must survive a non-zero uid. */
+ * PR_SET_KEEPCAPS first if capabilities must survive a non-zero uid.
+ * The ids change for the calling thread only (the system calls, not
+ * libc's all-threads wrappers): for a process of one thread. */
 int user_apply (const struct spec_user *u, bool in_userns_without_setgroups,
                 struct keel_error **err);
 

@@ -53,7 +53,7 @@ int process_setup_apply (const struct process_setup *ps, int *kept_cap, struct k
 	 * which the capability step may drop: keep it. */
 	int keep =
 	        ps->seccomp && ps->seccomp->present && !p->no_new_privileges ? CAP_SYS_ADMIN : -1;
-	bool kept = false, in_cwd;
+	bool kept = false, in_cwd, keepcaps;
 	int ret;
 
 	/* process.cwd twice, as runc: before the user switch, where root may
@@ -66,12 +66,15 @@ int process_setup_apply (const struct process_setup *ps, int *kept_cap, struct k
 		return ret;
 	if (ps->personality && (ret = personality_apply (ps->personality, err)) < 0)
 		return ret;
-	if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+	/* The kernel clears the permitted set only when the uids go from
+	 * some 0 to none 0: switching to uid 0 keeps it without asking. */
+	keepcaps = p->user.uid != 0;
+	if (keepcaps && prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
 	ret = user_apply (&p->user, ps->setgroups_denied, err);
 	if (ret < 0)
 		return keel_error_wrap (err, "process.user");
-	if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+	if (keepcaps && prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return keel_error (err, errno, "prctl PR_SET_KEEPCAPS");
 	ret = caps_apply_keep (&p->caps, keep, &kept, err);
 	if (ret < 0)

@@ -68,6 +68,19 @@ int open_in_root_walk (int rootfd, const char *path, int flags)
 			errno = saved;
 			break;
 		}
+		if (S_ISLNK (st.st_mode) && (flags & O_NOFOLLOW) &&
+		    next_rest[strspn (next_rest, "/")] == '\0' && next_rest[0] != '/') {
+			/* The last component, not to be followed (as openat2:
+			 * O_PATH gives the link itself, O_DIRECTORY refuses). */
+			free (next_rest);
+			if ((flags & O_DIRECTORY) || !(flags & O_PATH)) {
+				close (fd);
+				errno = (flags & O_DIRECTORY) ? ENOTDIR : ELOOP;
+				break;
+			}
+			ret = fd;
+			break;
+		}
 		if (S_ISLNK (st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlinkat (fd, "", target, sizeof target - 1);

@@ -101,7 +101,7 @@ int rootfs_mount_all (const struct spec *s, const struct spec_mount *extra, size
 	/* A /dev bound from the host already has its nodes. */
 	if (dev == NULL || !is_bind (dev)) {
 		/* its messages start with "devices:" already */
-		ret = devices_create_with (s, c->rootfs, c->in_userns, c->device_trees, err);
+		ret = devices_create_at (s, c->rootfd, c->in_userns, c->device_trees, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -200,17 +200,16 @@ static int move_root (const char *rootfs, struct keel_error **err)
 
 int rootfs_pivot (const char *rootfs, bool no_pivot, struct keel_error **err)
 {
-	cleanup_close int oldroot = -1, newroot = -1;
+	cleanup_close int oldroot = -1;
 
 	if (no_pivot)
 		return move_root (rootfs, err);
 	oldroot = open ("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
 	if (oldroot < 0)
 		return keel_error (err, errno, "open `/`");
-	newroot = open (rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC);
-	if (newroot < 0)
-		return keel_error (err, errno, "open `%s`", rootfs);
-	if (fchdir (newroot) < 0)
+	/* The rootfs by its path, as an open of it would (no fd of it is
+	 * needed after: "/" is the new root once pivoted). */
+	if (chdir (rootfs) < 0)
 		return keel_error (err, errno, "chdir `%s`", rootfs);
 	/* pivot_root(".", "."): the old root ends up stacked under the new one
 	 * at "/", from where it is detached without needing a directory. */

@@ -131,6 +131,25 @@ for fs in proc sys; do
 	check "/$fs symlink: nothing was mounted at its target, on the host or in the rootfs"
 done
 
+# The same symlink named so that the kernel follows it even with
+# O_NOFOLLOW: a trailing slash, a last "." (refused as well).
+for dest in /proc/ /proc/.; do
+	case $dest in */) name=proc-slash ;; *) name=proc-dot ;; esac
+	sym_rootfs "$name"
+	HOSTDIR=$T/host-$name-target
+	mkdir -p "$HOSTDIR" "$R$HOSTDIR"
+	rm -rf "${R:?}/proc"
+	ln -s "$HOSTDIR" "$R/proc"
+	cfg_set '(.mounts[] | select(.type == "proc")).destination = $d' --arg d "$dest"
+	ctr_run
+	[ "$RC" != 0 ] && ! grep -q " $HOSTDIR " /proc/self/mountinfo &&
+		[ -z "$(ls -A "$HOSTDIR")" ] && [ -z "$(ls -A "$R$HOSTDIR")" ]
+	check "procfs destination \`$dest\` through a /proc symlink is refused, nothing mounted at its target"
+	if [ "$RT_NAME" = keel ]; then
+		like "$ERR" "must be mounted on an ordinary directory" "\`$dest\`: the error says why"
+	fi
+done
+
 sym_rootfs proc-core-pattern
 rm -rf "${R:?}/proc"
 ln -s /proc/sys/kernel "$R/proc"

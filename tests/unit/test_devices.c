@@ -84,7 +84,8 @@ static void test_defaults (void **state)
 	need_rootfs ();
 	old = umask (077); /* the modes must not depend on the caller's umask */
 	assert_int_equal (devices_create (&s, root, false, &err), 0);
-	umask (old);
+	/* ... and the caller's umask is left as it was. */
+	assert_int_equal (umask (old), 077);
 	assert_node ("/dev/null", S_IFCHR, 1, 3, 0666, 0, 0);
 	assert_node ("/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0);
 	assert_node ("/dev/full", S_IFCHR, 1, 7, 0666, 0, 0);
@@ -107,6 +108,30 @@ static void test_defaults (void **state)
 		close (fd);
 		free (p);
 	}
+}
+
+/* A /dev that is setgid to another group: mknodat alone gives the nodes
+ * that group, so none of the chowns may be left out (make_defaults
+ * leaves them out only when the first node came out exact). */
+static void test_defaults_setgid_dev (void **state)
+{
+	struct keel_error *err = NULL;
+	struct spec s = {0};
+	char *dev;
+
+	need_rootfs ();
+	dev = xasprintf ("%s/dev", root);
+	assert_int_equal (mkdir (dev, 0755), 0);
+	assert_int_equal (chown (dev, 0, 4321), 0);
+	assert_int_equal (chmod (dev, 02755), 0);
+	free (dev);
+	assert_int_equal (devices_create (&s, root, false, &err), 0);
+	assert_node ("/dev/null", S_IFCHR, 1, 3, 0666, 0, 0);
+	assert_node ("/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0);
+	assert_node ("/dev/full", S_IFCHR, 1, 7, 0666, 0, 0);
+	assert_node ("/dev/random", S_IFCHR, 1, 8, 0666, 0, 0);
+	assert_node ("/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0);
+	assert_node ("/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0);
 }
 
 static void test_config_devices (void **state)
@@ -370,6 +395,7 @@ int main (void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown (test_defaults, setup, teardown),
+	        cmocka_unit_test_setup_teardown (test_defaults_setgid_dev, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_config_devices, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_rejects_bad_paths, setup, teardown),
 	        cmocka_unit_test_setup_teardown (test_symlink_stays_inside, setup, teardown),

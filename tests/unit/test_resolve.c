@@ -149,12 +149,45 @@ static void test_directories (void **state)
 	}
 }
 
+/* O_NOFOLLOW on the last component, as the procfs/sysfs destinations use
+ * it: openat2 and the walk agree.  "abs" is a symlink to a directory. */
+static void test_last_symlink_not_followed (void **state)
+{
+	struct tree *t = *state;
+	int (*fns[]) (int, const char *, int) = { open_in_root, open_in_root_walk };
+
+	for (size_t i = 0; i < ARRAY_SIZE (fns); i++) {
+		struct stat st;
+		int fd;
+
+		/* O_DIRECTORY: a symlink is no directory. */
+		errno = 0;
+		assert_int_equal (fns[i](t->rootfd, "/abs", O_PATH | O_NOFOLLOW | O_DIRECTORY), -1);
+		assert_int_equal (errno, ENOTDIR);
+		/* O_PATH alone: the link itself. */
+		fd = fns[i](t->rootfd, "/abs", O_PATH | O_NOFOLLOW);
+		assert_true (fd >= 0);
+		assert_int_equal (fstat (fd, &st), 0);
+		assert_true (S_ISLNK (st.st_mode));
+		close (fd);
+		/* Not the last component: followed (inside the root). */
+		fd = fns[i](t->rootfd, "/abs/hostname", O_PATH | O_NOFOLLOW);
+		assert_true (fd >= 0);
+		close (fd);
+		/* A real directory passes. */
+		fd = fns[i](t->rootfd, "/dir", O_PATH | O_NOFOLLOW | O_DIRECTORY);
+		assert_true (fd >= 0);
+		close (fd);
+	}
+}
+
 int main (void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown (test_files_resolve_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_errors_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_directories, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_last_symlink_not_followed, setup, teardown),
 	};
 	return cmocka_run_group_tests (tests, NULL, NULL);
 }
