@@ -129,8 +129,12 @@ for name, cmd in runtimes:
     os.close(fd)
 for name, cmd in runtimes:  # one warm-up each (page cache, first cgroup)
     once(name, cmd, -1)
+# Each round starts with the next runtime: whichever runs first in a round
+# was measured ~2% slower in CPU (the same keel binary in the first and the
+# second slot, docs/performance.md, seventh pass), so every runtime takes
+# every place equally often.
 for i in range(n):
-    for name, cmd in runtimes:
+    for name, cmd in runtimes[i % len(runtimes):] + runtimes[:i % len(runtimes)]:
         rc, wall, cpu, rss = once(name, cmd, i)
         if rc != 0:
             failures[name] += 1
