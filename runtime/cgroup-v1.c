@@ -1047,6 +1047,19 @@ int cgroup_v1_enter (const struct spec_strv *paths, pid_t pid, struct keel_error
 	return 0;
 }
 
+int cgroup_v1_join_self (const struct spec_strv *paths, struct keel_error **err)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		int ret = check_in_hier (paths->v[i], err);
+
+		if (ret == 0)
+			ret = cg_write (paths->v[i], "tasks", "0", err);
+		if (ret < 0)
+			return keel_error_wrap (err, "cgroup: join `%s`", paths->v[i]);
+	}
+	return 0;
+}
+
 int cgroup_v1_sub_paths (const struct spec_strv *paths, const char *all, char *const *specs,
                          size_t n_specs, struct spec_strv *out, struct keel_error **err)
 {

@@ -98,6 +98,7 @@ struct create_ctx {
 	bool rootfs_bound;      /* shared_mountns: our bind of the rootfs is there */
 	bool nondumpable_early; /* in the child: PR_SET_DUMPABLE 0 from its start */
 	bool default_devices; /* no linux.resources.devices: the default filter after the mounts */
+	bool v1_self_join;    /* the child joins its v1 cgroups itself (cgroup_v1_join_self) */
 	enum cgroup_devices_via devices_via; /* where the device filter goes (cgroup-v1.h) */
 	/* For a caller that goes on with the container (keel_container_create_held):
 	 * what save_state recorded, and a pidfd taken before it read the start time. */
@@ -400,6 +401,10 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	c->dirfd = -1;
 	c->cgroup_fd = -1;
+	/* First, in the runtime's namespaces (where the paths were made),
+	 * before a fork into a joined pid namespace, which then inherits. */
+	if (c->v1_self_join && (ret = cgroup_v1_join_self (&c->cgroup_v1, err)) < 0)
+		return ret;
 	if ((ret = ns_join_paths (&c->ns, err)) < 0)
 		return ret;
 	if (c->ns.fork_after_join) {
@@ -410,7 +415,7 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		if (pid > 0)
 			_exit (sync_send (c->sync[1], SYNC_PID, pid, -1, NULL, NULL) < 0);
 	}
-	/* The parent has written our id maps and placed us in the cgroup. */
+	/* The parent has written our id maps and placed us in the cgroups. */
 	ret = recv_until_go (c, 3 + pass, &m, err);
 	if (ret < 0)
 		return ret;
@@ -805,8 +810,9 @@ static int parent_side (struct create_ctx *c, bool into_cgroup, struct keel_erro
 		if (ret < 0)
 			return ret;
 	}
-	/* CLONE_INTO_CGROUP reaches only the unified hierarchy. */
-	if (c->cgroup_v1.n > 0) {
+	/* CLONE_INTO_CGROUP reaches only the unified hierarchy; the child
+	 * joins the v1 ones itself unless it is in a user namespace. */
+	if (c->cgroup_v1.n > 0 && !c->v1_self_join) {
 		ret = cgroup_v1_enter (&c->cgroup_v1, c->pid, err);
 		if (ret < 0)
 			return ret;
@@ -1031,6 +1037,12 @@ static int create_cgroups (struct create_ctx *c, const char *dflt, struct keel_e
 			return ret;
 		}
 		c->cgroup_v1 = v1;
+		/* create's child joins them itself, with the runtime's own
+		 * credentials, which the kernel checks as it would the
+		 * parent's write; not from a new or joined user namespace,
+		 * where it is no longer who owns them. */
+		c->v1_self_join =
+		        c->cgroup_v1.n > 0 && !c->ns.new_user && c->ns.join_fd[NS_USER] < 0;
 		if (mode == CGROUP_MODE_LEGACY) {
 			if (c->cgroup_v1.n == 0)
 				return keel_error (err, 0,

@@ -72,6 +72,24 @@ is "$(echo "$OUT" | grep -vc ":/keeltest-$$-podman\$")" 0 "... and nowhere else"
 rt delete podman >/dev/null 2>&1
 dirs_gone podman
 
+# The container process joins its v1 cgroups itself (the one move for
+# which the kernel waits for no RCU grace period); in a user namespace it
+# could not, and the runtime moves it: placed the same either way.
+if [ -e /proc/self/ns/user ]; then
+	cfg podns
+	podman_like
+	cfg_set '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	cfg_sh 'cat /proc/self/cgroup'
+	ctr_run
+	is "$RC" 0 "in a user namespace: runs"
+	n_in=$(echo "$OUT" | grep -c "^[1-9][0-9]*:[^:]*:/keeltest-$$-podns\$")
+	is "$n_in" "$n_v1" "... with cgroupsPath in each of the $n_v1 v1 hierarchies"
+	rt delete podns >/dev/null 2>&1
+	dirs_gone podns
+fi
+
 # --- the limits in the v1 files ---------------------------------------------
 
 cfg limits

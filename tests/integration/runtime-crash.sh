@@ -4,8 +4,9 @@
 # and its cgroups in every hierarchy (unified and each v1 one), killing
 # whatever is still in them, as runc's delete does.  create is killed at
 # fixed points: strace injects SIGKILL into chosen syscalls (the first
-# mkdir of a v1 cgroup, the mkfifo of exec.fifo, the move into the pids
-# cgroup), a createRuntime hook that sleeps, a --pid-file FIFO nobody reads.
+# mkdir of a v1 cgroup, the mkfifo of exec.fifo, the release of the
+# container process), a createRuntime hook that sleeps, a --pid-file FIFO
+# nobody reads.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
 
@@ -111,12 +112,12 @@ if [ -n "$V1_FREEZER" ] && [ -d "$V1_FREEZER/keeltest-$$-kc2-fifo" ]; then
 fi
 after_kill kc2-fifo creating "$stray"
 
-# 3. Killed as it moves the container process into the v1 pids cgroup:
-#    the process exists (it exits once its create is gone).
+# 3. Killed as it releases the container process (SYNC_GO), which has
+#    joined its v1 cgroups itself (cgroup_v1_join_self): the process exists
+#    in every cgroup (it exits once its create is gone).
 if [ -n "$V1_PIDS" ]; then
-	killed_at kc2-enter -P "$V1_PIDS/keeltest-$$-kc2-enter/cgroup.procs" \
-		-e trace=open,openat -e inject=open,openat:signal=KILL
-	check "kc2-enter: create is SIGKILLed at the move into the pids cgroup"
+	killed_at kc2-enter -e trace=sendmsg -e inject=sendmsg:signal=KILL
+	check "kc2-enter: create is SIGKILLed as it releases the container process"
 	after_kill kc2-enter creating
 else
 	skip "kc2-enter" "no v1 pids hierarchy at /sys/fs/cgroup/pids"
