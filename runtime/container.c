@@ -188,6 +188,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .cgroup_path = c->cgroup_path,
 	        .cgroup_v1 = &c->cgroup_v1,
 	        .in_userns = c->ns.in_userns,
+	        .fresh_mountns = c->own_mountns && c->ns.join_fd[NS_MOUNT] < 0,
 	        .mount_fds = c->mount_fds,
 	        .device_trees = c->device_trees,
 	};

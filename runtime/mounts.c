@@ -560,17 +560,22 @@ static int open_plain_dir (int rootfd, const char *dest, const char *type, int *
 	return ret;
 }
 
-/* Bind dir (a host cgroup directory) at NAME under the tmpfs top.  The
- * tmpfs was mounted a moment ago by this process, in its own mount
- * namespace (slave: nothing of ours propagates out), before any process
- * of the container exists: no other process can reach it to swap NAME
- * for a symlink, so the bind goes on by name, as a plain mount(2) and
- * its flags with mount_setattr(2) on the attached bind (3 system calls;
- * a detached clone moved onto an O_PATH fd of NAME took 7).  Nothing is
- * in the container's reach before the flags are set: its process is
- * made after.  Recursive attributes ("rro") take the detached way. */
-static int bind_hierarchy (int top, const char *name, const char *dir, const struct spec_mount *m,
-                           struct keel_error **err)
+/* Bind dir (a host cgroup directory) at NAME under the tmpfs top.  In a
+ * mount namespace this create made (c->fresh_mountns), the tmpfs was
+ * mounted a moment ago by this process, slave (nothing of ours
+ * propagates out), before any process of the container exists: no other
+ * process can reach it to swap NAME for a symlink, so the bind goes on
+ * by name, as a plain mount(2) and its flags with mount_setattr(2) on the
+ * attached bind (3 system calls; a detached clone moved onto an O_PATH fd
+ * of NAME took 7).  Nothing is in the container's reach before the flags
+ * are set: its process is made after.  A mount namespace joined by path
+ * (another container's processes see the tmpfs and could put a symlink
+ * at NAME, which mount(2) would follow, and see the bind writable for a
+ * moment) or the runtime's own, and recursive attributes ("rro"), take
+ * the detached way: flags set before it is attached, onto an O_PATH fd
+ * opened without following links. */
+static int bind_hierarchy (const struct mount_ctx *c, int top, const char *name, const char *dir,
+                           const struct spec_mount *m, struct keel_error **err)
 {
 	cleanup_close int at = -1;
 	struct mount_attr a;
@@ -578,7 +583,8 @@ static int bind_hierarchy (int top, const char *name, const char *dir, const str
 
 	if (mkdirat (top, name, 0755) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s/%s`", m->destination, name);
-	if (m->propagation == 0 && !m->rro && !m->rec_attr_set && !m->rec_attr_clr) {
+	if (c->fresh_mountns && m->propagation == 0 && !m->rro && !m->rec_attr_set &&
+	    !m->rec_attr_clr) {
 		snprintf (path, sizeof path, "/proc/self/fd/%d/%s", top, name);
 		if (mount (dir, path, NULL, MS_BIND, NULL) < 0)
 			return keel_error (err, errno, "bind `%s` on `%s/%s`", dir, m->destination,
@@ -631,7 +637,7 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 			const char *dir = c->cgroup_v1->v[k];
 			if (strncmp (dir, mnt, len) != 0 || (dir[len] != '/' && dir[len]))
 				continue;
-			ret = bind_hierarchy (top, name, dir, &b, err);
+			ret = bind_hierarchy (c, top, name, dir, &b, err);
 			/* "cpu,cpuacct" is also "cpu" and "cpuacct", as on the host. */
 			for (const char *p = name; ret == 0 && strchr (name, ',') && *p;) {
 				size_t n = strcspn (p, ",");
@@ -646,7 +652,7 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 		}
 	}
 	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
-		ret = bind_hierarchy (top, "unified", c->cgroup_path, &b, err);
+		ret = bind_hierarchy (c, top, "unified", c->cgroup_path, &b, err);
 	/* Through the top: path names the directory the tmpfs covers. */
 	snprintf (path, sizeof path, "/proc/self/fd/%d", top);
 	if (ret == 0 && (m->flags & MS_RDONLY) &&

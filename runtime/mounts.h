@@ -24,6 +24,9 @@ struct mount_ctx {
 	 * a "cgroup" mount; NULL or empty on a pure v2 host. */
 	const struct spec_strv *cgroup_v1;
 	bool in_userns;
+	/* The mount namespace is one this create made (not the runtime's,
+	 * not one joined by path): no other process sees its mounts yet. */
+	bool fresh_mountns;
 	/* What the parent prepared, one fd per entry of mounts[] (-1 for none):
 	 * for an idmapped mount its detached, idmapped tree
 	 * (mounts_idmaps_open); for another bind mount an O_PATH fd of its
