@@ -204,14 +204,16 @@ int spec_int_range (struct spec_ctx *c, json_object *v, int64_t min, int64_t max
 int spec_string_value (struct spec_ctx *c, json_object *v, char **out)
 {
 	const char *s;
+	size_t len;
 
 	if (!json_object_is_type (v, json_type_string))
 		return spec_err_type (c, "a string", v);
 	s = json_object_get_string (v);
+	len = (size_t)json_object_get_string_len (v);
 	/* "\u0000" decodes to an embedded NUL that C strings would cut. */
-	if (strlen (s) != (size_t)json_object_get_string_len (v))
+	if (memchr (s, '\0', len) != NULL)
 		return spec_err (c, "string contains a NUL character");
-	*out = xstrdup (s);
+	*out = xmemdup0 (s, len);
 	return 0;
 }
 
@@ -365,7 +367,7 @@ int spec_opt_map (struct spec_ctx *c, json_object *obj, const char *key, struct 
 		size_t m2 = spec_push_key (c, k);
 		struct spec_kv *kv = &out->e[out->n];
 
-		if (strlen (k) == 0)
+		if (k[0] == '\0')
 			return spec_err (c, "empty key");
 		kv->key = xstrdup (k);
 		out->n++;
