@@ -16,19 +16,6 @@
 
 /* ---- paths ----------------------------------------------------------- */
 
-/* Plain identifiers print as ".key"; anything else (annotation keys with
- * dots or slashes) as ["key"] so the path stays unambiguous. */
-static bool is_ident (const char *k)
-{
-	if (*k == '\0' || (*k >= '0' && *k <= '9'))
-		return false;
-	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
-		      (*k >= '0' && *k <= '9') || *k == '_'))
-			return false;
-	return true;
-}
-
 static void append (struct jpath *p, const char *s)
 {
 	size_t n = strlen (s);
@@ -41,11 +28,43 @@ static void append (struct jpath *p, const char *s)
 	p->s[p->len] = '\0';
 }
 
+/* Plain identifiers print as ".key"; anything else (annotation keys with
+ * dots or slashes) as ["key"] so the path stays unambiguous.  The length
+ * of k if it is one ([A-Za-z_][A-Za-z0-9_]*), else 0: one pass, for the
+ * key pushed at every member a decoder looks at. */
+#define ID_DIGIT 1
+#define ID_OTHER 2
+static const unsigned char ident_char[256] = {
+        ['0' ... '9'] = ID_DIGIT,
+        ['a' ... 'z'] = ID_OTHER,
+        ['A' ... 'Z'] = ID_OTHER,
+        ['_'] = ID_OTHER,
+};
+
+static size_t ident_len (const char *k)
+{
+	const unsigned char *e = (const unsigned char *)k;
+
+	if (ident_char[*e] == ID_DIGIT)
+		return 0;
+	while (ident_char[*e] != 0)
+		e++;
+	return *e == '\0' ? (size_t)(e - (const unsigned char *)k) : 0;
+}
+
 size_t jpath_push_key (struct jpath *p, const char *key)
 {
-	size_t mark = p->len;
+	size_t mark = p->len, n = ident_len (key);
 
-	if (is_ident (key)) {
+	if (n > 0 && p->len + n + 1 < sizeof (p->s)) {
+		/* ".key", or "key" at the top: what append would write */
+		char *o = p->s + p->len;
+
+		if (p->len > 0)
+			*o++ = '.';
+		memcpy (o, key, n + 1);
+		p->len = (size_t)(o - p->s) + n;
+	} else if (n > 0) {
 		if (p->len > 0)
 			append (p, ".");
 		append (p, key);
@@ -73,7 +92,13 @@ size_t jpath_push_index (struct jpath *p, size_t i)
 		*--b = (char)('0' + i % 10);
 	while ((i /= 10) != 0);
 	*--b = '[';
-	append (p, b);
+	if (p->len + (size_t)(buf + sizeof buf - b) <= sizeof (p->s)) {
+		/* the length is known: no strlen (append's) */
+		memcpy (p->s + p->len, b, (size_t)(buf + sizeof buf - b));
+		p->len += (size_t)(buf + sizeof buf - b) - 1;
+	} else {
+		append (p, b);
+	}
 	return mark;
 }
 
