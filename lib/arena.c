@@ -208,14 +208,22 @@ void *__wrap___libc_calloc (size_t m, size_t n)
 
 void __wrap___libc_free (void *p)
 {
+	if (p == NULL)
+		return;
 	if (keel_arena_owns (&arena, p))
 		keel_arena_free (&arena, p);
 	else
 		__real___libc_free (p);
 }
 
+/* free (NULL) returns at once: json-c frees a NULL field name at every
+ * value it parses (json_tokener_reset_level), and musl's free would come
+ * back through __wrap___libc_free: four calls for nothing, 14 K
+ * instructions of a config.json. */
 void __wrap_free (void *p)
 {
+	if (p == NULL)
+		return;
 	if (keel_arena_owns (&arena, p))
 		keel_arena_free (&arena, p);
 	else
