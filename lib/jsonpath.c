@@ -792,6 +792,40 @@ static bool plain_word (const char *w, size_t n)
 	return true;
 }
 
+/* Copy string bytes from p up to the first '"' or '\\' (or near the
+ * end), eight at a time where the machine is little-endian: the lowest
+ * byte the zero-byte test flags is exactly the first match (borrows only
+ * spoil the bytes above it).  Writing eight bytes at *o is safe: the
+ * output never runs ahead of the input, which has eight left. */
+static const unsigned char *copy_plain (const unsigned char *p, const unsigned char *end, char **o)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	while (end - p >= 8) {
+		uint64_t v, q, b, m;
+
+		memcpy (&v, p, 8);
+		q = v ^ (ones * '"');
+		b = v ^ (ones * '\\');
+		m = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+		memcpy (*o, &v, 8);
+		if (m != 0) {
+			size_t k = (size_t)__builtin_ctzll (m) / 8;
+
+			*o += k;
+			return p + k;
+		}
+		*o += 8;
+		p += 8;
+	}
+#else
+	(void)end;
+	(void)o;
+#endif
+	return p;
+}
+
 /* q->text has room for len bytes.  A loop per kind of run, not a switch
  * per byte: this pass is over every byte, a third of them indentation. */
 static void squeeze (const char *text, size_t len, struct squeezed *q)
@@ -820,6 +854,7 @@ static void squeeze (const char *text, size_t len, struct squeezed *q)
 			 * string runs to the end, and json-c refuses it */
 			*o++ = (char)*p++;
 			for (;;) {
+				p = copy_plain (p, end, &o);
 				while (p < end && *p != '"' && *p != '\\')
 					*o++ = (char)*p++;
 				if (p == end)
