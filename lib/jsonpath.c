@@ -901,9 +901,10 @@ static size_t tree_members (json_object *v)
 		n = (size_t)json_object_object_length (v);
 		json_object_object_foreach (v, k, e)
 		{
+			enum json_type t = json_object_get_type (e);
+
 			(void)k;
-			if (json_object_is_type (e, json_type_object) ||
-			    json_object_is_type (e, json_type_array))
+			if (t == json_type_object || t == json_type_array)
 				n += tree_members (e);
 		}
 	} else if (json_object_is_type (v, json_type_array)) {
@@ -911,9 +912,9 @@ static size_t tree_members (json_object *v)
 
 		for (size_t i = 0; i < len; i++) {
 			json_object *e = json_object_array_get_idx (v, i);
+			enum json_type t = json_object_get_type (e);
 
-			if (json_object_is_type (e, json_type_object) ||
-			    json_object_is_type (e, json_type_array))
+			if (t == json_type_object || t == json_type_array)
 				n += tree_members (e);
 		}
 	}
