@@ -392,6 +392,35 @@ static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
 	                   what ? what : fmt, line, col);
 }
 
+/* Whether a number literal of n bytes (integer: without . e E) passes
+ * scan_number below, which says what is wrong when it does not: an
+ * integer must fit json-c's int64 / uint64 (18 digits and a sign always
+ * do), a number with a fraction or exponent must be finite as a double. */
+static bool number_fits (const char *w, size_t n, bool integer)
+{
+	char lit[64];
+
+	if (integer && n <= 18)
+		return true;
+	if (n >= sizeof lit) {
+		if (integer)
+			return false;
+		n = sizeof lit - 1;
+	}
+	memcpy (lit, w, n);
+	lit[n] = '\0';
+	errno = 0;
+	if (integer && lit[0] == '-') {
+		(void)strtoll (lit, NULL, 10);
+		return errno != ERANGE;
+	}
+	if (integer) {
+		(void)strtoull (lit, NULL, 10);
+		return errno != ERANGE;
+	}
+	return isfinite (strtod (lit, NULL));
+}
+
 /* An integer literal must fit json-c's int64 / uint64; a number with a
  * fraction or exponent must be finite as a double. */
 static int scan_number (struct scan *s)
@@ -412,6 +441,8 @@ static int scan_number (struct scan *s)
 	/* json-c takes NaN and Infinity even in strict mode; JSON has neither */
 	if (n == 0 || isalpha ((unsigned char)at (s, s->pos)))
 		return scan_fail (s, start, "not a JSON number");
+	if (number_fits (t + start, n, integer))
+		return 0;
 	if (n >= sizeof lit) {
 		/* Long literals: every digit counts, so an integer of more
 		 * than 20 digits cannot fit; show its start and length. */
@@ -739,10 +770,10 @@ int jpath_parse_reference (const char *name, const char *text, size_t len, json_
  *  - the text's members (its ':' outside strings) are as many as json-c's
  *    objects hold: json-c keeps one member per key, so a key given twice
  *    shows as one fewer;
- *  - every bare word is true, false, null or an integer of at most 18
- *    characters, which fits in 64 bits whatever its digits.
+ *  - every bare word is true, false, null or a number that passes the
+ *    scan's own test (number_fits: 64 bits, finite).
  * Anything else (json-c refusing the squeezed text, trailing data, a
- * count that differs, a fraction, exponent or long integer, NaN) goes the
+ * count that differs, a number out of range, NaN) goes the
  * reference way above over the text as written, so every message, its
  * path and its line and column are those of the reference.
  *
@@ -767,11 +798,11 @@ struct squeezed {
 	bool plain;     /* every bare word as above */
 };
 
-/* true, false, null, or -?[0-9]{1,18} (leading zeros are json-c's to
- * refuse): what the scan's checks cannot object to. */
+/* true, false, null, or a number number_fits takes (the grammar is
+ * json-c's to check): what the scan's checks cannot object to. */
 static bool plain_word (const char *w, size_t n)
 {
-	size_t i = 0;
+	bool integer = true;
 
 	switch (w[0]) {
 	case 't':
@@ -780,16 +811,19 @@ static bool plain_word (const char *w, size_t n)
 		return n == 5 && memcmp (w, "false", 5) == 0;
 	case 'n':
 		return n == 4 && memcmp (w, "null", 4) == 0;
-	case '-':
-		i = 1;
-		break;
 	}
-	if (n > 18 || i == n)
-		return false;
-	for (; i < n; i++)
-		if (w[i] < '0' || w[i] > '9')
+	/* anything else the scan takes for a number: its literal is this
+	 * whole word (the scan stops at the first byte that is not one of
+	 * these, here the byte after the word, which is not a letter) */
+	for (size_t i = 0; i < n; i++) {
+		char ch = w[i];
+
+		if (ch == '.' || ch == 'e' || ch == 'E')
+			integer = false;
+		else if (!(ch >= '0' && ch <= '9') && ch != '+' && ch != '-')
 			return false;
-	return true;
+	}
+	return number_fits (w, n, integer);
 }
 
 /* Copy string bytes from p up to the first '"' or '\\' (or near the
