@@ -116,6 +116,8 @@ void *keel_arena_realloc (struct keel_arena *a, void *p, size_t n)
 
 static _Alignas(16) unsigned char arena_mem[ARENA_BYTES];
 static struct keel_arena arena;
+/* Set when, with the arena on, an allocation went to musl (full arena). */
+static bool spilled;
 
 void *__real_malloc (size_t n);
 void *__real_calloc (size_t m, size_t n);
@@ -147,12 +149,18 @@ bool keel_arena_available (void)
 	return true;
 }
 
+bool keel_arena_holds_all (void)
+{
+	return arena.base != NULL && !spilled;
+}
+
 void *__wrap_malloc (size_t n)
 {
 	if (arena.base != NULL) {
 		void *p = keel_arena_alloc (&arena, n);
 		if (p != NULL)
 			return p;
+		spilled = true;
 	}
 	return __real_malloc (n);
 }
@@ -165,6 +173,7 @@ static void *arena_calloc (size_t m, size_t n, void *(*fallback) (size_t))
 	void *p = keel_arena_calloc (&arena, m * n);
 
 	if (p == NULL) {
+		spilled = true;
 		p = fallback (m * n);
 		if (p != NULL)
 			memset (p, 0, m * n);
@@ -185,6 +194,7 @@ void *__wrap___libc_malloc (size_t n)
 		void *p = keel_arena_alloc (&arena, n);
 		if (p != NULL)
 			return p;
+		spilled = true;
 	}
 	return __real___libc_malloc (n);
 }
@@ -198,14 +208,22 @@ void *__wrap___libc_calloc (size_t m, size_t n)
 
 void __wrap___libc_free (void *p)
 {
+	if (p == NULL)
+		return;
 	if (keel_arena_owns (&arena, p))
 		keel_arena_free (&arena, p);
 	else
 		__real___libc_free (p);
 }
 
+/* free (NULL) returns at once: json-c frees a NULL field name at every
+ * value it parses (json_tokener_reset_level), and musl's free would come
+ * back through __wrap___libc_free: four calls for nothing, 14 K
+ * instructions of a config.json. */
 void __wrap_free (void *p)
 {
+	if (p == NULL)
+		return;
 	if (keel_arena_owns (&arena, p))
 		keel_arena_free (&arena, p);
 	else
@@ -218,12 +236,17 @@ void *__wrap_realloc (void *p, size_t n)
 
 	if (p == NULL)
 		return __wrap_malloc (n);
-	if (!keel_arena_owns (&arena, p))
+	if (!keel_arena_owns (&arena, p)) {
+		/* a block from before the arena was on, now resized by musl */
+		if (arena.base != NULL)
+			spilled = true;
 		return __real_realloc (p, n);
+	}
 	q = keel_arena_realloc (&arena, p, n);
 	if (q != NULL)
 		return q;
 	/* the arena is full: move the block to musl's heap */
+	spilled = true;
 	q = __real_malloc (n);
 	if (q != NULL) {
 		size_t old = keel_arena_size_of (p);
@@ -239,6 +262,11 @@ void keel_arena_start (void)
 }
 
 bool keel_arena_available (void)
+{
+	return false;
+}
+
+bool keel_arena_holds_all (void)
 {
 	return false;
 }

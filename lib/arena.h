@@ -54,5 +54,11 @@ void *keel_arena_realloc (struct keel_arena *a, void *p, size_t n);
 void keel_arena_start (void);
 /* Whether this build routes malloc through the arena at all. */
 bool keel_arena_available (void);
+/* Whether the arena is on and has served every allocation since
+ * keel_arena_start (none went to musl because it was full).  Then freeing
+ * what was allocated since gives nothing back (free takes back only the
+ * most recent block) and may be skipped: runtime/spec-load.c drops the
+ * parsed config.json tree so. */
+bool keel_arena_holds_all (void);
 
 #endif

@@ -16,19 +16,6 @@
 
 /* ---- paths ----------------------------------------------------------- */
 
-/* Plain identifiers print as ".key"; anything else (annotation keys with
- * dots or slashes) as ["key"] so the path stays unambiguous. */
-static bool is_ident (const char *k)
-{
-	if (*k == '\0' || (*k >= '0' && *k <= '9'))
-		return false;
-	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
-		      (*k >= '0' && *k <= '9') || *k == '_'))
-			return false;
-	return true;
-}
-
 static void append (struct jpath *p, const char *s)
 {
 	size_t n = strlen (s);
@@ -41,11 +28,43 @@ static void append (struct jpath *p, const char *s)
 	p->s[p->len] = '\0';
 }
 
+/* Plain identifiers print as ".key"; anything else (annotation keys with
+ * dots or slashes) as ["key"] so the path stays unambiguous.  The length
+ * of k if it is one ([A-Za-z_][A-Za-z0-9_]*), else 0: one pass, for the
+ * key pushed at every member a decoder looks at. */
+#define ID_DIGIT 1
+#define ID_OTHER 2
+static const unsigned char ident_char[256] = {
+        ['0' ... '9'] = ID_DIGIT,
+        ['a' ... 'z'] = ID_OTHER,
+        ['A' ... 'Z'] = ID_OTHER,
+        ['_'] = ID_OTHER,
+};
+
+static size_t ident_len (const char *k)
+{
+	const unsigned char *e = (const unsigned char *)k;
+
+	if (ident_char[*e] == ID_DIGIT)
+		return 0;
+	while (ident_char[*e] != 0)
+		e++;
+	return *e == '\0' ? (size_t)(e - (const unsigned char *)k) : 0;
+}
+
 size_t jpath_push_key (struct jpath *p, const char *key)
 {
-	size_t mark = p->len;
+	size_t mark = p->len, n = ident_len (key);
 
-	if (is_ident (key)) {
+	if (n > 0 && p->len + n + 1 < sizeof (p->s)) {
+		/* ".key", or "key" at the top: what append would write */
+		char *o = p->s + p->len;
+
+		if (p->len > 0)
+			*o++ = '.';
+		memcpy (o, key, n + 1);
+		p->len = (size_t)(o - p->s) + n;
+	} else if (n > 0) {
 		if (p->len > 0)
 			append (p, ".");
 		append (p, key);
@@ -73,7 +92,13 @@ size_t jpath_push_index (struct jpath *p, size_t i)
 		*--b = (char)('0' + i % 10);
 	while ((i /= 10) != 0);
 	*--b = '[';
-	append (p, b);
+	if (p->len + (size_t)(buf + sizeof buf - b) <= sizeof (p->s)) {
+		/* the length is known: no strlen (append's) */
+		memcpy (p->s + p->len, b, (size_t)(buf + sizeof buf - b));
+		p->len += (size_t)(buf + sizeof buf - b) - 1;
+	} else {
+		append (p, b);
+	}
 	return mark;
 }
 
@@ -367,6 +392,35 @@ static int scan_fail (struct scan *s, size_t off, const char *fmt, ...)
 	                   what ? what : fmt, line, col);
 }
 
+/* Whether a number literal of n bytes (integer: without . e E) passes
+ * scan_number below, which says what is wrong when it does not: an
+ * integer must fit json-c's int64 / uint64 (18 digits and a sign always
+ * do), a number with a fraction or exponent must be finite as a double. */
+static bool number_fits (const char *w, size_t n, bool integer)
+{
+	char lit[64];
+
+	if (integer && n <= 18)
+		return true;
+	if (n >= sizeof lit) {
+		if (integer)
+			return false;
+		n = sizeof lit - 1;
+	}
+	memcpy (lit, w, n);
+	lit[n] = '\0';
+	errno = 0;
+	if (integer && lit[0] == '-') {
+		(void)strtoll (lit, NULL, 10);
+		return errno != ERANGE;
+	}
+	if (integer) {
+		(void)strtoull (lit, NULL, 10);
+		return errno != ERANGE;
+	}
+	return isfinite (strtod (lit, NULL));
+}
+
 /* An integer literal must fit json-c's int64 / uint64; a number with a
  * fraction or exponent must be finite as a double. */
 static int scan_number (struct scan *s)
@@ -387,6 +441,8 @@ static int scan_number (struct scan *s)
 	/* json-c takes NaN and Infinity even in strict mode; JSON has neither */
 	if (n == 0 || isalpha ((unsigned char)at (s, s->pos)))
 		return scan_fail (s, start, "not a JSON number");
+	if (number_fits (t + start, n, integer))
+		return 0;
 	if (n >= sizeof lit) {
 		/* Long literals: every digit counts, so an integer of more
 		 * than 20 digits cannot fit; show its start and length. */
@@ -615,8 +671,10 @@ static int scan_value (struct scan *s)
 	}
 }
 
-int jpath_parse (const char *name, const char *text, size_t len, json_object **out,
-                 struct keel_error **err)
+/* json-c's parse of the text as it is, with the message for what json-c
+ * refuses or leaves after the value. */
+static int parse_text (const char *name, const char *text, size_t len, json_object **out,
+                       struct keel_error **err)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
@@ -624,8 +682,6 @@ int jpath_parse (const char *name, const char *text, size_t len, json_object **o
 	unsigned line, col;
 	size_t end;
 
-	if (len > INT32_MAX)
-		return keel_error (err, EFBIG, "%s: too large to parse", name);
 	tok = json_tokener_new ();
 	if (tok == NULL)
 		return keel_error (err, ENOMEM, "%s: JSON parser", name);
@@ -659,21 +715,291 @@ int jpath_parse (const char *name, const char *text, size_t len, json_object **o
 			                   name, line, col);
 		}
 	}
-	{
-		struct scan s = {.name = name, .text = text, .len = len, .quick = true, .err = err};
-		int ret;
+	*out = root;
+	return 0;
+}
 
-		/* json-c accepted it, so it starts (after whitespace) with the
-		 * value and the scan can trust the grammar. */
+/* The checks json-c does not make (duplicate keys, numbers), over text
+ * json-c has accepted: the quick pass, and the full one for the message. */
+static int scan_text (const char *name, const char *text, size_t len, struct keel_error **err)
+{
+	struct scan s = {.name = name, .text = text, .len = len, .quick = true, .err = err};
+	int ret;
+
+	/* json-c accepted it, so it starts (after whitespace) with the
+	 * value and the scan can trust the grammar. */
+	skip_ws (&s);
+	ret = scan_value (&s);
+	if (ret < 0) {
+		/* something is wrong: the full pass finds it again and
+		 * says what, with the path and the line */
+		s = (struct scan){.name = name, .text = text, .len = len, .err = err};
 		skip_ws (&s);
 		ret = scan_value (&s);
-		if (ret < 0) {
-			/* something is wrong: the full pass finds it again and
-			 * says what, with the path and the line */
-			s = (struct scan){.name = name, .text = text, .len = len, .err = err};
-			skip_ws (&s);
-			ret = scan_value (&s);
+	}
+	return ret;
+}
+
+int jpath_parse_reference (const char *name, const char *text, size_t len, json_object **out,
+                           struct keel_error **err)
+{
+	json_object *root = NULL;
+	int ret;
+
+	if (len > INT32_MAX)
+		return keel_error (err, EFBIG, "%s: too large to parse", name);
+	ret = parse_text (name, text, len, &root, err);
+	if (ret < 0)
+		return ret;
+	ret = scan_text (name, text, len, err);
+	if (ret < 0) {
+		json_object_put (root);
+		return ret;
+	}
+	*out = root;
+	return 0;
+}
+
+/* ---- the first try: squeezed text ------------------------------------- */
+
+/* A config.json is two fifths indentation and newlines, which json-c
+ * walks a byte at a time, and the scan above a second time.  The first
+ * try hands json-c the text without the whitespace between tokens (one
+ * pass, which also counts the members and looks at every number), and
+ * replaces the scan by two facts that are cheap to check:
+ *  - the text's members (its ':' outside strings) are as many as json-c's
+ *    objects hold: json-c keeps one member per key, so a key given twice
+ *    shows as one fewer;
+ *  - every bare word is true, false, null or a number that passes the
+ *    scan's own test (number_fits: 64 bits, finite).
+ * Anything else (json-c refusing the squeezed text, trailing data, a
+ * count that differs, a number out of range, NaN) goes the
+ * reference way above over the text as written, so every message, its
+ * path and its line and column are those of the reference.
+ *
+ * The squeezed text parses to the same tree: strings and bare words are
+ * copied byte for byte, and of the whitespace json-c allows between any
+ * two tokens only the one space between two bare words is kept ("1 2"
+ * must not become "12").  json-c's whitespace is these four bytes
+ * (is_ws_char), in strict mode with no comments ('/' is a bare-word byte
+ * here, kept). */
+enum { SQ_WORD = 0, SQ_WS, SQ_QUOTE, SQ_COLON, SQ_PUNCT };
+
+static const unsigned char sq_class[256] = {
+        [' '] = SQ_WS,    ['\t'] = SQ_WS,   ['\n'] = SQ_WS,   ['\r'] = SQ_WS,
+        ['"'] = SQ_QUOTE, [':'] = SQ_COLON, [','] = SQ_PUNCT, ['{'] = SQ_PUNCT,
+        ['}'] = SQ_PUNCT, ['['] = SQ_PUNCT, [']'] = SQ_PUNCT,
+};
+
+struct squeezed {
+	char *text;
+	size_t len;
+	size_t members; /* ':' outside strings */
+	bool plain;     /* every bare word as above */
+};
+
+/* true, false, null, or a number number_fits takes (the grammar is
+ * json-c's to check): what the scan's checks cannot object to. */
+static bool plain_word (const char *w, size_t n)
+{
+	bool integer = true;
+
+	switch (w[0]) {
+	case 't':
+		return n == 4 && memcmp (w, "true", 4) == 0;
+	case 'f':
+		return n == 5 && memcmp (w, "false", 5) == 0;
+	case 'n':
+		return n == 4 && memcmp (w, "null", 4) == 0;
+	}
+	/* anything else the scan takes for a number: its literal is this
+	 * whole word (the scan stops at the first byte that is not one of
+	 * these, here the byte after the word, which is not a letter) */
+	for (size_t i = 0; i < n; i++) {
+		char ch = w[i];
+
+		if (ch == '.' || ch == 'e' || ch == 'E')
+			integer = false;
+		else if (!(ch >= '0' && ch <= '9') && ch != '+' && ch != '-')
+			return false;
+	}
+	return number_fits (w, n, integer);
+}
+
+/* Copy string bytes from p up to the first '"' or '\\' (or near the
+ * end), eight at a time where the machine is little-endian: the lowest
+ * byte the zero-byte test flags is exactly the first match (borrows only
+ * spoil the bytes above it).  Writing eight bytes at *o is safe: the
+ * output never runs ahead of the input, which has eight left. */
+static const unsigned char *copy_plain (const unsigned char *p, const unsigned char *end, char **o)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	while (end - p >= 8) {
+		uint64_t v, q, b, m;
+
+		memcpy (&v, p, 8);
+		q = v ^ (ones * '"');
+		b = v ^ (ones * '\\');
+		m = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+		memcpy (*o, &v, 8);
+		if (m != 0) {
+			size_t k = (size_t)__builtin_ctzll (m) / 8;
+
+			*o += k;
+			return p + k;
 		}
+		*o += 8;
+		p += 8;
+	}
+#else
+	(void)end;
+	(void)o;
+#endif
+	return p;
+}
+
+/* q->text has room for len bytes.  A loop per kind of run, not a switch
+ * per byte: this pass is over every byte, a third of them indentation. */
+static void squeeze (const char *text, size_t len, struct squeezed *q)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	char *o = q->text;
+	bool word_before = false;
+
+	q->members = 0;
+	q->plain = true;
+	while (p < end) {
+		const unsigned char *w;
+		bool gap = false;
+
+		if (sq_class[*p] == SQ_WS) {
+			do
+				p++;
+			while (p < end && sq_class[*p] == SQ_WS);
+			if (p == end)
+				break;
+			gap = true;
+		}
+		switch (sq_class[*p]) {
+		case SQ_QUOTE:
+			/* to the closing quote, escapes included; an unclosed
+			 * string runs to the end, and json-c refuses it */
+			*o++ = (char)*p++;
+			for (;;) {
+				p = copy_plain (p, end, &o);
+				while (p < end && *p != '"' && *p != '\\')
+					*o++ = (char)*p++;
+				if (p == end)
+					break;
+				*o++ = (char)*p++;
+				if (p[-1] == '"')
+					break;
+				if (p < end) /* the escaped byte */
+					*o++ = (char)*p++;
+			}
+			word_before = false;
+			break;
+		case SQ_COLON:
+			q->members++;
+			/* fallthrough */
+		case SQ_PUNCT:
+			*o++ = (char)*p++;
+			word_before = false;
+			break;
+		default:
+			w = p;
+			while (p < end && sq_class[*p] == SQ_WORD)
+				p++;
+			if (gap && word_before)
+				*o++ = ' ';
+			memcpy (o, w, (size_t)(p - w));
+			o += p - w;
+			if (q->plain && !plain_word ((const char *)w, (size_t)(p - w)))
+				q->plain = false;
+			word_before = true;
+			break;
+		}
+	}
+	q->len = (size_t)(o - q->text);
+}
+
+/* The members of every object in the tree.  Recursion is bounded by
+ * json-c's depth limit. */
+static size_t tree_members (json_object *v)
+{
+	size_t n = 0;
+
+	if (json_object_is_type (v, json_type_object)) {
+		n = (size_t)json_object_object_length (v);
+		json_object_object_foreach (v, k, e)
+		{
+			enum json_type t = json_object_get_type (e);
+
+			(void)k;
+			if (t == json_type_object || t == json_type_array)
+				n += tree_members (e);
+		}
+	} else if (json_object_is_type (v, json_type_array)) {
+		size_t len = json_object_array_length (v);
+
+		for (size_t i = 0; i < len; i++) {
+			json_object *e = json_object_array_get_idx (v, i);
+			enum json_type t = json_object_get_type (e);
+
+			if (t == json_type_object || t == json_type_array)
+				n += tree_members (e);
+		}
+	}
+	return n;
+}
+
+/* The squeezed try: 1 with *out set when json-c took the squeezed text
+ * whole, 0 when the reference way must parse the text as written. */
+static int parse_squeezed (const char *text, size_t len, json_object **out, struct squeezed *q)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *root;
+	size_t end;
+
+	squeeze (text, len, q);
+	tok = json_tokener_new ();
+	if (tok == NULL)
+		return 0;
+	json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex (tok, q->text, (int)q->len);
+	jerr = json_tokener_get_error (tok);
+	end = json_tokener_get_parse_end (tok);
+	json_tokener_free (tok);
+	if (root == NULL || jerr != json_tokener_success || end != q->len) {
+		json_object_put (root);
+		return 0;
+	}
+	*out = root;
+	return 1;
+}
+
+int jpath_parse (const char *name, const char *text, size_t len, json_object **out,
+                 struct keel_error **err)
+{
+	struct squeezed q;
+	json_object *root = NULL;
+	int ret;
+
+	if (len > INT32_MAX)
+		return keel_error (err, EFBIG, "%s: too large to parse", name);
+	q.text = malloc (len + 1);
+	ret = q.text != NULL ? parse_squeezed (text, len, &root, &q) : 0;
+	free (q.text);
+	if (ret == 0)
+		return jpath_parse_reference (name, text, len, out, err);
+	/* json-c took it, so the text as written parses to this same tree:
+	 * only the scan's checks are left, and where the two facts hold
+	 * they cannot fail */
+	if (!q.plain || tree_members (root) != q.members) {
+		ret = scan_text (name, text, len, err);
 		if (ret < 0) {
 			json_object_put (root);
 			return ret;

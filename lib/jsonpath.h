@@ -56,5 +56,12 @@ char *jpath_vmessage (const char *name, const char *path, const char *fmt, va_li
  * every message.  The caller owns *out (json_object_put). */
 int jpath_parse (const char *name, const char *text, size_t len, json_object **out,
                  struct keel_error **err);
+/* What jpath_parse does and says, the straightforward way: json-c over
+ * the text as written, then the scan.  jpath_parse first tries a quicker
+ * way (lib/jsonpath.c, "the first try") and falls back to this one
+ * whenever it cannot vouch for the result; the unit tests and the fuzz
+ * target compare the two. */
+int jpath_parse_reference (const char *name, const char *text, size_t len, json_object **out,
+                           struct keel_error **err);
 
 #endif

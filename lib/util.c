@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,17 @@ char *xstrdup (const char *s)
 	char *r = strdup (s ? s : "");
 	if (r == NULL)
 		oom ();
+	return r;
+}
+
+char *xmemdup0 (const void *p, size_t n)
+{
+	char *r = n < SIZE_MAX ? malloc (n + 1) : NULL;
+
+	if (r == NULL)
+		oom ();
+	memcpy (r, p, n);
+	r[n] = '\0';
 	return r;
 }
 

@@ -39,6 +39,8 @@ static inline void *steal_ptr (void *pp)
  * installs its panic path instead (init/panic.h), since its death panics
  * the kernel.  The handler must not return. */
 char *xstrdup (const char *s);
+/* n bytes of p and a NUL: a string whose length is known (json-c's). */
+char *xmemdup0 (const void *p, size_t n);
 void *xmalloc0 (size_t n);
 void *xrealloc (void *p, size_t n);
 void util_set_oom_handler (void (*fn) (const char *what));

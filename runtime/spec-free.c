@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "lib/arena.h"
+
 void spec_strv_free (struct spec_strv *v)
 {
 	for (size_t i = 0; i < v->n; i++)
@@ -128,7 +130,11 @@ static void linux_free (struct spec_linux *l)
 
 void spec_free (struct spec *s)
 {
-	if (s == NULL)
+	/* A whole spec is only memory: where the arena holds everything
+	 * (lib/arena.h), freeing it gives nothing back, and the walk over
+	 * every field and mount is skipped, as spec_parse skips json-c's
+	 * tree. */
+	if (s == NULL || keel_arena_holds_all ())
 		return;
 	free (s->oci_version);
 	free (s->bundle);

@@ -131,24 +131,42 @@ static bool cap_name_ok (const char *s)
 	return true;
 }
 
+/* The names straight from json-c's strings, not copied as a strv first:
+ * the same two passes spec_opt_strv and the lookup made (every element a
+ * string without NUL, then every name known), so the same element is
+ * blamed first. */
 static int parse_cap_set (struct spec_ctx *c, json_object *caps, const char *key, int **out,
                           size_t *n)
 {
-	cleanup_strv struct spec_strv names = {0};
-	size_t mark;
-	int ret;
+	json_object *arr = spec_member (caps, key);
+	size_t mark, len;
 
-	ret = spec_opt_strv (c, caps, key, &names);
-	if (ret <= 0)
-		return ret;
+	if (arr == NULL)
+		return 0;
 	mark = spec_push_key (c, key);
-	*out = spec_alloc_array (names.n, sizeof (int));
-	for (size_t i = 0; i < names.n; i++) {
+	if (!json_object_is_type (arr, json_type_array))
+		return spec_err_type (c, "an array of strings", arr);
+	len = json_object_array_length (arr);
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx (arr, i);
+
+		if (e == NULL || !json_object_is_type (e, json_type_string) ||
+		    memchr (json_object_get_string (e), '\0',
+		            (size_t)json_object_get_string_len (e)) != NULL) {
+			spec_push_index (c, i);
+			if (e == NULL || !json_object_is_type (e, json_type_string))
+				return spec_err_type (c, "a string", e);
+			return spec_err (c, "string contains a NUL character");
+		}
+	}
+	*out = spec_alloc_array (len, sizeof (int));
+	for (size_t i = 0; i < len; i++) {
+		const char *name = json_object_get_string (json_object_array_get_idx (arr, i));
 		cap_value_t cap;
 
-		if (!cap_name_ok (names.v[i]) || cap_from_name (names.v[i], &cap) < 0) {
+		if (!cap_name_ok (name) || cap_from_name (name, &cap) < 0) {
 			spec_push_index (c, i);
-			return spec_err (c, "unknown capability %s", spec_q (c, names.v[i]));
+			return spec_err (c, "unknown capability %s", spec_q (c, name));
 		}
 		(*out)[(*n)++] = cap;
 	}

@@ -7,12 +7,15 @@
 # inputs included) and, for the spec target, the configs the unit tests use.
 fuzz_seeds() {
 	[ ! -d "tests/fuzz/corpus/$1" ] || echo "tests/fuzz/corpus/$1"
-	[ "$1" != spec ] || echo tests/spec-valid tests/spec-invalid
+	[ "$1" != spec ] && [ "$1" != jsonpath ] || echo tests/spec-valid tests/spec-invalid
 }
 
-# The libFuzzer dictionary flag, when the target has a dictionary.
+# The libFuzzer dictionary flag, when the target has a dictionary
+# (jsonpath parses config.json too: the spec's keys).
 fuzz_dict() {
-	[ ! -f "tests/fuzz/$1.dict" ] || echo "-dict=tests/fuzz/$1.dict"
+	dict_of=$1
+	[ "$dict_of" != jsonpath ] || dict_of=spec
+	[ ! -f "tests/fuzz/$dict_of.dict" ] || echo "-dict=tests/fuzz/$dict_of.dict"
 }
 
 # The longest input worth trying: a little beyond each parser's own limit
@@ -20,7 +23,7 @@ fuzz_dict() {
 # what matters; a control request is at most 4096 bytes).
 fuzz_max_len() {
 	case $1 in
-	spec) echo 16384 ;;
+	spec | jsonpath) echo 16384 ;;
 	policy | tmpfiles | state) echo 8192 ;;
 	fstab) echo 8192 ;; # several lines of up to 4096 bytes
 	control) echo 5000 ;;
