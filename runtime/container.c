@@ -320,7 +320,8 @@ static int close_foreign_fds (const struct create_ctx *c, int from, struct keel_
 	size_t n = 0;
 
 	keep[n++] = c->sync[1];
-	keep[n++] = c->fifo_fd;
+	if (c->fifo_fd >= 0)
+		keep[n++] = c->fifo_fd;
 	if (c->fifo_dirfd >= 0)
 		keep[n++] = c->fifo_dirfd;
 	for (int i = 0; i < 3; i++)
@@ -482,12 +483,14 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 		return ret;
 	close (c->sync[1]);
 	c->sync[1] = -1;
-	ret = wait_for_start (c, err);
-	if (ret < 0)
-		return ret;
-	close (c->fifo_fd);
-	if (c->fifo_dirfd >= 0)
-		close (c->fifo_dirfd);
+	if (c->fifo_fd >= 0) {
+		ret = wait_for_start (c, err);
+		if (ret < 0)
+			return ret;
+		close (c->fifo_fd);
+		if (c->fifo_dirfd >= 0)
+			close (c->fifo_dirfd);
+	}
 	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
@@ -1091,7 +1094,8 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 		if (ret < 0)
 			return ret;
 	}
-	if ((ret = make_fifo (c, err)) < 0 || (ret = sync_pair (c->sync, err)) < 0)
+	if ((!c->opts->no_exec_fifo && (ret = make_fifo (c, err)) < 0) ||
+	    (ret = sync_pair (c->sync, err)) < 0)
 		return ret;
 	if (c->shared_mountns) {
 		/* Bound here, not in the child, so that a failed create knows
@@ -1106,10 +1110,12 @@ static int create_container (struct create_ctx *c, struct keel_error **err)
 	if (c->opts->notify_proxy_dir && mkdirat (c->dirfd, NOTIFY_PROXY_DIR, 0755) < 0)
 		return keel_error (err, errno,
 		                   "mkdir `" NOTIFY_PROXY_DIR "` in the state directory");
-	c->fifo_fd = openat (c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC);
-	if (c->fifo_fd < 0)
-		return keel_error (err, errno, "open `" EXEC_FIFO "`");
-	if (!spec_mounts_procfs (c->spec)) {
+	if (!c->opts->no_exec_fifo) {
+		c->fifo_fd = openat (c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC);
+		if (c->fifo_fd < 0)
+			return keel_error (err, errno, "open `" EXEC_FIFO "`");
+	}
+	if (c->fifo_fd >= 0 && !spec_mounts_procfs (c->spec)) {
 		c->fifo_dirfd = openat (c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (c->fifo_dirfd < 0)
 			return keel_error (err, errno, "open state directory");
@@ -1354,6 +1360,21 @@ static int load (const struct keel_runtime *rt, const char *id, bool lock, bool 
 	return 0;
 }
 
+/* The container of l is released: running, and its poststart hooks run
+ * (a failing one is only a warning, as runc's). */
+static int started (const char *id, struct loaded *l)
+{
+	l->st.status = KEEL_RUNNING;
+	if (l->x.n_poststart) {
+		cleanup_free char *json = NULL;
+		cleanup_free char *what = xasprintf ("container `%s`", id);
+
+		json = keel_state_json (&l->st);
+		hooks_run_warn (HOOK_POSTSTART, l->x.poststart, l->x.n_poststart, json, what);
+	}
+	return 0;
+}
+
 /* Release the created container of l (locked) and run its poststart
  * hooks; pidfd (or -1) tells when its process died instead. */
 static int start_loaded (const char *id, struct loaded *l, int pidfd, struct keel_error **err)
@@ -1391,15 +1412,7 @@ static int start_loaded (const char *id, struct loaded *l, int pidfd, struct kee
 		}
 	}
 	unlinkat (l->dirfd, EXEC_FIFO, 0);
-	l->st.status = KEEL_RUNNING;
-	if (l->x.n_poststart) {
-		cleanup_free char *json = NULL;
-		cleanup_free char *what = xasprintf ("container `%s`", id);
-
-		json = keel_state_json (&l->st);
-		hooks_run_warn (HOOK_POSTSTART, l->x.poststart, l->x.n_poststart, json, what);
-	}
-	return 0;
+	return started (id, l);
 }
 
 int keel_container_start (const struct keel_runtime *rt, const char *id, struct keel_error **err)
@@ -1724,7 +1737,7 @@ static struct keel_held *held_from (struct create_ctx *c)
 	h->files.spec_copy = c->opts->config_json != NULL;
 	h->files.shared_mounts = c->shared_mountns;
 	h->files.notify_dir = c->opts->notify_proxy_dir;
-	h->files.fifo = true;
+	h->files.fifo = !c->opts->no_exec_fifo;
 	st->id = xstrdup (c->id);
 	st->bundle = xstrdup_null (s->bundle ? s->bundle : c->opts->bundle);
 	st->oci_version = xstrdup_null (s->oci_version);
@@ -1754,7 +1767,8 @@ int keel_held_start (struct keel_held *h, struct keel_error **err)
 	/* Locked since create: no other command started or deleted it in
 	 * between.  Its process may have died (a kill from elsewhere): the
 	 * pidfd says so while start waits on the fifo. */
-	int ret = start_loaded (h->l.st.id, &h->l, h->l.pidfd, err);
+	int ret = h->files.fifo ? start_loaded (h->l.st.id, &h->l, h->l.pidfd, err)
+	                        : started (h->l.st.id, &h->l);
 
 	if (ret < 0)
 		return ret;

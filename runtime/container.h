@@ -53,6 +53,10 @@ struct keel_create_opts {
 	 * they read the bundle's. */
 	const char *config_json;
 	size_t config_len;
+	/* `run`: the process goes on to execve as soon as create is done,
+	 * without an exec fifo to wait on (crun's run has none); start then
+	 * only marks it running and runs the poststart hooks. */
+	bool no_exec_fifo;
 };
 
 enum keel_status {

@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "runtime/cli/command.h"
 #include "runtime/notify-proxy.h"
+#include "runtime/seccomp.h"
 #include "runtime/cli/proxy.h"
 #include "runtime/terminal.h"
 
@@ -256,6 +257,15 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	}
 	if (ret == 0 && !a->detach && prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		ret = keel_error (err, errno, "prctl PR_SET_CHILD_SUBREAPER");
+	/* No exec fifo: nothing runs between create and start here, so the
+	 * process need not wait for one (crun's run has none; runc's opens
+	 * it at once).  It waits as after `create` with NOTIFY_SOCKET (the
+	 * proxy that relays READY=1 listens only once create is done) and
+	 * with a seccomp listener (create takes the listener fd out of the
+	 * process with pidfd_getfd, which an execve would close first). */
+	opts.no_exec_fifo = ret == 0 && !opts.notify_proxy_dir &&
+	                    !(spec->linux_.seccomp.present &&
+	                      seccomp_uses_notify (&spec->linux_.seccomp));
 	/* create hands over what it knows, and start and delete go on from
 	 * it: no reading of the state back from disk, twice. */
 	if (ret == 0) {
