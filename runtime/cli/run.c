@@ -263,9 +263,9 @@ static int run_container (struct cli_global *g, const char *id, const struct run
 	 * proxy that relays READY=1 listens only once create is done) and
 	 * with a seccomp listener (create takes the listener fd out of the
 	 * process with pidfd_getfd, which an execve would close first). */
-	opts.no_exec_fifo = ret == 0 && !opts.notify_proxy_dir &&
-	                    !(spec->linux_.seccomp.present &&
-	                      seccomp_uses_notify (&spec->linux_.seccomp));
+	opts.no_exec_fifo =
+	        ret == 0 && !opts.notify_proxy_dir &&
+	        !(spec->linux_.seccomp.present && seccomp_uses_notify (&spec->linux_.seccomp));
 	/* create hands over what it knows, and start and delete go on from
 	 * it: no reading of the state back from disk, twice. */
 	if (ret == 0) {
