@@ -75,6 +75,17 @@ static void assert_link (const char *rel, const char *target)
 	free (p);
 }
 
+/* The six nodes every container gets, 0666 root:root (runc's list). */
+static void assert_default_nodes (void)
+{
+	assert_node ("/dev/null", S_IFCHR, 1, 3, 0666, 0, 0);
+	assert_node ("/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0);
+	assert_node ("/dev/full", S_IFCHR, 1, 7, 0666, 0, 0);
+	assert_node ("/dev/random", S_IFCHR, 1, 8, 0666, 0, 0);
+	assert_node ("/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0);
+	assert_node ("/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0);
+}
+
 static void test_defaults (void **state)
 {
 	struct keel_error *err = NULL;
@@ -86,12 +97,7 @@ static void test_defaults (void **state)
 	assert_int_equal (devices_create (&s, root, false, &err), 0);
 	/* ... and the caller's umask is left as it was. */
 	assert_int_equal (umask (old), 077);
-	assert_node ("/dev/null", S_IFCHR, 1, 3, 0666, 0, 0);
-	assert_node ("/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0);
-	assert_node ("/dev/full", S_IFCHR, 1, 7, 0666, 0, 0);
-	assert_node ("/dev/random", S_IFCHR, 1, 8, 0666, 0, 0);
-	assert_node ("/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0);
-	assert_node ("/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0);
+	assert_default_nodes ();
 	assert_link ("/dev/ptmx", "pts/ptmx");
 	assert_link ("/dev/fd", "/proc/self/fd");
 	assert_link ("/dev/stdin", "/proc/self/fd/0");
@@ -126,12 +132,7 @@ static void test_defaults_setgid_dev (void **state)
 	assert_int_equal (chmod (dev, 02755), 0);
 	free (dev);
 	assert_int_equal (devices_create (&s, root, false, &err), 0);
-	assert_node ("/dev/null", S_IFCHR, 1, 3, 0666, 0, 0);
-	assert_node ("/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0);
-	assert_node ("/dev/full", S_IFCHR, 1, 7, 0666, 0, 0);
-	assert_node ("/dev/random", S_IFCHR, 1, 8, 0666, 0, 0);
-	assert_node ("/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0);
-	assert_node ("/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0);
+	assert_default_nodes ();
 }
 
 static void test_config_devices (void **state)
