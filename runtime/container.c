@@ -699,7 +699,6 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	        .oci_version = c->spec->oci_version,
 	        .status = status,
 	        .pid = c->pid,
-	        .created = c->created = state_timestamp (),
 	        .cgroup_path = c->cgroup_path,
 	        .cgroup_v1 = c->cgroup_v1,
 	        .annotations = c->spec->annotations,
@@ -708,10 +707,15 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	struct state_extra x = {0};
 	int ret;
 
+	/* Written twice when hooks ask for "creating" first: the stamp of
+	 * the last write is the one kept, the pidfd the first one taken. */
+	free (c->created);
+	c->created = st.created = state_timestamp ();
 	/* Before the start time is read: the pidfd then pins the very
 	 * process it belongs to (none before Linux 5.3: start and delete
 	 * check /proc as the other commands do). */
-	if (c->hold && (c->pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0)) < 0 && errno != ENOSYS)
+	if (c->hold && c->pidfd < 0 && (c->pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0)) < 0 &&
+	    errno != ENOSYS)
 		return keel_error (err, errno, "pidfd_open %d", (int)c->pid);
 	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
 	if (ret < 0)
