@@ -981,6 +981,286 @@ static int parse_squeezed (const char *text, size_t len, json_object **out, stru
 	return 1;
 }
 
+/* ---- the first try: a direct reader ----------------------------------- */
+
+/* Most config.json and keel.json files are plain: ASCII strings without
+ * \u escapes, integers of at most 18 digits, a few levels of nesting.
+ * For those, json-c's tokenizer (a state machine over every byte, its
+ * own buffer for every string) and the squeeze before it were two thirds
+ * of a parse.  The reader below builds the same tree with json-c's own
+ * constructors, in document order, in one pass over the text as written.
+ * It gives up on anything else and leaves the text to the squeezed try
+ * and the reference, so every message is still theirs:
+ *   - a string byte below 0x20 or above 0x7e, and a \u escape (json-c's
+ *     own handling of surrogates and NUL stays the only one);
+ *   - a number that is not a plain integer of at most 18 digits ("0",
+ *     "-12"; a fraction, an exponent, "-0", a leading zero: json-c's);
+ *   - a key given twice: json_object_object_add keeps one, so the object
+ *     does not grow (the reference refuses it with its path);
+ *   - nesting deeper than READ_DEPTH (json-c's limit is 32);
+ *   - a top-level value that is not an object or an array (json-c's
+ *     NULL for null; json-c waiting for more of "0" or "true" at the end
+ *     of the text);
+ *   - every syntax error and anything after the value.
+ * The unit test and fuzz_jsonpath hold jpath_parse to the reference. */
+#define READ_DEPTH 16
+
+struct reader {
+	const unsigned char *p, *end;
+	char *buf;  /* the strings, unescaped: keys stacked while their */
+	size_t top; /* values are read, then the value being read */
+	unsigned depth;
+};
+
+/* String bytes copied as they are: printable ASCII but '"' and '\'. */
+static const unsigned char str_plain[256] = {
+        [' '] = 1,
+        ['!'] = 1,
+        ['#' ... '['] = 1,
+        [']' ... '~'] = 1,
+};
+
+/* json-c's whitespace (is_ws_char): a table, as this runs over every
+ * byte of indentation, a third of a config.json. */
+static const unsigned char ws_char[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+
+static inline __attribute__ ((always_inline)) void read_ws (struct reader *r)
+{
+	const unsigned char *p = r->p;
+
+	while (p < r->end && ws_char[*p])
+		p++;
+	r->p = p;
+}
+
+/* The string whose opening quote is at r->p, unescaped at buf + top with
+ * a NUL after it: its length, or -1. */
+static ssize_t read_string (struct reader *r)
+{
+	const unsigned char *p = r->p + 1, *end = r->end;
+	char *o = r->buf + r->top;
+
+	for (;;) {
+		const unsigned char *run = p;
+
+		while (p < end && str_plain[*p])
+			p++;
+		memcpy (o, run, (size_t)(p - run));
+		o += p - run;
+		if (p == end)
+			return -1;
+		if (*p == '"')
+			break;
+		if (*p != '\\' || ++p == end)
+			return -1;
+		switch (*p++) {
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = (char)p[-1];
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		default:
+			return -1;
+		}
+	}
+	*o = '\0';
+	r->p = p + 1;
+	return o - (r->buf + r->top);
+}
+
+static int read_integer (struct reader *r, json_object **out)
+{
+	const unsigned char *p = r->p, *digits;
+	bool negative = *p == '-';
+	int64_t v = 0;
+	size_t n;
+
+	p += negative;
+	for (digits = p; p < r->end && *p >= '0' && *p <= '9'; p++) {
+		if (p - digits == 18) /* 18 digits cannot overflow */
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	n = (size_t)(p - digits);
+	if (n == 0 || (digits[0] == '0' && (n > 1 || negative)))
+		return -1;
+	if (p < r->end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return -1;
+	r->p = p;
+	*out = json_object_new_int64 (negative ? -v : v);
+	return *out != NULL ? 0 : -1;
+}
+
+static int read_word (struct reader *r, const char *word, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n || memcmp (r->p, word, n) != 0)
+		return -1;
+	r->p += n;
+	return 0;
+}
+
+static int read_value (struct reader *r, json_object **out);
+
+/* At '{' or '[': the members or elements into o or a, which the caller
+ * puts whatever these return. */
+static int read_object (struct reader *r, json_object *o)
+{
+	int n = 0;
+
+	r->p++;
+	read_ws (r);
+	if (r->p < r->end && *r->p == '}') {
+		r->p++;
+		return 0;
+	}
+	for (;;) {
+		size_t mark = r->top;
+		json_object *v = NULL;
+		ssize_t klen;
+
+		if (r->p == r->end || *r->p != '"' || (klen = read_string (r)) < 0)
+			return -1;
+		read_ws (r);
+		if (r->p == r->end || *r->p != ':')
+			return -1;
+		r->p++;
+		read_ws (r);
+		r->top += (size_t)klen + 1;
+		if (read_value (r, &v) < 0 || json_object_object_add (o, r->buf + mark, v) < 0) {
+			json_object_put (v);
+			return -1;
+		}
+		r->top = mark;
+		if (json_object_object_length (o) != ++n)
+			return -1;
+		read_ws (r);
+		if (r->p == r->end)
+			return -1;
+		if (*r->p++ == '}')
+			return 0;
+		if (r->p[-1] != ',')
+			return -1;
+		read_ws (r);
+	}
+}
+
+static int read_array (struct reader *r, json_object *a)
+{
+	r->p++;
+	read_ws (r);
+	if (r->p < r->end && *r->p == ']') {
+		r->p++;
+		return 0;
+	}
+	for (;;) {
+		json_object *v = NULL;
+
+		if (read_value (r, &v) < 0 || json_object_array_add (a, v) < 0) {
+			json_object_put (v);
+			return -1;
+		}
+		read_ws (r);
+		if (r->p == r->end)
+			return -1;
+		if (*r->p++ == ']')
+			return 0;
+		if (r->p[-1] != ',')
+			return -1;
+		read_ws (r);
+	}
+}
+
+static int read_value (struct reader *r, json_object **out)
+{
+	ssize_t n;
+	int ret;
+
+	*out = NULL;
+	if (r->p == r->end)
+		return -1;
+	switch (*r->p) {
+	case '{':
+	case '[':
+		if (r->depth == READ_DEPTH)
+			return -1;
+		*out = *r->p == '{' ? json_object_new_object () : json_object_new_array ();
+		if (*out == NULL)
+			return -1;
+		r->depth++;
+		ret = *r->p == '{' ? read_object (r, *out) : read_array (r, *out);
+		r->depth--;
+		return ret;
+	case '"':
+		n = read_string (r);
+		if (n < 0)
+			return -1;
+		*out = json_object_new_string_len (r->buf + r->top, (int)n);
+		return *out != NULL ? 0 : -1;
+	case 't':
+		if (read_word (r, "true", 4) < 0)
+			return -1;
+		*out = json_object_new_boolean (1);
+		return *out != NULL ? 0 : -1;
+	case 'f':
+		if (read_word (r, "false", 5) < 0)
+			return -1;
+		*out = json_object_new_boolean (0);
+		return *out != NULL ? 0 : -1;
+	case 'n':
+		return read_word (r, "null", 4);
+	default:
+		return read_integer (r, out);
+	}
+}
+
+int jpath_parse_direct (const char *text, size_t len, json_object **out)
+{
+	/* every string is at most its span of the text; with a NUL each,
+	 * the stacked keys and the current string fit in len + depth + 2 */
+	struct reader r = {.p = (const unsigned char *)text,
+	                   .end = (const unsigned char *)text + len,
+	                   .buf = malloc (len + READ_DEPTH + 2)};
+	json_object *root = NULL;
+	int ret = -1;
+
+	if (r.buf == NULL)
+		return 0;
+	read_ws (&r);
+	/* an object or an array: json-c may still wait for more of a word
+	 * or a number at the top ("true" and "0" at the end of the text
+	 * are "unexpected end of input" there), the reference's to say */
+	if (r.p == r.end || (*r.p != '{' && *r.p != '[')) {
+		free (r.buf);
+		return 0;
+	}
+	if (read_value (&r, &root) == 0) {
+		read_ws (&r);
+		ret = r.p == r.end && root != NULL ? 0 : -1;
+	}
+	free (r.buf);
+	if (ret < 0) {
+		json_object_put (root);
+		return 0;
+	}
+	*out = root;
+	return 1;
+}
+
 int jpath_parse (const char *name, const char *text, size_t len, json_object **out,
                  struct keel_error **err)
 {
@@ -990,6 +1270,8 @@ int jpath_parse (const char *name, const char *text, size_t len, json_object **o
 
 	if (len > INT32_MAX)
 		return keel_error (err, EFBIG, "%s: too large to parse", name);
+	if (jpath_parse_direct (text, len, out))
+		return 0;
 	q.text = malloc (len + 1);
 	ret = q.text != NULL ? parse_squeezed (text, len, &root, &q) : 0;
 	free (q.text);

@@ -56,6 +56,11 @@ char *jpath_vmessage (const char *name, const char *path, const char *fmt, va_li
  * every message.  The caller owns *out (json_object_put). */
 int jpath_parse (const char *name, const char *text, size_t len, json_object **out,
                  struct keel_error **err);
+/* jpath_parse's first try (lib/jsonpath.c, "a direct reader"): 1 with
+ * *out set when it took the whole text, 0 when it left it to the others
+ * (nothing allocated then).  Public for the tests, which check where it
+ * gives up. */
+int jpath_parse_direct (const char *text, size_t len, json_object **out);
 /* What jpath_parse does and says, the straightforward way: json-c over
  * the text as written, then the scan.  jpath_parse first tries a quicker
  * way (lib/jsonpath.c, "the first try") and falls back to this one

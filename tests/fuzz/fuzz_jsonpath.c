@@ -1,6 +1,7 @@
-/* libFuzzer target for lib/jsonpath.c's two ways of parsing: jpath_parse
- * (the squeezed first try) must agree with jpath_parse_reference on every
- * byte string, the same tree (json_object_equal) or the same one-line
+/* libFuzzer target for lib/jsonpath.c's ways of parsing: jpath_parse
+ * (the direct reader, then the squeezed try) must agree with
+ * jpath_parse_reference on every byte string, the same tree
+ * (json_object_equal, and the same order of members) or the same one-line
  * message, and neither may crash or leak.  Seeds: the spec corpora
  * (tests/fuzz/targets.sh). */
 #include <stddef.h>
@@ -22,6 +23,10 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (r1 != r2)
 		abort ();
 	if (r1 == 0 && !json_object_equal (t1, t2))
+		abort ();
+	/* the members' order too, which json_object_equal does not see */
+	if (r1 == 0 && strcmp (json_object_to_json_string_ext (t1, JSON_C_TO_STRING_PLAIN),
+	                       json_object_to_json_string_ext (t2, JSON_C_TO_STRING_PLAIN)) != 0)
 		abort ();
 	if (r1 < 0 && (e1 == NULL || e2 == NULL || strcmp (e1->msg, e2->msg) != 0))
 		abort ();

@@ -31,7 +31,12 @@ static bool same_both_ways (const char *text, size_t len)
 		fail ();
 	}
 	if (r1 == 0) {
-		if (!json_object_equal (t1, t2)) {
+		/* json_object_equal ignores the order of members, which the
+		 * spec's walk sees (annotations, env): the plain text too */
+		const char *s1 = json_object_to_json_string_ext (t1, JSON_C_TO_STRING_PLAIN);
+		const char *s2 = json_object_to_json_string_ext (t2, JSON_C_TO_STRING_PLAIN);
+
+		if (!json_object_equal (t1, t2) || strcmp (s1, s2) != 0) {
 			print_error ("%.*s\n  trees differ: %s\n  vs %s\n", (int)len, text,
 			             json_object_to_json_string (t1),
 			             json_object_to_json_string (t2));
@@ -73,6 +78,21 @@ static void test_edges (void **state)
 	        "\"lonely string\"",
 	        "  true  ",
 	        "{\"k\": [[[[[]]]]], \"l\": {}}",
+	        /* the direct reader's own edges: what it takes, and where it
+	         * leaves the text to the squeezed try and the reference */
+	        "{\"z\": 1, \"a\": 2, \"m\": {\"y\": [3, {\"b\": 4, \"a\": 5}], \"x\": null}}",
+	        "[\"\\b\\f\\n\\r\\t\\/\\\\\\\"\", \"\\\\u0041\"]",
+	        "[0, -1, 99, 999999999999999999, -999999999999999999]",
+	        "[1000000000000000000, -1000000000000000000]",
+	        "[\"\\u00e9\", \"\xc3\xa9\", \"a\x7f\"]",
+	        "{\"\": {\"\": []}, \"a\": [{}, [], \"\", 0, false, true, null]}",
+	        "[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]",
+	        "[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]",
+	        "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{"
+	        "\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}}}}}}}}}",
+	        "\t[ 1 ,\r\n2 ]\r\n",
+	        "[1.0, -0.5, 2e2]",
+	        "[true, false]",
 	};
 	static const char *const refused[] = {
 	        "",
@@ -136,6 +156,16 @@ static void test_edges (void **state)
 	        "[1e+5, 1E-5, -0e0]",
 	        "[-]",
 	        "[\"\t\"]",
+	        "null",
+	        " null ",
+	        "[-0, 00, -01]",
+	        "[1]x",
+	        "{\"a\":1,\"b\":{\"c\":2,\"c\":3}}",
+	        "{\"a\":\"\\x\"}",
+	        "{\"a\":\"\\u12\"}",
+	        "[truex]",
+	        "[nulll]",
+	        "{\"a\":\"\x1f\"}",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE (either); i++)
@@ -150,6 +180,75 @@ static void test_edges (void **state)
 	assert_false (same_both_ways ("[1,\0 2]", 7));
 	assert_false (same_both_ways ("{\"a\":\"x\0y\"}", 11));
 	assert_false (same_both_ways ("{\"a\": 1}\0", 9));
+}
+
+/* jpath_parse_direct over text: whether it took it (then the tree is the
+ * reference's, which same () checks through jpath_parse). */
+static bool direct (const char *text)
+{
+	json_object *t = NULL;
+	int r = jpath_parse_direct (text, strlen (text), &t);
+
+	assert_true (r == 0 || r == 1);
+	if (r == 0)
+		assert_null (t);
+	json_object_put (t);
+	return r == 1;
+}
+
+/* Where the direct reader takes the text itself and where it leaves it
+ * to the squeezed try and the reference (the list of lib/jsonpath.c). */
+static void test_direct_reader (void **state)
+{
+	static const char *const taken[] = {
+	        "{}",
+	        "[]",
+	        " \t\r\n{ \"a\" : [ true , false , null , 1 ] }\n",
+	        "{\"z\": 1, \"a\": 2, \"m\": {\"y\": [3, {\"b\": 4, \"a\": 5}], \"x\": null}}",
+	        "[\"\\b\\f\\n\\r\\t\\/\\\\\\\"\", \"a\x7e\"]",
+	        "[999999999999999999, -999999999999999999]",
+	        "{\"\": {\"\": []}, \"a\": [{}, [], \"\", 0]}",
+	        "[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]",
+	};
+	static const char *const left[] = {
+	        "",
+	        "null",
+	        "0",
+	        "-12 ",
+	        "true",
+	        "\"s\"",
+	        "[1000000000000000000]",
+	        "[-0]",
+	        "[01]",
+	        "[1.5]",
+	        "[1e3]",
+	        "[\"\\u0041\"]",
+	        "[\"\xc3\xa9\"]",
+	        "[\"a\x7f\"]",
+	        "[\"\x1f\"]",
+	        "[\"\\x\"]",
+	        "{\"a\": 1, \"a\": 2}",
+	        "{\"o\": {\"b\": 1, \"b\": 1}}",
+	        "[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]",
+	        "[1,]",
+	        "{\"a\" 1}",
+	        "[truex]",
+	        "[1] 2",
+	        "{\"a\": \"unterminated",
+	        "\xef\xbb\xbf{}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE (taken); i++) {
+		if (!direct (taken[i]))
+			fail_msg ("left: %s", taken[i]);
+		same (taken[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE (left); i++) {
+		if (direct (left[i]))
+			fail_msg ("taken: %s", left[i]);
+		same (left[i]);
+	}
 }
 
 /* Every config of a corpus directory, whole and cut at every length. */
@@ -204,6 +303,7 @@ int main (void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test (test_edges),
+	        cmocka_unit_test (test_direct_reader),
 	        cmocka_unit_test (test_corpus_valid),
 	        cmocka_unit_test (test_corpus_invalid),
 	};
