@@ -3,6 +3,12 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 /* Every block is preceded by a 16-byte header holding the size asked for,
  * which keeps blocks 16-byte aligned (what malloc promises on x86-64 and
@@ -144,6 +150,17 @@ void keel_arena_start (void)
 		keel_arena_init (&arena, arena_mem, sizeof arena_mem);
 }
 
+void keel_arena_prefault (size_t bytes)
+{
+	/* from the first whole page: madvise wants page-aligned ranges */
+	uintptr_t page = (uintptr_t)sysconf (_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)arena_mem + page - 1) & ~(page - 1);
+	uintptr_t end = (uintptr_t)arena_mem + (bytes < ARENA_BYTES ? bytes : ARENA_BYTES);
+
+	if (end > start)
+		(void)!madvise ((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
 bool keel_arena_available (void)
 {
 	return true;
@@ -259,6 +276,11 @@ void *__wrap_realloc (void *p, size_t n)
 #else
 void keel_arena_start (void)
 {
+}
+
+void keel_arena_prefault (size_t bytes)
+{
+	(void)bytes;
 }
 
 bool keel_arena_available (void)

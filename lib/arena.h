@@ -52,6 +52,11 @@ void *keel_arena_realloc (struct keel_arena *a, void *p, size_t n);
  * only in processes that exit soon: memory freed out of order is not
  * reused until the process ends. */
 void keel_arena_start (void);
+/* Fault in the arena's first `bytes` in one call (MADV_POPULATE_WRITE,
+ * Linux 5.14; nothing where the kernel or the build lacks it), for a
+ * command known to use that much: one system call instead of a page
+ * fault per page. */
+void keel_arena_prefault (size_t bytes);
 /* Whether this build routes malloc through the arena at all. */
 bool keel_arena_available (void);
 /* Whether the arena is on and has served every allocation since

@@ -263,8 +263,13 @@ int keel_runtime_main (int argc, char **argv)
 
 	/* Before anything allocates, so that musl's malloc is never set up */
 	name = command_word (argc, argv);
-	if (name != NULL && arena_command (name) && getpid () != 1)
+	if (name != NULL && arena_command (name) && getpid () != 1) {
 		keel_arena_start ();
+		/* A create of a typical bundle fills ~60 KiB of it (the
+		 * config's json-c tree most), a page fault a page otherwise. */
+		if (spawning_command (name))
+			keel_arena_prefault (64u * 1024u);
+	}
 
 	/* A closed stderr or log pipe (an engine that went away, `| head`)
 	 * must not kill the runtime halfway through a create, leaving a
