@@ -48,6 +48,9 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
@@ -105,6 +108,7 @@ struct create_ctx {
 	bool hold;
 	int pidfd;
 	unsigned long long starttime;
+	bool starttime_known; /* from the clock around the clone (do_clone) */
 	char *created;
 };
 
@@ -494,31 +498,6 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
-/* The signals ignored now, from SigIgn in /proc/self/status (still the
- * host's procfs: nothing of the container is mounted or joined yet), in
- * one read instead of one rt_sigaction per signal; false when it cannot
- * be read (no procfs), and the caller asks each signal. */
-static bool ignored_signals (uint64_t *mask)
-{
-	char buf[4096], *p;
-	ssize_t n;
-	int fd = open ("/proc/self/status", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	n = read (fd, buf, sizeof buf - 1);
-	close (fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strstr (buf, "\nSigIgn:\t");
-	if (p == NULL)
-		return false;
-	errno = 0;
-	*mask = strtoull (p + 9, &p, 16);
-	return errno == 0 && *p == '\n';
-}
-
 /* The caller may be PID 1 with every signal blocked for its signalfd and
  * SIGPIPE ignored: the container starts from a clean slate (execve resets
  * handled signals itself, but not blocked or ignored ones).  The kernel's
@@ -531,16 +510,15 @@ static void reset_signals (void)
 	struct {
 		unsigned long handler, flags, restorer, mask;
 	} k_old, k_dfl = {(unsigned long)SIG_DFL, 0, 0, 0};
-	uint64_t ign = 0;
-	bool known = ignored_signals (&ign);
 	sigset_t none;
 
+	/* Asked signal by signal: 64 rt_sigaction cost ~8 us here, while
+	 * SigIgn of /proc/self/status cost ~18 us in a process this new (its
+	 * /proc directory is made on its first look; docs/performance.md,
+	 * the eighth pass). */
 	for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
-		if (known && !(ign >> (sig - 1) & 1))
-			continue;
-		if (!known &&
-		    (syscall (SYS_rt_sigaction, sig, NULL, &k_old, sizeof k_old.mask) < 0 ||
-		     k_old.handler != (unsigned long)SIG_IGN))
+		if (syscall (SYS_rt_sigaction, sig, NULL, &k_old, sizeof k_old.mask) < 0 ||
+		    k_old.handler != (unsigned long)SIG_IGN)
 			continue;
 		syscall (SYS_rt_sigaction, sig, &k_dfl, NULL, sizeof k_dfl.mask);
 	}
@@ -594,9 +572,20 @@ static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 	        .flags = c->ns.clone_flags,
 	        .exit_signal = SIGCHLD,
 	};
+	unsigned long long before, after;
+	bool clocked = boottime_ticks (&before);
 	long r;
 
 	*into_cgroup = false;
+	/* The held container's pidfd from the clone itself (save_state opens
+	 * one where this did not give it): one call fewer, and it names the
+	 * process before its pid could be reused.  Not when the process we
+	 * clone forks the container's (fork_after_join): that one is another
+	 * pid. */
+	if (c->hold && !c->ns.fork_after_join) {
+		a.flags |= CLONE_PIDFD;
+		a.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
+	}
 	if (c->cgroup_fd >= 0) {
 		a.flags |= CLONE_INTO_CGROUP;
 		a.cgroup = (uint64_t)c->cgroup_fd;
@@ -617,6 +606,22 @@ static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 	if (r < 0 && errno == ENOSYS)
 		r = syscall (SYS_clone, (unsigned long)(c->ns.clone_flags | SIGCHLD), NULL, NULL,
 		             NULL, 0);
+	/* a child, or a failed clone, has no pidfd of its own (the kernel
+	 * fills it in the parent only; clone() above gives none) */
+	if (r <= 0 || !(a.flags & CLONE_PIDFD) || c->pidfd < 0)
+		c->pidfd = -1;
+	/* The child's start time (/proc/PID/stat's field 22, which state.json
+	 * keeps against pid reuse) is the boot clock the kernel read while
+	 * cloning it, so between our two reads: where both fall in the same
+	 * tick, that tick is it, without opening /proc (a new process's
+	 * /proc directory is made on the first look, ~20 us here).  Read
+	 * from /proc by save_state otherwise (a tick boundary crossed, ~1 in
+	 * 50; or the container process is a grandchild, fork_after_join). */
+	if (r > 0 && clocked && !c->ns.fork_after_join && boottime_ticks (&after) &&
+	    after == before) {
+		c->starttime = before;
+		c->starttime_known = true;
+	}
 	return (pid_t)r;
 }
 
@@ -717,10 +722,14 @@ static int save_state (struct create_ctx *c, enum keel_status status, struct kee
 	if (c->hold && c->pidfd < 0 && (c->pidfd = (int)syscall (SYS_pidfd_open, c->pid, 0)) < 0 &&
 	    errno != ENOSYS)
 		return keel_error (err, errno, "pidfd_open %d", (int)c->pid);
-	ret = proc_starttime (c->pid, &x.starttime, NULL, err);
-	if (ret < 0)
-		return ret;
-	c->starttime = x.starttime;
+	x.starttime = c->starttime;
+	if (!c->starttime_known) {
+		ret = proc_starttime (c->pid, &x.starttime, NULL, err);
+		if (ret < 0)
+			return ret;
+		c->starttime = x.starttime;
+		c->starttime_known = true;
+	}
 	/* Borrowed: state_write only reads them. */
 	x.poststop = c->spec->hooks.h[HOOK_POSTSTOP];
 	x.n_poststop = c->spec->hooks.n[HOOK_POSTSTOP];

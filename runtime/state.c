@@ -465,6 +465,20 @@ int state_cgroups_load (int dirfd, struct keel_state *st, struct keel_error **er
 	return 0;
 }
 
+bool boottime_ticks (unsigned long long *ticks)
+{
+	struct timespec ts;
+	long hz = sysconf (_SC_CLK_TCK);
+
+	/* the kernel's nsec_to_clock_t: start_boottime / (1e9 / USER_HZ),
+	 * seen through the reader's time namespace, as clock_gettime is */
+	if (hz <= 0 || 1000000000L % hz != 0 || clock_gettime (CLOCK_BOOTTIME, &ts) < 0)
+		return false;
+	*ticks = ((unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec) /
+	         (1000000000ULL / (unsigned long long)hz);
+	return true;
+}
+
 int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie, struct keel_error **err)
 {
 	char path[64], buf[1024], *p;

@@ -97,6 +97,9 @@ int state_spec_load (int dirfd, const char *bundle, struct spec **out, struct ke
 /* Field 22 of /proc/PID/stat, and whether the process is a zombie. */
 int proc_starttime (pid_t pid, unsigned long long *starttime, bool *zombie,
                     struct keel_error **err);
+/* CLOCK_BOOTTIME now in the unit of that field (clock ticks, truncated as
+ * the kernel does); false where the tick does not divide a second. */
+bool boottime_ticks (unsigned long long *ticks);
 
 /* RFC 3339 UTC timestamp with nanoseconds, malloc'd. */
 char *state_timestamp (void);

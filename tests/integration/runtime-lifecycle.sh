@@ -9,6 +9,26 @@
 . "$(dirname "$0")/../lib/runtime.sh"
 rt_setup "$@"
 
+# --- the start time ---------------------------------------------------------
+# keel records the start time (field 22 of /proc/PID/stat) against pid
+# reuse; it takes it from the boot clock read around the clone when both
+# reads fall in one tick, from /proc otherwise: the two must agree, for
+# twenty creates in a row (a tick boundary, where /proc is read, is rare).
+if [ "$RT_NAME" = keel ]; then
+	agree=0
+	for i in $(seq 20); do
+		cfg "st$i"
+		cfg_set '.process.args = ["sleep", "1000"]'
+		rt create --bundle "$B" "st$i" </dev/null >/dev/null 2>&1 || break
+		p=$(ctr_state "st$i" pid)
+		recorded=$(jq -r .starttime "$STATE/st$i/state.json")
+		actual=$(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f20)
+		[ "$recorded" = "$actual" ] && agree=$((agree + 1))
+		rt delete --force "st$i" >/dev/null 2>&1
+	done
+	is "$agree" 20 "state.json's starttime is /proc/PID/stat's, create after create"
+fi
+
 # --- create / start / state / kill / delete --------------------------------
 cfg life
 cfg_set '.process.args = ["sleep", "1000"]'
