@@ -193,4 +193,46 @@ is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
 	"priv: after start, what A held on /proc/B/exe does not write to the binary"
 is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "priv: the runtime binary is unchanged"
 
+# --- the image's own program is `#!/proc/self/exe` --------------------------
+# CVE-2019-5736's first way: at the container process's execve the kernel
+# resolves a script's interpreter in the container, and /proc/self/exe
+# there is still the runtime's own binary, so the container's process
+# becomes the runtime's binary, run from whatever file the runtime ran
+# from.  keel must have re-executed from its protected copy by then.  The
+# keel so started is PID 1 of the container's pid namespace, i.e. keel
+# init, which stays (an empty /containers.d); it must run from the
+# runtime's protected copy, and a process of the container must not be
+# able to write to it.  keel only: runc and crun print their usage
+# and exit.
+if [ "$RT_NAME" = keel ]; then
+	printf '#!/proc/self/exe\n' >"$T/rootfs/evil"
+	chmod 755 "$T/rootfs/evil"
+	mkdir -p "$T/rootfs/containers.d"
+	cfg shebang
+	cfg_set '.process.args = ["/evil"] | .mounts += [{destination: "/run", type: "tmpfs",
+		source: "tmpfs", options: ["nosuid", "nodev"]}]'
+	rt run -d --bundle "$B" shebang </dev/null >"$T/shebang.out" 2>&1
+	check "shebang: run -d of a container whose program is #!/proc/self/exe"
+	ctr_wait_status shebang running
+	check "shebang: the container runs (keel init, from the script's interpreter)"
+	p=$(ctr_state shebang pid)
+	like "$(tr '\0' ' ' <"/proc/$p/cmdline")" "^/proc/self/exe /evil" \
+		"shebang: the container's process is the interpreter run on /evil"
+	[ "$(stat -L -c %d "/proc/$p/exe")" != "$(stat -c %d "$bin")" ]
+	check "shebang: /proc/PID/exe is not the host binary (another file system)"
+	# keel init re-executes from a sealed memfd unless it already runs
+	# from a protected file, so only the runtime's own copy (B's above)
+	# tells that the runtime had protected itself before the execve
+	is "$(stat -f -L -c %T "/proc/$p/exe")" "${BEXE_FS:-overlayfs}" \
+		"shebang: it runs from the runtime's own protected copy (as B did), not a copy init made"
+	rt exec shebang sh -c 'if echo x 2>/dev/null >>/proc/1/exe; then echo ok; else echo refused; fi' \
+		>"$T/shebang.append" 2>&1
+	is "$(cat "$T/shebang.append")" refused \
+		"shebang: a process of the container cannot append to its PID 1's exe"
+	rt delete --force shebang >/dev/null 2>&1
+	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "shebang: the runtime binary is unchanged"
+else
+	skip "shebang: #!/proc/self/exe" "$RT_NAME runs its own usage there and exits"
+fi
+
 done_testing
