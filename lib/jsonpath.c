@@ -795,7 +795,12 @@ struct squeezed {
 	char *text;
 	size_t len;
 	size_t members; /* ':' outside strings */
-	bool plain;     /* every bare word as above */
+	/* every bare word as above, and every string ASCII without a \u
+	 * escape: where a string has either, json-c's idea of two keys
+	 * being the same (the bytes it decodes to) and the scan's (which
+	 * renders invalid UTF-8 and lone surrogates as U+FFFD) may differ,
+	 * and the member count cannot stand for the scan */
+	bool plain;
 };
 
 /* true, false, null, or a number number_fits takes (the grammar is
@@ -826,8 +831,8 @@ static bool plain_word (const char *w, size_t n)
 	return number_fits (w, n, integer);
 }
 
-/* Copy string bytes from p up to the first '"' or '\\' (or near the
- * end), eight at a time where the machine is little-endian: the lowest
+/* Copy string bytes from p up to the first '"', '\\' or byte above 0x7f
+ * (or near the end), eight at a time where the machine is little-endian: the lowest
  * byte the zero-byte test flags is exactly the first match (borrows only
  * spoil the bytes above it).  Writing eight bytes at *o is safe: the
  * output never runs ahead of the input, which has eight left. */
@@ -842,7 +847,8 @@ static const unsigned char *copy_plain (const unsigned char *p, const unsigned c
 		memcpy (&v, p, 8);
 		q = v ^ (ones * '"');
 		b = v ^ (ones * '\\');
-		m = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+		/* and a byte above 0x7f, which the caller looks at itself */
+		m = ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs) | (v & highs);
 		memcpy (*o, &v, 8);
 		if (m != 0) {
 			size_t k = (size_t)__builtin_ctzll (m) / 8;
@@ -889,15 +895,19 @@ static void squeeze (const char *text, size_t len, struct squeezed *q)
 			*o++ = (char)*p++;
 			for (;;) {
 				p = copy_plain (p, end, &o);
-				while (p < end && *p != '"' && *p != '\\')
+				while (p < end && *p != '"' && *p != '\\') {
+					q->plain &= *p < 0x80;
 					*o++ = (char)*p++;
+				}
 				if (p == end)
 					break;
 				*o++ = (char)*p++;
 				if (p[-1] == '"')
 					break;
-				if (p < end) /* the escaped byte */
+				if (p < end) { /* the escaped byte */
+					q->plain &= *p != 'u';
 					*o++ = (char)*p++;
+				}
 			}
 			word_before = false;
 			break;

@@ -99,6 +99,11 @@ static void test_edges (void **state)
 	        "   \n  ",
 	        "{\"a\": 1, \"a\": 2}",
 	        "{\"a\": 1, \"\\u0061\": 2}",
+	        /* two keys json-c keeps apart (a raw 0xff byte, a lone
+	         * surrogate) that the scan renders alike (fuzz_jsonpath's
+	         * find: the squeezed try took it on the member count) */
+	        "{\"\xff\": 1, \"\\uDBEE\": 2}",
+	        "{\"o\": {\"x\xff\": 1, \"x\\uDBEE\": 2}}",
 	        "{\"o\": {\"b\": 1, \"c\": 2, \"b\": 3}}",
 	        "[{\"a\": 1}, {\"x\": [], \"y\": 1, \"x\": null}]",
 	        "{\"a\\u0000b\": 1, \"a\\u0000b\": 2}",
