@@ -1126,19 +1126,43 @@ static int read_word (struct reader *r, const char *word, size_t n)
 
 static int read_value (struct reader *r, json_object **out);
 
-/* At '{' or '[': the members or elements into o or a, which the caller
- * puts whatever these return. */
-static int read_object (struct reader *r, json_object *o)
+/* At an opening '{' or '[': past it and the whitespace after; true when
+ * `close` follows at once (an empty object or array; past it too). */
+static bool read_open (struct reader *r, char close)
 {
-	int n = 0;
-
 	r->p++;
 	read_ws (r);
-	if (r->p < r->end && *r->p == '}') {
+	if (r->p < r->end && *r->p == close) {
 		r->p++;
-		return 0;
+		return true;
 	}
-	for (;;) {
+	return false;
+}
+
+/* After a member or an element: 1 past `close`, 0 past a ',' and the
+ * whitespace after it, -1 at anything else. */
+static int read_next (struct reader *r, char close)
+{
+	read_ws (r);
+	if (r->p == r->end)
+		return -1;
+	if (*r->p++ == close)
+		return 1;
+	if (r->p[-1] != ',')
+		return -1;
+	read_ws (r);
+	return 0;
+}
+
+/* The members or elements into o or a, which the caller puts whatever
+ * these return. */
+static int read_object (struct reader *r, json_object *o)
+{
+	int n = 0, next = 0;
+
+	if (read_open (r, '}'))
+		return 0;
+	while (next == 0) {
 		size_t mark = r->top;
 		json_object *v = NULL;
 		ssize_t klen;
@@ -1158,41 +1182,27 @@ static int read_object (struct reader *r, json_object *o)
 		r->top = mark;
 		if (json_object_object_length (o) != ++n)
 			return -1;
-		read_ws (r);
-		if (r->p == r->end)
-			return -1;
-		if (*r->p++ == '}')
-			return 0;
-		if (r->p[-1] != ',')
-			return -1;
-		read_ws (r);
+		next = read_next (r, '}');
 	}
+	return next > 0 ? 0 : -1;
 }
 
 static int read_array (struct reader *r, json_object *a)
 {
-	r->p++;
-	read_ws (r);
-	if (r->p < r->end && *r->p == ']') {
-		r->p++;
+	int next = 0;
+
+	if (read_open (r, ']'))
 		return 0;
-	}
-	for (;;) {
+	while (next == 0) {
 		json_object *v = NULL;
 
 		if (read_value (r, &v) < 0 || json_object_array_add (a, v) < 0) {
 			json_object_put (v);
 			return -1;
 		}
-		read_ws (r);
-		if (r->p == r->end)
-			return -1;
-		if (*r->p++ == ']')
-			return 0;
-		if (r->p[-1] != ',')
-			return -1;
-		read_ws (r);
+		next = read_next (r, ']');
 	}
+	return next > 0 ? 0 : -1;
 }
 
 static int read_value (struct reader *r, json_object **out)
