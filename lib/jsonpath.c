@@ -238,16 +238,43 @@ static bool is_ws (char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* a pointer walk, not at () per byte: config.json is mostly indentation,
- * and this runs over all of it (at () gives '\0' past the end, which is
- * not whitespace either) */
-static void skip_ws (struct scan *s)
+/* Past the whitespace at p, never beyond end: a pointer walk, as
+ * config.json is mostly indentation and this runs over all of it (the
+ * scan's and the direct reader's). */
+static const char *past_ws (const char *p, const char *end)
 {
-	const char *p = s->text + s->pos, *end = s->text + s->len;
-
 	while (p < end && is_ws (*p))
 		p++;
-	s->pos = (size_t)(p - s->text);
+	return p;
+}
+
+static void skip_ws (struct scan *s)
+{
+	s->pos = (size_t)(past_ws (s->text + s->pos, s->text + s->len) - s->text);
+}
+
+/* The byte a one-letter escape stands for (\b \f \n \r \t \" \\ \/), or
+ * -1 for any other letter (\u among them). */
+static int escaped_byte (char c)
+{
+	switch (c) {
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case '"':
+	case '\\':
+	case '/':
+		return c;
+	default:
+		return -1;
+	}
 }
 
 static void put_utf8 (char *o, size_t *n, unsigned cp)
@@ -325,45 +352,31 @@ static char *scan_string (struct scan *s)
 			continue;
 		}
 		c = at (s, s->pos++);
-		switch (c) {
-		case 'b':
-			out[n++] = '\b';
-			break;
-		case 'f':
-			out[n++] = '\f';
-			break;
-		case 'n':
-			out[n++] = '\n';
-			break;
-		case 'r':
-			out[n++] = '\r';
-			break;
-		case 't':
-			out[n++] = '\t';
-			break;
-		case 'u':
-			if (s->pos + 4 > end)
-				break;
-			cp = hex4 (t + s->pos);
-			s->pos += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && s->pos + 6 <= end && t[s->pos] == '\\' &&
-			    t[s->pos + 1] == 'u') {
-				unsigned lo = hex4 (t + s->pos + 2);
-				if (lo >= 0xdc00 && lo < 0xe000) {
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-					s->pos += 6;
-				}
-			}
-			/* \u0000 and lone surrogates: one byte each keeps them
-			 * distinct from every real character for comparing */
-			if (cp == 0 || (cp >= 0xd800 && cp < 0xe000))
-				out[n++] = (char)0xff;
-			else
-				put_utf8 (out, &n, cp);
-			break;
-		default: /* " \ / */
-			out[n++] = c;
+		if (c != 'u') {
+			/* json-c took the text: any other letter is one of
+			 * escaped_byte's */
+			int b = escaped_byte (c);
+			out[n++] = (char)(b >= 0 ? b : c);
+			continue;
 		}
+		if (s->pos + 4 > end)
+			continue;
+		cp = hex4 (t + s->pos);
+		s->pos += 4;
+		if (cp >= 0xd800 && cp < 0xdc00 && s->pos + 6 <= end && t[s->pos] == '\\' &&
+		    t[s->pos + 1] == 'u') {
+			unsigned lo = hex4 (t + s->pos + 2);
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				s->pos += 6;
+			}
+		}
+		/* \u0000 and lone surrogates: one byte each keeps them
+		 * distinct from every real character for comparing */
+		if (cp == 0 || (cp >= 0xd800 && cp < 0xe000))
+			out[n++] = (char)0xff;
+		else
+			put_utf8 (out, &n, cp);
 	}
 	out[n] = '\0';
 	s->pos = end + 1;
@@ -1030,17 +1043,9 @@ static const unsigned char str_plain[256] = {
         [']' ... '~'] = 1,
 };
 
-/* json-c's whitespace (is_ws_char): a table, as this runs over every
- * byte of indentation, a third of a config.json. */
-static const unsigned char ws_char[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
-
-static inline __attribute__ ((always_inline)) void read_ws (struct reader *r)
+static void read_ws (struct reader *r)
 {
-	const unsigned char *p = r->p;
-
-	while (p < r->end && ws_char[*p])
-		p++;
-	r->p = p;
+	r->p = (const unsigned char *)past_ws ((const char *)r->p, (const char *)r->end);
 }
 
 /* The string whose opening quote is at r->p, unescaped at buf + top with
@@ -1049,6 +1054,7 @@ static ssize_t read_string (struct reader *r)
 {
 	const unsigned char *p = r->p + 1, *end = r->end;
 	char *o = r->buf + r->top;
+	int esc;
 
 	for (;;) {
 		const unsigned char *run = p;
@@ -1061,32 +1067,9 @@ static ssize_t read_string (struct reader *r)
 			return -1;
 		if (*p == '"')
 			break;
-		if (*p != '\\' || ++p == end)
+		if (*p != '\\' || ++p == end || (esc = escaped_byte ((char)*p++)) < 0)
 			return -1;
-		switch (*p++) {
-		case '"':
-		case '\\':
-		case '/':
-			*o++ = (char)p[-1];
-			break;
-		case 'b':
-			*o++ = '\b';
-			break;
-		case 'f':
-			*o++ = '\f';
-			break;
-		case 'n':
-			*o++ = '\n';
-			break;
-		case 'r':
-			*o++ = '\r';
-			break;
-		case 't':
-			*o++ = '\t';
-			break;
-		default:
-			return -1;
-		}
+		*o++ = (char)esc;
 	}
 	*o = '\0';
 	r->p = p + 1;

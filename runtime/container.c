@@ -632,9 +632,10 @@ static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 	if (r < 0 && errno == ENOSYS)
 		r = syscall (SYS_clone, (unsigned long)(c->ns.clone_flags | SIGCHLD), NULL, NULL,
 		             NULL, 0);
-	/* a child, or a failed clone, has no pidfd of its own (the kernel
-	 * fills it in the parent only; clone() above gives none) */
-	if (r <= 0 || !(a.flags & CLONE_PIDFD) || c->pidfd < 0)
+	/* The kernel fills the pidfd in before a late failure (a cgroup that
+	 * refuses the process) and releases the fd: a failed clone, and the
+	 * child, have none.  Otherwise it is the kernel's, or the -1 it was. */
+	if (r <= 0)
 		c->pidfd = -1;
 	/* The child's start time (/proc/PID/stat's field 22, which state.json
 	 * keeps against pid reuse) is the boot clock the kernel read while
