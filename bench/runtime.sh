@@ -96,7 +96,7 @@ floor=$dir/floor"
 
 echo "bench/runtime: run /bin/true, $n runs per runtime, alternating ($(nproc) cpus, $(uname -r))"
 STATE=$state RUNTIMES=$runtimes BENCH_JSON=${BENCH_JSON:-} python3 - "$dir" "$n" <<'PY'
-import json, os, shutil, statistics, subprocess, sys
+import json, os, random, shutil, statistics, subprocess, sys
 
 work, n = sys.argv[1], int(sys.argv[2])
 runtimes = []
@@ -129,12 +129,18 @@ for name, cmd in runtimes:
     os.close(fd)
 for name, cmd in runtimes:  # one warm-up each (page cache, first cgroup)
     once(name, cmd, -1)
-# Each round starts with the next runtime: whichever runs first in a round
-# was measured ~2% slower in CPU (the same keel binary in the first and the
-# second slot, docs/performance.md, seventh pass), so every runtime takes
-# every place equally often.
+# Each round runs the runtimes in a new random order (a fixed seed, so a
+# rerun repeats it): every runtime takes every place, and follows every
+# other, about equally often.  Which one ran just before matters: whichever
+# runs first in a round was measured ~2% slower in CPU (seventh pass), and
+# in the old fixed cyclic order (only the starting point moved) "base"
+# always followed "keel", which made the same binary in the base slot look
+# 1-2% faster than in the keel slot (docs/performance.md, ninth pass).
+rng = random.Random(int(os.environ.get("BENCH_SEED") or 1))
 for i in range(n):
-    for name, cmd in runtimes[i % len(runtimes):] + runtimes[:i % len(runtimes)]:
+    order = runtimes[:]
+    rng.shuffle(order)
+    for name, cmd in order:
         rc, wall, cpu, rss = once(name, cmd, i)
         if rc != 0:
             failures[name] += 1
