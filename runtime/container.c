@@ -109,6 +109,10 @@ struct create_ctx {
 	int pidfd;
 	unsigned long long starttime;
 	bool starttime_known; /* from the clock around the clone (do_clone) */
+	/* The signals ignored, which the container's process inherits and
+	 * resets: read by the parent before the clone (reset_signals). */
+	uint64_t sig_ignored;
+	bool sig_ignored_known;
 	char *created;
 };
 
@@ -195,6 +199,7 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 	        .fresh_mountns = c->own_mountns && c->ns.join_fd[NS_MOUNT] < 0,
 	        .mount_fds = c->mount_fds,
 	        .device_trees = c->device_trees,
+	        .cwd = -1,
 	};
 	int ret;
 
@@ -206,9 +211,12 @@ static int setup_rootfs (struct create_ctx *c, pid_t pid, struct keel_error **er
 		mc.rootfd = open (c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (mc.rootfd < 0)
 			return keel_error (err, errno, "open rootfs `%s`", c->rootfs);
+		mc.cwd = mounts_cwd ();
 		ret = rootfs_mount_all (s, c->opts->extra_mounts, c->opts->n_extra_mounts, &mc,
 		                        err);
 		close (mc.rootfd);
+		if (mc.cwd >= 0)
+			close (mc.cwd);
 		if (ret < 0)
 			return ret;
 	}
@@ -498,10 +506,12 @@ static int child_setup (struct create_ctx *c, char **exe, char ***envp, struct k
 	return run_child_hooks (c, HOOK_START_CONTAINER, host_pid, KEEL_CREATED, err);
 }
 
-/* The signals ignored now, from SigIgn in /proc/self/status (still the
- * host's procfs: nothing of the container is mounted or joined yet), in
- * one read instead of one rt_sigaction per signal; false when it cannot
- * be read (no procfs), and the caller asks each signal. */
+/* The signals ignored now, from SigIgn in /proc/self/status, in one read
+ * instead of one rt_sigaction per signal; false when it cannot be read (no
+ * procfs), and the child asks each signal.  Read by the parent right
+ * before the clone, whose child inherits exactly these: the parent's /proc
+ * directory exists already (its first look made it), the child's would be
+ * made for this look alone (docs/performance.md, ninth pass). */
 static bool ignored_signals (uint64_t *mask)
 {
 	char buf[4096], *p;
@@ -530,13 +540,13 @@ static bool ignored_signals (uint64_t *mask)
  * (32-34 in musl, 32-33 in glibc), but an ignored one is inherited all
  * the same (a caller started as a background job in some shells has them
  * ignored), and musl's sigaction adds two sigprocmask for SIGABRT. */
-static void reset_signals (void)
+static void reset_signals (const struct create_ctx *c)
 {
 	struct {
 		unsigned long handler, flags, restorer, mask;
 	} k_old, k_dfl = {(unsigned long)SIG_DFL, 0, 0, 0};
-	uint64_t ign = 0;
-	bool known = ignored_signals (&ign);
+	uint64_t ign = c->sig_ignored;
+	bool known = c->sig_ignored_known;
 	sigset_t none;
 
 	for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
@@ -571,7 +581,7 @@ static void __attribute__ ((noreturn)) child_main (struct create_ctx *c)
 	if (c->nondumpable_early && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		_exit (1);
 	close (c->sync[0]);
-	reset_signals ();
+	reset_signals (c);
 	/* Die with `create` while it still waits for us. */
 	if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit (1);
@@ -603,6 +613,7 @@ static pid_t do_clone (struct create_ctx *c, bool *into_cgroup)
 	long r;
 
 	*into_cgroup = false;
+	c->sig_ignored_known = ignored_signals (&c->sig_ignored);
 	/* The held container's pidfd from the clone itself (save_state opens
 	 * one where this did not give it): one call fewer, and it names the
 	 * process before its pid could be reused.  Not when the process we

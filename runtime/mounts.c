@@ -560,6 +560,63 @@ static int open_plain_dir (int rootfd, const char *dest, const char *type, int *
 	return ret;
 }
 
+/* A file system that takes no device: its source is a name, never a
+ * path the kernel looks up (relative to the working directory). */
+static bool nodev_type (const char *type)
+{
+	static const char *const names[] = {"proc",   "sysfs",   "tmpfs", "devpts",
+	                                    "mqueue", "cgroup2", "cgroup"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp (type, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* mount(2) onto the directory fd names, or onto NAME in it, from inside
+ * it (fchdir, then "." or NAME) rather than by /proc/self/fd/N: each walk
+ * through procfs makes a dentry and inode for the fd, and the first one
+ * the process's own /proc directory (docs/performance.md, ninth pass).
+ * "." is the fd's path exactly, as the magic link is: neither follows a
+ * mount stacked there.  The working directory goes back to c->cwd at
+ * once, since bind sources and the rootfs may be relative to it.  Without
+ * cwd (-1, see mounts_cwd), or where fchdir into fd is refused (a
+ * directory the container's root may not search: an owner outside its
+ * user namespace), the magic link. */
+static int mount_in (int cwd, int fd, const char *name, const char *src, const char *type,
+                     unsigned long flags, const void *data)
+{
+	char path[PATH_MAX];
+	int ret, e;
+
+	if (cwd < 0 || fchdir (fd) < 0) {
+		snprintf (path, sizeof path, "/proc/self/fd/%d%s%s", fd, name ? "/" : "",
+		          name ? name : "");
+		return mount (src, path, type, flags, data);
+	}
+	ret = mount (src, name ? name : ".", type, flags, data);
+	e = errno;
+	/* The caller's fchdir into cwd worked (mounts_cwd): this fails only
+	 * if its permissions changed since, and then the create must too. */
+	if (fchdir (cwd) < 0)
+		return -1;
+	errno = e;
+	return ret;
+}
+
+int mounts_cwd (void)
+{
+	int fd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	/* Not one we can change back into (a directory that our user
+	 * namespace's root may not search): no mount_in from here. */
+	if (fd >= 0 && fchdir (fd) < 0) {
+		close (fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Bind dir (a host cgroup directory) at NAME under the tmpfs top.  In a
  * mount namespace this create made (c->fresh_mountns), the tmpfs was
  * mounted a moment ago by this process, slave (nothing of ours
@@ -579,14 +636,12 @@ static int bind_hierarchy (const struct mount_ctx *c, int top, const char *name,
 {
 	cleanup_close int at = -1;
 	struct mount_attr a;
-	char path[PATH_MAX];
 
 	if (mkdirat (top, name, 0755) < 0 && errno != EEXIST)
 		return keel_error (err, errno, "mkdir `%s/%s`", m->destination, name);
 	if (c->fresh_mountns && m->propagation == 0 && !m->rro && !m->rec_attr_set &&
 	    !m->rec_attr_clr) {
-		snprintf (path, sizeof path, "/proc/self/fd/%d/%s", top, name);
-		if (mount (dir, path, NULL, MS_BIND, NULL) < 0)
+		if (mount_in (c->cwd, top, name, dir, NULL, MS_BIND, NULL) < 0)
 			return keel_error (err, errno, "bind `%s` on `%s/%s`", dir, m->destination,
 			                   name);
 		ms_to_attr (m->flags, m->clear_flags, &a);
@@ -615,11 +670,10 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 	struct spec_mount b = *m;
 	const char *mnt;
 	cleanup_close int top = -1;
-	char path[64];
 	int ret;
 
-	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
-	if (mount ("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+	if (mount_in (c->cwd, target, NULL, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	              "mode=755") < 0)
 		return keel_error (err, errno, "mount a tmpfs on `%s`", m->destination);
 	top = open_in_root (c->rootfd, m->destination, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
@@ -654,10 +708,9 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
 		ret = bind_hierarchy (c, top, "unified", c->cgroup_path, &b, err);
 	/* Through the top: path names the directory the tmpfs covers. */
-	snprintf (path, sizeof path, "/proc/self/fd/%d", top);
 	if (ret == 0 && (m->flags & MS_RDONLY) &&
-	    mount (NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	           "mode=755") < 0)
+	    mount_in (c->cwd, top, NULL, NULL, NULL,
+	              MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
 		ret = keel_error (err, errno, "make the tmpfs on `%s` read-only", m->destination);
 	return ret < 0 ? ret : 0;
 }
@@ -688,14 +741,15 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		return ret;
 	if (strcmp (m->type, "cgroup") == 0 && c->cgroup_v1 && c->cgroup_v1->n > 0)
 		return mount_cgroup_v1 (c, m, target, err);
-	snprintf (path, sizeof path, "/proc/self/fd/%d", target);
 	/* The directory about to be covered, for tmpcopyup. */
 	if (m->tmpcopyup && strcmp (type, "tmpfs") == 0) {
+		snprintf (path, sizeof path, "/proc/self/fd/%d", target);
 		lower = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (lower < 0)
 			return keel_error (err, errno, "open `%s`", m->destination);
 	}
-	if (mount (m->source ? m->source : type, path, type, flags, data) < 0) {
+	if (mount_in (nodev_type (type) ? c->cwd : -1, target, NULL,
+	              m->source ? m->source : type, type, flags, data) < 0) {
 		int e = errno;
 		fb = fallback_source (c, m->type);
 		if ((e == EPERM || e == EBUSY || e == EINVAL) && fb) {
@@ -821,12 +875,11 @@ static int open_dev_null (int *out, struct keel_error **err)
 
 int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 {
-	cleanup_close int null_fd = -1;
+	cleanup_close int null_fd = -1, cwd = -1;
 
 	for (size_t i = 0; i < paths->n; i++) {
 		const char *p = paths->v[i];
 		cleanup_close int target = -1, tree = -1;
-		char path[64];
 		struct stat st;
 		int ret;
 
@@ -841,10 +894,11 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 		if (fstat (target, &st) < 0)
 			return keel_error (err, errno, "linux.maskedPaths: fstat `%s`", p);
 		if (S_ISDIR (st.st_mode)) {
-			snprintf (path, sizeof path, "/proc/self/fd/%d", target);
-			if (mount ("tmpfs", path, "tmpfs",
-			           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			           "size=0,mode=0555") < 0)
+			if (cwd < 0)
+				cwd = mounts_cwd ();
+			if (mount_in (cwd, target, NULL, "tmpfs", "tmpfs",
+			              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			              "size=0,mode=0555") < 0)
 				return keel_error (err, errno, "linux.maskedPaths: mask `%s`", p);
 			continue;
 		}

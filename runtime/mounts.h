@@ -35,7 +35,15 @@ struct mount_ctx {
 	/* Per linux.devices entry, a node the parent made (-1 or NULL: none),
 	 * see devices_prepare_userns. */
 	const int *device_trees;
+	/* O_PATH of the process's working directory, which a mount on a
+	 * directory fd changes into and back out of (mount_in); -1: mount
+	 * through /proc/self/fd instead. */
+	int cwd;
 };
+
+/* The working directory as an O_PATH fd for mount_ctx.cwd, or -1 where
+ * there is none or it could not be changed back into. */
+int mounts_cwd (void);
 
 /* Parent, before clone: the idmapped entries of s->mounts as detached
  * mount trees, idmapped through a user namespace with their own

@@ -34,6 +34,27 @@ else
 	check "user namespace: a new one"
 	rt delete --force userns-host
 	ctr_gone userns-host "$pid"
+
+	# The container's root (host uid 100000) may not search host root's
+	# mode 0700 directories: neither the caller's working directory nor a
+	# mount point made so.  keel mounts on a directory from inside it and
+	# changes back to the caller's directory after (runtime/mounts.c,
+	# mount_in); where it cannot, it goes by /proc/self/fd as before, and
+	# the mounts must land all the same.
+	cfg userns-search
+	cfg_set '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .mounts += [{destination: "/locked", type: "tmpfs", source: "tmpfs",
+			options: ["mode=755"]}]'
+	cfg_sh 'stat -c %a /locked; grep -c " /locked " /proc/self/mountinfo'
+	mkdir -p -m 0700 "$T/rootfs/locked" "$T/cwd-0700"
+	cd "$T/cwd-0700" && ctr_run
+	cd / || exit 1
+	is "$RC" 0 "user namespace: run from a directory its root may not search"
+	is "$(echo "$OUT" | tr '\n' ' ')" "755 1 " \
+		"user namespace: a tmpfs on a mount point its root may not search"
+	rmdir "$T/rootfs/locked" "$T/cwd-0700"
 fi
 
 # --- new namespaces -------------------------------------------------------------
