@@ -78,7 +78,7 @@ fi
 echo "bench/clients: podman run --rm / ctr run --rm of true, $n runs per runtime, alternating ($(nproc) cpus, $(uname -r))"
 P=${P:-} RUNTIMES=$runtimes CLIENTS=$clients T=$T CGP=$CGP IMG=$IMG CNS=keelbench-$$ \
 	python3 - "$n" <<'PY'
-import os, statistics, subprocess, sys, time
+import os, random, statistics, subprocess, sys, time
 
 n = int(sys.argv[1])
 env = os.environ
@@ -109,8 +109,13 @@ for client in clients:
     failed = {name: 0 for name, _ in runtimes}
     for name, path in runtimes:  # one warm-up each
         once(client, path)
+    # a new random order each round (a fixed seed): every runtime follows
+    # every other about equally often (see runtime.sh)
+    rng = random.Random(int(os.environ.get("BENCH_SEED") or 1))
     for i in range(n):
-        for name, path in runtimes:
+        order = runtimes[:]
+        rng.shuffle(order)
+        for name, path in order:
             rc, w = once(client, path)
             if rc == 0:
                 wall[name].append(w)

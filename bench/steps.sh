@@ -44,7 +44,7 @@ musl-gcc -O2 -static -o "$dir/floor" "$here/floor.c" 2>/dev/null ||
 
 echo "bench/steps: run /bin/true under perf trace (markers only), $n runs each, alternating"
 python3 - "$dir" "$n" "$keel" <<'PY'
-import os, re, statistics, subprocess, sys
+import os, random, re, statistics, subprocess, sys
 
 work, n, keel = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cmds = {"keel": [keel, "runtime"], "floor": [os.path.join(work, "floor")]}
@@ -89,8 +89,13 @@ def once(name, i):
     return [b - a for a, b in zip(marks, marks[1:])]
 
 res = {k: [] for k in cmds}
+# a new random order each round (a fixed seed): keel and the floor each
+# follow the other about as often as themselves (see runtime.sh)
+rng = random.Random(int(os.environ.get("BENCH_SEED") or 1))
 for i in range(n):
-    for name in cmds:
+    order = list(cmds)
+    rng.shuffle(order)
+    for name in order:
         r = once(name, i)
         if r:
             res[name].append(r)
