@@ -15,7 +15,7 @@
  *             the v1 devices controller can enforce it; without v1, the
  *             same rules as a cgroup device eBPF program on the v2 cgroup)
  *   clone3    CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID|NEWNET into the v2 cgroup;
- *             the child joins the v1 cgroups by writing 0 to cgroup.procs
+ *             the child joins the v1 cgroups by writing 0 to their tasks
  *   mounts    / rslave, rootfs rbind, the config's seven mounts (proc,
  *             /dev tmpfs, devpts, shm, mqueue, sysfs ro, and "cgroup": a
  *             tmpfs with the container's cgroup of each hierarchy bound
@@ -343,31 +343,29 @@ static void caps (void)
 		die ("capset");
 }
 
-static int go[2];
-
-static void join_v1 (const char *pid)
+/* The child moves itself, one thread ("0" to tasks): a write of a pid
+ * to cgroup.procs takes the cgroup threadgroup lock, whose first writer
+ * after a pause waits for an RCU grace period (keel's child joins the
+ * same way, runtime/cgroup-v1.c). */
+static void join_v1 (void)
 {
 	char p[512];
 
 	if (with_v1)
 		for (size_t i = 0; i < sizeof v1 / sizeof v1[0]; i++) {
-			snprintf (p, sizeof p, CG "/%s/" PARENT "/%s/cgroup.procs", v1[i], id);
-			xwrite (p, pid);
+			snprintf (p, sizeof p, CG "/%s/" PARENT "/%s/tasks", v1[i], id);
+			xwrite (p, "0");
 		}
 }
 
 static int child (const char *rootfs)
 {
 	struct rlimit nofile = {1024, 1024};
-	char p[512];
 	char *const argv[] = {"/bin/true", NULL};
 	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	                      "TERM=xterm", NULL};
 
-	if (getenv ("FLOOR_SELF_JOIN"))
-		join_v1 ("0");
-	else if (read (go[0], p, 1) != 1) /* the parent has joined us to v1 */
-		die ("wait for the parent");
+	join_v1 ();
 	if (sethostname ("runc", 4) < 0)
 		die ("sethostname");
 	xmount (NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
@@ -419,8 +417,6 @@ int main (int argc, char **argv)
 	with_v1 = strcmp (v2mnt, CG) != 0 && !(v1env && strcmp (v1env, "0") == 0);
 
 	make_cgroups ();
-	if (pipe2 (go, O_CLOEXEC) < 0)
-		die ("pipe");
 	snprintf (p, sizeof p, "%s/" PARENT "/%s", v2mnt, id);
 	cgfd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
@@ -437,14 +433,6 @@ int main (int argc, char **argv)
 	if (pid == 0)
 		_exit (child (rootfs));
 	close (cgfd);
-	if (!getenv ("FLOOR_SELF_JOIN")) {
-		char s[16];
-
-		snprintf (s, sizeof s, "%d", (int)pid);
-		join_v1 (s);
-		if (write (go[1], "g", 1) != 1)
-			die ("wake the child");
-	}
 	if (waitpid (pid, &status, 0) < 0)
 		die ("waitpid");
 	remove_cgroups ();
