@@ -578,7 +578,7 @@ static bool nodev_type (const char *type)
  * through procfs makes a dentry and inode for the fd, and the first one
  * the process's own /proc directory (docs/performance.md, ninth pass).
  * "." is the fd's path exactly, as the magic link is: neither follows a
- * mount stacked there.  The working directory goes back to c->cwd at
+ * mount stacked there.  The working directory goes back to cwd at
  * once, since bind sources and the rootfs may be relative to it.  Without
  * cwd (-1, see mounts_cwd), or where fchdir into fd is refused (a
  * directory the container's root may not search: an owner outside its
@@ -748,8 +748,8 @@ static int mount_fs (const struct mount_ctx *c, const struct spec_mount *m, stru
 		if (lower < 0)
 			return keel_error (err, errno, "open `%s`", m->destination);
 	}
-	if (mount_in (nodev_type (type) ? c->cwd : -1, target, NULL,
-	              m->source ? m->source : type, type, flags, data) < 0) {
+	if (mount_in (nodev_type (type) ? c->cwd : -1, target, NULL, m->source ? m->source : type,
+	              type, flags, data) < 0) {
 		int e = errno;
 		fb = fallback_source (c, m->type);
 		if ((e == EPERM || e == EBUSY || e == EINVAL) && fb) {
