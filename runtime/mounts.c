@@ -707,7 +707,8 @@ static int mount_cgroup_v1 (const struct mount_ctx *c, const struct spec_mount *
 	}
 	if (ret == 0 && c->cgroup_path && cgroup_mode () == CGROUP_MODE_HYBRID)
 		ret = bind_hierarchy (c, top, "unified", c->cgroup_path, &b, err);
-	/* Through the top: path names the directory the tmpfs covers. */
+	/* On top, reopened after the mount: the tmpfs's root, which a
+	 * remount wants (target is the directory the tmpfs covers). */
 	if (ret == 0 && (m->flags & MS_RDONLY) &&
 	    mount_in (c->cwd, top, NULL, NULL, NULL,
 	              MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
@@ -876,6 +877,7 @@ static int open_dev_null (int *out, struct keel_error **err)
 int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 {
 	cleanup_close int null_fd = -1, cwd = -1;
+	bool cwd_asked = false;
 
 	for (size_t i = 0; i < paths->n; i++) {
 		const char *p = paths->v[i];
@@ -894,8 +896,10 @@ int mounts_mask_paths (const struct spec_strv *paths, struct keel_error **err)
 		if (fstat (target, &st) < 0)
 			return keel_error (err, errno, "linux.maskedPaths: fstat `%s`", p);
 		if (S_ISDIR (st.st_mode)) {
-			if (cwd < 0)
+			if (!cwd_asked) {
 				cwd = mounts_cwd ();
+				cwd_asked = true;
+			}
 			if (mount_in (cwd, target, NULL, "tmpfs", "tmpfs",
 			              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			              "size=0,mode=0555") < 0)

@@ -49,7 +49,8 @@ else
 			options: ["mode=755"]}]'
 	cfg_sh 'stat -c %a /locked; grep -c " /locked " /proc/self/mountinfo'
 	mkdir -p -m 0700 "$T/rootfs/locked" "$T/cwd-0700"
-	cd "$T/cwd-0700" && ctr_run
+	cd "$T/cwd-0700" || exit 1
+	ctr_run
 	cd / || exit 1
 	is "$RC" 0 "user namespace: run from a directory its root may not search"
 	is "$(echo "$OUT" | tr '\n' ' ')" "755 1 " \
