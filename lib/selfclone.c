@@ -84,7 +84,7 @@ static int open_self (bool mount_proc, bool *mounted, struct keel_error **err)
 	return fd;
 }
 
-static bool fd_is_sealed (int fd)
+bool selfclone_fd_is_sealed (int fd)
 {
 	int seals = fcntl (fd, F_GET_SEALS);
 
@@ -121,7 +121,7 @@ static bool fd_on_private_overlay (int fd)
 
 static bool fd_is_protected (int fd)
 {
-	return fd_is_sealed (fd) || fd_on_private_overlay (fd);
+	return selfclone_fd_is_sealed (fd) || fd_on_private_overlay (fd);
 }
 
 int selfclone_is_protected (struct keel_error **err)
@@ -207,7 +207,7 @@ static int open_overlay (int self)
 	return steal_fd (&exe);
 }
 
-static int copy_sealed (int in, struct keel_error **err)
+int selfclone_sealed_copy (int in, struct keel_error **err)
 {
 	cleanup_close int out =
 	        (int)syscall (SYS_memfd_create, "keel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -246,7 +246,7 @@ int selfclone_exec (char **argv, unsigned flags, struct keel_error **err)
 			if (exe >= 0)
 				syscall (SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
 		}
-		ret = copy = copy_sealed (self, err);
+		ret = copy = selfclone_sealed_copy (self, err);
 	}
 	if (mounted && umount2 ("/proc", MNT_DETACH) < 0 && ret >= 0)
 		ret = keel_error (err, errno, "unmount /proc");

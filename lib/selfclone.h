@@ -43,4 +43,13 @@ enum {
  * return on success. */
 int selfclone_exec (char **argv, unsigned flags, struct keel_error **err);
 
+/* A memfd (close-on-exec) holding the whole of the file open at fd, with
+ * every seal selfclone_is_protected asks for; -1 with *err.  `keel-runtime
+ * memfd-bind` puts one over the binary's path, so that what runs from the
+ * path is protected already. */
+int selfclone_sealed_copy (int fd, struct keel_error **err);
+
+/* True when fd is a memfd carrying those seals. */
+bool selfclone_fd_is_sealed (int fd);
+
 #endif

@@ -44,6 +44,7 @@ int cli_exec (struct cli_global *g, int argc, char **argv);
 int cli_checkpoint (struct cli_global *g, int argc, char **argv);
 int cli_restore (struct cli_global *g, int argc, char **argv);
 int cli_events (struct cli_global *g, int argc, char **argv);
+int cli_memfd_bind (struct cli_global *g, int argc, char **argv);
 
 /* A running container whose cgroup is frozen is "paused" (runc's status);
  * `state` and `list` print cli_status_name(). */

@@ -32,6 +32,8 @@ static const struct cli_command commands[] = {
         {"checkpoint", "write a running container to criu images", cli_checkpoint},
         {"restore", "make a running container from criu images", cli_restore},
         {"events", "print a container's statistics and OOM events as JSON", cli_events},
+        {"memfd-bind", "mount a sealed copy of keel's binary over its path (stays)",
+         cli_memfd_bind},
 };
 
 /* The commands that allocate from lib/arena.h: they live for milliseconds

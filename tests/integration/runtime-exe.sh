@@ -23,12 +23,21 @@
 # protected binary.
 #
 # keel runs from a copy in the test's directory, so that a keel with the
-# hole (this test on an old binary) damages only the copy.
+# hole (this test on an old binary) damages only the copy.  Then keel
+# again, with that copy memfd-bound (`keel-runtime memfd-bind`: its re-exec
+# skipped, the bound sealed copy is what B runs from): the privileged
+# attack and the shebang once more.  keel's run is in a private mount
+# namespace, which takes the bind with it however the test ends.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/runtime.sh"
+if [ "$RT_NAME" = keel ] && [ -z "${KEEL_TEST_EXE_NS:-}" ] && [ "$(id -u)" = 0 ] &&
+	unshare -m --propagation private true 2>/dev/null; then
+	KEEL_TEST_EXE_NS=1 exec unshare -m --propagation private "$0" "$@"
+fi
 rt_setup "$@"
 
 bin=$(command -v "${RUNTIME%% *}")
+orig=$bin
 if [ "$RT_NAME" = keel ]; then
 	mkdir -p "$T/bin"
 	cp "$bin" "$T/bin/" || skip_all "cannot copy $bin"
@@ -94,6 +103,7 @@ attack() {
 	# What B runs from, as the host sees it: file system and device.
 	BEXE_FS=$(stat -L -f -c %T "/proc/$bpid/exe" 2>/dev/null)
 	BEXE_DEV=$(stat -L -c %d "/proc/$bpid/exe" 2>/dev/null)
+	BEXE_INO=$(stat -L -c %i "/proc/$bpid/exe" 2>/dev/null)
 	# B's pid in A's namespace: the last NSpid field.
 	bns=$(awk '/^NSpid:/ { print $NF }' "/proc/$bpid/status" 2>/dev/null)
 	# A 0600 host file next to the state B's runtime keeps.
@@ -204,35 +214,75 @@ is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "priv: the runtime binary
 # runtime's protected copy, and a process of the container must not be
 # able to write to it.  keel only: runc and crun print their usage
 # and exit.
-if [ "$RT_NAME" = keel ]; then
-	printf '#!/proc/self/exe\n' >"$T/rootfs/evil"
-	chmod 755 "$T/rootfs/evil"
-	mkdir -p "$T/rootfs/containers.d"
-	cfg shebang
+# shebang NAME: the container NAME runs /evil.
+shebang() {
+	cfg "$1"
 	cfg_set '.process.args = ["/evil"] | .mounts += [{destination: "/run", type: "tmpfs",
 		source: "tmpfs", options: ["nosuid", "nodev"]}]'
-	rt run -d --bundle "$B" shebang </dev/null >"$T/shebang.out" 2>&1
-	check "shebang: run -d of a container whose program is #!/proc/self/exe"
-	ctr_wait_status shebang running
-	check "shebang: the container runs (keel init, from the script's interpreter)"
-	p=$(ctr_state shebang pid)
+	rt run -d --bundle "$B" "$1" </dev/null >"$T/$1.out" 2>&1
+	check "$1: run -d of a container whose program is #!/proc/self/exe"
+	ctr_wait_status "$1" running
+	check "$1: the container runs (keel init, from the script's interpreter)"
+	p=$(ctr_state "$1" pid)
 	like "$(tr '\0' ' ' <"/proc/$p/cmdline")" "^/proc/self/exe /evil" \
-		"shebang: the container's process is the interpreter run on /evil"
+		"$1: the container's process is the interpreter run on /evil"
 	[ "$(stat -L -c %d "/proc/$p/exe")" != "$(stat -c %d "$bin")" ]
-	check "shebang: /proc/PID/exe is not the host binary (another file system)"
+	check "$1: /proc/PID/exe is not the host binary (another file system)"
 	# keel init re-executes from a sealed memfd unless it already runs
 	# from a protected file, so only the runtime's own copy (B's above)
 	# tells that the runtime had protected itself before the execve
 	is "$(stat -f -L -c %T "/proc/$p/exe")" "${BEXE_FS:-overlayfs}" \
-		"shebang: it runs from the runtime's own protected copy (as B did), not a copy init made"
-	rt exec shebang sh -c 'if echo x 2>/dev/null >>/proc/1/exe; then echo ok; else echo refused; fi' \
-		>"$T/shebang.append" 2>&1
-	is "$(cat "$T/shebang.append")" refused \
-		"shebang: a process of the container cannot append to its PID 1's exe"
-	rt delete --force shebang >/dev/null 2>&1
-	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "shebang: the runtime binary is unchanged"
+		"$1: it runs from the runtime's own protected copy (as B did), not a copy init made"
+	rt exec "$1" sh -c 'if echo x 2>/dev/null >>/proc/1/exe; then echo ok; else echo refused; fi' \
+		>"$T/$1.append" 2>&1
+	is "$(cat "$T/$1.append")" refused \
+		"$1: a process of the container cannot append to its PID 1's exe"
+	rt delete --force "$1" >/dev/null 2>&1
+	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "$1: the runtime binary is unchanged"
+}
+if [ "$RT_NAME" = keel ]; then
+	printf '#!/proc/self/exe\n' >"$T/rootfs/evil"
+	chmod 755 "$T/rootfs/evil"
+	mkdir -p "$T/rootfs/containers.d"
+	shebang shebang
 else
 	skip "shebang: #!/proc/self/exe" "$RT_NAME runs its own usage there and exits"
+fi
+
+# --- keel again, its binary memfd-bound ------------------------------------------
+# `keel-runtime memfd-bind` mounts a sealed copy in memory over the binary;
+# keel run from there skips its own clone, so B runs from that copy, shared
+# by every keel process started from the path.  It must hold as the
+# private overlay does: the privileged attack and the shebang again.
+if [ "$RT_NAME" = keel ]; then
+	"$orig" runtime memfd-bind "$bin" >"$T/mb.out" 2>"$T/mb.err" &
+	mb=$!
+	RT_PIDS="${RT_PIDS:-} $mb"
+	i=0
+	while ! grep -qx ready "$T/mb.out" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	grep -qx ready "$T/mb.out"
+	check "bound: memfd-bind holds a sealed copy over $bin"
+	attack bound '.process.capabilities |= with_entries(.value = (.value + ["CAP_SYS_ADMIN",
+		"CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_DAC_OVERRIDE", "CAP_CHECKPOINT_RESTORE",
+		"CAP_FOWNER", "CAP_MKNOD"] | unique))'
+	is "$BEXE_DEV:$BEXE_INO" "$(stat -L -c '%d:%i' "$bin")" \
+		"bound: B ran from the bound copy itself, not a clone of its own"
+	exe_hidden bound
+	is "$(r1 append)" refused "bound: /proc/B/exe cannot be opened for appending"
+	attacks_refused bound
+	is "$(echo "$R2" | sed -n 's/^after-start=//p')" refused \
+		"bound: after start, what A held on /proc/B/exe does not write to the binary"
+	shebang bound-shebang
+	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "bound: the bound copy is unchanged"
+	kill -TERM "$mb"
+	wait "$mb"
+	check "bound: memfd-bind takes its mount away at SIGTERM"
+	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "bound: the runtime binary under it is unchanged"
+else
+	skip "bound: the attacks on a memfd-bound binary" "memfd-bind is keel's own command"
 fi
 
 done_testing
