@@ -210,7 +210,7 @@ static int bind_copy (const char *path, int copy, int target, struct keel_error 
 	link = open (fd_path (from, copy), O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (link < 0)
 		return keel_error (err, errno, "memfd-bind: open the memfd's /proc link");
-	if (mount (fd_path (from, link), fd_path (to, target), NULL, MS_BIND, NULL) < 0)
+	if (mount (fd_path (from, link), fd_path (to, target), "none", MS_BIND, NULL) < 0)
 		return keel_error (err, errno, "memfd-bind: mount the sealed copy over `%s`", path);
 	check = open (path, O_RDONLY | O_CLOEXEC);
 	if (check >= 0 && selfclone_fd_is_sealed (check) && fstat (check, &a) == 0 &&

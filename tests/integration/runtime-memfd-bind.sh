@@ -22,7 +22,7 @@ fi
 rt_setup "$@"
 [ "$RT_NAME" = keel ] || skip_all "memfd-bind is keel's own command"
 
-keel=${RUNTIME%% *}
+keel=$(realpath "$(command -v "${RUNTIME%% *}")")
 mkdir -p "$T/bin" "$T/cwd"
 bin=$T/bin/keel
 cp "$keel" "$bin" || skip_all "cannot copy $keel"
@@ -94,8 +94,9 @@ cfg_sh 'echo from-bound'
 ctr_run
 is "$RC:$OUT" "0:from-bound" "run from the bound file prints what the container says"
 
-# a second one on a live bind is refused
-"$keel" runtime memfd-bind "$bin" >"$T/second.out" 2>&1
+# a second one on a live bind is refused (were it to bind, it would stay:
+# the timeout ends it)
+timeout 20 "$keel" runtime memfd-bind "$bin" >"$T/second.out" 2>&1
 is "$?" 1 "a second memfd-bind on a bound file fails"
 like "$(cat "$T/second.out")" "$bin. is bound by a memfd-bind that is still running" \
 	"and says the file is bound by a running one"
@@ -157,7 +158,7 @@ check "no mount is left"
 
 # --- what it refuses --------------------------------------------------------------
 refuses() { # refuses FILE PATTERN DESC
-	out=$("$keel" runtime memfd-bind "$1" 2>&1)
+	out=$(timeout 20 "$keel" runtime memfd-bind "$1" 2>&1)
 	is "$?" 1 "$3: exit 1"
 	like "$out" "$2" "$3: says why"
 }
@@ -166,10 +167,10 @@ refuses "$T/bin/link" "$T/bin/link. is a symbolic link; name the file it points 
 refuses "$T/bin" "$T/bin. is not a regular file" "a directory"
 refuses "$T/bin/none" "open .$T/bin/none.: No such file or directory" "a missing file"
 refuses /proc/self/exe "/proc/self/exe. is a symbolic link" "/proc/self/exe"
-out=$("$keel" runtime memfd-bind 2>&1)
+out=$(timeout 20 "$keel" runtime memfd-bind 2>&1)
 is "$?" 1 "no FILE: exit 1"
 like "$out" "memfd-bind: missing FILE" "no FILE: says so"
-out=$("$keel" runtime memfd-bind "$bin" "$bin" 2>&1)
+out=$(timeout 20 "$keel" runtime memfd-bind "$bin" "$bin" 2>&1)
 is "$?" 1 "two FILEs: exit 1"
 ! mounted
 check "nothing refused left a mount"
