@@ -112,9 +112,10 @@ static bool bind_target (const char *path, struct stat *st)
 	return stat (path, st) == 0;
 }
 
-/* Unmount every memfd-bind stacked on path whose memfd is not `keep`
- * (NULL: all of them, alive or not); *n counts them.  Leaves *fd open on
- * what path names after that. */
+/* Unmount the memfd-binds stacked on path: all of them, alive or not,
+ * when only is NULL; else the top one if it leads to only's memfd (ours),
+ * and none when it does not.  *n counts them.  Leaves *fd open on what
+ * path names after that. */
 static int remove_binds (const char *path, const struct stat *only, int *fd, int *n,
                          struct keel_error **err)
 {
