@@ -19,7 +19,9 @@
  *   mounts    / rslave, rootfs rbind, the config's seven mounts (proc,
  *             /dev tmpfs, devpts, shm, mqueue, sysfs ro, and "cgroup": a
  *             tmpfs with the container's cgroup of each hierarchy bound
- *             read-only, as runc does without a cgroup namespace), the OCI
+ *             read-only, as runc does without a cgroup namespace; on a v2
+ *             host, cgroup2 at /sys/fs/cgroup, a read-only cgroup2 mount
+ *             as keel's and runc's), the OCI
  *             default devices and /dev symlinks, pivot_root, the config's
  *             maskedPaths and readonlyPaths, / read-only
  *   process   hostname, RLIMIT_NOFILE, the bounding/effective/permitted
@@ -270,24 +272,28 @@ static void mounts (void)
 			xmkdir (m[i].dst);
 		xmount (m[i].src, m[i].dst, m[i].type, m[i].fl, m[i].data);
 	}
-	/* "cgroup" without a cgroup namespace: the container's own cgroups */
-	xmount ("tmpfs", "sys/fs/cgroup", "tmpfs", cgfl, "mode=755");
-	for (size_t i = 0; i <= (with_v1 ? sizeof v1 / sizeof v1[0] : 0); i++) {
+	/* "cgroup" on a v2 host: a cgroup2 mount of its own, read-only, as
+	 * keel and runc mount it (the kernel allows it in the initial cgroup
+	 * namespace) */
+	if (strcmp (v2mnt, CG) == 0)
+		xmount ("cgroup2", "sys/fs/cgroup", "cgroup2", MS_RDONLY | cgfl, NULL);
+	/* "cgroup" without a cgroup namespace on a v1 or hybrid host: the
+	 * container's own cgroups */
+	else
+		xmount ("tmpfs", "sys/fs/cgroup", "tmpfs", cgfl, "mode=755");
+	for (size_t i = 0; strcmp (v2mnt, CG) != 0 &&
+	                   i <= (with_v1 ? sizeof v1 / sizeof v1[0] : 0); i++) {
 		bool v2 = i == (with_v1 ? sizeof v1 / sizeof v1[0] : 0);
-		const char *name = v2 ? (strcmp (v2mnt, CG) ? "unified" : NULL) : v1[i];
+		const char *name = v2 ? "unified" : v1[i];
 
-		if (name == NULL) { /* a pure v2 host: the cgroup itself is the mount */
-			snprintf (p, sizeof p, "%s/" PARENT "/%s", v2mnt, id);
-			xmount (p, "sys/fs/cgroup", NULL, MS_BIND, NULL);
-			break;
-		}
 		snprintf (d, sizeof d, "sys/fs/cgroup/%s", name);
 		xmkdir (d);
 		snprintf (p, sizeof p, CG "/%s/" PARENT "/%s", name, id);
 		xmount (p, d, NULL, MS_BIND, NULL);
 		xmount (NULL, d, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | cgfl, NULL);
 	}
-	xmount (NULL, "sys/fs/cgroup", NULL, MS_REMOUNT | MS_RDONLY | cgfl, "mode=755");
+	if (strcmp (v2mnt, CG) != 0)
+		xmount (NULL, "sys/fs/cgroup", NULL, MS_REMOUNT | MS_RDONLY | cgfl, "mode=755");
 	for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) {
 		snprintf (d, sizeof d, "dev/%s", dev[i].name);
 		if (mknod (d, S_IFCHR | 0666, makedev (dev[i].maj, dev[i].min)) < 0)
