@@ -275,25 +275,24 @@ static void mounts (void)
 	/* "cgroup" on a v2 host: a cgroup2 mount of its own, read-only, as
 	 * keel and runc mount it (the kernel allows it in the initial cgroup
 	 * namespace) */
-	if (strcmp (v2mnt, CG) == 0)
+	if (strcmp (v2mnt, CG) == 0) {
 		xmount ("cgroup2", "sys/fs/cgroup", "cgroup2", MS_RDONLY | cgfl, NULL);
-	/* "cgroup" without a cgroup namespace on a v1 or hybrid host: the
-	 * container's own cgroups */
-	else
+	} else {
+		/* without a cgroup namespace on a v1 or hybrid host: the
+		 * container's own cgroups */
 		xmount ("tmpfs", "sys/fs/cgroup", "tmpfs", cgfl, "mode=755");
-	for (size_t i = 0; strcmp (v2mnt, CG) != 0 &&
-	                   i <= (with_v1 ? sizeof v1 / sizeof v1[0] : 0); i++) {
-		bool v2 = i == (with_v1 ? sizeof v1 / sizeof v1[0] : 0);
-		const char *name = v2 ? "unified" : v1[i];
+		for (size_t i = 0; i <= (with_v1 ? sizeof v1 / sizeof v1[0] : 0); i++) {
+			bool v2 = i == (with_v1 ? sizeof v1 / sizeof v1[0] : 0);
+			const char *name = v2 ? "unified" : v1[i];
 
-		snprintf (d, sizeof d, "sys/fs/cgroup/%s", name);
-		xmkdir (d);
-		snprintf (p, sizeof p, CG "/%s/" PARENT "/%s", name, id);
-		xmount (p, d, NULL, MS_BIND, NULL);
-		xmount (NULL, d, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | cgfl, NULL);
-	}
-	if (strcmp (v2mnt, CG) != 0)
+			snprintf (d, sizeof d, "sys/fs/cgroup/%s", name);
+			xmkdir (d);
+			snprintf (p, sizeof p, CG "/%s/" PARENT "/%s", name, id);
+			xmount (p, d, NULL, MS_BIND, NULL);
+			xmount (NULL, d, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | cgfl, NULL);
+		}
 		xmount (NULL, "sys/fs/cgroup", NULL, MS_REMOUNT | MS_RDONLY | cgfl, "mode=755");
+	}
 	for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) {
 		snprintf (d, sizeof d, "dev/%s", dev[i].name);
 		if (mknod (d, S_IFCHR | 0666, makedev (dev[i].maj, dev[i].min)) < 0)

@@ -84,7 +84,7 @@ static int open_self (bool mount_proc, bool *mounted, struct keel_error **err)
 	return fd;
 }
 
-bool selfclone_fd_is_sealed (int fd)
+static bool fd_is_sealed (int fd)
 {
 	int seals = fcntl (fd, F_GET_SEALS);
 
@@ -121,7 +121,7 @@ static bool fd_on_private_overlay (int fd)
 
 static bool fd_is_protected (int fd)
 {
-	return selfclone_fd_is_sealed (fd) || fd_on_private_overlay (fd);
+	return fd_is_sealed (fd) || fd_on_private_overlay (fd);
 }
 
 int selfclone_is_protected (struct keel_error **err)

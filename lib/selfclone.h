@@ -49,7 +49,4 @@ int selfclone_exec (char **argv, unsigned flags, struct keel_error **err);
  * path is protected already. */
 int selfclone_sealed_copy (int fd, struct keel_error **err);
 
-/* True when fd is a memfd carrying those seals. */
-bool selfclone_fd_is_sealed (int fd);
-
 #endif

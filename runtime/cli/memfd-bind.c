@@ -198,30 +198,33 @@ static int make_copy (const char *path, int target, struct keel_error **err)
 }
 
 /* Mount the copy's magic link over target, then check that path leads to
- * the copy (and unmount again when it does not). */
-static int bind_copy (const char *path, int copy, int target, struct keel_error **err)
+ * the copy (and unmount again when it does not).  *cst: the copy's
+ * identity, which tells our mount from another's at the end. */
+static int bind_copy (const char *path, int copy, int target, struct stat *cst,
+                      struct keel_error **err)
 {
 	cleanup_close int link = -1, check = -1;
 	char from[32], to[32];
-	struct stat a, b;
+	struct stat a;
 	int n;
 
-	if (fstat (copy, &b) < 0)
+	if (fstat (copy, cst) < 0)
 		return keel_error (err, errno, "memfd-bind: fstat the copy of `%s`", path);
 	link = open (fd_path (from, copy), O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (link < 0)
 		return keel_error (err, errno, "memfd-bind: open the memfd's /proc link");
 	if (mount (fd_path (from, link), fd_path (to, target), "none", MS_BIND, NULL) < 0)
 		return keel_error (err, errno, "memfd-bind: mount the sealed copy over `%s`", path);
+	/* The copy itself, so sealed as selfclone made it. */
 	check = open (path, O_RDONLY | O_CLOEXEC);
-	if (check >= 0 && selfclone_fd_is_sealed (check) && fstat (check, &a) == 0 &&
-	    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+	if (check >= 0 && fstat (check, &a) == 0 && a.st_ino == cst->st_ino &&
+	    a.st_dev == cst->st_dev)
 		return 0;
 	keel_error (err, check < 0 ? errno : 0,
 	            "memfd-bind: `%s` does not lead to the copy once bound", path);
 	close (check);
 	check = -1;
-	if (remove_binds (path, &b, &check, &n, NULL) < 0)
+	if (remove_binds (path, cst, &check, &n, NULL) < 0)
 		keel_log (KEEL_LOG_ERROR, "memfd-bind: could not take the mount off `%s`", path);
 	return -1;
 }
@@ -237,11 +240,11 @@ static int cleanup_only (const char *path, struct keel_error **err)
 	return 0;
 }
 
-/* Hold the copy until told to stop, then take our mount (only ours) away. */
-static int hold (const char *path, int copy, struct keel_error **err)
+/* Wait until told to stop (the caller holds the copy, cst), then take our
+ * mount (only ours) away. */
+static int hold (const char *path, const struct stat *cst, struct keel_error **err)
 {
 	cleanup_close int fd = -1;
-	struct stat st;
 	sigset_t set;
 	int sig, n;
 
@@ -261,9 +264,7 @@ static int hold (const char *path, int copy, struct keel_error **err)
 	while (sig < 0 && errno == EINTR);
 	if (sig < 0)
 		return keel_error (err, errno, "memfd-bind: sigwaitinfo");
-	if (fstat (copy, &st) < 0)
-		return keel_error (err, errno, "memfd-bind: fstat the copy");
-	if (remove_binds (path, &st, &fd, &n, err) < 0)
+	if (remove_binds (path, cst, &fd, &n, err) < 0)
 		return -1;
 	/* Someone's --cleanup took ours away already (and another may be
 	 * bound since): nothing of ours is left to undo. */
@@ -281,6 +282,7 @@ int cli_memfd_bind (struct cli_global *g, int argc, char **argv)
 	cleanup_error struct keel_error *err = NULL;
 	cleanup_close int target = -1, copy = -1;
 	struct cli_parser p;
+	struct stat cst;
 	bool cleanup = false;
 	const char *path;
 	int c, i;
@@ -302,11 +304,11 @@ int cli_memfd_bind (struct cli_global *g, int argc, char **argv)
 	if (clear_path (path, &target, &err) < 0)
 		return cli_fail (&err);
 	copy = make_copy (path, target, &err);
-	if (copy < 0 || bind_copy (path, copy, target, &err) < 0)
+	if (copy < 0 || bind_copy (path, copy, target, &cst, &err) < 0)
 		return cli_fail (&err);
 	close (target);
 	target = -1;
-	if (hold (path, copy, &err) < 0)
+	if (hold (path, &cst, &err) < 0)
 		return cli_fail (&err);
 	return 0;
 }

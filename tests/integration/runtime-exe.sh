@@ -37,7 +37,7 @@ fi
 rt_setup "$@"
 
 bin=$(command -v "${RUNTIME%% *}")
-orig=$bin
+orig=$(realpath "$bin") # memfd-bind runs from $T: an absolute path
 if [ "$RT_NAME" = keel ]; then
 	mkdir -p "$T/bin"
 	cp "$bin" "$T/bin/" || skip_all "cannot copy $bin"
@@ -255,15 +255,7 @@ fi
 # by every keel process started from the path.  It must hold as the
 # private overlay does: the privileged attack and the shebang again.
 if [ "$RT_NAME" = keel ]; then
-	"$orig" runtime memfd-bind "$bin" >"$T/mb.out" 2>"$T/mb.err" &
-	mb=$!
-	RT_PIDS="${RT_PIDS:-} $mb"
-	i=0
-	while ! grep -qx ready "$T/mb.out" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	grep -qx ready "$T/mb.out"
+	rt_memfd_bind "$orig" "$bin" "$T/mb"
 	check "bound: memfd-bind holds a sealed copy over $bin"
 	attack bound '.process.capabilities |= with_entries(.value = (.value + ["CAP_SYS_ADMIN",
 		"CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_DAC_OVERRIDE", "CAP_CHECKPOINT_RESTORE",
@@ -277,8 +269,8 @@ if [ "$RT_NAME" = keel ]; then
 		"bound: after start, what A held on /proc/B/exe does not write to the binary"
 	shebang bound-shebang
 	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "bound: the bound copy is unchanged"
-	kill -TERM "$mb"
-	wait "$mb"
+	kill -TERM "$MB"
+	wait "$MB"
 	check "bound: memfd-bind takes its mount away at SIGTERM"
 	is "$(sha256sum "$bin" | cut -d' ' -f1)" "$sum_before" "bound: the runtime binary under it is unchanged"
 else

@@ -23,7 +23,7 @@ rt_setup "$@"
 [ "$RT_NAME" = keel ] || skip_all "memfd-bind is keel's own command"
 
 keel=$(realpath "$(command -v "${RUNTIME%% *}")")
-mkdir -p "$T/bin" "$T/cwd"
+mkdir -p "$T/bin"
 bin=$T/bin/keel
 cp "$keel" "$bin" || skip_all "cannot copy $keel"
 chmod 0751 "$bin"
@@ -31,21 +31,13 @@ sum=$(sha256sum "$bin" | cut -d' ' -f1)
 file=$(stat -c '%d %i' "$bin")
 RUNTIME="$bin runtime"
 
-# bind_start: memfd-bind on $bin in the background ($MB its pid), run
-# from $T/cwd; waits (up to 5 s) for its `ready`.
-# Its stdout and stderr: $T/mb-$MB.out, .err.
+# bind_start: memfd-bind on $bin in the background ($MB its pid, its
+# output $LOG.out and $LOG.err, a new LOG each time), ready once it returns.
+n_binds=0
 bind_start() {
-	(cd "$T/cwd" && exec "$keel" runtime memfd-bind "$bin") >"$T/mb.out" 2>"$T/mb.err" &
-	MB=$!
-	RT_PIDS="${RT_PIDS:-} $MB"
-	_i=0
-	while ! grep -qx ready "$T/mb.out" 2>/dev/null && [ $_i -lt 100 ]; do
-		proc_alive "$MB" || break
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	mv "$T/mb.out" "$T/mb-$MB.out" && mv "$T/mb.err" "$T/mb-$MB.err"
-	grep -qx ready "$T/mb-$MB.out"
+	n_binds=$((n_binds + 1))
+	LOG=$T/mb-$n_binds
+	rt_memfd_bind "$keel" "$bin" "$LOG"
 }
 
 # mounted: a mount on $bin in this namespace.
@@ -120,7 +112,7 @@ wait "$MB" 2>/dev/null
 check "after SIGKILL the mount leads nowhere: the file cannot be run"
 bind_start
 check "a new memfd-bind on the stale mount binds"
-like "$(cat "$T/mb-$MB.err")" "removed 1 stale mount from .$bin" "it says it removed the stale mount"
+like "$(cat "$LOG.err")" "removed 1 stale mount from .$bin" "it says it removed the stale mount"
 "$bin" --version >/dev/null 2>&1
 check "keel runs from the file again"
 kill -KILL "$MB"
@@ -136,7 +128,7 @@ is "$?:$out" "0:0 mounts removed from $bin" "--cleanup on an unbound file remove
 # --- only its own mount goes at SIGTERM --------------------------------------
 bind_start
 check "first memfd-bind"
-first=$MB
+first=$MB first_log=$LOG
 "$keel" runtime memfd-bind --cleanup "$bin" >/dev/null 2>&1
 check "--cleanup takes a live memfd-bind's mount away"
 bind_start
@@ -144,7 +136,7 @@ check "a second memfd-bind binds"
 kill -TERM "$first"
 wait "$first"
 is "$?" 0 "the first, stopped, exits 0"
-like "$(cat "$T/mb-$first.err")" "$bin.: our mount was gone already" \
+like "$(cat "$first_log.err")" "$bin.: our mount was gone already" \
 	"and says its own mount was gone"
 mounted
 check "the second's mount stays"

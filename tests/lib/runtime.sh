@@ -13,6 +13,7 @@
 #   cfg_sh SCRIPT       process.args = ["sh", "-c", SCRIPT]
 #   ctr_run [OPTS]      `run` $CTR in the foreground: $RC, $OUT, $ERR
 #   ctr_gone ID PID     check nothing of the container is left behind
+#   rt_memfd_bind KEEL FILE LOG  keel's memfd-bind on FILE in the background
 #
 # Everything lives under one temporary directory and a per-test state root;
 # the EXIT trap force-deletes every container, unmounts and removes it all.
@@ -172,6 +173,22 @@ ctr_gone() {
 proc_alive() {
 	[ -d "/proc/$1" ] || return 1
 	! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# rt_memfd_bind KEEL FILE LOG: `KEEL runtime memfd-bind FILE` in the
+# background, started from $T (so that its leaving it shows), stdout in
+# LOG.out, stderr in LOG.err; $MB is its pid (rt_cleanup kills it).  True
+# once it printed `ready` (waits up to ~5 s, less if it exits).
+rt_memfd_bind() {
+	(cd "$T" && exec "$1" runtime memfd-bind "$2") >"$3.out" 2>"$3.err" &
+	MB=$!
+	RT_PIDS="${RT_PIDS:-} $MB"
+	_i=0
+	while ! grep -qx ready "$3.out" 2>/dev/null && [ $_i -lt 100 ] && proc_alive "$MB"; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	grep -qx ready "$3.out"
 }
 
 # Wait (up to ~5 s) until `state ID` says STATUS.
